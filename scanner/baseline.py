@@ -1,0 +1,48 @@
+"""Baselines: the fingerprints of accepted findings, sorted, with no lines, times or secrets."""
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from pathlib import Path
+
+from scanner.errors import ConfigError
+from scanner.models import Finding
+from scanner.output import write_atomic
+
+VERSION = 1
+
+
+def render(findings: Iterable[Finding]) -> str:
+    """Stable text: the same findings give the same bytes, so two branches rarely conflict on it."""
+    entries = sorted({(f.path, f.rule_id, f.fingerprint) for f in findings})
+    body = {
+        "version": VERSION,
+        "tool": "keysentry",
+        "findings": [{"fingerprint": fp, "path": path, "rule_id": rule} for path, rule, fp in entries],
+    }
+    return json.dumps(body, indent=2, ensure_ascii=False) + "\n"
+
+
+def write(path: Path, findings: Iterable[Finding]) -> int:
+    text = render(findings)
+    write_atomic(path, text)
+    return text.count('"fingerprint"')
+
+
+def load(path: Path) -> frozenset[str]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"baseline file not found: {path}") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read baseline {path}: {exc.strerror or exc}") from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"baseline {path} is not valid JSON: {exc}") from None
+    if not isinstance(data, dict) or data.get("version") != VERSION or not isinstance(data.get("findings"), list):
+        raise ConfigError(f"baseline {path} is not a keysentry baseline (expected version {VERSION} with 'findings')")
+    fingerprints = set()
+    for entry in data["findings"]:
+        if not isinstance(entry, dict) or not isinstance(entry.get("fingerprint"), str):
+            raise ConfigError(f"baseline {path}: every entry needs a 'fingerprint' string")
+        fingerprints.add(entry["fingerprint"])
+    return frozenset(fingerprints)

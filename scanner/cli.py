@@ -1,0 +1,179 @@
+"""Command line: argument parsing and exit codes, nothing else.
+
+Exit status: 0 nothing found, 1 findings reported, 2 usage or runtime error, 130 interrupted.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from scanner import __version__
+from scanner.errors import KeysentryError, UsageError
+
+DEFAULT_BASELINE = ".keysentry-baseline.json"
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> "NoReturn":  # type: ignore[name-defined]  # noqa: F821
+        raise UsageError(message)
+
+
+def _jobs(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--jobs takes a whole number, not {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("--jobs must be at least 1")
+    return value
+
+
+def _size(text: str) -> int:
+    from scanner.config import parse_size
+
+    try:
+        return parse_size(int(text) if text.isdigit() else text, "--max-file-size")
+    except KeysentryError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--config", type=Path, metavar="FILE",
+                   help="config file (default: [tool.keysentry] in pyproject.toml, else .keysentry.toml)")
+    p.add_argument("--jobs", type=_jobs, metavar="N", help="worker processes (default: the number of CPUs)")
+    p.add_argument("--max-file-size", type=_size, metavar="SIZE",
+                   help="skip files and blobs larger than this (default 25MB, or the config's max-file-size)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="keysentry", description="Find leaked Google API keys and hardcoded api-key literals.")
+    parser.add_argument("--version", action="version", version=f"keysentry {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    scan = sub.add_parser("scan", help="scan a working tree, the index, a commit range, the history or stdin",
+                          description="Scan for secrets. Exit 0: nothing found, 1: findings, 2: error.")
+    scan.add_argument("path", nargs="?", default=".", help='folder or file to scan (default "."); "-" reads stdin')
+    mode = scan.add_mutually_exclusive_group()
+    mode.add_argument("--history", action="store_true", help="every blob reachable from any ref, branch, tag or stash")
+    mode.add_argument("--staged", action="store_true", help="exactly what `git commit` would record now")
+    mode.add_argument("--range", dest="revision_range", metavar="A..B", help="the commits in a git revision range")
+    scan.add_argument("--format", choices=("text", "json", "sarif"), default="text")
+    scan.add_argument("--output", type=Path, metavar="FILE", help="write the report here (default: standard output)")
+    scan.add_argument("--baseline", type=Path, metavar="FILE", help="do not report findings recorded in FILE")
+    scan.add_argument("--show-secrets", action="store_true", help="print secrets in full (default: redacted)")
+    scan.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    _common(scan)
+
+    base = sub.add_parser("baseline", help="record today's findings so that later scans report only new ones",
+                          description="Write the fingerprints of the current findings (no secrets, no line numbers).")
+    base.add_argument("path", nargs="?", default=".")
+    base.add_argument("--history", action="store_true", help="baseline the whole history instead of the working tree")
+    base.add_argument("--output", type=Path, metavar="FILE", help=f"baseline file (default: {DEFAULT_BASELINE})")
+    _common(base)
+
+    sub.add_parser("rules", help="list the rules")
+    return parser
+
+
+def _request(args: argparse.Namespace, mode: str, baseline: Path | None) -> "Request":  # noqa: F821
+    from scanner import parallel
+    from scanner.scan import Request
+
+    progress = mode == "history" and not getattr(args, "quiet", False) and sys.stderr.isatty()
+    return Request(
+        mode=mode,
+        path=Path(args.path),
+        revision_range=getattr(args, "revision_range", None),
+        config=args.config,
+        baseline=baseline,
+        jobs=args.jobs or parallel.default_jobs(),
+        max_file_size=args.max_file_size,
+        progress=progress,
+    )
+
+
+def _mode(args: argparse.Namespace) -> str:
+    if args.path == "-":
+        if args.history or args.staged or args.revision_range:
+            raise UsageError("standard input ('-') cannot be combined with --history, --staged or --range")
+        return "stdin"
+    if args.history:
+        return "history"
+    if args.staged:
+        return "staged"
+    if args.revision_range:
+        return "range"
+    return "worktree"
+
+
+def _emit(text: str, output: Path | None) -> None:
+    if output is None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    else:
+        from scanner.output import write_atomic
+
+        write_atomic(output, text)
+
+
+def _cmd_scan(args: argparse.Namespace) -> int:
+    from scanner import report, scan
+
+    result = scan.run(_request(args, _mode(args), args.baseline))
+    for warning in result.stats.warnings:
+        print(f"keysentry: warning: {warning}", file=sys.stderr)
+    to_terminal = args.output is None and sys.stdout.isatty()
+    color = to_terminal and args.format == "text" and "NO_COLOR" not in os.environ
+    width = os.get_terminal_size(sys.stdout.fileno()).columns if to_terminal else 100
+    options = report.Options(show_secrets=args.show_secrets, color=color, width=width)
+    _emit(report.render(result, args.format, options), args.output)
+    return 1 if result.findings else 0
+
+
+def _cmd_baseline(args: argparse.Namespace) -> int:
+    from scanner import baseline, scan
+
+    result = scan.run(_request(args, "history" if args.history else "worktree", None))
+    target = args.output or Path(args.path) / DEFAULT_BASELINE
+    count = baseline.write(target, result.findings)
+    print(f"keysentry: wrote {count} fingerprint{'s' * (count != 1)} to {target}", file=sys.stderr)
+    return 0
+
+
+def _cmd_rules() -> int:
+    from scanner.rules import ALL_RULES
+
+    for rule in ALL_RULES:
+        print(f"{rule.id:28} {rule.description}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        if args.command == "scan":
+            return _cmd_scan(args)
+        if args.command == "baseline":
+            return _cmd_baseline(args)
+        if args.command == "rules":
+            return _cmd_rules()
+        parser.print_help()
+        return 2
+    except KeysentryError as exc:
+        print(f"keysentry: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("keysentry: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # The reader went away (e.g. `| head`); there is nobody left to report to.
+        sys.stderr.close()
+        return 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

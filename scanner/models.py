@@ -1,0 +1,92 @@
+"""Immutable records that flow between the stages: sources -> engine -> filters -> reporters."""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Match:
+    """A secret the engine found in one piece of content, before provenance is attached."""
+
+    rule_id: str
+    secret: str
+    line: int  # 1-based; 0 for a whole-file finding
+    column: int  # 1-based, in characters; 0 for a whole-file finding
+    # What the fingerprint is keyed on: the secret itself, or "" for whole-file findings so that
+    # editing a .env file does not make its finding new again.
+    identity: str
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule_id: str
+    path: str
+    line: int
+    column: int
+    secret: str
+    fingerprint: str
+    commit: str | None = None
+    author: str | None = None
+    date: str | None = None
+    in_head: bool | None = None
+    # history/range: where the secret lives in HEAD now, when it moved away from `path`
+    head_paths: tuple[str, ...] = ()
+
+
+def fingerprint(rule_id: str, path: str, identity: str) -> str:
+    """Content-keyed: never a line number or a commit, so edits elsewhere never make it new."""
+    secret_hash = hashlib.sha256(identity.encode("utf-8", "surrogateescape")).hexdigest()
+    return hashlib.sha256(f"{rule_id}\0{path}\0{secret_hash}".encode("utf-8", "surrogateescape")).hexdigest()[:40]
+
+
+def make_finding(match: Match, path: str, **provenance: object) -> Finding:
+    return Finding(
+        rule_id=match.rule_id,
+        path=path,
+        line=match.line,
+        column=match.column,
+        secret=match.secret,
+        fingerprint=fingerprint(match.rule_id, path, match.identity),
+        **provenance,  # type: ignore[arg-type]
+    )
+
+
+@dataclass
+class Stats:
+    """Counters a scan accumulates; merged from worker processes."""
+
+    files: int = 0
+    blobs: int = 0
+    commits: int = 0
+    bytes: int = 0
+    seconds: float = 0.0
+    skipped_large: int = 0
+    skipped_binary: int = 0
+    skipped_lfs: int = 0
+    skipped_symlinks: int = 0
+    unreadable: int = 0
+    allowed: int = 0
+    baselined: int = 0
+    excluded: int = 0
+    shallow: bool = False
+    warnings: list[str] = field(default_factory=list)
+
+    def add(self, other: "Stats") -> None:
+        for name in ("files", "blobs", "commits", "bytes", "skipped_large", "skipped_binary",
+                     "skipped_lfs", "skipped_symlinks", "unreadable", "allowed", "excluded"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.warnings.extend(other.warnings)
+
+    def as_dict(self) -> dict[str, object]:
+        data: dict[str, object] = {
+            "files": self.files, "blobs": self.blobs, "commits": self.commits,
+            "bytes": self.bytes, "seconds": round(self.seconds, 3),
+            "skipped_large": self.skipped_large, "skipped_binary": self.skipped_binary,
+            "skipped_lfs": self.skipped_lfs, "skipped_symlinks": self.skipped_symlinks,
+            "unreadable": self.unreadable, "allowed": self.allowed,
+            "baselined": self.baselined, "excluded": self.excluded,
+        }
+        if self.shallow:
+            data["shallow"] = True
+        return data

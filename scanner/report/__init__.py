@@ -1,0 +1,41 @@
+"""Reporters turn a scan result into text; redaction happens here and nowhere else."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+FORMATS = ("text", "json", "sarif")
+
+
+def redact(secret: str) -> str:
+    """At most the first 4 and the last 2 characters; less of a short secret."""
+    if len(secret) >= 12:
+        return f"{secret[:4]}…{secret[-2:]}"
+    if len(secret) >= 6:
+        return f"{secret[:2]}…"
+    return "…"
+
+
+def display_path(path: str) -> str:
+    """A path as git stores it: bytes that are not UTF-8 are shown as \\x escapes, not dropped."""
+    return path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+@dataclass(frozen=True)
+class Options:
+    show_secrets: bool = False
+    color: bool = False
+    width: int = 100
+
+
+def render(result: object, fmt: str, options: Options) -> str:
+    if fmt == "json":
+        from scanner.report.json_report import render as render_json
+
+        return render_json(result, options)  # type: ignore[arg-type]
+    if fmt == "sarif":
+        from scanner.report.sarif import render as render_sarif
+
+        return render_sarif(result, options)  # type: ignore[arg-type]
+    from scanner.report.text import render as render_text
+
+    return render_text(result, options)  # type: ignore[arg-type]

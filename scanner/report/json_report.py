@@ -1,0 +1,29 @@
+"""The JSON report, exactly as CONTRACT.md describes it."""
+from __future__ import annotations
+
+import json
+
+from scanner.report import Options, display_path, redact
+from scanner.scan import Result
+
+VERSION = 1
+
+
+def render(result: Result, options: Options) -> str:
+    findings = [
+        {
+            "rule_id": f.rule_id,
+            "path": display_path(f.path),
+            "line": f.line,
+            "column": f.column,
+            "secret": f.secret if options.show_secrets else redact(f.secret),
+            "fingerprint": f.fingerprint,
+            "commit": f.commit,
+            "author": f.author,
+            "date": f.date,
+            "in_head": f.in_head,
+        }
+        for f in result.findings
+    ]
+    body = {"version": VERSION, "mode": result.mode, "findings": findings, "stats": result.stats.as_dict()}
+    return json.dumps(body, indent=2, ensure_ascii=False) + "\n"

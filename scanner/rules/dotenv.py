@@ -1,0 +1,54 @@
+"""dotenv-file: a committed .env file, judged by its path and whether it holds any value."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from scanner.filters import is_placeholder, is_template
+
+
+@dataclass(frozen=True)
+class FileRule:
+    """A rule about a whole file, decided by its path and content rather than by one match."""
+
+    id: str
+    description: str
+    severity: str
+    remediation: str
+    path: re.Pattern[str]
+    # Files that document the variables rather than set them; flagged only when they hold a real
+    # secret that another rule found.
+    template: re.Pattern[str]
+
+
+DOTENV_FILE = FileRule(
+    id="dotenv-file",
+    description="Committed .env file with values",
+    severity="error",
+    remediation=(
+        "Remove the file from the repository (git rm --cached), add .env* to .gitignore and commit a "
+        ".env.example with empty values instead; rotate every secret the file held."
+    ),
+    path=re.compile(r"(?:^|/)\.env(?:\.[^/]+)?$"),
+    template=re.compile(r"\.env\.(?:example|sample|template|tmpl|tpl|dist|defaults?|schema)$", re.IGNORECASE),
+)
+
+_ASSIGNMENT = re.compile(r"^\s*(?:export\s+)?(?P<name>[A-Za-z_][\w.-]*)\s*[=:]\s*(?P<value>.*?)\s*$")
+
+
+def first_value(text: str) -> str | None:
+    """The first non-empty, non-placeholder value a dotenv text assigns, or None."""
+    for line in text.splitlines():
+        if line.lstrip().startswith("#"):
+            continue
+        match = _ASSIGNMENT.match(line)
+        if not match:
+            continue
+        value = match["value"]
+        if value[:1] in "\"'" and value[-1:] == value[:1] and len(value) >= 2:
+            value = value[1:-1]
+        else:
+            value = re.split(r"\s+#", value, maxsplit=1)[0].strip()
+        if value and not is_placeholder(value) and not is_template(value):
+            return value
+    return None

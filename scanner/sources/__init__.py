@@ -1,0 +1,1 @@
+"""Sources yield content with its provenance; only they talk to git or the filesystem."""

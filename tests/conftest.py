@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+import os
+import secrets
+import string
+import subprocess
+from pathlib import Path
+
+import pytest
+
+KEY_ALPHABET = string.ascii_letters + string.digits + "-_"
+
+
+def random_chars(n: int, alphabet: str = KEY_ALPHABET) -> str:
+    return "".join(secrets.choice(alphabet) for _ in range(n))
+
+
+def google_key() -> str:
+    """A Google-API-key-shaped value made at test time; never a literal in the repository."""
+    return "AIza" + "Sy" + random_chars(33)
+
+
+def hex_secret(n: int = 32) -> str:
+    return random_chars(n, "0123456789abcdef")
+
+
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "Ada", "GIT_AUTHOR_EMAIL": "ada@example.com",
+    "GIT_COMMITTER_NAME": "Ada", "GIT_COMMITTER_EMAIL": "ada@example.com",
+    "GIT_CONFIG_NOSYSTEM": "1",
+}
+
+
+def git(repo: Path, *args: str, **kwargs: object) -> str:
+    env = {**os.environ, **GIT_ENV, **kwargs.pop("env", {})}  # type: ignore[arg-type]
+    proc = subprocess.run(["git", *args], cwd=repo, env=env, capture_output=True, text=True, **kwargs)  # type: ignore[call-overload]
+    if proc.returncode != 0:
+        raise AssertionError(f"git {' '.join(args)} failed: {proc.stderr}")
+    return proc.stdout.strip()
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    path = tmp_path / "repo"
+    path.mkdir()
+    git(path, "init", "-q", "-b", "main")
+    return path
