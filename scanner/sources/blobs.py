@@ -1,0 +1,71 @@
+"""Reading blobs through one long-lived `git cat-file --batch` per process, a batch at a time.
+
+GitPython's persistent cat-file answers one object per round trip; writing a whole batch of ids
+before reading lets git stream the contents back without waiting on us.
+"""
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from scanner import gitcmd
+from scanner.errors import GitError
+
+NULL_OID = "0" * 40
+# Every request line is 41 bytes; a batch this size fits in one pipe buffer, so writing it all
+# before reading cannot deadlock against git's output.
+MAX_BATCH = 1000
+
+
+class CatFile:
+    def __init__(self, repo: Path | str) -> None:
+        self._proc = subprocess.Popen(
+            gitcmd.argv(repo, "cat-file", "--batch"), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, env=gitcmd.env(),
+        )
+
+    def read(self, oids: Sequence[str]) -> Iterator[tuple[str, bytes | None]]:
+        """(oid, content) for each id in order; content is None for a missing object."""
+        assert self._proc.stdin and self._proc.stdout
+        for start in range(0, len(oids), MAX_BATCH):
+            chunk = oids[start:start + MAX_BATCH]
+            try:
+                self._proc.stdin.write("".join(f"{oid}\n" for oid in chunk).encode())
+                self._proc.stdin.flush()
+            except BrokenPipeError:
+                raise self._failure() from None
+            for oid in chunk:
+                header = self._proc.stdout.readline()
+                if not header:
+                    raise self._failure()
+                parts = header.split()
+                if len(parts) < 3:  # "<oid> missing" (or "ambiguous")
+                    yield oid, None
+                    continue
+                size = int(parts[2])
+                data = self._proc.stdout.read(size)
+                self._proc.stdout.read(1)  # the newline after the content
+                if len(data) != size:
+                    raise self._failure()
+                yield oid, data
+
+    def _failure(self) -> GitError:
+        self._proc.kill()
+        err = self._proc.stderr.read() if self._proc.stderr else b""
+        return GitError(gitcmd.describe_failure(err, ["cat-file"]) + " (is the repository corrupt?)")
+
+    def close(self) -> None:
+        if self._proc.poll() is None:
+            if self._proc.stdin:
+                self._proc.stdin.close()
+            try:
+                self._proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+
+    def __enter__(self) -> "CatFile":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
