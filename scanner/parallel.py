@@ -1,7 +1,6 @@
 """Fan work out to worker processes, streaming results back as they finish."""
 from __future__ import annotations
 
-import multiprocessing
 import os
 import signal
 from collections.abc import Callable, Iterable, Iterator
@@ -37,6 +36,8 @@ def imap(func: Callable[[T], R], items: Iterable[T], jobs: int, *, initializer: 
             if finalizer is not None:
                 finalizer()
         return
+    import multiprocessing  # a pre-commit run on a few files never needs it
+
     ctx = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
     pool = ctx.Pool(jobs, initializer=_init_worker, initargs=(initializer, initargs))
     try:
