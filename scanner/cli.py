@@ -75,6 +75,23 @@ def build_parser() -> argparse.ArgumentParser:
     _common(base)
 
     sub.add_parser("rules", help="list the rules")
+
+    inst = sub.add_parser("install-hooks", help="install the git pre-commit and pre-push hooks (no framework needed)",
+                          description="Write keysentry's pre-commit and pre-push hooks into the repository's hooks "
+                                      "folder (honouring core.hooksPath). Exit 2 if a hook keysentry did not write "
+                                      "is in the way and --force is not given.")
+    inst.add_argument("path", nargs="?", default=".", help='the repository (default ".")')
+    inst.add_argument("--force", action="store_true",
+                      help="replace hooks keysentry did not write (each is kept as HOOK.keysentry-backup)")
+
+    # What the hooks run; not a command for people, so it is left out of the help.
+    hook = sub.add_parser("hook")
+    hook.add_argument("hook_name", choices=("pre-push",))
+    hook.add_argument("remote", nargs="?", help="given by git: the remote's name (its input is then read)")
+    hook.add_argument("url", nargs="?", help="given by git: the remote's URL")
+    hook.add_argument("--baseline", type=Path, metavar="FILE", help="do not report findings recorded in FILE")
+    hook.set_defaults(path=".")
+    _common(hook)
     return parser
 
 
@@ -82,7 +99,7 @@ def _request(args: argparse.Namespace, mode: str, baseline: Path | None) -> "Req
     from scanner import parallel
     from scanner.scan import Request
 
-    progress = mode == "history" and not getattr(args, "quiet", False) and sys.stderr.isatty()
+    progress = mode in ("history", "range") and not getattr(args, "quiet", False) and sys.stderr.isatty()
     return Request(
         mode=mode,
         path=Path(args.path),
@@ -143,6 +160,32 @@ def _cmd_baseline(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_install_hooks(args: argparse.Namespace) -> int:
+    from scanner import install
+
+    folder, done = install.install(Path(args.path), force=args.force)
+    print(f"keysentry: hooks in {folder}: " + "; ".join(done))
+    return 0
+
+
+def _cmd_hook(args: argparse.Namespace) -> int:
+    from scanner import hook, report
+
+    # git gives a plain hook the remote as arguments and the refs on stdin; the pre-commit
+    # framework gives none and describes the push in the environment.
+    stdin_text = sys.stdin.read() if args.remote else None
+    result = hook.pre_push(_request(args, "range", args.baseline), args.remote, stdin_text, os.environ)
+    color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
+    options = report.Options(color=color, width=os.get_terminal_size(sys.stdout.fileno()).columns if color else 100)
+    if result.findings:
+        from scanner.report.blocked import render
+
+        _emit(render(result, options, action="push"), None)
+        return 1
+    _emit(report.render(result, "text", options), None)
+    return 0
+
+
 def _cmd_rules() -> int:
     from scanner.rules import ALL_RULES
 
@@ -161,6 +204,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_baseline(args)
         if args.command == "rules":
             return _cmd_rules()
+        if args.command == "install-hooks":
+            return _cmd_install_hooks(args)
+        if args.command == "hook":
+            return _cmd_hook(args)
         parser.print_help()
         return 2
     except KeysentryError as exc:
