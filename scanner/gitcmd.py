@@ -48,7 +48,8 @@ def run(repo: Path | str, *args: str, input: bytes | None = None, ok: Sequence[i
 
 def describe_failure(stderr: bytes, args: Sequence[str]) -> str:
     lines = [ln.strip() for ln in stderr.decode("utf-8", "replace").splitlines() if ln.strip()]
-    fatal = [ln for ln in lines if ln.startswith(("fatal:", "error:"))]
+    # git says what went wrong in its last "fatal:" line; "error:" lines are often symptoms.
+    fatal = [ln for ln in lines if ln.startswith("fatal:")] or [ln for ln in lines if ln.startswith("error:")]
     text = (fatal or lines or [f"git {args[0] if args else ''} failed"])[0]
     if "safe.directory" in stderr.decode("utf-8", "replace") or "dubious ownership" in text:
         text += " (git refuses this repository: see 'git config --global --add safe.directory')"

@@ -25,8 +25,9 @@ class CatFile:
             stderr=subprocess.PIPE, env=gitcmd.env(),
         )
 
-    def read(self, oids: Sequence[str]) -> Iterator[tuple[str, bytes | None]]:
-        """(oid, content) for each id in order; content is None for a missing object."""
+    def read(self, oids: Sequence[str]) -> Iterator[tuple[str, bytes]]:
+        """(oid, content) for each id in order. Callers ask only for objects that a tree, the
+        index or rev-list names, so one git cannot read means a corrupt repository."""
         assert self._proc.stdin and self._proc.stdout
         for start in range(0, len(oids), MAX_BATCH):
             chunk = oids[start:start + MAX_BATCH]
@@ -40,9 +41,8 @@ class CatFile:
                 if not header:
                     raise self._failure()
                 parts = header.split()
-                if len(parts) < 3:  # "<oid> missing" (or "ambiguous")
-                    yield oid, None
-                    continue
+                if len(parts) < 3:  # "<oid> missing"
+                    raise GitError(f"git: object {oid} is missing or corrupt (run 'git fsck')")
                 size = int(parts[2])
                 data = self._proc.stdout.read(size)
                 self._proc.stdout.read(1)  # the newline after the content

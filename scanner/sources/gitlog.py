@@ -44,6 +44,7 @@ def commits(repo: Path | str, revisions: Sequence[str], extra: Sequence[str] = (
                             stderr=subprocess.PIPE, env=gitcmd.env())
     assert proc.stdout and proc.stderr
     pending = b""
+    finished = False
     try:
         while True:
             chunk = proc.stdout.read(1 << 16)
@@ -57,12 +58,13 @@ def commits(repo: Path | str, revisions: Sequence[str], extra: Sequence[str] = (
                     yield _parse(record)
         if pending:
             yield _parse(pending)
+        finished = True
     finally:
-        if proc.poll() is None:
+        if not finished:  # the caller stopped early or failed: git's answer no longer matters
             proc.kill()
         err = proc.stderr.read()
         code = proc.wait()
-    if code not in (0, -9):
+    if code != 0:
         raise GitError(gitcmd.describe_failure(err, ["log"]))
 
 

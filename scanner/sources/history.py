@@ -61,8 +61,6 @@ def _scan_batch(batch: Sequence[tuple[str, str]]) -> tuple[list[tuple[str, tuple
     hits = []
     blobs = size = lfs = allowed = 0
     for oid, data in cat.read([oid for oid, _ in batch]):  # type: ignore[attr-defined]
-        if data is None:
-            continue
         if content.is_lfs_pointer(data):
             lfs += 1
             continue
@@ -123,6 +121,10 @@ def reachable_blobs(repo: gitcmd.Repo, revisions: Sequence[str]) -> Iterator[tup
     rev_list.stdout.close()  # cat-file holds the read end now
     for line in check.stdout:
         kind, _, rest = line.partition(b" ")
+        if rest.startswith(b"missing") and len(kind) == 40:
+            check.kill()
+            rev_list.kill()
+            raise GitError(f"git: object {kind.decode()} is missing or corrupt (run 'git fsck')")
         if kind != b"blob":
             continue
         oid, _, rest = rest.partition(b" ")
@@ -225,6 +227,8 @@ def _sizes(repo: gitcmd.Repo, oids: list[str]) -> dict[str, int]:
     sizes = {}
     for line in out.decode().splitlines():
         parts = line.split()
+        if len(parts) == 2 and parts[1] == "missing":
+            raise GitError(f"git: object {parts[0]} is missing or corrupt (run 'git fsck')")
         if len(parts) == 3 and parts[1] == "blob":
             sizes[parts[0]] = int(parts[2])
     return sizes

@@ -86,9 +86,7 @@ def scan_staged(repo: gitcmd.Repo, detector: Detector, is_excluded, max_file_siz
         blobs = dict(cat.read(oids))
     findings: list[Finding] = []
     for change in changes:
-        data = blobs.get(change.blob)
-        if data is None:
-            continue
+        data = blobs[change.blob]
         if len(data) > max_file_size:
             stats.skipped_large += 1
             continue
