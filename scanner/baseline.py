@@ -8,6 +8,7 @@ from pathlib import Path
 from scanner.errors import ConfigError
 from scanner.models import Finding
 from scanner.output import write_atomic
+from scanner.report import display_path
 
 VERSION = 1
 
@@ -18,7 +19,8 @@ def render(findings: Iterable[Finding]) -> str:
     body = {
         "version": VERSION,
         "tool": "keysentry",
-        "findings": [{"fingerprint": fp, "path": path, "rule_id": rule} for path, rule, fp in entries],
+        # The path is for people reading the file; a path that is not UTF-8 is shown with \x escapes.
+        "findings": [{"fingerprint": fp, "path": display_path(path), "rule_id": rule} for path, rule, fp in entries],
     }
     return json.dumps(body, indent=2, ensure_ascii=False) + "\n"
 

@@ -114,14 +114,16 @@ def _request(args: argparse.Namespace, mode: str, baseline: Path | None) -> "Req
 
 def _mode(args: argparse.Namespace) -> str:
     if args.path == "-":
-        if args.history or args.staged or args.revision_range:
+        if args.history or args.staged or args.revision_range is not None:
             raise UsageError("standard input ('-') cannot be combined with --history, --staged or --range")
         return "stdin"
     if args.history:
         return "history"
     if args.staged:
         return "staged"
-    if args.revision_range:
+    if args.revision_range is not None:
+        if not args.revision_range.strip():
+            raise UsageError("--range needs a revision range such as origin/main..HEAD")
         return "range"
     return "worktree"
 
@@ -143,7 +145,7 @@ def _cmd_scan(args: argparse.Namespace) -> int:
     for warning in result.stats.warnings:
         print(f"keysentry: warning: {warning}", file=sys.stderr)
     to_terminal = args.output is None and sys.stdout.isatty()
-    color = to_terminal and args.format == "text" and "NO_COLOR" not in os.environ
+    color = to_terminal and args.format == "text" and not os.environ.get("NO_COLOR")
     width = os.get_terminal_size(sys.stdout.fileno()).columns if to_terminal else 100
     options = report.Options(show_secrets=args.show_secrets, color=color, width=width)
     _emit(report.render(result, args.format, options), args.output)
@@ -154,7 +156,8 @@ def _cmd_baseline(args: argparse.Namespace) -> int:
     from scanner import baseline, scan
 
     result = scan.run(_request(args, "history" if args.history else "worktree", None))
-    target = args.output or Path(args.path) / DEFAULT_BASELINE
+    folder = Path(args.path) if Path(args.path).is_dir() else Path(args.path).parent
+    target = args.output or folder / DEFAULT_BASELINE
     count = baseline.write(target, result.findings)
     print(f"keysentry: wrote {count} fingerprint{'s' * (count != 1)} to {target}", file=sys.stderr)
     return 0

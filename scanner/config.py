@@ -34,13 +34,9 @@ class Config:
     def is_excluded(self, path: str) -> bool:
         if not self.exclude:
             return False
-        spec = self._spec
-        if spec is None:
-            import pathspec  # only configs that exclude something pay for it
-
-            spec = pathspec.GitIgnoreSpec.from_lines(self.exclude)
-            object.__setattr__(self, "_spec", spec)
-        return bool(spec.match_file(path))
+        if self._spec is None:  # a Config built by hand rather than by from_table
+            object.__setattr__(self, "_spec", _exclude_spec(self.exclude, self.source or "config"))
+        return bool(self._spec.match_file(path))
 
 
 def parse_size(value: object, where: str) -> int:
@@ -77,7 +73,21 @@ def from_table(table: dict[str, Any], where: str) -> Config:
         if rule_id not in RULES_BY_ID:
             raise ConfigError(f"{where}: 'disable' names unknown rule {rule_id!r}")
     size = parse_size(table["max-file-size"], where) if "max-file-size" in table else DEFAULT_MAX_FILE_SIZE
-    return Config(_strings(table, "exclude", where), tuple(allow), disable, size, where)
+    exclude = _strings(table, "exclude", where)
+    return Config(exclude, tuple(allow), disable, size, where, _exclude_spec(exclude, where))
+
+
+def _exclude_spec(patterns: tuple[str, ...], where: str) -> Any:
+    if not patterns:
+        return None
+    import pathspec  # only configs that exclude something pay for it
+
+    for pattern in patterns:
+        try:
+            pathspec.GitIgnoreSpec.from_lines([pattern])
+        except (ValueError, re.error) as exc:  # a malformed pattern, or a bad [range] in one
+            raise ConfigError(f"{where}: bad 'exclude' pattern {pattern!r}: {exc}") from None
+    return pathspec.GitIgnoreSpec.from_lines(patterns)
 
 
 def _read_toml(path: Path) -> dict[str, Any]:

@@ -5,6 +5,15 @@ import codecs
 
 _LFS_POINTER = b"version https://git-lfs.github.com/spec/v1"
 _SNIFF = 8192
+_UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+# Formats that are binary even when their first 8 KB hold no NUL byte (compressed payloads).
+_MAGIC = (
+    b"\x7fELF", b"\xca\xfe\xba\xbe", b"\xcf\xfa\xed\xfe", b"\xce\xfa\xed\xfe", b"\xfe\xed\xfa", b"dex\n",
+    b"PK\x03\x04", b"\x1f\x8b", b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"7z\xbc\xaf", b"\xfd7zXZ", b"BZh",
+    b"\x00asm", b"bplist", b"SQLite format 3", b"\x28\xb5\x2f\xfd", b"Rar!",
+)
+# C0 control bytes that text never holds (tab, newlines, form feed, escape and ^Z are left out).
+_CONTROL = bytes([*range(0, 9), 11, *range(14, 26), *range(28, 32), 127])
 
 
 def is_lfs_pointer(data: bytes) -> bool:
@@ -13,9 +22,11 @@ def is_lfs_pointer(data: bytes) -> bool:
 
 def utf16_codec(data: bytes) -> str | None:
     """The UTF-16 codec for text stored as UTF-16 (BOM, or ASCII-range text with NUL high bytes)."""
-    if data[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+    if data[:2] in _UTF16_BOMS:
         return "utf-16"
     head = data[: _SNIFF - _SNIFF % 2]
+    if b"\0" not in head:
+        return None
     pairs = len(head) // 2
     if pairs < 2:
         return None
@@ -28,12 +39,20 @@ def utf16_codec(data: bytes) -> str | None:
 
 
 def is_binary(data: bytes) -> bool:
-    return b"\0" in data[:_SNIFF] and utf16_codec(data) is None
+    """Git's test (a NUL byte early on) plus known binary formats and control-byte noise, so that
+    compressed or encrypted payloads are never decoded into garbage text."""
+    head = data[:_SNIFF]
+    if b"\0" in head:
+        return utf16_codec(data) is None
+    if head.startswith(_MAGIC):
+        return True
+    controls = len(head) - len(head.translate(None, _CONTROL))
+    return controls > 0.05 * len(head)
 
 
 def decode(data: bytes) -> str:
     """Text for a non-binary payload: UTF-16 by sniffing, else UTF-8, else Latin-1 (never fails)."""
-    codec = utf16_codec(data) if (b"\0" in data[:_SNIFF] or data[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) else None
+    codec = utf16_codec(data)
     if codec:
         return data.decode(codec, "replace")
     try:

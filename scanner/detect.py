@@ -4,8 +4,9 @@ It sees bytes and a path, never git or a terminal, so it is tested with hand-mad
 """
 from __future__ import annotations
 
+import bisect
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from scanner import content
@@ -25,6 +26,7 @@ class Scanned:
 
 
 _NOTHING = Scanned((), 0, False)
+_NOTHING_BINARY = Scanned((), 0, True)
 
 
 @dataclass(frozen=True)
@@ -36,8 +38,63 @@ class _Candidate:
     secret: str
 
 
-def _overlaps(a: _Candidate, b: _Candidate) -> bool:
-    return a.start < b.end and b.start < a.end
+def _keep_disjoint(candidates: list[_Candidate]) -> list[_Candidate]:
+    """One candidate per span: specific rules first (lower priority), then earlier in the file.
+
+    The kept spans never overlap, so a sorted list of them and a bisect answer "is this span
+    free?" in log time, even for a file holding thousands of keys.
+    """
+    starts: list[int] = []
+    ends: list[int] = []
+    kept: list[_Candidate] = []
+    for cand in sorted(candidates, key=lambda c: (c.priority, c.start)):
+        i = bisect.bisect_right(starts, cand.start)
+        if i > 0 and ends[i - 1] > cand.start:
+            continue  # the span before it reaches into it
+        if i < len(starts) and starts[i] < cand.end:
+            continue  # it reaches into the span after it
+        starts.insert(i, cand.start)
+        ends.insert(i, cand.end)
+        kept.append(cand)
+    kept.sort(key=lambda c: c.start)
+    return kept
+
+
+class _Lines:
+    """Line, column and line text of increasing offsets, reading the file once however long its lines."""
+
+    def __init__(self, text: str | bytes) -> None:
+        self._text = text
+        self._newline = "\n" if isinstance(text, str) else b"\n"
+        self._offset = 0
+        self._line = 1
+        self._line_start = 0
+        self._line_end: int | None = None
+
+    def locate(self, offset: int) -> tuple[int, int]:
+        """(line, column) of `offset`; offsets must not decrease between calls."""
+        newlines = self._text.count(self._newline, self._offset, offset)  # type: ignore[arg-type]
+        if newlines:
+            self._line += newlines
+            self._line_start = self._text.rfind(self._newline, self._offset, offset) + 1  # type: ignore[arg-type]
+            self._line_end = None
+        self._offset = offset
+        return self._line, offset - self._line_start + 1
+
+    def line_span(self) -> tuple[int, int]:
+        """Start and end of the line the last offset is on."""
+        if self._line_end is None:
+            end = self._text.find(self._newline, self._offset)  # type: ignore[arg-type]
+            self._line_end = end if end >= 0 else len(self._text)
+        return self._line_start, self._line_end
+
+
+# UTF-16 strings inside a binary (.NET assemblies, Windows resources): printable ASCII characters
+# each followed (little-endian) or preceded (big-endian) by a NUL byte.
+_UTF16_RUNS = (
+    ("utf-16-le", 0, re.compile(rb"(?:[\t\n\r\x20-\x7e]\x00){16,}")),
+    ("utf-16-be", 1, re.compile(rb"(?:\x00[\t\n\r\x20-\x7e]){16,}")),
+)
 
 
 @dataclass(frozen=True)
@@ -59,10 +116,9 @@ class Detector:
         """Every secret in `data`; `path` matters only to whole-file rules such as dotenv-file."""
         if content.is_binary(data):
             return self._scan_binary(data)
-        utf16 = b"\0" in data[:8192] or data[:2] in (b"\xff\xfe", b"\xfe\xff")
         file_rules = [r for r in self.file_rules if r.path.search(path)]
-        if utf16:
-            text = content.decode(data)
+        if content.utf16_codec(data):
+            text: str | None = content.decode(data)
             lowered = text.lower().encode("utf-8", "replace")
         else:
             text = None
@@ -73,40 +129,37 @@ class Detector:
         if text is None:
             text = content.decode(data)
         candidates: list[_Candidate] = []
+        lowered_text: str | None = None
         for priority, rule in active:
             if rule.requires is not None and not rule.requires.search(text):
                 continue
-            for pattern in rule.patterns:
-                has_bare = "bare" in pattern.groupindex
-                for m in pattern.finditer(text):
-                    group = "bare" if has_bare and m["bare"] is not None else "secret"
-                    secret = m[group]
-                    if rule.accept(secret, group == "secret" and "q" in pattern.groupindex):
-                        candidates.append(_Candidate(priority, m.start(group), m.end(group), rule.id, secret))
-        matches, allowed = self._resolve(candidates, text)
+            spans = None
+            if rule.anchors:
+                lowered_text = text.lower() if lowered_text is None else lowered_text
+                spans = _windows(rule, text, lowered_text)
+            candidates.extend(_text_candidates(priority, rule, text, spans))
+        matches, allowed = self._resolve(_keep_disjoint(candidates), text)
         for rule in file_rules:
             whole = self._file_match(rule, path, text, matches)
             if whole is not None:
                 matches.append(whole)
         return Scanned(tuple(matches), allowed, False)
 
-    def _resolve(self, candidates: list[_Candidate], text: str) -> tuple[list[Match], int]:
-        """Keep one match per secret span: specific rules first, then earlier in the file."""
-        kept: list[_Candidate] = []
-        for cand in sorted(candidates, key=lambda c: (c.priority, c.start)):
-            if not any(_overlaps(cand, k) for k in kept):
-                kept.append(cand)
+    def _resolve(self, kept: list[_Candidate], text: str) -> tuple[list[Match], int]:
+        """Matches for the kept candidates, minus those an inline pragma or an allow regex silences."""
         matches: list[Match] = []
         allowed = 0
-        for cand in sorted(kept, key=lambda c: c.start):
-            line_start = text.rfind("\n", 0, cand.start) + 1
-            line_end = text.find("\n", cand.start)
-            line_text = text[line_start: line_end if line_end >= 0 else len(text)]
-            if has_allow_pragma(line_text) or any(a.search(cand.secret) for a in self.allow):
+        lines = _Lines(text)
+        pragma_lines: dict[int, bool] = {}
+        for cand in kept:
+            line, column = lines.locate(cand.start)
+            if line not in pragma_lines:
+                start, end = lines.line_span()
+                pragma_lines[line] = has_allow_pragma(text[start:end])
+            if pragma_lines[line] or any(a.search(cand.secret) for a in self.allow):
                 allowed += 1
                 continue
-            line = text.count("\n", 0, cand.start) + 1
-            matches.append(Match(cand.rule_id, cand.secret, line, cand.start - line_start + 1, cand.secret))
+            matches.append(Match(cand.rule_id, cand.secret, line, column, cand.secret))
         return matches, allowed
 
     def _file_match(self, rule: FileRule, path: str, text: str, found: list[Match]) -> Match | None:
@@ -117,28 +170,81 @@ class Detector:
         return Match(rule.id, value, 0, 0, "") if value else None
 
     def _scan_binary(self, data: bytes) -> Scanned:
-        """Fixed-format credentials inside compiled files, matched on bytes: nothing is decoded as text."""
+        """Fixed-format credentials inside compiled files, matched on bytes: nothing is decoded as text,
+        except runs of UTF-16 characters, which are text stored two bytes a character."""
+        binary_rules = [(i, r) for i, r in enumerate(self.rules) if r.binary_patterns]
+        if not binary_rules:
+            return _NOTHING_BINARY
         lowered = data.lower()
         candidates: list[_Candidate] = []
-        for priority, rule in enumerate(self.rules):
-            if not rule.binary_patterns or not any(k in lowered for k in rule.keywords):
-                continue
-            for pattern in rule.binary_patterns:
-                for m in pattern.finditer(data):
-                    secret = m["secret"].decode("ascii")
-                    if rule.accept(secret, False):
-                        candidates.append(_Candidate(priority, m.start("secret"), m.end("secret"), rule.id, secret))
-        kept: list[_Candidate] = []
-        for cand in sorted(candidates, key=lambda c: (c.priority, c.start)):
-            if not any(_overlaps(cand, k) for k in kept):
-                kept.append(cand)
+        wide: list[tuple[int, Rule]] = []
+        for priority, rule in binary_rules:
+            if any(k in lowered for k in rule.keywords):
+                for pattern in rule.binary_patterns:
+                    for m in pattern.finditer(data):
+                        secret = m["secret"].decode("ascii")
+                        if rule.accept(secret, False):
+                            candidates.append(_Candidate(priority, m.start("secret"), m.end("secret"), rule.id, secret))
+            if any(b"\0".join(k[i:i + 1] for i in range(len(k))) in lowered for k in rule.keywords):
+                wide.append((priority, rule))
+        if wide:
+            candidates.extend(_utf16_candidates(wide, data))
         matches = []
         allowed = 0
-        for cand in sorted(kept, key=lambda c: c.start):
+        lines = _Lines(data)
+        for cand in _keep_disjoint(candidates):
             if any(a.search(cand.secret) for a in self.allow):
                 allowed += 1
                 continue
-            line_start = data.rfind(b"\n", 0, cand.start) + 1
-            matches.append(Match(cand.rule_id, cand.secret, data.count(b"\n", 0, cand.start) + 1,
-                                 cand.start - line_start + 1, cand.secret))
+            line, column = lines.locate(cand.start)
+            matches.append(Match(cand.rule_id, cand.secret, line, column, cand.secret))
         return Scanned(tuple(matches), allowed, True)
+
+
+def _windows(rule: Rule, text: str, lowered: str) -> list[tuple[int, int]] | None:
+    """The merged stretches of `text` within the rule's reach of an anchor hit; None for all of it."""
+    if len(lowered) != len(text):
+        return None  # a few characters (İ) lower-case to two: offsets would not line up
+    before, after = rule.reach
+    hits = sorted(hit.span() for anchor in rule.anchors for hit in anchor.finditer(lowered))
+    spans: list[tuple[int, int]] = []
+    for hit_start, hit_end in hits:
+        start, end = max(0, hit_start - before), min(len(text), hit_end + after)
+        if spans and start <= spans[-1][1]:
+            spans[-1] = (spans[-1][0], end)
+        else:
+            spans.append((start, end))
+    return spans
+
+
+def _text_candidates(priority: int, rule: Rule, text: str,
+                     spans: list[tuple[int, int]] | None = None) -> Iterator[_Candidate]:
+    """The rule's accepted matches, in the whole text or only within `spans` (lookbehinds still
+    see the text before a span)."""
+    for start, end in spans if spans is not None else [(0, len(text))]:
+        yield from _span_candidates(priority, rule, text, start, end)
+
+
+def _span_candidates(priority: int, rule: Rule, text: str, start: int, end: int) -> Iterator[_Candidate]:
+    for pattern in rule.patterns:
+        has_bare = "bare" in pattern.groupindex
+        has_name = "name" in pattern.groupindex and rule.reject_name is not None
+        quoted = "q" in pattern.groupindex
+        for m in pattern.finditer(text, start, end):
+            group = "bare" if has_bare and m["bare"] is not None else "secret"
+            if has_name and rule.reject_name(m["name"]):  # type: ignore[misc]
+                continue
+            secret = m[group]
+            if rule.accept(secret, quoted and group == "secret"):
+                yield _Candidate(priority, m.start(group), m.end(group), rule.id, secret)
+
+
+def _utf16_candidates(rules: list[tuple[int, Rule]], data: bytes) -> Iterator[_Candidate]:
+    """Text rules over each UTF-16 run, with offsets mapped back to bytes."""
+    for codec, shift, runs in _UTF16_RUNS:
+        for run in runs.finditer(data):
+            text = run.group().decode(codec)
+            for priority, rule in rules:
+                for cand in _text_candidates(priority, rule, text):
+                    start = run.start() + 2 * cand.start + shift
+                    yield _Candidate(cand.priority, start, start + 2 * len(cand.secret), cand.rule_id, cand.secret)

@@ -11,11 +11,15 @@ from collections import Counter
 
 ALLOW_PRAGMAS = ("keysentry:allow", "gitleaks:allow", "pragma: allowlist secret")
 
-# Words that mark a value as something to be filled in, in any case.
+# Words that mark a value as something to be filled in, in any case. Short words (`your`, `todo`)
+# must stand apart from the rest of the value: inside a random token they occur by chance (about
+# one 32-character key in 30,000 contains "your"), and a real key must not be dropped for it.
 _PLACEHOLDER_WORDS = re.compile(
-    r"your|xxxx|\*\*\*|changeme|change[_-]me|dummy|example|sample|placeholder|demo[_-]?key"
-    r"|insert|replace|redacted|fixme|todo|<[^>]*>|\.\.\.|…|secret[_-]?here|key[_-]?here|_here\b|here$"
-    r"|^fake|^none$|^null$|^nil$|^undefined$|^true$|^false$|^not[_-]?set$|^empty$|^api[_-]?key$",
+    r"(?:^|[^a-z])(?:your|todo|fake|enter)(?:[^a-z]|$)"
+    r"|^your|your[_\- ]?(?:own|api|key|secret|token|goog|gemini|project|app)|xxxxxx|\*\*\*|changeme|change[_-]me"
+    r"|dummy|example|sample|placeholder|demo[_-]?key|insert|replace|redacted|fixme|<[^>]*>|\.\.\.|…"
+    r"|secret[_-]?here|key[_-]?here|token[_-]?here|[_-]here$"
+    r"|^fake|^none$|^null$|^nil$|^undefined$|^true$|^false$|^not[_-]?set$|^empty$|^(?:google[_-]?|gemini[_-]?)?api[_-]?key$",
     re.IGNORECASE,
 )
 
@@ -25,10 +29,19 @@ _TEMPLATE = re.compile(
     r"|^%s$|^\{\d*\}$|\$[A-Z_][A-Z0-9_]*$|^ENC\[|^vault:|^!|^arn:aws:secretsmanager|^projects/[^/]+/secrets/"
 )
 
-_IDENTIFIER_CHAIN = re.compile(r"^[A-Za-z_$][\w$]*(?:(?:\.|::|->|\?\.)[A-Za-z_$][\w$]*)*(?:\(\)|\[[^\]]*\])?$")
+_IDENTIFIER_CHAIN = re.compile(r"^[A-Za-z_$][\w$]*(?:(?:\.|::|->|\?\.)[A-Za-z_$][\w$]*)*(?:\(\)|\[[^\]]*\])?[!?]?$")
 _FILE_LIKE = re.compile(r"\.(?:json|txt|pem|key|env|ya?ml|toml|ini|cfg|conf|properties|p12|crt|xml|py|js)$", re.IGNORECASE)
 _REGEX_LIKE = re.compile(r"\\[dwsbDWS]|\[[^\]]*-[^\]]*\]\{?|\{\d+(?:,\d*)?\}|^\^|\(\?[:=!P<]|\.\*|\.\+")
 _PATH_OR_URL = re.compile(r"://|^\.{0,2}/|^~/|^[A-Za-z]:\\")
+# `uploads/2024/photo1.png`: a slash-separated name ending in a file extension. Keys in base64 may
+# hold slashes but never a dot.
+_RELATIVE_FILE = re.compile(r"^[\w.@-]+(?:/[\w.@-]+)+\.[A-Za-z][A-Za-z0-9]{0,5}$")
+# A label or header name: words joined by separators, no digits (`X-Goog-Api-Key`, `Api-Key-Label`).
+_WORD_LIST = re.compile(r"^(?:[A-Z]?[a-z]+|[A-Z]+)(?:[-_. ](?:[A-Z]?[a-z]+|[A-Z]+))+$")
+_WORDS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+")
+_VOWEL = re.compile(r"[aeiouy]", re.IGNORECASE)
+_CONSONANTS = re.compile(r"[b-df-hj-np-tv-z]{5}", re.IGNORECASE)
+_DIGEST_NAME = re.compile(r"hash|digest|sha\d*|md5|fingerprint|checksum|salt|prefix|suffix|last4|hint|masked", re.IGNORECASE)
 
 
 def shannon_entropy(value: str) -> float:
@@ -52,15 +65,49 @@ def is_low_entropy(value: str, threshold: float = 3.0) -> bool:
     return len(set(value)) < 6 or shannon_entropy(value) < threshold
 
 
+def _reads_as_words(value: str) -> bool:
+    """`apiKeyFromSettings`, `GEMINI_API_KEY`, `myHTTPClient` read as words; `IcTySNHqVWWytzOA` does not.
+
+    Random mixed case splits into many one- and two-letter "words" and consonant runs; names do not.
+    """
+    if sum(c.isdigit() for c in value) > 2:
+        return False
+    letters = [c for c in value if c.isalpha()]
+    if all(c.isupper() for c in letters) or all(c.islower() for c in letters):
+        # snake_case or SCREAMING_CASE, a version number only at the end
+        return bool(re.fullmatch(r"[_$]?[A-Za-z]+(?:[_-][A-Za-z]+)*(?:[_-]?[vV]?\d{1,2})?", value))
+    # camelCase: one run of letters, optionally a leading _/$ and a version number at the end.
+    body = re.fullmatch(r"[_$]?([A-Za-z]+)\d{0,2}", value)
+    if body is None:
+        return False
+    words = _WORDS.findall(body[1])
+    acronyms = [w for w in words if w.isupper() and len(w) > 1]
+    plain = [w for w in words if not w.isupper()]
+    short = [w for w in words if len(w) <= 2 and w not in acronyms]
+    if len(acronyms) > 1 or any(len(w) > 5 for w in acronyms) or len(short) > 1:
+        return False
+    if any(_CONSONANTS.search(w) or not _VOWEL.search(w) for w in plain if len(w) >= 3):
+        return False
+    lower = "".join(plain).lower()
+    return not lower or sum(c in "aeiou" for c in lower) / len(lower) >= 0.25
+
+
+def is_repetitive(value: str) -> bool:
+    """'0123456789012…', 'a1a1a1…': few distinct three-character windows, unlike a random key."""
+    windows = len(value) - 2
+    return windows >= 8 and len({value[i:i + 3] for i in range(windows)}) < windows * 0.6
+
+
 def is_identifier(value: str) -> bool:
-    """A variable, attribute chain or call: `settings.API_KEY`, `config.get_key()`, `KEY_NAME`."""
+    """A variable, attribute chain or call: `settings.API_KEY`, `config.get_key()`, `env.KEY!`."""
     if not _IDENTIFIER_CHAIN.match(value):
         return False
-    # A mixed-case run with digits (`aB3dE5...`) matches the identifier shape but reads as a key.
-    has_digit = any(c.isdigit() for c in value)
-    words = re.split(r"[._$:>\-\[\]()]+", value)
-    wordy = all(re.fullmatch(r"[A-Z0-9_]*|[a-z0-9_]*|[A-Z]?[a-z]+(?:[A-Z][a-z0-9]*)*", w or "") for w in words)
-    return not has_digit or (wordy and ("." in value or "(" in value or "[" in value))
+    parts = [p for p in re.split(r"\.|::|->|\?\.|[()\[\]!?]", value) if p]
+    if len(parts) > 1:
+        # A chain: random keys hold no dots, so plain or wordy segments are enough.
+        return all(re.fullmatch(r"[A-Za-z_$]+\d{0,2}", p) or _reads_as_words(p) for p in parts)
+    # One token: a key is random; a name reads as words (snake_case, camelCase, SCREAMING_CASE).
+    return bool(parts) and _reads_as_words(parts[0])
 
 
 def is_natural_language(value: str) -> bool:
@@ -68,16 +115,27 @@ def is_natural_language(value: str) -> bool:
     return bool(re.search(r"\s", value.strip())) or any(ord(c) > 127 for c in value)
 
 
+def is_word_list(value: str) -> bool:
+    """Words joined by separators, without digits: a header name or a label, not a key."""
+    return bool(_WORD_LIST.match(value))
+
+
 def is_path_or_url(value: str) -> bool:
-    return bool(_PATH_OR_URL.search(value)) or bool(_FILE_LIKE.search(value))
+    return bool(_PATH_OR_URL.search(value) or _FILE_LIKE.search(value) or _RELATIVE_FILE.match(value))
 
 
 def is_regex(value: str) -> bool:
     return bool(_REGEX_LIKE.search(value))
 
 
+def is_digest_name(name: str) -> bool:
+    """`api_key_hash`, `hashed_api_key`: the name stores something derived from a key, not the key."""
+    return bool(_DIGEST_NAME.search(name))
+
+
 def has_allow_pragma(line: str) -> bool:
-    return any(pragma in line for pragma in ALLOW_PRAGMAS)
+    lowered = line.lower()
+    return any(pragma in lowered for pragma in ALLOW_PRAGMAS)
 
 
 def plausible_literal(value: str, quoted: bool) -> bool:
@@ -86,23 +144,27 @@ def plausible_literal(value: str, quoted: bool) -> bool:
     Unquoted values (shell, .env, YAML, INI) must look like a token; quoted ones may be shorter.
     """
     value = value.strip()
-    if len(value) < (10 if quoted else 12) or len(value) > 300:
+    if len(value) < (10 if quoted else 12) or len(value) > 300 or value.isdigit():
         return False
     if is_template(value) or is_placeholder(value) or is_natural_language(value):
         return False
-    if is_path_or_url(value) or is_regex(value) or is_identifier(value):
+    if is_path_or_url(value) or is_regex(value) or is_identifier(value) or is_word_list(value):
         return False
-    if is_low_entropy(value, 2.8 if quoted else 3.0):
+    if is_low_entropy(value, 2.8 if quoted else 3.0) or is_repetitive(value):
         return False
     # A token has at least one digit or mixes cases; words_joined_by_underscores do neither.
     return any(c.isdigit() for c in value) or (value != value.lower() and value != value.upper())
 
 
-# Narrower than _PLACEHOLDER_WORDS: a random key body must almost never trip it by chance.
-_FIXED_PLACEHOLDER = re.compile(r"xxxx|your|example|placeholder|redacted|dummy|\*\*\*|\.\.\.|<|>", re.IGNORECASE)
+# Narrower than _PLACEHOLDER_WORDS and made of long words: a random 35-character key body must
+# practically never trip it by chance (a 4-letter word would, once in ~30,000 keys).
+_FIXED_PLACEHOLDER = re.compile(
+    r"x{6,}|0{8,}|your[_-]|[_-]your|^your|example|placeholder|redacted|dummy[_-]|replace|insert[_-]|\*|\.\.\.|<|>",
+    re.IGNORECASE,
+)
 
 
 def plausible_fixed_format(value: str) -> bool:
     """A fixed-format credential (AIza…, GOCSPX-…): rule out documentation stand-ins."""
-    body = re.sub(r"^(?:AIza|GOCSPX-|ya29\.|1//0|AQ\.)", "", value)
-    return not _FIXED_PLACEHOLDER.search(body) and not is_low_entropy(body, 3.0)
+    body = re.sub(r"^(?:AIza(?:Sy)?|GOCSPX-|ya29\.|1//0|AQ\.Ab)", "", value)
+    return not _FIXED_PLACEHOLDER.search(body) and not is_low_entropy(body, 3.0) and not is_repetitive(body)

@@ -1,11 +1,13 @@
 """One scan from request to result: load config, pick the source, run the engine, apply filters."""
 from __future__ import annotations
 
+import itertools
 import os
 import stat
 import sys
 import time
-from collections.abc import Iterable
+from datetime import datetime
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -65,6 +67,8 @@ def run(request: Request) -> Result:
         listing = worktree.list_files(request.path)
         settings = _settings(request, listing.root)
         findings, stats = _scan_worktree(listing.root, listing.paths, settings)
+        stats.unreadable += len(listing.warnings)
+        stats.warnings.extend(listing.warnings)
         notes: tuple[str, ...] = ()
     elif request.mode == "stdin":
         settings = _settings(request, root)
@@ -91,7 +95,9 @@ def _tree_order(f: Finding) -> tuple[object, ...]:
 
 
 def _history_order(f: Finding) -> tuple[object, ...]:
-    return (f.date or "", f.path, f.line, f.column, f.rule_id)
+    # Dates carry the author's offset; order by the instant, not by the text.
+    instant = datetime.fromisoformat(f.date).timestamp() if f.date else 0.0
+    return (instant, f.path, f.line, f.column, f.rule_id)
 
 
 def _settings(request: Request, root: Path) -> Settings:
@@ -145,15 +151,21 @@ def _scan_one(rel: str) -> tuple[str, str, int, tuple[Match, ...], int]:
 
 def _scan_worktree(root: Path, paths: Iterable[str], settings: Settings) -> tuple[list[Finding], Stats]:
     stats = Stats()
-    wanted = []
-    for rel in paths:
-        if settings.config.is_excluded(rel):
-            stats.excluded += 1
-        else:
-            wanted.append(rel)
-    jobs = settings.jobs if len(wanted) >= _PARALLEL_FROM else 1
+
+    def wanted() -> Iterator[str]:
+        for rel in paths:
+            if settings.config.is_excluded(rel):
+                stats.excluded += 1
+            else:
+                yield rel
+
+    # Stream the listing into the workers (memory stays flat on a huge tree); look ahead only far
+    # enough to tell whether worker processes are worth starting.
+    stream = wanted()
+    head = list(itertools.islice(stream, _PARALLEL_FROM))
+    jobs = settings.jobs if len(head) >= _PARALLEL_FROM else 1
     findings: list[Finding] = []
-    results = parallel.imap(_scan_one, wanted, jobs, initializer=_init_file_worker,
+    results = parallel.imap(_scan_one, itertools.chain(head, stream), jobs, initializer=_init_file_worker,
                             initargs=(str(root), settings.detector, settings.max_file_size), chunksize=8)
     for rel, outcome, size, matches, allowed in results:
         if outcome in ("text", "binary"):

@@ -2,15 +2,21 @@
 from __future__ import annotations
 
 import json
+from urllib.parse import quote
 
 from scanner import __version__
 from scanner.report import Options, display_path, redact
 from scanner.rules import ALL_RULES
 from scanner.scan import Result
 
-SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 # GitHub ranks security alerts by this property: 9.0 and above is "critical".
 _SECURITY_SEVERITY = "9.0"
+
+
+def _uri(path: str) -> str:
+    """A relative URI reference: spaces, '#', '%' and non-ASCII bytes percent-encoded, '/' kept."""
+    return quote(path.encode("utf-8", "surrogateescape"), safe="/")
 
 
 def _rule(rule: object) -> dict[str, object]:
@@ -43,13 +49,14 @@ def render(result: Result, options: Options) -> str:
             "level": ALL_RULES[index[f.rule_id]].severity,
             "message": {"text": message},
             "locations": [{"physicalLocation": {
-                "artifactLocation": {"uri": display_path(f.path), "uriBaseId": "%SRCROOT%"},
+                "artifactLocation": {"uri": _uri(f.path), "uriBaseId": "%SRCROOT%"},
                 "region": region,
             }}],
             "partialFingerprints": {"keysentry/v1": f.fingerprint},
         }
         if f.commit:
-            entry["properties"] = {"commit": f.commit, "author": f.author, "date": f.date, "in_head": f.in_head}
+            entry["properties"] = {"commit": f.commit, "author": f.author, "date": f.date, "in_head": f.in_head,
+                                   "head_paths": [display_path(p) for p in f.head_paths]}
         results.append(entry)
     log = {
         "$schema": SCHEMA,

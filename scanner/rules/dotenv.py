@@ -30,10 +30,17 @@ DOTENV_FILE = FileRule(
         ".env.example with empty values instead; rotate every secret the file held."
     ),
     path=re.compile(r"(?:^|/)\.env(?:\.[^/]+)?$"),
-    template=re.compile(r"\.env\.(?:example|sample|template|tmpl|tpl|dist|defaults?|schema)$", re.IGNORECASE),
+    # `.env.example`, `.env.local.example`, `.env.example.local`; `.env.vault` is dotenv-vault's
+    # encrypted file, made to be committed.
+    template=re.compile(
+        r"(?:^|/)\.env(?:\.[^/]+)*\.(?:example|sample|template|tmpl|tpl|dist|defaults?|schema|vault)(?:\.[^/]+)?$",
+        re.IGNORECASE,
+    ),
 )
 
 _ASSIGNMENT = re.compile(r"^\s*(?:export\s+)?(?P<name>[A-Za-z_][\w.-]*)\s*[=:]\s*(?P<value>.*?)\s*$")
+# Values that say "nothing here"; true/false and numbers are values (the contract: any non-empty one).
+_EMPTY = re.compile(r"^(?:none|null|nil|undefined|empty|not[_-]?set)$", re.IGNORECASE)
 
 
 def first_value(text: str) -> str | None:
@@ -45,10 +52,19 @@ def first_value(text: str) -> str | None:
         if not match:
             continue
         value = match["value"]
-        if value[:1] in "\"'" and value[-1:] == value[:1] and len(value) >= 2:
+        quote = value[:1] if value[:1] in ("'", '"', "`") else ""
+        if quote and len(value) >= 2 and value.endswith(quote):
             value = value[1:-1]
+        elif quote:
+            # A quoted value with a trailing comment, or the first line of a multi-line value.
+            value = value[1:].split(quote, 1)[0]
         else:
-            value = re.split(r"\s+#", value, maxsplit=1)[0].strip()
-        if value and not is_placeholder(value) and not is_template(value):
+            value = re.split(r"(?:^|\s)#", value, maxsplit=1)[0].strip()
+        if value and not _EMPTY.match(value) and not _is_stand_in(value):
             return value
     return None
+
+
+def _is_stand_in(value: str) -> bool:
+    # true/false are settings, not stand-ins, though the placeholder filter rejects them as keys.
+    return value.lower() not in ("true", "false") and (is_placeholder(value) or is_template(value))

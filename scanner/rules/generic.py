@@ -3,20 +3,34 @@ from __future__ import annotations
 
 import re
 
-from scanner.filters import plausible_literal
+from scanner.filters import is_digest_name, plausible_literal
 from scanner.rules.base import Rule
 
+# Every quantifier is bounded, so that each match lies within REACH of its api-key anchor and the
+# engine can run these patterns only in windows around the anchors (see Rule.anchor).
+#
 # An api-key-like name that ends the token: `api_key`, `apiKey`, `GEMINI_API_KEY`, `x-goog-api-key`,
 # `config.api_key`, `$apiKey` — but not `api_key_hash` or `apiKeyHeader`, which name something else.
-NAME = r"(?<![\w$.-])(?P<name>[\w$.-]*?api[_.-]?key)(?![\w-])"
-# The quote that may close the name when it is a dict key / header name: ", ', `, or an escaped \".
-NAME_END = r"(?:\\?[\"'`])?"
+NAME = r"(?<![\w$.-])(?P<name>[\w$.-]{0,120}?api[_.-]?key)(?![\w-])"
+# What may close the name: a TS `?`/`!`, the quote of a dict key or header name (", ', `, an
+# escaped \" in JSON-in-JSON or a notebook) and the `]` of a subscript: `os.environ["API_KEY"] =`.
+NAME_END = r"(?:[?!]|\\?[\"'`]\]?|\])?"
 QUOTED = r"(?P<q>\\?[\"'`])(?P<secret>[^\"'`\\\r\n]{1,300})(?P=q)"
-UNQUOTED = r"(?P<bare>[^\s\"'`,;<>(){}\[\]\\|]+)"
-VALUE = rf"(?:{QUOTED}|{UNQUOTED})"
-# `: str =`, `: string =`, `: &'static str =`, `: Optional[str] =` — a typed declaration.
-TYPED = r":\s*[A-Za-z_&'][\w.\[\]<>|,?&' ]{0,40}?\s*=(?!=)"
-ASSIGN = rf"\s*(?:{TYPED}|:=|=>|=(?![=~])|:(?![:=]))\s*"
+_BARE_CHAR = r"[^\s\"'`,;<>(){}\[\]\\|]"
+# No lookahead after the value: a failing one would make the engine back off 300 times at every
+# `api_key=` of a 5 MB run. A longer value is captured whole (up to 1000) and rejected by length.
+UNQUOTED = rf"(?P<bare>{_BARE_CHAR}{{1,1000}})"
+# A JSX expression container may wrap the literal: apiKey={"…"}.
+VALUE = rf"(?:(?:\{{[ \t]{{0,20}})?{QUOTED}|{UNQUOTED})"
+# `: str =`, `: string =`, `: &'static str =`, `: Optional[str] =` — a typed declaration; Go puts
+# the type after a space: `var apiKey string = "…"`.
+TYPED = r":[ \t]{0,20}[A-Za-z_&'][\w.\[\]<>|?&' ]{0,40}?[ \t]{0,20}=(?![=>])|[ \t]{1,20}(?:string|\[\]byte)[ \t]{0,20}=(?!=)"
+# The operator never reaches across a line end: `api_key:` opening a YAML mapping binds nothing.
+ASSIGN = rf"[ \t]{{0,20}}(?:{TYPED}|:=|=>|=(?![=~>])|:(?![:=-]))[ \t]{{0,20}}"
+FALLBACK = r"(?:\|\||\?\?|\bor\b|\?:|\.(?:unwrap_or(?:_else)?|getOrElse|orElse|or)\((?:\|\w{0,20}\|)?)"
+_SP = r"[ \t]{0,20}"
+_WS = r"\s{0,40}"
+_TEXT = r"(?P<secret>[^<\s]{1,300})"
 
 _F = re.IGNORECASE
 
@@ -25,24 +39,36 @@ PATTERNS = (
     # api_key: str = "…", private readonly apiKey: string = '…', api_key := "…", 'api_key' => '…'
     re.compile(rf"{NAME}{NAME_END}{ASSIGN}{VALUE}", _F),
     # Builder and setter calls: .apiKey("…"), setApiKey('…'), withApiKey("…"), ApiKey("…")
-    re.compile(rf"{NAME}\s*\(\s*{QUOTED}", _F),
+    re.compile(rf"{NAME}{_SP}\({_SP}{QUOTED}", _F),
     # A literal next to the name as a call argument or default: os.getenv("API_KEY", "…"),
-    # define('API_KEY', '…'), headers.put("x-api-key", "…")
-    re.compile(rf"[\"']{NAME}[\"']\s*,\s*{QUOTED}", _F),
-    # Fallbacks: process.env.API_KEY || "…", os.environ.get("API_KEY") or "…", ENV["API_KEY"] ?? '…'
-    re.compile(rf"{NAME}{NAME_END}\s*[\])]*\s*(?:\|\||\?\?|\bor\b|\?:)\s*{QUOTED}", _F),
+    # define('API_KEY', '…'), headers.put("x-api-key", "…"), buildConfigField("String", "API_KEY", "\"…\"")
+    re.compile(rf"[\"']{NAME}[\"']{_SP},{_SP}\"?{QUOTED}", _F),
+    # Fallbacks: process.env.API_KEY || "…", os.environ.get("API_KEY") or "…", ENV["API_KEY"] ?? '…',
+    # getenv('API_KEY') ?: '…', env::var("API_KEY").unwrap_or("…")
+    re.compile(rf"{NAME}{NAME_END}{_SP}[\])]{{0,3}}{_SP}{FALLBACK}{_SP}{QUOTED}", _F),
     # Shell defaults: ${API_KEY:-…}, ${API_KEY:=…}
-    re.compile(rf"\$\{{{NAME}:?[-=](?P<secret>[^}}\s]+)\}}", _F),
+    re.compile(rf"\$\{{{NAME}:?[-=](?P<secret>[^}}\s]{{1,300}})\}}", _F),
+    # Name and value separated by a space: fish `set -gx`, csh `setenv`, Dockerfile `ENV NAME value`
+    re.compile(rf"(?:\bsetenv|\bset[ \t]{{1,20}}-[a-z]{{1,4}}|\bENV)[ \t]{{1,20}}{NAME}[ \t]{{1,20}}{VALUE}", _F),
+    # C# auto-property initializer: public string ApiKey { get; set; } = "…";
+    re.compile(rf"{NAME}{_SP}\{{[^{{}}\r\n]{{0,60}}\}}{_SP}={_SP}{QUOTED}", _F),
     # Name and value on adjacent lines or attributes: a Kubernetes env entry, an ECS/JSON name/value
-    # pair, a plist <key>/<string>, .NET <add key= value=>, Android <string name=>, <apiKey>…</apiKey>
-    re.compile(rf"name\s*:\s*[\"']?{NAME}[\"']?\s*\r?\n\s*-?\s*value\s*:\s*{VALUE}", _F),
-    re.compile(rf"\\?\"name\\?\"\s*:\s*\\?\"{NAME}\\?\"\s*,\s*\\?\"value\\?\"\s*:\s*{QUOTED}", _F),
-    re.compile(rf"<key>\s*{NAME}\s*</key>\s*<string>\s*(?P<secret>[^<\s]+)\s*</string>", _F),
-    re.compile(rf"key\s*=\s*[\"']{NAME}[\"']\s+value\s*=\s*{QUOTED}", _F),
-    re.compile(rf"name\s*=\s*[\"']{NAME}[\"'][^>]*>\s*(?P<secret>[^<\s]+)\s*<", _F),
-    re.compile(rf"<{NAME}(?:\s[^>]*)?>\s*(?P<secret>[^<\s]+)\s*</", _F),
+    # pair, a plist <key>/<string>, .NET <add key= value=>, an Android <meta-data name= value=>,
+    # Android <string name=>, <apiKey>…</apiKey>
+    re.compile(rf"name{_SP}:{_SP}[\"']?{NAME}[\"']?{_SP}\r?\n{_WS}-?{_SP}value{_SP}:{_SP}{VALUE}", _F),
+    re.compile(rf"\\?\"name\\?\"{_WS}:{_WS}\\?\"{NAME}\\?\"{_WS},{_WS}\\?\"value\\?\"{_WS}:{_WS}{QUOTED}", _F),
+    re.compile(rf"<key>{_WS}{NAME}{_WS}</key>{_WS}<string>{_WS}{_TEXT}{_WS}</string>", _F),
+    re.compile(rf"(?:key|name){_WS}={_WS}[\"']{NAME}[\"']\s{{1,40}}"
+               rf"(?:[\w:.-]{{1,60}}{_WS}={_WS}[\"'][^\"'<>]{{0,200}}[\"']\s{{1,40}}){{0,3}}"
+               rf"[\w.-]{{0,60}}:?value{_WS}={_WS}{QUOTED}", _F),
+    re.compile(rf"name{_WS}={_WS}[\"']{NAME}[\"'][^>]{{0,200}}>{_WS}{_TEXT}{_WS}<", _F),
+    re.compile(rf"<{NAME}(?:\s[^>]{{0,200}})?>{_WS}{_TEXT}{_WS}</", _F),
+    # JSON inside an HTML attribute: data-config="{&quot;apiKey&quot;:&quot;…&quot;}"
+    re.compile(rf"{NAME}&quot;{_SP}:{_SP}&quot;(?P<secret>[^&\"'<>\s]{{1,300}})&quot;", _F),
+    # A two-column CSV row: api_key,…
+    re.compile(rf"^{_SP}\"?{NAME}\"?{_SP},{_SP}\"?(?P<secret>[^\s,\"]{{1,300}})\"?{_SP}\r?$", _F | re.MULTILINE),
     # A key in a URL query string: ?key=…, &key=…, &amp;api_key=…
-    re.compile(r"[?&](?:amp;)?(?P<name>key|api[_-]?key)=(?P<secret>[^&\"'<>\s,;)#\\]+)", _F),
+    re.compile(r"[?&](?:amp;)?(?P<name>key|api[_-]?key)=(?P<secret>[^&\"'`<>\s,;)#\\]{1,1000})", _F),
 )
 
 HARDCODED_API_KEY = Rule(
@@ -58,4 +84,9 @@ HARDCODED_API_KEY = Rule(
     patterns=PATTERNS,
     accept=plausible_literal,
     specific=False,
+    reject_name=is_digest_name,
+    anchors=(re.compile(r"api[_.-]?key"), re.compile(r"[?&](?:amp;)?key=")),
+    # Before the anchor: a long dotted name and what opens a name/value pair; after it: the
+    # operator, up to three XML attributes of 200 characters and a 300-character value.
+    reach=(400, 2000),
 )

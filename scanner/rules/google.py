@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import re
 
-from scanner.filters import plausible_fixed_format
-from scanner.rules.base import KEY_CHARS, TOKEN_END, TOKEN_START, Rule
+from scanner.filters import is_low_entropy, plausible_fixed_format
+from scanner.rules.base import KEY_CHARS, Rule, fixed_token
 
 ROTATE_API_KEY = (
     "Delete or rotate this key now in Google AI Studio (API keys) or the Cloud console "
@@ -22,12 +22,11 @@ def _both(pattern: str) -> tuple[tuple[re.Pattern[str], ...], tuple[re.Pattern[b
     return (re.compile(pattern),), (re.compile(pattern.encode()),)
 
 
-_api_key_text, _api_key_bin = _both(rf"{TOKEN_START}(?P<secret>AIza[{KEY_CHARS}]{{35}}){TOKEN_END}")
-_gemini_text, _gemini_bin = _both(rf"{TOKEN_START}(?P<secret>AQ\.Ab[{KEY_CHARS}]{{44,64}}){TOKEN_END}")
-_client_secret_text, _client_secret_bin = _both(rf"{TOKEN_START}(?P<secret>GOCSPX-[{KEY_CHARS}]{{28}}){TOKEN_END}")
-_token_text, _token_bin = _both(
-    rf"{TOKEN_START}(?P<secret>ya29\.[{KEY_CHARS}]{{20,}}(?:\.[{KEY_CHARS}]+)*|1//0[{KEY_CHARS}]{{38,}}){TOKEN_END}"
-)
+_api_key_text, _api_key_bin = _both(fixed_token("AIza", f"[{KEY_CHARS}]{{35}}"))
+_gemini_text, _gemini_bin = _both(fixed_token(r"AQ\.Ab", f"[{KEY_CHARS}]{{44,64}}"))
+_client_secret_text, _client_secret_bin = _both(fixed_token("GOCSPX-", f"[{KEY_CHARS}]{{28}}"))
+_access_text, _access_bin = _both(fixed_token(r"ya29\.", rf"[{KEY_CHARS}]{{20,}}(?:\.[{KEY_CHARS}]+)*"))
+_refresh_text, _refresh_bin = _both(fixed_token("1//0", f"[{KEY_CHARS}]{{38,}}"))
 
 GOOGLE_API_KEY = Rule(
     id="google-api-key",
@@ -77,15 +76,28 @@ GOOGLE_OAUTH_TOKEN = Rule(
         "obtain tokens at run time through a credential library instead of storing them."
     ),
     keywords=(b"ya29.", b"1//0"),
-    patterns=_token_text,
-    binary_patterns=_token_bin,
+    patterns=_access_text + _refresh_text,
+    binary_patterns=_access_bin + _refresh_bin,
     accept=_accept,
 )
 
 
-def _accept_service_account(value: str, quoted: bool) -> bool:
-    return len(value) >= 20 and "..." not in value and "your" not in value.lower()
+_PEM_MARKER = re.compile(r"-----(?:BEGIN|END) [A-Z ]*PRIVATE KEY-----")
+_PEM_LAYOUT = re.compile(r"\\[nr]|\s")
+_BASE64 = re.compile(r"[A-Za-z0-9+/]+=*")
 
+
+def _accept_service_account(value: str, quoted: bool) -> bool:
+    """A private key needs a real base64 body; a refresh token must not be a stand-in."""
+    if value.startswith("-----BEGIN"):
+        body = _PEM_LAYOUT.sub("", _PEM_MARKER.sub("", value))
+        return len(body) >= 100 and _BASE64.fullmatch(body) is not None and not is_low_entropy(body, 4.0)
+    return len(value) >= 20 and plausible_fixed_format(value)
+
+
+# Where a credential's value opens: a JSON or dict string (plain or escaped quote), a TOML triple
+# quote (Streamlit's secrets.toml), a YAML block scalar.
+_OPEN = r"""\\?["']?[ \t]*[:=][ \t]*(?:\|[-+]?\s*|\"\"\"(?:\\?\n)?|'''\n?|\\?["'])"""
 
 GCP_SERVICE_ACCOUNT_KEY = Rule(
     id="gcp-service-account-key",
@@ -99,10 +111,10 @@ GCP_SERVICE_ACCOUNT_KEY = Rule(
     keywords=(b"private_key", b"refresh_token"),
     patterns=(
         re.compile(
-            r'\\?"private_key\\?"\s*:\s*\\?"(?P<secret>-----BEGIN [A-Z ]*PRIVATE KEY-----[^"]{20,}?'
-            r'-----END [A-Z ]*PRIVATE KEY-----)'
+            rf"private_key{_OPEN}"
+            r"(?P<secret>-----BEGIN [A-Z ]*PRIVATE KEY-----[^\"']{20,}?-----END [A-Z ]*PRIVATE KEY-----)"
         ),
-        re.compile(r'\\?"refresh_token\\?"\s*:\s*\\?"(?P<secret>[^"\\\s]{20,})'),
+        re.compile(rf"refresh_token{_OPEN}(?P<secret>[^\"'\\\s]{{20,}})"),
     ),
     requires=re.compile(r"service_account|gserviceaccount\.com|authorized_user"),
     accept=_accept_service_account,

@@ -1,0 +1,133 @@
+"""The blocked-commit and blocked-push message: per finding what to do, once how to bypass."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from scanner.cli import main
+from scanner.models import Finding, Stats, fingerprint
+from scanner.report import Options, redact
+from scanner.report.blocked import env_lookup, render
+from scanner.scan import Result
+from tests.conftest import git, google_key
+
+
+def _finding(path: str, secret: str, rule_id: str = "google-api-key", line: int = 3, **extra: object) -> Finding:
+    return Finding(rule_id, path, line, 9 if line else 0, secret, fingerprint(rule_id, path, secret), **extra)  # type: ignore[arg-type]
+
+
+def _result(*findings: Finding, mode: str = "staged") -> Result:
+    return Result(mode, findings, Stats(files=len(findings)))
+
+
+LANGUAGES = [
+    pytest.param("src/app.py", 'os.environ["GEMINI_API_KEY"]', id="python"),
+    pytest.param("notebooks/demo.ipynb", 'os.environ["GEMINI_API_KEY"]', id="notebook"),
+    pytest.param("web/main.ts", "process.env.GEMINI_API_KEY", id="typescript"),
+    pytest.param("web/App.jsx", "process.env.GEMINI_API_KEY", id="jsx"),
+    pytest.param("cmd/main.go", 'os.Getenv("GEMINI_API_KEY")', id="go"),
+    pytest.param("src/Main.java", 'System.getenv("GEMINI_API_KEY")', id="java"),
+    pytest.param("app/Main.kt", 'System.getenv("GEMINI_API_KEY")', id="kotlin"),
+    pytest.param("scripts/deploy.sh", '"$GEMINI_API_KEY"', id="shell"),
+    pytest.param(".zshrc", '"$GEMINI_API_KEY"', id="shell rc file"),
+    pytest.param("lib/client.rb", 'ENV.fetch("GEMINI_API_KEY")', id="ruby"),
+    pytest.param("src/main.rs", 'std::env::var("GEMINI_API_KEY")', id="rust"),
+    pytest.param("App/Program.cs", 'Environment.GetEnvironmentVariable("GEMINI_API_KEY")', id="csharp"),
+    pytest.param(".github/workflows/ci.yml", "${{ secrets.GEMINI_API_KEY }}", id="github actions"),
+]
+
+
+@pytest.mark.parametrize(("path", "expression"), LANGUAGES)
+def test_fix_shows_the_lookup_in_the_files_language(path: str, expression: str) -> None:
+    text = render(_result(_finding(path, google_key())), Options())
+    assert f"\n                 {expression}\n" in text
+
+
+@pytest.mark.parametrize("path", ["config/settings.yaml", "README.md", "Dockerfile", "data.bin"])
+def test_fix_names_the_variable_where_the_language_is_not_obvious(path: str) -> None:
+    assert env_lookup(path, "GEMINI_API_KEY") is None
+    text = render(_result(_finding(path, google_key())), Options())
+    assert "read the key from the environment variable GEMINI_API_KEY (or GOOGLE_API_KEY)" in " ".join(text.split())
+
+
+def test_each_finding_has_rule_location_redacted_secret_and_advice() -> None:
+    keys = [google_key(), google_key()]
+    text = render(_result(_finding("a.py", keys[0], line=2), _finding("b/c.go", keys[1], line=7)), Options())
+    assert text.startswith("keysentry: commit blocked: 2 secrets in the staged changes\n")
+    for n, (path, key) in enumerate([("a.py:2:9", keys[0]), ("b/c.go:7:9", keys[1])], 1):
+        block = text.split(f"\n{n}. ", 1)[1].split("\n\n", 1)[0]
+        assert block.startswith("google-api-key  Google API key")
+        assert path in block and redact(key) in block
+        flat = " ".join(block.split())
+        assert "rotate if it was ever pushed or shared, it is leaked" in flat
+        assert f"`keysentry:allow` comment on line {path.split(':')[1]}" in flat and "`keysentry baseline`" in flat
+    assert text.count("SKIP=keysentry git commit") == 1 and text.count("git commit --no-verify") == 1
+    assert text.index("--no-verify") > text.index("2. google-api-key")
+
+
+def test_never_the_full_secret_and_no_colour_unless_asked() -> None:
+    key = google_key()
+    text = render(_result(_finding("app.py", key)), Options(color=False))
+    assert key not in text and "\x1b[" not in text
+    coloured = render(_result(_finding("app.py", key)), Options(color=True))
+    assert key not in coloured and "\x1b[" in coloured
+    assert re.sub(r"\x1b\[[0-9;]*m", "", coloured) == text
+
+
+def test_show_secrets_is_honoured_when_asked_for() -> None:
+    key = google_key()
+    assert key in render(_result(_finding("app.py", key)), Options(show_secrets=True))
+
+
+def test_dotenv_file_advice_is_to_untrack_it() -> None:
+    text = render(_result(_finding(".env", "", rule_id="dotenv-file", line=0), _finding(".env", google_key())),
+                  Options())
+    assert ".env (whole file)" in text and text.count("`git rm --cached .env`") == 2
+
+
+def test_other_google_credentials_get_their_own_advice() -> None:
+    text = render(_result(_finding("sa.json", "-----BEGIN PRIVATE KEY-----abc", rule_id="gcp-service-account-key"),
+                          _finding("auth.py", "1//0" + "x" * 40, rule_id="google-oauth-token")), Options())
+    flat = " ".join(text.split())
+    assert "GOOGLE_APPLICATION_CREDENTIALS" in flat and "Workload Identity Federation" in flat
+    assert "obtain them at run time" in flat
+
+
+def test_push_message_names_the_commit_and_the_push_bypass() -> None:
+    sha = "c0ffee" * 6 + "abcd"
+    text = render(_result(_finding("app.py", google_key(), commit=sha), mode="range"), Options(), action="push")
+    flat = " ".join(text.split())
+    assert text.startswith("keysentry: push blocked: 1 secret in the commits being pushed")
+    assert f"app.py:3:9 in commit {sha[:12]}" in flat and f"git rebase -i {sha[:12]}^" in flat
+    assert "SKIP=keysentry-push git push" in text and "git push --no-verify" in text and "git commit" not in text
+
+
+def test_lines_fit_the_width() -> None:
+    text = render(_result(_finding("src/app.py", google_key())), Options(width=80))
+    assert max(len(line) for line in text.splitlines()) <= 80
+
+
+# --- through the CLI ----------------------------------------------------------------------------
+
+def test_scan_staged_text_report_is_the_blocked_message(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    key = google_key()
+    (repo / "main.py").write_text(f'client = genai.Client(api_key="{key}")\n')
+    git(repo, "add", "-A")
+    assert main(["scan", "--staged", str(repo)]) == 1
+    out = capsys.readouterr().out
+    assert "commit blocked: 1 secret" in out and "main.py:1:" in out and key not in out
+
+
+def test_scan_staged_json_is_unchanged(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (repo / "main.py").write_text(f'KEY = "{google_key()}"\n')
+    git(repo, "add", "-A")
+    assert main(["scan", "--staged", str(repo), "--format", "json"]) == 1
+    assert "blocked" not in capsys.readouterr().out
+
+
+def test_other_modes_keep_the_plain_report(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (repo / "main.py").write_text(f'KEY = "{google_key()}"\n')
+    assert main(["scan", str(repo)]) == 1
+    assert "blocked" not in capsys.readouterr().out

@@ -1,0 +1,430 @@
+"""Repositories we do not trust or that are odd: shallow, bare, submodules, LFS, huge blobs, strange
+paths, corrupt objects; and the promise that scanning runs nothing from the repository and writes
+nothing into it."""
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+from pathlib import Path
+from urllib.parse import unquote_to_bytes
+
+import pytest
+
+from scanner.cli import main
+from tests.conftest import GIT_ENV, git, google_key, hex_secret
+from tests.test_history import commit, dated, key_line, row, rows, run_scan, scan_both, write
+
+# --- shallow and bare clones ----------------------------------------------------------------------
+
+
+def _three_commits(repo: Path) -> tuple[str, str, str]:
+    gone, kept = google_key(), google_key()
+    write(repo, "a.py", key_line(gone))
+    commit(repo, 1)
+    write(repo, "b.py", key_line(kept))
+    c2 = commit(repo, 2)
+    write(repo, "a.py", "pass\n")
+    c3 = commit(repo, 3)
+    return c2, c3, kept
+
+
+def test_shallow_clone_scans_what_is_there_and_says_history_is_incomplete(
+        tmp_path: Path, repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _, c3, kept = _three_commits(repo)
+    shallow = tmp_path / "shallow"
+    git(tmp_path, "clone", "-q", "--depth", "1", f"file://{repo}", str(shallow))
+    assert git(shallow, "rev-parse", "--is-shallow-repository") == "true"
+
+    code, data = scan_both(capsys, "--history", str(shallow), secrets=(kept,))
+
+    # Only the newest commit is here: it is the oldest known holder of the key that survives.
+    assert code == 1
+    assert rows(data) == [row("google-api-key", "b.py", 1, c3, 3, True)]
+    assert data["stats"]["shallow"] is True
+
+    code, data = scan_both(capsys, "--range", "HEAD", str(shallow), secrets=(kept,))
+    assert data["stats"]["shallow"] is True
+
+    capsys.readouterr()
+    assert main(["scan", "--history", str(shallow)]) == 1
+    text = capsys.readouterr().out
+    assert "shallow" in text and "not scanned" in text
+
+
+def test_full_clone_is_not_marked_shallow(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _three_commits(repo)
+
+    code, data = run_scan(capsys, "--history", str(repo))
+
+    assert "shallow" not in data["stats"]
+
+
+def test_bare_repository_history_and_range(tmp_path: Path, repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    c2, c3, kept = _three_commits(repo)
+    bare = tmp_path / "bare.git"
+    git(tmp_path, "clone", "-q", "--bare", str(repo), str(bare))
+
+    code, data = scan_both(capsys, "--history", str(bare), secrets=(kept,))
+    assert code == 1
+    found = rows(data)
+    assert row("google-api-key", "b.py", 1, c2, 2, True) in found
+    assert [(f["path"], f["in_head"]) for f in data["findings"]] == [("a.py", False), ("b.py", True)]
+
+    code, data = scan_both(capsys, "--range", f"{c2}^!", str(bare), secrets=(kept,))
+    assert rows(data) == [row("google-api-key", "b.py", 1, c2, 2, True)]
+
+    code, data = scan_both(capsys, "--range", "HEAD~1..HEAD", str(bare))
+    assert code == 0 and data["findings"] == []
+
+
+def test_bare_repository_staged_is_a_clear_error(tmp_path: Path, repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _three_commits(repo)
+    bare = tmp_path / "bare.git"
+    git(tmp_path, "clone", "-q", "--bare", str(repo), str(bare))
+    capsys.readouterr()
+
+    assert main(["scan", "--staged", str(bare)]) == 2
+
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "bare" in err and "Traceback" not in err
+
+
+# --- content that is not ours to scan ---------------------------------------------------------------
+
+
+def test_submodule_gitlink_is_skipped(tmp_path: Path, repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    sub_key, own_key = google_key(), google_key()
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    git(sub, "init", "-q", "-b", "main")
+    write(sub, "vendor.py", key_line(sub_key))
+    commit(sub, 1)
+    write(repo, "app.py", "pass\n")
+    commit(repo, 2)
+    git(repo, "-c", "protocol.file.allow=always", "submodule", "add", "-q", str(sub), "libs/sub")
+    # A gitlink to a commit that exists nowhere (a submodule never fetched) must not break the scan.
+    git(repo, "update-index", "--add", "--cacheinfo", f"160000,{'1' * 40},libs/ghost")
+    write(repo, "app.py", key_line(own_key))
+    added = commit(repo, 3, "add submodule")
+    write(repo, "libs/sub/vendor.py", "pass\n")  # the submodule's work tree changes: still not ours
+    git(repo, "-C", "libs/sub", "commit", "-q", "-am", "local change", env=dated(4))
+    git(repo, "add", "libs/sub")
+    commit(repo, 4, "bump submodule")
+
+    code, data = scan_both(capsys, "--history", str(repo), secrets=(sub_key, own_key))
+    assert code == 1
+    assert rows(data) == [row("google-api-key", "app.py", 1, added, 3, True)]
+
+    code, data = scan_both(capsys, "--range", f"{added}~1..HEAD", str(repo), secrets=(sub_key, own_key))
+    assert rows(data) == [row("google-api-key", "app.py", 1, added, 3, True)]
+
+
+def _lfs_pointer(n: int) -> str:
+    return f"version https://git-lfs.github.com/spec/v1\noid sha256:{n:064x}\nsize {1000 + n}\n"
+
+
+def test_lfs_pointer_is_skipped_and_counted(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (repo / ".gitattributes").write_text("*.bin filter=lfs diff=lfs merge=lfs -text\n")
+    write(repo, "model.bin", _lfs_pointer(1))
+    write(repo, "weights.bin", _lfs_pointer(2))
+    write(repo, "app.py", "pass\n")
+    commit(repo, 1)
+
+    code, data = scan_both(capsys, "--history", str(repo))
+    assert code == 0
+    assert data["stats"]["skipped_lfs"] == 2
+    assert data["stats"]["blobs"] == 2  # .gitattributes and app.py
+
+    code, data = scan_both(capsys, "--range", "HEAD", str(repo))
+    assert data["stats"]["skipped_lfs"] == 2
+
+
+def test_blob_over_max_file_size_is_skipped_and_counted(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    small_key, big_key = google_key(), google_key()
+    write(repo, "small.py", key_line(small_key))
+    write(repo, "big.py", key_line(big_key) + "# padding\n" * 300)
+    first = commit(repo, 1)
+    write(repo, "big.py", key_line(big_key) + "# more padding\n" * 300)
+    commit(repo, 2)
+
+    code, data = scan_both(capsys, "--history", str(repo), "--max-file-size", "2000", secrets=(small_key, big_key))
+    assert rows(data) == [row("google-api-key", "small.py", 1, first, 1, True)]
+    assert data["stats"]["skipped_large"] == 2
+
+    code, data = scan_both(capsys, "--range", "HEAD", str(repo), "--max-file-size", "2000", secrets=(small_key, big_key))
+    assert rows(data) == [row("google-api-key", "small.py", 1, first, 1, True)]
+    assert data["stats"]["skipped_large"] == 2
+
+    code, data = scan_both(capsys, "--history", str(repo), secrets=(small_key, big_key))
+    assert {f["path"] for f in data["findings"]} == {"big.py", "small.py"}
+    assert data["stats"]["skipped_large"] == 0
+
+
+# --- paths git allows and terminals do not like -------------------------------------------------------
+
+ODD_PATHS: list[tuple[bytes, str]] = [  # (bytes on disk and in git, the path as the JSON report shows it)
+    (b"dir with space/my file.py", "dir with space/my file.py"),
+    (b"new\nline.py", "new\nline.py"),
+    (b"caf\xe9.py", "caf\\xe9.py"),
+    (b"tab\there.py", "tab\there.py"),
+    (b'quote".py', 'quote".py'),
+    ("ünïcode.py".encode(), "ünïcode.py"),
+    (b"[bold]rich[/bold].py", "[bold]rich[/bold].py"),
+    (b"-dash.py", "-dash.py"),
+]
+
+
+def test_odd_paths_are_reported_faithfully(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    keys = {shown: google_key() for _, shown in ODD_PATHS}
+    write(repo, "README.md", "hi\n")
+    base = commit(repo, 1)
+    for raw, shown in ODD_PATHS:
+        write(repo, raw, "import genai\n" + key_line(keys[shown]))
+    added = commit(repo, 2)
+
+    code, data = scan_both(capsys, "--history", str(repo), secrets=tuple(keys.values()))
+    assert code == 1
+    assert sorted(rows(data)) == sorted(row("google-api-key", shown, 2, added, 2, True) for _, shown in ODD_PATHS)
+
+    code, ranged = scan_both(capsys, "--range", f"{base}..HEAD", str(repo), secrets=tuple(keys.values()))
+    assert rows(ranged) == rows(data)
+
+    capsys.readouterr()
+    assert main(["scan", "--history", str(repo), "--format", "text"]) == 1
+    text = capsys.readouterr().out
+    assert "caf\\xe9.py" in text and "ünïcode.py" in text
+    assert "[bold]rich[/bold].py" in text  # printed, not taken as rich markup
+
+    assert main(["scan", "--history", str(repo), "--format", "sarif"]) == 1
+    sarif = json.loads(capsys.readouterr().out)
+    uris = [r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in sarif["runs"][0]["results"]]
+    # A URI percent-encodes what is not URI-safe; decoded, it is exactly the bytes git stores.
+    assert sorted(unquote_to_bytes(u) for u in uris) == sorted(raw for raw, _ in ODD_PATHS)
+
+
+def test_odd_path_renamed_keeps_its_original_finding(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    key = google_key()
+    write(repo, b"old\xff name.py", key_line(key))
+    added = commit(repo, 1)
+    os.rename(os.path.join(os.fsencode(repo), b"old\xff name.py"), os.path.join(os.fsencode(repo), b"n\xe9w.py"))
+    commit(repo, 2)
+
+    code, data = scan_both(capsys, "--history", str(repo), secrets=(key,))
+
+    assert rows(data) == [row("google-api-key", "old\\xff name.py", 1, added, 1, True)]
+
+
+def test_odd_dotenv_path_is_still_a_dotenv_file(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(repo, b"deploy \xe9t\xe9/.env", f"TOKEN_VALUE={hex_secret()}\n")
+    added = commit(repo, 1)
+
+    code, data = scan_both(capsys, "--history", str(repo))
+
+    assert row("dotenv-file", "deploy \\xe9t\\xe9/.env", 0, added, 1, True) in rows(data)
+
+
+# --- corrupt repositories ---------------------------------------------------------------------------
+
+
+def _corrupt(repo: Path, oid: str) -> None:
+    loose = repo / ".git" / "objects" / oid[:2] / oid[2:]
+    assert loose.is_file(), "the test expects a loose object"
+    loose.chmod(loose.stat().st_mode | stat.S_IWUSR)
+    loose.write_bytes(b"this is not a zlib stream\n")
+
+
+@pytest.mark.parametrize("what", ["blob", "tree", "commit"])
+@pytest.mark.parametrize("mode", ["--history", "--range=HEAD"])
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_corrupt_object_is_one_clear_line_and_exit_2(
+        repo: Path, capsys: pytest.CaptureFixture[str], what: str, mode: str, jobs: str) -> None:
+    write(repo, "app.py", key_line(google_key()))
+    write(repo, "other.py", "pass\n")
+    commit(repo, 1)
+    write(repo, "other.py", "x = 1\n")
+    commit(repo, 2)
+    oid = {"blob": "HEAD~1:app.py", "tree": "HEAD~1^{tree}", "commit": "HEAD~1"}[what]
+    _corrupt(repo, git(repo, "rev-parse", oid))
+    capsys.readouterr()
+
+    code = main(["scan", mode, str(repo), "--format", "json", "--jobs", jobs])
+
+    captured = capsys.readouterr()
+    # A scanner that skips what it cannot read would report "no secrets" for a repo it never read.
+    assert code == 2, f"exit {code}; stdout: {captured.out[:300]}"
+    assert captured.err.count("\n") == 1 and captured.err.startswith("keysentry: error:")
+    assert "corrupt" in captured.err
+    assert "Traceback" not in captured.err
+
+
+def test_missing_object_is_an_error_not_a_clean_scan(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(repo, "app.py", key_line(google_key()))
+    commit(repo, 1)
+    blob = git(repo, "rev-parse", "HEAD:app.py")
+    (repo / ".git" / "objects" / blob[:2] / blob[2:]).unlink()
+    capsys.readouterr()
+
+    code = main(["scan", "--history", str(repo), "--format", "json", "--jobs", "1"])
+
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.count("\n") == 1 and blob in err and "Traceback" not in err
+
+
+# --- running nothing from the repository, writing nothing into it ----------------------------------
+
+HOOKS = ("pre-commit", "post-commit", "post-checkout", "post-merge", "pre-push", "reference-transaction",
+         "post-index-change", "pre-auto-gc", "post-rewrite", "fsmonitor-watchman", "push-to-checkout",
+         "pre-receive", "update", "post-receive", "prepare-commit-msg", "commit-msg")
+
+
+def _evil(bin_dir: Path, markers: Path, name: str, marker: str = "") -> str:
+    script = bin_dir / name
+    # Pass stdin through so that a filter or textconv "works" and the trap is not noticed.
+    script.write_text(f'#!/bin/sh\ntouch "{markers / (marker or name)}"\nif [ -f "$1" ]; then cat "$1"; else cat; fi\nexit 0\n')
+    script.chmod(0o755)
+    return str(script)
+
+
+def _sign(repo: Path) -> None:
+    """Rewrite HEAD as a commit carrying a (fake) PGP signature, so a verifier would be called."""
+    raw = git(repo, "cat-file", "commit", "HEAD") + "\n"
+    head, _, body = raw.partition("\n\n")
+    sig = "gpgsig -----BEGIN PGP SIGNATURE-----\n \n iQEzBAABCAAdFiEE\n -----END PGP SIGNATURE-----"
+    proc = subprocess.run(["git", "hash-object", "-t", "commit", "-w", "--stdin"], cwd=repo, capture_output=True,
+                          input=f"{head}\n{sig}\n\n{body}".encode(), env={**os.environ, **GIT_ENV}, check=True)
+    git(repo, "update-ref", "HEAD", proc.stdout.decode().strip())
+
+
+def _booby_trapped(tmp_path: Path, repo: Path) -> tuple[Path, list[str]]:
+    """A repository whose config, attributes and hooks run a marker script wherever git allows."""
+    key = google_key()
+    markers, bin_dir = tmp_path / "markers", tmp_path / "bin"
+    markers.mkdir()
+    bin_dir.mkdir()
+    (repo / ".gitattributes").write_text("* diff=evil filter=evil merge=evil\n")
+    write(repo, "app.py", "pass\n")
+    commit(repo, 1)
+    write(repo, "app.py", key_line(key))
+    commit(repo, 2)
+    git(repo, "checkout", "-q", "-b", "side")
+    write(repo, "side.py", key_line(google_key()))
+    commit(repo, 3)
+    git(repo, "checkout", "-q", "main")
+    write(repo, "stashed.py", "pass\n")
+    git(repo, "add", "stashed.py")
+    git(repo, "stash", "-q", env=dated(4))
+    git(repo, "tag", "-a", "v1", "-m", "v1", env=dated(4))
+    _sign(repo)
+    write(repo, "staged.py", key_line(google_key()))
+    git(repo, "add", "staged.py")
+    write(repo, "untracked.py", key_line(google_key()))
+    write(repo, "app.py", key_line(key) + "# edited in the work tree\n")
+
+    # Armed only now, so that building the repository above did not set them off.
+    config = {
+        "core.fsmonitor": _evil(bin_dir, markers, "fsmonitor"),
+        "core.pager": _evil(bin_dir, markers, "pager"),
+        "core.sshCommand": _evil(bin_dir, markers, "ssh"),
+        "core.askPass": _evil(bin_dir, markers, "askpass"),
+        "core.editor": _evil(bin_dir, markers, "editor"),
+        "core.alternateRefsCommand": _evil(bin_dir, markers, "alternate-refs"),
+        "core.untrackedCache": "true",
+        "diff.external": _evil(bin_dir, markers, "diff-external"),
+        "diff.evil.textconv": _evil(bin_dir, markers, "textconv"),
+        "diff.evil.command": _evil(bin_dir, markers, "diff-command"),
+        "filter.evil.clean": _evil(bin_dir, markers, "clean"),
+        "filter.evil.smudge": _evil(bin_dir, markers, "smudge"),
+        "merge.evil.driver": _evil(bin_dir, markers, "merge-driver"),
+        "gpg.program": _evil(bin_dir, markers, "gpg"),
+        "log.showSignature": "true",
+        "pager.log": _evil(bin_dir, markers, "pager-log"),
+        "gc.auto": "1",
+        "gc.autoDetach": "false",
+    }
+    for name, value in config.items():
+        git(repo, "config", name, value)
+    hooks = repo / ".git" / "hooks"
+    for hook in HOOKS:
+        _evil(hooks, markers, hook, marker=f"hook-{hook}")
+    return markers, [key]
+
+
+SCANS = {
+    "history": ["--history"],
+    "range": ["--range", "HEAD~1..HEAD"],
+    "range of a branch": ["--range", "main..side"],
+    "staged": ["--staged"],
+    "worktree": [],
+}
+
+
+@pytest.mark.parametrize("mode", list(SCANS), ids=list(SCANS))
+@pytest.mark.parametrize("fmt", ["json", "text"])
+def test_scanning_runs_no_code_from_the_repository(tmp_path: Path, repo: Path, capsys: pytest.CaptureFixture[str],
+                                                    mode: str, fmt: str) -> None:
+    markers, _ = _booby_trapped(tmp_path, repo)
+
+    for jobs in ("1", "2"):
+        capsys.readouterr()
+        code = main(["scan", *SCANS[mode], str(repo), "--format", fmt, "--jobs", jobs])
+        captured = capsys.readouterr()
+        assert code == 1, captured.err
+        assert sorted(p.name for p in markers.iterdir()) == []
+
+
+def test_the_traps_are_armed(tmp_path: Path, repo: Path) -> None:
+    """The booby-trapped repository would run code under plain git: the test above means something."""
+    markers, _ = _booby_trapped(tmp_path, repo)
+
+    subprocess.run(["git", "status"], cwd=repo, capture_output=True, env={**os.environ, **GIT_ENV})
+    subprocess.run(["git", "log", "-p", "-2"], cwd=repo, capture_output=True, env={**os.environ, **GIT_ENV})
+    subprocess.run(["git", "checkout", "-q", "side"], cwd=repo, capture_output=True, env={**os.environ, **GIT_ENV})
+
+    fired = {p.name for p in markers.iterdir()}
+    assert {"fsmonitor", "textconv", "gpg", "hook-post-checkout", "smudge"} <= fired, fired
+
+
+def _snapshot(top: Path) -> dict[bytes, tuple[int, int, int]]:
+    """Every file and folder below TOP (the work tree and .git): its mode, size and mtime."""
+    state = {}
+    for dirpath, dirnames, filenames in os.walk(os.fsencode(top)):
+        for name in dirnames + filenames:
+            full = os.path.join(dirpath, name)
+            st = os.lstat(full)
+            state[os.path.relpath(full, os.fsencode(top))] = (st.st_mode, st.st_size, st.st_mtime_ns)
+    return state
+
+
+def test_scanning_writes_nothing_into_the_repository(tmp_path: Path, repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _booby_trapped(tmp_path, repo)
+    for raw, _ in ODD_PATHS[:3]:
+        write(repo, raw, "pass\n")
+    # Stale stat data in the index tempts a refresh that would rewrite .git/index.
+    os.utime(repo / "app.py", ns=(1, 1))
+    before = _snapshot(repo)
+    assert any(p.startswith(b".git" + os.sep.encode()) for p in before)
+
+    for mode, args in SCANS.items():
+        for fmt in ("json", "text", "sarif"):
+            capsys.readouterr()
+            assert main(["scan", *args, str(repo), "--format", fmt, "--jobs", "2"]) == 1, mode
+
+    after = _snapshot(repo)
+    assert {k: v for k, v in after.items() if before.get(k) != v} == {}
+    assert set(before) == set(after)
+
+
+def test_bare_repository_is_not_written_either(tmp_path: Path, repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _three_commits(repo)
+    bare = tmp_path / "bare.git"
+    git(tmp_path, "clone", "-q", "--bare", str(repo), str(bare))
+    before = _snapshot(bare)
+
+    for args in (["--history"], ["--range", "HEAD~2..HEAD"]):
+        capsys.readouterr()
+        assert main(["scan", *args, str(bare), "--format", "json"]) == 1
+
+    assert _snapshot(bare) == before

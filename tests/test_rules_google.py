@@ -1,0 +1,358 @@
+"""The Google credential family: fixed formats found wherever they sit, and only as whole tokens.
+
+Snippets hold the marker <<K>>, replaced at test time by a freshly generated credential.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import os
+import random
+import secrets
+from collections.abc import Callable
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from scanner.detect import Detector
+from scanner.filters import plausible_fixed_format
+from tests.conftest import KEY_ALPHABET, google_key, random_chars
+
+K = "<<K>>"
+
+
+def gemini_key() -> str:
+    return "AQ.Ab" + random_chars(48)
+
+
+def client_secret() -> str:
+    return "GOCSPX-" + random_chars(28)
+
+
+def access_token() -> str:
+    return "ya29." + random_chars(150)
+
+
+def refresh_token() -> str:
+    return "1//0" + random_chars(99)
+
+
+def pem_private_key() -> str:
+    """A PEM block around random base64, escaped the way a JSON key file stores it; never a real key."""
+    body = base64.b64encode(os.urandom(1190)).decode()
+    lines = [body[i:i + 64] for i in range(0, len(body), 64)]
+    return "-----BEGIN PRIVATE KEY-----\n" + "\n".join(lines) + "\n-----END PRIVATE KEY-----\n"
+
+
+def service_account_json(private_key: str | None = None) -> str:
+    return json.dumps({
+        "type": "service_account",
+        "project_id": "demo-project",
+        "private_key_id": random_chars(40, "0123456789abcdef"),
+        "private_key": private_key if private_key is not None else pem_private_key(),
+        "client_email": "deployer@demo-project.iam.gserviceaccount.com",
+        "client_id": "1" + random_chars(20, "0123456789"),
+        "token_uri": "https://oauth2.googleapis.com/token",
+    }, indent=2)
+
+
+def _located(text: str, secret: str) -> tuple[int, int]:
+    index = text.index(secret)
+    return text.count("\n", 0, index) + 1, index - (text.rfind("\n", 0, index) + 1) + 1
+
+
+def _matches(data: str | bytes, path: str = "snippet") -> list[tuple[str, int, int, str]]:
+    raw = data.encode() if isinstance(data, str) else data
+    return [(m.rule_id, m.line, m.column, m.secret) for m in Detector().scan(raw, path).matches]
+
+
+# Where Google API keys are found in the wild, with every character that may end one.
+API_KEY_CONTEXTS = [
+    pytest.param('client = genai.Client(api_key="<<K>>")', id="python"),
+    pytest.param("genai.configure(api_key='<<K>>')", id="python single quotes"),
+    pytest.param("const ai = new GoogleGenAI({ apiKey: `<<K>>` });", id="js template literal"),
+    pytest.param('const firebaseConfig = {\n  apiKey: "<<K>>",\n  authDomain: "demo.firebaseapp.com",\n};',
+                 id="firebase config"),
+    pytest.param('&genai.ClientConfig{APIKey: "<<K>>"}', id="go"),
+    pytest.param('String key = "<<K>>";', id="java"),
+    pytest.param('val key = "<<K>>"', id="kotlin"),
+    pytest.param('let key = "<<K>>"', id="swift"),
+    pytest.param('var key = "<<K>>";', id="csharp"),
+    pytest.param("KEY = '<<K>>'.freeze", id="ruby"),
+    pytest.param("$key = '<<K>>';", id="php"),
+    pytest.param('let key = "<<K>>".to_string();', id="rust"),
+    pytest.param("export MAPS=<<K>>", id="shell"),
+    pytest.param("key=<<K>>\r\nother=1\r\n", id="crlf"),
+    pytest.param('{"key": "<<K>>"}', id="json"),
+    pytest.param('"{\\"key\\":\\"<<K>>\\"}"', id="json escaped quote"),
+    pytest.param('"text": "first line\\n<<K>>"', id="after json \\n escape"),
+    pytest.param('"url": "https://x.test/?key\\u003d<<K>>\\u0026cb=1"', id="after json \\u003d escape"),
+    pytest.param("s = b'\\x00<<K>>'", id="after \\x escape"),
+    pytest.param("maps:\n  key: <<K>>\n", id="yaml"),
+    pytest.param('[maps]\nkey = "<<K>>"\n', id="toml"),
+    pytest.param("[maps]\nkey=<<K>>\n", id="ini"),
+    pytest.param("maps.key=<<K>>", id="properties"),
+    pytest.param('<string name="google_maps_key" templateMergeStrategy="preserve" translatable="false"><<K>></string>',
+                 id="google_maps_api.xml"),
+    pytest.param("<key>API_KEY</key>\n\t<string><<K>></string>", id="GoogleService-Info.plist"),
+    pytest.param('<script src="https://maps.googleapis.com/maps/api/js?key=<<K>>&callback=initMap"></script>',
+                 id="html script followed by &"),
+    pytest.param('<script async src="https://maps.googleapis.com/maps/api/js?key=<<K>>"></script>',
+                 id="followed by double quote"),
+    pytest.param("src='https://maps.googleapis.com/maps/api/js?key=<<K>>'", id="followed by single quote"),
+    pytest.param("<td><<K>></td>", id="followed by <"),
+    pytest.param("keys = [<<K>>, other]", id="followed by comma"),
+    pytest.param("load(<<K>>)", id="followed by )"),
+    pytest.param("KEY=<<K>>; export KEY", id="followed by ;"),
+    pytest.param("key <<K>> here", id="followed by space"),
+    pytest.param("key\t<<K>>\tvalue", id="followed by tab"),
+    pytest.param("<<K>>", id="alone at end of file"),
+    pytest.param("key: <<K>>\n", id="end of line"),
+    pytest.param("Use `<<K>>` for the demo.", id="markdown inline code"),
+    pytest.param("| env | key |\n|---|---|\n| prod | <<K>> |", id="markdown table"),
+    pytest.param("name,key,owner\nmaps,<<K>>,ada\n", id="csv"),
+    pytest.param('"source": ["genai.configure(api_key=\\"<<K>>\\")\\n"]', id="notebook"),
+    pytest.param('!function(e){var t={apiKey:"<<K>>",projectId:"p"};e.init(t)}(window);', id="minified"),
+    pytest.param('{"version":3,"sourcesContent":["const key = \\"<<K>>\\";\\n"],"mappings":"AAAA"}',
+                 id="source map"),
+    pytest.param("https://www.googleapis.com/youtube/v3/search?part=snippet&key%3D<<K>>", id="url encoded"),
+    pytest.param('KEY="${GOOGLE_API_KEY:-<<K>>}"', id="shell default"),
+    pytest.param("# Maps key: <<K>>.", id="comment followed by period"),
+]
+
+
+@pytest.mark.parametrize("snippet", API_KEY_CONTEXTS)
+def test_google_api_key_detects(snippet: str) -> None:
+    key = google_key()
+    text = snippet.replace(K, key)
+    assert _matches(text) == [("google-api-key", *_located(text, key), key)]
+
+
+@pytest.mark.parametrize("snippet", [
+    pytest.param("x<<K>>", id="letter before"),
+    pytest.param("<<K>>x", id="letter after"),
+    pytest.param("9<<K>>", id="digit before"),
+    pytest.param("<<K>>0", id="digit after"),
+    pytest.param("_<<K>>", id="underscore before"),
+    pytest.param("<<K>>-tail", id="dash after"),
+    pytest.param("prefix-<<K>>", id="dash before"),
+    pytest.param('"token": "eyJhbGciOi<<K>>Qssw5c"', id="inside a jwt-like token"),
+    pytest.param("data:image/png;base64,iVBORw0KGgo<<K>>AAAAElFTkSuQmCC", id="inside base64"),
+])
+def test_google_api_key_ignores_key_inside_longer_token(snippet: str) -> None:
+    assert _matches(snippet.replace(K, google_key())) == []
+
+
+@pytest.mark.parametrize("value", [
+    pytest.param("AIza" + "X" * 35, id="xxx"),
+    pytest.param("AIzaSyXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX", id="documentation xxx"),
+    pytest.param("AIzaSy" + "A" * 33, id="single character run"),
+    pytest.param("AIzaSy" + "0123456789" * 3 + "012", id="counting run"),
+    pytest.param("AIzaSyYOUR_API_KEY_GOES_HERE_1234567890"[:39], id="your api key"),
+    pytest.param("AIzaSyExampleKeyExampleKeyExampleKey123"[:39], id="example"),
+    pytest.param("AIzaSyD-REDACTED-REDACTED-REDACTED-1234"[:39], id="redacted"),
+    pytest.param("AIza" + "Sy" + "a1" * 16 + "b", id="two-character pattern"),
+])
+def test_google_api_key_ignores_stand_ins(value: str) -> None:
+    assert len(value) == 39
+    assert _matches(f'api_key = "{value}"\n') == []
+
+
+@pytest.mark.parametrize("value", [
+    pytest.param(lambda: "AIzaSy" + random_chars(32), id="one short"),
+    pytest.param(lambda: "AIzaSy" + random_chars(34), id="one long"),
+    pytest.param(lambda: "AIzb" + random_chars(35), id="wrong prefix"),
+    pytest.param(lambda: "aiza" + random_chars(35), id="lower-case prefix"),
+])
+def test_google_api_key_ignores_wrong_shapes(value: Callable[[], str]) -> None:
+    assert [m for m in _matches(f"k = {value()}\n") if m[0] == "google-api-key"] == []
+
+
+# The other fixed formats, each in a few real-world homes.
+FIXED_FORMATS = [
+    pytest.param("google-gemini-key", gemini_key, 'client = genai.Client(api_key="<<K>>")', id="gemini python"),
+    pytest.param("google-gemini-key", gemini_key, "export GEMINI_API_KEY=<<K>>", id="gemini shell"),
+    pytest.param("google-gemini-key", gemini_key, '-H "x-goog-api-key: <<K>>"', id="gemini header"),
+    pytest.param("google-gemini-key", gemini_key, "GEMINI_API_KEY=<<K>>\r\n", id="gemini crlf"),
+    pytest.param("google-gemini-key", gemini_key, "curl 'https://g.test/v1?key=<<K>>&alt=sse'", id="gemini query"),
+    pytest.param("google-oauth-client-secret", client_secret,
+                 '{"installed":{"client_id":"1-abc.apps.googleusercontent.com","client_secret":"<<K>>"}}',
+                 id="client_secret.json"),
+    pytest.param("google-oauth-client-secret", client_secret, "GOOGLE_CLIENT_SECRET=<<K>>", id="client secret env"),
+    pytest.param("google-oauth-client-secret", client_secret, "clientSecret: '<<K>>',", id="client secret js"),
+    pytest.param("google-oauth-token", access_token, 'Authorization: Bearer <<K>>', id="access token header"),
+    pytest.param("google-oauth-token", access_token, '{"access_token": "<<K>>", "expires_in": 3599}',
+                 id="access token json"),
+    pytest.param("google-oauth-token", refresh_token, 'REFRESH_TOKEN="<<K>>"', id="refresh token"),
+    pytest.param("google-oauth-token", refresh_token, '"refresh_token":"<<K>>"', id="refresh token json"),
+]
+
+
+@pytest.mark.parametrize(("rule_id", "make", "snippet"), FIXED_FORMATS)
+def test_google_fixed_formats_detect(rule_id: str, make: Callable[[], str], snippet: str) -> None:
+    secret = make()
+    text = snippet.replace(K, secret)
+    assert _matches(text) == [(rule_id, *_located(text, secret), secret)]
+
+
+@pytest.mark.parametrize("text", [
+    pytest.param("AQ.Ab" + "x" * 48, id="gemini xxx"),
+    pytest.param("AQ.Ab<YOUR_KEY>", id="gemini angle placeholder"),
+    pytest.param("AQ.Ab12345", id="gemini too short"),
+    pytest.param("GOCSPX-" + "X" * 28, id="client secret xxx"),
+    pytest.param("GOCSPX-<client-secret>", id="client secret placeholder"),
+    pytest.param("GOCSPX-" + "aB3dE5" * 5, id="client secret too long"),
+    pytest.param("ya29.xxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", id="access token xxx"),
+    pytest.param("ya29.a0Af...", id="access token elided"),
+    pytest.param("ya29.<ACCESS_TOKEN>", id="access token placeholder"),
+    pytest.param("1//0xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", id="refresh token xxx"),
+    pytest.param("see https://host/1//0abc", id="refresh token too short"),
+])
+def test_google_fixed_formats_ignore(text: str) -> None:
+    assert _matches(text) == []
+
+
+@pytest.mark.parametrize(("rule_id", "make"), [
+    pytest.param("google-gemini-key", gemini_key, id="gemini"),
+    pytest.param("google-oauth-client-secret", client_secret, id="client secret"),
+    pytest.param("google-oauth-token", access_token, id="access token"),
+    pytest.param("google-oauth-token", refresh_token, id="refresh token"),
+])
+def test_google_fixed_formats_ignore_longer_tokens(rule_id: str, make: Callable[[], str]) -> None:
+    assert _matches("x" + make()) == []
+
+
+def test_service_account_json_is_found_at_its_private_key() -> None:
+    text = service_account_json()
+    private_key = json.loads(text)["private_key"]
+    escaped = json.dumps(private_key)[1:-1].removesuffix("\\n")
+    assert _matches(text, "deploy/sa.json") == [("gcp-service-account-key", *_located(text, escaped), escaped)]
+
+
+def test_service_account_found_once_even_with_api_key_names() -> None:
+    text = service_account_json().replace('"type"', '"api_key": "unused",\n  "type"', 1)
+    assert [m[0] for m in _matches(text)] == ["gcp-service-account-key"]
+
+
+def test_authorized_user_credential_is_found_at_its_refresh_token() -> None:
+    token = refresh_token()
+    text = json.dumps({"type": "authorized_user", "client_id": "1.apps.googleusercontent.com",
+                       "client_secret": "d-" + random_chars(22), "refresh_token": token})
+    assert _matches(text) == [("gcp-service-account-key", *_located(text, token), token)]
+
+
+def test_service_account_in_streamlit_secrets_toml() -> None:
+    pem = pem_private_key()
+    text = ('[gcp_service_account]\ntype = "service_account"\nproject_id = "demo"\n'
+            f'private_key = """{pem}"""\nclient_email = "x@demo.iam.gserviceaccount.com"\n')
+    assert _matches(text, ".streamlit/secrets.toml") == [
+        ("gcp-service-account-key", *_located(text, pem.rstrip("\n")), pem.rstrip("\n"))]
+
+
+def test_service_account_as_python_dict() -> None:
+    pem = json.dumps(pem_private_key())[1:-1].removesuffix("\\n")
+    text = f"INFO = {{'type': 'service_account', 'private_key': '{pem}', 'client_email': 'a@b.iam.gserviceaccount.com'}}"
+    assert _matches(text) == [("gcp-service-account-key", *_located(text, pem), pem)]
+
+
+@pytest.mark.parametrize("private_key", [
+    pytest.param("-----BEGIN PRIVATE KEY-----\nMIIEv...\n-----END PRIVATE KEY-----\n", id="elided"),
+    pytest.param("-----BEGIN PRIVATE KEY-----\nYOUR_PRIVATE_KEY_GOES_HERE_PLEASE_REPLACE_IT\n-----END PRIVATE KEY-----\n",
+                 id="placeholder"),
+    pytest.param("", id="empty"),
+    pytest.param("-----BEGIN PRIVATE KEY-----\n-----END PRIVATE KEY-----\n", id="no body"),
+])
+def test_service_account_ignores_stand_ins(private_key: str) -> None:
+    assert _matches(service_account_json(private_key)) == []
+
+
+def test_private_key_outside_a_google_credential_is_not_this_rule() -> None:
+    text = json.dumps({"name": "tls", "private_key": pem_private_key()})
+    assert _matches(text) == []
+
+
+def test_specific_rule_reports_a_key_once_under_its_own_id() -> None:
+    key = google_key()
+    text = f'GOOGLE_API_KEY = "{key}"\napi_key = GOOGLE_API_KEY\n'
+    assert _matches(text) == [("google-api-key", 1, 19, key)]
+
+
+def test_every_key_on_a_line_is_found_at_its_own_column() -> None:
+    first, second = google_key(), google_key()
+    text = f"keys = ['{first}', '{second}']"
+    assert _matches(text) == [("google-api-key", 1, 10, first), ("google-api-key", 1, 10 + 39 + 4, second)]
+
+
+# Binaries: compiled libraries, APK assets, .NET assemblies; matched on bytes, never decoded.
+@pytest.mark.parametrize(("before", "after"), [
+    pytest.param(b"\x00", b"\x00", id="nul terminated"),
+    pytest.param(b"\x00\x27", b"\x00\x01", id="length prefixed"),
+    pytest.param(b"\xff\xfe\x10", b"\x8f", id="high bytes around"),
+    pytest.param(b"\n", b"\n", id="newlines around"),
+])
+def test_google_api_key_in_binary(before: bytes, after: bytes) -> None:
+    key = google_key()
+    data = b"\x7fELF\x02\x01\x01" + os.urandom(3000).replace(b"AIza", b"....") + before + key.encode() + after + b"\0" * 64
+    scanned = Detector().scan(data, "lib/arm64/libnative.so")
+    assert scanned.binary
+    assert [(m.rule_id, m.secret) for m in scanned.matches] == [("google-api-key", key)]
+
+
+@pytest.mark.parametrize("make", [
+    pytest.param(gemini_key, id="gemini"), pytest.param(client_secret, id="client secret"),
+    pytest.param(access_token, id="access token"), pytest.param(refresh_token, id="refresh token"),
+])
+def test_other_fixed_formats_in_binary(make: Callable[[], str]) -> None:
+    secret = make()
+    data = b"\0\0\x01\x02" + b"\0" + secret.encode() + b"\0" + bytes(range(256))
+    assert [m.secret for m in Detector().scan(data, "assets/blob.bin").matches] == [secret]
+
+
+def test_utf16_key_in_binary_like_a_dotnet_assembly() -> None:
+    key = google_key()
+    data = b"MZ\x90\x00" + b"\0" * 100 + b"\x4f" + key.encode("utf-16-le") + b"\0\0" + bytes(range(256))
+    assert [(m.rule_id, m.secret) for m in Detector().scan(data, "bin/App.dll").matches] == [("google-api-key", key)]
+
+
+def test_binary_is_never_matched_as_text() -> None:
+    secret = random_chars(32)
+    data = b"\0\x01" + f'api_key = "{secret}"\n'.encode() + b"\0" * 16
+    scanned = Detector().scan(data, "blob.bin")
+    assert scanned.binary and scanned.matches == ()
+
+
+def test_key_inside_longer_token_in_binary_is_not_a_key() -> None:
+    data = b"\0" + ("Q" + google_key()).encode() + b"\0" + bytes(range(256))
+    assert Detector().scan(data, "lib.so").matches == ()
+
+
+# Properties: hypothesis picks the surroundings and a seed; the seed picks the key's characters.
+_BOUNDARIES = ['"', "'", "`", " ", "\t", "\n", "=", ":", "(", ")", ",", ";", "<", ">", "&", "?", "/", "[", "]", "{", "}", "|"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(before=st.sampled_from(_BOUNDARIES), after=st.sampled_from(_BOUNDARIES + [""]),
+       prefix=st.text(alphabet="ab =\n\"':", max_size=20), seed=st.integers(0, 2**64))
+def test_any_google_key_between_token_boundaries_is_found(before: str, after: str, prefix: str, seed: int) -> None:
+    rng = random.Random(seed)
+    key = "AIzaSy" + "".join(rng.choice(KEY_ALPHABET) for _ in range(33))
+    text = prefix + before + key + after
+    assert ("google-api-key", *_located(text, key), key) in _matches(text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(head=st.text(alphabet=KEY_ALPHABET, max_size=8), tail=st.text(alphabet=KEY_ALPHABET, max_size=8),
+       seed=st.integers(0, 2**64))
+def test_a_key_inside_any_longer_token_is_not_a_key(head: str, tail: str, seed: int) -> None:
+    rng = random.Random(seed)
+    key = "AIzaSy" + "".join(rng.choice(KEY_ALPHABET) for _ in range(33))
+    if not head and not tail:
+        head = "z"
+    assert [m for m in _matches(f'"{head}{key}{tail}"') if m[0] == "google-api-key"] == []
+
+
+def test_random_keys_are_plausible() -> None:
+    # The stand-in filter must not drop real keys: across many random bodies it drops none.
+    assert all(plausible_fixed_format(google_key()) for _ in range(2000))
+    assert all(plausible_fixed_format("AQ.Ab" + secrets.token_urlsafe(36)) for _ in range(2000))

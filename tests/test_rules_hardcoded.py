@@ -1,0 +1,368 @@
+"""hardcoded-api-key: literal secrets bound to api-key-like names, in every language and format.
+
+Each snippet holds the marker <<S>>, replaced at test time by a freshly generated secret.
+"""
+from __future__ import annotations
+
+import random
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from scanner.detect import Detector
+from tests.conftest import KEY_ALPHABET, google_key, hex_secret, random_chars
+
+S = "<<S>>"
+
+
+def _secret() -> str:
+    # A generated token shaped like most vendors' keys: letters, digits, - and _.
+    return random_chars(32)
+
+
+def _located(text: str, secret: str) -> tuple[int, int]:
+    index = text.index(secret)
+    return text.count("\n", 0, index) + 1, index - (text.rfind("\n", 0, index) + 1) + 1
+
+
+def _matches(text: str, path: str = "snippet") -> list[tuple[str, int, int, str]]:
+    return [(m.rule_id, m.line, m.column, m.secret) for m in Detector().scan(text.encode(), path).matches]
+
+
+DETECTS = [
+    # Python
+    pytest.param('client = genai.Client(api_key="<<S>>")', id="python genai kwarg"),
+    pytest.param("API_KEY = '<<S>>'", id="python constant"),
+    pytest.param('api_key: str = "<<S>>"', id="python typed"),
+    pytest.param('api_key: Optional[str] = "<<S>>"', id="python optional typed"),
+    pytest.param('key = os.getenv("GEMINI_API_KEY", "<<S>>")', id="python getenv fallback"),
+    pytest.param('key = os.environ.get("API_KEY", "<<S>>")', id="python environ.get fallback"),
+    pytest.param('key = os.environ.get("API_KEY") or "<<S>>"', id="python or fallback"),
+    pytest.param('os.environ["GEMINI_API_KEY"] = "<<S>>"', id="python environ assignment"),
+    pytest.param('headers = {"x-api-key": "<<S>>"}', id="python header dict"),
+    pytest.param("headers = {'x-goog-api-key': '<<S>>'}", id="python goog header dict"),
+    pytest.param("self.api_key = '<<S>>'", id="python attribute"),
+    pytest.param('openai.api_key = "<<S>>"', id="python module attribute"),
+    pytest.param("settings = dict(apikey='<<S>>', debug=True)", id="python dict kwarg"),
+    pytest.param('url = f"https://api.example.com/v1/data?key=<<S>>"', id="python url query"),
+    # JavaScript / TypeScript
+    pytest.param('const ai = new GoogleGenAI({ apiKey: "<<S>>" });', id="js genai object"),
+    pytest.param("const apiKey = '<<S>>';", id="js const"),
+    pytest.param("const API_KEY = `<<S>>`;", id="js template literal"),
+    pytest.param('const key = process.env.API_KEY || "<<S>>";', id="js || fallback"),
+    pytest.param("const key = process.env.GEMINI_API_KEY ?? '<<S>>';", id="js ?? fallback"),
+    pytest.param("  private readonly apiKey: string = '<<S>>';", id="ts class field"),
+    pytest.param("  apiKey?: string = '<<S>>';", id="ts optional field"),
+    pytest.param('fetch(url, { headers: { "x-goog-api-key": "<<S>>" } });', id="js fetch header"),
+    pytest.param("axios.defaults.headers.common['X-API-KEY'] = '<<S>>';", id="js subscript assignment"),
+    pytest.param("fetch(`https://maps.googleapis.com/maps/api/geocode/json?address=x&key=<<S>>`)", id="js url &key"),
+    pytest.param('<APIProvider apiKey="<<S>>">', id="jsx prop"),
+    pytest.param("<APIProvider apiKey={'<<S>>'}>", id="jsx braced prop"),
+    pytest.param('!function(){var e={apiKey:"<<S>>",authDomain:"x"}}();', id="minified object"),
+    # Go
+    pytest.param('client, _ := genai.NewClient(ctx, &genai.ClientConfig{APIKey: "<<S>>", Backend: genai.BackendGeminiAPI})',
+                 id="go ClientConfig"),
+    pytest.param('apiKey := "<<S>>"', id="go short declaration"),
+    pytest.param('var apiKey string = "<<S>>"', id="go typed var"),
+    pytest.param('const APIKey = "<<S>>"', id="go const"),
+    pytest.param('req.Header.Set("x-goog-api-key", "<<S>>")', id="go header set"),
+    pytest.param('os.Setenv("GEMINI_API_KEY", "<<S>>")', id="go setenv"),
+    # Java / Kotlin / Android
+    pytest.param('Client client = Client.builder().apiKey("<<S>>").build();', id="java builder"),
+    pytest.param('private static final String API_KEY = "<<S>>";', id="java constant"),
+    pytest.param('conn.setRequestProperty("X-Goog-Api-Key", "<<S>>");', id="java request property"),
+    pytest.param('String key = System.getenv().getOrDefault("API_KEY", "<<S>>");', id="java getOrDefault"),
+    pytest.param('val model = GenerativeModel(modelName = "gemini-pro", apiKey = "<<S>>")', id="kotlin named arg"),
+    pytest.param('const val API_KEY: String = "<<S>>"', id="kotlin const val"),
+    pytest.param('val key = System.getenv("API_KEY") ?: "<<S>>"', id="kotlin elvis fallback"),
+    pytest.param('buildConfigField("String", "API_KEY", "\\"<<S>>\\"")', id="gradle buildConfigField"),
+    pytest.param('<string name="maps_api_key"><<S>></string>', id="android strings.xml"),
+    pytest.param('<meta-data android:name="com.google.android.geo.API_KEY" android:value="<<S>>" />',
+                 id="android manifest meta-data"),
+    # Swift
+    pytest.param('let model = GenerativeModel(name: "gemini-pro", apiKey: "<<S>>")', id="swift argument label"),
+    pytest.param('static let apiKey: String = "<<S>>"', id="swift typed let"),
+    pytest.param("<key>API_KEY</key>\n<string><<S>></string>", id="plist key string"),
+    # C#
+    pytest.param('var client = new Client(apiKey: "<<S>>");', id="csharp named arg"),
+    pytest.param('private const string ApiKey = "<<S>>";', id="csharp const"),
+    pytest.param('client.DefaultRequestHeaders.Add("x-goog-api-key", "<<S>>");', id="csharp header add"),
+    pytest.param('public string ApiKey { get; set; } = "<<S>>";', id="csharp property initializer"),
+    pytest.param('<add key="ApiKey" value="<<S>>" />', id="dotnet appSettings"),
+    # Ruby
+    pytest.param('config.api_key = "<<S>>"', id="ruby config"),
+    pytest.param("key = ENV.fetch('API_KEY', '<<S>>')", id="ruby ENV.fetch fallback"),
+    pytest.param('key = ENV["API_KEY"] || "<<S>>"', id="ruby || fallback"),
+    pytest.param('Client.new(api_key: "<<S>>")', id="ruby keyword arg"),
+    pytest.param(':api_key => "<<S>>",', id="ruby hash rocket"),
+    # PHP
+    pytest.param('$apiKey = "<<S>>";', id="php variable"),
+    pytest.param("define('API_KEY', '<<S>>');", id="php define"),
+    pytest.param("    'api_key' => '<<S>>',", id="php array"),
+    pytest.param("$key = getenv('API_KEY') ?: '<<S>>';", id="php ?: fallback"),
+    # Rust
+    pytest.param('const API_KEY: &str = "<<S>>";', id="rust const"),
+    pytest.param("const API_KEY: &'static str = \"<<S>>\";", id="rust static str"),
+    pytest.param('let api_key = "<<S>>";', id="rust let"),
+    pytest.param('.header("x-goog-api-key", "<<S>>")', id="rust reqwest header"),
+    pytest.param('let key = env::var("API_KEY").unwrap_or("<<S>>".to_string());', id="rust unwrap_or fallback"),
+    # Shell, rc files, containers, CI
+    pytest.param("export GEMINI_API_KEY=<<S>>", id="shell export bare"),
+    pytest.param('export GOOGLE_API_KEY="<<S>>"', id="shell export quoted"),
+    pytest.param("API_KEY='<<S>>' python app.py", id="shell inline env"),
+    pytest.param('curl "https://generativelanguage.googleapis.com/v1beta/models/gemini:generateContent?key=<<S>>"',
+                 id="curl ?key="),
+    pytest.param('curl -H "x-goog-api-key: <<S>>" https://example.com', id="curl goog header"),
+    pytest.param("curl -H 'X-API-Key: <<S>>' https://example.com", id="curl api-key header"),
+    pytest.param("set -gx GEMINI_API_KEY <<S>>", id="fish set"),
+    pytest.param("setenv API_KEY <<S>>", id="csh setenv"),
+    pytest.param('$env:GEMINI_API_KEY = "<<S>>"', id="powershell env"),
+    pytest.param("ENV API_KEY=<<S>>", id="dockerfile ENV"),
+    pytest.param("ENV API_KEY <<S>>", id="dockerfile legacy ENV"),
+    pytest.param("docker run -e API_KEY=<<S>> image", id="docker -e"),
+    pytest.param('KEY="${API_KEY:-<<S>>}"', id="shell default expansion"),
+    # Data and config formats
+    pytest.param('{"apiKey": "<<S>>"}', id="json"),
+    pytest.param('"{\\"apiKey\\":\\"<<S>>\\"}"', id="json escaped quotes"),
+    pytest.param('"config": "{\\"api_key\\": \\"<<S>>\\"}"', id="json string holding json"),
+    pytest.param("api_key: <<S>>", id="yaml bare"),
+    pytest.param('  GEMINI_API_KEY: "<<S>>"', id="yaml quoted"),
+    pytest.param("env:\n  - name: API_KEY\n    value: <<S>>", id="kubernetes env entry"),
+    pytest.param('env:\n  - name: "GEMINI_API_KEY"\n    value: "<<S>>"', id="kubernetes quoted env entry"),
+    pytest.param('"environment": [{"name": "API_KEY", "value": "<<S>>"}]', id="ecs name value pair"),
+    pytest.param('[service]\napi_key = "<<S>>"', id="toml"),
+    pytest.param("[service]\napi_key=<<S>>", id="ini"),
+    pytest.param("google.maps.api.key=<<S>>", id="properties dotted"),
+    pytest.param("maps.apiKey : <<S>>", id="properties colon"),
+    pytest.param("<apiKey><<S>></apiKey>", id="xml element"),
+    pytest.param('<div data-config="{&quot;apiKey&quot;:&quot;<<S>>&quot;}"></div>', id="html entity quoted json"),
+    pytest.param('<script src="https://maps.googleapis.com/maps/api/js?key=<<S>>&callback=initMap"></script>',
+                 id="html maps script"),
+    pytest.param('<a href="https://example.com/?a=1&amp;api_key=<<S>>">x</a>', id="html &amp; query"),
+    pytest.param("```bash\nexport GEMINI_API_KEY=<<S>>\n```", id="markdown fence"),
+    pytest.param("Call `https://example.com/v1?key=<<S>>` to test.", id="markdown inline url"),
+    pytest.param('"source": ["os.environ[\\"GEMINI_API_KEY\\"] = \\"<<S>>\\"\\n"]', id="notebook cell"),
+    pytest.param('"source": ["genai.configure(api_key=\\"<<S>>\\")"]', id="notebook kwarg"),
+    pytest.param("setting,value\napi_key,<<S>>\n", id="csv name value row"),
+    pytest.param('{"sourcesContent":["const apiKey = \\"<<S>>\\";\\n"]}', id="source map"),
+    pytest.param('terraform:\n  api_key = "<<S>>"', id="terraform"),
+    pytest.param('api_key = "<<S>>"  # rotate monthly', id="trailing comment"),
+]
+
+
+@pytest.mark.parametrize("snippet", DETECTS)
+def test_hardcoded_api_key_detects(snippet: str) -> None:
+    secret = _secret()
+    text = snippet.replace(S, secret)
+    assert _matches(text) == [("hardcoded-api-key", *_located(text, secret), secret)]
+
+
+@pytest.mark.parametrize("secret", [
+    pytest.param(hex_secret(32), id="hex"),
+    pytest.param("sk-" + random_chars(40), id="prefixed token"),
+    pytest.param("123e4567-e89b-12d3-a456-426614174000", id="uuid"),
+    pytest.param(random_chars(16), id="short random"),
+    pytest.param("Abc123Def456Ghi789", id="mixed alnum"),
+])
+def test_hardcoded_api_key_detects_secret_shapes(secret: str) -> None:
+    text = f'api_key = "{secret}"\n'
+    assert _matches(text) == [("hardcoded-api-key", 1, 12, secret)]
+
+
+IGNORES = [
+    # The canonical documentation snippets with their placeholders
+    pytest.param('client = genai.Client(api_key="YOUR_API_KEY")', id="python genai placeholder"),
+    pytest.param('const ai = new GoogleGenAI({ apiKey: "YOUR_API_KEY" });', id="js genai placeholder"),
+    pytest.param('client, _ := genai.NewClient(ctx, &genai.ClientConfig{APIKey: "YOUR_API_KEY"})', id="go placeholder"),
+    pytest.param('Client client = Client.builder().apiKey("YOUR_API_KEY").build();', id="java placeholder"),
+    pytest.param('curl "https://generativelanguage.googleapis.com/v1beta/models/gemini:generateContent?key=$API_KEY"',
+                 id="curl $API_KEY"),
+    pytest.param('curl -H "x-goog-api-key: ${API_KEY}" https://example.com', id="curl ${API_KEY} header"),
+    pytest.param('curl -H "x-goog-api-key: $GEMINI_API_KEY" https://example.com', id="curl $GEMINI_API_KEY header"),
+    pytest.param("export GEMINI_API_KEY=<YOUR_API_KEY_HERE>", id="shell angle placeholder"),
+    # Placeholders
+    pytest.param('api_key = "your_key_here"', id="your_key_here"),
+    pytest.param('api_key = "your-api-key"', id="your-api-key"),
+    pytest.param('apiKey: "<your api key>"', id="angle prose"),
+    pytest.param('api_key = "xxxxxxxxxxxxxxxxxxxxxxxx"', id="xxx"),
+    pytest.param('api_key = "sk-xxxxxxxxxxxxxxxxxxxxxxxx"', id="prefixed xxx"),
+    pytest.param('api_key = "********************"', id="stars"),
+    pytest.param('api_key = "changeme"', id="changeme"),
+    pytest.param('API_KEY = "change-me-please"', id="change-me"),
+    pytest.param('api_key = "dummy-key-for-tests"', id="dummy"),
+    pytest.param('api_key = "example-api-key-123"', id="example"),
+    pytest.param('api_key = "DEMO_KEY"', id="nasa demo key"),
+    pytest.param("API_KEY=REPLACE_WITH_YOUR_KEY", id="replace"),
+    pytest.param('api_key = "INSERT_KEY_HERE"', id="insert"),
+    pytest.param('api_key = "<API_KEY>"', id="angle name"),
+    pytest.param('api_key = "[YOUR_API_KEY]"', id="bracket placeholder"),
+    pytest.param('api_key = "sk-..."', id="ellipsis"),
+    pytest.param('api_key = "TODO"', id="todo"),
+    pytest.param('api_key = "REDACTED"', id="redacted"),
+    pytest.param('api_key = "fake-key-0123456789"', id="fake prefix"),
+    pytest.param('API_KEY = "api_key"', id="its own name"),
+    # Template references
+    pytest.param('api_key = "${API_KEY}"', id="${VAR}"),
+    pytest.param("API_KEY=$GEMINI_API_KEY", id="$VAR"),
+    pytest.param("api_key: {{ .Values.apiKey }}", id="helm"),
+    pytest.param("api_key: '{{ api_key }}'", id="jinja"),
+    pytest.param('api_key = "%(api_key)s"', id="percent format"),
+    pytest.param("GEMINI_API_KEY: ${{ secrets.GEMINI_API_KEY }}", id="github actions secret"),
+    pytest.param('api_key = "#{ENV[\'API_KEY\']}"', id="ruby interpolation"),
+    pytest.param('api_key = "{api_key}"', id="python format field"),
+    pytest.param("api_key: <%= ENV['API_KEY'] %>", id="erb"),
+    pytest.param("API_KEY=$(cat /run/secrets/api_key)", id="command substitution"),
+    pytest.param("API_KEY=%API_KEY%", id="windows %VAR%"),
+    pytest.param('api_key = "@api.key@"', id="maven filter"),
+    pytest.param('KEY="${API_KEY:-}"', id="empty shell default"),
+    # Variables and environment lookups, language by language
+    pytest.param('api_key = os.environ["GEMINI_API_KEY"]', id="python environ"),
+    pytest.param('api_key = os.getenv("GEMINI_API_KEY")', id="python getenv"),
+    pytest.param("client = genai.Client(api_key=api_key)", id="python pass-through"),
+    pytest.param("api_key = settings.GEMINI_API_KEY", id="python settings"),
+    pytest.param("def f(api_key: str = DEFAULT_KEY): ...", id="python default name"),
+    pytest.param("const ai = new GoogleGenAI({ apiKey: process.env.GEMINI_API_KEY });", id="js process.env"),
+    pytest.param("const ai = new GoogleGenAI({ apiKey: process.env.GEMINI_API_KEY! });", id="ts non-null env"),
+    pytest.param("const apiKey = import.meta.env.VITE_GEMINI_API_KEY;", id="vite env"),
+    pytest.param('const apiKey = Deno.env.get("API_KEY");', id="deno env"),
+    pytest.param("const { apiKey } = config;", id="js destructuring"),
+    pytest.param("const ai = new GoogleGenAI({ apiKey });", id="js shorthand"),
+    pytest.param('APIKey: os.Getenv("GEMINI_API_KEY"),', id="go getenv"),
+    pytest.param('APIKey string `json:"api_key"`', id="go struct tag"),
+    pytest.param('Client.builder().apiKey(System.getenv("GEMINI_API_KEY")).build();', id="java getenv"),
+    pytest.param("val apiKey = BuildConfig.GEMINI_API_KEY", id="kotlin BuildConfig"),
+    pytest.param('let apiKey = ProcessInfo.processInfo.environment["GEMINI_API_KEY"]', id="swift environment"),
+    pytest.param('var apiKey = Environment.GetEnvironmentVariable("API_KEY");', id="csharp environment"),
+    pytest.param('api_key = ENV["API_KEY"]', id="ruby ENV"),
+    pytest.param('api_key = ENV.fetch("API_KEY")', id="ruby ENV.fetch"),
+    pytest.param("api_key = Rails.application.credentials.api_key", id="rails credentials"),
+    pytest.param("$apiKey = getenv('API_KEY');", id="php getenv"),
+    pytest.param("$apiKey = $_ENV['API_KEY'];", id="php $_ENV"),
+    pytest.param("'api_key' => env('API_KEY'),", id="laravel env"),
+    pytest.param('let api_key = env::var("API_KEY")?;', id="rust env var"),
+    pytest.param('let api_key = std::env::var("GEMINI_API_KEY").expect("set GEMINI_API_KEY");', id="rust expect"),
+    pytest.param('export API_KEY="$API_KEY"', id="shell re-export"),
+    pytest.param("env:\n  - name: API_KEY\n    valueFrom:\n      secretKeyRef:\n        name: api\n        key: key",
+                 id="kubernetes secretKeyRef"),
+    pytest.param("api_key:\n  secretKeyRef: googleApiKeyRef2", id="yaml nested mapping"),
+    pytest.param('key = os.getenv("API_KEY", default_key)', id="fallback to a name"),
+    pytest.param('const key = process.env.API_KEY || "";', id="empty fallback"),
+    # Annotations and empty values
+    pytest.param("api_key: str", id="python annotation"),
+    pytest.param("api_key: Optional[str] = None", id="optional none"),
+    pytest.param("  apiKey?: string;", id="ts optional annotation"),
+    pytest.param("private String apiKey;", id="java field"),
+    pytest.param("api_key = None", id="None"),
+    pytest.param("apiKey: null", id="null"),
+    pytest.param('api_key = ""', id="empty string"),
+    pytest.param("API_KEY=", id="empty assignment"),
+    pytest.param("api_key: ~", id="yaml tilde"),
+    pytest.param("require_api_key = true", id="boolean"),
+    # Things that are not secrets
+    pytest.param('api_key = "https://example.com/keys/abc123"', id="url"),
+    pytest.param('api_key = "X-Goog-Api-Key"', id="header name"),
+    pytest.param('API_KEY_HEADER = "X-API-Key"', id="header constant"),
+    pytest.param('api_key = "/etc/secrets/api_key.txt"', id="path"),
+    pytest.param('api_key = "secrets/api_key.json"', id="relative path"),
+    pytest.param('<img src="/thumb?key=uploads/2024/photo123.png">', id="storage key path"),
+    pytest.param('api_key = r"AIza[0-9A-Za-z_-]{35}"', id="regex"),
+    pytest.param('api_key_pattern = "[A-Za-z0-9]{32}"', id="regex constant"),
+    pytest.param('"apiKey": "Enter your API key"', id="english label"),
+    pytest.param('"apiKey": "Clé API Google"', id="french label"),
+    pytest.param('"api_key": "API-Schlüssel"', id="german label"),
+    pytest.param('"apiKey": "APIキーを入力してください"', id="japanese label"),
+    pytest.param('"apiKey": "Ключ API"', id="russian label"),
+    pytest.param('"apiKey": "ApiKeyAuthentication"', id="camel case word"),
+    pytest.param('"api_key": "Api-Key-Settings-Label"', id="hyphenated words"),
+    pytest.param('api_key = "aaaaaaaaaaaaaaaaaaaaaaaa"', id="single character run"),
+    pytest.param('api_key = "abcabcabcabcabc"', id="repeating run"),
+    pytest.param('api_key = "1234567890123456"', id="digits only"),
+    pytest.param("?key=1700000000000", id="numeric query"),
+    pytest.param("const API_KEY_LENGTH = 39;", id="length constant"),
+    pytest.param("type: apiKey\nin: header\nname: X-API-KEY", id="openapi security scheme"),
+    pytest.param("api_keys_enabled = True", id="longer name"),
+    # Digests of keys are not keys
+    pytest.param('api_key_hash = "<<H>>"', id="api_key_hash"),
+    pytest.param('"hashed_api_key": "<<H>>"', id="hashed_api_key"),
+    pytest.param("API_KEY_SHA256=<<H>>", id="api_key_sha256"),
+    pytest.param('apiKeyDigest: "<<H>>"', id="apiKeyDigest"),
+    pytest.param('api_key_fingerprint = "<<H>>"', id="api_key_fingerprint"),
+    # A literal in a line that binds something else
+    pytest.param('log.info("api_key rotated", extra={"user": "u-8f3a9c2e1b7d"})', id="log message"),
+    pytest.param('password = "<<S>>"', id="another name"),
+]
+
+
+@pytest.mark.parametrize("snippet", IGNORES)
+def test_hardcoded_api_key_ignores(snippet: str) -> None:
+    text = snippet.replace(S, _secret()).replace("<<H>>", hex_secret(64))
+    assert _matches(text) == []
+
+
+@pytest.mark.parametrize("snippet", [
+    pytest.param('client = genai.Client(api_key="<<S>>")', id="python kwarg"),
+    pytest.param('const ai = new GoogleGenAI({ apiKey: "<<S>>" });', id="js object"),
+    pytest.param('&genai.ClientConfig{APIKey: "<<S>>"}', id="go struct"),
+    pytest.param('Client.builder().apiKey("<<S>>").build();', id="java builder"),
+    pytest.param("export GEMINI_API_KEY=<<S>>", id="shell export"),
+    pytest.param('curl "https://example.com/v1?key=<<S>>&alt=json"', id="query param"),
+    pytest.param('-H "x-goog-api-key: <<S>>"', id="header"),
+    pytest.param("<key>API_KEY</key>\n<string><<S>></string>", id="plist"),
+])
+def test_specific_google_rule_wins_over_hardcoded(snippet: str) -> None:
+    key = google_key()
+    text = snippet.replace(S, key)
+    assert _matches(text) == [("google-api-key", *_located(text, key), key)]
+
+
+@pytest.mark.parametrize("pragma", [
+    pytest.param("  # keysentry:allow", id="hash comment"),
+    pytest.param("  // gitleaks:allow", id="slash comment"),
+    pytest.param("  /* pragma: allowlist secret */", id="block comment"),
+    pytest.param("  <!-- keysentry:allow -->", id="html comment"),
+    pytest.param("  -- keysentry:allow", id="sql comment"),
+    pytest.param("  ; keysentry:allow", id="ini comment"),
+])
+def test_inline_pragma_silences_the_line(pragma: str) -> None:
+    scanned = Detector().scan(f'api_key = "{_secret()}"{pragma}\n'.encode(), "app")
+    assert scanned.matches == () and scanned.allowed == 1
+
+
+def test_pragma_on_another_line_does_not_silence() -> None:
+    secret = _secret()
+    text = f'# keysentry:allow\napi_key = "{secret}"\n'
+    assert _matches(text) == [("hardcoded-api-key", 2, 12, secret)]
+
+
+TEMPLATES = [p.values[0] for p in DETECTS if "?key=" not in p.values[0] and "&key=" not in p.values[0]]
+
+
+@settings(max_examples=200, deadline=None)
+@given(template=st.sampled_from(TEMPLATES), seed=st.integers(0, 2**64))
+def test_any_google_key_in_any_binding_is_found_once(template: str, seed: int) -> None:
+    # The seed, not hypothesis, picks the characters: a key is random, never "AIzaSy000…".
+    rng = random.Random(seed)
+    key = "AIzaSy" + "".join(rng.choice(KEY_ALPHABET) for _ in range(33))
+    text = template.replace(S, key)
+    assert _matches(text) == [("google-api-key", *_located(text, key), key)]
+
+
+HARDCODED_TEMPLATES = [p.values[0] for p in DETECTS]
+
+
+@settings(max_examples=200, deadline=None)
+@given(template=st.sampled_from(HARDCODED_TEMPLATES), seed=st.integers(0, 2**64), length=st.integers(20, 64))
+def test_any_random_token_in_any_binding_is_found(template: str, seed: int, length: int) -> None:
+    rng = random.Random(seed)
+    secret = "".join(rng.choice(KEY_ALPHABET) for _ in range(length))
+    text = template.replace(S, secret)
+    assert _matches(text) == [("hardcoded-api-key", *_located(text, secret), secret)]
+
+
+@settings(max_examples=200, deadline=None)
+@given(template=st.sampled_from(HARDCODED_TEMPLATES),
+       stand_in=st.sampled_from(["YOUR_API_KEY", "<YOUR_API_KEY_HERE>", "your_key_here", "${API_KEY}",
+                                 "{{ api_key }}", "xxxxxxxxxxxxxxxx", "changeme", "DEMO_KEY", "%(key)s"]))
+def test_no_binding_reports_a_stand_in(template: str, stand_in: str) -> None:
+    assert _matches(template.replace(S, stand_in)) == []
