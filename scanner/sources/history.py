@@ -209,10 +209,12 @@ def scan_range(plan: Plan, revision_range: str, stats: Stats) -> list[Finding]:
 
 
 def range_revisions(repo: gitcmd.Repo, revision_range: str) -> list[str]:
-    if revision_range.startswith("-"):
+    """A range as git accepts it (A..B, A...B, C^!), or several revisions ("X ^B1 ^B2", which the
+    pre-push hook uses for a new branch), validated and expanded into plain revisions."""
+    words = revision_range.split()
+    if not words or any(w.startswith("-") for w in words):
         raise GitError(f"not a revision range: {revision_range!r}")
-    # rev-parse validates the range and expands A..B, A...B and C^! into plain revisions.
-    out = gitcmd.run(repo.root, "rev-parse", "--revs-only", revision_range, "--")
+    out = gitcmd.run(repo.root, "rev-parse", "--revs-only", *words, "--")
     revisions = out.decode().split()
     if not revisions:
         raise GitError(f"not a revision range: {revision_range!r}")
