@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import shlex
 import textwrap
 from collections import Counter, defaultdict
 
@@ -33,23 +34,13 @@ def _in_head(f: Finding) -> str:
     return f"still in HEAD at {', '.join(moved)}" if moved else "still in HEAD"
 
 
-def render(result: Result, options: Options) -> str:
-    if result.mode == "staged" and result.findings:
-        # What a pre-commit hook prints: per finding, what to do; then, once, how to bypass.
-        from scanner.report.blocked import render as render_blocked
-
-        return render_blocked(result, options, action="commit")
-    buffer = io.StringIO()
-    # A pseudo-terminal that was never sized (`docker run -t`, some CI runners) reports 0 columns.
-    width = options.width if options.width > 0 else 100
-    console = Console(file=buffer, force_terminal=options.color, no_color=not options.color,
-                      width=width, highlight=False, soft_wrap=False, emoji=False)
-    by_path: dict[str, list] = defaultdict(list)
-    for f in result.findings:
+def _print_findings(console: Console, findings: list[Finding], options: Options, width: int) -> None:
+    by_path: dict[str, list[Finding]] = defaultdict(list)
+    for f in findings:
         by_path[f.path].append(f)
-    for path, findings in by_path.items():
+    for path, group in by_path.items():
         console.print(f"[bold]{escape(display_path(path))}[/bold]", soft_wrap=True)
-        for f in findings:
+        for f in group:
             rule = RULES_BY_ID[f.rule_id]
             secret = f.secret if options.show_secrets else redact(f.secret)
             where = f"{display_path(f.path)}:{f.line}:{f.column}" if f.line else f"{display_path(f.path)} (whole file)"
@@ -67,6 +58,49 @@ def render(result: Result, options: Options) -> str:
             for line in fix[1:]:
                 console.print(f"         {escape(line)}", soft_wrap=True)
         console.print()
+
+
+def _print_purge(console: Console, past: list[Finding]) -> None:
+    """The history rewrite for secrets that are only in history (needs git-filter-repo)."""
+    files = sorted({display_path(f.path) for f in past if f.rule_id == "dotenv-file"})
+    console.print("To remove them from history (rewrites every commit: coordinate with everyone who has a clone,", soft_wrap=True)
+    console.print("then force-push all branches and tags):", soft_wrap=True)
+    if any(f.rule_id != "dotenv-file" for f in past):
+        console.print("  # one line per secret, as  <secret>==>REMOVED  (rerun with --show-secrets to list them);", soft_wrap=True)
+        console.print("  # keep this file outside the repository", soft_wrap=True)
+        console.print("  git filter-repo --replace-text ../keysentry-secrets.txt", soft_wrap=True)
+    if files:
+        paths = " ".join(f"--path {shlex.quote(p)}" for p in files)
+        console.print(f"  git filter-repo --invert-paths {escape(paths)}", soft_wrap=True)
+    console.print()
+
+
+def render(result: Result, options: Options) -> str:
+    if result.mode == "staged" and result.findings:
+        # What a pre-commit hook prints: per finding, what to do; then, once, how to bypass.
+        from scanner.report.blocked import render as render_blocked
+
+        return render_blocked(result, options, action="commit")
+    buffer = io.StringIO()
+    # A pseudo-terminal that was never sized (`docker run -t`, some CI runners) reports 0 columns.
+    width = options.width if options.width > 0 else 100
+    console = Console(file=buffer, force_terminal=options.color, no_color=not options.color,
+                      width=width, highlight=False, soft_wrap=False, emoji=False)
+    if result.mode in ("history", "range"):
+        in_head = [f for f in result.findings if f.in_head]
+        past = [f for f in result.findings if not f.in_head]
+        if in_head:
+            console.print("[bold]Still in HEAD[/bold] — remove them from the code, then rotate each key:", soft_wrap=True)
+            console.print()
+            _print_findings(console, in_head, options, width)
+        if past:
+            console.print("[bold]Only in history[/bold] — gone from HEAD but readable in every clone: rotate "
+                          "each key; if the repository was ever public, also rewrite its history.", soft_wrap=True)
+            console.print()
+            _print_findings(console, past, options, width)
+            _print_purge(console, past)
+    else:
+        _print_findings(console, result.findings, options, width)
     for note in result.notes:
         console.print(f"[yellow]note:[/yellow] {escape(note)}", soft_wrap=True)
     stats = result.stats
