@@ -36,6 +36,13 @@ def render(result: object, fmt: str, options: Options) -> str:
         from scanner.report.sarif import render as render_sarif
 
         return render_sarif(result, options)  # type: ignore[arg-type]
+    if result.mode == "staged":  # type: ignore[attr-defined]
+        # The pre-commit hook's output: per finding what to do, then once how to bypass.
+        from scanner.report import blocked
+
+        if result.findings:  # type: ignore[attr-defined]
+            return blocked.render(result, options, action="commit")  # type: ignore[arg-type]
+        return blocked.render_clean(result)  # type: ignore[arg-type]
     from scanner.report.text import render as render_text
 
     return render_text(result, options)  # type: ignore[arg-type]

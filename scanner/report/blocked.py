@@ -99,6 +99,15 @@ def _paint(text: str, code: str, on: bool) -> str:
     return f"\x1b[{code}m{text}\x1b[0m" if on else text
 
 
+def render_clean(result: Result) -> str:
+    """What a passing hook prints: one line, plain text (the hook path never loads rich)."""
+    if not result.stats.files and not result.stats.blobs:
+        return "keysentry: nothing staged: no changes to scan\n"
+    files = result.stats.files
+    return (f"keysentry: no secrets in {files} staged file{'s' * (files != 1)} "
+            f"({result.stats.bytes} bytes, {result.stats.seconds:.2f}s)\n")
+
+
 def render(result: Result, options: Options, *, action: str = "commit") -> str:
     """ACTION is "commit" (the staged changes) or "push" (the commits being pushed)."""
     def style(text: str, code: str) -> str:

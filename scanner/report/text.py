@@ -76,11 +76,6 @@ def _print_purge(console: Console, past: list[Finding]) -> None:
 
 
 def render(result: Result, options: Options) -> str:
-    if result.mode == "staged" and result.findings:
-        # What a pre-commit hook prints: per finding, what to do; then, once, how to bypass.
-        from scanner.report.blocked import render as render_blocked
-
-        return render_blocked(result, options, action="commit")
     buffer = io.StringIO()
     # A pseudo-terminal that was never sized (`docker run -t`, some CI runners) reports 0 columns.
     width = options.width if options.width > 0 else 100
