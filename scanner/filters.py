@@ -16,7 +16,7 @@ ALLOW_PRAGMAS = ("keysentry:allow", "gitleaks:allow", "pragma: allowlist secret"
 # one 32-character key in 30,000 contains "your"), and a real key must not be dropped for it.
 _PLACEHOLDER_WORDS = re.compile(
     r"(?:^|[^a-z])(?:your|todo|fake|enter)(?:[^a-z]|$)"
-    r"|^your|your[_\- ]?(?:own|api|key|secret|token|goog|gemini|project|app)|xxxxxx|\*\*\*|changeme|change[_-]me"
+    r"|^(?-i:YOUR|[Yy]our)|your[_\- ]?(?:own|api|key|secret|token|goog|gemini|project|app)|xxxxxx|\*\*\*|changeme|change[_-]me"
     r"|dummy|example|sample|placeholder|demo[_-]?key|insert|replace|redacted|fixme|<[^>]*>|\.\.\.|…"
     r"|secret[_-]?here|key[_-]?here|token[_-]?here|[_-]here$"
     r"|^fake|^none$|^null$|^nil$|^undefined$|^true$|^false$|^not[_-]?set$|^empty$|^(?:google[_-]?|gemini[_-]?)?api[_-]?key$",
@@ -25,7 +25,7 @@ _PLACEHOLDER_WORDS = re.compile(
 
 # References to something else: shell/CI/templating variables, format strings.
 _TEMPLATE = re.compile(
-    r"\$\{|\$\(|\{\{|\}\}|%\(|#\{|<%|%>|\{[A-Za-z_][\w.]*\}|^\$[A-Za-z_]|^%[A-Za-z_]+%$|^@[\w.]+@$"
+    r"\$\{|\$\(|\{\{|\}\}|%\(|#\{|<%|%>|\{[A-Za-z_][^{}]*\}|^\$[A-Za-z_]|^%[A-Za-z_]+%$|^@[\w.]+@$"
     r"|^%s$|^\{\d*\}$|\$[A-Z_][A-Z0-9_]*$|^ENC\[|^vault:|^!|^arn:aws:secretsmanager|^projects/[^/]+/secrets/"
 )
 
@@ -159,7 +159,9 @@ def plausible_literal(value: str, quoted: bool) -> bool:
 # Narrower than _PLACEHOLDER_WORDS and made of long words: a random 35-character key body must
 # practically never trip it by chance (a 4-letter word would, once in ~30,000 keys).
 _FIXED_PLACEHOLDER = re.compile(
-    r"x{6,}|0{8,}|your[_-]|[_-]your|^your|example|placeholder|redacted|dummy[_-]|replace|insert[_-]|\*|\.\.\.|<|>",
+    r"x{6,}|0{8,}|(?-i:YOUR|[Yy]our)[_-]?(?-i:API|[Aa]pi|KEY|[Kk]ey|GOOGLE|[Gg]oogle|GEMINI|[Gg]emini|OWN|[Oo]wn"
+    r"|SECRET|[Ss]ecret|TOKEN|[Tt]oken|CLIENT|[Cc]lient|PROJECT|[Pp]roject)"
+    r"|example|placeholder|redacted|dummy[_-]|replace|insert[_-]|\*|\.\.\.|<|>",
     re.IGNORECASE,
 )
 

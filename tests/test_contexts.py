@@ -110,9 +110,10 @@ def test_google_key_found_in_context(tmp_path: Path, capsys: pytest.CaptureFixtu
 
 
 @pytest.mark.parametrize(("name", "data"), [
-    pytest.param("blob.bin", b"\0\x01\x02" + b'api_key = "' + b"Zq8" * 10 + b'"\n' + b"\0" * 8, id="binary with text"),
+    pytest.param("blob.bin", b"\0\x01\x02" + f'api_key = "{random_chars(30)}"\n'.encode() + b"\0" * 8, id="binary with text"),
     pytest.param("archive.gz", gzip.compress(b"hello " * 1000), id="gzip"),
-    pytest.param("noise.dat", bytes(b % 32 for b in os.urandom(4096) if b % 32 not in (0, 9, 10, 13)) + f"api_key={random_chars(20)}".encode(),
+    pytest.param("noise.dat", bytes(b % 32 for b in os.urandom(4096) if b % 32 not in (0, 9, 10, 13))
+                 + f"api_key={random_chars(20)}".encode(),
                  id="control-byte noise"),
     pytest.param("photo.png", b"\x89PNG\r\n\x1a\n" + os.urandom(512).replace(b"\0", b"\1"), id="png"),
 ])

@@ -35,7 +35,7 @@ def test_is_placeholder_ignores(value: str) -> None:
 
 @pytest.mark.parametrize("value", [
     "${API_KEY}", "$API_KEY", "{{ api_key }}", "{{.Values.key}}", "%(api_key)s", "${{ secrets.GEMINI_API_KEY }}",
-    "#{ENV['KEY']}", "<%= key %>", "$(cat key.txt)", "%API_KEY%", "@api.key@", "{api_key}", "{0}", "%s",
+    "#{ENV['KEY']}", "<%= key %>", "$(cat key.txt)", "%API_KEY%", "@api.key@", "{api_key}", "{make_key(30)}", "{cfg['key']!r}", "{0}", "%s",
     "ENC[AES256_GCM,data:abc]", "vault:secret/data/api#key", "projects/p/secrets/api-key/versions/1",
 ])
 def test_is_template_finds(value: str) -> None:
