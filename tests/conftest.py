@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from scanner.detect import Detector
+
 KEY_ALPHABET = string.ascii_letters + string.digits + "-_"
 
 
@@ -22,6 +24,18 @@ def google_key() -> str:
 
 def hex_secret(n: int = 32) -> str:
     return random_chars(n, "0123456789abcdef")
+
+
+def located(text: str, secret: str) -> tuple[int, int]:
+    """The 1-based line and column of the first occurrence of SECRET in TEXT."""
+    index = text.index(secret)
+    return text.count("\n", 0, index) + 1, index - (text.rfind("\n", 0, index) + 1) + 1
+
+
+def detector_matches(data: str | bytes, path: str = "snippet") -> list[tuple[str, int, int, str]]:
+    """(rule id, line, column, secret) of every match the default engine finds."""
+    raw = data.encode() if isinstance(data, str) else data
+    return [(m.rule_id, m.line, m.column, m.secret) for m in Detector().scan(raw, path).matches]
 
 
 GIT_ENV = {

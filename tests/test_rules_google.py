@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from scanner.detect import Detector
 from scanner.filters import plausible_fixed_format
-from tests.conftest import KEY_ALPHABET, google_key, random_chars
+from tests.conftest import detector_matches as _matches, located as _located, KEY_ALPHABET, google_key, random_chars
 
 K = "<<K>>"
 
@@ -55,16 +55,6 @@ def service_account_json(private_key: str | None = None) -> str:
         "client_id": "1" + random_chars(20, "0123456789"),
         "token_uri": "https://oauth2.googleapis.com/token",
     }, indent=2)
-
-
-def _located(text: str, secret: str) -> tuple[int, int]:
-    index = text.index(secret)
-    return text.count("\n", 0, index) + 1, index - (text.rfind("\n", 0, index) + 1) + 1
-
-
-def _matches(data: str | bytes, path: str = "snippet") -> list[tuple[str, int, int, str]]:
-    raw = data.encode() if isinstance(data, str) else data
-    return [(m.rule_id, m.line, m.column, m.secret) for m in Detector().scan(raw, path).matches]
 
 
 # Where Google API keys are found in the wild, with every character that may end one.

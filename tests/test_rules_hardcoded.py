@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from scanner.detect import Detector
-from tests.conftest import KEY_ALPHABET, google_key, hex_secret, random_chars
+from tests.conftest import detector_matches as _matches, located as _located, KEY_ALPHABET, google_key, hex_secret, random_chars
 
 S = "<<S>>"
 
@@ -19,15 +19,6 @@ S = "<<S>>"
 def _secret() -> str:
     # A generated token shaped like most vendors' keys: letters, digits, - and _.
     return random_chars(32)
-
-
-def _located(text: str, secret: str) -> tuple[int, int]:
-    index = text.index(secret)
-    return text.count("\n", 0, index) + 1, index - (text.rfind("\n", 0, index) + 1) + 1
-
-
-def _matches(text: str, path: str = "snippet") -> list[tuple[str, int, int, str]]:
-    return [(m.rule_id, m.line, m.column, m.secret) for m in Detector().scan(text.encode(), path).matches]
 
 
 DETECTS = [
