@@ -158,6 +158,9 @@ def test_canonical_snippets_with_placeholders_are_quiet(tmp_path: Path, capsys: 
 
 # Speed: the prefilter and the patterns stay linear on the inputs that break naive regexes.
 _FIVE_MB = 5 * 1024 * 1024
+# A guard against catastrophic backtracking (which takes hours), not a speed target: speed is
+# measured by benchmarks/, and this bound must hold on a loaded 2-core CI machine.
+_HANG = 60
 
 
 @pytest.mark.parametrize("make", [
@@ -171,25 +174,25 @@ _FIVE_MB = 5 * 1024 * 1024
                  id="unterminated private key"),
     pytest.param(lambda: (b"<key>apiKey</key>" + b"\t" * 100) * (_FIVE_MB // 117), id="plist soup"),
 ])
-def test_five_megabyte_line_scans_quickly(make: Callable[[], bytes]) -> None:
+def test_five_megabyte_line_does_not_hang(make: Callable[[], bytes]) -> None:
     data = make()
     started = time.monotonic()
     Detector().scan(data, "dist/bundle.min.js")
-    assert time.monotonic() - started < 10
+    assert time.monotonic() - started < _HANG
 
 
-def test_key_at_the_end_of_a_five_megabyte_bundle_is_found_quickly() -> None:
+def test_key_at_the_end_of_a_five_megabyte_bundle_is_found() -> None:
     key = google_key()
     body = b"function f(a){return a.b+c;}var x={apiKey:e.k};" * (_FIVE_MB // 48)
     data = body + f'firebase.initializeApp({{apiKey:"{key}"}});'.encode()
     started = time.monotonic()
     assert [(m.rule_id, m.line, m.secret) for m in Detector().scan(data, "vendor.min.js").matches] == [
         ("google-api-key", 1, key)]
-    assert time.monotonic() - started < 5
+    assert time.monotonic() - started < _HANG
 
 
-def test_many_keys_in_one_file_scan_quickly() -> None:
+def test_many_keys_in_one_file_are_all_found() -> None:
     data = "\n".join(f'k{i} = "{google_key()}"' for i in range(20000)).encode()
     started = time.monotonic()
     assert len(Detector().scan(data, "keys.py").matches) == 20000
-    assert time.monotonic() - started < 10
+    assert time.monotonic() - started < _HANG
