@@ -1,8 +1,8 @@
 """Running git safely on repositories we do not trust: no hooks, no fsmonitor, no external diff.
 
-The streaming paths (cat-file pipelines, ls-files on the pre-commit hot path) use plain pipes
-because they need batching and a fast start; GitPython is used where its object model helps.
-"""
+Every git call goes through plain pipes: the hook path must start in milliseconds (GitPython's
+import alone takes ~85 ms) and the history path pipelines batches of objects per worker process,
+which GitPython's one-object-per-round-trip cat-file cannot do."""
 from __future__ import annotations
 
 import os
