@@ -69,23 +69,25 @@ class Repo:
 def find(path: Path) -> Repo | None:
     """The repository containing PATH, or None when PATH is not inside one."""
     folder = path if path.is_dir() else path.parent
+    # One call answers everything in a work tree (the hook path); only a bare repository or a
+    # .git folder, where --show-toplevel fails, needs the second.
+    proc = _rev_parse(folder, "--is-bare-repository", "--absolute-git-dir", "--show-prefix", "--show-toplevel")
+    if proc.returncode != 0:
+        if b"not a git repository" in proc.stderr:
+            return None
+        proc = _rev_parse(folder, "--is-bare-repository", "--absolute-git-dir")
+        if proc.returncode != 0:
+            raise GitError(describe_failure(proc.stderr, ["rev-parse"]))
+        bare_s, git_dir_s = proc.stdout.decode("utf-8", "surrogateescape").split("\n")[:2]
+        git_dir = Path(git_dir_s)
+        # Inside the .git folder of a non-bare repository, the work tree is its parent.
+        return Repo(git_dir, git_dir, True, "") if bare_s == "true" else Repo(git_dir.parent, git_dir, False, "")
+    _, git_dir_s, prefix, top = proc.stdout.decode("utf-8", "surrogateescape").split("\n")[:4]
+    return Repo(Path(top), Path(git_dir_s), False, prefix)
+
+
+def _rev_parse(folder: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
     try:
-        proc = subprocess.run(
-            argv(folder, "rev-parse", "--is-bare-repository", "--absolute-git-dir", "--show-prefix"),
-            capture_output=True, env=env(),
-        )
+        return subprocess.run(argv(folder, "rev-parse", *args), capture_output=True, env=env())
     except FileNotFoundError:
         raise GitError("git is not installed or not on PATH") from None
-    if proc.returncode != 0:
-        err = proc.stderr.decode("utf-8", "replace")
-        if "not a git repository" in err:
-            return None
-        raise GitError(describe_failure(proc.stderr, ["rev-parse"]))
-    bare_s, git_dir_s, *rest = proc.stdout.decode("utf-8", "surrogateescape").split("\n")
-    git_dir = Path(git_dir_s)
-    if bare_s == "true":
-        return Repo(git_dir, git_dir, True, "")
-    top = run(folder, "rev-parse", "--show-toplevel").decode("utf-8", "surrogateescape").strip()
-    if not top:  # inside the .git folder of a non-bare repository
-        return Repo(git_dir.parent, git_dir, False, "")
-    return Repo(Path(top), git_dir, False, rest[0] if rest else "")
