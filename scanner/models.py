@@ -62,7 +62,6 @@ class Stats:
     bytes: int = 0
     seconds: float = 0.0
     skipped_large: int = 0
-    skipped_binary: int = 0
     skipped_lfs: int = 0
     skipped_symlinks: int = 0
     unreadable: int = 0
@@ -73,7 +72,7 @@ class Stats:
     warnings: list[str] = field(default_factory=list)
 
     def add(self, other: "Stats") -> None:
-        for name in ("files", "blobs", "commits", "bytes", "skipped_large", "skipped_binary",
+        for name in ("files", "blobs", "commits", "bytes", "skipped_large",
                      "skipped_lfs", "skipped_symlinks", "unreadable", "allowed", "excluded"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.warnings.extend(other.warnings)
@@ -82,7 +81,7 @@ class Stats:
         data: dict[str, object] = {
             "files": self.files, "blobs": self.blobs, "commits": self.commits,
             "bytes": self.bytes, "seconds": round(self.seconds, 3),
-            "skipped_large": self.skipped_large, "skipped_binary": self.skipped_binary,
+            "skipped_large": self.skipped_large,
             "skipped_lfs": self.skipped_lfs, "skipped_symlinks": self.skipped_symlinks,
             "unreadable": self.unreadable, "allowed": self.allowed,
             "baselined": self.baselined, "excluded": self.excluded,

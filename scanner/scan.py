@@ -18,9 +18,6 @@ from scanner.detect import Detector
 from scanner.errors import UsageError
 from scanner.models import Finding, Match, Stats, make_finding
 
-MODES = ("worktree", "stdin", "history", "staged", "range")
-
-
 @dataclass(frozen=True)
 class Request:
     mode: str
