@@ -113,15 +113,7 @@ def bench_one(repo: Path, args: argparse.Namespace) -> bool:
                               check=benchlib.check_keysentry_json)
     tools.append(keysentry)
     print(f"runs: {args.runs} (+{args.warmup} warm-up), keysentry: {' '.join(keysentry.cmd)}", flush=True)
-    try:
-        benchlib.run_series(tools, args.runs, args.warmup)
-        findings = benchlib.json_findings(keysentry.read_stdout())
-    finally:
-        for t in tools:
-            t.cleanup()
-
-    print()
-    print(benchlib.table(benchlib.tool_headers(), benchlib.tool_rows(tools)))
+    findings = benchlib.measure(tools, args.runs, args.warmup, keysentry)
     if kingfisher is not None and kingfisher.ok and keysentry.ok:
         print(f"\n(keysentry / kingfisher: {benchlib.fmt(benchlib.ratio(keysentry, kingfisher), '.2f', 'x')}; "
               f"gitleaks / floor: {benchlib.fmt(benchlib.ratio(gitleaks, floor) if gitleaks else None, '.2f', 'x')})")

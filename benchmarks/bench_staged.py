@@ -126,15 +126,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(benchlib.machine_note())
     print(f"clone: {clone}, staged: {args.file} (+{'a fake key' if key else 'a clean edit'}), "
           f"runs: {args.runs} (+{args.warmup} warm-up)", flush=True)
-    try:
-        benchlib.run_series(tools, args.runs, args.warmup)
-        findings = benchlib.json_findings(tools[1].read_stdout())
-    finally:
-        for t in tools:
-            t.cleanup()
-
-    print()
-    print(benchlib.table(benchlib.tool_headers(), benchlib.tool_rows(tools)))
+    findings = benchlib.measure(tools, args.runs, args.warmup, tools[1])
     if findings is not None:
         print(f"\nkeysentry --staged reported {len(findings)} finding(s): "
               + (", ".join(f"{f['rule_id']} {f['path']}:{f['line']}" for f in findings) or "none"))

@@ -65,15 +65,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(benchlib.machine_note())
     print(f"repository: {repo} ({stdlib_repo.describe(repo)})")
     print(f"runs: {args.runs} (+{args.warmup} warm-up), keysentry: {' '.join(keysentry.cmd)}", flush=True)
-    try:
-        benchlib.run_series(tools, args.runs, args.warmup)
-        findings = benchlib.json_findings(keysentry.read_stdout())
-    finally:
-        for t in tools:
-            t.cleanup()
-
-    print()
-    print(benchlib.table(benchlib.tool_headers(), benchlib.tool_rows(tools)))
+    findings = benchlib.measure(tools, args.runs, args.warmup, keysentry)
     if findings is not None:
         print(f"\nkeysentry reported {len(findings)} finding(s) on the fixture")
     ratio = benchlib.ratio(keysentry, gitleaks) if gitleaks else None

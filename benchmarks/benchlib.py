@@ -299,6 +299,19 @@ def run_series(tools: Sequence[Tool], runs: int, warmup: int = 1, progress: bool
 
 # --- reporting --------------------------------------------------------------------------------
 
+def measure(tools: Sequence["Tool"], runs: int, warmup: int, keysentry: "Tool") -> list[dict] | None:
+    """Run the series, print the table, clean up; keysentry's findings from its last JSON report."""
+    try:
+        run_series(tools, runs, warmup)
+        findings = json_findings(keysentry.read_stdout())
+    finally:
+        for t in tools:
+            t.cleanup()
+    print()
+    print(table(tool_headers(), tool_rows(tools)))
+    return findings
+
+
 def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     cells = [[str(h) for h in headers]] + [[str(c) for c in r] for r in rows]
     widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
