@@ -1,6 +1,7 @@
 """Reporters turn a scan result into text; redaction happens here and nowhere else."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 FORMATS = ("text", "json", "sarif")
@@ -18,6 +19,17 @@ def redact(secret: str) -> str:
 def display_path(path: str) -> str:
     """A path as git stores it: bytes that are not UTF-8 are shown as \\x escapes, not dropped."""
     return path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+# C0 controls (ESC, BEL, CR, LF…), DEL, C1 controls, Unicode line/paragraph separators and the
+# bidirectional overrides that make text display in another order than it reads.
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str) -> str:
+    """TEXT as it is safe to show a person: a control character becomes a visible escape (\\x1b,
+    \\n), so a file or author name can neither drive the terminal nor forge a report line."""
+    return _UNPRINTABLE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 
 @dataclass(frozen=True)

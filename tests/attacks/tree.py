@@ -1,0 +1,9 @@
+"""Attack rows for the hostile suites (see tests/hostile.py): tree."""
+from __future__ import annotations
+
+from tests.hostile import Attack
+
+# Repositories built to attack us (tests/test_hostile_repos.py).
+REPOS: list[Attack] = []
+# Inputs built to attack us: files, streams, configs, terminals (tests/test_hostile_inputs.py).
+INPUTS: list[Attack] = []
