@@ -52,6 +52,10 @@ def make_finding(match: Match, path: str, **provenance: object) -> Finding:
     )
 
 
+# How many skipped paths a summary names; the count says how many there were in all.
+SKIPPED_PATHS_KEPT = 5
+
+
 @dataclass
 class Stats:
     """Counters a scan accumulates; merged from worker processes."""
@@ -64,6 +68,11 @@ class Stats:
     skipped_large: int = 0
     skipped_lfs: int = 0
     skipped_symlinks: int = 0
+    # The first few files skipped as too large, so the summary can name them (a "no secrets
+    # found" that silently left out the one big file would mislead).
+    skipped_large_paths: list[str] = field(default_factory=list)
+    # Folders with their own .git inside the scanned tree (not submodules): never entered.
+    nested_repos: int = 0
     unreadable: int = 0
     allowed: int = 0
     baselined: int = 0
@@ -72,17 +81,27 @@ class Stats:
     warnings: list[str] = field(default_factory=list)
 
     def add(self, other: "Stats") -> None:
-        for name in ("files", "blobs", "commits", "bytes", "skipped_large",
-                     "skipped_lfs", "skipped_symlinks", "unreadable", "allowed", "excluded"):
+        for name in ("files", "blobs", "commits", "bytes", "skipped_large", "skipped_lfs",
+                     "skipped_symlinks", "nested_repos", "unreadable", "allowed", "excluded"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
+        for path in other.skipped_large_paths:
+            self.note_large(path)
         self.warnings.extend(other.warnings)
+
+    def note_large(self, path: str) -> None:
+        """Remember the path of a file skipped for its size, if it is among the first few (skipped_large
+        holds the count)."""
+        if len(self.skipped_large_paths) < SKIPPED_PATHS_KEPT and path not in self.skipped_large_paths:
+            self.skipped_large_paths.append(path)
 
     def as_dict(self) -> dict[str, object]:
         data: dict[str, object] = {
             "files": self.files, "blobs": self.blobs, "commits": self.commits,
             "bytes": self.bytes, "seconds": round(self.seconds, 3),
             "skipped_large": self.skipped_large,
+            "skipped_large_paths": list(self.skipped_large_paths),
             "skipped_lfs": self.skipped_lfs, "skipped_symlinks": self.skipped_symlinks,
+            "nested_repos": self.nested_repos,
             "unreadable": self.unreadable, "allowed": self.allowed,
             "baselined": self.baselined, "excluded": self.excluded,
         }
