@@ -23,6 +23,22 @@ SAFE_CONFIG = (
 )
 
 
+@dataclass(frozen=True)
+class Repo:
+    """Where a repository is: its work tree (None when bare) and its git directory."""
+
+    root: Path  # the work tree, or the git directory of a bare repository
+    git_dir: Path
+    bare: bool  # no work tree to scan (a bare repository, or one whose work tree we do not trust)
+    prefix: str  # the scanned folder relative to root, "" or ending in "/"
+    hash_len: int = 40  # hex digits of an object id: 64 in a SHA-256 repository
+
+    @property
+    def null_oid(self) -> str:
+        """The id git writes for "no object" (a deleted path, a created ref) in this repository."""
+        return "0" * self.hash_len
+
+
 def env() -> dict[str, str]:
     return {
         **os.environ,
@@ -32,11 +48,16 @@ def env() -> dict[str, str]:
     }
 
 
-def argv(repo: Path | str, *args: str) -> list[str]:
-    return ["git", "-C", str(repo), *SAFE_CONFIG, *args]
+def argv(repo: Repo | Path | str, *args: str) -> list[str]:
+    """git's command line. Given a Repo, its git directory and work tree are named explicitly, so
+    nothing in the scanned repository's config (core.worktree) can point git at another tree."""
+    if not isinstance(repo, Repo):
+        return ["git", "-C", str(repo), *SAFE_CONFIG, *args]
+    where = [f"--git-dir={repo.git_dir}"] if repo.bare else [f"--git-dir={repo.git_dir}", f"--work-tree={repo.root}"]
+    return ["git", "-C", str(repo.root), *where, *SAFE_CONFIG, *args]
 
 
-def run(repo: Path | str, *args: str, input: bytes | None = None, ok: Sequence[int] = (0,)) -> bytes:
+def run(repo: Repo | Path | str, *args: str, input: bytes | None = None, ok: Sequence[int] = (0,)) -> bytes:
     try:
         proc = subprocess.run(argv(repo, *args), input=input, capture_output=True, env=env())
     except FileNotFoundError:
@@ -56,34 +77,64 @@ def describe_failure(stderr: bytes, args: Sequence[str]) -> str:
     return "git: " + text.removeprefix("fatal: ").removeprefix("error: ")
 
 
-@dataclass(frozen=True)
-class Repo:
-    """Where a repository is: its work tree (None when bare) and its git directory."""
-
-    root: Path  # the work tree, or the git directory of a bare repository
-    git_dir: Path
-    bare: bool
-    prefix: str  # the scanned folder relative to root, "" or ending in "/"
-
-
 def find(path: Path) -> Repo | None:
     """The repository containing PATH, or None when PATH is not inside one."""
     folder = path if path.is_dir() else path.parent
     # One call answers everything in a work tree (the hook path); only a bare repository or a
     # .git folder, where --show-toplevel fails, needs the second.
-    proc = _rev_parse(folder, "--is-bare-repository", "--absolute-git-dir", "--show-prefix", "--show-toplevel")
+    proc = _rev_parse(folder, "--show-object-format", "--is-bare-repository", "--absolute-git-dir",
+                      "--show-prefix", "--show-toplevel")
     if proc.returncode != 0:
         if b"not a git repository" in proc.stderr:
             return None
-        proc = _rev_parse(folder, "--is-bare-repository", "--absolute-git-dir")
+        proc = _rev_parse(folder, "--show-object-format", "--is-bare-repository", "--absolute-git-dir")
         if proc.returncode != 0:
             raise GitError(describe_failure(proc.stderr, ["rev-parse"]))
-        bare_s, git_dir_s = proc.stdout.decode("utf-8", "surrogateescape").split("\n")[:2]
+        fmt, bare_s, git_dir_s = proc.stdout.decode("utf-8", "surrogateescape").split("\n")[:3]
         git_dir = Path(git_dir_s)
         # Inside the .git folder of a non-bare repository, the work tree is its parent.
-        return Repo(git_dir, git_dir, True, "") if bare_s == "true" else Repo(git_dir.parent, git_dir, False, "")
-    _, git_dir_s, prefix, top = proc.stdout.decode("utf-8", "surrogateescape").split("\n")[:4]
-    return Repo(Path(top), Path(git_dir_s), False, prefix)
+        if bare_s == "true":
+            return Repo(git_dir, git_dir, True, "", _hash_len(fmt))
+        return _own_tree(folder, git_dir, _hash_len(fmt))
+    fmt, _, git_dir_s, prefix, top = proc.stdout.decode("utf-8", "surrogateescape").split("\n")[:5]
+    git_dir = Path(git_dir_s)
+    if "GIT_WORK_TREE" in os.environ or _is_work_tree_of(Path(top), git_dir):
+        return Repo(Path(top), git_dir, False, prefix, _hash_len(fmt))
+    return _own_tree(folder, git_dir, _hash_len(fmt))
+
+
+def _own_tree(folder: Path, git_dir: Path, hash_len: int) -> Repo:
+    """The repository when git names no work tree we trust: core.worktree in its config may point
+    anywhere (another repository, the user's home). The folder holding `.git` is its tree; a git
+    directory with another name (`git init --bare ~/.dotfiles`) has none we scan, only history."""
+    if git_dir.name != ".git":
+        return Repo(git_dir, git_dir, True, "", hash_len)
+    root = git_dir.parent
+    try:
+        inside = folder.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        inside = "."
+    prefix = "" if inside == "." or inside == ".git" or inside.startswith(".git/") else inside + "/"
+    return Repo(root, git_dir, False, prefix, hash_len)
+
+
+def _is_work_tree_of(top: Path, git_dir: Path) -> bool:
+    """Does TOP's own `.git` (a folder, or a `gitdir:` file as in submodules and linked worktrees)
+    lead to GIT_DIR? A core.worktree set by the repository to someone else's tree fails this."""
+    dot_git = top / ".git"
+    try:
+        if dot_git.is_file():
+            line = dot_git.read_bytes()[:4096].decode("utf-8", "surrogateescape").splitlines()[0]
+            if not line.startswith("gitdir: "):
+                return False
+            dot_git = top / line.removeprefix("gitdir: ").strip()
+        return dot_git.exists() and os.path.samefile(dot_git, git_dir)
+    except (OSError, IndexError):
+        return False
+
+
+def _hash_len(object_format: str) -> int:
+    return 64 if object_format.strip() == "sha256" else 40
 
 
 def _rev_parse(folder: Path, *args: str) -> subprocess.CompletedProcess[bytes]:

@@ -19,7 +19,7 @@ MAX_BATCH = 1000
 
 
 class CatFile:
-    def __init__(self, repo: Path | str) -> None:
+    def __init__(self, repo: gitcmd.Repo | Path | str) -> None:
         self._proc = subprocess.Popen(
             gitcmd.argv(repo, "cat-file", "--batch"), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=subprocess.PIPE, env=gitcmd.env(),

@@ -29,7 +29,7 @@ def scan(request, settings_for: Callable[[Path], object]) -> tuple[list[Finding]
 
     plan = history.Plan(repo, settings.detector, settings.config.is_excluded, settings.max_file_size,
                         settings.jobs, Progress(enabled=settings.progress))
-    if gitcmd.run(repo.root, "rev-parse", "--is-shallow-repository").strip() == b"true":
+    if gitcmd.run(repo, "rev-parse", "--is-shallow-repository").strip() == b"true":
         stats.shallow = True
         notes.append("this is a shallow clone: history before its oldest commit was not scanned "
                      "(run `git fetch --unshallow` for a complete audit)")

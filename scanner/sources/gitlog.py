@@ -39,7 +39,7 @@ def log_args(revisions: Sequence[str], extra: Sequence[str] = ()) -> list[str]:
             "--no-textconv", "--no-ext-diff", "--no-color", _FORMAT, *extra, *revisions, "--"]
 
 
-def commits(repo: Path | str, revisions: Sequence[str], extra: Sequence[str] = ()) -> Iterator[Commit]:
+def commits(repo: gitcmd.Repo | Path | str, revisions: Sequence[str], extra: Sequence[str] = ()) -> Iterator[Commit]:
     proc = subprocess.Popen(gitcmd.argv(repo, *log_args(revisions, extra)), stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, env=gitcmd.env())
     assert proc.stdout and proc.stderr

@@ -40,7 +40,7 @@ class Plan:
 _worker: dict[str, object] = {}
 
 
-def _init(repo: str, detector: Detector) -> None:
+def _init(repo: gitcmd.Repo, detector: Detector) -> None:
     _worker.clear()
     _worker.update(repo=repo, detector=detector)
 
@@ -55,7 +55,7 @@ def _scan_batch(batch: Sequence[tuple[str, str]]) -> tuple[list[tuple[str, tuple
     """Scan (oid, path) pairs; returns (hits, blobs, bytes, lfs, allowed)."""
     cat = _worker.get("cat")
     if cat is None:
-        cat = _worker["cat"] = CatFile(str(_worker["repo"]))
+        cat = _worker["cat"] = CatFile(_worker["repo"])  # type: ignore[arg-type]
     detector: Detector = _worker["detector"]  # type: ignore[assignment]
     paths = dict(batch)
     hits = []
@@ -95,7 +95,7 @@ def scan_blobs(plan: Plan, blobs: Sequence[tuple[str, int, str]], stats: Stats) 
     plan.progress.start(sum(len(b) for b in batches), total_bytes)  # type: ignore[attr-defined]
     hits: dict[str, tuple[Match, ...]] = {}
     results = parallel.imap(_scan_batch, batches, jobs, initializer=_init,
-                            initargs=(str(plan.repo.root), plan.detector), finalizer=_close)
+                            initargs=(plan.repo, plan.detector), finalizer=_close)
     for found, count, size, lfs, allowed in results:
         hits.update(found)
         stats.blobs += count
@@ -111,10 +111,10 @@ def scan_blobs(plan: Plan, blobs: Sequence[tuple[str, int, str]], stats: Stats) 
 
 def reachable_blobs(repo: gitcmd.Repo, revisions: Sequence[str]) -> Iterator[tuple[str, int, str]]:
     """(oid, size, first path) of every blob reachable from the revisions, each once."""
-    rev_list = subprocess.Popen(gitcmd.argv(repo.root, "rev-list", "--objects", *revisions, "--"),
+    rev_list = subprocess.Popen(gitcmd.argv(repo, "rev-list", "--objects", *revisions, "--"),
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=gitcmd.env())
     check = subprocess.Popen(
-        gitcmd.argv(repo.root, "cat-file", "--batch-check=%(objecttype) %(objectname) %(objectsize) %(rest)"),
+        gitcmd.argv(repo, "cat-file", "--batch-check=%(objecttype) %(objectname) %(objectsize) %(rest)"),
         stdin=rev_list.stdout, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=gitcmd.env(),
     )
     assert rev_list.stdout and check.stdout
@@ -138,7 +138,7 @@ def reachable_blobs(repo: gitcmd.Repo, revisions: Sequence[str]) -> Iterator[tup
 
 def history_revisions(repo: gitcmd.Repo) -> list[str]:
     """Every ref (branches, remote-tracking branches, tags, notes, HEAD) and every stash entry."""
-    stash = gitcmd.run(repo.root, "log", "-g", "--format=%H", "refs/stash", "--", ok=(0, 128))
+    stash = gitcmd.run(repo, "log", "-g", "--format=%H", "refs/stash", "--", ok=(0, 128))
     return ["--all", *sorted(set(stash.decode().split()))]
 
 
@@ -166,7 +166,7 @@ def _findings(attributor: Attributor, repo: gitcmd.Repo) -> list[Finding]:
 
 
 def _head_tree(repo: gitcmd.Repo) -> list[tuple[str, str]]:
-    out = gitcmd.run(repo.root, "ls-tree", "-r", "-z", "--full-tree", "HEAD", ok=(0, 128))
+    out = gitcmd.run(repo, "ls-tree", "-r", "-z", "--full-tree", "HEAD", ok=(0, 128))
     entries = []
     for record in out.split(b"\0"):
         meta, _, path = record.partition(b"\t")
@@ -179,12 +179,12 @@ def _head_tree(repo: gitcmd.Repo) -> list[tuple[str, str]]:
 def scan_history(plan: Plan, stats: Stats) -> list[Finding]:
     revisions = history_revisions(plan.repo)
     hits = scan_blobs(plan, list(reachable_blobs(plan.repo, revisions)), stats)
-    stats.commits = int(gitcmd.run(plan.repo.root, "rev-list", "--count", *revisions, "--").strip() or 0)
+    stats.commits = int(gitcmd.run(plan.repo, "rev-list", "--count", *revisions, "--").strip() or 0)
     attributor = Attributor(hits, _applies(plan))
     if not hits:
         return []
     extra = [f"--find-object={oid}" for oid in hits] if len(hits) <= _FIND_OBJECT_LIMIT else []
-    for commit in gitlog.commits(plan.repo.root, revisions, extra):
+    for commit in gitlog.commits(plan.repo, revisions, extra):
         attributor.feed(commit)
     return _findings(attributor, plan.repo)
 
@@ -192,7 +192,7 @@ def scan_history(plan: Plan, stats: Stats) -> list[Finding]:
 def scan_range(plan: Plan, revision_range: str, stats: Stats) -> list[Finding]:
     """Secrets the commits in the range introduce; blobs their parents had are read to judge that."""
     revisions = range_revisions(plan.repo, revision_range)
-    commits = list(gitlog.commits(plan.repo.root, revisions))
+    commits = list(gitlog.commits(plan.repo, revisions))
     stats.commits = len(commits)
     wanted: dict[str, str] = {}
     for commit in commits:
@@ -214,7 +214,7 @@ def range_revisions(repo: gitcmd.Repo, revision_range: str) -> list[str]:
     words = revision_range.split()
     if not words or any(w.startswith("-") for w in words):
         raise GitError(f"not a revision range: {revision_range!r}")
-    out = gitcmd.run(repo.root, "rev-parse", "--revs-only", *words, "--")
+    out = gitcmd.run(repo, "rev-parse", "--revs-only", *words, "--")
     revisions = out.decode().split()
     if not revisions:
         raise GitError(f"not a revision range: {revision_range!r}")
@@ -224,7 +224,7 @@ def range_revisions(repo: gitcmd.Repo, revision_range: str) -> list[str]:
 def _sizes(repo: gitcmd.Repo, oids: list[str]) -> dict[str, int]:
     if not oids:
         return {}
-    out = gitcmd.run(repo.root, "cat-file", "--batch-check=%(objectname) %(objecttype) %(objectsize)",
+    out = gitcmd.run(repo, "cat-file", "--batch-check=%(objectname) %(objecttype) %(objectsize)",
                      input="".join(f"{o}\n" for o in oids).encode())
     sizes = {}
     for line in out.decode().splitlines():
