@@ -14,7 +14,7 @@ import pytest
 
 from scanner.cli import main
 from tests.conftest import GIT_ENV, git, google_key, hex_secret
-from tests.test_history import commit, dated, key_line, row, rows, run_scan, scan_both, write
+from tests.test_history import commit, dated, key_line, row, rows, run_scan, scan_both, when, write
 
 # --- shallow and bare clones ----------------------------------------------------------------------
 
@@ -89,6 +89,61 @@ def test_bare_repository_staged_is_a_clear_error(tmp_path: Path, repo: Path, cap
 
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "bare" in err and "Traceback" not in err
+
+
+# --- core.worktree: the repository's config must not choose what we read -------------------------------
+
+
+def _repo_pointing_at(tmp_path: Path, target: Path) -> tuple[Path, str]:
+    """A clean repository whose .git/config sets core.worktree to TARGET; returns it and its commit."""
+    scanned = tmp_path / "scanned"
+    scanned.mkdir()
+    git(scanned, "init", "-q", "-b", "main")
+    write(scanned, "app.py", "pass\n")
+    own = commit(scanned, 2)
+    git(scanned, "config", "core.worktree", str(target))
+    return scanned, own
+
+
+def test_core_worktree_cannot_point_the_scan_at_another_repository(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    git(victim, "init", "-q", "-b", "main")
+    key = google_key()
+    write(victim, "secret.py", key_line(key))
+    commit(victim, 1)
+    scanned, _ = _repo_pointing_at(tmp_path, victim)
+
+    for mode in (["--history"], ["--range", "HEAD"]):
+        code, data = scan_both(capsys, *mode, str(scanned), secrets=(key,))
+        # The victim's key and commit are not this repository's: neither may be read.
+        assert code == 0 and data["findings"] == [], mode
+        assert data["stats"]["commits"] == 1, mode
+    code, data = scan_both(capsys, str(scanned), secrets=(key,))
+    assert code == 0 and data["findings"] == []
+
+
+def test_dotfiles_repository_with_a_plain_folder_as_worktree(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    dotfiles = tmp_path / "dotfiles"
+    git(tmp_path, "init", "-q", "--bare", str(dotfiles))
+    key = google_key()
+    write(home, ".bashrc", f"export GEMINI_API_KEY={key}\n")
+    tree = ["--git-dir", str(dotfiles), "--work-tree", str(home)]
+    git(tmp_path, *tree, "add", ".bashrc")
+    git(tmp_path, *tree, "commit", "-q", "-m", "dotfiles", env=dated(1))
+    added = git(tmp_path, "--git-dir", str(dotfiles), "rev-parse", "HEAD")
+    git(tmp_path, "--git-dir", str(dotfiles), "config", "core.bare", "false")
+    git(tmp_path, "--git-dir", str(dotfiles), "config", "core.worktree", str(home))
+
+    code, data = scan_both(capsys, "--history", str(dotfiles), secrets=(key,))
+
+    assert code == 1
+    assert ("google-api-key", ".bashrc", 1, added, "Ada", when(1), True) in rows(data)
+    code, data = scan_both(capsys, "--range", "HEAD", str(dotfiles), secrets=(key,))
+    assert code == 1 and data["stats"]["commits"] == 1
 
 
 # --- content that is not ours to scan ---------------------------------------------------------------

@@ -484,6 +484,76 @@ def test_two_keys_in_one_file_and_a_non_ascii_author(repo: Path, capsys: pytest.
     ]
 
 
+# Byte 0x01 is legal in paths and idents; git log -z must be framed by NULs only. Paths that look
+# like the next field (a colon, a newline, hex) must not shift the framing either.
+DECOYS = [b"secret.p\x01y", b"\x01", b"a\x01b\x01c.py", b"x\x01\n:100644 100644 A", b":000000 A",
+          b"\n:", b"0" * 40, b"e" * 40 + b" " + b"f" * 40]
+
+
+@pytest.mark.parametrize("decoy", DECOYS, ids=[repr(d)[2:-1] for d in DECOYS])
+def test_odd_bytes_in_a_path_beside_a_key_hide_nothing(repo: Path, capsys: pytest.CaptureFixture[str], decoy: bytes) -> None:
+    key, decoy_key = google_key(), google_key()
+    write(repo, "README.md", "hi\n")
+    base = commit(repo, 1)
+    write(repo, decoy, "pass\n")
+    write(repo, "secret.py", key_line(key))
+    added = commit(repo, 2)
+    write(repo, decoy, key_line(decoy_key))  # and a key at the odd path itself
+    decoyed = commit(repo, 3)
+    shown = os.fsdecode(decoy)
+
+    for args in (["--history"], ["--range", f"{base}..HEAD"]):
+        code, data = scan_both(capsys, *args, str(repo), secrets=(key, decoy_key))
+        assert code == 1, args
+        assert sorted(rows(data)) == sorted([row("google-api-key", "secret.py", 1, added, 2, True),
+                                             row("google-api-key", shown, 1, decoyed, 3, True)]), args
+
+
+@pytest.mark.parametrize("author", ["Ada\x01Lovelace", "\x01Ada", "Ada\x01\x01", "Ada\x01:100644"])
+def test_byte_0x01_in_an_author_name(repo: Path, capsys: pytest.CaptureFixture[str], author: str) -> None:
+    key = google_key()
+    write(repo, "README.md", "hi\n")
+    base = commit(repo, 1, author=author)
+    write(repo, "secret.py", key_line(key))
+    added = commit(repo, 2, author=author)
+    stored = git(repo, "log", "-1", "--format=%an")
+
+    for args in (["--history"], ["--range", f"{base}..HEAD"]):
+        code, data = scan_both(capsys, *args, str(repo), secrets=(key,))
+        assert code == 1, args
+        assert rows(data) == [row("google-api-key", "secret.py", 1, added, 2, True, author=stored)], args
+
+
+def crafted_commit(repo: Path, author_date: str, parents: tuple[str, ...] = ()) -> str:
+    """A commit of the index written byte by byte: dates `git commit` would refuse to make."""
+    git(repo, "add", "-A")
+    lines = [f"tree {git(repo, 'write-tree')}", *(f"parent {p}" for p in parents),
+             f"author Ada <ada@example.com> {author_date}", f"committer Ada <ada@example.com> {author_date}"]
+    made = git(repo, "hash-object", "-t", "commit", "-w", "--stdin", input="\n".join(lines) + "\n\nx\n")
+    git(repo, "update-ref", "refs/heads/main", made)
+    return made
+
+
+@pytest.mark.parametrize("author_date, shown", [
+    ("253402300800 +0000", "9999-12-31T23:59:59+00:00"),  # the year 10000
+    ("1700000000 +9959", "2023-11-14T22:13:20+00:00"),  # an offset of 99 h 59 min
+], ids=["year 10000", "offset +9959"])
+def test_author_date_git_accepts_but_datetime_cannot_hold(
+        repo: Path, capsys: pytest.CaptureFixture[str], author_date: str, shown: str) -> None:
+    key = google_key()
+    write(repo, "secret.py", key_line(key))
+    made = crafted_commit(repo, author_date)
+    git(repo, "fsck", "--strict")
+
+    for args in (["--history"], ["--range", "HEAD"]):
+        code, data = scan_both(capsys, *args, str(repo), secrets=(key,))
+        assert code == 1, args
+        assert [(f["commit"], f["date"]) for f in data["findings"]] == [(made, shown)], args
+    capsys.readouterr()
+    assert main(["scan", "--history", str(repo)]) == 1
+    assert "Traceback" not in capsys.readouterr().err
+
+
 def test_clean_history_exits_0(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     write(repo, "app.py", 'client = genai.Client(api_key=os.environ["GEMINI_API_KEY"])\n')
     commit(repo, 1)

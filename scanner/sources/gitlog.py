@@ -1,17 +1,34 @@
-"""Parsing `git log --raw -c -z`: each commit with, per changed path, its blob in every parent."""
+"""Parsing `git log --raw -c -z`: each commit with, per changed path, its blob in every parent.
+
+With -z every field git prints ends in a NUL, and only a NUL: paths and author names may hold any
+other byte (0x01, newlines, a leading colon). So the stream is read as NUL-terminated fields and
+framed by counting them, never by looking inside one: a commit is its four header fields, then
+pairs of a raw line (which always starts with ':') and the path it names. The only field whose
+content decides anything is the one after a header or a path: a raw line (':') or the next
+commit's hex ids. Git's format fields cannot hold a NUL: it stops reading a commit header there.
+"""
 from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
+from typing import IO
 
 from scanner import gitcmd
 from scanner.errors import GitError
 
+# "No object" (a path absent from a parent, or deleted), whatever the repository's hash: git writes
+# 40 zeros in a SHA-1 repository and 64 in a SHA-256 one; both become this.
 NULL_OID = "0" * 40
-_FORMAT = "--format=%x01%H %P%x00%an%x00%aI%x00%at"
+_FORMAT = "--format=%H %P%x00%an%x00%aI%x00%at"
+_HEADER_FIELDS = 4
+_HEX = frozenset(b"0123456789abcdef")
+# The latest instant Python's datetime (and so every report) can hold: a commit git accepts may
+# claim a later one (the year 10000 passes `git fsck`).
+_LATEST = "9999-12-31T23:59:59+00:00"
 
 
 @dataclass(frozen=True)
@@ -26,7 +43,7 @@ class Commit:
     sha: str
     parents: tuple[str, ...]
     author: str
-    date: str  # ISO 8601
+    date: str  # ISO 8601, always one datetime.fromisoformat() accepts
     timestamp: int
     changes: tuple[Change, ...]
 
@@ -36,28 +53,23 @@ def log_args(revisions: Sequence[str], extra: Sequence[str] = ()) -> list[str]:
     # the paths a merge resolution can introduce something at. --no-renames: moves are judged by
     # content (a secret leaving one path and arriving at another in the same commit).
     return ["log", "--raw", "-c", "--root", "--no-renames", "--no-abbrev", "-z", "--topo-order", "--reverse",
-            "--no-textconv", "--no-ext-diff", "--no-color", _FORMAT, *extra, *revisions, "--"]
+            "--no-textconv", "--no-ext-diff", "--no-color", _FORMAT, *extra, *revision_args(revisions), "--"]
+
+
+def revision_args(revisions: Sequence[str]) -> list[str]:
+    """REVISIONS for rev-list and log: `--all` (the one option we pass among them) before
+    `--end-of-options`, and every other word after it, so none can be read as an option."""
+    options = [r for r in revisions if r == "--all"]
+    return [*options, "--end-of-options", *[r for r in revisions if r != "--all"]]
 
 
 def commits(repo: gitcmd.Repo | Path | str, revisions: Sequence[str], extra: Sequence[str] = ()) -> Iterator[Commit]:
     proc = subprocess.Popen(gitcmd.argv(repo, *log_args(revisions, extra)), stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, env=gitcmd.env())
     assert proc.stdout and proc.stderr
-    pending = b""
     finished = False
     try:
-        while True:
-            chunk = proc.stdout.read(1 << 16)
-            if not chunk:
-                break
-            pending += chunk
-            records = pending.split(b"\x01")
-            pending = records.pop()
-            for record in records:
-                if record:
-                    yield _parse(record)
-        if pending:
-            yield _parse(pending)
+        yield from parse(_fields(proc.stdout))
         finished = True
     finally:
         if not finished:  # the caller stopped early or failed: git's answer no longer matters
@@ -68,29 +80,90 @@ def commits(repo: gitcmd.Repo | Path | str, revisions: Sequence[str], extra: Seq
         raise GitError(gitcmd.describe_failure(err, ["log"]))
 
 
-def _parse(record: bytes) -> Commit:
-    fields = record.split(b"\0")
-    shas = fields[0].decode().split()
-    author = fields[1].decode("utf-8", "replace")
-    date = fields[2].decode()
-    timestamp = int(fields[3] or 0)
-    changes = []
-    rest = fields[4:]
-    i = 0
-    while i + 1 < len(rest):
-        meta = rest[i].lstrip(b"\n")
-        if not meta.startswith(b":"):
-            i += 1
+def _fields(stream: IO[bytes]) -> Iterator[bytes]:
+    """The NUL-terminated fields of a byte stream, read in chunks."""
+    pending = b""
+    while True:
+        chunk = stream.read(1 << 16)
+        if not chunk:
+            break
+        pending += chunk
+        *done, pending = pending.split(b"\0")
+        yield from done
+    if pending:
+        yield pending
+
+
+def parse(stream: Iterable[bytes]) -> Iterator[Commit]:
+    """Commits from the fields of `git log -z --raw` with our format (see the module's docstring)."""
+    fields = iter(stream)
+    header: list[bytes] | None = None
+    changes: list[Change] = []
+    for field in fields:
+        raw = field.lstrip(b"\n")
+        if header is not None and raw.startswith(b":"):
+            path = next(fields, None)
+            if path is None:
+                raise _malformed("a raw line without its path")
+            change = _change(raw, path)
+            if change is not None:
+                changes.append(change)
             continue
-        path = os.fsdecode(rest[i + 1])
-        i += 2
-        parents = len(meta) - len(meta.lstrip(b":"))
-        parts = meta.lstrip(b":").split()
-        # parts: modes for each parent and the result, then blobs likewise, then the status
-        blobs = parts[parents + 1: 2 * parents + 2]
-        modes = parts[: parents + 1]
-        if modes[-1] == b"160000" or len(blobs) != parents + 1:
-            continue  # a submodule gitlink: not content of this repository
-        old = tuple(b.decode() if m != b"160000" else NULL_OID for b, m in zip(blobs[:-1], modes[:-1]))
-        changes.append(Change(path, old, blobs[-1].decode()))
-    return Commit(shas[0], tuple(shas[1:]), author, date, timestamp, tuple(changes))
+        if not raw:
+            continue  # git ends a merge whose combined diff is empty with an extra NUL
+        if header is not None:
+            yield _commit(header, changes)
+        header = [field, *(next(fields, b"") for _ in range(_HEADER_FIELDS - 1))]
+        changes = []
+        if not _is_ids(header[0]):
+            raise _malformed("a commit header without its id")
+    if header is not None:
+        yield _commit(header, changes)
+
+
+def _is_ids(field: bytes) -> bool:
+    words = field.split(b" ")
+    return bool(words[0]) and all(len(w) in (40, 64) and set(w) <= _HEX for w in words if w)
+
+
+def _malformed(what: str) -> GitError:
+    return GitError(f"git: unexpected 'git log' output ({what}); is the repository corrupt?")
+
+
+def _commit(header: list[bytes], changes: list[Change]) -> Commit:
+    shas = header[0].decode().split()
+    author = header[1].decode("utf-8", "replace")
+    timestamp = int(header[3]) if header[3].strip().isdigit() else 0
+    return Commit(shas[0], tuple(shas[1:]), author, sane_date(header[2].decode("utf-8", "replace"), timestamp),
+                  timestamp, tuple(changes))
+
+
+def sane_date(iso: str, timestamp: int) -> str:
+    """git's %aI when Python can read it back; else the instant in UTC, clamped to year 9999.
+    Git prints what a commit claims: the year 10000, an offset of +99:59 (datetime allows < 24 h)."""
+    try:
+        datetime.fromisoformat(iso)
+        return iso
+    except ValueError:
+        pass
+    try:
+        return datetime.fromtimestamp(timestamp, timezone.utc).isoformat()
+    except (ValueError, OverflowError, OSError):
+        return _LATEST
+
+
+def _oid(raw: bytes) -> str:
+    return NULL_OID if raw.strip(b"0") == b"" else raw.decode()
+
+
+def _change(meta: bytes, path_field: bytes) -> Change | None:
+    """One raw line, ':' once per parent, then modes for each parent and the result, blobs likewise,
+    and the status; None for a submodule gitlink (not content of this repository)."""
+    parents = len(meta) - len(meta.lstrip(b":"))
+    parts = meta.lstrip(b":").split()
+    modes = parts[: parents + 1]
+    blobs = parts[parents + 1: 2 * parents + 2]
+    if len(modes) != parents + 1 or len(blobs) != parents + 1 or modes[-1] == b"160000":
+        return None
+    old = tuple(_oid(b) if m != b"160000" else NULL_OID for b, m in zip(blobs[:-1], modes[:-1]))
+    return Change(os.fsdecode(path_field), old, _oid(blobs[-1]))
