@@ -1,4 +1,4 @@
-"""`keysentry hook pre-push`: work out which commits a push sends, and scan exactly those.
+"""`keysentry hook pre-push`: work out which commits a push sends, and scan exactly those, once.
 
 Two callers: git itself (a plain hook passes the remote's name and URL as arguments and one line
 per pushed ref on standard input) and the pre-commit framework (which reads standard input itself
@@ -7,15 +7,17 @@ and hands the first pushed ref over in PRE_COMMIT_* environment variables).
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import NamedTuple
 
 from scanner import gitcmd, scan
 from scanner.errors import GitError, UsageError
-from scanner.models import Finding, Stats
+from scanner.models import Stats
 
 ZERO = "0" * 40
+_HEX = re.compile(r"[0-9a-fA-F]+")
+NOTHING_SENT = "this push sends no commit that a remote does not already have"
 
 
 class Update(NamedTuple):
@@ -27,7 +29,21 @@ class Update(NamedTuple):
     remote_sha: str
 
 
-def parse_updates(text: str) -> list[Update]:
+def is_null(oid: str) -> bool:
+    """git's "no object" (a deletion, a ref the remote lacks): 40 zeros, or 64 in SHA-256."""
+    return bool(oid) and oid.strip("0") == ""
+
+
+def object_id(text: str, length: int | None, what: str) -> str:
+    """TEXT when it is an object id (hex, LENGTH digits: 40 or 64 when unknown), else an error: an id
+    is the only thing that may reach git's command line or input from outside (never `--all`)."""
+    lengths = (length,) if length else (40, 64)
+    if len(text) not in lengths or not _HEX.fullmatch(text):
+        raise UsageError(f"pre-push: {what} {text!r} is not an object id")
+    return text
+
+
+def parse_updates(text: str, length: int | None = None) -> list[Update]:
     updates = []
     for line in text.splitlines():
         if not line.strip():
@@ -37,11 +53,13 @@ def parse_updates(text: str) -> list[Update]:
         parts = line.rsplit(maxsplit=3)
         if len(parts) != 4:
             raise UsageError(f"pre-push: cannot read this line of git's input: {line!r}")
-        updates.append(Update(*parts))
+        local_ref, local_sha, remote_ref, remote_sha = parts
+        updates.append(Update(local_ref, object_id(local_sha, length, "local object"), remote_ref,
+                              object_id(remote_sha, length, "remote object")))
     return updates
 
 
-def updates_from_environment(repo: Path, environ: Mapping[str, str]) -> list[Update]:
+def updates_from_environment(repo: gitcmd.Repo | str, environ: Mapping[str, str]) -> list[Update]:
     """The pushed ref as the pre-commit framework describes it.
 
     It sets PRE_COMMIT_FROM_REF/TO_REF for an update, and only the branch names when the remote
@@ -57,39 +75,59 @@ def updates_from_environment(repo: Path, environ: Mapping[str, str]) -> list[Upd
     return [Update(local, _resolve(repo, local), environ.get("PRE_COMMIT_REMOTE_BRANCH", ""), ZERO)]
 
 
-def _resolve(repo: Path, rev: str, must: bool = True) -> str:
-    if set(rev) == {"0"}:
+def _resolve(repo: gitcmd.Repo | str, rev: str, must: bool = True) -> str:
+    if is_null(rev):
         return ZERO
-    out = gitcmd.run(repo, "rev-parse", "-q", "--verify", f"{rev}^{{commit}}", ok=(0, 1)).decode().strip()
+    # A name from the environment, never an option, whatever it starts with.
+    out = gitcmd.run(repo, "rev-parse", "-q", "--verify", "--end-of-options", f"{rev}^{{commit}}",
+                     ok=(0, 1)).decode().strip()
     if not out and must:
         raise GitError(f"pre-push: {rev!r} is not a commit in this repository")
     return out or ZERO
 
 
-def revision_range(repo: Path, update: Update, remote: str | None) -> str | None:
-    """The commits this update sends, as one `--range` argument; None when it sends none."""
-    if update.local_sha == ZERO:
-        return None  # a deletion sends nothing
-    if update.remote_sha != ZERO and _is_commit(repo, update.remote_sha):
-        return f"{update.remote_sha}..{update.local_sha}"
-    # A new branch (or a remote tip we have never fetched): the commits no remote-tracking ref has.
-    out = gitcmd.run(repo, "rev-list", "--boundary", update.local_sha, "--not", _remotes(repo, remote), "--")
-    lines = out.decode().split()
-    if not lines:
+def push_range(repo: gitcmd.Repo | str, updates: Sequence[Update], remote: str | None) -> str | None:
+    """Every commit the push sends that the remote lacks, for all its refs at once, as one `--range`
+    argument ("TIP... ^BOUNDARY..."); None when it sends none.
+
+    One rev-list for the whole push: a push of 5,000 tags is one walk and one scan, not one per ref.
+    """
+    tips = list(dict.fromkeys(u.local_sha for u in updates if not is_null(u.local_sha)))  # deletions send nothing
+    if not tips:
         return None
-    boundary = sorted(line[1:] for line in lines if line.startswith("-"))
-    if not boundary:
-        return update.local_sha  # the remote has none of it: every commit back to the root
-    if len(boundary) == 1:
-        return f"{boundary[0]}..{update.local_sha}"
-    return " ".join([update.local_sha, *(f"^{sha}" for sha in boundary)])
+    # The remote's old tips we have (an update), and every remote-tracking ref (a new branch).
+    known = _present(repo, [u.remote_sha for u in updates if not is_null(u.remote_sha)])
+    revisions = "".join(f"{t}\n" for t in tips) + "".join(f"^{k}\n" for k in known)
+    out = gitcmd.run(repo, "rev-list", "--boundary", "--parents", "--stdin", "--not", _remotes(repo, remote),
+                     "--end-of-options", input=revisions.encode()).decode()
+    sent: list[str] = []
+    parents: set[str] = set()
+    boundary: set[str] = set()
+    for line in out.splitlines():
+        commit, *its_parents = line.split()
+        if commit.startswith("-"):
+            boundary.add(commit[1:])
+        else:
+            sent.append(commit)
+            parents.update(its_parents)
+    if not sent:
+        return None
+    # The commits no other sent commit descends from reach all the others.
+    heads = [c for c in sent if c not in parents]
+    return " ".join([*heads, *(f"^{b}" for b in sorted(boundary))])
 
 
-def _is_commit(repo: Path, sha: str) -> bool:
-    return gitcmd.run(repo, "cat-file", "-t", sha, ok=(0, 1, 128)).strip() == b"commit"
+def _present(repo: gitcmd.Repo | str, oids: Sequence[str]) -> list[str]:
+    """Those of OIDS this repository has as commits or tags (a remote tip we never fetched is not)."""
+    if not oids:
+        return []
+    out = gitcmd.run(repo, "cat-file", "--batch-check=%(objectname) %(objecttype)",
+                     input="".join(f"{o}\n" for o in dict.fromkeys(oids)).encode())
+    return [parts[0] for parts in (line.split() for line in out.decode().splitlines())
+            if len(parts) == 2 and parts[1] in ("commit", "tag")]
 
 
-def _remotes(repo: Path, remote: str | None) -> str:
+def _remotes(repo: gitcmd.Repo | str, remote: str | None) -> str:
     """`--remotes=NAME` for a configured remote, else every remote-tracking ref (a push to a URL)."""
     if remote and not remote.startswith("-") and gitcmd.run(
             repo, "config", "--get", f"remote.{remote}.url", ok=(0, 1)).strip():
@@ -99,38 +137,19 @@ def _remotes(repo: Path, remote: str | None) -> str:
 
 def pre_push(base: scan.Request, remote: str | None, stdin_text: str | None,
              environ: Mapping[str, str]) -> scan.Result:
-    """Scan what the push sends; BASE carries the options, each pushed range fills in the rest.
+    """Scan what the push sends; BASE carries the options, the pushed commits fill in the rest.
 
     STDIN_TEXT is git's input when git runs the hook directly, None under the pre-commit framework.
     """
     found = gitcmd.find(base.path)
     if found is None:
         raise GitError(f"pre-push: not a git repository: {base.path}")
-    root = found.root
     if stdin_text is None:
-        updates = updates_from_environment(root, environ)
+        updates = updates_from_environment(found, environ)
         remote = remote or environ.get("PRE_COMMIT_REMOTE_NAME")
     else:
-        updates = parse_updates(stdin_text)
-    ranges = [r for r in dict.fromkeys(revision_range(root, u, remote) for u in updates) if r]
-    results = [scan.run(dataclasses.replace(base, path=root, mode="range", revision_range=r)) for r in ranges]
-    if not results:
-        return scan.Result("range", (), Stats(), ("this push sends no commit that a remote does not already have",))
-    return merge(results)
-
-
-def merge(results: Sequence[scan.Result]) -> scan.Result:
-    """One result for several ranges: a secret two pushed branches share is reported once."""
-    stats = Stats()
-    findings: dict[tuple[str, str | None], Finding] = {}
-    notes: dict[str, None] = {}
-    for result in results:
-        stats.add(result.stats)
-        stats.baselined += result.stats.baselined
-        stats.seconds += result.stats.seconds
-        stats.shallow = stats.shallow or result.stats.shallow
-        for f in result.findings:
-            findings.setdefault((f.fingerprint, f.commit), f)
-        notes.update(dict.fromkeys(result.notes))
-    ordered = sorted(findings.values(), key=lambda f: (f.date or "", f.path, f.line, f.column, f.rule_id))
-    return scan.Result("range", tuple(ordered), stats, tuple(notes))
+        updates = parse_updates(stdin_text, found.hash_len)
+    revisions = push_range(found, updates, remote)
+    if revisions is None:
+        return scan.Result("range", (), Stats(), (NOTHING_SENT,))
+    return scan.run(dataclasses.replace(base, path=found.root, mode="range", revision_range=revisions))

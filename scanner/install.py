@@ -11,6 +11,7 @@ import subprocess
 import sys
 from importlib import resources
 from pathlib import Path
+from typing import NamedTuple
 
 from scanner import gitcmd
 from scanner.errors import GitError, UsageError
@@ -21,32 +22,73 @@ HOOK_NAMES = ("pre-commit", "pre-push")
 MARKER = "keysentry-hook:"
 BACKUP_SUFFIX = ".keysentry-backup"
 _PYTHON_LINE = "installed_python=''"
+_PATH_LINE = "installed_path=''"
+# The folder this keysentry is imported from (site-packages, or the checkout of an editable install):
+# the hooks put it first on sys.path, so no other `scanner` can answer for it.
+IMPORT_PATH = str(Path(__file__).absolute().parent.parent)
 
 
-def script(name: str, python: str = "") -> str:
-    """The hook script NAME; PYTHON, when given, is the interpreter it falls back on."""
+def script(name: str, python: str = "", import_path: str = "") -> str:
+    """The hook script NAME; PYTHON and IMPORT_PATH, when given, are what it runs keysentry with."""
     text = resources.files("scanner").joinpath("hookscripts", name).read_text(encoding="utf-8")
-    return text.replace(_PYTHON_LINE, f"installed_python={shlex.quote(python)}", 1) if python else text
+    if python:
+        text = text.replace(_PYTHON_LINE, f"installed_python={shlex.quote(python)}", 1)
+    if import_path:
+        text = text.replace(_PATH_LINE, f"installed_path={shlex.quote(import_path)}", 1)
+    return text
 
 
 def hooks_dir(path: Path) -> Path:
     """Where git looks for this repository's hooks: core.hooksPath, or the common git dir's hooks/
     (shared by every linked worktree)."""
+    return _where(path).hooks
+
+
+class _Where(NamedTuple):
+    hooks: Path
+    inside: tuple[Path, ...]  # the work tree and the common git dir: where writing is expected
+    hooks_path: str  # core.hooksPath as configured, "" when unset
+
+
+def _where(path: Path) -> _Where:
     folder = path if path.is_dir() else path.parent
     if not folder.is_dir():
         raise UsageError(f"path not found: {path}")
     # Not gitcmd.run: its safety options override core.hooksPath, the very setting to honour here.
+    out = _git(folder, "rev-parse", "--is-bare-repository", "--git-common-dir", "--git-path", "hooks").split("\n")
+    bare, common, hooks = out[0], out[1], out[2]
+    inside = [_absolute(folder, common)]
+    if bare != "true":
+        inside.append(_absolute(folder, _git(folder, "rev-parse", "--show-toplevel")))
+    configured = _git(folder, "config", "--get", "core.hooksPath", ok=(0, 1))
+    return _Where(_absolute(folder, hooks), tuple(inside), configured)
+
+
+def _absolute(folder: Path, text: str) -> Path:
+    found = Path(text)
+    return found if found.is_absolute() else (folder / found).resolve()
+
+
+def _git(folder: Path, *args: str, ok: tuple[int, ...] = (0,)) -> str:
     try:
-        proc = subprocess.run(["git", "-C", str(folder), "rev-parse", "--git-path", "hooks"],
-                              capture_output=True, env=gitcmd.env())
+        proc = subprocess.run(["git", "-C", str(folder), *args], capture_output=True, env=gitcmd.env())
     except FileNotFoundError:
         raise GitError("git is not installed or not on PATH") from None
-    if proc.returncode != 0:
+    if proc.returncode not in ok:
         if b"not a git repository" in proc.stderr:
-            raise GitError(f"not a git repository: {path}")
-        raise GitError(gitcmd.describe_failure(proc.stderr, ["rev-parse"]))
-    hooks = Path(os.fsdecode(proc.stdout.rstrip(b"\n")))
-    return hooks if hooks.is_absolute() else (folder / hooks).resolve()
+            raise GitError(f"not a git repository: {folder}")
+        raise GitError(gitcmd.describe_failure(proc.stderr, args))
+    return os.fsdecode(proc.stdout.rstrip(b"\n"))
+
+
+def _outside(where: _Where) -> str | None:
+    """Why writing into the hooks folder would write outside the repository, or None."""
+    real = Path(os.path.realpath(where.hooks))
+    if any(real.is_relative_to(os.path.realpath(top)) for top in where.inside):
+        return None
+    how = f"core.hooksPath ({where.hooks_path})" if where.hooks_path else "a symlink"
+    return (f"the hooks folder {real} is outside the repository (through {how}); rerun with --force "
+            f"to write the hooks there")
 
 
 def _is_ours(hook: Path) -> bool:
@@ -68,16 +110,30 @@ def _refusal(hook: Path) -> str:
 
 
 def install(path: Path, force: bool = False) -> tuple[Path, list[str]]:
-    """Write both hooks; nothing is written if a foreign hook is in the way and FORCE is not set.
+    """Write both hooks; nothing is written if a foreign hook is in the way, a hook is a symlink or the
+    hooks folder lies outside the repository, and FORCE is not set.
 
     Returns the hooks folder and a line for each hook saying what happened to it.
     """
-    target_dir = hooks_dir(path)
+    where = _where(path)
+    target_dir = where.hooks
+    outside = _outside(where)
+    if outside and not force:
+        raise UsageError(outside)
     targets = [target_dir / name for name in HOOK_NAMES]
-    foreign = [t for t in targets if (t.exists() or t.is_symlink()) and not _is_ours(t)]
+    # A symlinked hook would have its target rewritten, wherever it points: never ours to write.
+    links = [t for t in targets if t.is_symlink()]
+    if links and not force:
+        raise UsageError(f"{links[0]} is a symlink (to {os.readlink(links[0])}); keysentry writes a hook only as "
+                         f"a file of its own: rerun with --force to replace the link (it is kept as "
+                         f"{links[0].name}{BACKUP_SUFFIX})")
+    foreign = [t for t in targets if t.is_symlink() or (t.exists() and not _is_ours(t))]
     if foreign and not force:
         raise UsageError(_refusal(foreign[0]))
-    target_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        target_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"cannot create the hooks folder {target_dir}: {exc.strerror or exc}") from None
     done = []
     for hook in targets:
         if hook in foreign:
@@ -86,6 +142,6 @@ def install(path: Path, force: bool = False) -> tuple[Path, list[str]]:
             done.append(f"{hook.name}: replaced (the old hook is now {backup.name})")
         else:
             done.append(f"{hook.name}: {'updated' if hook.exists() else 'installed'}")
-        write_atomic(hook, script(hook.name, sys.executable))
+        write_atomic(hook, script(hook.name, sys.executable, IMPORT_PATH))
         hook.chmod(0o755)
     return target_dir, done

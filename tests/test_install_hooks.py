@@ -238,21 +238,21 @@ def test_parse_updates_reads_git_lines() -> None:
     ]
 
 
-def test_revision_range_cases(hooked: Path, remote: Path) -> None:
+def test_push_range_cases(hooked: Path, remote: Path) -> None:
     first = _line(hooked, "HEAD")
     # Nothing on any remote yet: every commit back to the root.
-    assert hook.revision_range(hooked, hook.Update("main", first, "refs/heads/main", ZERO), "origin") == first
+    assert hook.push_range(hooked, [hook.Update("main", first, "refs/heads/main", ZERO)], "origin") == first
     assert _attempt(hooked, "push", "-q", "origin", "main").returncode == 0
     (hooked / "b.txt").write_text("b\n")
     assert _commit(hooked, "b", "--no-verify").returncode == 0
     second = _line(hooked, "HEAD")
     update = hook.Update("main", second, "refs/heads/main", first)
-    assert hook.revision_range(hooked, update, "origin") == f"{first}..{second}"
+    assert hook.push_range(hooked, [update], "origin") == f"{second} ^{first}"
     # A new branch: only what origin lacks.
-    assert hook.revision_range(hooked, update._replace(remote_sha=ZERO), "origin") == f"{first}..{second}"
+    assert hook.push_range(hooked, [update._replace(remote_sha=ZERO)], "origin") == f"{second} ^{first}"
     # Already on the remote: nothing; a deletion: nothing.
-    assert hook.revision_range(hooked, hook.Update("x", first, "refs/heads/x", ZERO), "origin") is None
-    assert hook.revision_range(hooked, hook.Update("(delete)", ZERO, "refs/heads/x", first), "origin") is None
+    assert hook.push_range(hooked, [hook.Update("x", first, "refs/heads/x", ZERO)], "origin") is None
+    assert hook.push_range(hooked, [hook.Update("(delete)", ZERO, "refs/heads/x", first)], "origin") is None
 
 
 def test_pre_commit_framework_environment(hooked: Path) -> None:
