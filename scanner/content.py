@@ -2,8 +2,13 @@
 from __future__ import annotations
 
 import codecs
+import re
 
-_LFS_POINTER = b"version https://git-lfs.github.com/spec/v1"
+# Exactly what git-lfs writes for a file it stores (https://github.com/git-lfs/git-lfs/blob/main/docs/spec.md):
+# every byte is accounted for, so nothing else (a key) can hide in a file taken for a pointer.
+_LFS_POINTER = re.compile(rb"version https://git-lfs\.github\.com/spec/v1\r?\n"
+                          rb"oid sha256:[0-9a-f]{64}\r?\n"
+                          rb"size [0-9]{1,20}(?:\r?\n)?")
 _SNIFF = 8192
 _UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 # Formats that are binary even when their first 8 KB hold no NUL byte (compressed payloads).
@@ -17,7 +22,8 @@ _CONTROL = bytes([*range(0, 9), 11, *range(14, 26), *range(28, 32), 127])
 
 
 def is_lfs_pointer(data: bytes) -> bool:
-    return len(data) < 1024 and data.startswith(_LFS_POINTER)
+    # A checkout with autocrlf may hold the pointer with CRLF line ends; that adds no room for text.
+    return len(data) < 1024 and _LFS_POINTER.fullmatch(data) is not None
 
 
 def utf16_codec(data: bytes) -> str | None:

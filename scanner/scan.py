@@ -2,14 +2,13 @@
 from __future__ import annotations
 
 import itertools
-import os
-import stat
 import sys
 import time
 from datetime import datetime
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from scanner import baseline as baseline_file
 from scanner import config as config_file
@@ -17,6 +16,11 @@ from scanner import content, parallel
 from scanner.detect import Detector
 from scanner.errors import UsageError
 from scanner.models import Finding, Match, Stats, make_finding
+from scanner.report import printable
+
+if TYPE_CHECKING:
+    from scanner.sources import worktree
+
 
 @dataclass(frozen=True)
 class Request:
@@ -51,6 +55,8 @@ class Settings:
 
 def run(request: Request) -> Result:
     started = time.monotonic()
+    # Read first: a missing or broken baseline must not cost the user a whole scan to find out.
+    fingerprints = baseline_file.load(request.baseline) if request.baseline else frozenset()
     if request.mode == "stdin":
         root = Path.cwd()
     else:
@@ -63,10 +69,9 @@ def run(request: Request) -> Result:
 
         listing = worktree.list_files(request.path)
         settings = _settings(request, listing.root)
-        findings, stats = _scan_worktree(listing.root, listing.paths, settings)
+        findings, stats, notes = _scan_worktree(listing, settings)
         stats.unreadable += len(listing.warnings)
         stats.warnings.extend(listing.warnings)
-        notes: tuple[str, ...] = ()
     elif request.mode == "stdin":
         settings = _settings(request, root)
         findings, stats = _scan_stdin(settings)
@@ -75,7 +80,6 @@ def run(request: Request) -> Result:
         from scanner.sources import git_modes
 
         findings, stats, notes = git_modes.scan(request, lambda top: _settings(request, top))
-    fingerprints = baseline_file.load(request.baseline) if request.baseline else frozenset()
     kept = []
     for finding in findings:
         if finding.fingerprint in fingerprints:
@@ -105,7 +109,13 @@ def _settings(request: Request, root: Path) -> Settings:
 
 
 def _scan_stdin(settings: Settings) -> tuple[list[Finding], Stats]:
-    data = sys.stdin.buffer.read()
+    # Never more than the limit and one byte: `scan - < /dev/zero` must not fill the memory. Over
+    # the limit is an error rather than a skip, since a skipped stdin would leave nothing scanned
+    # and the report would say "no secrets found".
+    data = sys.stdin.buffer.read(settings.max_file_size + 1)
+    if len(data) > settings.max_file_size:
+        raise UsageError(f"standard input is larger than --max-file-size ({settings.max_file_size} bytes); "
+                         "raise --max-file-size to scan it")
     stats = Stats(files=1, bytes=len(data))
     scanned = settings.detector.scan(data, "-")
     stats.allowed += scanned.allowed
@@ -117,40 +127,39 @@ def _scan_stdin(settings: Settings) -> tuple[list[Finding], Stats]:
 _worker: dict[str, object] = {}
 # Below this many files, starting worker processes costs more than it saves (pre-commit hooks).
 _PARALLEL_FROM = 64
+# How many nested repositories the report names; the count in the stats says how many in all.
+_NESTED_NAMED = 5
 
 
 def _init_file_worker(root: str, detector: Detector, max_size: int) -> None:
-    _worker.update(root=root, detector=detector, max_size=max_size)
+    from scanner.sources.worktree import TreeReader
+
+    _worker.update(reader=TreeReader(Path(root)), detector=detector, max_size=max_size)
 
 
-def _scan_one(rel: str) -> tuple[str, str, int, tuple[Match, ...], int]:
-    """(path, outcome, bytes, matches, allowed); outcome names what happened to the file."""
-    full = os.path.join(str(_worker["root"]), rel)
-    try:
-        st = os.lstat(full)
-        if stat.S_ISLNK(st.st_mode):
-            return rel, "symlink", 0, (), 0  # never follow a link, in or out of the tree
-        if not stat.S_ISREG(st.st_mode):
-            return rel, "other", 0, (), 0  # submodule folders, sockets, fifos
-        if st.st_size > int(_worker["max_size"]):  # type: ignore[call-overload]
-            return rel, "large", st.st_size, (), 0
-        with open(full, "rb") as fh:
-            data = fh.read()
-    except FileNotFoundError:
-        return rel, "other", 0, (), 0  # tracked but deleted in the work tree
-    except OSError as exc:
-        return rel, f"unreadable:{exc.strerror or exc}", 0, (), 0
+def _close_file_worker() -> None:
+    reader = _worker.pop("reader", None)
+    if reader is not None:
+        reader.close()  # type: ignore[attr-defined]
+
+
+def _scan_one(rel: str) -> tuple[str, str, int, tuple[Match, ...], int, str]:
+    """(path, outcome, bytes, matches, allowed, detail); outcome names what happened to the file."""
+    read = _worker["reader"].read(rel, int(_worker["max_size"]))  # type: ignore[attr-defined, call-overload]
+    if read.outcome != "text":
+        return rel, read.outcome, read.size, (), 0, read.detail
+    data = read.data
     if content.is_lfs_pointer(data):
-        return rel, "lfs", len(data), (), 0
+        return rel, "lfs", len(data), (), 0, ""
     scanned = _worker["detector"].scan(data, rel)  # type: ignore[attr-defined]
-    return rel, "binary" if scanned.binary else "text", len(data), scanned.matches, scanned.allowed
+    return rel, "binary" if scanned.binary else "text", len(data), scanned.matches, scanned.allowed, ""
 
 
-def _scan_worktree(root: Path, paths: Iterable[str], settings: Settings) -> tuple[list[Finding], Stats]:
+def _scan_worktree(listing: "worktree.Listing", settings: Settings) -> tuple[list[Finding], Stats, tuple[str, ...]]:
     stats = Stats()
 
     def wanted() -> Iterator[str]:
-        for rel in paths:
+        for rel in listing.paths:
             if settings.config.is_excluded(rel):
                 stats.excluded += 1
             else:
@@ -162,9 +171,13 @@ def _scan_worktree(root: Path, paths: Iterable[str], settings: Settings) -> tupl
     head = list(itertools.islice(stream, _PARALLEL_FROM))
     jobs = settings.jobs if len(head) >= _PARALLEL_FROM else 1
     findings: list[Finding] = []
+    nested: list[str] = []
     results = parallel.imap(_scan_one, itertools.chain(head, stream), jobs, initializer=_init_file_worker,
-                            initargs=(str(root), settings.detector, settings.max_file_size), chunksize=8)
-    for rel, outcome, size, matches, allowed in results:
+                            initargs=(str(listing.root), settings.detector, settings.max_file_size), chunksize=8,
+                            finalizer=_close_file_worker)
+    for rel, outcome, size, matches, allowed, detail in results:
+        if listing.named:
+            _refuse_named(rel, outcome, size, detail, settings.max_file_size)
         if outcome in ("text", "binary"):
             stats.files += 1
             stats.bytes += size
@@ -172,12 +185,40 @@ def _scan_worktree(root: Path, paths: Iterable[str], settings: Settings) -> tupl
             findings.extend(make_finding(m, rel) for m in matches)
         elif outcome == "large":
             stats.skipped_large += 1
+            stats.note_large(rel)
         elif outcome == "lfs":
             stats.skipped_lfs += 1
         elif outcome == "symlink":
             stats.skipped_symlinks += 1
-        elif outcome.startswith("unreadable:"):
+        elif outcome == "linked-folder":
+            stats.skipped_symlinks += 1
+            stats.warnings.append(f"skipped {printable(rel)}: the folder {printable(detail)} on its way is a "
+                                  "symbolic link, which a scan never follows")
+        elif outcome == "nested-repo":
+            stats.nested_repos += 1
+            nested.append(rel)
+        elif outcome == "unreadable":
             stats.unreadable += 1
-            stats.warnings.append(f"cannot read {rel}: {outcome.split(':', 1)[1]}")
-    return findings, stats
+            stats.warnings.append(f"cannot read {printable(rel)}: {detail}")
+    return findings, stats, _nested_note(stats.nested_repos, nested)
 
+
+def _refuse_named(rel: str, outcome: str, size: int, detail: str, limit: int) -> None:
+    """A single file the user named that cannot be scanned is an error, not a clean result."""
+    if outcome == "large":
+        raise UsageError(f"{printable(rel)} is larger than --max-file-size ({size} > {limit} bytes); "
+                         "raise --max-file-size to scan it")
+    if outcome == "unreadable":
+        raise UsageError(f"cannot read {printable(rel)}: {detail}")
+    if outcome in ("other", "nested-repo"):
+        raise UsageError(f"not a regular file: {printable(rel)}")
+
+
+def _nested_note(count: int, paths: list[str]) -> tuple[str, ...]:
+    if not count:
+        return ()
+    shown = ", ".join(printable(p) for p in sorted(paths)[:_NESTED_NAMED]) + (", …" if count > _NESTED_NAMED else "")
+    if count == 1:
+        return (f"a nested repository (a folder with its own .git) was not scanned: {shown} (scan it on its own)",)
+    return (f"{count} nested repositories (folders with their own .git) were not scanned: {shown} "
+            "(scan each on its own)",)

@@ -282,3 +282,143 @@ def test_unreadable_file_and_folder_as_unprivileged_user(as_repo: bool) -> None:
     assert data["stats"]["unreadable"] == 2
     assert "warning: cannot read locked.py: Permission denied" in proc.stderr
     assert "warning: cannot list closed" in proc.stderr
+
+
+# --- links on the way to a file (item 4) and the target the user names (item 12) -----------------
+
+def test_tracked_file_below_a_linked_folder_is_skipped_with_a_warning(repo: Path, tmp_path: Path,
+                                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    leak(tmp_path / "outside" / "deep" / "secret.py")
+    leak(repo / "sub" / "deep" / "secret.py")
+    leak(repo / "app.py")
+    git(repo, "add", "-A")
+    shutil.rmtree(repo / "sub")
+    os.symlink(tmp_path / "outside", repo / "sub")
+    code = main(["scan", str(repo), "--format", "json"])
+    captured = capsys.readouterr()
+    data = json.loads(captured.out)
+    assert code == 1 and found_paths(data) == {"app.py"}
+    assert data["stats"]["skipped_symlinks"] == 2  # the untracked link itself, and the file below it
+    assert "warning: skipped sub/deep/secret.py: the folder sub on its way is a symbolic link" in captured.err
+
+
+def test_link_inside_the_tree_to_a_folder_of_the_tree_is_not_followed_either(repo: Path,
+                                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    leak(repo / "real" / "secret.py")
+    leak(repo / "alias" / "secret.py")
+    git(repo, "add", "-A")
+    shutil.rmtree(repo / "alias")
+    os.symlink("real", repo / "alias")
+    _, data = scan(capsys, str(repo))
+    assert found_paths(data) == {"real/secret.py"}  # read once, under its own name
+
+
+def test_links_above_the_tree_are_the_users_own(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    real = tmp_path / "disk" / "projects"
+    project = real / "app"
+    project.mkdir(parents=True)
+    git(project, "init", "-q")
+    leak(project / "src" / "main.py")
+    os.symlink(real, tmp_path / "projects")  # ~/projects -> /disk/projects
+    _, data = scan(capsys, str(tmp_path / "projects" / "app"))
+    assert found_paths(data) == {"src/main.py"}
+    _, data = scan(capsys, str(tmp_path / "projects" / "app" / "src" / "main.py"))
+    assert found_paths(data) == {"src/main.py"}
+
+
+def test_named_folder_through_a_link_inside_a_repository_is_refused(repo: Path, tmp_path: Path,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    leak(tmp_path / "outside" / "deeper" / "secret.py")
+    os.symlink(tmp_path / "outside", repo / "sub")
+    assert main(["scan", str(repo / "sub" / "deeper")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "symbolic link" in err and "sub" in err
+
+
+def test_named_symlinked_folder_is_scanned(tmp_path: Path, repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    leak(repo / "pkg" / "app.py")
+    os.symlink(repo / "pkg", tmp_path / "pkg-link")
+    code, data = scan(capsys, str(tmp_path / "pkg-link") + "/")
+    assert code == 1 and found_paths(data) == {"pkg/app.py"}
+
+
+# --- Git LFS pointers: exactly the pointer format (item 11) ---------------------------------------
+
+_OID = "4d7a214614ab2935c943f9e0ff69d22eadbb8f32b1258daaa5e2ca24d17e2393"
+POINTERS = {
+    "spec": f"version https://git-lfs.github.com/spec/v1\noid sha256:{_OID}\nsize 12345\n",
+    "no-final-newline": f"version https://git-lfs.github.com/spec/v1\noid sha256:{_OID}\nsize 12345",
+    "crlf": f"version https://git-lfs.github.com/spec/v1\r\noid sha256:{_OID}\r\nsize 12345\r\n",
+}
+NOT_POINTERS = {
+    "version-line-only": "version https://git-lfs.github.com/spec/v1\n{leak}\n",
+    "key-after-size": f"version https://git-lfs.github.com/spec/v1\noid sha256:{_OID}\nsize 1\n{{leak}}\n",
+    "key-as-extra-line": f"version https://git-lfs.github.com/spec/v1\n{{leak}}\noid sha256:{_OID}\nsize 1\n",
+    "key-in-size": f"version https://git-lfs.github.com/spec/v1\noid sha256:{_OID}\nsize 1 {{leak}}\n",
+}
+
+
+@pytest.mark.parametrize("text", POINTERS.values(), ids=POINTERS.keys())
+def test_lfs_pointer_is_skipped(text: str, repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (repo / "model.bin").write_text(text, newline="")
+    _, data = scan(capsys, str(repo))
+    assert (data["stats"]["skipped_lfs"], data["stats"]["files"]) == (1, 0)
+
+
+@pytest.mark.parametrize("text", NOT_POINTERS.values(), ids=NOT_POINTERS.keys())
+def test_file_that_only_looks_like_an_lfs_pointer_is_scanned(text: str, repo: Path,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    (repo / "model.bin").write_text(text.format(leak=f'KEY = "{google_key()}"'))
+    code, data = scan(capsys, str(repo))
+    assert code == 1 and found_paths(data) == {"model.bin"} and data["stats"]["skipped_lfs"] == 0
+
+
+# --- what a clean result left out (items 23 and 26) ------------------------------------------------
+
+def test_large_files_skipped_are_named_first_few(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for i in range(7):
+        (repo / f"dump{i}.sql").write_text("#" * 2048)
+    _, data = scan(capsys, str(repo), "--max-file-size", "1KB")
+    assert data["stats"]["skipped_large"] == 7
+    assert data["stats"]["skipped_large_paths"] == [f"dump{i}.sql" for i in range(5)]
+
+
+def test_named_file_over_the_limit_is_an_error(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (repo / "dump.sql").write_text("#" * 2048)
+    assert main(["scan", str(repo / "dump.sql"), "--max-file-size", "1KB"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "dump.sql is larger than --max-file-size" in err
+
+
+def test_nested_repository_is_counted_and_named(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for name in ("one", "two"):
+        git(repo, "init", "-q", name)
+        leak(repo / name / "secret.py")
+    leak(repo / "app.py")
+    code, data = scan(capsys, str(repo))
+    assert code == 1 and found_paths(data) == {"app.py"} and data["stats"]["nested_repos"] == 2
+    assert main(["scan", str(repo)]) == 1
+    out = capsys.readouterr().out
+    assert "2 nested repositories (folders with their own .git) were not scanned: one/, two/" in out
+
+
+def test_bare_repository_has_no_work_tree(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    git(tmp_path, "init", "-q", "--bare", "r.git")
+    assert main(["scan", str(tmp_path / "r.git")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "bare repository" in err and "--history" in err
+
+
+def test_unreadable_named_file_is_an_error_as_unprivileged_user() -> None:
+    prefix = _unprivileged()
+    top = Path(tempfile.mkdtemp(prefix="keysentry-unreadable-"))
+    try:
+        top.chmod(0o755)
+        leak(top / "locked.py")
+        (top / "locked.py").chmod(0)
+        proc = subprocess.run([*prefix, sys.executable, "-m", "scanner", "scan", str(top / "locked.py")],
+                              capture_output=True, text=True, env={**os.environ, "HOME": str(top)}, cwd="/")
+    finally:
+        shutil.rmtree(top)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert proc.stderr.count("\n") == 1 and "cannot read locked.py: Permission denied" in proc.stderr

@@ -1,9 +1,12 @@
 """The working tree: what git tracks plus untracked files it does not ignore, or every file of a
-plain folder honouring its .gitignore files."""
+plain folder honouring its .gitignore files. Files are read through TreeReader, which never follows a
+symbolic link inside the tree, not even in a folder on the way to the file."""
 from __future__ import annotations
 
+import errno
 import os
 import re
+import stat
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -11,10 +14,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from scanner import gitcmd
-from scanner.errors import GitError
+from scanner.errors import ConfigError, GitError, UsageError
 
 _CHUNK = 1 << 16
 _UNLISTABLE = re.compile(r"could not open directory '(?P<path>.*)': (?P<why>.*)")
+# Ignore files are a few KB; git itself reads info/exclude and core.excludesFile whole into memory.
+IGNORE_FILE_LIMIT = 16 << 20
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+# O_NONBLOCK: opening a FIFO that slipped in between the lstat and the open must not wait for a writer.
+_FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
 
 
 @dataclass(frozen=True)
@@ -23,17 +31,46 @@ class Listing:
     paths: Iterator[str]  # "/"-separated, relative to root; streamed, never collected
     # Folders that could not be listed; filled in while `paths` is consumed.
     warnings: list[str] = field(default_factory=list)
+    named: bool = False  # one file named on the command line, rather than a folder
 
 
 def list_files(target: Path) -> Listing:
+    if target.is_symlink() and target.is_dir():
+        # The folder the user names is theirs to choose, link or not; links inside it are not.
+        target = target.resolve()
+    if target.is_dir():
+        return _list_folder(target)
+    if target.is_file() or target.is_symlink():  # a named link is listed, and then skipped unread
+        return _list_named_file(target)
+    raise UsageError(f"not a regular file or folder: {target}")
+
+
+def _list_folder(target: Path) -> Listing:
+    inner = _link_inside_a_tree(target)
+    if inner:
+        raise UsageError(f"{target} goes through the symbolic link {inner[0] / inner[1].split('/')[0]} inside "
+                         "a repository; name the folder it points to instead")
     repo = gitcmd.find(target)
-    if target.is_file() or target.is_symlink():
-        root = repo.root if repo and not repo.bare else target.parent
-        return Listing(root, iter([_relative(target, root)]))
+    if repo is not None and repo.bare:
+        raise UsageError(f"{target} is a bare repository: it has no work tree to scan "
+                         "(scan its commits with --history)")
     warnings: list[str] = []
-    if repo is not None and not repo.bare:
+    if repo is not None:
+        _check_git_excludes(repo)
         return Listing(repo.root, _git_files(repo, warnings), warnings)
-    return Listing(target, _walk(target, warnings), warnings)
+    root = target.resolve()
+    return Listing(root, _walk(root, warnings), warnings)
+
+
+def _list_named_file(target: Path) -> Listing:
+    inner = _link_inside_a_tree(target)
+    if inner:
+        # The path as the user wrote it, below the tree holding the link: the reader then meets
+        # the link on its way and skips the file, as it would in a scan of the whole tree.
+        return Listing(inner[0], iter([inner[1]]), named=True)
+    repo = gitcmd.find(target)
+    root = repo.root if repo and not repo.bare else target.parent
+    return Listing(root, iter([_relative(target, root)]), named=True)
 
 
 def _relative(path: Path, root: Path) -> str:
@@ -42,15 +79,66 @@ def _relative(path: Path, root: Path) -> str:
     return (path.parent.resolve() / path.name).relative_to(root.resolve()).as_posix()
 
 
+def _link_inside_a_tree(target: Path) -> tuple[Path, str] | None:
+    """When the way to TARGET passes a symbolic link that lies inside a git work tree and leads out
+    of it (`sub` in `repo/sub/secret.py`): that tree's root and TARGET's path below it, unresolved.
+    Links above any tree (a linked home or projects folder) are the user's own set-up: None."""
+    lexical = Path(os.path.abspath(target))
+    for link in lexical.parents:
+        if not link.is_symlink():
+            continue
+        repo = gitcmd.find(link.parent)
+        if repo is None or repo.bare:
+            continue
+        root = repo.root.resolve()
+        if not _is_within(target.resolve(), root) and _is_within(link.parent.resolve(), root):
+            above = link.parent.resolve().relative_to(root)
+            return repo.root, (above / lexical.relative_to(link.parent)).as_posix()
+    return None
+
+
+def _is_within(path: Path, root: Path) -> bool:
+    return path == root or root in path.parents
+
+
+# --- a git repository ------------------------------------------------------------------------------
+
+def _check_git_excludes(repo: gitcmd.Repo) -> None:
+    """git reads info/exclude and core.excludesFile itself: a FIFO there would make it wait for
+    ever and a huge file would be read whole, so both are checked before git runs."""
+    info = Path(os.fsdecode(gitcmd.run(repo, "rev-parse", "--git-path", "info/exclude").rstrip(b"\n")))
+    _check_exclude_file(repo.root / info, "info/exclude")
+    configured = gitcmd.run(repo, "config", "--path", "--get", "core.excludesFile", ok=(0, 1)).rstrip(b"\n")
+    if configured:
+        _check_exclude_file(repo.root / os.fsdecode(configured), "core.excludesFile")
+    else:  # git's default when the setting is absent
+        xdg = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
+        _check_exclude_file(Path(xdg) / "git" / "ignore", "core.excludesFile")
+
+
+def _check_exclude_file(path: Path, what: str) -> None:
+    try:
+        st = path.stat()  # git follows a link here, so the file it leads to is what counts
+    except OSError:
+        return  # missing or unreachable: git skips it too
+    if not stat.S_ISREG(st.st_mode):
+        raise ConfigError(f"{what} ({path}) is not a regular file: git would wait on it or read it "
+                          "without end; remove it or point it at a file")
+    if st.st_size > IGNORE_FILE_LIMIT:
+        raise ConfigError(f"{what} ({path}) is {st.st_size} bytes, more than an ignore file can sensibly "
+                          f"be ({IGNORE_FILE_LIMIT} bytes): git would read it whole")
+
+
 def _git_files(repo: gitcmd.Repo, warnings: list[str]) -> Iterator[str]:
     # Exactly `git ls-files -co --exclude-standard`: nested .gitignore, info/exclude, global excludes.
-    # Submodules are listed as their folder (a gitlink), which the scanner skips as not a file.
+    # Submodules are listed as their folder (a gitlink), which the scanner skips as not a file; an
+    # untracked nested repository is listed as its folder with a trailing "/".
     args = ["ls-files", "-z", "-co", "--exclude-standard"]
     if repo.prefix:
         args += ["--", f":(literal){repo.prefix}"]
     with tempfile.TemporaryFile() as err:
         try:
-            proc = subprocess.Popen(gitcmd.argv(repo.root, *args), stdout=subprocess.PIPE, stderr=err,
+            proc = subprocess.Popen(gitcmd.argv(repo, *args), stdout=subprocess.PIPE, stderr=err,
                                     env=gitcmd.env())
         except FileNotFoundError:
             raise GitError("git is not installed or not on PATH") from None
@@ -81,6 +169,8 @@ def _git_files(repo: gitcmd.Repo, warnings: list[str]) -> Iterator[str]:
                 warnings.append(f"cannot list {m['path'].rstrip('/')}: {m['why']}")
 
 
+# --- a plain folder --------------------------------------------------------------------------------
+
 def _walk(top: Path, warnings: list[str]) -> Iterator[str]:
     """Every file below TOP, skipping .git folders and what the .gitignore files ignore."""
     import pathspec
@@ -106,11 +196,12 @@ def _walk(top: Path, warnings: list[str]) -> Iterator[str]:
         rel_dir = "" if rel_dir == "." else rel_dir
         specs = [(f, s) for f, s in specs if not f or rel_dir == f or rel_dir.startswith(f + "/")]
         if ".gitignore" in filenames:
-            try:
-                lines = (Path(dirpath) / ".gitignore").read_text(encoding="utf-8", errors="replace").splitlines()
-                specs.append((rel_dir, pathspec.GitIgnoreSpec.from_lines(lines)))
-            except OSError as exc:
-                warnings.append(f"cannot read {rel_dir or '.'}/.gitignore: {exc.strerror or exc}")
+            where = f"{rel_dir}/.gitignore" if rel_dir else ".gitignore"
+            text, why = _read_ignore_file(os.path.join(dirpath, ".gitignore"))
+            if why:
+                warnings.append(f"ignoring {where}: {why}")
+            else:
+                specs.append((rel_dir, pathspec.GitIgnoreSpec.from_lines(text.splitlines())))
         keep = []
         for name in sorted(dirnames):
             rel = f"{rel_dir}/{name}" if rel_dir else name
@@ -122,3 +213,142 @@ def _walk(top: Path, warnings: list[str]) -> Iterator[str]:
             rel = f"{rel_dir}/{name}" if rel_dir else name
             if not ignored(rel, False):
                 yield rel
+
+
+def _read_ignore_file(path: str) -> tuple[str, str]:
+    """(text, "") or ("", why it was not used). Like git, a link is not followed; a FIFO, device or
+    huge file is never read, so the ignore file cannot hang the scan or fill the memory."""
+    try:
+        fd = os.open(path, _FILE_FLAGS)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "", "it is a symbolic link (git does not follow it either)"
+        return "", f"cannot read it: {exc.strerror or exc}"
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            return "", "it is not a regular file"
+        data = _read_at_most(fd, IGNORE_FILE_LIMIT)
+    except OSError as exc:
+        return "", f"cannot read it: {exc.strerror or exc}"
+    finally:
+        os.close(fd)
+    if data is None:
+        return "", f"it is larger than {IGNORE_FILE_LIMIT} bytes"
+    return data.decode("utf-8", "replace"), ""
+
+
+def _read_at_most(fd: int, limit: int) -> bytes | None:
+    """The whole file, or None when it holds more than LIMIT bytes (it may have grown since fstat)."""
+    parts: list[bytes] = []
+    total = 0
+    while total <= limit:
+        chunk = os.read(fd, min(limit + 1 - total, 1 << 20))
+        if not chunk:
+            return b"".join(parts)
+        parts.append(chunk)
+        total += len(chunk)
+    return None
+
+
+# --- reading files of the tree ---------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Read:
+    """What reading one path of the tree gave."""
+
+    outcome: str  # text | symlink | linked-folder | nested-repo | other | large | unreadable
+    data: bytes = b""
+    size: int = 0  # of a file too large to read
+    detail: str = ""  # linked-folder: the link; unreadable: why
+
+
+class TreeReader:
+    """Reads files by their path below ROOT without following any symbolic link: each folder on the
+    way is opened with O_NOFOLLOW from the one above it, so a tracked `sub/secret.py` whose `sub` is
+    a link (to a folder outside, to /proc/self) is never read. The open folders of the last path
+    are kept, since listings come folder by folder."""
+
+    def __init__(self, root: Path) -> None:
+        self._root = root
+        self._open: list[tuple[str, int]] = []  # (name, fd) from the root down; the root is ""
+
+    def close(self) -> None:
+        for _, fd in self._open:
+            os.close(fd)
+        self._open = []
+
+    def read(self, rel: str, limit: int) -> Read:
+        if rel.endswith("/"):  # git's mark for a nested repository it does not enter
+            return Read("nested-repo")
+        *folders, name = rel.split("/")
+        try:
+            folder_fd = self._folder(folders)
+        except _Stop as stop:
+            return stop.read
+        return _read_file(folder_fd, name, limit)
+
+    def _folder(self, folders: list[str]) -> int:
+        if not self._open:
+            self._open.append(("", os.open(self._root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)))
+        wanted = ["", *folders]
+        keep = 1
+        while keep < len(self._open) and keep < len(wanted) and self._open[keep][0] == wanted[keep]:
+            keep += 1
+        for _, fd in self._open[keep:]:
+            os.close(fd)
+        del self._open[keep:]
+        for depth in range(keep, len(wanted)):
+            parent = self._open[-1][1]
+            try:
+                fd = os.open(wanted[depth], _DIR_FLAGS, dir_fd=parent)
+            except OSError as exc:
+                raise _Stop(_why_not_a_folder(parent, wanted[depth], "/".join(wanted[1:depth + 1]), exc)) from None
+            self._open.append((wanted[depth], fd))
+        return self._open[-1][1]
+
+
+class _Stop(Exception):
+    def __init__(self, read: Read) -> None:
+        self.read = read
+
+
+def _why_not_a_folder(parent: int, name: str, rel: str, exc: OSError) -> Read:
+    try:
+        st = os.stat(name, dir_fd=parent, follow_symlinks=False)
+    except FileNotFoundError:
+        return Read("other")  # tracked but deleted in the work tree
+    except OSError:
+        st = None
+    if st is not None and stat.S_ISLNK(st.st_mode):
+        return Read("linked-folder", detail=rel)
+    if st is not None and not stat.S_ISDIR(st.st_mode):
+        return Read("other")  # a tracked folder replaced by a file
+    return Read("unreadable", detail=exc.strerror or str(exc))
+
+
+def _read_file(folder_fd: int, name: str, limit: int) -> Read:
+    try:
+        st = os.stat(name, dir_fd=folder_fd, follow_symlinks=False)
+        if stat.S_ISLNK(st.st_mode):
+            return Read("symlink")  # never follow a link, in or out of the tree
+        if not stat.S_ISREG(st.st_mode):
+            return Read("other")  # submodule folders, sockets, FIFOs, devices: never opened
+        if st.st_size > limit:
+            return Read("large", size=st.st_size)
+        fd = os.open(name, _FILE_FLAGS, dir_fd=folder_fd)
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):  # swapped since the lstat
+                return Read("other")
+            data = _read_at_most(fd, limit)
+        finally:
+            os.close(fd)
+    except FileNotFoundError:
+        return Read("other")  # tracked but deleted in the work tree
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return Read("symlink")
+        return Read("unreadable", detail=exc.strerror or str(exc))
+    if data is None:
+        return Read("large", size=limit + 1)
+    return Read("text", data)
