@@ -33,11 +33,11 @@ class Attributor:
         self.found: dict[Site, Introduction] = {}
         self._moved: dict[Site, Site] = {}  # a site a secret moved to -> where it came from
 
-    def keys(self, oid: str, path: str) -> dict[SecretKey, Match]:
+    def keys(self, oid: str, path: str, hits: Mapping[str, tuple[Match, ...]] | None = None) -> dict[SecretKey, Match]:
         found: dict[SecretKey, Match] = {}
         if oid == NULL_OID:
             return found
-        for m in self._hits.get(oid, ()):
+        for m in (self._hits if hits is None else hits).get(oid, ()):
             if self._applies(m.rule_id, path):
                 found.setdefault((m.rule_id, m.identity), m)
         return found
@@ -74,15 +74,27 @@ class Attributor:
             if earlier is None or commit.timestamp < earlier.timestamp:
                 self.found[site] = Introduction(site, match, commit.sha, commit.author, commit.date, commit.timestamp)
 
-    def head_paths(self, head: Iterable[tuple[str, str]]) -> dict[Site, tuple[str, ...]]:
-        """For each finding, the paths in HEAD where its secret lives: its own or where it moved."""
+    def head_paths(self, head: Iterable[tuple[str, str]],
+                   more: Mapping[str, tuple[Match, ...]] | None = None) -> dict[Site, tuple[str, ...]]:
+        """For each finding, the paths in HEAD where its secret lives: its own or where it moved.
+
+        MORE adds hits for HEAD blobs the scan did not read. A secret in HEAD at a path that no
+        finding accounts for moved there through commits we did not follow (a rename after a
+        range): it counts for the findings of the same secret that are nowhere else in HEAD."""
+        hits = {**self._hits, **(more or {})}
         present: set[Site] = set()
         for path, oid in head:
-            for key in self.keys(oid, path):
+            for key in self.keys(oid, path, hits):
                 present.add((key, path))
         located: dict[Site, list[str]] = {site: [] for site in self.found}
+        strays: dict[SecretKey, list[str]] = {}
         for site in present:
             root = self.origin(site)
             if root in located:
                 located[root].append(site[1])
+            else:
+                strays.setdefault(site[0], []).append(site[1])
+        for site, paths in located.items():
+            if not paths:
+                paths.extend(strays.get(site[0], ()))
         return {site: tuple(sorted(paths)) for site, paths in located.items()}

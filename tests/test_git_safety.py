@@ -146,6 +146,48 @@ def test_dotfiles_repository_with_a_plain_folder_as_worktree(tmp_path: Path, cap
     assert code == 1 and data["stats"]["commits"] == 1
 
 
+# --- SHA-256 repositories: 64-hex ids, and a null id of 64 zeros ------------------------------------
+
+
+def test_sha256_repository_history_and_range(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    repo = tmp_path / "sha256"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main", "--object-format=sha256")
+    gone, kept = google_key(), google_key()
+    write(repo, "a.py", key_line(gone))
+    first = commit(repo, 1)
+    write(repo, "b.py", key_line(kept))
+    git(repo, "rm", "-q", "a.py")  # a deletion: its new id is the null id
+    second = commit(repo, 2)
+    assert len(second) == 64
+
+    code, data = scan_both(capsys, "--history", str(repo), secrets=(gone, kept))
+    assert code == 1
+    assert rows(data) == [row("google-api-key", "a.py", 1, first, 1, False), row("google-api-key", "b.py", 1, second, 2, True)]
+
+    code, data = scan_both(capsys, "--range", f"{first}..HEAD", str(repo), secrets=(gone, kept))
+    assert rows(data) == [row("google-api-key", "b.py", 1, second, 2, True)]
+    code, data = scan_both(capsys, "--range", "HEAD", str(repo), secrets=(gone, kept))
+    assert code == 1 and len(data["findings"]) == 2
+
+
+def test_sha256_repository_missing_object_is_an_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    repo = tmp_path / "sha256"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main", "--object-format=sha256")
+    write(repo, "app.py", key_line(google_key()))
+    commit(repo, 1)
+    blob = git(repo, "rev-parse", "HEAD:app.py")
+    (repo / ".git" / "objects" / blob[:2] / blob[2:]).unlink()
+
+    for mode in ("--history", "--range=HEAD"):
+        capsys.readouterr()
+        code = main(["scan", mode, str(repo), "--format", "json", "--jobs", "1"])
+        err = capsys.readouterr().err
+        assert code == 2, mode
+        assert err.count("\n") == 1 and "Traceback" not in err, err
+
+
 # --- content that is not ours to scan ---------------------------------------------------------------
 
 

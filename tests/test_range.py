@@ -2,6 +2,7 @@
 attribution as --history (what CI runs on a pull request and the pre-push hook on the push)."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -231,3 +232,95 @@ def test_range_in_a_repository_without_commits_is_exit_2(repo: Path, capsys: pyt
 
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "Traceback" not in err
+
+
+# --- what a range must name, and what it reports from a subfolder -----------------------------------
+
+
+@pytest.mark.parametrize("revisions", ["HEAD:app.py", "HEAD^{tree}", "HEAD~1..HEAD:app.py", "HEAD:", "HEAD^{tree} ^HEAD~1"],
+                         ids=["blob", "tree", "range to a blob", "root tree", "tree and a commit"])
+def test_range_naming_no_commits_is_exit_2(repo: Path, capsys: pytest.CaptureFixture[str], revisions: str) -> None:
+    write(repo, "app.py", key_line(google_key()))
+    commit(repo, 1)
+    write(repo, "app.py", "pass\n")
+    commit(repo, 2)
+    capsys.readouterr()
+
+    # Not "no secrets found": there are no commits in it to look at.
+    assert main(["scan", f"--range={revisions}", str(repo), "--format", "json"]) == 2
+
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.count("\n") == 1 and "not a commit range" in captured.err, captured.err
+
+
+def test_annotated_tags_are_commit_ranges(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    key = google_key()
+    write(repo, "app.py", "pass\n")
+    commit(repo, 1)
+    git(repo, "tag", "-a", "-m", "release", "v1")
+    write(repo, "app.py", key_line(key))
+    added = commit(repo, 2)
+    git(repo, "tag", "-a", "-m", "release", "v2")
+
+    for revisions in ("v1..v2", "v2 ^v1", "v2"):
+        code, data = scan_range(capsys, repo, revisions, key)
+        assert rows(data) == [row("google-api-key", "app.py", 1, added, 2, True)], revisions
+
+
+def test_branch_named_like_an_option_is_only_a_revision(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    key = google_key()
+    write(repo, "app.py", "pass\n")
+    base = commit(repo, 1)
+    write(repo, "app.py", key_line(key))
+    added = commit(repo, 2)
+    # git refuses such a name; a repository from a stranger can have it all the same.
+    (repo / ".git" / "refs" / "heads" / "--output=stolen").write_text(added + "\n")
+    git(repo, "reset", "-q", "--hard", base)
+
+    code, data = scan_range(capsys, repo, "main..--output=stolen", key)
+
+    assert rows(data) == [row("google-api-key", "app.py", 1, added, 2, False)]
+    assert not (repo / "stolen").exists() and not Path("stolen").exists()
+
+
+def test_key_renamed_after_the_range_is_still_in_head(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    moved, edited = google_key(), google_key()
+    write(repo, "README.md", "hi\n")
+    base = commit(repo, 1)
+    write(repo, "app.py", key_line(moved))
+    write(repo, "client.py", key_line(edited))
+    added = commit(repo, 2)
+    git(repo, "tag", "pushed")
+    (repo / "lib").mkdir()
+    git(repo, "mv", "app.py", "lib/app.py")  # renamed after the range: the same blob
+    git(repo, "mv", "client.py", "lib/client.py")
+    write(repo, "lib/client.py", "import genai\n" + key_line(edited))  # renamed and edited: a new blob
+    commit(repo, 3)
+
+    code, data = scan_range(capsys, repo, f"{base}..pushed", moved, edited)
+
+    assert rows(data) == [row("google-api-key", "app.py", 1, added, 2, True),
+                          row("google-api-key", "client.py", 1, added, 2, True)]
+    capsys.readouterr()
+    assert main(["scan", "--range", f"{base}..pushed", str(repo), "--format", "sarif"]) == 1
+    results = json.loads(capsys.readouterr().out)["runs"][0]["results"]
+    assert sorted(r["properties"]["head_paths"] for r in results) == [["lib/app.py"], ["lib/client.py"]]
+
+
+@pytest.mark.parametrize("mode", ["--history", "--range=HEAD"])
+def test_subfolder_path_scans_the_whole_repository_and_says_so(
+        repo: Path, capsys: pytest.CaptureFixture[str], mode: str) -> None:
+    inside, outside = google_key(), google_key()
+    write(repo, "services/api/app.py", key_line(inside))
+    write(repo, "web/config.py", key_line(outside))
+    commit(repo, 1)
+
+    code, data = scan_both(capsys, mode, str(repo / "services" / "api"), secrets=(inside, outside))
+
+    assert code == 1
+    assert [f["path"] for f in data["findings"]] == ["services/api/app.py", "web/config.py"]
+    capsys.readouterr()
+    assert main(["scan", mode, str(repo / "services" / "api")]) == 1
+    out = capsys.readouterr().out
+    assert "whole repository" in out and "services/api/" in out

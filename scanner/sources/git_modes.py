@@ -33,6 +33,12 @@ def scan(request, settings_for: Callable[[Path], object]) -> tuple[list[Finding]
         stats.shallow = True
         notes.append("this is a shallow clone: history before its oldest commit was not scanned "
                      "(run `git fetch --unshallow` for a complete audit)")
+    if repo.prefix:
+        from scanner.report import printable
+
+        # As gitleaks does: history has no folders, and a key committed anywhere is published.
+        notes.append(f"--{request.mode} scans the whole repository, not only {printable(repo.prefix)}: "
+                     "paths are relative to its top folder")
     if request.mode == "history":
         findings = history.scan_history(plan, stats)
     else:

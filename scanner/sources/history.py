@@ -111,7 +111,7 @@ def scan_blobs(plan: Plan, blobs: Sequence[tuple[str, int, str]], stats: Stats) 
 
 def reachable_blobs(repo: gitcmd.Repo, revisions: Sequence[str]) -> Iterator[tuple[str, int, str]]:
     """(oid, size, first path) of every blob reachable from the revisions, each once."""
-    rev_list = subprocess.Popen(gitcmd.argv(repo, "rev-list", "--objects", *revisions, "--"),
+    rev_list = subprocess.Popen(gitcmd.argv(repo, "rev-list", "--objects", *gitlog.revision_args(revisions), "--"),
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=gitcmd.env())
     check = subprocess.Popen(
         gitcmd.argv(repo, "cat-file", "--batch-check=%(objecttype) %(objectname) %(objectsize) %(rest)"),
@@ -121,7 +121,7 @@ def reachable_blobs(repo: gitcmd.Repo, revisions: Sequence[str]) -> Iterator[tup
     rev_list.stdout.close()  # cat-file holds the read end now
     for line in check.stdout:
         kind, _, rest = line.partition(b" ")
-        if rest.startswith(b"missing") and len(kind) == 40:
+        if rest.startswith(b"missing") and len(kind) == repo.hash_len:
             check.kill()
             rev_list.kill()
             raise GitError(f"git: object {kind.decode()} is missing or corrupt (run 'git fsck')")
@@ -138,8 +138,8 @@ def reachable_blobs(repo: gitcmd.Repo, revisions: Sequence[str]) -> Iterator[tup
 
 def history_revisions(repo: gitcmd.Repo) -> list[str]:
     """Every ref (branches, remote-tracking branches, tags, notes, HEAD) and every stash entry."""
-    stash = gitcmd.run(repo, "log", "-g", "--format=%H", "refs/stash", "--", ok=(0, 128))
-    return ["--all", *sorted(set(stash.decode().split()))]
+    stash = gitcmd.run(repo, "log", "-g", "--format=%H", "--end-of-options", "refs/stash", "--", ok=(0, 128))
+    return ["--all", *sorted(set(_object_ids(repo, stash.decode().split(), "stash entry")))]
 
 
 def _applies(plan: Plan) -> Callable[[str, str], bool]:
@@ -154,15 +154,46 @@ def _applies(plan: Plan) -> Callable[[str, str], bool]:
     return applies
 
 
-def _findings(attributor: Attributor, repo: gitcmd.Repo) -> list[Finding]:
-    head = _head_tree(repo)
+def _findings(attributor: Attributor, plan: Plan, scanned: Callable[[str], bool] = lambda oid: True) -> list[Finding]:
+    """Findings with where each secret is in HEAD. SCANNED tells which blobs scan_blobs read: a
+    range scan reads only its own commits' blobs, and HEAD may hold the secret in one it did not
+    (the file was renamed, and edited, after the range)."""
+    head = _head_tree(plan.repo)
     located = attributor.head_paths(head)
+    absent = [intro.match for site, intro in attributor.found.items() if not located.get(site)]
+    if absent:
+        more = _scan_head_for(plan, [(path, oid) for path, oid in head if not scanned(oid)], absent)
+        if more:
+            located = attributor.head_paths(head, more)
     findings = []
     for site, intro in attributor.found.items():
         where = located.get(site, ())
         findings.append(make_finding(intro.match, site[1], commit=intro.commit, author=intro.author,
                                      date=intro.date, in_head=bool(where), head_paths=where))
     return findings
+
+
+def _scan_head_for(plan: Plan, unread: Sequence[tuple[str, str]], matches: Sequence[Match]) -> dict[str, tuple[Match, ...]]:
+    """The blobs among UNREAD (HEAD paths and blobs not scanned yet) that hold one of MATCHES'
+    secrets: `git grep` narrows them down by text, the detector then decides as everywhere."""
+    needles = {m.secret.splitlines()[0] for m in matches if m.secret.strip()}
+    if not unread or not needles:
+        return {}
+    out = gitcmd.run(plan.repo, "grep", "-z", "-l", "-F", "--no-color", "--no-textconv", "-f", "-", "HEAD", "--",
+                     input="".join(f"{n}\n" for n in sorted(needles)).encode(), ok=(0, 1))
+    holding = {os.fsdecode(entry.removeprefix(b"HEAD:")) for entry in out.split(b"\0") if entry}
+    wanted = {oid: path for path, oid in unread if path in holding}
+    if not wanted:
+        return {}
+    sizes = _sizes(plan.repo, list(wanted))
+    hits: dict[str, tuple[Match, ...]] = {}
+    with CatFile(plan.repo) as cat:
+        for oid, data in cat.read([oid for oid in wanted if sizes.get(oid, plan.max_file_size + 1) <= plan.max_file_size]):
+            if not content.is_lfs_pointer(data):
+                found = plan.detector.scan(data, wanted[oid]).matches
+                if found:
+                    hits[oid] = found
+    return hits
 
 
 def _head_tree(repo: gitcmd.Repo) -> list[tuple[str, str]]:
@@ -179,14 +210,14 @@ def _head_tree(repo: gitcmd.Repo) -> list[tuple[str, str]]:
 def scan_history(plan: Plan, stats: Stats) -> list[Finding]:
     revisions = history_revisions(plan.repo)
     hits = scan_blobs(plan, list(reachable_blobs(plan.repo, revisions)), stats)
-    stats.commits = int(gitcmd.run(plan.repo, "rev-list", "--count", *revisions, "--").strip() or 0)
+    stats.commits = int(gitcmd.run(plan.repo, "rev-list", "--count", *gitlog.revision_args(revisions), "--").strip() or 0)
     attributor = Attributor(hits, _applies(plan))
     if not hits:
         return []
     extra = [f"--find-object={oid}" for oid in hits] if len(hits) <= _FIND_OBJECT_LIMIT else []
     for commit in gitlog.commits(plan.repo, revisions, extra):
         attributor.feed(commit)
-    return _findings(attributor, plan.repo)
+    return _findings(attributor, plan)
 
 
 def scan_range(plan: Plan, revision_range: str, stats: Stats) -> list[Finding]:
@@ -205,20 +236,42 @@ def scan_range(plan: Plan, revision_range: str, stats: Stats) -> list[Finding]:
     attributor = Attributor(hits, _applies(plan))
     for commit in commits:
         attributor.feed(commit)
-    return _findings(attributor, plan.repo)
+    return _findings(attributor, plan, lambda oid: oid in wanted)
 
 
 def range_revisions(repo: gitcmd.Repo, revision_range: str) -> list[str]:
     """A range as git accepts it (A..B, A...B, C^!), or several revisions ("X ^B1 ^B2", which the
-    pre-push hook uses for a new branch), validated and expanded into plain revisions."""
+    pre-push hook uses for a new branch), validated and expanded into plain revisions: object ids,
+    each naming a commit (or a tag of one), some negated with '^'."""
     words = revision_range.split()
     if not words or any(w.startswith("-") for w in words):
         raise GitError(f"not a revision range: {revision_range!r}")
-    out = gitcmd.run(repo, "rev-parse", "--revs-only", *words, "--")
-    revisions = out.decode().split()
+    out = gitcmd.run(repo, "rev-parse", "--revs-only", "--end-of-options", *words, "--")
+    revisions = out.decode("utf-8", "replace").split()
     if not revisions:
         raise GitError(f"not a revision range: {revision_range!r}")
+    _object_ids(repo, [r.removeprefix("^") for r in revisions], "revision")
+    _only_commits(repo, revision_range, [r.removeprefix("^") for r in revisions])
     return revisions
+
+
+def _object_ids(repo: gitcmd.Repo, words: Sequence[str], what: str) -> list[str]:
+    """WORDS, each checked to be a full object id of this repository's hash (never an option)."""
+    for word in words:
+        if len(word) != repo.hash_len or word.strip("0123456789abcdef"):
+            raise GitError(f"git gave an unexpected {what} {word[:80]!r}; is the repository corrupt?")
+    return list(words)
+
+
+def _only_commits(repo: gitcmd.Repo, revision_range: str, oids: Sequence[str]) -> None:
+    """A range names commits: HEAD:file (a blob) or HEAD^{tree} has no commits to scan, and saying
+    "no secrets found" about it would be a lie."""
+    out = gitcmd.run(repo, "cat-file", "--batch-check=%(objecttype)",
+                     input="".join(f"{oid}\n{oid}^{{commit}}\n" for oid in oids).encode())
+    answers = out.decode("utf-8", "replace").splitlines()
+    for oid, kind, peeled in zip(oids, answers[0::2], answers[1::2]):
+        if peeled.endswith("missing"):
+            raise GitError(f"not a commit range: {revision_range!r} names a {kind.split()[-1]}, not commits")
 
 
 def _sizes(repo: gitcmd.Repo, oids: list[str]) -> dict[str, int]:
