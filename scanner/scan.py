@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import itertools
+import os
 import sys
 import time
 from datetime import datetime
@@ -60,8 +61,7 @@ def run(request: Request) -> Result:
     if request.mode == "stdin":
         root = Path.cwd()
     else:
-        if not request.path.exists():
-            raise UsageError(f"path not found: {request.path}")
+        _check_exists(request.path)
         root = request.path
     # The sources decide where the repository root is; config is read from there.
     if request.mode == "worktree":
@@ -89,6 +89,15 @@ def run(request: Request) -> Result:
     stats.seconds = time.monotonic() - started
     key = _history_order if request.mode in ("history", "range") else _tree_order
     return Result(request.mode, tuple(sorted(kept, key=key)), stats, notes)
+
+
+def _check_exists(path: Path) -> None:
+    try:
+        os.stat(path)
+    except FileNotFoundError:
+        raise UsageError(f"path not found: {path}") from None
+    except OSError as exc:  # a folder on the way that we may not enter, a link loop
+        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
 
 
 def _tree_order(f: Finding) -> tuple[object, ...]:

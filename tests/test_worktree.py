@@ -409,16 +409,21 @@ def test_bare_repository_has_no_work_tree(tmp_path: Path, capsys: pytest.Capture
     assert err.count("\n") == 1 and "bare repository" in err and "--history" in err
 
 
-def test_unreadable_named_file_is_an_error_as_unprivileged_user() -> None:
+@pytest.mark.parametrize("named", ["locked.py", "closed/inside.py"])
+def test_unreadable_named_file_is_an_error_as_unprivileged_user(named: str) -> None:
     prefix = _unprivileged()
     top = Path(tempfile.mkdtemp(prefix="keysentry-unreadable-"))
     try:
         top.chmod(0o755)
         leak(top / "locked.py")
+        leak(top / "closed" / "inside.py")
         (top / "locked.py").chmod(0)
-        proc = subprocess.run([*prefix, sys.executable, "-m", "scanner", "scan", str(top / "locked.py")],
+        (top / "closed").chmod(0)
+        proc = subprocess.run([*prefix, sys.executable, "-m", "scanner", "scan", str(top / named)],
                               capture_output=True, text=True, env={**os.environ, "HOME": str(top)}, cwd="/")
     finally:
+        (top / "closed").chmod(0o755)
         shutil.rmtree(top)
-    assert proc.returncode == 2 and "Traceback" not in proc.stderr
-    assert proc.stderr.count("\n") == 1 and "cannot read locked.py: Permission denied" in proc.stderr
+    lines = proc.stderr.splitlines()
+    assert proc.returncode == 2 and len(lines) == 1, proc.stderr
+    assert lines[0].startswith("keysentry: error: cannot read ") and lines[0].endswith(f"{named}: Permission denied")

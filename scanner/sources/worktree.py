@@ -85,7 +85,7 @@ def _link_inside_a_tree(target: Path) -> tuple[Path, str] | None:
     Links above any tree (a linked home or projects folder) are the user's own set-up: None."""
     lexical = Path(os.path.abspath(target))
     for link in lexical.parents:
-        if not link.is_symlink():
+        if not os.path.islink(link):
             continue
         repo = gitcmd.find(link.parent)
         if repo is None or repo.bare:

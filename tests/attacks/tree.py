@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import stat
 import subprocess
+import tempfile
 from pathlib import Path
+
+import pytest
 
 from tests.conftest import git, google_key
 from tests.hostile import KEYSENTRY, Attack, expect_error, keysentry, no_traceback
@@ -60,7 +65,7 @@ def tracked_path_through_link_to_proc_self(tmp_path: Path) -> None:
     proc = keysentry("scan", ".", "--format", "json", "--show-secrets", cwd=repo, env={"GEMINI_API_KEY": key})
     data = _json(proc)
     assert proc.returncode == 0 and data["findings"] == [] and key.encode() not in proc.stdout
-    assert b"warning: skipped proc/environ" in proc.stderr
+    assert data["stats"]["skipped_symlinks"] >= 1 and b"warning: skipped proc/environ" in proc.stderr
 
 
 def named_file_through_linked_folder(tmp_path: Path) -> None:
@@ -100,7 +105,20 @@ def gitignore_linked_to_dev_zero(tmp_path: Path) -> None:
     assert b"warning: ignoring .gitignore: it is a symbolic link" in proc.stderr
 
 
-def gitignore_is_dev_zero_bind_size(tmp_path: Path) -> None:
+def gitignore_is_a_device(tmp_path: Path) -> None:
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    (folder / "app.py").write_text(f'KEY = "{google_key()}"\n')
+    try:
+        os.mknod(folder / ".gitignore", stat.S_IFCHR | 0o644, os.makedev(1, 5))  # what /dev/zero is
+    except PermissionError:
+        pytest.skip("making a device node needs root")
+    proc = keysentry("scan", folder, "--format", "json", cwd=tmp_path, timeout=QUICK)
+    assert proc.returncode == 1 and [f["path"] for f in _json(proc)["findings"]] == ["app.py"]
+    assert b"warning: ignoring .gitignore: it is not a regular file" in proc.stderr
+
+
+def gitignore_of_4_gb(tmp_path: Path) -> None:
     # A regular .gitignore far bigger than any real one (sparse: no disk) is not read whole.
     folder = tmp_path / "folder"
     folder.mkdir()
@@ -214,6 +232,24 @@ def named_file_over_the_size_limit(tmp_path: Path) -> None:
     expect_error(keysentry("scan", "big.py", "--max-file-size", "1KB", cwd=tmp_path), "big.py", "max-file-size")
 
 
+def unreadable_named_file(tmp_path: Path) -> None:
+    setpriv = shutil.which("setpriv")
+    if os.geteuid() != 0 or setpriv is None:
+        pytest.skip("needs root and setpriv to run keysentry as a user who cannot read the file")
+    # Not in tmp_path: pytest's own folder above it is closed to other users.
+    top = Path(tempfile.mkdtemp(prefix="keysentry-unreadable-"))
+    try:
+        top.chmod(0o755)
+        (top / "locked.py").write_text(f'KEY = "{google_key()}"\n')
+        (top / "locked.py").chmod(0)
+        proc = subprocess.run([setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", KEYSENTRY, "scan",
+                               "locked.py"], cwd=top, capture_output=True, timeout=QUICK,
+                              env={**os.environ, "HOME": str(top)})
+    finally:
+        shutil.rmtree(top)
+    expect_error(proc, "cannot read locked.py")
+
+
 def large_file_in_a_tree_is_named(tmp_path: Path) -> None:
     repo = _repo(tmp_path)
     (repo / "dump.sql").write_text(f'KEY = "{google_key()}"\n' + "#" * 4096)
@@ -263,12 +299,14 @@ INPUTS: list[Attack] = [
     Attack("stdin-over-max-file-size", "8", stdin_over_max_file_size),
     Attack("stdin-from-dev-zero", "8", stdin_from_dev_zero),
     Attack("gitignore-linked-to-dev-zero", "8", gitignore_linked_to_dev_zero),
-    Attack("gitignore-of-4-gb", "8", gitignore_is_dev_zero_bind_size),
+    Attack("gitignore-of-4-gb", "8", gitignore_of_4_gb),
+    Attack("gitignore-is-a-device", "8", gitignore_is_a_device),
     Attack("gitignore-is-fifo", "9", gitignore_is_fifo),
     Attack("fifo-in-the-tree", "9", fifo_in_the_tree),
     Attack("named-linked-plain-folder", "12", named_linked_plain_folder),
     Attack("named-dev-zero", "23", named_dev_zero),
     Attack("named-fifo", "23", named_fifo),
     Attack("named-file-over-the-size-limit", "23", named_file_over_the_size_limit),
+    Attack("unreadable-named-file", "23", unreadable_named_file),
     Attack("missing-baseline-before-the-scan", "25", missing_baseline_before_the_scan),
 ]
