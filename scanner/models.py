@@ -32,6 +32,8 @@ class Finding:
     in_head: bool | None = None
     # history/range: where the secret lives in HEAD now, when it moved away from `path`
     head_paths: tuple[str, ...] = ()
+    # staged: the work-tree file no longer holds it, so the fix is made but not staged (`git add`)
+    unstaged_fix: bool = False
 
 
 def fingerprint(rule_id: str, path: str, identity: str) -> str:

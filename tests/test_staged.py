@@ -157,3 +157,31 @@ def test_staged_outside_a_repository_is_exit_2(tmp_path: Path, capsys: pytest.Ca
     assert main(["scan", "--staged", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert "not a git repository" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("first", [pytest.param(True, id="first commit"), pytest.param(False, id="after HEAD")])
+def test_sha256_repository(tmp_path: Path, capsys: pytest.CaptureFixture[str], first: bool) -> None:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git(repo, "init", "-q", "--object-format=sha256")
+    if not first:
+        (repo / "a.py").write_text("x = 1\n")
+        commit_all(repo)
+    (repo / "todo.txt").write_text("later\n")
+    git(repo, "add", "-N", "todo.txt")  # intent to add: 64 zeros in the index
+    (repo / "k.py").write_text(f'KEY = "{google_key()}"\n')
+    git(repo, "add", "k.py")
+    code, findings = staged(repo, capsys)
+    assert code == 1 and [f["path"] for f in findings] == ["k.py"]
+
+
+@pytest.mark.parametrize("text", ["--output=/tmp/x\n", "HEAD\n", "ab" * 20 + "\n-n1\n", "abc\n"])
+def test_merge_head_must_hold_object_ids(repo: Path, capsys: pytest.CaptureFixture[str], text: str) -> None:
+    (repo / "a.py").write_text("x = 1\n")
+    commit_all(repo)
+    (repo / ".git" / "MERGE_HEAD").write_text(text)
+    (repo / "k.py").write_text(f'KEY = "{google_key()}"\n')
+    git(repo, "add", "k.py")
+    assert main(["scan", "--staged", str(repo)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "MERGE_HEAD" in err and "not an object id" in err

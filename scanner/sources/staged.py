@@ -2,7 +2,10 @@
 work tree; only secrets the commit adds (absent from every parent's version of the path)."""
 from __future__ import annotations
 
+import dataclasses
 import os
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from scanner import gitcmd
@@ -11,8 +14,12 @@ from scanner.errors import GitError
 from scanner.models import Finding, Match, Stats, make_finding
 from scanner.sources.blobs import CatFile
 
-EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
-NULL_OID = "0" * 40
+_HEX = re.compile(r"[0-9a-fA-F]+")
+
+
+def _is_null(oid: str) -> bool:
+    """git's "no object": 40 zeros, or 64 in a SHA-256 repository."""
+    return oid.strip("0") == ""
 
 
 @dataclass(frozen=True)
@@ -24,9 +31,11 @@ class Staged:
 
 
 def staged_changes(repo: gitcmd.Repo) -> list[Staged]:
-    head = gitcmd.run(repo.root, "rev-parse", "-q", "--verify", "HEAD^{commit}", ok=(0, 1)).decode().strip()
-    out = gitcmd.run(repo.root, "diff-index", "--cached", "--raw", "-z", "--no-abbrev", "-M",
-                     "--ignore-submodules=all", head or EMPTY_TREE, "--")
+    head = gitcmd.run(repo, "rev-parse", "-q", "--verify", "HEAD^{commit}", ok=(0, 1)).decode().strip()
+    # The first commit is compared with the empty tree, whose id depends on the object format.
+    base = head or gitcmd.run(repo, "hash-object", "-t", "tree", "--stdin", input=b"").decode().strip()
+    out = gitcmd.run(repo, "diff-index", "--cached", "--raw", "-z", "--no-abbrev", "-M",
+                     "--ignore-submodules=all", "--end-of-options", base, "--")
     fields = out.split(b"\0")
     changes: list[tuple[str, str, str, str]] = []  # (path, source, new blob, old blob)
     i = 0
@@ -43,7 +52,7 @@ def staged_changes(repo: gitcmd.Repo) -> list[Staged]:
             source = path = os.fsdecode(fields[i + 1])
             i += 2
         new_mode, old_oid, new_oid = meta[1], meta[2].decode(), meta[3].decode()
-        if status in (b"D", b"U") or new_oid == NULL_OID or new_mode == b"160000":
+        if status in (b"D", b"U") or _is_null(new_oid) or new_mode == b"160000":
             continue  # deletions add nothing; unmerged paths cannot be committed; gitlinks are not content
         changes.append((path, source, new_oid, old_oid))
     merge_heads = _merge_heads(repo)
@@ -57,15 +66,23 @@ def staged_changes(repo: gitcmd.Repo) -> list[Staged]:
 
 
 def _merge_heads(repo: gitcmd.Repo) -> list[str]:
+    """The other parents of a merge being concluded; only object ids ever reach git's command line."""
     try:
-        text = (repo.git_dir / "MERGE_HEAD").read_text()
+        text = (repo.git_dir / "MERGE_HEAD").read_text(encoding="utf-8", errors="replace")
     except OSError:
         return []
-    return text.split()
+    heads = text.split()
+    for head in heads:
+        if len(head) != repo.hash_len or not _HEX.fullmatch(head):
+            # git itself refuses to commit with this MERGE_HEAD ("Corrupt MERGE_HEAD file").
+            raise GitError(f"MERGE_HEAD holds {head[:80]!r}, not an object id: conclude or abort the merge "
+                           f"(`git merge --abort`)")
+    return [h for h in heads if not _is_null(h)]
 
 
 def _blobs_at(repo: gitcmd.Repo, commit: str, paths: list[str]) -> dict[str, str]:
-    out = gitcmd.run(repo.root, "ls-tree", "-z", "--full-tree", commit, "--", *[f":(literal){p}" for p in paths])
+    out = gitcmd.run(repo, "ls-tree", "-z", "--full-tree", "--end-of-options", commit, "--",
+                     *[f":(literal){p}" for p in paths])
     found = {}
     for record in out.split(b"\0"):
         meta, _, path = record.partition(b"\t")
@@ -75,14 +92,15 @@ def _blobs_at(repo: gitcmd.Repo, commit: str, paths: list[str]) -> dict[str, str
     return found
 
 
-def scan_staged(repo: gitcmd.Repo, detector: Detector, is_excluded, max_file_size: int, stats: Stats) -> list[Finding]:
+def scan_staged(repo: gitcmd.Repo, detector: Detector, is_excluded: Callable[[str], bool], max_file_size: int,
+                stats: Stats) -> list[Finding]:
     if repo.bare:
         raise GitError("--staged needs a repository with a work tree, not a bare one")
     changes = [c for c in staged_changes(repo) if not _excluded(c.path, is_excluded, stats)]
     if not changes:
         return []
-    oids = sorted({c.blob for c in changes} | {o for c in changes for o in c.old if o != NULL_OID})
-    with CatFile(repo.root) as cat:
+    oids = sorted({c.blob for c in changes} | {o for c in changes for o in c.old if not _is_null(o)})
+    with CatFile(repo) as cat:
         blobs = dict(cat.read(oids))
     findings: list[Finding] = []
     for change in changes:
@@ -104,10 +122,38 @@ def scan_staged(repo: gitcmd.Repo, detector: Detector, is_excluded, max_file_siz
                 before |= _keys(detector.scan(old, change.source).matches)
         findings.extend(make_finding(m, change.path) for m in scanned.matches
                         if (m.rule_id, m.identity) not in before)
-    return findings
+    return _mark_unstaged_fixes(repo, findings, blobs, changes, detector, max_file_size)
 
 
-def _excluded(path: str, is_excluded, stats: Stats) -> bool:
+def _mark_unstaged_fixes(repo: gitcmd.Repo, findings: list[Finding], blobs: dict[str, bytes],
+                         changes: list[Staged], detector: Detector, max_file_size: int) -> list[Finding]:
+    """Findings whose work-tree file no longer holds the secret: the fix is made but not `git add`ed,
+    which the blocked message says, since the commit records the staged version, key and all."""
+    if not findings:
+        return findings
+    from scanner.sources.worktree import TreeReader
+
+    staged = {c.path: blobs[c.blob] for c in changes}
+    still: dict[str, set[str] | None] = {}  # the fingerprints the work-tree file holds
+    reader = TreeReader(repo.root)
+    try:
+        for path in {f.path for f in findings}:
+            read = reader.read(path, max_file_size)  # never through a symlink, in or out of the tree
+            if read.outcome != "text" or read.data == staged.get(path):
+                still[path] = None  # deleted, unreadable or unchanged: nothing to say
+            else:
+                still[path] = {make_finding(m, path).fingerprint for m in detector.scan(read.data, path).matches}
+    finally:
+        reader.close()
+    marked = []
+    for f in findings:
+        now = still.get(f.path)
+        fixed = now is not None and f.fingerprint not in now
+        marked.append(dataclasses.replace(f, unstaged_fix=True) if fixed else f)
+    return marked
+
+
+def _excluded(path: str, is_excluded: Callable[[str], bool], stats: Stats) -> bool:
     if is_excluded(path):
         stats.excluded += 1
         return True
