@@ -181,6 +181,7 @@ def _scan_worktree(listing: "worktree.Listing", settings: Settings) -> tuple[lis
     jobs = settings.jobs if len(head) >= _PARALLEL_FROM else 1
     findings: list[Finding] = []
     nested: list[str] = []
+    linked: dict[str, tuple[str, int]] = {}  # a linked folder -> (the first path below it, how many)
     results = parallel.imap(_scan_one, itertools.chain(head, stream), jobs, initializer=_init_file_worker,
                             initargs=(str(listing.root), settings.detector, settings.max_file_size), chunksize=8,
                             finalizer=_close_file_worker)
@@ -201,15 +202,22 @@ def _scan_worktree(listing: "worktree.Listing", settings: Settings) -> tuple[lis
             stats.skipped_symlinks += 1
         elif outcome == "linked-folder":
             stats.skipped_symlinks += 1
-            stats.warnings.append(f"skipped {printable(rel)}: the folder {printable(detail)} on its way is a "
-                                  "symbolic link, which a scan never follows")
+            first, count = linked.get(detail, (rel, 0))
+            linked[detail] = (first, count + 1)
         elif outcome == "nested-repo":
             stats.nested_repos += 1
             nested.append(rel)
         elif outcome == "unreadable":
             stats.unreadable += 1
             stats.warnings.append(f"cannot read {printable(rel)}: {detail}")
+    stats.warnings.extend(_linked_warning(link, *seen) for link, seen in sorted(linked.items()))
     return findings, stats, _nested_note(stats.nested_repos, nested)
+
+
+def _linked_warning(link: str, first: str, count: int) -> str:
+    # One line per link, however many tracked files lie below it.
+    what = printable(first) if count == 1 else f"{count} files below {printable(link)}"
+    return f"skipped {what}: the folder {printable(link)} on its way is a symbolic link, which a scan never follows"
 
 
 def _refuse_named(rel: str, outcome: str, size: int, detail: str, limit: int) -> None:

@@ -48,8 +48,8 @@ def list_files(target: Path) -> Listing:
 def _list_folder(target: Path) -> Listing:
     inner = _link_inside_a_tree(target)
     if inner:
-        raise UsageError(f"{target} goes through the symbolic link {inner[0] / inner[1].split('/')[0]} inside "
-                         "a repository; name the folder it points to instead")
+        raise UsageError(f"{target} goes through the symbolic link {inner.link} inside a repository; "
+                         "name the folder it points to instead")
     repo = gitcmd.find(target)
     if repo is not None and repo.bare:
         raise UsageError(f"{target} is a bare repository: it has no work tree to scan "
@@ -67,7 +67,7 @@ def _list_named_file(target: Path) -> Listing:
     if inner:
         # The path as the user wrote it, below the tree holding the link: the reader then meets
         # the link on its way and skips the file, as it would in a scan of the whole tree.
-        return Listing(inner[0], iter([inner[1]]), named=True)
+        return Listing(inner.root, iter([inner.rel]), named=True)
     repo = gitcmd.find(target)
     root = repo.root if repo and not repo.bare else target.parent
     return Listing(root, iter([_relative(target, root)]), named=True)
@@ -79,10 +79,17 @@ def _relative(path: Path, root: Path) -> str:
     return (path.parent.resolve() / path.name).relative_to(root.resolve()).as_posix()
 
 
-def _link_inside_a_tree(target: Path) -> tuple[Path, str] | None:
-    """When the way to TARGET passes a symbolic link that lies inside a git work tree and leads out
-    of it (`sub` in `repo/sub/secret.py`): that tree's root and TARGET's path below it, unresolved.
-    Links above any tree (a linked home or projects folder) are the user's own set-up: None."""
+@dataclass(frozen=True)
+class _Inside:
+    root: Path  # the work tree holding the link
+    rel: str  # the named path below root, as written: through the link, not resolved
+    link: Path
+
+
+def _link_inside_a_tree(target: Path) -> _Inside | None:
+    """The symbolic link on the way to TARGET that lies inside a git work tree and leads out of it
+    (`sub` in `repo/sub/secret.py`), if any. Links above any tree (a linked home or projects
+    folder) are the user's own set-up: None."""
     lexical = Path(os.path.abspath(target))
     for link in lexical.parents:
         if not os.path.islink(link):
@@ -93,7 +100,7 @@ def _link_inside_a_tree(target: Path) -> tuple[Path, str] | None:
         root = repo.root.resolve()
         if not _is_within(target.resolve(), root) and _is_within(link.parent.resolve(), root):
             above = link.parent.resolve().relative_to(root)
-            return repo.root, (above / lexical.relative_to(link.parent)).as_posix()
+            return _Inside(repo.root, (above / lexical.relative_to(link.parent)).as_posix(), link)
     return None
 
 
