@@ -11,6 +11,7 @@ import pytest
 
 from scanner import hook, install
 from scanner.cli import main
+from scanner.errors import GitError, UsageError
 from tests.conftest import GIT_ENV, git, google_key
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -278,3 +279,85 @@ def test_push_of_a_new_branch_merging_two_remote_branches(hooked: Path, remote: 
     out = proc.stdout + proc.stderr
     assert proc.returncode == 1 and "k.py:1:" in out, out
     assert "1 secret" in out and "b1.py" not in out and "b2.py" not in out
+
+
+# --- the hooks never run the repository's code (issue 7: 1, 14, 21, 22) ---------------------------
+
+def test_hooks_record_the_interpreter_and_the_import_folder(hooked: Path) -> None:
+    text = (hooked / ".git" / "hooks" / "pre-commit").read_text()
+    assert f"installed_path={install.IMPORT_PATH}" in text
+    assert (Path(install.IMPORT_PATH) / "scanner" / "cli.py").is_file()
+    assert " -m scanner" not in text and "import scanner" not in text and '"$py" -c' not in text
+
+
+def test_repository_scanner_package_is_never_imported(hooked: Path, tmp_path: Path) -> None:
+    marker = tmp_path / "ran"
+    (hooked / "scanner").mkdir()
+    for module in ("__init__", "__main__", "cli"):
+        (hooked / "scanner" / f"{module}.py").write_text(f"open({str(marker)!r}, 'w').close()\nraise SystemExit(0)\n")
+    (hooked / "scanner.py").write_text(f"open({str(marker)!r}, 'w').close()\nraise SystemExit(0)\n")
+    assert _commit(hooked, "our own scanner", "--no-verify").returncode == 0
+    (hooked / "app.py").write_text(f'KEY = "{google_key()}"\n')
+    proc = _commit(hooked, "key")
+    assert proc.returncode != 0 and "commit blocked: 1 secret" in proc.stdout + proc.stderr
+    assert not marker.exists()
+
+
+def test_one_scan_for_every_ref_of_a_push(hooked: Path, remote: Path) -> None:
+    from scanner.scan import Request
+
+    assert _attempt(hooked, "push", "-q", "origin", "main").returncode == 0
+    (hooked / "k.py").write_text(f'KEY = "{google_key()}"\n')
+    assert _commit(hooked, "key", "--no-verify").returncode == 0
+    lines = []
+    for n in range(12):
+        (hooked / "n.txt").write_text(f"{n}\n")
+        assert _commit(hooked, f"c{n}", "--no-verify").returncode == 0
+        git(hooked, "tag", f"v{n}")
+        lines.append(f"refs/tags/v{n} {_line(hooked, 'HEAD')} refs/tags/v{n} {ZERO}\n")
+    lines.append(f"refs/heads/main {_line(hooked, 'HEAD')} refs/heads/main {_line(hooked, 'origin/main')}\n")
+    result = hook.pre_push(Request("range", hooked, jobs=1), "origin", "".join(lines), {})
+    assert result.stats.commits == 13  # the new commits, each once: not 1 + 2 + ... + 13
+    assert [f.path for f in result.findings] == ["k.py"]
+
+
+@pytest.mark.parametrize("sha", ["--all", "-n0", "HEAD", "a" * 39, "g" * 40])
+def test_pre_push_input_must_hold_object_ids(hooked: Path, sha: str) -> None:
+    with pytest.raises(UsageError, match="not an object id"):
+        hook.parse_updates(f"refs/heads/main {sha} refs/heads/main {ZERO}\n", 40)
+    with pytest.raises(UsageError, match="not an object id"):
+        hook.parse_updates(f"refs/heads/main {'a' * 40} refs/heads/main {sha}\n", 40)
+    with pytest.raises(UsageError, match="not an object id"):
+        hook.parse_updates(f"refs/heads/main {'a' * 40} refs/heads/main {ZERO}\n", 64)
+
+
+def test_pre_commit_framework_refs_are_never_options(hooked: Path) -> None:
+    with pytest.raises(GitError, match="is not a commit"):
+        hook.updates_from_environment(hooked, {"PRE_COMMIT_TO_REF": "--all"})
+
+
+def test_hooks_path_outside_the_repository_needs_force(repo: Path, tmp_path: Path,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    outside = tmp_path / "global-hooks"
+    git(repo, "config", "core.hooksPath", str(outside))
+    assert main(["install-hooks", str(repo)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "outside the repository" in err and "--force" in err
+    assert not outside.exists()
+    assert main(["install-hooks", "--force", str(repo)]) == 0
+    assert install.MARKER in (outside / "pre-push").read_text()
+
+
+def test_symlinked_hook_needs_force_and_its_target_is_never_written(hooked: Path, tmp_path: Path,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    target = tmp_path / "dotfiles-hook"
+    target.write_text("#!/bin/sh\n# keysentry-hook: an old copy\n")
+    hook_file = hooked / ".git" / "hooks" / "pre-push"
+    hook_file.unlink()
+    hook_file.symlink_to(target)
+    assert main(["install-hooks", str(hooked)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "is a symlink" in err and "--force" in err
+    assert main(["install-hooks", "--force", str(hooked)]) == 0
+    assert target.read_text() == "#!/bin/sh\n# keysentry-hook: an old copy\n"
+    assert not hook_file.is_symlink() and install.MARKER in hook_file.read_text()
