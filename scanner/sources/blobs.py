@@ -12,10 +12,10 @@ from pathlib import Path
 from scanner import gitcmd
 from scanner.errors import GitError
 
-NULL_OID = "0" * 40
-# Every request line is 41 bytes; a batch this size fits in one pipe buffer, so writing it all
-# before reading cannot deadlock against git's output.
-MAX_BATCH = 1000
+# A request line is an object id and a newline: 41 bytes, or 65 in a SHA-256 repository. 500 of
+# them (at most 32.5 KB) fit in one pipe buffer (64 KiB) even while git, its output unread, has
+# stopped reading: writing a whole batch before reading cannot deadlock against git's output.
+MAX_BATCH = 500
 
 
 class CatFile:
