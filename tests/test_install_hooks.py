@@ -361,3 +361,22 @@ def test_symlinked_hook_needs_force_and_its_target_is_never_written(hooked: Path
     assert main(["install-hooks", "--force", str(hooked)]) == 0
     assert target.read_text() == "#!/bin/sh\n# keysentry-hook: an old copy\n"
     assert not hook_file.is_symlink() and install.MARKER in hook_file.read_text()
+
+
+def test_push_of_a_branch_whose_name_is_not_utf8(hooked: Path, remote: Path) -> None:
+    (hooked / "k.py").write_text(f'KEY = "{google_key()}"\n')
+    assert _commit(hooked, "key", "--no-verify").returncode == 0
+    subprocess.run([b"git", b"branch", b"caf\xe9"], cwd=hooked, check=True, env=_env())
+    proc = subprocess.run([b"git", b"push", b"origin", b"caf\xe9"], cwd=hooked, env=_env(), capture_output=True)
+    out = (proc.stdout + proc.stderr).decode("utf-8", "replace")
+    assert proc.returncode != 0 and "push blocked: 1 secret" in out and "Traceback" not in out, out
+
+
+def test_hook_input_is_read_as_bytes_whatever_the_locale(hooked: Path, remote: Path) -> None:
+    (hooked / "k.py").write_text(f'KEY = "{google_key()}"\n')
+    assert _commit(hooked, "key", "--no-verify").returncode == 0
+    line = b"refs/heads/caf\xe9 " + _line(hooked, "HEAD").encode() + b" refs/heads/caf\xe9 " + ZERO.encode() + b"\n"
+    proc = subprocess.run([str(Path(sys.executable).with_name("keysentry")), "hook", "pre-push", "origin", str(remote)],
+                          cwd=hooked, input=line, capture_output=True, env={**_env(), "PYTHONIOENCODING": "utf-8:strict"})
+    out = (proc.stdout + proc.stderr).decode("utf-8", "replace")
+    assert proc.returncode == 1 and "push blocked: 1 secret" in out, out
