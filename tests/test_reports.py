@@ -279,3 +279,73 @@ def test_odd_file_names_in_every_format_and_the_baseline(repo: Path, tmp_path: P
     assert sorted(e["path"] for e in json.loads(baseline.read_text())["findings"]) == sorted(s for _, s in ODD_NAMES)
     capsys.readouterr()
     assert main(["scan", str(repo), "--baseline", str(baseline)]) == 0
+
+
+# --- speed (issue 7, item 14) ------------------------------------------------------------------------
+
+def _many_findings(n: int) -> "Result":
+    from scanner.models import Finding, Stats
+    from scanner.scan import Result
+
+    findings = tuple(Finding("google-api-key", f"src/module_{i // 4}.py", i % 4 + 1, 9, google_key(), f"{i:040x}")
+                     for i in range(n))
+    return Result("worktree", findings, Stats(files=n // 4, bytes=n * 60))
+
+
+def test_text_report_of_40k_findings_is_not_pathologically_slower_than_json() -> None:
+    import time
+
+    from scanner.report import Options, render
+
+    result = _many_findings(40_000)
+
+    def timed(fmt: str) -> float:
+        started = time.perf_counter()
+        out = render(result, fmt, Options(width=80))
+        assert out.count("AIza…") == 40_000
+        return time.perf_counter() - started
+
+    as_json, as_text = timed("json"), timed("text")
+    assert as_text < 5 * as_json, (as_text, as_json)
+
+
+def test_coloured_text_report_styles_without_wrapping_locations() -> None:
+    from scanner.report import Options, render
+
+    result = _many_findings(8)
+    coloured = render(result, "text", Options(color=True, width=40))
+    assert ANSI.search(coloured)
+    plain = ANSI.sub("", re.sub(r"\x1b\[[0-9;]*m", "", coloured))
+    assert plain == render(result, "text", Options(color=False, width=40))
+    assert "    src/module_0.py:1:9  secret AIza…" in plain
+
+
+# --- names in the summary (item 23) --------------------------------------------------------------------
+
+def test_summary_names_the_first_files_skipped_for_their_size() -> None:
+    from scanner.models import Stats
+    from scanner.report import Options, render
+    from scanner.scan import Result
+
+    stats = Stats(files=2, skipped_large=7)
+    for name in ("big.bin", "evil\x1b[2J.bin", "c.bin"):
+        stats.note_large(name)
+    out = render(Result("worktree", (), stats), "text", Options())
+    assert out.rstrip().endswith(r"skipped: 7 over the size limit (big.bin, evil\x1b[2J.bin, c.bin, …)")
+
+
+# --- shell words (item 16) -----------------------------------------------------------------------------
+
+SHELL_PATHS = ["plain/.env", "with space/.env", "it's/.env", "new\nline/.env", "esc\x1b[31m/.env",
+               "caf\udce9/.env", "bidi\u202e/.env", "back\\slash/.env", "$(touch x)/.env"]
+
+
+@pytest.mark.parametrize("path", SHELL_PATHS)
+def test_shell_word_is_one_printable_line_the_shell_reads_back(path: str, tmp_path: Path) -> None:
+    from scanner.report import printable, shell_word
+
+    word = shell_word(path)
+    assert word == printable(word) and "\n" not in word
+    proc = subprocess.run(["bash", "-c", f"printf '%s' {word}"], capture_output=True, check=True, cwd=tmp_path)
+    assert proc.stdout == path.encode("utf-8", "surrogateescape")
+    assert not list(tmp_path.iterdir())

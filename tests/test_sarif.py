@@ -98,3 +98,20 @@ def test_sarif_from_stdin_is_valid(capsys: pytest.CaptureFixture[str], monkeypat
     log = sarif(capsys, "-")
     (result,) = log["runs"][0]["results"]
     assert result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "-"
+
+
+def test_sarif_with_hostile_names_and_secrets_stays_valid_and_printable(repo: Path,
+                                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 7, items 16 and 27: a key in a file name is redacted in the URI too, and a secret holding
+    escape sequences is escaped in the message people read; the log still validates."""
+    key = google_key()
+    (repo / f"config-{key}.json").write_text(f'{{"key": "{key}"}}\n')
+    (repo / "app.py").write_text('api_key = "\x1b]0;pwn\x07Qw7rT9z\x1b[2JLp2XvB8nM"\n')
+    for extra in ([], ["--show-secrets"]):
+        log = sarif(capsys, str(repo), *extra)
+        results = log["runs"][0]["results"]
+        assert len(results) == 2
+        for result in results:
+            assert not re.search("[\x00-\x1f\x7f-\x9f]", result["message"]["text"])
+        uris = sorted(unquote(r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]) for r in results)
+        assert uris == (["app.py", f"config-{key}.json"] if extra else ["app.py", f"config-{key[:4]}…{key[-2:]}.json"])

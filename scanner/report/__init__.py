@@ -2,7 +2,13 @@
 from __future__ import annotations
 
 import re
+import shlex
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from scanner.models import Finding
 
 FORMATS = ("text", "json", "sarif")
 
@@ -30,6 +36,71 @@ def printable(text: str) -> str:
     """TEXT as it is safe to show a person: a control character becomes a visible escape (\\x1b,
     \\n), so a file or author name can neither drive the terminal nor forge a report line."""
     return _UNPRINTABLE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
+def shell_word(path: str) -> str:
+    """PATH as one shell word that reads back as exactly its bytes, on one printable line: shlex
+    quoting when that is enough, else bash/zsh $'...' with \\xNN escapes (a newline inside '...'
+    would break the line shown, and printable()'s escapes would name another file)."""
+    if not _UNPRINTABLE.search(path) and not any("\udc80" <= c <= "\udcff" for c in path):
+        return shlex.quote(path)
+    out = []
+    for char in path:
+        if "\udc80" <= char <= "\udcff":  # a byte that is not UTF-8, kept by surrogateescape
+            out.append(f"\\x{ord(char) - 0xDC00:02x}")
+        elif _UNPRINTABLE.match(char):
+            out.extend(f"\\x{byte:02x}" for byte in char.encode("utf-8"))
+        elif char in "\\'":
+            out.append("\\" + char)
+        else:
+            out.append(char)
+    return "$'" + "".join(out) + "'"
+
+
+# Keys recognisable without a name around them, so that a key in a file or author name is redacted
+# even where no finding's secret is that key. Looser than the rules: over-redacting a name is harmless.
+_KEY_SHAPES = re.compile(r"AIza[0-9A-Za-z_-]{35}|AQ\.Ab[0-9A-Za-z_-]{44,64}|GOCSPX-[0-9A-Za-z_-]{28}"
+                         r"|ya29\.[0-9A-Za-z_.-]{20,}|1//0[0-9A-Za-z_-]{38,}")
+# A secret this short, or a .env finding's sample value, would redact ordinary words in names.
+_MIN_SECRET_IN_NAME = 8
+
+
+class NameMasker:
+    """Redacts every finding's secret (and every key-shaped token) inside a name shown to people, a
+    path or an author: a key in `config-AIza….json` must not be printed in full either."""
+
+    def __init__(self, findings: Iterable["Finding"], show_secrets: bool = False) -> None:
+        self._enabled = not show_secrets
+        self._secrets = {f.secret for f in findings
+                         if f.line and len(f.secret) >= _MIN_SECRET_IN_NAME} if self._enabled else set()
+        self._prefixes = {s[:_MIN_SECRET_IN_NAME] for s in self._secrets}
+        self._lengths = sorted({len(s) for s in self._secrets}, reverse=True)
+        self._cache: dict[str, str] = {}
+
+    def __call__(self, text: str | None) -> str:
+        if not self._enabled or not text:
+            return text or ""
+        masked = self._cache.get(text)
+        if masked is None:
+            masked = _KEY_SHAPES.sub(lambda m: redact(m.group()), self._mask_secrets(text))
+            self._cache[text] = masked
+        return masked
+
+    def _mask_secrets(self, text: str) -> str:
+        # One prefix lookup per position, then the few secret lengths: linear in the name, whatever
+        # the number of secrets (a regex alternation of 40k secrets would try each at each position).
+        pieces: list[str] = []
+        start = i = 0
+        end = len(text) - _MIN_SECRET_IN_NAME + 1
+        while i < end:
+            if text[i:i + _MIN_SECRET_IN_NAME] in self._prefixes:
+                hit = next((n for n in self._lengths if text[i:i + n] in self._secrets), 0)
+                if hit:
+                    pieces += [text[start:i], redact(text[i:i + hit])]
+                    i = start = i + hit
+                    continue
+            i += 1
+        return "".join(pieces) + text[start:] if pieces else text
 
 
 @dataclass(frozen=True)

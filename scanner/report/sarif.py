@@ -5,7 +5,7 @@ import json
 from urllib.parse import quote
 
 from scanner import __version__
-from scanner.report import Options, display_path, redact
+from scanner.report import NameMasker, Options, display_path, printable, redact
 from scanner.rules import ALL_RULES
 from scanner.scan import Result
 
@@ -33,6 +33,8 @@ def _rule(rule: object) -> dict[str, object]:
 
 def render(result: Result, options: Options) -> str:
     index = {rule.id: i for i, rule in enumerate(ALL_RULES)}
+    # A key in a file or author name is redacted there too, the location's URI included.
+    mask = NameMasker(result.findings, options.show_secrets)
     results = []
     for f in result.findings:
         secret = f.secret if options.show_secrets else redact(f.secret)
@@ -40,6 +42,7 @@ def render(result: Result, options: Options) -> str:
         if f.column > 0:
             region["startColumn"] = f.column
             region["endColumn"] = f.column + len(f.secret)
+        # Shown to people as is (GitHub's alert title): a secret's control characters escaped.
         message = f"{ALL_RULES[index[f.rule_id]].description}: {secret}"
         if f.commit:
             message += f" (introduced in commit {f.commit[:12]})"
@@ -47,16 +50,17 @@ def render(result: Result, options: Options) -> str:
             "ruleId": f.rule_id,
             "ruleIndex": index[f.rule_id],
             "level": ALL_RULES[index[f.rule_id]].severity,
-            "message": {"text": message},
+            "message": {"text": printable(message)},
             "locations": [{"physicalLocation": {
-                "artifactLocation": {"uri": _uri(f.path), "uriBaseId": "%SRCROOT%"},
+                "artifactLocation": {"uri": _uri(mask(f.path)), "uriBaseId": "%SRCROOT%"},
                 "region": region,
             }}],
             "partialFingerprints": {"keysentry/v1": f.fingerprint},
         }
         if f.commit:
-            entry["properties"] = {"commit": f.commit, "author": f.author, "date": f.date, "in_head": f.in_head,
-                                   "head_paths": [display_path(p) for p in f.head_paths]}
+            entry["properties"] = {"commit": f.commit, "author": mask(f.author) if f.author is not None else None,
+                                   "date": f.date, "in_head": f.in_head,
+                                   "head_paths": [mask(display_path(p)) for p in f.head_paths]}
         results.append(entry)
     log = {
         "$schema": SCHEMA,

@@ -1,18 +1,45 @@
-"""The human report, made with rich: grouped by file, readable in a colourless CI log."""
+"""The human report: grouped by file, readable in a colourless CI log.
+
+Lines are formatted here and joined once; rich only supplies the escape codes of the few styles, on
+a terminal. Letting rich lay out every line made 40,000 findings take half a minute (it measured and
+wrapped each one); this way the report costs about what the JSON one does.
+"""
 from __future__ import annotations
 
-import io
-import shlex
+import re
 import textwrap
 from collections import Counter, defaultdict
+from collections.abc import Iterable
+from functools import lru_cache
 
-from rich.console import Console
-from rich.markup import escape
-
-from scanner.report import Options, display_path, redact
-from scanner.rules import RULES_BY_ID
 from scanner.models import Finding
+from scanner.report import NameMasker, Options, display_path, printable, redact, shell_word
+from scanner.rules import RULES_BY_ID
 from scanner.scan import Result
+
+# How many of the files skipped for their size the summary names (Stats keeps the first few).
+_NAMED_SKIPPED = 3
+_REPLACE_TEXT = "../keysentry-secrets.txt"
+
+
+class _Style:
+    """bold, red, … as escape codes from rich, or nothing at all when the report is not coloured."""
+
+    def __init__(self, color: bool) -> None:
+        self._codes: dict[str, tuple[str, str]] = {}
+        self._color = color
+
+    def __call__(self, text: str, style: str) -> str:
+        if not self._color:
+            return text
+        codes = self._codes.get(style)
+        if codes is None:
+            from rich.color import ColorSystem
+            from rich.style import Style
+
+            before, _, after = Style.parse(style).render("\0", color_system=ColorSystem.STANDARD).partition("\0")
+            codes = self._codes[style] = (before, after)
+        return f"{codes[0]}{text}{codes[1]}"
 
 
 def _size(n: int) -> str:
@@ -27,91 +54,195 @@ def _count(n: int, noun: str) -> str:
     return f"{n} {noun}{'s' * (n != 1)}"
 
 
-def _in_head(f: Finding) -> str:
+@lru_cache(maxsize=64)
+def _wrapped(text: str, width: int) -> tuple[str, ...]:
+    # Wrapped here rather than by a console, which pads every line with trailing spaces; once per
+    # rule and width, not once per finding.
+    return tuple(textwrap.wrap(text, max(40, width - 9), break_on_hyphens=False))
+
+
+class _Writer:
+    """The report's lines; names (paths, authors) are redacted and escaped on the way in."""
+
+    def __init__(self, result: Result, options: Options) -> None:
+        self.lines: list[str] = []
+        self.style = _Style(options.color)
+        self.options = options
+        self.width = options.width if options.width > 0 else 100  # an unsized pty reports 0 columns
+        self.mask = NameMasker(result.findings, options.show_secrets)
+
+    def name(self, text: str | None) -> str:
+        """A path or an author as it is safe to show: key redacted, control characters escaped."""
+        return printable(self.mask(display_path(text or "")))
+
+    def secret(self, f: Finding) -> str:
+        return printable(f.secret if self.options.show_secrets else redact(f.secret))
+
+    def add(self, *lines: str) -> None:
+        self.lines.extend(lines)
+
+
+def _in_head(out: _Writer, f: Finding) -> str:
     if not f.in_head:
         return "no longer in HEAD, but still in the history: rotate it"
-    moved = [display_path(p) for p in f.head_paths if p != f.path]
+    moved = [out.name(p) for p in f.head_paths if p != f.path]
     return f"still in HEAD at {', '.join(moved)}" if moved else "still in HEAD"
 
 
-def _print_findings(console: Console, findings: list[Finding], options: Options, width: int) -> None:
+def _notebook(out: _Writer, path: str) -> None:
+    # The rule's fix (read the key from the environment) is for code; a key printed by a cell stays
+    # in the notebook's JSON until its outputs are cleared.
+    if path.lower().endswith(".ipynb"):
+        out.add(f"    {out.style('notebook:', 'dim')} a key in a cell's output stays in the file until the "
+                "outputs are cleared:",
+                f"         jupyter nbconvert --clear-output --inplace {printable(shell_word(out.mask(path)))}")
+
+
+def _remedy(f: Finding, remediation: str) -> str:
+    # `git rm --cached` fails on a .env that HEAD no longer has: what is left to do is rotating.
+    if f.rule_id == "dotenv-file" and f.in_head is False:
+        return ("The file is gone from HEAD, but every clone still has it: rotate every secret it held, and "
+                "keep .env* in .gitignore so that it is not committed again.")
+    return remediation
+
+
+def _findings(out: _Writer, findings: Iterable[Finding]) -> None:
     by_path: dict[str, list[Finding]] = defaultdict(list)
     for f in findings:
         by_path[f.path].append(f)
+    style = out.style
     for path, group in by_path.items():
-        console.print(f"[bold]{escape(display_path(path))}[/bold]", soft_wrap=True)
+        shown = out.name(path)
+        out.add(style(shown, "bold"))
         for f in group:
             rule = RULES_BY_ID[f.rule_id]
-            secret = f.secret if options.show_secrets else redact(f.secret)
-            where = f"{display_path(f.path)}:{f.line}:{f.column}" if f.line else f"{display_path(f.path)} (whole file)"
-            console.print(f"  [red]{f.rule_id}[/red]  {escape(rule.description)}", soft_wrap=True)
             # Never broken across lines, so `grep path:line` and editors' jump-to-location work.
-            console.print(f"    {escape(where)}  secret [yellow]{escape(secret)}[/yellow]", soft_wrap=True)
+            where = f"{shown}:{f.line}:{f.column}" if f.line else f"{shown} (whole file)"
+            out.add(f"  {style(f.rule_id, 'red')}  {rule.description}",
+                    f"    {where}  secret {style(out.secret(f), 'yellow')}")
             if f.commit:
-                console.print(f"    introduced in {f.commit[:12]} by {escape(f.author or '?')} on {f.date}",
-                              soft_wrap=True)
+                out.add(f"    introduced in {f.commit[:12]} by {out.name(f.author) or '?'} on {f.date}")
                 if f.in_head is not None:
-                    console.print(f"    {escape(_in_head(f))}", soft_wrap=True)
-            # Wrapped here rather than by rich, which pads every line with trailing spaces.
-            fix = textwrap.wrap(rule.remediation, max(40, width - 9))
-            console.print(f"    [dim]fix:[/dim] {escape(fix[0])}", soft_wrap=True)
-            for line in fix[1:]:
-                console.print(f"         {escape(line)}", soft_wrap=True)
-        console.print()
+                    out.add(f"    {_in_head(out, f)}")
+            fix = _wrapped(_remedy(f, rule.remediation), out.width)
+            out.add(f"    {style('fix:', 'dim')} {fix[0]}", *(f"         {line}" for line in fix[1:]))
+            _notebook(out, path)
+        out.add("")
 
 
-def _print_purge(console: Console, past: list[Finding]) -> None:
-    """The history rewrite for secrets that are only in history (needs git-filter-repo)."""
-    files = sorted({display_path(f.path) for f in past if f.rule_id == "dotenv-file"})
-    console.print("To remove them from history (rewrites every commit: coordinate with everyone who has a clone,", soft_wrap=True)
-    console.print("then force-push all branches and tags):", soft_wrap=True)
-    if any(f.rule_id != "dotenv-file" for f in past):
-        console.print("  # one line per secret, as  <secret>==>REMOVED  (rerun with --show-secrets to list them);", soft_wrap=True)
-        console.print("  # keep this file outside the repository", soft_wrap=True)
-        console.print("  git filter-repo --replace-text ../keysentry-secrets.txt", soft_wrap=True)
+def _replace_line(secret: str) -> str:
+    """The line of git filter-repo's --replace-text file that removes SECRET, printable: a secret
+    holding control characters becomes a `regex:` line that spells them as \\xNN."""
+    if printable(secret) == secret and not secret.startswith(("regex:", "glob:", "literal:")):
+        return f"{secret}==>REMOVED"
+    escaped = "".join(_regex_char(char) for char in secret)
+    return f"regex:{escaped}==>REMOVED"
+
+
+def _regex_char(char: str) -> str:
+    if printable(char) != char:  # filter-repo's regexes are bytes: spell each byte
+        return "".join(f"\\x{byte:02x}" for byte in char.encode("utf-8"))
+    return re.escape(char)
+
+
+def _purge(out: _Writer, past: list[Finding]) -> None:
+    """How to rewrite the whole history (with git filter-repo) for secrets that are only in it."""
+    files = sorted({f.path for f in past if f.rule_id == "dotenv-file"})
+    secrets = list(dict.fromkeys(f.secret for f in past if f.rule_id != "dotenv-file"))
+    out.add("To remove them from history (this rewrites every commit: coordinate with everyone who has a clone;",
+            "forks and old pull requests keep the old commits, so rotating comes first):",
+            "  # git filter-repo rewrites only a fresh clone:",
+            "  git clone --bare <url> keysentry-rewrite.git && cd keysentry-rewrite.git")
+    command = "  git filter-repo"
+    if secrets:
+        if out.options.show_secrets:
+            out.add(f"  # put these lines, exactly, in {_REPLACE_TEXT} (outside the repository):",
+                    *(_replace_line(s) for s in secrets))
+        else:
+            out.add(f"  # {_REPLACE_TEXT} (outside the repository) takes one line per secret, <secret>==>REMOVED;",
+                    "  # this report redacts them: rerun with --show-secrets to have it print those lines")
+        command += f" --replace-text {_REPLACE_TEXT}"
     if files:
-        paths = " ".join(f"--path {shlex.quote(p)}" for p in files)
-        console.print(f"  git filter-repo --invert-paths {escape(paths)}", soft_wrap=True)
-    console.print()
+        command += " --invert-paths " + " ".join(f"--path {printable(shell_word(out.mask(p)))}" for p in files)
+    out.add(command, "  git push --force --all <url> && git push --force --tags <url>", "")
 
 
-def render(result: Result, options: Options) -> str:
-    buffer = io.StringIO()
-    # A pseudo-terminal that was never sized (`docker run -t`, some CI runners) reports 0 columns.
-    width = options.width if options.width > 0 else 100
-    console = Console(file=buffer, force_terminal=options.color, no_color=not options.color,
-                      width=width, highlight=False, soft_wrap=False, emoji=False)
-    if result.mode in ("history", "range"):
-        in_head = [f for f in result.findings if f.in_head]
-        past = [f for f in result.findings if not f.in_head]
-        if in_head:
-            console.print("[bold]Still in HEAD[/bold] — remove them from the code, then rotate each key:", soft_wrap=True)
-            console.print()
-            _print_findings(console, in_head, options, width)
-        if past:
-            console.print("[bold]Only in history[/bold] — gone from HEAD but readable in every clone: rotate "
-                          "each key; if the repository was ever public, also rewrite its history.", soft_wrap=True)
-            console.print()
-            _print_findings(console, past, options, width)
-            _print_purge(console, past)
-    else:
-        _print_findings(console, result.findings, options, width)
-    for note in result.notes:
-        console.print(f"[yellow]note:[/yellow] {escape(note)}", soft_wrap=True)
+def _rewrite_range(out: _Writer, findings: list[Finding]) -> None:
+    """A range's commits are not in the target branch yet: rewrite those, not the whole history."""
+    commits = list(dict.fromkeys(f.commit[:12] for f in findings if f.commit))
+    if not commits:
+        return
+    marked = ", ".join(commits)
+    out.add("These commits are not merged yet: take the keys out of them rather than rewriting the repository:",
+            f"  git rebase -i {commits[0]}^     # (--root if it is the first commit) mark {marked} as `edit`;",
+            "  # at each stop remove the key, `git add` the file, `git commit --amend --no-edit`, `git rebase --continue`",
+            "  git push --force-with-lease     # if the branch was already pushed; then rotate each key",
+            "")
+
+
+def _by_history(out: _Writer, result: Result) -> None:
+    in_head = [f for f in result.findings if f.in_head]
+    past = [f for f in result.findings if not f.in_head]
+    ranged = result.mode == "range"
+    bold = out.style
+    if in_head:
+        then = "amend the commits that added them (below), then rotate each key" if ranged else \
+            "remove them from the code, then rotate each key"
+        out.add(f"{bold('Still in HEAD', 'bold')} — {then}:", "")
+        _findings(out, in_head)
+    if past:
+        if ranged:
+            out.add(f"{bold('Only in history', 'bold')} — removed by a later commit of the range but still in the "
+                    "commits that added them: rotate each key and rewrite those commits.", "")
+        else:
+            out.add(f"{bold('Only in history', 'bold')} — gone from HEAD but readable in every clone: rotate "
+                    "each key; if the repository was ever public, also rewrite its history.", "")
+        _findings(out, past)
+        if not ranged:
+            _purge(out, past)
+    if ranged:
+        _rewrite_range(out, list(result.findings))
+
+
+def _skipped(out: _Writer, result: Result) -> str:
+    stats = result.stats
+    large = f"{stats.skipped_large} over the size limit"
+    named = [out.name(p) for p in getattr(stats, "skipped_large_paths", [])[:_NAMED_SKIPPED]]
+    if named:
+        large += f" ({', '.join(named)}{', …' if stats.skipped_large > len(named) else ''})"
+    nested = getattr(stats, "nested_repos", 0)
+    skipped = [(stats.skipped_large, large), (stats.skipped_lfs, f"{stats.skipped_lfs} Git LFS pointers"),
+               (stats.skipped_symlinks, f"{stats.skipped_symlinks} symlinks"),
+               (nested, f"{nested} nested {'repository' if nested == 1 else 'repositories'} (not entered)"),
+               (stats.unreadable, f"{stats.unreadable} unreadable"),
+               (stats.allowed, f"{stats.allowed} allowed inline or by config"),
+               (stats.baselined, f"{stats.baselined} in the baseline"),
+               (stats.excluded, f"{stats.excluded} excluded by config")]
+    extra = ", ".join(text for n, text in skipped if n)
+    return f"; skipped: {extra}" if extra else ""
+
+
+def _summary(out: _Writer, result: Result) -> str:
     stats = result.stats
     counts = Counter(f.rule_id for f in result.findings)
     what = (_count(stats.files, "file") if result.mode in ("worktree", "stdin")
             else f"{_count(stats.blobs, 'blob')} in {_count(stats.commits, 'commit')}")
     summary = f"Scanned {what} ({_size(stats.bytes)}) in {stats.seconds:.2f}s: "
     if counts:
-        summary += f"[bold red]{len(result.findings)} finding{'s' * (len(result.findings) != 1)}[/bold red] ("
+        summary += out.style(_count(len(result.findings), "finding"), "bold red") + " ("
         summary += ", ".join(f"{rule}: {n}" for rule, n in sorted(counts.items())) + ")"
     else:
-        summary += "[green]no secrets found[/green]"
-    skipped = [(stats.skipped_large, "over the size limit"), (stats.skipped_lfs, "Git LFS pointers"),
-               (stats.skipped_symlinks, "symlinks"), (stats.unreadable, "unreadable"),
-               (stats.allowed, "allowed inline or by config"), (stats.baselined, "in the baseline"),
-               (stats.excluded, "excluded by config")]
-    extra = ", ".join(f"{n} {label}" for n, label in skipped if n)
-    console.print(summary + (f"; skipped: {extra}" if extra else ""), soft_wrap=True)
-    return buffer.getvalue()
+        summary += out.style("no secrets found", "green")
+    return summary + _skipped(out, result)
+
+
+def render(result: Result, options: Options) -> str:
+    out = _Writer(result, options)
+    if result.mode in ("history", "range"):
+        _by_history(out, result)
+    else:
+        _findings(out, result.findings)
+    out.add(*(f"{out.style('note:', 'yellow')} {printable(note)}" for note in result.notes))
+    out.add(_summary(out, result))
+    return "\n".join(out.lines) + "\n"
+
