@@ -124,6 +124,42 @@ def test_core_worktree_cannot_point_the_scan_at_another_repository(
     assert code == 0 and data["findings"] == []
 
 
+def test_core_worktree_cannot_point_the_scan_at_a_plain_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    elsewhere = tmp_path / "home"
+    key = google_key()
+    write(elsewhere, "notes.py", key_line(key))
+    scanned, _ = _repo_pointing_at(tmp_path, elsewhere)
+    git(scanned, "update-index", "--add", "--cacheinfo", f"100644,{git(scanned, 'rev-parse', 'HEAD:app.py')},notes.py")
+
+    for mode in ([], ["--staged"], ["--history"]):
+        code, data = scan_both(capsys, *mode, str(scanned), secrets=(key,))
+        assert data["findings"] == [], mode
+
+
+def test_submodules_and_linked_worktrees_keep_their_own_work_tree(
+        tmp_path: Path, repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # Both are a core.worktree or a `gitdir:` file that git itself wrote: they must keep working.
+    sub_key, wt_key = google_key(), google_key()
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    git(sub, "init", "-q", "-b", "main")
+    write(sub, "vendor.py", key_line(sub_key))
+    vendored = commit(sub, 1)
+    write(repo, "app.py", "pass\n")
+    commit(repo, 2)
+    git(repo, "-c", "protocol.file.allow=always", "submodule", "add", "-q", str(sub), "libs/sub")
+    commit(repo, 3)
+    git(repo, "worktree", "add", "-q", "-b", "side", str(tmp_path / "side"))
+    write(tmp_path / "side", "side.py", key_line(wt_key))
+
+    code, data = scan_both(capsys, "--history", str(repo / "libs" / "sub"), secrets=(sub_key,))
+    assert rows(data) == [row("google-api-key", "vendor.py", 1, vendored, 1, True)]
+    code, data = scan_both(capsys, str(repo / "libs" / "sub"), secrets=(sub_key,))
+    assert [f["path"] for f in data["findings"]] == ["vendor.py"]
+    code, data = scan_both(capsys, str(tmp_path / "side"), secrets=(wt_key,))
+    assert [f["path"] for f in data["findings"]] == ["side.py"]
+
+
 def test_dotfiles_repository_with_a_plain_folder_as_worktree(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     home = tmp_path / "home"
     home.mkdir()
