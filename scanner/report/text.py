@@ -151,20 +151,23 @@ def _purge(out: _Writer, past: list[Finding]) -> None:
     secrets = list(dict.fromkeys(f.secret for f in past if f.rule_id != "dotenv-file"))
     out.add("To remove them from history (this rewrites every commit: coordinate with everyone who has a clone;",
             "forks and old pull requests keep the old commits, so rotating comes first):",
-            "  # git filter-repo rewrites only a fresh clone:",
+            "  # in a folder outside your work tree (git filter-repo rewrites only a fresh clone):",
             "  git clone --bare <url> keysentry-rewrite.git && cd keysentry-rewrite.git")
     command = "  git filter-repo"
     if secrets:
         if out.options.show_secrets:
-            out.add(f"  # put these lines, exactly, in {_REPLACE_TEXT} (outside the repository):",
+            out.add(f"  # put these lines, exactly, in {_REPLACE_TEXT} (beside the clone, not in it):",
                     *(_replace_line(s) for s in secrets))
         else:
-            out.add(f"  # {_REPLACE_TEXT} (outside the repository) takes one line per secret, <secret>==>REMOVED;",
+            out.add(f"  # {_REPLACE_TEXT} (beside the clone, not in it) takes one line per secret, <secret>==>REMOVED;",
                     "  # this report redacts them: rerun with --show-secrets to have it print those lines")
         command += f" --replace-text {_REPLACE_TEXT}"
     if files:
         command += " --invert-paths " + " ".join(f"--path {printable(shell_word(out.mask(p)))}" for p in files)
-    out.add(command, "  git push --force --all <url> && git push --force --tags <url>", "")
+    out.add(command, "  git push --force --all <url> && git push --force --tags <url>")
+    if secrets:
+        out.add(f"  rm {_REPLACE_TEXT}")
+    out.add("")
 
 
 def _rewrite_range(out: _Writer, findings: list[Finding]) -> None:
