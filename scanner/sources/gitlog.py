@@ -152,18 +152,23 @@ def sane_date(iso: str, timestamp: int) -> str:
         return _LATEST
 
 
+_NULL_IDS = {b"0" * 40, b"0" * 64}
+
+
 def _oid(raw: bytes) -> str:
-    return NULL_OID if raw.strip(b"0") == b"" else raw.decode()
+    return NULL_OID if raw in _NULL_IDS else raw.decode()
 
 
 def _change(meta: bytes, path_field: bytes) -> Change | None:
     """One raw line, ':' once per parent, then modes for each parent and the result, blobs likewise,
     and the status; None for a submodule gitlink (not content of this repository)."""
     parents = len(meta) - len(meta.lstrip(b":"))
-    parts = meta.lstrip(b":").split()
-    modes = parts[: parents + 1]
-    blobs = parts[parents + 1: 2 * parents + 2]
-    if len(modes) != parents + 1 or len(blobs) != parents + 1 or modes[-1] == b"160000":
+    parts = meta[parents:].split()
+    n = parents + 1
+    if len(parts) < 2 * n or parts[parents] == b"160000":
         return None
-    old = tuple(_oid(b) if m != b"160000" else NULL_OID for b, m in zip(blobs[:-1], modes[:-1]))
-    return Change(os.fsdecode(path_field), old, _oid(blobs[-1]))
+    if parents == 1:  # the common case, spelt out: this loop runs once per changed path
+        old: tuple[str, ...] = (NULL_OID if parts[0] == b"160000" else _oid(parts[2]),)
+    else:
+        old = tuple(NULL_OID if parts[i] == b"160000" else _oid(parts[n + i]) for i in range(parents))
+    return Change(os.fsdecode(path_field), old, _oid(parts[2 * n - 1]))
