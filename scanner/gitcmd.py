@@ -20,6 +20,7 @@ SAFE_CONFIG = (
     "-c", "diff.external=",
     "-c", "core.quotePath=false",
     "-c", "log.showSignature=false",
+    "-c", "i18n.logOutputEncoding=UTF-8",  # UTF-16 output would put NULs into -z fields
 )
 
 

@@ -182,6 +182,19 @@ def test_dotfiles_repository_with_a_plain_folder_as_worktree(tmp_path: Path, cap
     assert code == 1 and data["stats"]["commits"] == 1
 
 
+@pytest.mark.parametrize("encoding", ["UTF-16", "UTF-32", "UTF-16LE"])
+def test_log_output_encoding_of_the_repository_changes_nothing(
+        repo: Path, capsys: pytest.CaptureFixture[str], encoding: str) -> None:
+    key = google_key()
+    write(repo, "app.py", key_line(key))
+    added = commit(repo, 1, author="Zoë")
+    git(repo, "config", "i18n.logOutputEncoding", encoding)  # NULs in every name git prints
+
+    for mode in ("--history", "--range=HEAD"):
+        code, data = scan_both(capsys, mode, str(repo), secrets=(key,))
+        assert rows(data) == [row("google-api-key", "app.py", 1, added, 1, True, author="Zoë")], mode
+
+
 # --- SHA-256 repositories: 64-hex ids, and a null id of 64 zeros ------------------------------------
 
 

@@ -52,8 +52,10 @@ def log_args(revisions: Sequence[str], extra: Sequence[str] = ()) -> list[str]:
     # -c: a merge shows only paths that differ from every parent, with each parent's blob: exactly
     # the paths a merge resolution can introduce something at. --no-renames: moves are judged by
     # content (a secret leaving one path and arriving at another in the same commit).
+    # --encoding: the repository's i18n.logOutputEncoding (UTF-16, say) would put NULs into names.
     return ["log", "--raw", "-c", "--root", "--no-renames", "--no-abbrev", "-z", "--topo-order", "--reverse",
-            "--no-textconv", "--no-ext-diff", "--no-color", _FORMAT, *extra, *revision_args(revisions), "--"]
+            "--no-textconv", "--no-ext-diff", "--no-color", "--encoding=UTF-8", _FORMAT, *extra,
+            *revision_args(revisions), "--"]
 
 
 def revision_args(revisions: Sequence[str]) -> list[str]:

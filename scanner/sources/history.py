@@ -138,7 +138,7 @@ def reachable_blobs(repo: gitcmd.Repo, revisions: Sequence[str]) -> Iterator[tup
 
 def history_revisions(repo: gitcmd.Repo) -> list[str]:
     """Every ref (branches, remote-tracking branches, tags, notes, HEAD) and every stash entry."""
-    stash = gitcmd.run(repo, "log", "-g", "--format=%H", "--end-of-options", "refs/stash", "--", ok=(0, 128))
+    stash = gitcmd.run(repo, "log", "-g", "--format=%H", "--encoding=UTF-8", "--end-of-options", "refs/stash", "--", ok=(0, 128))
     return ["--all", *sorted(set(_object_ids(repo, stash.decode().split(), "stash entry")))]
 
 

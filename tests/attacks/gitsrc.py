@@ -121,6 +121,15 @@ def _dotfiles(tmp_path: Path) -> None:
     assert code == 1 and ".bashrc" in _paths(data)
 
 
+def _utf16_log(tmp_path: Path) -> None:
+    repo = _repo(tmp_path)
+    _commit(repo, {b"app.py": _key_line(google_key())})
+    _git(repo, "config", "i18n.logOutputEncoding", "UTF-16")
+    for args in (["--range", "HEAD"], ["--history"]):
+        code, data = _scan(repo, *args)
+        assert code == 1 and _paths(data) == ["app.py"], args
+
+
 # --- 10: a date git accepts and datetime cannot hold ----------------------------------------------
 
 def _year_10000(tmp_path: Path) -> None:
@@ -203,6 +212,7 @@ REPOS: list[Attack] = [
     Attack("0x01-decoy-path-beside-key", "3", _decoy_path),
     Attack("0x01-in-author-names", "3", _odd_author),
     Attack("0x01-decoy-path-pre-push", "3", _decoy_path_push),
+    Attack("utf16-log-output-encoding", "3", _utf16_log),
     Attack("core-worktree-other-repository", "7", _worktree_elsewhere),
     Attack("dotfiles-plain-folder-worktree", "7", _dotfiles),
     Attack("author-date-year-10000", "10", _year_10000),
