@@ -14,10 +14,11 @@ ALLOW_PRAGMAS = ("keysentry:allow", "gitleaks:allow", "pragma: allowlist secret"
 # Words that mark a value as something to be filled in, in any case. Short words (`your`, `todo`)
 # must stand apart from the rest of the value: inside a random token they occur by chance (about
 # one 32-character key in 30,000 contains "your"), and a real key must not be dropped for it.
+# `<…>` stops at the next `<`: looking for a distant `>` from every `<` is quadratic on a run of them.
 _PLACEHOLDER_WORDS = re.compile(
     r"(?:^|[^a-z])(?:your|todo|fake|enter)(?:[^a-z]|$)"
     r"|^(?-i:YOUR|[Yy]our)|your[_\- ]?(?:own|api|key|secret|token|goog|gemini|project|app)|xxxxxx|\*\*\*|changeme|change[_-]me"
-    r"|dummy|example|sample|placeholder|demo[_-]?key|insert|replace|redacted|fixme|<[^>]*>|\.\.\.|…"
+    r"|dummy|example|sample|placeholder|demo[_-]?key|insert|replace|redacted|fixme|<[^<>]{0,300}>|\.\.\.|…"
     r"|secret[_-]?here|key[_-]?here|token[_-]?here|[_-]here$"
     r"|^fake|^none$|^null$|^nil$|^undefined$|^true$|^false$|^not[_-]?set$|^empty$|^(?:google[_-]?|gemini[_-]?)?api[_-]?key$",
     re.IGNORECASE,

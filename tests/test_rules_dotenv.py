@@ -1,9 +1,13 @@
 """dotenv-file: a committed .env with a value is a finding of its own; templates only with a real secret."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from scanner.cli import main
 from scanner.detect import Detector
+from scanner.rules.dotenv import DOTENV_FILE
 from tests.conftest import google_key, hex_secret, random_chars
 
 
@@ -109,3 +113,38 @@ def test_disabling_dotenv_rule_keeps_the_secret_finding() -> None:
     text = f"GEMINI_API_KEY={google_key()}\n"
     scanned = Detector.configured(disabled=["dotenv-file"]).scan(text.encode(), ".env")
     assert [m.rule_id for m in scanned.matches] == ["google-api-key"]
+
+
+def test_dotenv_advice_names_what_silences_the_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # An inline pragma never silences the file's finding (see above): the advice must not offer it.
+    assert "`exclude`" in DOTENV_FILE.remediation and "keysentry baseline" in DOTENV_FILE.remediation
+    (tmp_path / ".env").write_text("PORT=8000\nLOG_LEVEL=debug  # keysentry:allow\n")
+    assert main(["scan", str(tmp_path)]) == 1
+    (tmp_path / ".keysentry.toml").write_text('exclude = [".env"]\n')
+    assert main(["scan", str(tmp_path)]) == 0
+    (tmp_path / ".keysentry.toml").unlink()
+    baseline = tmp_path / "baseline.json"
+    assert main(["baseline", str(tmp_path), "--output", str(baseline)]) == 0
+    assert main(["scan", str(tmp_path), "--baseline", str(baseline)]) == 0
+    capsys.readouterr()
+
+
+@pytest.mark.parametrize("value", [
+    pytest.param("x" + " " * 80_000 + "y", id="a run of spaces inside"),
+    pytest.param("s3cr3t-value" + " " * 80_000, id="a run of spaces after"),
+    pytest.param("<" * 80_000, id="a run of <"),
+    pytest.param("<" + "a" * 2000 + ">", id="a long <...>"),
+])
+def test_dotenv_long_values_are_values(value: str) -> None:
+    # Each of these took seconds to minutes when the value's regex and the placeholder check were
+    # quadratic (tests/test_linear_cost.py measures it).
+    assert _found(f"A={value}\n", ".env") == [("dotenv-file", 0, 0)]
+
+
+@pytest.mark.parametrize("text", [
+    pytest.param("A=   <your key>   \n", id="spaced angle placeholder"),
+    pytest.param("A=<<<your key>\n", id="placeholder after a run of <"),
+    pytest.param("A=" + " " * 5000 + "\n", id="only spaces"),
+])
+def test_dotenv_stand_ins_with_odd_spacing_stay_quiet(text: str) -> None:
+    assert _found(text, ".env") == []

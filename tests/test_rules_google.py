@@ -257,6 +257,27 @@ def test_service_account_ignores_stand_ins(private_key: str) -> None:
     assert _matches(service_account_json(private_key)) == []
 
 
+def _yaml_block(pem: str) -> str:
+    return "private_key: |\n" + "".join(f"  {line}\n" for line in pem.splitlines())
+
+
+def test_service_account_in_yaml_block_is_found_after_unclosed_blocks() -> None:
+    # Unclosed blocks once made each `private_key` hit scan on to the next quote: a quote-less
+    # YAML file took ~50 s at 512 KB (tests/test_linear_cost.py measures it).
+    pem = pem_private_key()
+    unclosed = _yaml_block(pem.split("-----END")[0])
+    text = "type: service_account\n" + unclosed * 200 + _yaml_block(pem)
+    secret = "\n".join(f"  {line}" for line in pem.splitlines()).strip()
+    assert _matches(text, "k8s/sa.yaml") == [("gcp-service-account-key", *_located(text, secret), secret)]
+
+
+@pytest.mark.parametrize("kind", ["RSA ", "EC ", "ENCRYPTED "])
+def test_service_account_key_of_any_kind(kind: str) -> None:
+    pem = json.dumps(pem_private_key().replace(" PRIVATE KEY", f" {kind}PRIVATE KEY"))[1:-1].removesuffix("\\n")
+    text = json.dumps({"type": "service_account"})[:-1] + f', "private_key": "{pem}"}}'
+    assert _matches(text) == [("gcp-service-account-key", *_located(text, pem), pem)]
+
+
 def test_private_key_outside_a_google_credential_is_not_this_rule() -> None:
     text = json.dumps({"name": "tls", "private_key": pem_private_key()})
     assert _matches(text) == []

@@ -27,7 +27,9 @@ DOTENV_FILE = FileRule(
     severity="error",
     remediation=(
         "Remove the file from the repository (git rm --cached), add .env* to .gitignore and commit a "
-        ".env.example with empty values instead; rotate every secret the file held."
+        ".env.example with empty values instead; rotate every secret the file held. A file meant to be "
+        "committed (settings, no secrets): add its path to `exclude` in the config, or accept it with "
+        "`keysentry baseline`; an inline keysentry:allow silences one line's secret, never the file."
     ),
     path=re.compile(r"(?:^|/)\.env(?:\.[^/]+)?$"),
     # `.env.example`, `.env.local.example`, `.env.example.local`; `.env.vault` is dotenv-vault's
@@ -38,7 +40,11 @@ DOTENV_FILE = FileRule(
     ),
 )
 
-_ASSIGNMENT = re.compile(r"^\s*(?:export\s+)?(?P<name>[A-Za-z_][\w.-]*)\s*[=:]\s*(?P<value>.*?)\s*$")
+# The value is everything after the operator, stripped in Python: a lazy value followed by `\s*$`
+# retries the trailing test at every character, quadratic on a value holding a long run of spaces.
+_ASSIGNMENT = re.compile(r"\s*(?:export\s+)?(?P<name>[A-Za-z_][\w.-]*)\s*[=:](?P<value>.*)")
+# Longer values are values: no stand-in is this long, and the filters then never see more.
+_LONGEST_STAND_IN = 1000
 # Values that say "nothing here"; true/false and numbers are values (the contract: any non-empty one).
 _EMPTY = re.compile(r"^(?:none|null|nil|undefined|empty|not[_-]?set)$", re.IGNORECASE)
 
@@ -51,7 +57,7 @@ def first_value(text: str) -> str | None:
         match = _ASSIGNMENT.match(line)
         if not match:
             continue
-        value = match["value"]
+        value = match["value"].strip()
         quote = value[:1] if value[:1] in ("'", '"', "`") else ""
         if quote and len(value) >= 2 and value.endswith(quote):
             value = value[1:-1]
@@ -60,7 +66,7 @@ def first_value(text: str) -> str | None:
             value = value[1:].split(quote, 1)[0]
         else:
             value = re.split(r"(?:^|\s)#", value, maxsplit=1)[0].strip()
-        if value and not _EMPTY.match(value) and not _is_stand_in(value):
+        if value and not _EMPTY.match(value) and (len(value) > _LONGEST_STAND_IN or not _is_stand_in(value)):
             return value
     return None
 

@@ -99,6 +99,13 @@ def _accept_service_account(value: str, quoted: bool) -> bool:
 # quote (Streamlit's secrets.toml), a YAML block scalar.
 _OPEN = r"""\\?["']?[ \t]*[:=][ \t]*(?:\|[-+]?\s*|\"\"\"(?:\\?\n)?|'''\n?|\\?["'])"""
 
+# "RSA ", "EC ", "ENCRYPTED ": a few words, bounded so that a run of capitals costs one pass.
+_KEY_KIND = r"[A-Z ]{0,40}"
+# The body stops at the first dash, which must open the END marker: base64 and its line breaks
+# (`\n` in JSON) hold none. Running on to the next quote instead made every `private_key: |` of a
+# quote-less YAML file scan the rest of the file (quadratic). A real key is under 10 KB.
+_PEM_BODY = r"[^\"'-]{20,16384}?"
+
 GCP_SERVICE_ACCOUNT_KEY = Rule(
     id="gcp-service-account-key",
     description="Google Cloud service-account or authorized_user JSON credential",
@@ -112,7 +119,7 @@ GCP_SERVICE_ACCOUNT_KEY = Rule(
     patterns=(
         re.compile(
             rf"private_key{_OPEN}"
-            r"(?P<secret>-----BEGIN [A-Z ]*PRIVATE KEY-----[^\"']{20,}?-----END [A-Z ]*PRIVATE KEY-----)"
+            rf"(?P<secret>-----BEGIN {_KEY_KIND}PRIVATE KEY-----{_PEM_BODY}-----END {_KEY_KIND}PRIVATE KEY-----)"
         ),
         re.compile(rf"refresh_token{_OPEN}(?P<secret>[^\"'\\\s]{{20,}})"),
     ),

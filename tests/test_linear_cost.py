@@ -1,0 +1,176 @@
+"""Every rule's cost grows linearly with its input, on the inputs that make naive regexes quadratic.
+
+Each row is a rule and an adversarial shape (runs of the rule's prefix, of quotes, of spaces, of `<`,
+of base64 characters, of its anchor, `key=` repeated, one long line, many lines, a notebook of many
+cells), scanned through the real engine with a path that makes the rule apply. Linear means: the
+4 MB input costs about four times the 1 MB one. The ratio is measured in the same run, so a loaded
+CI machine slows both sizes alike; an absolute time would measure the machine instead. A
+quadratic case shows a ratio of 16 and, at 1 MB, tens of seconds: it fails at SLOW instead of hanging.
+"""
+from __future__ import annotations
+
+import json
+import signal
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from types import FrameType
+
+import pytest
+
+from scanner.detect import Detector
+from tests.conftest import google_key, random_chars
+
+MB = 1 << 20
+RATIO = 6.0
+# One scan of 1 MB slower than this is superlinear (linear rows take well under a second).
+SLOW = 20.0
+# Below this a time is timer noise, not cost: a ratio of two such times means nothing.
+FLOOR = 0.05
+
+
+def _repeat(unit: bytes) -> Callable[[int], bytes]:
+    return lambda size: (unit * (size // len(unit) + 1))[:size]
+
+
+def _around(head: bytes, fill: bytes, tail: bytes = b"") -> Callable[[int], bytes]:
+    """HEAD, then FILL repeated up to the size, then TAIL: one long run after an opening."""
+    return lambda size: head + _repeat(fill)(max(0, size - len(head) - len(tail))) + tail
+
+
+def _lines(make_line: Callable[[int], str], count_per_mb: int) -> Callable[[int], bytes]:
+    return lambda size: "".join(make_line(i) for i in range(count_per_mb * size // MB)).encode()
+
+
+def _notebook(size: int) -> bytes:
+    """A notebook of 1e5 cells at 4 MB, each naming an api key."""
+    cell = json.dumps({"cell_type": "code", "source": ["api_key=x\n"]}, separators=(",", ":"))
+    cells = ",\n".join([cell] * (size // (len(cell) + 2)))
+    return ('{"cells":[' + cells + '],"nbformat":4,"nbformat_minor":5}').encode()
+
+
+_PEM_LINE = b"  MIIEvAIBADANBgkqhkiG9w0BAQEFAASCBKYwggSiAgEAAoIBAQC7\n"
+_BASE64 = b"QUl6YVN5QkFBQUFBQUFBQUFB+/QUFBQUFBQUFBQUFB0123456789abcdefghijklmnopqrstuvwxyzABCDEFGH=="
+
+
+@dataclass(frozen=True)
+class Shape:
+    rule: str
+    shape: str
+    path: str
+    make: Callable[[int], bytes]  # about SIZE bytes of the shape
+
+    def __str__(self) -> str:
+        return f"{self.rule} x {self.shape}"
+
+
+SHAPES = [
+    # gcp-service-account-key: the private key's body once ran lazily to the next quote per hit.
+    Shape("gcp-service-account-key", "yaml private_key blocks", "key.yaml",
+          _around(b"type: service_account\n", b"private_key: |\n  -----BEGIN PRIVATE KEY-----\n" + _PEM_LINE)),
+    Shape("gcp-service-account-key", "unterminated json key", "key.json",
+          _around(b'{"type": "service_account", "private_key": "-----BEGIN PRIVATE KEY-----\\n', _PEM_LINE[2:-1] + b"\\n")),
+    Shape("gcp-service-account-key", "private_key run", "key.json", _around(b"service_account\n", b"private_key")),
+    Shape("gcp-service-account-key", "BEGIN markers", "key.json",
+          _around(b'service_account "private_key": "', b"-----BEGIN PRIVATE KEY-----")),
+    Shape("gcp-service-account-key", "refresh_token run", "creds.json",
+          _around(b"authorized_user ", b'"refresh_token": "1//0' + b"a" * 30)),
+    Shape("gcp-service-account-key", "uppercase marker", "key.json",
+          _around(b'service_account "private_key": "-----BEGIN ', b"A ")),
+    # dotenv-file: the assignment's lazy value and the placeholder check on unbounded values.
+    Shape("dotenv-file", "value of spaces", ".env", _around(b"A=x", b" ", b"y\n")),
+    Shape("dotenv-file", "value of <", ".env", _around(b"A=", b"<", b"\n")),
+    Shape("dotenv-file", "value of quotes", ".env", _around(b"A=", b'"', b"\n")),
+    Shape("dotenv-file", "1e6 empty lines", ".env", _repeat(b"A=\n")),
+    Shape("dotenv-file", "placeholder lines", ".env", _repeat(b"API_KEY=<your key>   # fill in\n")),
+    Shape("dotenv-file", "one long name", ".env", _around(b"", b"A", b"\n")),
+    Shape("dotenv-file", "spaced placeholder lines", ".env", _repeat(b"K= " + b" " * 200 + b"<x>" + b" " * 200 + b"\n")),
+    # google-api-key, google-gemini-key, google-oauth-*: runs of the prefix and of key characters.
+    Shape("google-api-key", "AIza run", "app.js", _repeat(b"AIza")),
+    Shape("google-api-key", "base64 run", "app.js", _repeat(_BASE64)),
+    Shape("google-api-key", "key characters", "app.js", _around(b"AIzaSy", b"A")),
+    Shape("google-gemini-key", "AQ.Ab run", "app.js", _repeat(b"AQ.Ab")),
+    Shape("google-oauth-client-secret", "GOCSPX- run", "app.js", _repeat(b"GOCSPX-")),
+    Shape("google-oauth-token", "ya29. run", "app.js", _repeat(b"ya29.")),
+    Shape("google-oauth-token", "dotted token", "app.js", _around(b"ya29.", b"a.")),
+    Shape("google-oauth-token", "1//0 run", "app.js", _repeat(b"1//0")),
+    # hardcoded-api-key: its anchor everywhere, its operators, quotes and values.
+    Shape("hardcoded-api-key", "anchor run", "app.py", _repeat(b"api_key")),
+    Shape("hardcoded-api-key", "spaced anchors", "app.py", _repeat(b"api_key ")),
+    Shape("hardcoded-api-key", "assignment run", "app.py", _repeat(b"api_key=")),
+    Shape("hardcoded-api-key", "open quote run", "app.py", _repeat(b'api_key="')),
+    Shape("hardcoded-api-key", "quotes", "app.py", _around(b"api_key=", b'"')),
+    Shape("hardcoded-api-key", "spaces", "app.py", _around(b"api_key", b" ")),
+    Shape("hardcoded-api-key", "<", "app.py", _around(b"api_key ", b"<")),
+    Shape("hardcoded-api-key", "key= run", "app.py", _repeat(b"key=")),
+    Shape("hardcoded-api-key", "?key= run", "app.py", _repeat(b"?key=")),
+    Shape("hardcoded-api-key", "xml attributes", "app.xml", _repeat(b'<add key="ApiKey" a="b" c="d" ')),
+    Shape("hardcoded-api-key", "plist soup", "Info.plist", _repeat(b"<key>apiKey</key>" + b"\t" * 100)),
+    Shape("hardcoded-api-key", "one long line", "dist/app.min.js", _repeat(b"var a=1;apiKey:b,c=d;")),
+    Shape("hardcoded-api-key", "notebook cells", "quickstart.ipynb", _notebook),
+    # Text that is not plain bytes: decoded before any rule runs.
+    Shape("hardcoded-api-key", "utf-16 anchor run", "App.config", lambda size: _repeat("api_key=".encode("utf-16-le"))(size)),
+    Shape("hardcoded-api-key", "utf-32 anchor run", "App.config", lambda size: _repeat("api_key=".encode("utf-32-le"))(size)),
+    Shape("hardcoded-api-key", "utf-16 after a header", "build.log",
+          lambda size: b"Build started\r\n" + _repeat("api_key = x\r\n".encode("utf-16-le"))(size)),
+    Shape("hardcoded-api-key", "text after a nul", "notes.txt", _around(b"x\0\n", b"api_key = 'abc'\n")),
+    Shape("google-api-key", "utf-16 runs in a binary", "App.dll",
+          _repeat(b"\x01\x02" + "api_key AIzaSy12345678".encode("utf-16-le"))),
+    Shape("google-api-key", "nul-separated prefixes", "blob.bin", _repeat(b"AIza\0")),
+    # Every rule at once: many findings, each needing its line and an overlap check.
+    Shape("all rules", "a finding per line", "keys.py",
+          _lines(lambda i: f'k{i} = "{google_key()}"\napi_key{i} = "{random_chars(24)}"\n', 12000)),
+    Shape("all rules", "pragma lines", "keys.py",
+          _lines(lambda i: f'api_key = "{random_chars(24)}"  # keysentry:allow\n', 20000)),
+]
+
+
+class _TooSlow(Exception):
+    pass
+
+
+@contextmanager
+def _deadline(seconds: float) -> Iterator[None]:
+    """Interrupt a scan after SECONDS (the regex engine checks for signals while it runs)."""
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        raise _TooSlow
+
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _best(shape: Shape, size: int, runs: int) -> float:
+    """The fastest of RUNS scans: the least disturbed by whatever else the machine runs."""
+    data = shape.make(size)
+    best = SLOW * size / MB
+    for _ in range(runs):
+        started = time.perf_counter()
+        try:
+            with _deadline(SLOW * size / MB):
+                Detector().scan(data, shape.path)
+        except _TooSlow:
+            pytest.fail(f"{shape}: a {size // 1024} KB scan took over {SLOW * size / MB:.0f} s")
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
+def _ratio(one: float, four: float) -> float:
+    return max(four, FLOOR) / max(one, FLOOR)
+
+
+@pytest.mark.parametrize("shape", SHAPES, ids=[str(s) for s in SHAPES])
+def test_scan_cost_is_linear(shape: Shape) -> None:
+    # Best of two at 1 MB, one run at 4 MB (the costly one); a ratio over the bound gets a second
+    # look at both sizes, in case another process took the CPU, before it counts.
+    one, four = _best(shape, MB, 2), _best(shape, 4 * MB, 1)
+    if _ratio(one, four) >= RATIO:
+        one, four = min(one, _best(shape, MB, 2)), min(four, _best(shape, 4 * MB, 1))
+    grows = _ratio(one, four)
+    print(f"{shape}: 1 MB {one:.3f} s, 4 MB {four:.3f} s, ratio {grows:.2f}")
+    assert grows < RATIO, f"{shape}: 1 MB {one:.3f} s, 4 MB {four:.3f} s: {grows:.1f}x for 4x the input"
