@@ -114,20 +114,21 @@ class Detector:
 
     def scan(self, data: bytes, path: str = "") -> Scanned:
         """Every secret in `data`; `path` matters only to whole-file rules such as dotenv-file."""
-        if content.is_binary(data):
+        kind = content.sniff(data)
+        if kind == content.BINARY:
             return self._scan_binary(data)
         file_rules = [r for r in self.file_rules if r.path.search(path)]
-        if content.utf16_codec(data):
-            text: str | None = content.decode(data)
-            lowered = text.lower().encode("utf-8", "replace")
-        else:
-            text = None
+        if kind == content.NARROW:
+            text: str | None = None  # decoded only if some rule's keyword is in the bytes
             lowered = data.lower()
+        else:
+            text = content.decode(data, kind)
+            lowered = text.lower().encode("utf-8", "replace")
         active = [(i, r) for i, r in enumerate(self.rules) if any(k in lowered for k in r.keywords)]
         if not active and not file_rules:
             return _NOTHING
         if text is None:
-            text = content.decode(data)
+            text = content.decode(data, kind)
         candidates: list[_Candidate] = []
         lowered_text: str | None = None
         for priority, rule in active:
@@ -139,8 +140,8 @@ class Detector:
                 spans = _windows(rule, text, lowered_text)
             candidates.extend(_text_candidates(priority, rule, text, spans))
         matches, allowed = self._resolve(_keep_disjoint(candidates), text)
-        for rule in file_rules:
-            whole = self._file_match(rule, path, text, matches)
+        for file_rule in file_rules:
+            whole = self._file_match(file_rule, path, text, matches)
             if whole is not None:
                 matches.append(whole)
         return Scanned(tuple(matches), allowed, False)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import struct
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -41,6 +42,25 @@ CASES = [
                  id="utf-16-le without bom"),
     pytest.param("settings.ini", lambda k: f"[maps]\nkey={k}\n".encode("utf-16-be"), (2, 5),
                  id="utf-16-be without bom"),
+    pytest.param("settings.ini", lambda k: f"; Réglages\r\n[maps]\r\nkey={k}\r\n".encode("utf-32"), (3, 5),
+                 id="utf-32 with bom"),
+    pytest.param("settings.ini", lambda k: f"\ufeff[maps]\nkey={k}\n".encode("utf-32-be"), (2, 5),
+                 id="utf-32-be with bom"),
+    pytest.param("settings.ini", lambda k: f"[maps]\r\nkey={k}\r\n".encode("utf-32-le"), (2, 5),
+                 id="utf-32-le without bom"),
+    pytest.param("settings.ini", lambda k: f"[maps]\nkey={k}\n".encode("utf-32-be"), (2, 5),
+                 id="utf-32-be without bom"),
+    # PowerShell's `>>` appends UTF-16 to a file begun in ASCII: the key may sit in either part.
+    pytest.param("build.log", lambda k: b"Build started\r\n" + f"Deploying with key={k}\r\n".encode("utf-16-le"),
+                 (2, 20), id="utf-16 after an ascii header"),
+    pytest.param("build.log", lambda k: b"Build started.\r\n" + f"Deploying with key={k}\r\n".encode("utf-16-le"),
+                 (2, 20), id="utf-16 after an odd-length ascii header"),
+    pytest.param("build.log", lambda k: b"Build started\r\n" * 2000 + f"Deploying with key={k}\r\n".encode("utf-16"),
+                 (2001, 20), id="utf-16 after a long ascii header"),
+    pytest.param("build.log", lambda k: f"key={k}\r\n".encode() + "Deploying…\r\n".encode("utf-16-le") * 50,
+                 (1, 5), id="key in the ascii header before utf-16"),
+    pytest.param("notes.txt", lambda k: b"line one\n\0\nline three\n" + f"maps key: {k}\n".encode(), (4, 11),
+                 id="key after a nul byte"),
     pytest.param("Notes.txt", lambda k: f"Clé de l'API: {k}\n".encode("latin-1"), (1, 15), id="latin-1"),
     pytest.param("notes.txt", lambda k: f"\ufeffclé: {k}\n".encode("utf-8"), (1, 6), id="utf-8 with bom"),
     pytest.param("app.py", lambda k: f'import os\r\n\r\nKEY = "{k}"\r\n'.encode(), (3, 8), id="crlf"),
@@ -116,10 +136,31 @@ def test_google_key_found_in_context(tmp_path: Path, capsys: pytest.CaptureFixtu
                  + f"api_key={random_chars(20)}".encode(),
                  id="control-byte noise"),
     pytest.param("photo.png", b"\x89PNG\r\n\x1a\n" + os.urandom(512).replace(b"\0", b"\1"), id="png"),
+    # Neither is text for all its NUL bytes: not one stray NUL, not UTF-32 (small integers look like it).
+    pytest.param("table.bin", struct.pack("<3000I", *range(3000)) + f'api_key = "{random_chars(30)}"\n'.encode(),
+                 id="little-endian integers"),
+    pytest.param("records.dat", b"rec\0\x01" * 1000 + f'api_key = "{random_chars(30)}"\n'.encode(),
+                 id="nul-separated records"),
 ])
 def test_binaries_are_not_decoded_as_text(tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, data: bytes) -> None:
     (tmp_path / name).write_bytes(data)
     assert _scan(tmp_path, capsys) == (0, [])
+
+
+@pytest.mark.parametrize(("name", "make", "where"), [
+    pytest.param("App.config", lambda s: f'<add key="ApiKey" value="{s}" />\r\n'.encode("utf-32"), (1, 26), id="utf-32"),
+    pytest.param("deploy.log", lambda s: b"deploy\n" + f'api_key = "{s}"\n'.encode("utf-16-le"), (2, 12),
+                 id="utf-16 after an ascii header"),
+    pytest.param("settings.py", lambda s: f'# settings\n\n\0\nDEBUG = False\napi_key = "{s}"\n'.encode(), (5, 12),
+                 id="after a nul byte"),
+    pytest.param("settings.py", lambda s: b"# settings\n" + b"x = 1\n" * 2000 + f'\0api_key = "{s}"\0\n'.encode(),
+                 (2002, 13), id="nul bytes around it past the sniffed head"),
+])
+def test_hardcoded_key_found_in_odd_encodings(tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str,
+                                              make: Callable[[str], bytes], where: tuple[int, int]) -> None:
+    secret = random_chars(32)
+    (tmp_path / name).write_bytes(make(secret))
+    assert _scan(tmp_path, capsys) == (1, [("hardcoded-api-key", name, *where, secret)])
 
 
 def test_hardcoded_key_found_in_utf16_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
