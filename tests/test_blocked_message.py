@@ -101,7 +101,61 @@ def test_push_message_names_the_commit_and_the_push_bypass() -> None:
     flat = " ".join(text.split())
     assert text.startswith("keysentry: push blocked: 1 secret in the commits being pushed")
     assert f"app.py:3:9 in commit {sha[:12]}" in flat and f"git rebase -i {sha[:12]}^" in flat
-    assert "SKIP=keysentry-push git push" in text and "git push --no-verify" in text and "git commit" not in text
+    assert "SKIP=keysentry-push git push" in text and "git push --no-verify" in text
+    assert "SKIP=keysentry git commit" not in text and "git commit --no-verify" not in text
+
+
+def test_push_message_amends_or_rebases_the_unpushed_commits() -> None:
+    sha = "c0ffee" * 6 + "abcd"
+    text = render(_result(_finding("app.py", google_key(), commit=sha), mode="range"), Options(), action="push")
+    flat = " ".join(text.split())
+    assert "`git commit --amend` if it is the last one" in flat and "filter-repo" not in flat
+    # A pushed key's commits are in the history: the work-tree baseline would record nothing.
+    assert "`keysentry baseline --history`" in flat
+
+
+def test_dotenv_file_is_allowed_through_the_baseline_or_exclude_not_a_comment() -> None:
+    flat = " ".join(render(_result(_finding(".env", "", rule_id="dotenv-file", line=0)), Options()).split())
+    assert "`keysentry:allow`" not in flat and "under `exclude` in the config" in flat
+    assert "`keysentry baseline`" in flat
+
+
+def test_notebook_advice_clears_the_outputs() -> None:
+    flat = " ".join(render(_result(_finding("nb/demo.ipynb", google_key())), Options()).split())
+    assert "clear the outputs (`jupyter nbconvert --clear-output --inplace nb/demo.ipynb`" in flat
+    assert "rotate the key" in flat
+
+
+def test_one_secret_in_several_places_is_counted_once() -> None:
+    key = google_key()
+    text = render(_result(_finding("a.py", key), _finding("b.py", key), _finding(".env", key, line=1),
+                          _finding(".env", "", rule_id="dotenv-file", line=0)), Options())
+    assert text.startswith("keysentry: commit blocked: 1 secret in the staged changes (found in 3 places)\n")
+    settings_only = render(_result(_finding(".env", "", rule_id="dotenv-file", line=0)), Options())
+    assert settings_only.startswith("keysentry: commit blocked: 1 secret in the staged changes\n")
+
+
+def test_file_names_are_escaped_and_keys_in_them_redacted() -> None:
+    key = google_key()
+    text = render(_result(_finding(f"x\x1b]0;pwn\x07\n{key}.py", key)), Options())
+    assert "\x1b" not in text and "\x07" not in text and key not in text
+    assert f"x\\x1b]0;pwn\\x07\\n{redact(key)}.py:3:9" in text
+    assert f"{key}.py:3:9" in render(_result(_finding(f"{key}.py", key)), Options(show_secrets=True))
+
+
+def test_fix_made_but_not_staged_says_git_add(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (repo / "app.py").write_text(f'API_KEY = "{google_key()}"\nx = 1\n')
+    git(repo, "add", "-A")
+    (repo / "app.py").write_text('API_KEY = os.environ["GEMINI_API_KEY"]\nx = 1\n')
+    assert main(["scan", "--staged", str(repo)]) == 1
+    assert "the staged version still holds it: `git add` your fix" in " ".join(capsys.readouterr().out.split())
+    git(repo, "add", "-A")
+    (repo / "app.py").write_text(f'API_KEY = "{google_key()}"\n')  # another key: not a fix
+    assert main(["scan", "--staged", str(repo)]) == 0
+    git(repo, "add", "-A")
+    (repo / "app.py").write_text((repo / "app.py").read_text() + "y = 2\n")  # edited, key kept
+    assert main(["scan", "--staged", str(repo)]) == 1
+    assert "`git add` your fix" not in capsys.readouterr().out
 
 
 def test_lines_fit_the_width() -> None:

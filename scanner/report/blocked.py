@@ -10,7 +10,7 @@ import textwrap
 from collections.abc import Sequence
 
 from scanner.models import Finding
-from scanner.report import Options, display_path, redact
+from scanner.report import NameMasker, Options, display_path, printable, redact, shell_word
 from scanner.rules import RULES_BY_ID
 from scanner.rules.dotenv import DOTENV_FILE
 from scanner.scan import Result
@@ -66,11 +66,11 @@ def env_lookup(path: str, var: str) -> tuple[str, str] | None:
     return None
 
 
-def _fix(f: Finding) -> tuple[str, str | None]:
-    """How to get the secret out of the file: a sentence, and the line of code to use, if obvious."""
-    path = display_path(f.path)
+def _fix(f: Finding, path: str, word: str) -> tuple[str, str | None]:
+    """How to get the secret out of the file: a sentence, and the line of code to use, if obvious.
+    PATH is the file's name as it may be shown (escaped, keys in it redacted), WORD as a shell word."""
     if f.rule_id == DOTENV_FILE.id or (DOTENV_FILE.path.search(f.path) and not DOTENV_FILE.template.search(f.path)):
-        return (f"keep {path} out of git: `git rm --cached {path}`, add it to .gitignore and commit a "
+        return (f"keep {path} out of git: `git rm --cached {word}`, add it to .gitignore and commit a "
                 f"template with empty values (e.g. .env.example) instead"), None
     if f.rule_id == "gcp-service-account-key":
         return ("remove the key file from the commit; point GOOGLE_APPLICATION_CREDENTIALS at a file outside "
@@ -79,12 +79,17 @@ def _fix(f: Finding) -> tuple[str, str | None]:
         return "do not store tokens: obtain them at run time through a Google auth library", None
     var = _VARIABLE.get(f.rule_id, "GEMINI_API_KEY")
     also = " (or GOOGLE_API_KEY)" if var == "GEMINI_API_KEY" else ""
+    # A notebook's key is often in a cell's output (printed by the code), where no code change helps.
+    notebook = (f"if it is in a cell's output, clear the outputs (`jupyter nbconvert --clear-output --inplace "
+                f"{word}`, or Edit > Clear Outputs of All Cells) and rotate the key; if it is in a cell's code, "
+                if f.path.lower().endswith(".ipynb") else "")
     lookup = env_lookup(f.path, var)
     if lookup is None:
-        return f"remove the literal and read the key from the environment variable {var}{also}, set outside " \
-               f"the repository", None
+        return f"{notebook}remove the literal and read the key from the environment variable {var}{also}, set " \
+               f"outside the repository", None
     language, expression = lookup
-    return f"replace the literal with this ({language}) and set {var}{also} outside the repository:", expression
+    return f"{notebook}replace the literal with this ({language}) and set {var}{also} outside the repository:", \
+        expression
 
 
 def _rotate(f: Finding) -> str:
@@ -108,43 +113,72 @@ def render_clean(result: Result) -> str:
             f"({result.stats.bytes} bytes, {result.stats.seconds:.2f}s)\n")
 
 
+def _tally(findings: Sequence[Finding]) -> tuple[int, int]:
+    """(distinct secrets, places holding them): one key in two files and in its .env is one secret
+    in three places, not four; a .env file's own finding counts only when nothing else is in it."""
+    in_lines = [f for f in findings if f.line]
+    paths = {f.path for f in in_lines}
+    files = {f.path for f in findings if not f.line and f.path not in paths}
+    return len({f.secret for f in in_lines}) + len(files), len(in_lines) + len(files)
+
+
 def render(result: Result, options: Options, *, action: str = "commit") -> str:
     """ACTION is "commit" (the staged changes) or "push" (the commits being pushed)."""
     def style(text: str, code: str) -> str:
         return _paint(text, code, options.color)
 
+    mask = NameMasker(result.findings, options.show_secrets)
+
+    def name(path: str) -> str:
+        # File names are anybody's: no terminal sequences, no forged lines, no key in full.
+        return printable(mask(display_path(path)))
+
     width = max(60, options.width)
     findings: Sequence[Finding] = result.findings
-    count = len(findings)
+    count, places = _tally(findings)
     what = "the staged changes" if action == "commit" else "the commits being pushed"
-    out = [style(f"keysentry: {action} blocked: {count} secret{'s' * (count != 1)} in {what}", "1;31"), ""]
+    where_else = f" (found in {places} places)" if places != count else ""
+    out = [style(f"keysentry: {action} blocked: {count} secret{'s' * (count != 1)} in {what}{where_else}", "1;31"),
+           ""]
 
     def para(label: str, text: str) -> None:
         lead = f"   {label:<10}"
         out.extend(textwrap.wrap(text, width, initial_indent=lead, subsequent_indent=" " * len(lead),
                                  break_on_hyphens=False, break_long_words=False) or [lead.rstrip()])
 
+    baseline = "keysentry baseline" if action == "commit" else "keysentry baseline --history"
     for n, f in enumerate(findings, 1):
         rule = RULES_BY_ID.get(f.rule_id)
         description = f"  {rule.description}" if rule else ""
         out.append(f"{n}. {style(f.rule_id, '1')}{description}")
-        where = display_path(f.path) + (f":{f.line}:{f.column}" if f.line else " (whole file)")
+        shown = name(f.path)
+        where = shown + (f":{f.line}:{f.column}" if f.line else " (whole file)")
         para("where", where + (f" in commit {f.commit[:12]}" if f.commit else ""))
         if f.line:
-            para("secret", style(f.secret if options.show_secrets else redact(f.secret), "33"))
-        advice, code = _fix(f)
+            para("secret", style(printable(f.secret if options.show_secrets else redact(f.secret)), "33"))
+        if f.unstaged_fix:
+            para("staged", "fixed in the work tree, but the commit records the index, and the staged version "
+                           "still holds it: `git add` your fix")
+        advice, code = _fix(f, shown, shell_word(mask(f.path)))
         para("fix", advice)
         if code:
             out.append(" " * 17 + style(code, "1"))
         if action == "push" and f.commit:
-            para("history", f"the key is in commit {f.commit[:12]}, so changing the file is not enough: "
-                            f"rewrite the unpushed commits (e.g. `git rebase -i {f.commit[:12]}^`, edit that "
-                            f"commit) so that none of them holds it")
+            short = f.commit[:12]
+            para("history", f"the key is in commit {short}, which is not pushed yet, so changing the file is "
+                            f"not enough: fix that commit itself, with `git commit --amend` if it is the last one, "
+                            f"else `git rebase -i {short}^` (mark it `edit`, fix, `git commit --amend`, "
+                            f"`git rebase --continue`), so that none of the commits being pushed holds it")
         para("rotate", _rotate(f))
-        on_line = f"line {f.line}" if f.line else "the file"
-        para("allow", f"not a real secret? put a `keysentry:allow` comment on {on_line}, or accept it with "
-                      f"`keysentry baseline` and commit {BASELINE} (pre-commit framework: also add "
-                      f"`args: [--baseline, {BASELINE}]` to the hook)")
+        if f.line:
+            para("allow", f"not a real secret? put a `keysentry:allow` comment on line {f.line}, or accept it "
+                          f"with `{baseline}` and commit {BASELINE} (pre-commit framework: also add "
+                          f"`args: [--baseline, {BASELINE}]` to the hook)")
+        else:
+            para("allow", f"not a real secret? a comment cannot mark a whole file: list it under `exclude` in "
+                          f"the config ([tool.keysentry] in pyproject.toml, or .keysentry.toml), or accept it "
+                          f"with `{baseline}` and commit {BASELINE} (pre-commit framework: also add "
+                          f"`args: [--baseline, {BASELINE}]` to the hook)")
         out.append("")
 
     hook = "keysentry" if action == "commit" else "keysentry-push"
