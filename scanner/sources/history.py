@@ -138,7 +138,8 @@ def reachable_blobs(repo: gitcmd.Repo, revisions: Sequence[str]) -> Iterator[tup
 
 def history_revisions(repo: gitcmd.Repo) -> list[str]:
     """Every ref (branches, remote-tracking branches, tags, notes, HEAD) and every stash entry."""
-    stash = gitcmd.run(repo, "log", "-g", "--format=%H", "--encoding=UTF-8", "--end-of-options", "refs/stash", "--", ok=(0, 128))
+    stash = gitcmd.run(repo, "log", "-g", "--format=%H", "--encoding=UTF-8", "--end-of-options", "refs/stash", "--",
+                       ok=(0, 128))
     return ["--all", *sorted(set(_object_ids(repo, stash.decode().split(), "stash entry")))]
 
 
@@ -173,7 +174,8 @@ def _findings(attributor: Attributor, plan: Plan, scanned: Callable[[str], bool]
     return findings
 
 
-def _scan_head_for(plan: Plan, unread: Sequence[tuple[str, str]], matches: Sequence[Match]) -> dict[str, tuple[Match, ...]]:
+def _scan_head_for(plan: Plan, unread: Sequence[tuple[str, str]],
+                   matches: Sequence[Match]) -> dict[str, tuple[Match, ...]]:
     """The blobs among UNREAD (HEAD paths and blobs not scanned yet) that hold one of MATCHES'
     secrets: `git grep` narrows them down by text, the detector then decides as everywhere."""
     needles = {m.secret.splitlines()[0] for m in matches if m.secret.strip()}
@@ -187,8 +189,9 @@ def _scan_head_for(plan: Plan, unread: Sequence[tuple[str, str]], matches: Seque
         return {}
     sizes = _sizes(plan.repo, list(wanted))
     hits: dict[str, tuple[Match, ...]] = {}
+    readable = [oid for oid in wanted if sizes.get(oid, plan.max_file_size + 1) <= plan.max_file_size]
     with CatFile(plan.repo) as cat:
-        for oid, data in cat.read([oid for oid in wanted if sizes.get(oid, plan.max_file_size + 1) <= plan.max_file_size]):
+        for oid, data in cat.read(readable):
             if not content.is_lfs_pointer(data):
                 found = plan.detector.scan(data, wanted[oid]).matches
                 if found:
@@ -210,7 +213,8 @@ def _head_tree(repo: gitcmd.Repo) -> list[tuple[str, str]]:
 def scan_history(plan: Plan, stats: Stats) -> list[Finding]:
     revisions = history_revisions(plan.repo)
     hits = scan_blobs(plan, list(reachable_blobs(plan.repo, revisions)), stats)
-    stats.commits = int(gitcmd.run(plan.repo, "rev-list", "--count", *gitlog.revision_args(revisions), "--").strip() or 0)
+    counted = gitcmd.run(plan.repo, "rev-list", "--count", *gitlog.revision_args(revisions), "--")
+    stats.commits = int(counted.strip() or 0)
     attributor = Attributor(hits, _applies(plan))
     if not hits:
         return []
