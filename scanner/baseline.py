@@ -7,10 +7,12 @@ from pathlib import Path
 
 from scanner.errors import ConfigError
 from scanner.models import Finding
-from scanner.output import write_atomic
+from scanner.output import read_regular, write_atomic
 from scanner.report import display_path
 
 VERSION = 1
+# A baseline of half a million findings is some 60 MB; past this it is not one we wrote.
+MAX_BYTES = 64 * 1024 * 1024
 
 
 def render(findings: Iterable[Finding]) -> str:
@@ -25,21 +27,21 @@ def render(findings: Iterable[Finding]) -> str:
     return json.dumps(body, indent=2, ensure_ascii=False) + "\n"
 
 
-def write(path: Path, findings: Iterable[Finding]) -> int:
+def write(path: Path, findings: Iterable[Finding], tree: Path | None = None) -> int:
+    """Write the baseline to PATH; TREE is the scanned tree, inside which no symlink is followed."""
     text = render(findings)
-    write_atomic(path, text)
+    write_atomic(path, text, tree=tree)
     return text.count('"fingerprint"')
 
 
 def load(path: Path) -> frozenset[str]:
+    raw = read_regular(path, MAX_BYTES, "baseline")
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"baseline file not found: {path}") from None
-    except OSError as exc:
-        raise ConfigError(f"cannot read baseline {path}: {exc.strerror or exc}") from None
+        data = json.loads(raw.decode("utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:
         raise ConfigError(f"baseline {path} is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise ConfigError(f"baseline {path} is nested too deeply to be a keysentry baseline") from None
     if not isinstance(data, dict) or data.get("version") != VERSION or not isinstance(data.get("findings"), list):
         raise ConfigError(f"baseline {path} is not a keysentry baseline (expected version {VERSION} with 'findings')")
     fingerprints = set()

@@ -1,17 +1,28 @@
 """Command line: argument parsing and exit codes, nothing else.
 
-Exit status: 0 nothing found, 1 findings reported, 2 usage or runtime error, 130 interrupted.
+Exit status: 0 nothing found, 1 findings reported, 2 usage or runtime error, 130 interrupted
+(Ctrl-C), 143 terminated (SIGTERM), 141 when the reader of standard output went away before a
+scan had a status of its own.
 """
 from __future__ import annotations
 
 import argparse
+import codecs
+import io
 import os
+import signal
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
 
 from scanner import __version__
 from scanner.errors import KeysentryError, UsageError
+
+if TYPE_CHECKING:
+    from scanner.scan import Request
 
 DEFAULT_BASELINE = ".keysentry-baseline.json"
 
@@ -95,7 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _request(args: argparse.Namespace, mode: str, baseline: Path | None) -> "Request":  # noqa: F821
+def _request(args: argparse.Namespace, mode: str, baseline: Path | None) -> Request:
     from scanner import parallel
     from scanner.scan import Request
 
@@ -128,14 +139,58 @@ def _mode(args: argparse.Namespace) -> str:
     return "worktree"
 
 
-def _emit(text: str, output: Path | None) -> None:
+def _tree(path: str) -> Path:
+    """The repository holding PATH (its top folder), else PATH's folder: the tree whose symlinks
+    were chosen by whoever wrote it, so that no report or baseline is written through them."""
+    named = Path.cwd() if path == "-" else Path(os.path.abspath(path))
+    folder = named if named.is_dir() else named.parent
+    for candidate in (folder, *folder.parents):
+        if os.path.lexists(candidate / ".git"):
+            return candidate
+    return folder
+
+
+def _emit(text: str, output: Path | None, tree: Path | None = None, *, utf8: bool = False) -> None:
+    """TEXT to OUTPUT (TREE: the scanned tree, see write_atomic) or standard output. UTF8: a JSON or
+    SARIF report, which is UTF-8 by definition (RFC 8259), whatever the locale says."""
     if output is None:
-        sys.stdout.write(text)
-        sys.stdout.flush()
+        try:
+            if utf8 and not _is_utf8(sys.stdout) and hasattr(sys.stdout, "buffer"):
+                sys.stdout.flush()
+                sys.stdout.buffer.write(text.encode("utf-8"))
+                sys.stdout.buffer.flush()
+            else:
+                sys.stdout.write(text)
+                sys.stdout.flush()
+        except BrokenPipeError:
+            # `keysentry scan . | head -0`: the reader went away, which changes nothing about what
+            # the scan found, so its status stands.
+            _drop(sys.stdout)
     else:
         from scanner.output import write_atomic
 
-        write_atomic(output, text)
+        write_atomic(output, text, tree=tree)
+
+
+def _drop(stream: TextIO) -> None:
+    """Point STREAM at /dev/null: what is still buffered in it then goes nowhere at exit instead
+    of raising BrokenPipeError again (the Python documentation's advice on SIGPIPE)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, stream.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, io.UnsupportedOperation):
+        pass
+
+
+def _say(line: str) -> None:
+    """One line for a person on standard error, control characters escaped (a file name can hold ESC)."""
+    from scanner.report import printable
+
+    try:
+        print(printable(line), file=sys.stderr, flush=True)
+    except BrokenPipeError:
+        _drop(sys.stderr)
 
 
 def _cmd_scan(args: argparse.Namespace) -> int:
@@ -143,12 +198,13 @@ def _cmd_scan(args: argparse.Namespace) -> int:
 
     result = scan.run(_request(args, _mode(args), args.baseline))
     for warning in result.stats.warnings:
-        print(f"keysentry: warning: {warning}", file=sys.stderr)
+        _say(f"keysentry: warning: {warning}")
     to_terminal = args.output is None and sys.stdout.isatty()
     color = to_terminal and args.format == "text" and not os.environ.get("NO_COLOR")
     width = os.get_terminal_size(sys.stdout.fileno()).columns if to_terminal else 100
     options = report.Options(show_secrets=args.show_secrets, color=color, width=width)
-    _emit(report.render(result, args.format, options), args.output)
+    tree = _tree(args.path) if args.output is not None else None
+    _emit(report.render(result, args.format, options), args.output, tree, utf8=args.format != "text")
     return 1 if result.findings else 0
 
 
@@ -158,8 +214,8 @@ def _cmd_baseline(args: argparse.Namespace) -> int:
     result = scan.run(_request(args, "history" if args.history else "worktree", None))
     folder = Path(args.path) if Path(args.path).is_dir() else Path(args.path).parent
     target = args.output or folder / DEFAULT_BASELINE
-    count = baseline.write(target, result.findings)
-    print(f"keysentry: wrote {count} fingerprint{'s' * (count != 1)} to {target}", file=sys.stderr)
+    count = baseline.write(target, result.findings, tree=_tree(args.path))
+    _say(f"keysentry: wrote {count} fingerprint{'s' * (count != 1)} to {target}")
     return 0
 
 
@@ -176,7 +232,8 @@ def _cmd_hook(args: argparse.Namespace) -> int:
 
     # git gives a plain hook the remote as arguments and the refs on stdin; the pre-commit
     # framework gives none and describes the push in the environment.
-    stdin_text = sys.stdin.read() if args.remote else None
+    # Ref names are bytes to git, not always UTF-8: read them whatever the locale says.
+    stdin_text = sys.stdin.buffer.read().decode("utf-8", "surrogateescape") if args.remote else None
     result = hook.pre_push(_request(args, "range", args.baseline), args.remote, stdin_text, os.environ)
     color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
     options = report.Options(color=color, width=os.get_terminal_size(sys.stdout.fileno()).columns if color else 100)
@@ -197,7 +254,54 @@ def _cmd_rules() -> int:
     return 0
 
 
+class _Terminated(BaseException):
+    """SIGTERM, raised like KeyboardInterrupt so that every `finally` runs: the worker pool is
+    ended and a half-written report's temporary file is removed."""
+
+
+@contextmanager
+def _sigterm_raises() -> Iterator[None]:
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers can only be set from the main thread (main() called from a thread)
+        return
+
+    def raise_terminated(signum: int, frame: Any) -> None:
+        raise _Terminated
+
+    previous = signal.signal(signal.SIGTERM, raise_terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _is_utf8(stream: TextIO) -> bool:
+    try:
+        return codecs.lookup(stream.encoding or "ascii").name == "utf-8"
+    except LookupError:
+        return False
+
+
+def _tolerant_streams() -> None:
+    """On a terminal or pipe that is not UTF-8 (LANG=C, PYTHONIOENCODING=ascii), a character it
+    cannot encode (the `…` of a redacted secret, a file name) is written as an escape, not fatal."""
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper) and stream.errors == "strict" and not _is_utf8(stream):
+            stream.reconfigure(errors="backslashreplace")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    _tolerant_streams()
+    with _sigterm_raises():
+        status = _main(argv)
+        try:
+            sys.stdout.flush()  # now, not at interpreter exit, where a broken pipe becomes status 120
+        except BrokenPipeError:
+            _drop(sys.stdout)
+        return status
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -214,15 +318,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     except KeysentryError as exc:
-        print(f"keysentry: error: {exc}", file=sys.stderr)
+        _say(f"keysentry: error: {exc}")
         return 2
     except KeyboardInterrupt:
-        print("keysentry: interrupted", file=sys.stderr)
+        _say("keysentry: interrupted")
         return 130
+    except BlockingIOError as exc:  # fork refused (EAGAIN) when starting git: a process limit
+        _say(f"keysentry: error: cannot start a process: {exc.strerror or exc} (a process limit?)")
+        return 2
+    except _Terminated:
+        return 143  # asked to stop, by a person or a supervisor: quietly, as a signal's status
     except BrokenPipeError:
-        # The reader went away (e.g. `| head`); there is nobody left to report to.
-        sys.stderr.close()
-        return 1
+        # The reader went away (`keysentry rules | head -1`) before there was a status to keep.
+        _drop(sys.stdout)
+        _drop(sys.stderr)
+        return 141
 
 
 if __name__ == "__main__":

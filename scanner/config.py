@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from scanner.errors import ConfigError
+from scanner.output import read_regular
 from scanner.rules import RULES_BY_ID
 
 if sys.version_info >= (3, 11):
@@ -16,6 +17,10 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 DEFAULT_MAX_FILE_SIZE = 25 * 1024 * 1024
+MAX_BYTES = 4 * 1024 * 1024  # a pyproject.toml is a few KB; past this it is not a config
+# How long one `allow` regex may take on one secret: a secret is at most a few hundred characters,
+# on which a sane pattern takes microseconds.
+ALLOW_TIMEOUT = 1.0
 _KEYS = {"exclude", "allow", "disable", "max-file-size"}
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmg]?i?b?)\s*$", re.IGNORECASE)
 _UNITS = {"": 1, "b": 1, "k": 1000, "kb": 1000, "kib": 1024, "m": 1000**2, "mb": 1000**2, "mib": 1024**2,
@@ -23,9 +28,36 @@ _UNITS = {"": 1, "b": 1, "k": 1000, "kb": 1000, "kib": 1024, "m": 1000**2, "mb":
 
 
 @dataclass(frozen=True)
+class AllowPattern:
+    """An `allow` regex whose search is bounded in time. The pattern may come from the scanned
+    repository's own config, and under `re` `^(\\w+)+!$` runs for minutes on one 39-character key;
+    the `regex` engine's timeout stops it. `.search` is all the engine calls."""
+
+    pattern: str
+    where: str
+    compiled: Any = field(compare=False, repr=False)
+
+    @classmethod
+    def compile(cls, pattern: str, where: str) -> "AllowPattern":
+        import regex  # type: ignore[import-untyped]  # only configs with an allow list pay for it
+
+        try:
+            return cls(pattern, where, regex.compile(pattern))
+        except (regex.error, re.error, ValueError, OverflowError, RecursionError) as exc:
+            raise ConfigError(f"{where}: bad 'allow' regex {pattern!r}: {exc}") from None
+
+    def search(self, text: str) -> Any:
+        try:
+            return self.compiled.search(text, timeout=ALLOW_TIMEOUT)
+        except TimeoutError:
+            raise ConfigError(f"{self.where}: 'allow' regex {self.pattern!r} took too long (over {ALLOW_TIMEOUT:g} s "
+                              "on one secret): it backtracks without end; simplify it") from None
+
+
+@dataclass(frozen=True)
 class Config:
     exclude: tuple[str, ...] = ()
-    allow: tuple[re.Pattern[str], ...] = ()
+    allow: tuple[AllowPattern, ...] = ()
     disable: tuple[str, ...] = ()
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
     source: str | None = None  # the file it came from, for messages
@@ -62,12 +94,7 @@ def from_table(table: dict[str, Any], where: str) -> Config:
     unknown = sorted(set(table) - _KEYS)
     if unknown:
         raise ConfigError(f"{where}: unknown key {unknown[0]!r} (known: {', '.join(sorted(_KEYS))})")
-    allow = []
-    for pattern in _strings(table, "allow", where):
-        try:
-            allow.append(re.compile(pattern))
-        except re.error as exc:
-            raise ConfigError(f"{where}: bad 'allow' regex {pattern!r}: {exc}") from None
+    allow = [AllowPattern.compile(pattern, where) for pattern in _strings(table, "allow", where)]
     disable = _strings(table, "disable", where)
     for rule_id in disable:
         if rule_id not in RULES_BY_ID:
@@ -91,33 +118,68 @@ def _exclude_spec(patterns: tuple[str, ...], where: str) -> Any:
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
+    raw = read_regular(path, MAX_BYTES, "config")
     try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
-    except OSError as exc:
-        raise ConfigError(f"cannot read config {path}: {exc.strerror or exc}") from None
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: not UTF-8 (byte {exc.start + 1})") from None
+    try:
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: not valid TOML: nested too deeply") from None
+
+
+def _tool_table(data: dict[str, Any], where: str) -> object:
+    """data["tool"]["keysentry"], or None; `tool = 5` is a mistake, not a missing table."""
+    tool = data.get("tool")
+    if tool is None:
+        return None
+    if not isinstance(tool, dict):
+        raise ConfigError(f"{where}: 'tool' must be a table (as in [tool.keysentry])")
+    return tool.get("keysentry")
+
+
+def _table(value: object, where: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where}: [tool.keysentry] must be a table")
+    return value
+
+
+def _dotfile(path: Path) -> Config:
+    """A .keysentry.toml (or --config FILE): bare keys, or the README's [tool.keysentry] pasted in."""
+    data = _read_toml(path)
+    table = _tool_table(data, str(path))
+    if table is None:
+        return from_table(data, str(path))
+    others = sorted(set(data) - {"tool"}) + [f"tool.{k}" for k in sorted(set(data["tool"]) - {"keysentry"})]
+    if others:
+        raise ConfigError(f"{path}: use either bare keys or a [tool.keysentry] table, not both "
+                          f"(found {others[0]!r} beside [tool.keysentry])")
+    return from_table(_table(table, str(path)), f"{path} [tool.keysentry]")
+
+
+def _present(path: Path) -> bool:
+    # A dangling link or a folder by that name is no config; a FIFO or device is refused when read.
+    return path.exists() and not path.is_dir()
 
 
 def load(root: Path, explicit: Path | None = None) -> Config:
     """--config FILE, else [tool.keysentry] in ROOT/pyproject.toml, else ROOT/.keysentry.toml."""
     if explicit is not None:
-        if not explicit.is_file():
-            raise ConfigError(f"config file not found: {explicit}")
-        data = _read_toml(explicit)
-        table = data.get("tool", {}).get("keysentry") if explicit.name == "pyproject.toml" else data
-        if not isinstance(table, dict):
+        if explicit.name != "pyproject.toml":
+            return _dotfile(explicit)
+        table = _tool_table(_read_toml(explicit), str(explicit))
+        if table is None:
             raise ConfigError(f"{explicit}: no [tool.keysentry] table")
-        return from_table(table, str(explicit))
+        return from_table(_table(table, str(explicit)), str(explicit))
     pyproject = root / "pyproject.toml"
-    if pyproject.is_file():
-        table = _read_toml(pyproject).get("tool", {}).get("keysentry")
+    if _present(pyproject):
+        table = _tool_table(_read_toml(pyproject), str(pyproject))
         if table is not None:
-            if not isinstance(table, dict):
-                raise ConfigError(f"{pyproject}: [tool.keysentry] must be a table")
-            return from_table(table, f"{pyproject} [tool.keysentry]")
+            return from_table(_table(table, str(pyproject)), f"{pyproject} [tool.keysentry]")
     dotfile = root / ".keysentry.toml"
-    if dotfile.is_file():
-        return from_table(_read_toml(dotfile), str(dotfile))
+    if _present(dotfile):
+        return _dotfile(dotfile)
     return Config()

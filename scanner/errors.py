@@ -16,3 +16,7 @@ class ConfigError(KeysentryError):
 
 class GitError(KeysentryError):
     """git refused or failed: not a repository, a bad revision, a corrupt object."""
+
+
+class ResourceError(KeysentryError):
+    """The system refused what the scan needs: worker processes (a process limit), memory."""

@@ -1,4 +1,5 @@
-"""Writing files so that a reader never sees half of one: a temporary file, then a rename."""
+"""The files keysentry reads and writes for itself (config, baseline, report): bounded reads of
+regular files only, and writes that a reader never sees half of (a temporary file, then a rename)."""
 from __future__ import annotations
 
 import os
@@ -7,28 +8,66 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
-from scanner.errors import UsageError
+from scanner.errors import ConfigError, UsageError
 
 
-def write_atomic(path: Path, text: str | Iterable[str]) -> None:
+def read_regular(path: Path, limit: int, what: str) -> bytes:
+    """The bytes of PATH, a regular file of at most LIMIT bytes; WHAT names it in messages.
+
+    A FIFO would block the open and /dev/zero never ends, so the file is opened without waiting
+    and its type checked before a byte is read; /proc files claim size 0, so the read is bounded too.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except FileNotFoundError:
+        raise ConfigError(f"{what} file not found: {path}") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read {what} {path}: {exc.strerror or exc}") from None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise ConfigError(f"{what} {path} is not a regular file")
+        chunks = []
+        left = limit + 1
+        while left > 0:
+            chunk = os.read(fd, min(left, 1 << 20))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            left -= len(chunk)
+    except OSError as exc:
+        raise ConfigError(f"cannot read {what} {path}: {exc.strerror or exc}") from None
+    finally:
+        os.close(fd)
+    data = b"".join(chunks)
+    if len(data) > limit:
+        raise ConfigError(f"{what} {path} is larger than {limit // (1024 * 1024)} MiB")
+    return data
+
+
+def write_atomic(path: Path, text: str | Iterable[str], *, tree: Path | None = None) -> None:
     """Write TEXT (one string, or chunks) to PATH; on any failure PATH keeps its old content.
 
-    A device or pipe (`--output /dev/stdout`) cannot be replaced by a rename, so it is written
-    in place; a symlink keeps pointing where it did and its target is replaced instead.
+    TREE is the scanned tree. A symlink inside it was chosen by whoever wrote the repository (a
+    clone brings `.keysentry-baseline.json -> ~/.bashrc` along), so there a link, as the file or
+    as a folder on the way, is refused. Outside it PATH is the user's own choice: a symlink keeps
+    pointing where it did and its target is replaced, and a device or pipe (`--output /dev/stdout`)
+    cannot be replaced by a rename, so it is written in place.
     """
     chunks = [text] if isinstance(text, str) else text
     try:
-        target = Path(os.path.realpath(path)) if path.is_symlink() else path
+        if tree is not None:
+            _refuse_links_inside(path, tree)
         try:
-            mode = os.stat(target).st_mode
+            mode = os.stat(path).st_mode  # follows /dev/stdout to the pipe, where realpath cannot
         except FileNotFoundError:
             mode = None
         if mode is not None and not stat.S_ISREG(mode):
             if stat.S_ISDIR(mode):
                 raise UsageError(f"cannot write {path}: it is a folder")
-            with open(target, "w", encoding="utf-8", newline="\n") as fh:
+            with open(path, "w", encoding="utf-8", newline="\n") as fh:
                 fh.writelines(chunks)
             return
+        target = Path(os.path.realpath(path)) if path.is_symlink() else path
         directory = target.parent
         if not directory.is_dir():
             raise UsageError(f"cannot write {path}: folder {directory} does not exist")
@@ -37,7 +76,28 @@ def write_atomic(path: Path, text: str | Iterable[str]) -> None:
         raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
+def _refuse_links_inside(path: Path, tree: Path) -> None:
+    root = os.path.realpath(tree)
+    where = os.path.abspath(path)
+    real_folder = os.path.realpath(os.path.dirname(where))
+    named_inside = _within(where, root) or _within(where, os.path.abspath(tree))
+    if not named_inside and not _within(real_folder, root):
+        return
+    if not _within(real_folder, root):
+        raise UsageError(f"refusing to write {path}: a folder on its way is a symbolic link out of the scanned "
+                         f"repository {tree}; write it elsewhere")
+    if os.path.islink(where):
+        raise UsageError(f"refusing to write {path}: it is a symbolic link inside the scanned repository, which "
+                         "chose where it points; remove the link or write elsewhere")
+
+
+def _within(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
 def _replace(target: Path, chunks: Iterable[str], mode: int | None) -> None:
+    # mkstemp creates with O_CREAT | O_EXCL under a random name: a link planted in the folder is
+    # never followed, and the rename below replaces a directory entry, never what it points to.
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
@@ -48,7 +108,7 @@ def _replace(target: Path, chunks: Iterable[str], mode: int | None) -> None:
             os.fsync(fh.fileno())
         os.replace(tmp, target)
     except BaseException:
-        # Ctrl-C or a full disk: leave the old file as it was and no temporary behind.
+        # Ctrl-C, SIGTERM or a full disk: leave the old file as it was and no temporary behind.
         try:
             os.unlink(tmp)
         except FileNotFoundError:

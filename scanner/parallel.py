@@ -3,30 +3,63 @@ from __future__ import annotations
 
 import os
 import signal
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sized
 from typing import Any, TypeVar
+
+from scanner.errors import ResourceError
 
 T = TypeVar("T")
 R = TypeVar("R")
 
+# The work is CPU-bound: more workers than this per CPU only cost memory and start-up.
+_PER_CPU = 2
 
-def default_jobs() -> int:
+
+def cpu_count() -> int:
+    """The CPUs this process may run on."""
     try:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # pragma: no cover - not Linux
         return max(1, os.cpu_count() or 1)
 
 
+def default_jobs() -> int:
+    return cpu_count()
+
+
+def worker_count(jobs: int, work: int | None = None, chunksize: int = 1) -> int:
+    """How many processes JOBS asks for, at most what the CPUs and WORK items (if known) can use."""
+    count = min(jobs, _PER_CPU * cpu_count())
+    if work is not None:
+        count = min(count, -(-work // max(1, chunksize)))
+    return max(1, count)
+
+
 def _init_worker(initializer: Callable[..., None] | None, initargs: tuple[Any, ...]) -> None:
     # Ctrl-C reaches the whole process group; only the parent decides what to do about it.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # A fork inherits the parent's SIGTERM handler, which raises; the parent ends the pool with
+    # SIGTERM, and a worker must then just die, without a traceback. SIGTERM is blocked until the
+    # default is in place (see imap): one caught by the inherited handler just before would be lost
+    # and leave the parent waiting for a worker that never ends.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
     if initializer is not None:
         initializer(*initargs)
 
 
 def imap(func: Callable[[T], R], items: Iterable[T], jobs: int, *, initializer: Callable[..., None] | None = None,
-         initargs: tuple[Any, ...] = (), chunksize: int = 1, finalizer: Callable[[], None] | None = None) -> Iterator[R]:
-    """func over items, in jobs processes (or inline for one job); results in completion order."""
+         initargs: tuple[Any, ...] = (), chunksize: int = 1, finalizer: Callable[[], None] | None = None,
+         work: int | None = None) -> Iterator[R]:
+    """func over items, in up to jobs processes (or inline for one); results in completion order.
+
+    WORK is how many items there are, when the caller knows (a list's length is used anyway):
+    no more processes are started than there are chunks of work.
+    """
+    if work is None and isinstance(items, Sized):
+        work = len(items)
+    jobs = worker_count(jobs, work, chunksize)
     if jobs <= 1:
         if initializer is not None:
             initializer(*initargs)
@@ -39,7 +72,16 @@ def imap(func: Callable[[T], R], items: Iterable[T], jobs: int, *, initializer: 
     import multiprocessing  # a pre-commit run on a few files never needs it
 
     ctx = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
-    pool = ctx.Pool(jobs, initializer=_init_worker, initargs=(initializer, initargs))
+    # Workers, and the pool's threads that may fork more of them later, start with SIGTERM blocked.
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM}) if hasattr(signal, "pthread_sigmask") else None
+    try:
+        pool = ctx.Pool(jobs, initializer=_init_worker, initargs=(initializer, initargs))
+    except OSError as exc:  # fork refused: the process limit (EAGAIN) or memory; Pool reaped the rest
+        raise ResourceError(f"cannot start {jobs} worker processes: {exc.strerror or exc} "
+                            "(try a smaller --jobs, or --jobs 1)") from None
+    finally:
+        if blocked is not None:
+            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
     try:
         yield from pool.imap_unordered(func, items, chunksize=chunksize)
         pool.close()

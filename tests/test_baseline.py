@@ -93,6 +93,8 @@ BAD_BASELINES = {
     "wrong version": ('{"version": 2, "findings": []}', "is not a keysentry baseline"),
     "entry without fingerprint": ('{"version": 1, "findings": [{"path": "a"}]}', "needs a 'fingerprint' string"),
     "not utf-8": (b"\xff\xfe\x00", "is not valid JSON"),
+    "nested too deeply": ("[" * 100_000, "nested too deeply"),
+    "a folder": ("folder", "not a regular file"),
 }
 
 
@@ -101,7 +103,9 @@ def test_bad_baseline_is_one_line_and_exit_2(repo: Path, tmp_path: Path, capsys:
                                              content: str | bytes | None, message: str) -> None:
     leaks(repo)
     baseline = tmp_path / "baseline.json"
-    if isinstance(content, bytes):
+    if content == "folder":
+        baseline.mkdir()
+    elif isinstance(content, bytes):
         baseline.write_bytes(content)
     elif content is not None:
         baseline.write_text(content)
@@ -128,3 +132,20 @@ def test_baseline_of_a_single_file_goes_next_to_it(repo: Path, capsys: pytest.Ca
     assert main(["baseline", str(repo / "a" / "c.py")]) == 0
     data = json.loads((repo / "a" / ".keysentry-baseline.json").read_text())
     assert [e["path"] for e in data["findings"]] == ["a/c.py"]
+
+
+def test_baseline_default_path_is_never_followed_out_of_the_repository(repo: Path, tmp_path: Path,
+                                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    leaks(repo)
+    victim = tmp_path / "bashrc"
+    victim.write_text("mine\n")
+    (repo / ".keysentry-baseline.json").symlink_to(victim)
+    assert main(["baseline", str(repo)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "symbolic link" in err
+    assert victim.read_text() == "mine\n"
+    # A baseline written elsewhere, by the user's own choice, still follows a link there.
+    elsewhere = tmp_path / "link.json"
+    elsewhere.symlink_to(victim)
+    assert main(["baseline", str(repo), "--output", str(elsewhere)]) == 0
+    assert elsewhere.is_symlink() and '"fingerprint"' in victim.read_text()

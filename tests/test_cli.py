@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from scanner import parallel
 from scanner.cli import main
 from scanner.output import write_atomic
 from tests.conftest import google_key
@@ -182,6 +183,52 @@ def _wait_until_blocked_reading(pid: int) -> None:
     time.sleep(3)  # no /proc: give the interpreter ample time to start
 
 
+def test_sigterm_mid_write_leaves_the_old_file_and_no_temp(tmp_path: Path) -> None:
+    target = tmp_path / "report.json"
+    target.write_text("the previous report\n")
+    # The real handler main() installs, and a real signal arriving while the report is written.
+    code = (
+        "import os, signal, sys\n"
+        "from pathlib import Path\n"
+        "from scanner import cli\n"
+        "from scanner.output import write_atomic\n"
+        "def chunks():\n"
+        "    yield 'x' * 100_000\n"
+        "    os.kill(os.getpid(), signal.SIGTERM)\n"
+        "    yield 'never written'\n"
+        "with cli._sigterm_raises():\n"
+        "    try:\n"
+        "        write_atomic(Path(sys.argv[1]), chunks())\n"
+        "    except cli._Terminated:\n"
+        "        sys.exit(143)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code, str(target)], capture_output=True, timeout=60)
+    assert (proc.returncode, proc.stderr) == (143, b"")
+    assert target.read_text() == "the previous report\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["report.json"]
+
+
+def test_worker_count_is_capped_by_the_cpus_and_the_work() -> None:
+    cpus = parallel.cpu_count()
+    assert parallel.worker_count(500) == 2 * cpus
+    assert parallel.worker_count(500, work=100, chunksize=8) == min(2 * cpus, 13)
+    assert parallel.worker_count(8, work=3) == min(3, 2 * cpus)
+    assert parallel.worker_count(1, work=0) == 1
+
+
+def test_output_outside_the_repository_follows_a_link_and_inside_refuses_it(
+        repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    leaky(repo)
+    real = repo / "real.json"
+    (repo / "link.json").symlink_to(real)
+    one_line_error(capsys, ["scan", str(repo), "--format", "json", "--output", str(repo / "link.json")],
+                   "symbolic link")
+    assert not real.exists()
+    # Scanning a subfolder: the repository is still the tree whose links are refused.
+    (repo / "src").mkdir()
+    one_line_error(capsys, ["scan", str(repo / "src"), "--output", str(repo / "link.json")], "symbolic link")
+
+
 # --- a light start ---------------------------------------------------------------------------------
 
 def imported_modules(*args: str, cwd: Path | None = None) -> set[str]:
@@ -212,7 +259,8 @@ def test_json_scan_of_a_small_folder_imports_neither_gitpython_nor_rich(repo: Pa
     assert "git" not in top and "rich" not in top
 
 
-def test_text_scan_imports_rich_but_not_gitpython(repo: Path) -> None:
+def test_text_scan_to_a_pipe_imports_neither_gitpython_nor_rich(repo: Path) -> None:
+    # Uncoloured text is formatted without rich; rich only supplies a terminal's escape codes.
     leaky(repo)
     top = _top_level(imported_modules("scan", ".", cwd=repo))
-    assert "rich" in top and "git" not in top
+    assert "rich" not in top and "git" not in top

@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 
 from scanner.cli import main
+from scanner.config import AllowPattern
+from scanner.errors import ConfigError
 from tests.conftest import google_key
 
 
@@ -138,6 +140,7 @@ BAD_CONFIGS = {
     "negative size": ("max-file-size = -1\n", "max-file-size must be a positive number"),
     "bool size": ("max-file-size = true\n", "max-file-size must be a positive number"),
     "not toml": ("exclude = [\n", "not valid TOML"),
+    "nested too deeply": ("x = " + "[" * 100_000 + "]" * 100_000 + "\n", "nested too deeply"),
 }
 
 
@@ -184,3 +187,46 @@ def test_bad_config_fails_stdin_and_baseline_too(repo: Path, capsys: pytest.Capt
     monkeypatch.chdir(repo)
     code, _, err = scan(capsys, "-")
     assert code == 2 and "unknown key 'nonsense'" in err
+
+
+@pytest.mark.parametrize("text", ["tool = 5\n", "tool = [1]\n", '[tool]\nkeysentry = "on"\n'])
+def test_a_tool_that_is_not_a_table_is_an_error(repo: Path, capsys: pytest.CaptureFixture[str], text: str) -> None:
+    (repo / "pyproject.toml").write_text(text)
+    code, _, err = scan(capsys, str(repo))
+    assert code == 2 and err.count("\n") == 1 and "pyproject.toml" in err and "table" in err
+
+
+def test_config_that_is_not_utf8_is_one_line(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (repo / ".keysentry.toml").write_bytes(b'exclude = ["caf\xe9/"]\n')
+    code, _, err = scan(capsys, str(repo))
+    assert code == 2 and err.count("\n") == 1 and "not UTF-8" in err
+
+
+def test_dotfile_takes_the_readme_table_too(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    two_leaks(repo)
+    (repo / ".keysentry.toml").write_text('[tool.keysentry]\nexclude = ["tests/"]\n')
+    _, data, _ = scan(capsys, str(repo))
+    assert paths(data) == ["src/app.py"]
+    # An error names the table it was found in.
+    (repo / ".keysentry.toml").write_text('[tool.keysentry]\nexculde = ["tests/"]\n')
+    code, _, err = scan(capsys, str(repo))
+    assert code == 2 and ".keysentry.toml [tool.keysentry]: unknown key 'exculde'" in err
+
+
+@pytest.mark.parametrize("text", ['exclude = ["a"]\n[tool.keysentry]\nexclude = ["b"]\n',
+                                  '[tool.keysentry]\nexclude = ["b"]\n[tool.black]\nline-length = 9\n'])
+def test_dotfile_with_bare_keys_and_the_table_is_an_error(repo: Path, capsys: pytest.CaptureFixture[str],
+                                                          text: str) -> None:
+    (repo / ".keysentry.toml").write_text(text)
+    code, _, err = scan(capsys, str(repo))
+    assert code == 2 and err.count("\n") == 1 and "not both" in err
+
+
+def test_allow_pattern_search_is_bounded_in_time() -> None:
+    catastrophic = AllowPattern.compile(r"^([\w-]|[\w-][\w-])+[^\w-]", "ci.toml")
+    with pytest.raises(ConfigError, match=r"ci.toml: 'allow' regex .* took too long"):
+        catastrophic.search(google_key())
+    # Plain patterns behave as under `re`.
+    key = google_key()
+    assert AllowPattern.compile(f"^{key[:10]}", "x").search(key)
+    assert not AllowPattern.compile("^AIzaX", "x").search(key)
