@@ -10,6 +10,8 @@ from pathlib import Path
 
 from scanner.errors import ConfigError, UsageError
 
+_MAX_HOPS = 40  # as the kernel's limit on links followed in one lookup
+
 
 def read_regular(path: Path, limit: int, what: str) -> bytes:
     """The bytes of PATH, a regular file of at most LIMIT bytes; WHAT names it in messages.
@@ -77,18 +79,22 @@ def write_atomic(path: Path, text: str | Iterable[str], *, tree: Path | None = N
 
 
 def _refuse_links_inside(path: Path, tree: Path) -> None:
+    """Follow PATH hop by hop, as the write would: no hop may be a link inside TREE, nor may a path
+    named inside TREE leave it through a linked folder."""
     root = os.path.realpath(tree)
     where = os.path.abspath(path)
-    real_folder = os.path.realpath(os.path.dirname(where))
-    named_inside = _within(where, root) or _within(where, os.path.abspath(tree))
-    if not named_inside and not _within(real_folder, root):
-        return
-    if not _within(real_folder, root):
-        raise UsageError(f"refusing to write {path}: a folder on its way is a symbolic link out of the scanned "
-                         f"repository {tree}; write it elsewhere")
-    if os.path.islink(where):
-        raise UsageError(f"refusing to write {path}: it is a symbolic link inside the scanned repository, which "
-                         "chose where it points; remove the link or write elsewhere")
+    for _ in range(_MAX_HOPS):
+        real_folder = os.path.realpath(os.path.dirname(where))
+        if (_within(where, root) or _within(where, os.path.abspath(tree))) and not _within(real_folder, root):
+            raise UsageError(f"refusing to write {path}: a folder on its way is a symbolic link out of the "
+                             f"scanned repository {tree}; write it elsewhere")
+        here = os.path.join(real_folder, os.path.basename(where))
+        if not os.path.islink(here):
+            return
+        if _within(here, root):
+            raise UsageError(f"refusing to write {path}: it leads to a symbolic link inside the scanned "
+                             "repository, which chose where that points; remove the link or write elsewhere")
+        where = os.path.abspath(os.path.join(real_folder, os.readlink(here)))
 
 
 def _within(path: str, folder: str) -> bool:

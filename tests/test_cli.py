@@ -227,6 +227,10 @@ def test_output_outside_the_repository_follows_a_link_and_inside_refuses_it(
     # Scanning a subfolder: the repository is still the tree whose links are refused.
     (repo / "src").mkdir()
     one_line_error(capsys, ["scan", str(repo / "src"), "--output", str(repo / "link.json")], "symbolic link")
+    # A link of the user's own, outside, that leads to the repository's link.
+    (tmp_path / "mine.json").symlink_to(repo / "link.json")
+    one_line_error(capsys, ["scan", str(repo), "--output", str(tmp_path / "mine.json")], "symbolic link")
+    assert not real.exists()
 
 
 # --- a light start ---------------------------------------------------------------------------------
