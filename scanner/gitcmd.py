@@ -45,6 +45,10 @@ def env() -> dict[str, str]:
         **os.environ,
         "GIT_TERMINAL_PROMPT": "0",
         "GIT_OPTIONAL_LOCKS": "0",  # never write into the scanned repository (index refresh)
+        # The objects a push publishes, not the repository's local view of them: a replace ref
+        # (refs/replace/) or an info/grafts line would show a clean blob or history in their place.
+        "GIT_NO_REPLACE_OBJECTS": "1",
+        "GIT_GRAFT_FILE": os.devnull,
         "LC_ALL": "C",
     }
 

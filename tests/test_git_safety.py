@@ -195,6 +195,37 @@ def test_log_output_encoding_of_the_repository_changes_nothing(
         assert rows(data) == [row("google-api-key", "app.py", 1, added, 1, True, author="Zoë")], mode
 
 
+# --- replace refs and grafts: a local view of history that a push does not publish -------------------
+
+
+def _key_then_removed(repo: Path) -> tuple[str, str, str]:
+    key = google_key()
+    write(repo, "README.md", "hi\n")
+    base = commit(repo, 1)
+    write(repo, "app.py", key_line(key))
+    added = commit(repo, 2)
+    write(repo, "app.py", "pass\n")
+    commit(repo, 3)
+    return key, base, added
+
+
+@pytest.mark.parametrize("disguise", ["replace the blob", "replace the commit", "graft"])
+def test_replace_refs_and_grafts_hide_nothing(repo: Path, capsys: pytest.CaptureFixture[str], disguise: str) -> None:
+    key, base, added = _key_then_removed(repo)
+    if disguise == "replace the blob":
+        clean = git(repo, "hash-object", "-w", "--stdin", input="pass\n")
+        git(repo, "replace", git(repo, "rev-parse", f"{added}:app.py"), clean)
+    elif disguise == "replace the commit":
+        git(repo, "replace", added, base)  # its tree without the key, and its parent's history
+    else:
+        (repo / ".git" / "info").mkdir(exist_ok=True)
+        (repo / ".git" / "info" / "grafts").write_text(git(repo, "rev-parse", "HEAD") + "\n")  # HEAD as a root
+
+    for mode in ("--history", f"--range={base}..HEAD"):
+        code, data = scan_both(capsys, mode, str(repo), secrets=(key,))
+        assert rows(data) == [row("google-api-key", "app.py", 1, added, 2, False)], mode
+
+
 # --- SHA-256 repositories: 64-hex ids, and a null id of 64 zeros ------------------------------------
 
 

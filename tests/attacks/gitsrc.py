@@ -76,6 +76,19 @@ def _odd_author(tmp_path: Path) -> None:
 
 
 def _decoy_path_push(tmp_path: Path) -> None:
+    repo, remote, no_keysentry = _hooked_with_remote(tmp_path)
+    pushed = _commit(repo, {b"secret.p\x01y": "pass\n", b"secret.py": _key_line(google_key())})
+
+    proc = git_run(repo, "push", "-q", "origin", "main", env=no_keysentry)
+
+    no_traceback(proc)
+    assert proc.returncode != 0, proc.stderr.decode("utf-8", "replace")
+    assert _git(remote, "rev-parse", "main") != pushed
+
+
+# --- replace refs and grafts: what a push publishes is the real objects --------------------------
+
+def _hooked_with_remote(tmp_path: Path) -> tuple[Path, Path, dict[str, str]]:
     repo = _repo(tmp_path)
     no_keysentry = {"PATH": path_without("keysentry")}
     _commit(repo, {b"README.md": "hi\n"})
@@ -85,13 +98,40 @@ def _decoy_path_push(tmp_path: Path) -> None:
     _git(repo, "push", "-q", "origin", "main", env=no_keysentry)
     proc = keysentry("install-hooks", cwd=repo)
     assert proc.returncode == 0, proc.stderr
-    pushed = _commit(repo, {b"secret.p\x01y": "pass\n", b"secret.py": _key_line(google_key())})
+    return repo, remote, no_keysentry
 
-    proc = git_run(repo, "push", "-q", "origin", "main", env=no_keysentry)
+
+def _replaced_blob(tmp_path: Path) -> None:
+    repo = _repo(tmp_path)
+    base = _commit(repo, {b"README.md": "hi\n"})
+    _commit(repo, {b"app.py": _key_line(google_key())})
+    clean = _git(repo, "hash-object", "-w", "--stdin", stdin=b"pass\n")
+    _git(repo, "replace", _git(repo, "rev-parse", "HEAD:app.py"), clean)
+    for args in (["--range", f"{base}..HEAD"], ["--history"]):
+        code, data = _scan(repo, *args)
+        assert code == 1 and _paths(data) == ["app.py"], args
+
+
+def _replaced_blob_push(tmp_path: Path) -> None:
+    repo, remote, env = _hooked_with_remote(tmp_path)
+    pushed = _commit(repo, {b"app.py": _key_line(google_key())})
+    clean = _git(repo, "hash-object", "-w", "--stdin", stdin=b"pass\n")
+    _git(repo, "replace", _git(repo, "rev-parse", "HEAD:app.py"), clean)
+
+    proc = git_run(repo, "push", "-q", "origin", "main", env=env)
 
     no_traceback(proc)
     assert proc.returncode != 0, proc.stderr.decode("utf-8", "replace")
     assert _git(remote, "rev-parse", "main") != pushed
+
+
+def _grafted_history(tmp_path: Path) -> None:
+    repo = _repo(tmp_path)
+    _commit(repo, {b"app.py": _key_line(google_key())})
+    _commit(repo, {b"app.py": "pass\n"})
+    (repo / ".git" / "info" / "grafts").write_text(_git(repo, "rev-parse", "HEAD") + "\n")
+    code, data = _scan(repo, "--history")
+    assert code == 1 and _paths(data) == ["app.py"]
 
 
 # --- 7: core.worktree chooses neither the tree nor the history ------------------------------------
@@ -213,6 +253,9 @@ REPOS: list[Attack] = [
     Attack("0x01-in-author-names", "3", _odd_author),
     Attack("0x01-decoy-path-pre-push", "3", _decoy_path_push),
     Attack("utf16-log-output-encoding", "3", _utf16_log),
+    Attack("replace-ref-hides-a-blob", "3", _replaced_blob),
+    Attack("replace-ref-hides-a-blob-pre-push", "3", _replaced_blob_push),
+    Attack("info-grafts-hide-history", "3", _grafted_history),
     Attack("core-worktree-other-repository", "7", _worktree_elsewhere),
     Attack("dotfiles-plain-folder-worktree", "7", _dotfiles),
     Attack("author-date-year-10000", "10", _year_10000),
