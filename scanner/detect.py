@@ -4,7 +4,7 @@ It sees bytes and a path, never git or a terminal, so it is tested with hand-mad
 """
 from __future__ import annotations
 
-import bisect
+import heapq
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -41,22 +41,26 @@ class _Candidate:
 def _keep_disjoint(candidates: list[_Candidate]) -> list[_Candidate]:
     """One candidate per span: specific rules first (lower priority), then earlier in the file.
 
-    The kept spans never overlap, so a sorted list of them and a bisect answer "is this span
-    free?" in log time, even for a file holding thousands of keys.
+    A rule's candidates, in file order, are swept against the spans kept so far (disjoint, so in
+    file order their ends rise too), then merged in: a pass per rule. Inserting each candidate into
+    a sorted list instead moved the list's tail every time, quadratic in a file of many keys.
     """
-    starts: list[int] = []
-    ends: list[int] = []
     kept: list[_Candidate] = []
-    for cand in sorted(candidates, key=lambda c: (c.priority, c.start)):
-        i = bisect.bisect_right(starts, cand.start)
-        if i > 0 and ends[i - 1] > cand.start:
-            continue  # the span before it reaches into it
-        if i < len(starts) and starts[i] < cand.end:
-            continue  # it reaches into the span after it
-        starts.insert(i, cand.start)
-        ends.insert(i, cand.end)
-        kept.append(cand)
-    kept.sort(key=lambda c: c.start)
+    by_priority: dict[int, list[_Candidate]] = {}
+    for cand in candidates:
+        by_priority.setdefault(cand.priority, []).append(cand)
+    for priority in sorted(by_priority):
+        fresh: list[_Candidate] = []
+        i = 0
+        for cand in sorted(by_priority[priority], key=lambda c: c.start):
+            if fresh and fresh[-1].end > cand.start:
+                continue  # an earlier candidate of the same rule reaches into it
+            while i < len(kept) and kept[i].end <= cand.start:
+                i += 1
+            if i < len(kept) and kept[i].start < cand.end:
+                continue  # it overlaps a span a more specific rule kept
+            fresh.append(cand)
+        kept = list(heapq.merge(kept, fresh, key=lambda c: c.start))
     return kept
 
 
