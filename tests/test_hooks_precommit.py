@@ -24,6 +24,11 @@ import pytest
 import yaml
 from packaging.requirements import Requirement
 
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # the tomli dependency, for Python 3.10
+    import tomli as tomllib
+
 from scanner.cli import main
 from tests.conftest import GIT_ENV, git, google_key
 
@@ -33,21 +38,28 @@ HOOK_IDS = ("keysentry", "keysentry-push", "keysentry-history")
 
 # --- an offline hook environment --------------------------------------------------------------
 
-def _runtime_closure(name: str) -> list[metadata.Distribution]:
-    """The installed distributions NAME needs at run time (extras and other Pythons left out)."""
+def _runtime_closure(requirements: list[str]) -> list[metadata.Distribution]:
+    """The installed distributions REQUIREMENTS need at run time (extras and other Pythons left out)."""
     seen: dict[str, metadata.Distribution] = {}
-    todo = [name]
+    todo = list(requirements)
     while todo:
-        dist = metadata.distribution(todo.pop())
+        req = Requirement(todo.pop())
+        if req.marker is not None and not req.marker.evaluate({"extra": ""}):
+            continue
+        dist = metadata.distribution(req.name)
         key = dist.metadata["Name"].lower()
         if key in seen:
             continue
         seen[key] = dist
-        for text in dist.requires or ():
-            req = Requirement(text)
-            if req.marker is None or req.marker.evaluate({"extra": ""}):
-                todo.append(req.name)
-    return [d for k, d in seen.items() if k != name]
+        todo.extend(dist.requires or ())
+    return list(seen.values())
+
+
+def _project_requirements() -> list[str]:
+    """keysentry's dependencies as the working tree's pyproject.toml declares them (the installed
+    metadata of an editable install lags behind a dependency added since)."""
+    with open(PROJECT / "pyproject.toml", "rb") as fh:
+        return list(tomllib.load(fh)["project"]["dependencies"])
 
 
 def _rebuild_wheel(dist: metadata.Distribution, out: Path) -> None:
@@ -78,7 +90,7 @@ def framework_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     root = tmp_path_factory.mktemp("pre-commit")
     wheels = root / "wheels"
     wheels.mkdir()
-    for dist in _runtime_closure("keysentry"):
+    for dist in _runtime_closure(_project_requirements()):
         _rebuild_wheel(dist, wheels)
     # virtualenv ships setuptools wheels: what building keysentry from source needs.
     import virtualenv
