@@ -114,8 +114,11 @@ def test_push_message_amends_or_rebases_the_unpushed_commits() -> None:
     assert "`keysentry baseline --history`" in flat
 
 
-def test_dotenv_file_is_allowed_through_the_baseline_or_exclude_not_a_comment() -> None:
-    flat = " ".join(render(_result(_finding(".env", "", rule_id="dotenv-file", line=0)), Options()).split())
+@pytest.mark.parametrize("line", [pytest.param(0, id="the file"), pytest.param(1, id="a key in it")])
+def test_dotenv_file_is_allowed_through_the_baseline_or_exclude_not_a_comment(line: int) -> None:
+    finding = _finding(".env", google_key() if line else "", rule_id="google-api-key" if line else "dotenv-file",
+                       line=line)
+    flat = " ".join(render(_result(finding), Options()).split())
     assert "`keysentry:allow`" not in flat and "under `exclude` in the config" in flat
     assert "`keysentry baseline`" in flat
 

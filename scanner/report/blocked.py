@@ -69,7 +69,7 @@ def env_lookup(path: str, var: str) -> tuple[str, str] | None:
 def _fix(f: Finding, path: str, word: str) -> tuple[str, str | None]:
     """How to get the secret out of the file: a sentence, and the line of code to use, if obvious.
     PATH is the file's name as it may be shown (escaped, keys in it redacted), WORD as a shell word."""
-    if f.rule_id == DOTENV_FILE.id or (DOTENV_FILE.path.search(f.path) and not DOTENV_FILE.template.search(f.path)):
+    if _in_dotenv(f):
         return (f"keep {path} out of git: `git rm --cached {word}`, add it to .gitignore and commit a "
                 f"template with empty values (e.g. .env.example) instead"), None
     if f.rule_id == "gcp-service-account-key":
@@ -90,6 +90,13 @@ def _fix(f: Finding, path: str, word: str) -> tuple[str, str | None]:
     language, expression = lookup
     return f"{notebook}replace the literal with this ({language}) and set {var}{also} outside the repository:", \
         expression
+
+
+def _in_dotenv(f: Finding) -> bool:
+    """The finding is a committed .env file, or a secret in one (a template's secret is code-like)."""
+    if f.rule_id == DOTENV_FILE.id:
+        return True
+    return bool(DOTENV_FILE.path.search(f.path)) and not DOTENV_FILE.template.search(f.path)
 
 
 def _rotate(f: Finding) -> str:
@@ -157,8 +164,8 @@ def render(result: Result, options: Options, *, action: str = "commit") -> str:
         if f.line:
             para("secret", style(printable(f.secret if options.show_secrets else redact(f.secret)), "33"))
         if f.unstaged_fix:
-            para("staged", "fixed in the work tree, but the commit records the index, and the staged version "
-                           "still holds it: `git add` your fix")
+            para("staged", "fixed in the work tree only, and a commit records the staged version: "
+                           "the staged version still holds it: `git add` your fix")
         advice, code = _fix(f, shown, shell_word(mask(f.path)))
         para("fix", advice)
         if code:
@@ -170,14 +177,15 @@ def render(result: Result, options: Options, *, action: str = "commit") -> str:
                             f"else `git rebase -i {short}^` (mark it `edit`, fix, `git commit --amend`, "
                             f"`git rebase --continue`), so that none of the commits being pushed holds it")
         para("rotate", _rotate(f))
-        if f.line:
+        if f.line and not _in_dotenv(f):
             para("allow", f"not a real secret? put a `keysentry:allow` comment on line {f.line}, or accept it "
                           f"with `{baseline}` and commit {BASELINE} (pre-commit framework: also add "
                           f"`args: [--baseline, {BASELINE}]` to the hook)")
         else:
-            para("allow", f"not a real secret? a comment cannot mark a whole file: list it under `exclude` in "
-                          f"the config ([tool.keysentry] in pyproject.toml, or .keysentry.toml), or accept it "
-                          f"with `{baseline}` and commit {BASELINE} (pre-commit framework: also add "
+            # The file's own finding stays whatever its lines say: only its path can be let through.
+            para("allow", f"not a real secret? a comment cannot let a .env file through: list it under "
+                          f"`exclude` in the config ([tool.keysentry] in pyproject.toml, or .keysentry.toml), or "
+                          f"accept it with `{baseline}` and commit {BASELINE} (pre-commit framework: also add "
                           f"`args: [--baseline, {BASELINE}]` to the hook)")
         out.append("")
 
