@@ -86,8 +86,8 @@ def _outside(where: _Where) -> str | None:
     real = Path(os.path.realpath(where.hooks))
     if any(real.is_relative_to(os.path.realpath(top)) for top in where.inside):
         return None
-    how = f"core.hooksPath ({where.hooks_path})" if where.hooks_path else "a symlink"
-    return (f"the hooks folder {real} is outside the repository (through {how}); rerun with --force "
+    how = f"core.hooksPath is {where.hooks_path}" if where.hooks_path else "through a symlink"
+    return (f"the hooks folder {real} is outside the repository ({how}); rerun with --force "
             f"to write the hooks there")
 
 
