@@ -284,7 +284,12 @@ def _is_utf8(stream: TextIO) -> bool:
 
 def _tolerant_streams() -> None:
     """On a terminal or pipe that is not UTF-8 (LANG=C, PYTHONIOENCODING=ascii), a character it
-    cannot encode (the `…` of a redacted secret, a file name) is written as an escape, not fatal."""
+    cannot encode (the `…` of a redacted secret, a file name) is written as an escape, not fatal.
+    A stream closed before we started (`keysentry scan . >&-`) is None: it becomes /dev/null."""
+    if sys.stdout is None:
+        sys.stdout = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - lives as long as the process
+    if sys.stderr is None:
+        sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115
     for stream in (sys.stdout, sys.stderr):
         if isinstance(stream, io.TextIOWrapper) and stream.errors == "strict" and not _is_utf8(stream):
             stream.reconfigure(errors="backslashreplace")

@@ -331,6 +331,10 @@ def _broken_pipe(tmp_path: Path) -> None:
                               stderr=subprocess.PIPE, timeout=60)
         os.close(write)
         assert (proc.returncode, proc.stderr) == (status, b"")
+    # `keysentry scan . >&-`: no standard output at all; the last repository scanned has a key.
+    proc = subprocess.run([KEYSENTRY, "scan", "."], cwd=repo, stderr=subprocess.PIPE, preexec_fn=lambda: os.close(1),
+                          timeout=60)
+    assert (proc.returncode, proc.stderr) == (1, b""), proc.stderr
     read, write = os.pipe()
     os.close(read)
     for command in (["rules"], ["--help"]):
