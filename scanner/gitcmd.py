@@ -49,6 +49,11 @@ def env() -> dict[str, str]:
         # (refs/replace/) or an info/grafts line would show a clean blob or history in their place.
         "GIT_NO_REPLACE_OBJECTS": "1",
         "GIT_GRAFT_FILE": os.devnull,
+        # No transport at all, whatever the repository's config allows: in a partial clone, reading
+        # a missing object makes git fetch it from the promisor remote, and the repository chooses
+        # how (ext::sh -c ..., core.sshCommand, remote.*.uploadpack): a program of its own.
+        "GIT_ALLOW_PROTOCOL": "none",
+        "GIT_PROTOCOL_FROM_USER": "0",
         "LC_ALL": "C",
     }
 
@@ -72,6 +77,14 @@ def run(repo: Repo | Path | str, *args: str, input: bytes | None = None, ok: Seq
     return proc.stdout
 
 
+def missing_object(repo: Repo | Path | str, oid: str) -> GitError:
+    """The error for an object git cannot read: a corrupt repository, or a partial clone that
+    never fetched it (we never fetch: see env())."""
+    partial = run(repo, "config", "--get", "extensions.partialClone", ok=(0, 1)).strip()
+    hint = "a partial clone: keysentry never fetches missing objects; scan a full clone" if partial else "run 'git fsck'"
+    return GitError(f"git: object {oid} is missing or corrupt ({hint})")
+
+
 def describe_failure(stderr: bytes, args: Sequence[str]) -> str:
     lines = [ln.strip() for ln in stderr.decode("utf-8", "replace").splitlines() if ln.strip()]
     # git says what went wrong in its last "fatal:" line; "error:" lines are often symptoms.
@@ -79,6 +92,8 @@ def describe_failure(stderr: bytes, args: Sequence[str]) -> str:
     text = (fatal or lines or [f"git {args[0] if args else ''} failed"])[0]
     if "safe.directory" in stderr.decode("utf-8", "replace") or "dubious ownership" in text:
         text += " (git refuses this repository: see 'git config --global --add safe.directory')"
+    elif text.startswith("fatal: transport '") and text.endswith("not allowed"):
+        text += " (objects missing from a partial clone: keysentry never fetches them; scan a full clone)"
     return "git: " + text.removeprefix("fatal: ").removeprefix("error: ")
 
 

@@ -226,6 +226,40 @@ def test_replace_refs_and_grafts_hide_nothing(repo: Path, capsys: pytest.Capture
         assert rows(data) == [row("google-api-key", "app.py", 1, added, 2, False)], mode
 
 
+# --- partial clones: reading a missing object would fetch it, the way the repository says ------------
+
+FETCH_TRAPS = {
+    "ext transport": {"remote.origin.url": "ext::sh -c touch% {marker}", "protocol.ext.allow": "always"},
+    "ssh command": {"remote.origin.url": "ssh://example.invalid/repo", "core.sshCommand": "touch {marker}"},
+    "upload-pack": {"remote.origin.url": "{elsewhere}", "remote.origin.uploadpack": "touch {marker}; git-upload-pack"},
+}
+
+
+@pytest.mark.parametrize("trap", list(FETCH_TRAPS), ids=list(FETCH_TRAPS))
+@pytest.mark.parametrize("mode", ["--history", "--range=HEAD"])
+def test_partial_clone_never_fetches_a_missing_object(
+        tmp_path: Path, repo: Path, capsys: pytest.CaptureFixture[str], trap: str, mode: str) -> None:
+    write(repo, "app.py", key_line(google_key()))
+    commit(repo, 1)
+    blob = git(repo, "rev-parse", "HEAD:app.py")
+    (repo / ".git" / "objects" / blob[:2] / blob[2:]).unlink()  # "not fetched yet"
+    marker = tmp_path / "fetched"
+    git(repo, "config", "core.repositoryformatversion", "1")
+    git(repo, "config", "extensions.partialClone", "origin")
+    git(repo, "config", "remote.origin.promisor", "true")
+    for name, value in FETCH_TRAPS[trap].items():
+        git(repo, "config", name, value.format(marker=marker, elsewhere=tmp_path / "elsewhere"))
+    if trap == "upload-pack":
+        git(tmp_path, "init", "-q", "elsewhere")
+    capsys.readouterr()
+
+    code = main(["scan", mode, str(repo), "--format", "json", "--jobs", "1"])
+
+    err = capsys.readouterr().err
+    assert not marker.exists(), "git ran a program the repository chose"
+    assert code == 2 and err.count("\n") == 1 and "partial clone" in err, err
+
+
 # --- SHA-256 repositories: 64-hex ids, and a null id of 64 zeros ------------------------------------
 
 

@@ -20,6 +20,7 @@ MAX_BATCH = 500
 
 class CatFile:
     def __init__(self, repo: gitcmd.Repo | Path | str) -> None:
+        self._repo = repo
         self._proc = subprocess.Popen(
             gitcmd.argv(repo, "cat-file", "--batch"), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=subprocess.PIPE, env=gitcmd.env(),
@@ -42,7 +43,7 @@ class CatFile:
                     raise self._failure()
                 parts = header.split()
                 if len(parts) < 3:  # "<oid> missing"
-                    raise GitError(f"git: object {oid} is missing or corrupt (run 'git fsck')")
+                    raise gitcmd.missing_object(self._repo, oid)
                 size = int(parts[2])
                 data = self._proc.stdout.read(size)
                 self._proc.stdout.read(1)  # the newline after the content

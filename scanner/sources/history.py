@@ -124,7 +124,7 @@ def reachable_blobs(repo: gitcmd.Repo, revisions: Sequence[str]) -> Iterator[tup
         if rest.startswith(b"missing") and len(kind) == repo.hash_len:
             check.kill()
             rev_list.kill()
-            raise GitError(f"git: object {kind.decode()} is missing or corrupt (run 'git fsck')")
+            raise gitcmd.missing_object(repo, kind.decode())
         if kind != b"blob":
             continue
         oid, _, rest = rest.partition(b" ")
@@ -287,7 +287,7 @@ def _sizes(repo: gitcmd.Repo, oids: list[str]) -> dict[str, int]:
     for line in out.decode().splitlines():
         parts = line.split()
         if len(parts) == 2 and parts[1] == "missing":
-            raise GitError(f"git: object {parts[0]} is missing or corrupt (run 'git fsck')")
+            raise gitcmd.missing_object(repo, parts[0])
         if len(parts) == 3 and parts[1] == "blob":
             sizes[parts[0]] = int(parts[2])
     return sizes

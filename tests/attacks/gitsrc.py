@@ -134,6 +134,23 @@ def _grafted_history(tmp_path: Path) -> None:
     assert code == 1 and _paths(data) == ["app.py"]
 
 
+def _partial_clone_fetch(tmp_path: Path) -> None:
+    repo = _repo(tmp_path)
+    _commit(repo, {b"app.py": _key_line(google_key())})
+    blob = _git(repo, "rev-parse", "HEAD:app.py")
+    (repo / ".git" / "objects" / blob[:2] / blob[2:]).unlink()
+    marker = tmp_path / "ran"
+    for name, value in {"core.repositoryformatversion": "1", "extensions.partialClone": "origin",
+                        "remote.origin.promisor": "true", "protocol.ext.allow": "always",
+                        "remote.origin.url": f"ext::sh -c touch% {marker}"}.items():
+        _git(repo, "config", name, value)
+    for mode in ("--history", "--range=HEAD", "--staged"):
+        proc = keysentry("scan", mode, ".", cwd=repo)
+        no_traceback(proc)
+        assert not marker.exists(), mode
+    expect_error(keysentry("scan", "--history", ".", cwd=repo), "partial clone")
+
+
 # --- 7: core.worktree chooses neither the tree nor the history ------------------------------------
 
 def _worktree_elsewhere(tmp_path: Path) -> None:
@@ -252,10 +269,11 @@ REPOS: list[Attack] = [
     Attack("0x01-decoy-path-beside-key", "3", _decoy_path),
     Attack("0x01-in-author-names", "3", _odd_author),
     Attack("0x01-decoy-path-pre-push", "3", _decoy_path_push),
-    Attack("utf16-log-output-encoding", "3", _utf16_log),
-    Attack("replace-ref-hides-a-blob", "3", _replaced_blob),
-    Attack("replace-ref-hides-a-blob-pre-push", "3", _replaced_blob_push),
-    Attack("info-grafts-hide-history", "3", _grafted_history),
+    Attack("utf16-log-output-encoding", "found: log encoding", _utf16_log),
+    Attack("replace-ref-hides-a-blob", "found: replace refs", _replaced_blob),
+    Attack("replace-ref-hides-a-blob-pre-push", "found: replace refs", _replaced_blob_push),
+    Attack("info-grafts-hide-history", "found: replace refs", _grafted_history),
+    Attack("partial-clone-lazy-fetch-runs-ext-command", "found: lazy fetch", _partial_clone_fetch),
     Attack("core-worktree-other-repository", "7", _worktree_elsewhere),
     Attack("dotfiles-plain-folder-worktree", "7", _dotfiles),
     Attack("author-date-year-10000", "10", _year_10000),
