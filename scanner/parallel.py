@@ -73,18 +73,28 @@ def imap(func: Callable[[T], R], items: Iterable[T], jobs: int, *, initializer: 
 
     ctx = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
     # Workers, and the pool's threads that may fork more of them later, start with SIGTERM blocked.
-    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM}) if hasattr(signal, "pthread_sigmask") else None
+    blocked = _block_sigterm()
     try:
         pool = ctx.Pool(jobs, initializer=_init_worker, initargs=(initializer, initargs))
     except OSError as exc:  # fork refused: the process limit (EAGAIN) or memory; Pool reaped the rest
+        _restore(blocked)
         raise ResourceError(f"cannot start {jobs} worker processes: {exc.strerror or exc} "
                             "(try a smaller --jobs, or --jobs 1)") from None
-    finally:
-        if blocked is not None:
-            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
     try:
+        _restore(blocked)  # a SIGTERM that came meanwhile is raised here, where the pool is ended
         yield from pool.imap_unordered(func, items, chunksize=chunksize)
         pool.close()
     finally:
         pool.terminate()
         pool.join()
+
+
+def _block_sigterm() -> set[int | signal.Signals] | None:
+    if not hasattr(signal, "pthread_sigmask"):  # pragma: no cover - not POSIX
+        return None
+    return signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+
+
+def _restore(mask: set[int | signal.Signals] | None) -> None:
+    if mask is not None:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
