@@ -351,6 +351,17 @@ def _control_chars_in_error_names(tmp_path: Path) -> None:
     assert "\x1b" not in line and "\x07" not in line and "\r" not in line and "\\x1b" in line
     proc = keysentry("baseline", ".", "--output", "b\x1b[2Jase.json", cwd=repo)
     assert proc.returncode == 0 and b"\x1b" not in proc.stderr and b"\\x1b[2J" in proc.stderr
+    # A warning naming a tracked file below a folder that became a link in the work tree.
+    folder = repo / "d\x1b]0;pwned\x07"
+    folder.mkdir()
+    (folder / "x.py").write_text("x = 1\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "folder")
+    (folder / "x.py").unlink()
+    folder.rmdir()
+    folder.symlink_to(tmp_path)
+    proc = keysentry("scan", ".", cwd=repo)
+    assert b"keysentry: warning:" in proc.stderr and b"\x1b" not in proc.stderr and b"\x07" not in proc.stderr
 
 
 # --- also seen: the README's [tool.keysentry] example pasted into .keysentry.toml ----------------------
