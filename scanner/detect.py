@@ -8,12 +8,19 @@ import heapq
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import Protocol
 
 from scanner import content
 from scanner.filters import has_allow_pragma
 from scanner.models import Match
 from scanner.rules import CONTENT_RULES, FILE_RULES, FileRule, Rule
 from scanner.rules.dotenv import first_value
+
+
+class AllowRule(Protocol):
+    """An `allow` pattern: a compiled regex, or config's time-bounded wrapper of one."""
+
+    def search(self, text: str, /) -> object: ...
 
 
 @dataclass(frozen=True)
@@ -105,10 +112,10 @@ _UTF16_RUNS = (
 class Detector:
     rules: tuple[Rule, ...] = CONTENT_RULES
     file_rules: tuple[FileRule, ...] = FILE_RULES
-    allow: tuple[re.Pattern[str], ...] = ()
+    allow: tuple[AllowRule, ...] = ()
 
     @classmethod
-    def configured(cls, disabled: Iterable[str] = (), allow: Iterable[re.Pattern[str]] = ()) -> "Detector":
+    def configured(cls, disabled: Iterable[str] = (), allow: Iterable[AllowRule] = ()) -> "Detector":
         off = set(disabled)
         return cls(
             rules=tuple(r for r in CONTENT_RULES if r.id not in off),

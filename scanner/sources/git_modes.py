@@ -3,13 +3,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from scanner import gitcmd
 from scanner.errors import GitError
 from scanner.models import Finding, Stats
 
+if TYPE_CHECKING:
+    from scanner.scan import Request, Settings
 
-def scan(request, settings_for: Callable[[Path], object]) -> tuple[list[Finding], Stats, tuple[str, ...]]:
+
+def scan(request: Request, settings_for: Callable[[Path], Settings]) -> tuple[list[Finding], Stats, tuple[str, ...]]:
     repo = gitcmd.find(request.path)
     if repo is None:
         raise GitError(f"not a git repository: {request.path} (--{request.mode} needs one)")
@@ -42,5 +46,6 @@ def scan(request, settings_for: Callable[[Path], object]) -> tuple[list[Finding]
     if request.mode == "history":
         findings = history.scan_history(plan, stats)
     else:
+        assert request.revision_range is not None  # the CLI gives range mode its range
         findings = history.scan_range(plan, request.revision_range, stats)
     return findings, stats, tuple(notes)
