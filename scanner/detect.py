@@ -125,10 +125,15 @@ class Detector:
 
     def scan(self, data: bytes, path: str = "") -> Scanned:
         """Every secret in `data`; `path` matters only to whole-file rules such as dotenv-file."""
+        scanned = self.scan_content(data)
+        whole = self.path_matches(path, data, scanned)
+        return Scanned(scanned.matches + whole, scanned.allowed, scanned.binary) if whole else scanned
+
+    def scan_content(self, data: bytes) -> Scanned:
+        """Every secret the bytes hold, whatever path they occur at: the same for every copy of a blob."""
         kind = content.sniff(data)
         if kind == content.BINARY:
             return self._scan_binary(data)
-        file_rules = [r for r in self.file_rules if r.path.search(path)]
         if kind == content.NARROW:
             text: str | None = None  # decoded only if some rule's keyword is in the bytes
             lowered = data.lower()
@@ -136,7 +141,7 @@ class Detector:
             text = content.decode(data, kind)
             lowered = text.lower().encode("utf-8", "replace")
         active = [(i, r) for i, r in enumerate(self.rules) if any(k in lowered for k in r.keywords)]
-        if not active and not file_rules:
+        if not active:
             return _NOTHING
         if text is None:
             text = content.decode(data, kind)
@@ -151,11 +156,19 @@ class Detector:
                 spans = _windows(rule, text, lowered_text)
             candidates.extend(_text_candidates(priority, rule, text, spans))
         matches, allowed = self._resolve(_keep_disjoint(candidates), text)
-        for file_rule in file_rules:
-            whole = self._file_match(file_rule, path, text, matches)
-            if whole is not None:
-                matches.append(whole)
         return Scanned(tuple(matches), allowed, False)
+
+    def path_matches(self, path: str, data: bytes, scanned: Scanned) -> tuple[Match, ...]:
+        """What the whole-file rules add for one path the content `scanned` occurs at."""
+        if scanned.binary:
+            return ()
+        found: list[Match] = []
+        for rule in self.file_rules:
+            if rule.path.search(path):
+                whole = self._file_match(rule, path, data, scanned.matches)
+                if whole is not None:
+                    found.append(whole)
+        return tuple(found)
 
     def _resolve(self, kept: list[_Candidate], text: str) -> tuple[list[Match], int]:
         """Matches for the kept candidates, minus those an inline pragma or an allow regex silences."""
@@ -174,11 +187,11 @@ class Detector:
             matches.append(Match(cand.rule_id, cand.secret, line, column, cand.secret))
         return matches, allowed
 
-    def _file_match(self, rule: FileRule, path: str, text: str, found: list[Match]) -> Match | None:
+    def _file_match(self, rule: FileRule, path: str, data: bytes, found: tuple[Match, ...]) -> Match | None:
         if rule.template.search(path):
             # A template documents variables; it is a leak only if it holds a real secret.
             return Match(rule.id, found[0].secret, 0, 0, "") if found else None
-        value = first_value(text)
+        value = first_value(content.decode(data))
         return Match(rule.id, value, 0, 0, "") if value else None
 
     def _scan_binary(self, data: bytes) -> Scanned:
