@@ -1,16 +1,18 @@
-"""Reporters turn a scan result into text; redaction happens here and nowhere else."""
+"""Reporters turn a scan result into text. Redaction happens here and nowhere else: `present` makes
+each finding display-ready once (secret redacted, keys in names masked) and every reporter, text,
+JSON, SARIF and the blocked-commit message, renders only that."""
 from __future__ import annotations
 
 import re
 import shlex
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from scanner.models import Finding
-
-FORMATS = ("text", "json", "sarif")
+    from scanner.models import Finding, Stats
+    from scanner.rules import FileRule, Rule
+    from scanner.scan import Result
 
 
 def redact(secret: str) -> str:
@@ -110,22 +112,100 @@ class Options:
     width: int = 100
 
 
-def render(result: object, fmt: str, options: Options) -> str:
+@dataclass(frozen=True)
+class Shown:
+    """One finding as the reports may show it: no full secret unless the user asked for it."""
+
+    rule: "Rule | FileRule"
+    path: str  # as git stores it (surrogateescape), a key in it masked
+    line: int
+    column: int
+    secret: str  # redacted unless --show-secrets
+    secret_length: int  # of the real secret, in characters (SARIF's endColumn)
+    secret_id: int  # one number per distinct secret, so that counting them needs no secret
+    fingerprint: str
+    commit: str | None
+    author: str | None  # masked
+    date: str | None
+    in_head: bool | None
+    head_paths: tuple[str, ...]  # masked
+    moved_to: tuple[str, ...]  # those of head_paths that are not the finding's own path
+    unstaged_fix: bool
+
+    @property
+    def rule_id(self) -> str:
+        return self.rule.id
+
+    @property
+    def name(self) -> str:
+        """The path for a person: \\x escapes for bytes that are not UTF-8, control characters escaped."""
+        return printable(display_path(self.path))
+
+    @property
+    def word(self) -> str:
+        """The path as one shell word."""
+        return shell_word(self.path)
+
+
+@dataclass(frozen=True)
+class View:
+    """A scan result with every finding made display-ready; the only thing reporters see."""
+
+    mode: str
+    findings: tuple[Shown, ...]
+    stats: "Stats"
+    notes: tuple[str, ...]
+    skipped_large_paths: tuple[str, ...]  # masked like the findings' paths
+
+
+def present(result: "Result", options: Options,
+            rules: "Mapping[str, Rule | FileRule] | None" = None) -> View:
+    """RESULT as the reports show it: the one place that redacts. RULES defaults to the registry."""
+    if rules is None:
+        from scanner.rules import RULES_BY_ID
+
+        rules = RULES_BY_ID
+    mask = NameMasker(result.findings, options.show_secrets)
+    ids: dict[str, int] = {}
+    shown = tuple(
+        Shown(
+            rule=rules[f.rule_id],
+            path=mask(f.path),
+            line=f.line,
+            column=f.column,
+            secret=f.secret if options.show_secrets else redact(f.secret),
+            secret_length=len(f.secret),
+            secret_id=ids.setdefault(f.secret, len(ids)),
+            fingerprint=f.fingerprint,
+            commit=f.commit,
+            author=mask(f.author) if f.author is not None else None,
+            date=f.date,
+            in_head=f.in_head,
+            head_paths=tuple(mask(p) for p in f.head_paths),
+            moved_to=tuple(mask(p) for p in f.head_paths if p != f.path),
+            unstaged_fix=f.unstaged_fix,
+        )
+        for f in result.findings
+    )
+    return View(result.mode, shown, result.stats, result.notes,
+                tuple(mask(p) for p in result.stats.skipped_large_paths))
+
+
+def render(result: "Result", fmt: str, options: Options) -> str:
+    view = present(result, options)
     if fmt == "json":
         from scanner.report.json_report import render as render_json
 
-        return render_json(result, options)  # type: ignore[arg-type]
+        return render_json(view)
     if fmt == "sarif":
         from scanner.report.sarif import render as render_sarif
 
-        return render_sarif(result, options)  # type: ignore[arg-type]
-    if result.mode == "staged":  # type: ignore[attr-defined]
+        return render_sarif(view)
+    if view.mode == "staged":
         # The pre-commit hook's output: per finding what to do, then once how to bypass.
         from scanner.report import blocked
 
-        if result.findings:  # type: ignore[attr-defined]
-            return blocked.render(result, options, action="commit")  # type: ignore[arg-type]
-        return blocked.render_clean(result)  # type: ignore[arg-type]
+        return blocked.message(view, options, action="commit") if view.findings else blocked.render_clean(view)
     from scanner.report.text import render as render_text
 
-    return render_text(result, options)  # type: ignore[arg-type]
+    return render_text(view, options)

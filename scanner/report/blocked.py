@@ -8,12 +8,13 @@ from __future__ import annotations
 import posixpath
 import textwrap
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from scanner.models import Finding
-from scanner.report import NameMasker, Options, display_path, printable, redact, shell_word
-from scanner.rules import RULES_BY_ID
-from scanner.rules.dotenv import DOTENV_FILE
-from scanner.scan import Result
+from scanner.report import Options, Shown, View, present, printable
+from scanner.rules import FILE_RULES, FileRule
+
+if TYPE_CHECKING:
+    from scanner.scan import Result
 
 # (language, how code in it reads an environment variable); "{var}" is the variable's name.
 _LANGUAGES: tuple[tuple[tuple[str, ...], str, str], ...] = (
@@ -35,23 +36,6 @@ _LANGUAGES: tuple[tuple[tuple[str, ...], str, str], ...] = (
 BASELINE = ".keysentry-baseline.json"  # where `keysentry baseline` writes and the plain hooks look
 _SHELL_RC = (".bashrc", ".bash_profile", ".profile", ".zshrc", ".zprofile", ".zshenv", ".kshrc")
 
-# The variable to read a secret from instead of the literal, by rule id (default GEMINI_API_KEY).
-_VARIABLE = {"google-oauth-client-secret": "GOOGLE_CLIENT_SECRET"}
-# What to rotate and where, by rule id; other rules fall back on their own remediation text.
-_ROTATE = {
-    "google-api-key": "delete it in Google AI Studio (API keys) or the Cloud console (APIs & Services > "
-                      "Credentials) and create a new, restricted key",
-    "google-gemini-key": "delete it in Google AI Studio and create a new one",
-    "hardcoded-api-key": "rotate it with its provider (a Google key: Google AI Studio or the Cloud console "
-                         "Credentials page)",
-    "google-oauth-client-secret": "reset the client secret in the Cloud console (APIs & Services > Credentials)",
-    "google-oauth-token": "revoke it (https://myaccount.google.com/permissions or the OAuth revoke endpoint)",
-    "gcp-service-account-key": "delete the key in the Cloud console (IAM > Service accounts > Keys), or revoke "
-                               "the user's refresh token",
-    "dotenv-file": "rotate every secret the file holds",
-}
-
-
 def env_lookup(path: str, var: str) -> tuple[str, str] | None:
     """(language, expression) that reads VAR in the language of PATH, when the language is obvious."""
     name = posixpath.basename(path)
@@ -66,22 +50,19 @@ def env_lookup(path: str, var: str) -> tuple[str, str] | None:
     return None
 
 
-def _fix(f: Finding, path: str, word: str) -> tuple[str, str | None]:
-    """How to get the secret out of the file: a sentence, and the line of code to use, if obvious.
-    PATH is the file's name as it may be shown (escaped, keys in it redacted), WORD as a shell word."""
-    if _in_dotenv(f):
-        return (f"keep {path} out of git: `git rm --cached {word}`, add it to .gitignore and commit a "
-                f"template with empty values (e.g. .env.example) instead"), None
-    if f.rule_id == "gcp-service-account-key":
-        return ("remove the key file from the commit; point GOOGLE_APPLICATION_CREDENTIALS at a file outside "
-                "the repository, or better, use an attached service account or Workload Identity Federation"), None
-    if f.rule_id == "google-oauth-token":
-        return "do not store tokens: obtain them at run time through a Google auth library", None
-    var = _VARIABLE.get(f.rule_id, "GEMINI_API_KEY")
-    also = " (or GOOGLE_API_KEY)" if var == "GEMINI_API_KEY" else ""
+def _fix(f: Shown) -> tuple[str, str | None]:
+    """How to get the secret out of the file: a sentence, and the line of code to use, if obvious."""
+    rule = f.rule
+    whole = rule if isinstance(rule, FileRule) else _holding_file(f.path)
+    if whole is not None:
+        return whole.fix.format(path=f.name, word=f.word), None
+    if isinstance(rule, FileRule) or rule.fix:
+        return rule.fix, None
+    var, *others = rule.env_vars
+    also = f" (or {' / '.join(others)})" if others else ""
     # A notebook's key is often in a cell's output (printed by the code), where no code change helps.
     notebook = (f"if it is in a cell's output, clear the outputs (`jupyter nbconvert --clear-output --inplace "
-                f"{word}`, or Edit > Clear Outputs of All Cells) and rotate the key; if it is in a cell's code, "
+                f"{f.word}`, or Edit > Clear Outputs of All Cells) and rotate the key; if it is in a cell's code, "
                 if f.path.lower().endswith(".ipynb") else "")
     lookup = env_lookup(f.path, var)
     if lookup is None:
@@ -92,26 +73,27 @@ def _fix(f: Finding, path: str, word: str) -> tuple[str, str | None]:
         expression
 
 
-def _in_dotenv(f: Finding) -> bool:
-    """The finding is a committed .env file, or a secret in one (a template's secret is code-like)."""
-    if f.rule_id == DOTENV_FILE.id:
-        return True
-    return bool(DOTENV_FILE.path.search(f.path)) and not DOTENV_FILE.template.search(f.path)
+def _file_rule(f: Shown) -> FileRule | None:
+    """The whole-file rule whose advice the finding gets: its own, or that of the file holding the
+    secret (a key in a committed .env file is fixed by untracking the file)."""
+    return f.rule if isinstance(f.rule, FileRule) else _holding_file(f.path)
 
 
-def _rotate(f: Finding) -> str:
-    how = _ROTATE.get(f.rule_id)
-    if how is None:
-        rule = RULES_BY_ID.get(f.rule_id)
-        return f"if it was ever pushed or shared, treat it as leaked: {rule.remediation if rule else 'rotate it'}"
-    return f"if it was ever pushed or shared, it is leaked: {how}"
+def _holding_file(path: str) -> FileRule | None:
+    return next((rule for rule in FILE_RULES if rule.holds(path)), None)
+
+
+def _rotate(f: Shown) -> str:
+    if not f.rule.rotate:
+        return f"if it was ever pushed or shared, treat it as leaked: {f.rule.remediation}"
+    return f"if it was ever pushed or shared, it is leaked: {f.rule.rotate}"
 
 
 def _paint(text: str, code: str, on: bool) -> str:
     return f"\x1b[{code}m{text}\x1b[0m" if on else text
 
 
-def render_clean(result: Result) -> str:
+def render_clean(result: View) -> str:
     """What a passing hook prints: one line, plain text (the hook path never loads rich)."""
     if not result.stats.files and not result.stats.blobs:
         return "keysentry: nothing staged: no changes to scan\n"
@@ -120,28 +102,26 @@ def render_clean(result: Result) -> str:
             f"({result.stats.bytes} bytes, {result.stats.seconds:.2f}s)\n")
 
 
-def _tally(findings: Sequence[Finding]) -> tuple[int, int]:
+def _tally(findings: Sequence[Shown]) -> tuple[int, int]:
     """(distinct secrets, places holding them): one key in two files and in its .env is one secret
     in three places, not four; a .env file's own finding counts only when nothing else is in it."""
-    in_lines = [f for f in findings if f.line]
+    in_lines = [f for f in findings if not f.rule.whole_file]
     paths = {f.path for f in in_lines}
-    files = {f.path for f in findings if not f.line and f.path not in paths}
-    return len({f.secret for f in in_lines}) + len(files), len(in_lines) + len(files)
+    files = {f.path for f in findings if f.rule.whole_file and f.path not in paths}
+    return len({f.secret_id for f in in_lines}) + len(files), len(in_lines) + len(files)
 
 
 def render(result: Result, options: Options, *, action: str = "commit") -> str:
-    """ACTION is "commit" (the staged changes) or "push" (the commits being pushed)."""
+    """The message for RESULT; ACTION is "commit" (the staged changes) or "push" (the commits being pushed)."""
+    return message(present(result, options), options, action=action)
+
+
+def message(view: View, options: Options, *, action: str = "commit") -> str:
     def style(text: str, code: str) -> str:
         return _paint(text, code, options.color)
 
-    mask = NameMasker(result.findings, options.show_secrets)
-
-    def name(path: str) -> str:
-        # File names are anybody's: no terminal sequences, no forged lines, no key in full.
-        return printable(mask(display_path(path)))
-
     width = max(60, options.width)
-    findings: Sequence[Finding] = result.findings
+    findings = view.findings
     count, places = _tally(findings)
     what = "the staged changes" if action == "commit" else "the commits being pushed"
     where_else = f" (found in {places} places)" if places != count else ""
@@ -155,18 +135,16 @@ def render(result: Result, options: Options, *, action: str = "commit") -> str:
 
     baseline = "keysentry baseline" if action == "commit" else "keysentry baseline --history"
     for n, f in enumerate(findings, 1):
-        rule = RULES_BY_ID.get(f.rule_id)
-        description = f"  {rule.description}" if rule else ""
-        out.append(f"{n}. {style(f.rule_id, '1')}{description}")
-        shown = name(f.path)
-        where = shown + (f":{f.line}:{f.column}" if f.line else " (whole file)")
+        out.append(f"{n}. {style(f.rule_id, '1')}  {f.rule.description}")
+        # File names are anybody's: no terminal sequences, no forged lines, no key in full.
+        where = f.name + (f":{f.line}:{f.column}" if f.line else " (whole file)")
         para("where", where + (f" in commit {f.commit[:12]}" if f.commit else ""))
-        if f.line:
-            para("secret", style(printable(f.secret if options.show_secrets else redact(f.secret)), "33"))
+        if not f.rule.whole_file:
+            para("secret", style(printable(f.secret), "33"))
         if f.unstaged_fix:
             para("staged", "fixed in the work tree only, and a commit records the staged version: "
                            "the staged version still holds it: `git add` your fix")
-        advice, code = _fix(f, shown, shell_word(mask(f.path)))
+        advice, code = _fix(f)
         para("fix", advice)
         if code:
             out.append(" " * 17 + style(code, "1"))
@@ -177,13 +155,14 @@ def render(result: Result, options: Options, *, action: str = "commit") -> str:
                             f"else `git rebase -i {short}^` (mark it `edit`, fix, `git commit --amend`, "
                             f"`git rebase --continue`), so that none of the commits being pushed holds it")
         para("rotate", _rotate(f))
-        if f.line and not _in_dotenv(f):
+        whole = _file_rule(f)
+        if whole is None:
             para("allow", f"not a real secret? put a `keysentry:allow` comment on line {f.line}, or accept it "
                           f"with `{baseline}` and commit {BASELINE} (pre-commit framework: also add "
                           f"`args: [--baseline, {BASELINE}]` to the hook)")
         else:
             # The file's own finding stays whatever its lines say: only its path can be let through.
-            para("allow", f"not a real secret? a comment cannot let a .env file through: list it under "
+            para("allow", f"not a real secret? a comment cannot let {whole.kind} through: list it under "
                           f"`exclude` in the config ([tool.keysentry] in pyproject.toml, or .keysentry.toml), or "
                           f"accept it with `{baseline}` and commit {BASELINE} (pre-commit framework: also add "
                           f"`args: [--baseline, {BASELINE}]` to the hook)")

@@ -12,10 +12,8 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from functools import lru_cache
 
-from scanner.models import Finding
-from scanner.report import NameMasker, Options, display_path, printable, redact, shell_word
-from scanner.rules import RULES_BY_ID
-from scanner.scan import Result
+from scanner.report import Options, Shown, View, display_path, printable, shell_word
+from scanner.rules import FileRule
 
 # How many of the files skipped for their size the summary names (Stats keeps the first few).
 _NAMED_SKIPPED = 3
@@ -62,52 +60,47 @@ def _wrapped(text: str, width: int) -> tuple[str, ...]:
 
 
 class _Writer:
-    """The report's lines; names (paths, authors) are redacted and escaped on the way in."""
+    """The report's lines; names (paths, authors), already masked, are escaped on the way in."""
 
-    def __init__(self, result: Result, options: Options) -> None:
+    def __init__(self, options: Options) -> None:
         self.lines: list[str] = []
         self.style = _Style(options.color)
         self.options = options
         self.width = options.width if options.width > 0 else 100  # an unsized pty reports 0 columns
-        self.mask = NameMasker(result.findings, options.show_secrets)
 
     def name(self, text: str | None) -> str:
-        """A path or an author as it is safe to show: key redacted, control characters escaped."""
-        return printable(self.mask(display_path(text or "")))
-
-    def secret(self, f: Finding) -> str:
-        return printable(f.secret if self.options.show_secrets else redact(f.secret))
+        """A path or an author as it is safe to show: control characters escaped."""
+        return printable(display_path(text or ""))
 
     def add(self, *lines: str) -> None:
         self.lines.extend(lines)
 
 
-def _in_head(out: _Writer, f: Finding) -> str:
+def _in_head(out: _Writer, f: Shown) -> str:
     if not f.in_head:
         return "no longer in HEAD, but still in the history: rotate it"
-    moved = [out.name(p) for p in f.head_paths if p != f.path]
+    moved = [out.name(p) for p in f.moved_to]
     return f"still in HEAD at {', '.join(moved)}" if moved else "still in HEAD"
 
 
-def _notebook(out: _Writer, path: str) -> None:
+def _notebook(out: _Writer, f: Shown) -> None:
     # The rule's fix (read the key from the environment) is for code; a key printed by a cell stays
     # in the notebook's JSON until its outputs are cleared.
-    if path.lower().endswith(".ipynb"):
+    if f.path.lower().endswith(".ipynb"):
         out.add(f"    {out.style('notebook:', 'dim')} a key in a cell's output stays in the file until the "
                 "outputs are cleared:",
-                f"         jupyter nbconvert --clear-output --inplace {printable(shell_word(out.mask(path)))}")
+                f"         jupyter nbconvert --clear-output --inplace {printable(f.word)}")
 
 
-def _remedy(f: Finding, remediation: str) -> str:
-    # `git rm --cached` fails on a .env that HEAD no longer has: what is left to do is rotating.
-    if f.rule_id == "dotenv-file" and f.in_head is False:
-        return ("The file is gone from HEAD, but every clone still has it: rotate every secret it held, and "
-                "keep .env* in .gitignore so that it is not committed again.")
-    return remediation
+def _remedy(f: Shown) -> str:
+    # `git rm --cached` fails on a file that HEAD no longer has: what is left to do is rotating.
+    if isinstance(f.rule, FileRule) and f.in_head is False and f.rule.gone:
+        return f.rule.gone
+    return f.rule.remediation
 
 
-def _findings(out: _Writer, findings: Iterable[Finding]) -> None:
-    by_path: dict[str, list[Finding]] = defaultdict(list)
+def _findings(out: _Writer, findings: Iterable[Shown]) -> None:
+    by_path: dict[str, list[Shown]] = defaultdict(list)
     for f in findings:
         by_path[f.path].append(f)
     style = out.style
@@ -115,18 +108,17 @@ def _findings(out: _Writer, findings: Iterable[Finding]) -> None:
         shown = out.name(path)
         out.add(style(shown, "bold"))
         for f in group:
-            rule = RULES_BY_ID[f.rule_id]
             # Never broken across lines, so `grep path:line` and editors' jump-to-location work.
             where = f"{shown}:{f.line}:{f.column}" if f.line else f"{shown} (whole file)"
-            out.add(f"  {style(f.rule_id, 'red')}  {rule.description}",
-                    f"    {where}  secret {style(out.secret(f), 'yellow')}")
+            out.add(f"  {style(f.rule_id, 'red')}  {f.rule.description}",
+                    f"    {where}  secret {style(printable(f.secret), 'yellow')}")
             if f.commit:
                 out.add(f"    introduced in {f.commit[:12]} by {out.name(f.author) or '?'} on {f.date}")
                 if f.in_head is not None:
                     out.add(f"    {_in_head(out, f)}")
-            fix = _wrapped(_remedy(f, rule.remediation), out.width)
+            fix = _wrapped(_remedy(f), out.width)
             out.add(f"    {style('fix:', 'dim')} {fix[0]}", *(f"         {line}" for line in fix[1:]))
-            _notebook(out, path)
+            _notebook(out, f)
         out.add("")
 
 
@@ -145,10 +137,12 @@ def _regex_char(char: str) -> str:
     return re.escape(char)
 
 
-def _purge(out: _Writer, past: list[Finding]) -> None:
-    """How to rewrite the whole history (with git filter-repo) for secrets that are only in it."""
-    files = sorted({f.path for f in past if f.rule_id == "dotenv-file"})
-    secrets = list(dict.fromkeys(f.secret for f in past if f.rule_id != "dotenv-file"))
+def _purge(out: _Writer, past: list[Shown]) -> None:
+    """How to rewrite the whole history (with git filter-repo) for secrets that are only in it:
+    whole-file findings by removing their files, the others by replacing their secrets (which the
+    view holds in full only under --show-secrets, the one case that prints them)."""
+    files = sorted({f.path for f in past if f.rule.whole_file})
+    secrets = list({f.secret_id: f.secret for f in past if not f.rule.whole_file}.values())
     out.add("To remove them from history (this rewrites every commit: coordinate with everyone who has a clone;",
             "forks and old pull requests keep the old commits, so rotating comes first):",
             "  # in a folder outside your work tree (git filter-repo rewrites only a fresh clone):",
@@ -163,14 +157,14 @@ def _purge(out: _Writer, past: list[Finding]) -> None:
                     "  # this report redacts them: rerun with --show-secrets to have it print those lines")
         command += f" --replace-text {_REPLACE_TEXT}"
     if files:
-        command += " --invert-paths " + " ".join(f"--path {printable(shell_word(out.mask(p)))}" for p in files)
+        command += " --invert-paths " + " ".join(f"--path {printable(shell_word(p))}" for p in files)
     out.add(command, "  git push --force --all <url> && git push --force --tags <url>")
     if secrets:
         out.add(f"  rm {_REPLACE_TEXT}")
     out.add("")
 
 
-def _rewrite_range(out: _Writer, findings: list[Finding]) -> None:
+def _rewrite_range(out: _Writer, findings: list[Shown]) -> None:
     """A range's commits are not in the target branch yet: rewrite those, not the whole history."""
     commits = list(dict.fromkeys(f.commit[:12] for f in findings if f.commit))
     if not commits:
@@ -183,7 +177,7 @@ def _rewrite_range(out: _Writer, findings: list[Finding]) -> None:
             "")
 
 
-def _by_history(out: _Writer, result: Result) -> None:
+def _by_history(out: _Writer, result: View) -> None:
     in_head = [f for f in result.findings if f.in_head]
     past = [f for f in result.findings if not f.in_head]
     ranged = result.mode == "range"
@@ -207,10 +201,10 @@ def _by_history(out: _Writer, result: Result) -> None:
         _rewrite_range(out, list(result.findings))
 
 
-def _skipped(out: _Writer, result: Result) -> str:
+def _skipped(out: _Writer, result: View) -> str:
     stats = result.stats
     large = f"{stats.skipped_large} over the size limit"
-    named = [out.name(p) for p in getattr(stats, "skipped_large_paths", [])[:_NAMED_SKIPPED]]
+    named = [out.name(p) for p in result.skipped_large_paths[:_NAMED_SKIPPED]]
     if named:
         large += f" ({', '.join(named)}{', …' if stats.skipped_large > len(named) else ''})"
     nested = getattr(stats, "nested_repos", 0)
@@ -225,7 +219,7 @@ def _skipped(out: _Writer, result: Result) -> str:
     return f"; skipped: {extra}" if extra else ""
 
 
-def _summary(out: _Writer, result: Result) -> str:
+def _summary(out: _Writer, result: View) -> str:
     stats = result.stats
     counts = Counter(f.rule_id for f in result.findings)
     what = (_count(stats.files, "file") if result.mode in ("worktree", "stdin")
@@ -239,8 +233,8 @@ def _summary(out: _Writer, result: Result) -> str:
     return summary + _skipped(out, result)
 
 
-def render(result: Result, options: Options) -> str:
-    out = _Writer(result, options)
+def render(result: View, options: Options) -> str:
+    out = _Writer(options)
     if result.mode in ("history", "range"):
         _by_history(out, result)
     else:

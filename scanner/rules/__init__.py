@@ -1,4 +1,5 @@
-"""The registry: every rule keysentry knows, in the order that settles overlaps (first wins)."""
+"""The registry: every rule keysentry knows, content rules in the order of their `priority` (which
+settles overlaps: lower wins), then the whole-file rules."""
 from __future__ import annotations
 
 from scanner.rules.base import Rule

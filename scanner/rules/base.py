@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import ClassVar
 
 KEY_CHARS = "0-9A-Za-z_-"
 # A fixed-format key starts a token: not preceded by a key character, unless that character ends
@@ -36,8 +37,17 @@ class Rule:
     patterns: tuple[re.Pattern[str], ...]
     # Is a captured value a real secret? Called with (value, quoted).
     accept: Callable[[str, bool], bool]
-    # Specific rules win over the generic one on the same secret (contract: reported once).
-    specific: bool = True
+    # Where two rules match overlapping text, the lower priority wins and the other is dropped
+    # (contract: a secret is reported once, under its most specific rule). Unique per rule.
+    priority: int
+    # What to rotate and where, as the blocked-commit message says it after "it is leaked: ";
+    # empty: the remediation is quoted instead.
+    rotate: str = ""
+    # The environment variables to read the secret from instead (the first in code, the others
+    # named as alternatives), when the fix is to move a literal out of the code.
+    env_vars: tuple[str, ...] = ("GEMINI_API_KEY", "GOOGLE_API_KEY")
+    # When moving the literal to a variable is not the fix (a key file, a token): what is.
+    fix: str = ""
     # Fixed formats are also looked for in binary files (compiled libraries, APK assets).
     binary_patterns: tuple[re.Pattern[bytes], ...] = ()
     # The whole content must also match this for any pattern to count (e.g. a service-account JSON).
@@ -50,3 +60,5 @@ class Rule:
     # windows instead of over a whole minified bundle.
     anchors: tuple[re.Pattern[str], ...] = ()
     reach: tuple[int, int] = (0, 0)
+    # A finding of this rule is a secret at a line, not a whole file (see FileRule).
+    whole_file: ClassVar[bool] = False

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import ClassVar
 
 from scanner.filters import is_placeholder, is_template
 
@@ -19,6 +20,20 @@ class FileRule:
     # Files that document the variables rather than set them; flagged only when they hold a real
     # secret that another rule found.
     template: re.Pattern[str]
+    # What to rotate, as the blocked-commit message says it after "it is leaked: ".
+    rotate: str = ""
+    # How to take the file out of git; {path} is its name as shown, {word} as a shell word.
+    fix: str = ""
+    # The remediation once HEAD no longer has the file (`git rm --cached` would fail).
+    gone: str = ""
+    # What the file is called in advice: "a .env file".
+    kind: str = "the file"
+    # A finding of this rule is the whole file, at no line: no inline comment can silence it.
+    whole_file: ClassVar[bool] = True
+
+    def holds(self, path: str) -> bool:
+        """PATH is a file this rule judges as a whole (a template's secrets are code-like)."""
+        return bool(self.path.search(path)) and not self.template.search(path)
 
 
 DOTENV_FILE = FileRule(
@@ -38,6 +53,12 @@ DOTENV_FILE = FileRule(
         r"(?:^|/)\.env(?:\.[^/]+)*\.(?:example|sample|template|tmpl|tpl|dist|defaults?|schema|vault)(?:\.[^/]+)?$",
         re.IGNORECASE,
     ),
+    rotate="rotate every secret the file holds",
+    fix=("keep {path} out of git: `git rm --cached {word}`, add it to .gitignore and commit a template with "
+         "empty values (e.g. .env.example) instead"),
+    gone=("The file is gone from HEAD, but every clone still has it: rotate every secret it held, and keep .env* "
+          "in .gitignore so that it is not committed again."),
+    kind="a .env file",
 )
 
 # The value is everything after the operator, stripped in Python: a lazy value followed by `\s*$`

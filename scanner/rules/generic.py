@@ -83,7 +83,9 @@ HARDCODED_API_KEY = Rule(
     keywords=(b"api_key", b"apikey", b"api-key", b"api.key", b"?key=", b"&key=", b"&amp;key="),
     patterns=PATTERNS,
     accept=plausible_literal,
-    specific=False,
+    # Last: a fixed-format key bound to an api-key name is reported under its own rule.
+    priority=5,
+    rotate="rotate it with its provider (a Google key: Google AI Studio or the Cloud console Credentials page)",
     reject_name=is_digest_name,
     anchors=(re.compile(r"api[_.-]?key"), re.compile(r"[?&](?:amp;)?key=")),
     # Before the anchor: a long dotted name and what opens a name/value pair; after it: the

@@ -37,6 +37,9 @@ GOOGLE_API_KEY = Rule(
     patterns=_api_key_text,
     binary_patterns=_api_key_bin,
     accept=_accept,
+    priority=1,
+    rotate="delete it in Google AI Studio (API keys) or the Cloud console (APIs & Services > Credentials) and "
+           "create a new, restricted key",
 )
 
 GOOGLE_GEMINI_KEY = Rule(
@@ -51,6 +54,8 @@ GOOGLE_GEMINI_KEY = Rule(
     patterns=_gemini_text,
     binary_patterns=_gemini_bin,
     accept=_accept,
+    priority=2,
+    rotate="delete it in Google AI Studio and create a new one",
 )
 
 GOOGLE_OAUTH_CLIENT_SECRET = Rule(
@@ -65,6 +70,9 @@ GOOGLE_OAUTH_CLIENT_SECRET = Rule(
     patterns=_client_secret_text,
     binary_patterns=_client_secret_bin,
     accept=_accept,
+    priority=3,
+    rotate="reset the client secret in the Cloud console (APIs & Services > Credentials)",
+    env_vars=("GOOGLE_CLIENT_SECRET",),
 )
 
 GOOGLE_OAUTH_TOKEN = Rule(
@@ -79,6 +87,9 @@ GOOGLE_OAUTH_TOKEN = Rule(
     patterns=_access_text + _refresh_text,
     binary_patterns=_access_bin + _refresh_bin,
     accept=_accept,
+    priority=4,
+    rotate="revoke it (https://myaccount.google.com/permissions or the OAuth revoke endpoint)",
+    fix="do not store tokens: obtain them at run time through a Google auth library",
 )
 
 
@@ -125,6 +136,11 @@ GCP_SERVICE_ACCOUNT_KEY = Rule(
     ),
     requires=re.compile(r"service_account|gserviceaccount\.com|authorized_user"),
     accept=_accept_service_account,
+    # First: a key file's private key or refresh token is reported as the file's credential.
+    priority=0,
+    rotate="delete the key in the Cloud console (IAM > Service accounts > Keys), or revoke the user's refresh token",
+    fix="remove the key file from the commit; point GOOGLE_APPLICATION_CREDENTIALS at a file outside the "
+        "repository, or better, use an attached service account or Workload Identity Federation",
 )
 
 RULES = (GCP_SERVICE_ACCOUNT_KEY, GOOGLE_API_KEY, GOOGLE_GEMINI_KEY, GOOGLE_OAUTH_CLIENT_SECRET, GOOGLE_OAUTH_TOKEN)
