@@ -79,6 +79,21 @@ def test_show_secrets_prints_them_in_full(repo: Path, capsys: pytest.CaptureFixt
     assert first in out and second in out
 
 
+@pytest.mark.parametrize("fmt", ["text", "json", "sarif"])
+def test_key_in_the_name_of_a_skipped_file_is_redacted(repo: Path, capsys: pytest.CaptureFixture[str],
+                                                        fmt: str) -> None:
+    """The summary names the files skipped for their size; one named after a key is redacted there
+    too, in every format (the view masks every name once, the stats' included)."""
+    key = google_key()
+    (repo / f"dump-{key}.bin").write_text("x" * 4000)
+    (repo / "app.py").write_text(f'KEY = "{google_key()}"\n')
+    assert main(["scan", str(repo), "--format", fmt, "--max-file-size", "1KB"]) == 1
+    out = capsys.readouterr().out
+    assert key not in out and f"dump-{redact(key)}.bin" in out
+    assert main(["scan", str(repo), "--format", fmt, "--max-file-size", "1KB", "--show-secrets"]) == 1
+    assert key in capsys.readouterr().out
+
+
 def test_baseline_file_holds_no_secret(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     secrets = _secrets_in_tree(repo)
     assert main(["baseline", str(repo)]) == 0

@@ -157,6 +157,12 @@ class View:
     notes: tuple[str, ...]
     skipped_large_paths: tuple[str, ...]  # masked like the findings' paths
 
+    def stats_dict(self) -> dict[str, object]:
+        """The stats as JSON and SARIF give them: the skipped files' names shown like the findings' paths."""
+        data = self.stats.as_dict()
+        data["skipped_large_paths"] = [display_path(p) for p in self.skipped_large_paths]
+        return data
+
 
 def present(result: "Result", options: Options,
             rules: "Mapping[str, Rule | FileRule] | None" = None) -> View:

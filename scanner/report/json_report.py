@@ -25,5 +25,5 @@ def render(view: View) -> str:
         }
         for f in view.findings
     ]
-    body = {"version": VERSION, "mode": view.mode, "findings": findings, "stats": view.stats.as_dict()}
+    body = {"version": VERSION, "mode": view.mode, "findings": findings, "stats": view.stats_dict()}
     return json.dumps(body, indent=2, ensure_ascii=False) + "\n"

@@ -71,7 +71,7 @@ def render(view: View) -> str:
             }},
             "columnKind": "unicodeCodePoints",
             "results": results,
-            "properties": {"mode": view.mode, "stats": view.stats.as_dict()},
+            "properties": {"mode": view.mode, "stats": view.stats_dict()},
         }],
     }
     return json.dumps(log, indent=2, ensure_ascii=False) + "\n"
