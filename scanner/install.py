@@ -38,12 +38,6 @@ def script(name: str, python: str = "", import_path: str = "") -> str:
     return text
 
 
-def hooks_dir(path: Path) -> Path:
-    """Where git looks for this repository's hooks: core.hooksPath, or the common git dir's hooks/
-    (shared by every linked worktree)."""
-    return _where(path).hooks
-
-
 class _Where(NamedTuple):
     hooks: Path
     inside: tuple[Path, ...]  # the work tree and the common git dir: where writing is expected
@@ -51,6 +45,8 @@ class _Where(NamedTuple):
 
 
 def _where(path: Path) -> _Where:
+    """Where git looks for this repository's hooks: core.hooksPath, or the common git dir's hooks/
+    (shared by every linked worktree)."""
     folder = path if path.is_dir() else path.parent
     if not folder.is_dir():
         raise UsageError(f"path not found: {path}")
