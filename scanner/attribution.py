@@ -6,7 +6,7 @@ introduction: the finding keeps its original commit and path.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from scanner.models import Match
@@ -26,20 +26,23 @@ class Introduction:
     timestamp: int
 
 
+# What a blob holds at a path: its content's matches and the path's own (dotenv-file), or nothing
+# at an excluded path. The scan loop decides; attribution only asks.
+Lookup = Callable[[str, str], tuple[Match, ...]]
+
+
 class Attributor:
-    def __init__(self, hits: Mapping[str, tuple[Match, ...]], applies: Callable[[str, str], bool]) -> None:
-        self._hits = hits
-        self._applies = applies  # (rule id, path) -> does this rule count at this path?
+    def __init__(self, lookup: Lookup) -> None:
+        self._lookup = lookup
         self.found: dict[Site, Introduction] = {}
         self._moved: dict[Site, Site] = {}  # a site a secret moved to -> where it came from
 
-    def keys(self, oid: str, path: str, hits: Mapping[str, tuple[Match, ...]] | None = None) -> dict[SecretKey, Match]:
+    def keys(self, oid: str, path: str) -> dict[SecretKey, Match]:
         found: dict[SecretKey, Match] = {}
         if oid == NULL_OID:
             return found
-        for m in (self._hits if hits is None else hits).get(oid, ()):
-            if self._applies(m.rule_id, path):
-                found.setdefault((m.rule_id, m.identity), m)
+        for m in self._lookup(oid, path):
+            found.setdefault((m.rule_id, m.identity), m)
         return found
 
     def origin(self, site: Site) -> Site:
@@ -74,17 +77,15 @@ class Attributor:
             if earlier is None or commit.timestamp < earlier.timestamp:
                 self.found[site] = Introduction(site, match, commit.sha, commit.author, commit.date, commit.timestamp)
 
-    def head_paths(self, head: Iterable[tuple[str, str]],
-                   more: Mapping[str, tuple[Match, ...]] | None = None) -> dict[Site, tuple[str, ...]]:
+    def head_paths(self, head: Iterable[tuple[str, str]]) -> dict[Site, tuple[str, ...]]:
         """For each finding, the paths in HEAD where its secret lives: its own or where it moved.
 
-        MORE adds hits for HEAD blobs the scan did not read. A secret in HEAD at a path that no
-        finding accounts for moved there through commits we did not follow (a rename after a
-        range): it counts for the findings of the same secret that are nowhere else in HEAD."""
-        hits = {**self._hits, **(more or {})}
+        A secret in HEAD at a path that no finding accounts for moved there through commits we did
+        not follow (a rename after a range): it counts for the findings of the same secret that
+        are nowhere else in HEAD."""
         present: set[Site] = set()
         for path, oid in head:
-            for key in self.keys(oid, path, hits):
+            for key in self.keys(oid, path):
                 present.add((key, path))
         located: dict[Site, list[str]] = {site: [] for site in self.found}
         strays: dict[SecretKey, list[str]] = {}

@@ -19,6 +19,23 @@ class Match:
 
 
 @dataclass(frozen=True)
+class Blob:
+    """One piece of content and every place it occurs at: the one record every source yields.
+
+    The scan loop reads it (through the source's reader, or `data` when already in hand), runs
+    the content step once, and the path step for each path: what a rule or `exclude` says can
+    differ between two paths holding the same bytes (a `web/.env` and an `api/settings.env`)."""
+
+    paths: tuple[str, ...]  # "/"-separated; history: every path any commit holds it at
+    oid: str | None = None  # git's object id; None for a work-tree file or standard input
+    size: int | None = None  # when known before reading (git objects), so a large one is never read
+    data: bytes | None = None  # standard input: read already
+    # False for a blob read only to judge another (the version of a staged path in HEAD): it is
+    # not part of what the scan covers, so the stats leave it out.
+    counted: bool = True
+
+
+@dataclass(frozen=True)
 class Finding:
     rule_id: str
     path: str
@@ -110,3 +127,11 @@ class Stats:
         if self.shallow:
             data["shallow"] = True
         return data
+
+
+@dataclass(frozen=True)
+class Result:
+    mode: str
+    findings: tuple[Finding, ...]
+    stats: Stats
+    notes: tuple[str, ...] = ()  # things the report should say (e.g. shallow history)

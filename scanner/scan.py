@@ -1,4 +1,9 @@
-"""One scan from request to result: load config, pick the source, run the engine, apply filters."""
+"""One scan from request to result: load config, pick the source, run the one scan loop over the
+blobs it yields, make findings, apply the baseline.
+
+Every mode goes through `scan_blobs`: it owns the size limit, LFS pointers, exclusion, the stats,
+the worker processes and the progress bar. The content step runs once per blob record, the path
+step (whole-file rules such as dotenv-file) once for every path the blob occurs at."""
 from __future__ import annotations
 
 import itertools
@@ -6,21 +11,24 @@ import os
 import sys
 import time
 from datetime import datetime
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from scanner import baseline as baseline_file
 from scanner import config as config_file
 from scanner import content, parallel
 from scanner.detect import Detector
-from scanner.errors import UsageError
-from scanner.models import Finding, Match, Stats, make_finding
+from scanner.errors import GitError, UsageError
+from scanner.models import Blob, Finding, Match, Result, Stats, make_finding
 from scanner.report import printable
+from scanner.sources.base import InMemory, Opener
 
 if TYPE_CHECKING:
+    from scanner import gitcmd
     from scanner.sources import worktree
+
+__all__ = ["Hit", "Request", "Result", "Settings", "run", "scan_blobs"]
 
 
 @dataclass(frozen=True)
@@ -33,14 +41,6 @@ class Request:
     jobs: int = field(default_factory=parallel.default_jobs)
     max_file_size: int | None = None
     progress: bool = False
-
-
-@dataclass(frozen=True)
-class Result:
-    mode: str
-    findings: tuple[Finding, ...]
-    stats: Stats
-    notes: tuple[str, ...] = ()  # things the report should say (e.g. shallow history)
 
 
 @dataclass(frozen=True)
@@ -57,6 +57,9 @@ class Settings:
 def run(request: Request) -> Result:
     started = time.monotonic()
     # Read first: a missing or broken baseline must not cost the user a whole scan to find out.
+    # Imported here: baseline imports the reporters' helpers, which must not need this module.
+    from scanner import baseline as baseline_file
+
     fingerprints = baseline_file.load(request.baseline) if request.baseline else frozenset()
     if request.mode == "stdin":
         root = Path.cwd()
@@ -77,9 +80,7 @@ def run(request: Request) -> Result:
         findings, stats = _scan_stdin(settings)
         notes = ()
     else:
-        from scanner.sources import git_modes
-
-        findings, stats, notes = git_modes.scan(request, lambda top: _settings(request, top))
+        findings, stats, notes = _scan_git(request)
     kept = []
     for finding in findings:
         if finding.fingerprint in fingerprints:
@@ -125,93 +126,222 @@ def _scan_stdin(settings: Settings) -> tuple[list[Finding], Stats]:
     if len(data) > settings.max_file_size:
         raise UsageError(f"standard input is larger than --max-file-size ({settings.max_file_size} bytes); "
                          "raise --max-file-size to scan it")
-    stats = Stats(files=1, bytes=len(data))
-    scanned = settings.detector.scan(data, "-")
-    stats.allowed += scanned.allowed
-    return [make_finding(m, "-") for m in scanned.matches], stats
+    stats = Stats()
+    hits = scan_blobs([Blob(("-",), data=data)], InMemory(), settings, stats, count_files=True,
+                      exclude=False, lfs=False)
+    return _plain_findings(hits), stats
 
 
-# --- the working tree, in parallel -----------------------------------------------------------
+def _plain_findings(hits: Iterable[Hit]) -> list[Finding]:
+    """Findings where they are, with no history to attribute them to (work tree, stdin)."""
+    return [make_finding(m, path) for hit in hits for path, matches in hit.at for m in matches]
+
+
+# --- the one scan loop -----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Hit:
+    """A blob that holds something at one of its paths (its bytes dropped)."""
+
+    blob: Blob
+    content: tuple[Match, ...]  # the content step's matches: the same at every path
+    at: tuple[tuple[str, tuple[Match, ...]], ...]  # (path, content and path-step matches) where any
+
+
+@dataclass(frozen=True)
+class _Event:
+    """A blob that was not scanned as content, for the stats and warnings."""
+
+    blob: Blob
+    outcome: str  # lfs, or a non-text outcome of sources.base.Read
+    size: int
+    detail: str
+
+
+@dataclass(frozen=True)
+class _Done:
+    """What a worker hands back for one batch: counts, and only the blobs that need more work."""
+
+    blobs: int
+    files: int
+    bytes: int
+    allowed: int
+    hits: tuple[Hit, ...]
+    events: tuple[_Event, ...]
+    read: int  # records read (counted or not), for the progress bar
+
 
 _worker: dict[str, object] = {}
-# Below this many files, starting worker processes costs more than it saves (pre-commit hooks).
+# Below this many blobs, starting worker processes costs more than it saves (pre-commit hooks).
 _PARALLEL_FROM = 64
+# A batch is what one worker takes at a time: small for files read by path (a tree's sizes are
+# unknown up front), larger for git objects, whose cat-file round trip is paid once per batch.
+_BATCH_FILES = 8
+_BATCH_BLOBS = 256
+_BATCH_BYTES = 8 << 20
 # How many nested repositories the report names; the count in the stats says how many in all.
 _NESTED_NAMED = 5
 
 
-def _init_file_worker(root: str, detector: Detector, max_size: int) -> None:
-    from scanner.sources.worktree import TreeReader
+def _init_worker(opener: Opener, detector: Detector, limit: int, lfs: bool) -> None:
+    _worker.clear()
+    _worker.update(reader=opener.open(), detector=detector, limit=limit, lfs=lfs)
 
-    _worker.update(reader=TreeReader(Path(root)), detector=detector, max_size=max_size)
 
-
-def _close_file_worker() -> None:
+def _close_worker() -> None:
     reader = _worker.pop("reader", None)
     if reader is not None:
         reader.close()  # type: ignore[attr-defined]
 
 
-def _scan_one(rel: str) -> tuple[str, str, int, tuple[Match, ...], int, str]:
-    """(path, outcome, bytes, matches, allowed, detail); outcome names what happened to the file."""
-    read = _worker["reader"].read(rel, int(_worker["max_size"]))  # type: ignore[attr-defined, call-overload]
-    if read.outcome != "text":
-        return rel, read.outcome, read.size, (), 0, read.detail
-    data = read.data
-    if content.is_lfs_pointer(data):
-        return rel, "lfs", len(data), (), 0, ""
-    scanned = _worker["detector"].scan(data, rel)  # type: ignore[attr-defined]
-    return rel, "binary" if scanned.binary else "text", len(data), scanned.matches, scanned.allowed, ""
+def _scan_batch(batch: Sequence[Blob]) -> _Done:
+    reader = _worker["reader"]
+    detector: Detector = _worker["detector"]  # type: ignore[assignment]
+    lfs = bool(_worker["lfs"])
+    blobs = files = size = allowed = read = 0
+    hits: list[Hit] = []
+    events: list[_Event] = []
+    for blob, got in reader.read(batch, int(_worker["limit"])):  # type: ignore[attr-defined, call-overload]
+        read += 1
+        if got.outcome != "text":
+            events.append(_Event(blob, got.outcome, got.size, got.detail))
+            continue
+        data = got.data
+        if lfs and content.is_lfs_pointer(data):
+            events.append(_Event(blob, "lfs", len(data), ""))
+            continue
+        scanned = detector.scan_content(data)
+        if blob.counted:
+            blobs += blob.oid is not None
+            files += len(blob.paths)
+            size += len(data)
+            allowed += scanned.allowed
+        at = []
+        for path in blob.paths:
+            found = scanned.matches + detector.path_matches(path, data, scanned)
+            if found:
+                at.append((path, found))
+        if at:
+            hits.append(Hit(Blob(blob.paths, blob.oid, blob.size, None, blob.counted), scanned.matches, tuple(at)))
+    return _Done(blobs, files, size, allowed, tuple(hits), tuple(events), read)
 
+
+@dataclass
+class _Outcomes:
+    """What the loop saw besides content: the worktree's warnings and notes come from here."""
+
+    nested: list[str] = field(default_factory=list)
+    linked: dict[str, tuple[str, int]] = field(default_factory=dict)  # a link -> (first path, count)
+
+
+def scan_blobs(records: Iterable[Blob], opener: Opener, settings: Settings, stats: Stats, *,
+               count_files: bool, exclude: bool = True, lfs: bool = True, named: bool = False,
+               progress: bool = False, outcomes: _Outcomes | None = None) -> list[Hit]:
+    """Scan every record once (the content step) and judge it at each of its paths (the path step).
+
+    COUNT_FILES: the stats count paths as files (work tree, staged), not only blobs. NAMED: one file
+    the user named, which cannot be skipped quietly. PROGRESS: show a bar (the records are a list).
+    Returns the blobs that hold something."""
+    seen = outcomes or _Outcomes()
+    wanted = _wanted(records, settings, stats, count_files, exclude)
+    head = list(itertools.islice(wanted, _PARALLEL_FROM))
+    jobs = settings.jobs if len(head) >= _PARALLEL_FROM else 1
+    stream = itertools.chain(head, wanted)
+    sized = isinstance(records, Sequence)
+    from scanner.report.progress import Progress
+
+    hits: list[Hit] = []
+    with Progress(enabled=progress and sized) as bar:
+        if progress and sized:
+            seq: Sequence[Blob] = records  # type: ignore[assignment]
+            bar.start(len(seq), sum(b.size or 0 for b in seq))
+        results = parallel.imap(_scan_batch, _batches(stream), jobs, initializer=_init_worker,
+                                initargs=(opener, settings.detector, settings.max_file_size, lfs),
+                                finalizer=_close_worker)
+        for done in results:
+            stats.blobs += done.blobs
+            stats.files += done.files if count_files else 0
+            stats.bytes += done.bytes
+            stats.allowed += done.allowed
+            hits.extend(done.hits)
+            for event in done.events:
+                _count(event, stats, seen, settings.max_file_size, named)
+            bar.advance(done.read, done.bytes)
+    return hits
+
+
+def _wanted(records: Iterable[Blob], settings: Settings, stats: Stats, count_files: bool,
+            exclude: bool) -> Iterator[Blob]:
+    """The records worth reading: excluded paths dropped (and counted), blobs git says are over the
+    size limit skipped unread."""
+    is_excluded = settings.config.is_excluded
+    for blob in records:
+        paths = tuple(p for p in blob.paths if not is_excluded(p)) if exclude else blob.paths
+        if len(paths) < len(blob.paths):
+            if blob.counted:
+                stats.excluded += len(blob.paths) - len(paths) if count_files else not paths
+            if not paths:
+                continue
+            blob = Blob(paths, blob.oid, blob.size, blob.data, blob.counted)
+        if blob.size is not None and blob.size > settings.max_file_size:
+            if blob.counted:
+                stats.skipped_large += 1
+                stats.note_large(paths[0])
+            continue
+        yield blob
+
+
+def _batches(records: Iterator[Blob]) -> Iterator[list[Blob]]:
+    batch: list[Blob] = []
+    size = 0
+    for blob in records:
+        batch.append(blob)
+        size += blob.size or 0
+        if len(batch) >= (_BATCH_FILES if blob.size is None else _BATCH_BLOBS) or size >= _BATCH_BYTES:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch
+
+
+def _count(event: _Event, stats: Stats, seen: _Outcomes, limit: int, named: bool) -> None:
+    rel = event.blob.paths[0]
+    if named:
+        _refuse_named(rel, event.outcome, event.size, event.detail, limit)
+    if not event.blob.counted:
+        return
+    if event.outcome == "large":
+        stats.skipped_large += 1
+        stats.note_large(rel)
+    elif event.outcome == "lfs":
+        stats.skipped_lfs += 1
+    elif event.outcome == "symlink":
+        stats.skipped_symlinks += 1
+    elif event.outcome == "linked-folder":
+        stats.skipped_symlinks += 1
+        first, count = seen.linked.get(event.detail, (rel, 0))
+        seen.linked[event.detail] = (first, count + 1)
+    elif event.outcome == "nested-repo":
+        stats.nested_repos += 1
+        seen.nested.append(rel)
+    elif event.outcome == "unreadable":
+        stats.unreadable += 1
+        stats.warnings.append(f"cannot read {printable(rel)}: {event.detail}")
+
+
+# --- the working tree ----------------------------------------------------------------------------
 
 def _scan_worktree(listing: "worktree.Listing", settings: Settings) -> tuple[list[Finding], Stats, tuple[str, ...]]:
+    from scanner.sources.worktree import WorkTree
+
     stats = Stats()
-
-    def wanted() -> Iterator[str]:
-        for rel in listing.paths:
-            if settings.config.is_excluded(rel):
-                stats.excluded += 1
-            else:
-                yield rel
-
-    # Stream the listing into the workers (memory stays flat on a huge tree); look ahead only far
-    # enough to tell whether worker processes are worth starting.
-    stream = wanted()
-    head = list(itertools.islice(stream, _PARALLEL_FROM))
-    jobs = settings.jobs if len(head) >= _PARALLEL_FROM else 1
-    findings: list[Finding] = []
-    nested: list[str] = []
-    linked: dict[str, tuple[str, int]] = {}  # a linked folder -> (the first path below it, how many)
-    results = parallel.imap(_scan_one, itertools.chain(head, stream), jobs, initializer=_init_file_worker,
-                            initargs=(str(listing.root), settings.detector, settings.max_file_size), chunksize=8,
-                            finalizer=_close_file_worker)
-    for rel, outcome, size, matches, allowed, detail in results:
-        if listing.named:
-            _refuse_named(rel, outcome, size, detail, settings.max_file_size)
-        if outcome in ("text", "binary"):
-            stats.files += 1
-            stats.bytes += size
-            stats.allowed += allowed
-            findings.extend(make_finding(m, rel) for m in matches)
-        elif outcome == "large":
-            stats.skipped_large += 1
-            stats.note_large(rel)
-        elif outcome == "lfs":
-            stats.skipped_lfs += 1
-        elif outcome == "symlink":
-            stats.skipped_symlinks += 1
-        elif outcome == "linked-folder":
-            stats.skipped_symlinks += 1
-            first, count = linked.get(detail, (rel, 0))
-            linked[detail] = (first, count + 1)
-        elif outcome == "nested-repo":
-            stats.nested_repos += 1
-            nested.append(rel)
-        elif outcome == "unreadable":
-            stats.unreadable += 1
-            stats.warnings.append(f"cannot read {printable(rel)}: {detail}")
-    stats.warnings.extend(_linked_warning(link, *seen) for link, seen in sorted(linked.items()))
-    return findings, stats, _nested_note(stats.nested_repos, nested)
+    seen = _Outcomes()
+    # Streamed: the listing is never collected, so memory stays flat on a huge tree.
+    records = (Blob((rel,)) for rel in listing.paths)
+    hits = scan_blobs(records, WorkTree(listing.root), settings, stats, count_files=True, named=listing.named,
+                      outcomes=seen)
+    stats.warnings.extend(_linked_warning(link, *first) for link, first in sorted(seen.linked.items()))
+    return _plain_findings(hits), stats, _nested_note(stats.nested_repos, seen.nested)
 
 
 def _linked_warning(link: str, first: str, count: int) -> str:
@@ -239,3 +369,56 @@ def _nested_note(count: int, paths: list[str]) -> tuple[str, ...]:
         return (f"a nested repository (a folder with its own .git) was not scanned: {shown} (scan it on its own)",)
     return (f"{count} nested repositories (folders with their own .git) were not scanned: {shown} "
             "(scan each on its own)",)
+
+
+# --- history, range and staged: blobs of git's object store ----------------------------------------
+
+def _scan_git(request: Request) -> tuple[list[Finding], Stats, tuple[str, ...]]:
+    from scanner import gitcmd
+
+    repo = gitcmd.find(request.path)
+    if repo is None:
+        raise GitError(f"not a git repository: {request.path} (--{request.mode} needs one)")
+    settings = _settings(request, repo.root)
+    stats = Stats()
+    if request.mode == "staged":
+        findings = _scan_staged(repo, settings, stats)
+        return findings, stats, ("nothing staged: no changes to scan",) if stats.files == 0 and not findings else ()
+    notes: list[str] = []
+    if gitcmd.run(repo, "rev-parse", "--is-shallow-repository").strip() == b"true":
+        stats.shallow = True
+        notes.append("this is a shallow clone: history before its oldest commit was not scanned "
+                     "(run `git fetch --unshallow` for a complete audit)")
+    if repo.prefix:
+        # As gitleaks does: history has no folders, and a key committed anywhere is published.
+        notes.append(f"--{request.mode} scans the whole repository, not only {printable(repo.prefix)}: "
+                     "paths are relative to its top folder")
+    return _scan_commits(repo, request, settings, stats), stats, tuple(notes)
+
+
+def _scan_staged(repo: "gitcmd.Repo", settings: Settings, stats: Stats) -> list[Finding]:
+    from scanner.sources import staged
+    from scanner.sources.blobs import GitObjects
+
+    if repo.bare:
+        raise GitError("--staged needs a repository with a work tree, not a bare one")
+    changes = staged.staged_changes(repo)
+    hits = scan_blobs(staged.blobs(changes), GitObjects(repo), settings, stats, count_files=True)
+    return staged.findings(repo, changes, hits, settings.detector, settings.max_file_size)
+
+
+def _scan_commits(repo: "gitcmd.Repo", request: Request, settings: Settings, stats: Stats) -> list[Finding]:
+    from scanner.sources import history
+    from scanner.sources.blobs import GitObjects
+
+    if request.mode == "history":
+        revisions = history.history_revisions(repo)
+        walk = history.walk(repo, revisions)
+    else:
+        assert request.revision_range is not None  # the CLI gives range mode its range
+        revisions = history.range_revisions(repo, request.revision_range)
+        walk = history.walk(repo, revisions, keep=True)
+    stats.commits = walk.commits
+    hits = scan_blobs(walk.blobs, GitObjects(repo), settings, stats, count_files=False, progress=settings.progress)
+    judge = history.Judge(repo, hits, settings.detector, settings.config.is_excluded, settings.max_file_size)
+    return history.attribute(repo, revisions, walk, judge)

@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import subprocess
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from scanner import gitcmd
 from scanner.errors import GitError
+from scanner.models import Blob
+from scanner.sources.base import Read
 
 # A request line is an object id and a newline: 41 bytes, or 65 in a SHA-256 repository. 500 of
 # them (at most 32.5 KB) fit in one pipe buffer (64 KiB) even while git, its output unread, has
@@ -70,3 +73,38 @@ class CatFile:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+@dataclass(frozen=True)
+class GitObjects:
+    """The opener for blobs of a repository's object store: one cat-file per worker process,
+    started on the first batch."""
+
+    repo: gitcmd.Repo
+
+    def open(self) -> "ObjectReader":
+        return ObjectReader(self.repo)
+
+
+class ObjectReader:
+    def __init__(self, repo: gitcmd.Repo) -> None:
+        self._repo = repo
+        self._cat: CatFile | None = None
+
+    def read(self, blobs: Sequence[Blob], limit: int) -> Iterator[tuple[Blob, Read]]:
+        # Sizes come from git before any read: a blob over the limit is never read.
+        wanted = [b for b in blobs if b.size is None or b.size <= limit]
+        for blob in blobs:
+            if blob.size is not None and blob.size > limit:
+                yield blob, Read("large", size=blob.size)
+        if not wanted:
+            return
+        if self._cat is None:
+            self._cat = CatFile(self._repo)
+        for blob, (_, data) in zip(wanted, self._cat.read([b.oid or "" for b in wanted])):
+            yield blob, Read("large", size=len(data)) if len(data) > limit else Read("text", data)
+
+    def close(self) -> None:
+        if self._cat is not None:
+            self._cat.close()
+            self._cat = None

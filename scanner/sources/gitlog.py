@@ -48,12 +48,15 @@ class Commit:
     changes: tuple[Change, ...]
 
 
-def log_args(revisions: Sequence[str], extra: Sequence[str] = ()) -> list[str]:
+def log_args(revisions: Sequence[str], extra: Sequence[str] = (), ordered: bool = True) -> list[str]:
     # -c: a merge shows only paths that differ from every parent, with each parent's blob: exactly
     # the paths a merge resolution can introduce something at. --no-renames: moves are judged by
     # content (a secret leaving one path and arriving at another in the same commit).
     # --encoding: the repository's i18n.logOutputEncoding (UTF-16, say) would put NULs into names.
-    return ["log", "--raw", "-c", "--root", "--no-renames", "--no-abbrev", "-z", "--topo-order", "--reverse",
+    # ORDERED: oldest first, parents before children, as attribution needs; a walk that only
+    # gathers blobs and paths takes git's streaming order instead.
+    order = ["--topo-order", "--reverse"] if ordered else []
+    return ["log", "--raw", "-c", "--root", "--no-renames", "--no-abbrev", "-z", *order,
             "--no-textconv", "--no-ext-diff", "--no-color", "--encoding=UTF-8", _FORMAT, *extra,
             *revision_args(revisions), "--"]
 
@@ -65,8 +68,9 @@ def revision_args(revisions: Sequence[str]) -> list[str]:
     return [*options, "--end-of-options", *[r for r in revisions if r != "--all"]]
 
 
-def commits(repo: gitcmd.Repo | Path | str, revisions: Sequence[str], extra: Sequence[str] = ()) -> Iterator[Commit]:
-    proc = subprocess.Popen(gitcmd.argv(repo, *log_args(revisions, extra)), stdout=subprocess.PIPE,
+def commits(repo: gitcmd.Repo | Path | str, revisions: Sequence[str], extra: Sequence[str] = (),
+            ordered: bool = True) -> Iterator[Commit]:
+    proc = subprocess.Popen(gitcmd.argv(repo, *log_args(revisions, extra, ordered)), stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, env=gitcmd.env())
     assert proc.stdout and proc.stderr
     finished = False

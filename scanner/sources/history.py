@@ -1,139 +1,109 @@
-"""History and range scans: scan every unique blob once, in parallel, then attribute findings."""
+"""History and range scans: the blobs the commits hold, each once with every path it occurs at,
+for the scan loop; then which commit introduced each secret the loop found (scanner.attribution)."""
 from __future__ import annotations
 
 import os
-import subprocess
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
+from typing import TYPE_CHECKING
 
-from scanner import content, gitcmd, parallel
+from scanner import content, gitcmd
 from scanner.attribution import Attributor
 from scanner.detect import Detector
 from scanner.errors import GitError
-from scanner.models import Finding, Match, Stats, make_finding
-from scanner.rules import FILE_RULES
+from scanner.models import Blob, Finding, Match, make_finding
 from scanner.sources import gitlog
 from scanner.sources.blobs import CatFile
+
+if TYPE_CHECKING:
+    from scanner.scan import Hit
 
 # Past this many blobs with findings, asking git to filter the log by object costs more than
 # filtering its full output here.
 _FIND_OBJECT_LIMIT = 2000
-_BATCH_BLOBS = 256
-_BATCH_BYTES = 8 << 20
 
 
 @dataclass(frozen=True)
-class Plan:
-    """What a history or range scan needs from the caller."""
+class Walk:
+    """What one pass over the commits gave: every blob with all its paths, and (a range) the commits."""
 
-    repo: gitcmd.Repo
-    detector: Detector
-    is_excluded: Callable[[str], bool]
-    max_file_size: int
-    jobs: int
-    progress: object  # scanner.report.progress.Progress or a no-op with the same methods
+    commits: int
+    blobs: list[Blob]
+    kept: tuple[gitlog.Commit, ...] = ()  # range: the commits, oldest first, for attribution
+    scanned: frozenset[str] = frozenset()  # range: the blobs read, so HEAD's others can be looked at
 
 
-# --- workers -------------------------------------------------------------------------------
-
-_worker: dict[str, object] = {}
-
-
-def _init(repo: gitcmd.Repo, detector: Detector) -> None:
-    _worker.clear()
-    _worker.update(repo=repo, detector=detector)
-
-
-def _close() -> None:
-    cat = _worker.pop("cat", None)
-    if cat is not None:
-        cat.close()  # type: ignore[attr-defined]
-
-
-def _scan_batch(batch: Sequence[tuple[str, str]]) -> tuple[list[tuple[str, tuple[Match, ...]]], int, int, int, int]:
-    """Scan (oid, path) pairs; returns (hits, blobs, bytes, lfs, allowed)."""
-    cat = _worker.get("cat")
-    if cat is None:
-        cat = _worker["cat"] = CatFile(_worker["repo"])  # type: ignore[arg-type]
-    detector: Detector = _worker["detector"]  # type: ignore[assignment]
-    paths = dict(batch)
-    hits = []
-    blobs = size = lfs = allowed = 0
-    for oid, data in cat.read([oid for oid, _ in batch]):  # type: ignore[attr-defined]
-        if content.is_lfs_pointer(data):
-            lfs += 1
-            continue
-        blobs += 1
-        size += len(data)
-        scanned = detector.scan(data, paths[oid])
-        allowed += scanned.allowed
-        if scanned.matches:
-            hits.append((oid, scanned.matches))
-    return hits, blobs, size, lfs, allowed
+def walk(repo: gitcmd.Repo, revisions: Sequence[str], keep: bool = False) -> Walk:
+    """Every blob the commits of REVISIONS record, with every path any of them records it at: a
+    blob's findings depend on its path (dotenv-file, exclude), and git's rev-list names a blob by
+    one path only. KEEP (a range): also the commits, and the blobs their parents had at the paths
+    they change, which decide whether a secret is new."""
+    paths: dict[str, dict[str, None]] = {}
+    names: dict[str, str] = {}  # one string per distinct path, however many commits name it
+    commits: list[gitlog.Commit] = []
+    count = 0
+    for commit in gitlog.commits(repo, revisions, ordered=keep):
+        count += 1
+        if keep:
+            commits.append(commit)
+        for change in commit.changes:
+            path = names.setdefault(change.path, change.path)
+            if change.new != gitlog.NULL_OID:
+                paths.setdefault(change.new, {})[path] = None
+            if keep:
+                for oid in change.old:
+                    if oid != gitlog.NULL_OID:
+                        paths.setdefault(oid, {})[path] = None
+    sizes = _sizes(repo, list(paths))
+    blobs = [Blob(tuple(at), oid, sizes[oid]) for oid, at in paths.items() if oid in sizes]
+    return Walk(count, blobs, tuple(commits), frozenset(paths) if keep else frozenset())
 
 
-def scan_blobs(plan: Plan, blobs: Sequence[tuple[str, int, str]], stats: Stats) -> dict[str, tuple[Match, ...]]:
-    """Scan (oid, size, path) blobs across plan.jobs processes; returns the blobs holding secrets."""
-    batches: list[list[tuple[str, str]]] = []
-    current: list[tuple[str, str]] = []
-    current_size = 0
-    total_bytes = 0
-    for oid, size, path in blobs:
-        if size > plan.max_file_size:
-            stats.skipped_large += 1
-            continue
-        current.append((oid, path))
-        current_size += size
-        total_bytes += size
-        if len(current) >= _BATCH_BLOBS or current_size >= _BATCH_BYTES:
-            batches.append(current)
-            current, current_size = [], 0
-    if current:
-        batches.append(current)
-    jobs = min(plan.jobs, len(batches)) or 1
-    plan.progress.start(sum(len(b) for b in batches), total_bytes)  # type: ignore[attr-defined]
-    hits: dict[str, tuple[Match, ...]] = {}
-    results = parallel.imap(_scan_batch, batches, jobs, initializer=_init,
-                            initargs=(plan.repo, plan.detector), finalizer=_close)
-    for found, count, size, lfs, allowed in results:
-        hits.update(found)
-        stats.blobs += count
-        stats.bytes += size
-        stats.skipped_lfs += lfs
-        stats.allowed += allowed
-        plan.progress.advance(count + lfs, size)  # type: ignore[attr-defined]
-    plan.progress.stop()  # type: ignore[attr-defined]
-    return hits
+class Judge:
+    """What a blob holds at a path, from the scan loop's hits: the content's matches plus the
+    path's own (dotenv-file), nothing at an excluded path. A path the loop did not know the blob
+    at (HEAD renamed it after a range) is judged here, reading the blob again only when a
+    whole-file rule applies there."""
 
+    def __init__(self, repo: gitcmd.Repo, hits: Iterable["Hit"], detector: Detector,
+                 is_excluded: Callable[[str], bool], max_file_size: int) -> None:
+        self._repo = repo
+        self.detector = detector
+        self._excluded = is_excluded
+        self.limit = max_file_size
+        self._at: dict[str, dict[str, tuple[Match, ...]]] = {}
+        self._content: dict[str, tuple[Match, ...]] = {}
+        for hit in hits:
+            assert hit.blob.oid is not None
+            self._at[hit.blob.oid] = dict(hit.at)
+            self._content[hit.blob.oid] = hit.content
 
-# --- what to scan --------------------------------------------------------------------------
+    def oids(self) -> list[str]:
+        return list(self._at)
 
-def reachable_blobs(repo: gitcmd.Repo, revisions: Sequence[str]) -> Iterator[tuple[str, int, str]]:
-    """(oid, size, first path) of every blob reachable from the revisions, each once."""
-    rev_list = subprocess.Popen(gitcmd.argv(repo, "rev-list", "--objects", *gitlog.revision_args(revisions), "--"),
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=gitcmd.env())
-    check = subprocess.Popen(
-        gitcmd.argv(repo, "cat-file", "--batch-check=%(objecttype) %(objectname) %(objectsize) %(rest)"),
-        stdin=rev_list.stdout, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=gitcmd.env(),
-    )
-    assert rev_list.stdout and check.stdout
-    rev_list.stdout.close()  # cat-file holds the read end now
-    for line in check.stdout:
-        kind, _, rest = line.partition(b" ")
-        if rest.startswith(b"missing") and len(kind) == repo.hash_len:
-            check.kill()
-            rev_list.kill()
-            raise gitcmd.missing_object(repo, kind.decode())
-        if kind != b"blob":
-            continue
-        oid, _, rest = rest.partition(b" ")
-        size, _, path = rest.rstrip(b"\n").partition(b" ")
-        yield oid.decode(), int(size), os.fsdecode(path)
-    check.wait()
-    err = rev_list.stderr.read() if rev_list.stderr else b""
-    if rev_list.wait() != 0:
-        raise GitError(gitcmd.describe_failure(err, ["rev-list"]))
+    def add(self, oid: str, path: str, matches: tuple[Match, ...]) -> None:
+        self._at.setdefault(oid, {})[path] = matches
+        self._content.setdefault(oid, matches)
+
+    def __call__(self, oid: str, path: str) -> tuple[Match, ...]:
+        at = self._at.get(oid)
+        if at is None:
+            return ()
+        found = at.get(path)
+        if found is None:
+            found = at[path] = self._elsewhere(oid, path)
+        return found
+
+    def _elsewhere(self, oid: str, path: str) -> tuple[Match, ...]:
+        if self._excluded(path):
+            return ()
+        if not any(rule.path.search(path) for rule in self.detector.file_rules):
+            return self._content[oid]
+        with CatFile(self._repo) as cat:
+            for _, data in cat.read([oid]):
+                if len(data) <= self.limit and not content.is_lfs_pointer(data):
+                    return self.detector.scan(data, path).matches
+        return ()
 
 
 def history_revisions(repo: gitcmd.Repo) -> list[str]:
@@ -143,29 +113,33 @@ def history_revisions(repo: gitcmd.Repo) -> list[str]:
     return ["--all", *sorted(set(_object_ids(repo, stash.decode().split(), "stash entry")))]
 
 
-def _applies(plan: Plan) -> Callable[[str, str], bool]:
-    path_rules = {rule.id: rule.path for rule in FILE_RULES}
+def attribute(repo: gitcmd.Repo, revisions: Sequence[str], walked: Walk, judge: Judge) -> list[Finding]:
+    """Findings for what the scan found: each secret at each path once, with the commit that
+    introduced it and where it is in HEAD now."""
+    attributor = Attributor(judge)
+    if walked.kept:
+        for commit in walked.kept:
+            attributor.feed(commit)
+        return _findings(repo, attributor, judge, lambda oid: oid in walked.scanned)
+    hits = judge.oids()
+    if not hits:
+        return []
+    extra = [f"--find-object={oid}" for oid in hits] if len(hits) <= _FIND_OBJECT_LIMIT else []
+    for commit in gitlog.commits(repo, revisions, extra):
+        attributor.feed(commit)
+    return _findings(repo, attributor, judge)
 
-    def applies(rule_id: str, path: str) -> bool:
-        if plan.is_excluded(path):
-            return False
-        pattern = path_rules.get(rule_id)
-        return pattern is None or bool(pattern.search(path))
 
-    return applies
-
-
-def _findings(attributor: Attributor, plan: Plan, scanned: Callable[[str], bool] = lambda oid: True) -> list[Finding]:
-    """Findings with where each secret is in HEAD. SCANNED tells which blobs scan_blobs read: a
+def _findings(repo: gitcmd.Repo, attributor: Attributor, judge: Judge,
+              scanned: Callable[[str], bool] = lambda oid: True) -> list[Finding]:
+    """Findings with where each secret is in HEAD. SCANNED tells which blobs the scan read: a
     range scan reads only its own commits' blobs, and HEAD may hold the secret in one it did not
     (the file was renamed, and edited, after the range)."""
-    head = _head_tree(plan.repo)
+    head = _head_tree(repo)
     located = attributor.head_paths(head)
     absent = [intro.match for site, intro in attributor.found.items() if not located.get(site)]
-    if absent:
-        more = _scan_head_for(plan, [(path, oid) for path, oid in head if not scanned(oid)], absent)
-        if more:
-            located = attributor.head_paths(head, more)
+    if absent and _scan_head_for(repo, judge, [(path, oid) for path, oid in head if not scanned(oid)], absent):
+        located = attributor.head_paths(head)
     findings = []
     for site, intro in attributor.found.items():
         where = located.get(site, ())
@@ -174,29 +148,31 @@ def _findings(attributor: Attributor, plan: Plan, scanned: Callable[[str], bool]
     return findings
 
 
-def _scan_head_for(plan: Plan, unread: Sequence[tuple[str, str]],
-                   matches: Sequence[Match]) -> dict[str, tuple[Match, ...]]:
-    """The blobs among UNREAD (HEAD paths and blobs not scanned yet) that hold one of MATCHES'
-    secrets: `git grep` narrows them down by text, the detector then decides as everywhere."""
+def _scan_head_for(repo: gitcmd.Repo, judge: Judge, unread: Sequence[tuple[str, str]],
+                   matches: Sequence[Match]) -> bool:
+    """Judge the blobs among UNREAD (HEAD paths and blobs not scanned yet) that hold one of MATCHES'
+    secrets: `git grep` narrows them down by text, the detector then decides as everywhere.
+    Whether any holds something."""
     needles = {m.secret.splitlines()[0] for m in matches if m.secret.strip()}
     if not unread or not needles:
-        return {}
-    out = gitcmd.run(plan.repo, "grep", "-z", "-l", "-F", "--no-color", "--no-textconv", "-f", "-", "HEAD", "--",
+        return False
+    out = gitcmd.run(repo, "grep", "-z", "-l", "-F", "--no-color", "--no-textconv", "-f", "-", "HEAD", "--",
                      input="".join(f"{n}\n" for n in sorted(needles)).encode(), ok=(0, 1))
     holding = {os.fsdecode(entry.removeprefix(b"HEAD:")) for entry in out.split(b"\0") if entry}
     wanted = {oid: path for path, oid in unread if path in holding}
     if not wanted:
-        return {}
-    sizes = _sizes(plan.repo, list(wanted))
-    hits: dict[str, tuple[Match, ...]] = {}
-    readable = [oid for oid in wanted if sizes.get(oid, plan.max_file_size + 1) <= plan.max_file_size]
-    with CatFile(plan.repo) as cat:
+        return False
+    sizes = _sizes(repo, list(wanted))
+    readable = [oid for oid in wanted if sizes.get(oid, judge.limit + 1) <= judge.limit]
+    found = False
+    with CatFile(repo) as cat:
         for oid, data in cat.read(readable):
             if not content.is_lfs_pointer(data):
-                found = plan.detector.scan(data, wanted[oid]).matches
-                if found:
-                    hits[oid] = found
-    return hits
+                held = judge.detector.scan(data, wanted[oid]).matches
+                if held:
+                    judge.add(oid, wanted[oid], held)
+                    found = True
+    return found
 
 
 def _head_tree(repo: gitcmd.Repo) -> list[tuple[str, str]]:
@@ -208,39 +184,6 @@ def _head_tree(repo: gitcmd.Repo) -> list[tuple[str, str]]:
         if len(parts) == 3 and parts[1] == b"blob":
             entries.append((os.fsdecode(path), parts[2].decode()))
     return entries
-
-
-def scan_history(plan: Plan, stats: Stats) -> list[Finding]:
-    revisions = history_revisions(plan.repo)
-    hits = scan_blobs(plan, list(reachable_blobs(plan.repo, revisions)), stats)
-    counted = gitcmd.run(plan.repo, "rev-list", "--count", *gitlog.revision_args(revisions), "--")
-    stats.commits = int(counted.strip() or 0)
-    attributor = Attributor(hits, _applies(plan))
-    if not hits:
-        return []
-    extra = [f"--find-object={oid}" for oid in hits] if len(hits) <= _FIND_OBJECT_LIMIT else []
-    for commit in gitlog.commits(plan.repo, revisions, extra):
-        attributor.feed(commit)
-    return _findings(attributor, plan)
-
-
-def scan_range(plan: Plan, revision_range: str, stats: Stats) -> list[Finding]:
-    """Secrets the commits in the range introduce; blobs their parents had are read to judge that."""
-    revisions = range_revisions(plan.repo, revision_range)
-    commits = list(gitlog.commits(plan.repo, revisions))
-    stats.commits = len(commits)
-    wanted: dict[str, str] = {}
-    for commit in commits:
-        for change in commit.changes:
-            for oid in (change.new, *change.old):
-                if oid != gitlog.NULL_OID:
-                    wanted.setdefault(oid, change.path)
-    sizes = _sizes(plan.repo, list(wanted))
-    hits = scan_blobs(plan, [(oid, sizes[oid], path) for oid, path in wanted.items() if oid in sizes], stats)
-    attributor = Attributor(hits, _applies(plan))
-    for commit in commits:
-        attributor.feed(commit)
-    return _findings(attributor, plan, lambda oid: oid in wanted)
 
 
 def range_revisions(repo: gitcmd.Repo, revision_range: str) -> list[str]:

@@ -1,18 +1,25 @@
 """The staged change: exactly what `git commit` would record, read from the index, never the
-work tree; only secrets the commit adds (absent from every parent's version of the path)."""
+work tree; only secrets the commit adds (absent from every parent's version of the path).
+
+The blobs are scanned by the scan loop (scanner.scan.scan_blobs); this module lists them and
+turns what the loop found into findings."""
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from scanner import gitcmd
 from scanner.detect import Detector
 from scanner.errors import GitError
-from scanner.models import Finding, Match, Stats, make_finding
-from scanner.sources.blobs import CatFile
+from scanner.models import Blob, Finding, make_finding
+
+if TYPE_CHECKING:
+    from scanner.scan import Hit
 
 _HEX = re.compile(r"[0-9a-fA-F]+")
 
@@ -92,54 +99,50 @@ def _blobs_at(repo: gitcmd.Repo, commit: str, paths: list[str]) -> dict[str, str
     return found
 
 
-def scan_staged(repo: gitcmd.Repo, detector: Detector, is_excluded: Callable[[str], bool], max_file_size: int,
-                stats: Stats) -> list[Finding]:
-    if repo.bare:
-        raise GitError("--staged needs a repository with a work tree, not a bare one")
-    changes = [c for c in staged_changes(repo) if not _excluded(c.path, is_excluded, stats)]
-    if not changes:
-        return []
-    oids = sorted({c.blob for c in changes} | {o for c in changes for o in c.old if not _is_null(o)})
-    with CatFile(repo) as cat:
-        blobs = dict(cat.read(oids))
-    findings: list[Finding] = []
+def blobs(changes: Sequence[Staged]) -> list[Blob]:
+    """One record per blob the commit records, at every path it records it at, and one (not
+    counted) per version in HEAD that those are judged against, at the path it had there."""
+    paths: dict[str, list[str]] = {}
+    counted: set[str] = set()
     for change in changes:
-        data = blobs[change.blob]
-        if len(data) > max_file_size:
-            stats.skipped_large += 1
-            continue
-        stats.files += 1
-        stats.blobs += 1
-        stats.bytes += len(data)
-        scanned = detector.scan(data, change.path)
-        stats.allowed += scanned.allowed
-        if not scanned.matches:
-            continue
-        before: set[tuple[str, str]] = set()
+        paths.setdefault(change.blob, []).append(change.path)
+        counted.add(change.blob)
+    for change in changes:
         for oid in change.old:
-            old = blobs.get(oid)
-            if old is not None and len(old) <= max_file_size:
-                before |= _keys(detector.scan(old, change.source).matches)
-        findings.extend(make_finding(m, change.path) for m in scanned.matches
-                        if (m.rule_id, m.identity) not in before)
-    return _mark_unstaged_fixes(repo, findings, blobs, changes, detector, max_file_size)
+            if not _is_null(oid) and change.source not in paths.setdefault(oid, []):
+                paths[oid].append(change.source)
+    return [Blob(tuple(dict.fromkeys(at)), oid, counted=oid in counted) for oid, at in sorted(paths.items())]
 
 
-def _mark_unstaged_fixes(repo: gitcmd.Repo, findings: list[Finding], blobs: dict[str, bytes],
-                         changes: list[Staged], detector: Detector, max_file_size: int) -> list[Finding]:
+def findings(repo: gitcmd.Repo, changes: Sequence[Staged], hits: Iterable["Hit"], detector: Detector,
+             max_file_size: int) -> list[Finding]:
+    """The secrets each staged path holds that its version in HEAD (at the path it came from) did not."""
+    at = {(hit.blob.oid, path): matches for hit in hits for path, matches in hit.at}
+    found: list[Finding] = []
+    for change in changes:
+        new = at.get((change.blob, change.path), ())
+        if not new:
+            continue
+        before = {(m.rule_id, m.identity) for oid in change.old for m in at.get((oid, change.source), ())}
+        found.extend(make_finding(m, change.path) for m in new if (m.rule_id, m.identity) not in before)
+    return _mark_unstaged_fixes(repo, found, changes, detector, max_file_size)
+
+
+def _mark_unstaged_fixes(repo: gitcmd.Repo, findings: list[Finding], changes: Sequence[Staged],
+                         detector: Detector, max_file_size: int) -> list[Finding]:
     """Findings whose work-tree file no longer holds the secret: the fix is made but not `git add`ed,
     which the blocked message says, since the commit records the staged version, key and all."""
     if not findings:
         return findings
     from scanner.sources.worktree import TreeReader
 
-    staged = {c.path: blobs[c.blob] for c in changes}
+    staged = {c.path: c.blob for c in changes}
     still: dict[str, set[str] | None] = {}  # the fingerprints the work-tree file holds
     reader = TreeReader(repo.root)
     try:
         for path in {f.path for f in findings}:
             read = reader.read(path, max_file_size)  # never through a symlink, in or out of the tree
-            if read.outcome != "text" or read.data == staged.get(path):
+            if read.outcome != "text" or _blob_id(read.data, repo.hash_len) == staged.get(path):
                 still[path] = None  # deleted, unreadable or unchanged: nothing to say
             else:
                 still[path] = {make_finding(m, path).fingerprint for m in detector.scan(read.data, path).matches}
@@ -153,12 +156,9 @@ def _mark_unstaged_fixes(repo: gitcmd.Repo, findings: list[Finding], blobs: dict
     return marked
 
 
-def _excluded(path: str, is_excluded: Callable[[str], bool], stats: Stats) -> bool:
-    if is_excluded(path):
-        stats.excluded += 1
-        return True
-    return False
-
-
-def _keys(matches: tuple[Match, ...]) -> set[tuple[str, str]]:
-    return {(m.rule_id, m.identity) for m in matches}
+def _blob_id(data: bytes, hash_len: int) -> str:
+    """The id git gives DATA as a blob: the work-tree file is unchanged when it equals the staged one."""
+    digest = hashlib.sha256() if hash_len == 64 else hashlib.sha1()
+    digest.update(b"blob %d\0" % len(data))
+    digest.update(data)
+    return digest.hexdigest()

@@ -9,12 +9,16 @@ import re
 import stat
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from scanner import gitcmd
 from scanner.errors import ConfigError, GitError, UsageError
+from scanner.models import Blob
+from scanner.sources.base import Read
+
+__all__ = ["Listing", "Read", "TreeReader", "WorkTree", "list_files"]
 
 _CHUNK = 1 << 16
 _UNLISTABLE = re.compile(r"could not open directory '(?P<path>.*)': (?P<why>.*)")
@@ -261,13 +265,25 @@ def _read_at_most(fd: int, limit: int) -> bytes | None:
 # --- reading files of the tree ---------------------------------------------------------------------
 
 @dataclass(frozen=True)
-class Read:
-    """What reading one path of the tree gave."""
+class WorkTree:
+    """The opener for files of the tree below ROOT, read by path through a TreeReader."""
 
-    outcome: str  # text | symlink | linked-folder | nested-repo | other | large | unreadable
-    data: bytes = b""
-    size: int = 0  # of a file too large to read
-    detail: str = ""  # linked-folder: the link; unreadable: why
+    root: Path
+
+    def open(self) -> "_Files":
+        return _Files(TreeReader(self.root))
+
+
+class _Files:
+    def __init__(self, reader: "TreeReader") -> None:
+        self._reader = reader
+
+    def read(self, blobs: Sequence[Blob], limit: int) -> Iterator[tuple[Blob, Read]]:
+        for blob in blobs:
+            yield blob, self._reader.read(blob.paths[0], limit)
+
+    def close(self) -> None:
+        self._reader.close()
 
 
 class TreeReader:

@@ -1,0 +1,142 @@
+"""Every mode judges the same files the same way: the files committed in one commit give the same
+(rule id, path, line) findings from `scan` (the work tree), `scan --staged` (before the commit),
+`scan --range ROOT^!` and `scan --history`.
+
+Each case is a set of files (keys made at test time) and the findings it must give. The modes used
+to drift apart: history judged a blob once, under the first path git named it by, so a `web/.env`
+equal to an `api/settings.env` lost its dotenv-file finding and a `.env.example` equal to a `.env`
+gained one; history read excluded blobs without counting them; staged scanned LFS pointers.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import git, google_key, hex_secret
+from tests.test_history import run_scan, sha
+
+Row = tuple[str, str, int]
+MODES = ("worktree", "staged", "range", "history")
+_LFS_OID = "4d7a214614ab2935c943f9e0ff69d22eadbb8f32b1258daaa5e2ca24d17e2393"
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    # (files: path -> bytes, the findings every mode must give); built at test time for fresh keys
+    build: Callable[[], tuple[dict[str, bytes], set[Row]]]
+    stats: dict[str, dict[str, int]] | None = None  # mode -> stats fields it must report
+
+
+def _env_copies() -> tuple[dict[str, bytes], set[Row]]:
+    # git names the blob first by api/settings.env (trees are sorted): its dotenv-file finding at
+    # web/.env depends on that path alone.
+    body = f"GEMINI_API_KEY={google_key()}\n".encode()
+    return ({"api/settings.env": body, "web/.env": body},
+            {("google-api-key", "api/settings.env", 1), ("google-api-key", "web/.env", 1), ("dotenv-file", "web/.env", 0)})
+
+
+def _env_copies_plain() -> tuple[dict[str, bytes], set[Row]]:
+    body = b"DEBUG=1\nPORT=8080\n"
+    return {"api/settings.env": body, "web/.env": body}, {("dotenv-file", "web/.env", 0)}
+
+
+def _template_equal_to_env() -> tuple[dict[str, bytes], set[Row]]:
+    # The contract: a template is not flagged unless it holds a real secret.
+    body = b"DEBUG=1\nDATABASE_HOST=db.internal\n"
+    return {".env": body, ".env.example": body}, {("dotenv-file", ".env", 0)}
+
+
+def _template_with_a_secret() -> tuple[dict[str, bytes], set[Row]]:
+    body = f"GOOGLE_API_KEY={google_key()}\n".encode()
+    return ({".env": body, ".env.example": body},
+            {("google-api-key", ".env", 1), ("dotenv-file", ".env", 0),
+             ("google-api-key", ".env.example", 1), ("dotenv-file", ".env.example", 0)})
+
+
+def _excluded() -> tuple[dict[str, bytes], set[Row]]:
+    shared = f'KEY = "{google_key()}"\n'.encode()
+    return ({".keysentry.toml": b'exclude = ["vendor/"]\n',
+             "vendor/lib.js": f'const k = "{google_key()}";\n'.encode(),
+             # the same blob at an excluded and a scanned path: found at the scanned one only
+             "vendor/copy.py": shared, "src/same.py": shared,
+             "src/app.py": f'\n\nclient = Client(key="{google_key()}")\n'.encode()},
+            {("google-api-key", "src/same.py", 1), ("google-api-key", "src/app.py", 3)})
+
+
+def _lfs_pointer() -> tuple[dict[str, bytes], set[Row]]:
+    pointer = f"version https://git-lfs.github.com/spec/v1\noid sha256:{_LFS_OID}\nsize 12345\n".encode()
+    return ({"models/weights.bin": pointer, "app.py": f'API_KEY = "{hex_secret()}"\n'.encode()},
+            {("hardcoded-api-key", "app.py", 1)})
+
+
+def _binary() -> tuple[dict[str, bytes], set[Row]]:
+    key = google_key().encode()
+    blob = bytes(range(256)) * 4 + b"\0\0" + key + b"\0" + bytes(range(256))
+    line = blob[:blob.index(key)].count(b"\n") + 1  # a binary's lines are its newline bytes
+    return {"lib/native.so": blob}, {("google-api-key", "lib/native.so", line)}
+
+
+def _utf16() -> tuple[dict[str, bytes], set[Row]]:
+    text = f'# settings\r\napi_key = "{hex_secret()}"\r\nmaps = "{google_key()}"\r\n'
+    return ({"win/settings.ini": text.encode("utf-16")},
+            {("hardcoded-api-key", "win/settings.ini", 2), ("google-api-key", "win/settings.ini", 3)})
+
+
+def _notebook() -> tuple[dict[str, bytes], set[Row]]:
+    cells = {"cells": [{"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
+                        "source": ["import google.generativeai as genai\n",
+                                   f'genai.configure(api_key="{google_key()}")\n']}],
+             "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    text = json.dumps(cells, indent=1) + "\n"
+    line = next(i for i, ln in enumerate(text.splitlines(), 1) if "genai.configure" in ln)
+    return {"notebooks/quickstart.ipynb": text.encode()}, {("google-api-key", "notebooks/quickstart.ipynb", line)}
+
+
+CASES = [
+    Case("env-equal-to-settings-env", _env_copies),
+    Case("env-equal-to-settings-env-plain", _env_copies_plain),
+    Case("template-equal-to-env", _template_equal_to_env),
+    Case("template-with-a-secret", _template_with_a_secret),
+    Case("excluded-path", _excluded, {"worktree": {"excluded": 2}, "staged": {"excluded": 2},
+                                      "range": {"excluded": 1}, "history": {"excluded": 1}}),
+    Case("lfs-pointer", _lfs_pointer, {mode: {"skipped_lfs": 1} for mode in MODES}),
+    Case("binary-with-a-key", _binary),
+    Case("utf-16-file", _utf16),
+    Case("notebook", _notebook),
+]
+
+
+def _found(data: dict[str, Any]) -> set[Row]:
+    return {(f["rule_id"], f["path"], f["line"]) for f in data["findings"]}
+
+
+def _scan_every_mode(repo: Path, files: dict[str, bytes],
+                     capsys: pytest.CaptureFixture[str]) -> dict[str, dict[str, Any]]:
+    for rel, body in files.items():
+        (repo / rel).parent.mkdir(parents=True, exist_ok=True)
+        (repo / rel).write_bytes(body)
+    git(repo, "add", "-A")
+    reports = {}
+    _, reports["staged"] = run_scan(capsys, "--staged", str(repo))
+    git(repo, "commit", "-q", "-m", "the files")
+    _, reports["worktree"] = run_scan(capsys, str(repo))
+    _, reports["range"] = run_scan(capsys, "--range", f"{sha(repo)}^!", str(repo))
+    _, reports["history"] = run_scan(capsys, "--history", str(repo))
+    return reports
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_every_mode_gives_the_same_findings(case: Case, repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    files, expected = case.build()
+    reports = _scan_every_mode(repo, files, capsys)
+    found = {mode: _found(reports[mode]) for mode in MODES}
+    assert found == {mode: expected for mode in MODES}
+    for mode, fields in (case.stats or {}).items():
+        stats = reports[mode]["stats"]
+        assert {k: stats[k] for k in fields} == fields, mode
