@@ -77,7 +77,7 @@ SKIPPED_PATHS_KEPT = 5
 
 @dataclass
 class Stats:
-    """Counters a scan accumulates; merged from worker processes."""
+    """Counters a scan accumulates (the scan loop adds up what its workers report)."""
 
     files: int = 0
     blobs: int = 0
@@ -98,14 +98,6 @@ class Stats:
     excluded: int = 0
     shallow: bool = False
     warnings: list[str] = field(default_factory=list)
-
-    def add(self, other: "Stats") -> None:
-        for name in ("files", "blobs", "commits", "bytes", "skipped_large", "skipped_lfs",
-                     "skipped_symlinks", "nested_repos", "unreadable", "allowed", "excluded"):
-            setattr(self, name, getattr(self, name) + getattr(other, name))
-        for path in other.skipped_large_paths:
-            self.note_large(path)
-        self.warnings.extend(other.warnings)
 
     def note_large(self, path: str) -> None:
         """Remember the path of a file skipped for its size, if it is among the first few (skipped_large

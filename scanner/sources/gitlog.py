@@ -178,3 +178,40 @@ def _change(meta: bytes, path_field: bytes) -> Change | None:
     else:
         old = tuple(NULL_OID if parts[i] == b"160000" else _oid(parts[n + i]) for i in range(parents))
     return Change(os.fsdecode(path_field), old, _oid(parts[2 * n - 1]))
+
+
+def set_blobs(repo: gitcmd.Repo | Path | str, revisions: Sequence[str]) -> Iterator[tuple[str, bytes]]:
+    """(blob, raw path) for every path each commit of REVISIONS sets, in git's streaming order:
+    what a history scan reads, with every path a blob occurs at. No commit headers (`--format=`),
+    so the stream is nothing but pairs of a raw line and its path; this runs once per changed
+    path of the whole history and does no more than that needs."""
+    args = ["log", "--raw", "-c", "--root", "--no-renames", "--no-abbrev", "-z", "--no-textconv", "--no-ext-diff",
+            "--no-color", "--format=", *revision_args(revisions), "--"]
+    proc = subprocess.Popen(gitcmd.argv(repo, *args), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env=gitcmd.env())
+    assert proc.stdout and proc.stderr
+    finished = False
+    try:
+        fields = _fields(proc.stdout)
+        for field in fields:
+            raw = field.lstrip(b"\n")
+            if not raw:
+                continue  # between commits, and after a merge with an empty combined diff
+            path = next(fields, None)
+            if not raw.startswith(b":") or path is None:
+                raise _malformed("a raw line without its path")
+            parents = len(raw) - len(raw.lstrip(b":"))
+            words = raw[parents:].split(b" ")
+            if len(words) < 2 * parents + 3 or words[parents] == b"160000":
+                continue  # a submodule's commit, not content of this repository
+            new = words[2 * parents + 1]
+            if new not in _NULL_IDS:
+                yield new.decode(), path
+        finished = True
+    finally:
+        if not finished:
+            proc.kill()
+        err = proc.stderr.read()
+        code = proc.wait()
+    if code != 0:
+        raise GitError(gitcmd.describe_failure(err, ["log"]))

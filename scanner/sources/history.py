@@ -39,21 +39,23 @@ def walk(repo: gitcmd.Repo, revisions: Sequence[str], keep: bool = False) -> Wal
     one path only. KEEP (a range): also the commits, and the blobs their parents had at the paths
     they change, which decide whether a secret is new."""
     paths: dict[str, dict[str, None]] = {}
-    names: dict[str, str] = {}  # one string per distinct path, however many commits name it
     commits: list[gitlog.Commit] = []
-    count = 0
-    for commit in gitlog.commits(repo, revisions, ordered=keep):
-        count += 1
-        if keep:
+    if keep:
+        for commit in gitlog.commits(repo, revisions):
             commits.append(commit)
-        for change in commit.changes:
-            path = names.setdefault(change.path, change.path)
-            if change.new != gitlog.NULL_OID:
-                paths.setdefault(change.new, {})[path] = None
-            if keep:
-                for oid in change.old:
+            for change in commit.changes:
+                for oid in (change.new, *change.old):
                     if oid != gitlog.NULL_OID:
-                        paths.setdefault(oid, {})[path] = None
+                        paths.setdefault(oid, {})[change.path] = None
+        count = len(commits)
+    else:
+        names: dict[bytes, str] = {}  # each distinct path decoded once, however many commits name it
+        for oid, raw in gitlog.set_blobs(repo, revisions):
+            path = names.get(raw)
+            if path is None:
+                path = names[raw] = os.fsdecode(raw)
+            paths.setdefault(oid, {})[path] = None
+        count = int(gitcmd.run(repo, "rev-list", "--count", *gitlog.revision_args(revisions), "--").strip() or 0)
     sizes = _sizes(repo, list(paths))
     blobs = [Blob(tuple(at), oid, sizes[oid]) for oid, at in paths.items() if oid in sizes]
     return Walk(count, blobs, tuple(commits), frozenset(paths) if keep else frozenset())
