@@ -8,12 +8,14 @@ from __future__ import annotations
 import argparse
 import atexit
 import glob
+import io
 import json
 import os
 import shutil
 import statistics
 import subprocess
 import sys
+import tarfile
 import tempfile
 import threading
 import time
@@ -51,6 +53,30 @@ def keysentry_python() -> str:
 
 def keysentry_cmd(*args: str, python: str | None = None) -> list[str]:
     return [python or keysentry_python(), "-m", "scanner", *args]
+
+
+def resolve_revision(rev: str, repo: Path = PROJECT) -> str:
+    out = subprocess.run(["git", "-C", str(repo), "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}"],
+                         capture_output=True, text=True)
+    if out.returncode != 0:
+        sys.exit(f"benchmarks: {rev} is not a commit of {repo}")
+    return out.stdout.strip()
+
+
+def export_revision(rev: str, repo: Path = PROJECT) -> Path:
+    """The project's files at REV in a new temporary folder (removed at exit), to put on PYTHONPATH.
+
+    git archive rather than `git worktree add`: it writes nothing into the repository's .git,
+    which other people may be committing to at the same time.
+    """
+    sha = resolve_revision(rev, repo)
+    dest = Path(tempfile.mkdtemp(prefix=f"keysentry-{sha[:9]}-"))
+    atexit.register(shutil.rmtree, dest, True)
+    archive = subprocess.run(["git", "-C", str(repo), "archive", "--format=tar", sha], check=True,
+                             capture_output=True).stdout
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(dest, filter="data")
+    return dest
 
 
 def find_gitleaks(explicit: str | None = None) -> str | None:
@@ -141,6 +167,8 @@ def _tree_rss_kb(root: int, by_name: dict[str, tuple[int, int]]) -> int:
             name = status.split("\n", 1)[0].split(":", 1)[1].strip()
             if name == "git":
                 name = _git_subcommand(pid)
+            if pid == root:  # the tool's own process, told apart from workers of the same name
+                name += " (main)"
             rss, hwm, anon = (_status_kb(status, f) for f in ("VmRSS", "VmHWM", "RssAnon"))
             total += rss
             old_hwm, old_anon = by_name.get(name, (0, 0))
@@ -299,7 +327,7 @@ def run_series(tools: Sequence[Tool], runs: int, warmup: int = 1, progress: bool
 
 # --- reporting --------------------------------------------------------------------------------
 
-def measure(tools: Sequence["Tool"], runs: int, warmup: int, keysentry: "Tool") -> list[dict] | None:
+def measure(tools: Sequence["Tool"], runs: int, warmup: int, keysentry: "Tool") -> list[dict[str, object]] | None:
     """Run the series, print the table, clean up; keysentry's findings from its last JSON report."""
     try:
         run_series(tools, runs, warmup)
