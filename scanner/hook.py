@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 from scanner import gitcmd, scan
 from scanner.errors import GitError, UsageError
-from scanner.models import Stats
+from scanner.models import Result, Stats
 
 ZERO = "0" * 40
 _HEX = re.compile(r"[0-9a-fA-F]+")
@@ -136,7 +136,7 @@ def _remotes(repo: gitcmd.Repo | str, remote: str | None) -> str:
 
 
 def pre_push(base: scan.Request, remote: str | None, stdin_text: str | None,
-             environ: Mapping[str, str]) -> scan.Result:
+             environ: Mapping[str, str]) -> Result:
     """Scan what the push sends; BASE carries the options, the pushed commits fill in the rest.
 
     STDIN_TEXT is git's input when git runs the hook directly, None under the pre-commit framework.
@@ -151,5 +151,5 @@ def pre_push(base: scan.Request, remote: str | None, stdin_text: str | None,
         updates = parse_updates(stdin_text, found.hash_len)
     revisions = push_range(found, updates, remote)
     if revisions is None:
-        return scan.Result("range", (), Stats(), (NOTHING_SENT,))
+        return Result("range", (), Stats(), (NOTHING_SENT,))
     return scan.run(dataclasses.replace(base, path=found.root, mode="range", revision_range=revisions))

@@ -7,10 +7,9 @@ from pathlib import Path
 import pytest
 
 from scanner.cli import main
-from scanner.models import Finding, Stats, fingerprint
+from scanner.models import Finding, Result, Stats, fingerprint
 from scanner.report import Options, redact
 from scanner.report.blocked import env_lookup, render
-from scanner.scan import Result
 from tests.conftest import git, google_key
 
 

@@ -299,8 +299,7 @@ def test_odd_file_names_in_every_format_and_the_baseline(repo: Path, tmp_path: P
 # --- speed (issue 7, item 14) ------------------------------------------------------------------------
 
 def _many_findings(n: int) -> "Result":
-    from scanner.models import Finding, Stats
-    from scanner.scan import Result
+    from scanner.models import Finding, Result, Stats
 
     findings = tuple(Finding("google-api-key", f"src/module_{i // 4}.py", i % 4 + 1, 9, google_key(), f"{i:040x}")
                      for i in range(n))
@@ -338,9 +337,8 @@ def test_coloured_text_report_styles_without_wrapping_locations() -> None:
 # --- names in the summary (item 23) --------------------------------------------------------------------
 
 def test_summary_names_the_first_files_skipped_for_their_size() -> None:
-    from scanner.models import Stats
+    from scanner.models import Result, Stats
     from scanner.report import Options, render
-    from scanner.scan import Result
 
     stats = Stats(files=2, skipped_large=7)
     for name in ("big.bin", "evil\x1b[2J.bin", "c.bin"):
@@ -364,3 +362,28 @@ def test_shell_word_is_one_printable_line_the_shell_reads_back(path: str, tmp_pa
     proc = subprocess.run(["bash", "-c", f"printf '%s' {word}"], capture_output=True, check=True, cwd=tmp_path)
     assert proc.stdout == path.encode("utf-8", "surrogateescape")
     assert not list(tmp_path.iterdir())
+
+
+# --- the package's seams ---------------------------------------------------------------------------
+
+def test_no_reporter_imports_the_scan_pipeline() -> None:
+    """scan -> baseline -> report must not lead back to scan: reporters know results (models), not
+    how they are made. Checked in the source (TYPE_CHECKING imports too) and in a fresh interpreter."""
+    import ast
+
+    import scanner
+
+    for source in (Path(scanner.__file__).parent / "report").glob("*.py"):
+        for node in ast.walk(ast.parse(source.read_text())):
+            if isinstance(node, ast.ImportFrom):
+                names = [node.module or ""] + [f"{node.module}.{a.name}" for a in node.names]
+            elif isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            else:
+                continue
+            assert not any(n == "scanner.scan" or n.startswith("scanner.sources") for n in names), source.name
+    loaded = subprocess.run(
+        [sys.executable, "-c", "import sys, scanner.baseline, scanner.report.text, scanner.report.json_report, "
+                               "scanner.report.sarif, scanner.report.blocked; print(sorted(sys.modules))"],
+        capture_output=True, text=True, check=True).stdout
+    assert "'scanner.scan'" not in loaded and "'scanner.detect'" not in loaded

@@ -6,12 +6,11 @@ import re
 from pathlib import Path
 
 import scanner
-from scanner.models import Finding, Stats, fingerprint
+from scanner.models import Finding, Result, Stats, fingerprint
 from scanner.report import Options, present
 from scanner.report.blocked import message
 from scanner.rules import ALL_RULES, CONTENT_RULES, FILE_RULES, RULES_BY_ID, Rule
 from scanner.rules.google import GOOGLE_API_KEY
-from scanner.scan import Result
 from tests.conftest import google_key
 
 REPORTS = Path(scanner.__file__).parent / "report"

@@ -10,9 +10,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from scanner.models import Finding, Stats
+    from scanner.models import Finding, Result, Stats
     from scanner.rules import FileRule, Rule
-    from scanner.scan import Result
 
 
 def redact(secret: str) -> str:

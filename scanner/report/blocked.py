@@ -14,7 +14,7 @@ from scanner.report import Options, Shown, View, present, printable
 from scanner.rules import FILE_RULES, FileRule
 
 if TYPE_CHECKING:
-    from scanner.scan import Result
+    from scanner.models import Result
 
 # (language, how code in it reads an environment variable); "{var}" is the variable's name.
 _LANGUAGES: tuple[tuple[tuple[str, ...], str, str], ...] = (
