@@ -247,10 +247,12 @@ def _cmd_hook(args: argparse.Namespace) -> int:
 
 
 def _cmd_rules() -> int:
-    from scanner.rules import ALL_RULES
+    from scanner.prefilter import describe
+    from scanner.rules import ALL_RULES, CONTENT_RULES
 
     for rule in ALL_RULES:
         print(f"{rule.id:28} {rule.description}")
+    print(f"\nengine: {describe(CONTENT_RULES)}")
     return 0
 
 

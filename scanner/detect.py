@@ -1,16 +1,18 @@
-"""The engine: keyword prefilter, rule patterns, overlap resolution, line and column.
+"""The engine: keyword prefilter (scanner.prefilter), rule patterns, overlap resolution, line and column.
 
 It sees bytes and a path, never git or a terminal, so it is tested with hand-made inputs.
 """
 from __future__ import annotations
 
+import codecs
+import functools
 import heapq
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Protocol
 
-from scanner import content
+from scanner import content, prefilter
 from scanner.filters import has_allow_pragma
 from scanner.models import Match
 from scanner.rules import CONTENT_RULES, FILE_RULES, FileRule, Rule
@@ -113,10 +115,14 @@ class Detector:
     rules: tuple[Rule, ...] = CONTENT_RULES
     file_rules: tuple[FileRule, ...] = FILE_RULES
     allow: tuple[AllowRule, ...] = ()
+    # "hyperscan" or "python"; None: as KEYSENTRY_ENGINE asks, else Hyperscan if it loads. Both
+    # find the same secrets.
+    engine_name: str | None = None
 
     @classmethod
     def configured(cls, disabled: Iterable[str] = (), allow: Iterable[AllowRule] = ()) -> "Detector":
         off = set(disabled)
+        prefilter.requested()  # a bad KEYSENTRY_ENGINE is an error before any file is read
         return cls(
             rules=tuple(r for r in CONTENT_RULES if r.id not in off),
             file_rules=tuple(r for r in FILE_RULES if r.id not in off),
@@ -129,32 +135,47 @@ class Detector:
         whole = self.path_matches(path, data, scanned)
         return Scanned(scanned.matches + whole, scanned.allowed, scanned.binary) if whole else scanned
 
+    @functools.cached_property
+    def _prefilter(self) -> prefilter.Prefilter:
+        return prefilter.build(self.rules, self.engine_name)
+
+    @property
+    def engine(self) -> str:
+        """The engine that finds where the rules may match: "hyperscan" or "python"."""
+        return self._prefilter.name
+
     def scan_content(self, data: bytes) -> Scanned:
         """Every secret the bytes hold, whatever path they occur at: the same for every copy of a blob."""
         kind = content.sniff(data)
         if kind == content.BINARY:
             return self._scan_binary(data)
+        lowered: str | None = None
         if kind == content.NARROW:
-            text: str | None = None  # decoded only if some rule's keyword is in the bytes
-            lowered = data.lower()
+            hits = self._prefilter.text(data)  # the bytes as stored: no decoding for content without hits
+            if hits is None:
+                return _NOTHING
+            text = content.decode(data, kind)
+            located = _in_text(hits, data, text)
         else:
             text = content.decode(data, kind)
-            lowered = text.lower().encode("utf-8", "replace")
-        active = [(i, r) for i, r in enumerate(self.rules) if any(k in lowered for k in r.keywords)]
-        if not active:
-            return _NOTHING
-        if text is None:
-            text = content.decode(data, kind)
+            lowered = text.lower()
+            hits = self._prefilter.lowered(lowered.encode("utf-8", "replace"))
+            if hits is None:
+                return _NOTHING
+            located = None
         candidates: list[_Candidate] = []
-        lowered_text: str | None = None
-        for priority, rule in active:
+        for index in hits.active:
+            rule = self.rules[index]
             if rule.requires is not None and not rule.requires.search(text):
+                continue
+            if located is not None:
+                candidates.extend(_located_candidates(rule, text, located, index))
                 continue
             spans = None
             if rule.anchors:
-                lowered_text = text.lower() if lowered_text is None else lowered_text
-                spans = _windows(rule, text, lowered_text)
-            candidates.extend(_text_candidates(priority, rule, text, spans))
+                lowered = text.lower() if lowered is None else lowered
+                spans = _windows(rule, text, lowered)
+            candidates.extend(_text_candidates(rule, text, spans))
         matches, allowed = self._resolve(_keep_disjoint(candidates), text)
         return Scanned(tuple(matches), allowed, False)
 
@@ -197,21 +218,21 @@ class Detector:
     def _scan_binary(self, data: bytes) -> Scanned:
         """Fixed-format credentials inside compiled files, matched on bytes: nothing is decoded as text,
         except runs of UTF-16 characters, which are text stored two bytes a character."""
-        binary_rules = [(i, r) for i, r in enumerate(self.rules) if r.binary_patterns]
-        if not binary_rules:
+        if not any(r.binary_patterns for r in self.rules):
             return _NOTHING_BINARY
-        lowered = data.lower()
+        narrow, utf16 = self._prefilter.binary(data)
         candidates: list[_Candidate] = []
-        wide: list[tuple[int, Rule]] = []
-        for priority, rule in binary_rules:
-            if any(k in lowered for k in rule.keywords):
+        wide: list[Rule] = []
+        for index, rule in enumerate(self.rules):
+            if index in narrow:
                 for pattern in rule.binary_patterns:
                     for m in pattern.finditer(data):
                         secret = m["secret"].decode("ascii")
                         if rule.accept(secret, False):
-                            candidates.append(_Candidate(priority, m.start("secret"), m.end("secret"), rule.id, secret))
-            if any(b"\0".join(k[i:i + 1] for i in range(len(k))) in lowered for k in rule.keywords):
-                wide.append((priority, rule))
+                            candidates.append(_Candidate(rule.priority, m.start("secret"), m.end("secret"), rule.id,
+                                                         secret))
+            if index in utf16:
+                wide.append(rule)
         if wide:
             candidates.extend(_utf16_candidates(wide, data))
         matches = []
@@ -226,15 +247,79 @@ class Detector:
         return Scanned(tuple(matches), allowed, True)
 
 
+# Characters whose lower case is ASCII (the Kelvin sign) or two characters (dotted capital I): the
+# Python engine's anchors, searched in the lower-cased text, may see them as part of an anchor.
+_LOWER_CASE_SURPRISES = ("\u212a", "\u0130")
+
+
+def _in_text(hits: prefilter.Hits, data: bytes, text: str) -> prefilter.Hits | None:
+    """HITS with byte offsets of DATA turned into character offsets of TEXT (its decoding), or None
+    when they are not located or could differ from what the Python engine's search would find."""
+    if hits.starts is None or hits.anchors is None:
+        return None
+    if len(text) == len(data):
+        return hits  # ASCII, or Latin-1: a byte a character
+    if any(c in text for c in _LOWER_CASE_SURPRISES):
+        return None
+    # UTF-8 (Latin-1 keeps the length): every offset is that of an ASCII character or just after
+    # one, so each slice between two of them decodes on its own.
+    offsets = sorted({*(at for each in hits.starts.values() for at in each),
+                      *(at for each in hits.anchors.values() for span in each for at in span)})
+    chars: dict[int, int] = {}
+    done = 3 if data[:3] == codecs.BOM_UTF8 else 0  # decoded as utf-8-sig: the BOM is no character
+    count = 0
+    for offset in offsets:
+        count += len(data[done:offset].decode("utf-8"))
+        chars[offset] = count
+        done = offset
+    return prefilter.Hits(
+        hits.active,
+        {rule: [chars[at] for at in each] for rule, each in hits.starts.items()},
+        {rule: [(chars[s], chars[e]) for s, e in each] for rule, each in hits.anchors.items()},
+    )
+
+
+def _located_candidates(rule: Rule, text: str, hits: prefilter.Hits, index: int) -> Iterator[_Candidate]:
+    """The rule's candidates where the prefilter located its keywords and anchors: the same as
+    searching the whole text (for the rules that say so) or the anchors' windows."""
+    assert hits.starts is not None and hits.anchors is not None
+    if rule.anchors:
+        spans = _merge_windows(hits.anchors.get(index, []), rule.reach, len(text))
+        yield from _text_candidates(rule, text, spans)
+    elif rule.opens_with_keyword:
+        starts = hits.starts.get(index, [])
+        for pattern in rule.patterns:
+            yield from _accepted(rule, pattern, _matches_at(pattern, text, starts))
+    else:
+        yield from _text_candidates(rule, text)
+
+
+def _matches_at(pattern: re.Pattern[str], text: str, starts: list[int]) -> Iterator[re.Match[str]]:
+    """What `pattern.finditer(text)` yields, for a pattern whose matches begin only at STARTS
+    (ascending): each search resumes where the last match ended."""
+    resume = 0
+    for start in starts:
+        if start >= resume:
+            m = pattern.match(text, start)
+            if m is not None:
+                resume = m.end()
+                yield m
+
+
 def _windows(rule: Rule, text: str, lowered: str) -> list[tuple[int, int]] | None:
     """The merged stretches of `text` within the rule's reach of an anchor hit; None for all of it."""
     if len(lowered) != len(text):
         return None  # a few characters (İ) lower-case to two: offsets would not line up
-    before, after = rule.reach
     hits = sorted(hit.span() for anchor in rule.anchors for hit in anchor.finditer(lowered))
+    return _merge_windows(hits, rule.reach, len(text))
+
+
+def _merge_windows(hits: list[tuple[int, int]], reach: tuple[int, int], size: int) -> list[tuple[int, int]]:
+    """The stretches within REACH of the (ascending) anchor HITS, overlapping ones merged."""
+    before, after = reach
     spans: list[tuple[int, int]] = []
     for hit_start, hit_end in hits:
-        start, end = max(0, hit_start - before), min(len(text), hit_end + after)
+        start, end = max(0, hit_start - before), min(size, hit_end + after)
         if spans and start <= spans[-1][1]:
             spans[-1] = (spans[-1][0], end)
         else:
@@ -242,34 +327,33 @@ def _windows(rule: Rule, text: str, lowered: str) -> list[tuple[int, int]] | Non
     return spans
 
 
-def _text_candidates(priority: int, rule: Rule, text: str,
-                     spans: list[tuple[int, int]] | None = None) -> Iterator[_Candidate]:
+def _text_candidates(rule: Rule, text: str, spans: list[tuple[int, int]] | None = None) -> Iterator[_Candidate]:
     """The rule's accepted matches, in the whole text or only within `spans` (lookbehinds still
     see the text before a span)."""
     for start, end in spans if spans is not None else [(0, len(text))]:
-        yield from _span_candidates(priority, rule, text, start, end)
+        for pattern in rule.patterns:
+            yield from _accepted(rule, pattern, pattern.finditer(text, start, end))
 
 
-def _span_candidates(priority: int, rule: Rule, text: str, start: int, end: int) -> Iterator[_Candidate]:
-    for pattern in rule.patterns:
-        has_bare = "bare" in pattern.groupindex
-        has_name = "name" in pattern.groupindex and rule.reject_name is not None
-        quoted = "q" in pattern.groupindex
-        for m in pattern.finditer(text, start, end):
-            group = "bare" if has_bare and m["bare"] is not None else "secret"
-            if has_name and rule.reject_name(m["name"]):  # type: ignore[misc]
-                continue
-            secret = m[group]
-            if rule.accept(secret, quoted and group == "secret"):
-                yield _Candidate(priority, m.start(group), m.end(group), rule.id, secret)
+def _accepted(rule: Rule, pattern: re.Pattern[str], matches: Iterable[re.Match[str]]) -> Iterator[_Candidate]:
+    has_bare = "bare" in pattern.groupindex
+    has_name = "name" in pattern.groupindex and rule.reject_name is not None
+    quoted = "q" in pattern.groupindex
+    for m in matches:
+        group = "bare" if has_bare and m["bare"] is not None else "secret"
+        if has_name and rule.reject_name(m["name"]):  # type: ignore[misc]
+            continue
+        secret = m[group]
+        if rule.accept(secret, quoted and group == "secret"):
+            yield _Candidate(rule.priority, m.start(group), m.end(group), rule.id, secret)
 
 
-def _utf16_candidates(rules: list[tuple[int, Rule]], data: bytes) -> Iterator[_Candidate]:
+def _utf16_candidates(rules: list[Rule], data: bytes) -> Iterator[_Candidate]:
     """Text rules over each UTF-16 run, with offsets mapped back to bytes."""
     for codec, shift, runs in _UTF16_RUNS:
         for run in runs.finditer(data):
             text = run.group().decode(codec)
-            for priority, rule in rules:
-                for cand in _text_candidates(priority, rule, text):
+            for rule in rules:
+                for cand in _text_candidates(rule, text):
                     start = run.start() + 2 * cand.start + shift
                     yield _Candidate(cand.priority, start, start + 2 * len(cand.secret), cand.rule_id, cand.secret)

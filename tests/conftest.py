@@ -32,8 +32,19 @@ def located(text: str, secret: str) -> tuple[int, int]:
     return text.count("\n", 0, index) + 1, index - (text.rfind("\n", 0, index) + 1) + 1
 
 
+# Every engine the rule tests run on; a module opts in with `pytestmark = pytest.mark.usefixtures("engine")`.
+ENGINES = ("hyperscan", "python")
+
+
+@pytest.fixture(params=ENGINES)
+def engine(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The engine every Detector built in the test uses (KEYSENTRY_ENGINE), in turn each of them."""
+    monkeypatch.setenv("KEYSENTRY_ENGINE", request.param)
+    return str(request.param)
+
+
 def detector_matches(data: str | bytes, path: str = "snippet") -> list[tuple[str, int, int, str]]:
-    """(rule id, line, column, secret) of every match the default engine finds."""
+    """(rule id, line, column, secret) of every match the engine in use (see `engine`) finds."""
     raw = data.encode() if isinstance(data, str) else data
     return [(m.rule_id, m.line, m.column, m.secret) for m in Detector().scan(raw, path).matches]
 

@@ -15,6 +15,9 @@ from scanner.cli import main
 from scanner.detect import Detector
 from tests.conftest import google_key, random_chars
 
+# Every test here runs on each engine: they must find the same secrets.
+pytestmark = pytest.mark.usefixtures("engine")
+
 
 def _scan(folder: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, list[tuple[str, str, int, int, str]]]:
     code = main(["scan", str(folder), "--format", "json", "--show-secrets", "--jobs", "1"])

@@ -1,8 +1,21 @@
 """The engine's two steps and its implementations: content alone, then what the path adds."""
 from __future__ import annotations
 
-from scanner.detect import Detector
-from tests.conftest import google_key, hex_secret
+import codecs
+import multiprocessing
+import pickle
+import re
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from scanner import prefilter
+from scanner.cli import main
+from scanner.detect import Detector, Scanned
+from tests.conftest import KEY_ALPHABET, google_key, hex_secret, random_chars
+from tests.hostile import expect_error, keysentry
 
 
 def test_content_step_depends_on_the_bytes_only() -> None:
@@ -31,3 +44,166 @@ def test_path_step_of_a_template_without_a_secret_and_of_a_binary_adds_nothing()
     assert detector.path_matches(".env.example", text, detector.scan_content(text)) == ()
     binary = b"\x7fELF\0\0API_KEY=" + hex_secret(24).encode()
     assert detector.path_matches(".env", binary, detector.scan_content(binary)) == ()
+
+
+# --- the engines find the same secrets ---------------------------------------------------------------
+
+_ALLOW = (re.compile("ALLOWED"),)
+HYPERSCAN = Detector(engine_name="hyperscan", allow=_ALLOW)
+PYTHON = Detector(engine_name="python", allow=_ALLOW)
+
+
+def _both(data: bytes, path: str = "snippet") -> Scanned:
+    """What both engines find in DATA, asserted equal (and equal to the default Detector's)."""
+    found = PYTHON.scan(data, path)
+    assert HYPERSCAN.scan(data, path) == found
+    return found
+
+
+def _secrets(scanned: Scanned) -> list[tuple[str, int, int, str]]:
+    return [(m.rule_id, m.line, m.column, m.secret) for m in scanned.matches]
+
+
+def test_the_engines_are_what_they_say() -> None:
+    assert (HYPERSCAN.engine, PYTHON.engine) == ("hyperscan", "python")
+
+
+# Text around the keys that moves byte offsets away from character offsets, or that the Python
+# engine's lower-casing treats specially: the Hyperscan engine must locate the same windows.
+_NON_ASCII = [
+    pytest.param("é", id="latin letter"),
+    pytest.param("中文注释", id="cjk"),
+    pytest.param("🔑", id="emoji"),
+    pytest.param("\u212a", id="kelvin sign"),
+    pytest.param("\u0130", id="dotted capital i"),
+]
+
+
+@pytest.mark.parametrize("other", _NON_ASCII)
+def test_keys_after_non_ascii_text_are_found_at_their_columns(other: str) -> None:
+    key, token = google_key(), random_chars(24)
+    text = f"# {other} {other}\nlabel = '{other}'; api_key = \"{token}\"  k = \"{key}\"\n"
+    found = _secrets(_both(text.encode()))
+    line, column = 2, text.split("\n")[1].index(token) + 1
+    assert found == [("hardcoded-api-key", line, column, token),
+                     ("google-api-key", 2, text.split("\n")[1].index(key) + 1, key)]
+
+
+def test_a_utf8_bom_does_not_shift_columns() -> None:
+    key = google_key()
+    data = codecs.BOM_UTF8 + f"é = 1\nk = \"{key}\"\n".encode()
+    assert _secrets(_both(data)) == [("google-api-key", 2, 6, key)]
+
+
+def test_latin1_text_is_located_a_byte_a_character() -> None:
+    token = random_chars(24)
+    data = b"caf\xe9 \xe9t\xe9\napi_key = '" + token.encode() + b"'\n"  # not UTF-8
+    assert _secrets(_both(data)) == [("hardcoded-api-key", 2, 12, token)]
+
+
+def test_an_anchor_spelled_with_a_kelvin_sign_is_found_alike() -> None:
+    # The Python engine lower-cases the text before looking for anchors: the Kelvin sign becomes
+    # `k`, and a nearby anchor's window reaches this one. Hyperscan must not locate differently.
+    token = random_chars(24)
+    far = "#" * 3000  # past the first anchor's reach: only the Kelvin one's window holds the value
+    data = f"api_key_name = 1\n{far}\napi_\u212aey = '{token}'\n".encode()
+    assert _secrets(_both(data)) == [("hardcoded-api-key", 3, 12, token)]
+
+
+def test_a_token_inside_a_rejected_one_is_not_found_alike() -> None:
+    # `finditer` resumes after a match, accepted or not: the inner `ya29.` starts no match of its own.
+    data = f"t = ya29.example{random_chars(20)}.ya29.{random_chars(30)}\n".encode()
+    assert _secrets(_both(data)) == []
+
+
+@pytest.mark.parametrize("unit", [b"AIza", b"api_key=", b"?key=", b"ya29."])
+def test_content_with_too_many_hits_to_locate_is_scanned_alike(unit: bytes) -> None:
+    key, token = google_key(), random_chars(24)
+    data = unit * 20_000 + f"\nk = \"{key}\"\napi_key = \"{token}\"\n".encode()
+    found = _secrets(_both(data))
+    assert ("google-api-key", 2, 6, key) in found and ("hardcoded-api-key", 3, 12, token) in found
+
+
+def test_binary_and_utf16_content_is_scanned_alike() -> None:
+    key = google_key()
+    binary = b"\x7fELF\x02\x01\0\0" + key.encode() + b"\0" + f"api_key {key[:-1]}Z".encode("utf-16-le") * 2
+    assert _secrets(_both(binary))[0][3] == key
+    utf16 = f"api_key = \"{random_chars(24)}\"\nk = {key}\n".encode("utf-16")
+    assert len(_both(utf16).matches) == 2
+
+
+# Pieces random text is made of: rule keywords and anchors in both cases, operators, quotes, line
+# ends, non-ASCII characters, pragmas and the start of a service-account file.
+_PIECES = ["api_key", "API_KEY", "apiKey", "api.key", "x-goog-api-key", "?key=", "&key=", "&amp;key=", "?amp;key=",
+           "AIza", "AQ.Ab", "GOCSPX-", "ya29.", "1//0", "private_key", "refresh_token", "service_account",
+           " = ", "=", ": ", ":-", "${", "}", "\"", "'", "`", "(", ")", ",", "\n", "\r\n", " ", "\t", "\\n",
+           "é", "中", "\u212a", "\u0130", "<key>", "</key>", "# keysentry:allow", "ALLOWED", "-----BEGIN PRIVATE KEY-----",
+           ".", "example", "\n" + "#" * 2100 + "\n"]  # the last: past an anchor's reach
+
+
+@st.composite
+def _planted(draw: st.DrawFn) -> str:
+    """A key of each family, made of drawn characters (never a literal in the repository)."""
+    body = st.text(alphabet=KEY_ALPHABET, min_size=1, max_size=70)
+    prefix = draw(st.sampled_from(["AIzaSy", "AQ.Ab", "GOCSPX-", "ya29.", "1//0", 'api_key = "', "?key="]))
+    return prefix + draw(body)
+
+
+_TEXT = st.lists(st.one_of(st.sampled_from(_PIECES), _planted(), st.text(max_size=8)), max_size=40).map("".join)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text=_TEXT, encoding=st.sampled_from(["utf-8", "utf-8-sig", "latin-1", "utf-16-le", "utf-16", "utf-32",
+                                             "binary", "nul"]),
+       path=st.sampled_from(["app.py", ".env", ".env.example"]))
+def test_both_engines_agree_on_random_text_with_planted_keys(text: str, encoding: str, path: str) -> None:
+    if encoding == "binary":
+        data = b"\x7fELF" + text.encode("utf-8") + text.encode("utf-16-le")
+    elif encoding == "nul":
+        data = b"x\0" + text.encode("utf-8")
+    else:
+        data = text.encode(encoding, "replace")
+    _both(data, path)
+
+
+# --- choosing the engine -----------------------------------------------------------------------------
+
+def test_keysentry_rules_names_the_engine(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(prefilter.ENGINE_VARIABLE, raising=False)
+    assert main(["rules"]) == 0
+    assert capsys.readouterr().out.splitlines()[-1].startswith("engine: hyperscan 0.9.1; python for a scan's first")
+    monkeypatch.setenv(prefilter.ENGINE_VARIABLE, "python")
+    assert main(["rules"]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == "engine: python"
+
+
+def test_a_bad_engine_name_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    (tmp_path / "a.py").write_text("x = 1\n")
+    line = expect_error(keysentry("scan", ".", env={"KEYSENTRY_ENGINE": "fast"}, cwd=tmp_path), "KEYSENTRY_ENGINE")
+    assert "hyperscan or python" in line
+
+
+def test_the_automatic_engine_starts_in_python_and_moves_to_hyperscan_for_big_scans() -> None:
+    auto = prefilter.AutoPrefilter(Detector().rules)
+    assert auto._for(1000).name == "python"  # a hook's few files: no Hyperscan import or compile
+    assert auto._for(prefilter.STARTUP_BYTES).name == "hyperscan"
+    assert auto._for(10).name == "hyperscan"
+
+
+def _scan_in_child(data: bytes) -> Scanned:
+    return HYPERSCAN.scan(data, "a.py")
+
+
+def test_a_forked_worker_scans_with_the_database_its_parent_compiled() -> None:
+    key = google_key()
+    data = f"k = '{key}'\n".encode()
+    assert _secrets(HYPERSCAN.scan(data)) == [("google-api-key", 1, 6, key)]  # compiled here, before the fork
+    with multiprocessing.get_context("fork").Pool(2) as pool:
+        assert pool.map(_scan_in_child, [data] * 4) == [HYPERSCAN.scan(data, "a.py")] * 4
+
+
+def test_detectors_pickle_for_spawned_workers() -> None:
+    data = f"k = '{google_key()}'\n".encode()
+    HYPERSCAN.scan(data)
+    copy = pickle.loads(pickle.dumps(HYPERSCAN))
+    assert copy.engine == "hyperscan" and copy.scan(data) == HYPERSCAN.scan(data)

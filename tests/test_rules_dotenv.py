@@ -10,6 +10,9 @@ from scanner.detect import Detector
 from scanner.rules.dotenv import DOTENV_FILE
 from tests.conftest import google_key, hex_secret, random_chars
 
+# Every test here runs on each engine: they must find the same secrets.
+pytestmark = pytest.mark.usefixtures("engine")
+
 
 def _found(text: str, path: str) -> list[tuple[str, int, int]]:
     return [(m.rule_id, m.line, m.column) for m in Detector().scan(text.encode(), path).matches]

@@ -19,6 +19,9 @@ from scanner.detect import Detector
 from scanner.filters import plausible_fixed_format
 from tests.conftest import detector_matches as _matches, located as _located, KEY_ALPHABET, google_key, random_chars
 
+# Every test here runs on each engine: they must find the same secrets.
+pytestmark = pytest.mark.usefixtures("engine")
+
 K = "<<K>>"
 
 

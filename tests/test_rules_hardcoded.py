@@ -13,6 +13,9 @@ from hypothesis import strategies as st
 from scanner.detect import Detector
 from tests.conftest import detector_matches as _matches, located as _located, KEY_ALPHABET, google_key, hex_secret, random_chars
 
+# Every test here runs on each engine: they must find the same secrets.
+pytestmark = pytest.mark.usefixtures("engine")
+
 S = "<<S>>"
 
 

@@ -60,5 +60,9 @@ class Rule:
     # windows instead of over a whole minified bundle.
     anchors: tuple[re.Pattern[str], ...] = ()
     reach: tuple[int, int] = (0, 0)
+    # Every match of every pattern opens with one of the `keywords` (in any case, as the prefilter
+    # finds them): the engine then tries the patterns only where a keyword starts, not over the
+    # whole text. Only for rules without `anchors`.
+    opens_with_keyword: bool = False
     # A finding of this rule is a secret at a line, not a whole file (see FileRule).
     whole_file: ClassVar[bool] = False

@@ -37,6 +37,7 @@ GOOGLE_API_KEY = Rule(
     patterns=_api_key_text,
     binary_patterns=_api_key_bin,
     accept=_accept,
+    opens_with_keyword=True,
     priority=1,
     rotate="delete it in Google AI Studio (API keys) or the Cloud console (APIs & Services > Credentials) and "
            "create a new, restricted key",
@@ -54,6 +55,7 @@ GOOGLE_GEMINI_KEY = Rule(
     patterns=_gemini_text,
     binary_patterns=_gemini_bin,
     accept=_accept,
+    opens_with_keyword=True,
     priority=2,
     rotate="delete it in Google AI Studio and create a new one",
 )
@@ -70,6 +72,7 @@ GOOGLE_OAUTH_CLIENT_SECRET = Rule(
     patterns=_client_secret_text,
     binary_patterns=_client_secret_bin,
     accept=_accept,
+    opens_with_keyword=True,
     priority=3,
     rotate="reset the client secret in the Cloud console (APIs & Services > Credentials)",
     env_vars=("GOOGLE_CLIENT_SECRET",),
@@ -87,6 +90,7 @@ GOOGLE_OAUTH_TOKEN = Rule(
     patterns=_access_text + _refresh_text,
     binary_patterns=_access_bin + _refresh_bin,
     accept=_accept,
+    opens_with_keyword=True,
     priority=4,
     rotate="revoke it (https://myaccount.google.com/permissions or the OAuth revoke endpoint)",
     fix="do not store tokens: obtain them at run time through a Google auth library",
@@ -136,6 +140,7 @@ GCP_SERVICE_ACCOUNT_KEY = Rule(
     ),
     requires=re.compile(r"service_account|gserviceaccount\.com|authorized_user"),
     accept=_accept_service_account,
+    opens_with_keyword=True,
     # First: a key file's private key or refresh token is reported as the file's credential.
     priority=0,
     rotate="delete the key in the Cloud console (IAM > Service accounts > Keys), or revoke the user's refresh token",

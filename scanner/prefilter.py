@@ -1,0 +1,338 @@
+"""Which rules a piece of content may match, and where: the one pass over every byte.
+
+The rules' keywords (and the anchors of rules that have them) are looked for in a single pass,
+compiled once from the rule registry; the detector then runs a rule's regexes only on content
+where its keywords occur, and only around them. Two engines give the same answers:
+
+- Hyperscan, one multi-pattern database scanned at gigabytes a second, case-insensitive without a
+  lower-cased copy; it also says where each keyword and anchor is.
+- Plain Python, `in` tests on a lower-cased copy, for platforms without a Hyperscan wheel. It says
+  only which rules' keywords occur; the detector then searches those rules' whole text.
+
+Hyperscan is used when it can be imported. KEYSENTRY_ENGINE=python or =hyperscan forces one.
+"""
+from __future__ import annotations
+
+import os
+import weakref
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from scanner.errors import UsageError
+from scanner.rules import Rule
+
+ENGINE_VARIABLE = "KEYSENTRY_ENGINE"
+PYTHON = "python"
+HYPERSCAN = "hyperscan"
+ENGINES = (HYPERSCAN, PYTHON)
+
+
+@dataclass(frozen=True)
+class Hits:
+    """What the pass found in one piece of content."""
+
+    active: tuple[int, ...]  # indexes (into the rules) of the rules whose keywords occur, ascending
+    # When the engine locates them (None otherwise), in byte offsets of the content scanned, ascending:
+    # where each active rule's keywords start, and the spans of its anchors, as `finditer` on the
+    # lower-cased content would give them.
+    starts: dict[int, list[int]] | None = None
+    anchors: dict[int, list[tuple[int, int]]] | None = None
+
+
+class Prefilter(Protocol):
+    @property
+    def name(self) -> str:
+        """The engine's name: "hyperscan" or "python"."""
+
+    def text(self, data: bytes) -> Hits | None:
+        """Hits in narrow text (ASCII-compatible bytes, as stored); None when no rule can match."""
+
+    def lowered(self, lowered: bytes) -> Hits | None:
+        """The active rules of text already lower-cased and encoded as UTF-8; never located."""
+
+    def binary(self, data: bytes) -> tuple[frozenset[int], frozenset[int]]:
+        """The rules whose keywords occur in DATA as bytes, and as UTF-16 (a NUL after or before
+        each character)."""
+
+
+def wide(keyword: bytes) -> bytes:
+    """KEYWORD as UTF-16 stores it, minus the NUL that comes first (big-endian) or last (little)."""
+    return b"\0".join(keyword[i:i + 1] for i in range(len(keyword)))
+
+
+class PythonPrefilter:
+    name = PYTHON
+
+    def __init__(self, rules: tuple[Rule, ...]) -> None:
+        self._rules = rules
+        self._keywords = [(i, rule.keywords) for i, rule in enumerate(rules)]
+
+    def __reduce__(self) -> tuple[Callable[..., Prefilter], tuple[Any, ...]]:
+        return build, (self._rules, self.name)
+
+    def text(self, data: bytes) -> Hits | None:
+        return self.lowered(data.lower())
+
+    def lowered(self, lowered: bytes) -> Hits | None:
+        active = tuple(i for i, keywords in self._keywords if any(k in lowered for k in keywords))
+        return Hits(active) if active else None
+
+    def binary(self, data: bytes) -> tuple[frozenset[int], frozenset[int]]:
+        lowered = data.lower()
+        narrow, utf16 = set(), set()
+        for i, rule in enumerate(self._rules):
+            if rule.binary_patterns:
+                if any(k in lowered for k in rule.keywords):
+                    narrow.add(i)
+                if any(wide(k) in lowered for k in rule.keywords):
+                    utf16.add(i)
+        return frozenset(narrow), frozenset(utf16)
+
+
+# What a Hyperscan pattern id stands for: (rule index, kind, length of a literal).
+_KEYWORD, _ANCHOR, _WIDE = 0, 1, 2
+
+
+def _literal(data: bytes) -> bytes:
+    """DATA as a Hyperscan regex that matches exactly it: every byte escaped, none special."""
+    return b"".join(b"\\x%02x" % byte for byte in data)
+
+
+# Past this many hits a byte (plus a few), locating every keyword costs more than the Python
+# engine's search of the whole text (a 4 MB run of `AIza` is a million hits): the pass stops and
+# the content is handed to the Python engine, which finds the same secrets.
+_HITS_PER_BYTE = 1 / 1024
+_FEW_HITS = 256
+
+
+class _TooManyHits(Exception):
+    pass
+
+
+def _limited(found: list[tuple[int, int, int]], limit: int) -> Callable[[int, int, int, int, object], bool]:
+    def collect(pattern: int, start: int, end: int, flags: int, context: object) -> bool:
+        found.append((pattern, start, end))
+        return len(found) > limit  # True ends the scan
+
+    return collect
+
+
+class HyperscanPrefilter:
+    name = HYPERSCAN
+
+    def __init__(self, rules: tuple[Rule, ...]) -> None:
+        import hyperscan
+
+        self._rules = rules
+        self._meaning: list[tuple[int, int, int]] = []
+        expressions: list[bytes] = []
+        flags: list[int] = []
+
+        def add(expression: bytes, flag: int, meaning: tuple[int, int, int]) -> None:
+            expressions.append(expression)
+            flags.append(flag)
+            self._meaning.append(meaning)
+
+        for i, rule in enumerate(rules):
+            for keyword in rule.keywords:
+                add(_literal(keyword), hyperscan.HS_FLAG_CASELESS, (i, _KEYWORD, len(keyword)))
+            for anchor in rule.anchors:
+                # Run on the lower-cased text by the Python engine: ASCII patterns, so caseless
+                # here is the same; SOM_LEFTMOST gives the start a window opens from.
+                add(anchor.pattern.encode("ascii"), hyperscan.HS_FLAG_CASELESS | hyperscan.HS_FLAG_SOM_LEFTMOST,
+                    (i, _ANCHOR, 0))
+            if rule.binary_patterns:
+                for keyword in rule.keywords:
+                    add(_literal(wide(keyword)), hyperscan.HS_FLAG_CASELESS, (i, _WIDE, 0))
+        self._database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+        self._database.compile(expressions=expressions, ids=list(range(len(expressions))), flags=flags)
+        self._scratch = hyperscan.Scratch(self._database)
+        self._python = PythonPrefilter(rules)  # for content with too many hits to locate
+        _LIVE.add(self)
+
+    def __reduce__(self) -> tuple[Callable[..., Prefilter], tuple[Any, ...]]:
+        return build, (self._rules, self.name)
+
+    def renew_scratch(self) -> None:
+        """A scratch of this process's own: a forked child's copy may have been in use at the fork."""
+        import hyperscan
+
+        self._scratch = hyperscan.Scratch(self._database)
+
+    def _scan(self, data: bytes) -> list[tuple[int, int, int]]:
+        """Every hit in DATA as (pattern, start, end); _TooManyHits past the limit."""
+        import hyperscan
+
+        found: list[tuple[int, int, int]] = []
+        try:
+            self._database.scan(data, match_event_handler=_limited(found, _FEW_HITS + int(len(data) * _HITS_PER_BYTE)),
+                                scratch=self._scratch)
+        except hyperscan.ScanTerminated:
+            raise _TooManyHits from None
+        return found
+
+    def text(self, data: bytes) -> Hits | None:
+        try:
+            found = self._scan(data)
+        except _TooManyHits:
+            return self._python.text(data)
+        if not found:
+            return None
+        starts: dict[int, list[int]] = {}
+        spans: dict[int, dict[int, list[tuple[int, int]]]] = {}
+        for pattern, start, end in found:
+            rule, kind, length = self._meaning[pattern]
+            if kind == _KEYWORD:
+                starts.setdefault(rule, []).append(end - length)
+            elif kind == _ANCHOR:
+                spans.setdefault(rule, {}).setdefault(pattern, []).append((start, end))
+        if not starts:
+            return None
+        anchors = {rule: sorted(span for each in by_anchor.values() for span in _disjoint(each))
+                   for rule, by_anchor in spans.items()}
+        return Hits(tuple(sorted(starts)), {rule: sorted(set(at)) for rule, at in starts.items()}, anchors)
+
+    def lowered(self, lowered: bytes) -> Hits | None:
+        try:
+            found = self._scan(lowered)
+        except _TooManyHits:
+            return self._python.lowered(lowered)
+        active = {self._meaning[pattern][0] for pattern, _, _ in found if self._meaning[pattern][1] == _KEYWORD}
+        return Hits(tuple(sorted(active))) if active else None
+
+    def binary(self, data: bytes) -> tuple[frozenset[int], frozenset[int]]:
+        try:
+            found = self._scan(data)
+        except _TooManyHits:
+            return self._python.binary(data)
+        narrow, utf16 = set(), set()
+        for pattern, _, _ in found:
+            rule, kind, _ = self._meaning[pattern]
+            if kind == _KEYWORD and self._rules[rule].binary_patterns:
+                narrow.add(rule)
+            elif kind == _WIDE:
+                utf16.add(rule)
+        return frozenset(narrow), frozenset(utf16)
+
+
+def _disjoint(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """One anchor's matches as `finditer` gives them: each search resumes where the last match ended.
+
+    Hyperscan reports every match, overlapping ones too; the anchors are literals and alternatives
+    of them, whose matches start at most once at each offset."""
+    kept: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if not kept or start >= kept[-1][1]:
+            kept.append((start, end))
+    return kept
+
+
+# Hyperscan prefilters alive in this process: a forked worker gives each a scratch of its own.
+_LIVE: weakref.WeakSet[HyperscanPrefilter] = weakref.WeakSet()
+
+
+def _after_fork() -> None:
+    for prefilter in list(_LIVE):
+        prefilter.renew_scratch()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork)
+
+
+# A process's first bytes go through the Python engine: a commit hook's few staged files are
+# scanned before Hyperscan's import and compile (about 8 ms) would have paid off.
+STARTUP_BYTES = 1 << 20
+
+
+class AutoPrefilter:
+    """The Python engine for the first STARTUP_BYTES a process scans, then Hyperscan if it loads.
+
+    The engines find the same secrets, so which one saw which file never shows in the results."""
+
+    def __init__(self, rules: tuple[Rule, ...]) -> None:
+        self._rules = rules
+        self._python = PythonPrefilter(rules)
+        self._engine: Prefilter | None = None
+        self._budget = STARTUP_BYTES
+
+    def __reduce__(self) -> tuple[Callable[..., Prefilter], tuple[Any, ...]]:
+        return build, (self._rules, None)
+
+    @property
+    def name(self) -> str:
+        """The engine that scans all but a process's first bytes."""
+        return self._loaded().name
+
+    def _loaded(self) -> Prefilter:
+        if self._engine is None:
+            self._engine = _compile(self._rules, None)
+        return self._engine
+
+    def _for(self, size: int) -> Prefilter:
+        if self._engine is not None:
+            return self._engine
+        self._budget -= size
+        return self._python if self._budget >= 0 else self._loaded()
+
+    def text(self, data: bytes) -> Hits | None:
+        return self._for(len(data)).text(data)
+
+    def lowered(self, lowered: bytes) -> Hits | None:
+        return self._for(len(lowered)).lowered(lowered)
+
+    def binary(self, data: bytes) -> tuple[frozenset[int], frozenset[int]]:
+        return self._for(len(data)).binary(data)
+
+
+_BUILT: dict[tuple[str, tuple[Rule, ...]], Prefilter] = {}
+
+
+def requested() -> str | None:
+    """The engine KEYSENTRY_ENGINE asks for, or None to choose automatically."""
+    value = os.environ.get(ENGINE_VARIABLE, "").strip().lower()
+    if not value:
+        return None
+    if value not in ENGINES:
+        raise UsageError(f"{ENGINE_VARIABLE}={value!r}: expected {' or '.join(ENGINES)}")
+    return value
+
+
+def build(rules: tuple[Rule, ...], name: str | None = None) -> Prefilter:
+    """The prefilter of RULES on engine NAME (default: as KEYSENTRY_ENGINE asks, else AutoPrefilter),
+    compiled once per process and rule set."""
+    name = name or requested()
+    key = (name or "", rules)
+    if key not in _BUILT:
+        _BUILT[key] = _compile(rules, name) if name else AutoPrefilter(rules)
+    return _BUILT[key]
+
+
+def describe(rules: tuple[Rule, ...]) -> str:
+    """Which engine scans, for `keysentry rules`."""
+    prefilter = build(rules)
+    if prefilter.name == HYPERSCAN:
+        import hyperscan
+
+        engine = f"hyperscan {getattr(hyperscan, '__version__', '')}".rstrip()
+    else:
+        engine = "python (hyperscan is not installed or cannot run here)" if requested() is None else PYTHON
+    if isinstance(prefilter, AutoPrefilter) and prefilter.name == HYPERSCAN:
+        engine += f"; python for a scan's first {STARTUP_BYTES >> 20} MB"
+    return engine
+def _compile(rules: tuple[Rule, ...], name: str | None) -> Prefilter:
+    if name == PYTHON:
+        return PythonPrefilter(rules)
+    try:
+        import hyperscan
+    except ImportError as exc:
+        if name == HYPERSCAN:
+            raise UsageError(f"{ENGINE_VARIABLE}=hyperscan, but hyperscan cannot be loaded: {exc}") from None
+        return PythonPrefilter(rules)
+    try:
+        return HyperscanPrefilter(rules)
+    except hyperscan.error:
+        if name == HYPERSCAN:
+            raise
+        return PythonPrefilter(rules)  # a CPU Hyperscan does not support (it needs SSSE3)
