@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import codecs
+import importlib
 import multiprocessing
 import pickle
 import re
@@ -207,3 +208,24 @@ def test_detectors_pickle_for_spawned_workers() -> None:
     HYPERSCAN.scan(data)
     copy = pickle.loads(pickle.dumps(HYPERSCAN))
     assert copy.engine == "hyperscan" and copy.scan(data) == HYPERSCAN.scan(data)
+
+
+def test_rules_that_open_with_a_keyword_do() -> None:
+    # The Hyperscan engine tries such a rule's patterns only where a keyword starts: a pattern
+    # that could match elsewhere would lose findings there. Each must open with a keyword's text.
+    sre_parse = getattr(re, "_parser", None) or importlib.import_module("sre_parse")  # re._parser from 3.11
+    sre_constants = getattr(re, "_constants", None) or importlib.import_module("sre_constants")
+    for rule in Detector().rules:
+        if not rule.opens_with_keyword:
+            continue
+        assert not rule.anchors, rule.id
+        for pattern in rule.patterns:
+            parsed = list(sre_parse.parse(pattern.pattern))
+            while parsed and parsed[0][0] == sre_constants.SUBPATTERN:  # the (?P<secret>…) group
+                parsed = list(parsed[0][1][-1]) + parsed[1:]
+            opening = ""
+            for op, value in parsed:
+                if op != sre_constants.LITERAL:
+                    break
+                opening += chr(value)
+            assert any(opening.lower().startswith(k.decode()) for k in rule.keywords), (rule.id, pattern.pattern)
