@@ -146,7 +146,8 @@ def peaks(tool: benchlib.Tool) -> tuple[float, float, str]:
     return main / 1024, workers / 1024, gits or "—"
 
 
-def report(tools: Sequence[benchlib.Tool], counts: dict[str, int]) -> list[dict[str, object]]:
+def report(tools: Sequence[benchlib.Tool], counts: dict[str, int],
+           args: argparse.Namespace) -> list[dict[str, object]]:
     floor = next((t for t in tools if t.name == "floor" and t.ok), None)
     peers = [t for t in tools if t.name in PEERS and t.ok]
     fastest = min(peers, key=lambda t: t.seconds) if peers else None
@@ -171,6 +172,14 @@ def report(tools: Sequence[benchlib.Tool], counts: dict[str, int]) -> list[dict[
     print(benchlib.table(headers, rows))
     print(f"\nfastest peer: {fastest.name if fastest else 'n/a'}. RSS: each process's own peak (VmHWM, sampled "
           "every 20 ms); a git child's RSS includes the pack files it maps, anon is the memory it owns.")
+    keysentry = next((t for t in tools if t.name == "keysentry" and t.ok), None)
+    if keysentry:
+        print()
+        print(benchlib.target_rows([
+            ("keysentry / floor", benchlib.ratio(keysentry, floor) if floor else None, "<=", args.floor_target, "x"),
+            ("keysentry / fastest peer", benchlib.ratio(keysentry, fastest) if fastest else None, "<=",
+             args.peer_target, "x"),
+            ("keysentry main process peak RSS", peaks(keysentry)[0], "<=", args.rss_target, " MB")]))
     benchlib.print_failures(tools)
     return figures
 
@@ -193,6 +202,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                        help="the folder holding the scanner package to time (default: this checkout)")
     source_group.add_argument("--rev", help="time the project as of this git revision instead (exported to a temp folder)")
     parser.add_argument("--json", type=Path, metavar="FILE", help="also write the figures as JSON")
+    parser.add_argument("--floor-target", type=float, default=2.0,
+                        help="keysentry / floor at most (issue 8: 2 on pytest, 2.5 on git/git)")
+    parser.add_argument("--peer-target", type=float, default=0.5,
+                        help="keysentry / fastest peer at most (default 0.5)")
+    parser.add_argument("--rss-target", type=float, default=150.0,
+                        help="keysentry's own peak RSS in MB at most")
     args = parser.parse_args(argv)
     if unknown := set(args.tools) - set(TOOLS):
         parser.error(f"unknown tool(s): {', '.join(sorted(unknown))}")
@@ -223,7 +238,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not stat.S_ISCHR(os.stat(os.devnull).st_mode):
         print(f"WARNING: {os.devnull} is no longer a character device: the floor figures are wrong")
     print()
-    figures = report(tools, counts)
+    figures = report(tools, counts, args)
     if args.json:
         args.json.write_text(json.dumps({"repo": str(repo), "machine": benchlib.machine_note(), "tools": figures},
                                         indent=2) + "\n")
