@@ -92,6 +92,13 @@ def build_tools(repo: Path, args: argparse.Namespace, counts: dict[str, int]) ->
             cmd.insert(1, "-P")  # import scanner from --source only, never from the current folder
             tools.append(benchlib.Tool("keysentry", cmd, ok_codes=(0, 1), cwd=benchlib.scratch_report(""),
                                        env={**os.environ, "PYTHONPATH": str(args.source)}, check=check))
+            if args.before:  # the same command on the code of another revision, in the same rounds
+                label, old = f"keysentry {args.before}", str(benchlib.export_revision(args.before))
+                old_report = benchlib.scratch_report("keysentry-before.json")
+                old_cmd = [old_report if c == report else c for c in cmd]
+                tools.append(benchlib.Tool(label, old_cmd, ok_codes=(0, 1), cwd=benchlib.scratch_report(""),
+                                           env={**os.environ, "PYTHONPATH": old},
+                                           check=report_check(old_report, counts, label)))
         else:
             binary = find_peer(name, args.peers)
             if binary is None:
@@ -195,6 +202,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="the scratch virtualenv holding the peers (default $PEERS or /tmp/peers)")
     parser.add_argument("--python", help="interpreter for `-m scanner` (default: $KEYSENTRY_PYTHON or .venv)")
     parser.add_argument("--jobs", type=int, help="pass --jobs N to keysentry")
+    parser.add_argument("--before", metavar="REV",
+                        help="also time keysentry as of REV (e.g. b582bdc) in the same rounds")
     parser.add_argument("--floor-sink", choices=("null", "file"), default="null",
                         help="where the floor's object stream goes: /dev/null (default) or a temporary file")
     source_group = parser.add_mutually_exclusive_group()
