@@ -208,8 +208,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="where the floor's object stream goes: /dev/null (default) or a temporary file")
     source_group = parser.add_mutually_exclusive_group()
     source_group.add_argument("--source", type=Path, default=benchlib.PROJECT,
-                       help="the folder holding the scanner package to time (default: this checkout)")
-    source_group.add_argument("--rev", help="time the project as of this git revision instead (exported to a temp folder)")
+                              help="the folder holding the scanner package to time (default: this checkout)")
+    source_group.add_argument("--rev", help="time the project as of this git revision instead (git archive)")
     parser.add_argument("--json", type=Path, metavar="FILE", help="also write the figures as JSON")
     parser.add_argument("--floor-target", type=float, default=2.0,
                         help="keysentry / floor at most (issue 8: 2 on pytest, 2.5 on git/git)")
