@@ -13,7 +13,7 @@ interleaved round by round, median of --runs after --warmup untimed rounds:
   gitleaks     gitleaks git REPO --no-banner --exit-code 0 -f json -r TMP    (whole history)
   betterleaks  betterleaks git REPO -s --no-banner --exit-code 0 -o TMP.json  (whole history)
   kingfisher   kingfisher scan REPO --git-history full --no-validate --no-update-check -q -f json -o TMP
-The peers come from a scratch virtualenv (--peers, default $PEERS or /tmp/peers); their binaries
+The peers come from a scratch virtualenv (--peers, default $YARDSTICK or /tmp/yardstick); their binaries
 are run directly, not through pip's wrapper scripts. Every process tree is sampled every 20 ms,
 so the table splits peak RSS into the tool's own process, its workers and its git children.
 """
@@ -198,8 +198,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--warmup", type=int, default=1, help="untimed rounds first (default 1)")
     parser.add_argument("--tools", type=lambda s: [t for t in s.split(",") if t], default=list(TOOLS),
                         help=f"comma-separated subset of {','.join(TOOLS)} (default all)")
-    parser.add_argument("--peers", type=Path, default=Path(os.environ.get("PEERS", "/tmp/peers")),
-                        help="the scratch virtualenv holding the peers (default $PEERS or /tmp/peers)")
+    parser.add_argument("--peers", type=Path, default=benchlib.YARDSTICK,
+                        help="the scratch virtualenv holding the peers (default $YARDSTICK or /tmp/yardstick)")
     parser.add_argument("--python", help="interpreter for `-m scanner` (default: $KEYSENTRY_PYTHON or .venv)")
     parser.add_argument("--jobs", type=int, help="pass --jobs N to keysentry")
     parser.add_argument("--before", metavar="REV",
