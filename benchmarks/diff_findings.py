@@ -11,7 +11,8 @@ the difference of the two sets of (rule_id, path, line, commit), per repository 
 when the findings are identical. Exit 0 when every diff is empty, 1 otherwise, 2 on a failed run.
 
 With no --history/--worktree it takes: the history of /tmp/h3000 (bench_history's fixture, built
-if missing), of every repository in /tmp/bench-repos (the real histories), and of this project;
+if missing) and of the other finished /tmp/hN fixtures, of every repository in /tmp/bench-repos
+(the real histories), and of this project;
 and the working tree of the stdlib fixture (stdlib_repo.py, built if missing). The reference's
 findings are cached in --cache, keyed by the revision and the state of the repository's refs.
 """
@@ -56,8 +57,11 @@ def default_targets() -> list[Target]:
     import bench_history  # here: it is only needed to build /tmp/h3000
 
     h3000 = bench_history.ensure_history(3000, Path("/tmp"), bench_history.DEFAULT_MAKE_HISTORY, rebuild=False)
+    # the other finished fixtures (bench_history --commits 20000 …): their planted list is written last
+    others = sorted(p for p in Path("/tmp").glob("h[0-9]*") if p != h3000 and p.name[1:].isdigit()
+                    and Path(f"{p}.planted.json").is_file())
     real = sorted(p for p in REAL_REPOS.glob("*") if (p / "objects").is_dir()) if REAL_REPOS.is_dir() else []
-    histories = [h3000, *real, benchlib.PROJECT]
+    histories = [h3000, *others, *real, benchlib.PROJECT]
     return [Target("worktree", stdlib_repo.ensure()), *(Target("history", r) for r in histories)]
 
 
