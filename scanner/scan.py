@@ -244,18 +244,21 @@ def scan_blobs(records: Iterable[Blob], opener: Opener, settings: Settings, stat
     Returns the blobs that hold something."""
     seen = outcomes or _Outcomes()
     wanted = _wanted(records, settings, stats, count_files, exclude)
-    head = list(itertools.islice(wanted, _PARALLEL_FROM))
+    sized = isinstance(records, Sequence)
+    # A list of records (git's) is filtered whole, so the bar's totals are what will be read; a
+    # stream (a work tree) is looked into only far enough to tell whether workers are worth it.
+    head = list(wanted) if sized else list(itertools.islice(wanted, _PARALLEL_FROM))
     jobs = settings.jobs if len(head) >= _PARALLEL_FROM else 1
     stream = itertools.chain(head, wanted)
-    sized = isinstance(records, Sequence)
     from scanner.report.progress import Progress
 
     hits: list[Hit] = []
     with Progress(enabled=progress and sized) as bar:
         if progress and sized:
-            seq: Sequence[Blob] = records  # type: ignore[assignment]
-            bar.start(len(seq), sum(b.size or 0 for b in seq))
-        results = parallel.imap(_scan_batch, _batches(stream), jobs, initializer=_init_worker,
+            bar.start(len(head), sum(b.size or 0 for b in head))
+        # Listed when sized: imap then starts no more workers than there are batches.
+        batches: Iterable[list[Blob]] = list(_batches(stream)) if sized else _batches(stream)
+        results = parallel.imap(_scan_batch, batches, jobs, initializer=_init_worker,
                                 initargs=(opener, settings.detector, settings.max_file_size, lfs),
                                 finalizer=_close_worker)
         for done in results:
