@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.conftest import GIT_ENV
+from tests.conftest import GIT_ENV, git
 
 # The console script next to the interpreter running the tests (the project's virtualenv).
 KEYSENTRY = str(Path(sys.executable).with_name("keysentry"))
@@ -39,6 +39,14 @@ def keysentry(*args: str | os.PathLike[str], cwd: Path, env: Mapping[str, str] |
                               capture_output=True, timeout=timeout)
     except subprocess.TimeoutExpired:
         raise AssertionError(f"keysentry {' '.join(map(str, args))} did not finish within {timeout} s") from None
+
+
+def new_repo(tmp_path: Path, name: str = "repo") -> Path:
+    """An empty repository (branch main) at TMP_PATH/NAME, for an attack to fill."""
+    repo = tmp_path / name
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    return repo
 
 
 def git_run(repo: Path, *args: str, env: Mapping[str, str] | None = None, stdin: bytes | None = None,

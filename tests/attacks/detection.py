@@ -9,18 +9,11 @@ import subprocess
 from pathlib import Path
 
 from tests.conftest import git, google_key, random_chars
-from tests.hostile import Attack, keysentry, no_traceback
+from tests.hostile import new_repo, Attack, keysentry, no_traceback
 
 # These inputs took 20 s to minutes while a rule was quadratic; linear, each scans in well under a
 # second. The bound leaves room for a loaded CI machine and fails the row instead of waiting.
 QUICK = 20
-
-
-def _repo(tmp_path: Path) -> Path:
-    repo = tmp_path / "repo"
-    repo.mkdir()
-    git(repo, "init", "-q", "-b", "main")
-    return repo
 
 
 def _findings(proc: subprocess.CompletedProcess[bytes]) -> list[tuple[str, str]]:
@@ -48,7 +41,7 @@ def yaml_private_key_blocks(tmp_path: Path) -> None:
 # --- item 6: quadratic regexes in the .env reader, on the pre-commit path -------------------------
 
 def _staged_env(tmp_path: Path, text: str) -> subprocess.CompletedProcess[bytes]:
-    repo = _repo(tmp_path)
+    repo = new_repo(tmp_path)
     (repo / ".env").write_text(text)
     git(repo, "add", ".env")
     return keysentry("scan", "--staged", "--format", "json", cwd=repo, timeout=QUICK)

@@ -18,18 +18,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 from tests.conftest import git, google_key
-from tests.hostile import KEYSENTRY, Attack, keysentry, no_traceback
+from tests.hostile import new_repo, KEYSENTRY, Attack, keysentry, no_traceback
 
 # Raw bytes a hostile name could use: ESC (terminal sequences), BEL, CR (overwrite a line), LF
 # (forge one), and the C1 CSI that some terminals honour like ESC [.
 _CONTROLS = (b"\x1b", b"\x07", b"\r", b"\x9b", "\u009b".encode())
-
-
-def _repo(tmp_path: Path) -> Path:
-    repo = tmp_path / "repo"
-    repo.mkdir()
-    git(repo, "init", "-q", "-b", "main")
-    return repo
 
 
 def _commit(repo: Path, message: str, author: str = "Ada") -> None:
@@ -63,7 +56,7 @@ _HOSTILE_NAME = b"evil\x1b]0;pwned\x07\x1b[2J\rcover" + _FORGED.encode() + b".py
 
 def _names_drive_no_terminal(tmp_path: Path) -> None:
     """A file name and an author with ESC, BEL, CR and LF: every format shows them escaped."""
-    repo = _repo(tmp_path)
+    repo = new_repo(tmp_path)
     _write(repo, _HOSTILE_NAME, f'KEY = "{google_key()}"\n')
     _commit(repo, "add", author="Eve\x1b[8m\x07\rhidden")
     for args in (["scan", "."], ["scan", "--history", "."]):
@@ -80,7 +73,7 @@ def _names_drive_no_terminal(tmp_path: Path) -> None:
 
 def _secret_drives_no_terminal(tmp_path: Path) -> None:
     """A literal holding ESC sequences, redacted or shown in full, is shown escaped."""
-    repo = _repo(tmp_path)
+    repo = new_repo(tmp_path)
     (repo / "app.py").write_text('api_key = "\x1b]0;pwn\x07Qw7rT9z\x1b[2JLp2XvB8nM"\n')
     for extra in ([], ["--show-secrets"]):
         out = _out(keysentry("scan", ".", *extra, cwd=repo))
@@ -102,7 +95,7 @@ def _filter_repo_path_with_a_newline(tmp_path: Path) -> None:
     """A committed .env under a folder named with ESC, CR, a quote and a space: the filter-repo command
     stays one printable line and its --path names exactly that file when pasted into a shell. (A
     newline in the name: see test_shell_word_is_one_printable_line_the_shell_reads_back.)"""
-    repo = _repo(tmp_path)
+    repo = new_repo(tmp_path)
     folder = b"conf \x1b[31mit's\rig"
     _write(repo, folder + b"/.env", "DATABASE_PASSWORD=Zx8vQ2mN7pL4rT6y\n")
     _commit(repo, "add env")
@@ -144,7 +137,7 @@ def _signal_during_the_bar(signum: int, codes: tuple[int, ...]) -> Callable[[Pat
     """A real `keysentry scan --history` on a terminal, signalled (the whole foreground process group,
     as Ctrl-C does) while its bar is shown: the cursor is shown again after it was hidden."""
     def run(tmp_path: Path) -> None:
-        repo = _repo(tmp_path)
+        repo = new_repo(tmp_path)
         _big_history(repo)
         controller, terminal = pty.openpty()
         env = {**{k: v for k, v in os.environ.items() if k != "NO_COLOR"}, "TERM": "xterm-256color"}
@@ -173,7 +166,7 @@ def _signal_during_the_bar(signum: int, codes: tuple[int, ...]) -> Callable[[Pat
 def _key_in_names_is_redacted(tmp_path: Path) -> None:
     """A key in a file name and another in the author's name: redacted in text, JSON and SARIF,
     shown in full with --show-secrets."""
-    repo = _repo(tmp_path)
+    repo = new_repo(tmp_path)
     in_name, in_author = google_key(), google_key()
     (repo / f"config-{in_name}.json").write_text(json.dumps({"key": in_name, "backup": in_author}))
     _commit(repo, "add config", author=f"Mallory {in_author}")
@@ -193,7 +186,7 @@ def _key_in_names_is_redacted(tmp_path: Path) -> None:
 
 def _many_findings_text_not_slower_than_json(tmp_path: Path) -> None:
     """20,000 keys in one file: the text report takes about as long as the JSON one (same scan)."""
-    repo = _repo(tmp_path)
+    repo = new_repo(tmp_path)
     (repo / "keys.txt").write_text("".join(f"{google_key()}\n" for _ in range(20_000)))
 
     def timed(fmt: str) -> float:
@@ -210,7 +203,7 @@ def _many_findings_text_not_slower_than_json(tmp_path: Path) -> None:
 # --- 23: files skipped for their size --------------------------------------------------------------
 
 def _large_files_are_named(tmp_path: Path) -> None:
-    repo = _repo(tmp_path)
+    repo = new_repo(tmp_path)
     (repo / "app.py").write_text("print('hi')\n")
     for name in ("big.bin", "huge.dat"):
         (repo / name).write_text(f'KEY = "{google_key()}"\n' + "x" * 4000)
@@ -221,7 +214,7 @@ def _large_files_are_named(tmp_path: Path) -> None:
 # --- also seen: advice that does not work -----------------------------------------------------------
 
 def _history_key(tmp_path: Path) -> tuple[Path, str]:
-    return _history_key_on(_repo(tmp_path))
+    return _history_key_on(new_repo(tmp_path))
 
 
 def _purge_lists_the_replace_text_lines(tmp_path: Path) -> None:
@@ -235,7 +228,7 @@ def _purge_lists_the_replace_text_lines(tmp_path: Path) -> None:
 
 def _range_advice_rewrites_only_the_range(tmp_path: Path) -> None:
     """An unmerged branch: amend or rebase its commits, never filter-repo the whole repository."""
-    repo = _repo(tmp_path)
+    repo = new_repo(tmp_path)
     (repo / "README").write_text("hello\n")
     _commit(repo, "start")
     git(repo, "checkout", "-q", "-b", "feature")
@@ -257,7 +250,7 @@ def _history_key_on(repo: Path) -> tuple[Path, str]:
 
 def _notebook_output_is_cleared(tmp_path: Path) -> None:
     """A key printed in a notebook's output cell: the fix says to clear the outputs."""
-    repo = _repo(tmp_path)
+    repo = new_repo(tmp_path)
     cell = {"cell_type": "code", "execution_count": 1, "metadata": {}, "source": ["print(client)"],
             "outputs": [{"output_type": "stream", "name": "stdout", "text": [f"Client(key={google_key()})\n"]}]}
     notebook = {"cells": [cell], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}

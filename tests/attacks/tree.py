@@ -13,17 +13,10 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import git, google_key
-from tests.hostile import KEYSENTRY, Attack, expect_error, keysentry, no_traceback
+from tests.hostile import new_repo, KEYSENTRY, Attack, expect_error, keysentry, no_traceback
 
 # A hang here is the failure: a FIFO is never written to, so a reader waits on it for ever.
 QUICK = 30
-
-
-def _repo(tmp_path: Path) -> Path:
-    repo = tmp_path / "repo"
-    repo.mkdir()
-    git(repo, "init", "-q", "-b", "main")
-    return repo
 
 
 def _json(proc: subprocess.CompletedProcess[bytes]) -> dict:  # type: ignore[type-arg]
@@ -33,7 +26,7 @@ def _json(proc: subprocess.CompletedProcess[bytes]) -> dict:  # type: ignore[typ
 
 def _tracked_then_linked(tmp_path: Path, folder: str, name: str, target: Path) -> Path:
     """A repository that tracks FOLDER/NAME, whose FOLDER was then replaced by a link to TARGET."""
-    repo = _repo(tmp_path)
+    repo = new_repo(tmp_path)
     (repo / folder).mkdir()
     (repo / folder / name).write_text("nothing here\n")
     git(repo, "add", "-A")
@@ -132,7 +125,7 @@ def gitignore_of_4_gb(tmp_path: Path) -> None:
 
 
 def info_exclude_is_dev_zero(tmp_path: Path) -> None:
-    repo = _repo(tmp_path)
+    repo = new_repo(tmp_path)
     (repo / ".git" / "info").mkdir(exist_ok=True)
     (repo / ".git" / "info" / "exclude").unlink(missing_ok=True)
     os.symlink("/dev/zero", repo / ".git" / "info" / "exclude")
@@ -140,7 +133,7 @@ def info_exclude_is_dev_zero(tmp_path: Path) -> None:
 
 
 def excludes_file_is_dev_zero(tmp_path: Path) -> None:
-    repo = _repo(tmp_path)
+    repo = new_repo(tmp_path)
     git(repo, "config", "core.excludesFile", "/dev/zero")
     expect_error(keysentry("scan", ".", cwd=repo, timeout=QUICK), "core.excludesFile", "not a regular file")
 
@@ -158,7 +151,7 @@ def gitignore_is_fifo(tmp_path: Path) -> None:
 
 
 def info_exclude_is_fifo(tmp_path: Path) -> None:
-    repo = _repo(tmp_path)
+    repo = new_repo(tmp_path)
     (repo / ".git" / "info").mkdir(exist_ok=True)
     (repo / ".git" / "info" / "exclude").unlink(missing_ok=True)
     os.mkfifo(repo / ".git" / "info" / "exclude")
@@ -166,7 +159,7 @@ def info_exclude_is_fifo(tmp_path: Path) -> None:
 
 
 def excludes_file_is_fifo(tmp_path: Path) -> None:
-    repo = _repo(tmp_path)
+    repo = new_repo(tmp_path)
     os.mkfifo(tmp_path / "fifo")
     git(repo, "config", "core.excludesFile", str(tmp_path / "fifo"))
     expect_error(keysentry("scan", ".", cwd=repo, timeout=QUICK), "core.excludesFile", "not a regular file")
@@ -184,7 +177,7 @@ def fifo_in_the_tree(tmp_path: Path) -> None:
 # --- item 11: a file that only starts like a Git LFS pointer ---------------------------------------
 
 def lfs_version_line_then_a_key(tmp_path: Path) -> None:
-    repo = _repo(tmp_path)
+    repo = new_repo(tmp_path)
     (repo / "model.bin").write_text(f'version https://git-lfs.github.com/spec/v1\nKEY = "{google_key()}"\n')
     proc = keysentry("scan", ".", "--format", "json", cwd=repo)
     data = _json(proc)
@@ -204,7 +197,7 @@ def named_linked_plain_folder(tmp_path: Path) -> None:
 
 
 def named_link_to_repository(tmp_path: Path) -> None:
-    repo = _repo(tmp_path)
+    repo = new_repo(tmp_path)
     (repo / "app.py").write_text(f'KEY = "{google_key()}"\n')
     os.symlink(repo, tmp_path / "link")
     proc = keysentry("scan", "link", "--format", "json", cwd=tmp_path)
@@ -251,7 +244,7 @@ def unreadable_named_file(tmp_path: Path) -> None:
 
 
 def large_file_in_a_tree_is_named(tmp_path: Path) -> None:
-    repo = _repo(tmp_path)
+    repo = new_repo(tmp_path)
     (repo / "dump.sql").write_text(f'KEY = "{google_key()}"\n' + "#" * 4096)
     proc = keysentry("scan", ".", "--format", "json", "--max-file-size", "1KB", cwd=repo)
     stats = _json(proc)["stats"]
@@ -268,7 +261,7 @@ def missing_baseline_before_the_scan(tmp_path: Path) -> None:
 # --- item 26: a nested repository is not entered, and the report says so ----------------------------
 
 def nested_repository(tmp_path: Path) -> None:
-    repo = _repo(tmp_path)
+    repo = new_repo(tmp_path)
     inner = repo / "vendor" / "inner"
     inner.mkdir(parents=True)
     git(inner, "init", "-q")
