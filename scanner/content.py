@@ -103,10 +103,6 @@ def sniff(data: bytes) -> str:
     return MIXED if data.find(b"\0", _SNIFF) >= 0 else NARROW
 
 
-def is_binary(data: bytes) -> bool:
-    return sniff(data) == BINARY
-
-
 def decode(data: bytes, kind: str | None = None) -> str:
     """Text for a non-binary payload of the KIND sniff() gives; never fails."""
     kind = kind or sniff(data)

@@ -34,10 +34,10 @@ class Repo:
     prefix: str  # the scanned folder relative to root, "" or ending in "/"
     hash_len: int = 40  # hex digits of an object id: 64 in a SHA-256 repository
 
-    @property
-    def null_oid(self) -> str:
-        """The id git writes for "no object" (a deleted path, a created ref) in this repository."""
-        return "0" * self.hash_len
+
+def is_null_oid(oid: str) -> bool:
+    """git's "no object" (a deleted path, a ref the remote lacks): 40 zeros, or 64 in SHA-256."""
+    return bool(oid) and oid.strip("0") == ""
 
 
 def env() -> dict[str, str]:

@@ -29,11 +29,6 @@ class Update(NamedTuple):
     remote_sha: str
 
 
-def is_null(oid: str) -> bool:
-    """git's "no object" (a deletion, a ref the remote lacks): 40 zeros, or 64 in SHA-256."""
-    return bool(oid) and oid.strip("0") == ""
-
-
 def object_id(text: str, length: int | None, what: str) -> str:
     """TEXT when it is an object id (hex, LENGTH digits: 40 or 64 when unknown), else an error: an id
     is the only thing that may reach git's command line or input from outside (never `--all`)."""
@@ -76,7 +71,7 @@ def updates_from_environment(repo: gitcmd.Repo | str, environ: Mapping[str, str]
 
 
 def _resolve(repo: gitcmd.Repo | str, rev: str, must: bool = True) -> str:
-    if is_null(rev):
+    if gitcmd.is_null_oid(rev):
         return ZERO
     # A name from the environment, never an option, whatever it starts with.
     out = gitcmd.run(repo, "rev-parse", "-q", "--verify", "--end-of-options", f"{rev}^{{commit}}",
@@ -92,11 +87,11 @@ def push_range(repo: gitcmd.Repo | str, updates: Sequence[Update], remote: str |
 
     One rev-list for the whole push: a push of 5,000 tags is one walk and one scan, not one per ref.
     """
-    tips = list(dict.fromkeys(u.local_sha for u in updates if not is_null(u.local_sha)))  # deletions send nothing
+    tips = list(dict.fromkeys(u.local_sha for u in updates if not gitcmd.is_null_oid(u.local_sha)))  # deletions send nothing
     if not tips:
         return None
     # The remote's old tips we have (an update), and every remote-tracking ref (a new branch).
-    known = _present(repo, [u.remote_sha for u in updates if not is_null(u.remote_sha)])
+    known = _present(repo, [u.remote_sha for u in updates if not gitcmd.is_null_oid(u.remote_sha)])
     revisions = "".join(f"{t}\n" for t in tips) + "".join(f"^{k}\n" for k in known)
     out = gitcmd.run(repo, "rev-list", "--boundary", "--parents", "--stdin", "--not", _remotes(repo, remote),
                      "--end-of-options", input=revisions.encode()).decode()

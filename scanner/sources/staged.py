@@ -24,11 +24,6 @@ if TYPE_CHECKING:
 _HEX = re.compile(r"[0-9a-fA-F]+")
 
 
-def _is_null(oid: str) -> bool:
-    """git's "no object": 40 zeros, or 64 in a SHA-256 repository."""
-    return oid.strip("0") == ""
-
-
 @dataclass(frozen=True)
 class Staged:
     path: str
@@ -59,7 +54,7 @@ def staged_changes(repo: gitcmd.Repo) -> list[Staged]:
             source = path = os.fsdecode(fields[i + 1])
             i += 2
         new_mode, old_oid, new_oid = meta[1], meta[2].decode(), meta[3].decode()
-        if status in (b"D", b"U") or _is_null(new_oid) or new_mode == b"160000":
+        if status in (b"D", b"U") or gitcmd.is_null_oid(new_oid) or new_mode == b"160000":
             continue  # deletions add nothing; unmerged paths cannot be committed; gitlinks are not content
         changes.append((path, source, new_oid, old_oid))
     merge_heads = _merge_heads(repo)
@@ -84,7 +79,7 @@ def _merge_heads(repo: gitcmd.Repo) -> list[str]:
             # git itself refuses to commit with this MERGE_HEAD ("Corrupt MERGE_HEAD file").
             raise GitError(f"MERGE_HEAD holds {head[:80]!r}, not an object id: conclude or abort the merge "
                            f"(`git merge --abort`)")
-    return [h for h in heads if not _is_null(h)]
+    return [h for h in heads if not gitcmd.is_null_oid(h)]
 
 
 def _blobs_at(repo: gitcmd.Repo, commit: str, paths: list[str]) -> dict[str, str]:
@@ -109,7 +104,7 @@ def blobs(changes: Sequence[Staged]) -> list[Blob]:
         counted.add(change.blob)
     for change in changes:
         for oid in change.old:
-            if not _is_null(oid) and change.source not in paths.setdefault(oid, []):
+            if not gitcmd.is_null_oid(oid) and change.source not in paths.setdefault(oid, []):
                 paths[oid].append(change.source)
     return [Blob(tuple(dict.fromkeys(at)), oid, counted=oid in counted) for oid, at in sorted(paths.items())]
 
