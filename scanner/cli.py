@@ -16,10 +16,11 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from scanner import __version__
 from scanner.errors import KeysentryError, UsageError
+from scanner.report import FORMATS
 
 if TYPE_CHECKING:
     from scanner.scan import Request
@@ -28,7 +29,7 @@ DEFAULT_BASELINE = ".keysentry-baseline.json"
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> "NoReturn":  # type: ignore[name-defined]  # noqa: F821
+    def error(self, message: str) -> NoReturn:
         raise UsageError(message)
 
 
@@ -71,7 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     mode.add_argument("--history", action="store_true", help="every blob reachable from any ref, branch, tag or stash")
     mode.add_argument("--staged", action="store_true", help="exactly what `git commit` would record now")
     mode.add_argument("--range", dest="revision_range", metavar="A..B", help="the commits in a git revision range")
-    scan.add_argument("--format", choices=("text", "json", "sarif"), default="text")
+    scan.add_argument("--format", choices=tuple(FORMATS), default="text")
     scan.add_argument("--output", type=Path, metavar="FILE", help="write the report here (default: standard output)")
     scan.add_argument("--baseline", type=Path, metavar="FILE", help="do not report findings recorded in FILE")
     scan.add_argument("--show-secrets", action="store_true", help="print secrets in full (default: redacted)")

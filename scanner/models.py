@@ -4,6 +4,8 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
+from scanner.rules import RULES_BY_ID
+
 
 @dataclass(frozen=True)
 class Match:
@@ -36,6 +38,23 @@ class Blob:
 
 
 @dataclass(frozen=True)
+class Location:
+    """One place a secret sits at."""
+
+    path: str
+    line: int
+    column: int
+
+
+@dataclass(frozen=True)
+class Verification:
+    """What asking the key's issuer said (contract: `verification`)."""
+
+    status: str  # "live" | "restricted" | "no-gemini-access" | "invalid" | "unknown"
+    reason: str
+
+
+@dataclass(frozen=True)
 class Finding:
     rule_id: str
     path: str
@@ -51,6 +70,12 @@ class Finding:
     head_paths: tuple[str, ...] = ()
     # staged: the work-tree file no longer holds it, so the fix is made but not staged (`git add`)
     unstaged_fix: bool = False
+    # The contract's fields: how urgent (the rule's default until the context is judged), where the
+    # secret sits, every place holding the same secret (empty: only this one), what --verify said.
+    severity: str = "high"
+    context: str = "generic"
+    locations: tuple[Location, ...] = ()
+    verification: Verification | None = None
 
 
 def fingerprint(rule_id: str, path: str, identity: str) -> str:
@@ -61,6 +86,7 @@ def fingerprint(rule_id: str, path: str, identity: str) -> str:
 
 def make_finding(match: Match, path: str, **provenance: object) -> Finding:
     return Finding(
+        severity=RULES_BY_ID[match.rule_id].severity,
         rule_id=match.rule_id,
         path=path,
         line=match.line,

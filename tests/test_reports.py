@@ -221,7 +221,8 @@ def test_json_report_matches_the_contract(repo: Path, capsys: pytest.CaptureFixt
     data = json.loads(capsys.readouterr().out)
     assert list(data) == ["version", "mode", "findings", "stats"]
     assert (data["version"], data["mode"]) == (1, "worktree")
-    keys = ["rule_id", "path", "line", "column", "secret", "fingerprint", "commit", "author", "date", "in_head"]
+    keys = ["rule_id", "path", "line", "column", "secret", "fingerprint", "commit", "author", "date", "in_head",
+            "severity", "context", "locations", "verification"]
     assert all(list(f) == keys for f in data["findings"])
     assert [(f["rule_id"], f["path"], f["line"], f["column"], f["secret"]) for f in data["findings"]] == [
         ("dotenv-file", ".env", 0, 0, data["findings"][0]["secret"]),

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from scanner.models import Finding, Result, Stats
+    from scanner.models import Finding, Result, Stats, Verification
     from scanner.rules import FileRule, Rule
 
 
@@ -112,6 +112,13 @@ class Options:
 
 
 @dataclass(frozen=True)
+class ShownLocation:
+    path: str  # masked, as Shown.path
+    line: int
+    column: int
+
+
+@dataclass(frozen=True)
 class Shown:
     """One finding as the reports may show it: no full secret unless the user asked for it."""
 
@@ -130,6 +137,11 @@ class Shown:
     head_paths: tuple[str, ...]  # masked
     moved_to: tuple[str, ...]  # those of head_paths that are not the finding's own path
     unstaged_fix: bool
+    severity: str
+    context: str
+    # Every place holding the same secret, this one first; names masked like `path`.
+    locations: tuple[ShownLocation, ...]
+    verification: "Verification | None"
 
     @property
     def rule_id(self) -> str:
@@ -189,6 +201,11 @@ def present(result: "Result", options: Options,
             head_paths=tuple(mask(p) for p in f.head_paths),
             moved_to=tuple(mask(p) for p in f.head_paths if p != f.path),
             unstaged_fix=f.unstaged_fix,
+            severity=f.severity,
+            context=f.context,
+            locations=tuple(ShownLocation(mask(loc.path), loc.line, loc.column) for loc in f.locations)
+            or (ShownLocation(mask(f.path), f.line, f.column),),
+            verification=f.verification,
         )
         for f in result.findings
     )
@@ -196,16 +213,23 @@ def present(result: "Result", options: Options,
                 tuple(mask(p) for p in result.stats.skipped_large_paths))
 
 
+# --format NAME -> the module whose `render(view: View) -> str` makes it; imported only when used,
+# so that the hook path never loads a reporter it does not print. "text" is rendered below.
+FORMATS: dict[str, str] = {
+    "text": "",
+    "json": "scanner.report.json_report",
+    "sarif": "scanner.report.sarif",
+}
+
+
 def render(result: "Result", fmt: str, options: Options) -> str:
     view = present(result, options)
-    if fmt == "json":
-        from scanner.report.json_report import render as render_json
+    if FORMATS[fmt]:
+        import importlib
 
-        return render_json(view)
-    if fmt == "sarif":
-        from scanner.report.sarif import render as render_sarif
-
-        return render_sarif(view)
+        module = importlib.import_module(FORMATS[fmt])
+        text: str = module.render(view)
+        return text
     if view.mode == "staged":
         # The pre-commit hook's output: per finding what to do, then once how to bypass.
         from scanner.report import blocked

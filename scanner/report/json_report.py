@@ -22,6 +22,12 @@ def render(view: View) -> str:
             "author": f.author,
             "date": f.date,
             "in_head": f.in_head,
+            "severity": f.severity,
+            "context": f.context,
+            "locations": [{"path": display_path(loc.path), "line": loc.line, "column": loc.column}
+                          for loc in f.locations],
+            "verification": None if f.verification is None else
+            {"status": f.verification.status, "reason": f.verification.reason},
         }
         for f in view.findings
     ]

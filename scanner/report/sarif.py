@@ -25,7 +25,7 @@ def _rule(rule: Rule | FileRule) -> dict[str, object]:
         "shortDescription": {"text": rule.description},
         "fullDescription": {"text": rule.description},
         "help": {"text": rule.remediation, "markdown": rule.remediation},
-        "defaultConfiguration": {"level": rule.severity},
+        "defaultConfiguration": {"level": rule.level},
         "properties": {"tags": ["security", "secret"], "security-severity": _SECURITY_SEVERITY, "precision": "high"},
     }
 
@@ -46,7 +46,7 @@ def render(view: View) -> str:
         entry: dict[str, object] = {
             "ruleId": f.rule_id,
             "ruleIndex": index[f.rule_id],
-            "level": f.rule.severity,
+            "level": f.rule.level,
             "message": {"text": printable(message)},
             "locations": [{"physicalLocation": {
                 "artifactLocation": {"uri": _uri(f.path), "uriBaseId": "%SRCROOT%"},

@@ -29,7 +29,7 @@ def fixed_token(prefix: str, body: str) -> str:
 class Rule:
     id: str
     description: str
-    severity: str  # SARIF level "error" or "warning"
+    level: str  # SARIF level "error" or "warning"
     remediation: str
     # Lower-case byte strings; the rule's regexes run only on content containing one of them.
     keywords: tuple[bytes, ...]
@@ -40,6 +40,12 @@ class Rule:
     # Where two rules match overlapping text, the lower priority wins and the other is dropped
     # (contract: a secret is reported once, under its most specific rule). Unique per rule.
     priority: int
+    # The contract's `severity` of a finding, unless the context it is found in says otherwise:
+    # "critical", "high", "medium" or "low".
+    severity: str = "high"
+    # SARIF's `precision`: how often a finding is a real secret. A fixed format is "very-high"; a
+    # value judged by its name and shape is less sure.
+    precision: str = "very-high"
     # What to rotate and where, as the blocked-commit message says it after "it is leaked: ";
     # empty: the remediation is quoted instead.
     rotate: str = ""

@@ -14,12 +14,15 @@ class FileRule:
 
     id: str
     description: str
-    severity: str
+    level: str  # SARIF level
     remediation: str
     path: re.Pattern[str]
     # Files that document the variables rather than set them; flagged only when they hold a real
     # secret that another rule found.
     template: re.Pattern[str]
+    # The contract's `severity` (see Rule.severity).
+    severity: str = "high"
+    precision: str = "high"  # see Rule.precision
     # What to rotate, as the blocked-commit message says it after "it is leaked: ".
     rotate: str = ""
     # How to take the file out of git; {path} is its name as shown, {word} as a shell word.
@@ -38,8 +41,9 @@ class FileRule:
 
 DOTENV_FILE = FileRule(
     id="dotenv-file",
+    severity="medium",
     description="Committed .env file with values",
-    severity="error",
+    level="error",
     remediation=(
         "Remove the file from the repository (git rm --cached), add .env* to .gitignore and commit a "
         ".env.example with empty values instead; rotate every secret the file held. A file meant to be "

@@ -74,7 +74,8 @@ PATTERNS = (
 HARDCODED_API_KEY = Rule(
     id="hardcoded-api-key",
     description="Hardcoded API key literal",
-    severity="error",
+    level="error",
+    precision="medium",
     remediation=(
         "Remove the literal and read the key from the environment (GEMINI_API_KEY / GOOGLE_API_KEY or the "
         "service's own variable) or a secret manager. Revoke or rotate it with its provider (a Google key: "

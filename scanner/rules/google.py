@@ -31,7 +31,7 @@ _refresh_text, _refresh_bin = _both(fixed_token("1//0", f"[{KEY_CHARS}]{{38,}}")
 GOOGLE_API_KEY = Rule(
     id="google-api-key",
     description="Google API key (Gemini, Maps, Firebase, Cloud)",
-    severity="error",
+    level="error",
     remediation=ROTATE_API_KEY,
     keywords=(b"aiza",),
     patterns=_api_key_text,
@@ -45,8 +45,9 @@ GOOGLE_API_KEY = Rule(
 
 GOOGLE_GEMINI_KEY = Rule(
     id="google-gemini-key",
+    severity="critical",
     description="Gemini API authorization key (AQ. format)",
-    severity="error",
+    level="error",
     remediation=(
         "Delete this key in Google AI Studio and create a new one; a key that was ever pushed is compromised. "
         "Read it from GEMINI_API_KEY / GOOGLE_API_KEY or a secret manager instead of the source."
@@ -63,7 +64,7 @@ GOOGLE_GEMINI_KEY = Rule(
 GOOGLE_OAUTH_CLIENT_SECRET = Rule(
     id="google-oauth-client-secret",
     description="Google OAuth client secret",
-    severity="error",
+    level="error",
     remediation=(
         "Reset the client secret in the Cloud console (APIs & Services > Credentials > OAuth client) and "
         "load the new one from a secret manager or the environment; never ship it in client code."
@@ -81,7 +82,7 @@ GOOGLE_OAUTH_CLIENT_SECRET = Rule(
 GOOGLE_OAUTH_TOKEN = Rule(
     id="google-oauth-token",
     description="Google OAuth access or refresh token",
-    severity="error",
+    level="error",
     remediation=(
         "Revoke the token (https://myaccount.google.com/permissions, or the OAuth revoke endpoint) and "
         "obtain tokens at run time through a credential library instead of storing them."
@@ -123,8 +124,9 @@ _PEM_BODY = r"[^\"'-]{20,16384}?"
 
 GCP_SERVICE_ACCOUNT_KEY = Rule(
     id="gcp-service-account-key",
+    severity="critical",
     description="Google Cloud service-account or authorized_user JSON credential",
-    severity="error",
+    level="error",
     remediation=(
         "Delete this key in the Cloud console (IAM > Service accounts > Keys) or revoke the user's refresh "
         "token, then use Workload Identity Federation, an attached service account or Secret Manager "
