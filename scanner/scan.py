@@ -227,6 +227,17 @@ def _scan_batch(batch: Sequence[Blob]) -> _Done:
 
 
 @dataclass
+class _Repeats:
+    """Blobs a stream of records names more than once (a streamed history: a record each time the
+    blob turns up at another path). The first record at a path not excluded is read; the paths
+    that come after it are judged at the end, from what it held."""
+
+    sent: set[str] = field(default_factory=set)  # read already (or being read)
+    held: set[str] = field(default_factory=set)  # seen at excluded paths only, so far
+    late: dict[str, list[str]] = field(default_factory=dict)  # paths after the read, not excluded
+
+
+@dataclass
 class _Outcomes:
     """What the loop saw besides content: the worktree's warnings and notes come from here."""
 
@@ -243,7 +254,8 @@ def scan_blobs(records: Iterable[Blob], opener: Opener, settings: Settings, stat
     the user named, which cannot be skipped quietly. PROGRESS: show a bar (the records are a list).
     Returns the blobs that hold something."""
     seen = outcomes or _Outcomes()
-    wanted = _wanted(records, settings, stats, count_files, exclude)
+    repeats = _Repeats()
+    wanted = _wanted(records, settings, stats, count_files, exclude, repeats)
     sized = isinstance(records, Sequence)
     # A list of records (git's) is filtered whole, so the bar's totals are what will be read; a
     # stream (a work tree) is looked into only far enough to tell whether workers are worth it.
@@ -270,22 +282,63 @@ def scan_blobs(records: Iterable[Blob], opener: Opener, settings: Settings, stat
             for event in done.events:
                 _count(event, stats, seen, settings.max_file_size, named)
             bar.advance(done.read, done.bytes)
+    if not count_files:
+        stats.excluded += len(repeats.held)  # blobs seen at excluded paths only
+    if repeats.late:
+        hits = _judge_late(hits, repeats.late, opener, settings, lfs)
     return hits
 
 
+def _judge_late(hits: list[Hit], late: dict[str, list[str]], opener: Opener, settings: Settings,
+                lfs: bool) -> list[Hit]:
+    """HITS with the paths each blob turned up at after it was read. The content's matches hold
+    at each; a path where a whole-file rule applies is judged on the content, read once more."""
+    file_rules = settings.detector.file_rules
+    by_oid = {hit.blob.oid: hit for hit in hits}
+    again: list[Blob] = []
+    extra: dict[str | None, list[tuple[str, tuple[Match, ...]]]] = {}
+    for oid, paths in late.items():
+        whole = tuple(p for p in paths if any(rule.path.search(p) for rule in file_rules))
+        if whole:
+            again.append(Blob(whole, oid, counted=False))
+        hit = by_oid.get(oid)
+        if hit is not None and hit.content:
+            extra.setdefault(oid, []).extend((p, hit.content) for p in paths if p not in whole)
+    if again:
+        for hit in scan_blobs(again, opener, settings, Stats(), count_files=False, exclude=False, lfs=lfs):
+            extra.setdefault(hit.blob.oid, []).extend(hit.at)
+            by_oid.setdefault(hit.blob.oid, Hit(hit.blob, hit.content, ()))
+    return [Hit(hit.blob, hit.content, hit.at + tuple(extra.pop(oid, ()))) for oid, hit in by_oid.items()]
+
+
 def _wanted(records: Iterable[Blob], settings: Settings, stats: Stats, count_files: bool,
-            exclude: bool) -> Iterator[Blob]:
+            exclude: bool, repeats: _Repeats) -> Iterator[Blob]:
     """The records worth reading: excluded paths dropped (and counted), blobs git says are over the
-    size limit skipped unread."""
+    size limit skipped unread, a blob read already only noted at its new paths (REPEATS)."""
     is_excluded = settings.config.is_excluded
     for blob in records:
         paths = tuple(p for p in blob.paths if not is_excluded(p)) if exclude else blob.paths
+        oid = blob.oid
+        if oid is not None and oid in repeats.sent:
+            if paths:
+                repeats.late.setdefault(oid, []).extend(paths)
+            continue
         if len(paths) < len(blob.paths):
-            if blob.counted:
-                stats.excluded += len(blob.paths) - len(paths) if count_files else not paths
             if not paths:
+                if blob.counted:
+                    if count_files:
+                        stats.excluded += len(blob.paths)
+                    elif oid is not None:
+                        repeats.held.add(oid)  # counted at the end, unless a later path is not excluded
+                    else:
+                        stats.excluded += 1
                 continue
+            if blob.counted and count_files:
+                stats.excluded += len(blob.paths) - len(paths)
             blob = Blob(paths, blob.oid, blob.size, blob.data, blob.counted)
+        if oid is not None:
+            repeats.sent.add(oid)
+            repeats.held.discard(oid)
         if blob.size is not None and blob.size > settings.max_file_size:
             if blob.counted:
                 stats.skipped_large += 1
@@ -300,7 +353,7 @@ def _batches(records: Iterator[Blob]) -> Iterator[list[Blob]]:
     for blob in records:
         batch.append(blob)
         size += blob.size or 0
-        if len(batch) >= (_BATCH_FILES if blob.size is None else _BATCH_BLOBS) or size >= _BATCH_BYTES:
+        if len(batch) >= (_BATCH_FILES if blob.oid is None else _BATCH_BLOBS) or size >= _BATCH_BYTES:
             yield batch
             batch, size = [], 0
     if batch:
@@ -414,14 +467,26 @@ def _scan_commits(repo: "gitcmd.Repo", request: Request, settings: Settings, sta
     from scanner.sources import history
     from scanner.sources.blobs import GitObjects
 
-    if request.mode == "history":
+    walk: history.Walk | history.Stream
+    if request.mode == "history" and not settings.progress:
+        # The walk streams into the scan: git's log, the reading and the scanning overlap.
         revisions = history.history_revisions(repo)
-        walk = history.walk(repo, revisions)
+        walk = stream = history.Stream(repo, revisions)
+        try:
+            hits = scan_blobs(stream.blobs(), GitObjects(repo, ask_sizes=True), settings, stats, count_files=False)
+            stats.commits = stream.commits()
+        finally:
+            stream.close()
     else:
-        assert request.revision_range is not None  # the CLI gives range mode its range
-        revisions = history.range_revisions(repo, request.revision_range)
-        walk = history.walk(repo, revisions, keep=True)
-    stats.commits = walk.commits
-    hits = scan_blobs(walk.blobs, GitObjects(repo), settings, stats, count_files=False, progress=settings.progress)
+        if request.mode == "history":
+            revisions = history.history_revisions(repo)
+            walk = history.walk(repo, revisions)
+        else:
+            assert request.revision_range is not None  # the CLI gives range mode its range
+            revisions = history.range_revisions(repo, request.revision_range)
+            walk = history.walk(repo, revisions, keep=True)
+        stats.commits = walk.commits
+        hits = scan_blobs(walk.blobs, GitObjects(repo), settings, stats, count_files=False,
+                          progress=settings.progress)
     judge = history.Judge(repo, hits, settings.detector, settings.config.is_excluded, settings.max_file_size)
     return history.attribute(repo, revisions, walk, judge)

@@ -3,7 +3,8 @@ for the scan loop; then which commit introduced each secret the loop found (scan
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Sequence
+import subprocess
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -61,6 +62,53 @@ def walk(repo: gitcmd.Repo, revisions: Sequence[str], keep: bool = False) -> Wal
     return Walk(count, blobs, tuple(commits), frozenset(paths) if keep else frozenset())
 
 
+class Stream:
+    """A history walk streamed into the scan as git gives it, so reading and scanning the blobs
+    overlaps the walk (a bar needs its totals up front: it takes `walk` instead).
+
+    `blobs` yields a record the first time a blob is seen at each path: a blob seen again at
+    another path comes again with that path only, and the scan loop judges it there without
+    reading its content again. Sizes are left to the reader, which asks git before reading."""
+
+    kept: tuple[gitlog.Commit, ...] = ()
+    scanned: frozenset[str] = frozenset()
+
+    def __init__(self, repo: gitcmd.Repo, revisions: Sequence[str]) -> None:
+        self._repo = repo
+        self._revisions = revisions
+        # Counted by git alongside the walk, not after it.
+        self._count = subprocess.Popen(
+            gitcmd.argv(repo, "rev-list", "--count", *gitlog.revision_args(revisions), "--"),
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=gitcmd.env())
+
+    def blobs(self) -> Iterator[Blob]:
+        paths: dict[str, set[str]] = {}
+        names: dict[bytes, str] = {}  # each distinct path decoded once, however many commits name it
+        for oid, raw in gitlog.set_blobs(self._repo, self._revisions):
+            path = names.get(raw)
+            if path is None:
+                path = names[raw] = os.fsdecode(raw)
+            known = paths.get(oid)
+            if known is None:
+                paths[oid] = {path}
+            elif path in known:
+                continue
+            else:
+                known.add(path)
+            yield Blob((path,), oid)
+
+    def commits(self) -> int:
+        out, err = self._count.communicate()
+        if self._count.returncode != 0:
+            raise GitError(gitcmd.describe_failure(err, ["rev-list"]))
+        return int(out.strip() or 0)
+
+    def close(self) -> None:
+        if self._count.poll() is None:
+            self._count.kill()
+            self._count.communicate()
+
+
 class Judge:
     """What a blob holds at a path, from the scan loop's hits: the content's matches plus the
     path's own (dotenv-file), nothing at an excluded path. A path the loop did not know the blob
@@ -115,7 +163,7 @@ def history_revisions(repo: gitcmd.Repo) -> list[str]:
     return ["--all", *sorted(set(_object_ids(repo, stash.decode().split(), "stash entry")))]
 
 
-def attribute(repo: gitcmd.Repo, revisions: Sequence[str], walked: Walk, judge: Judge) -> list[Finding]:
+def attribute(repo: gitcmd.Repo, revisions: Sequence[str], walked: Walk | Stream, judge: Judge) -> list[Finding]:
     """Findings for what the scan found: each secret at each path once, with the commit that
     introduced it and where it is in HEAD now."""
     attributor = Attributor(judge)
