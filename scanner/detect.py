@@ -10,7 +10,7 @@ import heapq
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Protocol
+from typing import AnyStr, Generic, Protocol
 
 from scanner import content, prefilter
 from scanner.filters import has_allow_pragma
@@ -73,12 +73,12 @@ def _keep_disjoint(candidates: list[_Candidate]) -> list[_Candidate]:
     return kept
 
 
-class _Lines:
+class _Lines(Generic[AnyStr]):
     """Line, column and line text of increasing offsets, reading the file once however long its lines."""
 
-    def __init__(self, text: str | bytes) -> None:
-        self._text = text
-        self._newline = "\n" if isinstance(text, str) else b"\n"
+    def __init__(self, text: AnyStr, newline: AnyStr) -> None:
+        self._text: AnyStr = text
+        self._newline: AnyStr = newline
         self._offset = 0
         self._line = 1
         self._line_start = 0
@@ -86,10 +86,10 @@ class _Lines:
 
     def locate(self, offset: int) -> tuple[int, int]:
         """(line, column) of `offset`; offsets must not decrease between calls."""
-        newlines = self._text.count(self._newline, self._offset, offset)  # type: ignore[arg-type]
+        newlines = self._text.count(self._newline, self._offset, offset)
         if newlines:
             self._line += newlines
-            self._line_start = self._text.rfind(self._newline, self._offset, offset) + 1  # type: ignore[arg-type]
+            self._line_start = self._text.rfind(self._newline, self._offset, offset) + 1
             self._line_end = None
         self._offset = offset
         return self._line, offset - self._line_start + 1
@@ -97,7 +97,7 @@ class _Lines:
     def line_span(self) -> tuple[int, int]:
         """Start and end of the line the last offset is on."""
         if self._line_end is None:
-            end = self._text.find(self._newline, self._offset)  # type: ignore[arg-type]
+            end = self._text.find(self._newline, self._offset)
             self._line_end = end if end >= 0 else len(self._text)
         return self._line_start, self._line_end
 
@@ -195,7 +195,7 @@ class Detector:
         """Matches for the kept candidates, minus those an inline pragma or an allow regex silences."""
         matches: list[Match] = []
         allowed = 0
-        lines = _Lines(text)
+        lines = _Lines(text, "\n")
         pragma_lines: dict[int, bool] = {}
         for cand in kept:
             line, column = lines.locate(cand.start)
@@ -237,7 +237,7 @@ class Detector:
             candidates.extend(_utf16_candidates(wide, data))
         matches = []
         allowed = 0
-        lines = _Lines(data)
+        lines = _Lines(data, b"\n")
         for cand in _keep_disjoint(candidates):
             if any(a.search(cand.secret) for a in self.allow):
                 allowed += 1
@@ -337,11 +337,11 @@ def _text_candidates(rule: Rule, text: str, spans: list[tuple[int, int]] | None 
 
 def _accepted(rule: Rule, pattern: re.Pattern[str], matches: Iterable[re.Match[str]]) -> Iterator[_Candidate]:
     has_bare = "bare" in pattern.groupindex
-    has_name = "name" in pattern.groupindex and rule.reject_name is not None
+    reject_name = rule.reject_name if "name" in pattern.groupindex else None
     quoted = "q" in pattern.groupindex
     for m in matches:
         group = "bare" if has_bare and m["bare"] is not None else "secret"
-        if has_name and rule.reject_name(m["name"]):  # type: ignore[misc]
+        if reject_name is not None and reject_name(m["name"]):
             continue
         secret = m[group]
         if rule.accept(secret, quoted and group == "secret"):

@@ -84,7 +84,10 @@ def fingerprint(rule_id: str, path: str, identity: str) -> str:
     return hashlib.sha256(f"{rule_id}\0{path}\0{secret_hash}".encode("utf-8", "surrogateescape")).hexdigest()[:40]
 
 
-def make_finding(match: Match, path: str, **provenance: object) -> Finding:
+def make_finding(match: Match, path: str, *, commit: str | None = None, author: str | None = None,
+                 date: str | None = None, in_head: bool | None = None, head_paths: tuple[str, ...] = (),
+                 unstaged_fix: bool = False) -> Finding:
+    """A finding for MATCH at PATH, with the history's provenance when there is one."""
     return Finding(
         severity=RULES_BY_ID[match.rule_id].severity,
         rule_id=match.rule_id,
@@ -93,7 +96,12 @@ def make_finding(match: Match, path: str, **provenance: object) -> Finding:
         column=match.column,
         secret=match.secret,
         fingerprint=fingerprint(match.rule_id, path, match.identity),
-        **provenance,  # type: ignore[arg-type]
+        commit=commit,
+        author=author,
+        date=date,
+        in_head=in_head,
+        head_paths=head_paths,
+        unstaged_fix=unstaged_fix,
     )
 
 

@@ -22,7 +22,7 @@ from scanner.detect import Detector
 from scanner.errors import GitError, UsageError
 from scanner.models import Blob, Finding, Match, Result, Stats, make_finding
 from scanner.report import printable
-from scanner.sources.base import InMemory, Opener
+from scanner.sources.base import InMemory, Opener, Reader
 
 if TYPE_CHECKING:
     from scanner import gitcmd
@@ -171,7 +171,17 @@ class _Done:
     read: int  # records read (counted or not), for the progress bar
 
 
-_worker: dict[str, object] = {}
+@dataclass(frozen=True)
+class _Worker:
+    """What each worker process holds for the batches it is given."""
+
+    reader: Reader
+    detector: Detector
+    limit: int
+    lfs: bool
+
+
+_worker: _Worker | None = None
 # Below this many blobs, starting worker processes costs more than it saves (pre-commit hooks).
 _PARALLEL_FROM = 64
 # A batch is what one worker takes at a time: small for files read by path (a tree's sizes are
@@ -184,24 +194,24 @@ _NESTED_NAMED = 5
 
 
 def _init_worker(opener: Opener, detector: Detector, limit: int, lfs: bool) -> None:
-    _worker.clear()
-    _worker.update(reader=opener.open(), detector=detector, limit=limit, lfs=lfs)
+    global _worker
+    _worker = _Worker(opener.open(), detector, limit, lfs)
 
 
 def _close_worker() -> None:
-    reader = _worker.pop("reader", None)
-    if reader is not None:
-        reader.close()  # type: ignore[attr-defined]
+    global _worker
+    if _worker is not None:
+        _worker.reader.close()
+        _worker = None
 
 
 def _scan_batch(batch: Sequence[Blob]) -> _Done:
-    reader = _worker["reader"]
-    detector: Detector = _worker["detector"]  # type: ignore[assignment]
-    lfs = bool(_worker["lfs"])
+    assert _worker is not None, "a batch is scanned only in a process _init_worker set up"
+    reader, detector, lfs = _worker.reader, _worker.detector, _worker.lfs
     blobs = files = size = allowed = read = 0
     hits: list[Hit] = []
     events: list[_Event] = []
-    for blob, got in reader.read(batch, int(_worker["limit"])):  # type: ignore[attr-defined, call-overload]
+    for blob, got in reader.read(batch, _worker.limit):
         read += 1
         if got.outcome != "text":
             events.append(_Event(blob, got.outcome, got.size, got.detail))
