@@ -205,8 +205,18 @@ def _close_worker() -> None:
         _worker = None
 
 
-def _scan_batch(batch: Sequence[Blob]) -> _Done:
+# A Blob's fields as a plain tuple: what a batch is sent to a worker as. Pickling a dataclass
+# costs eight times as much as its tuple, paid for every blob of a history, twice.
+_Record = tuple[tuple[str, ...], "str | None", "int | None", "bytes | None", bool]
+
+
+def _record(blob: Blob) -> _Record:
+    return blob.paths, blob.oid, blob.size, blob.data, blob.counted
+
+
+def _scan_batch(records: Sequence[_Record]) -> _Done:
     assert _worker is not None, "a batch is scanned only in a process _init_worker set up"
+    batch = [Blob(*record) for record in records]
     reader, detector, lfs = _worker.reader, _worker.detector, _worker.lfs
     blobs = files = size = allowed = read = 0
     hits: list[Hit] = []
@@ -279,7 +289,7 @@ def scan_blobs(records: Iterable[Blob], opener: Opener, settings: Settings, stat
         if progress and sized:
             bar.start(len(head), sum(b.size or 0 for b in head))
         # Listed when sized: imap then starts no more workers than there are batches.
-        batches: Iterable[list[Blob]] = list(_batches(stream)) if sized else _batches(stream)
+        batches: Iterable[list[_Record]] = list(_batches(stream)) if sized else _batches(stream)
         results = parallel.imap(_scan_batch, batches, jobs, initializer=_init_worker,
                                 initargs=(opener, settings.detector, settings.max_file_size, lfs),
                                 finalizer=_close_worker)
@@ -357,11 +367,11 @@ def _wanted(records: Iterable[Blob], settings: Settings, stats: Stats, count_fil
         yield blob
 
 
-def _batches(records: Iterator[Blob]) -> Iterator[list[Blob]]:
-    batch: list[Blob] = []
+def _batches(records: Iterator[Blob]) -> Iterator[list[_Record]]:
+    batch: list[_Record] = []
     size = 0
     for blob in records:
-        batch.append(blob)
+        batch.append(_record(blob))
         size += blob.size or 0
         if len(batch) >= (_BATCH_FILES if blob.oid is None else _BATCH_BLOBS) or size >= _BATCH_BYTES:
             yield batch

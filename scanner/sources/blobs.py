@@ -6,9 +6,11 @@ before reading lets git stream the contents back without waiting on us.
 from __future__ import annotations
 
 import subprocess
+import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from scanner import gitcmd
 from scanner.errors import GitError
@@ -28,6 +30,7 @@ class CatFile:
             gitcmd.argv(repo, "cat-file", "--batch"), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=subprocess.PIPE, env=gitcmd.env(),
         )
+        _widen(self._proc.stdout)
 
     def read(self, oids: Sequence[str]) -> Iterator[tuple[str, bytes]]:
         """(oid, content) for each id in order. Callers ask only for objects that a tree, the
@@ -73,6 +76,23 @@ class CatFile:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+# Linux's F_SETPIPE_SZ; a pipe of 1 MiB (the unprivileged maximum by default) instead of 64 KiB
+# lets git run further ahead of the scan and halves the context switches of a history's gigabyte.
+_SET_PIPE_SIZE = 1031
+_PIPE_SIZE = 1 << 20
+
+
+def _widen(stream: IO[bytes] | None) -> None:
+    if stream is None or not sys.platform.startswith("linux"):
+        return
+    import fcntl
+
+    try:
+        fcntl.fcntl(stream.fileno(), _SET_PIPE_SIZE, _PIPE_SIZE)
+    except OSError:  # a lower pipe-max-size, or a hard pipe-user-pages limit: the default will do
+        pass
 
 
 class SizeCheck:
