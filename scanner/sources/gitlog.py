@@ -180,13 +180,19 @@ def _change(meta: bytes, path_field: bytes) -> Change | None:
     return Change(os.fsdecode(path_field), old, _oid(parts[2 * n - 1]))
 
 
-def set_blobs(repo: gitcmd.Repo | Path | str, revisions: Sequence[str]) -> Iterator[tuple[str, bytes]]:
+# What set_blobs has git print for each commit: a field no raw line (':') or path can be taken for.
+_COMMIT_MARK = b"C"
+
+
+def set_blobs(repo: gitcmd.Repo | Path | str, revisions: Sequence[str]) -> Iterator[tuple[str, bytes] | None]:
     """(blob, raw path) for every path each commit of REVISIONS sets, in git's streaming order:
-    what a history scan reads, with every path a blob occurs at. No commit headers (`--format=`),
-    so the stream is nothing but pairs of a raw line and its path; this runs once per changed
+    what a history scan reads, with every path a blob occurs at; and None for each commit, so
+    counting them needs no second walk. Each commit's header is one letter (`--format=tformat:C`),
+    so the stream is little more than pairs of a raw line and its path; this runs once per changed
     path of the whole history and does no more than that needs."""
     args = ["log", "--raw", "-c", "--root", "--no-renames", "--no-abbrev", "-z", "--no-textconv", "--no-ext-diff",
-            "--no-color", "--format=", *revision_args(revisions), "--"]
+            "--no-color", "--encoding=UTF-8", f"--format=tformat:{_COMMIT_MARK.decode()}",
+            *revision_args(revisions), "--"]
     proc = subprocess.Popen(gitcmd.argv(repo, *args), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             env=gitcmd.env())
     assert proc.stdout and proc.stderr
@@ -196,7 +202,10 @@ def set_blobs(repo: gitcmd.Repo | Path | str, revisions: Sequence[str]) -> Itera
         for field in fields:
             raw = field.lstrip(b"\n")
             if not raw:
-                continue  # between commits, and after a merge with an empty combined diff
+                continue  # after a commit's header, and after a merge with an empty combined diff
+            if raw == _COMMIT_MARK:
+                yield None
+                continue
             path = next(fields, None)
             if not raw.startswith(b":") or path is None:
                 raise _malformed("a raw line without its path")

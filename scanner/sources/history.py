@@ -3,7 +3,6 @@ for the scan loop; then which commit introduced each secret the loop found (scan
 from __future__ import annotations
 
 import os
-import subprocess
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -51,12 +50,16 @@ def walk(repo: gitcmd.Repo, revisions: Sequence[str], keep: bool = False) -> Wal
         count = len(commits)
     else:
         names: dict[bytes, str] = {}  # each distinct path decoded once, however many commits name it
-        for oid, raw in gitlog.set_blobs(repo, revisions):
+        count = 0
+        for entry in gitlog.set_blobs(repo, revisions):
+            if entry is None:
+                count += 1
+                continue
+            oid, raw = entry
             path = names.get(raw)
             if path is None:
                 path = names[raw] = os.fsdecode(raw)
             paths.setdefault(oid, {})[path] = None
-        count = int(gitcmd.run(repo, "rev-list", "--count", *gitlog.revision_args(revisions), "--").strip() or 0)
     sizes = _sizes(repo, list(paths))
     blobs = [Blob(tuple(at), oid, sizes[oid]) for oid, at in paths.items() if oid in sizes]
     return Walk(count, blobs, tuple(commits), frozenset(paths) if keep else frozenset())
@@ -76,15 +79,16 @@ class Stream:
     def __init__(self, repo: gitcmd.Repo, revisions: Sequence[str]) -> None:
         self._repo = repo
         self._revisions = revisions
-        # Counted by git alongside the walk, not after it.
-        self._count = subprocess.Popen(
-            gitcmd.argv(repo, "rev-list", "--count", *gitlog.revision_args(revisions), "--"),
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=gitcmd.env())
+        self.commits = 0  # how many the walk has passed, all of them once `blobs` is exhausted
 
     def blobs(self) -> Iterator[Blob]:
         paths: dict[str, set[str]] = {}
         names: dict[bytes, str] = {}  # each distinct path decoded once, however many commits name it
-        for oid, raw in gitlog.set_blobs(self._repo, self._revisions):
+        for entry in gitlog.set_blobs(self._repo, self._revisions):
+            if entry is None:
+                self.commits += 1
+                continue
+            oid, raw = entry
             path = names.get(raw)
             if path is None:
                 path = names[raw] = os.fsdecode(raw)
@@ -96,17 +100,6 @@ class Stream:
             else:
                 known.add(path)
             yield Blob((path,), oid)
-
-    def commits(self) -> int:
-        out, err = self._count.communicate()
-        if self._count.returncode != 0:
-            raise GitError(gitcmd.describe_failure(err, ["rev-list"]))
-        return int(out.strip() or 0)
-
-    def close(self) -> None:
-        if self._count.poll() is None:
-            self._count.kill()
-            self._count.communicate()
 
 
 class Judge:
