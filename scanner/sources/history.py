@@ -82,7 +82,9 @@ class Stream:
         self.commits = 0  # how many the walk has passed, all of them once `blobs` is exhausted
 
     def blobs(self) -> Iterator[Blob]:
-        paths: dict[str, set[str]] = {}
+        # A blob's first path, or the set of them once there are two: most blobs have one path,
+        # and a set of one for each of git/git's 165k blobs would cost 35 MB.
+        paths: dict[str, str | set[str]] = {}
         names: dict[bytes, str] = {}  # each distinct path decoded once, however many commits name it
         for entry in gitlog.set_blobs(self._repo, self._revisions):
             if entry is None:
@@ -94,7 +96,11 @@ class Stream:
                 path = names[raw] = os.fsdecode(raw)
             known = paths.get(oid)
             if known is None:
-                paths[oid] = {path}
+                paths[oid] = path
+            elif isinstance(known, str):
+                if known == path:
+                    continue
+                paths[oid] = {known, path}
             elif path in known:
                 continue
             else:
