@@ -492,7 +492,7 @@ def _scan_commits(repo: "gitcmd.Repo", request: Request, settings: Settings, sta
         # The walk streams into the scan: git's log, the reading and the scanning overlap.
         revisions = history.history_revisions(repo)
         walk = stream = history.Stream(repo, revisions)
-        hits = scan_blobs(stream.blobs(), GitObjects(repo, ask_sizes=True), settings, stats, count_files=False)
+        hits = scan_blobs(stream.blobs(), GitObjects(repo), settings, stats, count_files=False)
         stats.commits = stream.commits
     else:
         if request.mode == "history":

@@ -108,3 +108,24 @@ def test_streamed_history_reports_every_path_a_blob_turns_up_at(story: Story, jo
     assert {(rule, path) for rule, path, _, _ in streamed} == expected
     assert stats["excluded"] == story.excluded
     assert (streamed, stats) == _scan(repo, listed=True, jobs=jobs)
+
+
+@pytest.mark.parametrize("jobs", [1, 2], ids=["jobs1", "jobs2"])
+def test_streamed_history_skips_a_blob_over_the_size_limit_and_reads_the_ones_after_it(jobs: int, repo: Path) -> None:
+    # Git says each size before the content: the big blob is never read, and cat-file starts
+    # again for the blobs the same batch asked for after it.
+    write(repo, "big.py", f'KEY = "{google_key()}"\n' + "# padding\n" * 300)
+    for n in range(5):
+        write(repo, f"small{n}.py", f'KEY = "{google_key()}"\n')
+    commit(repo, 1)
+
+    def scanned(listed: bool) -> tuple[set[str], dict[str, object]]:
+        result = scan.run(scan.Request("history", repo, jobs=jobs, max_file_size=1000, progress=listed))
+        stats = result.stats.as_dict()
+        stats.pop("seconds")
+        return {f.path for f in result.findings}, stats
+
+    paths, stats = scanned(listed=False)
+    assert paths == {f"small{n}.py" for n in range(5)}
+    assert (stats["skipped_large"], stats["skipped_large_paths"], stats["blobs"]) == (1, ["big.py"], 5)
+    assert (paths, stats) == scanned(listed=True)

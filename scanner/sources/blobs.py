@@ -26,36 +26,73 @@ MAX_BATCH = 500
 class CatFile:
     def __init__(self, repo: gitcmd.Repo | Path | str) -> None:
         self._repo = repo
-        self._proc = subprocess.Popen(
-            gitcmd.argv(repo, "cat-file", "--batch"), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        self._proc = self._start()
+
+    def _start(self) -> "subprocess.Popen[bytes]":
+        proc = subprocess.Popen(
+            gitcmd.argv(self._repo, "cat-file", "--batch"), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=subprocess.PIPE, env=gitcmd.env(),
         )
-        _widen(self._proc.stdout)
+        _widen(proc.stdout)
+        return proc
 
     def read(self, oids: Sequence[str]) -> Iterator[tuple[str, bytes]]:
         """(oid, content) for each id in order. Callers ask only for objects that a tree, the
         index or rev-list names, so one git cannot read means a corrupt repository."""
-        assert self._proc.stdin and self._proc.stdout
-        for start in range(0, len(oids), MAX_BATCH):
+        for oid, _, data in self.read_within(oids, None):
+            assert data is not None
+            yield oid, data
+
+    def read_within(self, oids: Sequence[str], limit: int | None) -> Iterator[tuple[str, int, bytes | None]]:
+        """(oid, size, content) for each id in order; the content None for an object over LIMIT
+        bytes, which is never read: git says the size before the content, and is then stopped
+        and started again for the ids after it (the content would have filled the pipe)."""
+        start = 0
+        while start < len(oids):
             chunk = oids[start:start + MAX_BATCH]
-            try:
-                self._proc.stdin.write("".join(f"{oid}\n" for oid in chunk).encode())
-                self._proc.stdin.flush()
-            except BrokenPipeError:
-                raise self._failure() from None
+            self._request(chunk)
             for oid in chunk:
-                header = self._proc.stdout.readline()
-                if not header:
-                    raise self._failure()
-                parts = header.split()
-                if len(parts) < 3:  # "<oid> missing"
-                    raise gitcmd.missing_object(self._repo, oid)
-                size = int(parts[2])
-                data = self._proc.stdout.read(size)
-                self._proc.stdout.read(1)  # the newline after the content
-                if len(data) != size:
-                    raise self._failure()
-                yield oid, data
+                start += 1
+                size = self._header(oid)
+                if limit is not None and size > limit:
+                    self._restart()
+                    yield oid, size, None
+                    break
+                yield oid, size, self._content(size)
+
+    def _request(self, oids: Sequence[str]) -> None:
+        assert self._proc.stdin
+        try:
+            self._proc.stdin.write("".join(f"{oid}\n" for oid in oids).encode())
+            self._proc.stdin.flush()
+        except BrokenPipeError:
+            raise self._failure() from None
+
+    def _header(self, oid: str) -> int:
+        assert self._proc.stdout
+        header = self._proc.stdout.readline()
+        if not header:
+            raise self._failure()
+        parts = header.split()
+        if len(parts) < 3:  # "<oid> missing"
+            raise gitcmd.missing_object(self._repo, oid)
+        return int(parts[2])
+
+    def _content(self, size: int) -> bytes:
+        assert self._proc.stdout
+        data = self._proc.stdout.read(size)
+        self._proc.stdout.read(1)  # the newline after the content
+        if len(data) != size:
+            raise self._failure()
+        return data
+
+    def _restart(self) -> None:
+        self._proc.kill()
+        for pipe in (self._proc.stdin, self._proc.stdout, self._proc.stderr):
+            if pipe is not None:
+                pipe.close()
+        self._proc.wait()
+        self._proc = self._start()
 
     def _failure(self) -> GitError:
         self._proc.kill()
@@ -95,96 +132,39 @@ def _widen(stream: IO[bytes] | None) -> None:
         pass
 
 
-class SizeCheck:
-    """Object sizes through one long-lived `git cat-file --batch-check`, a batch at a time."""
-
-    def __init__(self, repo: gitcmd.Repo | Path | str) -> None:
-        self._repo = repo
-        self._proc = subprocess.Popen(
-            gitcmd.argv(repo, "cat-file", "--batch-check=%(objectname) %(objecttype) %(objectsize)"),
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=gitcmd.env(),
-        )
-
-    def sizes(self, oids: Sequence[str]) -> Iterator[int | None]:
-        """The size of each blob among OIDS, in order; None for an object that is not a blob."""
-        assert self._proc.stdin and self._proc.stdout
-        for start in range(0, len(oids), MAX_BATCH):
-            chunk = oids[start:start + MAX_BATCH]
-            try:
-                self._proc.stdin.write("".join(f"{oid}\n" for oid in chunk).encode())
-                self._proc.stdin.flush()
-            except BrokenPipeError:
-                raise self._failure() from None
-            for oid in chunk:
-                parts = self._proc.stdout.readline().split()
-                if not parts:
-                    raise self._failure()
-                if len(parts) < 3:  # "<oid> missing"
-                    raise gitcmd.missing_object(self._repo, oid)
-                yield int(parts[2]) if parts[1] == b"blob" else None
-
-    def _failure(self) -> GitError:
-        self._proc.kill()
-        err = self._proc.stderr.read() if self._proc.stderr else b""
-        return GitError(gitcmd.describe_failure(err, ["cat-file"]) + " (is the repository corrupt?)")
-
-    def close(self) -> None:
-        if self._proc.poll() is None:
-            if self._proc.stdin:
-                self._proc.stdin.close()
-            try:
-                self._proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self._proc.kill()
-
-
 @dataclass(frozen=True)
 class GitObjects:
     """The opener for blobs of a repository's object store: one cat-file per worker process,
-    started on the first batch. ASK_SIZES: records come without sizes (a streamed history) and
-    must not be read before git says how large they are; a second, `--batch-check` process per
-    worker answers that (the few blobs of a commit hook are read without it)."""
+    started on the first batch."""
 
     repo: gitcmd.Repo
-    ask_sizes: bool = False
 
     def open(self) -> "ObjectReader":
-        return ObjectReader(self.repo, self.ask_sizes)
+        return ObjectReader(self.repo)
 
 
 class ObjectReader:
-    def __init__(self, repo: gitcmd.Repo, ask_sizes: bool = False) -> None:
+    def __init__(self, repo: gitcmd.Repo) -> None:
         self._repo = repo
-        self._ask_sizes = ask_sizes
         self._cat: CatFile | None = None
-        self._check: SizeCheck | None = None
 
     def read(self, blobs: Sequence[Blob], limit: int) -> Iterator[tuple[Blob, Read]]:
-        # Sizes come from git before any read: a blob over the limit is never read. A streamed
-        # history's records come without them, and git is asked here, in the worker.
-        if self._ask_sizes and any(b.size is None for b in blobs):
-            if self._check is None:
-                self._check = SizeCheck(self._repo)
-            sizes = list(self._check.sizes([b.oid or "" for b in blobs]))
-        else:
-            sizes = [b.size if b.size is not None else 0 for b in blobs]  # unknown: checked once read
+        # A blob over the limit is never read: skipped on the size the record brings (a listed
+        # walk asked git first), else on the size cat-file announces before the content.
         wanted = []
-        for blob, size in zip(blobs, sizes):
-            if size is None:
-                yield blob, Read("other")  # not a blob: nothing of ours to scan
-            elif size > limit:
-                yield blob, Read("large", size=size)
+        for blob in blobs:
+            if blob.size is not None and blob.size > limit:
+                yield blob, Read("large", size=blob.size)
             else:
                 wanted.append(blob)
         if not wanted:
             return
         if self._cat is None:
             self._cat = CatFile(self._repo)
-        for blob, (_, data) in zip(wanted, self._cat.read([b.oid or "" for b in wanted])):
-            yield blob, Read("large", size=len(data)) if len(data) > limit else Read("text", data)
+        for blob, (_, size, data) in zip(wanted, self._cat.read_within([b.oid or "" for b in wanted], limit)):
+            yield blob, Read("large", size=size) if data is None else Read("text", data)
 
     def close(self) -> None:
-        for process in (self._cat, self._check):
-            if process is not None:
-                process.close()
-        self._cat = self._check = None
+        if self._cat is not None:
+            self._cat.close()
+            self._cat = None
