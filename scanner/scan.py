@@ -2,8 +2,10 @@
 blobs it yields, make findings, apply the baseline.
 
 Every mode goes through `scan_blobs`: it owns the size limit, LFS pointers, exclusion, the stats,
-the worker processes and the progress bar. The content step runs once per blob record, the path
-step (whole-file rules such as dotenv-file) once for every path the blob occurs at."""
+the worker processes and the progress bar. The content step runs once per blob, the path step
+(whole-file rules such as dotenv-file) once for every path the blob occurs at. A history without a
+progress bar is streamed: the workers read and scan blobs while git's log is still walking, and a
+blob that turns up again at another path is judged there from what its first reading held."""
 from __future__ import annotations
 
 import itertools
