@@ -76,7 +76,7 @@ def test_sarif_is_valid_and_github_ready(repo: Path, capsys: pytest.CaptureFixtu
     by_uri = {unquote(r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]): r for r in results}
     assert by_uri[".env"]["locations"][0]["physicalLocation"]["region"] == {"startLine": 1}
     region = by_uri["src/app.py"]["locations"][0]["physicalLocation"]["region"]
-    assert region == {"startLine": 1, "startColumn": 32, "endColumn": 32 + 39}
+    assert region == {"startLine": 1, "startColumn": 32, "endLine": 1, "endColumn": 32 + 39}
     for rule in rules:
         assert rule["shortDescription"]["text"] and rule["help"]["text"]
         assert float(rule["properties"]["security-severity"]) >= 0
