@@ -104,6 +104,9 @@ def build_parser() -> argparse.ArgumentParser:
     hook.add_argument("--baseline", type=Path, metavar="FILE", help="do not report findings recorded in FILE")
     hook.set_defaults(path=".")
     _common(hook)
+
+    # The GitHub Action's step (scanner/action.py), configured by the runner's environment.
+    sub.add_parser("github-action")
     return parser
 
 
@@ -323,6 +326,10 @@ def _main(argv: Sequence[str] | None) -> int:
             return _cmd_install_hooks(args)
         if args.command == "hook":
             return _cmd_hook(args)
+        if args.command == "github-action":
+            from scanner import action
+
+            return action.run(os.environ)
         parser.print_help()
         return 2
     except KeysentryError as exc:
