@@ -209,6 +209,10 @@ def _cmd_scan(args: argparse.Namespace) -> int:
     options = report.Options(show_secrets=args.show_secrets, color=color, width=width)
     tree = _tree(args.path) if args.output is not None else None
     _emit(report.render(result, args.format, options), args.output, tree, utf8=args.format != "text")
+    if args.output is not None and result.findings:
+        # A failing CI job whose report went to a file would otherwise say nothing in its log.
+        count = len(result.findings)
+        _say(f"keysentry: {count} finding{'s' * (count != 1)} written to {args.output}")
     return 1 if result.findings else 0
 
 
