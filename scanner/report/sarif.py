@@ -43,6 +43,8 @@ def render(view: View) -> str:
         message = f"{f.rule.description}: {f.secret}"
         if f.commit:
             message += f" (introduced in commit {f.commit[:12]})"
+        if f.verification is not None:
+            message += f" [verified: {f.verification.status}: {f.verification.reason}]"
         entry: dict[str, object] = {
             "ruleId": f.rule_id,
             "ruleIndex": index[f.rule_id],
@@ -54,9 +56,14 @@ def render(view: View) -> str:
             }}],
             "partialFingerprints": {"keysentry/v1": f.fingerprint},
         }
+        properties: dict[str, object] = {}
         if f.commit:
-            entry["properties"] = {"commit": f.commit, "author": f.author, "date": f.date, "in_head": f.in_head,
-                                   "head_paths": [display_path(p) for p in f.head_paths]}
+            properties = {"commit": f.commit, "author": f.author, "date": f.date, "in_head": f.in_head,
+                          "head_paths": [display_path(p) for p in f.head_paths]}
+        if f.verification is not None:
+            properties["verification"] = {"status": f.verification.status, "reason": f.verification.reason}
+        if properties:
+            entry["properties"] = properties
         results.append(entry)
     log = {
         "$schema": SCHEMA,

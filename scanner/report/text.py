@@ -113,6 +113,10 @@ def _findings(out: _Writer, findings: Iterable[Shown]) -> None:
             where = f"{shown}:{f.line}:{f.column}" if f.line else f"{shown} (whole file)"
             out.add(f"  {style(f.rule_id, 'red')}  {f.rule.description}",
                     f"    {where}  secret {style(printable(f.secret), 'yellow')}")
+            if f.verification is not None:  # --verify: what Google said
+                status = f.verification.status
+                out.add(f"    verified: {style(status, 'bold red' if status == 'live' else 'bold')} — "
+                        f"{printable(f.verification.reason)}")
             if f.commit:
                 out.add(f"    introduced in {f.commit[:12]} by {out.name(f.author) or '?'} on {f.date}")
                 if f.in_head is not None:
