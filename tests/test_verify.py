@@ -220,6 +220,7 @@ def test_every_format_shows_the_status(repo: Path, google: g.FakeGoogle) -> None
     _write(repo, {"app.py": f'KEY = "{key}"\n'})
     text = _scan(repo, google, fmt="text").stdout.decode()
     assert "verified: restricted — API_KEY_IOS_APP_BLOCKED" in text
+    assert "; verified: 1 restricted" in text.splitlines()[-1]  # the summary line
     sarif = json.loads(_scan(repo, google, fmt="sarif").stdout)
     [result] = sarif["runs"][0]["results"]
     assert result["properties"]["verification"]["status"] == "restricted"

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 
 from scanner.report import Options, Shown, View, display_path, printable, shell_word
+from scanner.report.summary import summarize
 from scanner.rules import FileRule
 
 # How many of the files skipped for their size the summary names (Stats keeps the first few).
@@ -115,8 +116,10 @@ def _findings(out: _Writer, findings: Iterable[Shown]) -> None:
                     f"    {where}  secret {style(printable(f.secret), 'yellow')}")
             if f.verification is not None:  # --verify: what Google said
                 status = f.verification.status
-                out.add(f"    verified: {style(status, 'bold red' if status == 'live' else 'bold')} — "
-                        f"{printable(f.verification.reason)}")
+                said = _wrapped(f"{status} — {printable(f.verification.reason)}", out.width - 5)
+                label = style(status, "bold red" if status == "live" else "bold")
+                out.add(f"    verified: {label}{said[0][len(status):]}",
+                        *(f"              {line}" for line in said[1:]))
             if f.commit:
                 out.add(f"    introduced in {f.commit[:12]} by {out.name(f.author) or '?'} on {f.date}")
                 if f.in_head is not None:
@@ -235,6 +238,9 @@ def _summary(out: _Writer, result: View) -> str:
         summary += ", ".join(f"{rule}: {n}" for rule, n in sorted(counts.items())) + ")"
     else:
         summary += out.style("no secrets found", "green")
+    verified = summarize(result).by_verification  # --verify ran
+    if verified:
+        summary += "; verified: " + ", ".join(f"{n} {status}" for status, n in verified)
     return summary + _skipped(out, result)
 
 
