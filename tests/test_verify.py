@@ -345,5 +345,7 @@ def test_a_staged_scan_verifies_only_when_the_user_configures_it(repo: Path, goo
     env = {ENDPOINT: google.url}
     assert keysentry("scan", "--staged", cwd=repo, env=env).returncode == 1
     assert google.seen == []
-    assert keysentry("scan", "--staged", "--verify", cwd=repo, env=env).returncode == 1
+    verified = keysentry("scan", "--staged", "--verify", cwd=repo, env=env)
+    assert verified.returncode == 1
     assert [s.secret for s in google.seen] == [key]
+    assert "verified  live — the Generative Language API listed 2 models" in verified.stdout.decode()
