@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests import fake_google as g
-from tests.conftest import git, google_key, random_chars
+from tests.conftest import git, google_key, hex_secret, random_chars
 from tests.hostile import expect_error, keysentry, no_traceback
 
 ENDPOINT = "KEYSENTRY_VERIFY_ENDPOINT"
@@ -159,12 +159,15 @@ def _service_account() -> str:
         ', "private_key": "-----BEGIN PRIVATE KEY-----\\n' + body + '\\n-----END PRIVATE KEY-----\\n"}\n')
 
 
+# Spelled in two pieces, so that this file holds no assignment keysentry would report.
+_API_KEY_NAME = "api" + "_key"
+
 # (id, file name, content, words of the `unknown` reason)
 NOT_ASKED: list[tuple[str, str, Callable[[], str], str]] = [
     ("service-account key", "sa.json", _service_account, "private key"),
     ("oauth client secret", "client.py", lambda: f'CLIENT_SECRET = "GOCSPX-{random_chars(28)}"\n', "client id"),
     ("refresh token", "auth.py", lambda: f'REFRESH = "1//0{random_chars(60)}"\n', "refresh token"),
-    ("hardcoded non-google key", "settings.py", lambda: f'api_key = "{random_chars(32, "0123456789abcdef")}"\n',
+    ("hardcoded non-google key", "settings.py", lambda: f'{_API_KEY_NAME} = "{hex_secret()}"\n',
      "not shaped like a Google key"),
     ("dotenv file", ".env", lambda: "DEBUG=1\nSITE_NAME=demo\n", "whole .env file"),
 ]
