@@ -38,6 +38,9 @@ MAX_BODY = 1 << 20
 RETRIES_ON_429 = 3
 BACKOFF = 0.5  # seconds before the first retry, doubled each time
 MAX_BACKOFF = 4.0  # and never longer, whatever Retry-After asks
+# Network failures in a row at one host after which the keys still waiting are not tried: offline,
+# or behind a firewall that drops packets, 200 keys would otherwise wait 200 timeouts / WORKERS.
+GIVE_UP_AFTER = 3
 
 LIVE, RESTRICTED, NO_GEMINI, INVALID, UNKNOWN = "live", "restricted", "no-gemini-access", "invalid", "unknown"
 
@@ -104,12 +107,19 @@ class Client:
         self._context = ssl.create_default_context()
         self._lock = threading.Lock()
         self.requests = 0
+        self._failures: dict[str, int] = {}  # host -> network failures in a row
 
     def call(self, endpoint: Endpoint, headers: Mapping[str, str], form: Mapping[str, str] | None = None) -> Reply:
         """GET (or POST FORM) ENDPOINT, retrying a bounded number of times on 429."""
         delay = BACKOFF
+        host = urlsplit(self.base or endpoint.base).netloc
         for attempt in range(RETRIES_ON_429 + 1):
+            with self._lock:
+                if self._failures.get(host, 0) >= GIVE_UP_AFTER:
+                    return Reply(0, problem=f"not tried: {GIVE_UP_AFTER} requests to {host} in a row failed")
             reply, retry_after = self._once(endpoint, headers, form)
+            with self._lock:
+                self._failures[host] = self._failures.get(host, 0) + 1 if reply.status == 0 else 0
             if reply.status != 429:
                 return reply
             if attempt == RETRIES_ON_429:

@@ -280,6 +280,18 @@ def test_an_unreachable_endpoint_is_unknown_not_an_error(repo: Path) -> None:
     assert "network error" in finding["verification"]["reason"]
 
 
+def test_after_a_few_network_failures_in_a_row_the_rest_is_not_tried(repo: Path, google: g.FakeGoogle) -> None:
+    """Offline or firewalled, 60 keys must not cost 60 timeouts: three failures and the rest wait no more."""
+    keys = [google_key() for _ in range(60)]
+    for key in keys:
+        google.on(g.GEMINI, key, g.dropped())
+    _write(repo, {f"m{i}.py": f'KEY = "{key}"\n' for i, key in enumerate(keys)})
+    findings = _findings(repo, google)
+    assert len(findings) == 60 and {f["verification"]["status"] for f in findings} == {"unknown"}  # type: ignore[index]
+    assert 3 <= len(google.seen) < 3 + 8  # those in flight when the third failed still finish
+    assert sum("not tried" in f["verification"]["reason"] for f in findings) == 60 - len(google.seen)  # type: ignore[index]
+
+
 @pytest.mark.parametrize("value", ["ftp://127.0.0.1/", "127.0.0.1:8080", "http://127.0.0.1:99999",
                                    "http://127.0.0.1/?key=1"])
 def test_a_bad_endpoint_override_is_an_error_before_the_scan(repo: Path, value: str) -> None:
