@@ -90,7 +90,7 @@ _REFRESH_TOKEN = re.compile(r"1//0[0-9A-Za-z_-]{38,}")
 class Reply:
     """What one HTTP exchange gave: a status and parsed JSON, or why there is none."""
 
-    status: int
+    status: int  # 0 when no HTTP exchange completed (a network failure, a body over the cap)
     body: object = None
     problem: str | None = None  # set when nothing usable came back
 
@@ -99,14 +99,11 @@ class Client:
     """Sends one request at a time per thread to an endpoint, never following a redirect (it
     would carry the key's header to wherever the redirect points)."""
 
-    def __init__(self, timeout: float, base: str | None = None,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(self, timeout: float, base: str | None = None) -> None:
         self.timeout = timeout
         self.base = base
-        self._sleep = sleep
         self._context = ssl.create_default_context()
         self._lock = threading.Lock()
-        self.requests = 0
         self._failures: dict[str, int] = {}  # host -> network failures in a row
 
     def call(self, endpoint: Endpoint, headers: Mapping[str, str], form: Mapping[str, str] | None = None) -> Reply:
@@ -124,7 +121,7 @@ class Client:
                 return reply
             if attempt == RETRIES_ON_429:
                 return Reply(429, problem=f"still rate-limited (HTTP 429) after {RETRIES_ON_429} retries")
-            self._sleep(min(retry_after if retry_after is not None else delay, MAX_BACKOFF))
+            time.sleep(min(retry_after if retry_after is not None else delay, MAX_BACKOFF))
             delay *= 2
         raise AssertionError("unreachable")
 
@@ -142,8 +139,6 @@ class Client:
         if form is not None:
             body = urlencode(form).encode("ascii")
             sent["Content-Type"] = "application/x-www-form-urlencoded"
-        with self._lock:
-            self.requests += 1
         deadline = time.monotonic() + self.timeout
         try:
             connection.request("POST" if form is not None else "GET", parts.path.rstrip("/") + endpoint.path,
