@@ -3,6 +3,8 @@ server answering like Google (tests/fake_google.py), through the real command li
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
 import time
@@ -13,7 +15,7 @@ import pytest
 
 from tests import fake_google as g
 from tests.conftest import git, google_key, hex_secret, random_chars
-from tests.hostile import expect_error, keysentry, no_traceback
+from tests.hostile import KEYSENTRY, expect_error, keysentry, no_traceback
 
 ENDPOINT = "KEYSENTRY_VERIFY_ENDPOINT"
 
@@ -292,6 +294,26 @@ def test_after_a_few_network_failures_in_a_row_the_rest_is_not_tried(repo: Path,
     assert sum("not tried" in f["verification"]["reason"] for f in findings) == 60 - len(google.seen)  # type: ignore[index]
 
 
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_an_interrupted_verification_sends_no_more_keys(repo: Path, google: g.FakeGoogle,
+                                                        signum: signal.Signals) -> None:
+    keys = [google_key() for _ in range(40)]
+    for key in keys:
+        google.on(g.GEMINI, key, g.slow(1, g.models()))
+    _write(repo, {f"m{i}.py": f'KEY = "{key}"\n' for i, key in enumerate(keys)})
+    proc = subprocess.Popen([KEYSENTRY, "scan", "--verify", "--jobs", "1"], cwd=repo, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env={**os.environ, ENDPOINT: google.url})
+    deadline = time.monotonic() + 30
+    while not google.seen and time.monotonic() < deadline:
+        time.sleep(0.02)
+    proc.send_signal(signum)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == (130 if signum == signal.SIGINT else 143), err.decode()
+    assert b"Traceback" not in err
+    time.sleep(1.5)  # anything still to come would have arrived by now
+    assert 1 <= len(google.seen) <= 8, len(google.seen)  # those in flight, not the 32 waiting
+
+
 @pytest.mark.parametrize("value", ["ftp://127.0.0.1/", "127.0.0.1:8080", "http://127.0.0.1:99999",
                                    "http://127.0.0.1/?key=1"])
 def test_a_bad_endpoint_override_is_an_error_before_the_scan(repo: Path, value: str) -> None:
@@ -322,7 +344,7 @@ raise SystemExit(status)
 
 def _socket_calls(repo: Path, google: g.FakeGoogle, *args: str) -> list[str]:
     proc = subprocess.run([sys.executable, "-c", _WATCH, *args], cwd=repo, capture_output=True, timeout=120,
-                          env={**__import__("os").environ, ENDPOINT: google.url})
+                          env={**os.environ, ENDPOINT: google.url})
     no_traceback(proc)
     assert proc.returncode == 1, proc.stderr.decode()
     calls: list[str] = json.loads(proc.stderr.decode().rsplit("SOCKETS ", 1)[1])
