@@ -340,12 +340,10 @@ def verify(findings: Sequence[Finding], client: Client) -> tuple[Finding, ...]:
             asks.setdefault(p)
     answers: dict[tuple[Probe, str], Verification] = {}
     if asks:
-        pool = ThreadPoolExecutor(max_workers=min(WORKERS, len(asks)), thread_name_prefix="keysentry-verify")
-        try:
+        # Executor.map cancels what it has not started when its caller is interrupted (Ctrl-C,
+        # SIGTERM): the keys not yet sent stay unsent.
+        with ThreadPoolExecutor(max_workers=min(WORKERS, len(asks)), thread_name_prefix="keysentry-verify") as pool:
             answers = dict(zip(asks, pool.map(lambda ask: ask[0](client, ask[1]), asks)))
-        finally:
-            # Ctrl-C or SIGTERM: the keys not yet sent stay unsent (a `with` would send them all first).
-            pool.shutdown(cancel_futures=True)
     verified = []
     for finding, p in zip(findings, plans):
         verdict = p if isinstance(p, Verification) else answers[p]
