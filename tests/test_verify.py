@@ -229,7 +229,7 @@ def test_every_format_shows_the_status(repo: Path, google: g.FakeGoogle) -> None
     sarif = json.loads(_scan(repo, google, fmt="sarif").stdout)
     [result] = sarif["runs"][0]["results"]
     assert result["properties"]["verification"]["status"] == "restricted"
-    assert "verified: restricted" in result["message"]["text"]
+    assert "verified restricted: API_KEY_IOS_APP_BLOCKED" in result["message"]["text"]
     assert key not in text and key not in json.dumps(sarif)  # verifying changes nothing about redaction
 
 
