@@ -230,7 +230,12 @@ def test_every_format_shows_the_status(repo: Path, google: g.FakeGoogle) -> None
     [result] = sarif["runs"][0]["results"]
     assert result["properties"]["verification"]["status"] == "restricted"
     assert "verified restricted: API_KEY_IOS_APP_BLOCKED" in result["message"]["text"]
-    assert key not in text and key not in json.dumps(sarif)  # verifying changes nothing about redaction
+    github = _scan(repo, google, fmt="github").stdout.decode()
+    assert "verified restricted: API_KEY_IOS_APP_BLOCKED" in github
+    gitlab = json.loads(_scan(repo, google, fmt="gitlab").stdout)
+    assert "Verified restricted: API_KEY_IOS_APP_BLOCKED" in gitlab["vulnerabilities"][0]["description"]
+    for report in (text, json.dumps(sarif), github, json.dumps(gitlab)):  # verifying changes nothing about redaction
+        assert key not in report
 
 
 # --- transport: slow, rate-limited, broken and hostile servers --------------------------------------
