@@ -54,6 +54,13 @@ def render(view: View) -> str:
             }}],
             "partialFingerprints": {"keysentry/v1": f.fingerprint},
         }
+        # The other places holding the same secret (contract `locations`), so one alert covers its copies.
+        related = [{"id": i, "physicalLocation": {
+            "artifactLocation": {"uri": _uri(loc.path), "uriBaseId": "%SRCROOT%"},
+            "region": {"startLine": max(loc.line, 1), **({"startColumn": loc.column} if loc.column > 0 else {})},
+        }} for i, loc in enumerate(f.locations) if (loc.path, loc.line, loc.column) != (f.path, f.line, f.column)]
+        if related:
+            entry["relatedLocations"] = related
         if f.commit:
             entry["properties"] = {"commit": f.commit, "author": f.author, "date": f.date, "in_head": f.in_head,
                                    "head_paths": [display_path(p) for p in f.head_paths]}
