@@ -91,7 +91,9 @@ def run(request: Request) -> Result:
         kept = locations.fold(kept)  # after the baseline: only the places still reported are folded
     stats.seconds = time.monotonic() - started
     key = _history_order if request.mode in ("history", "range") else _tree_order
-    return Result(request.mode, tuple(sorted(kept, key=key)), stats, notes)
+    revisions = {"history": "all refs (branches, tags, stash)", "range": request.revision_range or ""}
+    return Result(request.mode, tuple(sorted(kept, key=key)), stats, notes,
+                  target="-" if request.mode == "stdin" else str(request.path), revisions=revisions.get(request.mode, ""))
 
 
 def _check_exists(path: Path) -> None:
