@@ -42,7 +42,7 @@ class Browser:
         args = [executable(), "--headless=new", "--remote-debugging-pipe", "--no-first-run",
                 "--no-default-browser-check", "--disable-gpu", "--disable-extensions", "--disable-sync",
                 "--disable-background-networking", "--disable-component-update", "--no-sandbox",
-                "--disable-dev-shm-usage", f"--user-data-dir={self._profile.name}", "about:blank"]
+                "--disable-dev-shm-usage", "--hide-scrollbars", f"--user-data-dir={self._profile.name}", "about:blank"]
 
         def plumb() -> None:
             # Moved out of the way first: either pipe end may itself be fd 3 or 4.

@@ -114,6 +114,14 @@ class Row:
         return self.places[_PLACES_SHOWN:]
 
     @property
+    def first_introduced(self) -> tuple[Introduced, ...]:
+        return self.introduced[:_PLACES_SHOWN]
+
+    @property
+    def more_introduced(self) -> tuple[Introduced, ...]:
+        return self.introduced[_PLACES_SHOWN:]
+
+    @property
     def more_files(self) -> int:
         shown = {p.name for p in self.first_places}
         return len({p.name for p in self.more_places} - shown) or len(self.more_places)
