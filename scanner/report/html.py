@@ -27,33 +27,6 @@ _RANK = {s: i for i, s in enumerate(SEVERITIES)}
 _PLACES_SHOWN = 10
 _REPLACE_TEXT = "../keysentry-secrets.txt"
 
-_AI_STUDIO = ("Google AI Studio: API keys", "https://aistudio.google.com/app/apikey")
-_CREDENTIALS = ("Cloud console: APIs & Services > Credentials", "https://console.cloud.google.com/apis/credentials")
-# Where each kind of secret is rotated, and how the new one is narrowed down: data per rule id.
-_WHERE: dict[str, tuple[tuple[str, str], ...]] = {
-    "google-api-key": (_AI_STUDIO, _CREDENTIALS),
-    "hardcoded-api-key": (_AI_STUDIO, _CREDENTIALS),
-    "google-gemini-key": (_AI_STUDIO,),
-    "google-oauth-client-secret": (_CREDENTIALS,),
-    "google-oauth-token": (("Google Account: third-party access", "https://myaccount.google.com/permissions"),),
-    "gcp-service-account-key": (("Cloud console: IAM > Service accounts",
-                                 "https://console.cloud.google.com/iam-admin/serviceaccounts"),),
-    "dotenv-file": (_AI_STUDIO, _CREDENTIALS),
-}
-_RESTRICT_KEY = ("Restrict the new key in the Cloud console: API restrictions (only the APIs it calls, e.g. the "
-                 "Generative Language API) and an application restriction (HTTP referrers, IP addresses, or "
-                 "Android/iOS apps).")
-_RESTRICT: dict[str, str] = {
-    "google-api-key": _RESTRICT_KEY,
-    "hardcoded-api-key": _RESTRICT_KEY,
-    "google-gemini-key": _RESTRICT_KEY,
-    "google-oauth-client-secret": "Keep the new secret on the server; a client that cannot keep a secret uses PKCE.",
-    "google-oauth-token": "Request only the scopes the program needs.",
-    "gcp-service-account-key": ("Prefer workload identity (no key file); else give the account only the roles "
-                                "it needs and set an expiry on its keys."),
-}
-
-
 @dataclass(frozen=True)
 class Place:
     name: str  # printable
@@ -176,8 +149,8 @@ def _fix(group: Sequence[Shown], in_head: bool | None, mode: str) -> Fix:
         remove = gone
     return Fix(
         rotate=rule.rotate or rule.remediation,
-        where=_WHERE.get(rule.id, (_CREDENTIALS,)),
-        restrict=_RESTRICT.get(rule.id, ""),
+        where=rule.where,
+        restrict=rule.restrict,
         remove=remove,
         # A range's commits are not merged yet: amending them (the text report says how) is the fix.
         commands=_purge_commands(group) if in_head is False and mode == "history" else (),
