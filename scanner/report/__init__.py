@@ -222,6 +222,9 @@ FORMATS: dict[str, str] = {
     "json": "scanner.report.json_report",
     "sarif": "scanner.report.sarif",
     "html": "scanner.report.html",
+    "markdown": "scanner.report.markdown",
+    "gitlab": "scanner.report.gitlab",
+    "github": "scanner.report.github",
 }
 
 
