@@ -86,7 +86,7 @@ def fingerprint(rule_id: str, path: str, identity: str) -> str:
 
 def make_finding(match: Match, path: str, *, commit: str | None = None, author: str | None = None,
                  date: str | None = None, in_head: bool | None = None, head_paths: tuple[str, ...] = (),
-                 unstaged_fix: bool = False) -> Finding:
+                 unstaged_fix: bool = False, locations: tuple[Location, ...] = ()) -> Finding:
     """A finding for MATCH at PATH, with the history's provenance when there is one."""
     return Finding(
         severity=RULES_BY_ID[match.rule_id].severity,
@@ -102,6 +102,7 @@ def make_finding(match: Match, path: str, *, commit: str | None = None, author: 
         in_head=in_head,
         head_paths=head_paths,
         unstaged_fix=unstaged_fix,
+        locations=locations,
     )
 
 
