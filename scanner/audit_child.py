@@ -1,0 +1,101 @@
+"""One repository of an audit, in a process of its own (`python -m scanner.audit_child`): clone or
+fetch it, then scan its history exactly as `scan --history` does, and print the result.
+
+A process per repository is what lets --repo-timeout end a stuck clone or scan (its whole process
+group, git included) and keeps a crash in one repository from taking a pool or a Dask worker down
+with it. It reads its task as JSON on standard input and writes JSON lines on standard output:
+`{"progress": [stage, done, total]}` while cloning, then one `{"record": …}` (audit_record) or
+`{"unchanged": true}` when every ref still points where the stored result says."""
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from scanner import audit_record, gitcmd
+from scanner.errors import GitError, KeysentryError
+
+
+@dataclass(frozen=True)
+class RepoTask:
+    """What a worker needs to audit one repository; plain values, so it pickles for Dask."""
+
+    source: str  # a clone URL, or a local repository's absolute path
+    key: str  # names its clone and its stored result
+    clones: str  # the folder its clone goes into (unused for a local repository)
+    keep_clone: bool  # else the clone is removed once scanned
+    known_refs: str | None  # the stored result's ref digest: equal means nothing to scan
+    show_secrets: bool
+    config: str | None
+    max_file_size: int | None
+    jobs: int
+    timeout: float | None
+
+
+def work(task: RepoTask, out: Any) -> dict[str, Any]:
+    """The record (or unchanged marker) for TASK; progress lines go to OUT as they come."""
+    from scanner.sources import remote
+
+    started = time.monotonic()
+
+    def failed(message: str, head: str | None = None) -> dict[str, Any]:
+        return {"record": audit_record.encode(audit_record.RepoResult(
+            task.source, head, None, message, None, time.monotonic() - started))}
+
+    def report(stage: str, done: float, total: float) -> None:
+        out.write(json.dumps({"progress": [stage, done, total]}) + "\n")
+        out.flush()
+
+    clone = Path(task.clones) / f"{task.key}.git"
+    try:
+        if remote.is_url(task.source):
+            where = remote.fetch_or_clone(task.source, clone, report)
+        else:
+            where = Path(task.source)
+            if not where.exists():
+                return failed(f"path not found: {task.source}")
+        repo = gitcmd.find(where)
+        if repo is None:
+            raise GitError(f"not a git repository: {task.source}")
+        head, refs = remote.ref_state(repo)
+        if refs == task.known_refs:
+            return {"unchanged": True}
+        return {"record": audit_record.encode(_scan(task, where, head, refs, started))}
+    except KeysentryError as exc:
+        return failed(str(exc))
+    except OSError as exc:  # a full disk, a folder we may not write
+        return failed(f"{exc.strerror or exc}: {exc.filename or task.source}")
+    finally:
+        if remote.is_url(task.source) and not task.keep_clone:
+            shutil.rmtree(clone, ignore_errors=True)
+
+
+def _scan(task: RepoTask, where: Path, head: str | None, refs: str, started: float) -> audit_record.RepoResult:
+    from scanner import scan
+    from scanner.report import Options, present
+
+    result = scan.run(scan.Request(mode="history", path=where, config=Path(task.config) if task.config else None,
+                                   jobs=task.jobs, max_file_size=task.max_file_size))
+    # Redacted here, on the worker: the full secret never leaves it unless the user asked.
+    view = present(result, Options(show_secrets=task.show_secrets))
+    return audit_record.RepoResult(task.source, head, refs, None, view, time.monotonic() - started)
+
+
+def main() -> int:
+    task = RepoTask(**json.loads(sys.stdin.read()))
+    try:
+        answer = work(task, sys.stdout)
+    except Exception as exc:  # a bug must still come back as this repository's error, not a lost task
+        answer = {"record": audit_record.encode(audit_record.RepoResult(
+            task.source, None, None, f"internal error: {type(exc).__name__}: {exc}", None))}
+    sys.stdout.write(json.dumps(answer, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
