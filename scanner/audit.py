@@ -225,6 +225,13 @@ def connect(address: str) -> Any:
                            "pip install 'keysentry[cluster]'") from None
     import logging
 
+    from distributed.comm.addressing import parse_address, parse_host_port
+
+    try:
+        # Checked before connecting: a Client made with a bad one fails again when collected.
+        parse_host_port(parse_address(address)[1])
+    except (ValueError, TypeError) as exc:
+        raise ClusterError(f"not a scheduler address: {address} ({exc}); e.g. tcp://host:8786") from None
     # A refused connection is retried until the timeout, each try logged: one line says it all.
     logging.getLogger("distributed").setLevel(logging.CRITICAL)
     try:

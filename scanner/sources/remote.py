@@ -107,14 +107,20 @@ def fetch_or_clone(url: str, target: Path, report: Report | None = None) -> Path
 
 
 def _describe(exc: Any, progress: Any) -> str:
+    """What git said went wrong, in one line. With a progress handler GitPython passes git's stderr
+    to it, where a "fatal:" can follow a progress message on the same line."""
     stderr = exc.stderr if isinstance(exc.stderr, str) else str(exc.stderr or "")
-    said = [*progress.error_lines, *progress.other_lines]
-    if said:
-        stderr = "\n".join(said)
     # GitPython quotes git's stderr as "stderr: '...'"; what git said is inside.
-    text = stderr.strip()
-    text = text.split("stderr: '", 1)[1].rstrip().removesuffix("'") if "stderr: '" in text else text
-    return gitcmd.describe_failure(text.encode("utf-8", "replace"), ["clone"])
+    stderr = stderr.split("stderr: '", 1)[1].rstrip().removesuffix("'") if "stderr: '" in stderr else stderr
+    lines = [ln.strip() for ln in [*progress.error_lines, *progress.other_lines, *stderr.splitlines()] if ln.strip()]
+    for word in ("fatal:", "error:"):
+        for i, line in enumerate(lines):
+            if word in line:
+                text = line[line.index(word) + len(word):].strip()
+                if text.endswith(":") and i + 1 < len(lines):  # "unable to connect to HOST:" + the reason
+                    text += " " + lines[i + 1]
+                return gitcmd.describe_failure(f"fatal: {text}".encode("utf-8", "replace"), ["clone"])
+    return gitcmd.describe_failure("\n".join(lines).encode("utf-8", "replace"), ["clone"])
 
 
 def ref_state(repo: gitcmd.Repo) -> tuple[str | None, str]:
