@@ -55,6 +55,32 @@ def test_nothing_found_is_exit_0(repos: Fleet, tmp_path: Path) -> None:
     proc = keysentry("audit", *clean, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert b"audited 2 repositories: 0 findings" in proc.stdout
+    assert proc.stderr == b""  # no progress display off a terminal
+
+
+def test_on_a_terminal_progress_shows_a_line_per_repository(repos: Fleet, tmp_path: Path) -> None:
+    import pty
+
+    primary, secondary = pty.openpty()
+    proc = subprocess.Popen([KEYSENTRY, "audit", repos.file_url(0), str(repos.work[3]), "--output",
+                             str(tmp_path / "report.txt")], stdin=secondary, stdout=secondary, stderr=secondary,
+                            cwd=tmp_path, env={**os.environ, **GIT_ENV, "COLUMNS": "400"})  # no wrapping
+    os.close(secondary)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(primary, 65536)
+        except OSError:  # the terminal's other side closed: the audit ended
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(primary)
+    assert proc.wait(timeout=60) == 1
+    screen = shown.decode("utf-8", "replace")
+    assert "repositories" in screen and "2/2" in screen
+    assert f"{repos.file_url(0)} at " in screen and "1 finding" in screen
+    assert f"{repos.work[3]} at " in screen and "no secrets found" in screen
 
 
 def corrupt(tmp_path: Path) -> str:
