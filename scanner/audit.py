@@ -3,8 +3,9 @@ as `scan --history` does, one task per repository.
 
 One code path runs the tasks, behind `concurrent.futures.Executor`: here a pool of --jobs, on a
 cluster the executor of a Dask `Client` connected to an existing scheduler. Either way each task
-is `audit_repo`, which runs the repository in a process of its own (scanner/audit_child.py) so a
-timeout or a crash ends that repository only, and results are taken as they complete. With
+is `audit_repo`, which runs the repository in a process apart (scanner/audit_child.py, one per
+pool or worker thread, replaced when it fails) so a timeout or a crash ends that repository only,
+and results are taken as they complete. With
 --workdir each result is written there atomically as it arrives, and a rerun skips a repository
 whose every ref still points where its stored result says."""
 from __future__ import annotations
@@ -130,7 +131,9 @@ def _audit(request: AuditRequest, workdir: Path | None, scratch: Path | None, fi
     resumed = 0
     with _executor(request, len(tasks)) as executor:
         pending = {}
-        for source, task in tasks.items():
+        # Largest first, so that no big repository starts last and keeps one worker busy while
+        # the others idle; remote ones (size unknown until cloned) before all.
+        for source, task in sorted(tasks.items(), key=lambda item: -_size_hint(item[1].source)):
             if on_cluster:
                 future = executor.submit(audit_repo, task)
             else:
@@ -157,6 +160,23 @@ def _audit(request: AuditRequest, workdir: Path | None, scratch: Path | None, fi
             if finished is not None:
                 finished(results[source], len(results), len(tasks))
     return Audit(tuple(results[s] for s in request.sources), time.monotonic() - started, resumed)
+
+
+def _size_hint(source: str) -> float:
+    """The bytes of a local repository's object store (a bare one's, or its .git's); infinity
+    for a URL."""
+    if _is_url(source):
+        return float("inf")
+    path = Path(source)
+    objects = path / ".git" / "objects" if (path / ".git").is_dir() else path / "objects"
+    total = 0
+    for folder, _, names in os.walk(objects):
+        for name in names:
+            try:
+                total += os.lstat(os.path.join(folder, name)).st_size
+            except OSError:
+                pass
+    return float(total)
 
 
 def _refs(result: RepoResult | None) -> str | None:
@@ -195,8 +215,8 @@ def _relay(progress: Progress | None, source: str) -> Callable[[str, float, floa
 @contextmanager
 def _executor(request: AuditRequest, count: int) -> Iterator[concurrent.futures.Executor]:
     if request.cluster is None:
-        # Threads suffice: each task's work is a process of its own (audit_repo), so --jobs of
-        # them run at once on --jobs CPUs.
+        # Threads suffice: each thread's tasks run in a process of their own (audit_repo), so
+        # --jobs processes scan at once, on --jobs CPUs.
         pool = concurrent.futures.ThreadPoolExecutor(max_workers=max(1, min(request.jobs, count)))
         try:
             yield pool
@@ -243,52 +263,97 @@ def connect(address: str) -> Any:
 
 # --- one task: what runs on a worker -------------------------------------------------------------
 
+# A task's process audits repositories one after another (a fresh interpreter per repository
+# cost more than most repositories' scans); it is replaced after this many, so that whatever one
+# scan leaves in its memory cannot add up over thousands.
+_REUSE = 100
+_local = threading.local()
+
+
+class _Runner:
+    """The process (scanner/audit_child.py) that audits repositories for one thread of a pool or
+    of a Dask worker, and its standard error, whose last line says why it died if it does."""
+
+    def __init__(self) -> None:
+        self.errors = tempfile.TemporaryFile()
+        self.proc = subprocess.Popen([sys.executable, "-m", "scanner.audit_child"], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=self.errors, start_new_session=True)
+        self.used = 0
+        with _children_lock:
+            _children.add(self.proc)
+
+    def usable(self) -> bool:
+        return self.proc.poll() is None and self.used < _REUSE
+
+    def close(self) -> None:
+        _end(self.proc)
+        self.proc.wait()
+        with _children_lock:
+            _children.discard(self.proc)
+        for stream in (self.proc.stdin, self.proc.stdout):
+            if stream is not None:
+                try:
+                    stream.close()
+                except OSError:
+                    pass
+        self.errors.close()
+
+    def last_words(self) -> str:
+        self.errors.seek(0)
+        said = [ln.strip() for ln in self.errors.read().decode("utf-8", "replace").splitlines() if ln.strip()]
+        return said[-1] if said else ""
+
+
 def audit_repo(task: RepoTask, progress: Callable[[str, float, float], None] | None = None) -> dict[str, Any]:
-    """Audit one repository in a process of its own; the answer of scanner/audit_child.py."""
+    """Audit one repository in a process apart from the caller's (a timeout ends that process, git
+    included; a crash in it ends only this repository); the answer of scanner/audit_child.py."""
     if not task.clones:
         task = replace(task, clones=str(_worker_scratch()))
     started = time.monotonic()
-    with tempfile.TemporaryFile() as errors:
-        proc = subprocess.Popen([sys.executable, "-m", "scanner.audit_child"], stdin=subprocess.PIPE,
-                                stdout=subprocess.PIPE, stderr=errors, start_new_session=True)
-        with _children_lock:
-            _children.add(proc)
-        expired = threading.Event()
+    runner: _Runner | None = getattr(_local, "runner", None)
+    if runner is None or not runner.usable():
+        if runner is not None:
+            runner.close()
+        runner = _local.runner = _Runner()
+    proc = runner.proc
+    expired = threading.Event()
 
-        def expire() -> None:
-            expired.set()
-            _end(proc)
+    def expire() -> None:
+        expired.set()
+        _end(proc)
 
-        timer = threading.Timer(task.timeout, expire) if task.timeout else None
+    timer = threading.Timer(task.timeout, expire) if task.timeout else None
+    answer: dict[str, Any] | None = None
+    try:
+        if timer is not None:
+            timer.start()
+        assert proc.stdin is not None and proc.stdout is not None
         try:
-            if timer is not None:
-                timer.start()
-            assert proc.stdin is not None and proc.stdout is not None
-            proc.stdin.write(json.dumps(asdict(task)).encode())
-            proc.stdin.close()
-            answer: dict[str, Any] | None = None
-            for line in proc.stdout:
-                message = json.loads(line)
-                if "progress" in message:
-                    if progress is not None:
-                        progress(*message["progress"])
-                else:
-                    answer = message
-            status = proc.wait()
-        finally:
-            if timer is not None:
-                timer.cancel()
-            _end(proc)
-            with _children_lock:
-                _children.discard(proc)
-        if answer is not None:
-            return answer
-        if expired.is_set():
-            message = f"timed out after {task.timeout:g} seconds (--repo-timeout)"
-        else:
-            errors.seek(0)
-            said = [ln for ln in errors.read().decode("utf-8", "replace").splitlines() if ln.strip()]
-            message = f"its scan process ended with status {status}" + (f": {said[-1].strip()}" if said else "")
+            proc.stdin.write(json.dumps(asdict(task)).encode() + b"\n")
+            proc.stdin.flush()
+        except BrokenPipeError:
+            pass  # it died before taking the task: said below
+        for line in proc.stdout:
+            message = json.loads(line)
+            if "progress" not in message:
+                answer = message
+                break
+            if progress is not None:
+                progress(*message["progress"])
+    finally:
+        if timer is not None:
+            timer.cancel()
+    runner.used += 1
+    if answer is not None and not expired.is_set():
+        return answer
+    status = proc.wait()
+    words = runner.last_words()
+    runner.close()
+    _local.runner = None
+    if expired.is_set():
+        message = f"timed out after {task.timeout:g} seconds (--repo-timeout)"
+    else:
+        message = f"its scan process ended with status {status}" + (f": {words}" if words else "")
     return {"record": audit_record.encode(RepoResult(task.source, None, None, message, None,
                                                      time.monotonic() - started))}
 

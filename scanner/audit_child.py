@@ -1,11 +1,13 @@
-"""One repository of an audit, in a process of its own (`python -m scanner.audit_child`): clone or
-fetch it, then scan its history exactly as `scan --history` does, and print the result.
+"""Repositories of an audit, one after another, in a process apart from the pool or Dask worker
+that asked (`python -m scanner.audit_child`): clone or fetch each, then scan its history exactly
+as `scan --history` does, and print the result.
 
-A process per repository is what lets --repo-timeout end a stuck clone or scan (its whole process
-group, git included) and keeps a crash in one repository from taking a pool or a Dask worker down
-with it. It reads its task as JSON on standard input and writes JSON lines on standard output:
+A process apart is what lets --repo-timeout end a stuck clone or scan (its whole process group, git
+included; the next repository gets a new process) and keeps a crash in one repository from taking
+a pool or a Dask worker down with it. It reads tasks as JSON lines on standard input and writes JSON lines on standard output:
 `{"progress": [stage, done, total]}` while cloning, then one `{"record": …}` (audit_record) or
-`{"unchanged": true}` when every ref still points where the stored result says."""
+`{"unchanged": true}` when every ref still points where the stored result says, per task.
+It ends when its standard input does."""
 from __future__ import annotations
 
 import json
@@ -86,14 +88,19 @@ def _scan(task: RepoTask, where: Path, head: str | None, refs: str, started: flo
 
 
 def main() -> int:
-    task = RepoTask(**json.loads(sys.stdin.read()))
-    try:
-        answer = work(task, sys.stdout)
-    except Exception as exc:  # a bug must still come back as this repository's error, not a lost task
-        answer = {"record": audit_record.encode(audit_record.RepoResult(
-            task.source, None, None, f"internal error: {type(exc).__name__}: {exc}", None))}
-    sys.stdout.write(json.dumps(answer, ensure_ascii=False) + "\n")
-    sys.stdout.flush()
+    """Audit each task read, one JSON line each, until standard input ends (the caller went away)."""
+    for line in sys.stdin:
+        task = RepoTask(**json.loads(line))
+        try:
+            answer = work(task, sys.stdout)
+        except Exception as exc:  # a bug must still come back as this repository's error, not a lost task
+            answer = {"record": audit_record.encode(audit_record.RepoResult(
+                task.source, None, None, f"internal error: {type(exc).__name__}: {exc}", None))}
+        try:
+            sys.stdout.write(json.dumps(answer, ensure_ascii=False) + "\n")
+            sys.stdout.flush()
+        except BrokenPipeError:
+            return 0  # the caller is gone (a killed worker): nobody to answer
     return 0
 
 
