@@ -57,6 +57,7 @@ class AuditRequest:
     config: Path | None = None
     max_file_size: int | None = None
     baseline: Path | None = None
+    verify_timeout: float | None = None  # --verify (on the workers), with its per-request timeout
 
 
 @dataclass(frozen=True)
@@ -114,7 +115,7 @@ def run(request: AuditRequest, progress: Progress | None = None,
 def _audit(request: AuditRequest, workdir: Path | None, scratch: Path | None, fingerprints: frozenset[str],
            progress: Progress | None, finished: Callable[[RepoResult, int, int], None] | None,
            started: float) -> Audit:
-    options = _options(request)
+    options = _options(request, fingerprints)
     stored = {source: _load(workdir, source, options) for source in request.sources} if workdir else {}
     on_cluster = request.cluster is not None
     # On a cluster each worker clones into its own scratch folder (chosen there); here, into
@@ -126,6 +127,8 @@ def _audit(request: AuditRequest, workdir: Path | None, scratch: Path | None, fi
         keep_clone=workdir is not None, known_refs=_refs(stored.get(source)),
         show_secrets=request.show_secrets, config=str(request.config) if request.config else None,
         max_file_size=request.max_file_size, jobs=inner, timeout=request.repo_timeout,
+        verify_timeout=request.verify_timeout,
+        baselined=tuple(sorted(fingerprints)) if request.verify_timeout is not None else (),
     ) for source in request.sources}
     results: dict[str, RepoResult] = {}
     resumed = 0
@@ -388,11 +391,14 @@ def _end_children() -> None:
 
 # --- results kept in --workdir -----------------------------------------------------------------
 
-def _options(request: AuditRequest) -> dict[str, Any]:
-    """What a stored result depends on besides the refs: another value means scanning again."""
+def _options(request: AuditRequest, fingerprints: frozenset[str]) -> dict[str, Any]:
+    """What a stored result depends on besides the refs: another value means scanning again. A
+    verified result also depends on the baseline, applied before verifying."""
+    verified = request.verify_timeout is not None
     return {"version": __version__, "show_secrets": request.show_secrets,
             "config": str(request.config.resolve()) if request.config else None,
-            "max_file_size": request.max_file_size}
+            "max_file_size": request.max_file_size, "verify": verified,
+            "baseline": hashlib.sha256("\n".join(sorted(fingerprints)).encode()).hexdigest() if verified else None}
 
 
 def _result_path(workdir: Path, source: str) -> Path:

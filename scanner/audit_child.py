@@ -11,10 +11,11 @@ It ends when its standard input does."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,11 @@ class RepoTask:
     max_file_size: int | None
     jobs: int
     timeout: float | None
+    # --verify: each reported secret asked of Google here, on the worker, so that the full secret
+    # never has to travel; the baseline's fingerprints come along, since a finding the user
+    # accepted is never sent anywhere (scanner/verify.py).
+    verify_timeout: float | None = None
+    baselined: tuple[str, ...] = ()
 
 
 def work(task: RepoTask, out: Any) -> dict[str, Any]:
@@ -82,6 +88,14 @@ def _scan(task: RepoTask, where: Path, head: str | None, refs: str, started: flo
 
     result = scan.run(scan.Request(mode="history", path=where, config=Path(task.config) if task.config else None,
                                    jobs=task.jobs, max_file_size=task.max_file_size))
+    if task.verify_timeout is not None:
+        from scanner import verify
+
+        accepted = frozenset(task.baselined)
+        kept = tuple(f for f in result.findings if f.fingerprint not in accepted)
+        result.stats.baselined += len(result.findings) - len(kept)
+        client = verify.Client(task.verify_timeout, verify.endpoint_override(os.environ))
+        result = verify.verify_result(replace(result, findings=kept), client)
     # Redacted here, on the worker: the full secret never leaves it unless the user asked.
     view = present(result, Options(show_secrets=task.show_secrets))
     return audit_record.RepoResult(task.source, head, refs, None, view, time.monotonic() - started)

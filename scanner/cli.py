@@ -134,6 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_argument("--baseline", type=Path, metavar="FILE", help="do not report findings recorded in FILE")
     audit.add_argument("--show-secrets", action="store_true", help="print secrets in full (default: redacted)")
     audit.add_argument("--quiet", "-q", action="store_true", help="no progress display")
+    _verification(audit)
     _common(audit)
 
     sub.add_parser("rules", help="list the rules")
@@ -297,11 +298,13 @@ def _cmd_audit(args: argparse.Namespace) -> int:
     from scanner.report import audit as audit_report
     from scanner.report.audit_progress import AuditProgress
 
+    _verifier(args)  # a bad KEYSENTRY_VERIFY_ENDPOINT is an error now, not in every repository
     sources = audit.read_sources(args.sources, args.repos)
     request = audit.AuditRequest(
         sources=sources, workdir=args.workdir, cluster=args.cluster, jobs=args.jobs or parallel.default_jobs(),
         repo_timeout=args.repo_timeout, show_secrets=args.show_secrets, config=args.config,
         max_file_size=args.max_file_size, baseline=args.baseline,
+        verify_timeout=args.verify_timeout if args.verify else None,
     )
     with AuditProgress(not args.quiet and sys.stderr.isatty(), len(sources)) as shown:
         result = audit.run(request, shown.cloning, shown.finished)

@@ -268,3 +268,34 @@ def test_cluster_without_dask_says_what_to_install(tmp_path: Path) -> None:
 def test_no_source_is_a_usage_error(tmp_path: Path) -> None:
     proc = keysentry("audit", cwd=tmp_path)
     assert proc.returncode == 2 and b"name at least one repository" in proc.stderr
+
+
+def test_verify_asks_on_the_worker_only_for_reported_secrets(tmp_path: Path) -> None:
+    from tests import fake_google as g
+
+    live, accepted = google_key(), google_key()
+    sources = []
+    for name, key in (("live", live), ("accepted", accepted)):
+        path = tmp_path / name
+        git(tmp_path, "init", "-q", str(path))
+        (path / "app.py").write_text(f'API_KEY = "{key}"\n')
+        git(path, "add", ".")
+        git(path, "commit", "-qm", "key")
+        sources.append(path.as_uri())
+    baseline = tmp_path / "baseline.json"
+    made = keysentry("baseline", "--history", "--output", baseline, tmp_path / "accepted", cwd=tmp_path)
+    assert made.returncode == 0, made.stderr
+    fake = g.FakeGoogle()
+    fake.on(g.GEMINI, live, g.models())
+    with fake.running():
+        proc = keysentry("audit", *sources, "--verify", "--baseline", baseline, "--format", "json",
+                         "--workdir", tmp_path / "work", cwd=tmp_path,
+                         env={"KEYSENTRY_VERIFY_ENDPOINT": fake.url})
+    assert proc.returncode == 1, proc.stderr
+    first, second = load(proc.stdout)["repositories"]
+    assert first["findings"][0]["verification"]["status"] == "live"
+    assert first["findings"][0]["severity"] == "critical"
+    assert second["findings"] == [] and second["stats"]["baselined"] == 1
+    assert fake.requests_for(live) and not fake.requests_for(accepted)  # an accepted key is never sent
+    stored = b"".join(p.read_bytes() for p in (tmp_path / "work" / "results").iterdir())
+    assert live.encode() not in stored + proc.stdout  # verified on the worker, sent back redacted
