@@ -75,7 +75,7 @@ class Processes:
                 proc.terminate()
         for proc in self.procs:
             try:
-                proc.wait(timeout=20)
+                proc.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 proc.kill()
 
