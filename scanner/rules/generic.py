@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 
 from scanner.filters import is_digest_name, plausible_literal
-from scanner.rules.base import Rule
+from scanner.rules.base import AI_STUDIO, CREDENTIALS, RESTRICT_KEY, Rule
 
 # Every quantifier is bounded, so that each match lies within REACH of its api-key anchor and the
 # engine can run these patterns only in windows around the anchors (see Rule.anchor).
@@ -86,6 +86,8 @@ HARDCODED_API_KEY = Rule(
     accept=plausible_literal,
     # Last: a fixed-format key bound to an api-key name is reported under its own rule.
     priority=5,
+    where=(AI_STUDIO, CREDENTIALS),
+    restrict=RESTRICT_KEY,
     rotate="rotate it with its provider (a Google key: Google AI Studio or the Cloud console Credentials page)",
     reject_name=is_digest_name,
     anchors=(re.compile(r"api[_.-]?key"), re.compile(r"[?&](?:amp;)?key=")),
