@@ -11,16 +11,28 @@ from collections import Counter
 
 ALLOW_PRAGMAS = ("keysentry:allow", "gitleaks:allow", "pragma: allowlist secret")
 
-# Words that mark a value as something to be filled in, in any case. Short words (`your`, `todo`)
-# must stand apart from the rest of the value: inside a random token they occur by chance (about
-# one 32-character key in 30,000 contains "your"), and a real key must not be dropped for it.
-# `<…>` stops at the next `<`: looking for a distant `>` from every `<` is quadratic on a run of them.
+def _one_case(*words: str) -> str:
+    """WORDS as `dummy`, `DUMMY` or `Dummy`, never `dUmMy`: random mixed case spells every short
+    word now and then, while a stand-in is written in one case."""
+    return "(?-i:" + "|".join(v for w in words for v in (w, w.upper(), w.capitalize())) + ")"
+
+
+# Words that mark a value as something to be filled in, or as a test or documentation value. Short
+# words must stand apart from the rest of the value, between separators (or a closing number:
+# `sk-test123`) and in one case: inside a random token they occur by chance (about one 32-character
+# key in 30,000 contains "your" in some case; one in 200,000 holds `-Todo5`), and a real key must
+# not be dropped for it. Longer words are rare enough by chance in one case anywhere.
+_SEP = r"[-_./:\s]"
 _PLACEHOLDER_WORDS = re.compile(
-    r"(?:^|[^a-z])(?:your|todo|fake|enter)(?:[^a-z]|$)"
-    r"|^(?-i:YOUR|[Yy]our)|your[_\- ]?(?:own|api|key|secret|token|goog|gemini|project|app)|xxxxxx|\*\*\*|changeme|change[_-]me"
-    r"|dummy|example|sample|placeholder|demo[_-]?key|insert|replace|redacted|fixme|<[^<>]{0,300}>|\.\.\.|…"
+    rf"(?:^|{_SEP})" + _one_case("your", "todo", "fake", "enter", "test", "tests", "testing", "mock", "mocked",
+                                  "stub", "bogus", "invalid", "sample", "fixture", "dummy", "fixme", "insert", "none", "null")
+    + rf"(?:{_SEP}|\d{{1,8}}$|$)"
+    + r"|^(?-i:YOUR|[Yy]our)|your[_\- ]?(?:own|api|key|secret|token|goog|gemini|project|app)"
+    r"|^my[-_](?:api|key|secret|token|app|project|service|own)"
+    r"|xxxxxx|\*\*\*|changeme|change[_-]me|api[_-]?key|" + _one_case("random")
+    + r"|example|sample|placeholder|demo[_-]?key|replace|redacted|<[^<>]{0,300}>|\.\.\.|…"
     r"|secret[_-]?here|key[_-]?here|token[_-]?here|[_-]here$"
-    r"|^fake|^none$|^null$|^nil$|^undefined$|^true$|^false$|^not[_-]?set$|^empty$|^(?:google[_-]?|gemini[_-]?)?api[_-]?key$",
+    r"|^none$|^null$|^nil$|^undefined$|^true$|^false$|^not[_-]?set$|^empty$",
     re.IGNORECASE,
 )
 
@@ -42,6 +54,11 @@ _WORD_LIST = re.compile(r"^(?:[A-Z]?[a-z]+|[A-Z]+)(?:[-_. ](?:[A-Z]?[a-z]+|[A-Z]
 _WORDS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+")
 _VOWEL = re.compile(r"[aeiouy]", re.IGNORECASE)
 _CONSONANTS = re.compile(r"[b-df-hj-np-tv-z]{5}", re.IGNORECASE)
+_FOUR_CONSONANTS = re.compile(r"[b-df-hj-np-tv-xz]{4,}")
+_USUAL_CLUSTER = re.compile(r"ngth|tch|sch|ght|str|scr|spr|spl|thr|chr|nst|rst|nds|nts|rts|cts|pts|rks|lls|mpl|ntr|ndl")
+_THREE_VOWELS = re.compile(r"[aeiou]{3,}")
+_USUAL_VOWELS = frozenset({"iou", "eau", "ueue", "uee", "oei", "aie", "uou", "eou", "iea"})
+_Q_WITHOUT_U = re.compile(r"q(?!u)|j(?![aeiouy])")
 _DIGEST_NAME = re.compile(r"hash|digest|sha\d*|md5|fingerprint|checksum|salt|prefix|suffix|last4|hint|masked", re.IGNORECASE)
 
 
@@ -66,6 +83,19 @@ def is_low_entropy(value: str, threshold: float = 3.0) -> bool:
     return len(set(value)) < 6 or shannon_entropy(value) < threshold
 
 
+def _pronounceable(word: str) -> bool:
+    """Could WORD be an English-like word of a name? Random letters soon break one of these: a
+    five-consonant run, `q` without `u`, four consonants or three vowels in a row outside the
+    clusters real words have (`length`, `queue`, `previous`)."""
+    lower = word.lower()
+    if _CONSONANTS.search(lower) or not _VOWEL.search(lower) or _Q_WITHOUT_U.search(lower):
+        return False
+    for run in _FOUR_CONSONANTS.findall(lower):
+        if not _USUAL_CLUSTER.search(run):
+            return False
+    return all(run in _USUAL_VOWELS for run in _THREE_VOWELS.findall(lower))
+
+
 def _reads_as_words(value: str) -> bool:
     """`apiKeyFromSettings`, `GEMINI_API_KEY`, `myHTTPClient` read as words; `IcTySNHqVWWytzOA` does not.
 
@@ -87,7 +117,7 @@ def _reads_as_words(value: str) -> bool:
     short = [w for w in words if len(w) <= 2 and w not in acronyms]
     if len(acronyms) > 1 or any(len(w) > 5 for w in acronyms) or len(short) > 1:
         return False
-    if any(_CONSONANTS.search(w) or not _VOWEL.search(w) for w in plain if len(w) >= 3):
+    if any(not _pronounceable(w) for w in plain if len(w) >= 3):
         return False
     lower = "".join(plain).lower()
     return not lower or sum(c in "aeiou" for c in lower) / len(lower) >= 0.25
