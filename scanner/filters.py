@@ -5,9 +5,13 @@ the tests can prove each on its own.
 """
 from __future__ import annotations
 
+import functools
+import hashlib
+import json
 import math
 import re
 from collections import Counter
+from importlib import resources
 
 ALLOW_PRAGMAS = ("keysentry:allow", "gitleaks:allow", "pragma: allowlist secret")
 
@@ -169,6 +173,48 @@ def has_allow_pragma(line: str) -> bool:
     return any(pragma in lowered for pragma in ALLOW_PRAGMAS)
 
 
+# Runs a person types for a stand-in: the alphabet, digits, keyboard rows (either way). Eight in a
+# row happen by chance in about one random 64-character key in 10^10.
+_RUNS = ("abcdefghijklmnopqrstuvwxyz", "0123456789", "qwertyuiop", "asdfghjkl", "zxcvbnm")
+_SEQUENCE_LENGTH = 8
+
+
+def is_sequential(value: str) -> bool:
+    """`abcdefghijklmnopqrstuvwxyz1234567`, `AbCdEfGhIj`, `0123456789`, `qwertyuiop`: a typed run."""
+    lower = value.lower()
+    for run in _RUNS:
+        for seq in (run, run[::-1]):
+            for i in range(len(seq) - _SEQUENCE_LENGTH + 1):
+                if seq[i:i + _SEQUENCE_LENGTH] in lower:
+                    return True
+    return False
+
+
+_SEGMENT = re.compile(r"([A-Za-z]*)(\d{0,8})")
+
+
+def is_phrase(value: str) -> bool:
+    """`custom-key-123`, `auth-token-TEST`, `sk-test123`: words and short numbers joined by separators,
+    which a person wrote; a random key's segments do not read as words."""
+    parts = [p for p in re.split(r"[-_./:]+", value) if p]
+    if len(parts) < 2:
+        return False
+    for part in parts:
+        m = _SEGMENT.fullmatch(part)
+        if m is None:
+            return False
+        letters = m[1]
+        if len(letters) > 3 and not (_reads_as_words(letters)
+                                     and all(_pronounceable(w) for w in _WORDS.findall(letters) if len(w) >= 3)):
+            return False
+    return True
+
+
+# Fixed formats a specific rule judges: a value opening like one but failing it (`AIzA…`, too short
+# or too long) is a broken or made-up key, not a generic one.
+_FIXED_LOOKALIKE = re.compile(r"^(?:aiza|aq\.ab|gocspx-|ya29\.|1//0)", re.IGNORECASE)
+
+
 def plausible_literal(value: str, quoted: bool) -> bool:
     """Is a value bound to an api-key-like name a real secret rather than a stand-in?
 
@@ -181,7 +227,10 @@ def plausible_literal(value: str, quoted: bool) -> bool:
         return False
     if is_path_or_url(value) or is_regex(value) or is_identifier(value) or is_word_list(value):
         return False
-    if is_low_entropy(value, 2.8 if quoted else 3.0) or is_repetitive(value):
+    if is_low_entropy(value, 2.8 if quoted else 3.0) or is_repetitive(value) or is_sequential(value):
+        return False
+    # A key never holds parentheses (`?key=AIzaSy(…`: a fragment), nor reads as a phrase.
+    if "(" in value or ")" in value or is_phrase(value) or _FIXED_LOOKALIKE.match(value):
         return False
     # A token has at least one digit or mixes cases; words_joined_by_underscores do neither.
     return any(c.isdigit() for c in value) or (value != value.lower() and value != value.upper())
@@ -200,4 +249,92 @@ _FIXED_PLACEHOLDER = re.compile(
 def plausible_fixed_format(value: str) -> bool:
     """A fixed-format credential (AIza…, GOCSPX-…): rule out documentation stand-ins."""
     body = re.sub(r"^(?:AIza(?:Sy)?|GOCSPX-|ya29\.|1//0|AQ\.Ab)", "", value)
-    return not _FIXED_PLACEHOLDER.search(body) and not is_low_entropy(body, 3.0) and not is_repetitive(body)
+    return not _FIXED_PLACEHOLDER.search(body) and not is_low_entropy(body, 3.0) and not is_repetitive(body) \
+        and not is_sequential(body)
+
+
+@functools.cache
+def _known_public() -> frozenset[str]:
+    data = json.loads(resources.files("scanner").joinpath("data/known_public.json").read_text(encoding="utf-8"))
+    return frozenset(row["sha256"] for row in data["values"])
+
+
+def is_known_public(value: str) -> bool:
+    """A value published on purpose that scanners allowlist (scanner/data/known_public.json: a sample key of
+    firebase-android-sdk's tests, Yarn's public Algolia search key), matched by its SHA-256."""
+    return hashlib.sha256(value.encode("utf-8", "surrogateescape")).hexdigest() in _known_public()
+
+
+# --- judged from the text around a candidate -------------------------------------------------
+
+_API_URL = re.compile(r"googleapis\.com|maps|/api/|/v\d+(?:beta\d*|alpha\d*)?\b|\bapi[.-]|/rest/|graphql", re.IGNORECASE)
+# Documents, caches, translations and sort orders keyed by `key=`, never an API key.
+_NOT_AN_API_URL = re.compile(r"spreadsheets?\.google\.com|docs\.google\.com|/spreadsheets?/|/cache|/i18n|/locale"
+                             r"|/translations?|[?&](?:sort|order)(?:_?by)?=", re.IGNORECASE)
+_KEY_SHAPE = re.compile(r"(?=[^\s]*\d)(?=[^\s]*[A-Za-z])[A-Za-z0-9_-]{20,}")
+_URL_START = re.compile(r"[\s\"'`(<>]")
+
+
+def query_key_is_api_key(text: str, start: int, secret: str) -> bool:
+    """A `?key=` / `&key=` value at START: an API key where the URL is an API's (googleapis.com, maps,
+    `/api/`, `/v1/`) or the value has a key's shape, but never a spreadsheet id, a cache or i18n key."""
+    line_start = text.rfind("\n", max(0, start - 2000), start) + 1
+    before = text[line_start:start]
+    # The URL holding the query: back to the last space, quote or bracket before it.
+    cut = max((m.end() for m in _URL_START.finditer(before)), default=0)
+    url = before[cut:]
+    if _NOT_AN_API_URL.search(url):
+        return False
+    return bool(_API_URL.search(url)) or bool(_KEY_SHAPE.fullmatch(secret)) and not is_identifier(secret)
+
+
+_CSV_HEADER = re.compile(r"^\ufeff?[^(){}=;<>]*[,\t][^(){}=;<>]*$")
+_OPENS_A_CALL = re.compile(r"[(\[{,]\s*$")
+
+
+def csv_row_is_code(text: str, start: int) -> bool:
+    """Is the `name,value` line at START a piece of code or prose rather than a CSV row: a call
+    wrapped over lines (`Secret.from_env_var(` then `"API_KEY", strict=False)`), or a file whose
+    first line is no CSV header?"""
+    line_start = text.rfind("\n", 0, start) + 1
+    prev_end = line_start - 1
+    while prev_end > 0:
+        prev_start = text.rfind("\n", 0, prev_end) + 1
+        previous = text[prev_start:prev_end].strip()
+        if previous:
+            if _OPENS_A_CALL.search(previous):
+                return True
+            break
+        prev_end = prev_start - 1
+    first_end = text.find("\n")
+    first = text[:first_end if first_end >= 0 else len(text)].strip()
+    return not _CSV_HEADER.match(first)
+
+
+def is_csv_row(text: str, start: int, end: int) -> bool:
+    """Does the candidate text[start:end] stand as the second column of a `name,value` line?"""
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = text.find("\n", end)
+    line = text[line_start:line_end if line_end >= 0 else len(text)]
+    before = text[line_start:start].rstrip(' \t"')
+    return before.endswith(",") and "=" not in before and ":" not in before and "(" not in before \
+        and text[end:line_end if line_end >= 0 else len(text)].strip(' \t"\r') == "" and line.count(",") == 1
+
+
+def fragment_follows(text: str, end: int) -> bool:
+    """Does `(` follow the value, so that what was captured is a fragment (`?key=AIzaSy(…`)?"""
+    return text[end:end + 1] == "("
+
+
+_NOT_A_SECRET_SUFFIX = re.compile(
+    r"api[_.-]?key[_.-]?(?:hash|header|headers|name|names|env|env_?var|var|variable|path|id|ids|url|uri|file|filename"
+    r"|type|len|length|size|param|parameter|field|label|location|placement|source|prefix|suffix|mode|scheme"
+    r"|format|pattern|regex|required|enabled|set|present|missing|exists|valid|ref|label|title|help|hint|count"
+    r"|index|setting|option|query|in|description|desc)$", re.IGNORECASE)
+
+
+def is_not_secret_name(name: str) -> bool:
+    """`api_key_hash`, `api_key_header`, `apiKeyName`, `API_KEY_ENV`: the name holds something about a
+    key (its digest, header, variable, file), not the key."""
+    return is_digest_name(name) or bool(_NOT_A_SECRET_SUFFIX.search(name))
+

@@ -25,8 +25,10 @@ def _both(pattern: str) -> tuple[tuple[re.Pattern[str], ...], tuple[re.Pattern[b
 _api_key_text, _api_key_bin = _both(fixed_token("AIza", f"[{KEY_CHARS}]{{35}}"))
 _gemini_text, _gemini_bin = _both(fixed_token(r"AQ\.Ab", f"[{KEY_CHARS}]{{44,64}}"))
 _client_secret_text, _client_secret_bin = _both(fixed_token("GOCSPX-", f"[{KEY_CHARS}]{{28}}"))
-_access_text, _access_bin = _both(fixed_token(r"ya29\.", rf"[{KEY_CHARS}]{{20,}}(?:\.[{KEY_CHARS}]+)*"))
-_refresh_text, _refresh_bin = _both(fixed_token("1//0", f"[{KEY_CHARS}]{{38,}}"))
+# A token start inside a longer base64 run (`+` and `/` are base64's, not the token's) is chance.
+_BASE64_EDGE = r"+/"
+_access_text, _access_bin = _both(fixed_token(r"ya29\.", rf"[{KEY_CHARS}]{{20,}}(?:\.[{KEY_CHARS}]+)*", _BASE64_EDGE))
+_refresh_text, _refresh_bin = _both(fixed_token("1//0", f"[{KEY_CHARS}]{{38,}}", _BASE64_EDGE))
 
 GOOGLE_API_KEY = Rule(
     id="google-api-key",
@@ -99,7 +101,8 @@ GOOGLE_OAUTH_TOKEN = Rule(
 
 
 _PEM_MARKER = re.compile(r"-----(?:BEGIN|END) [A-Z ]*PRIVATE KEY-----")
-_PEM_LAYOUT = re.compile(r"\\[nr]|\s")
+# Line breaks as written in JSON (`\n`), in JSON inside a JSON string (`\\n`), or real ones.
+_PEM_LAYOUT = re.compile(r"\\+[nr]|\s")
 _BASE64 = re.compile(r"[A-Za-z0-9+/]+=*")
 
 
@@ -112,8 +115,8 @@ def _accept_service_account(value: str, quoted: bool) -> bool:
 
 
 # Where a credential's value opens: a JSON or dict string (plain or escaped quote), a TOML triple
-# quote (Streamlit's secrets.toml), a YAML block scalar.
-_OPEN = r"""\\?["']?[ \t]*[:=][ \t]*(?:\|[-+]?\s*|\"\"\"(?:\\?\n)?|'''\n?|\\?["'])"""
+# quote (Streamlit's secrets.toml), a YAML block scalar, or nothing (`FIREBASE_PRIVATE_KEY=-----BEGIN…`).
+_OPEN = r"""\\?["']?[ \t]*[:=][ \t]*(?:\|[-+]?\s*|\"\"\"(?:\\?\n)?|'''\n?|\\?["']|)"""
 
 # "RSA ", "EC ", "ENCRYPTED ": a few words, bounded so that a run of capitals costs one pass.
 _KEY_KIND = r"[A-Z ]{0,40}"
@@ -135,12 +138,17 @@ GCP_SERVICE_ACCOUNT_KEY = Rule(
     keywords=(b"private_key", b"refresh_token"),
     patterns=(
         re.compile(
-            rf"private_key{_OPEN}"
+            rf"(?i:private_key){_OPEN}"
             rf"(?P<secret>-----BEGIN {_KEY_KIND}PRIVATE KEY-----{_PEM_BODY}-----END {_KEY_KIND}PRIVATE KEY-----)"
         ),
         re.compile(rf"refresh_token{_OPEN}(?P<secret>[^\"'\\\s]{{20,}})"),
     ),
-    requires=re.compile(r"service_account|gserviceaccount\.com|authorized_user"),
+    # A key file's markers, or a private key given to a Google variable or mapping outside its JSON:
+    # GOOGLE_PRIVATE_KEY="-----BEGIN…", FIREBASE_PRIVATE_KEY=…, `private_key: |` under `gcp:`.
+    requires=re.compile(
+        r"service_account|gserviceaccount\.com|authorized_user"
+        r"|(?i:(?:google|gcp|gcloud|firebase)\w{0,40}private_key)"
+        r"|(?i:(?:google|gcp|gcloud|firebase)[\w-]{0,40}:[ \t]*\r?\n(?:[ \t]+[^\n]{0,300}\n){0,20}?[ \t]+private_key[ \t]*:)"),
     accept=_accept_service_account,
     opens_with_keyword=True,
     # First: a key file's private key or refresh token is reported as the file's credential.
