@@ -9,11 +9,11 @@ import functools
 import heapq
 import re
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from scanner import content, context, prefilter
-from scanner.filters import has_allow_pragma, is_known_public
+from scanner.filters import has_allow_pragma, is_known_public, known_public
 from scanner.models import Match
 from scanner.rules import CONTENT_RULES, FILE_RULES, FileRule, Rule
 from scanner.rules.dotenv import first_value, holds_secret_value
@@ -118,6 +118,8 @@ class Detector:
     # "hyperscan" or "python"; None: as KEYSENTRY_ENGINE asks, else Hyperscan if it loads. Both
     # find the same secrets.
     engine_name: str | None = None
+    # SHA-256 digests of public values never reported (counted as allowed); default: the shipped list.
+    known_public: frozenset[str] = field(default_factory=known_public)
 
     @classmethod
     def configured(cls, disabled: Iterable[str] = (), allow: Iterable[AllowRule] = ()) -> "Detector":
@@ -195,6 +197,9 @@ class Detector:
     def _in_context(self) -> dict[str, Callable[[str, int, int], bool]]:
         return {rule.id: rule.in_context for rule in self.rules if rule.in_context is not None}
 
+    def _allowed(self, secret: str) -> bool:
+        return any(a.search(secret) for a in self.allow) or is_known_public(secret, self.known_public)
+
     def _resolve(self, kept: list[_Candidate], text: str) -> tuple[list[Match], int]:
         """Matches for the kept candidates that their text around confirms, minus those an inline pragma,
         an allow regex or the list of known public values silences; each with the clues to its context."""
@@ -211,7 +216,7 @@ class Detector:
             if line not in pragma_lines:
                 start, end = lines.line_span()
                 pragma_lines[line] = has_allow_pragma(text[start:end])
-            if pragma_lines[line] or any(a.search(cand.secret) for a in self.allow) or is_known_public(cand.secret):
+            if pragma_lines[line] or self._allowed(cand.secret):
                 allowed += 1
                 continue
             matches.append(Match(cand.rule_id, cand.secret, line, column, cand.secret,
@@ -252,7 +257,7 @@ class Detector:
         allowed = 0
         lines = _Lines(data)
         for cand in _keep_disjoint(candidates):
-            if any(a.search(cand.secret) for a in self.allow) or is_known_public(cand.secret):
+            if self._allowed(cand.secret):
                 allowed += 1
                 continue
             line, column = lines.locate(cand.start)

@@ -254,15 +254,17 @@ def plausible_fixed_format(value: str) -> bool:
 
 
 @functools.cache
-def _known_public() -> frozenset[str]:
+def known_public() -> frozenset[str]:
+    """The SHA-256 digests of values published on purpose that scanners allowlist
+    (scanner/data/known_public.json: firebase-android-sdk's sample keys, Yarn's public Algolia key)."""
     data = json.loads(resources.files("scanner").joinpath("data/known_public.json").read_text(encoding="utf-8"))
-    return frozenset(row["sha256"] for row in data["values"])
+    return frozenset(str(row["sha256"]) for row in data["values"])
 
 
-def is_known_public(value: str) -> bool:
-    """A value published on purpose that scanners allowlist (scanner/data/known_public.json: a sample key of
-    firebase-android-sdk's tests, Yarn's public Algolia search key), matched by its SHA-256."""
-    return hashlib.sha256(value.encode("utf-8", "surrogateescape")).hexdigest() in _known_public()
+def is_known_public(value: str, digests: frozenset[str] | None = None) -> bool:
+    """Is VALUE one of DIGESTS (default: the shipped list), matched by its SHA-256?"""
+    return hashlib.sha256(value.encode("utf-8", "surrogateescape")).hexdigest() in (
+        known_public() if digests is None else digests)
 
 
 # --- judged from the text around a candidate -------------------------------------------------

@@ -85,15 +85,21 @@ PATTERNS = (
 )
 
 _QUERY_NAME = re.compile(r"[?&](?:amp;)?key=$", re.IGNORECASE)
+# The name as the first item of a list, set or subscript, not a call's argument: a list of names
+# (`Literal["apikey", "oauth2Token"]`, `{"api_key", "token"}`) binds no value to it.
+_NAME_IN_A_LIST = re.compile(r"[\[{][ \t]{0,20}[\"'][\w$.-]{0,120}api[_.-]?key[\w.-]{0,30}[\"'][ \t]{0,20},[ \t]{0,20}['\"]?$",
+                             re.IGNORECASE)
 
 
 def in_context(text: str, start: int, end: int) -> bool:
-    """What the value alone cannot tell: a fragment cut at `(`, a `?key=` that keys no API, a wrapped call
-    read as a two-column CSV row (an unquoted value: a quoted one is a call argument's literal)."""
+    """What the value alone cannot tell: a fragment cut at `(`, a `?key=` that keys no API, a list of names,
+    a wrapped call read as a two-column CSV row (an unquoted value: a quoted one is a call argument's literal)."""
     if fragment_follows(text, end):
         return False
     if _QUERY_NAME.search(text, max(0, start - 8), start):
         return query_key_is_api_key(text, start, text[start:end])
+    if _NAME_IN_A_LIST.search(text, max(0, start - 250), start):
+        return False
     if text[start - 1:start] not in ("\"", "'") and is_csv_row(text, start, end):
         return not csv_row_is_code(text, start)
     return True
