@@ -11,7 +11,7 @@ project, in the same run:
   keysentry     python -P -m scanner scan TREE --format json --show-secrets (this checkout, and with
                 --rev REV also that revision, exported with git archive: the "before")
   gitleaks      gitleaks dir TREE --no-banner --exit-code 0 -f json -r TMP   (its generic-api-key rule)
-  betterleaks   betterleaks dir TREE --no-banner --exit-code 0 -f json -r TMP
+  betterleaks   betterleaks TREE -s --no-banner --exit-code 0 -o TMP.json   (`auto`: a folder is scanned as files)
 Every keysentry `hardcoded-api-key` finding is looked up in benchmarks/real_code_verdicts.json, the
 hand-checked verdicts (masked secret, path, line, verdict "real" or "false", why), keyed by project,
 path and a SHA-256 of the secret, so the file holds no secret. Findings without a verdict are listed
@@ -110,15 +110,20 @@ def keysentry(tree: Path, python: str, source: Path | None) -> list[dict[str, ob
 
 
 def peer(name: str, binary: str, tree: Path) -> int | None:
+    """The peer's generic-api-key findings on TREE (gitleaks and betterleaks take different flags)."""
     report = benchlib.scratch_report(f"{name}-{tree.name}.json")
-    subprocess.run([binary, "dir", str(tree), "--no-banner", "--exit-code", "0", "-f", "json", "-r", report],
-                   capture_output=True, text=True, cwd=tempfile.gettempdir())
+    if name == "betterleaks":
+        cmd = [binary, str(tree), "-s", "--no-banner", "--exit-code", "0", "-o", report]  # its `auto` command
+    else:
+        cmd = [binary, "dir", str(tree), "--no-banner", "--exit-code", "0", "-f", "json", "-r", report]
+    subprocess.run(cmd, capture_output=True, text=True, cwd=tempfile.gettempdir())
     try:
-        items = json.loads(Path(report).read_text(encoding="utf-8"))
+        data = json.loads(Path(report).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
     os.unlink(report)
-    return sum(1 for item in items if item.get("RuleID") == PEER_RULE)
+    items = data if isinstance(data, list) else data.get("findings", []) if isinstance(data, dict) else []
+    return sum(1 for item in items if PEER_RULE in (item.get("RuleID"), item.get("rule_id"), item.get("ruleId")))
 
 
 def key(project: str, f: dict[str, object]) -> str:

@@ -31,7 +31,7 @@ _PLACEHOLDER_WORDS = re.compile(
     rf"(?:^|{_SEP})" + _one_case("your", "todo", "fake", "enter", "test", "tests", "testing", "mock", "mocked",
                                   "stub", "bogus", "invalid", "sample", "fixture", "dummy", "fixme", "insert", "none", "null")
     + rf"(?:{_SEP}|\d{{1,8}}$|$)"
-    + r"|^(?-i:YOUR|[Yy]our)|your[_\- ]?(?:own|api|key|secret|token|goog|gemini|project|app)"
+    + r"|^(?-i:YOUR|[Yy]our)(?=(?-i:[-_. A-Z])|$)|your[_\- ]?(?:own|api|key|secret|token|goog|gemini|project|app)"
     r"|^my[-_](?:api|key|secret|token|app|project|service|own)"
     r"|xxxxxx|\*\*\*|changeme|change[_-]me|api[_-]?key|" + _one_case("random")
     + r"|example|sample|placeholder|demo[_-]?key|replace|redacted|<[^<>]{0,300}>|\.\.\.|…"
@@ -61,7 +61,7 @@ _CONSONANTS = re.compile(r"[b-df-hj-np-tv-z]{5}", re.IGNORECASE)
 _FOUR_CONSONANTS = re.compile(r"[b-df-hj-np-tv-xz]{4,}")
 _USUAL_CLUSTER = re.compile(r"ngth|tch|sch|ght|str|scr|spr|spl|thr|chr|nst|rst|nds|nts|rts|cts|pts|rks|lls|mpl|ntr|ndl")
 _THREE_VOWELS = re.compile(r"[aeiou]{3,}")
-_USUAL_VOWELS = frozenset({"iou", "eau", "ueue", "uee", "oei", "aie", "uou", "eou", "iea"})
+_USUAL_VOWELS = frozenset({"iou", "eau", "ueue", "uee", "oei", "aie", "uou", "eou", "iea", "oau"})
 _Q_WITHOUT_U = re.compile(r"q(?!u)|j(?![aeiouy])")
 _DIGEST_NAME = re.compile(r"hash|digest|sha\d*|md5|fingerprint|checksum|salt|prefix|suffix|last4|hint|masked", re.IGNORECASE)
 
@@ -87,6 +87,19 @@ def is_low_entropy(value: str, threshold: float = 3.0) -> bool:
     return len(set(value)) < 6 or shannon_entropy(value) < threshold
 
 
+@functools.cache
+def _name_pairs() -> frozenset[str]:
+    text = resources.files("scanner").joinpath("data/name_bigrams.txt").read_text(encoding="utf-8")
+    return frozenset(pair for line in text.splitlines() if not line.startswith("#") for pair in line.split())
+
+
+def _rare_pairs(words: list[str]) -> int:
+    """How many letter pairs inside WORDS (of three letters or more) names seldom hold
+    (scanner/data/name_bigrams.txt): random letters hold many, a name at most one (`jpeg`)."""
+    common = _name_pairs()
+    return sum(w[i:i + 2] not in common for w in (w.lower() for w in words if len(w) >= 3) for i in range(len(w) - 1))
+
+
 def _pronounceable(word: str) -> bool:
     """Could WORD be an English-like word of a name? Random letters soon break one of these: a
     five-consonant run, `q` without `u`, four consonants or three vowels in a row outside the
@@ -110,12 +123,16 @@ def _reads_as_words(value: str) -> bool:
     letters = [c for c in value if c.isalpha()]
     if all(c.isupper() for c in letters) or all(c.islower() for c in letters):
         # snake_case or SCREAMING_CASE, a version number only at the end
-        return bool(re.fullmatch(r"[_$]?[A-Za-z]+(?:[_-][A-Za-z]+)*(?:[_-]?[vV]?\d{1,2})?", value))
-    # camelCase: one run of letters, optionally a leading _/$ and a version number at the end.
-    body = re.fullmatch(r"[_$]?([A-Za-z]+)\d{0,2}", value)
+        return bool(re.fullmatch(r"[_$]?[A-Za-z]+(?:[_-][A-Za-z]+)*(?:[_-]?[vV]?\d{1,2})?", value)) \
+            and _rare_pairs(re.split(r"[_$-]", value)) <= 1
+    # camelCase: one run of letters, optionally a leading _/$, one digit between words (`oauth2Token`)
+    # and a version number at the end.
+    body = re.fullmatch(r"[_$]?([A-Za-z]+(?:\d[A-Za-z]+)?)\d{0,2}", value)
     if body is None:
         return False
-    words = _WORDS.findall(body[1])
+    words = _WORDS.findall(re.sub(r"\d", "", body[1]))
+    if _rare_pairs(words) > 1:
+        return False
     acronyms = [w for w in words if w.isupper() and len(w) > 1]
     plain = [w for w in words if not w.isupper()]
     short = [w for w in words if len(w) <= 2 and w not in acronyms]
@@ -211,8 +228,9 @@ def is_phrase(value: str) -> bool:
 
 
 # Fixed formats a specific rule judges: a value opening like one but failing it (`AIzA…`, too short
-# or too long) is a broken or made-up key, not a generic one.
-_FIXED_LOOKALIKE = re.compile(r"^(?:aiza|aq\.ab|gocspx-|ya29\.|1//0)", re.IGNORECASE)
+# or too long) is a broken or made-up key, not a generic one. `AIza` in the cases people type it:
+# a random token opens with `aIZa` now and then.
+_FIXED_LOOKALIKE = re.compile(r"^(?:(?-i:AI[zZ][aA]|aiza)|aq\.ab|gocspx-|ya29\.|1//0)", re.IGNORECASE)
 
 
 def plausible_literal(value: str, quoted: bool) -> bool:
@@ -298,29 +316,37 @@ def csv_row_is_code(text: str, start: int) -> bool:
     """Is the `name,value` line at START a piece of code or prose rather than a CSV row: a call
     wrapped over lines (`Secret.from_env_var(` then `"API_KEY", strict=False)`), or a file whose
     first line is no CSV header?"""
-    line_start = text.rfind("\n", 0, start) + 1
+    line_start = text.rfind("\n", max(0, start - 400), start) + 1
     prev_end = line_start - 1
-    while prev_end > 0:
-        prev_start = text.rfind("\n", 0, prev_end) + 1
+    for _ in range(20):  # the nearest non-blank line among the few before
+        if prev_end <= 0:
+            break
+        prev_start = max(text.rfind("\n", max(0, prev_end - 4096), prev_end) + 1, prev_end - 4096, 0)
         previous = text[prev_start:prev_end].strip()
         if previous:
             if _OPENS_A_CALL.search(previous):
                 return True
             break
         prev_end = prev_start - 1
-    first_end = text.find("\n")
-    first = text[:first_end if first_end >= 0 else len(text)].strip()
+    first_end = text.find("\n", 0, 4096)
+    first = text[:first_end if first_end >= 0 else 4096].strip()
     return not _CSV_HEADER.match(first)
 
 
 def is_csv_row(text: str, start: int, end: int) -> bool:
-    """Does the candidate text[start:end] stand as the second column of a `name,value` line?"""
-    line_start = text.rfind("\n", 0, start) + 1
-    line_end = text.find("\n", end)
-    line = text[line_start:line_end if line_end >= 0 else len(text)]
-    before = text[line_start:start].rstrip(' \t"')
-    return before.endswith(",") and "=" not in before and ":" not in before and "(" not in before \
-        and text[end:line_end if line_end >= 0 else len(text)].strip(' \t"\r') == "" and line.count(",") == 1
+    """Does the candidate text[start:end] stand as the second column of a short `name,value` line?
+    Looked for within a few hundred characters only: a CSV row's name is short, and a long line of a
+    minified bundle holding many candidates must not be read again for each."""
+    line_start = text.rfind("\n", max(0, start - 400), start) + 1
+    if line_start == 0 and start > 400:
+        return False
+    line_end = text.find("\n", end, end + 40)
+    tail = text[end:line_end if line_end >= 0 else min(len(text), end + 40)]
+    if line_end < 0 and end + 40 < len(text):
+        return False
+    before = text[line_start:start]
+    return before.count(",") == 1 and "," not in tail and before.rstrip(' \t"').endswith(",") \
+        and not any(c in before for c in "=:(") and tail.strip(' \t"\r') == ""
 
 
 def fragment_follows(text: str, end: int) -> bool:
