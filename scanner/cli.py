@@ -104,6 +104,9 @@ def build_parser() -> argparse.ArgumentParser:
     hook.add_argument("--baseline", type=Path, metavar="FILE", help="do not report findings recorded in FILE")
     hook.set_defaults(path=".")
     _common(hook)
+
+    # The GitHub Action's step (scanner/action.py), configured by the runner's environment.
+    sub.add_parser("github-action")
     return parser
 
 
@@ -206,6 +209,10 @@ def _cmd_scan(args: argparse.Namespace) -> int:
     options = report.Options(show_secrets=args.show_secrets, color=color, width=width)
     tree = _tree(args.path) if args.output is not None else None
     _emit(report.render(result, args.format, options), args.output, tree, utf8=args.format != "text")
+    if args.output is not None and result.findings:
+        # A failing CI job whose report went to a file would otherwise say nothing in its log.
+        count = len(result.findings)
+        _say(f"keysentry: {count} finding{'s' * (count != 1)} written to {args.output}")
     return 1 if result.findings else 0
 
 
@@ -323,6 +330,10 @@ def _main(argv: Sequence[str] | None) -> int:
             return _cmd_install_hooks(args)
         if args.command == "hook":
             return _cmd_hook(args)
+        if args.command == "github-action":
+            from scanner import action
+
+            return action.run(os.environ)
         parser.print_help()
         return 2
     except KeysentryError as exc:

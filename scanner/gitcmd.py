@@ -73,8 +73,28 @@ def run(repo: Repo | Path | str, *args: str, input: bytes | None = None, ok: Seq
     except FileNotFoundError:
         raise GitError("git is not installed or not on PATH") from None
     if proc.returncode not in ok:
-        raise GitError(describe_failure(proc.stderr, args))
+        message = describe_failure(proc.stderr, args)
+        if message.startswith(_REVISION_ERRORS):
+            message += shallow_hint(repo)
+        raise GitError(message)
     return proc.stdout
+
+
+# How git says it does not have a revision: in a shallow clone, most likely one it never fetched.
+_REVISION_ERRORS = ("git: bad revision", "git: ambiguous argument", "git: bad object", "git: unknown revision")
+
+
+def shallow_hint(repo: Repo | Path | str) -> str:
+    """What to do when a shallow clone lacks a revision (CI checkouts are shallow by default), or ""
+    when the repository is complete and the revision simply does not exist."""
+    try:
+        shallow = run(repo, "rev-parse", "--is-shallow-repository").strip() == b"true"
+    except GitError:
+        return ""
+    if not shallow:
+        return ""
+    return ("; this is a shallow clone, which lacks the commits the range needs: in GitHub Actions give "
+            "actions/checkout `fetch-depth: 0`, elsewhere run `git fetch --unshallow`")
 
 
 def missing_object(repo: Repo | Path | str, oid: str) -> GitError:

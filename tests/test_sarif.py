@@ -76,7 +76,7 @@ def test_sarif_is_valid_and_github_ready(repo: Path, capsys: pytest.CaptureFixtu
     by_uri = {unquote(r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]): r for r in results}
     assert by_uri[".env"]["locations"][0]["physicalLocation"]["region"] == {"startLine": 1}
     region = by_uri["src/app.py"]["locations"][0]["physicalLocation"]["region"]
-    assert region == {"startLine": 1, "startColumn": 32, "endColumn": 32 + 39}
+    assert region == {"startLine": 1, "startColumn": 32, "endLine": 1, "endColumn": 32 + 39}
     for rule in rules:
         assert rule["shortDescription"]["text"] and rule["help"]["text"]
         assert float(rule["properties"]["security-severity"]) >= 0
@@ -115,3 +115,64 @@ def test_sarif_with_hostile_names_and_secrets_stays_valid_and_printable(repo: Pa
             assert not re.search("[\x00-\x1f\x7f-\x9f]", result["message"]["text"])
         uris = sorted(unquote(r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]) for r in results)
         assert uris == (["app.py", f"config-{key}.json"] if extra else ["app.py", f"config-{key[:4]}…{key[-2:]}.json"])
+
+
+# --- what GitHub code scanning reads --------------------------------------------------------------
+
+def results_by_uri(log: dict) -> dict[str, dict]:
+    return {unquote(r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]): r
+            for r in log["runs"][0]["results"]}
+
+
+def test_alert_keeps_its_fingerprint_when_lines_move(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    key = google_key()
+    (repo / "app.py").write_text(f'KEY = "{key}"\n')
+    before = results_by_uri(sarif(capsys, str(repo)))["app.py"]
+    (repo / "app.py").write_text(f'import os\n\n\n# the key\nKEY = "{key}"\n')
+    after = results_by_uri(sarif(capsys, str(repo)))["app.py"]
+    assert after["locations"][0]["physicalLocation"]["region"]["startLine"] == 5
+    assert after["partialFingerprints"]["primaryLocationLineHash"] == before["partialFingerprints"]["primaryLocationLineHash"]
+
+
+def test_rules_carry_severity_precision_tags_and_help(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rules = {rule["id"]: rule for rule in sarif(capsys, str(repo))["runs"][0]["tool"]["driver"]["rules"]}
+    for rule in ALL_RULES:
+        shown = rules[rule.id]
+        properties = shown["properties"]
+        assert properties["tags"] == ["security", "secret"]
+        assert properties["precision"] == rule.precision
+        score = float(properties["security-severity"])
+        assert {"critical": 9.0 <= score, "high": 7.0 <= score < 9.0, "medium": 4.0 <= score < 7.0,
+                "low": score < 4.0}[rule.severity]
+        assert shown["helpUri"].startswith("https://") and shown["helpUri"].endswith("#rules")
+        assert rule.remediation in shown["help"]["markdown"]
+    assert rules["google-api-key"]["properties"]["precision"] == "very-high"
+    assert rules["hardcoded-api-key"]["properties"]["precision"] not in ("very-high", "high")
+
+
+def test_history_result_says_commit_and_in_head_in_its_message(repo: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    (repo / "app.py").write_text(f'KEY = "{google_key()}"\n')
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "a key")
+    sha = git(repo, "rev-parse", "HEAD")
+    (result,) = sarif(capsys, "--history", str(repo))["runs"][0]["results"]
+    assert f"introduced in commit {sha[:12]}; still in HEAD" in result["message"]["text"]
+    assert result["properties"]["commit"] == sha and result["properties"]["in_head"] is True
+
+
+def test_range_secret_added_and_removed_points_at_its_file_not_at_the_fix(repo: Path,
+                                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    (repo / "app.py").write_text("import os\n\n\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "start")
+    base = git(repo, "rev-parse", "HEAD")
+    (repo / "app.py").write_text(f'import os\n\n\nKEY = "{google_key()}"\n')
+    git(repo, "commit", "-qam", "a key")
+    added = git(repo, "rev-parse", "HEAD")
+    (repo / "app.py").write_text('import os\n\n\nKEY = os.environ["GEMINI_API_KEY"]\n')
+    git(repo, "commit", "-qam", "the fix, on the line the key was on")
+    (result,) = sarif(capsys, "--range", f"{base}..HEAD", str(repo))["runs"][0]["results"]
+    assert result["locations"][0]["physicalLocation"]["region"] == {"startLine": 1}  # not line 4, the fix
+    assert f"introduced in commit {added[:12]}" in result["message"]["text"]
+    assert "removed again" in result["message"]["text"]

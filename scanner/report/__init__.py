@@ -219,6 +219,9 @@ FORMATS: dict[str, str] = {
     "text": "",
     "json": "scanner.report.json_report",
     "sarif": "scanner.report.sarif",
+    "markdown": "scanner.report.markdown",
+    "gitlab": "scanner.report.gitlab",
+    "github": "scanner.report.github",
 }
 
 

@@ -37,12 +37,25 @@ class Progress:
         if not self._enabled or self._bar is not None:
             return
         from rich.console import Console
-        from rich.progress import (BarColumn, DownloadColumn, Progress as Bar, TextColumn,
-                                   TimeRemainingColumn, TransferSpeedColumn)
+        from rich.progress import BarColumn, Progress as Bar, ProgressColumn, Task, TextColumn, TimeRemainingColumn
+        from rich.table import Column
+        from rich.text import Text
 
+        from scanner.report.text import size_text
+
+        class Sizes(ProgressColumn):
+            """The summary's units (blobs, and bytes in 1024-based KB/MB), not rich's 1000-based
+            kB, so the bar's figures and the "Scanned N blobs in M commits (X MB)" line read alike."""
+
+            def render(self, task: Task) -> Text:
+                speed = f" {size_text(int(task.speed))}/s" if task.speed else ""
+                return Text(f"{size_text(int(task.completed))} / {size_text(int(task.total or 0))}{speed}")
+
+        # Short enough to fit 80 columns with room for the bar, which takes what is left.
         self._bar = Bar(
-            TextColumn("scanning history"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
-            TextColumn("{task.fields[blobs]} / {task.fields[total_blobs]} blobs"), TimeRemainingColumn(),
+            TextColumn("scanning"), BarColumn(bar_width=None), Sizes(table_column=Column(no_wrap=True)),
+            TextColumn("{task.fields[blobs]} / {task.fields[total_blobs]} blobs", table_column=Column(no_wrap=True)),
+            TimeRemainingColumn(),
             console=Console(stderr=True), transient=True,
         )
         self._task = self._bar.add_task("scan", total=total_bytes, blobs=0, total_blobs=blobs)

@@ -1,21 +1,38 @@
-"""SARIF 2.1.0 as GitHub code scanning accepts it: one run, one rule per id, one result per finding."""
+"""SARIF 2.1.0 as GitHub code scanning uses it: one run, one rule per id, one result per finding.
+
+What code scanning reads: `partialFingerprints.primaryLocationLineHash` to follow an alert across
+commits (ours is the content-keyed fingerprint, so the alert survives edits and moved lines), the
+rule's `security-severity` and `precision` to rank it, the result's message as the alert's text
+(GitHub ignores result properties, so the commit and whether HEAD still holds the secret are said
+there), and `region.startLine`, which every result must have."""
 from __future__ import annotations
 
 import json
 from urllib.parse import quote
 
-from scanner import __version__
-from scanner.report import View, display_path, printable
+from scanner import PROJECT_URL, __version__
+from scanner.report import Shown, View, display_path, printable
 from scanner.rules import ALL_RULES, FileRule, Rule
 
 SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
-# GitHub ranks security alerts by this property: 9.0 and above is "critical".
-_SECURITY_SEVERITY = "9.0"
+# GitHub ranks security alerts by this score: 9.0 and above is "critical", 7.0 "high", 4.0 "medium".
+SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "3.0"}
+# A result's own level, so that a finding judged less urgent than its rule's default shows so.
+_LEVEL = {"critical": "error", "high": "error", "medium": "warning", "low": "note"}
+RULES_URL = f"{PROJECT_URL}#rules"
 
 
 def _uri(path: str) -> str:
     """A relative URI reference: spaces, '#', '%' and non-ASCII bytes percent-encoded, '/' kept."""
     return quote(path.encode("utf-8", "surrogateescape"), safe="/")
+
+
+def _help_markdown(rule: Rule | FileRule) -> str:
+    lines = [f"**{rule.description}**", "", rule.remediation]
+    if rule.fix:
+        lines += ["", rule.fix]
+    lines += ["", f"See [{rule.id}]({RULES_URL}) in keysentry's README."]
+    return "\n".join(lines)
 
 
 def _rule(rule: Rule | FileRule) -> dict[str, object]:
@@ -24,40 +41,63 @@ def _rule(rule: Rule | FileRule) -> dict[str, object]:
         "name": "".join(part.title() for part in rule.id.split("-")),
         "shortDescription": {"text": rule.description},
         "fullDescription": {"text": rule.description},
-        "help": {"text": rule.remediation, "markdown": rule.remediation},
+        "helpUri": RULES_URL,
+        "help": {"text": rule.remediation, "markdown": _help_markdown(rule)},
         "defaultConfiguration": {"level": rule.level},
-        "properties": {"tags": ["security", "secret"], "security-severity": _SECURITY_SEVERITY, "precision": "high"},
+        "properties": {"tags": ["security", "secret"],
+                       "security-severity": SECURITY_SEVERITY.get(rule.severity, SECURITY_SEVERITY["high"]),
+                       "precision": rule.precision},
     }
+
+
+def _message(f: Shown) -> str:
+    text = f"{f.rule.description}: {f.secret}"
+    if f.commit:
+        text += f", introduced in commit {f.commit[:12]}"
+        if f.in_head is True:
+            text += "; still in HEAD"
+        elif f.in_head is False:
+            text += ("; removed again, so no line of the file holds it now, but the commit still does: "
+                     "rotate the key and rewrite that commit")
+    return text + f" (severity {f.severity})"
+
+
+def _region(f: Shown) -> dict[str, int]:
+    if f.in_head is False or f.line == 0:
+        # A whole-file finding, or a secret no longer in the file: the line it was on now holds
+        # other text (often the fix), so the result is placed on the file's first line instead.
+        return {"startLine": 1}
+    region = {"startLine": f.line, "endLine": f.line}
+    if f.column > 0:
+        region.update(startColumn=f.column, endColumn=f.column + f.secret_length)
+    return region
+
+
+def _result(f: Shown, index: dict[str, int]) -> dict[str, object]:
+    entry: dict[str, object] = {
+        "ruleId": f.rule_id,
+        "ruleIndex": index[f.rule_id],
+        "level": _LEVEL.get(f.severity, f.rule.level),
+        # Shown to people as is (GitHub's alert title): a secret's control characters escaped.
+        "message": {"text": printable(_message(f))},
+        # Names arrive with any key in them masked, so the location's URI holds none either.
+        "locations": [{"physicalLocation": {
+            "artifactLocation": {"uri": _uri(f.path), "uriBaseId": "%SRCROOT%"},
+            "region": _region(f),
+        }}],
+        "partialFingerprints": {"primaryLocationLineHash": f.fingerprint, "keysentry/v1": f.fingerprint},
+    }
+    properties: dict[str, object] = {"severity": f.severity, "context": f.context,
+                                     "security-severity": SECURITY_SEVERITY.get(f.severity, "8.0")}
+    if f.commit:
+        properties.update(commit=f.commit, author=f.author, date=f.date, in_head=f.in_head,
+                          head_paths=[display_path(p) for p in f.head_paths])
+    entry["properties"] = properties
+    return entry
 
 
 def render(view: View) -> str:
     index = {rule.id: i for i, rule in enumerate(ALL_RULES)}
-    # Names arrive with any key in them masked, so the location's URI holds none either.
-    results = []
-    for f in view.findings:
-        region: dict[str, int] = {"startLine": max(f.line, 1)}
-        if f.column > 0:
-            region["startColumn"] = f.column
-            region["endColumn"] = f.column + f.secret_length
-        # Shown to people as is (GitHub's alert title): a secret's control characters escaped.
-        message = f"{f.rule.description}: {f.secret}"
-        if f.commit:
-            message += f" (introduced in commit {f.commit[:12]})"
-        entry: dict[str, object] = {
-            "ruleId": f.rule_id,
-            "ruleIndex": index[f.rule_id],
-            "level": f.rule.level,
-            "message": {"text": printable(message)},
-            "locations": [{"physicalLocation": {
-                "artifactLocation": {"uri": _uri(f.path), "uriBaseId": "%SRCROOT%"},
-                "region": region,
-            }}],
-            "partialFingerprints": {"keysentry/v1": f.fingerprint},
-        }
-        if f.commit:
-            entry["properties"] = {"commit": f.commit, "author": f.author, "date": f.date, "in_head": f.in_head,
-                                   "head_paths": [display_path(p) for p in f.head_paths]}
-        results.append(entry)
     log = {
         "$schema": SCHEMA,
         "version": "2.1.0",
@@ -66,11 +106,11 @@ def render(view: View) -> str:
                 "name": "keysentry",
                 "version": __version__,
                 "semanticVersion": __version__,
-                "informationUri": "https://pypi.org/project/keysentry/",
+                "informationUri": PROJECT_URL,
                 "rules": [_rule(rule) for rule in ALL_RULES],
             }},
             "columnKind": "unicodeCodePoints",
-            "results": results,
+            "results": [_result(f, index) for f in view.findings],
             "properties": {"mode": view.mode, "stats": view.stats_dict()},
         }],
     }

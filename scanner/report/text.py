@@ -13,11 +13,16 @@ from collections.abc import Iterable
 from functools import lru_cache
 
 from scanner.report import Options, Shown, View, display_path, printable, shell_word
+from scanner.report.summary import summarize
 from scanner.rules import FileRule
 
 # How many of the files skipped for their size the summary names (Stats keeps the first few).
 _NAMED_SKIPPED = 3
 _REPLACE_TEXT = "../keysentry-secrets.txt"
+_ESCAPES = re.compile(r"\x1b\[[0-9;]*m")  # the styles' codes, which take no column
+# From this many findings on, the report opens with the counts: a 200-finding audit is read from
+# the top, and its first screen should say how bad it is.
+BIG_REPORT = 10
 
 
 class _Style:
@@ -40,13 +45,17 @@ class _Style:
         return f"{codes[0]}{text}{codes[1]}"
 
 
-def _size(n: int) -> str:
+def size_text(n: int) -> str:
+    """N bytes as the summary (and the progress bar, so the two read alike) show them: 1024-based."""
     size = float(n)
     for unit in ("B", "KB", "MB"):
         if size < 1024:
             return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
         size /= 1024
     return f"{size:.1f} GB"
+
+
+_size = size_text
 
 
 def _count(n: int, noun: str) -> str:
@@ -68,6 +77,7 @@ class _Writer:
         self.style = _Style(options.color)
         self.options = options
         self.width = options.width if options.width > 0 else 100  # an unsized pty reports 0 columns
+        self.fixes_shown: set[str] = set()  # each fix text is printed once, at its first finding
 
     def name(self, text: str | None) -> str:
         """A path or an author as it is safe to show: control characters escaped."""
@@ -75,6 +85,23 @@ class _Writer:
 
     def add(self, *lines: str) -> None:
         self.lines.extend(lines)
+
+    def para(self, text: str, indent: str = "", more: str | None = None) -> None:
+        """TEXT wrapped to the width at spaces only (a path or a command word is never cut, however
+        long), its first line after INDENT and the others after MORE (default: INDENT). Widths are
+        what shows: a style's escape codes take no column."""
+        more = indent if more is None else more
+        width = max(40, self.width)
+        prefix, used = indent, len(indent)
+        words: list[str] = []
+        for word in text.split():
+            visible = len(_ESCAPES.sub("", word))
+            if words and used + 1 + visible > width:
+                self.lines.append(prefix + " ".join(words))
+                prefix, words, used = more, [], len(more)
+            used += visible + (1 if words else 0)
+            words.append(word)
+        self.lines.append((prefix + " ".join(words)).rstrip())
 
 
 def _in_head(out: _Writer, f: Shown) -> str:
@@ -114,11 +141,14 @@ def _findings(out: _Writer, findings: Iterable[Shown]) -> None:
             out.add(f"  {style(f.rule_id, 'red')}  {f.rule.description}",
                     f"    {where}  secret {style(printable(f.secret), 'yellow')}")
             if f.commit:
-                out.add(f"    introduced in {f.commit[:12]} by {out.name(f.author) or '?'} on {f.date}")
+                out.para(f"introduced in {f.commit[:12]} by {out.name(f.author) or '?'} on {f.date}", "    ", "      ")
                 if f.in_head is not None:
-                    out.add(f"    {_in_head(out, f)}")
-            fix = _wrapped(_remedy(f), out.width)
-            out.add(f"    {style('fix:', 'dim')} {fix[0]}", *(f"         {line}" for line in fix[1:]))
+                    out.para(_in_head(out, f), "    ", "      ")
+            remedy = _remedy(f)
+            if remedy not in out.fixes_shown:
+                out.fixes_shown.add(remedy)
+                fix = _wrapped(remedy, out.width)
+                out.add(f"    {style('fix:', 'dim')} {fix[0]}", *(f"         {line}" for line in fix[1:]))
             _notebook(out, f)
         out.add("")
 
@@ -144,18 +174,19 @@ def _purge(out: _Writer, past: list[Shown]) -> None:
     view holds in full only under --show-secrets, the one case that prints them)."""
     files = sorted({f.path for f in past if f.rule.whole_file})
     secrets = list({f.secret_id: f.secret for f in past if not f.rule.whole_file}.values())
-    out.add("To remove them from history (this rewrites every commit: coordinate with everyone who has a clone;",
-            "forks and old pull requests keep the old commits, so rotating comes first):",
-            "  # in a folder outside your work tree (git filter-repo rewrites only a fresh clone):",
-            "  git clone --bare <url> keysentry-rewrite.git && cd keysentry-rewrite.git")
+    out.para("To remove them from history (this rewrites every commit: coordinate with everyone who has a "
+             "clone; forks and old pull requests keep the old commits, so rotating comes first):")
+    out.para("in a folder outside your work tree (git filter-repo rewrites only a fresh clone):", "  # ")
+    out.add("  git clone --bare <url> keysentry-rewrite.git && cd keysentry-rewrite.git")
     command = "  git filter-repo"
     if secrets:
         if out.options.show_secrets:
-            out.add(f"  # put these lines, exactly, in {_REPLACE_TEXT} (beside the clone, not in it):",
-                    *(_replace_line(s) for s in secrets))
+            out.para(f"put these lines, exactly, in {_REPLACE_TEXT} (beside the clone, not in it):", "  # ")
+            out.add(*(_replace_line(s) for s in secrets))
         else:
-            out.add(f"  # {_REPLACE_TEXT} (beside the clone, not in it) takes one line per secret, <secret>==>REMOVED;",
-                    "  # this report redacts them: rerun with --show-secrets to have it print those lines")
+            out.para(f"{_REPLACE_TEXT} (beside the clone, not in it) takes one line per secret, "
+                     "<secret>==>REMOVED; this report redacts them: rerun with --show-secrets to have it "
+                     "print those lines", "  # ")
         command += f" --replace-text {_REPLACE_TEXT}"
     if files:
         command += " --invert-paths " + " ".join(f"--path {printable(shell_word(p))}" for p in files)
@@ -171,11 +202,12 @@ def _rewrite_range(out: _Writer, findings: list[Shown]) -> None:
     if not commits:
         return
     marked = ", ".join(commits)
-    out.add("These commits are not merged yet: take the keys out of them rather than rewriting the repository:",
-            f"  git rebase -i {commits[0]}^     # (--root if it is the first commit) mark {marked} as `edit`;",
-            "  # at each stop remove the key, `git add` the file, `git commit --amend --no-edit`, `git rebase --continue`",
-            "  git push --force-with-lease     # if the branch was already pushed; then rotate each key",
-            "")
+    out.para("These commits are not merged yet: take the keys out of them rather than rewriting the repository:")
+    out.para(f"(--root if it is the first commit) mark {marked} as `edit`; at each stop remove the key, "
+             "`git add` the file, `git commit --amend --no-edit`, `git rebase --continue`", "  # ")
+    out.add(f"  git rebase -i {commits[0]}^")
+    out.para("if the branch was already pushed; then rotate each key", "  # ")
+    out.add("  git push --force-with-lease", "")
 
 
 def _by_history(out: _Writer, result: View) -> None:
@@ -186,15 +218,17 @@ def _by_history(out: _Writer, result: View) -> None:
     if in_head:
         then = "amend the commits that added them (below), then rotate each key" if ranged else \
             "remove them from the code, then rotate each key"
-        out.add(f"{bold('Still in HEAD', 'bold')} — {then}:", "")
+        out.para(f"{bold('Still in HEAD', 'bold')} — {then}:")
+        out.add("")
         _findings(out, in_head)
     if past:
         if ranged:
-            out.add(f"{bold('Only in history', 'bold')} — removed by a later commit of the range but still in the "
-                    "commits that added them: rotate each key and rewrite those commits.", "")
+            out.para(f"{bold('Only in history', 'bold')} — removed by a later commit of the range but still in the "
+                     "commits that added them: rotate each key and rewrite those commits.")
         else:
-            out.add(f"{bold('Only in history', 'bold')} — gone from HEAD but readable in every clone: rotate "
-                    "each key; if the repository was ever public, also rewrite its history.", "")
+            out.para(f"{bold('Only in history', 'bold')} — gone from HEAD but readable in every clone: rotate "
+                     "each key; if the repository was ever public, also rewrite its history.")
+        out.add("")
         _findings(out, past)
         if not ranged:
             _purge(out, past)
@@ -234,13 +268,31 @@ def _summary(out: _Writer, result: View) -> str:
     return summary + _skipped(out, result)
 
 
+def _overview(out: _Writer, result: View) -> None:
+    """The counts a big report opens with, from the summary model the other reports share."""
+    summary = summarize(result)
+    out.para(f"{out.style('Summary', 'bold')}: {_count(summary.findings, 'finding')}, "
+             f"{_count(summary.secrets, 'distinct secret')}")
+    out.para("by severity: " + ", ".join(f"{severity} {n}" for severity, n in summary.by_severity if n), "  ", "    ")
+    out.para("by rule: " + ", ".join(f"{r.rule_id} {r.findings}" for r in summary.by_rule), "  ", "    ")
+    if result.mode in ("history", "range"):
+        out.para(f"still in HEAD: {summary.in_head}; only in history: {summary.history_only}", "  ", "    ")
+    if summary.by_verification:
+        out.para("verified: " + ", ".join(f"{status} {n}" for status, n in summary.by_verification), "  ", "    ")
+    out.para("each rule's fix is printed once, at its first finding", "  ", "    ")
+    out.add("")
+
+
 def render(result: View, options: Options) -> str:
     out = _Writer(options)
+    if len(result.findings) >= BIG_REPORT:
+        _overview(out, result)
     if result.mode in ("history", "range"):
         _by_history(out, result)
     else:
         _findings(out, result.findings)
-    out.add(*(f"{out.style('note:', 'yellow')} {printable(note)}" for note in result.notes))
-    out.add(_summary(out, result))
+    for note in result.notes:
+        out.para(f"{out.style('note:', 'yellow')} {printable(note)}", "", "  ")
+    out.para(_summary(out, result), "", "  ")
     return "\n".join(out.lines) + "\n"
 

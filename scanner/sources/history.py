@@ -219,6 +219,8 @@ def _only_commits(repo: gitcmd.Repo, revision_range: str, oids: Sequence[str]) -
                      input="".join(f"{oid}\n{oid}^{{commit}}\n" for oid in oids).encode())
     answers = out.decode("utf-8", "replace").splitlines()
     for oid, kind, peeled in zip(oids, answers[0::2], answers[1::2]):
+        if kind.endswith("missing"):
+            raise GitError(f"git: bad revision {oid}: this repository has no such commit{gitcmd.shallow_hint(repo)}")
         if peeled.endswith("missing"):
             raise GitError(f"not a commit range: {revision_range!r} names a {kind.split()[-1]}, not commits")
 

@@ -1,0 +1,73 @@
+"""GitLab's Secret Detection report (`gl-secret-detection-report.json`, artifacts:reports:
+secret_detection): one vulnerability per finding, valid against the schema version it declares
+(tests/data/secret-detection-report-format.json, GitLab's security-report-schemas)."""
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import datetime, timedelta, timezone
+
+from scanner import PROJECT_URL, __version__
+from scanner.report import Shown, View, display_path, printable
+
+SCHEMA_VERSION = "15.2.4"
+SCHEMA_URL = ("https://gitlab.com/gitlab-org/security-products/security-report-schemas/-/raw/"
+              f"v{SCHEMA_VERSION}/dist/secret-detection-report-format.json")
+_SEVERITY = {"critical": "Critical", "high": "High", "medium": "Medium", "low": "Low"}
+# A finding outside any commit (the working tree, stdin): the schema requires a sha, and GitLab's
+# own secrets analyzer writes this one there.
+_NO_COMMIT = "0000000"
+# Vulnerability ids: the same finding gets the same id in every run, so GitLab can match them.
+_NAMESPACE = uuid.UUID("5b0c4a4e-6b1f-4a43-9a59-6b657973656e")
+_TOOL = {"id": "keysentry", "name": "keysentry", "version": __version__, "vendor": {"name": "keysentry"},
+         "url": PROJECT_URL}
+
+
+def _time(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def _vulnerability(f: Shown) -> dict[str, object]:
+    commit: dict[str, object] = {"sha": f.commit or _NO_COMMIT}
+    if f.author is not None:
+        commit["author"] = printable(f.author)
+    if f.date is not None:
+        commit["date"] = f.date
+    location: dict[str, object] = {"file": display_path(f.path), "commit": commit}
+    if f.line:
+        location.update(start_line=f.line, end_line=f.line)
+    where = "" if f.in_head is None else (" It is still in HEAD." if f.in_head else
+                                           " HEAD no longer holds it, but the history does: rotate it.")
+    return {
+        "id": str(uuid.uuid5(_NAMESPACE, f"{f.fingerprint}\0{f.commit or ''}")),
+        "name": f.rule.description[:255],
+        "description": printable(f"{f.rule.description}: {f.secret}.{where}"),
+        "severity": _SEVERITY.get(f.severity, "Unknown"),
+        "solution": f.rule.remediation[:7000],
+        "identifiers": [{"type": "keysentry_rule_id", "name": f"keysentry rule {f.rule_id}", "value": f.rule_id,
+                         "url": f"{PROJECT_URL}#rules"}],
+        "location": location,
+        # GitLab shows this as the finding's code; it is the redacted secret unless --show-secrets.
+        "raw_source_code_extract": f.secret,
+    }
+
+
+def render(view: View) -> str:
+    end = datetime.now(timezone.utc)
+    start = end - timedelta(seconds=view.stats.seconds)
+    report = {
+        "version": SCHEMA_VERSION,
+        "schema": SCHEMA_URL,
+        "scan": {
+            "analyzer": _TOOL,
+            "scanner": _TOOL,
+            "type": "secret_detection",
+            "status": "success",
+            "start_time": _time(start),
+            "end_time": _time(end),
+            "messages": [{"level": "info", "value": printable(note)} for note in view.notes],
+        },
+        "vulnerabilities": [_vulnerability(f) for f in view.findings],
+        "remediations": [],
+    }
+    return json.dumps(report, indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,92 @@
+"""Markdown for pull-request comments and CI job summaries ($GITHUB_STEP_SUMMARY): the counts first,
+then a table of findings with their secrets redacted, then each rule's fix once.
+
+Every number comes from summary.summarize(), which the text and HTML reports use too."""
+from __future__ import annotations
+
+import html
+import re
+
+from scanner.report import Shown, View, printable
+from scanner.report.summary import Summary, summarize
+
+# GitHub refuses a job summary over 1 MiB; a 40,000-finding audit would pass that. The counts above
+# the table stay complete, and the table says how many rows it left out.
+MAX_ROWS = 500
+
+_MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_{}\[\]()#+!|~>-])")
+
+
+def cell(text: str) -> str:
+    """TEXT as plain text inside a table cell: no markup, no HTML, no line break, no `|` that would
+    open another column (a file can be named `a|b` or `<img src=x>`)."""
+    escaped = html.escape(printable(text), quote=False)
+    return _MARKDOWN_PUNCTUATION.sub(r"\\\1", escaped)
+
+
+def _plural(n: int, noun: str) -> str:
+    return f"{n} {noun}{'s' * (n != 1)}"
+
+
+def _heading(view: View, summary: Summary) -> str:
+    if not summary.findings:
+        return "## keysentry: no secrets found"
+    return (f"## keysentry: {_plural(summary.findings, 'finding')} "
+            f"({_plural(summary.secrets, 'distinct secret')})")
+
+
+def _scanned(view: View) -> str:
+    stats = view.stats
+    if view.mode in ("history", "range"):
+        what = f"{_plural(stats.blobs, 'blob')} in {_plural(stats.commits, 'commit')}"
+    else:
+        what = _plural(stats.files, "file")
+    return f"Mode `{view.mode}`: scanned {what} in {stats.seconds:.1f}s."
+
+
+def _counts(view: View, summary: Summary) -> list[str]:
+    lines = ["| Severity | Findings |", "| --- | ---: |"]
+    lines += [f"| {severity} | {n} |" for severity, n in summary.by_severity if n]
+    lines += ["", "| Rule | Findings | Distinct secrets |", "| --- | ---: | ---: |"]
+    lines += [f"| `{r.rule_id}` | {r.findings} | {r.secrets} |" for r in summary.by_rule]
+    if view.mode in ("history", "range"):
+        lines += ["", f"**Still in HEAD:** {summary.in_head} · **history only:** {summary.history_only} "
+                  "(removed from the files, but readable in every clone: rotate those keys too)"]
+    if summary.by_verification:
+        lines += ["", "**Verified:** " + ", ".join(f"{status} {n}" for status, n in summary.by_verification)]
+    return lines
+
+
+def _row(f: Shown, history: bool) -> str:
+    where = f"{f.name}:{f.line}" if f.line else f"{f.name} (whole file)"
+    row = [f.severity, f"`{f.rule_id}`", cell(where), cell(f.secret)]
+    if history:
+        row += [f"`{f.commit[:12]}`" if f.commit else "", "yes" if f.in_head else "no"]
+    return "| " + " | ".join(row) + " |"
+
+
+def _table(view: View) -> list[str]:
+    history = view.mode in ("history", "range")
+    header = ["Severity", "Rule", "Location", "Secret"] + (["Commit", "In HEAD"] if history else [])
+    lines = ["### Findings", "", "| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
+    lines += [_row(f, history) for f in view.findings[:MAX_ROWS]]
+    left = len(view.findings) - MAX_ROWS
+    if left > 0:
+        lines += ["", f"…and {_plural(left, 'more finding')}: see the SARIF or JSON report for all of them."]
+    return lines
+
+
+def _fixes(summary: Summary) -> list[str]:
+    lines = ["### How to fix", ""]
+    lines += [f"- **`{r.rule_id}`** ({r.description}): {cell(r.remediation)}" for r in summary.by_rule]
+    return lines
+
+
+def render(view: View) -> str:
+    summary = summarize(view)
+    lines = [_heading(view, summary), "", _scanned(view)]
+    if summary.findings:
+        lines += ["", *_counts(view, summary), "", *_table(view), "", *_fixes(summary)]
+    if view.notes:
+        lines += ["", *(f"> **note:** {cell(note)}" for note in view.notes)]
+    return "\n".join(lines).rstrip("\n") + "\n"
