@@ -29,7 +29,7 @@ def _one_case(*words: str) -> str:
 _SEP = r"[-_./:\s]"
 _PLACEHOLDER_WORDS = re.compile(
     rf"(?:^|{_SEP})" + _one_case("your", "todo", "fake", "enter", "test", "tests", "testing", "mock", "mocked",
-                                  "stub", "bogus", "invalid", "sample", "fixture", "dummy", "fixme", "insert", "none", "null")
+                                  "stub", "bogus", "invalid", "sample", "fixture", "dummy", "fixme", "insert")
     + rf"(?:{_SEP}|\d{{1,8}}$|$)"
     + r"|^(?-i:YOUR|[Yy]our)(?=(?-i:[-_. A-Z])|$)|your[_\- ]?(?:own|api|key|secret|token|goog|gemini|project|app)"
     r"|^my[-_](?:api|key|secret|token|app|project|service|own)"
