@@ -291,21 +291,25 @@ _API_URL = re.compile(r"googleapis\.com|maps|/api/|/v\d+(?:beta\d*|alpha\d*)?\b|
 # Documents, caches, translations and sort orders keyed by `key=`, never an API key.
 _NOT_AN_API_URL = re.compile(r"spreadsheets?\.google\.com|docs\.google\.com|/spreadsheets?/|/cache|/i18n|/locale"
                              r"|/translations?|[?&](?:sort|order)(?:_?by)?=", re.IGNORECASE)
-_KEY_SHAPE = re.compile(r"(?=[^\s]*\d)(?=[^\s]*[A-Za-z])[A-Za-z0-9_-]{20,}")
+_KEY_SHAPE = re.compile(r"[A-Za-z0-9_-]{20,}")
 _URL_START = re.compile(r"[\s\"'`(<>]")
 
 
 def query_key_is_api_key(text: str, start: int, secret: str) -> bool:
     """A `?key=` / `&key=` value at START: an API key where the URL is an API's (googleapis.com, maps,
     `/api/`, `/v1/`) or the value has a key's shape, but never a spreadsheet id, a cache or i18n key."""
-    line_start = text.rfind("\n", max(0, start - 2000), start) + 1
+    # Within 2,000 characters: a minified line of many URLs is not read back to its start for each.
+    line_start = max(text.rfind("\n", max(0, start - 2000), start) + 1, start - 2000, 0)
     before = text[line_start:start]
     # The URL holding the query: back to the last space, quote or bracket before it.
     cut = max((m.end() for m in _URL_START.finditer(before)), default=0)
     url = before[cut:]
     if _NOT_AN_API_URL.search(url):
         return False
-    return bool(_API_URL.search(url)) or bool(_KEY_SHAPE.fullmatch(secret)) and not is_identifier(secret)
+    # A key's shape: 20 or more key characters with a digit or both cases, not a name.
+    mixed = any(c.isdigit() for c in secret) or secret.lower() != secret != secret.upper()
+    shaped = bool(_KEY_SHAPE.fullmatch(secret)) and mixed
+    return bool(_API_URL.search(url)) or shaped and not is_identifier(secret)
 
 
 _CSV_HEADER = re.compile(r"^\ufeff?[^(){}=;<>]*[,\t][^(){}=;<>]*$")
