@@ -351,6 +351,14 @@ def test_private_key_yaml_block_under_a_google_mapping_is_found() -> None:
     assert _matches(text, "values.yaml") == [("gcp-service-account-key", *_located(text, secret), secret)]
 
 
+@pytest.mark.parametrize("text", [
+    pytest.param("refresh_token = auth_response.oauth2.refresh_token  # service_account", id="bare attribute chain"),
+    pytest.param('{"type": "authorized_user", "refresh_token": "cached_refresh_token"}', id="test name stand-in"),
+])
+def test_refresh_token_stand_ins_are_no_credential(text: str) -> None:
+    assert _matches(text) == []
+
+
 def test_private_key_outside_a_google_credential_is_not_this_rule() -> None:
     text = json.dumps({"name": "tls", "private_key": pem_private_key()})
     assert _matches(text) == []

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from scanner.filters import is_low_entropy, plausible_fixed_format
+from scanner.filters import is_identifier, is_low_entropy, plausible_fixed_format
 from scanner.rules.base import KEY_CHARS, Rule, fixed_token
 
 ROTATE_API_KEY = (
@@ -111,12 +111,16 @@ def _accept_service_account(value: str, quoted: bool) -> bool:
     if value.startswith("-----BEGIN"):
         body = _PEM_LAYOUT.sub("", _PEM_MARKER.sub("", value))
         return len(body) >= 100 and _BASE64.fullmatch(body) is not None and not is_low_entropy(body, 4.0)
-    return len(value) >= 20 and plausible_fixed_format(value)
+    # A name standing in for the token (`cached_refresh_token` in a test's JSON) is no token.
+    return len(value) >= 20 and plausible_fixed_format(value) and not is_identifier(value)
 
 
 # Where a credential's value opens: a JSON or dict string (plain or escaped quote), a TOML triple
-# quote (Streamlit's secrets.toml), a YAML block scalar, or nothing (`FIREBASE_PRIVATE_KEY=-----BEGIN…`).
-_OPEN = r"""\\?["']?[ \t]*[:=][ \t]*(?:\|[-+]?\s*|\"\"\"(?:\\?\n)?|'''\n?|\\?["']|)"""
+# quote (Streamlit's secrets.toml), a YAML block scalar.
+_OPEN = r"""\\?["']?[ \t]*[:=][ \t]*(?:\|[-+]?\s*|\"\"\"(?:\\?\n)?|'''\n?|\\?["'])"""
+# A PEM key may also follow the operator bare: FIREBASE_PRIVATE_KEY=-----BEGIN… (its markers say
+# where it starts; a bare refresh_token would be any name assigned to it).
+_OPEN_PEM = _OPEN[:-1] + "|)"
 
 # "RSA ", "EC ", "ENCRYPTED ": a few words, bounded so that a run of capitals costs one pass.
 _KEY_KIND = r"[A-Z ]{0,40}"
@@ -138,7 +142,7 @@ GCP_SERVICE_ACCOUNT_KEY = Rule(
     keywords=(b"private_key", b"refresh_token"),
     patterns=(
         re.compile(
-            rf"(?i:private_key){_OPEN}"
+            rf"(?i:private_key){_OPEN_PEM}"
             rf"(?P<secret>-----BEGIN {_KEY_KIND}PRIVATE KEY-----{_PEM_BODY}-----END {_KEY_KIND}PRIVATE KEY-----)"
         ),
         re.compile(rf"refresh_token{_OPEN}(?P<secret>[^\"'\\\s]{{20,}})"),
