@@ -24,6 +24,7 @@ from scanner.report import FORMATS
 
 if TYPE_CHECKING:
     from scanner.scan import Request
+    from scanner.verify import Client
 
 DEFAULT_BASELINE = ".keysentry-baseline.json"
 
@@ -52,6 +53,24 @@ def _size(text: str) -> int:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def _timeout(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--verify-timeout takes a number of seconds, not {text!r}") from None
+    if not 0 < value <= 600:
+        raise argparse.ArgumentTypeError("--verify-timeout must be more than 0 and at most 600 seconds")
+    return value
+
+
+def _verification(p: argparse.ArgumentParser) -> None:
+    """--verify for the commands a person runs (scan, audit); never the hooks'."""
+    p.add_argument("--verify", action="store_true",
+                   help="ask Google whether each Google key or token found is live (sends each one to Google once)")
+    p.add_argument("--verify-timeout", type=_timeout, default=10.0, metavar="SECONDS",
+                   help="how long each verification request may take (default 10)")
+
+
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", type=Path, metavar="FILE",
                    help="config file (default: [tool.keysentry] in pyproject.toml, else .keysentry.toml)")
@@ -77,6 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("--baseline", type=Path, metavar="FILE", help="do not report findings recorded in FILE")
     scan.add_argument("--show-secrets", action="store_true", help="print secrets in full (default: redacted)")
     scan.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    _verification(scan)
     _common(scan)
 
     base = sub.add_parser("baseline", help="record today's findings so that later scans report only new ones",
@@ -197,10 +217,24 @@ def _say(line: str) -> None:
         _drop(sys.stderr)
 
 
+def _verifier(args: argparse.Namespace) -> Client | None:
+    if not args.verify:
+        return None
+    from scanner import verify
+
+    return verify.Client(args.verify_timeout, verify.endpoint_override(os.environ))
+
+
 def _cmd_scan(args: argparse.Namespace) -> int:
     from scanner import report, scan
 
+    # Made first: a bad KEYSENTRY_VERIFY_ENDPOINT is an error before the scan, not after it.
+    client = _verifier(args)
     result = scan.run(_request(args, _mode(args), args.baseline))
+    if client is not None:
+        from scanner import verify
+
+        result = verify.verify_result(result, client)
     for warning in result.stats.warnings:
         _say(f"keysentry: warning: {warning}")
     to_terminal = args.output is None and sys.stdout.isatty()

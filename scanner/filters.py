@@ -44,6 +44,9 @@ _PLACEHOLDER_WORDS = re.compile(
 _TEMPLATE = re.compile(
     r"\$\{|\$\(|\{\{|\}\}|%\(|#\{|<%|%>|\{[A-Za-z_][^{}]*\}|^\$[A-Za-z_]|^%[A-Za-z_]+%$|^@[\w.]+@$"
     r"|^%s$|^\{\d*\}$|\$[A-Z_][A-Z0-9_]*$|^ENC\[|^vault:|^!|^arn:aws:secretsmanager|^projects/[^/]+/secrets/"
+    # An f-string field calling something with a quoted argument, cut at that argument's quote:
+    # f'api_key = "{make_key(32, "abc")}"' captures `{make_key(32, `.
+    r"|^\{[A-Za-z_][\w.]*\("
 )
 
 _IDENTIFIER_CHAIN = re.compile(r"^[A-Za-z_$][\w$]*(?:(?:\.|::|->|\?\.)[A-Za-z_$][\w$]*)*(?:\(\)|\[[^\]]*\])?[!?]?$")

@@ -227,6 +227,7 @@ IGNORES = [
     pytest.param('api_key = "#{ENV[\'API_KEY\']}"', id="ruby interpolation"),
     pytest.param('api_key = "{api_key}"', id="python format field"),
     pytest.param("f'api_key = \"{random_chars(30)}\"'", id="f-string field with a call"),
+    pytest.param("f'api_key = \"{random_chars(32, \"0123456789abcdef\")}\"'", id="f-string call with a quoted argument"),
     pytest.param("api_key: <%= ENV['API_KEY'] %>", id="erb"),
     pytest.param("API_KEY=$(cat /run/secrets/api_key)", id="command substitution"),
     pytest.param("API_KEY=%API_KEY%", id="windows %VAR%"),

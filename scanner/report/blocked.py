@@ -152,6 +152,8 @@ def message(view: View, options: Options, *, action: str = "commit") -> str:
         para("where", where + (f" in commit {f.commit[:12]}" if f.commit else ""))
         if not f.rule.whole_file:
             para("secret", style(printable(f.secret), "33"))
+        if f.verification is not None:  # --verify: only when a pre-commit config adds it
+            para("verified", f"{f.verification.status} — {printable(f.verification.reason)}")
         if f.unstaged_fix:
             para("staged", "fixed in the work tree only, and a commit records the staged version: "
                            "the staged version still holds it: `git add` your fix")

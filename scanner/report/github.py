@@ -36,6 +36,8 @@ def annotation(f: Shown) -> str:
             properties += [f"col={f.column}", f"endColumn={f.column + f.secret_length}"]
     properties.append(f"title={escape_property(f'keysentry {f.rule_id} ({f.severity})')}")
     where = _where(f)
+    if f.verification is not None:  # --verify
+        where += f"{'; ' if where else ''}verified {f.verification.status}: {f.verification.reason}"
     message = f"{f.rule.description}: {f.secret}" + (f" — {where}" if where else "") + f". Fix: {f.rule.remediation}"
     return f"::error {','.join(properties)}::{escape_data(printable(message))}"
 

@@ -38,6 +38,8 @@ def _vulnerability(f: Shown) -> dict[str, object]:
         location.update(start_line=f.line, end_line=f.line)
     where = "" if f.in_head is None else (" It is still in HEAD." if f.in_head else
                                            " HEAD no longer holds it, but the history does: rotate it.")
+    if f.verification is not None:  # --verify
+        where += f" Verified {f.verification.status}: {f.verification.reason}."
     return {
         "id": str(uuid.uuid5(_NAMESPACE, f"{f.fingerprint}\0{f.commit or ''}")),
         "name": f.rule.description[:255],

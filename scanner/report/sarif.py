@@ -59,6 +59,8 @@ def _message(f: Shown) -> str:
         elif f.in_head is False:
             text += ("; removed again, so no line of the file holds it now, but the commit still does: "
                      "rotate the key and rewrite that commit")
+    if f.verification is not None:  # --verify: what Google said
+        text += f"; verified {f.verification.status}: {f.verification.reason}"
     return text + f" (severity {f.severity})"
 
 
@@ -92,6 +94,8 @@ def _result(f: Shown, index: dict[str, int]) -> dict[str, object]:
     if f.commit:
         properties.update(commit=f.commit, author=f.author, date=f.date, in_head=f.in_head,
                           head_paths=[display_path(p) for p in f.head_paths])
+    if f.verification is not None:
+        properties["verification"] = {"status": f.verification.status, "reason": f.verification.reason}
     entry["properties"] = properties
     return entry
 

@@ -140,6 +140,10 @@ def _findings(out: _Writer, findings: Iterable[Shown]) -> None:
             where = f"{shown}:{f.line}:{f.column}" if f.line else f"{shown} (whole file)"
             out.add(f"  {style(f.rule_id, 'red')}  {f.rule.description}",
                     f"    {where}  secret {style(printable(f.secret), 'yellow')}")
+            if f.verification is not None:  # --verify: what Google said
+                status = f.verification.status
+                label = style(status, "bold red" if status == "live" else "bold")
+                out.para(f"verified: {label} — {printable(f.verification.reason)}", "    ", "              ")
             if f.commit:
                 out.para(f"introduced in {f.commit[:12]} by {out.name(f.author) or '?'} on {f.date}", "    ", "      ")
                 if f.in_head is not None:
@@ -265,6 +269,9 @@ def _summary(out: _Writer, result: View) -> str:
         summary += ", ".join(f"{rule}: {n}" for rule, n in sorted(counts.items())) + ")"
     else:
         summary += out.style("no secrets found", "green")
+    verified = summarize(result).by_verification  # --verify ran
+    if verified:
+        summary += "; verified: " + ", ".join(f"{n} {status}" for status, n in verified)
     return summary + _skipped(out, result)
 
 

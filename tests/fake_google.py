@@ -1,0 +1,243 @@
+"""A local server that answers like Google's APIs do, for `--verify` (selected with the contract's
+KEYSENTRY_VERIFY_ENDPOINT). Bound to 127.0.0.1, started by the test, one thread per request.
+
+Its bodies are shaped like Google's real ones: `error.code`, `error.message`, `error.status` and
+`details[]` holding a `google.rpc.ErrorInfo` with the `reason` (and a LocalizedMessage), so the
+verifier is tested on what Google sends, not on what it would be convenient to parse.
+"""
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs
+
+GEMINI = "/v1beta/models"
+IDENTITY = "/v1/projects"
+TOKENINFO = "/tokeninfo"
+
+Answer = Callable[["_Handler"], None]
+
+
+@dataclass(frozen=True)
+class Seen:
+    """One request the server received."""
+
+    method: str
+    target: str  # the request line's path and query, exactly as sent
+    headers: dict[str, str]
+    body: bytes
+
+    @property
+    def secret(self) -> str:
+        """What it asked about: the x-goog-api-key header, else the form's access_token."""
+        if "x-goog-api-key" in self.headers:
+            return self.headers["x-goog-api-key"]
+        return parse_qs(self.body.decode("ascii", "replace")).get("access_token", [""])[0]
+
+
+def json_answer(status: int, body: object, headers: Sequence[tuple[str, str]] = ()) -> Answer:
+    data = json.dumps(body).encode()
+
+    def answer(handler: _Handler) -> None:
+        handler.send_response(status)
+        handler.send_header("Content-Type", "application/json; charset=UTF-8")
+        handler.send_header("Content-Length", str(len(data)))
+        for name, value in headers:
+            handler.send_header(name, value)
+        handler.end_headers()
+        handler.wfile.write(data)
+    return answer
+
+
+def models() -> Answer:
+    """200 from models.list: the key can call Gemini."""
+    return json_answer(200, {"models": [
+        {"name": "models/gemini-2.5-flash", "version": "001", "displayName": "Gemini 2.5 Flash",
+         "supportedGenerationMethods": ["generateContent", "countTokens"]},
+        {"name": "models/text-embedding-004", "version": "004", "displayName": "Text Embedding 004",
+         "supportedGenerationMethods": ["embedContent"]},
+    ], "nextPageToken": "Ch9tb2RlbHMvZ2VtaW5pLTEuNS1mbGFzaC0wMDI"})
+
+
+_MESSAGES = {
+    "API_KEY_INVALID": (400, "INVALID_ARGUMENT", "API key not valid. Please pass a valid API key."),
+    "API_KEY_HTTP_REFERRER_BLOCKED": (403, "PERMISSION_DENIED", "Requests from referer <empty> are blocked."),
+    "API_KEY_IP_ADDRESS_BLOCKED": (403, "PERMISSION_DENIED",
+                                   "The provided API key has an IP address restriction. The originating IP "
+                                   "address of the call (192.0.2.7) violates this restriction."),
+    "API_KEY_ANDROID_APP_BLOCKED": (403, "PERMISSION_DENIED",
+                                    "Requests from this Android client application <empty> are blocked."),
+    "API_KEY_IOS_APP_BLOCKED": (403, "PERMISSION_DENIED",
+                                "Requests from this iOS client application <empty> are blocked."),
+    "API_KEY_SERVICE_BLOCKED": (403, "PERMISSION_DENIED",
+                                "Requests to this API generativelanguage.googleapis.com method "
+                                "google.ai.generativelanguage.v1beta.ModelService.ListModels are blocked."),
+    "SERVICE_DISABLED": (403, "PERMISSION_DENIED",
+                         "Generative Language API has not been used in project 123456789012 before or it is "
+                         "disabled. Enable it by visiting https://console.developers.google.com/apis/api/"
+                         "generativelanguage.googleapis.com/overview?project=123456789012 then retry."),
+}
+
+
+def google_error(reason: str, *, message: str | None = None, code: int | None = None,
+                 service: str = "generativelanguage.googleapis.com") -> Answer:
+    """Google's error body for REASON (its HTTP code, status and message unless given)."""
+    default_code, status, default_message = _MESSAGES.get(reason, (403, "PERMISSION_DENIED", "Forbidden."))
+    metadata = {"service": service}
+    if reason != "API_KEY_INVALID":
+        metadata["consumer"] = "projects/123456789012"
+    text = message or default_message
+    return json_answer(code or default_code, {"error": {
+        "code": code or default_code, "message": text, "status": status,
+        "details": [
+            {"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": reason, "domain": "googleapis.com",
+             "metadata": metadata},
+            {"@type": "type.googleapis.com/google.rpc.LocalizedMessage", "locale": "en-US", "message": text},
+        ]}})
+
+
+def identity_config() -> Answer:
+    """200 from Identity Toolkit's project config: the key is alive."""
+    return json_answer(200, {"projectId": "demo-project", "authorizedDomains": ["localhost", "demo.firebaseapp.com"]})
+
+
+def token_info(scope: str, expires_in: int = 3599) -> Answer:
+    return json_answer(200, {"azp": "1234.apps.googleusercontent.com", "aud": "1234.apps.googleusercontent.com",
+                             "scope": scope, "exp": str(int(time.time()) + expires_in),
+                             "expires_in": str(expires_in), "access_type": "online"})
+
+
+def token_invalid() -> Answer:
+    return json_answer(400, {"error": "invalid_token", "error_description": "Invalid Value"})
+
+
+def rate_limited(retry_after: str = "0") -> Answer:
+    return json_answer(429, {"error": {"code": 429, "status": "RESOURCE_EXHAUSTED",
+                                       "message": "Resource has been exhausted (e.g. check quota)."}},
+                       headers=(("Retry-After", retry_after),))
+
+
+def slow(seconds: float, then: Answer) -> Answer:
+    def answer(handler: _Handler) -> None:
+        time.sleep(seconds)
+        then(handler)
+    return answer
+
+
+def dropped() -> Answer:
+    """Read the request, then close the connection without a word."""
+    def answer(handler: _Handler) -> None:
+        handler.close_connection = True
+    return answer
+
+
+def raw(status: int, body: bytes, content_type: str = "application/json") -> Answer:
+    def answer(handler: _Handler) -> None:
+        handler.send_response(status)
+        handler.send_header("Content-Type", content_type)
+        handler.send_header("Content-Length", str(len(body)))
+        handler.end_headers()
+        handler.wfile.write(body)
+    return answer
+
+
+def endless(total: int = 50 << 20) -> Answer:
+    """A 200 of TOTAL bytes (50 MB) of valid-looking JSON, written as fast as it is read."""
+    def answer(handler: _Handler) -> None:
+        handler.send_response(200)
+        handler.send_header("Content-Type", "application/json")
+        handler.send_header("Content-Length", str(total))
+        handler.end_headers()
+        chunk = b" " * (1 << 20)
+        try:
+            handler.wfile.write(b'{"models": [')
+            for _ in range(total // len(chunk)):
+                handler.wfile.write(chunk)
+        except OSError:
+            pass  # the client hung up, as it should
+    return answer
+
+
+def redirect(location: str) -> Answer:
+    def answer(handler: _Handler) -> None:
+        handler.send_response(302)
+        handler.send_header("Location", location)
+        handler.send_header("Content-Length", "0")
+        handler.end_headers()
+    return answer
+
+
+class FakeGoogle:
+    """answers[(path, secret)]: what to answer, in turn (the last one again once they run out);
+    anything not listed gets Google's answer for an unknown key."""
+
+    def __init__(self) -> None:
+        self.answers: dict[tuple[str, str], list[Answer]] = {}
+        self.seen: list[Seen] = []
+        self._lock = threading.Lock()
+        self.server: ThreadingHTTPServer | None = None
+
+    def on(self, path: str, secret: str, *answers: Answer) -> None:
+        self.answers[(path, secret)] = list(answers)
+
+    @property
+    def url(self) -> str:
+        assert self.server is not None
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def requests_for(self, secret: str) -> list[Seen]:
+        return [s for s in self.seen if s.secret == secret]
+
+    def _answer(self, seen: Seen) -> Answer:
+        with self._lock:
+            self.seen.append(seen)
+            path = seen.target.split("?")[0]
+            queue = self.answers.get((path, seen.secret))
+            if not queue:
+                return token_invalid() if path == TOKENINFO else google_error("API_KEY_INVALID")
+            return queue.pop(0) if len(queue) > 1 else queue[0]
+
+    @contextmanager
+    def running(self) -> Iterator[FakeGoogle]:
+        fake = self
+
+        class Handler(_Handler):
+            owner = fake
+
+        self.server = _Server(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        thread.start()
+        try:
+            yield self
+        finally:
+            self.server.shutdown()
+            self.server.server_close()
+
+
+class _Server(ThreadingHTTPServer):
+    def handle_error(self, request: object, client_address: object) -> None:
+        pass  # a client that hung up mid-answer (a timeout, a capped body) is what the test wanted
+
+
+class _Handler(BaseHTTPRequestHandler):
+    owner: FakeGoogle
+    protocol_version = "HTTP/1.1"
+
+    def _serve(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        headers = {name.lower(): value for name, value in self.headers.items()}
+        answer = self.owner._answer(Seen(self.command, self.path, headers, body))
+        answer(self)
+
+    do_GET = _serve
+    do_POST = _serve
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the base class's name
+        pass
