@@ -189,6 +189,14 @@ def main(argv: list[str] | None = None) -> int:
             if side == "after":
                 unjudged += [(project, tree, f) for f in mine if key(project, f) not in verdicts]
         if "before" in sides:
+            # The other rules' findings should not change but by design (a stand-in now rejected):
+            # listed both ways for a look.
+            def others(side: str) -> set[tuple[str, str, str]]:
+                return {(str(f["rule_id"]), str(f["path"]), digest(str(f["secret"]))) for f in sides[side]
+                        if f["rule_id"] != RULE}
+            gone, new = others("before") - others("after"), others("after") - others("before")
+            row["other_rules"] = {"before": len(others("before")), "after": len(others("after")),
+                                  "gone": sorted(f"{r} {p}" for r, p, _ in gone), "new": sorted(f"{r} {p}" for r, p, _ in new)}
             now = {key(project, f) for f in sides["after"] if f["rule_id"] == RULE}
             lost += [f"{project}: {f['path']}:{f['line']} {mask(str(f['secret']))}" for f in sides["before"]
                      if f["rule_id"] == RULE and verdicts.get(key(project, f), {}).get("verdict") == "real"
@@ -220,6 +228,11 @@ def main(argv: list[str] | None = None) -> int:
           f"real findings lost: {len(lost)} {'PASS' if not lost else 'FAIL'}; unjudged: {totals['after_unjudged']}")
     for item in lost:
         print(f"  lost: {item}")
+    for row in figures:
+        other = row.get("other_rules")
+        if isinstance(other, dict) and (other["gone"] or other["new"]):
+            print(f"{row['project']}: other rules {other['before']} -> {other['after']}; gone: {other['gone']}; "
+                  f"new: {other['new']}")
     if args.unjudged:
         for project, tree, f in unjudged:
             print(f"\n{project} {f['path']}:{f['line']}:{f['column']} {mask(str(f['secret']))} sha256={digest(str(f['secret']))}")
