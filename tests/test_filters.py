@@ -160,6 +160,11 @@ def test_random_tokens_are_rarely_mistaken_for_stand_ins() -> None:
     pytest.param("P4YOUR3n_NhJsbWad55CzxQ1K0uWd", id="YOUR between digits"),
     pytest.param("4ZnxHdrflDuMmyFbCndgyFFA3i31h_tSIH", id="mixed-case DuMmy"),
     pytest.param("7Fm00PZkPM-Hg9OQYppFixme9U3lMyjh", id="Fixme inside"),
+    pytest.param("TWEk_IzwGDEUklWPcdeuf", id="read as a phrase"),
+    pytest.param("OvpxaaPEmrMvadUbnMBY", id="rare letter pairs"),
+    pytest.param("uAnWUavKNuVhvjvUFb6AfQB7j2Oy_None9", id="_None9 at the end"),
+    pytest.param("aiZAjbzutSJik7IaGdXGK795b4pfmwe0Uesp5oISUammvek", id="opens with aiZA"),
+    pytest.param("yourfZEf-a8miY8q0FgZAc4xXNPwGKxGo2HwXN9kVt0x2Qo", id="opens with your"),
 ])
 def test_random_tokens_once_misread_are_keys(value: str) -> None:
     assert filters.plausible_literal(value, quoted=True)
