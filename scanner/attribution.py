@@ -77,25 +77,35 @@ class Attributor:
             if earlier is None or commit.timestamp < earlier.timestamp:
                 self.found[site] = Introduction(site, match, commit.sha, commit.author, commit.date, commit.timestamp)
 
-    def head_paths(self, head: Iterable[tuple[str, str]]) -> dict[Site, tuple[str, ...]]:
-        """For each finding, the paths in HEAD where its secret lives: its own or where it moved.
+    def head_places(self, head: Iterable[tuple[str, str]]) -> dict[Site, tuple[tuple[str, Match], ...]]:
+        """For each finding, the places in HEAD where its secret lives: at its own path or where it
+        moved, each match there (a secret twice in a file is two places), sorted by path and line.
 
         A secret in HEAD at a path that no finding accounts for moved there through commits we did
         not follow (a rename after a range): it counts for the findings of the same secret that
         are nowhere else in HEAD."""
-        present: set[Site] = set()
+        present: dict[Site, list[Match]] = {}
         for path, oid in head:
-            for key in self.keys(oid, path):
-                present.add((key, path))
-        located: dict[Site, list[str]] = {site: [] for site in self.found}
-        strays: dict[SecretKey, list[str]] = {}
-        for site in present:
+            if oid == NULL_OID:
+                continue
+            for m in self._lookup(oid, path):
+                present.setdefault(((m.rule_id, m.identity), path), []).append(m)
+        located: dict[Site, list[tuple[str, Match]]] = {site: [] for site in self.found}
+        strays: dict[SecretKey, list[tuple[str, Match]]] = {}
+        for site, matches in present.items():
             root = self.origin(site)
+            places = [(site[1], m) for m in matches]
             if root in located:
-                located[root].append(site[1])
+                located[root].extend(places)
             else:
-                strays.setdefault(site[0], []).append(site[1])
-        for site, paths in located.items():
-            if not paths:
-                paths.extend(strays.get(site[0], ()))
-        return {site: tuple(sorted(paths)) for site, paths in located.items()}
+                strays.setdefault(site[0], []).extend(places)
+        for site, places in located.items():
+            if not places:
+                places.extend(strays.get(site[0], ()))
+        return {site: tuple(sorted(places, key=lambda p: (p[0], p[1].line, p[1].column)))
+                for site, places in located.items()}
+
+    def head_paths(self, head: Iterable[tuple[str, str]]) -> dict[Site, tuple[str, ...]]:
+        """For each finding, the paths in HEAD where its secret lives: its own or where it moved."""
+        return {site: tuple(dict.fromkeys(path for path, _ in places))
+                for site, places in self.head_places(head).items()}

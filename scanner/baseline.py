@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from scanner.errors import ConfigError
+from scanner.locations import place_fingerprints
 from scanner.models import Finding
 from scanner.output import read_regular, write_atomic
 from scanner.report import display_path
@@ -17,7 +18,7 @@ MAX_BYTES = 64 * 1024 * 1024
 
 def render(findings: Iterable[Finding]) -> str:
     """Stable text: the same findings give the same bytes, so two branches rarely conflict on it."""
-    entries = sorted({(f.path, f.rule_id, f.fingerprint) for f in findings})
+    entries = sorted(set(place_fingerprints(findings)))
     body = {
         "version": VERSION,
         "tool": "keysentry",

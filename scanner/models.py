@@ -160,3 +160,6 @@ class Result:
     findings: tuple[Finding, ...]
     stats: Stats
     notes: tuple[str, ...] = ()  # things the report should say (e.g. shallow history)
+    # What was scanned, for a report's heading: the folder, and the revisions (history: all refs).
+    target: str = ""
+    revisions: str = ""

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from scanner import config as config_file
-from scanner import content, parallel
+from scanner import content, locations, parallel
 from scanner.detect import Detector
 from scanner.errors import GitError, UsageError
 from scanner.models import Blob, Finding, Match, Result, Stats, make_finding
@@ -87,9 +87,13 @@ def run(request: Request) -> Result:
             stats.baselined += 1
         else:
             kept.append(finding)
+    if request.mode in ("worktree", "stdin"):
+        kept = locations.fold(kept)  # after the baseline: only the places still reported are folded
     stats.seconds = time.monotonic() - started
     key = _history_order if request.mode in ("history", "range") else _tree_order
-    return Result(request.mode, tuple(sorted(kept, key=key)), stats, notes)
+    revisions = {"history": "all refs (branches, tags, stash)", "range": request.revision_range or ""}
+    return Result(request.mode, tuple(sorted(kept, key=key)), stats, notes,
+                  target="-" if request.mode == "stdin" else str(request.path), revisions=revisions.get(request.mode, ""))
 
 
 def _check_exists(path: Path) -> None:

@@ -113,7 +113,9 @@ CASES = [
 
 
 def _found(data: dict[str, Any]) -> set[Row]:
-    return {(f["rule_id"], f["path"], f["line"]) for f in data["findings"]}
+    # Every place reported: a work tree folds a secret's copies into one finding with `locations`.
+    return {(f["rule_id"], place["path"], place["line"]) for f in data["findings"]
+            for place in [f, *f["locations"]]}
 
 
 def _scan_every_mode(repo: Path, files: dict[str, bytes],

@@ -167,6 +167,8 @@ class View:
     stats: "Stats"
     notes: tuple[str, ...]
     skipped_large_paths: tuple[str, ...]  # masked like the findings' paths
+    target: str = ""  # what was scanned (a folder, "-"), masked
+    revisions: str = ""  # history/range: which revisions
 
     def stats_dict(self) -> dict[str, object]:
         """The stats as JSON and SARIF give them: the skipped files' names shown like the findings' paths."""
@@ -210,7 +212,7 @@ def present(result: "Result", options: Options,
         for f in result.findings
     )
     return View(result.mode, shown, result.stats, result.notes,
-                tuple(mask(p) for p in result.stats.skipped_large_paths))
+                tuple(mask(p) for p in result.stats.skipped_large_paths), mask(result.target), mask(result.revisions))
 
 
 # --format NAME -> the module whose `render(view: View) -> str` makes it; imported only when used,
@@ -219,6 +221,7 @@ FORMATS: dict[str, str] = {
     "text": "",
     "json": "scanner.report.json_report",
     "sarif": "scanner.report.sarif",
+    "html": "scanner.report.html",
     "markdown": "scanner.report.markdown",
     "gitlab": "scanner.report.gitlab",
     "github": "scanner.report.github",

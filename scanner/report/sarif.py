@@ -89,6 +89,13 @@ def _result(f: Shown, index: dict[str, int]) -> dict[str, object]:
         }}],
         "partialFingerprints": {"primaryLocationLineHash": f.fingerprint, "keysentry/v1": f.fingerprint},
     }
+    # The other places holding the same secret (contract `locations`), so one alert covers its copies.
+    related = [{"id": i, "physicalLocation": {
+        "artifactLocation": {"uri": _uri(loc.path), "uriBaseId": "%SRCROOT%"},
+        "region": {"startLine": max(loc.line, 1), **({"startColumn": loc.column} if loc.column > 0 else {})},
+    }} for i, loc in enumerate(f.locations) if (loc.path, loc.line, loc.column) != (f.path, f.line, f.column)]
+    if related:
+        entry["relatedLocations"] = related
     properties: dict[str, object] = {"severity": f.severity, "context": f.context,
                                      "security-severity": SECURITY_SEVERITY.get(f.severity, "8.0")}
     if f.commit:

@@ -104,6 +104,23 @@ class _Writer:
         self.lines.append((prefix + " ".join(words)).rstrip())
 
 
+# How many of a secret's other places the text names; the rest is a count ("and 664 more files").
+_NAMED_PLACES = 3
+
+
+def _elsewhere(out: _Writer, f: Shown) -> None:
+    """One line for the other places holding the same secret (a tree's copies), the first few named."""
+    if f.commit:
+        return  # history: the places in HEAD are said by _in_head
+    others = [loc for loc in f.locations if (loc.path, loc.line, loc.column) != (f.path, f.line, f.column)]
+    if not others:
+        return
+    named = ", ".join(f"{out.name(loc.path)}:{loc.line}" for loc in others[:_NAMED_PLACES])
+    rest = len({loc.path for loc in others[_NAMED_PLACES:]})
+    more = f" and {_count(rest, 'more file')}" if rest else ""
+    out.add(f"    also at {named}{more}")
+
+
 def _in_head(out: _Writer, f: Shown) -> str:
     if not f.in_head:
         return "no longer in HEAD, but still in the history: rotate it"
@@ -140,6 +157,7 @@ def _findings(out: _Writer, findings: Iterable[Shown]) -> None:
             where = f"{shown}:{f.line}:{f.column}" if f.line else f"{shown} (whole file)"
             out.add(f"  {style(f.rule_id, 'red')}  {f.rule.description}",
                     f"    {where}  secret {style(printable(f.secret), 'yellow')}")
+            _elsewhere(out, f)
             if f.verification is not None:  # --verify: what Google said
                 status = f.verification.status
                 label = style(status, "bold red" if status == "live" else "bold")

@@ -28,6 +28,14 @@ def fixed_token(prefix: str, body: str, edge: str = "") -> str:
     return rf"(?P<secret>{prefix}(?:(?<![{edge}{KEY_CHARS}]{prefix})|{starts}){body}){end}"
 
 
+# The consoles where Google keys are rotated (Rule.where).
+AI_STUDIO = ("Google AI Studio: API keys", "https://aistudio.google.com/app/apikey")
+CREDENTIALS = ("Cloud console: APIs & Services > Credentials", "https://console.cloud.google.com/apis/credentials")
+RESTRICT_KEY = ("Restrict the new key in the Cloud console: API restrictions (only the APIs it calls, e.g. the "
+                "Generative Language API) and an application restriction (HTTP referrers, IP addresses, or "
+                "Android/iOS apps).")
+
+
 @dataclass(frozen=True)
 class Rule:
     id: str
@@ -52,6 +60,10 @@ class Rule:
     # What to rotate and where, as the blocked-commit message says it after "it is leaked: ";
     # empty: the remediation is quoted instead.
     rotate: str = ""
+    # Where the secret is rotated, as (label, address) links for reports (never fetched), and how
+    # the new one is narrowed down; empty: the report says only `rotate`.
+    where: tuple[tuple[str, str], ...] = ()
+    restrict: str = ""
     # The environment variables to read the secret from instead (the first in code, the others
     # named as alternatives), when the fix is to move a literal out of the code.
     env_vars: tuple[str, ...] = ("GEMINI_API_KEY", "GOOGLE_API_KEY")

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from scanner.filters import is_placeholder, is_template, plausible_literal
+from scanner.rules.base import AI_STUDIO, CREDENTIALS
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,8 @@ class FileRule:
     precision: str = "high"  # see Rule.precision
     # What to rotate, as the blocked-commit message says it after "it is leaked: ".
     rotate: str = ""
+    where: tuple[tuple[str, str], ...] = ()  # see Rule.where
+    restrict: str = ""
     # How to take the file out of git; {path} is its name as shown, {word} as a shell word.
     fix: str = ""
     # The remediation once HEAD no longer has the file (`git rm --cached` would fail).
@@ -57,6 +60,7 @@ DOTENV_FILE = FileRule(
         r"(?:^|/)\.env(?:\.[^/]+)*\.(?:example|sample|template|tmpl|tpl|dist|defaults?|schema|vault)(?:\.[^/]+)?$",
         re.IGNORECASE,
     ),
+    where=(AI_STUDIO, CREDENTIALS),
     rotate="rotate every secret the file holds",
     fix=("keep {path} out of git: `git rm --cached {word}`, add it to .gitignore and commit a template with "
          "empty values (e.g. .env.example) instead"),

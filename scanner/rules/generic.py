@@ -11,7 +11,7 @@ from scanner.filters import (
     plausible_literal,
     query_key_is_api_key,
 )
-from scanner.rules.base import Rule
+from scanner.rules.base import AI_STUDIO, CREDENTIALS, RESTRICT_KEY, Rule
 
 # Every quantifier is bounded, so that each match lies within REACH of its api-key anchor and the
 # engine can run these patterns only in windows around the anchors (see Rule.anchor).
@@ -120,6 +120,8 @@ HARDCODED_API_KEY = Rule(
     accept=plausible_literal,
     # Last: a fixed-format key bound to an api-key name is reported under its own rule.
     priority=5,
+    where=(AI_STUDIO, CREDENTIALS),
+    restrict=RESTRICT_KEY,
     rotate="rotate it with its provider (a Google key: Google AI Studio or the Cloud console Credentials page)",
     reject_name=is_not_secret_name,
     in_context=in_context,

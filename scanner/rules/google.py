@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 
 from scanner.filters import is_identifier, is_low_entropy, plausible_fixed_format
-from scanner.rules.base import KEY_CHARS, Rule, fixed_token
+from scanner.rules.base import AI_STUDIO, CREDENTIALS, KEY_CHARS, RESTRICT_KEY, Rule, fixed_token
 
 ROTATE_API_KEY = (
     "Delete or rotate this key now in Google AI Studio (API keys) or the Cloud console "
@@ -41,6 +41,8 @@ GOOGLE_API_KEY = Rule(
     accept=_accept,
     opens_with_keyword=True,
     priority=1,
+    where=(AI_STUDIO, CREDENTIALS),
+    restrict=RESTRICT_KEY,
     rotate="delete it in Google AI Studio (API keys) or the Cloud console (APIs & Services > Credentials) and "
            "create a new, restricted key",
 )
@@ -60,6 +62,8 @@ GOOGLE_GEMINI_KEY = Rule(
     accept=_accept,
     opens_with_keyword=True,
     priority=2,
+    where=(AI_STUDIO,),
+    restrict=RESTRICT_KEY,
     rotate="delete it in Google AI Studio and create a new one",
 )
 
@@ -77,6 +81,8 @@ GOOGLE_OAUTH_CLIENT_SECRET = Rule(
     accept=_accept,
     opens_with_keyword=True,
     priority=3,
+    where=(CREDENTIALS,),
+    restrict="Keep the new secret on the server; a client that cannot keep a secret uses PKCE.",
     rotate="reset the client secret in the Cloud console (APIs & Services > Credentials)",
     env_vars=("GOOGLE_CLIENT_SECRET",),
 )
@@ -95,6 +101,8 @@ GOOGLE_OAUTH_TOKEN = Rule(
     accept=_accept,
     opens_with_keyword=True,
     priority=4,
+    where=(("Google Account: third-party access", "https://myaccount.google.com/permissions"),),
+    restrict="Request only the scopes the program needs.",
     rotate="revoke it (https://myaccount.google.com/permissions or the OAuth revoke endpoint)",
     fix="do not store tokens: obtain them at run time through a Google auth library",
 )
@@ -157,6 +165,9 @@ GCP_SERVICE_ACCOUNT_KEY = Rule(
     opens_with_keyword=True,
     # First: a key file's private key or refresh token is reported as the file's credential.
     priority=0,
+    where=(("Cloud console: IAM > Service accounts", "https://console.cloud.google.com/iam-admin/serviceaccounts"),),
+    restrict=("Prefer workload identity (no key file); else give the account only the roles it needs and "
+              "set an expiry on its keys."),
     rotate="delete the key in the Cloud console (IAM > Service accounts > Keys), or revoke the user's refresh token",
     fix="remove the key file from the commit; point GOOGLE_APPLICATION_CREDENTIALS at a file outside the "
         "repository, or better, use an attached service account or Workload Identity Federation",

@@ -11,7 +11,7 @@ from scanner import content, gitcmd
 from scanner.attribution import Attributor
 from scanner.detect import Detector
 from scanner.errors import GitError
-from scanner.models import Blob, Finding, Match, make_finding
+from scanner.models import Blob, Finding, Location, Match, make_finding
 from scanner.sources import gitlog
 from scanner.sources.blobs import CatFile
 
@@ -138,15 +138,22 @@ def _findings(repo: gitcmd.Repo, attributor: Attributor, judge: Judge,
     range scan reads only its own commits' blobs, and HEAD may hold the secret in one it did not
     (the file was renamed, and edited, after the range)."""
     head = _head_tree(repo)
-    located = attributor.head_paths(head)
+    located = attributor.head_places(head)
     absent = [intro.match for site, intro in attributor.found.items() if not located.get(site)]
     if absent and _scan_head_for(repo, judge, [(path, oid) for path, oid in head if not scanned(oid)], absent):
-        located = attributor.head_paths(head)
+        located = attributor.head_places(head)
     findings = []
     for site, intro in attributor.found.items():
-        where = located.get(site, ())
-        findings.append(make_finding(intro.match, site[1], commit=intro.commit, author=intro.author,
-                                     date=intro.date, in_head=bool(where), head_paths=where))
+        places = located.get(site, ())
+        where = tuple(dict.fromkeys(path for path, _ in places))
+        match = intro.match
+        if not match.identity and places:
+            # A whole-file finding (a .env) is about the file as it is now: its value is HEAD's, at
+            # its own path if it is still there, not the one of the commit that first added it.
+            match = next((m for path, m in places if path == site[1]), places[0][1])
+        findings.append(make_finding(match, site[1], commit=intro.commit, author=intro.author,
+                                     date=intro.date, in_head=bool(where), head_paths=where,
+                                     locations=tuple(Location(path, m.line, m.column) for path, m in places)))
     return findings
 
 
