@@ -250,8 +250,9 @@ def plausible_literal(value: str, quoted: bool) -> bool:
         return False
     if is_low_entropy(value, 2.8 if quoted else 3.0) or is_repetitive(value) or is_sequential(value):
         return False
-    # A key never holds parentheses (`?key=AIzaSy(…`: a fragment), nor reads as a phrase.
-    if "(" in value or ")" in value or is_phrase(value) or _FIXED_LOOKALIKE.match(value):
+    # A key never holds parentheses (`?key=AIzaSy(…`: a fragment), quotes or angle brackets (markup
+    # around it), nor reads as a phrase.
+    if any(c in value for c in "()\"'`<>") or is_phrase(value) or _FIXED_LOOKALIKE.match(value):
         return False
     # A token has at least one digit or mixes cases; words_joined_by_underscores do neither.
     return any(c.isdigit() for c in value) or (value != value.lower() and value != value.upper())
@@ -368,8 +369,12 @@ _NOT_A_SECRET_SUFFIX = re.compile(
     r"|index|setting|option|query|in|description|desc)$", re.IGNORECASE)
 
 
+# `<YOUR_API_KEY_HERE>` read as an XML element of that name: a stand-in, not a name.
+_STAND_IN_NAME = re.compile(r"(?:^|[^a-z])your|[_-]here$", re.IGNORECASE)
+
+
 def is_not_secret_name(name: str) -> bool:
     """`api_key_hash`, `api_key_header`, `apiKeyName`, `API_KEY_ENV`: the name holds something about a
     key (its digest, header, variable, file), not the key."""
-    return is_digest_name(name) or bool(_NOT_A_SECRET_SUFFIX.search(name))
+    return is_digest_name(name) or bool(_NOT_A_SECRET_SUFFIX.search(name)) or bool(_STAND_IN_NAME.search(name))
 

@@ -336,6 +336,8 @@ IGNORES = [
     # A value cut at a parenthesis is a fragment, never a key
     pytest.param('src="https://maps.googleapis.com/maps/api/js?key=AIzaSy(<<S>>)"', id="cut at ("),
     pytest.param("API_KEY=q7Rt5Ks9Lm3Xw1Np8Vb(2)", id="bare value cut at ("),
+    pytest.param('<script src="https://maps.googleapis.com/maps/api/js?key=<YOUR_API_KEY_HERE>&callback=initMap">',
+                 id="angle placeholder read as an element"),
     # Alphabet runs, keyboard rows, ascending digits
     pytest.param('api_key = "abcdefghijklmnopqrstuvwxyz123456"', id="alphabet run"),
     pytest.param('api_key = "AbCdEfGhIjKlMnOp77"', id="alternating case alphabet"),
