@@ -53,6 +53,16 @@ def _size(text: str) -> int:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--repo-timeout takes a number of seconds, not {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError("--repo-timeout must be more than 0 seconds")
+    return value
+
+
 def _timeout(text: str) -> float:
     try:
         value = float(text)
@@ -105,6 +115,27 @@ def build_parser() -> argparse.ArgumentParser:
     base.add_argument("--history", action="store_true", help="baseline the whole history instead of the working tree")
     base.add_argument("--output", type=Path, metavar="FILE", help=f"baseline file (default: {DEFAULT_BASELINE})")
     _common(base)
+
+    audit = sub.add_parser("audit", help="scan the whole history of many repositories, local or cloned",
+                           description="Scan every history of many repositories (paths or clone URLs), here "
+                                       "or on a Dask cluster. Exit 0: nothing found, 1: findings, "
+                                       "2: a repository failed (or another error).")
+    audit.add_argument("sources", nargs="*", metavar="SOURCE", help="a repository's path or a clone URL")
+    audit.add_argument("--repos", type=Path, metavar="FILE", help="more sources, one a line (# comments)")
+    audit.add_argument("--workdir", type=Path, metavar="DIR",
+                       help="keep clones and each repository's result here, so a rerun resumes "
+                            "(default: a temporary folder, removed afterwards)")
+    audit.add_argument("--cluster", metavar="ADDRESS",
+                       help="run one task per repository on this Dask scheduler (tcp://host:8786, tls://…)")
+    audit.add_argument("--repo-timeout", type=_seconds, metavar="S",
+                       help="give up on a repository whose clone and scan take longer than S seconds")
+    audit.add_argument("--format", choices=("text", "json", "sarif"), default="text")
+    audit.add_argument("--output", type=Path, metavar="FILE", help="write the report here (default: standard output)")
+    audit.add_argument("--baseline", type=Path, metavar="FILE", help="do not report findings recorded in FILE")
+    audit.add_argument("--show-secrets", action="store_true", help="print secrets in full (default: redacted)")
+    audit.add_argument("--quiet", "-q", action="store_true", help="no progress display")
+    _verification(audit)
+    _common(audit)
 
     sub.add_parser("rules", help="list the rules")
 
@@ -261,6 +292,32 @@ def _cmd_baseline(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_audit(args: argparse.Namespace) -> int:
+    from scanner import audit, parallel
+    from scanner.report import Options
+    from scanner.report import audit as audit_report
+    from scanner.report.audit_progress import AuditProgress
+
+    _verifier(args)  # a bad KEYSENTRY_VERIFY_ENDPOINT is an error now, not in every repository
+    sources = audit.read_sources(args.sources, args.repos)
+    request = audit.AuditRequest(
+        sources=sources, workdir=args.workdir, cluster=args.cluster, jobs=args.jobs or parallel.default_jobs(),
+        repo_timeout=args.repo_timeout, show_secrets=args.show_secrets, config=args.config,
+        max_file_size=args.max_file_size, baseline=args.baseline,
+        verify_timeout=args.verify_timeout if args.verify else None,
+    )
+    with AuditProgress(not args.quiet and sys.stderr.isatty(), len(sources)) as shown:
+        result = audit.run(request, shown.cloning, shown.finished)
+    to_terminal = args.output is None and sys.stdout.isatty()
+    color = to_terminal and args.format == "text" and not os.environ.get("NO_COLOR")
+    width = os.get_terminal_size(sys.stdout.fileno()).columns if to_terminal else 100
+    options = Options(show_secrets=args.show_secrets, color=color, width=width)
+    _emit(audit_report.render(result, args.format, options), args.output, utf8=args.format != "text")
+    if any(r.view is not None and r.view.findings for r in result.repos):
+        return 1
+    return 2 if any(r.error is not None for r in result.repos) else 0
+
+
 def _cmd_install_hooks(args: argparse.Namespace) -> int:
     from scanner import install
 
@@ -358,6 +415,8 @@ def _main(argv: Sequence[str] | None) -> int:
             return _cmd_scan(args)
         if args.command == "baseline":
             return _cmd_baseline(args)
+        if args.command == "audit":
+            return _cmd_audit(args)
         if args.command == "rules":
             return _cmd_rules()
         if args.command == "install-hooks":

@@ -1,0 +1,122 @@
+"""Repositories of an audit, one after another, in a process apart from the pool or Dask worker
+that asked (`python -m scanner.audit_child`): clone or fetch each, then scan its history exactly
+as `scan --history` does, and print the result.
+
+A process apart is what lets --repo-timeout end a stuck clone or scan (its whole process group, git
+included; the next repository gets a new process) and keeps a crash in one repository from taking
+a pool or a Dask worker down with it. It reads tasks as JSON lines on standard input and writes JSON lines on standard output:
+`{"progress": [stage, done, total]}` while cloning, then one `{"record": …}` (audit_record) or
+`{"unchanged": true}` when every ref still points where the stored result says, per task.
+It ends when its standard input does."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from scanner import audit_record, gitcmd
+from scanner.errors import GitError, KeysentryError
+
+
+@dataclass(frozen=True)
+class RepoTask:
+    """What a worker needs to audit one repository; plain values, so it pickles for Dask."""
+
+    source: str  # a clone URL, or a local repository's absolute path
+    key: str  # names its clone and its stored result
+    clones: str  # the folder its clone goes into (unused for a local repository)
+    keep_clone: bool  # else the clone is removed once scanned
+    known_refs: str | None  # the stored result's ref digest: equal means nothing to scan
+    show_secrets: bool
+    config: str | None
+    max_file_size: int | None
+    jobs: int
+    timeout: float | None
+    # --verify: each reported secret asked of Google here, on the worker, so that the full secret
+    # never has to travel; the baseline's fingerprints come along, since a finding the user
+    # accepted is never sent anywhere (scanner/verify.py).
+    verify_timeout: float | None = None
+    baselined: tuple[str, ...] = ()
+
+
+def work(task: RepoTask, out: Any) -> dict[str, Any]:
+    """The record (or unchanged marker) for TASK; progress lines go to OUT as they come."""
+    from scanner.sources import remote
+
+    started = time.monotonic()
+
+    def failed(message: str, head: str | None = None) -> dict[str, Any]:
+        return {"record": audit_record.encode(audit_record.RepoResult(
+            task.source, head, None, message, None, time.monotonic() - started))}
+
+    def report(stage: str, done: float, total: float) -> None:
+        out.write(json.dumps({"progress": [stage, done, total]}) + "\n")
+        out.flush()
+
+    clone = Path(task.clones) / f"{task.key}.git"
+    try:
+        if remote.is_url(task.source):
+            where = remote.fetch_or_clone(task.source, clone, report)
+        else:
+            where = Path(task.source)
+            if not where.exists():
+                return failed(f"path not found: {task.source}")
+        repo = gitcmd.find(where)
+        if repo is None:
+            raise GitError(f"not a git repository: {task.source}")
+        head, refs = remote.ref_state(repo)
+        if refs == task.known_refs:
+            return {"unchanged": True}
+        return {"record": audit_record.encode(_scan(task, where, head, refs, started))}
+    except KeysentryError as exc:
+        return failed(str(exc))
+    except OSError as exc:  # a full disk, a folder we may not write
+        return failed(f"{exc.strerror or exc}: {exc.filename or task.source}")
+    finally:
+        if remote.is_url(task.source) and not task.keep_clone:
+            shutil.rmtree(clone, ignore_errors=True)
+
+
+def _scan(task: RepoTask, where: Path, head: str | None, refs: str, started: float) -> audit_record.RepoResult:
+    from scanner import scan
+    from scanner.report import Options, present
+
+    result = scan.run(scan.Request(mode="history", path=where, config=Path(task.config) if task.config else None,
+                                   jobs=task.jobs, max_file_size=task.max_file_size))
+    if task.verify_timeout is not None:
+        from scanner import verify
+
+        accepted = frozenset(task.baselined)
+        kept = tuple(f for f in result.findings if f.fingerprint not in accepted)
+        result.stats.baselined += len(result.findings) - len(kept)
+        client = verify.Client(task.verify_timeout, verify.endpoint_override(os.environ))
+        result = verify.verify_result(replace(result, findings=kept), client)
+    # Redacted here, on the worker: the full secret never leaves it unless the user asked.
+    view = present(result, Options(show_secrets=task.show_secrets))
+    return audit_record.RepoResult(task.source, head, refs, None, view, time.monotonic() - started)
+
+
+def main() -> int:
+    """Audit each task read, one JSON line each, until standard input ends (the caller went away)."""
+    for line in sys.stdin:
+        task = RepoTask(**json.loads(line))
+        try:
+            answer = work(task, sys.stdout)
+        except Exception as exc:  # a bug must still come back as this repository's error, not a lost task
+            answer = {"record": audit_record.encode(audit_record.RepoResult(
+                task.source, None, None, f"internal error: {type(exc).__name__}: {exc}", None))}
+        try:
+            sys.stdout.write(json.dumps(answer, ensure_ascii=False) + "\n")
+            sys.stdout.flush()
+        except BrokenPipeError:
+            return 0  # the caller is gone (a killed worker): nobody to answer
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
