@@ -8,15 +8,15 @@ import codecs
 import functools
 import heapq
 import re
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from typing import AnyStr, Generic, Protocol
 
-from scanner import content, prefilter
-from scanner.filters import has_allow_pragma
+from scanner import content, context, prefilter
+from scanner.filters import has_allow_pragma, is_known_public, known_public
 from scanner.models import Match
 from scanner.rules import CONTENT_RULES, FILE_RULES, FileRule, Rule
-from scanner.rules.dotenv import first_value
+from scanner.rules.dotenv import first_value, holds_secret_value
 
 
 class AllowRule(Protocol):
@@ -118,6 +118,8 @@ class Detector:
     # "hyperscan" or "python"; None: as KEYSENTRY_ENGINE asks, else Hyperscan if it loads. Both
     # find the same secrets.
     engine_name: str | None = None
+    # SHA-256 digests of public values never reported (counted as allowed); default: the shipped list.
+    known_public: frozenset[str] = field(default_factory=known_public)
 
     @classmethod
     def configured(cls, disabled: Iterable[str] = (), allow: Iterable[AllowRule] = ()) -> "Detector":
@@ -191,29 +193,45 @@ class Detector:
                     found.append(whole)
         return tuple(found)
 
+    @functools.cached_property
+    def _in_context(self) -> dict[str, Callable[[str, int, int], bool]]:
+        return {rule.id: rule.in_context for rule in self.rules if rule.in_context is not None}
+
+    def _allowed(self, secret: str) -> bool:
+        return any(a.search(secret) for a in self.allow) or is_known_public(secret, self.known_public)
+
     def _resolve(self, kept: list[_Candidate], text: str) -> tuple[list[Match], int]:
-        """Matches for the kept candidates, minus those an inline pragma or an allow regex silences."""
+        """Matches for the kept candidates that their text around confirms, minus those an inline pragma,
+        an allow regex or the list of known public values silences; each with the clues to its context."""
         matches: list[Match] = []
         allowed = 0
         lines = _Lines(text, "\n")
         pragma_lines: dict[int, bool] = {}
+        found = context.Clues(text, [(c.start, c.end) for c in kept])
         for cand in kept:
+            judge = self._in_context.get(cand.rule_id)
+            if judge is not None and not judge(text, cand.start, cand.end):
+                continue
             line, column = lines.locate(cand.start)
             if line not in pragma_lines:
                 start, end = lines.line_span()
                 pragma_lines[line] = has_allow_pragma(text[start:end])
-            if pragma_lines[line] or any(a.search(cand.secret) for a in self.allow):
+            if pragma_lines[line] or self._allowed(cand.secret):
                 allowed += 1
                 continue
-            matches.append(Match(cand.rule_id, cand.secret, line, column, cand.secret))
+            matches.append(Match(cand.rule_id, cand.secret, line, column, cand.secret,
+                                 clues=found.at(cand.start, cand.end)))
         return matches, allowed
 
     def _file_match(self, rule: FileRule, path: str, data: bytes, found: tuple[Match, ...]) -> Match | None:
         if rule.template.search(path):
             # A template documents variables; it is a leak only if it holds a real secret.
-            return Match(rule.id, found[0].secret, 0, 0, "") if found else None
-        value = first_value(content.decode(data))
-        return Match(rule.id, value, 0, 0, "") if value else None
+            return Match(rule.id, found[0].secret, 0, 0, "", severity=_holding(found)) if found else None
+        text = content.decode(data)
+        value = first_value(text)
+        if not value:
+            return None
+        return Match(rule.id, value, 0, 0, "", severity=_holding(found, holds_secret_value(text)))
 
     def _scan_binary(self, data: bytes) -> Scanned:
         """Fixed-format credentials inside compiled files, matched on bytes: nothing is decoded as text,
@@ -239,12 +257,18 @@ class Detector:
         allowed = 0
         lines = _Lines(data, b"\n")
         for cand in _keep_disjoint(candidates):
-            if any(a.search(cand.secret) for a in self.allow):
+            if self._allowed(cand.secret):
                 allowed += 1
                 continue
             line, column = lines.locate(cand.start)
             matches.append(Match(cand.rule_id, cand.secret, line, column, cand.secret))
         return Scanned(tuple(matches), allowed, True)
+
+
+def _holding(found: tuple[Match, ...], secret_value: bool = False) -> str:
+    """A whole file's severity by what it holds: the secrets found in it, or a secret-named value."""
+    holds = tuple(m.rule_id for m in found) or (("hardcoded-api-key",) if secret_value else ())
+    return context.dotenv_severity(holds, frozenset(r.id for r in CONTENT_RULES if r.severity == "critical"))
 
 
 # Characters whose lower case is ASCII (the Kelvin sign) or two characters (dotted capital I): the

@@ -5,22 +5,38 @@ the tests can prove each on its own.
 """
 from __future__ import annotations
 
+import functools
+import hashlib
+import json
 import math
 import re
 from collections import Counter
+from importlib import resources
 
 ALLOW_PRAGMAS = ("keysentry:allow", "gitleaks:allow", "pragma: allowlist secret")
 
-# Words that mark a value as something to be filled in, in any case. Short words (`your`, `todo`)
-# must stand apart from the rest of the value: inside a random token they occur by chance (about
-# one 32-character key in 30,000 contains "your"), and a real key must not be dropped for it.
-# `<…>` stops at the next `<`: looking for a distant `>` from every `<` is quadratic on a run of them.
+def _one_case(*words: str) -> str:
+    """WORDS as `dummy`, `DUMMY` or `Dummy`, never `dUmMy`: random mixed case spells every short
+    word now and then, while a stand-in is written in one case."""
+    return "(?-i:" + "|".join(v for w in words for v in (w, w.upper(), w.capitalize())) + ")"
+
+
+# Words that mark a value as something to be filled in, or as a test or documentation value. Short
+# words must stand apart from the rest of the value, between separators (or a closing number:
+# `sk-test123`) and in one case: inside a random token they occur by chance (about one 32-character
+# key in 30,000 contains "your" in some case; one in 200,000 holds `-Todo5`), and a real key must
+# not be dropped for it. Longer words are rare enough by chance in one case anywhere.
+_SEP = r"[-_./:\s]"
 _PLACEHOLDER_WORDS = re.compile(
-    r"(?:^|[^a-z])(?:your|todo|fake|enter)(?:[^a-z]|$)"
-    r"|^(?-i:YOUR|[Yy]our)|your[_\- ]?(?:own|api|key|secret|token|goog|gemini|project|app)|xxxxxx|\*\*\*|changeme|change[_-]me"
-    r"|dummy|example|sample|placeholder|demo[_-]?key|insert|replace|redacted|fixme|<[^<>]{0,300}>|\.\.\.|…"
+    rf"(?:^|{_SEP})" + _one_case("your", "todo", "fake", "enter", "test", "tests", "testing", "mock", "mocked",
+                                  "stub", "bogus", "invalid", "sample", "fixture", "dummy", "fixme", "insert")
+    + rf"(?:{_SEP}|\d{{1,8}}$|$)"
+    + r"|^(?-i:YOUR|[Yy]our)(?=(?-i:[-_. A-Z])|$)|your[_\- ]?(?:own|api|key|secret|token|goog|gemini|project|app)"
+    r"|^my[-_](?:api|key|secret|token|app|project|service|own)"
+    r"|xxxxxx|\*\*\*|changeme|change[_-]me|api[_-]?key|" + _one_case("random")
+    + r"|example|sample|placeholder|demo[_-]?key|replace|redacted|<[^<>]{0,300}>|\.\.\.|…"
     r"|secret[_-]?here|key[_-]?here|token[_-]?here|[_-]here$"
-    r"|^fake|^none$|^null$|^nil$|^undefined$|^true$|^false$|^not[_-]?set$|^empty$|^(?:google[_-]?|gemini[_-]?)?api[_-]?key$",
+    r"|^none$|^null$|^nil$|^undefined$|^true$|^false$|^not[_-]?set$|^empty$",
     re.IGNORECASE,
 )
 
@@ -45,6 +61,11 @@ _WORD_LIST = re.compile(r"^(?:[A-Z]?[a-z]+|[A-Z]+)(?:[-_. ](?:[A-Z]?[a-z]+|[A-Z]
 _WORDS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+")
 _VOWEL = re.compile(r"[aeiouy]", re.IGNORECASE)
 _CONSONANTS = re.compile(r"[b-df-hj-np-tv-z]{5}", re.IGNORECASE)
+_FOUR_CONSONANTS = re.compile(r"[b-df-hj-np-tv-xz]{4,}")
+_USUAL_CLUSTER = re.compile(r"ngth|tch|sch|ght|str|scr|spr|spl|thr|chr|nst|rst|nds|nts|rts|cts|pts|rks|lls|mpl|ntr|ndl")
+_THREE_VOWELS = re.compile(r"[aeiou]{3,}")
+_USUAL_VOWELS = frozenset({"iou", "eau", "ueue", "uee", "oei", "aie", "uou", "eou", "iea", "oau"})
+_Q_WITHOUT_U = re.compile(r"q(?!u)|j(?![aeiouy])")
 _DIGEST_NAME = re.compile(r"hash|digest|sha\d*|md5|fingerprint|checksum|salt|prefix|suffix|last4|hint|masked", re.IGNORECASE)
 
 
@@ -69,6 +90,32 @@ def is_low_entropy(value: str, threshold: float = 3.0) -> bool:
     return len(set(value)) < 6 or shannon_entropy(value) < threshold
 
 
+@functools.cache
+def _name_pairs() -> frozenset[str]:
+    text = resources.files("scanner").joinpath("data/name_bigrams.txt").read_text(encoding="utf-8")
+    return frozenset(pair for line in text.splitlines() if not line.startswith("#") for pair in line.split())
+
+
+def _rare_pairs(words: list[str]) -> int:
+    """How many letter pairs inside WORDS (of three letters or more) names seldom hold
+    (scanner/data/name_bigrams.txt): random letters hold many, a name at most one (`jpeg`)."""
+    common = _name_pairs()
+    return sum(w[i:i + 2] not in common for w in (w.lower() for w in words if len(w) >= 3) for i in range(len(w) - 1))
+
+
+def _pronounceable(word: str) -> bool:
+    """Could WORD be an English-like word of a name? Random letters soon break one of these: a
+    five-consonant run, `q` without `u`, four consonants or three vowels in a row outside the
+    clusters real words have (`length`, `queue`, `previous`)."""
+    lower = word.lower()
+    if _CONSONANTS.search(lower) or not _VOWEL.search(lower) or _Q_WITHOUT_U.search(lower):
+        return False
+    for run in _FOUR_CONSONANTS.findall(lower):
+        if not _USUAL_CLUSTER.search(run):
+            return False
+    return all(run in _USUAL_VOWELS for run in _THREE_VOWELS.findall(lower))
+
+
 def _reads_as_words(value: str) -> bool:
     """`apiKeyFromSettings`, `GEMINI_API_KEY`, `myHTTPClient` read as words; `IcTySNHqVWWytzOA` does not.
 
@@ -79,18 +126,22 @@ def _reads_as_words(value: str) -> bool:
     letters = [c for c in value if c.isalpha()]
     if all(c.isupper() for c in letters) or all(c.islower() for c in letters):
         # snake_case or SCREAMING_CASE, a version number only at the end
-        return bool(re.fullmatch(r"[_$]?[A-Za-z]+(?:[_-][A-Za-z]+)*(?:[_-]?[vV]?\d{1,2})?", value))
-    # camelCase: one run of letters, optionally a leading _/$ and a version number at the end.
-    body = re.fullmatch(r"[_$]?([A-Za-z]+)\d{0,2}", value)
+        return bool(re.fullmatch(r"[_$]?[A-Za-z]+(?:[_-][A-Za-z]+)*(?:[_-]?[vV]?\d{1,2})?", value)) \
+            and _rare_pairs(re.split(r"[_$-]", value)) <= 1
+    # camelCase: one run of letters, optionally a leading _/$, one digit between words (`oauth2Token`)
+    # and a version number at the end.
+    body = re.fullmatch(r"[_$]?([A-Za-z]+(?:\d[A-Za-z]+)?)\d{0,2}", value)
     if body is None:
         return False
-    words = _WORDS.findall(body[1])
+    words = _WORDS.findall(re.sub(r"\d", "", body[1]))
+    if _rare_pairs(words) > 1:
+        return False
     acronyms = [w for w in words if w.isupper() and len(w) > 1]
     plain = [w for w in words if not w.isupper()]
     short = [w for w in words if len(w) <= 2 and w not in acronyms]
     if len(acronyms) > 1 or any(len(w) > 5 for w in acronyms) or len(short) > 1:
         return False
-    if any(_CONSONANTS.search(w) or not _VOWEL.search(w) for w in plain if len(w) >= 3):
+    if any(not _pronounceable(w) for w in plain if len(w) >= 3):
         return False
     lower = "".join(plain).lower()
     return not lower or sum(c in "aeiou" for c in lower) / len(lower) >= 0.25
@@ -142,6 +193,49 @@ def has_allow_pragma(line: str) -> bool:
     return any(pragma in lowered for pragma in ALLOW_PRAGMAS)
 
 
+# Runs a person types for a stand-in: the alphabet, digits, keyboard rows (either way). Eight in a
+# row happen by chance in about one random 64-character key in 10^10.
+_RUNS = ("abcdefghijklmnopqrstuvwxyz", "0123456789", "qwertyuiop", "asdfghjkl", "zxcvbnm")
+_SEQUENCE_LENGTH = 8
+
+
+def is_sequential(value: str) -> bool:
+    """`abcdefghijklmnopqrstuvwxyz1234567`, `AbCdEfGhIj`, `0123456789`, `qwertyuiop`: a typed run."""
+    lower = value.lower()
+    for run in _RUNS:
+        for seq in (run, run[::-1]):
+            for i in range(len(seq) - _SEQUENCE_LENGTH + 1):
+                if seq[i:i + _SEQUENCE_LENGTH] in lower:
+                    return True
+    return False
+
+
+_SEGMENT = re.compile(r"([A-Za-z]*)(\d{0,8})")
+
+
+def is_phrase(value: str) -> bool:
+    """`custom-key-123`, `auth-token-TEST`, `sk-test123`: words and short numbers joined by separators,
+    which a person wrote; a random key's segments do not read as words."""
+    parts = [p for p in re.split(r"[-_./:]+", value) if p]
+    if len(parts) < 2:
+        return False
+    for part in parts:
+        m = _SEGMENT.fullmatch(part)
+        if m is None:
+            return False
+        letters = m[1]
+        if len(letters) > 3 and not (_reads_as_words(letters)
+                                     and all(_pronounceable(w) for w in _WORDS.findall(letters) if len(w) >= 3)):
+            return False
+    return True
+
+
+# Fixed formats a specific rule judges: a value opening like one but failing it (`AIzA…`, too short
+# or too long) is a broken or made-up key, not a generic one. `AIza` in the cases people type it:
+# a random token opens with `aIZa` now and then.
+_FIXED_LOOKALIKE = re.compile(r"^(?:(?-i:AI[zZ][aA]|aiza)|aq\.ab|gocspx-|ya29\.|1//0)", re.IGNORECASE)
+
+
 def plausible_literal(value: str, quoted: bool) -> bool:
     """Is a value bound to an api-key-like name a real secret rather than a stand-in?
 
@@ -154,7 +248,11 @@ def plausible_literal(value: str, quoted: bool) -> bool:
         return False
     if is_path_or_url(value) or is_regex(value) or is_identifier(value) or is_word_list(value):
         return False
-    if is_low_entropy(value, 2.8 if quoted else 3.0) or is_repetitive(value):
+    if is_low_entropy(value, 2.8 if quoted else 3.0) or is_repetitive(value) or is_sequential(value):
+        return False
+    # A key never holds parentheses (`?key=AIzaSy(…`: a fragment), quotes or angle brackets (markup
+    # around it), nor reads as a phrase.
+    if any(c in value for c in "()\"'`<>") or is_phrase(value) or _FIXED_LOOKALIKE.match(value):
         return False
     # A token has at least one digit or mixes cases; words_joined_by_underscores do neither.
     return any(c.isdigit() for c in value) or (value != value.lower() and value != value.upper())
@@ -173,4 +271,110 @@ _FIXED_PLACEHOLDER = re.compile(
 def plausible_fixed_format(value: str) -> bool:
     """A fixed-format credential (AIza…, GOCSPX-…): rule out documentation stand-ins."""
     body = re.sub(r"^(?:AIza(?:Sy)?|GOCSPX-|ya29\.|1//0|AQ\.Ab)", "", value)
-    return not _FIXED_PLACEHOLDER.search(body) and not is_low_entropy(body, 3.0) and not is_repetitive(body)
+    return not _FIXED_PLACEHOLDER.search(body) and not is_low_entropy(body, 3.0) and not is_repetitive(body) \
+        and not is_sequential(body)
+
+
+@functools.cache
+def known_public() -> frozenset[str]:
+    """The SHA-256 digests of values published on purpose that scanners allowlist
+    (scanner/data/known_public.json: firebase-android-sdk's sample keys, Yarn's public Algolia key)."""
+    data = json.loads(resources.files("scanner").joinpath("data/known_public.json").read_text(encoding="utf-8"))
+    return frozenset(str(row["sha256"]) for row in data["values"])
+
+
+def is_known_public(value: str, digests: frozenset[str] | None = None) -> bool:
+    """Is VALUE one of DIGESTS (default: the shipped list), matched by its SHA-256?"""
+    return hashlib.sha256(value.encode("utf-8", "surrogateescape")).hexdigest() in (
+        known_public() if digests is None else digests)
+
+
+# --- judged from the text around a candidate -------------------------------------------------
+
+_API_URL = re.compile(r"googleapis\.com|maps|/api/|/v\d+(?:beta\d*|alpha\d*)?\b|\bapi[.-]|/rest/|graphql", re.IGNORECASE)
+# Documents, caches, translations and sort orders keyed by `key=`, never an API key.
+_NOT_AN_API_URL = re.compile(r"spreadsheets?\.google\.com|docs\.google\.com|/spreadsheets?/|/cache|/i18n|/locale"
+                             r"|/translations?|[?&](?:sort|order)(?:_?by)?=", re.IGNORECASE)
+_KEY_SHAPE = re.compile(r"[A-Za-z0-9_-]{20,}")
+_URL_START = re.compile(r"[\s\"'`(<>]")
+
+
+def query_key_is_api_key(text: str, start: int, secret: str) -> bool:
+    """A `?key=` / `&key=` value at START: an API key where the URL is an API's (googleapis.com, maps,
+    `/api/`, `/v1/`) or the value has a key's shape, but never a spreadsheet id, a cache or i18n key."""
+    # Within 2,000 characters: a minified line of many URLs is not read back to its start for each.
+    line_start = max(text.rfind("\n", max(0, start - 2000), start) + 1, start - 2000, 0)
+    before = text[line_start:start]
+    # The URL holding the query: back to the last space, quote or bracket before it.
+    cut = max((m.end() for m in _URL_START.finditer(before)), default=0)
+    url = before[cut:]
+    if _NOT_AN_API_URL.search(url):
+        return False
+    # A key's shape: 20 or more key characters with a digit or both cases, not a name.
+    mixed = any(c.isdigit() for c in secret) or secret.lower() != secret != secret.upper()
+    shaped = bool(_KEY_SHAPE.fullmatch(secret)) and mixed
+    return bool(_API_URL.search(url)) or shaped and not is_identifier(secret)
+
+
+_CSV_HEADER = re.compile(r"^\ufeff?[^(){}=;<>]*[,\t][^(){}=;<>]*$")
+_OPENS_A_CALL = re.compile(r"[(\[{,]\s*$")
+
+
+def csv_row_is_code(text: str, start: int) -> bool:
+    """Is the `name,value` line at START a piece of code or prose rather than a CSV row: a call
+    wrapped over lines (`Secret.from_env_var(` then `"API_KEY", strict=False)`), or a file whose
+    first line is no CSV header?"""
+    line_start = text.rfind("\n", max(0, start - 400), start) + 1
+    prev_end = line_start - 1
+    for _ in range(20):  # the nearest non-blank line among the few before
+        if prev_end <= 0:
+            break
+        prev_start = max(text.rfind("\n", max(0, prev_end - 4096), prev_end) + 1, prev_end - 4096, 0)
+        previous = text[prev_start:prev_end].strip()
+        if previous:
+            if _OPENS_A_CALL.search(previous):
+                return True
+            break
+        prev_end = prev_start - 1
+    first_end = text.find("\n", 0, 4096)
+    first = text[:first_end if first_end >= 0 else 4096].strip()
+    return not _CSV_HEADER.match(first)
+
+
+def is_csv_row(text: str, start: int, end: int) -> bool:
+    """Does the candidate text[start:end] stand as the second column of a short `name,value` line?
+    Looked for within a few hundred characters only: a CSV row's name is short, and a long line of a
+    minified bundle holding many candidates must not be read again for each."""
+    line_start = text.rfind("\n", max(0, start - 400), start) + 1
+    if line_start == 0 and start > 400:
+        return False
+    line_end = text.find("\n", end, end + 40)
+    tail = text[end:line_end if line_end >= 0 else min(len(text), end + 40)]
+    if line_end < 0 and end + 40 < len(text):
+        return False
+    before = text[line_start:start]
+    return before.count(",") == 1 and "," not in tail and before.rstrip(' \t"').endswith(",") \
+        and not any(c in before for c in "=:(") and tail.strip(' \t"\r') == ""
+
+
+def fragment_follows(text: str, end: int) -> bool:
+    """Does `(` follow the value, so that what was captured is a fragment (`?key=AIzaSy(…`)?"""
+    return text[end:end + 1] == "("
+
+
+_NOT_A_SECRET_SUFFIX = re.compile(
+    r"api[_.-]?key[_.-]?(?:hash|header|headers|name|names|env|env_?var|var|variable|path|id|ids|url|uri|file|filename"
+    r"|type|len|length|size|param|parameter|field|label|location|placement|source|prefix|suffix|mode|scheme"
+    r"|format|pattern|regex|required|enabled|set|present|missing|exists|valid|ref|label|title|help|hint|count"
+    r"|index|setting|option|query|in|description|desc)$", re.IGNORECASE)
+
+
+# `<YOUR_API_KEY_HERE>` read as an XML element of that name: a stand-in, not a name.
+_STAND_IN_NAME = re.compile(r"(?:^|[^a-z])your|[_-]here$", re.IGNORECASE)
+
+
+def is_not_secret_name(name: str) -> bool:
+    """`api_key_hash`, `api_key_header`, `apiKeyName`, `API_KEY_ENV`: the name holds something about a
+    key (its digest, header, variable, file), not the key."""
+    return is_digest_name(name) or bool(_NOT_A_SECRET_SUFFIX.search(name)) or bool(_STAND_IN_NAME.search(name))
+

@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
+from scanner import context
 from scanner.rules import RULES_BY_ID
 
 
@@ -18,6 +19,10 @@ class Match:
     # What the fingerprint is keyed on: the secret itself, or "" for whole-file findings so that
     # editing a .env file does not make its finding new again.
     identity: str
+    # What the text around it suggests about where it sits (scanner.context.clues), and a severity
+    # the content step judged itself (a .env file's, by what it holds); "": judged from the context.
+    clues: tuple[str, ...] = ()
+    severity: str = ""
 
 
 @dataclass(frozen=True)
@@ -88,8 +93,10 @@ def make_finding(match: Match, path: str, *, commit: str | None = None, author: 
                  date: str | None = None, in_head: bool | None = None, head_paths: tuple[str, ...] = (),
                  unstaged_fix: bool = False, locations: tuple[Location, ...] = ()) -> Finding:
     """A finding for MATCH at PATH, with the history's provenance when there is one."""
+    where = context.judge(path, match.clues)
     return Finding(
-        severity=RULES_BY_ID[match.rule_id].severity,
+        severity=match.severity or context.severity(match.rule_id, RULES_BY_ID[match.rule_id].severity, where),
+        context=where,
         rule_id=match.rule_id,
         path=path,
         line=match.line,

@@ -187,3 +187,31 @@ def test_other_modes_keep_the_plain_report(repo: Path, capsys: pytest.CaptureFix
     (repo / "main.py").write_text(f'KEY = "{google_key()}"\n')
     assert main(["scan", str(repo)]) == 1
     assert "blocked" not in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("severity", "context", "label"), [
+    pytest.param("critical", "gemini-client", "[critical, gemini client]", id="gemini client"),
+    pytest.param("high", "firebase-config", "[high, firebase config]", id="firebase config"),
+    pytest.param("medium", "test-fixture", "[medium, test fixture]", id="test fixture"),
+    pytest.param("high", "generic", "[high]", id="generic context is not named"),
+])
+def test_each_finding_says_its_severity_and_context(severity: str, context: str, label: str) -> None:
+    text = render(_result(_finding("app.js", google_key(), severity=severity, context=context)), Options())
+    assert text.split("\n1. ", 1)[1].split("\n", 1)[0] == f"google-api-key  Google API key (Gemini, Maps, Firebase, Cloud)  {label}"
+
+
+@pytest.mark.parametrize(("context", "restriction"), [
+    pytest.param("firebase-config", "HTTP referrers", id="firebase config"),
+    pytest.param("maps-javascript", "HTTP referrers", id="maps loader"),
+    pytest.param("android-resource", "package name + signing SHA-1", id="android"),
+    pytest.param("ios-plist", "bundle id", id="ios"),
+])
+def test_a_key_that_ships_with_an_app_is_told_to_be_restricted(context: str, restriction: str) -> None:
+    flat = " ".join(render(_result(_finding("web/app.js", google_key(), context=context)), Options()).split())
+    assert "API restrictions" in flat and restriction in flat and "can call Gemini" in flat
+    assert "GEMINI_API_KEY" not in flat and "process.env" not in flat
+
+
+def test_a_gemini_key_in_code_is_still_moved_to_the_environment() -> None:
+    flat = " ".join(render(_result(_finding("ai.py", google_key(), context="gemini-client")), Options()).split())
+    assert 'os.environ["GEMINI_API_KEY"]' in flat

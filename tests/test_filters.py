@@ -1,7 +1,10 @@
 """The filter predicates, each on its own: what is a stand-in, a reference, a name, prose, a pragma."""
 from __future__ import annotations
 
+import hashlib
+import json
 import random
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -144,3 +147,96 @@ def test_random_tokens_are_rarely_mistaken_for_stand_ins() -> None:
     rng = random.Random(20260)
     values = ["".join(rng.choice(KEY_ALPHABET) for _ in range(32)) for _ in range(20000)]
     assert sum(not filters.plausible_literal(v, quoted=True) for v in values) <= 2
+
+
+# Random tokens the filters once read as names or stand-ins (seen in runs of the property test
+# tests/test_rules_hardcoded.py::test_any_random_token_in_any_binding_is_found).
+@pytest.mark.parametrize("value", [
+    pytest.param("xnegzOieitbFkaEJWWg2", id="camelCase-like run"),
+    pytest.param("yuihthvBdyoXLetQdnaq", id="consonant cluster"),
+    pytest.param("GqeXnyoLeQaiemQyoUK5", id="q without u"),
+    pytest.param("ejrkOiysjkefzLtCipet", id="j before a consonant"),
+    pytest.param("Lheu09mT-RZPsaCms-aeV8NJoOXA7k0f-Todo5Vmee47XhHy5", id="-Todo5 inside"),
+    pytest.param("P4YOUR3n_NhJsbWad55CzxQ1K0uWd", id="YOUR between digits"),
+    pytest.param("4ZnxHdrflDuMmyFbCndgyFFA3i31h_tSIH", id="mixed-case DuMmy"),
+    pytest.param("7Fm00PZkPM-Hg9OQYppFixme9U3lMyjh", id="Fixme inside"),
+    pytest.param("TWEk_IzwGDEUklWPcdeuf", id="read as a phrase"),
+    pytest.param("OvpxaaPEmrMvadUbnMBY", id="rare letter pairs"),
+    pytest.param("uAnWUavKNuVhvjvUFb6AfQB7j2Oy_None9", id="_None9 at the end"),
+    pytest.param("aiZAjbzutSJik7IaGdXGK795b4pfmwe0Uesp5oISUammvek", id="opens with aiZA"),
+    pytest.param("yourfZEf-a8miY8q0FgZAc4xXNPwGKxGo2HwXN9kVt0x2Qo", id="opens with your"),
+])
+def test_random_tokens_once_misread_are_keys(value: str) -> None:
+    assert filters.plausible_literal(value, quoted=True)
+
+
+@pytest.mark.parametrize("value", [
+    "test-api-key-12345", "auth-token-TEST", "sk-test123", "custom-key-123", "mock_key_abcdef", "INVALID_KEY_1",
+    "my-api-key", "sk-myrandomAPIkey32abc", "stub-token-2", "fixture_key_3", "Fake_Token", "TODO-fill-in",
+])
+def test_test_and_doc_values_are_stand_ins(value: str) -> None:
+    assert not filters.plausible_literal(value, quoted=True)
+
+
+@pytest.mark.parametrize("value", [
+    "abcdefghijklmnopqrstuvwxyz123456", "AbCdEfGhIjKl", "x0123456789y", "qwertyuiop", "ZYXWVUTSrq", "mnbvcxz_lkjhgfds",
+])
+def test_is_sequential_finds_typed_runs(value: str) -> None:
+    assert filters.is_sequential(value)
+
+
+@pytest.mark.parametrize("value", ["custom-key-123", "auth_tokens/TEST_AUTH_TOKEN", "sk-test123", "prod-server-2"])
+def test_is_phrase_finds_words_and_numbers(value: str) -> None:
+    assert filters.is_phrase(value)
+
+
+@pytest.mark.parametrize("predicate", [
+    pytest.param(filters.is_sequential, id="sequential"),
+    pytest.param(filters.is_phrase, id="phrase"),
+])
+def test_new_predicates_ignore_random_keys(predicate: object) -> None:
+    rng = random.Random(9)
+    for _ in range(20000):
+        assert not predicate("".join(rng.choice(KEY_ALPHABET) for _ in range(32)))  # type: ignore[operator]
+
+
+@pytest.mark.parametrize("name", [
+    "api_key_hash", "api_key_header", "api_key_name", "API_KEY_ENV", "api_key_path", "api_key_id", "api_key_url",
+    "api_key_file", "apiKeyHeader", "x-api-key-header", "API_KEY_LENGTH",
+])
+def test_is_not_secret_name_finds(name: str) -> None:
+    assert filters.is_not_secret_name(name)
+
+
+@pytest.mark.parametrize("name", ["api_key", "API_KEY_PROD", "GOOGLE_API_KEY_DEV", "apiKey2", "apikey_myservice",
+                                  "prodApiKey", "x-goog-api-key", "MAPS_API_KEY_RELEASE"])
+def test_is_not_secret_name_ignores(name: str) -> None:
+    assert not filters.is_not_secret_name(name)
+
+
+@pytest.mark.parametrize(("url", "value", "api"), [
+    pytest.param("https://maps.googleapis.com/maps/api/js?key=", "short1", True, id="googleapis host"),
+    pytest.param("https://example.com/api/geo?key=", "short1", True, id="/api/ path"),
+    pytest.param("https://example.com/v2/items?key=", "short1", True, id="/v2/ path"),
+    pytest.param("https://example.com/search?key=", "q7Rt5Ks9Lm3Xw1Np8VbZ", True, id="key-shaped value"),
+    pytest.param("https://spreadsheets.google.com/ccc?key=", "0AkQ7Rt5Ks9Lm3Xw1Np8VbZ", False, id="sheets"),
+    pytest.param("/cache?key=", "user_123_profile", False, id="cache"),
+    pytest.param("/page?key=", "home_title", False, id="word key"),
+])
+def test_query_key_is_api_key(url: str, value: str, api: bool) -> None:
+    text = f'fetch("{url}{value}")'
+    assert filters.query_key_is_api_key(text, text.index(value), value) is api
+
+
+def test_known_public_values_are_digests_with_their_source() -> None:
+    digests = filters.known_public()
+    assert len(digests) >= 17 and all(len(d) == 64 and int(d, 16) >= 0 for d in digests)
+    data = json.loads((Path(filters.__file__).parent / "data" / "known_public.json").read_text(encoding="utf-8"))
+    assert all(row["source"] and row["what"] for row in data["values"])
+
+
+def test_a_known_public_value_is_matched_by_its_digest() -> None:
+    value = random_chars(32)
+    digest = hashlib.sha256(value.encode()).hexdigest()
+    assert filters.is_known_public(value, frozenset({digest}))
+    assert not filters.is_known_public(value)

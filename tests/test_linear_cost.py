@@ -182,10 +182,13 @@ def _ratio(one: float, four: float) -> float:
 
 @pytest.mark.parametrize("shape", SHAPES, ids=[str(s) for s in SHAPES])
 def test_scan_cost_is_linear(shape: Shape) -> None:
-    # Best of two at 1 MB, one run at 4 MB (the costly one); a ratio over the bound gets a second
-    # look at both sizes, in case another process took the CPU, before it counts.
+    # Best of two at 1 MB, one run at 4 MB (the costly one); a ratio over the bound gets up to
+    # three more looks at both sizes, in case another process took the CPU, before it counts. A
+    # quadratic cost stays at 16x however often it is measured; noise does not.
     one, four = _best(shape, MB, 2), _best(shape, 4 * MB, 1)
-    if _ratio(one, four) >= RATIO:
+    for _ in range(3):
+        if _ratio(one, four) < RATIO:
+            break
         one, four = min(one, _best(shape, MB, 2)), min(four, _best(shape, 4 * MB, 1))
     grows = _ratio(one, four)
     print(f"{shape}: 1 MB {one:.3f} s, 4 MB {four:.3f} s, ratio {grows:.2f}")

@@ -9,6 +9,7 @@ import json
 import os
 import random
 import secrets
+import string
 from collections.abc import Callable
 
 import pytest
@@ -206,6 +207,33 @@ def test_google_fixed_formats_ignore(text: str) -> None:
     assert _matches(text) == []
 
 
+@pytest.mark.parametrize("make", [
+    pytest.param(lambda: "AIzaSy" + string.ascii_lowercase + "1234567", id="api key alphabet"),
+    pytest.param(lambda: "AIzaSy" + random_chars(10) + "AbCdEfGhIjKlMnOpQrStUvW", id="api key alternating alphabet"),
+    pytest.param(lambda: "AQ.Ab8RN6" + "AbCdEfGhIjKlMnOpQrStUvWxYz" + "0123456789_-" + random_chars(6),
+                 id="gemini alphabet and digits"),
+    pytest.param(lambda: "GOCSPX-" + "qwertyuiop" + random_chars(18), id="client secret keyboard row"),
+])
+def test_google_fixed_formats_ignore_typed_runs(make: Callable[[], str]) -> None:
+    assert _matches(f'api_key = "{make()}"\n') == []
+
+
+@pytest.mark.parametrize("make", [refresh_token, access_token], ids=["refresh token", "access token"])
+@pytest.mark.parametrize("joint", ["+", "/"])
+def test_oauth_token_start_inside_a_base64_run_is_no_token(make: Callable[[], str], joint: str) -> None:
+    # A notebook's `data:audio/x-wav;base64,…` output holds `1//0` and `ya29.` by chance.
+    payload = base64.b64encode(os.urandom(300)).decode()
+    text = f'"audio": "data:audio/x-wav;base64,{payload[:100]}{joint}{make()}{joint}{payload[100:]}"'
+    assert [m for m in _matches(text) if m[0] == "google-oauth-token"] == []
+
+
+@pytest.mark.parametrize("make", [refresh_token, access_token], ids=["refresh token", "access token"])
+def test_oauth_token_after_a_base64_run_separator_is_still_found(make: Callable[[], str]) -> None:
+    token = make()
+    text = f'{{"payload": "{base64.b64encode(os.urandom(30)).decode()}", "token": "{token}"}}'
+    assert _matches(text) == [("google-oauth-token", *_located(text, token), token)]
+
+
 @pytest.mark.parametrize(("rule_id", "make"), [
     pytest.param("google-gemini-key", gemini_key, id="gemini"),
     pytest.param("google-oauth-client-secret", client_secret, id="client secret"),
@@ -279,6 +307,56 @@ def test_service_account_key_of_any_kind(kind: str) -> None:
     pem = json.dumps(pem_private_key().replace(" PRIVATE KEY", f" {kind}PRIVATE KEY"))[1:-1].removesuffix("\\n")
     text = json.dumps({"type": "service_account"})[:-1] + f', "private_key": "{pem}"}}'
     assert _matches(text) == [("gcp-service-account-key", *_located(text, pem), pem)]
+
+
+def test_service_account_json_escaped_inside_a_json_string_is_found() -> None:
+    # As pasted into a CI variable export or a Slack dump: the key file is a string in other JSON.
+    inner = service_account_json()
+    text = json.dumps({"name": "GCP_SA_KEY", "value": inner})
+    found = _matches(text, "ci-variables.json")
+    assert [m[0] for m in found] == ["gcp-service-account-key"]
+    assert found[0][3].startswith("-----BEGIN PRIVATE KEY-----\\\\n")
+
+
+def _one_line_pem() -> str:
+    return pem_private_key().rstrip("\n").replace("\n", "\\n")
+
+
+PEM_OUTSIDE_JSON = [
+    pytest.param(lambda pem: f'GOOGLE_PRIVATE_KEY="{pem}"\n', ".env", id="dotenv GOOGLE_PRIVATE_KEY"),
+    pytest.param(lambda pem: f"FIREBASE_PRIVATE_KEY={pem}\n", ".env.production", id="dotenv FIREBASE_PRIVATE_KEY bare"),
+    pytest.param(lambda pem: f"const GCP_PRIVATE_KEY = '{pem}';\n", "src/admin.js", id="js constant"),
+    pytest.param(lambda pem: f'  firebase_private_key: "{pem}"\n', "config.yaml", id="yaml key"),
+]
+
+
+@pytest.mark.parametrize(("make", "path"), PEM_OUTSIDE_JSON)
+def test_google_private_key_outside_its_json_is_found(make: Callable[[str], str], path: str) -> None:
+    pem = _one_line_pem()
+    text = make(pem)
+    found = [m for m in _matches(text, path) if m[0] != "dotenv-file"]
+    assert found == [("gcp-service-account-key", *_located(text, pem), pem)]
+
+
+def test_google_private_key_in_a_dotenv_file_is_reported_with_the_file() -> None:
+    pem = _one_line_pem()
+    assert sorted(m[0] for m in _matches(f'GOOGLE_PRIVATE_KEY="{pem}"\n', ".env")) == [
+        "dotenv-file", "gcp-service-account-key"]
+
+
+def test_private_key_yaml_block_under_a_google_mapping_is_found() -> None:
+    pem = pem_private_key()
+    text = "gcp:\n  project_id: demo\n" + "".join("  " + line + "\n" for line in _yaml_block(pem).splitlines())
+    secret = "\n".join(f"    {line}" for line in pem.splitlines()).strip()
+    assert _matches(text, "values.yaml") == [("gcp-service-account-key", *_located(text, secret), secret)]
+
+
+@pytest.mark.parametrize("text", [
+    pytest.param("refresh_token = auth_response.oauth2.refresh_token  # service_account", id="bare attribute chain"),
+    pytest.param('{"type": "authorized_user", "refresh_token": "cached_refresh_token"}', id="test name stand-in"),
+])
+def test_refresh_token_stand_ins_are_no_credential(text: str) -> None:
+    assert _matches(text) == []
 
 
 def test_private_key_outside_a_google_credential_is_not_this_rule() -> None:

@@ -5,6 +5,7 @@ Each snippet holds the marker <<S>>, replaced at test time by a freshly generate
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 
 import pytest
 from hypothesis import given, settings
@@ -142,6 +143,26 @@ DETECTS = [
     pytest.param('{"sourcesContent":["const apiKey = \\"<<S>>\\";\\n"]}', id="source map"),
     pytest.param('terraform:\n  api_key = "<<S>>"', id="terraform"),
     pytest.param('api_key = "<<S>>"  # rotate monthly', id="trailing comment"),
+    # Comparisons with a literal (peers find these)
+    pytest.param('if (apikey == "<<S>>") {', id="compare =="),
+    pytest.param("if api_key != '<<S>>':", id="compare !="),
+    pytest.param("if (apiKey === '<<S>>') return true;", id="compare ==="),
+    pytest.param('if (apiKey !== "<<S>>") throw new Error();', id="compare !=="),
+    pytest.param('if (apiKey.equals("<<S>>")) {', id="java equals"),
+    pytest.param('if (key.apiKey.equalsIgnoreCase("<<S>>")) {', id="java equalsIgnoreCase"),
+    pytest.param('if (strcmp(api_key, "<<S>>") == 0) {', id="c strcmp"),
+    pytest.param("if req.headers['x-api-key'] !== '<<S>>'", id="header compare"),
+    # Names with a suffix or a prefix
+    pytest.param('API_KEY_PROD = "<<S>>"', id="suffix _PROD"),
+    pytest.param("GOOGLE_API_KEY_DEV=<<S>>", id="suffix _DEV"),
+    pytest.param('MAPS_API_KEY_RELEASE: "<<S>>"', id="suffix _RELEASE"),
+    pytest.param("apiKey2 = '<<S>>'", id="suffix digit"),
+    pytest.param('apikey_myservice = "<<S>>"', id="suffix service"),
+    pytest.param('prodApiKey: "<<S>>"', id="prefix prod"),
+    # Groovy/Gradle: a single-quoted string holding the double-quoted value
+    pytest.param("buildConfigField 'String', 'API_KEY', '\"<<S>>\"'", id="groovy buildConfigField"),
+    # A two-column CSV row in a CSV-like text (a header row)
+    pytest.param("name,value\nregion,eu\nAPI_KEY,<<S>>\n", id="csv row under a header"),
 ]
 
 
@@ -287,7 +308,64 @@ IGNORES = [
     # A literal in a line that binds something else
     pytest.param('log.info("api_key rotated", extra={"user": "u-8f3a9c2e1b7d"})', id="log message"),
     pytest.param('password = "<<S>>"', id="another name"),
+    # A call wrapped over two lines is no CSV row, in code or in API docs that copy signatures
+    pytest.param('    api_key: Secret = Secret.from_env_var(\n        "AZURE_OPENAI_API_KEY", strict=False\n    ),',
+                 id="wrapped call read as csv"),
+    pytest.param('# Embedders\n\n```python\ndef __init__(\n    api_key: Secret | None = Secret.from_env_var(\n'
+                 '        "AZURE_OPENAI_API_KEY", strict=False\n    ),\n)\n```\n', id="markdown signature read as csv"),
+    pytest.param("Set it like this:\nOPENAI_API_KEY,<<S>>\n", id="csv-looking line in prose"),
+    # Test and documentation values
+    pytest.param('monkeypatch.setenv("OPENAI_API_KEY", "test-api-key-12345")', id="monkeypatch test value"),
+    pytest.param("api_key = 'auth-token-TEST'", id="TEST word"),
+    pytest.param('interceptor = AuthInterceptor(api_key="custom-key-123", org_id="org-456")', id="phrase and number"),
+    pytest.param('"api_key": "sk-test123",', id="sk-test123"),
+    pytest.param("api_client.api_key = 'auth_tokens/TEST_AUTH_TOKEN'", id="test token path"),
+    pytest.param('mock_client.api_key = "mock-key-9f8e7d"', id="mock"),
+    pytest.param('api_key = "invalid-key-for-testing"', id="invalid"),
+    pytest.param('api_key = "sample_api_key_value"', id="sample"),
+    pytest.param('API_KEY = "my-api-key-2"', id="my- prefix"),
+    pytest.param("export OPENAI_API_KEY=sk-myrandomAPIkey32abc", id="docs visible pattern"),
+    pytest.param('client = Client(api_key="fixture_key_3")', id="fixture"),
+    # ?key= that is not an API key: a Sheets document id, cache, i18n and sort keys
+    pytest.param('<a href="https://spreadsheets.google.com/ccc?key=0Ak<<S>>&hl=en">sheet</a>', id="sheets document id"),
+    pytest.param('url = "https://docs.google.com/spreadsheet/pub?key=0Ak<<S>>&output=csv"', id="docs spreadsheet id"),
+    pytest.param('fetch("/cache?key=user_123_profile")', id="cache key"),
+    pytest.param('t("/i18n?key=home.title.main")', id="i18n key"),
+    pytest.param('href="/items?sort=asc&key=created_at_2"', id="sort key"),
+    pytest.param('href="/search?q=shoes&key=colorRedBlue42"', id="not key-shaped, no api"),
+    # A value cut at a parenthesis is a fragment, never a key
+    pytest.param('src="https://maps.googleapis.com/maps/api/js?key=AIzaSy(<<S>>)"', id="cut at ("),
+    pytest.param("API_KEY=q7Rt5Ks9Lm3Xw1Np8Vb(2)", id="bare value cut at ("),
+    pytest.param('<script src="https://maps.googleapis.com/maps/api/js?key=<YOUR_API_KEY_HERE>&callback=initMap">',
+                 id="angle placeholder read as an element"),
+    # Alphabet runs, keyboard rows, ascending digits
+    pytest.param('api_key = "abcdefghijklmnopqrstuvwxyz123456"', id="alphabet run"),
+    pytest.param('api_key = "AbCdEfGhIjKlMnOp77"', id="alternating case alphabet"),
+    pytest.param('api_key = "qwertyuiopASDF9876"', id="keyboard row"),
+    pytest.param('api_key = "k9X0123456789Ab"', id="ascending digits"),
+    # Names that hold something about a key, not the key
+    pytest.param('api_key_header = "<<S>>"', id="api_key_header"),
+    pytest.param('api_key_name = "<<S>>"', id="api_key_name"),
+    pytest.param('API_KEY_ENV = "<<S>>"', id="api_key_env"),
+    pytest.param('api_key_path = "<<S>>"', id="api_key_path"),
+    pytest.param('api_key_id = "<<S>>"', id="api_key_id"),
+    pytest.param('api_key_url = "<<S>>"', id="api_key_url"),
+    pytest.param('api_key_file = "<<S>>"', id="api_key_file"),
+    pytest.param('apiKeyHeader: "<<S>>"', id="apiKeyHeader"),
+    # A list of names binds no value
+    pytest.param('token_type: Literal["apikey", "oauth2Token"]', id="literal list of names"),
+    pytest.param('SCHEMES = {"api_key", "<<S>>"}', id="set of names"),
 ]
+
+
+@pytest.mark.parametrize("make", [
+    pytest.param(lambda: "AIzA" + random_chars(35), id="other case"),
+    pytest.param(lambda: "AIza" + random_chars(30), id="too short"),
+    pytest.param(lambda: "AIza" + random_chars(40), id="too long"),
+    pytest.param(lambda: "aiza" + random_chars(35), id="lower case"),
+])
+def test_hardcoded_api_key_ignores_google_key_lookalikes(make: Callable[[], str]) -> None:
+    assert _matches(f'api_key="{make()}"\n') == []
 
 
 @pytest.mark.parametrize("snippet", IGNORES)

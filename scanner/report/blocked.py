@@ -10,12 +10,15 @@ import textwrap
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from scanner import context
 from scanner.report import Options, Shown, View, present, printable
 from scanner.rules import FILE_RULES, FileRule
 
 if TYPE_CHECKING:
     from scanner.models import Result
 
+# How each severity is painted: the most urgent in red.
+_SEVERITY_COLOUR = {"critical": "1;31", "high": "31", "medium": "33", "low": "2"}
 # (language, how code in it reads an environment variable); "{var}" is the variable's name.
 _LANGUAGES: tuple[tuple[tuple[str, ...], str, str], ...] = (
     ((".py", ".pyw", ".pyi", ".ipynb"), "Python", 'os.environ["{var}"]'),
@@ -58,6 +61,11 @@ def _fix(f: Shown) -> tuple[str, str | None]:
         return whole.fix.format(path=f.name, word=f.word), None
     if isinstance(rule, FileRule) or rule.fix:
         return rule.fix, None
+    # A key meant to ship with a page or an app (a Firebase config, a Maps loader): restricting it
+    # is the fix, not an environment variable the browser cannot read.
+    shipped = context.remediation(f.context)
+    if shipped:
+        return shipped, None
     var, *others = rule.env_vars
     also = f" (or {' / '.join(others)})" if others else ""
     # A notebook's key is often in a cell's output (printed by the code), where no code change helps.
@@ -135,7 +143,10 @@ def message(view: View, options: Options, *, action: str = "commit") -> str:
 
     baseline = "keysentry baseline" if action == "commit" else "keysentry baseline --history"
     for n, f in enumerate(findings, 1):
-        out.append(f"{n}. {style(f.rule_id, '1')}  {f.rule.description}")
+        # Most urgent first in the reader's eye: the severity, then where the secret sits.
+        where_kind = "" if f.context == "generic" else f", {f.context.replace('-', ' ')}"
+        out.append(f"{n}. {style(f.rule_id, '1')}  {f.rule.description}  "
+                   f"[{style(f.severity, _SEVERITY_COLOUR.get(f.severity, '1'))}{where_kind}]")
         # File names are anybody's: no terminal sequences, no forged lines, no key in full.
         where = f.name + (f":{f.line}:{f.column}" if f.line else " (whole file)")
         para("where", where + (f" in commit {f.commit[:12]}" if f.commit else ""))

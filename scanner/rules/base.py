@@ -14,15 +14,18 @@ _TOKEN_STARTS = (r"\\[nrt]", r"%[0-9A-Fa-f]{2}", r"\\u00[0-9A-Fa-f]{2}", r"\\x[0
 TOKEN_END = rf"(?![{KEY_CHARS}])"
 
 
-def fixed_token(prefix: str, body: str) -> str:
+def fixed_token(prefix: str, body: str, edge: str = "") -> str:
     """A regex for `prefix` + `body` as a whole token, its text in group `secret`.
 
     The literal prefix comes first and the start-of-token test looks back from its end: a regex
     that opens with a lookbehind is tried at every position, one that opens with a literal lets
     the engine skip straight to it (25x faster on a 5 MB bundle). `prefix` must have a fixed width.
+    EDGE: more characters that may not touch the token on either side (`+/` for a format that a
+    base64 run holds by chance: `1//0` inside a `data:audio/x-wav;base64,…` payload).
     """
     starts = "|".join(f"(?<={before}{prefix})" for before in _TOKEN_STARTS)
-    return rf"(?P<secret>{prefix}(?:(?<![{KEY_CHARS}]{prefix})|{starts}){body}){TOKEN_END}"
+    end = TOKEN_END if not edge else rf"(?![{edge}{KEY_CHARS}])"
+    return rf"(?P<secret>{prefix}(?:(?<![{edge}{KEY_CHARS}]{prefix})|{starts}){body}){end}"
 
 
 # The consoles where Google keys are rotated (Rule.where).
@@ -72,6 +75,9 @@ class Rule:
     requires: re.Pattern[str] | None = None
     # Is the captured name (group `name`) one that stores something other than a secret?
     reject_name: Callable[[str], bool] | None = None
+    # Is a kept candidate a secret, judged from the text around it (the text, its start and end)?
+    # For what the value alone cannot say: a `?key=` of a spreadsheet link, a call read as a CSV row.
+    in_context: Callable[[str, int, int], bool] | None = None
     # Where to look: when set, every match contains a hit of one of the `anchors` (searched in the
     # lower-cased text; each opening with a literal, which the regex engine finds fast) and lies
     # within `reach` = (characters before, characters after) of it, so patterns run only in those

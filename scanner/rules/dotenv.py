@@ -5,7 +5,7 @@ import re
 from dataclasses import dataclass
 from typing import ClassVar
 
-from scanner.filters import is_placeholder, is_template
+from scanner.filters import is_placeholder, is_template, plausible_literal
 from scanner.rules.base import AI_STUDIO, CREDENTIALS
 
 
@@ -98,6 +98,21 @@ def first_value(text: str) -> str | None:
         if value and not _EMPTY.match(value) and (len(value) > _LONGEST_STAND_IN or not _is_stand_in(value)):
             return value
     return None
+
+
+# Names that hold secrets, unlike APP_ENV, DEBUG or PORT.
+_SECRET_NAME = re.compile(r"key|secret|token|passw(?:or)?d|pwd|credential|private|auth", re.IGNORECASE)
+
+
+def holds_secret_value(text: str) -> bool:
+    """Does a dotenv text give a secret-named variable a value that looks like one (not a setting)?"""
+    for line in text.splitlines():
+        match = _ASSIGNMENT.match(line)
+        if match and not line.lstrip().startswith("#") and _SECRET_NAME.search(match["name"]):
+            value = match["value"].strip().strip("'\"`")
+            if value and plausible_literal(value, True):
+                return True
+    return False
 
 
 def _is_stand_in(value: str) -> bool:

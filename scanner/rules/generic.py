@@ -3,15 +3,23 @@ from __future__ import annotations
 
 import re
 
-from scanner.filters import is_digest_name, plausible_literal
+from scanner.filters import (
+    csv_row_is_code,
+    fragment_follows,
+    is_csv_row,
+    is_not_secret_name,
+    plausible_literal,
+    query_key_is_api_key,
+)
 from scanner.rules.base import AI_STUDIO, CREDENTIALS, RESTRICT_KEY, Rule
 
 # Every quantifier is bounded, so that each match lies within REACH of its api-key anchor and the
 # engine can run these patterns only in windows around the anchors (see Rule.anchor).
 #
 # An api-key-like name that ends the token: `api_key`, `apiKey`, `GEMINI_API_KEY`, `x-goog-api-key`,
-# `config.api_key`, `$apiKey` — but not `api_key_hash` or `apiKeyHeader`, which name something else.
-NAME = r"(?<![\w$.-])(?P<name>[\w$.-]{0,120}?api[_.-]?key)(?![\w-])"
+# `config.api_key`, `$apiKey`, with one suffix (`API_KEY_PROD`, `apiKey2`, `apikey_myservice`); a
+# suffix that names something else (`api_key_hash`, `apiKeyHeader`) is rejected by `reject_name`.
+NAME = r"(?<![\w$.-])(?P<name>[\w$.-]{0,120}?api[_.-]?key(?:[_.-]?[A-Za-z0-9]{1,30})?)(?![\w-])"
 # What may close the name: a TS `?`/`!`, the quote of a dict key or header name (", ', `, an
 # escaped \" in JSON-in-JSON or a notebook) and the `]` of a subscript: `os.environ["API_KEY"] =`.
 NAME_END = r"(?:[?!]|\\?[\"'`]\]?|\])?"
@@ -26,7 +34,8 @@ VALUE = rf"(?:(?:\{{[ \t]{{0,20}})?{QUOTED}|{UNQUOTED})"
 # the type after a space: `var apiKey string = "…"`.
 TYPED = r":[ \t]{0,20}[A-Za-z_&'][\w.\[\]<>|?&' ]{0,40}?[ \t]{0,20}=(?![=>])|[ \t]{1,20}(?:string|\[\]byte)[ \t]{0,20}=(?!=)"
 # The operator never reaches across a line end: `api_key:` opening a YAML mapping binds nothing.
-ASSIGN = rf"[ \t]{{0,20}}(?:{TYPED}|:=|=>|=(?![=~>])|:(?![:=-]))[ \t]{{0,20}}"
+# A comparison with a literal is as good as an assignment: apikey == "…", api_key !== '…'.
+ASSIGN = rf"[ \t]{{0,20}}(?:{TYPED}|:=|=>|=(?![=~>])|:(?![:=-])|===?|!==?)[ \t]{{0,20}}"
 FALLBACK = r"(?:\|\||\?\?|\bor\b|\?:|\.(?:unwrap_or(?:_else)?|getOrElse|orElse|or)\((?:\|\w{0,20}\|)?)"
 _SP = r"[ \t]{0,20}"
 _WS = r"\s{0,40}"
@@ -38,11 +47,15 @@ PATTERNS = (
     # api_key = "…", apiKey: '…', API_KEY=…, export GEMINI_API_KEY=…, "apiKey": "…", APIKey: "…",
     # api_key: str = "…", private readonly apiKey: string = '…', api_key := "…", 'api_key' => '…'
     re.compile(rf"{NAME}{NAME_END}{ASSIGN}{VALUE}", _F),
-    # Builder and setter calls: .apiKey("…"), setApiKey('…'), withApiKey("…"), ApiKey("…")
-    re.compile(rf"{NAME}{_SP}\({_SP}{QUOTED}", _F),
+    # Builder and setter calls: .apiKey("…"), setApiKey('…'), withApiKey("…"), ApiKey("…"); a comparison
+    # apiKey.equals("…")
+    re.compile(rf"{NAME}{_SP}(?:\.equals(?:IgnoreCase)?)?\({_SP}{QUOTED}", _F),
     # A literal next to the name as a call argument or default: os.getenv("API_KEY", "…"),
-    # define('API_KEY', '…'), headers.put("x-api-key", "…"), buildConfigField("String", "API_KEY", "\"…\"")
-    re.compile(rf"[\"']{NAME}[\"']{_SP},{_SP}\"?{QUOTED}", _F),
+    # define('API_KEY', '…'), headers.put("x-api-key", "…"), buildConfigField("String", "API_KEY", "\"…\""),
+    # Groovy's buildConfigField 'String', 'API_KEY', '"…"'
+    re.compile(rf"[\"']{NAME}[\"']{_SP},{_SP}['\"]?{QUOTED}", _F),
+    # strcmp(api_key, "…"); the other comparisons are in ASSIGN
+    re.compile(rf"\bstr(?:n|case|ncase)?cmp{_SP}\({_SP}{NAME}{_SP},{_SP}{QUOTED}", _F),
     # Fallbacks: process.env.API_KEY || "…", os.environ.get("API_KEY") or "…", ENV["API_KEY"] ?? '…',
     # getenv('API_KEY') ?: '…', env::var("API_KEY").unwrap_or("…")
     re.compile(rf"{NAME}{NAME_END}{_SP}[\])]{{0,3}}{_SP}{FALLBACK}{_SP}{QUOTED}", _F),
@@ -71,6 +84,27 @@ PATTERNS = (
     re.compile(r"[?&](?:amp;)?(?P<name>key|api[_-]?key)=(?P<secret>[^&\"'`<>\s,;)#\\]{1,1000})", _F),
 )
 
+_QUERY_NAME = re.compile(r"[?&](?:amp;)?key=$", re.IGNORECASE)
+# The name as the first item of a list, set or subscript, not a call's argument: a list of names
+# (`Literal["apikey", "oauth2Token"]`, `{"api_key", "token"}`) binds no value to it.
+_NAME_IN_A_LIST = re.compile(r"[\[{][ \t]{0,20}[\"'][\w$.-]{0,120}api[_.-]?key[\w.-]{0,30}[\"'][ \t]{0,20},[ \t]{0,20}['\"]?$",
+                             re.IGNORECASE)
+
+
+def in_context(text: str, start: int, end: int) -> bool:
+    """What the value alone cannot tell: a fragment cut at `(`, a `?key=` that keys no API, a list of names,
+    a wrapped call read as a two-column CSV row (an unquoted value: a quoted one is a call argument's literal)."""
+    if fragment_follows(text, end):
+        return False
+    if _QUERY_NAME.search(text, max(0, start - 8), start):
+        return query_key_is_api_key(text, start, text[start:end])
+    if _NAME_IN_A_LIST.search(text, max(0, start - 250), start):
+        return False
+    if text[start - 1:start] not in ("\"", "'") and is_csv_row(text, start, end):
+        return not csv_row_is_code(text, start)
+    return True
+
+
 HARDCODED_API_KEY = Rule(
     id="hardcoded-api-key",
     description="Hardcoded API key literal",
@@ -89,7 +123,8 @@ HARDCODED_API_KEY = Rule(
     where=(AI_STUDIO, CREDENTIALS),
     restrict=RESTRICT_KEY,
     rotate="rotate it with its provider (a Google key: Google AI Studio or the Cloud console Credentials page)",
-    reject_name=is_digest_name,
+    reject_name=is_not_secret_name,
+    in_context=in_context,
     anchors=(re.compile(r"api[_.-]?key"), re.compile(r"[?&](?:amp;)?key=")),
     # Before the anchor: a long dotted name and what opens a name/value pair; after it: the
     # operator, up to three XML attributes of 200 characters and a 300-character value.

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from scanner.filters import is_low_entropy, plausible_fixed_format
+from scanner.filters import is_identifier, is_low_entropy, plausible_fixed_format
 from scanner.rules.base import AI_STUDIO, CREDENTIALS, KEY_CHARS, RESTRICT_KEY, Rule, fixed_token
 
 ROTATE_API_KEY = (
@@ -25,8 +25,10 @@ def _both(pattern: str) -> tuple[tuple[re.Pattern[str], ...], tuple[re.Pattern[b
 _api_key_text, _api_key_bin = _both(fixed_token("AIza", f"[{KEY_CHARS}]{{35}}"))
 _gemini_text, _gemini_bin = _both(fixed_token(r"AQ\.Ab", f"[{KEY_CHARS}]{{44,64}}"))
 _client_secret_text, _client_secret_bin = _both(fixed_token("GOCSPX-", f"[{KEY_CHARS}]{{28}}"))
-_access_text, _access_bin = _both(fixed_token(r"ya29\.", rf"[{KEY_CHARS}]{{20,}}(?:\.[{KEY_CHARS}]+)*"))
-_refresh_text, _refresh_bin = _both(fixed_token("1//0", f"[{KEY_CHARS}]{{38,}}"))
+# A token start inside a longer base64 run (`+` and `/` are base64's, not the token's) is chance.
+_BASE64_EDGE = r"+/"
+_access_text, _access_bin = _both(fixed_token(r"ya29\.", rf"[{KEY_CHARS}]{{20,}}(?:\.[{KEY_CHARS}]+)*", _BASE64_EDGE))
+_refresh_text, _refresh_bin = _both(fixed_token("1//0", f"[{KEY_CHARS}]{{38,}}", _BASE64_EDGE))
 
 GOOGLE_API_KEY = Rule(
     id="google-api-key",
@@ -107,7 +109,8 @@ GOOGLE_OAUTH_TOKEN = Rule(
 
 
 _PEM_MARKER = re.compile(r"-----(?:BEGIN|END) [A-Z ]*PRIVATE KEY-----")
-_PEM_LAYOUT = re.compile(r"\\[nr]|\s")
+# Line breaks as written in JSON (`\n`), in JSON inside a JSON string (`\\n`), or real ones.
+_PEM_LAYOUT = re.compile(r"\\+[nr]|\s")
 _BASE64 = re.compile(r"[A-Za-z0-9+/]+=*")
 
 
@@ -116,12 +119,16 @@ def _accept_service_account(value: str, quoted: bool) -> bool:
     if value.startswith("-----BEGIN"):
         body = _PEM_LAYOUT.sub("", _PEM_MARKER.sub("", value))
         return len(body) >= 100 and _BASE64.fullmatch(body) is not None and not is_low_entropy(body, 4.0)
-    return len(value) >= 20 and plausible_fixed_format(value)
+    # A name standing in for the token (`cached_refresh_token` in a test's JSON) is no token.
+    return len(value) >= 20 and plausible_fixed_format(value) and not is_identifier(value)
 
 
 # Where a credential's value opens: a JSON or dict string (plain or escaped quote), a TOML triple
 # quote (Streamlit's secrets.toml), a YAML block scalar.
 _OPEN = r"""\\?["']?[ \t]*[:=][ \t]*(?:\|[-+]?\s*|\"\"\"(?:\\?\n)?|'''\n?|\\?["'])"""
+# A PEM key may also follow the operator bare: FIREBASE_PRIVATE_KEY=-----BEGIN… (its markers say
+# where it starts; a bare refresh_token would be any name assigned to it).
+_OPEN_PEM = _OPEN[:-1] + "|)"
 
 # "RSA ", "EC ", "ENCRYPTED ": a few words, bounded so that a run of capitals costs one pass.
 _KEY_KIND = r"[A-Z ]{0,40}"
@@ -143,12 +150,17 @@ GCP_SERVICE_ACCOUNT_KEY = Rule(
     keywords=(b"private_key", b"refresh_token"),
     patterns=(
         re.compile(
-            rf"private_key{_OPEN}"
+            rf"(?i:private_key){_OPEN_PEM}"
             rf"(?P<secret>-----BEGIN {_KEY_KIND}PRIVATE KEY-----{_PEM_BODY}-----END {_KEY_KIND}PRIVATE KEY-----)"
         ),
         re.compile(rf"refresh_token{_OPEN}(?P<secret>[^\"'\\\s]{{20,}})"),
     ),
-    requires=re.compile(r"service_account|gserviceaccount\.com|authorized_user"),
+    # A key file's markers, or a private key given to a Google variable or mapping outside its JSON:
+    # GOOGLE_PRIVATE_KEY="-----BEGIN…", FIREBASE_PRIVATE_KEY=…, `private_key: |` under `gcp:`.
+    requires=re.compile(
+        r"service_account|gserviceaccount\.com|authorized_user"
+        r"|(?i:(?:google|gcp|gcloud|firebase)\w{0,40}private_key)"
+        r"|(?i:(?:google|gcp|gcloud|firebase)[\w-]{0,40}:[ \t]*\r?\n(?:[ \t]+[^\n]{0,300}\n){0,20}?[ \t]+private_key[ \t]*:)"),
     accept=_accept_service_account,
     opens_with_keyword=True,
     # First: a key file's private key or refresh token is reported as the file's credential.
