@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 from scanner import __version__
 from scanner.errors import KeysentryError, UsageError
 from scanner.report import FORMATS
+from scanner.report.audit import FORMATS as AUDIT_FORMATS
 
 if TYPE_CHECKING:
     from scanner.scan import Request
@@ -129,7 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="run one task per repository on this Dask scheduler (tcp://host:8786, tls://…)")
     audit.add_argument("--repo-timeout", type=_seconds, metavar="S",
                        help="give up on a repository whose clone and scan take longer than S seconds")
-    audit.add_argument("--format", choices=("text", "json", "sarif"), default="text")
+    audit.add_argument("--format", choices=AUDIT_FORMATS, default="text")
     audit.add_argument("--output", type=Path, metavar="FILE", help="write the report here (default: standard output)")
     audit.add_argument("--baseline", type=Path, metavar="FILE", help="do not report findings recorded in FILE")
     audit.add_argument("--show-secrets", action="store_true", help="print secrets in full (default: redacted)")

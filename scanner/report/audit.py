@@ -1,10 +1,11 @@
 """The one report of an audit: every repository's View (already redacted where it was scanned),
-rendered by the same reporters as `scan --history`, one section (text), entry (JSON) or run (SARIF)
-per repository. Each repository is rendered through its scan format's own reporter and that output
+rendered by the same reporters as `scan --history`, one section (text, Markdown, HTML), entry
+(JSON), run (SARIF) or set of annotations (GitHub) or vulnerabilities (GitLab) per repository. Each repository is rendered through its scan format's own reporter and that output
 is embedded, so a field added to the scan reports reaches the audit report unchanged."""
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 from scanner.report import Options, View, printable
@@ -13,7 +14,7 @@ if TYPE_CHECKING:
     from scanner.audit import Audit
     from scanner.audit_record import RepoResult
 
-FORMATS = ("text", "json", "sarif")
+FORMATS = ("text", "json", "sarif", "html", "markdown", "gitlab", "github")
 _SUMMED = ("files", "blobs", "commits", "bytes", "skipped_large", "skipped_lfs", "skipped_symlinks",
            "nested_repos", "unreadable", "allowed", "baselined", "excluded")
 
@@ -23,7 +24,145 @@ def render(audit: "Audit", fmt: str, options: Options) -> str:
         return _json(audit)
     if fmt == "sarif":
         return _sarif(audit)
+    if fmt == "markdown":
+        return _markdown(audit)
+    if fmt == "github":
+        return _github(audit)
+    if fmt == "gitlab":
+        return _gitlab(audit)
+    if fmt == "html":
+        return _html(audit)
     return _text(audit, options)
+
+
+def ranked(audit: "Audit") -> list["RepoResult"]:
+    """The repositories most urgent first: those with findings by their most severe finding, then
+    by how many; then the failed ones; then the clean ones (each group in the order given)."""
+    from scanner.report.summary import SEVERITIES
+
+    def rank(repo: "RepoResult") -> tuple[int, int, int]:
+        if repo.view is None:
+            return (len(SEVERITIES), 0, 0)
+        if not repo.view.findings:
+            return (len(SEVERITIES) + 1, 0, 0)
+        worst = min(SEVERITIES.index(f.severity) if f.severity in SEVERITIES else len(SEVERITIES) - 1
+                    for f in repo.view.findings)
+        return (worst, -len(repo.view.findings), 0)
+
+    return sorted(audit.repos, key=rank)
+
+
+def severity_totals(audit: "Audit") -> list[tuple[str, int]]:
+    """Findings by severity over every repository, each repository's counted by summary.summarize()."""
+    from scanner.report.summary import SEVERITIES, summarize
+
+    counts = dict.fromkeys(SEVERITIES, 0)
+    for repo in audit.repos:
+        if repo.view is not None:
+            for severity, n in summarize(repo.view).by_severity:
+                counts[severity] = counts.get(severity, 0) + n
+    return list(counts.items())
+
+
+def _markdown(audit: "Audit") -> str:
+    from scanner.report import markdown
+
+    t = totals(audit)
+    severities = severity_totals(audit)
+    title = (f"{t['findings']} finding{'s' * (t['findings'] != 1)} in {t['with_findings']} of "
+             if t["findings"] else "no secrets found in ")
+    title += f"{t['repositories']} repositor{'ies' if t['repositories'] != 1 else 'y'}"
+    if t["failed"]:
+        title += f", {t['failed']} failed"
+    lines = [f"# keysentry audit: {title}", "",
+             "| Repositories | Failed | With findings | Findings | " + " | ".join(s for s, _ in severities) + " |",
+             "| ---: | ---: | ---: | ---: |" + " ---: |" * len(severities),
+             f"| {t['repositories']} | {t['failed']} | {t['with_findings']} | {t['findings']} | "
+             + " | ".join(str(n) for _, n in severities) + " |"]
+    # A job summary is capped at 1 MiB: MAX_ROWS is shared by the whole audit, each repository's
+    # section counting as one row besides its findings' rows; the most urgent come first.
+    order = ranked(audit)
+    used = 0
+    for shown, repo in enumerate(order):
+        if used >= markdown.MAX_ROWS:
+            rest = order[shown:]
+            left = sum(len(r.view.findings) for r in rest if r.view)
+            lines += ["", f"…and {len(rest)} more repositor{'ies' if len(rest) != 1 else 'y'} "
+                      f"({left} finding{'s' * (left != 1)}): see the SARIF or JSON report for all of them."]
+            break
+        lines += ["", f"## {markdown.cell(repo.source)}", ""]
+        used += 1
+        if repo.view is None:
+            lines.append(f"**error:** {markdown.cell(repo.error or '')}")
+            continue
+        budget = markdown.MAX_ROWS - used
+        lines += [_demoted(line) for line in markdown.render(repo.view, max_rows=budget).rstrip("\n").split("\n")]
+        used += min(len(repo.view.findings), budget)
+    return "\n".join(lines) + "\n"
+
+
+def _html(audit: "Audit") -> str:
+    from scanner.report import html
+
+    # Anchors by position in the order given, so a repository keeps its link however it ranks.
+    anchors = {id(repo): f"repo-{i}" for i, repo in enumerate(audit.repos)}
+    sections = [html.section(anchors[id(repo)], repo.source, repo.error, repo.view) for repo in ranked(audit)]
+    return html.render_audit(sections, totals(audit), severity_totals(audit))
+
+
+def _demoted(line: str) -> str:
+    # Only headings start with `#`: markdown.cell escapes it in every value the report shows.
+    return "#" + line if line.startswith("#") else line
+
+
+def _github(audit: "Audit") -> str:
+    from scanner.report import github
+
+    lines = []
+    for repo in audit.repos:
+        if repo.view is None:
+            lines.append("::error title=keysentry audit::"
+                         + github.escape_data(printable(f"{repo.source}: {repo.error}")))
+        else:
+            lines += [github.annotation(f, repo.source) for f in repo.view.findings]
+    return "".join(line + "\n" for line in lines)
+
+
+def _gitlab(audit: "Audit") -> str:
+    import uuid
+
+    from scanner.report import gitlab
+
+    # Each location's file is prefixed by a folder per repository (the name its clone and SARIF
+    # category have): GitLab tells vulnerabilities apart, and tracks them from one pipeline to the
+    # next, by their identifier and location, so `app.py:1` of two repositories holding the same
+    # rule's finding would otherwise be merged into one; and the Vulnerability Report shows the file
+    # in its list, where a folder says the repository at a glance. The description names the
+    # repository's source as given, which the folder's short form may not spell whole.
+    vulnerabilities: list[dict[str, Any]] = []
+    messages: list[dict[str, str]] = []
+    report: dict[str, Any] = {}
+    for repo in audit.repos:
+        if repo.view is None:
+            messages.append({"level": "warn", "value": printable(f"{repo.source}: {repo.error}")})
+            continue
+        report = json.loads(gitlab.render(repo.view))
+        folder = _category(repo)
+        messages += [{"level": m["level"], "value": printable(f"{repo.source}: {m['value']}")}
+                     for m in report["scan"]["messages"]]
+        for v in report["vulnerabilities"]:
+            v["id"] = str(uuid.uuid5(uuid.UUID(v["id"]), folder))  # one repository's finding, another's id
+            v["location"]["file"] = f"{folder}/{v['location']['file']}"
+            v["description"] = printable(f"In {repo.source}: {v['description']}")
+            vulnerabilities.append(v)
+    if not report:
+        report = json.loads(gitlab.render(View("history", (), _no_stats(), (), ())))
+    end = datetime.now(timezone.utc)
+    report["scan"]["start_time"] = gitlab.timestamp(end - timedelta(seconds=audit.seconds))
+    report["scan"]["end_time"] = gitlab.timestamp(end)
+    report["scan"]["messages"] = messages
+    report["vulnerabilities"] = vulnerabilities
+    return json.dumps(report, indent=2, ensure_ascii=False) + "\n"
 
 
 def totals(audit: "Audit") -> dict[str, Any]:

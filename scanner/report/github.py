@@ -28,17 +28,20 @@ def _where(f: Shown) -> str:
     return ""
 
 
-def annotation(f: Shown) -> str:
+def annotation(f: Shown, repository: str = "") -> str:
+    """REPOSITORY (an audit's source) prefixes the title and the message; file= stays the path
+    inside that repository."""
+    prefix = f"{printable(repository)}: " if repository else ""
     properties = [f"file={escape_property(f.name)}"]
     if f.in_head is not False:
         properties.append(f"line={max(f.line, 1)}")
         if f.column > 0:
             properties += [f"col={f.column}", f"endColumn={f.column + f.secret_length}"]
-    properties.append(f"title={escape_property(f'keysentry {f.rule_id} ({f.severity})')}")
+    properties.append(f"title={escape_property(f'{prefix}keysentry {f.rule_id} ({f.severity})')}")
     where = _where(f)
     if f.verification is not None:  # --verify
         where += f"{'; ' if where else ''}verified {f.verification.status}: {f.verification.reason}"
-    message = f"{f.rule.description}: {f.secret}" + (f" — {where}" if where else "") + f". Fix: {f.rule.remediation}"
+    message = prefix + f"{f.rule.description}: {f.secret}" + (f" — {where}" if where else "") + f". Fix: {f.rule.remediation}"
     return f"::error {','.join(properties)}::{escape_data(printable(message))}"
 
 

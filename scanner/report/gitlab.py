@@ -23,7 +23,7 @@ _TOOL = {"id": "keysentry", "name": "keysentry", "version": __version__, "vendor
          "url": PROJECT_URL}
 
 
-def _time(moment: datetime) -> str:
+def timestamp(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S")
 
 
@@ -65,8 +65,8 @@ def render(view: View) -> str:
             "scanner": _TOOL,
             "type": "secret_detection",
             "status": "success",
-            "start_time": _time(start),
-            "end_time": _time(end),
+            "start_time": timestamp(start),
+            "end_time": timestamp(end),
             "messages": [{"level": "info", "value": printable(note)} for note in view.notes],
         },
         "vulnerabilities": [_vulnerability(f) for f in view.findings],

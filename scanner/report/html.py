@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -263,21 +263,64 @@ def _environment() -> tuple[Environment, str, str]:
     return env, css, js
 
 
-def render(view: View) -> str:
-    env, css, js = _environment()
+def _context(view: View) -> dict[str, object]:
+    """What report_body.html.j2 shows of VIEW: the same for a scan's page and an audit's section."""
     found = rows(view)
-    summary = summarize(view)
-    past = [r for r in found if r.in_head is False]
-    policy = (f"default-src 'none'; style-src {_csp_hash(css)}; script-src {_csp_hash(js)}; img-src data:; "
-              "form-action 'none'; base-uri 'none'")
-    return env.get_template("report.html.j2").render(
-        view=view, stats=view.stats, summary=summary, rows=found, timeline=timeline(found),
+    return dict(
+        view=view, stats=view.stats, summary=summarize(view), rows=found, timeline=timeline(found),
         verified=any(r.status for r in found), history=view.mode in ("history", "range"),
-        past=past, purge=purge_all(view), css=Markup(css), js=Markup(js), policy=policy, places_shown=_PLACES_SHOWN,
+        past=[r for r in found if r.in_head is False], purge=purge_all(view), places_shown=_PLACES_SHOWN,
         target=_name(view.target), revisions=printable(view.revisions),
         notes=[printable(n) for n in view.notes], warnings=[printable(w) for w in view.stats.warnings],
         size=_size(view.stats.bytes), replace_text=_REPLACE_TEXT,
     )
+
+
+def render(view: View) -> str:
+    env, css, js = _environment()
+    policy = (f"default-src 'none'; style-src {_csp_hash(css)}; script-src {_csp_hash(js)}; img-src data:; "
+              "form-action 'none'; base-uri 'none'")
+    return env.get_template("report.html.j2").render(
+        **_context(view), css=Markup(css), js=Markup(js), policy=policy, ids="",
+        heading="keysentry: secrets report", main_tag="main", interactive=True,
+    )
+
+
+@dataclass(frozen=True)
+class Section:
+    """One repository of an audit's page: its line in the index, and its report or its error."""
+
+    anchor: str  # the section's id, which the index links to
+    name: str  # printable
+    error: str  # printable; "" when it was scanned
+    findings: int
+    secrets: int
+    worst: str  # the most severe finding's severity; "" when none
+    body: Markup  # its report (report_body.html.j2), empty when it failed
+
+
+def section(anchor: str, name: str, error: str | None, view: View | None) -> Section:
+    """The section of an audit's page for one repository. Its report has no filter controls: the
+    page runs no script (its tables still open row by row, without it)."""
+    if view is None:
+        return Section(anchor, printable(name), printable(error or ""), 0, 0, "", Markup(""))
+    env, _, _ = _environment()
+    context = _context(view)
+    body = env.get_template("report_body.html.j2").render(
+        **context, ids=f"{anchor}-", heading=printable(name), main_tag="div", interactive=False)
+    summary = summarize(view)
+    worst = next((severity for severity, n in summary.by_severity if n), "")
+    return Section(anchor, printable(name), "", summary.findings, summary.secrets, worst, Markup(body))
+
+
+def render_audit(sections: Sequence[Section], totals: Mapping[str, object],
+                 by_severity: Sequence[tuple[str, int]]) -> str:
+    """An audit's page: the index of SECTIONS (in the order given: most urgent first), then each."""
+    env, css, _ = _environment()
+    policy = (f"default-src 'none'; style-src {_csp_hash(css)}; script-src 'none'; img-src data:; "
+              "form-action 'none'; base-uri 'none'")
+    return env.get_template("audit.html.j2").render(
+        sections=sections, totals=totals, by_severity=by_severity, css=Markup(css), policy=policy)
 
 
 def _size(n: int) -> str:

@@ -65,12 +65,14 @@ def _row(f: Shown, history: bool) -> str:
     return "| " + " | ".join(row) + " |"
 
 
-def _table(view: View) -> list[str]:
+def _table(view: View, max_rows: int) -> list[str]:
     history = view.mode in ("history", "range")
     header = ["Severity", "Rule", "Location", "Secret"] + (["Commit", "In HEAD"] if history else [])
-    lines = ["### Findings", "", "| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
-    lines += [_row(f, history) for f in view.findings[:MAX_ROWS]]
-    left = len(view.findings) - MAX_ROWS
+    lines = ["### Findings", ""]
+    if max_rows > 0:
+        lines += ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
+        lines += [_row(f, history) for f in view.findings[:max_rows]]
+    left = len(view.findings) - max(max_rows, 0)
     if left > 0:
         lines += ["", f"…and {_plural(left, 'more finding')}: see the SARIF or JSON report for all of them."]
     return lines
@@ -82,11 +84,12 @@ def _fixes(summary: Summary) -> list[str]:
     return lines
 
 
-def render(view: View) -> str:
+def render(view: View, max_rows: int = MAX_ROWS) -> str:
+    """MAX_ROWS: how many findings the table lists (an audit shares MAX_ROWS among its repositories)."""
     summary = summarize(view)
     lines = [_heading(view, summary), "", _scanned(view)]
     if summary.findings:
-        lines += ["", *_counts(view, summary), "", *_table(view), "", *_fixes(summary)]
+        lines += ["", *_counts(view, summary), "", *_table(view, max_rows), "", *_fixes(summary)]
     if view.notes:
         lines += ["", *(f"> **note:** {cell(note)}" for note in view.notes)]
     return "\n".join(lines).rstrip("\n") + "\n"
