@@ -9,6 +9,7 @@ import re
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from html import escape
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -272,6 +273,7 @@ def test_html_sections_hold_each_repositorys_report_or_its_error(audited: Audite
             assert f"Not scanned: {entry['error']}" in page.said(anchor)
             assert f"error: {entry['error']}" in page.said("")  # in the index too
             continue
+        assert f'<dd data-field="target">{escape(entry["source"])}</dd>' in html  # what was scanned
         counted = re.search(rf'<section id="{anchor}-summary".*?data-count="findings">(\d+)<', html, flags=re.S)
         assert counted is not None and int(counted.group(1)) == len(entry["findings"]), entry["source"]
         secrets = {(f["rule_id"], f["secret"]) for f in entry["findings"]}

@@ -305,7 +305,8 @@ def section(anchor: str, name: str, error: str | None, view: View | None) -> Sec
     if view is None:
         return Section(anchor, printable(name), printable(error or ""), 0, 0, "", Markup(""))
     env, _, _ = _environment()
-    context = _context(view)
+    # An audited view names no target (its clone may be a temporary folder): the source does.
+    context = {**_context(view), "target": printable(name)}
     body = env.get_template("report_body.html.j2").render(
         **context, ids=f"{anchor}-", heading=printable(name), main_tag="div", interactive=False)
     summary = summarize(view)
