@@ -39,6 +39,7 @@ def _shown(f: Shown) -> dict[str, Any]:
         "severity": f.severity, "context": f.context,
         "locations": [[loc.path, loc.line, loc.column] for loc in f.locations],
         "verification": None if f.verification is None else [f.verification.status, f.verification.reason],
+        "companion": f.companion,
     }
 
 
@@ -54,6 +55,7 @@ def _unshown(d: dict[str, Any]) -> Shown:
         severity=d["severity"], context=d["context"],
         locations=tuple(ShownLocation(p, line, col) for p, line, col in d["locations"]),
         verification=None if verification is None else Verification(*verification),
+        companion=d.get("companion", ""),
     )
 
 

@@ -35,7 +35,10 @@ def fold(findings: Sequence[Finding]) -> list[Finding]:
         lead = min(group, key=lambda f: SEVERITY_ORDER.get(f.severity, len(SEVERITY_ORDER)))
         places = tuple(dict.fromkeys(Location(f.path, f.line, f.column) for f in group))
         first = group[0]
-        out.append(dataclasses.replace(first, severity=lead.severity, context=lead.context, locations=places))
+        # A client secret copied to a place without its client id is still checkable by the other.
+        companion = first.companion or next((f.companion for f in group if f.companion), "")
+        out.append(dataclasses.replace(first, severity=lead.severity, context=lead.context, locations=places,
+                                       companion=companion))
     return out
 
 

@@ -23,6 +23,8 @@ class Match:
     # the content step judged itself (a .env file's, by what it holds); "": judged from the context.
     clues: tuple[str, ...] = ()
     severity: str = ""
+    # The public half its check needs (scanner.companion: a client secret's client id), or "".
+    companion: str = ""
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,8 @@ class Finding:
     context: str = "generic"
     locations: tuple[Location, ...] = ()
     verification: Verification | None = None
+    # A client secret's OAuth client id found next to it (public; never part of the fingerprint).
+    companion: str = ""
 
 
 def fingerprint(rule_id: str, path: str, identity: str) -> str:
@@ -110,6 +114,7 @@ def make_finding(match: Match, path: str, *, commit: str | None = None, author: 
         head_paths=head_paths,
         unstaged_fix=unstaged_fix,
         locations=locations,
+        companion=match.companion,
     )
 
 

@@ -58,6 +58,12 @@ GEMINI_MODELS = Endpoint("https://generativelanguage.googleapis.com", "/v1beta/m
 # enabled (every Firebase project), so it tells a live key from a dead one when Gemini is closed.
 IDENTITY_CONFIG = Endpoint("https://identitytoolkit.googleapis.com", "/v1/projects")
 TOKEN_INFO = Endpoint("https://oauth2.googleapis.com", "/tokeninfo")
+# The token endpoint, asked to exchange a code that cannot be one: it authenticates the client
+# (id and secret) before it looks at the code, so `invalid_grant` means the secret was accepted.
+TOKEN = Endpoint("https://oauth2.googleapis.com", "/token")
+_NOT_A_CODE = "keysentry-verify-not-a-code"
+# Never visited: nothing is granted, and a loopback address is one every client type may name.
+_HARMLESS_REDIRECT = "http://127.0.0.1"
 
 # google.rpc.ErrorInfo reasons (HTTP 403) that mean the key exists but a restriction refused us.
 RESTRICTIONS = {
@@ -84,6 +90,8 @@ _GEMINI_SCOPES = ("https://www.googleapis.com/auth/cloud-platform",
 _API_KEY = re.compile(r"AIza[0-9A-Za-z_-]{35}|AQ\.Ab[0-9A-Za-z_-]{44,64}")
 _ACCESS_TOKEN = re.compile(r"ya29\.[0-9A-Za-z_.-]{20,4096}")
 _REFRESH_TOKEN = re.compile(r"1//0[0-9A-Za-z_-]{38,}")
+_CLIENT_SECRET = re.compile(r"GOCSPX-[0-9A-Za-z_-]{28}")
+_CLIENT_ID = re.compile(r"[0-9]{1,30}-[0-9a-z]{32}\.apps\.googleusercontent\.com")
 
 
 @dataclass(frozen=True)
@@ -300,50 +308,82 @@ def verify_access_token(client: Client, token: str) -> Verification:
     return _unexpected(reply, "tokeninfo")
 
 
+def verify_client_secret(client: Client, secret: str, client_id: str) -> Verification:
+    """A `GOCSPX-` secret with its client id: the token endpoint, both in the POST body."""
+    reply = client.call(TOKEN, {}, form={"client_id": client_id, "client_secret": secret, "code": _NOT_A_CODE,
+                                         "grant_type": "authorization_code", "redirect_uri": _HARMLESS_REDIRECT})
+    if reply.problem:
+        return _unexpected(reply, "token endpoint")
+    error = reply.body.get("error") if isinstance(reply.body, dict) else None
+    if reply.status == 400 and error == "invalid_grant":
+        return Verification(LIVE, f"the token endpoint accepted the secret for its client {client_id} (invalid_grant "
+                                  "for a code that is not one): anyone holding it can act as that client; rotate it")
+    if error == "invalid_client" or reply.status == 401:
+        return Verification(INVALID, f"token endpoint: invalid_client, Google does not accept the secret for client "
+                                     f"{client_id} (rotated, deleted, or another client's)")
+    return _unexpected(reply, "token endpoint")
+
+
 # --- which findings are asked, and how ----------------------------------------------------------
 
-Probe = Callable[[Client, str], Verification]
+# A probe is given the secret and the public half its check needs ("" for the secrets alone).
+Probe = Callable[[Client, str, str], Verification]
+Ask = tuple[Probe, str, str]
 
 # Not verified, and why: said in the reason of their `unknown`.
 _NOT_ASKED = {
     "gcp-service-account-key": "not verified: that would mean signing with the private key and sending the "
                                "result to Google; keysentry never uses a private key it finds",
-    "google-oauth-client-secret": "not verified: Google checks a client secret only together with its client "
-                                  "id, which the finding does not carry",
     "dotenv-file": "not verified: a whole .env file; the Google keys in it are verified under their own rules",
 }
+_NO_CLIENT_ID = ("not verified: Google checks a client secret only together with its client id, and no client id "
+                 "(…apps.googleusercontent.com) was found next to it")
 _REFRESH = "not verified: a refresh token can be checked only with its OAuth client's id and secret"
 _NOT_GOOGLE = "not verified: not shaped like a Google key or token"
 
 
-def plan(finding: Finding) -> tuple[Probe, str] | Verification:
-    """How FINDING's secret is asked (a probe and the secret it sends), or what is said without asking."""
+def _api_key_probe(client: Client, key: str, _: str) -> Verification:
+    return verify_api_key(client, key)
+
+
+def _access_token_probe(client: Client, token: str, _: str) -> Verification:
+    return verify_access_token(client, token)
+
+
+def plan(finding: Finding) -> Ask | Verification:
+    """How FINDING's secret is asked (a probe, the secret and the public half it sends), or what is
+    said without asking."""
     if finding.rule_id in _NOT_ASKED:
         return Verification(UNKNOWN, _NOT_ASKED[finding.rule_id])
     secret = finding.secret
+    if finding.rule_id == "google-oauth-client-secret":
+        if _CLIENT_SECRET.fullmatch(secret) and _CLIENT_ID.fullmatch(finding.companion):
+            return verify_client_secret, secret, finding.companion
+        return Verification(UNKNOWN, _NO_CLIENT_ID)
     if _API_KEY.fullmatch(secret):
-        return verify_api_key, secret
+        return _api_key_probe, secret, ""
     if finding.rule_id == "google-oauth-token":
         if _ACCESS_TOKEN.fullmatch(secret):
-            return verify_access_token, secret
+            return _access_token_probe, secret, ""
         if _REFRESH_TOKEN.fullmatch(secret):
             return Verification(UNKNOWN, _REFRESH)
     return Verification(UNKNOWN, _NOT_GOOGLE)
 
 
 def verify(findings: Sequence[Finding], client: Client) -> tuple[Finding, ...]:
-    """FINDINGS with `verification` set, each distinct secret asked once; a live one becomes critical."""
+    """FINDINGS with `verification` set, each distinct secret (with its client id, for a client
+    secret) asked once; a live one becomes critical."""
     plans = [plan(f) for f in findings]
-    asks: dict[tuple[Probe, str], None] = {}
+    asks: dict[Ask, None] = {}
     for p in plans:
         if not isinstance(p, Verification):
             asks.setdefault(p)
-    answers: dict[tuple[Probe, str], Verification] = {}
+    answers: dict[Ask, Verification] = {}
     if asks:
         # Executor.map cancels what it has not started when its caller is interrupted (Ctrl-C,
         # SIGTERM): the keys not yet sent stay unsent.
         with ThreadPoolExecutor(max_workers=min(WORKERS, len(asks)), thread_name_prefix="keysentry-verify") as pool:
-            answers = dict(zip(asks, pool.map(lambda ask: ask[0](client, ask[1]), asks)))
+            answers = dict(zip(asks, pool.map(lambda ask: ask[0](client, ask[1], ask[2]), asks)))
     verified = []
     for finding, p in zip(findings, plans):
         verdict = p if isinstance(p, Verification) else answers[p]

@@ -19,6 +19,7 @@ from urllib.parse import parse_qs
 GEMINI = "/v1beta/models"
 IDENTITY = "/v1/projects"
 TOKENINFO = "/tokeninfo"
+TOKEN = "/token"
 
 Answer = Callable[["_Handler"], None]
 
@@ -33,11 +34,16 @@ class Seen:
     body: bytes
 
     @property
+    def form(self) -> dict[str, list[str]]:
+        return parse_qs(self.body.decode("ascii", "replace"))
+
+    @property
     def secret(self) -> str:
-        """What it asked about: the x-goog-api-key header, else the form's access_token."""
+        """What it asked about: the x-goog-api-key header, else the form's access_token or client_secret."""
         if "x-goog-api-key" in self.headers:
             return self.headers["x-goog-api-key"]
-        return parse_qs(self.body.decode("ascii", "replace")).get("access_token", [""])[0]
+        form = self.form
+        return (form.get("access_token") or form.get("client_secret") or [""])[0]
 
 
 def json_answer(status: int, body: object, headers: Sequence[tuple[str, str]] = ()) -> Answer:
@@ -116,6 +122,16 @@ def token_invalid() -> Answer:
     return json_answer(400, {"error": "invalid_token", "error_description": "Invalid Value"})
 
 
+def invalid_grant() -> Answer:
+    """What the token endpoint says once the client authenticated, to a code it never issued."""
+    return json_answer(400, {"error": "invalid_grant", "error_description": "Malformed auth code."})
+
+
+def invalid_client(description: str = "Unauthorized") -> Answer:
+    """... and to a client id it does not know ("The OAuth client was not found.") or a wrong secret."""
+    return json_answer(401, {"error": "invalid_client", "error_description": description})
+
+
 def rate_limited(retry_after: str = "0") -> Answer:
     return json_answer(429, {"error": {"code": 429, "status": "RESOURCE_EXHAUSTED",
                                        "message": "Resource has been exhausted (e.g. check quota)."}},
@@ -174,16 +190,21 @@ def redirect(location: str) -> Answer:
 
 class FakeGoogle:
     """answers[(path, secret)]: what to answer, in turn (the last one again once they run out);
-    anything not listed gets Google's answer for an unknown key."""
+    anything not listed gets Google's answer for an unknown key. The token endpoint knows the
+    OAuth clients registered with `client`, like Google checks the pair before the code."""
 
     def __init__(self) -> None:
         self.answers: dict[tuple[str, str], list[Answer]] = {}
+        self.clients: dict[str, str] = {}  # client id -> its secret
         self.seen: list[Seen] = []
         self._lock = threading.Lock()
         self.server: ThreadingHTTPServer | None = None
 
     def on(self, path: str, secret: str, *answers: Answer) -> None:
         self.answers[(path, secret)] = list(answers)
+
+    def client(self, client_id: str, secret: str) -> None:
+        self.clients[client_id] = secret
 
     @property
     def url(self) -> str:
@@ -199,8 +220,20 @@ class FakeGoogle:
             path = seen.target.split("?")[0]
             queue = self.answers.get((path, seen.secret))
             if not queue:
+                if path == TOKEN:
+                    return self._token(seen.form)
                 return token_invalid() if path == TOKENINFO else google_error("API_KEY_INVALID")
             return queue.pop(0) if len(queue) > 1 else queue[0]
+
+    def _token(self, form: dict[str, list[str]]) -> Answer:
+        client_id, secret = (form.get("client_id") or [""])[0], (form.get("client_secret") or [""])[0]
+        if client_id not in self.clients:
+            return invalid_client("The OAuth client was not found.")
+        if self.clients[client_id] != secret:
+            return invalid_client()
+        if (form.get("grant_type") or [""])[0] != "authorization_code":
+            return json_answer(400, {"error": "unsupported_grant_type", "error_description": "Invalid grant_type: "})
+        return invalid_grant()
 
     @contextmanager
     def running(self) -> Iterator[FakeGoogle]:

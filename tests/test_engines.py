@@ -229,3 +229,15 @@ def test_rules_that_open_with_a_keyword_do() -> None:
                     break
                 opening += chr(value)
             assert any(opening.lower().startswith(k.decode()) for k in rule.keywords), (rule.id, pattern.pattern)
+
+
+def test_a_client_secrets_client_id_is_found_alike() -> None:
+    # The client id is looked for in the text around the kept match (scanner.companion): both
+    # engines hand the same text and span to it, even after non-ASCII text and in a utf-16 file.
+    digits = random_chars(12, "0123456789")
+    client_id = f"{digits}-{random_chars(32, 'abcdefghijklmnopqrstuvwxyz0123456789')}.apps.googleusercontent.com"
+    secret = "GOCSPX-" + random_chars(28)
+    text = f"# é 中文\nGOOGLE_CLIENT_ID={client_id}\nGOOGLE_CLIENT_SECRET={secret}\n"
+    for data in (text.encode(), text.encode("utf-16")):
+        [match] = _both(data).matches
+        assert (match.secret, match.companion) == (secret, client_id)

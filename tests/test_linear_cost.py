@@ -107,6 +107,15 @@ SHAPES = [
     Shape("google-api-key", "key characters", "app.js", _around(b"AIzaSy", b"A")),
     Shape("google-gemini-key", "AQ.Ab run", "app.js", _repeat(b"AQ.Ab")),
     Shape("google-oauth-client-secret", "GOCSPX- run", "app.js", _repeat(b"GOCSPX-")),
+    # ... and the client id looked for around each secret (scanner.companion): one pass, not one a secret.
+    Shape("google-oauth-client-secret", "client id and secret pairs", ".env.txt",
+          _lines(lambda i: f"ID={os.urandom(6).hex()}-{os.urandom(16).hex()}.apps.googleusercontent.com\n"
+                           f"SECRET=GOCSPX-{_token(28)}\n", 10000)),
+    Shape("google-oauth-client-secret", "secrets in a client id suffix run", "app.js",
+          lambda size: _repeat(f"GOCSPX-{_token(28)} 1-.apps.googleusercontent.com ".encode())(size)),
+    Shape("google-oauth-client-secret", "one digit run before the suffix", "app.js",
+          lambda size: _around(f"GOCSPX-{_token(28)}\n".encode(), b"7", b"-" + b"a" * 32
+                               + b".apps.googleusercontent.com")(size)),
     Shape("google-oauth-token", "ya29. run", "app.js", _repeat(b"ya29.")),
     Shape("google-oauth-token", "dotted token", "app.js", _around(b"ya29.", b"a.")),
     Shape("google-oauth-token", "1//0 run", "app.js", _repeat(b"1//0")),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import string
 import subprocess
 import sys
 import time
@@ -26,6 +27,15 @@ def gemini_key() -> str:
 
 def access_token() -> str:
     return "ya29." + random_chars(80)
+
+
+def client_secret() -> str:
+    return "GOCSPX-" + random_chars(28)
+
+
+def client_id() -> str:
+    return random_chars(12, string.digits) + "-" + random_chars(32, string.ascii_lowercase + string.digits) \
+        + ".apps.googleusercontent.com"
 
 
 @pytest.fixture
@@ -167,7 +177,8 @@ _API_KEY_NAME = "api" + "_key"
 # (id, file name, content, words of the `unknown` reason)
 NOT_ASKED: list[tuple[str, str, Callable[[], str], str]] = [
     ("service-account key", "sa.json", _service_account, "private key"),
-    ("oauth client secret", "client.py", lambda: f'CLIENT_SECRET = "GOCSPX-{random_chars(28)}"\n', "client id"),
+    ("oauth client secret without a client id", "client.py", lambda: f'CLIENT_SECRET = "{client_secret()}"\n',
+     "no client id"),
     ("refresh token", "auth.py", lambda: f'REFRESH = "1//0{random_chars(60)}"\n', "refresh token"),
     ("hardcoded non-google key", "settings.py", lambda: f'{_API_KEY_NAME} = "{hex_secret()}"\n',
      "not shaped like a Google key"),
@@ -185,6 +196,141 @@ def test_credentials_not_checkable_without_sending_more_are_unknown_and_never_se
         assert finding["verification"]["status"] == "unknown"  # type: ignore[index]
         assert words in finding["verification"]["reason"]  # type: ignore[index]
     assert google.seen == []
+
+
+# --- OAuth client secrets: asked with the client id found next to them ------------------------------
+
+def _client_secret_json(cid: str, secret: str) -> str:
+    return json.dumps({"web": {"client_id": cid, "project_id": "demo", "auth_uri": "https://accounts.google.com/o/"
+                               "oauth2/auth", "token_uri": "https://oauth2.googleapis.com/token",
+                               "client_secret": secret, "redirect_uris": ["http://localhost:8080/callback"]}},
+                      indent=2) + "\n"
+
+
+def _dotenv_pair(cid: str, secret: str) -> str:
+    return f"DEBUG=1\nGOOGLE_CLIENT_ID={cid}\nGOOGLE_CLIENT_SECRET={secret}\n"
+
+
+def _code(cid: str, secret: str) -> str:
+    return f'flow = Flow.from_client_config({{"installed": {{\n    "client_secret": "{secret}",\n' \
+           f'    "client_id": "{cid}",\n}}}}, scopes=["openid"])\n'
+
+
+def _far_apart(cid: str, secret: str) -> str:
+    return f'CLIENT_ID = "{cid}"\n' + "# notes\n" * 300 + f'CLIENT_SECRET = "{secret}"\n'
+
+
+def _two_clients(cid: str, secret: str) -> str:
+    """Other clients' ids farther away, before and after: the nearest one is the secret's."""
+    padding = "# other settings\n" * 20
+    return f"OLD_CLIENT_ID={client_id()}\n{padding}{_dotenv_pair(cid, secret)}{padding}NEW_CLIENT_ID={client_id()}\n"
+
+
+# (id, file name, its text from (client id, secret), what Google knows: "pair" the client with this
+#  secret / "other" the client with another secret / "" no such client, status, words the reason must hold)
+CLIENT_SECRET_ANSWERS: list[tuple[str, str, Callable[[str, str], str], str, str, tuple[str, ...]]] = [
+    ("client_secret.json, accepted", "client_secret.json", _client_secret_json, "pair", "live",
+     ("invalid_grant", "accepted", "rotate")),
+    ("client_secret.json, another secret", "client_secret.json", _client_secret_json, "other", "invalid",
+     ("invalid_client",)),
+    (".env pair, accepted", ".env.local", _dotenv_pair, "pair", "live", ("invalid_grant",)),
+    (".env pair, client unknown", ".env.local", _dotenv_pair, "", "invalid", ("invalid_client",)),
+    ("code, client id after the secret", "auth.py", _code, "pair", "live", ("invalid_grant",)),
+    ("nearest of two client ids", ".env.local", _two_clients, "pair", "live", ("invalid_grant",)),
+]
+
+
+@pytest.mark.parametrize(("name", "make", "known", "status", "words"), [r[1:] for r in CLIENT_SECRET_ANSWERS],
+                         ids=[r[0] for r in CLIENT_SECRET_ANSWERS])
+def test_client_secret_is_asked_at_the_token_endpoint_with_its_client_id(
+        repo: Path, google: g.FakeGoogle, name: str, make: Callable[[str, str], str], known: str, status: str,
+        words: tuple[str, ...]) -> None:
+    cid, secret = client_id(), client_secret()
+    if known:
+        google.client(cid, secret if known == "pair" else client_secret())
+    _write(repo, {name: make(cid, secret)})
+    [finding] = [f for f in _findings(repo, google, "--show-secrets") if f["rule_id"] == "google-oauth-client-secret"]
+    verification: dict[str, str] = finding["verification"]  # type: ignore[assignment]
+    assert verification["status"] == status, verification
+    assert cid in verification["reason"] and all(w in verification["reason"] for w in words), verification
+    assert (finding["severity"] == "critical") == (status == "live")
+    [seen] = google.seen
+    assert seen.form["client_id"] == [cid] and seen.form["client_secret"] == [secret]
+
+
+def test_client_secret_travels_only_in_the_post_body(repo: Path, google: g.FakeGoogle) -> None:
+    cid, secret = client_id(), client_secret()
+    google.client(cid, secret)
+    _write(repo, {"client_secret.json": _client_secret_json(cid, secret)})
+    _findings(repo, google)
+    [seen] = google.seen
+    assert seen.method == "POST" and seen.target == g.TOKEN
+    assert seen.headers["content-type"] == "application/x-www-form-urlencoded"
+    assert not any(secret in value for value in seen.headers.values())
+    form = seen.form
+    assert sorted(form) == ["client_id", "client_secret", "code", "grant_type", "redirect_uri"]
+    assert form["grant_type"] == ["authorization_code"] and form["client_secret"] == [secret]
+    assert form["redirect_uri"][0].startswith("http://127.0.0.1") and secret not in form["code"][0]
+
+
+def test_a_client_id_too_far_from_the_secret_is_not_its_own(repo: Path, google: g.FakeGoogle) -> None:
+    cid, secret = client_id(), client_secret()
+    google.client(cid, secret)
+    _write(repo, {"settings.py": _far_apart(cid, secret)})
+    [finding] = _findings(repo, google)
+    assert finding["verification"]["status"] == "unknown"  # type: ignore[index]
+    assert "no client id" in finding["verification"]["reason"]  # type: ignore[index]
+    assert google.seen == []
+
+
+def test_each_client_secret_and_client_id_pair_is_sent_once(repo: Path, google: g.FakeGoogle) -> None:
+    cid, other_cid, secret = client_id(), client_id(), client_secret()
+    google.client(cid, secret)
+    _write(repo, {**{f"svc{i}/.env.local": _dotenv_pair(cid, secret) for i in range(4)},
+                  "legacy/.env.local": _dotenv_pair(other_cid, secret)})
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "clients")
+    # --history: one finding per path, so the same secret stands next to two client ids.
+    findings = [f for f in _findings(repo, google, "--show-secrets", "--history")
+                if f["rule_id"] == "google-oauth-client-secret"]
+    assert len(findings) == 5
+    assert sorted(s.form["client_id"][0] for s in google.seen) == sorted([cid, other_cid])
+    by_status = sorted(f["verification"]["status"] for f in findings)  # type: ignore[index]
+    assert by_status == ["invalid"] + ["live"] * 4
+
+
+def test_a_copy_without_its_client_id_is_checked_with_the_id_of_another_copy(repo: Path,
+                                                                            google: g.FakeGoogle) -> None:
+    cid, secret = client_id(), client_secret()
+    google.client(cid, secret)
+    _write(repo, {"a_first.py": f'SECRET = "{secret}"\n', "z_config/.env.local": _dotenv_pair(cid, secret)})
+    [finding] = [f for f in _findings(repo, google) if f["rule_id"] == "google-oauth-client-secret"]
+    assert finding["path"] == "a_first.py" and len(finding["locations"]) == 2  # type: ignore[arg-type]
+    assert finding["verification"]["status"] == "live"  # type: ignore[index]
+    assert len(google.seen) == 1
+
+
+@pytest.mark.parametrize("answer", [lambda: g.json_answer(400, {"error": "redirect_uri_mismatch"}),
+                                    lambda: g.json_answer(500, {"error": "internal_failure"}), g.dropped],
+                         ids=["other error", "server error", "dropped"])
+def test_a_token_endpoint_answer_that_says_neither_is_unknown(repo: Path, google: g.FakeGoogle,
+                                                               answer: Callable[[], g.Answer]) -> None:
+    cid, secret = client_id(), client_secret()
+    google.on(g.TOKEN, secret, answer())
+    _write(repo, {".env.local": _dotenv_pair(cid, secret)})
+    [finding] = [f for f in _findings(repo, google) if f["rule_id"] == "google-oauth-client-secret"]
+    assert finding["verification"]["status"] == "unknown"  # type: ignore[index]
+    assert "token endpoint" in finding["verification"]["reason"]  # type: ignore[index]
+
+
+def test_the_client_id_next_to_a_secret_changes_no_fingerprint(repo: Path) -> None:
+    cid, secret = client_id(), client_secret()
+    _write(repo, {"a.env.txt": f"GOOGLE_CLIENT_SECRET={secret}\n"})
+    alone = json.loads(keysentry("scan", "--format", "json", cwd=repo).stdout)["findings"]
+    _write(repo, {"a.env.txt": f"GOOGLE_CLIENT_SECRET={secret}\nGOOGLE_CLIENT_ID={cid}\n"})
+    paired = json.loads(keysentry("scan", "--format", "json", cwd=repo).stdout)["findings"]
+    assert [(f["rule_id"], f["fingerprint"]) for f in paired] == [(f["rule_id"], f["fingerprint"]) for f in alone]
+    assert len(alone) == 1
 
 
 # --- what is sent, how often, and what never is -----------------------------------------------------

@@ -142,6 +142,7 @@ class Shown:
     # Every place holding the same secret, this one first; names masked like `path`.
     locations: tuple[ShownLocation, ...]
     verification: "Verification | None"
+    companion: str = ""  # a client secret's OAuth client id: public, so never masked
 
     @property
     def rule_id(self) -> str:
@@ -208,6 +209,7 @@ def present(result: "Result", options: Options,
             locations=tuple(ShownLocation(mask(loc.path), loc.line, loc.column) for loc in f.locations)
             or (ShownLocation(mask(f.path), f.line, f.column),),
             verification=f.verification,
+            companion=f.companion,
         )
         for f in result.findings
     )

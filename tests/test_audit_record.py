@@ -1,0 +1,25 @@
+"""An audited repository's record (what a worker sends back, what --workdir keeps) gives the
+reports the same view as a fresh scan: here, a client secret's client id survives the trip."""
+from __future__ import annotations
+
+import json
+import string
+
+from scanner import audit_record
+from scanner.detect import Detector
+from scanner.models import Result, Stats, make_finding
+from scanner.report import Options, present
+from tests.conftest import random_chars
+
+
+def test_a_client_secrets_client_id_survives_the_audit_record() -> None:
+    client_id = random_chars(12, string.digits) + "-" + random_chars(32, string.ascii_lowercase + string.digits) \
+        + ".apps.googleusercontent.com"
+    data = f"GOOGLE_CLIENT_ID={client_id}\nGOOGLE_CLIENT_SECRET=GOCSPX-{random_chars(28)}\n".encode()
+    [match] = Detector().scan_content(data).matches
+    view = present(Result("tree", (make_finding(match, "config.txt"),), Stats()), Options())
+    record = audit_record.RepoResult("https://example.invalid/repo.git", None, None, None, view)
+    decoded = audit_record.decode(json.loads(json.dumps(audit_record.encode(record))))
+    assert decoded.view is not None
+    assert [f.companion for f in decoded.view.findings] == [client_id]
+    assert decoded.view == view
