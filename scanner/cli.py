@@ -24,6 +24,7 @@ from scanner.report import FORMATS
 from scanner.report.audit import FORMATS as AUDIT_FORMATS
 
 if TYPE_CHECKING:
+    from scanner.report import Options
     from scanner.scan import Request
     from scanner.verify import Client
 
@@ -82,6 +83,16 @@ def _verification(p: argparse.ArgumentParser) -> None:
                    help="how long each verification request may take (default 10)")
 
 
+def _reporting(p: argparse.ArgumentParser, formats: Sequence[str], progress: str) -> None:
+    """The options of the commands that report findings (scan, audit)."""
+    p.add_argument("--format", choices=formats, default="text")
+    p.add_argument("--output", type=Path, metavar="FILE", help="write the report here (default: standard output)")
+    p.add_argument("--baseline", type=Path, metavar="FILE", help="do not report findings recorded in FILE")
+    p.add_argument("--show-secrets", action="store_true", help="print secrets in full (default: redacted)")
+    p.add_argument("--quiet", "-q", action="store_true", help=progress)
+    _verification(p)
+
+
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", type=Path, metavar="FILE",
                    help="config file (default: [tool.keysentry] in pyproject.toml, else .keysentry.toml)")
@@ -102,12 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
     mode.add_argument("--history", action="store_true", help="every blob reachable from any ref, branch, tag or stash")
     mode.add_argument("--staged", action="store_true", help="exactly what `git commit` would record now")
     mode.add_argument("--range", dest="revision_range", metavar="A..B", help="the commits in a git revision range")
-    scan.add_argument("--format", choices=tuple(FORMATS), default="text")
-    scan.add_argument("--output", type=Path, metavar="FILE", help="write the report here (default: standard output)")
-    scan.add_argument("--baseline", type=Path, metavar="FILE", help="do not report findings recorded in FILE")
-    scan.add_argument("--show-secrets", action="store_true", help="print secrets in full (default: redacted)")
-    scan.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
-    _verification(scan)
+    _reporting(scan, tuple(FORMATS), progress="no progress bar")
     _common(scan)
 
     base = sub.add_parser("baseline", help="record today's findings so that later scans report only new ones",
@@ -130,12 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="run one task per repository on this Dask scheduler (tcp://host:8786, tls://…)")
     audit.add_argument("--repo-timeout", type=_seconds, metavar="S",
                        help="give up on a repository whose clone and scan take longer than S seconds")
-    audit.add_argument("--format", choices=AUDIT_FORMATS, default="text")
-    audit.add_argument("--output", type=Path, metavar="FILE", help="write the report here (default: standard output)")
-    audit.add_argument("--baseline", type=Path, metavar="FILE", help="do not report findings recorded in FILE")
-    audit.add_argument("--show-secrets", action="store_true", help="print secrets in full (default: redacted)")
-    audit.add_argument("--quiet", "-q", action="store_true", help="no progress display")
-    _verification(audit)
+    _reporting(audit, AUDIT_FORMATS, progress="no progress display")
     _common(audit)
 
     sub.add_parser("rules", help="list the rules")
@@ -257,6 +258,16 @@ def _verifier(args: argparse.Namespace) -> Client | None:
     return verify.Client(args.verify_timeout, verify.endpoint_override(os.environ))
 
 
+def _report_options(args: argparse.Namespace) -> Options:
+    """Colour and width for a report a person reads on this terminal; plain, 100 wide, elsewhere."""
+    from scanner.report import Options
+
+    to_terminal = args.output is None and sys.stdout.isatty()
+    color = to_terminal and args.format == "text" and not os.environ.get("NO_COLOR")
+    width = os.get_terminal_size(sys.stdout.fileno()).columns if to_terminal else 100
+    return Options(show_secrets=args.show_secrets, color=color, width=width)
+
+
 def _cmd_scan(args: argparse.Namespace) -> int:
     from scanner import report, scan
 
@@ -269,10 +280,7 @@ def _cmd_scan(args: argparse.Namespace) -> int:
         result = verify.verify_result(result, client)
     for warning in result.stats.warnings:
         _say(f"keysentry: warning: {warning}")
-    to_terminal = args.output is None and sys.stdout.isatty()
-    color = to_terminal and args.format == "text" and not os.environ.get("NO_COLOR")
-    width = os.get_terminal_size(sys.stdout.fileno()).columns if to_terminal else 100
-    options = report.Options(show_secrets=args.show_secrets, color=color, width=width)
+    options = _report_options(args)
     tree = _tree(args.path) if args.output is not None else None
     _emit(report.render(result, args.format, options), args.output, tree, utf8=args.format != "text")
     if args.output is not None and result.findings:
@@ -295,7 +303,6 @@ def _cmd_baseline(args: argparse.Namespace) -> int:
 
 def _cmd_audit(args: argparse.Namespace) -> int:
     from scanner import audit, parallel
-    from scanner.report import Options
     from scanner.report import audit as audit_report
     from scanner.report.audit_progress import AuditProgress
 
@@ -309,10 +316,7 @@ def _cmd_audit(args: argparse.Namespace) -> int:
     )
     with AuditProgress(not args.quiet and sys.stderr.isatty(), len(sources)) as shown:
         result = audit.run(request, shown.cloning, shown.finished)
-    to_terminal = args.output is None and sys.stdout.isatty()
-    color = to_terminal and args.format == "text" and not os.environ.get("NO_COLOR")
-    width = os.get_terminal_size(sys.stdout.fileno()).columns if to_terminal else 100
-    options = Options(show_secrets=args.show_secrets, color=color, width=width)
+    options = _report_options(args)
     _emit(audit_report.render(result, args.format, options), args.output, utf8=args.format != "text")
     if any(r.view is not None and r.view.findings for r in result.repos):
         return 1
