@@ -10,6 +10,7 @@ _LFS_POINTER = re.compile(rb"version https://git-lfs\.github\.com/spec/v1\r?\n"
                           rb"oid sha256:[0-9a-f]{64}\r?\n"
                           rb"size [0-9]{1,20}(?:\r?\n)?")
 _SNIFF = 8192
+SNIFF_BYTES = _SNIFF  # how far into a file sniff() looks for control bytes
 _UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 _UTF32_BOMS = (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)  # tested first: UTF-32-LE's opens like UTF-16-LE's
 # Formats that are binary even when their first 8 KB hold no NUL byte (compressed payloads).
@@ -20,6 +21,7 @@ _MAGIC = (
 )
 # C0 control bytes that text never holds (tab, newlines, form feed, escape and ^Z are left out).
 _CONTROL = bytes([*range(0, 9), 11, *range(14, 26), *range(28, 32), 127])
+CONTROL_BYTES = _CONTROL
 # A stretch of UTF-16-LE text in a file that is not UTF-16 throughout (PowerShell's `>>` appends
 # UTF-16 to a file begun in ASCII): Latin-1 characters, each followed by a NUL byte. Big-endian
 # stretches match too, one byte further on.
@@ -34,6 +36,13 @@ MIXED = "mixed"  # narrow text holding NUL bytes or stretches of UTF-16
 def is_lfs_pointer(data: bytes) -> bool:
     # A checkout with autocrlf may hold the pointer with CRLF line ends; that adds no room for text.
     return len(data) < 1024 and _LFS_POINTER.fullmatch(data) is not None
+
+
+def opens_plain(data: bytes) -> bool:
+    """No byte-order mark and no binary format's magic at the start. Content that also holds no NUL
+    byte, and no control byte in its first SNIFF_BYTES, is NARROW: a prefilter that finds those
+    bytes in its own pass over the content proves so without sniff() reading it again."""
+    return data[:2] not in _UTF16_BOMS and data[:4] not in _UTF32_BOMS and not data.startswith(_MAGIC)
 
 
 def wide_codec(data: bytes) -> str | None:

@@ -149,12 +149,15 @@ class Detector:
 
     def scan_content(self, data: bytes) -> Scanned:
         """Every secret the bytes hold, whatever path they occur at: the same for every copy of a blob."""
-        kind = content.sniff(data)
+        # Most content is plain text, which the prefilter's pass tells without sniffing it.
+        plain, hits = self._prefilter.plain_text(data)
+        kind = content.NARROW if plain else content.sniff(data)
         if kind == content.BINARY:
             return self._scan_binary(data)
         lowered: str | None = None
         if kind == content.NARROW:
-            hits = self._prefilter.text(data)  # the bytes as stored: no decoding for content without hits
+            if not plain:
+                hits = self._prefilter.text(data)  # the bytes as stored: no decoding for content without hits
             if hits is None:
                 return _NOTHING
             text = content.decode(data, kind)

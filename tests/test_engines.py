@@ -6,13 +6,14 @@ import importlib
 import multiprocessing
 import pickle
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from scanner import prefilter
+from scanner import content, prefilter
 from scanner.cli import main
 from scanner.detect import Detector, Scanned
 from tests.conftest import KEY_ALPHABET, google_key, hex_secret, random_chars
@@ -131,6 +132,37 @@ def test_binary_and_utf16_content_is_scanned_alike() -> None:
     assert _secrets(_both(binary))[0][3] == key
     utf16 = f"api_key = \"{random_chars(24)}\"\nk = {key}\n".encode("utf-16")
     assert len(_both(utf16).matches) == 2
+
+
+def _padded(at: int, byte: bytes, key: str) -> bytes:
+    line = f"k = {key}\n".encode()
+    return b"x" * at + byte + b"\n" + line
+
+
+# (content, whether the Hyperscan pass alone may call it plain text): each row on one side of a
+# line sniff() draws. Called plain, sniff() must agree it is NARROW; and both engines find the same.
+_PLAIN_EDGES = [
+    pytest.param(lambda k: f"k = {k}\n".encode(), True, id="ascii"),
+    pytest.param(lambda k: _padded(8191, b"\x01", k), False, id="a control byte at the sniffed end"),
+    pytest.param(lambda k: _padded(8192, b"\x01", k), True, id="a control byte past it"),
+    pytest.param(lambda k: _padded(8191, b"\x1b\x0c\x1a", k), True, id="escape, form feed and ctrl-z are text"),
+    pytest.param(lambda k: _padded(100_000, b"\0", k), False, id="a NUL far into the file"),
+    pytest.param(lambda k: b"\x01\x02" * 400 + _padded(0, b"", k), False, id="control noise"),
+    pytest.param(lambda k: codecs.BOM_UTF8 + _padded(0, b"", k), True, id="utf-8 bom"),
+    pytest.param(lambda k: f"k = {k}\n".encode("utf-16"), False, id="utf-16 bom"),
+    pytest.param(lambda k: b"\x1f\x8b" + _padded(10, b"", k), False, id="gzip magic"),
+]
+
+
+@pytest.mark.parametrize(("make", "plain"), _PLAIN_EDGES)
+def test_the_plain_text_shortcut_agrees_with_sniffing(make: Callable[[str], bytes], plain: bool) -> None:
+    key = google_key()
+    data = make(key)
+    said, _ = prefilter.build(HYPERSCAN.rules, "hyperscan").plain_text(data)
+    assert said is plain
+    if said:
+        assert content.sniff(data) == content.NARROW
+    assert key in [m.secret for m in _both(data).matches]
 
 
 # Pieces random text is made of: rule keywords and anchors in both cases, operators, quotes, line
