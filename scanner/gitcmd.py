@@ -5,7 +5,9 @@ import alone takes ~85 ms) and the history path pipelines batches of objects per
 which GitPython's one-object-per-round-trip cat-file cannot do."""
 from __future__ import annotations
 
+import functools
 import os
+import re
 import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -56,6 +58,17 @@ def env() -> dict[str, str]:
         "GIT_PROTOCOL_FROM_USER": "0",
         "LC_ALL": "C",
     }
+
+
+@functools.cache
+def version() -> tuple[int, ...]:
+    """The installed git's version, (2, 39, 5); () when it does not say one we can read."""
+    try:
+        out = subprocess.run(["git", "--version"], capture_output=True, env=env(), check=False).stdout
+    except OSError:
+        return ()
+    match = re.search(rb"(\d+)\.(\d+)(?:\.(\d+))?", out)
+    return tuple(int(part) for part in match.groups() if part is not None) if match else ()
 
 
 def argv(repo: Repo | Path | str, *args: str) -> list[str]:

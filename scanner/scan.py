@@ -344,6 +344,7 @@ def _wanted(records: Iterable[Blob], settings: Settings, stats: Stats, count_fil
     """The records worth reading: excluded paths dropped (and counted), blobs git says are over the
     size limit skipped unread, a blob read already only noted at its new paths (REPEATS)."""
     is_excluded = settings.config.is_excluded
+    exclude = exclude and bool(settings.config.exclude)
     for blob in records:
         paths = tuple(p for p in blob.paths if not is_excluded(p)) if exclude else blob.paths
         oid = blob.oid

@@ -184,12 +184,51 @@ def _change(meta: bytes, path_field: bytes) -> Change | None:
 _COMMIT_MARK = b"C"
 
 
-def set_blobs(repo: gitcmd.Repo | Path | str, revisions: Sequence[str]) -> Iterator[tuple[str, bytes] | None]:
+def _set_in(fields: list[bytes], raw: bytes | None, found: list[tuple[str, bytes]]) -> tuple[int, bytes | None]:
+    """Parse FIELDS (RAW: a raw line the chunk before ended with) into FOUND; how many commits
+    began, and the raw line this chunk ends with, if its path is still to come."""
+    commits = 0
+    at = 0
+    if raw is not None and fields:
+        _set_one(raw, fields[0], found)
+        at, raw = 1, None
+    count = len(fields)
+    while at < count:
+        field = fields[at]
+        if field[:1] == b"\n":
+            field = field.lstrip(b"\n")
+        if not field:  # after a commit's header, and after a merge with an empty combined diff
+            at += 1
+        elif field == _COMMIT_MARK:
+            commits += 1
+            at += 1
+        elif field[:1] != b":":
+            raise _malformed("a raw line without its path")
+        elif at + 1 == count:
+            return commits, field
+        else:
+            _set_one(field, fields[at + 1], found)
+            at += 2
+    return commits, raw
+
+
+def _set_one(raw: bytes, path: bytes, found: list[tuple[str, bytes]]) -> None:
+    parents = len(raw) - len(raw.lstrip(b":"))
+    words = raw[parents:].split(b" ")
+    if len(words) < 2 * parents + 3 or words[parents] == b"160000":
+        return  # a submodule's commit, not content of this repository
+    new = words[2 * parents + 1]
+    if new not in _NULL_IDS:
+        found.append((new.decode(), path))
+
+
+def set_blobs(repo: gitcmd.Repo | Path | str, revisions: Sequence[str]) -> Iterator[tuple[int, list[tuple[str, bytes]]]]:
     """(blob, raw path) for every path each commit of REVISIONS sets, in git's streaming order:
-    what a history scan reads, with every path a blob occurs at; and None for each commit, so
-    counting them needs no second walk. Each commit's header is one letter (`--format=tformat:C`),
-    so the stream is little more than pairs of a raw line and its path; this runs once per changed
-    path of the whole history and does no more than that needs."""
+    what a history scan reads, with every path a blob occurs at. They come a chunk of git's output
+    at a time, each with how many commits began in it, so counting them needs no second walk.
+    Each commit's header is one letter (`--format=tformat:C`), so the stream is little more than
+    pairs of a raw line and its path; this runs once per changed path of the whole history and
+    does no more than that needs."""
     args = ["log", "--raw", "-c", "--root", "--no-renames", "--no-abbrev", "-z", "--no-textconv", "--no-ext-diff",
             "--no-color", "--encoding=UTF-8", f"--format=tformat:{_COMMIT_MARK.decode()}",
             *revision_args(revisions), "--"]
@@ -198,24 +237,21 @@ def set_blobs(repo: gitcmd.Repo | Path | str, revisions: Sequence[str]) -> Itera
     assert proc.stdout and proc.stderr
     finished = False
     try:
-        fields = _fields(proc.stdout)
-        for field in fields:
-            raw = field.lstrip(b"\n")
-            if not raw:
-                continue  # after a commit's header, and after a merge with an empty combined diff
-            if raw == _COMMIT_MARK:
-                yield None
-                continue
-            path = next(fields, None)
-            if not raw.startswith(b":") or path is None:
-                raise _malformed("a raw line without its path")
-            parents = len(raw) - len(raw.lstrip(b":"))
-            words = raw[parents:].split(b" ")
-            if len(words) < 2 * parents + 3 or words[parents] == b"160000":
-                continue  # a submodule's commit, not content of this repository
-            new = words[2 * parents + 1]
-            if new not in _NULL_IDS:
-                yield new.decode(), path
+        pending = b""
+        raw: bytes | None = None  # a raw line whose path is in the next chunk
+        while True:
+            chunk = proc.stdout.read(1 << 16)
+            if not chunk:
+                break
+            fields = (pending + chunk).split(b"\0")
+            pending = fields.pop()  # the field the next chunk ends
+            found: list[tuple[str, bytes]] = []
+            commits, raw = _set_in(fields, raw, found)
+            yield commits, found
+        if pending:
+            found = []
+            commits, raw = _set_in([pending], raw, found)
+            yield commits, found
         finished = True
     finally:
         if not finished:
@@ -224,3 +260,5 @@ def set_blobs(repo: gitcmd.Repo | Path | str, revisions: Sequence[str]) -> Itera
         code = proc.wait()
     if code != 0:
         raise GitError(gitcmd.describe_failure(err, ["log"]))
+    if raw is not None:
+        raise _malformed("a raw line without its path")

@@ -51,15 +51,13 @@ def walk(repo: gitcmd.Repo, revisions: Sequence[str], keep: bool = False) -> Wal
     else:
         names: dict[bytes, str] = {}  # each distinct path decoded once, however many commits name it
         count = 0
-        for entry in gitlog.set_blobs(repo, revisions):
-            if entry is None:
-                count += 1
-                continue
-            oid, raw = entry
-            path = names.get(raw)
-            if path is None:
-                path = names[raw] = os.fsdecode(raw)
-            paths.setdefault(oid, {})[path] = None
+        for commits_begun, entries in gitlog.set_blobs(repo, revisions):
+            count += commits_begun
+            for oid, raw in entries:
+                path = names.get(raw)
+                if path is None:
+                    path = names[raw] = os.fsdecode(raw)
+                paths.setdefault(oid, {})[path] = None
     sizes = _sizes(repo, list(paths))
     blobs = [Blob(tuple(at), oid, sizes[oid]) for oid, at in paths.items() if oid in sizes]
     return Walk(count, blobs, tuple(commits), frozenset(paths) if keep else frozenset())
@@ -86,26 +84,24 @@ class Stream:
         # and a set of one for each of git/git's 165k blobs would cost 35 MB.
         paths: dict[str, str | set[str]] = {}
         names: dict[bytes, str] = {}  # each distinct path decoded once, however many commits name it
-        for entry in gitlog.set_blobs(self._repo, self._revisions):
-            if entry is None:
-                self.commits += 1
-                continue
-            oid, raw = entry
-            path = names.get(raw)
-            if path is None:
-                path = names[raw] = os.fsdecode(raw)
-            known = paths.get(oid)
-            if known is None:
-                paths[oid] = path
-            elif isinstance(known, str):
-                if known == path:
+        for commits_begun, entries in gitlog.set_blobs(self._repo, self._revisions):
+            self.commits += commits_begun
+            for oid, raw in entries:
+                path = names.get(raw)
+                if path is None:
+                    path = names[raw] = os.fsdecode(raw)
+                known = paths.get(oid)
+                if known is None:
+                    paths[oid] = path
+                elif isinstance(known, str):
+                    if known == path:
+                        continue
+                    paths[oid] = {known, path}
+                elif path in known:
                     continue
-                paths[oid] = {known, path}
-            elif path in known:
-                continue
-            else:
-                known.add(path)
-            yield Blob((path,), oid)
+                else:
+                    known.add(path)
+                yield Blob((path,), oid)
 
 
 class Judge:
