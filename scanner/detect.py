@@ -142,6 +142,12 @@ class Detector:
     def _prefilter(self) -> prefilter.Prefilter:
         return prefilter.build(self.rules, self.engine_name)
 
+    def warm(self) -> None:
+        """Make the engine ready for a scan of many files: what a process forked after this call
+        scans goes straight to Hyperscan, compiled once here, instead of each worker starting in
+        Python and compiling its own (scanner.prefilter.AutoPrefilter)."""
+        self._prefilter.warm()
+
     @property
     def engine(self) -> str:
         """The engine that finds where the rules may match: "hyperscan" or "python"."""

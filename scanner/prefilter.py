@@ -60,6 +60,9 @@ class Prefilter(Protocol):
         """The rules whose keywords occur in DATA as bytes, and as UTF-16 (a NUL after or before
         each character)."""
 
+    def warm(self) -> None:
+        """Compile what a scan of many files will use, now rather than on the way."""
+
 
 def wide(keyword: bytes) -> bytes:
     """KEYWORD as UTF-16 stores it, minus the NUL that comes first (big-endian) or last (little)."""
@@ -81,6 +84,9 @@ class PythonPrefilter:
 
     def plain_text(self, data: bytes) -> tuple[bool, Hits | None]:
         return False, None  # sniffing costs less than anything this engine could do instead
+
+    def warm(self) -> None:
+        pass
 
     def lowered(self, lowered: bytes) -> Hits | None:
         active = tuple(i for i, keywords in self._keywords if any(k in lowered for k in keywords))
@@ -174,6 +180,9 @@ class HyperscanPrefilter:
 
     def __reduce__(self) -> tuple[Callable[..., Prefilter], tuple[Any, ...]]:
         return build, (self._rules, self.name)
+
+    def warm(self) -> None:
+        pass  # compiled already
 
     def renew_scratch(self) -> None:
         """A scratch of this process's own: a forked child's copy may have been in use at the fork."""
@@ -304,6 +313,9 @@ class AutoPrefilter:
         if self._engine is None:
             self._engine = _compile(self._rules, None)
         return self._engine
+
+    def warm(self) -> None:
+        self._loaded()
 
     def _for(self, size: int) -> Prefilter:
         if self._engine is not None:

@@ -289,6 +289,8 @@ def scan_blobs(records: Iterable[Blob], opener: Opener, settings: Settings, stat
     # stream (a work tree) is looked into only far enough to tell whether workers are worth it.
     head = list(wanted) if sized else list(itertools.islice(wanted, _PARALLEL_FROM))
     jobs = settings.jobs if len(head) >= _PARALLEL_FROM else 1
+    if jobs > 1:
+        settings.detector.warm()  # compiled once here, the workers fork with it
     stream = itertools.chain(head, wanted)
     from scanner.report.progress import Progress
 
@@ -394,6 +396,7 @@ def _by_path(records: Iterator[Blob]) -> Iterator[Blob]:
     which git stores as deltas of each other, then go to the same worker, whose cat-file keeps the
     bases it inflated for the next one (a quarter less of git's work on pytest's history)."""
     window: list[Blob] = []
+    size = _BATCH_BLOBS  # the first windows are smaller: the workers start while git walks on
     for blob in records:
         if blob.oid is None:  # a file to read from disk: no git object store to be kind to
             yield from window
@@ -401,10 +404,11 @@ def _by_path(records: Iterator[Blob]) -> Iterator[Blob]:
             yield blob
             continue
         window.append(blob)
-        if len(window) >= _WINDOW:
+        if len(window) >= size:
             window.sort(key=_first_path)
             yield from window
             window = []
+            size = min(2 * size, _WINDOW)
     window.sort(key=_first_path)
     yield from window
 
