@@ -227,6 +227,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"{os.devnull} is not a character device (a tool replaced it?): use --floor-sink file")
     if args.rev:
         args.source = benchlib.export_revision(args.rev)
+    benchlib.bytecode(args.source, args.python)
 
     repo = args.repo.resolve()
     print(benchlib.machine_note())

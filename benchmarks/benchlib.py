@@ -52,7 +52,25 @@ def keysentry_python() -> str:
 
 
 def keysentry_cmd(*args: str, python: str | None = None) -> list[str]:
-    return [python or keysentry_python(), "-m", "scanner", *args]
+    interpreter = python or keysentry_python()
+    bytecode(PROJECT, interpreter)
+    return [interpreter, "-m", "scanner", *args]
+
+
+_COMPILED: set[tuple[str, str]] = set()
+
+
+def bytecode(folder: Path, python: str | None = None) -> None:
+    """Compile FOLDER's scanner package for PYTHON, as an installed package is compiled by pip.
+
+    With PYTHONDONTWRITEBYTECODE set (this machine sets it), a module edited since its .pyc was
+    written, or a revision exported with no .pyc at all, is compiled from source on every start:
+    tens of milliseconds that a commit hook's timing would count and a user never pays."""
+    interpreter = python or keysentry_python()
+    if (str(folder), interpreter) in _COMPILED:
+        return
+    subprocess.run([interpreter, "-m", "compileall", "-q", "-j", "0", str(folder / "scanner")], check=True)
+    _COMPILED.add((str(folder), interpreter))
 
 
 def resolve_revision(rev: str, repo: Path = PROJECT) -> str:
@@ -76,6 +94,7 @@ def export_revision(rev: str, repo: Path = PROJECT) -> Path:
                              capture_output=True).stdout
     with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
         tar.extractall(dest, filter="data")
+    bytecode(dest)
     return dest
 
 

@@ -11,11 +11,6 @@ from scanner.errors import ConfigError
 from scanner.output import read_regular
 from scanner.rules import RULES_BY_ID
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
-
 DEFAULT_MAX_FILE_SIZE = 25 * 1024 * 1024
 MAX_BYTES = 4 * 1024 * 1024  # a pyproject.toml is a few KB; past this it is not a config
 # How long one `allow` regex may take on one secret: a secret is at most a few hundred characters,
@@ -123,6 +118,11 @@ def _read_toml(path: Path) -> dict[str, Any]:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: not UTF-8 (byte {exc.start + 1})") from None
+    # Imported here: a scan without a config file (a commit hook's usual case) never needs it.
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

@@ -14,6 +14,8 @@ import posixpath
 import re
 from dataclasses import dataclass
 
+from scanner import lazyre
+
 SEVERITIES = ("critical", "high", "medium", "low")
 
 
@@ -58,18 +60,18 @@ CONTEXTS: dict[str, Context] = {c.name: c for c in (
 # lines, not a file.
 REACH = 600
 _CLUES: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("gemini-client", re.compile(
+    ("gemini-client", lazyre.compile(
         r"genai\.Client|GoogleGenAI|GoogleGenerativeAI|generativelanguage\.googleapis\.com|x-goog-api-key"
         r"|GEMINI_API_KEY|genai\.configure|GenerativeModel|ChatGoogleGenerativeAI|gemini-[\d.]+-(?:pro|flash)",
         re.IGNORECASE)),
-    ("firebase-config", re.compile(
+    ("firebase-config", lazyre.compile(
         r"authDomain|firebaseio\.com|firebaseapp\.com|messagingSenderId|initializeApp\s*\(|storageBucket")),
-    ("maps-javascript", re.compile(r"maps\.googleapis\.com/maps/api/js|maps/api/js\?|@googlemaps/js-api-loader"
+    ("maps-javascript", lazyre.compile(r"maps\.googleapis\.com/maps/api/js|maps/api/js\?|@googlemaps/js-api-loader"
                                    r"|google\.maps\.|APIProvider", re.IGNORECASE)),
-    ("android-resource", re.compile(r"<meta-data\b|<string\s+name=|com\.google\.android\.geo\.API_KEY")),
+    ("android-resource", lazyre.compile(r"<meta-data\b|<string\s+name=|com\.google\.android\.geo\.API_KEY")),
 )
-_NOTEBOOK = re.compile(r'"nbformat"\s*:')
-_CELL_PART = re.compile(r'"(outputs|source)"\s*:')
+_NOTEBOOK = lazyre.compile(r'"nbformat"\s*:')
+_CELL_PART = lazyre.compile(r'"(outputs|source)"\s*:')
 
 
 class Clues:
@@ -130,12 +132,12 @@ def clues(text: str, start: int, end: int) -> tuple[str, ...]:
 
 # --- context from the path and the clues (where findings are made) -----------------------------
 
-_TEST_PATH = re.compile(
+_TEST_PATH = lazyre.compile(
     r"(?:^|/)(?:tests?|__tests__|spec|specs|testing|testdata|test_data|fixtures?|__fixtures__|cassettes|mocks?)/"
     r"|(?:^|/)(?:test_[^/]*|[^/]*_tests?\.[^/]+|[^/]*\.(?:test|spec)\.[^/]+|conftest\.py)$", re.IGNORECASE)
-_DOCS_PATH = re.compile(r"(?:^|/)(?:docs?|documentation|site|website|docs-website)/"
+_DOCS_PATH = lazyre.compile(r"(?:^|/)(?:docs?|documentation|site|website|docs-website)/"
                         r"|\.(?:md|mdx|rst|adoc|txt)$|(?:^|/)readme[^/]*$", re.IGNORECASE)
-_SERVICE_CONFIG = re.compile(
+_SERVICE_CONFIG = lazyre.compile(
     r"(?:^|/)(?:\.env(?:\.[^/]+)?|docker-compose[^/]*\.ya?ml|compose\.ya?ml|values[^/]*\.ya?ml|appsettings[^/]*\.json"
     r"|application[^/]*\.(?:ya?ml|properties)|settings\.py|config\.(?:json|ya?ml|toml|js|ts)|[^/]*\.(?:tf|tfvars|ini|cfg|conf))$"
     r"|(?:^|/)(?:config|conf|deploy|k8s|helm|charts)/", re.IGNORECASE)

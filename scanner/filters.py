@@ -6,12 +6,13 @@ the tests can prove each on its own.
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 import math
 import re
 from collections import Counter
 from importlib import resources
+
+from scanner import lazyre
 
 ALLOW_PRAGMAS = ("keysentry:allow", "gitleaks:allow", "pragma: allowlist secret")
 
@@ -27,7 +28,7 @@ def _one_case(*words: str) -> str:
 # key in 30,000 contains "your" in some case; one in 200,000 holds `-Todo5`), and a real key must
 # not be dropped for it. Longer words are rare enough by chance in one case anywhere.
 _SEP = r"[-_./:\s]"
-_PLACEHOLDER_WORDS = re.compile(
+_PLACEHOLDER_WORDS = lazyre.compile(
     rf"(?:^|{_SEP})" + _one_case("your", "todo", "fake", "enter", "test", "tests", "testing", "mock", "mocked",
                                   "stub", "bogus", "invalid", "sample", "fixture", "dummy", "fixme", "insert")
     + rf"(?:{_SEP}|\d{{1,8}}$|$)"
@@ -41,7 +42,7 @@ _PLACEHOLDER_WORDS = re.compile(
 )
 
 # References to something else: shell/CI/templating variables, format strings.
-_TEMPLATE = re.compile(
+_TEMPLATE = lazyre.compile(
     r"\$\{|\$\(|\{\{|\}\}|%\(|#\{|<%|%>|\{[A-Za-z_][^{}]*\}|^\$[A-Za-z_]|^%[A-Za-z_]+%$|^@[\w.]+@$"
     r"|^%s$|^\{\d*\}$|\$[A-Z_][A-Z0-9_]*$|^ENC\[|^vault:|^!|^arn:aws:secretsmanager|^projects/[^/]+/secrets/"
     # An f-string field calling something with a quoted argument, cut at that argument's quote:
@@ -49,24 +50,24 @@ _TEMPLATE = re.compile(
     r"|^\{[A-Za-z_][\w.]*\("
 )
 
-_IDENTIFIER_CHAIN = re.compile(r"^[A-Za-z_$][\w$]*(?:(?:\.|::|->|\?\.)[A-Za-z_$][\w$]*)*(?:\(\)|\[[^\]]*\])?[!?]?$")
-_FILE_LIKE = re.compile(r"\.(?:json|txt|pem|key|env|ya?ml|toml|ini|cfg|conf|properties|p12|crt|xml|py|js)$", re.IGNORECASE)
-_REGEX_LIKE = re.compile(r"\\[dwsbDWS]|\[[^\]]*-[^\]]*\]\{?|\{\d+(?:,\d*)?\}|^\^|\(\?[:=!P<]|\.\*|\.\+")
-_PATH_OR_URL = re.compile(r"://|^\.{0,2}/|^~/|^[A-Za-z]:\\")
+_IDENTIFIER_CHAIN = lazyre.compile(r"^[A-Za-z_$][\w$]*(?:(?:\.|::|->|\?\.)[A-Za-z_$][\w$]*)*(?:\(\)|\[[^\]]*\])?[!?]?$")
+_FILE_LIKE = lazyre.compile(r"\.(?:json|txt|pem|key|env|ya?ml|toml|ini|cfg|conf|properties|p12|crt|xml|py|js)$", re.IGNORECASE)
+_REGEX_LIKE = lazyre.compile(r"\\[dwsbDWS]|\[[^\]]*-[^\]]*\]\{?|\{\d+(?:,\d*)?\}|^\^|\(\?[:=!P<]|\.\*|\.\+")
+_PATH_OR_URL = lazyre.compile(r"://|^\.{0,2}/|^~/|^[A-Za-z]:\\")
 # `uploads/2024/photo1.png`: a slash-separated name ending in a file extension. Keys in base64 may
 # hold slashes but never a dot.
-_RELATIVE_FILE = re.compile(r"^[\w.@-]+(?:/[\w.@-]+)+\.[A-Za-z][A-Za-z0-9]{0,5}$")
+_RELATIVE_FILE = lazyre.compile(r"^[\w.@-]+(?:/[\w.@-]+)+\.[A-Za-z][A-Za-z0-9]{0,5}$")
 # A label or header name: words joined by separators, no digits (`X-Goog-Api-Key`, `Api-Key-Label`).
-_WORD_LIST = re.compile(r"^(?:[A-Z]?[a-z]+|[A-Z]+)(?:[-_. ](?:[A-Z]?[a-z]+|[A-Z]+))+$")
-_WORDS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+")
-_VOWEL = re.compile(r"[aeiouy]", re.IGNORECASE)
-_CONSONANTS = re.compile(r"[b-df-hj-np-tv-z]{5}", re.IGNORECASE)
-_FOUR_CONSONANTS = re.compile(r"[b-df-hj-np-tv-xz]{4,}")
-_USUAL_CLUSTER = re.compile(r"ngth|tch|sch|ght|str|scr|spr|spl|thr|chr|nst|rst|nds|nts|rts|cts|pts|rks|lls|mpl|ntr|ndl")
-_THREE_VOWELS = re.compile(r"[aeiou]{3,}")
+_WORD_LIST = lazyre.compile(r"^(?:[A-Z]?[a-z]+|[A-Z]+)(?:[-_. ](?:[A-Z]?[a-z]+|[A-Z]+))+$")
+_WORDS = lazyre.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+")
+_VOWEL = lazyre.compile(r"[aeiouy]", re.IGNORECASE)
+_CONSONANTS = lazyre.compile(r"[b-df-hj-np-tv-z]{5}", re.IGNORECASE)
+_FOUR_CONSONANTS = lazyre.compile(r"[b-df-hj-np-tv-xz]{4,}")
+_USUAL_CLUSTER = lazyre.compile(r"ngth|tch|sch|ght|str|scr|spr|spl|thr|chr|nst|rst|nds|nts|rts|cts|pts|rks|lls|mpl|ntr|ndl")
+_THREE_VOWELS = lazyre.compile(r"[aeiou]{3,}")
 _USUAL_VOWELS = frozenset({"iou", "eau", "ueue", "uee", "oei", "aie", "uou", "eou", "iea", "oau"})
-_Q_WITHOUT_U = re.compile(r"q(?!u)|j(?![aeiouy])")
-_DIGEST_NAME = re.compile(r"hash|digest|sha\d*|md5|fingerprint|checksum|salt|prefix|suffix|last4|hint|masked", re.IGNORECASE)
+_Q_WITHOUT_U = lazyre.compile(r"q(?!u)|j(?![aeiouy])")
+_DIGEST_NAME = lazyre.compile(r"hash|digest|sha\d*|md5|fingerprint|checksum|salt|prefix|suffix|last4|hint|masked", re.IGNORECASE)
 
 
 def shannon_entropy(value: str) -> float:
@@ -210,7 +211,7 @@ def is_sequential(value: str) -> bool:
     return False
 
 
-_SEGMENT = re.compile(r"([A-Za-z]*)(\d{0,8})")
+_SEGMENT = lazyre.compile(r"([A-Za-z]*)(\d{0,8})")
 
 
 def is_phrase(value: str) -> bool:
@@ -233,7 +234,7 @@ def is_phrase(value: str) -> bool:
 # Fixed formats a specific rule judges: a value opening like one but failing it (`AIzA…`, too short
 # or too long) is a broken or made-up key, not a generic one. `AIza` in the cases people type it:
 # a random token opens with `aIZa` now and then.
-_FIXED_LOOKALIKE = re.compile(r"^(?:(?-i:AI[zZ][aA]|aiza)|aq\.ab|gocspx-|ya29\.|1//0)", re.IGNORECASE)
+_FIXED_LOOKALIKE = lazyre.compile(r"^(?:(?-i:AI[zZ][aA]|aiza)|aq\.ab|gocspx-|ya29\.|1//0)", re.IGNORECASE)
 
 
 def plausible_literal(value: str, quoted: bool) -> bool:
@@ -260,7 +261,7 @@ def plausible_literal(value: str, quoted: bool) -> bool:
 
 # Narrower than _PLACEHOLDER_WORDS and made of long words: a random 35-character key body must
 # practically never trip it by chance (a 4-letter word would, once in ~30,000 keys).
-_FIXED_PLACEHOLDER = re.compile(
+_FIXED_PLACEHOLDER = lazyre.compile(
     r"x{6,}|0{8,}|(?-i:YOUR|[Yy]our)[_-]?(?-i:API|[Aa]pi|KEY|[Kk]ey|GOOGLE|[Gg]oogle|GEMINI|[Gg]emini|OWN|[Oo]wn"
     r"|SECRET|[Ss]ecret|TOKEN|[Tt]oken|CLIENT|[Cc]lient|PROJECT|[Pp]roject)"
     r"|example|placeholder|redacted|dummy[_-]|replace|insert[_-]|\*|\.\.\.|<|>",
@@ -285,18 +286,20 @@ def known_public() -> frozenset[str]:
 
 def is_known_public(value: str, digests: frozenset[str] | None = None) -> bool:
     """Is VALUE one of DIGESTS (default: the shipped list), matched by its SHA-256?"""
+    import hashlib  # here, as in models.fingerprint: most scans never get this far
+
     return hashlib.sha256(value.encode("utf-8", "surrogateescape")).hexdigest() in (
         known_public() if digests is None else digests)
 
 
 # --- judged from the text around a candidate -------------------------------------------------
 
-_API_URL = re.compile(r"googleapis\.com|maps|/api/|/v\d+(?:beta\d*|alpha\d*)?\b|\bapi[.-]|/rest/|graphql", re.IGNORECASE)
+_API_URL = lazyre.compile(r"googleapis\.com|maps|/api/|/v\d+(?:beta\d*|alpha\d*)?\b|\bapi[.-]|/rest/|graphql", re.IGNORECASE)
 # Documents, caches, translations and sort orders keyed by `key=`, never an API key.
-_NOT_AN_API_URL = re.compile(r"spreadsheets?\.google\.com|docs\.google\.com|/spreadsheets?/|/cache|/i18n|/locale"
+_NOT_AN_API_URL = lazyre.compile(r"spreadsheets?\.google\.com|docs\.google\.com|/spreadsheets?/|/cache|/i18n|/locale"
                              r"|/translations?|[?&](?:sort|order)(?:_?by)?=", re.IGNORECASE)
-_KEY_SHAPE = re.compile(r"[A-Za-z0-9_-]{20,}")
-_URL_START = re.compile(r"[\s\"'`(<>]")
+_KEY_SHAPE = lazyre.compile(r"[A-Za-z0-9_-]{20,}")
+_URL_START = lazyre.compile(r"[\s\"'`(<>]")
 
 
 def query_key_is_api_key(text: str, start: int, secret: str) -> bool:
@@ -316,8 +319,8 @@ def query_key_is_api_key(text: str, start: int, secret: str) -> bool:
     return bool(_API_URL.search(url)) or shaped and not is_identifier(secret)
 
 
-_CSV_HEADER = re.compile(r"^\ufeff?[^(){}=;<>]*[,\t][^(){}=;<>]*$")
-_OPENS_A_CALL = re.compile(r"[(\[{,]\s*$")
+_CSV_HEADER = lazyre.compile(r"^\ufeff?[^(){}=;<>]*[,\t][^(){}=;<>]*$")
+_OPENS_A_CALL = lazyre.compile(r"[(\[{,]\s*$")
 
 
 def csv_row_is_code(text: str, start: int) -> bool:
@@ -362,7 +365,7 @@ def fragment_follows(text: str, end: int) -> bool:
     return text[end:end + 1] == "("
 
 
-_NOT_A_SECRET_SUFFIX = re.compile(
+_NOT_A_SECRET_SUFFIX = lazyre.compile(
     r"api[_.-]?key[_.-]?(?:hash|header|headers|name|names|env|env_?var|var|variable|path|id|ids|url|uri|file|filename"
     r"|type|len|length|size|param|parameter|field|label|location|placement|source|prefix|suffix|mode|scheme"
     r"|format|pattern|regex|required|enabled|set|present|missing|exists|valid|ref|label|title|help|hint|count"
@@ -370,7 +373,7 @@ _NOT_A_SECRET_SUFFIX = re.compile(
 
 
 # `<YOUR_API_KEY_HERE>` read as an XML element of that name: a stand-in, not a name.
-_STAND_IN_NAME = re.compile(r"(?:^|[^a-z])your|[_-]here$", re.IGNORECASE)
+_STAND_IN_NAME = lazyre.compile(r"(?:^|[^a-z])your|[_-]here$", re.IGNORECASE)
 
 
 def is_not_secret_name(name: str) -> bool:

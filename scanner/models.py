@@ -1,7 +1,6 @@
 """Immutable records that flow between the stages: sources -> engine -> filters -> reporters."""
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 
 from scanner import context
@@ -89,6 +88,8 @@ class Finding:
 
 def fingerprint(rule_id: str, path: str, identity: str) -> str:
     """Content-keyed: never a line number or a commit, so edits elsewhere never make it new."""
+    import hashlib  # here: loading OpenSSL costs a commit hook 3 ms that finds nothing
+
     secret_hash = hashlib.sha256(identity.encode("utf-8", "surrogateescape")).hexdigest()
     return hashlib.sha256(f"{rule_id}\0{path}\0{secret_hash}".encode("utf-8", "surrogateescape")).hexdigest()[:40]
 

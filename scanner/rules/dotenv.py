@@ -5,6 +5,7 @@ import re
 from dataclasses import dataclass
 from typing import ClassVar
 
+from scanner import lazyre
 from scanner.filters import is_placeholder, is_template, plausible_literal
 from scanner.rules.base import AI_STUDIO, CREDENTIALS
 
@@ -53,10 +54,10 @@ DOTENV_FILE = FileRule(
         "committed (settings, no secrets): add its path to `exclude` in the config, or accept it with "
         "`keysentry baseline`; an inline keysentry:allow silences one line's secret, never the file."
     ),
-    path=re.compile(r"(?:^|/)\.env(?:\.[^/]+)?$"),
+    path=lazyre.compile(r"(?:^|/)\.env(?:\.[^/]+)?$"),
     # `.env.example`, `.env.local.example`, `.env.example.local`; `.env.vault` is dotenv-vault's
     # encrypted file, made to be committed.
-    template=re.compile(
+    template=lazyre.compile(
         r"(?:^|/)\.env(?:\.[^/]+)*\.(?:example|sample|template|tmpl|tpl|dist|defaults?|schema|vault)(?:\.[^/]+)?$",
         re.IGNORECASE,
     ),
@@ -71,11 +72,11 @@ DOTENV_FILE = FileRule(
 
 # The value is everything after the operator, stripped in Python: a lazy value followed by `\s*$`
 # retries the trailing test at every character, quadratic on a value holding a long run of spaces.
-_ASSIGNMENT = re.compile(r"\s*(?:export\s+)?(?P<name>[A-Za-z_][\w.-]*)\s*[=:](?P<value>.*)")
+_ASSIGNMENT = lazyre.compile(r"\s*(?:export\s+)?(?P<name>[A-Za-z_][\w.-]*)\s*[=:](?P<value>.*)")
 # Longer values are values: no stand-in is this long, and the filters then never see more.
 _LONGEST_STAND_IN = 1000
 # Values that say "nothing here"; true/false and numbers are values (the contract: any non-empty one).
-_EMPTY = re.compile(r"^(?:none|null|nil|undefined|empty|not[_-]?set)$", re.IGNORECASE)
+_EMPTY = lazyre.compile(r"^(?:none|null|nil|undefined|empty|not[_-]?set)$", re.IGNORECASE)
 
 
 def first_value(text: str) -> str | None:
@@ -101,7 +102,7 @@ def first_value(text: str) -> str | None:
 
 
 # Names that hold secrets, unlike APP_ENV, DEBUG or PORT.
-_SECRET_NAME = re.compile(r"key|secret|token|passw(?:or)?d|pwd|credential|private|auth", re.IGNORECASE)
+_SECRET_NAME = lazyre.compile(r"key|secret|token|passw(?:or)?d|pwd|credential|private|auth", re.IGNORECASE)
 
 
 def holds_secret_value(text: str) -> bool:

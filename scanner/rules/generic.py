@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 
+from scanner import lazyre
 from scanner.filters import (
     csv_row_is_code,
     fragment_follows,
@@ -46,48 +47,48 @@ _F = re.IGNORECASE
 PATTERNS = (
     # api_key = "…", apiKey: '…', API_KEY=…, export GEMINI_API_KEY=…, "apiKey": "…", APIKey: "…",
     # api_key: str = "…", private readonly apiKey: string = '…', api_key := "…", 'api_key' => '…'
-    re.compile(rf"{NAME}{NAME_END}{ASSIGN}{VALUE}", _F),
+    lazyre.compile(rf"{NAME}{NAME_END}{ASSIGN}{VALUE}", _F),
     # Builder and setter calls: .apiKey("…"), setApiKey('…'), withApiKey("…"), ApiKey("…"); a comparison
     # apiKey.equals("…")
-    re.compile(rf"{NAME}{_SP}(?:\.equals(?:IgnoreCase)?)?\({_SP}{QUOTED}", _F),
+    lazyre.compile(rf"{NAME}{_SP}(?:\.equals(?:IgnoreCase)?)?\({_SP}{QUOTED}", _F),
     # A literal next to the name as a call argument or default: os.getenv("API_KEY", "…"),
     # define('API_KEY', '…'), headers.put("x-api-key", "…"), buildConfigField("String", "API_KEY", "\"…\""),
     # Groovy's buildConfigField 'String', 'API_KEY', '"…"'
-    re.compile(rf"[\"']{NAME}[\"']{_SP},{_SP}['\"]?{QUOTED}", _F),
+    lazyre.compile(rf"[\"']{NAME}[\"']{_SP},{_SP}['\"]?{QUOTED}", _F),
     # strcmp(api_key, "…"); the other comparisons are in ASSIGN
-    re.compile(rf"\bstr(?:n|case|ncase)?cmp{_SP}\({_SP}{NAME}{_SP},{_SP}{QUOTED}", _F),
+    lazyre.compile(rf"\bstr(?:n|case|ncase)?cmp{_SP}\({_SP}{NAME}{_SP},{_SP}{QUOTED}", _F),
     # Fallbacks: process.env.API_KEY || "…", os.environ.get("API_KEY") or "…", ENV["API_KEY"] ?? '…',
     # getenv('API_KEY') ?: '…', env::var("API_KEY").unwrap_or("…")
-    re.compile(rf"{NAME}{NAME_END}{_SP}[\])]{{0,3}}{_SP}{FALLBACK}{_SP}{QUOTED}", _F),
+    lazyre.compile(rf"{NAME}{NAME_END}{_SP}[\])]{{0,3}}{_SP}{FALLBACK}{_SP}{QUOTED}", _F),
     # Shell defaults: ${API_KEY:-…}, ${API_KEY:=…}
-    re.compile(rf"\$\{{{NAME}:?[-=](?P<secret>[^}}\s]{{1,300}})\}}", _F),
+    lazyre.compile(rf"\$\{{{NAME}:?[-=](?P<secret>[^}}\s]{{1,300}})\}}", _F),
     # Name and value separated by a space: fish `set -gx`, csh `setenv`, Dockerfile `ENV NAME value`
-    re.compile(rf"(?:\bsetenv|\bset[ \t]{{1,20}}-[a-z]{{1,4}}|\bENV)[ \t]{{1,20}}{NAME}[ \t]{{1,20}}{VALUE}", _F),
+    lazyre.compile(rf"(?:\bsetenv|\bset[ \t]{{1,20}}-[a-z]{{1,4}}|\bENV)[ \t]{{1,20}}{NAME}[ \t]{{1,20}}{VALUE}", _F),
     # C# auto-property initializer: public string ApiKey { get; set; } = "…";
-    re.compile(rf"{NAME}{_SP}\{{[^{{}}\r\n]{{0,60}}\}}{_SP}={_SP}{QUOTED}", _F),
+    lazyre.compile(rf"{NAME}{_SP}\{{[^{{}}\r\n]{{0,60}}\}}{_SP}={_SP}{QUOTED}", _F),
     # Name and value on adjacent lines or attributes: a Kubernetes env entry, an ECS/JSON name/value
     # pair, a plist <key>/<string>, .NET <add key= value=>, an Android <meta-data name= value=>,
     # Android <string name=>, <apiKey>…</apiKey>
-    re.compile(rf"name{_SP}:{_SP}[\"']?{NAME}[\"']?{_SP}\r?\n{_WS}-?{_SP}value{_SP}:{_SP}{VALUE}", _F),
-    re.compile(rf"\\?\"name\\?\"{_WS}:{_WS}\\?\"{NAME}\\?\"{_WS},{_WS}\\?\"value\\?\"{_WS}:{_WS}{QUOTED}", _F),
-    re.compile(rf"<key>{_WS}{NAME}{_WS}</key>{_WS}<string>{_WS}{_TEXT}{_WS}</string>", _F),
-    re.compile(rf"(?:key|name){_WS}={_WS}[\"']{NAME}[\"']\s{{1,40}}"
+    lazyre.compile(rf"name{_SP}:{_SP}[\"']?{NAME}[\"']?{_SP}\r?\n{_WS}-?{_SP}value{_SP}:{_SP}{VALUE}", _F),
+    lazyre.compile(rf"\\?\"name\\?\"{_WS}:{_WS}\\?\"{NAME}\\?\"{_WS},{_WS}\\?\"value\\?\"{_WS}:{_WS}{QUOTED}", _F),
+    lazyre.compile(rf"<key>{_WS}{NAME}{_WS}</key>{_WS}<string>{_WS}{_TEXT}{_WS}</string>", _F),
+    lazyre.compile(rf"(?:key|name){_WS}={_WS}[\"']{NAME}[\"']\s{{1,40}}"
                rf"(?:[\w:.-]{{1,60}}{_WS}={_WS}[\"'][^\"'<>]{{0,200}}[\"']\s{{1,40}}){{0,3}}"
                rf"[\w.-]{{0,60}}:?value{_WS}={_WS}{QUOTED}", _F),
-    re.compile(rf"name{_WS}={_WS}[\"']{NAME}[\"'][^>]{{0,200}}>{_WS}{_TEXT}{_WS}<", _F),
-    re.compile(rf"<{NAME}(?:\s[^>]{{0,200}})?>{_WS}{_TEXT}{_WS}</", _F),
+    lazyre.compile(rf"name{_WS}={_WS}[\"']{NAME}[\"'][^>]{{0,200}}>{_WS}{_TEXT}{_WS}<", _F),
+    lazyre.compile(rf"<{NAME}(?:\s[^>]{{0,200}})?>{_WS}{_TEXT}{_WS}</", _F),
     # JSON inside an HTML attribute: data-config="{&quot;apiKey&quot;:&quot;…&quot;}"
-    re.compile(rf"{NAME}&quot;{_SP}:{_SP}&quot;(?P<secret>[^&\"'<>\s]{{1,300}})&quot;", _F),
+    lazyre.compile(rf"{NAME}&quot;{_SP}:{_SP}&quot;(?P<secret>[^&\"'<>\s]{{1,300}})&quot;", _F),
     # A two-column CSV row: api_key,…
-    re.compile(rf"^{_SP}\"?{NAME}\"?{_SP},{_SP}\"?(?P<secret>[^\s,\"]{{1,300}})\"?{_SP}\r?$", _F | re.MULTILINE),
+    lazyre.compile(rf"^{_SP}\"?{NAME}\"?{_SP},{_SP}\"?(?P<secret>[^\s,\"]{{1,300}})\"?{_SP}\r?$", _F | re.MULTILINE),
     # A key in a URL query string: ?key=…, &key=…, &amp;api_key=…
-    re.compile(r"[?&](?:amp;)?(?P<name>key|api[_-]?key)=(?P<secret>[^&\"'`<>\s,;)#\\]{1,1000})", _F),
+    lazyre.compile(r"[?&](?:amp;)?(?P<name>key|api[_-]?key)=(?P<secret>[^&\"'`<>\s,;)#\\]{1,1000})", _F),
 )
 
-_QUERY_NAME = re.compile(r"[?&](?:amp;)?key=$", re.IGNORECASE)
+_QUERY_NAME = lazyre.compile(r"[?&](?:amp;)?key=$", re.IGNORECASE)
 # The name as the first item of a list, set or subscript, not a call's argument: a list of names
 # (`Literal["apikey", "oauth2Token"]`, `{"api_key", "token"}`) binds no value to it.
-_NAME_IN_A_LIST = re.compile(r"[\[{][ \t]{0,20}[\"'][\w$.-]{0,120}api[_.-]?key[\w.-]{0,30}[\"'][ \t]{0,20},[ \t]{0,20}['\"]?$",
+_NAME_IN_A_LIST = lazyre.compile(r"[\[{][ \t]{0,20}[\"'][\w$.-]{0,120}api[_.-]?key[\w.-]{0,30}[\"'][ \t]{0,20},[ \t]{0,20}['\"]?$",
                              re.IGNORECASE)
 
 
@@ -125,7 +126,7 @@ HARDCODED_API_KEY = Rule(
     rotate="rotate it with its provider (a Google key: Google AI Studio or the Cloud console Credentials page)",
     reject_name=is_not_secret_name,
     in_context=in_context,
-    anchors=(re.compile(r"api[_.-]?key"), re.compile(r"[?&](?:amp;)?key=")),
+    anchors=(lazyre.compile(r"api[_.-]?key"), lazyre.compile(r"[?&](?:amp;)?key=")),
     # Before the anchor: a long dotted name and what opens a name/value pair; after it: the
     # operator, up to three XML attributes of 200 characters and a 300-character value.
     reach=(400, 2000),

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 
+from scanner import lazyre
 from scanner.filters import is_identifier, is_low_entropy, plausible_fixed_format
 from scanner.rules.base import AI_STUDIO, CREDENTIALS, KEY_CHARS, RESTRICT_KEY, Rule, fixed_token
 
@@ -19,7 +20,7 @@ def _accept(value: str, quoted: bool) -> bool:
 
 
 def _both(pattern: str) -> tuple[tuple[re.Pattern[str], ...], tuple[re.Pattern[bytes], ...]]:
-    return (re.compile(pattern),), (re.compile(pattern.encode()),)
+    return (lazyre.compile(pattern),), (lazyre.compile(pattern.encode()),)
 
 
 _api_key_text, _api_key_bin = _both(fixed_token("AIza", f"[{KEY_CHARS}]{{35}}"))
@@ -108,10 +109,10 @@ GOOGLE_OAUTH_TOKEN = Rule(
 )
 
 
-_PEM_MARKER = re.compile(r"-----(?:BEGIN|END) [A-Z ]*PRIVATE KEY-----")
+_PEM_MARKER = lazyre.compile(r"-----(?:BEGIN|END) [A-Z ]*PRIVATE KEY-----")
 # Line breaks as written in JSON (`\n`), in JSON inside a JSON string (`\\n`), or real ones.
-_PEM_LAYOUT = re.compile(r"\\+[nr]|\s")
-_BASE64 = re.compile(r"[A-Za-z0-9+/]+=*")
+_PEM_LAYOUT = lazyre.compile(r"\\+[nr]|\s")
+_BASE64 = lazyre.compile(r"[A-Za-z0-9+/]+=*")
 
 
 def _accept_service_account(value: str, quoted: bool) -> bool:
@@ -149,15 +150,15 @@ GCP_SERVICE_ACCOUNT_KEY = Rule(
     ),
     keywords=(b"private_key", b"refresh_token"),
     patterns=(
-        re.compile(
+        lazyre.compile(
             rf"(?i:private_key){_OPEN_PEM}"
             rf"(?P<secret>-----BEGIN {_KEY_KIND}PRIVATE KEY-----{_PEM_BODY}-----END {_KEY_KIND}PRIVATE KEY-----)"
         ),
-        re.compile(rf"refresh_token{_OPEN}(?P<secret>[^\"'\\\s]{{20,}})"),
+        lazyre.compile(rf"refresh_token{_OPEN}(?P<secret>[^\"'\\\s]{{20,}})"),
     ),
     # A key file's markers, or a private key given to a Google variable or mapping outside its JSON:
     # GOOGLE_PRIVATE_KEY="-----BEGIN…", FIREBASE_PRIVATE_KEY=…, `private_key: |` under `gcp:`.
-    requires=re.compile(
+    requires=lazyre.compile(
         r"service_account|gserviceaccount\.com|authorized_user"
         r"|(?i:(?:google|gcp|gcloud|firebase)\w{0,40}private_key)"
         r"|(?i:(?:google|gcp|gcloud|firebase)[\w-]{0,40}:[ \t]*\r?\n(?:[ \t]+[^\n]{0,300}\n){0,20}?[ \t]+private_key[ \t]*:)"),

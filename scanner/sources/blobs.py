@@ -25,8 +25,9 @@ MAX_BATCH = 500
 
 
 # git 2.36's --batch-command: with --buffer, git writes its answers through stdio's buffer and
-# flushes when asked, once a batch, instead of three writes for every object.
+# flushes when asked, once a batch, instead of after every object.
 _BATCH_COMMAND = (2, 36)
+_MANY = 64
 
 
 class CatFile:
@@ -172,7 +173,9 @@ class ObjectReader:
         if not wanted:
             return
         if self._cat is None:
-            self._cat = CatFile(self._repo)
+            # A handful of blobs (a commit hook's) keeps to --batch: asking git for its version
+            # would cost more than --batch-command saves on them.
+            self._cat = CatFile(self._repo, None if len(wanted) >= _MANY else False)
         for blob, (_, size, data) in zip(wanted, self._cat.read_within([b.oid or "" for b in wanted], limit)):
             yield blob, Read("large", size=size) if data is None else Read("text", data)
 
