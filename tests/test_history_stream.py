@@ -129,3 +129,20 @@ def test_streamed_history_skips_a_blob_over_the_size_limit_and_reads_the_ones_af
     assert paths == {f"small{n}.py" for n in range(5)}
     assert (stats["skipped_large"], stats["skipped_large_paths"], stats["blobs"]) == (1, ["big.py"], 5)
     assert (paths, stats) == scanned(listed=True)
+
+
+@pytest.mark.parametrize("jobs", [1, 2], ids=["jobs1", "jobs2"])
+def test_a_log_longer_than_one_read_of_gits_output_loses_no_path_and_no_commit(jobs: int, repo: Path) -> None:
+    # git's log comes in reads of 64 KiB; with 900 long paths the raw lines and paths of three
+    # commits fall across several of them, at whatever byte a read happens to end.
+    expected = set()
+    for day in range(1, 4):
+        for n in range(300):
+            rel = f"deep/{'nested-folder-' * 8}{day}/file-{n:03d}-{'x' * (n % 40)}.py"
+            write(repo, rel, f'KEY = "{google_key()}"\n')
+            expected.add(("google-api-key", rel))
+        commit(repo, day)
+    found, stats = _scan(repo, listed=False, jobs=jobs)
+    assert {(rule, path) for rule, path, _, _ in found} == expected
+    assert stats["commits"] == 3 and stats["blobs"] == 900
+    assert (found, stats) == _scan(repo, listed=True, jobs=jobs)
