@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 from scanner import __version__
 from scanner.errors import KeysentryError, UsageError
 from scanner.report import FORMATS
-from scanner.report.audit import FORMATS as AUDIT_FORMATS
 
 if TYPE_CHECKING:
     from scanner.report import Options
@@ -136,7 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="run one task per repository on this Dask scheduler (tcp://host:8786, tls://…)")
     audit.add_argument("--repo-timeout", type=_seconds, metavar="S",
                        help="give up on a repository whose clone and scan take longer than S seconds")
-    _reporting(audit, AUDIT_FORMATS, progress="no progress display")
+    _reporting(audit, tuple(FORMATS), progress="no progress display")
     _common(audit)
 
     sub.add_parser("rules", help="list the rules")

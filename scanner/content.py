@@ -9,8 +9,7 @@ import re
 _LFS_POINTER = re.compile(rb"version https://git-lfs\.github\.com/spec/v1\r?\n"
                           rb"oid sha256:[0-9a-f]{64}\r?\n"
                           rb"size [0-9]{1,20}(?:\r?\n)?")
-_SNIFF = 8192
-SNIFF_BYTES = _SNIFF  # how far into a file sniff() looks for control bytes
+SNIFF_BYTES = 8192  # how far into a file sniff() looks for NUL and control bytes
 _UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 _UTF32_BOMS = (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)  # tested first: UTF-32-LE's opens like UTF-16-LE's
 # Formats that are binary even when their first 8 KB hold no NUL byte (compressed payloads).
@@ -20,8 +19,7 @@ _MAGIC = (
     b"\x00asm", b"bplist", b"SQLite format 3", b"\x28\xb5\x2f\xfd", b"Rar!",
 )
 # C0 control bytes that text never holds (tab, newlines, form feed, escape and ^Z are left out).
-_CONTROL = bytes([*range(0, 9), 11, *range(14, 26), *range(28, 32), 127])
-CONTROL_BYTES = _CONTROL
+CONTROL_BYTES = bytes([*range(0, 9), 11, *range(14, 26), *range(28, 32), 127])
 # A stretch of UTF-16-LE text in a file that is not UTF-16 throughout (PowerShell's `>>` appends
 # UTF-16 to a file begun in ASCII): Latin-1 characters, each followed by a NUL byte. Big-endian
 # stretches match too, one byte further on.
@@ -52,7 +50,7 @@ def wide_codec(data: bytes) -> str | None:
         return "utf-32"
     if data[:2] in _UTF16_BOMS:
         return "utf-16"
-    head = data[:_SNIFF]
+    head = data[:SNIFF_BYTES]
     if b"\0" not in head:
         return None
     return _utf32_by_sniffing(head) or _utf16_by_sniffing(head)
@@ -87,7 +85,7 @@ def _utf16_by_sniffing(head: bytes) -> str | None:
 
 
 def _controls(data: bytes) -> int:
-    return len(data) - len(data.translate(None, _CONTROL))
+    return len(data) - len(data.translate(None, CONTROL_BYTES))
 
 
 def sniff(data: bytes) -> str:
@@ -100,7 +98,7 @@ def sniff(data: bytes) -> str:
     codec = wide_codec(data)
     if codec:
         return codec
-    head = data[:_SNIFF]
+    head = data[:SNIFF_BYTES]
     if head.startswith(_MAGIC):
         return BINARY
     if b"\0" in head:
@@ -109,7 +107,7 @@ def sniff(data: bytes) -> str:
         return MIXED if _controls(narrow) <= len(narrow) // 100 + 1 else BINARY
     if _controls(head) > 0.05 * len(head):
         return BINARY
-    return MIXED if data.find(b"\0", _SNIFF) >= 0 else NARROW
+    return MIXED if data.find(b"\0", SNIFF_BYTES) >= 0 else NARROW
 
 
 def decode(data: bytes, kind: str | None = None) -> str:

@@ -191,6 +191,11 @@ class Detector:
         matches, allowed = self._resolve(_keep_disjoint(candidates), text)
         return Scanned(tuple(matches), allowed, False)
 
+    def judges_whole_file(self, path: str) -> bool:
+        """Whether a whole-file rule applies at PATH: what a blob holds there is more than what its
+        content step found."""
+        return any(rule.path.search(path) for rule in self.file_rules)
+
     def path_matches(self, path: str, data: bytes, scanned: Scanned) -> tuple[Match, ...]:
         """What the whole-file rules add for one path the content `scanned` occurs at."""
         if scanned.binary:

@@ -323,12 +323,11 @@ def _judge_late(hits: list[Hit], late: dict[str, list[str]], opener: Opener, set
                 lfs: bool) -> list[Hit]:
     """HITS with the paths each blob turned up at after it was read. The content's matches hold
     at each; a path where a whole-file rule applies is judged on the content, read once more."""
-    file_rules = settings.detector.file_rules
     by_oid = {hit.blob.oid: hit for hit in hits}
     again: list[Blob] = []
     extra: dict[str | None, list[tuple[str, tuple[Match, ...]]]] = {}
     for oid, paths in late.items():
-        whole = tuple(p for p in paths if any(rule.path.search(p) for rule in file_rules))
+        whole = tuple(p for p in paths if settings.detector.judges_whole_file(p))
         if whole:
             again.append(Blob(whole, oid, counted=False))
         hit = by_oid.get(oid)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta, timezone
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from scanner.report import Options, View, printable
@@ -14,25 +15,14 @@ if TYPE_CHECKING:
     from scanner.audit import Audit
     from scanner.audit_record import RepoResult
 
-FORMATS = ("text", "json", "sarif", "html", "markdown", "gitlab", "github")
 _SUMMED = ("files", "blobs", "commits", "bytes", "skipped_large", "skipped_lfs", "skipped_symlinks",
            "nested_repos", "unreadable", "allowed", "baselined", "excluded")
 
 
 def render(audit: "Audit", fmt: str, options: Options) -> str:
-    if fmt == "json":
-        return _json(audit)
-    if fmt == "sarif":
-        return _sarif(audit)
-    if fmt == "markdown":
-        return _markdown(audit)
-    if fmt == "github":
-        return _github(audit)
-    if fmt == "gitlab":
-        return _gitlab(audit)
-    if fmt == "html":
-        return _html(audit)
-    return _text(audit, options)
+    """AUDIT in FMT, one of scanner.report.FORMATS (an audit takes every format a scan takes)."""
+    renderer = _RENDERERS.get(fmt)
+    return renderer(audit) if renderer is not None else _text(audit, options)
 
 
 def ranked(audit: "Audit") -> list["RepoResult"]:
@@ -256,3 +246,8 @@ def repository_line(repo: "RepoResult") -> str:
     head = f" at {repo.head[:12]}" if repo.head else ""
     found = f"{count} finding{'s' * (count != 1)}" if count else "no secrets found"
     return f"{name}{head}: {found} ({repo.view.stats.commits} commits, {repo.seconds:.1f}s)"
+
+
+_RENDERERS: dict[str, Callable[["Audit"], str]] = {
+    "json": _json, "sarif": _sarif, "markdown": _markdown, "github": _github, "gitlab": _gitlab, "html": _html,
+}

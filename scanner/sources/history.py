@@ -49,15 +49,11 @@ def walk(repo: gitcmd.Repo, revisions: Sequence[str], keep: bool = False) -> Wal
                         paths.setdefault(oid, {})[change.path] = None
         count = len(commits)
     else:
-        names: dict[bytes, str] = {}  # each distinct path decoded once, however many commits name it
-        count = 0
-        for commits_begun, entries in gitlog.set_blobs(repo, revisions):
-            count += commits_begun
-            for oid, raw in entries:
-                path = names.get(raw)
-                if path is None:
-                    path = names[raw] = os.fsdecode(raw)
-                paths.setdefault(oid, {})[path] = None
+        stream = Stream(repo, revisions)
+        for blob in stream.blobs():  # each blob at each of its paths once
+            assert blob.oid is not None
+            paths.setdefault(blob.oid, {})[blob.paths[0]] = None
+        count = stream.commits
     sizes = _sizes(repo, list(paths))
     blobs = [Blob(tuple(at), oid, sizes[oid]) for oid, at in paths.items() if oid in sizes]
     return Walk(count, blobs, tuple(commits), frozenset(paths) if keep else frozenset())
@@ -142,7 +138,7 @@ class Judge:
     def _elsewhere(self, oid: str, path: str) -> tuple[Match, ...]:
         if self._excluded(path):
             return ()
-        if not any(rule.path.search(path) for rule in self.detector.file_rules):
+        if not self.detector.judges_whole_file(path):
             return self._content[oid]
         with CatFile(self._repo) as cat:
             for _, data in cat.read([oid]):
