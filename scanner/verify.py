@@ -380,10 +380,14 @@ def verify(findings: Sequence[Finding], client: Client) -> tuple[Finding, ...]:
             asks.setdefault(p)
     answers: dict[Ask, Verification] = {}
     if asks:
-        # Executor.map cancels what it has not started when its caller is interrupted (Ctrl-C,
-        # SIGTERM): the keys not yet sent stay unsent.
-        with ThreadPoolExecutor(max_workers=min(WORKERS, len(asks)), thread_name_prefix="keysentry-verify") as pool:
+        pool = ThreadPoolExecutor(max_workers=min(WORKERS, len(asks)), thread_name_prefix="keysentry-verify")
+        try:
             answers = dict(zip(asks, pool.map(lambda ask: ask[0](client, ask[1], ask[2]), asks)))
+        finally:
+            # Interrupted (Ctrl-C, SIGTERM), the keys not yet sent stay unsent. Executor.map cancels
+            # them only once its results are being read: a signal after the keys were queued and
+            # before the first result was asked for would otherwise let `with`'s shutdown send them all.
+            pool.shutdown(wait=True, cancel_futures=True)
     verified = []
     for finding, p in zip(findings, plans):
         verdict = p if isinstance(p, Verification) else answers[p]
