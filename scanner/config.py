@@ -63,7 +63,7 @@ class Config:
             return False
         if self._spec is None:  # a Config built by hand rather than by from_table
             object.__setattr__(self, "_spec", _exclude_spec(self.exclude, self.source or "config"))
-        return bool(self._spec.match_file(path))
+        return bool(self._spec(path))
 
 
 def parse_size(value: object, where: str) -> int:
@@ -102,14 +102,12 @@ def from_table(table: dict[str, Any], where: str) -> Config:
 def _exclude_spec(patterns: tuple[str, ...], where: str) -> Any:
     if not patterns:
         return None
-    import pathspec  # only configs that exclude something pay for it
+    from scanner.exclude import BadPattern, Matcher  # only configs that exclude something pay for it
 
-    for pattern in patterns:
-        try:
-            pathspec.GitIgnoreSpec.from_lines([pattern])
-        except (ValueError, re.error) as exc:  # a malformed pattern, or a bad [range] in one
-            raise ConfigError(f"{where}: bad 'exclude' pattern {pattern!r}: {exc}") from None
-    return pathspec.GitIgnoreSpec.from_lines(patterns)
+    try:
+        return Matcher.build(patterns)
+    except BadPattern as exc:  # a malformed pattern, or a bad [range] in one
+        raise ConfigError(f"{where}: bad 'exclude' pattern {exc}") from None
 
 
 def _read_toml(path: Path) -> dict[str, Any]:

@@ -5,11 +5,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.attacks import audit, ci, config_io, detection, gitsrc, hooks, html, reports, tree
+from tests.attacks import audit, ci, config_io, detection, gitsrc, hooks, html, odd, reports, tree
 from tests.hostile import Attack, ids
 
 ATTACKS: list[Attack] = [*hooks.REPOS, *gitsrc.REPOS, *tree.REPOS, *config_io.REPOS, *detection.REPOS, *reports.REPOS, *ci.REPOS,
-                        *html.REPOS, *audit.REPOS]
+                        *html.REPOS, *audit.REPOS, *odd.REPOS]
 
 
 def test_every_attack_has_a_unique_id() -> None:

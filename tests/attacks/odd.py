@@ -1,0 +1,50 @@
+"""Attack rows for the hostile suites (see tests/hostile.py): issue 23, scale and odd input (a
+repository's own config of 100,000 patterns, FIFOs inside .git, invisible characters in names,
+signals during a report's write, empty ranges, amended commits)."""
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from pathlib import Path
+
+from tests.conftest import git, google_key
+from tests.hostile import Attack, keysentry, new_repo, no_traceback
+
+ITEM = "i23"
+
+
+def _json(proc: subprocess.CompletedProcess[bytes]) -> dict:  # type: ignore[type-arg]
+    no_traceback(proc)
+    return json.loads(proc.stdout)  # type: ignore[no-any-return]
+
+
+# --- 100,000 exclude patterns in the repository's own config ---------------------------------------
+
+def exclude_100000_patterns(tmp_path: Path) -> None:
+    repo = new_repo(tmp_path)
+    patterns = [f"vendor/lib{i}/**/*.min.js" for i in range(50_000)] + [f"gen{i}/" for i in range(50_000)]
+    (repo / ".keysentry.toml").write_text("exclude = [\n" + "".join(f'  "{p}",\n' for p in patterns) + "]\n")
+    for i in range(2000):
+        folder = repo / "src" / f"pkg{i % 40}"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"mod{i}.py").write_text(f"VALUE = {i}\n")
+    (repo / "gen77").mkdir()
+    (repo / "gen77" / "fixture.py").write_text(f'KEY = "{google_key()}"\n')
+    (repo / "src" / "app.py").write_text(f'KEY = "{google_key()}"\n')
+    started = time.monotonic()
+    proc = keysentry("scan", ".", "--format", "json", "--jobs", "1", cwd=repo, timeout=120)
+    took = time.monotonic() - started
+    data = _json(proc)
+    assert [f["path"] for f in data["findings"]] == ["src/app.py"]
+    assert data["stats"]["excluded"] == 1
+    # 24 ms a file before: 48 s for these 2,000 files. One matcher: a few seconds, mostly reading the config.
+    assert took < 30, took
+
+
+# Repositories built to attack us (tests/test_hostile_repos.py).
+REPOS: list[Attack] = [
+    Attack("exclude-100000-patterns", ITEM, exclude_100000_patterns),
+]
+# Inputs built to attack us (tests/test_hostile_inputs.py).
+INPUTS: list[Attack] = []
