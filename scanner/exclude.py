@@ -67,7 +67,7 @@ class Matcher:
         texts = list(patterns)
         # A word many patterns share (`src`) would file them all together: each pattern goes under
         # its rarest word.
-        counts: dict[str, int] = {}
+        counts: dict[tuple[str, str], int] = {}
         keys = [_keys(text) for text in texts]
         for found in keys:
             for key in set(found):
