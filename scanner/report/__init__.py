@@ -28,9 +28,17 @@ def display_path(path: str) -> str:
     return path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
-# C0 controls (ESC, BEL, CR, LF…), DEL, C1 controls, Unicode line/paragraph separators and the
-# bidirectional overrides that make text display in another order than it reads.
-_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+# C0 controls (ESC, BEL, CR, LF…), DEL, C1 controls; every Unicode format character (category Cf,
+# Unicode 14: zero-width spaces and joiners, the bidirectional marks and overrides that make text
+# display in another order than it reads, the soft hyphen, the byte-order mark, word joiners, tag
+# characters); every space but the plain one and the line/paragraph separators (Z*); and the
+# letters that draw nothing (Hangul fillers, the combining grapheme joiner, Khmer's invisible
+# vowels, the blank Braille pattern). Two names that differ only in those look the same on screen.
+_UNPRINTABLE = re.compile(
+    "[\x00-\x1f\x7f-\xa0\xad\u034f\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u115f\u1160"
+    "\u1680\u17b4\u17b5\u180e\u2000-\u200f\u2028-\u202f\u205f-\u2064\u2066-\u206f\u2800\u3000\u3164"
+    "\ufeff\uffa0\ufff9-\ufffb\U000110bd\U000110cd\U00013430-\U00013438\U0001bca0-\U0001bca3"
+    "\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f]")
 
 
 def printable(text: str) -> str:

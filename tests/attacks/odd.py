@@ -42,9 +42,39 @@ def exclude_100000_patterns(tmp_path: Path) -> None:
     assert took < 30, took
 
 
+# --- invisible characters in names --------------------------------------------------------------
+
+# Each draws nothing, so `app<X>.py` looks like `app.py`: zero-width space, left-to-right and
+# right-to-left marks, the Arabic letter mark, byte-order mark, soft hyphen, word joiner, Hangul
+# fillers.
+_INVISIBLE = "\u200b\u200e\u200f\u061c\ufeff\u00ad\u2060\u115f\u3164"
+
+
+def invisible_characters_in_names(tmp_path: Path) -> None:
+    repo = new_repo(tmp_path)
+    (repo / "app.py").write_text(f'KEY = "{google_key()}"\n')
+    for char in _INVISIBLE:
+        (repo / f"app{char}.py").write_text(f'KEY = "{google_key()}"\n')
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "add", env={"GIT_AUTHOR_NAME": "Ada\u200bLovelace"})
+    for args in (["scan", "."], ["scan", "--history", "."], ["scan", ".", "--format", "github"],
+                 ["scan", ".", "--format", "markdown"]):
+        proc = keysentry(*args, cwd=repo, env={"NO_COLOR": "1"})
+        no_traceback(proc)
+        assert proc.returncode == 1, proc.stderr
+        out = proc.stdout.decode("utf-8")
+        for char in _INVISIBLE:
+            assert char not in out, (args, hex(ord(char)))
+            escaped = char.encode("unicode_escape").decode("ascii")
+            assert f"app{escaped}.py".replace("\\", "\\\\" if "markdown" in args else "\\") in out, (args, escaped)
+    history = keysentry("scan", "--history", ".", cwd=repo, env={"NO_COLOR": "1"}).stdout.decode("utf-8")
+    assert "Ada\\u200bLovelace" in history
+
+
 # Repositories built to attack us (tests/test_hostile_repos.py).
 REPOS: list[Attack] = [
     Attack("exclude-100000-patterns", ITEM, exclude_100000_patterns),
+    Attack("invisible-characters-in-names", ITEM, invisible_characters_in_names),
 ]
 # Inputs built to attack us (tests/test_hostile_inputs.py).
 INPUTS: list[Attack] = []
