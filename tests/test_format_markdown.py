@@ -8,7 +8,7 @@ import pytest
 
 from scanner.cli import main
 from scanner.report import Options, View, present
-from scanner.report.markdown import MAX_ROWS, cell, render
+from scanner.report.markdown import MAX_BYTES, MAX_ROWS, cell, render
 from scanner.models import Finding, Result, Stats
 from scanner.report.summary import summarize
 from scanner.rules import RULES_BY_ID
@@ -88,3 +88,32 @@ def test_a_huge_audit_keeps_the_summary_under_githubs_limit() -> None:
     assert f"## keysentry: {MAX_ROWS + 250} findings" in out
     assert "…and 250 more findings" in out
     assert len(out.encode()) < 1024 * 1024
+
+
+def _long_path_findings(count: int, tag: str = "") -> tuple[Finding, ...]:
+    folder = "/".join(["d" * 250] * 16)  # 4,000 characters: the rows of 500 such make 4 MB
+    return tuple(Finding("google-api-key", f"{folder}/{tag}file{i}.py", 1, 1, random_chars(39), f"{i:040x}")
+                 for i in range(count))
+
+
+def test_a_summary_of_long_paths_is_capped_in_bytes_and_says_how_many_it_left_out() -> None:
+    findings = _long_path_findings(MAX_ROWS)
+    out = render(present(Result("worktree", findings, Stats(files=len(findings))), Options()))
+    assert len(out.encode()) <= MAX_BYTES < 1024 * 1024
+    listed = sum(1 for line in out.splitlines() if line.startswith("| ") and ".py:1 |" in line)
+    assert 100 < listed < MAX_ROWS
+    assert f"…and {MAX_ROWS - listed} more findings (the table lists the first {listed})" in out
+    assert "### How to fix" in out  # the fixes after the table are kept
+
+
+def test_an_audit_summary_of_long_paths_stays_under_the_limit_too() -> None:
+    from scanner.audit import Audit
+    from scanner.audit_record import RepoResult
+    from scanner.report import audit
+
+    repos = tuple(RepoResult(f"repo{n}", None, None, None,
+                             present(Result("history", _long_path_findings(200, f"r{n}"), Stats()), Options()))
+                  for n in range(3))
+    out = audit.render(Audit(repos, 1.0), "markdown", Options())
+    assert len(out.encode()) <= MAX_BYTES
+    assert "more finding" in out or "more repositor" in out

@@ -71,23 +71,28 @@ def _markdown(audit: "Audit") -> str:
              + " | ".join(str(n) for _, n in severities) + " |"]
     # A job summary is capped at 1 MiB: MAX_ROWS is shared by the whole audit, each repository's
     # section counting as one row besides its findings' rows; the most urgent come first.
+    # MAX_BYTES likewise: what the sections so far take is what the next one may not.
     order = ranked(audit)
     used = 0
+    room = markdown.MAX_BYTES - sum(len(line.encode("utf-8", "surrogateescape")) + 1 for line in lines) - 200
     for shown, repo in enumerate(order):
-        if used >= markdown.MAX_ROWS:
+        if used >= markdown.MAX_ROWS or room < 2000:
             rest = order[shown:]
             left = sum(len(r.view.findings) for r in rest if r.view)
             lines += ["", f"…and {len(rest)} more repositor{'ies' if len(rest) != 1 else 'y'} "
                       f"({left} finding{'s' * (left != 1)}): see the SARIF or JSON report for all of them."]
             break
-        lines += ["", f"## {markdown.cell(repo.source)}", ""]
+        section = ["", f"## {markdown.cell(repo.source)}", ""]
         used += 1
         if repo.view is None:
-            lines.append(f"**error:** {markdown.cell(repo.error or '')}")
-            continue
-        budget = markdown.MAX_ROWS - used
-        lines += [_demoted(line) for line in markdown.render(repo.view, max_rows=budget).rstrip("\n").split("\n")]
-        used += min(len(repo.view.findings), budget)
+            section.append(f"**error:** {markdown.cell(repo.error or '')}")
+        else:
+            budget = markdown.MAX_ROWS - used
+            text = markdown.render(repo.view, max_rows=budget, max_bytes=room - 1000)
+            section += [_demoted(line) for line in text.rstrip("\n").split("\n")]
+            used += min(len(repo.view.findings), budget)
+        lines += section
+        room -= sum(len(line.encode("utf-8", "surrogateescape")) + 1 for line in section)
     return "\n".join(lines) + "\n"
 
 

@@ -10,9 +10,12 @@ import re
 from scanner.report import Shown, View, printable
 from scanner.report.summary import Summary, summarize
 
-# GitHub refuses a job summary over 1 MiB; a 40,000-finding audit would pass that. The counts above
-# the table stay complete, and the table says how many rows it left out.
+# GitHub refuses a job summary over 1 MiB; a 40,000-finding audit would pass that, and so would 500
+# rows of long paths (4 MB). The table stops at MAX_ROWS or where the whole page would pass
+# MAX_BYTES, whichever comes first; the counts above it stay complete, and it says how many rows
+# it left out.
 MAX_ROWS = 500
+MAX_BYTES = 1_000_000  # under 1 MiB (1,048,576), with room for a line a CI step appends
 
 _MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_{}\[\]()#+!|~>-])")
 
@@ -65,17 +68,38 @@ def _row(f: Shown, history: bool) -> str:
     return "| " + " | ".join(row) + " |"
 
 
-def _table(view: View, max_rows: int) -> list[str]:
+def _table(view: View, max_rows: int, max_bytes: int) -> list[str]:
+    """The findings' table: at most MAX_ROWS rows, and at most MAX_BYTES bytes of UTF-8 with the
+    line saying how many were left out."""
     history = view.mode in ("history", "range")
     header = ["Severity", "Rule", "Location", "Secret"] + (["Commit", "In HEAD"] if history else [])
     lines = ["### Findings", ""]
-    if max_rows > 0:
-        lines += ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
-        lines += [_row(f, history) for f in view.findings[:max_rows]]
-    left = len(view.findings) - max(max_rows, 0)
+    head = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
+    # Room kept for the closing line, whose count has at most as many digits as the findings'.
+    used = _size(lines) + _size(head) + len(_left_out(len(view.findings), 0).encode()) + 2
+    rows: list[str] = []
+    for f in view.findings[:max(max_rows, 0)]:
+        row = _row(f, history)
+        used += len(row.encode("utf-8", "surrogateescape")) + 1
+        if used > max_bytes:
+            break
+        rows.append(row)
+    if rows:
+        lines += head + rows
+    left = len(view.findings) - len(rows)
     if left > 0:
-        lines += ["", f"…and {_plural(left, 'more finding')}: see the SARIF or JSON report for all of them."]
+        lines += ["", _left_out(left, len(view.findings) - left)]
     return lines
+
+
+def _left_out(left: int, listed: int) -> str:
+    return (f"…and {_plural(left, 'more finding')}"
+            + (" (the table lists the first " + str(listed) + ")" if listed else "")
+            + f": a job summary stays under {MAX_BYTES // 1000:,} kB; see the SARIF or JSON report for all of them.")
+
+
+def _size(lines: list[str]) -> int:
+    return sum(len(line.encode("utf-8", "surrogateescape")) + 1 for line in lines)
 
 
 def _fixes(summary: Summary) -> list[str]:
@@ -84,12 +108,16 @@ def _fixes(summary: Summary) -> list[str]:
     return lines
 
 
-def render(view: View, max_rows: int = MAX_ROWS) -> str:
-    """MAX_ROWS: how many findings the table lists (an audit shares MAX_ROWS among its repositories)."""
+def render(view: View, max_rows: int = MAX_ROWS, max_bytes: int = MAX_BYTES) -> str:
+    """MAX_ROWS and MAX_BYTES: how many findings the table lists and how large the page may grow
+    (an audit shares both among its repositories)."""
     summary = summarize(view)
-    lines = [_heading(view, summary), "", _scanned(view)]
+    top = [_heading(view, summary), "", _scanned(view)]
+    tail: list[str] = []
     if summary.findings:
-        lines += ["", *_counts(view, summary), "", *_table(view, max_rows), "", *_fixes(summary)]
+        top += ["", *_counts(view, summary), ""]
+        tail += ["", *_fixes(summary)]
     if view.notes:
-        lines += ["", *(f"> **note:** {cell(note)}" for note in view.notes)]
-    return "\n".join(lines).rstrip("\n") + "\n"
+        tail += ["", *(f"> **note:** {cell(note)}" for note in view.notes)]
+    table = _table(view, max_rows, max_bytes - _size(top) - _size(tail)) if summary.findings else []
+    return "\n".join(top + table + tail).rstrip("\n") + "\n"
