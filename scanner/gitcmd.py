@@ -133,6 +133,10 @@ def describe_failure(stderr: bytes, args: Sequence[str]) -> str:
 def find(path: Path) -> Repo | None:
     """The repository containing PATH, or None when PATH is not inside one."""
     folder = path if path.is_dir() else path.parent
+    # Before git runs at all: a FIFO where git opens HEAD or packed-refs would hang it for ever.
+    from scanner import gitdir
+
+    gitdir.check(folder)
     # One call answers everything in a work tree (the hook path); only a bare repository or a
     # .git folder, where --show-toplevel fails, needs the second.
     proc = _rev_parse(folder, "--show-object-format", "--is-bare-repository", "--absolute-git-dir",

@@ -4,12 +4,13 @@ signals during a report's write, empty ranges, amended commits)."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import time
 from pathlib import Path
 
 from tests.conftest import git, google_key
-from tests.hostile import Attack, keysentry, new_repo, no_traceback
+from tests.hostile import Attack, expect_error, keysentry, new_repo, no_traceback
 
 ITEM = "i23"
 
@@ -40,6 +41,39 @@ def exclude_100000_patterns(tmp_path: Path) -> None:
     assert data["stats"]["excluded"] == 1
     # 24 ms a file before: 48 s for these 2,000 files. One matcher: a few seconds, mostly reading the config.
     assert took < 30, took
+
+
+# --- a FIFO inside .git -------------------------------------------------------------------------
+
+# A hang is the failure: git opens these with a blocking open(), and nobody writes to the FIFO.
+QUICK = 30
+_GIT_FILES = ("packed-refs", "objects/info/alternates", "objects/info/commit-graph", "shallow", "index", "HEAD",
+              "commondir", "refs/heads/main", "config")
+
+
+def _fifo_in_git_dir(name: str) -> Attack:
+    def attack(tmp_path: Path) -> None:
+        repo = new_repo(tmp_path)
+        (repo / "app.py").write_text(f'KEY = "{google_key()}"\n')
+        git(repo, "add", "-A")
+        git(repo, "commit", "-q", "-m", "add")
+        target = repo / ".git" / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.unlink(missing_ok=True)
+        os.mkfifo(target)
+        for args in (["scan", "."], ["scan", "--staged", "."], ["scan", "--history", "."],
+                     ["scan", "--range", "HEAD~1..HEAD", "."]):
+            expect_error(keysentry(*args, cwd=repo, timeout=QUICK), name, "FIFO")
+
+    return Attack(f"fifo-as-git-{name.replace('/', '-')}", ITEM, attack)
+
+
+def dot_git_is_a_fifo(tmp_path: Path) -> None:
+    folder = tmp_path / "tree"
+    folder.mkdir()
+    (folder / "app.py").write_text(f'KEY = "{google_key()}"\n')
+    os.mkfifo(folder / ".git")
+    expect_error(keysentry("scan", "--history", ".", cwd=folder, timeout=QUICK), ".git", "FIFO")
 
 
 # --- invisible characters in names --------------------------------------------------------------
@@ -75,6 +109,8 @@ def invisible_characters_in_names(tmp_path: Path) -> None:
 REPOS: list[Attack] = [
     Attack("exclude-100000-patterns", ITEM, exclude_100000_patterns),
     Attack("invisible-characters-in-names", ITEM, invisible_characters_in_names),
+    *(_fifo_in_git_dir(name) for name in _GIT_FILES),
+    Attack("dot-git-is-a-fifo", ITEM, dot_git_is_a_fifo),
 ]
 # Inputs built to attack us (tests/test_hostile_inputs.py).
 INPUTS: list[Attack] = []
