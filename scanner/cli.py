@@ -1,8 +1,8 @@
 """Command line: argument parsing and exit codes, nothing else.
 
 Exit status: 0 nothing found, 1 findings reported, 2 usage or runtime error, 130 interrupted
-(Ctrl-C), 143 terminated (SIGTERM), 141 when the reader of standard output went away before a
-scan had a status of its own.
+(Ctrl-C), 128 + N for another terminating signal N (143: SIGTERM, 129: SIGHUP, 138: SIGUSR1), 141
+when the reader of standard output went away before a scan had a status of its own.
 """
 from __future__ import annotations
 
@@ -360,8 +360,13 @@ def _cmd_rules() -> int:
 
 
 class _Terminated(BaseException):
-    """SIGTERM, raised like KeyboardInterrupt so that every `finally` runs: the worker pool is
-    ended and a half-written report's temporary file is removed."""
+    """A terminating signal (SIGTERM, SIGHUP, SIGUSR1…), raised like KeyboardInterrupt so that
+    every `finally` runs: the worker pool is ended and a half-written report's temporary file is
+    removed. Python's default for these is to die on the spot and leave both behind."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
 
 
 @contextmanager
@@ -370,14 +375,17 @@ def _sigterm_raises() -> Iterator[None]:
         yield  # signal handlers can only be set from the main thread (main() called from a thread)
         return
 
-    def raise_terminated(signum: int, frame: Any) -> None:
-        raise _Terminated
+    from scanner.parallel import TERMINATING
 
-    previous = signal.signal(signal.SIGTERM, raise_terminated)
+    def raise_terminated(signum: int, frame: Any) -> None:
+        raise _Terminated(signum)
+
+    previous = {signum: signal.signal(signum, raise_terminated) for signum in TERMINATING}
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 def _is_utf8(stream: TextIO) -> bool:
@@ -442,8 +450,8 @@ def _main(argv: Sequence[str] | None) -> int:
     except BlockingIOError as exc:  # fork refused (EAGAIN) when starting git: a process limit
         _say(f"keysentry: error: cannot start a process: {exc.strerror or exc} (a process limit?)")
         return 2
-    except _Terminated:
-        return 143  # asked to stop, by a person or a supervisor: quietly, as a signal's status
+    except _Terminated as stop:
+        return 128 + stop.signum  # asked to stop, by a person or a supervisor: quietly, as a signal's status
     except BrokenPipeError:
         # The reader went away (`keysentry rules | head -1`) before there was a status to keep.
         _drop(sys.stdout)

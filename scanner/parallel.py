@@ -14,6 +14,13 @@ R = TypeVar("R")
 # The work is CPU-bound: more workers than this per CPU only cost memory and start-up.
 _PER_CPU = 2
 
+# Every signal whose default ends the process, but SIGINT (KeyboardInterrupt) and SIGQUIT (a person
+# asking for a core dump): the CLI turns each into an exception, so that a half-written report's
+# temporary file is removed and the workers ended; SIGPIPE Python ignores itself.
+TERMINATING: frozenset[int] = frozenset(
+    getattr(signal, name) for name in ("SIGTERM", "SIGHUP", "SIGUSR1", "SIGUSR2", "SIGALRM", "SIGVTALRM",
+                                       "SIGPROF", "SIGXCPU") if hasattr(signal, name))
+
 
 def cpu_count() -> int:
     """The CPUs this process may run on."""
@@ -42,9 +49,11 @@ def _init_worker(initializer: Callable[..., None] | None, initargs: tuple[Any, .
     # SIGTERM, and a worker must then just die, without a traceback. SIGTERM is blocked until the
     # default is in place (see imap): one caught by the inherited handler just before would be lost
     # and leave the parent waiting for a worker that never ends.
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    # The same for every terminating signal the CLI catches (a SIGHUP reaches the whole group).
+    for signum in TERMINATING:
+        signal.signal(signum, signal.SIG_DFL)
     if hasattr(signal, "pthread_sigmask"):
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, TERMINATING)
     if initializer is not None:
         initializer(*initargs)
 
@@ -92,7 +101,7 @@ def imap(func: Callable[[T], R], items: Iterable[T], jobs: int, *, initializer: 
 def _block_sigterm() -> set[int | signal.Signals] | None:
     if not hasattr(signal, "pthread_sigmask"):  # pragma: no cover - not POSIX
         return None
-    return signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+    return signal.pthread_sigmask(signal.SIG_BLOCK, TERMINATING)
 
 
 def _restore(mask: set[int | signal.Signals] | None) -> None:
