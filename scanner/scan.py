@@ -495,7 +495,11 @@ def _scan_git(request: Request) -> tuple[list[Finding], Stats, tuple[str, ...]]:
     stats = Stats()
     if request.mode == "staged":
         findings = _scan_staged(repo, settings, stats)
-        return findings, stats, ("nothing staged: no changes to scan",) if stats.files == 0 and not findings else ()
+        if stats.files or findings:
+            return findings, stats, ()
+        if stats.excluded:
+            return findings, stats, (f"every staged file is excluded by config ({stats.excluded}): nothing scanned",)
+        return findings, stats, ("nothing staged: no changes to scan",)
     notes: list[str] = []
     if gitcmd.run(repo, "rev-parse", "--is-shallow-repository").strip() == b"true":
         stats.shallow = True
@@ -505,7 +509,13 @@ def _scan_git(request: Request) -> tuple[list[Finding], Stats, tuple[str, ...]]:
         # As gitleaks does: history has no folders, and a key committed anywhere is published.
         notes.append(f"--{request.mode} scans the whole repository, not only {printable(repo.prefix)}: "
                      "paths are relative to its top folder")
-    return _scan_commits(repo, request, settings, stats), stats, tuple(notes)
+    findings = _scan_commits(repo, request, settings, stats)
+    if request.mode == "range" and stats.commits == 0:
+        from scanner.sources import history
+
+        assert request.revision_range is not None  # the CLI gives range mode its range
+        notes.append(history.empty_range(repo, request.revision_range))
+    return findings, stats, tuple(notes)
 
 
 def _scan_staged(repo: "gitcmd.Repo", settings: Settings, stats: Stats) -> list[Finding]:

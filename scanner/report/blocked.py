@@ -104,6 +104,10 @@ def _paint(text: str, code: str, on: bool) -> str:
 def render_clean(result: View) -> str:
     """What a passing hook prints: one line, plain text (the hook path never loads rich)."""
     if not result.stats.files and not result.stats.blobs:
+        excluded = result.stats.excluded
+        if excluded:
+            return (f"keysentry: every staged file is excluded by config ({excluded} file{'s' * (excluded != 1)}): "
+                    "nothing scanned\n")
         return "keysentry: nothing staged: no changes to scan\n"
     files = result.stats.files
     return (f"keysentry: no secrets in {files} staged file{'s' * (files != 1)} "

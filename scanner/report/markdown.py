@@ -33,6 +33,8 @@ def _plural(n: int, noun: str) -> str:
 
 def _heading(view: View, summary: Summary) -> str:
     if not summary.findings:
+        if view.mode == "range" and not view.stats.commits:
+            return "## keysentry: the range holds no commits"
         return "## keysentry: no secrets found"
     return (f"## keysentry: {_plural(summary.findings, 'finding')} "
             f"({_plural(summary.secrets, 'distinct secret')})")

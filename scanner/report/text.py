@@ -285,6 +285,8 @@ def _summary(out: _Writer, result: View) -> str:
     if counts:
         summary += out.style(_count(len(result.findings), "finding"), "bold red") + " ("
         summary += ", ".join(f"{rule}: {n}" for rule, n in sorted(counts.items())) + ")"
+    elif result.mode == "range" and not stats.commits:
+        summary += out.style("the range holds no commits", "yellow")  # not a clean bill for commits never read
     else:
         summary += out.style("no secrets found", "green")
     verified = summarize(result).by_verification  # --verify ran

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from scanner import content, gitcmd
 from scanner.attribution import Attributor
 from scanner.detect import Detector
-from scanner.errors import GitError
+from scanner.errors import GitError, UsageError
 from scanner.models import Blob, Finding, Location, Match, make_finding
 from scanner.sources import gitlog
 from scanner.sources.blobs import CatFile
@@ -248,6 +248,31 @@ def range_revisions(repo: gitcmd.Repo, revision_range: str) -> list[str]:
     _object_ids(repo, [r.removeprefix("^") for r in revisions], "revision")
     _only_commits(repo, revision_range, [r.removeprefix("^") for r in revisions])
     return revisions
+
+
+def empty_range(repo: gitcmd.Repo, revision_range: str) -> str:
+    """What to say about a range that holds no commits. A two-dot range whose end is an ancestor
+    of its start (`HEAD..HEAD~1`) was written the wrong way round: an error naming the range the
+    user meant, never a "no secrets found" about nothing. Anything else (`main..main`, a branch
+    with nothing new) is what was asked for: a note."""
+    words = revision_range.split()
+    if len(words) == 1 and ".." in words[0] and "..." not in words[0]:
+        start, end = words[0].split("..", 1)
+        ids = gitcmd.run(repo, "rev-parse", "--revs-only", "--end-of-options", f"{start or 'HEAD'}^{{commit}}",
+                         f"{end or 'HEAD'}^{{commit}}", "--", ok=(0, 128)).decode().split()
+        if len(ids) == 2 and ids[0] != ids[1] and _is_ancestor(repo, ids[1], ids[0]):
+            raise UsageError(f"the range {revision_range} holds no commits: {end or 'HEAD'} is an ancestor of "
+                             f"{start or 'HEAD'}, so the range is written the wrong way round; "
+                             f"did you mean {end or 'HEAD'}..{start or 'HEAD'}?")
+    return f"the range {revision_range} holds no commits: nothing was scanned"
+
+
+def _is_ancestor(repo: gitcmd.Repo, older: str, newer: str) -> bool:
+    try:
+        gitcmd.run(repo, "merge-base", "--is-ancestor", "--end-of-options", older, newer)
+    except GitError:  # status 1: not an ancestor
+        return False
+    return True
 
 
 def _object_ids(repo: gitcmd.Repo, words: Sequence[str], what: str) -> list[str]:

@@ -151,12 +151,60 @@ def invisible_characters_in_names(tmp_path: Path) -> None:
     assert "Ada\\u200bLovelace" in history
 
 
+# --- ranges that hold no commits, a staged change that is all excluded ----------------------------
+
+def _two_commits(tmp_path: Path) -> Path:
+    repo = new_repo(tmp_path)
+    for i in range(2):
+        (repo / f"f{i}.py").write_text(f'KEY = "{google_key()}"\n')
+        git(repo, "add", "-A")
+        git(repo, "commit", "-q", "-m", f"c{i}")
+    return repo
+
+
+def reversed_range(tmp_path: Path) -> None:
+    # HEAD..HEAD~1 holds nothing: "no secrets found" and exit 0 would pass a gate written backwards.
+    repo = _two_commits(tmp_path)
+    for revisions, meant in (("HEAD..HEAD~1", "HEAD~1..HEAD"), ("..HEAD~1", "HEAD~1..HEAD")):
+        expect_error(keysentry("scan", "--range", revisions, ".", cwd=repo), "holds no commits", f"did you mean {meant}")
+
+
+def empty_range_is_said_as_such(tmp_path: Path) -> None:
+    # What was asked (a branch with nothing new): exit 0, but never "no secrets found".
+    repo = _two_commits(tmp_path)
+    proc = keysentry("scan", "--range", "HEAD..HEAD", ".", cwd=repo, env={"NO_COLOR": "1"})
+    no_traceback(proc)
+    assert proc.returncode == 0 and b"no secrets found" not in proc.stdout
+    assert b"the range holds no commits" in proc.stdout
+    data = _json(keysentry("scan", "--range", "HEAD..HEAD", ".", "--format", "json", cwd=repo))
+    assert data["stats"]["commits"] == 0
+    markdown = keysentry("scan", "--range", "HEAD..HEAD", ".", "--format", "markdown", cwd=repo).stdout
+    assert markdown.startswith(b"## keysentry: the range holds no commits")
+
+
+def staged_all_excluded(tmp_path: Path) -> None:
+    repo = new_repo(tmp_path)
+    (repo / ".keysentry.toml").write_text('exclude = ["fixtures/"]\n')
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "config")
+    (repo / "fixtures").mkdir()
+    (repo / "fixtures" / "keys.py").write_text(f'KEY = "{google_key()}"\n')
+    git(repo, "add", "-A")
+    proc = keysentry("scan", "--staged", ".", cwd=repo)
+    no_traceback(proc)
+    assert proc.returncode == 0 and b"nothing staged" not in proc.stdout, proc.stdout
+    assert b"every staged file is excluded by config (1 file)" in proc.stdout
+
+
 # Repositories built to attack us (tests/test_hostile_repos.py).
 REPOS: list[Attack] = [
     Attack("exclude-100000-patterns", ITEM, exclude_100000_patterns),
     Attack("invisible-characters-in-names", ITEM, invisible_characters_in_names),
     *(_fifo_in_git_dir(name) for name in _GIT_FILES),
     Attack("dot-git-is-a-fifo", ITEM, dot_git_is_a_fifo),
+    Attack("reversed-range", ITEM, reversed_range),
+    Attack("empty-range-is-said-as-such", ITEM, empty_range_is_said_as_such),
+    Attack("staged-all-excluded", ITEM, staged_all_excluded),
 ]
 # Inputs built to attack us (tests/test_hostile_inputs.py).
 INPUTS: list[Attack] = [
