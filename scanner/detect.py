@@ -4,7 +4,9 @@ It sees bytes and a path, never git or a terminal, so it is tested with hand-mad
 """
 from __future__ import annotations
 
+import bisect
 import codecs
+import dataclasses
 import functools
 import heapq
 import re
@@ -26,6 +28,18 @@ class AllowRule(Protocol):
     def search(self, text: str, /) -> object: ...
 
 
+# A piece of content holding more secrets than this is a dump, not code: its first MAX_MATCHES are
+# listed and the rest is said as a count (Scanned.crowded_line), so that one file of 430,000 keys
+# costs what a file of a thousand does instead of gigabytes (a finding is some hundreds of bytes).
+MAX_MATCHES = 1000
+# Text longer than this is read a region at a time (line-aligned, doubling up to _REGION_MAX), so
+# that reading stops soon after MAX_MATCHES: the first region of such a dump holds them all.
+_REGION = 64 << 10
+_REGION_MAX = 4 << 20
+# How far past its region a candidate that starts in it may reach (a private key is some 3 KB).
+_REGION_MARGIN = 16 << 10
+
+
 @dataclass(frozen=True)
 class Scanned:
     """What one piece of content holds."""
@@ -33,6 +47,10 @@ class Scanned:
     matches: tuple[Match, ...]
     allowed: int  # matches dropped by an inline pragma or an `allow` regex
     binary: bool
+    # 0: every match is listed. Else the content holds more than MAX_MATCHES: the listing stopped
+    # at this line, and `unlisted_lines` lines after it were not read for more.
+    crowded_line: int = 0
+    unlisted_lines: int = 0
 
 
 _NOTHING = Scanned((), 0, False)
@@ -136,7 +154,7 @@ class Detector:
         """Every secret in `data`; `path` matters only to whole-file rules such as dotenv-file."""
         scanned = self.scan_content(data)
         whole = self.path_matches(path, data, scanned)
-        return Scanned(scanned.matches + whole, scanned.allowed, scanned.binary) if whole else scanned
+        return dataclasses.replace(scanned, matches=scanned.matches + whole) if whole else scanned
 
     @functools.cached_property
     def _prefilter(self) -> prefilter.Prefilter:
@@ -175,21 +193,50 @@ class Detector:
             if hits is None:
                 return _NOTHING
             located = None
-        candidates: list[_Candidate] = []
+        plan: list[_Plan] = []
         for index in hits.active:
             rule = self.rules[index]
             if rule.requires is not None and not rule.requires.search(text):
                 continue
             if located is not None:
-                candidates.extend(_located_candidates(rule, text, located, index))
+                assert located.starts is not None and located.anchors is not None
+                if rule.anchors:
+                    plan.append(_Plan(rule, _merge_windows(located.anchors.get(index, []), rule.reach, len(text))))
+                elif rule.opens_with_keyword:
+                    plan.append(_Plan(rule, None, located.starts.get(index, [])))
+                else:
+                    plan.append(_Plan(rule, None))
                 continue
             spans = None
             if rule.anchors:
                 lowered = text.lower() if lowered is None else lowered
                 spans = _windows(rule, text, lowered)
-            candidates.extend(_text_candidates(rule, text, spans))
-        matches, allowed = self._resolve(_keep_disjoint(candidates), text)
-        return Scanned(tuple(matches), allowed, False)
+            plan.append(_Plan(rule, spans))
+        if len(text) <= _REGION:
+            candidates = [c for step in plan for c in step.candidates(text, 0, len(text))]
+            matches, allowed = self._resolve(_keep_disjoint(candidates), text)
+            return _listed(matches, allowed, text)
+        return self._scan_regions(plan, text)
+
+    def _scan_regions(self, plan: list["_Plan"], text: str) -> Scanned:
+        """The plan's matches, a line-aligned region at a time, until MAX_MATCHES are found. A
+        candidate belongs to the region it starts in and may reach _REGION_MARGIN past it; one that
+        starts inside the last region's last kept candidate is that candidate's tail."""
+        matches: list[Match] = []
+        allowed = 0
+        lines = _Lines(text, "\n")
+        start, size, floor = 0, _REGION, 0
+        while start < len(text) and len(matches) <= MAX_MATCHES:
+            cut = text.find("\n", min(len(text), start + size))
+            end = len(text) if cut < 0 else cut + 1
+            candidates = [c for step in plan for c in step.candidates(text, start, end) if c.start >= floor]
+            kept = _keep_disjoint(candidates)
+            found, dropped = self._resolve(kept, text, lines)
+            matches += found
+            allowed += dropped
+            floor = max([floor, *(c.end for c in kept)])
+            start, size = end, min(2 * size, _REGION_MAX)
+        return _listed(matches, allowed, text)
 
     def judges_whole_file(self, path: str) -> bool:
         """Whether a whole-file rule applies at PATH: what a blob holds there is more than what its
@@ -215,12 +262,13 @@ class Detector:
     def _allowed(self, secret: str) -> bool:
         return any(a.search(secret) for a in self.allow) or is_known_public(secret, self.known_public)
 
-    def _resolve(self, kept: list[_Candidate], text: str) -> tuple[list[Match], int]:
+    def _resolve(self, kept: list[_Candidate], text: str, lines: "_Lines[str] | None" = None) -> tuple[list[Match], int]:
         """Matches for the kept candidates that their text around confirms, minus those an inline pragma,
-        an allow regex or the list of known public values silences; each with the clues to its context."""
+        an allow regex or the list of known public values silences; each with the clues to its context.
+        LINES: the text's line counter when the candidates come a region at a time (offsets ascending)."""
         matches: list[Match] = []
         allowed = 0
-        lines = _Lines(text, "\n")
+        lines = _Lines(text, "\n") if lines is None else lines
         pragma_lines: dict[int, bool] = {}
         found = context.Clues(text, [(c.start, c.end) for c in kept])
         client_ids = ClientIds(text) if any(c.rule_id == CLIENT_SECRET_RULE for c in kept) else None
@@ -249,7 +297,9 @@ class Detector:
         value = first_value(text)
         if not value:
             return None
-        return Match(rule.id, value, 0, 0, "", severity=_holding(found, holds_secret_value(text)))
+        # Whether a secret-named value is there matters only when nothing else was found (and reading
+        # every line of a dump of keys for it would cost seconds).
+        return Match(rule.id, value, 0, 0, "", severity=_holding(found, not found and holds_secret_value(text)))
 
     def _scan_binary(self, data: bytes) -> Scanned:
         """Fixed-format credentials inside compiled files, matched on bytes: nothing is decoded as text,
@@ -281,6 +331,53 @@ class Detector:
             line, column = lines.locate(cand.start)
             matches.append(Match(cand.rule_id, cand.secret, line, column, cand.secret))
         return Scanned(tuple(matches), allowed, True)
+
+
+def _listed(matches: list[Match], allowed: int, text: str) -> Scanned:
+    """MATCHES, at most MAX_MATCHES of them; past that, where the listing stopped and how many lines
+    it left unread."""
+    if len(matches) <= MAX_MATCHES:
+        return Scanned(tuple(matches), allowed, False)
+    last = matches[MAX_MATCHES - 1].line
+    lines = text.count("\n") + (not text.endswith("\n"))
+    return Scanned(tuple(matches[:MAX_MATCHES]), allowed, False, last, max(0, lines - last))
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """Where one rule's patterns are tried: SPANS (None: everywhere), or only at STARTS (the rule's
+    patterns open with its keyword, located by the prefilter)."""
+
+    rule: Rule
+    spans: list[tuple[int, int]] | None
+    starts: list[int] | None = None
+
+    def candidates(self, text: str, start: int, end: int) -> Iterator[_Candidate]:
+        """The rule's candidates that start in text[start:end]."""
+        rule = self.rule
+        if self.starts is not None:
+            at = self.starts[bisect.bisect_left(self.starts, start):bisect.bisect_left(self.starts, end)]
+            for pattern in rule.patterns:
+                yield from _accepted(rule, pattern, _matches_at(pattern, text, at))
+            return
+        whole = start == 0 and end == len(text)
+        if whole:
+            yield from _text_candidates(rule, text, self.spans)
+            return
+        reach = min(len(text), end + _REGION_MARGIN)
+        if self.spans is None:
+            spans = [(start, reach)]
+        else:
+            spans = []
+            for i in range(max(0, bisect.bisect_right(self.spans, (start, len(text) + 1)) - 1), len(self.spans)):
+                s, e = self.spans[i]
+                if s >= end:
+                    break
+                if e > start and max(s, start) < min(e, reach):
+                    spans.append((max(s, start), min(e, reach)))
+        for cand in _text_candidates(rule, text, spans):
+            if cand.start < end:
+                yield cand
 
 
 def _holding(found: tuple[Match, ...], secret_value: bool = False) -> str:
@@ -319,21 +416,6 @@ def _in_text(hits: prefilter.Hits, data: bytes, text: str) -> prefilter.Hits | N
         {rule: [chars[at] for at in each] for rule, each in hits.starts.items()},
         {rule: [(chars[s], chars[e]) for s, e in each] for rule, each in hits.anchors.items()},
     )
-
-
-def _located_candidates(rule: Rule, text: str, hits: prefilter.Hits, index: int) -> Iterator[_Candidate]:
-    """The rule's candidates where the prefilter located its keywords and anchors: the same as
-    searching the whole text (for the rules that say so) or the anchors' windows."""
-    assert hits.starts is not None and hits.anchors is not None
-    if rule.anchors:
-        spans = _merge_windows(hits.anchors.get(index, []), rule.reach, len(text))
-        yield from _text_candidates(rule, text, spans)
-    elif rule.opens_with_keyword:
-        starts = hits.starts.get(index, [])
-        for pattern in rule.patterns:
-            yield from _accepted(rule, pattern, _matches_at(pattern, text, starts))
-    else:
-        yield from _text_candidates(rule, text)
 
 
 def _matches_at(pattern: re.Pattern[str], text: str, starts: list[int]) -> Iterator[re.Match[str]]:

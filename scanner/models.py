@@ -144,6 +144,9 @@ class Stats:
     allowed: int = 0
     baselined: int = 0
     excluded: int = 0
+    # Blobs holding more secrets than the engine lists for one (scanner.detect.MAX_MATCHES): their
+    # first ones are findings, and a warning names each with how much was left unread.
+    crowded: int = 0
     shallow: bool = False
     warnings: list[str] = field(default_factory=list)
 
@@ -163,6 +166,7 @@ class Stats:
             "nested_repos": self.nested_repos,
             "unreadable": self.unreadable, "allowed": self.allowed,
             "baselined": self.baselined, "excluded": self.excluded,
+            "crowded": self.crowded,
         }
         if self.shallow:
             data["shallow"] = True

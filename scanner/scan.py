@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from scanner import config as config_file
 from scanner import content, locations, parallel
-from scanner.detect import Detector
+from scanner.detect import MAX_MATCHES, Detector
 from scanner.errors import GitError, UsageError
 from scanner.models import Blob, Finding, Match, Result, Stats, make_finding
 from scanner.report import printable
@@ -199,6 +199,8 @@ _BATCH_BYTES = 8 << 20
 _WINDOW = 2048
 # How many nested repositories the report names; the count in the stats says how many in all.
 _NESTED_NAMED = 5
+# How many files holding more than MAX_MATCHES secrets a warning names; stats.crowded counts all.
+_CROWDED_NAMED = 5
 
 
 def _init_worker(opener: Opener, detector: Detector, limit: int, lfs: bool) -> None:
@@ -239,6 +241,8 @@ def _scan_batch(records: Sequence[_Record]) -> _Done:
             events.append(_Event(blob, "lfs", len(data), ""))
             continue
         scanned = detector.scan_content(data)
+        if scanned.crowded_line:
+            events.append(_Event(blob, "crowded", scanned.unlisted_lines, str(scanned.crowded_line)))
         if blob.counted:
             blobs += blob.oid is not None
             files += len(blob.paths)
@@ -436,6 +440,15 @@ def _count(event: _Event, stats: Stats, seen: _Outcomes, limit: int, named: bool
     elif event.outcome == "nested-repo":
         stats.nested_repos += 1
         seen.nested.append(rel)
+    elif event.outcome == "crowded":
+        stats.crowded += 1
+        if stats.crowded <= _CROWDED_NAMED:
+            stats.warnings.append(
+                f"{printable(rel)} holds more than {MAX_MATCHES} secrets: the first {MAX_MATCHES} (to line "
+                f"{event.detail}) are reported, and its {event.size} lines after that were not read for more; "
+                "a file like this is a dump of keys: treat every key in it as leaked")
+        elif stats.crowded == _CROWDED_NAMED + 1:
+            stats.warnings.append(f"more files hold more than {MAX_MATCHES} secrets each: see stats.crowded")
     elif event.outcome == "unreadable":
         stats.unreadable += 1
         stats.warnings.append(f"cannot read {printable(rel)}: {event.detail}")
