@@ -13,7 +13,7 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
@@ -206,17 +206,21 @@ def _tree(path: str) -> Path:
     return folder
 
 
-def _emit(text: str, output: Path | None, tree: Path | None = None, *, utf8: bool = False) -> None:
-    """TEXT to OUTPUT (TREE: the scanned tree, see write_atomic) or standard output. UTF8: a JSON or
-    SARIF report, which is UTF-8 by definition (RFC 8259), whatever the locale says."""
+def _emit(text: str | Iterable[str], output: Path | None, tree: Path | None = None, *, utf8: bool = False) -> None:
+    """TEXT (one string, or chunks made as they are written) to OUTPUT (TREE: the scanned tree, see
+    write_atomic) or standard output. UTF8: a JSON or SARIF report, which is UTF-8 by definition
+    (RFC 8259), whatever the locale says."""
+    chunks = (text,) if isinstance(text, str) else text
     if output is None:
         try:
             if utf8 and not _is_utf8(sys.stdout) and hasattr(sys.stdout, "buffer"):
                 sys.stdout.flush()
-                sys.stdout.buffer.write(text.encode("utf-8"))
+                for chunk in chunks:
+                    sys.stdout.buffer.write(chunk.encode("utf-8"))
                 sys.stdout.buffer.flush()
             else:
-                sys.stdout.write(text)
+                for chunk in chunks:
+                    sys.stdout.write(chunk)
                 sys.stdout.flush()
         except BrokenPipeError:
             # `keysentry scan . | head -0`: the reader went away, which changes nothing about what
@@ -281,7 +285,7 @@ def _cmd_scan(args: argparse.Namespace) -> int:
         _say(f"keysentry: warning: {warning}")
     options = _report_options(args)
     tree = _tree(args.path) if args.output is not None else None
-    _emit(report.render(result, args.format, options), args.output, tree, utf8=args.format != "text")
+    _emit(report.stream(result, args.format, options), args.output, tree, utf8=args.format != "text")
     if args.output is not None and result.findings:
         # A failing CI job whose report went to a file would otherwise say nothing in its log.
         count = len(result.findings)

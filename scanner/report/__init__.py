@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import shlex
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -238,8 +238,26 @@ FORMATS: dict[str, str] = {
 }
 
 
-def render(result: "Result", fmt: str, options: Options) -> str:
+def stream(result: "Result", fmt: str, options: Options) -> "Iterator[str]":
+    """RESULT in FMT, in chunks: the JSON formats make each finding's part only when it is written
+    (their module's `stream`), so a report of 50,000 findings is never held whole."""
     view = present(result, options)
+    module_name = FORMATS[fmt]
+    if module_name:
+        import importlib
+
+        module = importlib.import_module(module_name)
+        if hasattr(module, "stream"):
+            chunks: Iterator[str] = module.stream(view)
+            return chunks
+    return iter((_render_view(view, fmt, options),))
+
+
+def render(result: "Result", fmt: str, options: Options) -> str:
+    return _render_view(present(result, options), fmt, options)
+
+
+def _render_view(view: View, fmt: str, options: Options) -> str:
     if FORMATS[fmt]:
         import importlib
 

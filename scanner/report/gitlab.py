@@ -3,12 +3,13 @@ secret_detection): one vulnerability per finding, valid against the schema versi
 (tests/data/secret-detection-report-format.json, GitLab's security-report-schemas)."""
 from __future__ import annotations
 
-import json
 import uuid
+from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 
 from scanner import PROJECT_URL, __version__
 from scanner.report import Shown, View, display_path, printable
+from scanner.report.streaming import ITEMS, dumps
 
 SCHEMA_VERSION = "15.2.4"
 SCHEMA_URL = ("https://gitlab.com/gitlab-org/security-products/security-report-schemas/-/raw/"
@@ -55,6 +56,11 @@ def _vulnerability(f: Shown) -> dict[str, object]:
 
 
 def render(view: View) -> str:
+    return "".join(stream(view))
+
+
+def stream(view: View) -> Iterator[str]:
+    """The report in chunks, a vulnerability's dict made only when it is written."""
     end = datetime.now(timezone.utc)
     start = end - timedelta(seconds=view.stats.seconds)
     report = {
@@ -69,7 +75,7 @@ def render(view: View) -> str:
             "end_time": timestamp(end),
             "messages": [{"level": "info", "value": printable(note)} for note in view.notes],
         },
-        "vulnerabilities": [_vulnerability(f) for f in view.findings],
+        "vulnerabilities": ITEMS,
         "remediations": [],
     }
-    return json.dumps(report, indent=2, ensure_ascii=False) + "\n"
+    return dumps(report, (_vulnerability(f) for f in view.findings))

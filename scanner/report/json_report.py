@@ -1,35 +1,41 @@
 """The JSON report, exactly as CONTRACT.md describes it."""
 from __future__ import annotations
 
-import json
+from collections.abc import Iterator
 
-from scanner.report import View, display_path
+from scanner.report import Shown, View, display_path
+from scanner.report.streaming import ITEMS, dumps
 
 VERSION = 1
 
 
 def render(view: View) -> str:
+    return "".join(stream(view))
+
+
+def stream(view: View) -> Iterator[str]:
+    """The report in chunks, a finding's dict made only when it is written."""
+    body = {"version": VERSION, "mode": view.mode, "findings": ITEMS, "stats": view.stats_dict()}
+    return dumps(body, (_finding(f) for f in view.findings))
+
+
+def _finding(f: Shown) -> dict[str, object]:
     # Names arrive with any key in them masked; JSON escapes control characters itself.
-    findings = [
-        {
-            "rule_id": f.rule_id,
-            "path": display_path(f.path),
-            "line": f.line,
-            "column": f.column,
-            "secret": f.secret,
-            "fingerprint": f.fingerprint,
-            "commit": f.commit,
-            "author": f.author,
-            "date": f.date,
-            "in_head": f.in_head,
-            "severity": f.severity,
-            "context": f.context,
-            "locations": [{"path": display_path(loc.path), "line": loc.line, "column": loc.column}
-                          for loc in f.locations],
-            "verification": None if f.verification is None else
-            {"status": f.verification.status, "reason": f.verification.reason},
-        }
-        for f in view.findings
-    ]
-    body = {"version": VERSION, "mode": view.mode, "findings": findings, "stats": view.stats_dict()}
-    return json.dumps(body, indent=2, ensure_ascii=False) + "\n"
+    return {
+        "rule_id": f.rule_id,
+        "path": display_path(f.path),
+        "line": f.line,
+        "column": f.column,
+        "secret": f.secret,
+        "fingerprint": f.fingerprint,
+        "commit": f.commit,
+        "author": f.author,
+        "date": f.date,
+        "in_head": f.in_head,
+        "severity": f.severity,
+        "context": f.context,
+        "locations": [{"path": display_path(loc.path), "line": loc.line, "column": loc.column}
+                      for loc in f.locations],
+        "verification": None if f.verification is None else
+        {"status": f.verification.status, "reason": f.verification.reason},
+    }

@@ -122,6 +122,33 @@ def _signal_mid_scan(signum: signal.Signals) -> Attack:
     return Attack(f"{signum.name.lower()}-mid-scan", ITEM, attack)
 
 
+def _signal_mid_write(signum: signal.Signals) -> Attack:
+    """The signal comes while --output's temporary file is being written (a report of 20,000
+    findings, written as it is made): the old report stays, and no .tmp is left (113 MB before)."""
+    def attack(tmp_path: Path) -> None:
+        tree = tmp_path / "tree"
+        tree.mkdir()
+        for f in range(20):
+            (tree / f"k{f}.txt").write_text("".join(google_key() + "\n" for _ in range(1000)))
+        out = tmp_path / "out"
+        out.mkdir()
+        (out / "report.json").write_text("previous\n")
+        proc = subprocess.Popen([KEYSENTRY, "scan", str(tree), "--format", "json", "--output",
+                                 str(out / "report.json")], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                cwd=tmp_path, start_new_session=True)
+        deadline = time.monotonic() + 120
+        while not [p for p in out.iterdir() if p.name.endswith(".tmp")]:
+            assert proc.poll() is None, "the report was written before the signal could come"
+            assert time.monotonic() < deadline, "no temporary file appeared"
+            time.sleep(0.002)
+        proc.send_signal(signum)
+        stdout, stderr = proc.communicate(timeout=30)
+        assert (proc.returncode, stdout, stderr) == (128 + signum, b"", b"")
+        assert [p.name for p in out.iterdir()] == ["report.json"] and (out / "report.json").read_text() == "previous\n"
+
+    return Attack(f"{signum.name.lower()}-mid-write", ITEM, attack)
+
+
 # --- invisible characters in names --------------------------------------------------------------
 
 # Each draws nothing, so `app<X>.py` looks like `app.py`: zero-width space, left-to-right and
@@ -210,4 +237,6 @@ REPOS: list[Attack] = [
 INPUTS: list[Attack] = [
     _signal_mid_scan(signal.SIGHUP),
     _signal_mid_scan(signal.SIGUSR1),
+    _signal_mid_write(signal.SIGHUP),
+    _signal_mid_write(signal.SIGUSR1),
 ]
