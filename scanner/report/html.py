@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -263,12 +264,49 @@ def _environment() -> tuple[Environment, str, str]:
     return env, css, js
 
 
+# Rows the page holds as HTML. A report of 50,000 secrets written out as rows made a page of 114 MB
+# that Chromium took three minutes to show; past this many, the rest travels as one compact JSON
+# data block that the page's script turns into rows a page at a time (the first rows, the counts
+# and the fixes read without any script).
+PAGE = 500
+
+
+def _data_block(found: Sequence[Row], history: bool, verified: bool) -> Markup:
+    """The rows after the first PAGE as JSON inside <script type="application/json">: never run,
+    so the page's Content Security Policy needs no hash for it; `<` is escaped as \u003c, so no
+    value can close the element."""
+    fixes: dict[tuple[str, str, tuple[tuple[str, str], ...], str, str], int] = {}
+    packed = []
+    for r in found:
+        key = (r.description, r.fix.rotate, r.fix.where, r.fix.restrict, r.fix.remove)
+        fix = fixes.setdefault(key, len(fixes))
+        head = "yes" if r.in_head else ("no" if r.in_head is False else "")
+        path = r.places[0].name if r.places else (r.introduced[0].name if r.introduced else "")
+        packed.append([
+            r.id, r.rank, r.severity, r.rule_id, r.context, r.status, r.reason, r.secret, r.commit, r.author,
+            r.date, r.instant, head, path, r.count,
+            [[p.name, p.line, p.column] for p in r.first_places], r.more_files if r.more_places else 0,
+            [[c.commit, c.author, c.date, c.name, c.line, c.in_head] for c in r.first_introduced],
+            len(r.more_introduced), fix, list(r.fix.commands),
+        ])
+    data = {"history": history, "verified": verified,
+            "fixes": [[d, rotate, [list(w) for w in where], restrict, remove]
+                      for d, rotate, where, restrict, remove in fixes],
+            "rows": packed}
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("<", "\\u003c")
+    return Markup(text)
+
+
 def _context(view: View) -> dict[str, object]:
     """What report_body.html.j2 shows of VIEW: the same for a scan's page and an audit's section."""
     found = rows(view)
+    history = view.mode in ("history", "range")
+    verified = any(r.status for r in found)
     return dict(
-        view=view, stats=view.stats, summary=summarize(view), rows=found, timeline=timeline(found),
-        verified=any(r.status for r in found), history=view.mode in ("history", "range"),
+        view=view, stats=view.stats, summary=summarize(view), rows=found[:PAGE], all_rows=len(found),
+        more_rows=_data_block(found[PAGE:], history, verified) if len(found) > PAGE else Markup(""),
+        timeline=timeline(found),
+        verified=verified, history=history,
         past=[r for r in found if r.in_head is False], purge=purge_all(view), places_shown=_PLACES_SHOWN,
         target=_name(view.target), revisions=printable(view.revisions),
         notes=[printable(n) for n in view.notes], warnings=[printable(w) for w in view.stats.warnings],
