@@ -34,6 +34,12 @@ class Staged:
 
 def staged_changes(repo: gitcmd.Repo) -> list[Staged]:
     head = gitcmd.run(repo, "rev-parse", "-q", "--verify", "HEAD^{commit}", ok=(0, 1)).decode().strip()
+    parents: list[str] = []
+    if head and amending():
+        # `git commit --amend` replaces HEAD: the commit it makes adds what its parents lacked, and a
+        # key HEAD holds (committed with --no-verify) is such a thing.
+        parents = gitcmd.run(repo, "rev-parse", f"{head}^@").decode().split()
+        head = parents[0] if parents else ""
     # The first commit is compared with the empty tree, whose id depends on the object format.
     base = head or gitcmd.run(repo, "hash-object", "-t", "tree", "--stdin", input=b"").decode().strip()
     out = gitcmd.run(repo, "diff-index", "--cached", "--raw", "-z", "--no-abbrev", "-M",
@@ -57,7 +63,7 @@ def staged_changes(repo: gitcmd.Repo) -> list[Staged]:
         if status in (b"D", b"U") or gitcmd.is_null_oid(new_oid) or new_mode == b"160000":
             continue  # deletions add nothing; unmerged paths cannot be committed; gitlinks are not content
         changes.append((path, source, new_oid, old_oid))
-    merge_heads = _merge_heads(repo)
+    merge_heads = parents[1:] or _merge_heads(repo)  # an amended merge keeps its other parents
     extra: dict[str, list[str]] = {}
     if merge_heads and changes:
         # A merge commit adds a secret only if no parent had it at that path.
@@ -65,6 +71,34 @@ def staged_changes(repo: gitcmd.Repo) -> list[Staged]:
             for path, oid in _blobs_at(repo, other, [c[1] for c in changes]).items():
                 extra.setdefault(path, []).append(oid)
     return [Staged(p, s, new, (old, *extra.get(s, []))) for p, s, new, old in changes]
+
+
+# How far up the process tree the git that runs the hook is looked for: git -> the hook script
+# (-> the pre-commit framework -> its hook's entry) -> keysentry.
+_HOOK_DEPTH = 8
+
+
+def amending() -> bool:
+    """Is this the pre-commit hook of `git commit --amend`? git tells the hook nothing of it, so the
+    command line of the git process running the hook is read (Linux /proc; elsewhere: no). Any
+    abbreviation of --amend that git accepts counts (`--am`, `--amen`)."""
+    pid = os.getppid()
+    for _ in range(_HOOK_DEPTH):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as fh:
+                argv = fh.read().split(b"\0")
+            with open(f"/proc/{pid}/stat", "rb") as fh:
+                parent = int(fh.read().rsplit(b")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            return False
+        if argv and os.path.basename(argv[0]) == b"git":
+            options = argv[1:argv.index(b"--")] if b"--" in argv else argv[1:]
+            # Only `git commit` takes --amend: an alias of it (`git ci --amend`) counts too.
+            return any(len(a) >= 4 and b"--amend".startswith(a) for a in options)
+        if parent <= 1:
+            return False
+        pid = parent
+    return False
 
 
 def _merge_heads(repo: gitcmd.Repo) -> list[str]:

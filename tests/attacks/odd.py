@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 from tests.conftest import git, google_key
-from tests.hostile import KEYSENTRY, Attack, expect_error, keysentry, new_repo, no_traceback
+from tests.hostile import KEYSENTRY, Attack, expect_error, git_run, keysentry, new_repo, no_traceback, path_without
 
 ITEM = "i23"
 
@@ -223,6 +223,76 @@ def staged_all_excluded(tmp_path: Path) -> None:
     assert b"every staged file is excluded by config (1 file)" in proc.stdout
 
 
+# --- an amended commit, a cherry-pick and a merge: which hook sees them --------------------------
+
+_NO_KEYSENTRY = {"PATH": path_without("keysentry")}  # the hooks find the keysentry that installed them
+
+
+def _hooked(tmp_path: Path) -> Path:
+    repo = new_repo(tmp_path)
+    (repo / "README.md").write_text("# demo\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "--no-verify", "-m", "start")
+    assert keysentry("install-hooks", cwd=repo).returncode == 0
+    bare = tmp_path / "remote.git"
+    git(tmp_path, "init", "-q", "--bare", str(bare))
+    git(repo, "remote", "add", "origin", str(bare))
+    assert git_run(repo, "push", "-q", "origin", "main", env=_NO_KEYSENTRY).returncode == 0
+    return repo
+
+
+def _key_committed_unchecked(repo: Path, name: str = "app.py") -> None:
+    (repo / name).write_text(f'API_KEY = "{google_key()}"\n')
+    git(repo, "add", name)
+    git(repo, "commit", "-q", "--no-verify", "-m", "key, unchecked")
+
+
+def amend_of_an_unchecked_commit(tmp_path: Path) -> None:
+    # The staged scan compared with HEAD, which already held the key: `--amend` passed it on.
+    repo = _hooked(tmp_path)
+    _key_committed_unchecked(repo)
+    for args in (["commit", "--amend", "--no-edit"], ["commit", "--amen", "-m", "reworded"]):
+        proc = git_run(repo, *args, env=_NO_KEYSENTRY)
+        out = (proc.stdout + proc.stderr).decode("utf-8", "replace")
+        assert proc.returncode != 0 and "commit blocked: 1 secret" in out and "app.py:1" in out, out
+    # What the parent already held is not the amended commit's doing.
+    git(repo, "commit", "-q", "--no-verify", "-m", "more", "--allow-empty")
+    (repo / "README.md").write_text("# demo, amended\n")
+    git(repo, "add", "README.md")
+    proc = git_run(repo, "commit", "--amend", "--no-edit", env=_NO_KEYSENTRY)
+    assert proc.returncode == 0, (proc.stdout + proc.stderr).decode("utf-8", "replace")
+
+
+def _push_blocked(repo: Path) -> None:
+    proc = git_run(repo, "push", "origin", "main", env=_NO_KEYSENTRY)
+    out = (proc.stdout + proc.stderr).decode("utf-8", "replace")
+    assert proc.returncode != 0 and "push blocked: 1 secret" in out, out
+
+
+def cherry_pick_runs_no_commit_hook(tmp_path: Path) -> None:
+    # git runs no pre-commit hook for a cherry-pick: pre-push is what blocks it.
+    repo = _hooked(tmp_path)
+    git(repo, "switch", "-q", "-c", "side")
+    _key_committed_unchecked(repo)
+    picked = git(repo, "rev-parse", "HEAD").strip()
+    git(repo, "switch", "-q", "main")
+    assert git_run(repo, "cherry-pick", picked, env=_NO_KEYSENTRY).returncode == 0
+    _push_blocked(repo)
+
+
+def merge_runs_no_commit_hook(tmp_path: Path) -> None:
+    # A merge that needs no resolution runs pre-merge-commit, not pre-commit: pre-push blocks it.
+    repo = _hooked(tmp_path)
+    git(repo, "switch", "-q", "-c", "side")
+    _key_committed_unchecked(repo)
+    git(repo, "switch", "-q", "main")
+    (repo / "other.md").write_text("other\n")
+    git(repo, "add", "other.md")
+    git(repo, "commit", "-q", "--no-verify", "-m", "other")
+    assert git_run(repo, "merge", "--no-edit", "side", env=_NO_KEYSENTRY).returncode == 0
+    _push_blocked(repo)
+
+
 # Repositories built to attack us (tests/test_hostile_repos.py).
 REPOS: list[Attack] = [
     Attack("exclude-100000-patterns", ITEM, exclude_100000_patterns),
@@ -232,6 +302,9 @@ REPOS: list[Attack] = [
     Attack("reversed-range", ITEM, reversed_range),
     Attack("empty-range-is-said-as-such", ITEM, empty_range_is_said_as_such),
     Attack("staged-all-excluded", ITEM, staged_all_excluded),
+    Attack("amend-of-an-unchecked-commit", ITEM, amend_of_an_unchecked_commit),
+    Attack("cherry-pick-runs-no-commit-hook", ITEM, cherry_pick_runs_no_commit_hook),
+    Attack("merge-runs-no-commit-hook", ITEM, merge_runs_no_commit_hook),
 ]
 # Inputs built to attack us (tests/test_hostile_inputs.py).
 INPUTS: list[Attack] = [
