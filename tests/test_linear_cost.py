@@ -101,6 +101,11 @@ SHAPES = [
     Shape("dotenv-file", "placeholder lines", ".env", _repeat(b"API_KEY=<your key>   # fill in\n")),
     Shape("dotenv-file", "one long name", ".env", _around(b"", b"A", b"\n")),
     Shape("dotenv-file", "spaced placeholder lines", ".env", _repeat(b"K= " + b" " * 200 + b"<x>" + b" " * 200 + b"\n")),
+    # Issue 23: a dump of keys (its first MAX_MATCHES are findings, the rest a count), and a file of
+    # as many secret-named lines whose values are all stand-ins (nothing found: every line is read).
+    Shape("dotenv-file", "a dump of keys", ".env", _lines(lambda i: f"API_KEY_{i}=AIza{_token(35)}\n", 18000)),
+    Shape("hardcoded-api-key", "secret-named stand-ins", "settings.py",
+          _lines(lambda i: f'API_KEY_{i} = "<your-key-{i}>"\n', 30000)),
     # google-api-key, google-gemini-key, google-oauth-*: runs of the prefix and of key characters.
     Shape("google-api-key", "AIza run", "app.js", _repeat(b"AIza")),
     Shape("google-api-key", "base64 run", "app.js", _repeat(_BASE64)),
