@@ -17,7 +17,7 @@ from typing import AnyStr, Generic, Protocol
 from scanner import content, context, prefilter
 from scanner.companion import CLIENT_SECRET_RULE, ClientIds
 from scanner.filters import has_allow_pragma, is_known_public, known_public
-from scanner.models import Match
+from scanner.models import MAX_MATCHES, Match
 from scanner.rules import CONTENT_RULES, FILE_RULES, FileRule, Rule
 from scanner.rules.dotenv import first_value, holds_secret_value
 
@@ -28,10 +28,6 @@ class AllowRule(Protocol):
     def search(self, text: str, /) -> object: ...
 
 
-# A piece of content holding more secrets than this is a dump, not code: its first MAX_MATCHES are
-# listed and the rest is said as a count (Scanned.crowded_line), so that one file of 430,000 keys
-# costs what a file of a thousand does instead of gigabytes (a finding is some hundreds of bytes).
-MAX_MATCHES = 1000
 # Text longer than this is read a region at a time (line-aligned, doubling up to _REGION_MAX), so
 # that reading stops soon after MAX_MATCHES: the first region of such a dump holds them all.
 _REGION = 64 << 10

@@ -119,6 +119,12 @@ def make_finding(match: Match, path: str, *, commit: str | None = None, author: 
     )
 
 
+# A piece of content holding more secrets than this is a dump, not code: its first MAX_MATCHES are
+# listed and the rest is said as a count (scanner.detect.Scanned.crowded_line, Stats.crowded), so
+# that one file of 430,000 keys costs what a file of a thousand does instead of gigabytes (a finding
+# is some hundreds of bytes).
+MAX_MATCHES = 1000
+
 # How many skipped paths a summary names; the count says how many there were in all.
 SKIPPED_PATHS_KEPT = 5
 

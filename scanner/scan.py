@@ -20,9 +20,9 @@ from typing import TYPE_CHECKING
 
 from scanner import config as config_file
 from scanner import content, locations, parallel
-from scanner.detect import MAX_MATCHES, Detector
+from scanner.detect import Detector
 from scanner.errors import GitError, UsageError
-from scanner.models import Blob, Finding, Match, Result, Stats, make_finding
+from scanner.models import MAX_MATCHES, Blob, Finding, Match, Result, Stats, make_finding
 from scanner.report import printable
 from scanner.sources.base import InMemory, Opener, Reader
 

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from scanner.cli import main
-from scanner.detect import MAX_MATCHES, Detector
+from scanner.detect import Detector
+from scanner.models import MAX_MATCHES
 from tests.conftest import google_key, random_chars
 
 # Every test here runs on each engine: they must find the same secrets.

@@ -12,6 +12,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from functools import lru_cache
 
+from scanner.models import MAX_MATCHES
 from scanner.report import Options, Shown, View, display_path, printable, shell_word
 from scanner.report.summary import summarize
 from scanner.rules import FileRule
@@ -271,7 +272,9 @@ def _skipped(out: _Writer, result: View) -> str:
                (stats.unreadable, f"{stats.unreadable} unreadable"),
                (stats.allowed, f"{stats.allowed} allowed inline or by config"),
                (stats.baselined, f"{stats.baselined} in the baseline"),
-               (stats.excluded, f"{stats.excluded} excluded by config")]
+               (stats.excluded, f"{stats.excluded} excluded by config"),
+               (stats.crowded, f"{stats.crowded} dump{'s' * (stats.crowded != 1)} of keys cut at {MAX_MATCHES} "
+                               "findings each")]
     extra = ", ".join(text for n, text in skipped if n)
     return f"; skipped: {extra}" if extra else ""
 
