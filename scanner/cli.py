@@ -97,7 +97,8 @@ def _common(p: argparse.ArgumentParser) -> None:
                    help="config file (default: [tool.keysentry] in pyproject.toml, else .keysentry.toml)")
     p.add_argument("--jobs", type=_jobs, metavar="N", help="worker processes (default: the number of CPUs)")
     p.add_argument("--max-file-size", type=_size, metavar="SIZE",
-                   help="skip files and blobs larger than this (default 25MB, or the config's max-file-size)")
+                   help="skip files and blobs larger than this (default 1GB, or the config's max-file-size; "
+                        "files past 64MB are read a piece at a time)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -111,7 +112,11 @@ def build_parser() -> argparse.ArgumentParser:
     mode = scan.add_mutually_exclusive_group()
     mode.add_argument("--history", action="store_true", help="every blob reachable from any ref, branch, tag or stash")
     mode.add_argument("--staged", action="store_true", help="exactly what `git commit` would record now")
-    mode.add_argument("--range", dest="revision_range", metavar="A..B", help="the commits in a git revision range")
+    mode.add_argument("--range", dest="revision_range", metavar="A..B",
+                      help="the commits in a git revision range; the policy (config, baseline) is the base's (A)")
+    scan.add_argument("--policy-from", metavar="REV",
+                      help="read the policy (config, baseline, which inline markers count) from REV's tree, "
+                           "never the working tree (CI: the target branch's commit)")
     _reporting(scan, tuple(FORMATS), progress="no progress bar")
     _common(scan)
 
@@ -176,6 +181,10 @@ def _request(args: argparse.Namespace, mode: str, baseline: Path | None) -> Requ
         jobs=args.jobs or parallel.default_jobs(),
         max_file_size=args.max_file_size,
         progress=progress,
+        policy_from=getattr(args, "policy_from", None),
+        # `scan --range` is a gate (CI on a change): the policy is the base's. The pre-push hook's
+        # range is the developer's own push, with the working tree's policy.
+        policy_base=mode == "range" and args.command == "scan",
     )
 
 
