@@ -97,8 +97,7 @@ def _common(p: argparse.ArgumentParser) -> None:
                    help="config file (default: [tool.keysentry] in pyproject.toml, else .keysentry.toml)")
     p.add_argument("--jobs", type=_jobs, metavar="N", help="worker processes (default: the number of CPUs)")
     p.add_argument("--max-file-size", type=_size, metavar="SIZE",
-                   help="skip files and blobs larger than this (default 1GB, or the config's max-file-size; "
-                        "files past 64MB are read a piece at a time)")
+                   help="skip files and blobs larger than this (default 25MB, or the config's max-file-size)")
 
 
 def build_parser() -> argparse.ArgumentParser:
