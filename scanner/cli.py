@@ -116,6 +116,8 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("--policy-from", metavar="REV",
                       help="read the policy (config, baseline, which inline markers count) from REV's tree, "
                            "never the working tree (CI: the target branch's commit)")
+    scan.add_argument("--no-inline-allow", action="store_true",
+                      help="no inline marker (keysentry:allow, gitleaks:allow, pragma: allowlist secret) silences anything")
     _reporting(scan, tuple(FORMATS), progress="no progress bar")
     _common(scan)
 
@@ -184,6 +186,7 @@ def _request(args: argparse.Namespace, mode: str, baseline: Path | None) -> Requ
         # `scan --range` is a gate (CI on a change): the policy is the base's. The pre-push hook's
         # range is the developer's own push, with the working tree's policy.
         policy_base=mode == "range" and args.command == "scan",
+        no_inline_allow=getattr(args, "no_inline_allow", False),
     )
 
 
