@@ -156,7 +156,7 @@ def _output(name: str, value: str) -> str:
 
 def run(environ: Mapping[str, str]) -> int:
     from scanner import report, scan
-    from scanner.cli import _emit, _mode, _request, _say, _tree, build_parser
+    from scanner.cli import _emit, _mode, _request, _say, _tree, build_parser, gate_status
 
     workspace = Path(environ.get("GITHUB_WORKSPACE") or ".")
     path = workspace / _inputs(environ, "path", ".")
@@ -200,7 +200,8 @@ def run(environ: Mapping[str, str]) -> int:
     count = len(result.findings)
     _say(f"keysentry: {count} finding{'s' * (count != 1)}; SARIF written to {sarif_file}")
     fail = _inputs(environ, "fail-on-findings", "true").lower() not in ("false", "no", "0", "off")
-    return 1 if count and fail else 0
+    status = gate_status(result)
+    return status if status == 2 or (status == 1 and fail) else 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -23,6 +23,7 @@ from scanner.errors import KeysentryError, UsageError
 from scanner.report import FORMATS
 
 if TYPE_CHECKING:
+    from scanner.models import Result
     from scanner.report import Options
     from scanner.scan import Request
     from scanner.verify import Client
@@ -97,7 +98,8 @@ def _common(p: argparse.ArgumentParser) -> None:
                    help="config file (default: [tool.keysentry] in pyproject.toml, else .keysentry.toml)")
     p.add_argument("--jobs", type=_jobs, metavar="N", help="worker processes (default: the number of CPUs)")
     p.add_argument("--max-file-size", type=_size, metavar="SIZE",
-                   help="skip files and blobs larger than this (default 25MB, or the config's max-file-size)")
+                   help="skip files and blobs larger than this (default 1GB, or the config's max-file-size; "
+                        "files past 64MB are read a piece at a time, in bounded memory)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -300,7 +302,22 @@ def _cmd_scan(args: argparse.Namespace) -> int:
         # A failing CI job whose report went to a file would otherwise say nothing in its log.
         count = len(result.findings)
         _say(f"keysentry: {count} finding{'s' * (count != 1)} written to {args.output}")
-    return 1 if result.findings else 0
+    return gate_status(result)
+
+
+def gate_status(result: "Result") -> int:
+    """1 with findings; else 2 when a gate skipped a file for its size (said on standard error, by
+    name: a gate that passed a file unread would let a padded key through); else 0."""
+    if result.unscanned:
+        from scanner.report import display_path, printable
+
+        count = result.stats.skipped_large
+        named = ", ".join(printable(display_path(p)) for p in result.unscanned) + (", …" if count > len(result.unscanned) else "")
+        _say(f"keysentry: {'warning' if result.findings else 'error'}: {count} file{'s' * (count != 1)} not scanned, "
+             f"larger than --max-file-size: {named} (raise --max-file-size, or set max-file-size in the base's config)")
+    if result.findings:
+        return 1
+    return 2 if result.unscanned else 0
 
 
 def _cmd_baseline(args: argparse.Namespace) -> int:
@@ -358,9 +375,9 @@ def _cmd_hook(args: argparse.Namespace) -> int:
         from scanner.report.blocked import render
 
         _emit(render(result, options, action="push"), None)
-        return 1
+        return gate_status(result)
     _emit(report.render(result, "text", options), None)
-    return 0
+    return gate_status(result)
 
 
 def _cmd_rules() -> int:

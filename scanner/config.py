@@ -11,7 +11,9 @@ from scanner.errors import ConfigError
 from scanner.output import read_regular
 from scanner.rules import RULES_BY_ID
 
-DEFAULT_MAX_FILE_SIZE = 25 * 1024 * 1024
+# Large: a file over the limit is a hole in the scan, so the limit is a cost choice (a file past
+# scanner.chunked.READ_WHOLE is read a piece at a time, never whole), not a blind spot.
+DEFAULT_MAX_FILE_SIZE = 1024 * 1024 * 1024
 MAX_BYTES = 4 * 1024 * 1024  # a pyproject.toml is a few KB; past this it is not a config
 # How long one `allow` regex may take on one secret: a secret is at most a few hundred characters,
 # on which a sane pattern takes microseconds.

@@ -19,13 +19,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from scanner import config as config_file
-from scanner import content, locations, parallel
+from scanner import chunked, content, locations, parallel
 from scanner import policy as policies
-from scanner.detect import Detector, InlineMarkers
+from scanner.detect import Detector, InlineMarkers, Scanned
 from scanner.errors import GitError, UsageError
 from scanner.models import Blob, Finding, Match, Result, Stats, make_finding
 from scanner.report import printable
-from scanner.sources.base import InMemory, Opener, Reader
+from scanner.sources.base import Opener, Read, Reader
 
 if TYPE_CHECKING:
     from scanner import gitcmd
@@ -67,6 +67,11 @@ class Settings:
 
 def run(request: Request) -> Result:
     started = time.monotonic()
+    # Read first: a missing or broken baseline must not cost the user a whole scan to find out.
+    # (A gate's is read at its trusted revision, once the repository is found.)
+    from_tree = request.policy is None and request.policy_from is None \
+        and not (request.policy_base and request.mode == "range")
+    fingerprints = _baseline(request) if from_tree else frozenset()
     if request.mode == "stdin":
         root = Path.cwd()
         if request.policy_from is not None:
@@ -78,19 +83,17 @@ def run(request: Request) -> Result:
     if request.mode == "worktree" and request.policy_from is None and request.policy is None:
         from scanner.sources import worktree
 
-        # Read first: a missing or broken baseline must not cost the user a whole scan to find out.
-        fingerprints = _baseline(request)
         listing = worktree.list_files(request.path)
         settings = _settings(request, listing.root, _worktree_policy(request, listing.root, fingerprints))
         findings, stats, notes = _scan_worktree(listing, settings)
         stats.unreadable += len(listing.warnings)
         stats.warnings.extend(listing.warnings)
     elif request.mode == "stdin":
-        settings = _settings(request, root, _worktree_policy(request, root, _baseline(request)))
+        settings = _settings(request, root, _worktree_policy(request, root, fingerprints))
         findings, stats = _scan_stdin(settings)
         notes = ()
     else:
-        findings, stats, notes, settings = _scan_git(request)
+        findings, stats, notes, settings = _scan_git(request, fingerprints)
     notes = (*settings.policy.notes, *notes)
     findings, suppressed, notices = _apply_policy(findings, settings.policy, request.mode == "range", stats)
     notes = (*notes, *notices)
@@ -103,7 +106,19 @@ def run(request: Request) -> Result:
     revisions = {"history": "all refs (branches, tags, stash)", "range": request.revision_range or ""}
     return Result(request.mode, tuple(sorted(kept, key=key)), stats, notes,
                   target="-" if request.mode == "stdin" else str(request.path), revisions=revisions.get(request.mode, ""),
-                  suppressed=tuple(sorted(suppressed, key=key)))
+                  suppressed=tuple(sorted(suppressed, key=key)), unscanned=_unscanned(request, settings, stats))
+
+
+def _unscanned(request: Request, settings: Settings, stats: Stats) -> tuple[str, ...]:
+    """A gate's blind spots: the files it skipped for their size. A gate (a range, the staged
+    change, a push) that passes a file unread would let a key through by padding, so its status
+    says so, unless the trusted base's own config chose that limit."""
+    if request.mode not in ("range", "staged") or not stats.skipped_large:
+        return ()
+    policy = settings.policy
+    if request.max_file_size is None and policy.gated and policy.config.size_set:
+        return ()
+    return tuple(stats.skipped_large_paths)
 
 
 def _apply_policy(findings: Iterable[Finding], policy: policies.Policy, changes: bool,
@@ -167,7 +182,7 @@ def _worktree_policy(request: Request, root: Path, fingerprints: frozenset[str])
     return policies.Policy(config_file.load(root, request.config), fingerprints, "the working tree")
 
 
-def _git_policy(request: Request, repo: "gitcmd.Repo") -> policies.Policy:
+def _git_policy(request: Request, repo: "gitcmd.Repo", fingerprints: frozenset[str]) -> policies.Policy:
     """The policy of a scan of git objects: given, read at a revision, or the working tree's."""
     if request.policy is not None:
         return request.policy
@@ -182,7 +197,6 @@ def _git_policy(request: Request, repo: "gitcmd.Repo") -> policies.Policy:
             return policies.defaults(f"the range {request.revision_range} has no single base revision to take the "
                                      "policy from: no config or baseline applies (name one with --policy-from REV)")
         return policies.at_revision(repo, base, request.config, request.baseline)
-    fingerprints = _baseline(request)
     return _worktree_policy(request, repo.root, fingerprints)
 
 
@@ -195,17 +209,45 @@ def _settings(request: Request, root: Path, policy: policies.Policy) -> Settings
 
 
 def _scan_stdin(settings: Settings) -> tuple[list[Finding], Stats]:
-    # Never more than the limit and one byte: `scan - < /dev/zero` must not fill the memory. Over
-    # the limit is an error rather than a skip, since a skipped stdin would leave nothing scanned
-    # and the report would say "no secrets found".
-    data = sys.stdin.buffer.read(settings.max_file_size + 1)
-    if len(data) > settings.max_file_size:
+    # Read as a file is: whole up to chunked.READ_WHOLE, past it a piece at a time, so `scan - <
+    # /dev/zero` never fills the memory. Over the limit is an error rather than a skip, since a
+    # skipped stdin would leave nothing scanned and the report would say "no secrets found".
+    stats = Stats()
+    hits = scan_blobs([Blob(("-",))], _Stdin(), settings, stats, count_files=True, exclude=False, lfs=False)
+    if stats.skipped_large:
         raise UsageError(f"standard input is larger than --max-file-size ({settings.max_file_size} bytes); "
                          "raise --max-file-size to scan it")
-    stats = Stats()
-    hits = scan_blobs([Blob(("-",), data=data)], InMemory(), settings, stats, count_files=True,
-                      exclude=False, lfs=False)
     return _plain_findings(hits), stats
+
+
+@dataclass(frozen=True)
+class _Stdin:
+    """Standard input as the one blob of a scan, read in this process (one blob: no workers)."""
+
+    def open(self) -> "_StdinReader":
+        return _StdinReader()
+
+
+class _StdinReader:
+    def __init__(self) -> None:
+        self._head = b""
+
+    def read(self, blobs: Sequence[Blob], limit: int) -> Iterator[tuple[Blob, Read]]:
+        for blob in blobs:
+            self._head = sys.stdin.buffer.read(limit + 1)
+            yield blob, Read("large", size=len(self._head)) if len(self._head) > limit else Read("text", self._head)
+
+    def stream(self, blob: Blob, piece: int) -> Iterator[bytes]:
+        head, self._head = self._head, b""
+        yield head
+        while True:
+            chunk = sys.stdin.buffer.read(piece)
+            if not chunk:
+                return
+            yield chunk
+
+    def close(self) -> None:
+        pass
 
 
 def _plain_findings(hits: Iterable[Hit]) -> list[Finding]:
@@ -253,8 +295,13 @@ class _Worker:
 
     reader: Reader
     detector: Detector
-    limit: int
+    limit: int  # --max-file-size: past it, a blob is skipped
     lfs: bool
+
+    @property
+    def whole(self) -> int:
+        """Past this size a blob is read a piece at a time (scanner.chunked), never whole."""
+        return min(self.limit, chunked.READ_WHOLE)
 
 
 _worker: _Worker | None = None
@@ -299,21 +346,24 @@ def _scan_batch(records: Sequence[_Record]) -> _Done:
     blobs = files = size = allowed = read = 0
     hits: list[Hit] = []
     events: list[_Event] = []
-    for blob, got in reader.read(batch, _worker.limit):
+    for blob, got in reader.read(batch, _worker.whole):
         read += 1
+        if got.outcome == "large" and got.size <= _worker.limit:
+            got, scanned, length = _scan_large(reader, blob, detector, _worker.limit)
+        elif got.outcome == "text":
+            if lfs and content.is_lfs_pointer(got.data):
+                events.append(_Event(blob, "lfs", len(got.data), ""))
+                continue
+            scanned, length = detector.scan_content(got.data), len(got.data)
         if got.outcome != "text":
             events.append(_Event(blob, got.outcome, got.size, got.detail))
             continue
         data = got.data
-        if lfs and content.is_lfs_pointer(data):
-            events.append(_Event(blob, "lfs", len(data), ""))
-            continue
-        scanned = detector.scan_content(data)
         everything = scanned.everything
         if blob.counted:
             blobs += blob.oid is not None
             files += len(blob.paths)
-            size += len(data)
+            size += length
             allowed += scanned.allowed
         at = []
         for path in blob.paths:
@@ -323,6 +373,32 @@ def _scan_batch(records: Sequence[_Record]) -> _Done:
         if at:
             hits.append(Hit(Blob(blob.paths, blob.oid, blob.size, None, blob.counted), everything, tuple(at)))
     return _Done(blobs, files, size, allowed, tuple(hits), tuple(events), read)
+
+
+class _TooLarge(Exception):
+    """A file that grew past the limit while it was read a piece at a time."""
+
+
+def _scan_large(reader: Reader, blob: Blob, detector: Detector, limit: int) -> tuple[Read, Scanned, int]:
+    """A blob past chunked.READ_WHOLE scanned a piece at a time. The Read holds only its first
+    window (what whole-file rules look at); "large" or "unreadable" when it cannot be read so."""
+    read = 0
+
+    def pieces() -> Iterator[bytes]:
+        nonlocal read
+        for piece in reader.stream(blob, chunked.PIECE):
+            read += len(piece)
+            if read > limit:
+                raise _TooLarge
+            yield piece
+
+    try:
+        scanned, first = chunked.scan_pieces(detector, pieces())
+    except _TooLarge:
+        return Read("large", size=read), Scanned((), 0, False), 0
+    except (OSError, GitError) as exc:
+        return Read("unreadable", detail=getattr(exc, "strerror", None) or str(exc)), Scanned((), 0, False), 0
+    return Read("text", first), scanned, read
 
 
 @dataclass
@@ -556,14 +632,15 @@ def _nested_note(count: int, paths: list[str]) -> tuple[str, ...]:
 
 # --- history, range and staged: blobs of git's object store ----------------------------------------
 
-def _scan_git(request: Request) -> tuple[list[Finding], Stats, tuple[str, ...], Settings]:
+def _scan_git(request: Request,
+              fingerprints: frozenset[str]) -> tuple[list[Finding], Stats, tuple[str, ...], Settings]:
     from scanner import gitcmd
 
     repo = gitcmd.find(request.path)
     if repo is None:
         what = "--policy-from" if request.mode == "worktree" else f"--{request.mode}"
         raise GitError(f"not a git repository: {request.path} ({what} needs one)")
-    settings = _settings(request, repo.root, _git_policy(request, repo))
+    settings = _settings(request, repo.root, _git_policy(request, repo, fingerprints))
     stats = Stats()
     if request.mode == "worktree":  # with a policy read at a revision (--policy-from)
         from scanner.sources import worktree
