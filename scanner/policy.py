@@ -40,6 +40,10 @@ class Policy:
     revision: str | None = None
     gated: bool = False
     notes: tuple[str, ...] = ()
+    # Where in the revision's tree the config and baseline were read ("/"-separated), or None: not
+    # from the tree (a file outside the repository, or none). scanner.suppression compares them.
+    config_path: str | None = None
+    baseline_path: str | None = None
 
 
 def from_worktree(root: Path, config: Path | None = None, baseline: Path | None = None) -> Policy:
@@ -65,32 +69,35 @@ def at_revision(repo: gitcmd.Repo, revision: str, config: Path | None = None,
     short = commit[:12]
     notes: list[str] = []
     cfg = config_file.Config()
+    config_path = baseline_path = None
     if config is not None and _outside(repo, config):
         cfg = config_file.load(repo.root, config)
     elif config is not None:
-        rel = _inside(repo, config)
-        raw = read_at(repo, commit, rel)
+        config_path = _inside(repo, config)
+        raw = read_at(repo, commit, config_path)
         if raw is None:
-            notes.append(f"the config {rel} is not in the base revision {short}: no config applies")
+            notes.append(f"the config {config_path} is not in the base revision {short}: no config applies")
         else:
-            cfg = config_file.from_bytes(raw, PurePosixPath(rel).name, f"{short}:{rel}", explicit=True)
+            cfg = config_file.from_bytes(raw, PurePosixPath(config_path).name, f"{short}:{config_path}",
+                                         explicit=True)
     else:
-        cfg = _found_config(repo, commit, short)
+        cfg, config_path = _found_config(repo, commit, short)
     fingerprints: frozenset[str] = frozenset()
     if baseline is not None and _outside(repo, baseline):
         fingerprints = baseline_file.load(baseline)
     elif baseline is not None:
-        rel = _inside(repo, baseline)
-        raw = read_at(repo, commit, rel)
+        baseline_path = _inside(repo, baseline)
+        raw = read_at(repo, commit, baseline_path)
         if raw is None:
-            notes.append(f"the baseline {rel} is not in the base revision {short}: no finding is baselined")
+            notes.append(f"the baseline {baseline_path} is not in the base revision {short}: no finding is baselined")
         else:
-            fingerprints = baseline_file.parse(raw, f"{short}:{rel}")
-    return Policy(cfg, fingerprints, f"base revision {short}", commit, True, tuple(notes))
+            fingerprints = baseline_file.parse(raw, f"{short}:{baseline_path}")
+    return Policy(cfg, fingerprints, f"base revision {short}", commit, True, tuple(notes), config_path, baseline_path)
 
 
-def _found_config(repo: gitcmd.Repo, commit: str, short: str) -> config_file.Config:
-    """As config.load looks in a folder: [tool.keysentry] of pyproject.toml, else .keysentry.toml."""
+def _found_config(repo: gitcmd.Repo, commit: str, short: str) -> tuple[config_file.Config, str | None]:
+    """As config.load looks in a folder: [tool.keysentry] of pyproject.toml, else .keysentry.toml;
+    with the file it came from (None: no config)."""
     for name in CONFIG_NAMES:
         raw = read_at(repo, commit, name)
         if raw is None:
@@ -98,8 +105,8 @@ def _found_config(repo: gitcmd.Repo, commit: str, short: str) -> config_file.Con
         cfg = config_file.from_bytes(raw, name, f"{short}:{name}")
         if name == "pyproject.toml" and cfg.source is None:
             continue  # a pyproject.toml without [tool.keysentry]
-        return cfg
-    return config_file.Config()
+        return cfg, name
+    return config_file.Config(), None
 
 
 def base_of(revisions: Sequence[str]) -> str | None:

@@ -25,6 +25,9 @@ from scanner.detect import Detector, InlineMarkers, Scanned
 from scanner.errors import GitError, UsageError
 from scanner.models import Blob, Finding, Match, Result, Stats, make_finding
 from scanner.report import printable
+from scanner.rules.policy import SUPPRESSION_CHANGE
+
+RULE = SUPPRESSION_CHANGE.id  # what a gated range reports for widening its own policy
 from scanner.sources.base import Opener, Read, Reader
 
 if TYPE_CHECKING:
@@ -97,6 +100,10 @@ def run(request: Request) -> Result:
     notes = (*settings.policy.notes, *notes)
     findings, suppressed, notices = _apply_policy(findings, settings.policy, request.mode == "range", stats)
     notes = (*notes, *notices)
+    if request.mode == "range" and settings.policy.revision is not None and RULE not in settings.policy.config.disable:
+        widened, more = _suppression_changes(request, settings.policy, findings)
+        findings = [*findings, *widened]
+        notes = (*notes, *more)
     kept = findings
     if request.mode in ("worktree", "stdin"):
         kept = locations.fold(kept)  # after the baseline: only the places still reported are folded
@@ -121,6 +128,20 @@ def _unscanned(request: Request, settings: Settings, stats: Stats) -> tuple[str,
     return tuple(stats.skipped_large_paths)
 
 
+def _suppression_changes(request: Request, policy: policies.Policy,
+                         reported: Sequence[Finding]) -> tuple[list[Finding], list[str]]:
+    """What a gated range widens in its own policy (scanner.suppression), against the base's."""
+    from scanner import gitcmd, suppression
+    from scanner.sources import history
+
+    repo = gitcmd.find(request.path)
+    assert repo is not None and request.revision_range is not None
+    tip = suppression.tip_of(request.revision_range, history.range_revisions(repo, request.revision_range))
+    if tip is None:
+        return [], []
+    return suppression.findings(repo, policy, tip, request.config, request.baseline, reported)
+
+
 def _apply_policy(findings: Iterable[Finding], policy: policies.Policy, changes: bool,
                   stats: Stats) -> tuple[list[Finding], list[Finding], list[str]]:
     """FINDINGS split into those reported and those the policy silences (each with its cause),
@@ -128,6 +149,8 @@ def _apply_policy(findings: Iterable[Finding], policy: policies.Policy, changes:
     range, so an inline marker on it was added by the range too: it silences nothing, unless the
     base's config says inline-allow-in-changes = "notice"."""
     import dataclasses
+
+    from scanner.suppression import marker as suppression_marker
 
     reported: list[Finding] = []
     silenced: list[Finding] = []
@@ -137,6 +160,8 @@ def _apply_policy(findings: Iterable[Finding], policy: policies.Policy, changes:
             where = f"{printable(finding.path)}:{finding.line}"
             if policy.config.inline_allow_in_changes == "block":
                 finding = dataclasses.replace(finding, suppressed="")
+                if RULE not in policy.config.disable:
+                    reported.append(suppression_marker(finding))
             else:
                 notices.append(f"an inline allow marker this change adds silences {finding.rule_id} at {where} "
                                f"(allowed by the base's inline-allow-in-changes = \"notice\")")

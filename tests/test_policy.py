@@ -144,7 +144,8 @@ def test_config_file_inside_the_repository_is_read_at_the_base(based: tuple[Path
 
     code, data = scan_json(capsys, "--range", f"{base}..HEAD", "--config", str(repo / "ci/keysentry.toml"), str(repo))
 
-    assert code == 1 and [f["path"] for f in data["findings"]] == ["src/b.py"]
+    assert code == 1 and [f["path"] for f in data["findings"] if f["rule_id"] == "google-api-key"] == ["src/b.py"]
+    assert [f["path"] for f in data["findings"] if f["rule_id"] == "suppression-change"] == ["ci/keysentry.toml"]
 
 
 def test_baseline_the_range_commits_does_not_apply(based: tuple[Path, str],

@@ -191,7 +191,9 @@ def present(result: "Result", options: Options,
 
         rules = RULES_BY_ID
     listed = result.suppressed if options.show_suppressed else ()
-    mask = NameMasker((*result.findings, *listed), options.show_secrets)
+    # A plain rule's "secret" is a description (rules.policy), not a secret to mask in names.
+    mask = NameMasker([f for f in (*result.findings, *listed) if not getattr(rules[f.rule_id], "plain", False)],
+                      options.show_secrets)
     ids: dict[str, int] = {}
 
     def show(f: "Finding") -> Shown:
@@ -200,7 +202,9 @@ def present(result: "Result", options: Options,
             path=mask(f.path),
             line=f.line,
             column=f.column,
-            secret=f.secret if options.show_secrets else redact(f.secret),
+            # A plain rule's "secret" says what changed: shown, with any key in it masked.
+            secret=f.secret if options.show_secrets else mask(f.secret) if getattr(rules[f.rule_id], "plain", False)
+            else redact(f.secret),
             secret_length=len(f.secret),
             secret_id=ids.setdefault(f.secret, len(ids)),
             fingerprint=f.fingerprint,

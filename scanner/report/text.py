@@ -265,14 +265,10 @@ def _skipped(out: _Writer, result: View) -> str:
     if named:
         large += f" ({', '.join(named)}{', …' if stats.skipped_large > len(named) else ''})"
     nested = getattr(stats, "nested_repos", 0)
-    # `allowed` counts every match dropped in the content step; those the policy silenced are
-    # counted by cause below, the rest are values published on purpose.
-    public = max(0, stats.allowed - stats.suppressed.get("inline", 0) - stats.suppressed.get("config", 0))
     skipped = [(stats.skipped_large, large), (stats.skipped_lfs, f"{stats.skipped_lfs} Git LFS pointers"),
                (stats.skipped_symlinks, f"{stats.skipped_symlinks} symlinks"),
                (nested, f"{nested} nested {'repository' if nested == 1 else 'repositories'} (not entered)"),
                (stats.unreadable, f"{stats.unreadable} unreadable"),
-               (public, f"{public} known public values"),
                (stats.excluded, f"{stats.excluded} excluded by config")]
     extra = ", ".join(text for n, text in skipped if n)
     hidden = suppressed_summary(stats)
