@@ -20,6 +20,8 @@ READ_WHOLE = 64 * 1024 * 1024
 PIECE = 16 * 1024 * 1024
 OVERLAP = 256 * 1024
 MARGIN = 64 * 1024
+# How much of a large file's start whole-file rules (dotenv-file) judge it by.
+FIRST = 1024 * 1024
 
 
 def windows(pieces: Iterable[bytes], piece: int = PIECE, overlap: int = OVERLAP) -> Iterator[tuple[int, bytes, bool]]:
@@ -29,8 +31,10 @@ def windows(pieces: Iterable[bytes], piece: int = PIECE, overlap: int = OVERLAP)
     for chunk in pieces:
         buffer += chunk
         while len(buffer) >= piece + overlap:
-            yield offset, bytes(buffer[:piece + overlap]), False
-            del buffer[:piece]
+            window = bytes(buffer[:piece + overlap])
+            del buffer[:piece]  # before the window is scanned: the two are not held whole at once
+            yield offset, window, False
+            del window
             offset += piece
     yield offset, bytes(buffer), True
 
@@ -38,7 +42,7 @@ def windows(pieces: Iterable[bytes], piece: int = PIECE, overlap: int = OVERLAP)
 def scan_pieces(detector: Detector, pieces: Iterable[bytes], *, piece: int = PIECE, overlap: int = OVERLAP,
                 margin: int = MARGIN) -> tuple[Scanned, bytes]:
     """What the content of a large file holds, read from PIECES: the Scanned of the whole, and its
-    first window (whole-file rules judge a file by its start)."""
+    first FIRST bytes (whole-file rules judge a file by its start)."""
     assert overlap > 2 * margin
     kept: dict[tuple[object, ...], Match] = {}
     allowed = 0
@@ -46,18 +50,9 @@ def scan_pieces(detector: Detector, pieces: Iterable[bytes], *, piece: int = PIE
     first = b""
     lines_before = 0  # newlines before the window's start
     column_before = 0  # bytes between the last of them and the window's start
-    previous = b""
-    previous_offset = 0
     for offset, data, last in windows(pieces, piece, overlap):
         if offset == 0:
-            first = data
-        else:
-            # The line count moves on by what lies between the previous window's start and this one's.
-            passed = previous[:offset - previous_offset]
-            newlines = passed.count(b"\n")
-            lines_before += newlines
-            column_before = len(passed) - passed.rfind(b"\n") - 1 if newlines else column_before + len(passed)
-        previous, previous_offset = data, offset
+            first = data[:FIRST]
         scanned = detector.scan_content(data)
         binary = binary or (offset == 0 and scanned.binary)
         allowed += scanned.allowed
@@ -68,6 +63,11 @@ def scan_pieces(detector: Detector, pieces: Iterable[bytes], *, piece: int = PIE
             placed = replace(m, line=lines_before + m.line,
                              column=m.column + column_before if m.line == 1 else m.column)
             kept.setdefault((placed.rule_id, placed.secret, placed.line, placed.column, placed.suppressed), placed)
+        # The next window starts PIECE bytes on: the line count moves on by what lies between.
+        newlines = data.count(b"\n", 0, piece)
+        lines_before += newlines
+        column_before = piece - data.rfind(b"\n", 0, piece) - 1 if newlines else column_before + piece
+        del data, scanned
     ordered = sorted(kept.values(), key=lambda m: (m.line, m.column))
     return (Scanned(tuple(m for m in ordered if not m.suppressed), allowed, binary,
                     tuple(m for m in ordered if m.suppressed)), first)
