@@ -97,3 +97,18 @@ def test_gitlab_report_lists_them_as_messages(tree: tuple[Path, Path, dict[str, 
     assert [v["location"]["file"] for v in report["vulnerabilities"]] == ["app.py"]
     assert any(m.startswith("suppressed: 1 by the baseline") for m in messages)
     assert any("suppressed by inline markers: google-api-key at fixture.py:1" in m for m in messages)
+
+
+def test_audit_counts_what_each_repository_hides(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.test_policy import commit_file
+
+    commit_file(repo, "fixture.py", f'FAKE = "{google_key()}"  # keysentry:allow\n')
+
+    assert main(["audit", "--format", "json", "--quiet", "--jobs", "1", str(repo)]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert main(["audit", "--quiet", "--jobs", "1", str(repo)]) == 0
+    text = capsys.readouterr().out
+
+    assert data["stats"]["suppressed"] == {"baseline": 0, "config": 0, "inline": 1}
+    assert data["repositories"][0]["stats"]["suppressed"]["inline"] == 1
+    assert "suppressed: 1 by inline markers" in text
