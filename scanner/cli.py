@@ -121,7 +121,8 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("--show-suppressed", action="store_true",
                       help="list the findings the policy silenced (baseline, config, inline marker), with the cause")
     scan.add_argument("--no-inline-allow", action="store_true",
-                      help="no inline marker (keysentry:allow, gitleaks:allow, pragma: allowlist secret) silences anything")
+                      help="no inline marker (keysentry:allow, gitleaks:allow, pragma: allowlist secret) "
+                           "silences anything")
     _reporting(scan, tuple(FORMATS), progress="no progress bar")
     _common(scan)
 
@@ -312,7 +313,8 @@ def gate_status(result: "Result") -> int:
         from scanner.report import display_path, printable
 
         count = result.stats.skipped_large
-        named = ", ".join(printable(display_path(p)) for p in result.unscanned) + (", …" if count > len(result.unscanned) else "")
+        named = ", ".join(printable(display_path(p)) for p in result.unscanned)
+        named += ", …" if count > len(result.unscanned) else ""
         _say(f"keysentry: {'warning' if result.findings else 'error'}: {count} file{'s' * (count != 1)} not scanned, "
              f"larger than --max-file-size: {named} (raise --max-file-size, or set max-file-size in the base's config)")
     if result.findings:

@@ -26,8 +26,6 @@ from scanner.errors import GitError, UsageError
 from scanner.models import Blob, Finding, Match, Result, Stats, make_finding
 from scanner.report import printable
 from scanner.rules.policy import SUPPRESSION_CHANGE
-
-RULE = SUPPRESSION_CHANGE.id  # what a gated range reports for widening its own policy
 from scanner.sources.base import Opener, Read, Reader
 
 if TYPE_CHECKING:
@@ -35,6 +33,8 @@ if TYPE_CHECKING:
     from scanner.sources import worktree
 
 __all__ = ["Hit", "Request", "Result", "Settings", "run", "scan_blobs"]
+
+RULE = SUPPRESSION_CHANGE.id  # what a gated range reports for widening its own policy
 
 
 @dataclass(frozen=True)
@@ -112,8 +112,8 @@ def run(request: Request) -> Result:
     key = _history_order if request.mode in ("history", "range") else _tree_order
     revisions = {"history": "all refs (branches, tags, stash)", "range": request.revision_range or ""}
     return Result(request.mode, tuple(sorted(kept, key=key)), stats, notes,
-                  target="-" if request.mode == "stdin" else str(request.path), revisions=revisions.get(request.mode, ""),
-                  suppressed=tuple(sorted(suppressed, key=key)), unscanned=_unscanned(request, settings, stats))
+                  target="-" if request.mode == "stdin" else str(request.path),
+                  revisions=revisions.get(request.mode, ""), suppressed=tuple(sorted(suppressed, key=key)), unscanned=_unscanned(request, settings, stats))
 
 
 def _unscanned(request: Request, settings: Settings, stats: Stats) -> tuple[str, ...]:

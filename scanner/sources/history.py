@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from scanner import content, gitcmd
 from scanner.attribution import Attributor
+from scanner.chunked import READ_WHOLE
 from scanner.detect import Detector
 from scanner.errors import GitError
 from scanner.models import Blob, Finding, Location, Match, make_finding
@@ -211,7 +212,9 @@ def _scan_head_for(repo: gitcmd.Repo, judge: Judge, unread: Sequence[tuple[str, 
     if not wanted:
         return False
     sizes = _sizes(repo, list(wanted))
-    readable = [oid for oid in wanted if sizes.get(oid, judge.limit + 1) <= judge.limit]
+    # Read whole, so no larger than a scan reads whole (scanner.chunked): this only places a secret.
+    limit = min(judge.limit, READ_WHOLE)
+    readable = [oid for oid in wanted if sizes.get(oid, limit + 1) <= limit]
     found = False
     with CatFile(repo) as cat:
         for oid, data in cat.read(readable):

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from scanner import gitcmd
 from scanner.detect import Detector
 from scanner.errors import GitError
+from scanner.chunked import READ_WHOLE
 from scanner.models import Blob, Finding, make_finding, secret_key
 
 if TYPE_CHECKING:
@@ -136,7 +137,8 @@ def _mark_unstaged_fixes(repo: gitcmd.Repo, findings: list[Finding], changes: Se
     reader = TreeReader(repo.root)
     try:
         for path in {f.path for f in findings}:
-            read = reader.read(path, max_file_size)  # never through a symlink, in or out of the tree
+            # Never through a symlink, in or out of the tree; whole, so no larger than a scan reads whole.
+            read = reader.read(path, min(max_file_size, READ_WHOLE))
             if read.outcome != "text" or _blob_id(read.data, repo.hash_len) == staged.get(path):
                 still[path] = None  # deleted, unreadable or unchanged: nothing to say
             else:
