@@ -14,6 +14,7 @@ from typing import NamedTuple
 from scanner import gitcmd, scan
 from scanner.errors import GitError, UsageError
 from scanner.models import Result, Stats
+from scanner.sources import tagged
 
 ZERO = "0" * 40
 _HEX = re.compile(r"[0-9a-fA-F]+")
@@ -145,6 +146,10 @@ def pre_push(base: scan.Request, remote: str | None, stdin_text: str | None,
     else:
         updates = parse_updates(stdin_text, found.hash_len)
     revisions = push_range(found, updates, remote)
-    if revisions is None:
+    # A tag of a blob or a tree sends content no commit holds.
+    pointed = tagged.peel(found, [(u.remote_ref, u.local_sha) for u in updates if not gitcmd.is_null_oid(u.local_sha)])
+    if revisions is None and not pointed:
         return Result("range", (), Stats(), (NOTHING_SENT,))
-    return scan.run(dataclasses.replace(base, path=found.root, mode="range", revision_range=revisions))
+    published = (_remotes(found, remote), *_present(found, [u.remote_sha for u in updates if not gitcmd.is_null_oid(u.remote_sha)]))
+    return scan.run(dataclasses.replace(base, path=found.root, mode="range", revision_range=revisions,
+                                        pointed=tuple(pointed), published=published))

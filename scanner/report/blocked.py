@@ -167,6 +167,11 @@ def message(view: View, options: Options, *, action: str = "commit") -> str:
                             f"not enough: fix that commit itself, with `git commit --amend` if it is the last one, "
                             f"else `git rebase -i {short}^` (mark it `edit`, fix, `git commit --amend`, "
                             f"`git rebase --continue`), so that none of the commits being pushed holds it")
+        if f.commit is None and f.path.startswith("refs/"):
+            ref = f.name.split(":", 1)[0]
+            para("tag", f"{ref} points at this content directly, with no commit: changing a file is not "
+                        f"enough; delete that ref here (`git tag -d {ref.removeprefix('refs/tags/')}` for a tag, "
+                        f"`git update-ref -d {ref}` otherwise) and point it at content without the key")
         para("rotate", _rotate(f))
         whole = _file_rule(f)
         if whole is None:
