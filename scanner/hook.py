@@ -32,10 +32,11 @@ class Update(NamedTuple):
 
 def object_id(text: str, length: int | None, what: str) -> str:
     """TEXT when it is an object id (hex, LENGTH digits: 40 or 64 when unknown), else an error: an id
-    is the only thing that may reach git's command line or input from outside (never `--all`)."""
+    is the only thing that may reach git's command line or input from outside (never `--all`).
+    WHAT names it in the error ("pre-push: local object")."""
     lengths = (length,) if length else (40, 64)
     if len(text) not in lengths or not _HEX.fullmatch(text):
-        raise UsageError(f"pre-push: {what} {text!r} is not an object id")
+        raise UsageError(f"{what} {text!r} is not an object id")
     return text
 
 
@@ -50,8 +51,8 @@ def parse_updates(text: str, length: int | None = None) -> list[Update]:
         if len(parts) != 4:
             raise UsageError(f"pre-push: cannot read this line of git's input: {line!r}")
         local_ref, local_sha, remote_ref, remote_sha = parts
-        updates.append(Update(local_ref, object_id(local_sha, length, "local object"), remote_ref,
-                              object_id(remote_sha, length, "remote object")))
+        updates.append(Update(local_ref, object_id(local_sha, length, "pre-push: local object"), remote_ref,
+                              object_id(remote_sha, length, "pre-push: remote object")))
     return updates
 
 
@@ -88,13 +89,20 @@ def push_range(repo: gitcmd.Repo | str, updates: Sequence[Update], remote: str |
 
     One rev-list for the whole push: a push of 5,000 tags is one walk and one scan, not one per ref.
     """
-    tips = list(dict.fromkeys(u.local_sha for u in updates if not gitcmd.is_null_oid(u.local_sha)))  # deletions send nothing
-    if not tips:
-        return None
+    tips = [u.local_sha for u in updates if not gitcmd.is_null_oid(u.local_sha)]  # deletions send nothing
     # The remote's old tips we have (an update), and every remote-tracking ref (a new branch).
     known = _present(repo, [u.remote_sha for u in updates if not gitcmd.is_null_oid(u.remote_sha)])
+    return new_commits(repo, tips, known, _remotes(repo, remote))
+
+
+def new_commits(repo: gitcmd.Repo | str, tips: Sequence[str], known: Sequence[str], published: str) -> str | None:
+    """The commits TIPS reach that neither KNOWN (commit ids) nor PUBLISHED (`--remotes=origin`,
+    `--all`) do, as one `--range` argument ("TIP... ^BOUNDARY..."); None when there are none."""
+    tips = list(dict.fromkeys(tips))
+    if not tips:
+        return None
     revisions = "".join(f"{t}\n" for t in tips) + "".join(f"^{k}\n" for k in known)
-    out = gitcmd.run(repo, "rev-list", "--boundary", "--parents", "--stdin", "--not", _remotes(repo, remote),
+    out = gitcmd.run(repo, "rev-list", "--boundary", "--parents", "--stdin", "--not", published,
                      "--end-of-options", input=revisions.encode()).decode()
     sent: list[str] = []
     parents: set[str] = set()

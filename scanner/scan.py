@@ -48,6 +48,9 @@ class Request:
     # are not scanned again. A push of such tags alone has no revision_range.
     pointed: tuple[tagged.Pointed, ...] = ()
     published: tuple[str, ...] = ()
+    # A config read already from a place the scanned change cannot touch (the pre-receive hook's
+    # server config): used as it is, and no config is looked for in the repository.
+    policy: config_file.Config | None = None
 
 
 @dataclass(frozen=True)
@@ -123,7 +126,7 @@ def _history_order(f: Finding) -> tuple[object, ...]:
 
 
 def _settings(request: Request, root: Path) -> Settings:
-    cfg = config_file.load(root, request.config)
+    cfg = request.policy if request.policy is not None else config_file.load(root, request.config)
     detector = Detector.configured(cfg.disable, cfg.allow)
     size = request.max_file_size or cfg.max_file_size
     return Settings(detector, cfg, size, max(1, request.jobs), request.progress)
