@@ -134,9 +134,9 @@ def install_server(path: Path, config: Path | None = None, force: bool = False) 
         raise UsageError(f"{path} is not a bare repository: --server installs the pre-receive hook into the "
                          f"repository a server receives pushes in (git init --bare); for a working "
                          f"repository run `keysentry install-hooks` without --server")
-    policy = receive.load_policy(config)
-    named = str(config.absolute()) if config is not None else ""
-    done = _write(where, {SERVER_HOOK: script(SERVER_HOOK, sys.executable, IMPORT_PATH, named)}, force)
+    named = config.absolute() if config is not None else None
+    policy = receive.load_policy(named)
+    done = _write(where, {SERVER_HOOK: script(SERVER_HOOK, sys.executable, IMPORT_PATH, str(named or ""))}, force)
     _git(where.folder, "config", "receive.advertisePushOptions", "true")
     done.append(receive.describe(policy))
     return where.hooks, done

@@ -369,3 +369,18 @@ def test_load_policy_reads_relative_files_beside_the_config(tmp_path: Path) -> N
     assert policy.scan.disable == ("dotenv-file",) and not policy.allow_bypass
     with pytest.raises(ConfigError):
         receive.load_policy(tmp_path / "missing.toml")
+
+
+def test_sha256_server_and_a_branch_name_that_is_not_utf8(tmp_path: Path) -> None:
+    server = tmp_path / "s.git"
+    git(tmp_path, "init", "-q", "--bare", "--object-format=sha256", "-b", "main", str(server))
+    assert main(["install-hooks", "--server", str(server)]) == 0
+    clone = tmp_path / "c"
+    git(tmp_path, "init", "-q", "--object-format=sha256", "-b", "main", str(clone))
+    git(clone, "remote", "add", "origin", str(server))
+    _commit(clone, {"a.py": f'KEY = "{google_key()}"\n'})
+    subprocess.run([b"git", b"branch", b"caf\xe9"], cwd=clone, check=True, env=_env())
+    proc = subprocess.run([b"git", b"push", b"origin", b"caf\xe9"], cwd=clone, env=_env(), capture_output=True)
+    out = (proc.stdout + proc.stderr).decode("utf-8", "replace")
+    assert proc.returncode != 0 and "push rejected by the server: 1 secret" in out and "a.py:1:" in out, out
+    assert "Traceback" not in out
