@@ -583,10 +583,9 @@ def _scan_pointed(repo: "gitcmd.Repo", pointed: Iterable["tagged.Pointed"], sett
     keep = wanted.__contains__ if isinstance(wanted, frozenset) else wanted
     read: set[str] = set()
     findings: list[Finding] = []
-    for target in pointed:
-        records = tagged.blobs(repo, target, lambda oid: keep(oid) and oid not in read)
+    for prefix, records in tagged.groups(repo, list(pointed), lambda oid: keep(oid) and oid not in read):
         read.update(b.oid for b in records if b.oid is not None)
         for hit in scan_blobs(records, GitObjects(repo), settings, stats, count_files=False):
             for path, matches in hit.at:
-                findings.extend(make_finding(m, tagged.shown_path(target, path), in_head=False) for m in matches)
+                findings.extend(make_finding(m, prefix + path, in_head=False) for m in matches)
     return findings

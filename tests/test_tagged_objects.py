@@ -127,3 +127,14 @@ def test_pre_push_passes_a_clean_tagged_tree_and_ignores_what_the_remote_has(hoo
     proc = _attempt(repo, "push", "origin", "snap", "notes")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert git(bare, "tag", "--list") == "notes\nsnap"
+
+
+def test_many_tags_of_blobs_are_read_in_one_go_and_each_blob_once(started: Path,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    key = _blob(started, f'KEY = "{google_key()}"\n')
+    for n in range(150):
+        git(started, "tag", f"note-{n:03}", _blob(started, f"note {n}\n"))
+    git(started, "tag", "b-copy", key)
+    git(started, "tag", "a-keys", key)  # the same blob under two names: one finding, at the first
+    code, findings = _history(started, capsys)
+    assert code == 1 and [f["path"] for f in findings] == ["refs/tags/a-keys"]

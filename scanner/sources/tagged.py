@@ -8,7 +8,7 @@ is what `git show` takes to print it."""
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -74,15 +74,23 @@ def added(repo: gitcmd.Repo | str, pointed: Sequence[Pointed], published: Sequen
     return frozenset(word for word in out.decode().split() if not word.startswith("-"))
 
 
-def blobs(repo: gitcmd.Repo, pointed: Pointed, wanted: Callable[[str], bool]) -> list[Blob]:
-    """The blobs of POINTED that WANTED keeps, each with every path the tree holds it at (a blob
-    pointed at directly: the ref's name). Submodule entries are another repository's commits."""
-    if pointed.kind == "blob":
-        if not wanted(pointed.oid):
-            return []
-        size = gitcmd.run(repo, "cat-file", "-s", pointed.oid).strip()
-        return [Blob((pointed.ref,), pointed.oid, int(size))]
-    out = gitcmd.run(repo, "ls-tree", "-r", "-z", "-l", "--full-tree", pointed.oid)
+def groups(repo: gitcmd.Repo, pointed: Sequence[Pointed], wanted: Callable[[str], bool]) -> Iterator[tuple[str, list[Blob]]]:
+    """The blobs of POINTED that WANTED keeps (asked as each group is made), in groups that share
+    how their paths are shown: (prefix, blobs). First every blob pointed at directly, at its ref's
+    name (prefix ""), sized in one call however many tags a push carries; then each tree's files
+    with every path the tree holds them at (prefix "REF:"). Submodule entries are another
+    repository's commits."""
+    direct = [p for p in pointed if p.kind == "blob" and wanted(p.oid)]
+    if direct:
+        out = gitcmd.run(repo, "cat-file", "--batch-check=%(objectsize)",
+                         input="".join(f"{p.oid}\n" for p in direct).encode())
+        yield "", [Blob((p.ref,), p.oid, int(size)) for p, size in zip(direct, out.decode().split())]
+    for tree in (p for p in pointed if p.kind == "tree"):
+        yield f"{tree.ref}:", _tree_blobs(repo, tree.oid, wanted)
+
+
+def _tree_blobs(repo: gitcmd.Repo, tree: str, wanted: Callable[[str], bool]) -> list[Blob]:
+    out = gitcmd.run(repo, "ls-tree", "-r", "-z", "-l", "--full-tree", tree)
     paths: dict[str, list[str]] = {}
     sizes: dict[str, int] = {}
     for record in out.split(b"\0"):
@@ -97,10 +105,5 @@ def blobs(repo: gitcmd.Repo, pointed: Pointed, wanted: Callable[[str], bool]) ->
         try:
             sizes[oid] = int(parts[3])
         except ValueError:
-            raise GitError(f"git: unexpected 'ls-tree' output for {pointed.oid}; is the repository corrupt?") from None
+            raise GitError(f"git: unexpected 'ls-tree' output for {tree}; is the repository corrupt?") from None
     return [Blob(tuple(at), oid, sizes[oid]) for oid, at in paths.items()]
-
-
-def shown_path(pointed: Pointed, path: str) -> str:
-    """Where a finding of POINTED at PATH is reported: `git show` takes it as it is."""
-    return pointed.ref if pointed.kind == "blob" else f"{pointed.ref}:{path}"
