@@ -35,6 +35,10 @@ class Target:
 
     revision_range: str | None
     reason: str
+    # The trusted revision whose policy applies (the pull request's base, the push's old tip, the
+    # default branch for a new branch's push), or None: for a range, built-in defaults (no revision
+    # to trust); for the whole history (a scheduled or manual run), the work tree's.
+    policy: str | None = None
 
 
 def _event(environ: Mapping[str, str]) -> dict[str, object]:
@@ -83,12 +87,25 @@ def _other_branches(repo: gitcmd.Repo, ref: str) -> list[str]:
     return names
 
 
-def _new_commits(repo: gitcmd.Repo, after: str, ref: str, why: str) -> Target:
+def _new_commits(repo: gitcmd.Repo, after: str, ref: str, why: str, default_branch: str) -> Target:
     others = _other_branches(repo, ref)
+    policy = _default_branch(repo, default_branch, others)
     if not others:
-        return Target(after, f"{why}: every commit of {after[:12]}, as no other branch exists")
+        return Target(after, f"{why}: every commit of {after[:12]}, as no other branch exists", policy)
     return Target(" ".join([after, *(f"^{name}" for name in others)]),
-                  f"{why}: the commits of {after[:12]} that no other branch holds")
+                  f"{why}: the commits of {after[:12]} that no other branch holds", policy)
+
+
+def _default_branch(repo: gitcmd.Repo, name: str, others: Sequence[str]) -> str | None:
+    """The repository's default branch as fetched (refs/remotes/origin/main), where the policy of a
+    push that has no old tip comes from; None when the clone lacks it."""
+    for ref in others:
+        if name and ref.removeprefix("refs/remotes/").partition("/")[2] == name:
+            out = gitcmd.run(repo, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}",
+                             ok=(0, 1))
+            oid = out.decode("ascii", "replace").strip()
+            return oid or None
+    return None
 
 
 def target(repo: gitcmd.Repo, event_name: str, event: Mapping[str, object]) -> Target | None:
@@ -96,23 +113,24 @@ def target(repo: gitcmd.Repo, event_name: str, event: Mapping[str, object]) -> T
     if event_name in _PR_EVENTS:
         base = _oid(repo, _field(event, "pull_request", "base", "sha"), "pull_request.base.sha")
         head = _oid(repo, _field(event, "pull_request", "head", "sha"), "pull_request.head.sha")
-        return Target(f"{base}..{head}", f"pull request: its commits, {base[:12]}..{head[:12]}")
+        return Target(f"{base}..{head}", f"pull request: its commits, {base[:12]}..{head[:12]}", base)
     if event_name == "merge_group":
         base = _oid(repo, _field(event, "merge_group", "base_sha"), "merge_group.base_sha")
         head = _oid(repo, _field(event, "merge_group", "head_sha"), "merge_group.head_sha")
-        return Target(f"{base}..{head}", f"merge queue: {base[:12]}..{head[:12]}")
+        return Target(f"{base}..{head}", f"merge queue: {base[:12]}..{head[:12]}", base)
     if event_name == "push":
         before = _oid(repo, _field(event, "before"), "before")
         after = _oid(repo, _field(event, "after"), "after")
         ref = _field(event, "ref")
+        default_branch = _field(event, "repository", "default_branch")
         if gitcmd.is_null_oid(after):
             return None
         if gitcmd.is_null_oid(before):
-            return _new_commits(repo, after, ref, "push of a new branch")
+            return _new_commits(repo, after, ref, "push of a new branch", default_branch)
         if not _has_commit(repo, before):
             # A force push: the old tip was rewritten away and the clone never fetched it.
-            return _new_commits(repo, after, ref, "force push")
-        return Target(f"{before}..{after}", f"push: the pushed commits, {before[:12]}..{after[:12]}")
+            return _new_commits(repo, after, ref, "force push", default_branch)
+        return Target(f"{before}..{after}", f"push: the pushed commits, {before[:12]}..{after[:12]}", before)
     return Target(None, f"{event_name or 'manual run'}: the whole history")
 
 
@@ -160,6 +178,9 @@ def run(environ: Mapping[str, str]) -> int:
     for option in ("baseline", "config"):
         if _inputs(environ, option):
             argv += [f"--{option}", str(workspace / _inputs(environ, option))]
+    if chosen.policy is not None:
+        # The trusted revision's policy, never the checked-out merge commit's (the change's own).
+        argv += ["--policy-from", chosen.policy]
     argv += shlex.split(_inputs(environ, "args"))
     args = build_parser().parse_args(argv)
     if args.format != "text" or args.output is not None:

@@ -111,7 +111,11 @@ def build_parser() -> argparse.ArgumentParser:
     mode = scan.add_mutually_exclusive_group()
     mode.add_argument("--history", action="store_true", help="every blob reachable from any ref, branch, tag or stash")
     mode.add_argument("--staged", action="store_true", help="exactly what `git commit` would record now")
-    mode.add_argument("--range", dest="revision_range", metavar="A..B", help="the commits in a git revision range")
+    mode.add_argument("--range", dest="revision_range", metavar="A..B",
+                      help="the commits in a git revision range; the policy (config, baseline) is the base's (A)")
+    scan.add_argument("--policy-from", metavar="REV",
+                      help="read the policy (config, baseline, which inline markers count) from REV's tree, "
+                           "never the working tree (CI: the target branch's commit)")
     _reporting(scan, tuple(FORMATS), progress="no progress bar")
     _common(scan)
 
@@ -189,6 +193,10 @@ def _request(args: argparse.Namespace, mode: str, baseline: Path | None) -> Requ
         jobs=args.jobs or parallel.default_jobs(),
         max_file_size=args.max_file_size,
         progress=progress,
+        policy_from=getattr(args, "policy_from", None),
+        # `scan --range` is a gate (CI on a change): the policy is the base's. The pre-push hook's
+        # range is the developer's own push, with the working tree's policy.
+        policy_base=mode == "range" and args.command == "scan",
     )
 
 

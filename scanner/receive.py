@@ -34,6 +34,7 @@ from typing import Any, Literal, NamedTuple
 
 from scanner import config as config_file
 from scanner import gitcmd, scan
+from scanner import policy as policies
 from scanner.errors import ConfigError, GitError, UsageError
 from scanner.hook import new_commits, object_id
 from scanner.models import Finding, Result, Stats
@@ -68,6 +69,15 @@ class ServerPolicy:
     allow_bypass: bool = False
     audit_log: Path | None = None  # None: DEFAULT_LOG in the repository's git folder
     source: str = "built-in defaults"
+
+    def policy(self) -> policies.Policy:
+        """What the scan applies: this config and baseline, as a gate's (a marker the push adds
+        suppresses nothing that the server's config does not let it)."""
+        from scanner import baseline as baseline_file
+
+        fingerprints = baseline_file.load(self.baseline) if self.baseline is not None else frozenset()
+        origin = "the server's built-in defaults" if self.source == "built-in defaults" else f"the server's config {self.source}"
+        return policies.Policy(self.scan, fingerprints, origin, None, True)
 
 
 def load_policy(path: Path | None) -> ServerPolicy:
@@ -196,7 +206,7 @@ def scan_push(base: scan.Request, repo: gitcmd.Repo, updates: Sequence[Update], 
         return Result("range", (), Stats(), ("this push brings no commit the server does not have",))
     return scan.run(dataclasses.replace(
         base, path=repo.root, mode="range", revision_range=revisions, pointed=tuple(pointed), published=("--all",),
-        policy=policy.scan, config=None, baseline=policy.baseline))
+        policy=policy.policy(), config=None, baseline=None))
 
 
 def receive(base: scan.Request, stdin_text: str, environ: Mapping[str, str], policy: ServerPolicy,

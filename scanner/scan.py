@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from scanner import config as config_file
 from scanner import content, locations, parallel
+from scanner import policy as policies
 from scanner.detect import Detector
 from scanner.errors import GitError, UsageError
 from scanner.models import Blob, Finding, Match, Result, Stats, make_finding
@@ -48,9 +49,12 @@ class Request:
     # are not scanned again. A push of such tags alone has no revision_range.
     pointed: tuple[tagged.Pointed, ...] = ()
     published: tuple[str, ...] = ()
-    # A config read already from a place the scanned change cannot touch (the pre-receive hook's
-    # server config): used as it is, and no config is looked for in the repository.
-    policy: config_file.Config | None = None
+    # Where the policy comes from (scanner.policy). Default: the working tree's files. POLICY_FROM:
+    # that revision's. POLICY_BASE (a range in a gate): the range's base. POLICY: given whole (the
+    # pre-receive hook's, from the server's own config).
+    policy_from: str | None = None
+    policy_base: bool = False
+    policy: policies.Policy | None = None
 
 
 @dataclass(frozen=True)
@@ -62,35 +66,37 @@ class Settings:
     max_file_size: int
     jobs: int
     progress: bool
+    policy: policies.Policy
 
 
 def run(request: Request) -> Result:
     started = time.monotonic()
-    # Read first: a missing or broken baseline must not cost the user a whole scan to find out.
-    # Imported here: baseline imports the reporters' helpers, which must not need this module.
-    from scanner import baseline as baseline_file
-
-    fingerprints = baseline_file.load(request.baseline) if request.baseline else frozenset()
     if request.mode == "stdin":
         root = Path.cwd()
+        if request.policy_from is not None:
+            raise UsageError("--policy-from needs a git repository; standard input has none")
     else:
         _check_exists(request.path)
         root = request.path
     # The sources decide where the repository root is; config is read from there.
-    if request.mode == "worktree":
+    if request.mode == "worktree" and request.policy_from is None and request.policy is None:
         from scanner.sources import worktree
 
+        # Read first: a missing or broken baseline must not cost the user a whole scan to find out.
+        fingerprints = _baseline(request)
         listing = worktree.list_files(request.path)
-        settings = _settings(request, listing.root)
+        settings = _settings(request, listing.root, _worktree_policy(request, listing.root, fingerprints))
         findings, stats, notes = _scan_worktree(listing, settings)
         stats.unreadable += len(listing.warnings)
         stats.warnings.extend(listing.warnings)
     elif request.mode == "stdin":
-        settings = _settings(request, root)
+        settings = _settings(request, root, _worktree_policy(request, root, _baseline(request)))
         findings, stats = _scan_stdin(settings)
         notes = ()
     else:
-        findings, stats, notes = _scan_git(request)
+        findings, stats, notes, settings = _scan_git(request)
+    notes = (*settings.policy.notes, *notes)
+    fingerprints = settings.policy.baseline
     kept = []
     for finding in findings:
         if finding.fingerprint in fingerprints:
@@ -125,11 +131,42 @@ def _history_order(f: Finding) -> tuple[object, ...]:
     return (instant, f.path, f.line, f.column, f.rule_id)
 
 
-def _settings(request: Request, root: Path) -> Settings:
-    cfg = request.policy if request.policy is not None else config_file.load(root, request.config)
+def _baseline(request: Request) -> frozenset[str]:
+    # Imported here: baseline imports the reporters' helpers, which must not need this module.
+    from scanner import baseline as baseline_file
+
+    return baseline_file.load(request.baseline) if request.baseline else frozenset()
+
+
+def _worktree_policy(request: Request, root: Path, fingerprints: frozenset[str]) -> policies.Policy:
+    """The developer's own policy: the config in ROOT (or --config), the baseline as given."""
+    return policies.Policy(config_file.load(root, request.config), fingerprints, "the working tree")
+
+
+def _git_policy(request: Request, repo: "gitcmd.Repo") -> policies.Policy:
+    """The policy of a scan of git objects: given, read at a revision, or the working tree's."""
+    if request.policy is not None:
+        return request.policy
+    if request.policy_from is not None:
+        return policies.at_revision(repo, request.policy_from, request.config, request.baseline)
+    if request.policy_base and request.mode == "range":
+        from scanner.sources import history
+
+        assert request.revision_range is not None
+        base = policies.base_of(history.range_revisions(repo, request.revision_range))
+        if base is None:
+            return policies.defaults(f"the range {request.revision_range} has no single base revision to take the "
+                                     "policy from: no config or baseline applies (name one with --policy-from REV)")
+        return policies.at_revision(repo, base, request.config, request.baseline)
+    fingerprints = _baseline(request)
+    return _worktree_policy(request, repo.root, fingerprints)
+
+
+def _settings(request: Request, root: Path, policy: policies.Policy) -> Settings:
+    cfg = policy.config
     detector = Detector.configured(cfg.disable, cfg.allow)
     size = request.max_file_size or cfg.max_file_size
-    return Settings(detector, cfg, size, max(1, request.jobs), request.progress)
+    return Settings(detector, cfg, size, max(1, request.jobs), request.progress, policy)
 
 
 def _scan_stdin(settings: Settings) -> tuple[list[Finding], Stats]:
@@ -493,17 +530,27 @@ def _nested_note(count: int, paths: list[str]) -> tuple[str, ...]:
 
 # --- history, range and staged: blobs of git's object store ----------------------------------------
 
-def _scan_git(request: Request) -> tuple[list[Finding], Stats, tuple[str, ...]]:
+def _scan_git(request: Request) -> tuple[list[Finding], Stats, tuple[str, ...], Settings]:
     from scanner import gitcmd
 
     repo = gitcmd.find(request.path)
     if repo is None:
-        raise GitError(f"not a git repository: {request.path} (--{request.mode} needs one)")
-    settings = _settings(request, repo.root)
+        what = "--policy-from" if request.mode == "worktree" else f"--{request.mode}"
+        raise GitError(f"not a git repository: {request.path} ({what} needs one)")
+    settings = _settings(request, repo.root, _git_policy(request, repo))
     stats = Stats()
+    if request.mode == "worktree":  # with a policy read at a revision (--policy-from)
+        from scanner.sources import worktree
+
+        listing = worktree.list_files(request.path)
+        findings, stats, nested = _scan_worktree(listing, settings)
+        stats.unreadable += len(listing.warnings)
+        stats.warnings.extend(listing.warnings)
+        return findings, stats, nested, settings
     if request.mode == "staged":
         findings = _scan_staged(repo, settings, stats)
-        return findings, stats, ("nothing staged: no changes to scan",) if stats.files == 0 and not findings else ()
+        return findings, stats, ("nothing staged: no changes to scan",) if stats.files == 0 and not findings else (), \
+            settings
     notes: list[str] = []
     if gitcmd.run(repo, "rev-parse", "--is-shallow-repository").strip() == b"true":
         stats.shallow = True
@@ -514,8 +561,9 @@ def _scan_git(request: Request) -> tuple[list[Finding], Stats, tuple[str, ...]]:
         notes.append(f"--{request.mode} scans the whole repository, not only {printable(repo.prefix)}: "
                      "paths are relative to its top folder")
     if request.mode == "range" and request.revision_range is None:
-        return _scan_pointed(repo, request.pointed, settings, stats, _added(repo, request)), stats, tuple(notes)
-    return _scan_commits(repo, request, settings, stats), stats, tuple(notes)
+        return _scan_pointed(repo, request.pointed, settings, stats, _added(repo, request)), stats, tuple(notes), \
+            settings
+    return _scan_commits(repo, request, settings, stats), stats, tuple(notes), settings
 
 
 def _scan_staged(repo: "gitcmd.Repo", settings: Settings, stats: Stats) -> list[Finding]:
