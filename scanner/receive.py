@@ -228,7 +228,8 @@ def receive(base: scan.Request, stdin_text: str, environ: Mapping[str, str], pol
         pass
     seconds = time.monotonic() - started
     if result is not None and not result.findings:
-        return Verdict(0, _clean(result, seconds))
+        unused = "keysentry: the push option keysentry.bypass was not needed (nothing was logged)\n" if reason is not None else ""
+        return Verdict(0, _clean(result, seconds) + unused)
     log = policy.audit_log or repo.git_dir / DEFAULT_LOG
     if reason is not None and policy.allow_bypass:
         if not reason:

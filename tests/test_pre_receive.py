@@ -224,6 +224,15 @@ def test_bypass_with_a_reason_is_accepted_and_logged_where_allowed(tmp_path: Pat
     assert key not in (server / receive.DEFAULT_LOG).read_text()
 
 
+def test_a_bypass_on_a_clean_push_is_not_logged(tmp_path: Path) -> None:
+    server = _serve(tmp_path, "[pre-receive]\nallow-bypass = true\n")
+    clone = _clone(server)
+    _commit(clone, {"app.py": "DEBUG = True\n"})
+    proc = _push(clone, "-o", "keysentry.bypass=just in case", "origin", "main")
+    assert proc.returncode == 0 and "was not needed (nothing was logged)" in proc.stderr, proc.stderr
+    assert _log(server) == []
+
+
 def test_bypass_is_refused_where_the_server_does_not_allow_it(clone: Path, server: Path) -> None:
     _commit(clone, {"app.py": f'API_KEY = "{google_key()}"\n'})
     out = _rejected(_push(clone, "-o", "keysentry.bypass=please", "origin", "main"))
