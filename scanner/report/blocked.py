@@ -196,6 +196,7 @@ def message(view: View, options: Options, *, action: str = "commit", bypass: boo
         out.append("")
 
     if action == "receive":
+        out.append("Fix the commits as above, then push again.")
         if bypass:
             out += ["To push anyway, in an emergency only (a pushed key stays leaked), give a reason; the server",
                     "records it with your name and these findings in its audit log:",
