@@ -190,7 +190,7 @@ def run(environ: Mapping[str, str]) -> int:
     result = scan.run(_request(args, mode, args.baseline))
     for warning in result.stats.warnings:
         _say(f"keysentry: warning: {warning}")
-    options = report.Options(show_secrets=args.show_secrets)
+    options = report.Options(show_secrets=args.show_secrets, show_suppressed=args.show_suppressed)
     _emit(report.render(result, "sarif", options), sarif_file, _tree(str(path)), utf8=True)
     _emit(report.render(result, "github", options), None)
     summary = report.render(result, "markdown", options)

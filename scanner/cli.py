@@ -116,6 +116,10 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("--policy-from", metavar="REV",
                       help="read the policy (config, baseline, which inline markers count) from REV's tree, "
                            "never the working tree (CI: the target branch's commit)")
+    scan.add_argument("--show-suppressed", action="store_true",
+                      help="list the findings the policy silenced (baseline, config, inline marker), with the cause")
+    scan.add_argument("--no-inline-allow", action="store_true",
+                      help="no inline marker (keysentry:allow, gitleaks:allow, pragma: allowlist secret) silences anything")
     _reporting(scan, tuple(FORMATS), progress="no progress bar")
     _common(scan)
 
@@ -197,6 +201,7 @@ def _request(args: argparse.Namespace, mode: str, baseline: Path | None) -> Requ
         # `scan --range` is a gate (CI on a change): the policy is the base's. The pre-push hook's
         # range is the developer's own push, with the working tree's policy.
         policy_base=mode == "range" and args.command == "scan",
+        no_inline_allow=getattr(args, "no_inline_allow", False),
     )
 
 
@@ -285,7 +290,8 @@ def _report_options(args: argparse.Namespace) -> Options:
     to_terminal = args.output is None and sys.stdout.isatty()
     color = to_terminal and args.format == "text" and not os.environ.get("NO_COLOR")
     width = os.get_terminal_size(sys.stdout.fileno()).columns if to_terminal else 100
-    return Options(show_secrets=args.show_secrets, color=color, width=width)
+    return Options(show_secrets=args.show_secrets, color=color, width=width,
+                   show_suppressed=getattr(args, "show_suppressed", False))
 
 
 def _cmd_scan(args: argparse.Namespace) -> int:

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from scanner import config as config_file
 from scanner import content, locations, parallel
 from scanner import policy as policies
-from scanner.detect import Detector
+from scanner.detect import Detector, InlineMarkers
 from scanner.errors import GitError, UsageError
 from scanner.models import Blob, Finding, Match, Result, Stats, make_finding
 from scanner.report import printable
@@ -55,6 +55,7 @@ class Request:
     policy_from: str | None = None
     policy_base: bool = False
     policy: policies.Policy | None = None
+    no_inline_allow: bool = False  # --no-inline-allow: no marker silences anything
 
 
 @dataclass(frozen=True)
@@ -96,20 +97,48 @@ def run(request: Request) -> Result:
     else:
         findings, stats, notes, settings = _scan_git(request)
     notes = (*settings.policy.notes, *notes)
-    fingerprints = settings.policy.baseline
-    kept = []
-    for finding in findings:
-        if finding.fingerprint in fingerprints:
-            stats.baselined += 1
-        else:
-            kept.append(finding)
+    findings, suppressed, notices = _apply_policy(findings, settings.policy, request.mode == "range", stats)
+    notes = (*notes, *notices)
+    kept = findings
     if request.mode in ("worktree", "stdin"):
         kept = locations.fold(kept)  # after the baseline: only the places still reported are folded
+        suppressed = locations.fold(suppressed)
     stats.seconds = time.monotonic() - started
     key = _history_order if request.mode in ("history", "range") else _tree_order
     revisions = {"history": "all refs (branches, tags, stash)", "range": request.revision_range or ""}
     return Result(request.mode, tuple(sorted(kept, key=key)), stats, notes,
-                  target="-" if request.mode == "stdin" else str(request.path), revisions=revisions.get(request.mode, ""))
+                  target="-" if request.mode == "stdin" else str(request.path), revisions=revisions.get(request.mode, ""),
+                  suppressed=tuple(sorted(suppressed, key=key)))
+
+
+def _apply_policy(findings: Iterable[Finding], policy: policies.Policy, changes: bool,
+                  stats: Stats) -> tuple[list[Finding], list[Finding], list[str]]:
+    """FINDINGS split into those reported and those the policy silences (each with its cause),
+    and the notices to show. CHANGES: a range checked by a gate, where every finding is new in the
+    range, so an inline marker on it was added by the range too: it silences nothing, unless the
+    base's config says inline-allow-in-changes = "notice"."""
+    import dataclasses
+
+    reported: list[Finding] = []
+    silenced: list[Finding] = []
+    notices: list[str] = []
+    for finding in findings:
+        if finding.suppressed == "inline" and changes and policy.gated:
+            where = f"{printable(finding.path)}:{finding.line}"
+            if policy.config.inline_allow_in_changes == "block":
+                finding = dataclasses.replace(finding, suppressed="")
+            else:
+                notices.append(f"an inline allow marker this change adds silences {finding.rule_id} at {where} "
+                               f"(allowed by the base's inline-allow-in-changes = \"notice\")")
+        if not finding.suppressed and finding.fingerprint in policy.baseline:
+            finding = dataclasses.replace(finding, suppressed="baseline")
+        if finding.suppressed:
+            silenced.append(finding)
+            stats.suppressed[finding.suppressed] = stats.suppressed.get(finding.suppressed, 0) + 1
+        else:
+            reported.append(finding)
+    stats.baselined = stats.suppressed.get("baseline", 0)
+    return reported, silenced, notices
 
 
 def _check_exists(path: Path) -> None:
@@ -164,7 +193,8 @@ def _git_policy(request: Request, repo: "gitcmd.Repo") -> policies.Policy:
 
 def _settings(request: Request, root: Path, policy: policies.Policy) -> Settings:
     cfg = policy.config
-    detector = Detector.configured(cfg.disable, cfg.allow)
+    inline: InlineMarkers = "ignore" if request.no_inline_allow or not cfg.inline_allow else "honour"
+    detector = Detector.configured(cfg.disable, cfg.allow, inline)
     size = request.max_file_size or cfg.max_file_size
     return Settings(detector, cfg, size, max(1, request.jobs), request.progress, policy)
 
@@ -284,6 +314,7 @@ def _scan_batch(records: Sequence[_Record]) -> _Done:
             events.append(_Event(blob, "lfs", len(data), ""))
             continue
         scanned = detector.scan_content(data)
+        everything = scanned.everything
         if blob.counted:
             blobs += blob.oid is not None
             files += len(blob.paths)
@@ -291,11 +322,11 @@ def _scan_batch(records: Sequence[_Record]) -> _Done:
             allowed += scanned.allowed
         at = []
         for path in blob.paths:
-            found = scanned.matches + detector.path_matches(path, data, scanned)
+            found = everything + detector.path_matches(path, data, scanned)
             if found:
                 at.append((path, found))
         if at:
-            hits.append(Hit(Blob(blob.paths, blob.oid, blob.size, None, blob.counted), scanned.matches, tuple(at)))
+            hits.append(Hit(Blob(blob.paths, blob.oid, blob.size, None, blob.counted), everything, tuple(at)))
     return _Done(blobs, files, size, allowed, tuple(hits), tuple(events), read)
 
 

@@ -12,7 +12,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from functools import lru_cache
 
-from scanner.report import Options, Shown, View, display_path, printable, shell_word
+from scanner.report import CAUSE_NAMES, Options, Shown, View, display_path, printable, shell_word, suppressed_summary
 from scanner.report.summary import summarize
 from scanner.rules import FileRule
 
@@ -265,15 +265,18 @@ def _skipped(out: _Writer, result: View) -> str:
     if named:
         large += f" ({', '.join(named)}{', …' if stats.skipped_large > len(named) else ''})"
     nested = getattr(stats, "nested_repos", 0)
+    # `allowed` counts every match dropped in the content step; those the policy silenced are
+    # counted by cause below, the rest are values published on purpose.
+    public = max(0, stats.allowed - stats.suppressed.get("inline", 0) - stats.suppressed.get("config", 0))
     skipped = [(stats.skipped_large, large), (stats.skipped_lfs, f"{stats.skipped_lfs} Git LFS pointers"),
                (stats.skipped_symlinks, f"{stats.skipped_symlinks} symlinks"),
                (nested, f"{nested} nested {'repository' if nested == 1 else 'repositories'} (not entered)"),
                (stats.unreadable, f"{stats.unreadable} unreadable"),
-               (stats.allowed, f"{stats.allowed} allowed inline or by config"),
-               (stats.baselined, f"{stats.baselined} in the baseline"),
+               (public, f"{public} known public values"),
                (stats.excluded, f"{stats.excluded} excluded by config")]
     extra = ", ".join(text for n, text in skipped if n)
-    return f"; skipped: {extra}" if extra else ""
+    hidden = suppressed_summary(stats)
+    return (f"; skipped: {extra}" if extra else "") + (f"; {hidden}" if hidden else "")
 
 
 def _summary(out: _Writer, result: View) -> str:
@@ -316,6 +319,12 @@ def render(result: View, options: Options) -> str:
         _by_history(out, result)
     else:
         _findings(out, result.findings)
+    if result.suppressed:  # --show-suppressed
+        out.para(out.style(f"Suppressed ({len(result.suppressed)}), not reported:", "bold"), "", "  ")
+        for f in result.suppressed:
+            where = f"{out.name(f.path)}:{f.line}" + (f" (commit {f.commit[:12]})" if f.commit else "")
+            out.para(f"{f.rule_id} at {where}: {f.secret} — by {CAUSE_NAMES.get(f.suppressed, f.suppressed)}",
+                     "  ", "    ")
     for note in result.notes:
         out.para(f"{out.style('note:', 'yellow')} {printable(note)}", "", "  ")
     out.para(_summary(out, result), "", "  ")

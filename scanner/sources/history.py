@@ -157,7 +157,7 @@ class Judge:
         with CatFile(self._repo) as cat:
             for _, data in cat.read([oid]):
                 if len(data) <= self.limit and not content.is_lfs_pointer(data):
-                    return self.detector.scan(data, path).matches
+                    return self.detector.scan(data, path).everything
         return ()
 
 
@@ -230,7 +230,7 @@ def _scan_head_for(repo: gitcmd.Repo, judge: Judge, unread: Sequence[tuple[str, 
     with CatFile(repo) as cat:
         for oid, data in cat.read(readable):
             if not content.is_lfs_pointer(data):
-                held = judge.detector.scan(data, wanted[oid]).matches
+                held = judge.detector.scan(data, wanted[oid]).everything
                 if held:
                     judge.add(oid, wanted[oid], held)
                     found = True

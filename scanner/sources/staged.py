@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from scanner import gitcmd
 from scanner.detect import Detector
 from scanner.errors import GitError
-from scanner.models import Blob, Finding, make_finding
+from scanner.models import Blob, Finding, make_finding, secret_key
 
 if TYPE_CHECKING:
     from scanner.scan import Hit
@@ -118,8 +118,8 @@ def findings(repo: gitcmd.Repo, changes: Sequence[Staged], hits: Iterable["Hit"]
         new = at.get((change.blob, change.path), ())
         if not new:
             continue
-        before = {(m.rule_id, m.identity) for oid in change.old for m in at.get((oid, change.source), ())}
-        found.extend(make_finding(m, change.path) for m in new if (m.rule_id, m.identity) not in before)
+        before = {secret_key(m) for oid in change.old for m in at.get((oid, change.source), ())}
+        found.extend(make_finding(m, change.path) for m in new if secret_key(m) not in before)
     return _mark_unstaged_fixes(repo, found, changes, detector, max_file_size)
 
 
