@@ -175,6 +175,12 @@ def test_a_pushed_config_is_never_the_servers_policy(clone: Path, server: Path, 
     assert "app.py:1:" in out
 
 
+def test_an_inline_marker_the_push_adds_silences_nothing(clone: Path, server: Path) -> None:
+    _commit(clone, {"app.py": f'API_KEY = "{google_key()}"  # keysentry:allow\n'})
+    out = _rejected(_push(clone, "origin", "main"))
+    assert "app.py:1:" in out
+
+
 def test_a_pushed_baseline_is_never_the_servers(clone: Path, server: Path) -> None:
     _commit(clone, {"app.py": f'API_KEY = "{google_key()}"\n'})
     assert main(["baseline", "--history", str(clone)]) == 0  # holds the new key's fingerprint
