@@ -75,11 +75,13 @@ def updates_from_environment(repo: gitcmd.Repo | str, environ: Mapping[str, str]
 def _resolve(repo: gitcmd.Repo | str, rev: str, must: bool = True) -> str:
     if gitcmd.is_null_oid(rev):
         return ZERO
-    # A name from the environment, never an option, whatever it starts with.
-    out = gitcmd.run(repo, "rev-parse", "-q", "--verify", "--end-of-options", f"{rev}^{{commit}}",
+    # A name from the environment, never an option, whatever it starts with. What is pushed may be
+    # a tag of a blob or a tree (peeled, it is scanned as such); the remote's side must be a commit.
+    peel = "^{}" if must else "^{commit}"
+    out = gitcmd.run(repo, "rev-parse", "-q", "--verify", "--end-of-options", f"{rev}{peel}",
                      ok=(0, 1)).decode().strip()
     if not out and must:
-        raise GitError(f"pre-push: {rev!r} is not a commit in this repository")
+        raise GitError(f"pre-push: {rev!r} is not a commit (or a tag) in this repository")
     return out or ZERO
 
 

@@ -138,3 +138,16 @@ def test_many_tags_of_blobs_are_read_in_one_go_and_each_blob_once(started: Path,
     git(started, "tag", "a-keys", key)  # the same blob under two names: one finding, at the first
     code, findings = _history(started, capsys)
     assert code == 1 and [f["path"] for f in findings] == ["refs/tags/a-keys"]
+
+
+def test_pre_commit_frameworks_push_of_a_tag_of_a_blob_is_scanned(hooked_remote: tuple[Path, Path]) -> None:
+    from scanner import hook
+    from scanner.scan import Request
+
+    repo, _ = hooked_remote
+    _tag(repo, "annotated", "leak", _blob(repo, f'KEY = "{google_key()}"\n'))
+    tag = git(repo, "rev-parse", "leak")
+    env = {"PRE_COMMIT_FROM_REF": "0" * 40, "PRE_COMMIT_TO_REF": tag, "PRE_COMMIT_LOCAL_BRANCH": "refs/tags/leak",
+           "PRE_COMMIT_REMOTE_BRANCH": "refs/tags/leak", "PRE_COMMIT_REMOTE_NAME": "origin"}
+    result = hook.pre_push(Request("range", repo, jobs=1), None, None, env)
+    assert [f.path for f in result.findings] == ["refs/tags/leak"]
