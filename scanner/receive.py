@@ -236,7 +236,7 @@ def receive(base: scan.Request, stdin_text: str, environ: Mapping[str, str], pol
             return Verdict(1, (blocked.render(result, options, action="receive", bypass=True) if result else "")
                            + 'keysentry: a bypass needs a reason: git push -o keysentry.bypass="why" ...\n')
         try:
-            _append(log, _record("bypass", repo, updates, environ, reason, result))
+            _append(log, _record("bypass", repo, updates, environ, reason, result, policy))
         except OSError as exc:
             return Verdict(1, f"keysentry: push rejected: the bypass could not be recorded in the server's audit log "
                               f"({exc.strerror or exc}); nothing was let through: tell the server's administrators\n")
@@ -249,7 +249,7 @@ def receive(base: scan.Request, stdin_text: str, environ: Mapping[str, str], pol
         budget = f"{policy.timeout:g} s"
         if policy.fail == "open":
             try:
-                _append(log, _record("unscanned", repo, updates, environ, reason, None))
+                _append(log, _record("unscanned", repo, updates, environ, reason, None, policy))
                 logged = "recorded in the server's audit log"
             except OSError as exc:
                 logged = f"and the server's audit log could not record it: {exc.strerror or exc}"
@@ -274,7 +274,7 @@ def _clean(result: Result, seconds: float) -> str:
 
 
 def _record(event: str, repo: gitcmd.Repo, updates: Sequence[Update], environ: Mapping[str, str],
-            reason: str | None, result: Result | None) -> dict[str, object]:
+            reason: str | None, result: Result | None, policy: ServerPolicy) -> dict[str, object]:
     """One line of the audit log: who, when, which refs, why, and what was let through (never a
     secret: each finding by rule, place, commit and fingerprint)."""
     pusher = next((environ[v] for v in _PUSHER_VARS if environ.get(v)), "") or _account()
@@ -287,6 +287,7 @@ def _record(event: str, repo: gitcmd.Repo, updates: Sequence[Update], environ: M
         "reason": reason,
         "refs": [{"ref": u.ref, "old": u.old, "new": u.new} for u in updates],
         "scanned": result is not None,
+        "policy": policy.source,
         "findings": [{"rule_id": f.rule_id, "path": display_path(f.path), "line": f.line, "commit": f.commit,
                       "fingerprint": f.fingerprint, "severity": f.severity}
                      for f in (result.findings if result else ())],

@@ -224,7 +224,7 @@ def test_bypass_with_a_reason_is_accepted_and_logged_where_allowed(tmp_path: Pat
     [entry] = _log(server)
     assert entry["event"] == "bypass" and entry["reason"] == "test fixture, rotated already"
     assert entry["refs"] == [{"ref": "refs/heads/main", "old": ZERO, "new": head}]
-    assert entry["pusher"] and entry["scanned"] is True
+    assert entry["pusher"] and entry["scanned"] is True and entry["policy"] == str(tmp_path / "keysentry-server.toml")
     [finding] = entry["findings"]  # type: ignore[misc]
     assert finding["rule_id"] == "google-api-key" and finding["path"] == "app.py" and finding["commit"] == head
     assert key not in (server / receive.DEFAULT_LOG).read_text()
