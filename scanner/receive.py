@@ -48,6 +48,7 @@ MAX_TIMEOUT = 3600.0
 # no push can write.
 DEFAULT_LOG = "keysentry-audit.log"
 BYPASS_OPTION = "keysentry.bypass"
+NOTHING_NEW = "this push brings no commit the server does not have"
 # A reason is for people reading the log: a paragraph, not a payload.
 MAX_REASON = 500
 Fail = Literal["closed", "open"]
@@ -203,7 +204,7 @@ def scan_push(base: scan.Request, repo: gitcmd.Repo, updates: Sequence[Update], 
     revisions = new_commits(repo, [u.new for u in pushed], (), "--all")
     pointed = tagged.peel(repo, [(u.ref, u.new) for u in pushed])
     if revisions is None and not pointed:
-        return Result("range", (), Stats(), ("this push brings no commit the server does not have",))
+        return Result("range", (), Stats(), (NOTHING_NEW,))
     return scan.run(dataclasses.replace(
         base, path=repo.root, mode="range", revision_range=revisions, pointed=tuple(pointed), published=("--all",),
         policy=policy.policy(), config=None, baseline=None))
@@ -228,7 +229,8 @@ def receive(base: scan.Request, stdin_text: str, environ: Mapping[str, str], pol
         pass
     seconds = time.monotonic() - started
     if result is not None and not result.findings:
-        unused = "keysentry: the push option keysentry.bypass was not needed (nothing was logged)\n" if reason is not None else ""
+        unused = (f"keysentry: the push option {BYPASS_OPTION} was not needed (nothing was logged)\n"
+                  if reason is not None else "")
         return Verdict(0, _clean(result, seconds) + unused)
     log = policy.audit_log or repo.git_dir / DEFAULT_LOG
     if reason is not None and policy.allow_bypass:
@@ -266,8 +268,8 @@ def _count(findings: Sequence[Finding]) -> str:
 
 
 def _clean(result: Result, seconds: float) -> str:
-    if result.notes and not result.stats.commits and not result.stats.blobs:
-        return f"keysentry: {result.notes[0]}\n"
+    if NOTHING_NEW in result.notes:
+        return f"keysentry: {NOTHING_NEW}\n"
     commits, blobs = result.stats.commits, result.stats.blobs
     return (f"keysentry: no secrets in what this push brings: {commits} new commit{'s' * (commits != 1)}, "
             f"{blobs} blob{'s' * (blobs != 1)} ({seconds:.2f}s)\n")
