@@ -151,20 +151,33 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("rules", help="list the rules")
 
-    inst = sub.add_parser("install-hooks", help="install the git pre-commit and pre-push hooks (no framework needed)",
+    inst = sub.add_parser("install-hooks", help="install the git pre-commit and pre-push hooks (no framework needed), "
+                                                "or a server's pre-receive hook (--server)",
                           description="Write keysentry's pre-commit and pre-push hooks into the repository's hooks "
-                                      "folder (honouring core.hooksPath). Exit 2 if a hook keysentry did not write "
+                                      "folder (honouring core.hooksPath); with --server, the pre-receive hook into "
+                                      "a bare repository. Exit 2 if a hook keysentry did not write "
                                       "is in the way and --force is not given.")
     inst.add_argument("path", nargs="?", default=".", help='the repository (default ".")')
     inst.add_argument("--force", action="store_true",
                       help="replace hooks keysentry did not write (each is kept as HOOK.keysentry-backup)")
+    inst.add_argument("--server", action="store_true",
+                      help="install the server's pre-receive hook into the bare repository PATH instead")
+    inst.add_argument("--config", type=Path, metavar="FILE",
+                      help="--server: the server's config file, the only policy the hook takes (never one "
+                           "from the pushed commits)")
 
     # What the hooks run; not a command for people, so it is left out of the help.
     hook = sub.add_parser("hook")
-    hook.add_argument("hook_name", choices=("pre-push",))
+    hook.add_argument("hook_name", choices=("pre-push", "pre-receive"))
     hook.add_argument("remote", nargs="?", help="given by git: the remote's name (its input is then read)")
     hook.add_argument("url", nargs="?", help="given by git: the remote's URL")
     hook.add_argument("--baseline", type=Path, metavar="FILE", help="do not report findings recorded in FILE")
+    # pre-receive: the server's own budget and failure mode (else its config's [pre-receive] table).
+    hook.add_argument("--timeout", type=_budget, metavar="SECONDS",
+                      help="pre-receive: the scan's time budget (default 5, or the server config's)")
+    hook.add_argument("--fail", choices=("closed", "open"),
+                      help="pre-receive: when the budget runs out, reject the push (closed, the default) or "
+                           "accept it and log it (open)")
     hook.set_defaults(path=".")
     _common(hook)
 
@@ -358,13 +371,21 @@ def _cmd_audit(args: argparse.Namespace) -> int:
 def _cmd_install_hooks(args: argparse.Namespace) -> int:
     from scanner import install
 
-    folder, done = install.install(Path(args.path), force=args.force)
+    if args.server:
+        folder, done = install.install_server(Path(args.path), args.config, force=args.force)
+    elif args.config is not None:
+        raise UsageError("--config is for --server: the client hooks take the policy from the working tree")
+    else:
+        folder, done = install.install(Path(args.path), force=args.force)
     print(f"keysentry: hooks in {folder}: " + "; ".join(done))
     return 0
 
 
 def _cmd_hook(args: argparse.Namespace) -> int:
     from scanner import hook, report
+
+    if args.hook_name == "pre-receive":
+        return _cmd_pre_receive(args)
 
     # git gives a plain hook the remote as arguments and the refs on stdin; the pre-commit
     # framework gives none and describes the push in the environment.
@@ -380,6 +401,32 @@ def _cmd_hook(args: argparse.Namespace) -> int:
         return gate_status(result)
     _emit(report.render(result, "text", options), None)
     return gate_status(result)
+
+
+def _cmd_pre_receive(args: argparse.Namespace) -> int:
+    import dataclasses
+
+    from scanner import receive, report
+
+    if args.remote is not None:
+        raise UsageError("pre-receive takes no arguments: git gives it the pushed refs on standard input")
+    policy = receive.load_policy(args.config)
+    policy = dataclasses.replace(policy, timeout=args.timeout or policy.timeout, fail=args.fail or policy.fail,
+                                 baseline=args.baseline or policy.baseline)
+    stdin_text = sys.stdin.buffer.read().decode("utf-8", "surrogateescape")
+    verdict = receive.receive(_request(args, "range", None), stdin_text, os.environ, policy, report.Options())
+    _emit(verdict.message, None)
+    return verdict.status
+
+
+def _budget(text: str) -> float:
+    from scanner.receive import parse_timeout
+
+    try:
+        return parse_timeout(float(text), "--timeout")
+    except (ValueError, KeysentryError) as exc:
+        raise argparse.ArgumentTypeError(str(exc) if isinstance(exc, KeysentryError) else
+                                         f"--timeout takes a number of seconds, not {text!r}") from None
 
 
 def _cmd_rules() -> int:

@@ -130,6 +130,11 @@ def _exclude_spec(patterns: tuple[str, ...], where: str) -> Any:
     return pathspec.GitIgnoreSpec.from_lines(patterns)
 
 
+def read_toml(path: Path) -> dict[str, Any]:
+    """PATH's TOML document (at most MAX_BYTES, UTF-8), or one clear ConfigError."""
+    return _read_toml(path)
+
+
 def _read_toml(path: Path) -> dict[str, Any]:
     return _parse_toml(read_regular(path, MAX_BYTES, "config"), str(path))
 

@@ -13,7 +13,7 @@ import os
 import sys
 import time
 from datetime import datetime
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -30,7 +30,7 @@ from scanner.sources.base import Opener, Read, Reader
 
 if TYPE_CHECKING:
     from scanner import gitcmd
-    from scanner.sources import worktree
+    from scanner.sources import tagged, worktree
 
 __all__ = ["Hit", "Request", "Result", "Settings", "run", "scan_blobs"]
 
@@ -47,6 +47,11 @@ class Request:
     jobs: int = field(default_factory=parallel.default_jobs)
     max_file_size: int | None = None
     progress: bool = False
+    # Range mode for a push: the blobs and trees its refs point at directly (scanner.sources.tagged),
+    # and what the receiving side has already (rev-list arguments such as `--all`), whose objects
+    # are not scanned again. A push of such tags alone has no revision_range.
+    pointed: tuple[tagged.Pointed, ...] = ()
+    published: tuple[str, ...] = ()
     # Where the policy comes from (scanner.policy). Default: the working tree's files. POLICY_FROM:
     # that revision's. POLICY_BASE (a range in a gate): the range's base. POLICY: given whole (the
     # pre-receive hook's, from the server's own config).
@@ -688,6 +693,9 @@ def _scan_git(request: Request,
         # As gitleaks does: history has no folders, and a key committed anywhere is published.
         notes.append(f"--{request.mode} scans the whole repository, not only {printable(repo.prefix)}: "
                      "paths are relative to its top folder")
+    if request.mode == "range" and request.revision_range is None:
+        return _scan_pointed(repo, request.pointed, settings, stats, _added(repo, request)), stats, tuple(notes), \
+            settings
     return _scan_commits(repo, request, settings, stats), stats, tuple(notes), settings
 
 
@@ -705,6 +713,8 @@ def _scan_staged(repo: "gitcmd.Repo", settings: Settings, stats: Stats) -> list[
 def _scan_commits(repo: "gitcmd.Repo", request: Request, settings: Settings, stats: Stats) -> list[Finding]:
     from scanner.sources import history
     from scanner.sources.blobs import GitObjects
+
+    from scanner.sources import tagged
 
     walk: history.Walk | history.Stream
     if request.mode == "history" and not settings.progress:
@@ -725,4 +735,38 @@ def _scan_commits(repo: "gitcmd.Repo", request: Request, settings: Settings, sta
         hits = scan_blobs(walk.blobs, GitObjects(repo), settings, stats, count_files=False,
                           progress=settings.progress)
     judge = history.Judge(repo, hits, settings.detector, settings.config.is_excluded, settings.max_file_size)
-    return history.attribute(repo, revisions, walk, judge)
+    findings = history.attribute(repo, revisions, walk, judge)
+    # Blobs and trees refs point at with no commit: the log never saw them. Those the commits
+    # held were read already.
+    if request.mode == "history":
+        pointed = tagged.from_refs(repo)
+        wanted: Callable[[str], bool] = lambda oid: not walk.read(oid)  # noqa: E731
+    else:
+        pointed = list(request.pointed)
+        fresh = _added(repo, request)
+        wanted = lambda oid: oid in fresh and not walk.read(oid)  # noqa: E731
+    return findings + _scan_pointed(repo, pointed, settings, stats, wanted)
+
+
+def _added(repo: "gitcmd.Repo", request: Request) -> frozenset[str]:
+    from scanner.sources import tagged
+
+    return tagged.added(repo, request.pointed, request.published)
+
+
+def _scan_pointed(repo: "gitcmd.Repo", pointed: Iterable["tagged.Pointed"], settings: Settings, stats: Stats,
+                  wanted: Callable[[str], bool] | frozenset[str]) -> list[Finding]:
+    """Findings in the blobs and trees refs point at directly, each blob read once (under the first
+    ref leading to it). They have no commit to attribute them to, and are not in HEAD."""
+    from scanner.sources import tagged
+    from scanner.sources.blobs import GitObjects
+
+    keep = wanted.__contains__ if isinstance(wanted, frozenset) else wanted
+    read: set[str] = set()
+    findings: list[Finding] = []
+    for prefix, records in tagged.groups(repo, list(pointed), lambda oid: keep(oid) and oid not in read):
+        read.update(b.oid for b in records if b.oid is not None)
+        for hit in scan_blobs(records, GitObjects(repo), settings, stats, count_files=False):
+            for path, matches in hit.at:
+                findings.extend(make_finding(m, prefix + path, in_head=False) for m in matches)
+    return findings

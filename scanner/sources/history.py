@@ -2,6 +2,7 @@
 for the scan loop; then which commit introduced each secret the loop found (scanner.attribution)."""
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -32,6 +33,14 @@ class Walk:
     blobs: list[Blob]
     kept: tuple[gitlog.Commit, ...] = ()  # range: the commits, oldest first, for attribution
     scanned: frozenset[str] = frozenset()  # range: the blobs read, so HEAD's others can be looked at
+
+    @functools.cached_property
+    def _oids(self) -> frozenset[str]:
+        return frozenset(b.oid for b in self.blobs if b.oid is not None)
+
+    def read(self, oid: str) -> bool:
+        """Whether the walk gave OID to the scan."""
+        return oid in self._oids
 
 
 def walk(repo: gitcmd.Repo, revisions: Sequence[str], keep: bool = False) -> Walk:
@@ -75,11 +84,16 @@ class Stream:
         self._repo = repo
         self._revisions = revisions
         self.commits = 0  # how many the walk has passed, all of them once `blobs` is exhausted
+        self._paths: dict[str, str | set[str]] = {}
+
+    def read(self, oid: str) -> bool:
+        """Whether the walk gave OID to the scan (so far)."""
+        return oid in self._paths
 
     def blobs(self) -> Iterator[Blob]:
         # A blob's first path, or the set of them once there are two: most blobs have one path,
         # and a set of one for each of git/git's 165k blobs would cost 35 MB.
-        paths: dict[str, str | set[str]] = {}
+        paths = self._paths
         names: dict[bytes, str] = {}  # each distinct path decoded once, however many commits name it
         for commits_begun, entries in gitlog.set_blobs(self._repo, self._revisions):
             self.commits += commits_begun
