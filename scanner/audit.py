@@ -273,14 +273,33 @@ _REUSE = 100
 _local = threading.local()
 
 
+# The folder this keysentry is imported from (site-packages, or the checkout of an editable install).
+_IMPORT_PATH = str(Path(__file__).absolute().parent.parent)
+# The child's whole program. An audit is often started inside a checkout, and a Dask worker runs in
+# whatever folder it was started in: `python -m` would put that folder first on sys.path, and a
+# `scanner/` or `scanner.py` there would answer for keysentry (and report its repository clean).
+# So Python starts isolated (-I: no current folder on sys.path, no PYTHON* variables, no user
+# site), and imports keysentry from the folder the parent was imported from, first.
+_CHILD_PROGRAM = """import sys
+sys.path[:] = [p for p in sys.path if p not in ("", ".")]
+sys.path.insert(0, sys.argv.pop(1))
+from scanner.audit_child import main
+raise SystemExit(main())"""
+
+
+def child_command() -> list[str]:
+    """How a repository's process is started, here or on a Dask worker."""
+    return [sys.executable, "-I", "-c", _CHILD_PROGRAM, _IMPORT_PATH]
+
+
 class _Runner:
     """The process (scanner/audit_child.py) that audits repositories for one thread of a pool or
     of a Dask worker, and its standard error, whose last line says why it died if it does."""
 
     def __init__(self) -> None:
         self.errors = tempfile.TemporaryFile()
-        self.proc = subprocess.Popen([sys.executable, "-m", "scanner.audit_child"], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, stderr=self.errors, start_new_session=True)
+        self.proc = subprocess.Popen(child_command(), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=self.errors, start_new_session=True)
         self.used = 0
         with _children_lock:
             _children.add(self.proc)

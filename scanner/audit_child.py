@@ -10,6 +10,7 @@ a pool or a Dask worker down with it. It reads tasks as JSON lines on standard i
 It ends when its standard input does."""
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
@@ -103,6 +104,12 @@ def _scan(task: RepoTask, where: Path, head: str | None, refs: str, started: flo
 
 def main() -> int:
     """Audit each task read, one JSON line each, until standard input ends (the caller went away)."""
+    # What crosses the pipes is JSON in ASCII (\u escapes, lone surrogates of a non-UTF-8 path
+    # included), read and written as UTF-8 whatever the locale or PYTHONIOENCODING says: a path the
+    # locale cannot encode (LANG=C, latin-1) must not end the process.
+    for stream in (sys.stdin, sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(encoding="utf-8", errors="backslashreplace" if stream is sys.stderr else "strict")
     for line in sys.stdin:
         task = RepoTask(**json.loads(line))
         try:
@@ -111,7 +118,7 @@ def main() -> int:
             answer = {"record": audit_record.encode(audit_record.RepoResult(
                 task.source, None, None, f"internal error: {type(exc).__name__}: {exc}", None))}
         try:
-            sys.stdout.write(json.dumps(answer, ensure_ascii=False) + "\n")
+            sys.stdout.write(json.dumps(answer) + "\n")
             sys.stdout.flush()
         except BrokenPipeError:
             return 0  # the caller is gone (a killed worker): nobody to answer

@@ -146,3 +146,24 @@ def test_an_unreachable_scheduler_is_one_line_and_exit_2(tmp_path: Path) -> None
     lines = proc.stderr.decode().strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("keysentry: error: cannot reach the Dask scheduler at tcp://")
     assert time.monotonic() - started < 40
+
+
+def test_a_worker_started_inside_a_hostile_checkout_runs_none_of_its_code(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 17 §0 on a real LocalCluster: its workers start in the checkout the audit was started
+    from, whose own `scanner` package would report it clean; nothing of it runs, the key is found."""
+    from tests.attacks.audit import plant_scanner
+
+    checkout = tmp_path / "checkout"
+    checkout.mkdir()
+    git(checkout, "init", "-q", "-b", "main")
+    marker = tmp_path / "repository-code-ran"
+    plant_scanner(checkout, marker, "package")
+    monkeypatch.chdir(checkout)  # the workers' folder, as a cluster started there has
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None,
+                                  local_directory=str(tmp_path / "scratch")) as cluster:
+        proc = keysentry("audit", ".", checkout.as_uri(), "--format", "json", "--cluster", cluster.scheduler_address,
+                         cwd=checkout, timeout=180)
+    assert not marker.exists(), "a worker's audit process imported the checkout's scanner"
+    assert proc.returncode == 1, proc.stderr
+    assert all(len(r["findings"]) == 1 for r in load(proc.stdout)["repositories"])
