@@ -10,12 +10,15 @@ a pool or a Dask worker down with it. It reads tasks as JSON lines on standard i
 It ends when its standard input does."""
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import io
 import json
 import os
 import shutil
 import sys
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -60,27 +63,74 @@ def work(task: RepoTask, out: Any) -> dict[str, Any]:
         out.flush()
 
     clone = Path(task.clones) / f"{task.key}.git"
+    cloned = remote.is_url(task.source)
     try:
-        if remote.is_url(task.source):
-            where = remote.fetch_or_clone(task.source, clone, report)
-        else:
-            where = Path(task.source)
-            if not where.exists():
-                return failed(f"path not found: {task.source}")
-        repo = gitcmd.find(where)
-        if repo is None:
-            raise GitError(f"not a git repository: {task.source}")
-        head, refs = remote.ref_state(repo)
-        if refs == task.known_refs:
-            return {"unchanged": True}
-        return {"record": audit_record.encode(_scan(task, where, head, refs, started))}
+        with _clone_lock(clone, report) if cloned else contextlib.nullcontext():
+            try:
+                if cloned:
+                    where = remote.fetch_or_clone(task.source, clone, report)
+                else:
+                    where = Path(task.source)
+                    if not where.exists():
+                        return failed(f"path not found: {task.source}")
+                repo = gitcmd.find(where)
+                if repo is None:
+                    raise GitError(f"not a git repository: {task.source}")
+                head, refs = remote.ref_state(repo)
+                if refs == task.known_refs:
+                    return {"unchanged": True}
+                result = _scan(task, where, head, refs, started)
+                if cloned and remote.ref_state(repo)[1] != refs:
+                    # The lock keeps keysentry's own runs apart; anything else that touched the
+                    # clone meanwhile makes the scan's answer unknowable, never "clean".
+                    return failed("its clone changed while it was scanned (another program fetched into it or "
+                                  "removed it); audit it again", head)
+                return {"record": audit_record.encode(result)}
+            finally:
+                if cloned and not task.keep_clone:
+                    shutil.rmtree(clone, ignore_errors=True)
     except KeysentryError as exc:
         return failed(str(exc))
     except OSError as exc:  # a full disk, a folder we may not write
         return failed(f"{exc.strerror or exc}: {exc.filename or task.source}")
+
+
+@contextlib.contextmanager
+def _clone_lock(clone: Path, report: Callable[[str, float, float], None]) -> Iterator[None]:
+    """CLONE held for this process alone while it is fetched, scanned and (unless kept) removed.
+
+    Two audits sharing one --workdir, or two Dask workers of one host sharing their clone folder,
+    would otherwise replace or remove a clone while the other scans it, and a repository holding a
+    key would be reported clean. The lock is the kernel's (flock on a file beside the clone), let go
+    when the process ends however it ends, a --repo-timeout included. Its file is removed while
+    held; a process that was waiting on the removed file finds it gone and locks a new one."""
+    clone.parent.mkdir(parents=True, exist_ok=True)
+    path = clone.with_name(clone.name + ".lock")
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            report("waiting for another audit of it", 0, 0)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            if os.stat(path).st_ino == os.fstat(fd).st_ino:
+                break
+        except FileNotFoundError:
+            pass
+        os.close(fd)  # removed by the holder we waited for: lock the one there now
+    try:
+        # A clone cut short (a process killed by --repo-timeout) leaves its partial folder behind;
+        # whoever holds the lock may clear it.
+        for partial in clone.parent.glob(f".{clone.name}.*.partial"):
+            shutil.rmtree(partial, ignore_errors=True)
+        yield
     finally:
-        if remote.is_url(task.source) and not task.keep_clone:
-            shutil.rmtree(clone, ignore_errors=True)
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
+        os.close(fd)
 
 
 def _scan(task: RepoTask, where: Path, head: str | None, refs: str, started: float) -> audit_record.RepoResult:
