@@ -7,7 +7,8 @@ is `audit_repo`, which runs the repository in a process apart (scanner/audit_chi
 pool or worker thread, replaced when it fails) so a timeout or a crash ends that repository only,
 and results are taken as they complete. With
 --workdir each result is written there atomically as it arrives, and a rerun skips a repository
-whose every ref still points where its stored result says."""
+whose every ref still points where its stored result says and whose every input (config
+content, keysentry's own rules and code) is the same."""
 from __future__ import annotations
 
 import concurrent.futures
@@ -415,9 +416,22 @@ def _options(request: AuditRequest, fingerprints: frozenset[str]) -> dict[str, A
     verified result also depends on the baseline, applied before verifying."""
     verified = request.verify_timeout is not None
     return {"version": __version__, "show_secrets": request.show_secrets,
-            "config": str(request.config.resolve()) if request.config else None,
+            "config": _content_digest(request.config) if request.config else None,
             "max_file_size": request.max_file_size, "verify": verified,
             "baseline": hashlib.sha256("\n".join(sorted(fingerprints)).encode()).hexdigest() if verified else None}
+
+
+def _content_digest(path: Path) -> str:
+    """What a stored result depends on in a --config file: its content, not its name (an edit in
+    place keeps the name). The repository's process also digests what it actually read, since on a
+    cluster that is the worker's copy of the file."""
+    from scanner.config import MAX_BYTES
+    from scanner.output import read_regular
+
+    try:
+        return hashlib.sha256(read_regular(path, MAX_BYTES, "--config")).hexdigest()
+    except KeysentryError as exc:
+        return f"unreadable here: {exc}"
 
 
 def _result_path(workdir: Path, source: str) -> Path:

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
+import hashlib
 import io
 import json
 import os
@@ -35,7 +37,7 @@ class RepoTask:
     key: str  # names its clone and its stored result
     clones: str  # the folder its clone goes into (unused for a local repository)
     keep_clone: bool  # else the clone is removed once scanned
-    known_refs: str | None  # the stored result's ref digest: equal means nothing to scan
+    known_refs: str | None  # the stored result's state digest (refs and inputs): equal means nothing to scan
     show_secrets: bool
     config: str | None
     max_file_size: int | None
@@ -77,9 +79,10 @@ def work(task: RepoTask, out: Any) -> dict[str, Any]:
                 if repo is None:
                     raise GitError(f"not a git repository: {task.source}")
                 head, refs = remote.ref_state(repo)
-                if refs == task.known_refs:
+                state = _state(refs, task, repo)
+                if state == task.known_refs:
                     return {"unchanged": True}
-                result = _scan(task, where, head, refs, started)
+                result = _scan(task, where, head, state, started)
                 if cloned and remote.ref_state(repo)[1] != refs:
                     # The lock keeps keysentry's own runs apart; anything else that touched the
                     # clone meanwhile makes the scan's answer unknowable, never "clean".
@@ -131,6 +134,37 @@ def _clone_lock(clone: Path, report: Callable[[str, float, float], None]) -> Ite
         except OSError:
             pass
         os.close(fd)
+
+
+def _state(refs: str, task: RepoTask, repo: gitcmd.Repo) -> str:
+    """One digest of everything a stored result stands for: where every ref points, the content of
+    each config file the scan reads (--config, and the work tree's pyproject.toml and
+    .keysentry.toml, which can change without a commit), and keysentry's own code and data (its
+    rules). Names and dates are not enough: a config edited in place keeps both."""
+    from scanner.config import MAX_BYTES
+    from scanner.output import read_regular
+
+    digest = hashlib.sha256(f"{refs}\0{_code_digest()}\0".encode())
+    configs = [Path(task.config)] if task.config else []
+    for path in (*configs, repo.root / "pyproject.toml", repo.root / ".keysentry.toml"):
+        try:
+            content = hashlib.sha256(read_regular(path, MAX_BYTES, "config")).hexdigest()
+        except KeysentryError as exc:  # none, or unreadable: the scan says which, if it matters
+            content = f"none: {exc}"
+        digest.update(f"{path}\0{content}\0".encode("utf-8", "surrogateescape"))
+    return digest.hexdigest()
+
+
+@functools.cache
+def _code_digest() -> str:
+    """A digest of every file of the keysentry package this process runs (code, rules, data): a
+    result stored by another build of it, on this machine or a Dask worker, is not reused."""
+    package = Path(__file__).parent
+    digest = hashlib.sha256()
+    for path in sorted(p for p in package.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+        digest.update(f"{path.relative_to(package).as_posix()}\0".encode("utf-8", "surrogateescape"))
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
 
 
 def _scan(task: RepoTask, where: Path, head: str | None, refs: str, started: float) -> audit_record.RepoResult:

@@ -6,6 +6,7 @@ import json
 import os
 import random
 import subprocess
+import sys
 from pathlib import Path
 
 from tests.audit_repos import load
@@ -47,3 +48,70 @@ def test_audits_sharing_a_workdir_never_report_a_key_holding_repository_clean(tm
     again = subprocess.run([KEYSENTRY, "audit", *sources, "--workdir", str(workdir), "--format", "json"],
                            cwd=tmp_path, env=env, capture_output=True, timeout=180)
     assert all(len(r["findings"]) == 1 for r in load(again.stdout)["repositories"])
+
+
+def repo_with_key(root: Path, name: str = "repo") -> Path:
+    path = root / name
+    git(root, "init", "-q", "-b", "main", str(path))
+    (path / "app.py").write_text(f'API_KEY = "{google_key()}"\n')
+    git(path, "add", ".")
+    git(path, "commit", "-qm", "key")
+    return path
+
+
+def audit_json(tmp_path: Path, *args: str | Path, python: list[str] | None = None) -> dict[str, object]:
+    command = python or [KEYSENTRY]
+    proc = subprocess.run([*command, "audit", *map(str, args), "--format", "json"], cwd=tmp_path,
+                          env={**os.environ, **GIT_ENV}, capture_output=True, timeout=120)
+    assert proc.returncode in (0, 1), proc.stderr
+    return load(proc.stdout)
+
+
+def findings(report: dict[str, object]) -> list[int]:
+    return [len(r["findings"]) for r in report["repositories"]]  # type: ignore[attr-defined]
+
+
+def test_a_rerun_scans_again_when_the_config_file_changed_in_place(tmp_path: Path) -> None:
+    repo = repo_with_key(tmp_path)
+    config = tmp_path / "keysentry.toml"
+    config.write_text('exclude = ["app.py"]\n')
+    args = (repo, repo.as_uri(), "--workdir", tmp_path / "work", "--config", config)
+    assert findings(audit_json(tmp_path, *args)) == [0, 0]
+    assert audit_json(tmp_path, *args)["stats"]["resumed"] == 2  # type: ignore[index]
+    stat = config.stat()
+    config.write_text('exclude = ["nothing"]\n')  # same name, same size class; the time put back too
+    os.utime(config, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    again = audit_json(tmp_path, *args)
+    assert again["stats"]["resumed"] == 0 and findings(again) == [1, 1]  # type: ignore[index]
+
+
+def test_a_rerun_scans_again_when_the_work_trees_own_config_changed(tmp_path: Path) -> None:
+    repo = repo_with_key(tmp_path)
+    (repo / ".keysentry.toml").write_text('exclude = ["app.py"]\n')  # not committed: no ref moves
+    args = (repo, "--workdir", tmp_path / "work")
+    assert findings(audit_json(tmp_path, *args)) == [0]
+    (repo / ".keysentry.toml").unlink()
+    again = audit_json(tmp_path, *args)
+    assert again["stats"]["resumed"] == 0 and findings(again) == [1]  # type: ignore[index]
+
+
+def test_a_rerun_scans_again_when_keysentrys_rules_changed(tmp_path: Path) -> None:
+    """A stored result made by another build of keysentry (its rules edited, the version not
+    bumped: a development checkout, or a worker upgraded) is not reused."""
+    import shutil
+
+    import scanner
+
+    copy = tmp_path / "build"
+    shutil.copytree(Path(scanner.__file__).parent, copy / "scanner",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    python = [sys.executable, "-I", "-c",
+              "import sys; sys.path.insert(0, sys.argv.pop(1)); from scanner.cli import main; raise SystemExit(main())",
+              str(copy)]
+    repo = repo_with_key(tmp_path)
+    args = (repo, "--workdir", tmp_path / "work")
+    assert findings(audit_json(tmp_path, *args, python=python)) == [1]
+    assert audit_json(tmp_path, *args, python=python)["stats"]["resumed"] == 1  # type: ignore[index]
+    rules = copy / "scanner" / "rules" / "google.py"
+    rules.write_text(rules.read_text(encoding="utf-8") + "\n# a rule changed\n", encoding="utf-8")
+    assert audit_json(tmp_path, *args, python=python)["stats"]["resumed"] == 0  # type: ignore[index]
