@@ -89,7 +89,9 @@ def key(source: str) -> str:
     from scanner.sources.remote import is_url
 
     where = source if is_url(source) else os.path.abspath(source)
-    tail = re.sub(r"[^A-Za-z0-9._-]+", "_", where.rstrip("/").rsplit("/", 1)[-1].removesuffix(".git"))[:40]
+    # The readable part from the URL as shown: a token in its query must not name a folder.
+    tail = _shown(where).split("?", 1)[0].split("#", 1)[0].rstrip("/").rsplit("/", 1)[-1]
+    tail = re.sub(r"[^A-Za-z0-9._-]+", "_", tail.removesuffix(".git"))[:40]
     return f"{tail or 'repo'}-{hashlib.sha256(where.encode('utf-8', 'surrogateescape')).hexdigest()[:16]}"
 
 
@@ -152,14 +154,16 @@ def _audit(request: AuditRequest, workdir: Path | None, scratch: Path | None, fi
                                                                    f"the task failed: {type(exc).__name__}: {exc}",
                                                                    None))}
             old = stored.get(source)
-            if answer.get("unchanged") and old is not None:
+            fresh = not (answer.get("unchanged") and old is not None)
+            if old is not None and not fresh:
                 result, resumed = old, resumed + 1
             else:
                 result = audit_record.decode(answer["record"])
-                if workdir is not None and result.error is None:
-                    _store(workdir, source, options, result)
-            # As the user named it (not as resolved), less any password in it.
+            # As the user named it (not as resolved), less any token in it, before it is kept
+            # anywhere: reports, progress, the stored result.
             result = replace(result, source=_shown(source), error=_unsaid(source, result.error))
+            if workdir is not None and result.error is None and fresh:
+                _store(workdir, source, options, result)
             results[source] = _without_baselined(result, fingerprints)
             if finished is not None:
                 finished(results[source], len(results), len(tasks))
@@ -200,14 +204,10 @@ def _shown(source: str) -> str:
 
 
 def _unsaid(source: str, error: str | None) -> str | None:
-    """ERROR without SOURCE's password, should git or GitPython have quoted the URL whole."""
-    from urllib.parse import urlsplit
+    """ERROR without SOURCE's token or password, should git, GitPython or Dask have quoted the URL."""
+    from scanner.sources.remote import scrub
 
-    try:
-        password = urlsplit(source).password if "://" in source else None
-    except ValueError:
-        password = None
-    return error.replace(password, "***") if error and password else error
+    return scrub(error, source) if error else error
 
 
 def _relay(progress: Progress | None, source: str) -> Callable[[str, float, float], None] | None:

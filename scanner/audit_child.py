@@ -29,7 +29,7 @@ from scanner import audit_record, gitcmd
 from scanner.errors import GitError, KeysentryError
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class RepoTask:
     """What a worker needs to audit one repository; plain values, so it pickles for Dask."""
 
@@ -48,6 +48,12 @@ class RepoTask:
     # accepted is never sent anywhere (scanner/verify.py).
     verify_timeout: float | None = None
     baselined: tuple[str, ...] = ()
+
+    def __repr__(self) -> str:
+        # What Dask writes to a worker's log when a task fails: never the token in a clone URL.
+        from scanner.sources.remote import without_password
+
+        return f"RepoTask(source={without_password(self.source)!r}, key={self.key!r})"
 
 
 def work(task: RepoTask, out: Any) -> dict[str, Any]:

@@ -2,15 +2,21 @@
 input changed, tokens in clone URLs, names that look like markup, and --output through a link."""
 from __future__ import annotations
 
+import contextlib
+import functools
+import http.server
 import json
 import os
 import random
+import shutil
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
-from tests.audit_repos import load
-from tests.conftest import GIT_ENV, git, google_key
+from tests.audit_repos import free_port, load
+from tests.conftest import GIT_ENV, git, google_key, random_chars
 from tests.hostile import KEYSENTRY
 
 
@@ -115,3 +121,90 @@ def test_a_rerun_scans_again_when_keysentrys_rules_changed(tmp_path: Path) -> No
     rules = copy / "scanner" / "rules" / "google.py"
     rules.write_text(rules.read_text(encoding="utf-8") + "\n# a rule changed\n", encoding="utf-8")
     assert audit_json(tmp_path, *args, python=python)["stats"]["resumed"] == 0  # type: ignore[index]
+
+
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@contextlib.contextmanager
+def dumb_http(folder: Path) -> Iterator[str]:
+    """FOLDER's bare repositories over git's dumb HTTP protocol on a loopback port: any user name,
+    password or query is accepted (and ignored), as a token-checking forge would accept a good one."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(folder)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def on_terminal(args: list[str], cwd: Path) -> tuple[int, bytes]:
+    """Run keysentry on a pseudo-terminal (its progress display on): exit status and the screen."""
+    import pty
+
+    primary, secondary = pty.openpty()
+    proc = subprocess.Popen([KEYSENTRY, *args], stdin=secondary, stdout=secondary, stderr=secondary, cwd=cwd,
+                            env={**os.environ, **GIT_ENV, "COLUMNS": "400"})
+    os.close(secondary)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(primary, 65536)
+        except OSError:  # the other side closed: keysentry ended
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(primary)
+    return proc.wait(timeout=120), shown
+
+
+def test_a_token_in_a_clone_url_appears_in_no_report_progress_error_or_stored_file(tmp_path: Path) -> None:
+    served = tmp_path / "served"
+    served.mkdir()
+    bare = bare_with_key(served, "r", filler_lines=10)
+    git(bare, "update-server-info")
+    tokens = ["ghp_" + random_chars(36), "ghs_" + random_chars(36), "glpat-" + random_chars(20),
+              random_chars(40), "glpat-" + random_chars(20)]
+    with dumb_http(served) as host:
+        sources = [f"http://{tokens[0]}@{host}/r.git",  # GitHub: the token as the user name
+                   f"http://x-access-token:{tokens[1]}@{host}/r.git",  # as the password
+                   f"http://{host}/r.git?private_token={tokens[2]}",  # in the query (git then fails: its error)
+                   f"http://{tokens[3]}@{host}/missing.git",  # a failing clone's error
+                   f"ssh://{tokens[4]}@127.0.0.1:{free_port()}/x.git"]  # ssh, refused
+        workdir = tmp_path / "work"
+        outputs = []
+        for fmt in ("json", "text", "sarif", "html", "markdown", "gitlab", "github"):
+            proc = subprocess.run([KEYSENTRY, "audit", *sources, "--workdir", str(workdir), "--format", fmt],
+                                  cwd=tmp_path, env={**os.environ, **GIT_ENV}, capture_output=True, timeout=120)
+            assert proc.returncode == 1, proc.stderr
+            outputs.append(proc.stdout + proc.stderr)
+            if fmt == "json":
+                report = load(proc.stdout)
+                assert [len(r["findings"]) for r in report["repositories"]] == [1, 1, 0, 0, 0]
+                assert [r["source"] for r in report["repositories"]][:3] == [
+                    f"http://***@{host}/r.git", f"http://x-access-token:***@{host}/r.git",
+                    f"http://{host}/r.git?private_token=***"]
+                assert all(r["error"] for r in report["repositories"][2:])
+        shutil.rmtree(workdir)  # on a terminal, from scratch: every clone's progress line shows
+        status, screen = on_terminal(["audit", *sources, "--workdir", str(workdir), "--output",
+                                      str(tmp_path / "report.txt")], tmp_path)
+        assert status == 1 and b"r.git" in screen
+        outputs.append(screen)
+    kept = [p.read_bytes() for p in workdir.rglob("*") if p.is_file()]  # results, clones' config
+    for token in tokens:
+        for text in (*outputs, *kept):
+            assert token.encode() not in text, token
+
+
+def test_a_task_as_dask_logs_it_names_no_token() -> None:
+    from scanner.audit_child import RepoTask
+
+    token = "ghp_" + random_chars(36)
+    task = RepoTask(source=f"https://{token}@github.com/o/r.git", key="r", clones="", keep_clone=False,
+                    known_refs=None, show_secrets=False, config=None, max_file_size=None, jobs=1, timeout=None)
+    assert token not in repr(task) and token not in str(task) and "github.com/o/r.git" in repr(task)
