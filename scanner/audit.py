@@ -40,7 +40,7 @@ _STORE_FORMAT = 1
 _children: set[subprocess.Popen[bytes]] = set()
 _children_lock = threading.Lock()
 
-Progress = Callable[[str, str, float, float], None]  # (source, stage, done, total) while cloning
+Progress = Callable[[str, str, float, float], None]  # (source, stage, done, total) while cloning, scanning
 
 
 class ClusterError(KeysentryError):
@@ -97,7 +97,7 @@ def key(source: str) -> str:
 
 def run(request: AuditRequest, progress: Progress | None = None,
         finished: Callable[[RepoResult, int, int], None] | None = None) -> Audit:
-    """Audit every source of REQUEST. PROGRESS hears of clones under way (this machine only);
+    """Audit every source of REQUEST. PROGRESS hears of clones and scans under way (this machine only);
     FINISHED of each repository as it is done, with how many are done of how many."""
     started = time.monotonic()
     fingerprints = _baseline(request.baseline)

@@ -5,7 +5,7 @@ as `scan --history` does, and print the result.
 A process apart is what lets --repo-timeout end a stuck clone or scan (its whole process group, git
 included; the next repository gets a new process) and keeps a crash in one repository from taking
 a pool or a Dask worker down with it. It reads tasks as JSON lines on standard input and writes JSON lines on standard output:
-`{"progress": [stage, done, total]}` while cloning, then one `{"record": …}` (audit_record) or
+`{"progress": [stage, done, total]}` while cloning and scanning (stage "scanning": bytes so far), then one `{"record": …}` (audit_record) or
 `{"unchanged": true}` when every ref still points where the stored result says, per task.
 It ends when its standard input does."""
 from __future__ import annotations
@@ -88,7 +88,7 @@ def work(task: RepoTask, out: Any) -> dict[str, Any]:
                 state = _state(refs, task, repo)
                 if state == task.known_refs:
                     return {"unchanged": True}
-                result = _scan(task, where, head, state, started)
+                result = _scan(task, where, head, state, started, report)
                 if cloned and remote.ref_state(repo)[1] != refs:
                     # The lock keeps keysentry's own runs apart; anything else that touched the
                     # clone meanwhile makes the scan's answer unknowable, never "clean".
@@ -173,12 +173,29 @@ def _code_digest() -> str:
     return digest.hexdigest()
 
 
-def _scan(task: RepoTask, where: Path, head: str | None, refs: str, started: float) -> audit_record.RepoResult:
+# How often the bytes scanned so far are told to the audit's display: often enough to move, not so
+# often that a repository of many small blobs floods the pipe.
+_TELL_EVERY = 0.2
+
+
+def _scan(task: RepoTask, where: Path, head: str | None, refs: str, started: float,
+          report: Callable[[str, float, float], None]) -> audit_record.RepoResult:
     from scanner import scan
     from scanner.report import Options, present
 
+    scanned = 0
+    told = time.monotonic()
+
+    def on_scanned(size: int) -> None:
+        nonlocal scanned, told
+        scanned += size
+        if time.monotonic() - told >= _TELL_EVERY:
+            told = time.monotonic()
+            report("scanning", scanned, 0)
+
+    report("scanning", 0, 0)
     result = scan.run(scan.Request(mode="history", path=where, config=Path(task.config) if task.config else None,
-                                   jobs=task.jobs, max_file_size=task.max_file_size))
+                                   jobs=task.jobs, max_file_size=task.max_file_size, on_scanned=on_scanned))
     if task.verify_timeout is not None:
         from scanner import verify
 

@@ -314,7 +314,7 @@ def _cmd_audit(args: argparse.Namespace) -> int:
         verify_timeout=args.verify_timeout if args.verify else None,
     )
     with AuditProgress(not args.quiet and sys.stderr.isatty(), len(sources)) as shown:
-        result = audit.run(request, shown.cloning, shown.finished)
+        result = audit.run(request, shown.working, shown.finished)
     options = _report_options(args)
     _emit(audit_report.render(result, args.format, options), args.output, utf8=args.format != "text")
     if any(r.view is not None and r.view.findings for r in result.repos):

@@ -8,6 +8,7 @@ import http.server
 import json
 import os
 import random
+import re
 import shutil
 import subprocess
 import sys
@@ -208,3 +209,43 @@ def test_a_task_as_dask_logs_it_names_no_token() -> None:
     task = RepoTask(source=f"https://{token}@github.com/o/r.git", key="r", clones="", keep_clone=False,
                     known_refs=None, show_secrets=False, config=None, max_file_size=None, jobs=1, timeout=None)
     assert token not in repr(task) and token not in str(task) and "github.com/o/r.git" in repr(task)
+
+
+def test_repository_names_that_look_like_markup_are_shown_as_text(tmp_path: Path) -> None:
+    """The progress display on a terminal: a `[link=…]` in a name writes no hyperlink escape and a
+    stray `[/x]` ends nothing; the report is written, every name shown as given."""
+    folder = tmp_path / "[link=https:" / "e.example]" / "r[" / "x]"
+    folder.mkdir(parents=True)
+    work = repo_with_key(folder, "repo-work")
+    for n in range(1500):  # a scan long enough for the display to draw its line
+        (work / f"f{n:04}.txt").write_text(f"{n} filler\n" * 300)
+    git(work, "add", ".")
+    git(work, "commit", "-qm", "filler")
+    bare = folder / "repo.git"
+    git(folder, "clone", "-q", "--bare", str(work), str(bare))
+    report = tmp_path / "report.json"
+    status, screen = on_terminal(["audit", bare.as_uri(), str(work), str(bare), "--format", "json", "--output",
+                                  str(report)], tmp_path)
+    text = screen.decode("utf-8", "replace")
+    assert "Traceback" not in text and b"\x1b]8;" not in screen, text
+    assert status == 1, text
+    assert [len(r["findings"]) for r in load(report.read_bytes())["repositories"]] == [1, 1, 1]
+    assert f"{work} at " in text  # the finished line, as given
+
+
+def test_on_a_terminal_a_local_repository_shows_the_bytes_its_scan_has_read(tmp_path: Path) -> None:
+    """Issue 24: the display moved only for clones; a local repository's scan now shows its bytes
+    as they are read, on its own line and in the overall total."""
+    repo = repo_with_key(tmp_path, "big")
+    rng = random.Random(0)
+    for n in range(3000):  # some 12 MB in many blobs, read in several batches: a scan that takes a moment
+        (repo / f"f{n:04}.txt").write_text("".join(f"{rng.random()} filler\n" for _ in range(150)))
+    git(repo, "add", ".")
+    git(repo, "commit", "-qm", "filler")
+    status, screen = on_terminal(["audit", str(repo), "--jobs", "1", "--output", str(tmp_path / "report.txt")],
+                                 tmp_path)
+    text = screen.decode("utf-8", "replace")
+    assert status == 1, text
+    assert "scanning: " in text and " MB scanned" in text, text
+    shown = [float(m) for m in re.findall(r"scanning: ([0-9.]+) MB", text)]
+    assert any(0 < size for size in shown), shown
