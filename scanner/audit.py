@@ -100,6 +100,7 @@ def run(request: AuditRequest, progress: Progress | None = None,
     """Audit every source of REQUEST. PROGRESS hears of clones and scans under way (this machine only);
     FINISHED of each repository as it is done, with how many are done of how many."""
     started = time.monotonic()
+    _nothing_to_audit(request)
     fingerprints = _baseline(request.baseline)
     workdir = request.workdir
     if workdir is not None:
@@ -113,6 +114,18 @@ def run(request: AuditRequest, progress: Progress | None = None,
     finally:
         if scratch is not None:
             shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _nothing_to_audit(request: AuditRequest) -> None:
+    """A UsageError when every source is a local path that does not exist: a typo, said in one
+    line rather than as a report of nothing but failures. One missing among others is that
+    repository's error, and the others go on; on a cluster the paths are the workers' to find."""
+    if request.cluster is not None:
+        return
+    missing = [s for s in request.sources if not _is_url(s) and not os.path.lexists(s)]
+    if missing and len(missing) == len(request.sources):
+        more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
+        raise UsageError(f"path not found: {missing[0]}{more}")
 
 
 def _audit(request: AuditRequest, workdir: Path | None, scratch: Path | None, fingerprints: frozenset[str],

@@ -321,6 +321,9 @@ def _cmd_audit(args: argparse.Namespace) -> int:
 
     trees = tuple(_tree(s) for s in sources if not is_url(s) and os.path.isdir(s)) if args.output else ()
     _emit(audit_report.render(result, args.format, options), args.output, trees, utf8=args.format != "text")
+    if args.output is not None:
+        # A job whose report went to a file would otherwise say nothing in its log.
+        _say(f"keysentry: {audit_report.summary(result)}; report written to {args.output}")
     if any(r.view is not None and r.view.findings for r in result.repos):
         return 1
     return 2 if any(r.error is not None for r in result.repos) else 0

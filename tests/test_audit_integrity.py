@@ -249,3 +249,33 @@ def test_on_a_terminal_a_local_repository_shows_the_bytes_its_scan_has_read(tmp_
     assert "scanning: " in text and " MB scanned" in text, text
     shown = [float(m) for m in re.findall(r"scanning: ([0-9.]+) MB", text)]
     assert any(0 < size for size in shown), shown
+
+
+def test_an_audit_of_nothing_but_missing_paths_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    """Issue 24: not a report of failures on stdout, but one line on stderr, as `scan` says it."""
+    from tests.hostile import expect_error, keysentry
+
+    line = expect_error(keysentry("audit", "/no/such/path", cwd=tmp_path), "path not found: /no/such/path")
+    assert line == "keysentry: error: path not found: /no/such/path"
+    proc = keysentry("audit", str(tmp_path / "a"), str(tmp_path / "b"), "--format", "json", cwd=tmp_path)
+    assert expect_error(proc).endswith(f"path not found: {tmp_path / 'a'} (and 1 more)") and proc.stdout == b""
+    # One missing path among repositories stays that repository's error; the others are audited.
+    repo = repo_with_key(tmp_path)
+    report = audit_json(tmp_path, repo, tmp_path / "gone")
+    assert [r["error"] for r in report["repositories"]] == [None, f"path not found: {tmp_path / 'gone'}"]  # type: ignore[attr-defined]
+
+
+def test_audit_output_says_on_stderr_what_was_written_where(tmp_path: Path) -> None:
+    from tests.hostile import keysentry
+
+    repo = repo_with_key(tmp_path)
+    clean = tmp_path / "clean"
+    git(tmp_path, "init", "-q", str(clean))
+    for sources, status, said in (([repo, clean], 1, "audited 2 repositories: 1 finding in 1, 0 failed"),
+                                  ([clean], 0, "audited 1 repository: 0 findings in 0, 0 failed")):
+        report = tmp_path / "out" / "audit.json"
+        report.parent.mkdir(exist_ok=True)
+        proc = keysentry("audit", *sources, "--format", "json", "--output", report, cwd=tmp_path)
+        assert proc.returncode == status and proc.stdout == b""
+        assert proc.stderr.decode().splitlines() == [f"keysentry: {said}; report written to {report}"]
+        assert load(report.read_bytes())["mode"] == "audit"
