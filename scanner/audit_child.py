@@ -4,9 +4,10 @@ as `scan --history` does, and print the result.
 
 A process apart is what lets --repo-timeout end a stuck clone or scan (its whole process group, git
 included; the next repository gets a new process) and keeps a crash in one repository from taking
-a pool or a Dask worker down with it. It reads tasks as JSON lines on standard input and writes JSON lines on standard output:
-`{"progress": [stage, done, total]}` while cloning and scanning (stage "scanning": bytes so far), then one `{"record": …}` (audit_record) or
-`{"unchanged": true}` when every ref still points where the stored result says, per task.
+a pool or a Dask worker down with it. It reads tasks as JSON lines on standard input and writes
+JSON lines on standard output: `{"progress": [stage, done, total]}` while cloning and scanning
+(stage "scanning": the bytes so far), then one `{"record": …}` (audit_record) or
+`{"unchanged": true}` when every ref and input is as the stored result says, per task.
 It ends when its standard input does."""
 from __future__ import annotations
 

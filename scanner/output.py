@@ -49,8 +49,8 @@ def read_regular(path: Path, limit: int, what: str) -> bytes:
 def write_atomic(path: Path, text: str | Iterable[str], *, tree: Path | Sequence[Path] | None = None) -> None:
     """Write TEXT (one string, or chunks) to PATH; on any failure PATH keeps its old content.
 
-    TREE is the scanned tree (or trees: an audit's local repositories). A symlink inside it was chosen by whoever wrote the repository (a
-    clone brings `.keysentry-baseline.json -> ~/.bashrc` along), so there a link, as the file or
+    TREE is the scanned tree (or trees: an audit's local repositories). A symlink inside it was
+    chosen by whoever wrote the repository (a clone brings `.keysentry-baseline.json -> ~/.bashrc` along), so there a link, as the file or
     as a folder on the way, is refused. Outside it PATH is the user's own choice: a symlink keeps
     pointing where it did and its target is replaced, and a device or pipe (`--output /dev/stdout`)
     cannot be replaced by a rename, so it is written in place.

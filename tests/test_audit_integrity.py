@@ -262,7 +262,8 @@ def test_an_audit_of_nothing_but_missing_paths_is_one_line_and_exit_2(tmp_path: 
     # One missing path among repositories stays that repository's error; the others are audited.
     repo = repo_with_key(tmp_path)
     report = audit_json(tmp_path, repo, tmp_path / "gone")
-    assert [r["error"] for r in report["repositories"]] == [None, f"path not found: {tmp_path / 'gone'}"]  # type: ignore[attr-defined]
+    errors = [r["error"] for r in report["repositories"]]  # type: ignore[attr-defined]
+    assert errors == [None, f"path not found: {tmp_path / 'gone'}"]
 
 
 def test_audit_output_says_on_stderr_what_was_written_where(tmp_path: Path) -> None:

@@ -117,7 +117,8 @@ def plant_scanner(repo: Path, marker: Path, layout: str) -> None:
     program = clean_answer_program(marker)
     if layout == "package":
         (repo / "scanner").mkdir()
-        (repo / "scanner" / "__init__.py").write_text(f"import pathlib\npathlib.Path({str(marker)!r}).write_text('ran')\n")
+        init = f"import pathlib\npathlib.Path({str(marker)!r}).write_text('ran')\n"
+        (repo / "scanner" / "__init__.py").write_text(init)
         for module in ("audit_child", "__main__", "cli"):
             (repo / "scanner" / f"{module}.py").write_text(program)
     else:
