@@ -141,7 +141,8 @@ def _audit(request: AuditRequest, workdir: Path | None, scratch: Path | None, fi
     tasks = {source: RepoTask(
         source=source if _is_url(source) else os.path.abspath(source), key=key(source), clones=clones,
         keep_clone=workdir is not None, known_refs=_refs(stored.get(source)),
-        show_secrets=request.show_secrets, config=str(request.config) if request.config else None,
+        # Absolute: a worker's process may run in another folder (the README: the same path there).
+        show_secrets=request.show_secrets, config=str(request.config.absolute()) if request.config else None,
         max_file_size=request.max_file_size, jobs=inner, timeout=request.repo_timeout,
         verify_timeout=request.verify_timeout,
         baselined=tuple(sorted(fingerprints)) if request.verify_timeout is not None else (),
@@ -302,8 +303,9 @@ raise SystemExit(main())"""
 
 
 def child_command() -> list[str]:
-    """How a repository's process is started, here or on a Dask worker."""
-    return [sys.executable, "-I", "-c", _CHILD_PROGRAM, _IMPORT_PATH]
+    """How a repository's process is started, here or on a Dask worker. -I also drops
+    PYTHONDONTWRITEBYTECODE, whose choice this process passes on as -B."""
+    return [sys.executable, "-I", *(["-B"] if sys.dont_write_bytecode else []), "-c", _CHILD_PROGRAM, _IMPORT_PATH]
 
 
 class _Runner:

@@ -14,6 +14,7 @@ import json
 import os
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 from scanner import audit
@@ -82,3 +83,14 @@ def test_the_audit_child_imports_keysentry_from_a_folder_that_ships_its_own(tmp_
     answer = json.loads(proc.stdout)
     assert answer["record"]["error"] == f"path not found: {tmp_path / 'missing'}"
     assert not marker.exists()
+
+
+def test_the_audit_child_keeps_the_callers_choice_not_to_write_bytecode() -> None:
+    """-I drops PYTHONDONTWRITEBYTECODE; the caller's choice (this machine sets it) goes on as -B."""
+    probe = "import json; from scanner.audit import child_command; print(json.dumps(child_command()[1:3]))"
+    for value, expected in (("1", ["-I", "-B"]), ("", ["-I", "-c"])):
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+        if value:
+            env["PYTHONDONTWRITEBYTECODE"] = value
+        out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=60)
+        assert json.loads(out.stdout) == expected, out.stderr
