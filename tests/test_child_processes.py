@@ -2,9 +2,9 @@
 
 An audit, a hook or a Dask worker runs in a folder whose files may be anybody's; a Python started
 there with that folder on sys.path imports the folder's `scanner` in place of keysentry's. The
-behaviour is proved end to end elsewhere, one row per way in (tests/attacks/audit.py: audits inside
-a hostile checkout; tests/attacks/hooks.py: the plain hooks; test_audit_cluster.py: a LocalCluster's
-workers). This file makes sure that list stays complete: a new place that starts a process, or a
+behaviour is proved end to end elsewhere, one row per way in (tests/attacks/audit.py: audits and a
+parallel scan inside a hostile checkout; tests/attacks/hooks.py: the plain hooks;
+test_audit_cluster.py: a LocalCluster's workers). This file makes sure that list stays complete: a new place that starts a process, or a
 Python started any other way, fails here until it is isolated and given its own row.
 """
 from __future__ import annotations

@@ -164,11 +164,28 @@ def _non_ascii_paths_whatever_the_io_encoding(tmp_path: Path) -> None:
         assert text.returncode == 1 and b"1 finding" in text.stdout, (encoding, text.stderr)
 
 
+def _parallel_scan_inside_checkout(tmp_path: Path) -> None:
+    """The other processes a scan starts inside such a checkout, its parallel workers (forked, or
+    spawned where fork is missing), import nothing of it either."""
+    repo = new_repo(tmp_path, "checkout")
+    marker = tmp_path / "repository-code-ran"
+    for n in range(300):  # enough blobs for the scan to start its workers
+        (repo / f"f{n:03}.txt").write_text(f"filler {n}\n")
+    plant_scanner(repo, marker, "package")
+    for mode in ("--history", "--jobs"):  # the whole history, and the work tree
+        proc = keysentry("scan", mode, *(["2"] if mode == "--jobs" else ["--jobs", "2"]), ".", "--format", "json",
+                         cwd=repo)
+        no_traceback(proc)
+        assert not marker.exists(), f"scan {mode} imported the checkout's scanner"
+        assert proc.returncode == 1 and [f["path"] for f in json.loads(proc.stdout)["findings"]] == ["app.py"]
+
+
 REPOS: list[Attack] = [
     Attack("audit-non-ascii-paths-under-ascii-io-encoding", "audit: io encoding",
            _non_ascii_paths_whatever_the_io_encoding),
     Attack("audit-inside-checkout-with-scanner-package", "audit: own code", _audit_inside_checkout("package")),
     Attack("audit-inside-checkout-with-scanner-module", "audit: own code", _audit_inside_checkout("module")),
+    Attack("parallel-scan-inside-checkout-with-scanner-package", "audit: own code", _parallel_scan_inside_checkout),
     Attack("audit-ext-transport-url", "audit: transport", _ext_transport),
     Attack("audit-fd-transport-url", "audit: transport", _fd_transport),
     Attack("audit-ssh-host-read-as-option", "audit: option", _ssh_option_host),
