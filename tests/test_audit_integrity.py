@@ -280,3 +280,29 @@ def test_audit_output_says_on_stderr_what_was_written_where(tmp_path: Path) -> N
         assert proc.returncode == status and proc.stdout == b""
         assert proc.stderr.decode().splitlines() == [f"keysentry: {said}; report written to {report}"]
         assert load(report.read_bytes())["mode"] == "audit"
+
+
+def test_what_of_a_clone_url_is_taken_for_a_token() -> None:
+    """The rule the reports, progress and errors share (scanner.sources.remote): a login stays, a
+    token goes, wherever in the URL it is; an error quoting it loses it too."""
+    from scanner.sources.remote import scrub, without_password
+
+    token = "ghp_" + random_chars(36)
+    short = random_chars(8, "abcdef") + random_chars(8, "0123456789")  # 16, letters and digits
+    rows = [
+        (f"https://{token}@github.com/o/r.git", "https://***@github.com/o/r.git"),
+        (f"https://{token}:x-oauth-basic@github.com/o/r", "https://***:***@github.com/o/r"),
+        (f"https://x-access-token:{token}@github.com/o/r", "https://x-access-token:***@github.com/o/r"),
+        (f"https://oauth2:{token}@gitlab.example/g/r.git", "https://oauth2:***@gitlab.example/g/r.git"),
+        (f"ssh://{short}@host:2222/x.git", "ssh://***@host:2222/x.git"),
+        (f"{token}@host:o/r.git", "***@host:o/r.git"),
+        (f"https://host/g/r.git?private_token={token}", "https://host/g/r.git?private_token=***"),
+        ("ssh://git@host/x.git", "ssh://git@host/x.git"),
+        ("git@github.com:o/r.git", "git@github.com:o/r.git"),
+        ("https://alice@host/r.git", "https://alice@host/r.git"),
+        ("/home/alice/repo", "/home/alice/repo"),
+    ]
+    for url, shown in rows:
+        assert without_password(url) == shown, url
+        said = scrub(f"fatal: unable to access '{url}': it said {url} again", url)
+        assert token not in said and short not in said, said

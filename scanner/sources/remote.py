@@ -155,7 +155,9 @@ MASK = "***"
 
 
 def _login(user: str) -> bool:
-    return bool(_LOGIN.fullmatch(user)) and not _TOKEN_PREFIX.match(user)
+    # Sixteen characters or more with both letters and digits reads as a token, not a login.
+    tokenish = len(user) >= 16 and any(c.isdigit() for c in user) and any(c.isalpha() for c in user)
+    return bool(_LOGIN.fullmatch(user)) and not _TOKEN_PREFIX.match(user) and not tokenish
 
 
 def _split(source: str) -> tuple[str, list[str]]:
