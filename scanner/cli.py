@@ -235,7 +235,7 @@ def _tree(path: str) -> Path:
     return folder
 
 
-def _emit(text: str, output: Path | None, tree: Path | None = None, *, utf8: bool = False) -> None:
+def _emit(text: str, output: Path | None, tree: Path | Sequence[Path] | None = None, *, utf8: bool = False) -> None:
     """TEXT to OUTPUT (TREE: the scanned tree, see write_atomic) or standard output. UTF8: a JSON or
     SARIF report, which is UTF-8 by definition (RFC 8259), whatever the locale says."""
     if output is None:
@@ -360,9 +360,16 @@ def _cmd_audit(args: argparse.Namespace) -> int:
         verify_timeout=args.verify_timeout if args.verify else None,
     )
     with AuditProgress(not args.quiet and sys.stderr.isatty(), len(sources)) as shown:
-        result = audit.run(request, shown.cloning, shown.finished)
+        result = audit.run(request, shown.working, shown.finished)
     options = _report_options(args)
-    _emit(audit_report.render(result, args.format, options), args.output, utf8=args.format != "text")
+    # Each local repository's symlinks were chosen by whoever wrote it, as a scanned tree's are.
+    from scanner.sources.remote import is_url
+
+    trees = tuple(_tree(s) for s in sources if not is_url(s) and os.path.isdir(s)) if args.output else ()
+    _emit(audit_report.render(result, args.format, options), args.output, trees, utf8=args.format != "text")
+    if args.output is not None:
+        # A job whose report went to a file would otherwise say nothing in its log.
+        _say(f"keysentry: {audit_report.summary(result)}; report written to {args.output}")
     if any(r.view is not None and r.view.findings for r in result.repos):
         return 1
     return 2 if any(r.error is not None for r in result.repos) else 0

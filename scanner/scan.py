@@ -59,6 +59,9 @@ class Request:
     policy_base: bool = False
     policy: policies.Policy | None = None
     no_inline_allow: bool = False  # --no-inline-allow: no marker silences anything
+    # Told the bytes of each batch of blobs as it is scanned (an audit's progress display, which
+    # runs in another process than the scan): history and range scans.
+    on_scanned: Callable[[int], None] | None = None
 
 
 @dataclass(frozen=True)
@@ -452,7 +455,8 @@ class _Outcomes:
 
 def scan_blobs(records: Iterable[Blob], opener: Opener, settings: Settings, stats: Stats, *,
                count_files: bool, exclude: bool = True, lfs: bool = True, named: bool = False,
-               progress: bool = False, outcomes: _Outcomes | None = None) -> list[Hit]:
+               progress: bool = False, outcomes: _Outcomes | None = None,
+               on_scanned: Callable[[int], None] | None = None) -> list[Hit]:
     """Scan every record once (the content step) and judge it at each of its paths (the path step).
 
     COUNT_FILES: the stats count paths as files (work tree, staged), not only blobs. NAMED: one file
@@ -489,6 +493,8 @@ def scan_blobs(records: Iterable[Blob], opener: Opener, settings: Settings, stat
             for event in done.events:
                 _count(event, stats, seen, settings.max_file_size, named)
             bar.advance(done.read, done.bytes)
+            if on_scanned is not None:
+                on_scanned(done.bytes)
     if not count_files:
         stats.excluded += len(repeats.held)  # blobs seen at excluded paths only
     if repeats.late:
@@ -721,7 +727,8 @@ def _scan_commits(repo: "gitcmd.Repo", request: Request, settings: Settings, sta
         # The walk streams into the scan: git's log, the reading and the scanning overlap.
         revisions = history.history_revisions(repo)
         walk = stream = history.Stream(repo, revisions)
-        hits = scan_blobs(stream.blobs(), GitObjects(repo), settings, stats, count_files=False)
+        hits = scan_blobs(stream.blobs(), GitObjects(repo), settings, stats, count_files=False,
+                          on_scanned=request.on_scanned)
         stats.commits = stream.commits
     else:
         if request.mode == "history":
@@ -733,7 +740,7 @@ def _scan_commits(repo: "gitcmd.Repo", request: Request, settings: Settings, sta
             walk = history.walk(repo, revisions, keep=True)
         stats.commits = walk.commits
         hits = scan_blobs(walk.blobs, GitObjects(repo), settings, stats, count_files=False,
-                          progress=settings.progress)
+                          progress=settings.progress, on_scanned=request.on_scanned)
     judge = history.Judge(repo, hits, settings.detector, settings.config.is_excluded, settings.max_file_size)
     findings = history.attribute(repo, revisions, walk, judge)
     # Blobs and trees refs point at with no commit: the log never saw them. Those the commits

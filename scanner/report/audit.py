@@ -232,12 +232,7 @@ def _text(audit: "Audit", options: Options) -> str:
             lines.append(text.render(repo.view, options).rstrip("\n"))
     lines.append("=" * min(options.width, 80))
     t = totals(audit)
-    summary = (f"audited {t['repositories']} repositor{'ies' if t['repositories'] != 1 else 'y'}: "
-               f"{t['findings']} finding{'s' * (t['findings'] != 1)} in {t['with_findings']}, "
-               f"{t['failed']} failed")
-    if audit.resumed:
-        summary += f", {audit.resumed} unchanged since the stored result"
-    lines.append(summary + f" ({t['commits']} commits, {t['blobs']} blobs, {t['seconds']:.1f}s)")
+    lines.append(summary(audit) + f" ({t['commits']} commits, {t['blobs']} blobs, {t['seconds']:.1f}s)")
     hidden = _hidden(t)
     if hidden:
         lines.append(hidden)
@@ -250,6 +245,18 @@ def _hidden(t: dict[str, Any]) -> str:
     from scanner.report import suppressed_summary
 
     return suppressed_summary(Stats(suppressed=dict(t["suppressed"])))
+
+
+def summary(audit: "Audit") -> str:
+    """The audit in one line: the text report's last, and what stderr says of a report written
+    to a file."""
+    t = totals(audit)
+    said = (f"audited {t['repositories']} repositor{'ies' if t['repositories'] != 1 else 'y'}: "
+            f"{t['findings']} finding{'s' * (t['findings'] != 1)} in {t['with_findings']}, "
+            f"{t['failed']} failed")
+    if audit.resumed:
+        said += f", {audit.resumed} unchanged since the stored result"
+    return said
 
 
 def repository_line(repo: "RepoResult") -> str:
