@@ -58,7 +58,7 @@ def main() -> int:
              "windows (240 MB)": build(FIXTURES / "windows" / "dump.sql", 240 * MB)}
     figures: dict[str, dict[str, float]] = {}
     samples: dict[str, list[tuple[float, int, int]]] = {name: [] for name in files}
-    for name, path in files.items():
+    for path in files.values():
         run(args.python, path.parent)  # warm-up, untimed
     for _ in range(args.runs):
         for name, path in files.items():  # alternated round by round

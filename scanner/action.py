@@ -23,6 +23,7 @@ from pathlib import Path
 
 from scanner import gitcmd
 from scanner.errors import UsageError
+from scanner.exitcodes import Exit
 
 SHALLOW = ("this checkout is shallow, so the commits to scan are not all there: give actions/checkout "
            "`fetch-depth: 0` (`with: fetch-depth: 0`)")
@@ -171,7 +172,7 @@ def run(environ: Mapping[str, str]) -> int:
     if chosen is None:
         _say("keysentry: this push deletes a branch: no commits to scan")
         _append(environ.get("GITHUB_OUTPUT"), _output("findings", "0") + _output("mode", "none"))
-        return 0
+        return Exit.CLEAN
 
     argv = ["scan", str(path), "--quiet", *(["--range", chosen.revision_range] if chosen.revision_range
                                             else ["--history"])]
@@ -201,7 +202,7 @@ def run(environ: Mapping[str, str]) -> int:
     _say(f"keysentry: {count} finding{'s' * (count != 1)}; SARIF written to {sarif_file}")
     fail = _inputs(environ, "fail-on-findings", "true").lower() not in ("false", "no", "0", "off")
     status = gate_status(result)
-    return status if status == 2 or (status == 1 and fail) else 0
+    return status if status == Exit.ERROR or (status == Exit.FINDINGS and fail) else Exit.CLEAN
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -18,8 +18,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
-from scanner import __version__
+from scanner import PROJECT_URL, __version__
 from scanner.errors import KeysentryError, UsageError
+from scanner.exitcodes import Exit
 from scanner.report import FORMATS
 
 if TYPE_CHECKING:
@@ -319,7 +320,7 @@ def _cmd_scan(args: argparse.Namespace) -> int:
     return gate_status(result)
 
 
-def gate_status(result: "Result") -> int:
+def gate_status(result: "Result") -> Exit:
     """1 with findings; else 2 when a gate skipped a file for its size (said on standard error, by
     name: a gate that passed a file unread would let a padded key through); else 0."""
     if result.unscanned:
@@ -331,8 +332,8 @@ def gate_status(result: "Result") -> int:
         _say(f"keysentry: {'warning' if result.findings else 'error'}: {count} file{'s' * (count != 1)} not scanned, "
              f"larger than --max-file-size: {named} (raise --max-file-size, or set max-file-size in the base's config)")
     if result.findings:
-        return 1
-    return 2 if result.unscanned else 0
+        return Exit.FINDINGS
+    return Exit.ERROR if result.unscanned else Exit.CLEAN
 
 
 def _cmd_baseline(args: argparse.Namespace) -> int:
@@ -343,7 +344,7 @@ def _cmd_baseline(args: argparse.Namespace) -> int:
     target = args.output or folder / DEFAULT_BASELINE
     count = baseline.write(target, result.findings, tree=_tree(args.path))
     _say(f"keysentry: wrote {count} fingerprint{'s' * (count != 1)} to {target}")
-    return 0
+    return Exit.CLEAN
 
 
 def _cmd_audit(args: argparse.Namespace) -> int:
@@ -371,8 +372,8 @@ def _cmd_audit(args: argparse.Namespace) -> int:
         # A job whose report went to a file would otherwise say nothing in its log.
         _say(f"keysentry: {audit_report.summary(result)}; report written to {args.output}")
     if any(r.view is not None and r.view.findings for r in result.repos):
-        return 1
-    return 2 if any(r.error is not None for r in result.repos) else 0
+        return Exit.FINDINGS
+    return Exit.ERROR if any(r.error is not None for r in result.repos) else Exit.CLEAN
 
 
 def _cmd_install_hooks(args: argparse.Namespace) -> int:
@@ -385,7 +386,7 @@ def _cmd_install_hooks(args: argparse.Namespace) -> int:
     else:
         folder, done = install.install(Path(args.path), force=args.force)
     print(f"keysentry: hooks in {folder}: " + "; ".join(done))
-    return 0
+    return Exit.CLEAN
 
 
 def _cmd_hook(args: argparse.Namespace) -> int:
@@ -443,7 +444,7 @@ def _cmd_rules() -> int:
     for rule in ALL_RULES:
         print(f"{rule.id:28} {rule.description}")
     print(f"\nengine: {describe(CONTENT_RULES)}")
-    return 0
+    return Exit.CLEAN
 
 
 class _Terminated(BaseException):
@@ -519,23 +520,41 @@ def _main(argv: Sequence[str] | None) -> int:
 
             return action.run(os.environ)
         parser.print_help()
-        return 2
+        return Exit.ERROR
     except KeysentryError as exc:
         _say(f"keysentry: error: {exc}")
-        return 2
+        return Exit.ERROR
     except KeyboardInterrupt:
         _say("keysentry: interrupted")
-        return 130
+        return Exit.INTERRUPTED
     except BlockingIOError as exc:  # fork refused (EAGAIN) when starting git: a process limit
         _say(f"keysentry: error: cannot start a process: {exc.strerror or exc} (a process limit?)")
-        return 2
+        return Exit.ERROR
     except _Terminated:
-        return 143  # asked to stop, by a person or a supervisor: quietly, as a signal's status
+        return Exit.TERMINATED  # asked to stop, by a person or a supervisor: quietly, as a signal's status
     except BrokenPipeError:
         # The reader went away (`keysentry rules | head -1`) before there was a status to keep.
         _drop(sys.stdout)
         _drop(sys.stderr)
-        return 141
+        return Exit.BROKEN_PIPE
+    except Exception as exc:
+        # A bug, or a failure nobody foresaw: never status 1, which says "findings reported", and
+        # never a traceback the user has to read; one line that says what to do with it.
+        return _crashed(exc)
+
+
+def _crashed(exc: Exception) -> Exit:
+    if os.environ.get("KEYSENTRY_DEBUG"):
+        import traceback
+
+        traceback.print_exception(exc, file=sys.stderr)
+        hint = "please report it, with the traceback above,"
+    else:
+        hint = "run again with KEYSENTRY_DEBUG=1 to see the traceback, and please report it"
+    reason = " ".join(str(exc).split())[:300]
+    _say(f"keysentry: internal error: {type(exc).__name__}{': ' if reason else ''}{reason} "
+         f"(keysentry {__version__}); {hint} at {PROJECT_URL}/issues")
+    return Exit.ERROR
 
 
 if __name__ == "__main__":

@@ -405,7 +405,7 @@ def query_key_is_api_key(text: str, start: int, secret: str) -> bool:
     # A key's shape: 20 or more key characters with a digit or both cases, not a name.
     mixed = any(c.isdigit() for c in secret) or secret.lower() != secret != secret.upper()
     shaped = bool(_KEY_SHAPE.fullmatch(secret)) and mixed
-    return bool(_API_URL.search(url)) or shaped and not is_identifier(secret)
+    return bool(_API_URL.search(url)) or (shaped and not is_identifier(secret))
 
 
 _CSV_HEADER = lazyre.compile(r"^\ufeff?[^(){}=;<>]*[,\t][^(){}=;<>]*$")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import http.server
-import json
 import os
 import random
 import re
@@ -248,7 +247,7 @@ def test_on_a_terminal_a_local_repository_shows_the_bytes_its_scan_has_read(tmp_
     assert status == 1, text
     assert "scanning: " in text and " MB scanned" in text, text
     shown = [float(m) for m in re.findall(r"scanning: ([0-9.]+) MB", text)]
-    assert any(0 < size for size in shown), shown
+    assert any(size > 0 for size in shown), shown
 
 
 def test_an_audit_of_nothing_but_missing_paths_is_one_line_and_exit_2(tmp_path: Path) -> None:

@@ -121,7 +121,7 @@ def test_a_pull_request_cannot_switch_the_gate_off(attack: Attack, origin: Path,
 
     assert run.code == 1, run.err
     titles = [a.split("title=keysentry ")[1].split(" ")[0] for a in run.annotations]
-    keys = [a for a, rule in zip(run.annotations, titles) if rule in ("google-api-key", "hardcoded-api-key")]
+    keys = [a for a, rule in zip(run.annotations, titles, strict=True) if rule in ("google-api-key", "hardcoded-api-key")]
     assert [a.split(",")[0] for a in keys] == [f"::error file={path}"], run.out
     assert ("suppression-change" in titles) == attack.widens, run.out
     assert key not in run.out + run.err + run.summary

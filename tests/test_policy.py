@@ -63,7 +63,7 @@ def test_range_applies_the_bases_config(based: tuple[Path, str], capsys: pytest.
 
 def test_range_with_three_dots_takes_the_merge_bases_policy(based: tuple[Path, str],
                                                            capsys: pytest.CaptureFixture[str]) -> None:
-    repo, base = based
+    repo, _base = based
     git(repo, "checkout", "-qb", "feature")
     commit_file(repo, "app.py", f'KEY = "{google_key()}"\n')
     git(repo, "checkout", "-q", "main")
@@ -99,7 +99,7 @@ def test_worktree_scan_keeps_the_working_trees_config(based: tuple[Path, str],
 
 def test_policy_from_reads_the_named_revisions_config(based: tuple[Path, str],
                                                       capsys: pytest.CaptureFixture[str]) -> None:
-    repo, base = based
+    repo, _base = based
     trusted = commit_file(repo, ".keysentry.toml", 'exclude = ["docs/**"]\n', "reviewed")
     commit_file(repo, ".keysentry.toml", 'exclude = ["**"]\n', "widen")
     commit_file(repo, "docs/a.md", f'key: {google_key()}\n')

@@ -77,7 +77,7 @@ def test_push_adding_a_key_is_rejected_and_the_server_keeps_nothing(server: Path
     key = google_key()
     head = _commit(clone, {"src/app.py": f'client = genai.Client(api_key="{key}")\n'}, "first")  # into an empty repo
     out = _rejected(_push(clone, "origin", "main"))
-    assert "push rejected by the server: 1 secret" in out and f"src/app.py:1:" in out and head[:12] in out
+    assert "push rejected by the server: 1 secret" in out and "src/app.py:1:" in out and head[:12] in out
     assert key not in out and "This server allows no bypass" in out
     # The key was read from git's quarantine, which the rejection threw away.
     assert subprocess.run(["git", "cat-file", "-e", head], cwd=server).returncode != 0

@@ -176,7 +176,8 @@ class ObjectReader:
             # A handful of blobs (a commit hook's) keeps to --batch: asking git for its version
             # would cost more than --batch-command saves on them.
             self._cat = CatFile(self._repo, None if len(wanted) >= _MANY else False)
-        for blob, (_, size, data) in zip(wanted, self._cat.read_within([b.oid or "" for b in wanted], limit)):
+        read = self._cat.read_within([b.oid or "" for b in wanted], limit)
+        for blob, (_, size, data) in zip(wanted, read, strict=True):
             yield blob, Read("large", size=size) if data is None else Read("text", data)
 
     def stream(self, blob: Blob, piece: int) -> Iterator[bytes]:

@@ -281,7 +281,7 @@ def _only_commits(repo: gitcmd.Repo, revision_range: str, oids: Sequence[str]) -
     out = gitcmd.run(repo, "cat-file", "--batch-check=%(objecttype)",
                      input="".join(f"{oid}\n{oid}^{{commit}}\n" for oid in oids).encode())
     answers = out.decode("utf-8", "replace").splitlines()
-    for oid, kind, peeled in zip(oids, answers[0::2], answers[1::2]):
+    for oid, kind, peeled in zip(oids, answers[0::2], answers[1::2], strict=True):
         if kind.endswith("missing"):
             raise GitError(f"git: bad revision {oid}: this repository has no such commit{gitcmd.shallow_hint(repo)}")
         if peeled.endswith("missing"):

@@ -112,7 +112,7 @@ def fetch_or_clone(url: str, target: Path, report: Report | None = None) -> Path
         os.replace(partial, target)
     except git.GitCommandError as exc:
         raise GitError(_describe(exc, progress)) from None
-    except (git.UnsafeProtocolError, git.UnsafeOptionError) as exc:
+    except (git.UnsafeProtocolError, git.UnsafeOptionError) :
         raise GitError(f"refusing to clone {shown}: {_REFUSED}") from None
     finally:
         shutil.rmtree(partial, ignore_errors=True)

@@ -48,7 +48,7 @@ def peel(repo: gitcmd.Repo | str, named: Iterable[tuple[str, str]]) -> list[Poin
     out = gitcmd.run(repo, "cat-file", "--batch-check=%(objectname) %(objecttype)",
                      input="".join(f"{oid}^{{}}\n" for _, oid in pairs).encode())
     found: dict[str, Pointed] = {}
-    for (ref, oid), line in zip(pairs, out.decode().splitlines()):
+    for (ref, oid), line in zip(pairs, out.decode().splitlines(), strict=False):
         peeled, _, kind = line.partition(" ")
         if kind == "missing":
             raise gitcmd.missing_object(repo, oid)
@@ -84,7 +84,7 @@ def groups(repo: gitcmd.Repo, pointed: Sequence[Pointed], wanted: Callable[[str]
     if direct:
         out = gitcmd.run(repo, "cat-file", "--batch-check=%(objectsize)",
                          input="".join(f"{p.oid}\n" for p in direct).encode())
-        yield "", [Blob((p.ref,), p.oid, int(size)) for p, size in zip(direct, out.decode().split())]
+        yield "", [Blob((p.ref,), p.oid, int(size)) for p, size in zip(direct, out.decode().split(), strict=False)]
     for tree in (p for p in pointed if p.kind == "tree"):
         yield f"{tree.ref}:", _tree_blobs(repo, tree.oid, wanted)
 
