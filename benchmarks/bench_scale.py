@@ -93,7 +93,7 @@ def reports(count: int) -> None:
         print(f"   {'reference (no report)':24} {base[1]:6.0f} MB")
         for fmt in FORMATS:
             out = Path(top) / f"report.{fmt}"
-            took, rss, printed = _rss_of([_python(), "-c", _CHILD, str(count), fmt, str(out)], PROJECT)
+            _, rss, printed = _rss_of([_python(), "-c", _CHILD, str(count), fmt, str(out)], PROJECT)
             print(f"   {fmt:24} {rss:6.0f} MB (+{rss - base[1]:4.0f} MB over the reference)"
                   f"  {out.stat().st_size / 1e6:7.1f} MB written in {float(printed):5.2f} s")
 

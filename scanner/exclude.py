@@ -7,9 +7,10 @@ plain folder or file (`vendor/`, `docs/x.md`) or an extension (`*.min.js`), and 
 match a path only if one of the path's folders or its name is that word, or ends or starts with
 it. So each pattern is filed under such a word, and a path looks up its own folders and names:
 only the few patterns filed there are tried, each translated and compiled by pathspec the first
-time a path needs it. Which pattern decides is exactly GitIgnoreSpec's rule (the last pattern that
-matches the path as a file, else the last that matches a folder on its way), applied to those
-candidates, so the answer is pathspec's own. Patterns of other shapes (`*foo*`, `[ab]c`) are tried
+time a path needs it. Which pattern decides is git's rule (`git check-ignore`, which the tests ask):
+a folder on the way that the last pattern matching it excludes excludes everything below it, for
+good; else the last pattern that matches the file decides. (pathspec's own backends disagree with
+each other, and with git, on some negations after folder patterns.) Patterns of other shapes (`*foo*`, `[ab]c`) are tried
 on every path, as before."""
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from pathspec.patterns.gitignore.spec import _DIR_MARK, GitIgnoreSpecPattern
+from pathspec.patterns.gitignore.spec import _DIR_MARK_CG, _DIR_MARK_OPT, GitIgnoreSpecPattern
 from pathspec.util import normalize_file
 
 # A pattern made only of such characters needs no validation: pathspec cannot refuse it.
@@ -35,18 +36,38 @@ class BadPattern(ValueError):
 class _Pattern:
     text: str
     compiled: GitIgnoreSpecPattern | None = None
+    _exact: re.Pattern[str] | None = None  # matches a path that the pattern names itself
+    _folders_only: bool = False  # `build/`: names folders, never a file
 
-    def match(self, path: str) -> tuple[bool, int] | None:
-        """(include, priority) as GitIgnoreSpec judges it, or None when it does not match PATH."""
+    def _ready(self) -> re.Pattern[str] | None:
         if self.compiled is None:
             self.compiled = GitIgnoreSpecPattern(self.text)
-        include = self.compiled.include
-        if include is None:
-            return None
-        found = self.compiled.match_file(path)
-        if found is None:
-            return None
-        return include, 1 if found.match.groupdict().get(_DIR_MARK) else 2
+        if self._exact is None and self.compiled.include is not None and self.compiled.regex is not None:
+            regex = str(self.compiled.regex.pattern)
+            if self.text.endswith("/**/") and len(self.text.lstrip("!/")) > 4:
+                # pathspec reads `a/**/` as `a/`; to git it is every folder below a, not a itself.
+                regex = str(GitIgnoreSpecPattern(self.text + "*/").regex.pattern)  # type: ignore[union-attr]
+            if regex.endswith(_DIR_MARK_OPT):
+                regex = regex[:-len(_DIR_MARK_OPT)] + "$"
+            elif _DIR_MARK_CG in regex:
+                regex = regex.replace(_DIR_MARK_CG, "$")
+                self._folders_only = True
+            self._exact = re.compile(regex)
+        return self._exact
+
+    @property
+    def include(self) -> bool:
+        """True: the pattern excludes what it names (pathspec's "include" in its spec); False: `!`."""
+        self._ready()
+        assert self.compiled is not None
+        return bool(self.compiled.include)
+
+    def names(self, path: str, folder: bool) -> bool:
+        """Does the pattern name PATH, a folder (FOLDER) or a file?"""
+        exact = self._ready()
+        if exact is None or (self._folders_only and not folder):
+            return False
+        return exact.search(path) is not None  # as pathspec: its regexes anchor themselves
 
 
 @dataclass
@@ -73,7 +94,7 @@ class Matcher:
             for key in set(found):
                 counts[key] = counts.get(key, 0) + 1
         matcher = cls()
-        for index, (text, found) in enumerate(zip(texts, keys)):
+        for index, (text, found) in enumerate(zip(texts, keys, strict=True)):
             pattern = _Pattern(text)
             matcher.patterns.append(pattern)
             if not found:
@@ -81,7 +102,7 @@ class Matcher:
                     pattern.compiled = GitIgnoreSpecPattern(text)  # checked now: a bad one is a config error
                 except (ValueError, re.error) as exc:
                     raise BadPattern(f"{text!r}: {exc}") from None
-                if pattern.compiled.include is not None:
+                if pattern.compiled.include is not None and pattern.compiled.regex is not None:
                     matcher.everywhere.append(index)
                 continue
             kind, word = min(found, key=lambda k: counts[k])
@@ -93,20 +114,16 @@ class Matcher:
 
     def __call__(self, path: str) -> bool:
         path = normalize_file(path)
-        candidates = self._candidates(path)
-        include: bool | None = None
-        priority = 0
-        # GitIgnoreSpec's reversed walk: the last pattern that matches as a file decides; until one
-        # does, the last that matches a folder on the way.
-        for index in sorted(candidates, reverse=True):
-            judged = self.patterns[index].match(path)
-            if judged is None:
-                continue
-            if judged[1] > priority:
-                include, priority = judged
-            if priority == 2:
-                break
-        return bool(include)
+        candidates = sorted(self._candidates(path), reverse=True)  # the last pattern first
+        parts = path.split("/")
+        for depth in range(1, len(parts)):
+            # git never looks below a folder it excludes: no later `!` brings its files back.
+            folder = "/".join(parts[:depth])
+            last = next((self.patterns[i] for i in candidates if self.patterns[i].names(folder, True)), None)
+            if last is not None and last.include:
+                return True
+        last = next((self.patterns[i] for i in candidates if self.patterns[i].names(path, False)), None)
+        return last is not None and last.include
 
     def _candidates(self, path: str) -> set[int]:
         found = set(self.everywhere)

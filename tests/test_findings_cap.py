@@ -14,7 +14,7 @@ from scanner import detect
 from scanner.cli import main
 from scanner.detect import Detector
 from scanner.models import MAX_MATCHES
-from tests.conftest import engine, google_key, random_chars  # noqa: F401 - engine: a fixture
+from tests.conftest import google_key, random_chars
 from tests.test_rules_google import pem_private_key, service_account_json
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from scanner.report import Shown, View, printable
+from scanner.report import CAUSE_NAMES, Shown, View, printable, suppressed_summary
 
 
 def escape_data(text: str) -> str:
@@ -47,17 +47,32 @@ def annotation(f: Shown, repository: str = "") -> str:
     return f"::error {','.join(properties)}::{escape_data(printable(message))}"
 
 
+def notice(f: Shown) -> str:
+    """A suppressed finding (--show-suppressed) as a notice on its line, saying what silenced it."""
+    properties = [f"file={escape_property(f.name)}", f"line={max(f.line, 1)}",
+                  f"title={escape_property(f'keysentry {f.rule_id} suppressed')}"]
+    message = f"{f.rule.description}: {f.secret}, suppressed by {CAUSE_NAMES.get(f.suppressed, f.suppressed)}"
+    return f"::notice {','.join(properties)}::{escape_data(printable(message))}"
+
+
 def render(view: View) -> str:
     return "".join(stream(view))
 
 
 def stream(view: View) -> Iterator[str]:
     """The annotations a few hundred at a time, each made when it is written (not one 28 MB string
-    for 50,000 findings)."""
+    for 50,000 findings), then the notices."""
     lines: list[str] = []
     for f in view.findings:
         lines.append(annotation(f) + "\n")
         if len(lines) >= 256:
             yield "".join(lines)
             lines = []
-    yield "".join(lines)
+    tail = [notice(f) for f in view.suppressed]
+    # The notes (a marker a change adds that the base's config lets through) and what the policy
+    # hid: a reviewer sees them in the checks, not only in the log.
+    tail += [f"::notice title=keysentry::{escape_data(printable(note))}" for note in view.notes]
+    hidden = suppressed_summary(view.stats)
+    if hidden:
+        tail.append(f"::notice title=keysentry::{escape_data(hidden)}")
+    yield "".join(lines) + "".join(line + "\n" for line in tail)

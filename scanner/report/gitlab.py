@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 
 from scanner import PROJECT_URL, __version__
-from scanner.report import Shown, View, display_path, printable
+from scanner.report import CAUSE_NAMES, Shown, View, display_path, printable, suppressed_summary
 from scanner.report.streaming import ITEMS, dumps
 
 SCHEMA_VERSION = "15.2.4"
@@ -55,6 +55,17 @@ def _vulnerability(f: Shown) -> dict[str, object]:
     }
 
 
+def _messages(view: View) -> list[dict[str, str]]:
+    """The notes, what the policy suppressed by cause, and (--show-suppressed) each suppressed finding."""
+    texts = list(view.notes)
+    hidden = suppressed_summary(view.stats)
+    if hidden:
+        texts.append(hidden)
+    texts += [f"suppressed by {CAUSE_NAMES.get(f.suppressed, f.suppressed)}: {f.rule_id} at "
+              f"{display_path(f.path)}:{f.line} ({f.secret})" for f in view.suppressed]
+    return [{"level": "info", "value": printable(text)} for text in texts]
+
+
 def render(view: View) -> str:
     return "".join(stream(view))
 
@@ -73,7 +84,7 @@ def stream(view: View) -> Iterator[str]:
             "status": "success",
             "start_time": timestamp(start),
             "end_time": timestamp(end),
-            "messages": [{"level": "info", "value": printable(note)} for note in view.notes],
+            "messages": _messages(view),
         },
         "vulnerabilities": ITEMS,
         "remediations": [],

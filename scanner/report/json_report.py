@@ -15,13 +15,15 @@ def render(view: View) -> str:
 
 def stream(view: View) -> Iterator[str]:
     """The report in chunks, a finding's dict made only when it is written."""
-    body = {"version": VERSION, "mode": view.mode, "findings": ITEMS, "stats": view.stats_dict()}
+    body: dict[str, object] = {"version": VERSION, "mode": view.mode, "findings": ITEMS, "stats": view.stats_dict()}
+    if view.suppressed:  # --show-suppressed: what the policy hides, each with its cause
+        body["suppressed"] = [_finding(f) for f in view.suppressed]
     return dumps(body, (_finding(f) for f in view.findings))
 
 
 def _finding(f: Shown) -> dict[str, object]:
     # Names arrive with any key in them masked; JSON escapes control characters itself.
-    return {
+    entry: dict[str, object] = {
         "rule_id": f.rule_id,
         "path": display_path(f.path),
         "line": f.line,
@@ -39,3 +41,6 @@ def _finding(f: Shown) -> dict[str, object]:
         "verification": None if f.verification is None else
         {"status": f.verification.status, "reason": f.verification.reason},
     }
+    if f.suppressed:
+        entry["suppressed"] = f.suppressed
+    return entry

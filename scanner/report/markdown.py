@@ -7,7 +7,7 @@ from __future__ import annotations
 import html
 import re
 
-from scanner.report import Shown, View, printable
+from scanner.report import CAUSE_NAMES, Shown, View, printable, suppressed_summary
 from scanner.report.summary import Summary, summarize
 
 # GitHub refuses a job summary over 1 MiB; a 40,000-finding audit would pass that, and so would 500
@@ -110,6 +110,26 @@ def _fixes(summary: Summary) -> list[str]:
     return lines
 
 
+def _suppressed(view: View, max_rows: int, max_bytes: int) -> list[str]:
+    """--show-suppressed: the suppressed findings' table, within MAX_ROWS rows and MAX_BYTES bytes."""
+    if not view.suppressed:
+        return []
+    lines = ["", "| Suppressed by | Rule | Where | Secret |", "| --- | --- | --- | --- |"]
+    used = _size(lines)
+    listed = 0
+    for f in view.suppressed[:max(max_rows, 0)]:
+        row = (f"| {cell(CAUSE_NAMES.get(f.suppressed, f.suppressed))} | `{f.rule_id}` | "
+               f"{cell(f.name)}:{f.line} | `{cell(f.secret)}` |")
+        used += len(row.encode("utf-8", "surrogateescape")) + 1
+        if used > max_bytes:
+            break
+        lines.append(row)
+        listed += 1
+    if listed < len(view.suppressed):
+        lines += ["", f"…and {_plural(len(view.suppressed) - listed, 'more suppressed finding')}."]
+    return lines
+
+
 def render(view: View, max_rows: int = MAX_ROWS, max_bytes: int = MAX_BYTES) -> str:
     """MAX_ROWS and MAX_BYTES: how many findings the table lists and how large the page may grow
     (an audit shares both among its repositories)."""
@@ -119,6 +139,10 @@ def render(view: View, max_rows: int = MAX_ROWS, max_bytes: int = MAX_BYTES) -> 
     if summary.findings:
         top += ["", *_counts(view, summary), ""]
         tail += ["", *_fixes(summary)]
+    hidden = suppressed_summary(view.stats)
+    if hidden:
+        tail += ["", f"**{hidden[:1].upper() + hidden[1:]}**"]
+    tail += _suppressed(view, max_rows, max_bytes // 4)  # at most a quarter of the page
     if view.notes:
         tail += ["", *(f"> **note:** {cell(note)}" for note in view.notes)]
     table = _table(view, max_rows, max_bytes - _size(top) - _size(tail)) if summary.findings else []

@@ -7,11 +7,12 @@ rule's `security-severity` and `precision` to rank it, the result's message as t
 there), and `region.startLine`, which every result must have."""
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from urllib.parse import quote
 
 from scanner import PROJECT_URL, __version__
-from scanner.report import Shown, View, display_path, printable
+from scanner.report import CAUSE_NAMES, Shown, View, display_path, printable
 from scanner.report.streaming import ITEMS, dumps
 from scanner.rules import ALL_RULES, FileRule, Rule
 
@@ -105,6 +106,9 @@ def _result(f: Shown, index: dict[str, int]) -> dict[str, object]:
     if f.verification is not None:
         properties["verification"] = {"status": f.verification.status, "reason": f.verification.reason}
     entry["properties"] = properties
+    if f.suppressed:  # --show-suppressed: SARIF's own way to say a result is silenced, and why
+        kind = "inSource" if f.suppressed == "inline" else "external"
+        entry["suppressions"] = [{"kind": kind, "justification": f"suppressed by {CAUSE_NAMES[f.suppressed]}"}]
     return entry
 
 
@@ -132,4 +136,4 @@ def stream(view: View) -> Iterator[str]:
             "properties": {"mode": view.mode, "stats": view.stats_dict()},
         }],
     }
-    return dumps(log, (_result(f, index) for f in view.findings))
+    return dumps(log, (_result(f, index) for f in itertools.chain(view.findings, view.suppressed)))
