@@ -74,12 +74,29 @@ def _timeout(text: str) -> float:
     return value
 
 
+def _max_requests(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--verify-max-requests takes a whole number, not {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("--verify-max-requests must be at least 1")
+    return value
+
+
 def _verification(p: argparse.ArgumentParser) -> None:
     """--verify for the commands a person runs (scan, audit); never the hooks'."""
     p.add_argument("--verify", action="store_true",
                    help="ask Google whether each Google key or token found is live (sends each one to Google once)")
     p.add_argument("--verify-timeout", type=_timeout, default=10.0, metavar="SECONDS",
-                   help="how long each verification request may take (default 10)")
+                   help="how long each verification request may take in all (default 10)")
+
+
+def _scan_verification(p: argparse.ArgumentParser) -> None:
+    """The verification options of `scan` (an audit's workers verify with the defaults)."""
+    p.add_argument("--verify-max-requests", type=_max_requests, default=None, metavar="N",
+                   help="send at most N verification requests in this run (default 2000); "
+                        "the keys left over are `unknown`")
 
 
 def _reporting(p: argparse.ArgumentParser, formats: Sequence[str], progress: str) -> None:
@@ -113,6 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
     mode.add_argument("--staged", action="store_true", help="exactly what `git commit` would record now")
     mode.add_argument("--range", dest="revision_range", metavar="A..B", help="the commits in a git revision range")
     _reporting(scan, tuple(FORMATS), progress="no progress bar")
+    _scan_verification(scan)
     _common(scan)
 
     base = sub.add_parser("baseline", help="record today's findings so that later scans report only new ones",
@@ -254,7 +272,8 @@ def _verifier(args: argparse.Namespace) -> Client | None:
         return None
     from scanner import verify
 
-    return verify.Client(args.verify_timeout, verify.endpoint_override(os.environ))
+    limit = getattr(args, "verify_max_requests", None) or verify.DEFAULT_MAX_REQUESTS
+    return verify.Client(args.verify_timeout, verify.endpoint_override(os.environ), max_requests=limit)
 
 
 def _report_options(args: argparse.Namespace) -> Options:

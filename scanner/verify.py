@@ -14,15 +14,16 @@ from __future__ import annotations
 
 import dataclasses
 import http.client
+import ipaddress
 import json
 import re
+import socket
 import ssl
 import threading
-import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import SplitResult, urlencode, urlsplit
 
 from scanner import __version__
 from scanner.errors import UsageError
@@ -41,6 +42,10 @@ MAX_BACKOFF = 4.0  # and never longer, whatever Retry-After asks
 # Network failures in a row at one host after which the keys still waiting are not tried: offline,
 # or behind a firewall that drops packets, 200 keys would otherwise wait 200 timeouts / WORKERS.
 GIVE_UP_AFTER = 3
+# Requests per run (--verify-max-requests): a scan that finds 5,000 keys must not send 5,000+ requests
+# to Google on one command; an API key costs one to six requests (the exposure and surface probes),
+# so the default verifies a few hundred keys fully.
+DEFAULT_MAX_REQUESTS = 2000
 
 LIVE, RESTRICTED, NO_GEMINI, INVALID, UNKNOWN = "live", "restricted", "no-gemini-access", "invalid", "unknown"
 
@@ -105,14 +110,36 @@ class Reply:
 
 class Client:
     """Sends one request at a time per thread to an endpoint, never following a redirect (it
-    would carry the key's header to wherever the redirect points)."""
+    would carry the key's header to wherever the redirect points).
 
-    def __init__(self, timeout: float, base: str | None = None) -> None:
+    Each request has a total deadline (TIMEOUT seconds from the first byte sent to the last byte
+    read): a socket timeout alone restarts with every byte, so a server trickling its status line
+    a byte a second would hold a worker for ever. `stop()` (the first Ctrl-C or SIGTERM) cuts every
+    request in flight and lets no new one start. At most MAX_REQUESTS are sent in all."""
+
+    def __init__(self, timeout: float, base: str | None = None, max_requests: int = DEFAULT_MAX_REQUESTS) -> None:
         self.timeout = timeout
         self.base = base
+        self.max_requests = max_requests
+        self.sent = 0  # requests started, retries included
         self._context = ssl.create_default_context()
         self._lock = threading.Lock()
         self._failures: dict[str, int] = {}  # host -> network failures in a row
+        self._stopped = threading.Event()
+        # The sockets in flight, each as a duplicate this client owns: shutting one down ends the
+        # request's connection (TLS or not, mid-handshake too) whatever read is waiting on it.
+        self._open: set[socket.socket] = set()
+
+    def stop(self) -> None:
+        """End every request in flight now and send no more (a signal asked the run to stop)."""
+        self._stopped.set()
+        with self._lock:
+            for sock in self._open:
+                _cut(sock)
+
+    @property
+    def stopped(self) -> bool:
+        return self._stopped.is_set()
 
     def call(self, endpoint: Endpoint, headers: Mapping[str, str], form: Mapping[str, str] | None = None) -> Reply:
         """GET (or POST FORM) ENDPOINT, retrying a bounded number of times on 429."""
@@ -120,8 +147,14 @@ class Client:
         host = urlsplit(self.base or endpoint.base).netloc
         for attempt in range(RETRIES_ON_429 + 1):
             with self._lock:
+                if self._stopped.is_set():
+                    return Reply(0, problem="not sent: verification was interrupted")
                 if self._failures.get(host, 0) >= GIVE_UP_AFTER:
                     return Reply(0, problem=f"not tried: {GIVE_UP_AFTER} requests to {host} in a row failed")
+                if self.sent >= self.max_requests:
+                    return Reply(0, problem=f"not sent: this run's {self.max_requests} requests "
+                                            "(--verify-max-requests) were used")
+                self.sent += 1
             reply, retry_after = self._once(endpoint, headers, form)
             with self._lock:
                 self._failures[host] = self._failures.get(host, 0) + 1 if reply.status == 0 else 0
@@ -129,39 +162,75 @@ class Client:
                 return reply
             if attempt == RETRIES_ON_429:
                 return Reply(429, problem=f"still rate-limited (HTTP 429) after {RETRIES_ON_429} retries")
-            time.sleep(min(retry_after if retry_after is not None else delay, MAX_BACKOFF))
+            if self._stopped.wait(min(retry_after if retry_after is not None else delay, MAX_BACKOFF)):
+                return Reply(0, problem="not sent: verification was interrupted")
             delay *= 2
         raise AssertionError("unreachable")
 
-    def _once(self, endpoint: Endpoint, headers: Mapping[str, str],
-              form: Mapping[str, str] | None) -> tuple[Reply, float | None]:
-        parts = urlsplit(self.base or endpoint.base)
+    def _connection(self, parts: SplitResult, watched: list[socket.socket]) -> http.client.HTTPConnection:
         host = parts.hostname or ""
         connection: http.client.HTTPConnection
         if parts.scheme == "https":
             connection = http.client.HTTPSConnection(host, parts.port, timeout=self.timeout, context=self._context)
         else:
             connection = http.client.HTTPConnection(host, parts.port, timeout=self.timeout)
+
+        def create(address: tuple[str, int], timeout: float, source: object = None) -> socket.socket:
+            sock = socket.create_connection(address, timeout)
+            duplicate = sock.dup()  # outlives TLS's taking over the original's descriptor
+            watched.append(duplicate)
+            with self._lock:
+                self._open.add(duplicate)
+                if self._stopped.is_set():
+                    _cut(duplicate)
+            return sock
+
+        connection._create_connection = create  # type: ignore[attr-defined]  # http.client's documented hook
+        return connection
+
+    def _once(self, endpoint: Endpoint, headers: Mapping[str, str],
+              form: Mapping[str, str] | None) -> tuple[Reply, float | None]:
+        parts = urlsplit(self.base or endpoint.base)
+        watched: list[socket.socket] = []
+        connection = self._connection(parts, watched)
         sent = {"User-Agent": f"keysentry/{__version__} (--verify)", "Accept": "application/json", **headers}
         body = None
         if form is not None:
             body = urlencode(form).encode("ascii")
             sent["Content-Type"] = "application/x-www-form-urlencoded"
-        deadline = time.monotonic() + self.timeout
+        expired = threading.Event()
+
+        def expire() -> None:
+            expired.set()
+            for sock in watched:
+                _cut(sock)
+
+        timer = threading.Timer(self.timeout, expire)
+        timer.daemon = True
+        timer.start()
         try:
             connection.request("POST" if form is not None else "GET", parts.path.rstrip("/") + endpoint.path,
                                body=body, headers=sent)
             response = connection.getresponse()
-            data = _read_capped(response, deadline)
+            data = _read_capped(response)
             retry_after = _seconds(response.getheader("Retry-After"))
-        except TimeoutError:
-            return Reply(0, problem=f"no answer within {self.timeout:g} s"), None
         except _TooLarge:
             return Reply(0, problem=f"the answer was larger than {MAX_BODY // 1024} KB"), None
         except (OSError, http.client.HTTPException) as exc:
+            if self._stopped.is_set():
+                return Reply(0, problem="not answered: verification was interrupted"), None
+            if expired.is_set() or isinstance(exc, TimeoutError):
+                return Reply(0, problem=f"no answer within {self.timeout:g} s"), None
             return Reply(0, problem=f"network error: {_describe(exc)}"), None
         finally:
+            timer.cancel()
             connection.close()
+            with self._lock:
+                for sock in watched:
+                    self._open.discard(sock)
+                    sock.close()
+        if expired.is_set():  # cut after the last byte arrived: the answer is whole, but late
+            return Reply(0, problem=f"no answer within {self.timeout:g} s"), None
         if response.status == 429:
             return Reply(429), retry_after
         try:
@@ -171,18 +240,23 @@ class Client:
         return Reply(response.status, parsed), None
 
 
+def _cut(sock: socket.socket) -> None:
+    """End SOCK's connection in both directions: a read blocked on it returns at once."""
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass  # already closed by the other side
+
+
 class _TooLarge(Exception):
     pass
 
 
-def _read_capped(response: http.client.HTTPResponse, deadline: float) -> bytes:
-    """The body, at most MAX_BODY bytes, within the deadline: a server trickling one byte a
-    second would otherwise restart the socket timeout forever."""
+def _read_capped(response: http.client.HTTPResponse) -> bytes:
+    """The body, at most MAX_BODY bytes (the request's deadline cuts a trickle)."""
     chunks: list[bytes] = []
     size = 0
     while True:
-        if time.monotonic() > deadline:
-            raise TimeoutError
         chunk = response.read1(64 * 1024)
         if not chunk:
             return b"".join(chunks)
@@ -205,7 +279,12 @@ def _describe(exc: BaseException) -> str:
 
 
 def endpoint_override(environ: Mapping[str, str]) -> str | None:
-    """KEYSENTRY_VERIFY_ENDPOINT as a base URL, checked before anything is sent."""
+    """KEYSENTRY_VERIFY_ENDPOINT as a base URL, checked before anything is sent.
+
+    Only a loopback address (127.0.0.0/8, ::1) is accepted, written as an address: the variable
+    exists for a test's local server, and an environment (a CI job's, a sourced .env file's)
+    must not be able to send every key found to a host of its choosing. A name such as
+    `localhost` is refused too, since what it resolves to is up to the resolver."""
     value = environ.get(ENDPOINT_VARIABLE)
     if not value:
         return None
@@ -216,7 +295,14 @@ def endpoint_override(environ: Mapping[str, str]) -> str | None:
         parts = None
     if parts is None or parts.scheme not in ("http", "https") or not parts.hostname \
             or parts.query or parts.fragment or parts.username or parts.password:
-        raise UsageError(f"{ENDPOINT_VARIABLE} must be a base URL such as https://host:port, not {value!r}")
+        raise UsageError(f"{ENDPOINT_VARIABLE} must be a base URL such as http://127.0.0.1:PORT, not {value!r}")
+    try:
+        loopback = ipaddress.ip_address(parts.hostname).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback:
+        raise UsageError(f"{ENDPOINT_VARIABLE} may name only a loopback address (127.0.0.1, [::1]), not "
+                         f"{parts.hostname!r}: it is for a local test server, never a way to send keys elsewhere")
     return value
 
 
@@ -383,6 +469,11 @@ def verify(findings: Sequence[Finding], client: Client) -> tuple[Finding, ...]:
         pool = ThreadPoolExecutor(max_workers=min(WORKERS, len(asks)), thread_name_prefix="keysentry-verify")
         try:
             answers = dict(zip(asks, pool.map(lambda ask: ask[0](client, ask[1], ask[2]), asks)))
+        except BaseException:
+            # The first Ctrl-C or SIGTERM: the requests in flight are cut now, not when they end
+            # (a slow or trickling server would hold the run for as long as it likes).
+            client.stop()
+            raise
         finally:
             # Interrupted (Ctrl-C, SIGTERM), the keys not yet sent stay unsent. Executor.map cancels
             # them only once its results are being read: a signal after the keys were queued and

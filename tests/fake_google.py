@@ -145,6 +145,26 @@ def slow(seconds: float, then: Answer) -> Answer:
     return answer
 
 
+def trickle(part: str, interval: float = 0.2) -> Answer:
+    """A 200 that never ends, one byte every INTERVAL seconds, from PART ("status", "headers" or
+    "body") on: each byte restarts a socket timeout, so only a total deadline ends it."""
+    def answer(handler: _Handler) -> None:
+        head = b"HTTP/1.1 200 OK\r\n"
+        headers = b"Content-Type: application/json\r\nContent-Length: 100000000\r\n\r\n"
+        prefix = b"" if part == "status" else head if part == "headers" else head + headers + b'{"models": ['
+        try:
+            handler.wfile.write(prefix)
+            handler.wfile.flush()
+            for byte in (head + headers if part == "status" else headers if part == "headers" else b"") \
+                    + b" " * 100000:
+                handler.wfile.write(bytes([byte]))
+                handler.wfile.flush()
+                time.sleep(interval)
+        except OSError:
+            pass  # the client hung up, as it should
+    return answer
+
+
 def dropped() -> Answer:
     """Read the request, then close the connection without a word."""
     def answer(handler: _Handler) -> None:

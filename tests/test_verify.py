@@ -537,3 +537,77 @@ def test_a_staged_scan_verifies_only_when_the_user_configures_it(repo: Path, goo
     assert verified.returncode == 1
     assert [s.secret for s in google.seen] == [key]
     assert "verified  live — the Generative Language API listed 2 models" in verified.stdout.decode()
+
+
+# --- a total deadline per request, the first signal, the endpoint and the request cap (issue 17 §5) ---
+
+@pytest.mark.parametrize("part", ["status", "headers", "body"])
+def test_a_trickling_server_is_cut_at_the_requests_deadline(repo: Path, google: g.FakeGoogle, part: str) -> None:
+    """One byte every 0.2 s restarts any socket timeout; the request's total deadline still ends it."""
+    keys = [google_key() for _ in range(3)]
+    for key in keys:
+        google.on(g.GEMINI, key, g.trickle(part))
+    _write(repo, {f"m{i}.py": f'KEY = "{key}"\n' for i, key in enumerate(keys)})
+    started = time.monotonic()
+    proc = keysentry("scan", "--format", "json", "--verify", "--verify-timeout", "1", "--jobs", "1", cwd=repo,
+                     env={ENDPOINT: google.url})
+    took = time.monotonic() - started
+    no_traceback(proc)
+    assert proc.returncode == 1, proc.stderr.decode()
+    findings = json.loads(proc.stdout)["findings"]
+    assert [f["verification"] for f in findings] == [
+        {"status": "unknown", "reason": "Generative Language API: no answer within 1 s"}] * 3
+    assert took < 8, took  # three keys in parallel, each cut at 1 s, plus start-up; not 100,000 bytes' worth
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_the_first_signal_stops_verification_at_once(repo: Path, google: g.FakeGoogle, signum: signal.Signals) -> None:
+    """Requests in flight to a trickling server (within their 60 s deadline) are cut by the first signal."""
+    keys = [google_key() for _ in range(12)]
+    for key in keys:
+        google.on(g.GEMINI, key, g.trickle("headers"))
+    _write(repo, {f"m{i}.py": f'KEY = "{key}"\n' for i, key in enumerate(keys)})
+    proc = subprocess.Popen([KEYSENTRY, "scan", "--verify", "--verify-timeout", "60", "--jobs", "1"], cwd=repo,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, ENDPOINT: google.url})
+    deadline = time.monotonic() + 30
+    while len(google.seen) < 8 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert len(google.seen) == 8  # every worker is waiting on the trickle
+    signalled = time.monotonic()
+    proc.send_signal(signum)
+    out, err = proc.communicate(timeout=30)
+    assert time.monotonic() - signalled < 3, time.monotonic() - signalled
+    assert proc.returncode == (130 if signum == signal.SIGINT else 143), err.decode()
+    assert b"Traceback" not in err
+    time.sleep(0.5)
+    assert len(google.seen) == 8  # and none of the 4 waiting was sent
+
+
+@pytest.mark.parametrize("value", ["http://192.0.2.10:8080", "https://verify.example.com", "http://localhost:8080",
+                                   "http://10.0.0.1", "http://[2001:db8::1]:8080", "http://0.0.0.0:8080"])
+def test_the_endpoint_override_names_only_a_loopback_address(repo: Path, google: g.FakeGoogle, value: str) -> None:
+    """A CI job's or a sourced file's environment must not send every key found to a host of its choosing."""
+    _write(repo, {"app.py": f'KEY = "{google_key()}"\n'})
+    proc = keysentry("scan", "--verify", cwd=repo, env={ENDPOINT: value})
+    expect_error(proc, "loopback")
+    for mode in (("--verify",), ("--verify", "--format", "json")):
+        assert keysentry("audit", ".", *mode, cwd=repo, env={ENDPOINT: value}).returncode == 2
+    assert google.seen == []
+
+
+def test_verify_max_requests_caps_the_requests_of_a_run(repo: Path, google: g.FakeGoogle) -> None:
+    keys = [google_key() for _ in range(10)]
+    for key in keys:
+        google.on(g.GEMINI, key, g.google_error("API_KEY_HTTP_REFERRER_BLOCKED"))
+    _write(repo, {f"m{i}.py": f'KEY = "{key}"\n' for i, key in enumerate(keys)})
+    findings = _findings(repo, google, "--verify-max-requests", "4")
+    assert len(google.seen) == 4
+    statuses = sorted(f["verification"]["status"] for f in findings)  # type: ignore[index]
+    assert statuses == ["restricted"] * 4 + ["unknown"] * 6
+    assert all("--verify-max-requests" in f["verification"]["reason"]  # type: ignore[index]
+               for f in findings if f["verification"]["status"] == "unknown")  # type: ignore[index]
+
+
+@pytest.mark.parametrize("value", ["0", "-3", "many", "1.5"])
+def test_verify_max_requests_must_be_a_positive_whole_number(repo: Path, value: str) -> None:
+    expect_error(keysentry("scan", "--verify", "--verify-max-requests", value, cwd=repo), "--verify-max-requests")
