@@ -56,8 +56,12 @@ class Location:
 class Verification:
     """What asking the key's issuer said (contract: `verification`)."""
 
-    status: str  # "live" | "restricted" | "no-gemini-access" | "invalid" | "unknown"
+    status: str  # "live" | "restricted" | "no-gemini-access" | "reported-leaked" | "invalid" | "unknown"
     reason: str
+    # What a live Gemini key can list ("files", "cached-contents", "tuned-models"), and which API
+    # accepted it ("generative-language" | "vertex-ai"); empty / None when not known.
+    exposes: tuple[str, ...] = ()
+    surface: str | None = None
 
 
 @dataclass(frozen=True)

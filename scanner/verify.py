@@ -48,6 +48,8 @@ GIVE_UP_AFTER = 3
 DEFAULT_MAX_REQUESTS = 2000
 
 LIVE, RESTRICTED, NO_GEMINI, INVALID, UNKNOWN = "live", "restricted", "no-gemini-access", "invalid", "unknown"
+REPORTED_LEAKED = "reported-leaked"
+GENERATIVE_LANGUAGE, VERTEX_AI = "generative-language", "vertex-ai"
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,21 @@ class Endpoint:
 
 
 GEMINI_MODELS = Endpoint("https://generativelanguage.googleapis.com", "/v1beta/models")
+# What a live Gemini key exposes beyond quota: the project's uploaded files, cached prompts and
+# tuned models, each listed (metadata only: names, sizes, dates; never content) one page at most.
+# (exposes value, endpoint, the list's field in the answer, what an attacker can do with it)
+EXPOSURES = (
+    ("files", Endpoint("https://generativelanguage.googleapis.com", "/v1beta/files?pageSize=100"), "files",
+     "the files uploaded to the project (the Files API): an attacker can list them and put them in prompts"),
+    ("cached-contents", Endpoint("https://generativelanguage.googleapis.com", "/v1beta/cachedContents?pageSize=100"),
+     "cachedContents", "the project's cached prompts (context caching): an attacker can list them and "
+                       "have Gemini answer from their content"),
+    ("tuned-models", Endpoint("https://generativelanguage.googleapis.com", "/v1beta/tunedModels?pageSize=100"),
+     "tunedModels", "the project's tuned models: an attacker can list and call them"),
+)
+# Vertex AI's publisher model list: read-only, bills nothing, and answers Vertex AI express-mode
+# keys, which share the `AQ.` shape with AI Studio's Gemini keys.
+VERTEX_MODELS = Endpoint("https://aiplatform.googleapis.com", "/v1beta1/publishers/google/models?pageSize=1")
 # Identity Toolkit's public project config: answers any live key of a project with the API
 # enabled (every Firebase project), so it tells a live key from a dead one when Gemini is closed.
 IDENTITY_CONFIG = Endpoint("https://identitytoolkit.googleapis.com", "/v1/projects")
@@ -229,8 +246,11 @@ class Client:
                 for sock in watched:
                     self._open.discard(sock)
                     sock.close()
-        if expired.is_set():  # cut after the last byte arrived: the answer is whole, but late
-            return Reply(0, problem=f"no answer within {self.timeout:g} s"), None
+        if expired.is_set() or self._stopped.is_set():
+            # A cut connection reads as an end of file, which http.client takes for the end of the
+            # headers or of a body without a length: what arrived is not the whole answer.
+            return Reply(0, problem=f"no answer within {self.timeout:g} s" if expired.is_set()
+                         else "not answered: verification was interrupted"), None
         if response.status == 429:
             return Reply(429), retry_after
         try:
@@ -336,39 +356,119 @@ def _unexpected(reply: Reply, what: str) -> Verification:
     return Verification(UNKNOWN, f"{what}: unexpected answer HTTP {reply.status}" + (f" {codes[0]}" if codes else ""))
 
 
+# Google's message for a key it found exposed in public and blocked, as users quote it ("Your API
+# key was reported as leaked. Please use another API key."). The one verdict read from message
+# text: no ErrorInfo reason of its own is documented for it, so the match is narrow and anchored.
+_REPORTED_LEAKED = re.compile(r"(?:^|[.:]\s*)Your API key was reported as leaked\b")
+
+
+def _reported_leaked(reply: Reply) -> bool:
+    error = reply.body.get("error") if isinstance(reply.body, dict) else None
+    message = error.get("message") if isinstance(error, dict) else None
+    return reply.status == 403 and isinstance(message, str) and _REPORTED_LEAKED.search(message) is not None
+
+
+def _leaked(api: str, reply: Reply) -> Verification:
+    return Verification(REPORTED_LEAKED, f"{api}: Google says the key was reported as leaked and blocks it"
+                                         f"{_consumer(reply.body)}; delete it, and fix the code that used it")
+
+
 def verify_api_key(client: Client, key: str) -> Verification:
-    """An `AIza…` or `AQ.…` key: can it list the Gemini models? If Gemini is closed to it, is it alive?"""
+    """An `AIza…` or `AQ.…` key: can it list the Gemini models (and then what else can it list)?
+    If Gemini is closed to it, is it alive? An `AQ.` key the Generative Language API refuses is
+    asked of Vertex AI too before it is called invalid or without Gemini access."""
+    verdict, closed = _generative_language(client, key)
+    if key.startswith("AQ.") and verdict.status in (INVALID, NO_GEMINI, UNKNOWN) and not client.stopped:
+        vertex = _on_vertex(client, key, verdict.reason)
+        if isinstance(vertex, Verification):
+            return vertex
+        verdict = dataclasses.replace(verdict, reason=verdict.reason + vertex)
+    if closed:
+        return _without_gemini(client, key, verdict.reason)
+    return verdict
+
+
+def _generative_language(client: Client, key: str) -> tuple[Verification, bool]:
+    """What the Gemini model list says, and whether Gemini is closed to a key that may be alive."""
     reply = client.call(GEMINI_MODELS, {"x-goog-api-key": key})
     if reply.problem:
-        return _unexpected(reply, "Generative Language API")
+        return _unexpected(reply, "Generative Language API"), False
     if reply.status == 200:
         models = reply.body.get("models") if isinstance(reply.body, dict) else None
         if isinstance(models, list):
-            return Verification(LIVE, f"the Generative Language API listed {len(models)} models for it: "
-                                      "it can spend Gemini quota")
-        return _unexpected(reply, "Generative Language API")
+            return _exposure(client, key, f"the Generative Language API listed {len(models)} models for it: "
+                                          "it can spend Gemini quota"), False
+        return _unexpected(reply, "Generative Language API"), False
+    if _reported_leaked(reply):
+        return _leaked("Generative Language API", reply), False
     reasons = _error_reasons(reply.body)
     if reply.status == 400 and "API_KEY_INVALID" in reasons:
-        return Verification(INVALID, "API_KEY_INVALID: Google says the key is not valid (deleted or never issued)")
+        return Verification(INVALID, "API_KEY_INVALID: Google says the key is not valid (deleted or never "
+                                     "issued)"), False
     if reply.status == 403:
         for reason in reasons:
             if reason in RESTRICTIONS:
                 return Verification(RESTRICTED, f"{reason}: the key exists, {RESTRICTIONS[reason]}"
-                                                f"{_consumer(reply.body)}")
+                                                f"{_consumer(reply.body)}"), False
         for reason in reasons:
             if reason in NO_GEMINI_REASONS:
-                return _without_gemini(client, key, reason, _consumer(reply.body))
-    return _unexpected(reply, "Generative Language API")
+                return Verification(NO_GEMINI, f"{reason}: {NO_GEMINI_REASONS[reason]}{_consumer(reply.body)}"), True
+    return _unexpected(reply, "Generative Language API"), False
 
 
-def _without_gemini(client: Client, key: str, reason: str, project: str) -> Verification:
-    first = f"{reason}: {NO_GEMINI_REASONS[reason]}{project}"
+def _exposure(client: Client, key: str, live: str) -> Verification:
+    """A live Gemini key: which of the project's stored data it can list, each list asked once."""
+    exposes: list[str] = []
+    said: list[str] = []
+    for name, endpoint, field, meaning in EXPOSURES:
+        reply = client.call(endpoint, {"x-goog-api-key": key})
+        if reply.problem or reply.status != 200 or not isinstance(reply.body, dict):
+            continue  # refused, or no answer: not shown to be exposed
+        items = reply.body.get(field, [])
+        if not isinstance(items, list):
+            continue
+        more = isinstance(reply.body.get("nextPageToken"), str) and bool(reply.body.get("nextPageToken"))
+        exposes.append(name)
+        said.append(f"{meaning} ({len(items)}{'+' if more else ''} listed)")
+    if not exposes:
+        return Verification(LIVE, live, surface=GENERATIVE_LANGUAGE)
+    return Verification(LIVE, f"{live}; it can also read {'; '.join(said)}", exposes=tuple(exposes),
+                        surface=GENERATIVE_LANGUAGE)
+
+
+def _on_vertex(client: Client, key: str, first: str) -> Verification | str:
+    """An `AQ.` key the Generative Language API did not take (FIRST says why): is it a Vertex AI
+    express-mode key? Vertex AI's verdict when it gives one, else the words to add to FIRST."""
+    reply = client.call(VERTEX_MODELS, {"x-goog-api-key": key})
+    if reply.problem:
+        return f"; Vertex AI: {reply.problem}"
+    if reply.status == 200 and isinstance(reply.body, dict):
+        return Verification(LIVE, f"Vertex AI accepted it (it listed Google's publisher models): it can call "
+                                  f"Gemini on Vertex AI and spend the project's quota; Generative Language API: "
+                                  f"{first}", surface=VERTEX_AI)
+    if _reported_leaked(reply):
+        return _leaked("Vertex AI", reply)
+    reasons = _error_reasons(reply.body)
+    if reply.status == 403:
+        for reason in reasons:
+            if reason in RESTRICTIONS:
+                return Verification(RESTRICTED, f"Vertex AI: {reason}: the key exists, {RESTRICTIONS[reason]}"
+                                                f"{_consumer(reply.body)}; Generative Language API: {first}")
+    codes = [r for r in reasons if _REASON_CODE.fullmatch(r)]
+    return f"; Vertex AI: HTTP {reply.status}" + (f" {codes[0]}" if codes else "") + (
+        ", not a Vertex AI express-mode key either" if reply.status in (400, 401, 403) else "")
+
+
+def _without_gemini(client: Client, key: str, first: str) -> Verification:
+    """Gemini is closed to the key (FIRST says why): does Identity Toolkit find it alive?"""
     reply = client.call(IDENTITY_CONFIG, {"x-goog-api-key": key})
     reasons = _error_reasons(reply.body) if not reply.problem else []
     if reply.status == 200 and not reply.problem:
         return Verification(NO_GEMINI, f"{first}; the key is live: Identity Toolkit accepted it")
     if reply.status == 400 and "API_KEY_INVALID" in reasons:
         return Verification(INVALID, f"{first}; Identity Toolkit: API_KEY_INVALID, the key is not valid")
+    if _reported_leaked(reply):
+        return _leaked("Identity Toolkit", reply)
     if reply.status == 403 and any(r in RESTRICTIONS or r in NO_GEMINI_REASONS for r in reasons):
         return Verification(NO_GEMINI, f"{first}; Identity Toolkit is closed to it too, so whether the key "
                                        "works for other APIs is not known")

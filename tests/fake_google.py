@@ -17,6 +17,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
 
 GEMINI = "/v1beta/models"
+FILES = "/v1beta/files"
+CACHED = "/v1beta/cachedContents"
+TUNED = "/v1beta/tunedModels"
+EXPOSURE_PATHS = {"files": FILES, "cached-contents": CACHED, "tuned-models": TUNED}
+VERTEX = "/v1beta1/publishers/google/models"
 IDENTITY = "/v1/projects"
 TOKENINFO = "/tokeninfo"
 TOKEN = "/token"
@@ -88,6 +93,46 @@ _MESSAGES = {
                          "disabled. Enable it by visiting https://console.developers.google.com/apis/api/"
                          "generativelanguage.googleapis.com/overview?project=123456789012 then retry."),
 }
+
+
+def listing(field: str, count: int, more: bool = False) -> Answer:
+    """200 from a list method (files, cachedContents, tunedModels): COUNT items' metadata; an empty
+    list is `{}`, as Google leaves out empty fields."""
+    items = [{"name": f"{field}/item-{i}", "displayName": f"item {i}", "createTime": "2026-01-01T00:00:00Z"}
+             for i in range(count)]
+    body: dict[str, object] = {field: items} if items else {}
+    if more:
+        body["nextPageToken"] = "Cg5uZXh0LXBhZ2UtdG9rZW4"
+    return json_answer(200, body)
+
+
+def vertex_models() -> Answer:
+    """200 from Vertex AI's publisher model list (an express-mode key)."""
+    return json_answer(200, {"publisherModels": [
+        {"name": "publishers/google/models/gemini-2.5-flash", "versionId": "001", "openSourceCategory": "PROPRIETARY",
+         "launchStage": "GA"}], "nextPageToken": "CgYKBGdlbWluaQ"})
+
+
+def reported_leaked(detail: str | None = None, message: str = "Your API key was reported as leaked. Please use "
+                    "another API key.") -> Answer:
+    """403 for a key Google found exposed and blocked, worded as users have quoted it (no details);
+    DETAIL adds an ErrorInfo with that reason, which the message text outranks."""
+    error: dict[str, object] = {"code": 403, "message": message, "status": "PERMISSION_DENIED"}
+    if detail is not None:
+        error["details"] = [{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": detail,
+                             "domain": "googleapis.com", "metadata": {
+                                 "service": "generativelanguage.googleapis.com", "consumer": "projects/123456789012"}}]
+    return json_answer(403, {"error": error})
+
+
+def unauthenticated(reason: str = "CREDENTIALS_MISSING", service: str = "aiplatform.googleapis.com") -> Answer:
+    """401 from an API that takes no API key there (it expects an OAuth access token)."""
+    return json_answer(401, {"error": {
+        "code": 401, "status": "UNAUTHENTICATED",
+        "message": "API keys are not supported by this API. Expected OAuth2 access token or other authentication "
+                   "credentials that assert a principal.",
+        "details": [{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": reason,
+                     "domain": "googleapis.com", "metadata": {"service": service}}]}})
 
 
 def google_error(reason: str, *, message: str | None = None, code: int | None = None,

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from scanner.report.markdown import cell as markdown_cell
 from tests import fake_google as g
 from tests.conftest import git, google_key, hex_secret, random_chars
 from tests.hostile import KEYSENTRY, expect_error, keysentry, no_traceback
@@ -126,7 +127,12 @@ def test_api_key_status_follows_googles_answer(repo: Path, google: g.FakeGoogle,
     assert isinstance(verification, dict) and verification["status"] == status, verification
     for word in words:
         assert word in verification["reason"], (word, verification)
-    assert [s.target.split("?")[0] for s in google.seen] == [g.GEMINI] + ([g.IDENTITY] if identity else [])
+    asked = [g.GEMINI]
+    if status == "live":  # then what it exposes (nothing here: the lists are not answered)
+        asked += [g.FILES, g.CACHED, g.TUNED]
+    if make_key is gemini_key and status not in ("live", "restricted"):  # an AQ. key refused: Vertex AI too
+        asked.append(g.VERTEX)
+    assert [s.target.split("?")[0] for s in google.seen] == asked + ([g.IDENTITY] if identity else [])
     for seen in google.seen:  # the key in its header, nowhere in the URL
         assert seen.method == "GET" and seen.headers["x-goog-api-key"] == key and key not in seen.target
 
@@ -344,7 +350,9 @@ def test_each_distinct_secret_is_sent_once(repo: Path, google: g.FakeGoogle) -> 
     git(repo, "commit", "-q", "-m", "keys")
     findings = _findings(repo, google, "--show-secrets", "--history")
     assert {f["secret"] for f in findings} == {copied, other} and len(findings) >= 6
-    assert sorted(s.secret for s in google.seen) == sorted([copied, other])
+    # Asked once each: the live one's model list (and its exposure lists), the other's model list.
+    assert sorted(s.secret for s in google.seen if s.target == g.GEMINI) == sorted([copied, other])
+    assert len([s for s in google.seen if s.secret == copied]) == 4
     assert {f["verification"]["status"] for f in findings if f["secret"] == copied} == {"live"}  # type: ignore[index]
 
 
@@ -392,7 +400,7 @@ def test_rate_limited_then_answered_is_retried(repo: Path, google: g.FakeGoogle)
     _write(repo, {"app.py": f'KEY = "{key}"\n'})
     [finding] = _findings(repo, google)
     assert finding["verification"]["status"] == "live"  # type: ignore[index]
-    assert len(google.seen) == 3
+    assert len([s for s in google.seen if s.target == g.GEMINI]) == 3
 
 
 def test_rate_limited_for_ever_gives_up_as_unknown(repo: Path, google: g.FakeGoogle) -> None:
@@ -535,7 +543,7 @@ def test_a_staged_scan_verifies_only_when_the_user_configures_it(repo: Path, goo
     assert google.seen == []
     verified = keysentry("scan", "--staged", "--verify", cwd=repo, env=env)
     assert verified.returncode == 1
-    assert [s.secret for s in google.seen] == [key]
+    assert {s.secret for s in google.seen} == {key}
     assert "verified  live — the Generative Language API listed 2 models" in verified.stdout.decode()
 
 
@@ -611,3 +619,174 @@ def test_verify_max_requests_caps_the_requests_of_a_run(repo: Path, google: g.Fa
 @pytest.mark.parametrize("value", ["0", "-3", "many", "1.5"])
 def test_verify_max_requests_must_be_a_positive_whole_number(repo: Path, value: str) -> None:
     expect_error(keysentry("scan", "--verify", "--verify-max-requests", value, cwd=repo), "--verify-max-requests")
+
+
+# --- exposure triage (issue 21): what a live key can read, which surface took it, Google's own verdict ---
+
+# (id, what files / cachedContents / tunedModels answer (None: not answered, Google's error for a
+#  key that may not list it), what `exposes` must be, words the reason must hold)
+EXPOSURES: list[tuple[str, dict[str, Callable[[], g.Answer]], list[str], tuple[str, ...]]] = [
+    ("nothing listed", {}, [], ("it can spend Gemini quota",)),
+    ("uploaded files", {"files": lambda: g.listing("files", 3)}, ["files"], ("files uploaded", "3 listed")),
+    ("every list, all empty", {"files": lambda: g.listing("files", 0),
+                               "cached-contents": lambda: g.listing("cachedContents", 0),
+                               "tuned-models": lambda: g.listing("tunedModels", 0)},
+     ["files", "cached-contents", "tuned-models"], ("0 listed", "cached prompts", "tuned models")),
+    ("more pages of cached prompts", {"cached-contents": lambda: g.listing("cachedContents", 2, more=True)},
+     ["cached-contents"], ("2+ listed",)),
+    ("tuned models only", {"tuned-models": lambda: g.listing("tunedModels", 1)}, ["tuned-models"],
+     ("tuned models", "call them")),
+    ("a list refused", {"files": lambda: g.google_error("PERMISSION_DENIED"),
+                        "tuned-models": lambda: g.listing("tunedModels", 1)}, ["tuned-models"], ()),
+    ("a 200 that is no list", {"files": lambda: g.json_answer(200, {"files": "none"})}, [], ()),
+]
+
+
+@pytest.mark.parametrize(("lists", "exposes", "words"), [r[1:] for r in EXPOSURES], ids=[r[0] for r in EXPOSURES])
+@pytest.mark.parametrize("make_key", [google_key, gemini_key], ids=["AIza key", "AQ key"])
+def test_a_live_key_says_which_stored_data_it_can_list(repo: Path, google: g.FakeGoogle, make_key: Callable[[], str],
+                                                       lists: dict[str, Callable[[], g.Answer]], exposes: list[str],
+                                                       words: tuple[str, ...]) -> None:
+    key = make_key()
+    google.on(g.GEMINI, key, g.models())
+    for name, answer in lists.items():
+        google.on(g.EXPOSURE_PATHS[name], key, answer())
+    _write(repo, {"app.py": f'KEY = "{key}"\n'})
+    [finding] = _findings(repo, google)
+    verification = finding["verification"]
+    assert isinstance(verification, dict)
+    assert verification["status"] == "live" and verification["surface"] == "generative-language"
+    assert verification.get("exposes", []) == exposes
+    assert all(w in verification["reason"] for w in words), verification
+    assert finding["severity"] == "critical"
+    # Each list asked once, read-only, the key in its header; nothing else (no Vertex AI for a live key).
+    assert [s.target.split("?")[0] for s in google.seen] == [g.GEMINI, g.FILES, g.CACHED, g.TUNED]
+    for seen in google.seen:
+        assert seen.method == "GET" and seen.headers["x-goog-api-key"] == key and key not in seen.target
+        assert seen.body == b""
+
+
+# (id, make the key, what the model list answers, what Vertex AI answers (None: must not be asked),
+#  what Identity Toolkit answers (None: must not be asked), status, surface, words the reason must hold)
+SURFACES: list[tuple[str, Callable[[], str], Callable[[], g.Answer], Callable[[], g.Answer] | None,
+                     Callable[[], g.Answer] | None, str, str | None, tuple[str, ...]]] = [
+    ("AQ: invalid for Gemini API, live on Vertex AI", gemini_key, lambda: g.google_error("API_KEY_INVALID"),
+     g.vertex_models, None, "live", "vertex-ai", ("Vertex AI accepted it", "API_KEY_INVALID")),
+    ("AQ: unauthenticated on Gemini API, live on Vertex AI", gemini_key, lambda: g.unauthenticated(
+        service="generativelanguage.googleapis.com"), g.vertex_models, None, "live", "vertex-ai", ("Vertex AI",)),
+    ("AQ: Gemini API disabled, live on Vertex AI", gemini_key, lambda: g.google_error("SERVICE_DISABLED"),
+     g.vertex_models, None, "live", "vertex-ai", ("SERVICE_DISABLED",)),
+    ("AQ: invalid on both", gemini_key, lambda: g.google_error("API_KEY_INVALID"),
+     lambda: g.google_error("API_KEY_INVALID", service="aiplatform.googleapis.com"), None, "invalid", None,
+     ("API_KEY_INVALID", "Vertex AI: HTTP 400 API_KEY_INVALID")),
+    ("AQ: invalid, Vertex AI takes no key", gemini_key, lambda: g.google_error("API_KEY_INVALID"), g.unauthenticated,
+     None, "invalid", None, ("Vertex AI: HTTP 401 CREDENTIALS_MISSING", "not a Vertex AI express-mode key")),
+    ("AQ: invalid, Vertex AI restricted", gemini_key, lambda: g.google_error("API_KEY_INVALID"),
+     lambda: g.google_error("API_KEY_IP_ADDRESS_BLOCKED", service="aiplatform.googleapis.com"), None,
+     "restricted", None, ("Vertex AI: API_KEY_IP_ADDRESS_BLOCKED",)),
+    ("AQ: Gemini API disabled, Vertex AI no, Identity Toolkit live", gemini_key,
+     lambda: g.google_error("SERVICE_DISABLED"), g.unauthenticated, g.identity_config, "no-gemini-access", None,
+     ("SERVICE_DISABLED", "Vertex AI: HTTP 401", "the key is live")),
+    ("AQ: Vertex AI unreachable", gemini_key, lambda: g.google_error("API_KEY_INVALID"), g.dropped, None,
+     "invalid", None, ("Vertex AI: network error",)),
+    ("AIza: never asked of Vertex AI", google_key, lambda: g.google_error("API_KEY_INVALID"), None, None,
+     "invalid", None, ("API_KEY_INVALID",)),
+    # Google's own verdict: read from the message, narrowly, wherever it comes from.
+    ("reported leaked", google_key, g.reported_leaked, None, None, "reported-leaked", None,
+     ("reported as leaked", "delete it", "Generative Language API")),
+    ("AQ: reported leaked, Vertex AI not asked", gemini_key, g.reported_leaked, None, None, "reported-leaked", None,
+     ("reported as leaked",)),
+    ("reported leaked outranks its ErrorInfo reason", google_key, lambda: g.reported_leaked("API_KEY_SERVICE_BLOCKED"),
+     None, None, "reported-leaked", None, ("reported as leaked",)),
+    ("the words elsewhere in a message do not count", google_key, lambda: g.google_error(
+        "API_KEY_HTTP_REFERRER_BLOCKED",
+        message="Requests from referer https://example.com/Your API key was reported as leaked are blocked."),
+     None, None, "restricted", None, ("API_KEY_HTTP_REFERRER_BLOCKED",)),
+    ("not on a 400", google_key, lambda: g.json_answer(400, {"error": {
+        "code": 400, "status": "INVALID_ARGUMENT", "message": "Your API key was reported as leaked."}}),
+     None, None, "unknown", None, ("HTTP 400",)),
+    ("AQ: reported leaked on Vertex AI", gemini_key, lambda: g.google_error("API_KEY_INVALID"), g.reported_leaked,
+     None, "reported-leaked", None, ("Vertex AI", "reported as leaked")),
+    ("reported leaked at Identity Toolkit", google_key, lambda: g.google_error("SERVICE_DISABLED"), None,
+     g.reported_leaked, "reported-leaked", None, ("Identity Toolkit", "reported as leaked")),
+]
+
+
+@pytest.mark.parametrize(("make_key", "gemini", "vertex", "identity", "status", "surface", "words"),
+                         [r[1:] for r in SURFACES], ids=[r[0] for r in SURFACES])
+def test_each_surface_is_asked_before_a_key_is_called_dead(
+        repo: Path, google: g.FakeGoogle, make_key: Callable[[], str], gemini: Callable[[], g.Answer],
+        vertex: Callable[[], g.Answer] | None, identity: Callable[[], g.Answer] | None, status: str,
+        surface: str | None, words: tuple[str, ...]) -> None:
+    key = make_key()
+    google.on(g.GEMINI, key, gemini())
+    if vertex is not None:
+        google.on(g.VERTEX, key, vertex())
+    if identity is not None:
+        google.on(g.IDENTITY, key, identity())
+    _write(repo, {"app.py": f'KEY = "{key}"\n'})
+    [finding] = _findings(repo, google)
+    verification = finding["verification"]
+    assert isinstance(verification, dict) and verification["status"] == status, verification
+    assert verification.get("surface") == surface
+    assert all(w in verification["reason"] for w in words), verification
+    assert finding["severity"] == "critical" or status != "live"
+    assert [s.target.split("?")[0] for s in google.seen] == \
+        [g.GEMINI] + ([g.VERTEX] if vertex else []) + ([g.IDENTITY] if identity else [])
+    for seen in google.seen:
+        assert seen.headers["x-goog-api-key"] == key and key not in seen.target
+
+
+def test_every_format_shows_what_a_live_key_exposes(repo: Path, google: g.FakeGoogle) -> None:
+    key, leaked = google_key(), google_key()
+    google.on(g.GEMINI, key, g.models())
+    google.on(g.FILES, key, g.listing("files", 2))
+    google.on(g.CACHED, key, g.listing("cachedContents", 1))
+    google.on(g.GEMINI, leaked, g.reported_leaked())
+    _write(repo, {"app.py": f'KEY = "{key}"\n', "old.py": f'KEY = "{leaked}"\n'})
+    words = "exposes files, cached-contents; accepted by generative-language"
+    text = _scan(repo, google, fmt="text").stdout.decode()
+    assert words in text and "verified: reported-leaked" in text
+    assert "1 live, 1 reported-leaked" in text.splitlines()[-1]
+    sarif = json.loads(_scan(repo, google, fmt="sarif").stdout)
+    by_status = {r["properties"]["verification"]["status"]: r for r in sarif["runs"][0]["results"]}
+    assert by_status["live"]["properties"]["verification"]["exposes"] == ["files", "cached-contents"]
+    assert by_status["live"]["properties"]["verification"]["surface"] == "generative-language"
+    assert words in by_status["live"]["message"]["text"]
+    assert words in _scan(repo, google, fmt="github").stdout.decode()
+    gitlab = json.loads(_scan(repo, google, fmt="gitlab").stdout)
+    assert any(words in v["description"] for v in gitlab["vulnerabilities"])
+    markdown = _scan(repo, google, fmt="markdown").stdout.decode()
+    assert "| Verified |" in markdown and "reported-leaked 1" in markdown
+    assert markdown_cell(f"live ({words})") in markdown
+    html = _scan(repo, google, fmt="html").stdout.decode()
+    assert 'data-exposes="files"' in html and 'data-exposes="cached-contents"' in html
+    assert 'id="status-filter"' in html and '<option value="reported-leaked">' in html
+    for report in (text, json.dumps(sarif), json.dumps(gitlab), markdown, html):
+        assert key not in report and leaked not in report
+
+
+def test_the_html_reports_verification_filter_shows_one_status(repo: Path, google: g.FakeGoogle) -> None:
+    """In a real headless Chromium: choosing a status in the filter leaves only that status's rows."""
+    from tests.chromium import Browser
+
+    live, leaked, dead = google_key(), google_key(), [google_key() for _ in range(3)]
+    google.on(g.GEMINI, live, g.models())
+    google.on(g.FILES, live, g.listing("files", 1))
+    google.on(g.GEMINI, leaked, g.reported_leaked())
+    _write(repo, {"a.py": f'KEY = "{live}"\n', "b.py": f'KEY = "{leaked}"\n',
+                  **{f"c{i}.py": f'KEY = "{k}"\n' for i, k in enumerate(dead)}})
+    html = repo.parent / "report.html"
+    html.write_bytes(_scan(repo, google, fmt="html").stdout)
+    shown = "Array.from(document.querySelectorAll('tbody.secret')).filter(r => !r.hidden).map(r => r.dataset.status)"
+    choose = "{{ const s = document.getElementById('status-filter'); s.value = '{}'; s.dispatchEvent(new Event('input')); }}"
+    with Browser(width=1280) as browser:
+        browser.open(html)
+        assert sorted(browser.evaluate(shown)) == ["invalid"] * 3 + ["live", "reported-leaked"]
+        browser.evaluate(choose.format("live"))
+        assert browser.evaluate(shown) == ["live"]
+        assert browser.evaluate("document.querySelector('tbody.secret:not([hidden]) .exposes').textContent") == "files"
+        browser.evaluate(choose.format("reported-leaked"))
+        assert browser.evaluate(shown) == ["reported-leaked"]
+        browser.evaluate(choose.format(""))
+        assert len(browser.evaluate(shown)) == 5

@@ -39,6 +39,27 @@ def printable(text: str) -> str:
     return _UNPRINTABLE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 
+def verification_fields(v: "Verification") -> dict[str, object]:
+    """The contract's `verification` object: status and reason, and exposes / surface where known."""
+    fields: dict[str, object] = {"status": v.status, "reason": v.reason}
+    if v.exposes:
+        fields["exposes"] = list(v.exposes)
+    if v.surface:
+        fields["surface"] = v.surface
+    return fields
+
+
+def exposure_words(v: "Verification") -> str:
+    """What a verdict adds beyond status and reason, for one line of prose ("" when nothing):
+    "exposes files, cached-contents; accepted by generative-language"."""
+    said = []
+    if v.exposes:
+        said.append("exposes " + ", ".join(v.exposes))
+    if v.surface:
+        said.append(f"accepted by {v.surface}")
+    return "; ".join(said)
+
+
 def shell_word(path: str) -> str:
     """PATH as one shell word that reads back as exactly its bytes, on one printable line: shlex
     quoting when that is enough, else bash/zsh $'...' with \\xNN escapes (a newline inside '...'
