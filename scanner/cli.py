@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from scanner.report import Options
     from scanner.scan import Request
     from scanner.verify import Client
+    from scanner.verify_cache import Cache as VerifyCache
 
 DEFAULT_BASELINE = ".keysentry-baseline.json"
 
@@ -92,11 +93,24 @@ def _verification(p: argparse.ArgumentParser) -> None:
                    help="how long each verification request may take in all (default 10)")
 
 
+def _max_age(text: str) -> float:
+    from scanner.verify_cache import parse_age
+
+    try:
+        return parse_age(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _scan_verification(p: argparse.ArgumentParser) -> None:
     """The verification options of `scan` (an audit's workers verify with the defaults)."""
     p.add_argument("--verify-max-requests", type=_max_requests, default=None, metavar="N",
                    help="send at most N verification requests in this run (default 2000); "
                         "the keys left over are `unknown`")
+    p.add_argument("--verify-cache", type=Path, metavar="FILE",
+                   help="reuse verdicts kept in FILE (by SHA-256 of each secret, never the secret) and add new ones")
+    p.add_argument("--verify-max-age", type=_max_age, default=None, metavar="AGE",
+                   help="reuse a cached verdict only this long (default 24h; e.g. 90m, 2d, 0 = never)")
 
 
 def _reporting(p: argparse.ArgumentParser, formats: Sequence[str], progress: str) -> None:
@@ -276,6 +290,14 @@ def _verifier(args: argparse.Namespace) -> Client | None:
     return verify.Client(args.verify_timeout, verify.endpoint_override(os.environ), max_requests=limit)
 
 
+def _verify_cache(args: argparse.Namespace) -> VerifyCache | None:
+    if args.verify_cache is None:
+        return None
+    from scanner.verify_cache import DEFAULT_MAX_AGE, Cache
+
+    return Cache(args.verify_cache, DEFAULT_MAX_AGE if args.verify_max_age is None else args.verify_max_age)
+
+
 def _report_options(args: argparse.Namespace) -> Options:
     """Colour and width for a report a person reads on this terminal; plain, 100 wide, elsewhere."""
     from scanner.report import Options
@@ -289,13 +311,19 @@ def _report_options(args: argparse.Namespace) -> Options:
 def _cmd_scan(args: argparse.Namespace) -> int:
     from scanner import report, scan
 
-    # Made first: a bad KEYSENTRY_VERIFY_ENDPOINT is an error before the scan, not after it.
+    # Made first: a bad KEYSENTRY_VERIFY_ENDPOINT or cache file is an error before the scan, not after it.
     client = _verifier(args)
+    cache = _verify_cache(args) if client is not None else None
     result = scan.run(_request(args, _mode(args), args.baseline))
     if client is not None:
         from scanner import verify
 
-        result = verify.verify_result(result, client)
+        result = verify.verify_result(result, client, cache)
+        if cache is not None:
+            try:
+                cache.save()
+            except OSError as exc:  # the verdicts stand; only the next run will ask again
+                _say(f"keysentry: warning: cannot write --verify-cache {args.verify_cache}: {exc.strerror or exc}")
     for warning in result.stats.warnings:
         _say(f"keysentry: warning: {warning}")
     options = _report_options(args)

@@ -28,6 +28,7 @@ from urllib.parse import SplitResult, urlencode, urlsplit
 from scanner import __version__
 from scanner.errors import UsageError
 from scanner.models import Finding, Result, Verification
+from scanner.verify_cache import Cache, cache_key
 
 ENDPOINT_VARIABLE = "KEYSENTRY_VERIFY_ENDPOINT"
 DEFAULT_TIMEOUT = 10.0
@@ -556,19 +557,27 @@ def plan(finding: Finding) -> Ask | Verification:
     return Verification(UNKNOWN, _NOT_GOOGLE)
 
 
-def verify(findings: Sequence[Finding], client: Client) -> tuple[Finding, ...]:
+def verify(findings: Sequence[Finding], client: Client, cache: Cache | None = None) -> tuple[Finding, ...]:
     """FINDINGS with `verification` set, each distinct secret (with its client id, for a client
-    secret) asked once; a live one becomes critical."""
+    secret) asked once, or not at all when CACHE holds a recent verdict for it (CACHE gets the
+    new ones); a live one becomes critical."""
     plans = [plan(f) for f in findings]
     asks: dict[Ask, None] = {}
-    for p in plans:
-        if not isinstance(p, Verification):
-            asks.setdefault(p)
     answers: dict[Ask, Verification] = {}
+    for p in plans:
+        if not isinstance(p, Verification) and p not in asks and p not in answers:
+            known = cache.get(cache_key(p[1], p[2])) if cache is not None else None
+            if known is not None:
+                answers[p] = known
+            else:
+                asks.setdefault(p)
     if asks:
         pool = ThreadPoolExecutor(max_workers=min(WORKERS, len(asks)), thread_name_prefix="keysentry-verify")
         try:
-            answers = dict(zip(asks, pool.map(lambda ask: ask[0](client, ask[1], ask[2]), asks)))
+            for ask, answer in zip(asks, pool.map(lambda ask: ask[0](client, ask[1], ask[2]), asks)):
+                answers[ask] = answer
+                if cache is not None:
+                    cache.put(cache_key(ask[1], ask[2]), answer)
         except BaseException:
             # The first Ctrl-C or SIGTERM: the requests in flight are cut now, not when they end
             # (a slow or trickling server would hold the run for as long as it likes).
@@ -587,6 +596,6 @@ def verify(findings: Sequence[Finding], client: Client) -> tuple[Finding, ...]:
     return tuple(verified)
 
 
-def verify_result(result: Result, client: Client) -> Result:
+def verify_result(result: Result, client: Client, cache: Cache | None = None) -> Result:
     """RESULT with its findings verified: only those it reports, so none that was suppressed."""
-    return dataclasses.replace(result, findings=verify(result.findings, client))
+    return dataclasses.replace(result, findings=verify(result.findings, client, cache))

@@ -790,3 +790,126 @@ def test_the_html_reports_verification_filter_shows_one_status(repo: Path, googl
         assert browser.evaluate(shown) == ["reported-leaked"]
         browser.evaluate(choose.format(""))
         assert len(browser.evaluate(shown)) == 5
+
+
+# --- --verify-cache: once per key per max-age, never the secret, safe against a hostile file --------
+
+def _cached_scan(repo: Path, google: g.FakeGoogle, cache: Path, *args: str) -> list[dict[str, object]]:
+    return _findings(repo, google, "--verify-cache", str(cache), *args)
+
+
+def _statuses(findings: list[dict[str, object]]) -> list[str]:
+    return sorted(f["verification"]["status"] for f in findings)  # type: ignore[index]
+
+
+def test_a_second_run_with_the_cache_asks_google_nothing(repo: Path, google: g.FakeGoogle, tmp_path: Path) -> None:
+    live, restricted, dead, token = google_key(), gemini_key(), google_key(), access_token()
+    google.on(g.GEMINI, live, g.models())
+    google.on(g.FILES, live, g.listing("files", 2))
+    google.on(g.GEMINI, restricted, g.google_error("API_KEY_IOS_APP_BLOCKED"))
+    google.on(g.TOKENINFO, token, g.token_info("openid"))
+    _write(repo, {"a.py": f'KEY = "{live}"\n', "b.py": f'KEY = "{restricted}"\n', "c.py": f'KEY = "{dead}"\n',
+                  "d.py": f'TOKEN = "{token}"\n'})
+    cache = tmp_path / "verdicts.json"
+    first = _cached_scan(repo, google, cache)
+    asked = len(google.seen)
+    assert asked == 4 + 1 + 1 + 1
+    text = cache.read_text()
+    assert all(secret not in text for secret in (live, restricted, dead, token))
+    assert cache.stat().st_mode & 0o077 == 0  # its owner's only
+    google.seen.clear()
+    second = _cached_scan(repo, google, cache)
+    assert google.seen == []
+    assert _statuses(second) == _statuses(first) == ["invalid", "live", "live", "restricted"]
+    by_rule = {f["path"]: f["verification"] for f in second}
+    assert by_rule["a.py"]["exposes"] == ["files"] and by_rule["a.py"]["surface"] == "generative-language"  # type: ignore[index]
+    assert all("from --verify-cache" in v["reason"] for v in by_rule.values())  # type: ignore[index]
+    assert [f["severity"] for f in second if f["path"] == "a.py"] == ["critical"]
+
+
+def test_a_cached_verdict_older_than_max_age_is_asked_again(repo: Path, google: g.FakeGoogle, tmp_path: Path) -> None:
+    key = google_key()
+    google.on(g.GEMINI, key, g.google_error("API_KEY_HTTP_REFERRER_BLOCKED"))
+    _write(repo, {"a.py": f'KEY = "{key}"\n'})
+    cache = tmp_path / "verdicts.json"
+    _cached_scan(repo, google, cache)
+    data = json.loads(cache.read_text())
+    for entry in data["entries"].values():
+        entry["at"] -= 25 * 3600  # made yesterday, an hour more than the default allows
+    cache.write_text(json.dumps(data))
+    google.seen.clear()
+    _cached_scan(repo, google, cache, "--verify-max-age", "2d")
+    assert google.seen == []
+    _cached_scan(repo, google, cache)
+    assert len(google.seen) == 1
+    google.seen.clear()
+    _cached_scan(repo, google, cache, "--verify-max-age", "0")
+    assert len(google.seen) == 1
+
+
+def test_an_unknown_verdict_is_not_cached(repo: Path, google: g.FakeGoogle, tmp_path: Path) -> None:
+    key = google_key()
+    google.on(g.GEMINI, key, g.dropped(), g.models())
+    _write(repo, {"a.py": f'KEY = "{key}"\n'})
+    cache = tmp_path / "verdicts.json"
+    assert _statuses(_cached_scan(repo, google, cache)) == ["unknown"]
+    assert _statuses(_cached_scan(repo, google, cache)) == ["live"]
+    assert len([s for s in google.seen if s.target == g.GEMINI]) == 2
+
+
+def _symlink_to_elsewhere(cache: Path) -> bytes:
+    target = cache.parent / "precious.txt"
+    target.write_text("not yours\n")
+    cache.symlink_to(target)
+    return target.read_bytes()
+
+
+# (id, what the cache path holds (made by the function, which returns the bytes that must stay), words)
+HOSTILE_CACHES: list[tuple[str, Callable[[Path], bytes | None], str]] = [
+    ("symbolic link", _symlink_to_elsewhere, "symbolic link"),
+    ("not json", lambda p: (p.write_bytes(b"{not json"), p.read_bytes())[1], "not a keysentry verification cache"),
+    ("another program's json", lambda p: (p.write_text('{"name": "app", "version": "1.0.0"}\n'), p.read_bytes())[1],
+     "not a keysentry verification cache"),
+    ("nested too deeply", lambda p: (p.write_text("[" * 100000 + "]" * 100000), p.read_bytes())[1],
+     "not a keysentry verification cache"),
+    ("larger than 32 MiB", lambda p: (p.write_bytes(b" " * (33 << 20)), None)[1], "larger than 32 MiB"),
+    ("a folder", lambda p: (p.mkdir(), None)[1], "not a regular file"),
+]
+
+
+@pytest.mark.parametrize(("make", "words"), [r[1:] for r in HOSTILE_CACHES], ids=[r[0] for r in HOSTILE_CACHES])
+def test_a_hostile_cache_file_is_one_line_and_exit_2_and_left_alone(
+        repo: Path, google: g.FakeGoogle, tmp_path: Path, make: Callable[[Path], bytes | None], words: str) -> None:
+    key = google_key()
+    _write(repo, {"a.py": f'KEY = "{key}"\n'})
+    cache = tmp_path / "verdicts.json"
+    kept = make(cache)
+    proc = keysentry("scan", "--verify", "--verify-cache", str(cache), cwd=repo, env={ENDPOINT: google.url})
+    expect_error(proc, words)
+    assert google.seen == []  # refused before the scan, so before anything is sent
+    if kept is not None:
+        assert (cache.parent / "precious.txt" if cache.is_symlink() else cache).read_bytes() == kept
+
+
+def test_cache_entries_that_keysentry_did_not_write_are_ignored(repo: Path, google: g.FakeGoogle,
+                                                                tmp_path: Path) -> None:
+    from scanner.verify_cache import cache_key
+
+    keys = [google_key() for _ in range(5)]
+    for key in keys:
+        google.on(g.GEMINI, key, g.google_error("API_KEY_INVALID"))
+    _write(repo, {f"m{i}.py": f'KEY = "{key}"\n' for i, key in enumerate(keys)})
+    now = time.time()
+    bad = [{"status": "pwned", "reason": "x", "at": now}, {"status": "live", "reason": "x", "at": now + 86400},
+           {"status": "live", "reason": "x" * 10000, "at": now}, {"status": "live", "reason": "x", "at": now,
+                                                                   "exposes": ["everything"]},
+           {"status": "live", "reason": "x", "at": "today"}]
+    cache = tmp_path / "verdicts.json"
+    cache.write_text(json.dumps({"version": 1, "entries": {cache_key(k): e for k, e in zip(keys, bad)}}))
+    findings = _cached_scan(repo, google, cache)
+    assert _statuses(findings) == ["invalid"] * 5 and len(google.seen) == 5
+
+
+@pytest.mark.parametrize("value", ["-1h", "soon", "400d", "nan", ""])
+def test_verify_max_age_must_be_a_duration(repo: Path, value: str) -> None:
+    expect_error(keysentry("scan", "--verify", "--verify-max-age", value, cwd=repo), "--verify-max-age")
