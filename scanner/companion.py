@@ -1,9 +1,12 @@
-"""The public half that a secret needs to be checked: the OAuth client id next to a client secret.
+"""The public half that a secret needs to be checked: the OAuth client id next to a client secret
+or a refresh token; the account's e-mail and the key's id next to a service account's private key.
 
 Google checks a client secret (`GOCSPX-…`) only together with its client id, and both sit side by
-side wherever a client is configured (client_secret.json, a .env pair, code). The client id is
-not a secret (every OAuth URL carries it), so it may travel with the finding and be shown; it never
-changes a fingerprint or whether a finding is made.
+side wherever a client is configured (client_secret.json, a .env pair, code); a refresh token is
+redeemed with its client's id and secret (authorized_user JSON, code). A service-account key file
+names its account (`client_email`) and the key (`private_key_id`), whose public certificate Google
+publishes. None of these is a secret (every OAuth URL carries a client id), so they may travel with
+the finding; they never change a fingerprint or whether a finding is made.
 """
 from __future__ import annotations
 
@@ -11,6 +14,15 @@ import bisect
 import re
 
 CLIENT_SECRET_RULE = "google-oauth-client-secret"
+TOKEN_RULE = "google-oauth-token"
+SERVICE_ACCOUNT_RULE = "gcp-service-account-key"
+# The rules whose findings may have a companion (detect.py looks for one only for these).
+RULES = frozenset({CLIENT_SECRET_RULE, TOKEN_RULE, SERVICE_ACCOUNT_RULE})
+_REFRESH_TOKEN = re.compile(r"1//0[0-9A-Za-z_-]{38,}")
+# A key file's fields as JSON writes them (plain, or escaped inside another JSON string).
+_CLIENT_EMAIL = re.compile(r'client_email\\?"\s*:\s*\\?"([A-Za-z0-9._-]{1,100}@[A-Za-z0-9.-]{1,200}'
+                           r'\.gserviceaccount\.com)\\?"')
+_KEY_ID = re.compile(r'private_key_id\\?"\s*:\s*\\?"([0-9a-f]{40})\\?"')
 # A project number, a dash, 32 characters, Google's suffix. The lookbehind lets a match start only
 # where a run of digits starts, so a long run of digits costs one attempt, not one per digit.
 _CLIENT_ID = re.compile(r"(?<![0-9])[0-9]{1,30}-[0-9a-z]{32}\.apps\.googleusercontent\.com")
@@ -44,3 +56,33 @@ class ClientIds:
                 if distance < best_distance:
                     best, best_distance = value, distance
         return best
+
+
+class Companions:
+    """The public halves in one text, each kind found in one pass when first needed."""
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+        self._client_ids: ClientIds | None = None
+
+    def client_ids(self) -> ClientIds:
+        if self._client_ids is None:
+            self._client_ids = ClientIds(self._text)
+        return self._client_ids
+
+    def of(self, rule_id: str, secret: str, start: int, end: int) -> str:
+        """The companion of RULE_ID's SECRET at START:END, or ""."""
+        if rule_id == CLIENT_SECRET_RULE or _REFRESH_TOKEN.fullmatch(secret) and rule_id in RULES:
+            return self.client_ids().nearest(start, end)
+        if rule_id == SERVICE_ACCOUNT_RULE and secret.startswith("-----BEGIN"):
+            return self._key_file(start, end)
+        return ""
+
+    def _key_file(self, start: int, end: int) -> str:
+        """`EMAIL KEY_ID` of the key file around START:END (its fields within WINDOW), or ""."""
+        around = self._text[max(0, start - WINDOW):end + WINDOW]
+        email, key_id = _CLIENT_EMAIL.findall(around), _KEY_ID.findall(around)
+        # One key file: exactly one account and one key id in reach, else it is not clear which.
+        if len(set(email)) == 1 and len(set(key_id)) == 1:
+            return f"{email[0]} {key_id[0]}"
+        return ""

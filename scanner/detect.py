@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import AnyStr, Generic, Protocol
 
 from scanner import content, context, prefilter
-from scanner.companion import CLIENT_SECRET_RULE, ClientIds
+from scanner import companion as companions
 from scanner.filters import has_allow_pragma, is_known_public, known_public
 from scanner.models import Match
 from scanner.rules import CONTENT_RULES, FILE_RULES, FileRule, Rule
@@ -223,7 +223,7 @@ class Detector:
         lines = _Lines(text, "\n")
         pragma_lines: dict[int, bool] = {}
         found = context.Clues(text, [(c.start, c.end) for c in kept])
-        client_ids = ClientIds(text) if any(c.rule_id == CLIENT_SECRET_RULE for c in kept) else None
+        nearby = companions.Companions(text) if any(c.rule_id in companions.RULES for c in kept) else None
         for cand in kept:
             judge = self._in_context.get(cand.rule_id)
             if judge is not None and not judge(text, cand.start, cand.end):
@@ -235,8 +235,7 @@ class Detector:
             if pragma_lines[line] or self._allowed(cand.secret):
                 allowed += 1
                 continue
-            companion = client_ids.nearest(cand.start, cand.end) \
-                if client_ids is not None and cand.rule_id == CLIENT_SECRET_RULE else ""
+            companion = nearby.of(cand.rule_id, cand.secret, cand.start, cand.end) if nearby is not None else ""
             matches.append(Match(cand.rule_id, cand.secret, line, column, cand.secret,
                                  clues=found.at(cand.start, cand.end), companion=companion))
         return matches, allowed

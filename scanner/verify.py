@@ -23,7 +23,7 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from urllib.parse import SplitResult, urlencode, urlsplit
+from urllib.parse import SplitResult, quote, urlencode, urlsplit
 
 from scanner import __version__
 from scanner.errors import UsageError
@@ -85,6 +85,9 @@ TOKEN_INFO = Endpoint("https://oauth2.googleapis.com", "/tokeninfo")
 # (id and secret) before it looks at the code, so `invalid_grant` means the secret was accepted.
 TOKEN = Endpoint("https://oauth2.googleapis.com", "/token")
 _NOT_A_CODE = "keysentry-verify-not-a-code"
+# A service account's public certificates, by key id: asked with the account's e-mail alone.
+ROBOT_CERTS = "https://www.googleapis.com"
+_SERVICE_ACCOUNT = re.compile(r"([A-Za-z0-9._-]{1,100}@[A-Za-z0-9.-]{1,200}\.gserviceaccount\.com) ([0-9a-f]{40})")
 # Never visited: nothing is granted, and a loopback address is one every client type may name.
 _HARMLESS_REDIRECT = "http://127.0.0.1"
 
@@ -511,6 +514,78 @@ def verify_client_secret(client: Client, secret: str, client_id: str) -> Verific
     return _unexpected(reply, "token endpoint")
 
 
+def verify_refresh_token(client: Client, token: str, pair: str) -> Verification:
+    """A `1//0…` refresh token with its client's id and secret (PAIR, "ID SECRET"): a refresh-token
+    grant at the token endpoint, all in the POST body. The access token it returns is dropped unread."""
+    client_id, client_secret = pair.split(" ", 1)
+    reply = client.call(TOKEN, {}, form={"client_id": client_id, "client_secret": client_secret,
+                                         "refresh_token": token, "grant_type": "refresh_token"})
+    if reply.problem:
+        return _unexpected(reply, "token endpoint")
+    body = reply.body if isinstance(reply.body, dict) else {}
+    if reply.status == 200 and isinstance(body.get("access_token"), str):
+        scopes = [s for s in str(body.get("scope", "")).split() if _SCOPE.fullmatch(s)][:20]
+        gemini = any(s in _GEMINI_SCOPES for s in scopes)
+        return Verification(LIVE, f"the token endpoint redeemed it for client {client_id} (the access token it "
+                                  f"returned was discarded): scopes {' '.join(scopes) or 'not given'}"
+                                  + ("; its scopes reach the Gemini API" if gemini else "")
+                                  + "; anyone holding it and the client secret can act as that user; revoke it")
+    if reply.status == 400 and body.get("error") == "invalid_grant":
+        return Verification(INVALID, f"token endpoint: invalid_grant, the refresh token has expired or was revoked "
+                                     f"(client {client_id})")
+    if body.get("error") == "invalid_client" or reply.status == 401:
+        return Verification(UNKNOWN, f"token endpoint: invalid_client, the client secret next to it is not accepted "
+                                     f"for client {client_id}, so the refresh token could not be checked")
+    return _unexpected(reply, "token endpoint")
+
+
+def verify_service_account(client: Client, private_key: str, account: str) -> Verification:
+    """A service account's private key (ACCOUNT: "EMAIL KEY_ID"): Google's published certificate for
+    KEY_ID, fetched with the e-mail alone, must hold this key's public half. Nothing secret is sent,
+    and nothing is signed."""
+    email, key_id = account.split(" ", 1)
+    reply = client.call(Endpoint(ROBOT_CERTS, f"/robot/v1/metadata/x509/{quote(email, safe='@')}"), {})
+    if reply.status == 404:
+        return Verification(INVALID, f"Google publishes no certificates for {email}: the service account was "
+                                     "deleted (or never existed)")
+    if reply.problem or reply.status != 200 or not isinstance(reply.body, dict):
+        return _unexpected(reply, "service-account certificates")
+    certificate = reply.body.get(key_id)
+    if not isinstance(certificate, str):
+        return Verification(INVALID, f"{email} exists, but Google publishes no certificate for key {key_id}: the "
+                                     "key was deleted")
+    match = _same_key(private_key, certificate)
+    if match is None:
+        return Verification(UNKNOWN, f"the certificate Google publishes for key {key_id} of {email} could not be "
+                                     "compared with the private key (encrypted, or not a key/certificate Python's "
+                                     "cryptography reads)")
+    if not match:
+        return Verification(UNKNOWN, f"Google publishes key {key_id} for {email}, but its certificate does not hold "
+                                     "this private key's public half (the file was edited?)")
+    return Verification(LIVE, f"Google still publishes key {key_id} of {email} and its certificate matches this "
+                              "private key (checked locally; only the e-mail was sent): the key works; delete it "
+                              "(IAM > Service accounts > Keys)")
+
+
+def _same_key(private_pem: str, certificate_pem: str) -> bool | None:
+    """Whether the certificate holds the private key's public half; None when either cannot be read."""
+    # Here: only a run that found a service-account key loads OpenSSL's bindings.
+    from cryptography import x509
+    from cryptography.exceptions import UnsupportedAlgorithm
+    from cryptography.hazmat.primitives import serialization
+
+    # As found: line breaks may be written `\n` (JSON) or `\\n` (JSON in a JSON string).
+    text = re.sub(r"\\+[nr]", "\n", private_pem)
+    der = serialization.Encoding.DER
+    spki = serialization.PublicFormat.SubjectPublicKeyInfo
+    try:
+        key = serialization.load_pem_private_key(text.encode("ascii", "replace"), password=None)
+        cert = x509.load_pem_x509_certificate(certificate_pem.encode("ascii", "replace"))
+        return key.public_key().public_bytes(der, spki) == cert.public_key().public_bytes(der, spki)
+    except (ValueError, TypeError, UnsupportedAlgorithm):
+        return None
+
+
 # --- which findings are asked, and how ----------------------------------------------------------
 
 # A probe is given the secret and the public half its check needs ("" for the secrets alone).
@@ -519,13 +594,14 @@ Ask = tuple[Probe, str, str]
 
 # Not verified, and why: said in the reason of their `unknown`.
 _NOT_ASKED = {
-    "gcp-service-account-key": "not verified: that would mean signing with the private key and sending the "
-                               "result to Google; keysentry never uses a private key it finds",
     "dotenv-file": "not verified: a whole .env file; the Google keys in it are verified under their own rules",
 }
 _NO_CLIENT_ID = ("not verified: Google checks a client secret only together with its client id, and no client id "
                  "(…apps.googleusercontent.com) was found next to it")
-_REFRESH = "not verified: a refresh token can be checked only with its OAuth client's id and secret"
+_REFRESH = ("not verified: a refresh token can be checked only with its OAuth client's id and secret, and no "
+            "client id with a GOCSPX- client secret for it was found in the same file")
+_NO_KEY_FILE = ("not verified: the private key's account (client_email) and key id (private_key_id) were not found "
+                "next to it, and keysentry never signs with a private key it finds")
 _NOT_GOOGLE = "not verified: not shaped like a Google key or token"
 
 
@@ -537,12 +613,22 @@ def _access_token_probe(client: Client, token: str, _: str) -> Verification:
     return verify_access_token(client, token)
 
 
-def plan(finding: Finding) -> Ask | Verification:
+def plan(finding: Finding, client_secrets: Mapping[tuple[str, str], str] | None = None) -> Ask | Verification:
     """How FINDING's secret is asked (a probe, the secret and the public half it sends), or what is
-    said without asking."""
+    said without asking. CLIENT_SECRETS: the client secrets found, by (path, client id), for a
+    refresh token to be redeemed with its own client's."""
     if finding.rule_id in _NOT_ASKED:
         return Verification(UNKNOWN, _NOT_ASKED[finding.rule_id])
     secret = finding.secret
+    if _REFRESH_TOKEN.fullmatch(secret) and finding.rule_id in ("google-oauth-token", "gcp-service-account-key"):
+        pair = (finding.path, finding.companion)
+        if _CLIENT_ID.fullmatch(finding.companion) and client_secrets and pair in client_secrets:
+            return verify_refresh_token, secret, f"{finding.companion} {client_secrets[pair]}"
+        return Verification(UNKNOWN, _REFRESH)
+    if finding.rule_id == "gcp-service-account-key":
+        if secret.startswith("-----BEGIN") and _SERVICE_ACCOUNT.fullmatch(finding.companion):
+            return verify_service_account, secret, finding.companion
+        return Verification(UNKNOWN, _NO_KEY_FILE if secret.startswith("-----BEGIN") else _NOT_GOOGLE)
     if finding.rule_id == "google-oauth-client-secret":
         if _CLIENT_SECRET.fullmatch(secret) and _CLIENT_ID.fullmatch(finding.companion):
             return verify_client_secret, secret, finding.companion
@@ -552,8 +638,6 @@ def plan(finding: Finding) -> Ask | Verification:
     if finding.rule_id == "google-oauth-token":
         if _ACCESS_TOKEN.fullmatch(secret):
             return _access_token_probe, secret, ""
-        if _REFRESH_TOKEN.fullmatch(secret):
-            return Verification(UNKNOWN, _REFRESH)
     return Verification(UNKNOWN, _NOT_GOOGLE)
 
 
@@ -561,7 +645,10 @@ def verify(findings: Sequence[Finding], client: Client, cache: Cache | None = No
     """FINDINGS with `verification` set, each distinct secret (with its client id, for a client
     secret) asked once, or not at all when CACHE holds a recent verdict for it (CACHE gets the
     new ones); a live one becomes critical."""
-    plans = [plan(f) for f in findings]
+    client_secrets = {(f.path, f.companion): f.secret for f in findings
+                      if f.rule_id == "google-oauth-client-secret" and _CLIENT_SECRET.fullmatch(f.secret)
+                      and _CLIENT_ID.fullmatch(f.companion)}
+    plans = [plan(f, client_secrets) for f in findings]
     asks: dict[Ask, None] = {}
     answers: dict[Ask, Verification] = {}
     for p in plans:

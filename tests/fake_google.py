@@ -8,6 +8,8 @@ verifier is tested on what Google sends, not on what it would be convenient to p
 from __future__ import annotations
 
 import json
+import secrets
+import string
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -22,6 +24,7 @@ CACHED = "/v1beta/cachedContents"
 TUNED = "/v1beta/tunedModels"
 EXPOSURE_PATHS = {"files": FILES, "cached-contents": CACHED, "tuned-models": TUNED}
 VERTEX = "/v1beta1/publishers/google/models"
+CERTS = "/robot/v1/metadata/x509/"  # + a service account's e-mail
 IDENTITY = "/v1/projects"
 TOKENINFO = "/tokeninfo"
 TOKEN = "/token"
@@ -133,6 +136,16 @@ def unauthenticated(reason: str = "CREDENTIALS_MISSING", service: str = "aiplatf
                    "credentials that assert a principal.",
         "details": [{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": reason,
                      "domain": "googleapis.com", "metadata": {"service": service}}]}})
+
+
+def certificates(by_key_id: dict[str, str]) -> Answer:
+    """200 from the robot metadata endpoint: the account's public certificates, PEM, by key id."""
+    return json_answer(200, by_key_id)
+
+
+def not_found() -> Answer:
+    """404 for an account that does not exist (Google's answer is not JSON)."""
+    return raw(404, b"Not Found", content_type="text/html; charset=UTF-8")
 
 
 def google_error(reason: str, *, message: str | None = None, code: int | None = None,
@@ -261,6 +274,8 @@ class FakeGoogle:
     def __init__(self) -> None:
         self.answers: dict[tuple[str, str], list[Answer]] = {}
         self.clients: dict[str, str] = {}  # client id -> its secret
+        self.refresh_tokens: dict[str, tuple[str, str]] = {}  # refresh token -> (its client id, scopes)
+        self.issued: list[str] = []  # the access tokens handed out for refresh tokens
         self.seen: list[Seen] = []
         self._lock = threading.Lock()
         self.server: ThreadingHTTPServer | None = None
@@ -270,6 +285,9 @@ class FakeGoogle:
 
     def client(self, client_id: str, secret: str) -> None:
         self.clients[client_id] = secret
+
+    def refresh_token(self, token: str, client_id: str, scopes: str) -> None:
+        self.refresh_tokens[token] = (client_id, scopes)
 
     @property
     def url(self) -> str:
@@ -296,7 +314,17 @@ class FakeGoogle:
             return invalid_client("The OAuth client was not found.")
         if self.clients[client_id] != secret:
             return invalid_client()
-        if (form.get("grant_type") or [""])[0] != "authorization_code":
+        grant = (form.get("grant_type") or [""])[0]
+        if grant == "refresh_token":
+            token = (form.get("refresh_token") or [""])[0]
+            if token not in self.refresh_tokens or self.refresh_tokens[token][0] != client_id:
+                return json_answer(400, {"error": "invalid_grant", "error_description": "Token has been expired or "
+                                                                                          "revoked."})
+            access = "ya29.a0" + "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(100))
+            self.issued.append(access)
+            return json_answer(200, {"access_token": access, "expires_in": 3599,
+                                     "scope": self.refresh_tokens[token][1], "token_type": "Bearer"})
+        if grant != "authorization_code":
             return json_answer(400, {"error": "unsupported_grant_type", "error_description": "Invalid grant_type: "})
         return invalid_grant()
 

@@ -913,3 +913,148 @@ def test_cache_entries_that_keysentry_did_not_write_are_ignored(repo: Path, goog
 @pytest.mark.parametrize("value", ["-1h", "soon", "400d", "nan", ""])
 def test_verify_max_age_must_be_a_duration(repo: Path, value: str) -> None:
     expect_error(keysentry("scan", "--verify", "--verify-max-age", value, cwd=repo), "--verify-max-age")
+
+
+# --- service-account keys: the published certificate, fetched with the e-mail alone -----------------
+
+def _rsa_key_and_certificate() -> tuple[str, str]:
+    """A private key (PKCS#8 PEM, as Google's key files hold) and a self-signed certificate for it,
+    made now: Google publishes one such certificate per key id."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "bot.demo.iam.gserviceaccount.com")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now)
+            .not_valid_after(now + datetime.timedelta(days=3650)).sign(key, hashes.SHA256()))
+    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption()).decode()
+    return private, cert.public_bytes(serialization.Encoding.PEM).decode()
+
+
+EMAIL = "deploy-bot@demo-project.iam.gserviceaccount.com"
+
+
+def _key_file(private: str, key_id: str, email: str = EMAIL) -> str:
+    return json.dumps({"type": "service_account", "project_id": "demo-project", "private_key_id": key_id,
+                       "private_key": private, "client_email": email, "client_id": random_chars(21, string.digits),
+                       "token_uri": "https://oauth2.googleapis.com/token"}, indent=2) + "\n"
+
+
+# (id, what Google publishes for the account, given (key id, this key's certificate, another's), status, words)
+SERVICE_ACCOUNTS: list[tuple[str, Callable[[str, str, str], g.Answer], str, tuple[str, ...]]] = [
+    ("key published", lambda kid, mine, other: g.certificates({hex_secret(40): other, kid: mine}), "live",
+     ("still publishes key", "matches", "only the e-mail was sent")),
+    ("key deleted", lambda kid, mine, other: g.certificates({hex_secret(40): other}), "invalid",
+     ("no certificate for key", "deleted")),
+    ("account deleted", lambda kid, mine, other: g.not_found(), "invalid", ("no certificates for", EMAIL)),
+    ("certificate of another key", lambda kid, mine, other: g.certificates({kid: other}), "unknown",
+     ("does not hold this private key",)),
+    ("not a certificate", lambda kid, mine, other: g.certificates({kid: "-----BEGIN CERTIFICATE-----\nAAAA\n"
+                                                                        "-----END CERTIFICATE-----\n"}),
+     "unknown", ("could not be compared",)),
+    ("server error", lambda kid, mine, other: g.json_answer(500, {"error": "backend"}), "unknown", ("HTTP 500",)),
+]
+
+
+@pytest.mark.parametrize(("published", "status", "words"), [r[1:] for r in SERVICE_ACCOUNTS],
+                         ids=[r[0] for r in SERVICE_ACCOUNTS])
+def test_a_service_account_key_is_checked_against_googles_certificate_sending_only_the_email(
+        repo: Path, google: g.FakeGoogle, published: Callable[[str, str, str], g.Answer], status: str,
+        words: tuple[str, ...]) -> None:
+    private, mine = _rsa_key_and_certificate()
+    _, other = _rsa_key_and_certificate()
+    key_id = hex_secret(40)
+    google.on(g.CERTS + EMAIL, "", published(key_id, mine, other))
+    _write(repo, {"deploy/sa.json": _key_file(private, key_id)})
+    [finding] = [f for f in _findings(repo, google) if f["rule_id"] == "gcp-service-account-key"]
+    verification = finding["verification"]
+    assert isinstance(verification, dict) and verification["status"] == status, verification
+    assert all(w in verification["reason"] for w in words), verification
+    # One GET that carries the e-mail in its path and nothing else of the file: no body, no
+    # credential header, no piece of the key.
+    [seen] = google.seen
+    assert seen.method == "GET" and seen.target == g.CERTS + EMAIL and seen.body == b""
+    assert set(seen.headers) <= {"host", "accept-encoding", "user-agent", "accept"}
+    body_lines = [line for line in private.splitlines() if not line.startswith("-----")]
+    assert not any(line in seen.target or any(line in v for v in seen.headers.values()) for line in body_lines)
+    assert key_id not in seen.target
+
+
+def test_a_private_key_without_its_account_and_key_id_is_not_sent(repo: Path, google: g.FakeGoogle) -> None:
+    private, _ = _rsa_key_and_certificate()
+    _write(repo, {"key.json": json.dumps({"private_key": private, "type": "service_account"}) + "\n",
+                  "two.json": json.dumps([json.loads(_key_file(private, hex_secret(40))),
+                                          json.loads(_key_file(private, hex_secret(40), "other@demo.iam."
+                                                                                       "gserviceaccount.com"))])})
+    findings = [f for f in _findings(repo, google) if f["rule_id"] == "gcp-service-account-key"]
+    assert findings and all(f["verification"]["status"] == "unknown" for f in findings)  # type: ignore[index]
+    assert all("client_email" in f["verification"]["reason"] for f in findings)  # type: ignore[index]
+    assert google.seen == []
+
+
+# --- refresh tokens, redeemed with their own client's id and secret ---------------------------------
+
+def refresh_token() -> str:
+    return "1//0" + random_chars(60)
+
+
+def _authorized_user(cid: str, secret: str, token: str) -> str:
+    return json.dumps({"type": "authorized_user", "client_id": cid, "client_secret": secret,
+                       "refresh_token": token, "quota_project_id": "demo-project"}, indent=2) + "\n"
+
+
+def _token_in_code(cid: str, secret: str, token: str) -> str:
+    return f'CLIENT_ID = "{cid}"\nCLIENT_SECRET = "{secret}"\nREFRESH = "{token}"\n'
+
+
+# (id, file name, its text, what Google knows: "token" the token for this client / "client" the client
+#  only / "other secret" the client with another secret, status, words)
+REFRESH_TOKENS: list[tuple[str, str, Callable[[str, str, str], str], str, str, tuple[str, ...]]] = [
+    ("authorized_user json, live", "adc.json", _authorized_user, "token", "live",
+     ("redeemed", "discarded", "cloud-platform", "Gemini API", "revoke")),
+    ("authorized_user json, revoked", "adc.json", _authorized_user, "client", "invalid", ("invalid_grant",)),
+    ("authorized_user json, client secret wrong", "adc.json", _authorized_user, "other secret", "unknown",
+     ("invalid_client",)),
+    ("in code, live", "auth.py", _token_in_code, "token", "live", ("redeemed",)),
+]
+
+
+@pytest.mark.parametrize(("name", "make", "known", "status", "words"), [r[1:] for r in REFRESH_TOKENS],
+                         ids=[r[0] for r in REFRESH_TOKENS])
+def test_a_refresh_token_is_redeemed_with_its_clients_id_and_secret(
+        repo: Path, google: g.FakeGoogle, name: str, make: Callable[[str, str, str], str], known: str, status: str,
+        words: tuple[str, ...]) -> None:
+    cid, secret, token = client_id(), client_secret(), refresh_token()
+    google.client(cid, secret if known != "other secret" else client_secret())
+    if known == "token":
+        google.refresh_token(token, cid, "https://www.googleapis.com/auth/cloud-platform openid")
+    _write(repo, {name: make(cid, secret, token)})
+    proc = _scan(repo, google, "--show-secrets")
+    [finding] = [f for f in json.loads(proc.stdout)["findings"] if f["secret"] == token]
+    verification = finding["verification"]
+    assert verification["status"] == status, verification
+    assert all(w in verification["reason"] for w in words), verification
+    [grant] = [s for s in google.seen if s.form.get("grant_type") == ["refresh_token"]]
+    assert grant.method == "POST" and grant.target == g.TOKEN and token not in grant.target
+    assert grant.form["refresh_token"] == [token] and grant.form["client_id"] == [cid]
+    assert grant.form["client_secret"] == [secret]
+    for issued in google.issued:  # the access token Google handed out is never shown or kept
+        assert issued.encode() not in proc.stdout and issued.encode() not in proc.stderr
+
+
+def test_a_refresh_token_without_its_client_secret_is_not_sent(repo: Path, google: g.FakeGoogle) -> None:
+    cid, token = client_id(), refresh_token()
+    _write(repo, {"adc.json": _authorized_user(cid, "d-" + random_chars(22), token),
+                  "other.py": f'T = "{token}"\n'})
+    findings = [f for f in _findings(repo, google, "--show-secrets") if f["secret"] == token]
+    assert len(findings) == 2
+    assert all(f["verification"]["status"] == "unknown" and "client secret" in f["verification"]["reason"]  # type: ignore[index]
+               for f in findings)
+    assert not [s for s in google.seen if s.form.get("refresh_token")]
