@@ -111,6 +111,9 @@ def _scan_verification(p: argparse.ArgumentParser) -> None:
                    help="reuse verdicts kept in FILE (by SHA-256 of each secret, never the secret) and add new ones")
     p.add_argument("--verify-max-age", type=_max_age, default=None, metavar="AGE",
                    help="reuse a cached verdict only this long (default 24h; e.g. 90m, 2d, 0 = never)")
+    p.add_argument("--verify-owner", action="store_true",
+                   help="with your own Application Default Credentials, read each API key's real restrictions "
+                        "(implies --verify)")
 
 
 def _reporting(p: argparse.ArgumentParser, formats: Sequence[str], progress: str) -> None:
@@ -311,14 +314,21 @@ def _report_options(args: argparse.Namespace) -> Options:
 def _cmd_scan(args: argparse.Namespace) -> int:
     from scanner import report, scan
 
-    # Made first: a bad KEYSENTRY_VERIFY_ENDPOINT or cache file is an error before the scan, not after it.
+    # Made first: a bad KEYSENTRY_VERIFY_ENDPOINT, cache file or missing credentials are an error
+    # before the scan, not after it.
+    args.verify = args.verify or args.verify_owner
     client = _verifier(args)
     cache = _verify_cache(args) if client is not None else None
+    owner = None
+    if client is not None and args.verify_owner:
+        from scanner import verify_owner
+
+        owner = verify_owner.credentials(client)
     result = scan.run(_request(args, _mode(args), args.baseline))
     if client is not None:
         from scanner import verify
 
-        result = verify.verify_result(result, client, cache)
+        result = verify.verify_result(result, client, cache, owner)
         if cache is not None:
             try:
                 cache.save()

@@ -20,15 +20,22 @@ import re
 import socket
 import ssl
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import SplitResult, quote, urlencode, urlsplit
 
 from scanner import __version__
 from scanner.errors import UsageError
-from scanner.models import Finding, Result, Verification
+from scanner.models import Finding, Restrictions, Result, Verification
 from scanner.verify_cache import Cache, cache_key
+
+if TYPE_CHECKING:
+    from scanner.verify_owner import Owner
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 ENDPOINT_VARIABLE = "KEYSENTRY_VERIFY_ENDPOINT"
 DEFAULT_TIMEOUT = 10.0
@@ -127,6 +134,7 @@ class Reply:
     status: int  # 0 when no HTTP exchange completed (a network failure, a body over the cap)
     body: object = None
     problem: str | None = None  # set when nothing usable came back
+    raw: bytes = b""  # the body as received (JSON or not), for a caller that parses it itself
 
 
 class Client:
@@ -162,8 +170,10 @@ class Client:
     def stopped(self) -> bool:
         return self._stopped.is_set()
 
-    def call(self, endpoint: Endpoint, headers: Mapping[str, str], form: Mapping[str, str] | None = None) -> Reply:
-        """GET (or POST FORM) ENDPOINT, retrying a bounded number of times on 429."""
+    def call(self, endpoint: Endpoint, headers: Mapping[str, str], form: Mapping[str, str] | None = None, *,
+             body: bytes | None = None, method: str | None = None) -> Reply:
+        """GET (or POST FORM, or METHOD BODY with its Content-Type in HEADERS) ENDPOINT, retrying a
+        bounded number of times on 429."""
         delay = BACKOFF
         host = urlsplit(self.base or endpoint.base).netloc
         for attempt in range(RETRIES_ON_429 + 1):
@@ -176,7 +186,7 @@ class Client:
                     return Reply(0, problem=f"not sent: this run's {self.max_requests} requests "
                                             "(--verify-max-requests) were used")
                 self.sent += 1
-            reply, retry_after = self._once(endpoint, headers, form)
+            reply, retry_after = self._once(endpoint, headers, form, body, method)
             with self._lock:
                 self._failures[host] = self._failures.get(host, 0) + 1 if reply.status == 0 else 0
             if reply.status != 429:
@@ -209,13 +219,12 @@ class Client:
         connection._create_connection = create  # type: ignore[attr-defined]  # http.client's documented hook
         return connection
 
-    def _once(self, endpoint: Endpoint, headers: Mapping[str, str],
-              form: Mapping[str, str] | None) -> tuple[Reply, float | None]:
+    def _once(self, endpoint: Endpoint, headers: Mapping[str, str], form: Mapping[str, str] | None,
+              body: bytes | None, method: str | None) -> tuple[Reply, float | None]:
         parts = urlsplit(self.base or endpoint.base)
         watched: list[socket.socket] = []
         connection = self._connection(parts, watched)
         sent = {"User-Agent": f"keysentry/{__version__} (--verify)", "Accept": "application/json", **headers}
-        body = None
         if form is not None:
             body = urlencode(form).encode("ascii")
             sent["Content-Type"] = "application/x-www-form-urlencoded"
@@ -230,8 +239,8 @@ class Client:
         timer.daemon = True
         timer.start()
         try:
-            connection.request("POST" if form is not None else "GET", parts.path.rstrip("/") + endpoint.path,
-                               body=body, headers=sent)
+            verb = method or ("POST" if body is not None else "GET")
+            connection.request(verb, parts.path.rstrip("/") + endpoint.path, body=body, headers=sent)
             response = connection.getresponse()
             data = _read_capped(response)
             retry_after = _seconds(response.getheader("Retry-After"))
@@ -260,8 +269,9 @@ class Client:
         try:
             parsed: object = json.loads(data.decode("utf-8"))
         except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
-            return Reply(response.status, problem=f"HTTP {response.status} with a body that is not JSON"), None
-        return Reply(response.status, parsed), None
+            return Reply(response.status, problem=f"HTTP {response.status} with a body that is not JSON",
+                         raw=data), None
+        return Reply(response.status, parsed, raw=data), None
 
 
 def _cut(sock: socket.socket) -> None:
@@ -641,10 +651,31 @@ def plan(finding: Finding, client_secrets: Mapping[tuple[str, str], str] | None 
     return Verification(UNKNOWN, _NOT_GOOGLE)
 
 
-def verify(findings: Sequence[Finding], client: Client, cache: Cache | None = None) -> tuple[Finding, ...]:
+def _in_parallel(client: Client, work: Callable[[T], R], items: Sequence[T]) -> Iterator[tuple[T, R]]:
+    """(item, WORK(item)) for each of ITEMS, at most WORKERS at once, in order."""
+    if not items:
+        return
+    pool = ThreadPoolExecutor(max_workers=min(WORKERS, len(items)), thread_name_prefix="keysentry-verify")
+    try:
+        yield from zip(items, pool.map(work, items))
+    except BaseException:
+        # The first Ctrl-C or SIGTERM: the requests in flight are cut now, not when they end
+        # (a slow or trickling server would hold the run for as long as it likes).
+        client.stop()
+        raise
+    finally:
+        # Interrupted (Ctrl-C, SIGTERM), the keys not yet sent stay unsent. Executor.map cancels
+        # them only once its results are being read: a signal after the keys were queued and
+        # before the first result was asked for would otherwise let `with`'s shutdown send them all.
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def verify(findings: Sequence[Finding], client: Client, cache: Cache | None = None,
+           owner: Owner | None = None) -> tuple[Finding, ...]:
     """FINDINGS with `verification` set, each distinct secret (with its client id, for a client
     secret) asked once, or not at all when CACHE holds a recent verdict for it (CACHE gets the
-    new ones); a live one becomes critical."""
+    new ones); a live one becomes critical. With OWNER (--verify-owner), each API key's
+    restrictions are read too."""
     client_secrets = {(f.path, f.companion): f.secret for f in findings
                       if f.rule_id == "google-oauth-client-secret" and _CLIENT_SECRET.fullmatch(f.secret)
                       and _CLIENT_ID.fullmatch(f.companion)}
@@ -658,31 +689,30 @@ def verify(findings: Sequence[Finding], client: Client, cache: Cache | None = No
                 answers[p] = known
             else:
                 asks.setdefault(p)
-    if asks:
-        pool = ThreadPoolExecutor(max_workers=min(WORKERS, len(asks)), thread_name_prefix="keysentry-verify")
-        try:
-            for ask, answer in zip(asks, pool.map(lambda ask: ask[0](client, ask[1], ask[2]), asks)):
-                answers[ask] = answer
-                if cache is not None:
-                    cache.put(cache_key(ask[1], ask[2]), answer)
-        except BaseException:
-            # The first Ctrl-C or SIGTERM: the requests in flight are cut now, not when they end
-            # (a slow or trickling server would hold the run for as long as it likes).
-            client.stop()
-            raise
-        finally:
-            # Interrupted (Ctrl-C, SIGTERM), the keys not yet sent stay unsent. Executor.map cancels
-            # them only once its results are being read: a signal after the keys were queued and
-            # before the first result was asked for would otherwise let `with`'s shutdown send them all.
-            pool.shutdown(wait=True, cancel_futures=True)
+    for ask, answer in _in_parallel(client, lambda ask: ask[0](client, ask[1], ask[2]), list(asks)):
+        answers[ask] = answer
+        if cache is not None:
+            cache.put(cache_key(ask[1], ask[2]), answer)
+    restricted: dict[str, Restrictions] = {}
+    fix: Callable[[Restrictions, str], str] = lambda r, context: ""  # noqa: E731
+    if owner is not None:
+        from scanner import verify_owner  # here: it imports this module
+
+        fix = verify_owner.fix
+        keys = list(dict.fromkeys(p[1] for p in plans if not isinstance(p, Verification) and p[0] is _api_key_probe))
+        restricted = dict(_in_parallel(client, lambda key: verify_owner.restrictions(client, owner, key), keys))
     verified = []
     for finding, p in zip(findings, plans):
         verdict = p if isinstance(p, Verification) else answers[p]
+        if not isinstance(p, Verification) and p[1] in restricted:
+            found = restricted[p[1]]
+            verdict = dataclasses.replace(verdict, restrictions=dataclasses.replace(found, fix=fix(found,
+                                                                                                  finding.context)))
         severity = "critical" if verdict.status == LIVE else finding.severity
         verified.append(dataclasses.replace(finding, verification=verdict, severity=severity))
     return tuple(verified)
 
 
-def verify_result(result: Result, client: Client, cache: Cache | None = None) -> Result:
+def verify_result(result: Result, client: Client, cache: Cache | None = None, owner: Owner | None = None) -> Result:
     """RESULT with its findings verified: only those it reports, so none that was suppressed."""
-    return dataclasses.replace(result, findings=verify(result.findings, client, cache))
+    return dataclasses.replace(result, findings=verify(result.findings, client, cache, owner))

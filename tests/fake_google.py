@@ -25,6 +25,7 @@ TUNED = "/v1beta/tunedModels"
 EXPOSURE_PATHS = {"files": FILES, "cached-contents": CACHED, "tuned-models": TUNED}
 VERTEX = "/v1beta1/publishers/google/models"
 CERTS = "/robot/v1/metadata/x509/"  # + a service account's e-mail
+LOOKUP_KEY = "/v2/keys:lookupKey"
 IDENTITY = "/v1/projects"
 TOKENINFO = "/tokeninfo"
 TOKEN = "/token"
@@ -51,7 +52,7 @@ class Seen:
         if "x-goog-api-key" in self.headers:
             return self.headers["x-goog-api-key"]
         form = self.form
-        return (form.get("access_token") or form.get("client_secret") or [""])[0]
+        return (form.get("access_token") or form.get("client_secret") or form.get("keyString") or [""])[0]
 
 
 def json_answer(status: int, body: object, headers: Sequence[tuple[str, str]] = ()) -> Answer:
@@ -141,6 +142,15 @@ def unauthenticated(reason: str = "CREDENTIALS_MISSING", service: str = "aiplatf
 def certificates(by_key_id: dict[str, str]) -> Answer:
     """200 from the robot metadata endpoint: the account's public certificates, PEM, by key id."""
     return json_answer(200, by_key_id)
+
+
+def key_resource(name: str, restrictions: dict[str, object] | None) -> Answer:
+    """200 from the API Keys API's keys.get: the key's resource, its restrictions if it has any."""
+    body: dict[str, object] = {"name": name, "uid": name.rsplit("/", 1)[1], "displayName": "Browser key (auto created "
+                               "by Firebase)", "createTime": "2024-05-01T10:00:00.000Z", "etag": "W/\"abc\""}
+    if restrictions is not None:
+        body["restrictions"] = restrictions
+    return json_answer(200, body)
 
 
 def not_found() -> Answer:

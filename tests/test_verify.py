@@ -1058,3 +1058,110 @@ def test_a_refresh_token_without_its_client_secret_is_not_sent(repo: Path, googl
     assert all(f["verification"]["status"] == "unknown" and "client secret" in f["verification"]["reason"]  # type: ignore[index]
                for f in findings)
     assert not [s for s in google.seen if s.form.get("refresh_token")]
+
+
+# --- --verify-owner: the key's real restrictions, read with the caller's own credentials -----------
+
+KEY_NAME = "projects/123456789012/locations/global/keys/0a1b2c3d-4e5f-6789-abcd-ef0123456789"
+
+
+def _caller_adc(tmp_path: Path, google: g.FakeGoogle) -> tuple[dict[str, str], str]:
+    """The caller's own credentials (`gcloud auth application-default login` writes such a file),
+    known to the fake token endpoint; the environment that names them, and their refresh token."""
+    cid, secret, token = client_id(), client_secret(), refresh_token()
+    google.client(cid, secret)
+    google.refresh_token(token, cid, "https://www.googleapis.com/auth/cloud-platform")
+    adc = tmp_path / "caller" / "application_default_credentials.json"
+    adc.parent.mkdir()
+    adc.write_text(_authorized_user(cid, secret, token))
+    return {ENDPOINT: google.url, "GOOGLE_APPLICATION_CREDENTIALS": str(adc)}, token
+
+
+RESTRICTION_CASES: list[tuple[str, str, dict[str, object] | None, dict[str, object]]] = [
+    ("unrestricted gemini key", 'from google import genai\nclient = genai.Client(api_key="{key}")\n', None,
+     {"unrestricted": True, "gemini_allowed": True, "api_targets": [],
+      "fix": f"gcloud services api-keys update {KEY_NAME} --api-target=service=generativelanguage.googleapis.com"}),
+    ("unrestricted maps key", '<script src="https://maps.googleapis.com/maps/api/js?key={key}"></script>\n', None,
+     {"unrestricted": True, "fix": f"gcloud services api-keys update {KEY_NAME} --api-target=service=maps-backend"
+                                   ".googleapis.com --allowed-referrers='https://YOUR-SITE/*'"}),
+    ("referrers and api targets", 'KEY = "{key}"\n',
+     {"browserKeyRestrictions": {"allowedReferrers": ["https://example.com/*", "*.example.org"]},
+      "apiTargets": [{"service": "maps-backend.googleapis.com"}, {"service": "places.googleapis.com"}]},
+     {"unrestricted": False, "gemini_allowed": False, "referrers": ["https://example.com/*", "*.example.org"],
+      "api_targets": ["maps-backend.googleapis.com", "places.googleapis.com"]}),
+    ("android apps", 'KEY = "{key}"\n',
+     {"androidKeyRestrictions": {"allowedApplications": [
+         {"sha1Fingerprint": "DA:39:A3:EE:5E:6B:4B:0D:32:55:BF:EF:95:60:18:90:AF:D8:07:09",
+          "packageName": "com.example.app"}]}},
+     {"unrestricted": False, "gemini_allowed": True, "android_apps": [
+         {"package": "com.example.app", "sha1": "DA:39:A3:EE:5E:6B:4B:0D:32:55:BF:EF:95:60:18:90:AF:D8:07:09"}]}),
+    ("ips and ios, hostile values dropped", 'KEY = "{key}"\n',
+     {"serverKeyRestrictions": {"allowedIps": ["192.0.2.0/24", "\x1b]8;;evil\x07"]},
+      "iosKeyRestrictions": {"allowedBundleIds": ["com.example.ios", "x y"]}},
+     {"ips": ["192.0.2.0/24"], "ios_bundle_ids": ["com.example.ios"], "unrestricted": False}),
+]
+
+
+@pytest.mark.parametrize(("code", "restrictions", "expected"), [r[1:] for r in RESTRICTION_CASES],
+                         ids=[r[0] for r in RESTRICTION_CASES])
+def test_verify_owner_reads_the_keys_real_restrictions(repo: Path, google: g.FakeGoogle, tmp_path: Path, code: str,
+                                                       restrictions: dict[str, object] | None,
+                                                       expected: dict[str, object]) -> None:
+    key = google_key()
+    env, caller_token = _caller_adc(tmp_path, google)
+    google.on(g.GEMINI, key, g.models())
+    google.on(g.LOOKUP_KEY, key, g.json_answer(200, {"parent": "projects/123456789012/locations/global",
+                                                     "name": KEY_NAME}))
+    google.on("/v2/" + KEY_NAME, "", g.key_resource(KEY_NAME, restrictions))
+    _write(repo, {"index.html" if "script" in code else "app.py": code.format(key=key)})
+    proc = keysentry("scan", "--format", "json", "--verify-owner", "--jobs", "1", cwd=repo, env=env)
+    no_traceback(proc)
+    assert proc.returncode == 1, proc.stderr.decode()
+    [finding] = json.loads(proc.stdout)["findings"]
+    verification = finding["verification"]
+    assert verification["status"] == "live"  # --verify-owner implies --verify
+    got = verification["restrictions"]
+    assert got["known"] is True and got["key"] == KEY_NAME
+    for field, value in expected.items():
+        assert got[field] == value, (field, got)
+    assert ("fix" in got) == bool(expected.get("unrestricted"))
+    # The identity is the caller's: the token the caller's refresh token was redeemed for, never the found key.
+    [redeemed] = [s for s in google.seen if s.form.get("grant_type") == ["refresh_token"]]
+    assert redeemed.form["refresh_token"] == [caller_token]
+    issued = f"Bearer {google.issued[0]}"
+    [lookup] = [s for s in google.seen if s.target.startswith(g.LOOKUP_KEY)]
+    assert lookup.method == "POST" and lookup.target == g.LOOKUP_KEY and lookup.form["keyString"] == [key]
+    assert lookup.headers["x-http-method-override"] == "GET" and lookup.headers["authorization"] == issued
+    [got_key] = [s for s in google.seen if s.target == "/v2/" + KEY_NAME]
+    assert got_key.method == "GET" and got_key.headers["authorization"] == issued
+    assert all(key not in s.target for s in google.seen)  # the key in no URL
+    assert google.issued[0].encode() not in proc.stdout + proc.stderr  # the caller's token is never shown
+
+
+def test_a_key_the_caller_does_not_own_has_unknown_restrictions(repo: Path, google: g.FakeGoogle,
+                                                                 tmp_path: Path) -> None:
+    key = google_key()
+    env, _ = _caller_adc(tmp_path, google)
+    google.on(g.GEMINI, key, g.google_error("API_KEY_HTTP_REFERRER_BLOCKED"))
+    google.on(g.LOOKUP_KEY, key, g.google_error("PERMISSION_DENIED", service="apikeys.googleapis.com"))
+    _write(repo, {"app.py": f'KEY = "{key}"\n'})
+    proc = keysentry("scan", "--format", "text", "--verify-owner", "--jobs", "1", cwd=repo, env=env)
+    no_traceback(proc)
+    assert "restrictions not known: keys.lookupKey: HTTP 403, not a key of a project your credentials can read" \
+        in " ".join(proc.stdout.decode().split())
+    proc = keysentry("scan", "--format", "json", "--verify-owner", "--jobs", "1", cwd=repo, env=env)
+    [finding] = json.loads(proc.stdout)["findings"]
+    assert finding["verification"]["status"] == "restricted"
+    assert finding["verification"]["restrictions"]["known"] is False
+
+
+def test_verify_owner_without_credentials_says_so_in_one_line(repo: Path, google: g.FakeGoogle,
+                                                               tmp_path: Path) -> None:
+    _write(repo, {"app.py": f'KEY = "{google_key()}"\n'})
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {ENDPOINT: google.url, "HOME": str(home), "CLOUDSDK_CONFIG": str(home / "gcloud"),
+           "GOOGLE_APPLICATION_CREDENTIALS": ""}
+    proc = keysentry("scan", "--verify-owner", cwd=repo, env=env)
+    expect_error(proc, "Application Default Credentials")
+    assert google.seen == []  # nothing was sent: not the key, not a token request

@@ -46,6 +46,13 @@ def verification_fields(v: "Verification") -> dict[str, object]:
         fields["exposes"] = list(v.exposes)
     if v.surface:
         fields["surface"] = v.surface
+    r = v.restrictions
+    if r is not None:  # --verify-owner
+        fields["restrictions"] = {"known": r.known, "reason": r.reason} if not r.known else {
+            "known": True, "reason": r.reason, "key": r.key, "unrestricted": r.unrestricted,
+            "gemini_allowed": r.gemini_allowed, "api_targets": list(r.api_targets), "referrers": list(r.referrers),
+            "ips": list(r.ips), "android_apps": [{"package": p, "sha1": s} for p, s in r.android_apps],
+            "ios_bundle_ids": list(r.ios_bundle_ids), **({"fix": r.fix} if r.fix else {})}
     return fields
 
 
@@ -57,6 +64,11 @@ def exposure_words(v: "Verification") -> str:
         said.append("exposes " + ", ".join(v.exposes))
     if v.surface:
         said.append(f"accepted by {v.surface}")
+    if v.restrictions is not None:  # --verify-owner
+        said.append(f"restrictions: {v.restrictions.reason}" if v.restrictions.known
+                    else f"restrictions not known: {v.restrictions.reason}")
+        if v.restrictions.fix:
+            said.append(f"restrict it: {v.restrictions.fix}")
     return "; ".join(said)
 
 
