@@ -1165,3 +1165,35 @@ def test_verify_owner_without_credentials_says_so_in_one_line(repo: Path, google
     proc = keysentry("scan", "--verify-owner", cwd=repo, env=env)
     expect_error(proc, "Application Default Credentials")
     assert google.seen == []  # nothing was sent: not the key, not a token request
+
+
+def test_no_secret_of_any_kind_travels_in_a_url(repo: Path, google: g.FakeGoogle, tmp_path: Path) -> None:
+    """Every kind that is sent, each answered live so that every follow-up request is made too."""
+    api_key, aq_key, token = google_key(), gemini_key(), access_token()
+    cid, secret, refresh = client_id(), client_secret(), refresh_token()
+    private, certificate = _rsa_key_and_certificate()
+    key_id = hex_secret(40)
+    google.on(g.GEMINI, api_key, g.models())
+    for path, field in ((g.FILES, "files"), (g.CACHED, "cachedContents"), (g.TUNED, "tunedModels")):
+        google.on(path, api_key, g.listing(field, 1))
+    google.on(g.GEMINI, aq_key, g.google_error("API_KEY_INVALID"))
+    google.on(g.VERTEX, aq_key, g.vertex_models())
+    google.on(g.TOKENINFO, token, g.token_info("openid"))
+    google.client(cid, secret)
+    google.refresh_token(refresh, cid, "openid")
+    google.on(g.CERTS + EMAIL, "", g.certificates({key_id: certificate}))
+    env, _ = _caller_adc(tmp_path, google)
+    google.on(g.LOOKUP_KEY, api_key, g.json_answer(200, {"name": KEY_NAME}))
+    google.on("/v2/" + KEY_NAME, "", g.key_resource(KEY_NAME, None))
+    _write(repo, {"a.py": f'KEY = "{api_key}"\n', "b.py": f'KEY = "{aq_key}"\n', "c.py": f'TOKEN = "{token}"\n',
+                  "adc.json": _authorized_user(cid, secret, refresh), "sa.json": _key_file(private, key_id)})
+    proc = keysentry("scan", "--format", "json", "--verify-owner", "--jobs", "1", cwd=repo, env=env)
+    no_traceback(proc)
+    findings = json.loads(proc.stdout)["findings"]
+    assert {f["rule_id"]: f["verification"]["status"] for f in findings if f["rule_id"] != "google-oauth-client-secret"} \
+        == {"google-api-key": "live", "google-gemini-key": "live", "google-oauth-token": "live",
+            "gcp-service-account-key": "live"}
+    sent = [api_key, aq_key, token, secret, refresh] + [line for line in private.splitlines() if "-----" not in line]
+    assert len(google.seen) >= 12
+    for seen in google.seen:
+        assert not any(s in seen.target for s in sent), seen.target
