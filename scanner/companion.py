@@ -16,8 +16,13 @@ import re
 CLIENT_SECRET_RULE = "google-oauth-client-secret"
 TOKEN_RULE = "google-oauth-token"
 SERVICE_ACCOUNT_RULE = "gcp-service-account-key"
+API_KEY_RULE = "google-api-key"
 # The rules whose findings may have a companion (detect.py looks for one only for these).
-RULES = frozenset({CLIENT_SECRET_RULE, TOKEN_RULE, SERVICE_ACCOUNT_RULE})
+RULES = frozenset({CLIENT_SECRET_RULE, TOKEN_RULE, SERVICE_ACCOUNT_RULE, API_KEY_RULE})
+# The app an API key of a Firebase config file belongs to, for `--verify-owner`'s restriction
+# command: google-services.json's package_name (Android), GoogleService-Info.plist's BUNDLE_ID (iOS).
+_PACKAGE = re.compile(r'"package_name"\s*:\s*"([A-Za-z][A-Za-z0-9_]{0,100}(?:\.[A-Za-z][A-Za-z0-9_]{0,100}){1,20})"')
+_BUNDLE = re.compile(r"<key>BUNDLE_ID</key>\s*<string>([A-Za-z0-9][A-Za-z0-9.-]{0,200})</string>")
 _REFRESH_TOKEN = re.compile(r"1//0[0-9A-Za-z_-]{38,}")
 # A key file's fields as JSON writes them (plain, or escaped inside another JSON string).
 _CLIENT_EMAIL = re.compile(r'client_email\\?"\s*:\s*\\?"([A-Za-z0-9._-]{1,100}@[A-Za-z0-9.-]{1,200}'
@@ -64,6 +69,7 @@ class Companions:
     def __init__(self, text: str) -> None:
         self._text = text
         self._client_ids: ClientIds | None = None
+        self._apps: list[tuple[int, int, str]] | None = None  # (start, end, "android:…" | "ios:…"), found once
 
     def client_ids(self) -> ClientIds:
         if self._client_ids is None:
@@ -76,7 +82,27 @@ class Companions:
             return self.client_ids().nearest(start, end)
         if rule_id == SERVICE_ACCOUNT_RULE and secret.startswith("-----BEGIN"):
             return self._key_file(start, end)
+        if rule_id == API_KEY_RULE:
+            return self._app(start, end)
         return ""
+
+    def _app(self, start: int, end: int) -> str:
+        """`android:PACKAGE` or `ios:BUNDLE_ID` of the Firebase config around START:END, or ""."""
+        if self._apps is None:
+            found: list[tuple[int, int, str]] = []
+            if "package_name" in self._text or "BUNDLE_ID" in self._text:
+                for kind, pattern in (("android", _PACKAGE), ("ios", _BUNDLE)):
+                    found += [(m.start(), m.end(), f"{kind}:{m.group(1)}") for m in pattern.finditer(self._text)]
+            self._apps = sorted(found)
+        at = bisect.bisect_left(self._apps, (start,))
+        best, distance = "", WINDOW + 1
+        for i in (at - 1, at):  # the app named just before the key, or just after it
+            if 0 <= i < len(self._apps):
+                s, e, value = self._apps[i]
+                d = start - e if e <= start else s - end if s >= end else 0
+                if d < distance:
+                    best, distance = value, d
+        return best
 
     def _key_file(self, start: int, end: int) -> str:
         """`EMAIL KEY_ID` of the key file around START:END (its fields within WINDOW), or ""."""

@@ -694,7 +694,7 @@ def verify(findings: Sequence[Finding], client: Client, cache: Cache | None = No
         if cache is not None:
             cache.put(cache_key(ask[1], ask[2]), answer)
     restricted: dict[str, Restrictions] = {}
-    fix: Callable[[Restrictions, str], str] = lambda r, context: ""  # noqa: E731
+    fix: Callable[[Restrictions, str, str], str] = lambda r, context, app: ""  # noqa: E731
     if owner is not None:
         from scanner import verify_owner  # here: it imports this module
 
@@ -706,8 +706,8 @@ def verify(findings: Sequence[Finding], client: Client, cache: Cache | None = No
         verdict = p if isinstance(p, Verification) else answers[p]
         if not isinstance(p, Verification) and p[1] in restricted:
             found = restricted[p[1]]
-            verdict = dataclasses.replace(verdict, restrictions=dataclasses.replace(found, fix=fix(found,
-                                                                                                  finding.context)))
+            remedy = fix(found, finding.context, finding.companion)
+            verdict = dataclasses.replace(verdict, restrictions=dataclasses.replace(found, fix=remedy))
         severity = "critical" if verdict.status == LIVE else finding.severity
         verified.append(dataclasses.replace(finding, verification=verdict, severity=severity))
     return tuple(verified)

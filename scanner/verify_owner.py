@@ -192,8 +192,16 @@ _FIXES = {
 _GENERIC_FIX = "--api-target=service=THE-API-IT-CALLS.googleapis.com"
 
 
-def fix(r: Restrictions, context: str) -> str:
-    """For an unrestricted key, the gcloud command that restricts it to what CONTEXT says it is for."""
+def fix(r: Restrictions, context: str, app: str = "") -> str:
+    """For an unrestricted key, the gcloud command that restricts it to what CONTEXT says it is for;
+    APP: `android:PACKAGE` or `ios:BUNDLE_ID` when its config file names the app."""
     if not r.unrestricted:
         return ""
-    return f"gcloud services api-keys update {r.key} {_FIXES.get(context, _GENERIC_FIX)}"
+    flags = _FIXES.get(context, _GENERIC_FIX)
+    kind, _, name = app.partition(":")
+    if kind == "android" and _VALUE.fullmatch(name):
+        flags = (_FIXES["firebase-config"] + " " if context == "firebase-config" else "") + \
+            f"--allowed-application=sha1_fingerprint=YOUR_SIGNING_SHA1,package_name={name}"
+    elif kind == "ios" and _VALUE.fullmatch(name):
+        flags = f"{_FIXES['firebase-config']} --allowed-bundle-ids={name}"
+    return f"gcloud services api-keys update {r.key} {flags}"

@@ -1077,6 +1077,28 @@ def _caller_adc(tmp_path: Path, google: g.FakeGoogle) -> tuple[dict[str, str], s
     return {ENDPOINT: google.url, "GOOGLE_APPLICATION_CREDENTIALS": str(adc)}, token
 
 
+_GOOGLE_SERVICES = """{{
+  "project_info": {{"project_number": "123456789012", "project_id": "shop-demo"}},
+  "client": [{{
+    "client_info": {{"mobilesdk_app_id": "1:123456789012:android:0a1b2c3d4e5f", "android_client_info":
+      {{"package_name": "com.example.shop"}}}},
+    "api_key": [{{"current_key": "{key}"}}]
+  }}],
+  "configuration_version": "1"
+}}
+"""
+_GOOGLE_SERVICE_PLIST = """<?xml version="1.0" encoding="UTF-8"?>
+<plist version="1.0">
+<dict>
+\t<key>API_KEY</key>
+\t<string>{key}</string>
+\t<key>BUNDLE_ID</key>
+\t<string>com.example.shop.ios</string>
+</dict>
+</plist>
+"""
+_FILE_FOR = {_GOOGLE_SERVICES: "app/google-services.json", _GOOGLE_SERVICE_PLIST: "ios/GoogleService-Info.plist"}
+
 RESTRICTION_CASES: list[tuple[str, str, dict[str, object] | None, dict[str, object]]] = [
     ("unrestricted gemini key", 'from google import genai\nclient = genai.Client(api_key="{key}")\n', None,
      {"unrestricted": True, "gemini_allowed": True, "api_targets": [],
@@ -1084,6 +1106,19 @@ RESTRICTION_CASES: list[tuple[str, str, dict[str, object] | None, dict[str, obje
     ("unrestricted maps key", '<script src="https://maps.googleapis.com/maps/api/js?key={key}"></script>\n', None,
      {"unrestricted": True, "fix": f"gcloud services api-keys update {KEY_NAME} --api-target=service=maps-backend"
                                    ".googleapis.com --allowed-referrers='https://YOUR-SITE/*'"}),
+    ("android firebase config names its package", _GOOGLE_SERVICES, None,
+     {"unrestricted": True, "fix": f"gcloud services api-keys update {KEY_NAME} "
+                                   "--api-target=service=identitytoolkit.googleapis.com "
+                                   "--api-target=service=securetoken.googleapis.com "
+                                   "--api-target=service=firebaseinstallations.googleapis.com "
+                                   "--allowed-application=sha1_fingerprint=YOUR_SIGNING_SHA1,"
+                                   "package_name=com.example.shop"}),
+    ("ios firebase plist names its bundle", _GOOGLE_SERVICE_PLIST, None,
+     {"unrestricted": True, "fix": f"gcloud services api-keys update {KEY_NAME} "
+                                   "--api-target=service=identitytoolkit.googleapis.com "
+                                   "--api-target=service=securetoken.googleapis.com "
+                                   "--api-target=service=firebaseinstallations.googleapis.com "
+                                   "--allowed-bundle-ids=com.example.shop.ios"}),
     ("referrers and api targets", 'KEY = "{key}"\n',
      {"browserKeyRestrictions": {"allowedReferrers": ["https://example.com/*", "*.example.org"]},
       "apiTargets": [{"service": "maps-backend.googleapis.com"}, {"service": "places.googleapis.com"}]},
@@ -1113,7 +1148,7 @@ def test_verify_owner_reads_the_keys_real_restrictions(repo: Path, google: g.Fak
     google.on(g.LOOKUP_KEY, key, g.json_answer(200, {"parent": "projects/123456789012/locations/global",
                                                      "name": KEY_NAME}))
     google.on("/v2/" + KEY_NAME, "", g.key_resource(KEY_NAME, restrictions))
-    _write(repo, {"index.html" if "script" in code else "app.py": code.format(key=key)})
+    _write(repo, {_FILE_FOR.get(code, "index.html" if "script" in code else "app.py"): code.format(key=key)})
     proc = keysentry("scan", "--format", "json", "--verify-owner", "--jobs", "1", cwd=repo, env=env)
     no_traceback(proc)
     assert proc.returncode == 1, proc.stderr.decode()
