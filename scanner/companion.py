@@ -78,7 +78,7 @@ class Companions:
 
     def of(self, rule_id: str, secret: str, start: int, end: int) -> str:
         """The companion of RULE_ID's SECRET at START:END, or ""."""
-        if rule_id == CLIENT_SECRET_RULE or _REFRESH_TOKEN.fullmatch(secret) and rule_id in RULES:
+        if rule_id == CLIENT_SECRET_RULE or (_REFRESH_TOKEN.fullmatch(secret) and rule_id in RULES):
             return self.client_ids().nearest(start, end)
         if rule_id == SERVICE_ACCOUNT_RULE and secret.startswith("-----BEGIN"):
             return self._key_file(start, end)

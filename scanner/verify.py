@@ -645,9 +645,8 @@ def plan(finding: Finding, client_secrets: Mapping[tuple[str, str], str] | None 
         return Verification(UNKNOWN, _NO_CLIENT_ID)
     if _API_KEY.fullmatch(secret):
         return _api_key_probe, secret, ""
-    if finding.rule_id == "google-oauth-token":
-        if _ACCESS_TOKEN.fullmatch(secret):
-            return _access_token_probe, secret, ""
+    if finding.rule_id == "google-oauth-token" and _ACCESS_TOKEN.fullmatch(secret):
+        return _access_token_probe, secret, ""
     return Verification(UNKNOWN, _NOT_GOOGLE)
 
 
@@ -657,7 +656,7 @@ def _in_parallel(client: Client, work: Callable[[T], R], items: Sequence[T]) -> 
         return
     pool = ThreadPoolExecutor(max_workers=min(WORKERS, len(items)), thread_name_prefix="keysentry-verify")
     try:
-        yield from zip(items, pool.map(work, items))
+        yield from zip(items, pool.map(work, items), strict=True)
     except BaseException:
         # The first Ctrl-C or SIGTERM: the requests in flight are cut now, not when they end
         # (a slow or trickling server would hold the run for as long as it likes).
@@ -702,7 +701,7 @@ def verify(findings: Sequence[Finding], client: Client, cache: Cache | None = No
         keys = list(dict.fromkeys(p[1] for p in plans if not isinstance(p, Verification) and p[0] is _api_key_probe))
         restricted = dict(_in_parallel(client, lambda key: verify_owner.restrictions(client, owner, key), keys))
     verified = []
-    for finding, p in zip(findings, plans):
+    for finding, p in zip(findings, plans, strict=True):
         verdict = p if isinstance(p, Verification) else answers[p]
         if not isinstance(p, Verification) and p[1] in restricted:
             found = restricted[p[1]]

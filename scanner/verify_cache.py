@@ -41,7 +41,7 @@ _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 def parse_age(text: str) -> float:
     """`24h`, `90m`, `2d`, `3600s` or a number of seconds; 0 means never reuse a verdict."""
-    unit = _UNITS.get(text[-1:].lower(), None) if text else None
+    unit = _UNITS.get(text[-1:].lower()) if text else None
     number = text[:-1] if unit is not None else text
     try:
         value = float(number) * (unit or 1)

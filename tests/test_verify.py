@@ -466,7 +466,7 @@ def test_an_interrupted_verification_sends_no_more_keys(repo: Path, google: g.Fa
     while not google.seen and time.monotonic() < deadline:
         time.sleep(0.02)
     proc.send_signal(signum)
-    out, err = proc.communicate(timeout=30)
+    _out, err = proc.communicate(timeout=30)
     assert proc.returncode == (130 if signum == signal.SIGINT else 143), err.decode()
     assert b"Traceback" not in err
     time.sleep(1.5)  # anything still to come would have arrived by now
@@ -583,7 +583,7 @@ def test_the_first_signal_stops_verification_at_once(repo: Path, google: g.FakeG
     assert len(google.seen) == 8  # every worker is waiting on the trickle
     signalled = time.monotonic()
     proc.send_signal(signum)
-    out, err = proc.communicate(timeout=30)
+    _, err = proc.communicate(timeout=30)
     assert time.monotonic() - signalled < 3, time.monotonic() - signalled
     assert proc.returncode == (130 if signum == signal.SIGINT else 143), err.decode()
     assert b"Traceback" not in err
@@ -905,7 +905,7 @@ def test_cache_entries_that_keysentry_did_not_write_are_ignored(repo: Path, goog
                                                                    "exposes": ["everything"]},
            {"status": "live", "reason": "x", "at": "today"}]
     cache = tmp_path / "verdicts.json"
-    cache.write_text(json.dumps({"version": 1, "entries": {cache_key(k): e for k, e in zip(keys, bad)}}))
+    cache.write_text(json.dumps({"version": 1, "entries": {cache_key(k): e for k, e in zip(keys, bad, strict=True)}}))
     findings = _cached_scan(repo, google, cache)
     assert _statuses(findings) == ["invalid"] * 5 and len(google.seen) == 5
 
