@@ -2,10 +2,13 @@
 token that the scan found still works and what it can reach (contract: "Verification").
 
 Only Google's documented hosts are asked, over HTTPS, the secret in a header or a form body and
-never in a URL (URLs end up in proxy and server logs). `KEYSENTRY_VERIFY_ENDPOINT` replaces the
-hosts with one base URL, for tests against a local server; plain http is allowed only then.
-Whatever the network or the server does (a timeout, a dropped connection, a 50 MB or invalid
-body, a redirect) the answer is `unknown`, never an error: the scan's findings stand either way.
+never in a URL (URLs end up in proxy and server logs); a service-account key is not sent at all
+(its account's public certificate is fetched and compared here). `KEYSENTRY_VERIFY_ENDPOINT`
+replaces the hosts with one base URL on a loopback address, for tests against a local server;
+plain http is allowed only then. Whatever the network or the server does (a timeout, a trickle,
+a dropped connection, a 50 MB or invalid body, a redirect) the answer is `unknown`, never an
+error: the scan's findings stand either way. Each request has a total deadline, the run a cap on
+requests, and the first signal cuts whatever is in flight.
 
 The caller passes only the findings it reports, so a finding suppressed by a baseline, a pragma
 or an `allow` entry is never sent: a user's decision to accept a key is no reason to send it out.
