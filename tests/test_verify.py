@@ -1232,3 +1232,19 @@ def test_no_secret_of_any_kind_travels_in_a_url(repo: Path, google: g.FakeGoogle
     assert len(google.seen) >= 12
     for seen in google.seen:
         assert not any(s in seen.target for s in sent), seen.target
+
+
+def test_text_and_html_show_the_restrictions_and_the_command_beside_the_finding(repo: Path, google: g.FakeGoogle,
+                                                                                 tmp_path: Path) -> None:
+    key = google_key()
+    env, _ = _caller_adc(tmp_path, google)
+    google.on(g.GEMINI, key, g.models())
+    google.on(g.LOOKUP_KEY, key, g.json_answer(200, {"name": KEY_NAME}))
+    google.on("/v2/" + KEY_NAME, "", g.key_resource(KEY_NAME, None))
+    _write(repo, {"app.py": f'from google import genai\nclient = genai.Client(api_key="{key}")\n'})
+    command = f"gcloud services api-keys update {KEY_NAME} --api-target=service=generativelanguage.googleapis.com"
+    text = keysentry("scan", "--verify-owner", "--jobs", "1", cwd=repo, env=env).stdout.decode()
+    assert "restrictions: unrestricted: any API enabled in its project, called from anywhere" in " ".join(text.split())
+    assert command in " ".join(text.split())
+    html = keysentry("scan", "--verify-owner", "--format", "html", "--jobs", "1", cwd=repo, env=env).stdout.decode()
+    assert command in html and "unrestricted" in html
