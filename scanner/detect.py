@@ -13,10 +13,11 @@ from dataclasses import dataclass, field
 from typing import AnyStr, Generic, Protocol
 
 from scanner import content, context, prefilter
-from scanner.companion import CLIENT_SECRET_RULE, ClientIds
+from scanner.companion import Companions
 from scanner.filters import has_allow_pragma, is_known_public, known_public
 from scanner.models import Match
 from scanner.rules import CONTENT_RULES, FILE_RULES, FileRule, Rule
+from scanner.rules.base import Companion
 from scanner.rules.dotenv import first_value, holds_secret_value
 
 
@@ -212,6 +213,10 @@ class Detector:
     def _in_context(self) -> dict[str, Callable[[str, int, int], bool]]:
         return {rule.id: rule.in_context for rule in self.rules if rule.in_context is not None}
 
+    @functools.cached_property
+    def _companions(self) -> dict[str, Companion]:
+        return {rule.id: rule.companion for rule in self.rules if rule.companion is not None}
+
     def _allowed(self, secret: str) -> bool:
         return any(a.search(secret) for a in self.allow) or is_known_public(secret, self.known_public)
 
@@ -223,11 +228,19 @@ class Detector:
         lines = _Lines(text, "\n")
         pragma_lines: dict[int, bool] = {}
         found = context.Clues(text, [(c.start, c.end) for c in kept])
-        client_ids = ClientIds(text) if any(c.rule_id == CLIENT_SECRET_RULE for c in kept) else None
+        companions: dict[str, Companions] = {}  # found on first need, once per text and kind
         for cand in kept:
             judge = self._in_context.get(cand.rule_id)
             if judge is not None and not judge(text, cand.start, cand.end):
                 continue
+            kind = self._companions.get(cand.rule_id)
+            companion = ""
+            if kind is not None:
+                if cand.rule_id not in companions:
+                    companions[cand.rule_id] = Companions(text, kind)
+                companion = companions[cand.rule_id].nearest(cand.start, cand.end)
+                if not companion and kind.required is not None and kind.required(text, cand.start, cand.end):
+                    continue  # a secret only beside its public half, and it has none
             line, column = lines.locate(cand.start)
             if line not in pragma_lines:
                 start, end = lines.line_span()
@@ -235,8 +248,6 @@ class Detector:
             if pragma_lines[line] or self._allowed(cand.secret):
                 allowed += 1
                 continue
-            companion = client_ids.nearest(cand.start, cand.end) \
-                if client_ids is not None and cand.rule_id == CLIENT_SECRET_RULE else ""
             matches.append(Match(cand.rule_id, cand.secret, line, column, cand.secret,
                                  clues=found.at(cand.start, cand.end), companion=companion))
         return matches, allowed
@@ -274,7 +285,14 @@ class Detector:
         matches = []
         allowed = 0
         lines = _Lines(data, b"\n")
+        view: str | None = None  # the bytes a character each, offsets kept, for the rules' judges
         for cand in _keep_disjoint(candidates):
+            judge = self._in_context.get(cand.rule_id)
+            # Judged where its bytes are its text (not a UTF-16 run): a Chat webhook's key in a binary too.
+            if judge is not None and cand.end - cand.start == len(cand.secret):
+                view = data.decode("latin-1") if view is None else view
+                if not judge(view, cand.start, cand.end):
+                    continue
             if self._allowed(cand.secret):
                 allowed += 1
                 continue

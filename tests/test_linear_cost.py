@@ -119,6 +119,17 @@ SHAPES = [
     Shape("google-oauth-token", "ya29. run", "app.js", _repeat(b"ya29.")),
     Shape("google-oauth-token", "dotted token", "app.js", _around(b"ya29.", b"a.")),
     Shape("google-oauth-token", "1//0 run", "app.js", _repeat(b"1//0")),
+    # google-chat-webhook: its path, its query (read lazily up to the token) and the split key=…&token= form.
+    Shape("google-chat-webhook", "space path run", "notify.py", _repeat(b"chat.googleapis.com/v1/spaces/AAAA1234/messages?")),
+    Shape("google-chat-webhook", "endless query", "notify.py",
+          _around(b"https://chat.googleapis.com/v1/spaces/AAAA1234/messages?", b"a=b&")),
+    Shape("google-chat-webhook", "key=AIza run", "notify.py", _repeat(b"key=AIza")),
+    Shape("google-chat-webhook", "split key and token pairs", "notify.py",
+          _lines(lambda i: f'"key=AIzaSy{_token(33)}&token={_token(43)}"\n', 5000)),
+    # firebase-cloud-messaging-server-key: its anchor sits mid-token; runs of it and of the prefix.
+    Shape("firebase-cloud-messaging-server-key", ":APA91b run", "app.js", _repeat(b":APA91b")),
+    Shape("firebase-cloud-messaging-server-key", "AAAA runs around anchors", "app.js", _repeat(b"AAAAAAAAAAA:APA91b")),
+    Shape("firebase-cloud-messaging-server-key", "endless body", "app.js", _around(b"AAAAabcdefg:APA91b", b"a")),
     # hardcoded-api-key: its anchor everywhere, its operators, quotes and values.
     Shape("hardcoded-api-key", "anchor run", "app.py", _repeat(b"api_key")),
     Shape("hardcoded-api-key", "spaced anchors", "app.py", _repeat(b"api_key ")),

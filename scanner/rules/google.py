@@ -5,7 +5,7 @@ import re
 
 from scanner import lazyre
 from scanner.filters import is_identifier, is_low_entropy, plausible_fixed_format
-from scanner.rules.base import AI_STUDIO, CREDENTIALS, KEY_CHARS, RESTRICT_KEY, Rule, fixed_token
+from scanner.rules.base import AI_STUDIO, CREDENTIALS, KEY_CHARS, RESTRICT_KEY, Companion, Rule, fixed_token
 
 ROTATE_API_KEY = (
     "Delete or rotate this key now in Google AI Studio (API keys) or the Cloud console "
@@ -31,6 +31,32 @@ _BASE64_EDGE = r"+/"
 _access_text, _access_bin = _both(fixed_token(r"ya29\.", rf"[{KEY_CHARS}]{{20,}}(?:\.[{KEY_CHARS}]+)*", _BASE64_EDGE))
 _refresh_text, _refresh_bin = _both(fixed_token("1//0", f"[{KEY_CHARS}]{{38,}}", _BASE64_EDGE))
 
+# A Google Chat incoming webhook: https://chat.googleapis.com/v1/spaces/SPACE/messages?key=…&token=….
+# Its `key` is one public value that every Chat webhook URL carries (scanner/data/known_public.json
+# lists it too); the secret is the `token`, 43 base64url characters (a 32-byte value) and its `=`.
+_CHAT_HOST = "chat.googleapis.com/v1/spaces/"
+_CHAT_PATH = r"chat\.googleapis\.com/v1/spaces/[A-Za-z0-9_-]{1,64}/messages\?"
+# A query parameter's separator as HTML, JSON (\u0026) or plain text writes it.
+_QUERY_AND = r"(?:&amp;|\\u0026|&)"
+_CHAT_URL_TO_KEY = lazyre.compile(_CHAT_PATH + r"(?:[^\s\"'`<>#]{0,400}?" + _QUERY_AND + ")?key=")
+_CHAT_TOKEN_NEXT = lazyre.compile(_QUERY_AND + "token=")
+
+
+def in_chat_webhook(text: str, start: int, end: int) -> bool:
+    """Is the `AIza` key at text[start:end] the `key` of a Chat webhook URL: after its space's
+    path, or (the URL split across strings) right before its `&token=`?"""
+    if not text.endswith("key=", 0, start):
+        return False
+    if _CHAT_TOKEN_NEXT.match(text, end):
+        return True
+    host = text.rfind(_CHAT_HOST, max(0, start - 500), start)
+    return host >= 0 and _CHAT_URL_TO_KEY.fullmatch(text, host, start) is not None
+
+
+def _not_in_chat_webhook(text: str, start: int, end: int) -> bool:
+    return not in_chat_webhook(text, start, end)
+
+
 GOOGLE_API_KEY = Rule(
     id="google-api-key",
     description="Google API key (Gemini, Maps, Firebase, Cloud)",
@@ -40,6 +66,8 @@ GOOGLE_API_KEY = Rule(
     patterns=_api_key_text,
     binary_patterns=_api_key_bin,
     accept=_accept,
+    # The `key` of a Chat webhook URL is public: the webhook's secret is its token (google-chat-webhook).
+    in_context=_not_in_chat_webhook,
     opens_with_keyword=True,
     priority=1,
     where=(AI_STUDIO, CREDENTIALS),
@@ -68,6 +96,14 @@ GOOGLE_GEMINI_KEY = Rule(
     rotate="delete it in Google AI Studio and create a new one",
 )
 
+# An OAuth client id: a project number, a dash, 32 characters, Google's suffix. Public (every OAuth
+# URL carries it), and what Google checks a client secret with. The lookbehind lets a match start
+# only where a run of digits starts, so a long run of digits costs one attempt, not one per digit.
+CLIENT_ID = Companion(
+    pattern=lazyre.compile(r"(?<![0-9])[0-9]{1,30}-[0-9a-z]{32}\.apps\.googleusercontent\.com"),
+    marker=".apps.googleusercontent.com",
+)
+
 GOOGLE_OAUTH_CLIENT_SECRET = Rule(
     id="google-oauth-client-secret",
     description="Google OAuth client secret",
@@ -82,6 +118,7 @@ GOOGLE_OAUTH_CLIENT_SECRET = Rule(
     accept=_accept,
     opens_with_keyword=True,
     priority=3,
+    companion=CLIENT_ID,
     where=(CREDENTIALS,),
     restrict="Keep the new secret on the server; a client that cannot keep a secret uses PKCE.",
     rotate="reset the client secret in the Cloud console (APIs & Services > Credentials)",
@@ -174,4 +211,67 @@ GCP_SERVICE_ACCOUNT_KEY = Rule(
         "repository, or better, use an attached service account or Workload Identity Federation",
 )
 
-RULES = (GCP_SERVICE_ACCOUNT_KEY, GOOGLE_API_KEY, GOOGLE_GEMINI_KEY, GOOGLE_OAUTH_CLIENT_SECRET, GOOGLE_OAUTH_TOKEN)
+_chat_text, _chat_bin = _both(
+    # The token as the query holds it, after the space's path and any other parameters ...
+    _CHAT_PATH + r"(?:[^\s\"'`<>#]{0,400}?" + _QUERY_AND + r")?token=(?P<secret>[A-Za-z0-9_-]{40,48})(?![A-Za-z0-9_-])")
+_chat_split_text, _chat_split_bin = _both(
+    # ... or right after the public key, where the URL is split across two strings or lines.
+    rf"key=AIza[{KEY_CHARS}]{{35}}{_QUERY_AND}token=(?P<secret>[A-Za-z0-9_-]{{40,48}})(?![A-Za-z0-9_-])")
+
+GOOGLE_CHAT_WEBHOOK = Rule(
+    id="google-chat-webhook",
+    severity="medium",
+    description="Google Chat incoming-webhook URL (its token)",
+    level="error",
+    remediation=(
+        "Anyone holding this webhook URL can post messages into the Chat space under the webhook's name. Delete "
+        "the webhook in the space (space name > Apps & integrations > Webhooks) and add a new one; keep its URL "
+        "in a secret store or an environment variable (GOOGLE_CHAT_WEBHOOK_URL), never in the source. The `key` "
+        "in the URL is public and the same in every Chat webhook: there is nothing to rotate there."
+    ),
+    keywords=(b"chat.googleapis.com/v1/spaces/", b"key=aiza"),
+    patterns=_chat_text + _chat_split_text,
+    binary_patterns=_chat_bin + _chat_split_bin,
+    accept=_accept,
+    opens_with_keyword=True,
+    priority=5,
+    where=(("Google Chat: the space's Apps & integrations > Webhooks", "https://chat.google.com/"),
+           ("Google Chat: incoming webhooks", "https://developers.google.com/workspace/chat/quickstart/webhooks")),
+    restrict="Give each integration its own webhook, so that one leak is one webhook to delete.",
+    rotate="delete the webhook in the Chat space (Apps & integrations > Webhooks) and add a new one",
+    env_vars=("GOOGLE_CHAT_WEBHOOK_URL",),
+    fix="move the whole webhook URL out of the code: read it from GOOGLE_CHAT_WEBHOOK_URL or a secret store",
+)
+
+# A legacy FCM server key: `AAAA` and 7 characters (a project's sender id, base64url), a colon,
+# `APA91b` and 120-180 more. A device registration token shares the `:APA91b` but not the `AAAA`.
+_fcm_text, _fcm_bin = _both(fixed_token("AAAA", rf"[{KEY_CHARS}]{{7}}:APA91b[{KEY_CHARS}]{{120,180}}"))
+
+FIREBASE_CLOUD_MESSAGING_SERVER_KEY = Rule(
+    id="firebase-cloud-messaging-server-key",
+    description="Firebase Cloud Messaging legacy server key",
+    level="error",
+    remediation=(
+        "Delete this server key in the Firebase console (Project settings > Cloud Messaging) or the Cloud console "
+        "(APIs & Services > Credentials): whoever holds it can send push notifications to every install of the "
+        "app. Send through the FCM HTTP v1 API instead, authorised by a service account at run time, never by a "
+        "key in the app or the repository."
+    ),
+    keywords=(b":apa91b",),
+    patterns=_fcm_text,
+    binary_patterns=_fcm_bin,
+    accept=_accept,
+    # The distinctive part is in the middle: the pattern runs only around it.
+    anchors=(lazyre.compile(r":apa91b"),),
+    reach=(11, 190),
+    priority=7,
+    where=(("Firebase console: Project settings > Cloud Messaging",
+            "https://console.firebase.google.com/project/_/settings/cloudmessaging"), CREDENTIALS),
+    restrict="Migrate to the FCM HTTP v1 API: short-lived OAuth tokens from a service account, no long-lived key.",
+    rotate="delete the server key in the Firebase console (Project settings > Cloud Messaging)",
+    env_vars=("FCM_SERVER_KEY",),
+    fix="never ship a server key in an app: send from a server through the FCM HTTP v1 API with a service account",
+)
+
+RULES = (GCP_SERVICE_ACCOUNT_KEY, GOOGLE_API_KEY, GOOGLE_GEMINI_KEY, GOOGLE_OAUTH_CLIENT_SECRET, GOOGLE_OAUTH_TOKEN,
+         GOOGLE_CHAT_WEBHOOK, FIREBASE_CLOUD_MESSAGING_SERVER_KEY)

@@ -1,0 +1,210 @@
+"""The rest of the Google credential family (issue 19): each rule's true- and false-positive table,
+its context and severity, its advice. Every credential is built at test time; snippets hold the
+marker <<K>>, replaced by a fresh one.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from scanner.detect import Detector
+from scanner.models import make_finding
+from scanner.rules import RULES_BY_ID, Rule
+from tests.conftest import detector_matches as _matches, google_key, located as _located, random_chars
+
+# Every test here runs on each engine: they must find the same secrets.
+pytestmark = pytest.mark.usefixtures("engine")
+
+K = "<<K>>"
+
+
+def _found(text: str, path: str = "snippet") -> list[tuple[str, int, int, str]]:
+    """What the engine reports at PATH, without the whole-file dotenv-file finding."""
+    return [m for m in _matches(text, path) if m[0] != "dotenv-file"]
+
+
+def _one(rule_id: str, text: str, secret: str, path: str = "snippet") -> None:
+    assert _found(text, path) == [(rule_id, *_located(text, secret), secret)]
+
+
+def _context(text: str, path: str) -> tuple[str, str, str]:
+    """(rule id, context, severity) of the one finding in TEXT at PATH."""
+    [match] = [m for m in Detector().scan(text.encode(), path).matches if m.rule_id != "dotenv-file"]
+    finding = make_finding(match, path)
+    return finding.rule_id, finding.context, finding.severity
+
+
+# --- google-chat-webhook ------------------------------------------------------------------------------
+
+def chat_token() -> str:
+    return random_chars(43)
+
+
+def chat_space() -> str:
+    return "AAAA" + random_chars(7)
+
+
+def chat_url(token: str, key: str | None = None, space: str | None = None) -> str:
+    return (f"https://chat.googleapis.com/v1/spaces/{space or chat_space()}/messages"
+            f"?key={key or google_key()}&token={token}")
+
+
+CHAT_FOUND = [
+    pytest.param(lambda t: f'WEBHOOK = "{chat_url(t)}%3D"\n', "notify.py", id="python, percent-encoded padding"),
+    pytest.param(lambda t: f"GOOGLE_CHAT_WEBHOOK_URL={chat_url(t)}=\n", ".env", id="dotenv, plain padding"),
+    pytest.param(lambda t: f"const url = '{chat_url(t)}';\n", "alert.js", id="js, no padding"),
+    pytest.param(lambda t: f"curl -X POST -H 'Content-Type: application/json' '{chat_url(t)}%3D' -d @msg.json\n",
+                 "notify.sh", id="curl"),
+    pytest.param(lambda t: f"      webhook: {chat_url(t)}%3D\n", ".github/workflows/ci.yml", id="workflow yaml"),
+    pytest.param(lambda t: '{"url": "' + chat_url(t).replace("&", "\\u0026") + '"}', "config.json",
+                 id="json \\u0026 separator"),
+    pytest.param(lambda t: f'<a href="{chat_url(t).replace("&", "&amp;")}">chat</a>', "page.html", id="html &amp;"),
+    pytest.param(lambda t: f"u = {chat_url(t)}&threadKey=deploys&messageReplyOption=REPLY_MESSAGE_FALLBACK_TO_NEW_THREAD\n",
+                 "n.py", id="parameters after the token"),
+    pytest.param(lambda t: (f"u = https://chat.googleapis.com/v1/spaces/{chat_space()}/messages?threadKey=ci&key="
+                            f"{google_key()}&token={t}\n"), "n.py", id="parameters before the key"),
+    pytest.param(lambda t: (f'webhook_url = ("https://chat.googleapis.com/v1/spaces/{chat_space()}/messages?"\n'
+                            f'               "key={google_key()}&token={t}")\n'), "n.py", id="split across two strings"),
+]
+
+
+@pytest.mark.parametrize(("make", "path"), CHAT_FOUND)
+def test_chat_webhook_is_reported_for_its_token(make: Callable[[str], str], path: str) -> None:
+    token = chat_token()
+    _one("google-chat-webhook", make(token), token, path)
+
+
+@pytest.mark.parametrize("text", [
+    pytest.param("https://chat.googleapis.com/v1/spaces/AAAAhWiyzzE/messages?key=YOUR_API_KEY&token=YOUR_TOKEN",
+                 id="placeholders"),
+    pytest.param("https://chat.googleapis.com/v1/spaces/AAAA1234/messages?key=<key>&token=<token>", id="angle stand-ins"),
+    pytest.param("https://chat.googleapis.com/v1/spaces/AAAA1234/messages?key=...&token=...", id="ellipses"),
+    pytest.param("https://chat.googleapis.com/v1/spaces/AAAA1234/messages?key=x&token=abcdEFGH1234", id="short token"),
+    pytest.param("https://chat.googleapis.com/v1/spaces/AAAA1234/messages?token=" + "x" * 43, id="xxx token"),
+    pytest.param("https://chat.googleapis.com/v1/spaces/AAAA1234/messages?token=${CHAT_TOKEN}", id="template"),
+    pytest.param("https://chat.googleapis.com/v1/spaces/S/messages", id="no query"),
+    pytest.param("placeholder='https://chat.googleapis.com/v1/spaces/...'", id="elided"),
+])
+def test_chat_webhook_stand_ins_are_quiet(text: str) -> None:
+    assert _found(text) == []
+
+
+def test_a_token_longer_than_a_chat_token_is_not_one() -> None:
+    url = chat_url(random_chars(60))
+    assert _found(f"u = '{url}'\n") == []
+
+
+@pytest.mark.parametrize("make", [
+    pytest.param(lambda k: f"u = https://chat.googleapis.com/v1/spaces/AAAA1234/messages?key={k}&token=YOUR_TOKEN\n",
+                 id="url with a stand-in token"),
+    pytest.param(lambda k: f"u = https://chat.googleapis.com/v1/spaces/AAAA1234/messages?key={k}\n", id="url without token"),
+    pytest.param(lambda k: f'p = "key={k}&token=" + token\n', id="before a token parameter"),
+])
+def test_a_chat_webhooks_key_is_never_a_google_api_key(make: Callable[[str], str]) -> None:
+    # Whatever its value: in that place it is the one public key every Chat webhook carries.
+    assert _found(make(google_key())) == []
+
+
+def test_the_public_chat_key_is_known_wherever_it_stands() -> None:
+    chat_key = "AIza" + "SyDdI0hCZtE6vySjMm-WEfRq3CPzqKqqsHI"  # public: the same in every Chat webhook URL
+    scanned = Detector().scan(f'CHAT_KEY = "{chat_key}"\n'.encode(), "settings.py")
+    assert (scanned.matches, scanned.allowed) == ((), 1)
+
+
+def test_a_chat_webhook_beside_a_real_api_key_reports_both_apart() -> None:
+    token, key = chat_token(), google_key()
+    text = f'CHAT = "{chat_url(token)}"\nMAPS_KEY = "{key}"\n'
+    assert _found(text) == [("google-chat-webhook", *_located(text, token), token),
+                            ("google-api-key", *_located(text, key), key)]
+
+
+def test_a_chat_key_stays_quiet_when_the_api_key_rule_is_off() -> None:
+    token = chat_token()
+    text = f'CHAT = "{chat_url(token)}"\n'
+    found = Detector.configured(disabled=["google-api-key"]).scan(text.encode(), "a.py").matches
+    assert [(m.rule_id, m.secret) for m in found] == [("google-chat-webhook", token)]
+
+
+def test_a_chat_webhook_in_a_binary_is_found() -> None:
+    token = chat_token()
+    data = b"\x7fELF\0\0" + chat_url(token).encode() + b"\0" + bytes(range(256))
+    assert [(m.rule_id, m.secret) for m in Detector().scan(data, "bin/notifier").matches] == [
+        ("google-chat-webhook", token)]
+
+
+# --- firebase-cloud-messaging-server-key -----------------------------------------------------------
+
+def fcm_key(tail: int = 134) -> str:
+    return "AAAA" + random_chars(7) + ":APA91b" + random_chars(tail)
+
+
+FCM_FOUND = [
+    pytest.param('<string name="fcm_server_key"><<K>></string>', "app/src/main/res/values/strings.xml",
+                 id="android resource"),
+    pytest.param("define('FIREBASE_SERVER_KEY', '<<K>>');", "config.php", id="php define"),
+    pytest.param("headers = {'Authorization': 'key=<<K>>', 'Content-Type': 'application/json'}", "push.py",
+                 id="legacy send header"),
+    pytest.param("curl -H \"Authorization: key=<<K>>\" https://fcm.googleapis.com/fcm/send", "push.sh", id="curl"),
+    pytest.param('{"serverKey": "<<K>>"}', "firebase.json", id="json"),
+    pytest.param("FCM_SERVER_KEY=<<K>>\n", ".env", id="dotenv"),
+]
+
+
+@pytest.mark.parametrize(("snippet", "path"), FCM_FOUND)
+def test_fcm_server_key_is_found(snippet: str, path: str) -> None:
+    key = fcm_key()
+    _one("firebase-cloud-messaging-server-key", snippet.replace(K, key), key, path)
+
+
+@pytest.mark.parametrize("tail", [120, 152, 180])
+def test_fcm_server_keys_of_every_length_are_found(tail: int) -> None:
+    key = fcm_key(tail)
+    _one("firebase-cloud-messaging-server-key", f'k = "{key}"', key)
+
+
+@pytest.mark.parametrize("make", [
+    pytest.param(lambda: "dQw4" + random_chars(7) + ":APA91b" + random_chars(134), id="device registration token"),
+    pytest.param(lambda: fcm_key(60), id="too short"),
+    pytest.param(lambda: fcm_key(200), id="too long"),
+    pytest.param(lambda: "AAAA" + random_chars(7) + ":APA91b" + "x" * 134, id="xxx body"),
+    pytest.param(lambda: "AAAA" + random_chars(7) + ":APA91b" + "<YOUR_SERVER_KEY>", id="placeholder"),
+    pytest.param(lambda: "x" + fcm_key(), id="inside a longer token"),
+])
+def test_fcm_lookalikes_are_quiet(make: Callable[[], str]) -> None:
+    assert _found(f'k = "{make()}"') == []
+
+
+def test_fcm_server_key_in_an_apk_is_found() -> None:
+    key = fcm_key()
+    data = b"dex\n035\0" + bytes(range(256)) + b"\0\x98" + key.encode() + b"\0" + bytes(range(256))
+    assert [(m.rule_id, m.secret) for m in Detector().scan(data, "classes.dex").matches] == [
+        ("firebase-cloud-messaging-server-key", key)]
+
+
+def test_fcm_server_key_shipped_in_an_app_is_critical() -> None:
+    text = f'<string name="gcm_server_key">{fcm_key()}</string>'
+    assert _context(text, "app/src/main/res/values/strings.xml") == (
+        "firebase-cloud-messaging-server-key", "android-resource", "critical")
+    assert _context(f'FCM_SERVER_KEY = "{fcm_key()}"\n', "server/push.py") == (
+        "firebase-cloud-messaging-server-key", "generic", "high")
+
+
+# --- every new rule: its advice is its own ---------------------------------------------------------
+
+NEW_RULES = {
+    "google-chat-webhook": ("Webhooks", "chat.google.com"),
+    "firebase-cloud-messaging-server-key": ("Cloud Messaging", "console.firebase.google.com"),
+}
+
+
+@pytest.mark.parametrize("rule_id", sorted(NEW_RULES))
+def test_each_new_rule_says_where_its_secret_is_revoked(rule_id: str) -> None:
+    rule = RULES_BY_ID[rule_id]
+    assert isinstance(rule, Rule)
+    console, address = NEW_RULES[rule_id]
+    assert console in rule.rotate and console in rule.remediation
+    assert any(address in link for _, link in rule.where)
+    # Its own fix, never the API-key advice a context gives (restrict the key, read GEMINI_API_KEY).
+    assert rule.fix and "AI Studio" not in rule.remediation + rule.rotate + rule.fix
+    assert "GEMINI_API_KEY" not in rule.env_vars
