@@ -90,7 +90,8 @@ _GEMINI_SCOPES = ("https://www.googleapis.com/auth/cloud-platform",
 _API_KEY = re.compile(r"AIza[0-9A-Za-z_-]{35}|AQ\.Ab[0-9A-Za-z_-]{44,64}")
 _ACCESS_TOKEN = re.compile(r"ya29\.[0-9A-Za-z_.-]{20,4096}")
 _REFRESH_TOKEN = re.compile(r"1//0[0-9A-Za-z_-]{38,}")
-_CLIENT_SECRET = re.compile(r"GOCSPX-[0-9A-Za-z_-]{28}")
+# A GOCSPX- secret, or the legacy 24-character one (checked the same way, with its client id).
+_CLIENT_SECRET = re.compile(r"GOCSPX-[0-9A-Za-z_-]{28}|[0-9A-Za-z_-]{24}")
 _CLIENT_ID = re.compile(r"[0-9]{1,30}-[0-9a-z]{32}\.apps\.googleusercontent\.com")
 
 

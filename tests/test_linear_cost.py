@@ -116,6 +116,14 @@ SHAPES = [
     Shape("google-oauth-client-secret", "one digit run before the suffix", "app.js",
           lambda size: _around(f"GOCSPX-{_token(28)}\n".encode(), b"7", b"-" + b"a" * 32
                                + b".apps.googleusercontent.com")(size)),
+    # ... and the legacy 24-character secret: its name everywhere, and many named secrets each judged.
+    Shape("google-oauth-client-secret", "client run", "app.js", _repeat(b"client")),
+    Shape("google-oauth-client-secret", "client_secret= run", "app.py", _repeat(b"client_secret=")),
+    Shape("google-oauth-client-secret", "legacy secrets without a client id", "app.py",
+          _lines(lambda i: f"google_x = 1; client_secret = '{_token(24)}'\n", 4000)),
+    Shape("google-oauth-client-secret", "legacy secrets beside client ids", ".env.txt",
+          _lines(lambda i: f"ID={os.urandom(6).hex()}-{os.urandom(16).hex()}.apps.googleusercontent.com\n"
+                           f"CLIENT_SECRET={_token(24)}\n", 4000)),
     Shape("google-oauth-token", "ya29. run", "app.js", _repeat(b"ya29.")),
     Shape("google-oauth-token", "dotted token", "app.js", _around(b"ya29.", b"a.")),
     Shape("google-oauth-token", "1//0 run", "app.js", _repeat(b"1//0")),

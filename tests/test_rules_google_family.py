@@ -4,6 +4,8 @@ marker <<K>>, replaced by a fresh one.
 """
 from __future__ import annotations
 
+import json
+import string
 from collections.abc import Callable
 
 import pytest
@@ -188,6 +190,77 @@ def test_fcm_server_key_shipped_in_an_app_is_critical() -> None:
         "firebase-cloud-messaging-server-key", "android-resource", "critical")
     assert _context(f'FCM_SERVER_KEY = "{fcm_key()}"\n', "server/push.py") == (
         "firebase-cloud-messaging-server-key", "generic", "high")
+
+
+# --- google-oauth-client-secret: the legacy 24-character secret ------------------------------------
+
+def client_id() -> str:
+    return (random_chars(12, string.digits) + "-" + random_chars(32, string.ascii_lowercase + string.digits)
+            + ".apps.googleusercontent.com")
+
+
+def legacy_secret() -> str:
+    while True:  # random, as Google made them: a digit or both cases (a 24-character draw lacks both ~never)
+        value = random_chars(24)
+        if any(c.isdigit() for c in value) or value.lower() != value != value.upper():
+            return value
+
+
+def _client_secret_json(kind: str, cid: str, secret: str) -> str:
+    return json.dumps({kind: {"client_id": cid, "project_id": "demo-123", "auth_uri": "https://accounts.google.com/"
+                              "o/oauth2/auth", "token_uri": "https://oauth2.googleapis.com/token",
+                              "client_secret": secret, "redirect_uris": ["urn:ietf:wg:oauth:2.0:oob"]}}, indent=2)
+
+
+LEGACY_FOUND = [
+    pytest.param(lambda c, s: _client_secret_json("installed", c, s), "client_secret.json", id="client_secret.json installed"),
+    pytest.param(lambda c, s: _client_secret_json("web", c, s), "client_secret_123.json", id="client_secret.json web"),
+    pytest.param(lambda c, s: f"const CLIENT_ID = '{c}';\nconst CLIENT_SECRET = '{s}';\n", "auth.js", id="js pair"),
+    pytest.param(lambda c, s: f"GOOGLE_CLIENT_ID={c}\nGOOGLE_CLIENT_SECRET={s}\n", ".env", id="dotenv pair"),
+    pytest.param(lambda c, s: f"flow = OAuth2WebServerFlow(client_id='{c}',\n    client_secret='{s}',\n    scope=SCOPE)",
+                 "oauth.py", id="python kwargs"),
+    pytest.param(lambda c, s: f"google:\n  clientId: {c}\n  clientSecret: {s}\n", "application.yml", id="yaml"),
+    pytest.param(lambda c, s: f"<client_id>{c}</client_id>\n<client_secret>{s}</client_secret>", "oauth.xml", id="xml"),
+    pytest.param(lambda c, s: f"gcloud auth application-default login --client-id={c} --client-secret {s}", "setup.sh",
+                 id="cli flags"),
+    pytest.param(lambda c, s: f"$google_client_secret = '{s}';\n", "config.php", id="google name, no client id"),
+    pytest.param(lambda c, s: f"GOOGLE_OAUTH2_CLIENT_SECRET = \"{s}\"\n", "settings.py", id="google oauth2 name"),
+]
+
+
+@pytest.mark.parametrize(("make", "path"), LEGACY_FOUND)
+def test_legacy_client_secret_is_found(make: Callable[[str, str], str], path: str) -> None:
+    secret = legacy_secret()
+    _one("google-oauth-client-secret", make(client_id(), secret), secret, path)
+
+
+def test_legacy_client_secret_carries_its_client_id() -> None:
+    cid, secret = client_id(), legacy_secret()
+    [match] = Detector().scan(_client_secret_json("installed", cid, secret).encode(), "client_secret.json").matches
+    assert (match.rule_id, match.secret, match.companion) == ("google-oauth-client-secret", secret, cid)
+
+
+@pytest.mark.parametrize("make", [
+    pytest.param(lambda c: f"clientSecret: '{legacy_secret()}'\n", id="no client id, no google name"),
+    pytest.param(lambda c: f"FACEBOOK_CLIENT_SECRET={legacy_secret()}\n", id="another provider's name"),
+    pytest.param(lambda c: f"client_id={c}\nclient_secret='GOOGLE_CLIENT_SECRET_KEY'\n", id="a name as the value"),
+    pytest.param(lambda c: f"client_id={c}\nclient_secret='aaaaaaaaaaaaaaaaaaaaaaa-'\n", id="low entropy"),
+    pytest.param(lambda c: f"client_id={c}\nclient_secret='xxxxxxxxxxxxxxxxxxxxxxxx'\n", id="xxx"),
+    pytest.param(lambda c: f"client_id={c}\nclient_secret='abcdefghijklmnopqrstuvwx'\n", id="alphabet run"),
+    pytest.param(lambda c: f"client_id={c}\nclient_secret='{legacy_secret()}x'\n", id="25 characters"),
+    pytest.param(lambda c: f"client_id={c}\nclient_secret='{legacy_secret()[:-1]}'\n", id="23 characters"),
+    pytest.param(lambda c: f"client_id={c}\nclient_secrets_file='{legacy_secret()}'\n", id="another name"),
+    pytest.param(lambda c: f"client_id={c}\nclient_secret=os.environ['GOOGLE_CLIENT_SECRET']\n", id="lookup"),
+    pytest.param(lambda c: f"client_id={c}\n" + "\n" * 2100 + f"client_secret='{legacy_secret()}'\n",
+                 id="client id too far"),
+])
+def test_legacy_client_secret_lookalikes_are_quiet(make: Callable[[str], str]) -> None:
+    assert _found(make(client_id())) == []
+
+
+def test_gocspx_secret_needs_no_client_id() -> None:
+    secret = "GOCSPX-" + random_chars(28)
+    _one("google-oauth-client-secret", f"clientSecret: '{secret}'\n", secret)
 
 
 # --- every new rule: its advice is its own ---------------------------------------------------------

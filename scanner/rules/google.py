@@ -1,10 +1,11 @@
 """The Google credential family: fixed formats that need no surrounding name to be recognised."""
 from __future__ import annotations
 
+import dataclasses
 import re
 
 from scanner import lazyre
-from scanner.filters import is_identifier, is_low_entropy, plausible_fixed_format
+from scanner.filters import is_identifier, is_low_entropy, is_phrase, plausible_fixed_format
 from scanner.rules.base import AI_STUDIO, CREDENTIALS, KEY_CHARS, RESTRICT_KEY, Companion, Rule, fixed_token
 
 ROTATE_API_KEY = (
@@ -104,6 +105,33 @@ CLIENT_ID = Companion(
     marker=".apps.googleusercontent.com",
 )
 
+# The legacy client secret (before GOCSPX-, 2021): 24 base64url characters, named as a client
+# secret. Many providers name 24-character values so; it is Google's beside a Google client id
+# (client_secret.json always holds one) or under a Google name (GOOGLE_CLIENT_SECRET).
+_legacy_secret = lazyre.compile(
+    r"(?i:client[_.-]?secret)(?![\w-])(?:\\?[\"'`]\]?)?"
+    r"(?:[ \t]{0,20}(?:=>|:=|==?|:|,|>)[ \t]{0,20}|[ \t]{1,20})(?:\{[ \t]{0,20})?(?:\\?[\"'`])?"
+    r"(?P<secret>[A-Za-z0-9_-]{24})(?![A-Za-z0-9_-])")
+_GOOGLE_NAMED = lazyre.compile(r"(?i:google|gcp|gcloud|firebase|youtube|gmail|gdrive|gsuite)[\w.$-]{0,40}"
+                               r"(?i:client[_.-]?secret)")
+
+
+def _accept_client_secret(value: str, quoted: bool) -> bool:
+    """A GOCSPX- secret as any fixed format; a legacy one must also read as random, not as a name."""
+    if value.startswith("GOCSPX-"):
+        return plausible_fixed_format(value)
+    return plausible_fixed_format(value) and not is_identifier(value) and not is_phrase(value) \
+        and (any(c.isdigit() for c in value) or value.lower() != value != value.upper())
+
+
+def _legacy_needs_client_id(text: str, start: int, end: int) -> bool:
+    """A legacy secret is Google's only beside a client id, unless its own name says Google."""
+    if text.startswith("GOCSPX-", start):
+        return False
+    line = text.rfind("\n", max(0, start - 200), start) + 1
+    return _GOOGLE_NAMED.search(text, max(line, start - 200), start) is None
+
+
 GOOGLE_OAUTH_CLIENT_SECRET = Rule(
     id="google-oauth-client-secret",
     description="Google OAuth client secret",
@@ -112,13 +140,13 @@ GOOGLE_OAUTH_CLIENT_SECRET = Rule(
         "Reset the client secret in the Cloud console (APIs & Services > Credentials > OAuth client) and "
         "load the new one from a secret manager or the environment; never ship it in client code."
     ),
-    keywords=(b"gocspx-",),
-    patterns=_client_secret_text,
+    keywords=(b"gocspx-", b"client"),
+    patterns=(*_client_secret_text, _legacy_secret),
     binary_patterns=_client_secret_bin,
-    accept=_accept,
+    accept=_accept_client_secret,
     opens_with_keyword=True,
     priority=3,
-    companion=CLIENT_ID,
+    companion=dataclasses.replace(CLIENT_ID, required=_legacy_needs_client_id),
     where=(CREDENTIALS,),
     restrict="Keep the new secret on the server; a client that cannot keep a secret uses PKCE.",
     rotate="reset the client secret in the Cloud console (APIs & Services > Credentials)",
