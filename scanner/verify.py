@@ -338,6 +338,8 @@ _NOT_ASKED = {
     "dotenv-file": "not verified: a whole .env file; the Google keys in it are verified under their own rules",
     # The rest of the family (issue 19): none has a check that neither acts nor signs with the secret.
     "google-chat-webhook": "not verified: the only check is posting a message into the Chat space",
+    "gcs-hmac-key": "not verified: that would mean signing a request with the secret; keysentry never signs "
+                    "with a secret it finds",
     "firebase-cloud-messaging-server-key": "not verified: the only check is a send request to the legacy FCM API",
 }
 _NO_CLIENT_ID = ("not verified: Google checks a client secret only together with its client id, and no client id "

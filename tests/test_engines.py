@@ -174,6 +174,7 @@ _PIECES = ["api_key", "API_KEY", "apiKey", "api.key", "x-goog-api-key", "?key=",
            ".", "example",
            # the rest of the family (issue 19): Chat webhooks, FCM server keys
            "https://chat.googleapis.com/v1/spaces/AAAA1234/messages?", "key=", "&token=", "&amp;", ":APA91b", "AAAA",
+           "GOOG1E" + "A7" * 27 + "Q", "GOOGQ7" + "B2" * 9, "+", "/", "eLOHz+jNKMrNqNvycOdHAu",
            "\n" + "#" * 2100 + "\n"]  # the last: past an anchor's reach
 
 

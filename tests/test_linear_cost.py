@@ -134,6 +134,15 @@ SHAPES = [
     Shape("google-chat-webhook", "key=AIza run", "notify.py", _repeat(b"key=AIza")),
     Shape("google-chat-webhook", "split key and token pairs", "notify.py",
           _lines(lambda i: f'"key=AIzaSy{_token(33)}&token={_token(43)}"\n', 5000)),
+    # gcs-hmac-key: secrets looked for around access-id-shaped anchors, then paired with exact ids.
+    Shape("gcs-hmac-key", "access id run", "creds.txt", _repeat(b"GOOG1E" + b"A1" * 27 + b"B ")),
+    Shape("gcs-hmac-key", "id and secret pairs", ".boto",
+          _lines(lambda i: f"id=GOOG1E{os.urandom(28).hex().upper()[:55]}\nsecret={base64.b64encode(os.urandom(30)).decode()}\n",
+                 4000)),
+    Shape("gcs-hmac-key", "base64 soup after an id", "creds.txt",
+          _around(b"GOOG1E" + b"A1" * 27 + b"B\n", _BASE64)),
+    Shape("gcs-hmac-key", "lower-case lookalikes beside 40-character tokens", "creds.txt",
+          _lines(lambda i: f"googabcdefghijabcdefghij {_token(40)}\n", 15000)),
     # firebase-cloud-messaging-server-key: its anchor sits mid-token; runs of it and of the prefix.
     Shape("firebase-cloud-messaging-server-key", ":APA91b run", "app.js", _repeat(b":APA91b")),
     Shape("firebase-cloud-messaging-server-key", "AAAA runs around anchors", "app.js", _repeat(b"AAAAAAAAAAA:APA91b")),

@@ -4,7 +4,9 @@ marker <<K>>, replaced by a fresh one.
 """
 from __future__ import annotations
 
+import base64
 import json
+import os
 import string
 from collections.abc import Callable
 
@@ -263,11 +265,73 @@ def test_gocspx_secret_needs_no_client_id() -> None:
     _one("google-oauth-client-secret", f"clientSecret: '{secret}'\n", secret)
 
 
+# --- gcs-hmac-key ----------------------------------------------------------------------------------
+
+def hmac_access_id(user: bool = False) -> str:
+    alphabet = string.ascii_uppercase + string.digits
+    return "GOOG" + random_chars(20, alphabet) if user else "GOOG1E" + random_chars(55, alphabet)
+
+
+def hmac_secret() -> str:
+    while True:  # 30 random bytes in base64, as Google makes them (mixed case all but ~never fails)
+        value = base64.b64encode(os.urandom(30)).decode()
+        if value.lower() != value != value.upper():
+            return value
+
+
+HMAC_FOUND = [
+    pytest.param(lambda a, s: f"[Credentials]\ngs_access_key_id = {a}\ngs_secret_access_key = {s}\n", ".boto",
+                 id="boto config"),
+    pytest.param(lambda a, s: f"[gcs]\ntype = s3\nprovider = GCS\naccess_key_id = {a}\nsecret_access_key = {s}\n"
+                              "endpoint = https://storage.googleapis.com\n", "rclone.conf", id="rclone"),
+    pytest.param(lambda a, s: f"GCS_ACCESS_KEY_ID={a}\nGCS_SECRET_ACCESS_KEY={s}\n", ".env", id="dotenv"),
+    pytest.param(lambda a, s: json.dumps({"metadata": {"accessId": a, "state": "ACTIVE"}, "secret": s}, indent=2),
+                 "hmac.json", id="gcloud storage hmac create --format=json"),
+    pytest.param(lambda a, s: (f's3 = boto3.client("s3", endpoint_url="https://storage.googleapis.com",\n'
+                               f'                  aws_access_key_id="{a}",\n                  aws_secret_access_key="{s}")\n'),
+                 "sync.py", id="boto3 against storage.googleapis.com"),
+    pytest.param(lambda a, s: f'secret: "{s}"\naccess_id: "{a}"\n', "values.yaml", id="secret before its id"),
+    pytest.param(lambda a, s: f"{a}:{s}", "creds.txt", id="id:secret"),
+]
+
+
+@pytest.mark.parametrize(("make", "path"), HMAC_FOUND)
+@pytest.mark.parametrize("user", [False, True], ids=["service account", "user account"])
+def test_gcs_hmac_key_is_found_at_its_secret_with_its_access_id(make: Callable[[str, str], str], path: str,
+                                                                 user: bool) -> None:
+    access_id, secret = hmac_access_id(user), hmac_secret()
+    text = make(access_id, secret)
+    _one("gcs-hmac-key", text, secret, path)
+    [match] = [m for m in Detector().scan(text.encode(), path).matches if m.rule_id == "gcs-hmac-key"]
+    assert match.companion == access_id
+
+
+@pytest.mark.parametrize("make", [
+    pytest.param(lambda a: f"gs_access_key_id = {a}\n", id="access id alone"),
+    pytest.param(lambda a: f"gs_secret_access_key = {hmac_secret()}\n", id="secret alone"),
+    pytest.param(lambda a: f"aws_access_key_id = AKIA{random_chars(16, string.ascii_uppercase)}\n"
+                           f"aws_secret_access_key = {hmac_secret()}\n", id="an AWS key pair"),
+    pytest.param(lambda a: f"access_id = {a}\ncommit = {random_chars(40, '0123456789abcdef')}\n", id="a git sha"),
+    pytest.param(lambda a: f"access_id = {a}\nsecret = {'x' * 40}\n", id="xxx secret"),
+    pytest.param(lambda a: f"access_id = {a}\nsecret = <YOUR_HMAC_SECRET_GOES_HERE_0123456789>\n", id="placeholder"),
+    pytest.param(lambda a: f"access_id = {a}\npath = src/main/java/com/example/project/Util\n", id="a path"),
+    pytest.param(lambda a: f"access_id = {a}\nblob = {base64.b64encode(os.urandom(300)).decode()}\n",
+                 id="inside a longer base64 run"),
+    pytest.param(lambda a: f"access_id = {a}\n" + "# filler line\n" * 200 + f"secret = {hmac_secret()}\n",
+                 id="secret too far from the id"),
+    pytest.param(lambda a: f"access_id = {a.lower()}\nsecret = {hmac_secret()}\n", id="lower-case id"),
+    pytest.param(lambda a: f"access_id = {a[:-3]}\nsecret = {hmac_secret()}\n", id="id of the wrong length"),
+])
+def test_gcs_hmac_lookalikes_are_quiet(make: Callable[[str], str]) -> None:
+    assert _found(make(hmac_access_id())) == []
+
+
 # --- every new rule: its advice is its own ---------------------------------------------------------
 
 NEW_RULES = {
     "google-chat-webhook": ("Webhooks", "chat.google.com"),
     "firebase-cloud-messaging-server-key": ("Cloud Messaging", "console.firebase.google.com"),
+    "gcs-hmac-key": ("Interoperability", "console.cloud.google.com/storage/settings"),
 }
 
 

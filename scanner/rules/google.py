@@ -301,5 +301,55 @@ FIREBASE_CLOUD_MESSAGING_SERVER_KEY = Rule(
     fix="never ship a server key in an app: send from a server through the FCM HTTP v1 API with a service account",
 )
 
+def _always(text: str, start: int, end: int) -> bool:
+    return True
+
+
+# A Cloud Storage HMAC key: an access id (`GOOG1E` + 55 for a service account, `GOOG` + 20 for a
+# user account; upper-case letters and digits) and a 40-character base64 secret (30 bytes). The
+# secret is the finding; alone it is any base64 run, so it counts only beside its access id, a
+# few lines away in a boto, rclone or .env file.
+HMAC_ACCESS_ID = Companion(
+    pattern=lazyre.compile(r"(?<![A-Za-z0-9_])GOOG(?:[A-Z0-9]{57}|[A-Z0-9]{20})(?![A-Za-z0-9_])"),
+    marker="GOOG",
+    window=1000,
+    required=_always,
+)
+_HEX = lazyre.compile(r"[0-9a-f]+|[0-9A-F]+")
+
+
+def _accept_hmac_secret(value: str, quoted: bool) -> bool:
+    """Random base64, not a digest in hex (a git sha is 40 characters too), nor words and paths."""
+    return plausible_fixed_format(value) and not _HEX.fullmatch(value) and not is_identifier(value) \
+        and not is_phrase(value) and value.lower() != value != value.upper()
+
+
+GCS_HMAC_KEY = Rule(
+    id="gcs-hmac-key",
+    description="Google Cloud Storage HMAC key (access id and secret)",
+    level="error",
+    remediation=(
+        "Deactivate, then delete this HMAC key in the Cloud console (Cloud Storage > Settings > Interoperability) "
+        "or with `gcloud storage hmac update ACCESS_ID --deactivate` and `gcloud storage hmac delete ACCESS_ID`: "
+        "it reads and writes every bucket its account can. Prefer a service account's OAuth credentials; where an "
+        "S3-compatible client needs HMAC, read the secret from the environment or a secret manager."
+    ),
+    keywords=(b"goog",),
+    patterns=(lazyre.compile(r"(?<![A-Za-z0-9+/])(?P<secret>[A-Za-z0-9+/]{40})(?![A-Za-z0-9+/=])"),),
+    accept=_accept_hmac_secret,
+    # Looked for only around an access id's shape; the companion step then asks for the exact one.
+    anchors=(lazyre.compile(r"goog[0-9a-z]{20}"),),
+    reach=(1000, 1100),
+    priority=6,
+    companion=HMAC_ACCESS_ID,
+    where=(("Cloud Storage: Settings > Interoperability (HMAC keys)",
+            "https://console.cloud.google.com/storage/settings;tab=interoperability"),),
+    restrict="Create HMAC keys for a service account holding only the bucket roles it needs, never for a user.",
+    rotate="deactivate and delete the HMAC key (Cloud Storage > Settings > Interoperability)",
+    env_vars=("GCS_HMAC_SECRET", "AWS_SECRET_ACCESS_KEY"),
+    fix="remove the secret from the code: read it from GCS_HMAC_SECRET (AWS_SECRET_ACCESS_KEY for S3-compatible "
+        "clients) or a secret manager, or use a service account's OAuth credentials instead of HMAC",
+)
+
 RULES = (GCP_SERVICE_ACCOUNT_KEY, GOOGLE_API_KEY, GOOGLE_GEMINI_KEY, GOOGLE_OAUTH_CLIENT_SECRET, GOOGLE_OAUTH_TOKEN,
-         GOOGLE_CHAT_WEBHOOK, FIREBASE_CLOUD_MESSAGING_SERVER_KEY)
+         GOOGLE_CHAT_WEBHOOK, GCS_HMAC_KEY, FIREBASE_CLOUD_MESSAGING_SERVER_KEY)
