@@ -340,6 +340,9 @@ _NOT_ASKED = {
     "google-chat-webhook": "not verified: the only check is posting a message into the Chat space",
     "gcs-hmac-key": "not verified: that would mean signing a request with the secret; keysentry never signs "
                     "with a secret it finds",
+    "recaptcha-secret-key": "not verified: keysentry does not send reCAPTCHA secrets to siteverify",
+    "google-maps-signing-secret": "not verified: that would mean signing a request with the secret; keysentry "
+                                  "never signs with a secret it finds",
     "firebase-cloud-messaging-server-key": "not verified: the only check is a send request to the legacy FCM API",
 }
 _NO_CLIENT_ID = ("not verified: Google checks a client secret only together with its client id, and no client id "

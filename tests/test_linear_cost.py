@@ -143,6 +143,19 @@ SHAPES = [
           _around(b"GOOG1E" + b"A1" * 27 + b"B\n", _BASE64)),
     Shape("gcs-hmac-key", "lower-case lookalikes beside 40-character tokens", "creds.txt",
           _lines(lambda i: f"googabcdefghijabcdefghij {_token(40)}\n", 15000)),
+    # recaptcha-secret-key and google-maps-signing-secret: values judged by the name read back from
+    # them (a bounded stretch of their line, whatever its length), many per file.
+    Shape("recaptcha-secret-key", "6L run", "app.js", _repeat(b"6L")),
+    Shape("recaptcha-secret-key", "keys on one long line", "app.min.js",
+          lambda size: _repeat(f"a{'b' * 300}=6Lc{_token(37)};".encode())(size)),
+    Shape("recaptcha-secret-key", "named secrets", "settings.py",
+          _lines(lambda i: f"RECAPTCHA_SECRET_KEY = '6Lc{_token(37)}'\n", 4000)),
+    Shape("google-maps-signing-secret", "sign run", "app.js", _repeat(b"sign")),
+    Shape("google-maps-signing-secret", "signed urls", "page.html",
+          _lines(lambda i: f"<img src='https://maps.googleapis.com/maps/api/staticmap?client=gme-a&signature={_token(27)}='>\n",
+                 6000)),
+    Shape("google-maps-signing-secret", "secrets far from a client id", "maps.py",
+          _lines(lambda i: f"maps_secret_{i} = '{_token(27)}='\n", 4000)),
     # firebase-cloud-messaging-server-key: its anchor sits mid-token; runs of it and of the prefix.
     Shape("firebase-cloud-messaging-server-key", ":APA91b run", "app.js", _repeat(b":APA91b")),
     Shape("firebase-cloud-messaging-server-key", "AAAA runs around anchors", "app.js", _repeat(b"AAAAAAAAAAA:APA91b")),

@@ -326,12 +326,112 @@ def test_gcs_hmac_lookalikes_are_quiet(make: Callable[[str], str]) -> None:
     assert _found(make(hmac_access_id())) == []
 
 
+# --- recaptcha-secret-key --------------------------------------------------------------------------
+
+def recaptcha_key() -> str:
+    return "6L" + random_chars(1, "cdef") + random_chars(37)
+
+
+RECAPTCHA_FOUND = [
+    pytest.param("RECAPTCHA_SECRET_KEY=<<K>>\n", ".env", id="dotenv"),
+    pytest.param("RECAPTCHA_PUBLIC_KEY = '<<S>>'\nRECAPTCHA_PRIVATE_KEY = '<<K>>'\n", "settings.py", id="django pair"),
+    pytest.param("recaptcha_site_key: <<S>>\nrecaptcha_secret_key: <<K>>\n", "config.yml", id="yaml pair"),
+    pytest.param("recaptcha:\n  public_key: <<S>>\n  private_key: <<K>>\n", "config.yml", id="yaml block"),
+    pytest.param('{"recaptcha": {"public_key": "<<S>>", "secret_key": "<<K>>"}}', "config.json", id="inline json"),
+    pytest.param('{\\n  \\"recaptcha\\": {\\"secret_key\\": \\"<<K>>\\"}}', "dump.txt", id="escaped json"),
+    pytest.param("recaptchaSecret <<K>>\n", "app.conf", id="space between"),
+    pytest.param('recaptchaV3Secret := "<<K>>"\n', "main.go", id="go"),
+    pytest.param('<add key="reCaptchaSecret" value="<<K>>"/>', "Web.config", id="appSettings"),
+    pytest.param("captchaenterprise.googleapis.com/?secret=<<K>>", "notes.txt", id="url"),
+    pytest.param("define('RECAPTCHA_SECRET', '<<K>>');", "config.php", id="php define"),
+    pytest.param("$recaptcha = new \\ReCaptcha\\ReCaptcha('<<K>>');", "form.php", id="php library constructor"),
+    pytest.param("$data['recaptcha_v2_secret_key'] = '<<K>>';", "form.php", id="php array"),
+    pytest.param("const secret = process.env.RECAPTCHA_SECRET_KEY || '<<K>>';", "verify.js", id="js fallback"),
+    pytest.param('private static string CAPTCHA_SECRET_KEY = @"<<K>>";', "ReCaptcha.cs", id="csharp verbatim"),
+    pytest.param("data = {'secret': '<<K>>', 'response': token}", "views.py", id="siteverify form"),
+]
+
+
+@pytest.mark.parametrize(("snippet", "path"), RECAPTCHA_FOUND)
+def test_recaptcha_secret_key_is_found_and_its_site_key_is_not(snippet: str, path: str) -> None:
+    secret = recaptcha_key()
+    _one("recaptcha-secret-key", snippet.replace(K, secret).replace("<<S>>", recaptcha_key()), secret, path)
+
+
+@pytest.mark.parametrize("snippet", [
+    pytest.param("RECAPTCHA_SITE_KEY=<<K>>\n", id="site key"),
+    pytest.param('<div class="g-recaptcha" data-sitekey="<<K>>"></div>', id="widget"),
+    pytest.param("grecaptcha.execute('<<K>>', {action: 'submit'})", id="v3 execute"),
+    pytest.param('<script src="https://www.google.com/recaptcha/api.js?render=<<K>>"></script>', id="v3 loader"),
+    pytest.param("RECAPTCHA_KEY = '<<K>>'\n", id="ambiguous name"),
+    pytest.param("recaptcha_secret = '6L<<K>>'\n", id="too long"),
+    pytest.param("NOT_A_KEY = \"6LeD4a3XAAAAA-INVALID-1234567890\"\n", id="too short"),
+    pytest.param("RECAPTCHA_SECRET_KEY=6Lxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n", id="xxx"),
+])
+def test_recaptcha_lookalikes_and_site_keys_are_quiet(snippet: str) -> None:
+    assert _found(snippet.replace(K, recaptcha_key())) == []
+
+
+def test_googles_published_recaptcha_test_secret_is_known() -> None:
+    test_secret = "6LeIxAcT" + "AAAAAGG-vFI1TnRWxMZNFuojJ4WifJWe"  # reCAPTCHA FAQ: passes every check, by design
+    scanned = Detector().scan(f"RECAPTCHA_PRIVATE_KEY = '{test_secret}'\n".encode(), "settings.py")
+    assert (scanned.matches, scanned.allowed) == ((), 1)
+
+
+# --- google-maps-signing-secret ---------------------------------------------------------------------
+
+def maps_secret() -> str:
+    return random_chars(27) + "="
+
+
+MAPS_FOUND = [
+    pytest.param('gmaps = googlemaps.Client(client_id="gme-acme", client_secret="<<K>>")', "geo.py",
+                 id="python client: gme- client id"),
+    pytest.param("GOOGLE_MAPS_URL_SIGNING_SECRET=<<K>>\n", ".env", id="signing secret name"),
+    pytest.param("maps:\n  client: gme-acme\n  secret: <<K>>\n", "config.yml", id="yaml beside the client id"),
+    pytest.param("urlSigningSecret: '<<K>>',", "maps.js", id="js signing name"),
+    pytest.param("const signed = signUrl(url, '<<K>>');", "maps.js", id="signing call argument"),
+    pytest.param("crypto_key: <<K>>\n", "gmaps.yml", id="premium plan crypto key"),
+    pytest.param("MAPS_PRIVATE_KEY = '<<K>>'\n", "settings.py", id="maps private key"),
+    pytest.param("SECRET = '<<K>>'\nurl += '&signature=' + sign(url, SECRET)\n", "sign.py", id="beside signature="),
+]
+
+
+@pytest.mark.parametrize(("snippet", "path"), MAPS_FOUND)
+def test_maps_signing_secret_is_found(snippet: str, path: str) -> None:
+    secret = maps_secret()
+    _one("google-maps-signing-secret", snippet.replace(K, secret), secret, path)
+
+
+def test_maps_signing_secret_carries_its_client_id() -> None:
+    text = f'googlemaps.Client(client_id="gme-acme-corp", client_secret="{maps_secret()}")'
+    [match] = Detector().scan(text.encode(), "geo.py").matches
+    assert match.companion == "gme-acme-corp"
+
+
+@pytest.mark.parametrize("snippet", [
+    pytest.param("https://maps.googleapis.com/maps/api/staticmap?center=a&client=gme-acme&signature=<<K>>",
+                 id="a signed url's signature"),
+    pytest.param("sig = '<<K>>'  # maps", id="a signature's name"),
+    pytest.param("SECRET = '<<K>>'\n", id="generic secret, no client id"),
+    pytest.param("maps_etag = '<<K>>'\n", id="not a secret's name"),
+    pytest.param("client_secret = '<<K>>'  # maps\n", id="client secret without gme- client id"),
+    pytest.param("GOOGLE_MAPS_URL_SIGNING_SECRET=<<K>>x\n", id="longer than a secret"),
+    pytest.param("GOOGLE_MAPS_URL_SIGNING_SECRET=abc+<<K>>\n", id="inside standard base64"),
+    pytest.param("GOOGLE_MAPS_URL_SIGNING_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxx=\n", id="xxx"),
+])
+def test_maps_signing_lookalikes_are_quiet(snippet: str) -> None:
+    assert _found(snippet.replace(K, maps_secret())) == []
+
+
 # --- every new rule: its advice is its own ---------------------------------------------------------
 
 NEW_RULES = {
     "google-chat-webhook": ("Webhooks", "chat.google.com"),
     "firebase-cloud-messaging-server-key": ("Cloud Messaging", "console.firebase.google.com"),
     "gcs-hmac-key": ("Interoperability", "console.cloud.google.com/storage/settings"),
+    "recaptcha-secret-key": ("reCAPTCHA admin console", "google.com/recaptcha/admin"),
+    "google-maps-signing-secret": ("Google Maps Platform > Credentials", "console.cloud.google.com/google/maps-apis"),
 }
 
 

@@ -5,7 +5,7 @@ import dataclasses
 import re
 
 from scanner import lazyre
-from scanner.filters import is_identifier, is_low_entropy, is_phrase, plausible_fixed_format
+from scanner.filters import bound_name, is_identifier, is_low_entropy, is_phrase, plausible_fixed_format
 from scanner.rules.base import AI_STUDIO, CREDENTIALS, KEY_CHARS, RESTRICT_KEY, Companion, Rule, fixed_token
 
 ROTATE_API_KEY = (
@@ -351,5 +351,109 @@ GCS_HMAC_KEY = Rule(
         "clients) or a secret manager, or use a service account's OAuth credentials instead of HMAC",
 )
 
+# A reCAPTCHA key: `6L` and 38 characters, the site key and the secret key alike. The site key is
+# public (every page with the widget carries it); the secret is told by the name it is bound to.
+_recaptcha_text = (lazyre.compile(fixed_token("6L", f"[{KEY_CHARS}]{{38}}")),)
+
+
+def _recaptcha_secret_named(text: str, start: int, end: int) -> bool:
+    """Bound to a secret's name (RECAPTCHA_SECRET_KEY, private_key, `?secret=`, recaptchaSecret), or
+    given to the PHP library's constructor (`new ReCaptcha('…')`), which takes the secret."""
+    name, op = bound_name(text, start)
+    lowered = name.lower()
+    return "secret" in lowered or "private" in lowered or (op == "(" and lowered.endswith("recaptcha"))
+
+
+RECAPTCHA_SECRET_KEY = Rule(
+    id="recaptcha-secret-key",
+    severity="medium",
+    description="reCAPTCHA secret key",
+    level="error",
+    remediation=(
+        "Whoever holds this secret key can call siteverify as your site (and spend its quota). Create a new key "
+        "in the reCAPTCHA admin console (or Cloud console > Security > reCAPTCHA for a migrated key), deploy it, "
+        "then delete the old one; keep the secret on the server, read from RECAPTCHA_SECRET_KEY or a secret "
+        "manager. The site key next to it is public and needs nothing."
+    ),
+    keywords=(b"6l",),
+    patterns=_recaptcha_text,
+    accept=_accept,
+    in_context=_recaptcha_secret_named,
+    opens_with_keyword=True,
+    priority=8,
+    where=(("reCAPTCHA admin console", "https://www.google.com/recaptcha/admin"),
+           ("Cloud console: Security > reCAPTCHA", "https://console.cloud.google.com/security/recaptcha")),
+    restrict="Limit the new key to your own domains in its settings.",
+    rotate="create a new key in the reCAPTCHA admin console, deploy it, and delete the old one",
+    env_vars=("RECAPTCHA_SECRET_KEY",),
+    fix="keep the secret key on the server: read it from RECAPTCHA_SECRET_KEY or a secret manager",
+)
+
+# A Maps Platform URL-signing secret (the premium plan's "crypto key" too): 20 bytes in base64url,
+# 28 characters ending in `=`. Any SHA-1 digest has that shape, so only its name or its client id
+# (`gme-…`) makes one a signing secret; a `signature=` value is the signature it made, not it.
+_maps_secret_text = (lazyre.compile(r"(?<![A-Za-z0-9_+/-])(?P<secret>[A-Za-z0-9_-]{27}=)(?![A-Za-z0-9_+/=-])"),)
+_MAPS_CLIENT_ID = Companion(
+    pattern=lazyre.compile(r"(?<![\w-])gme-[A-Za-z0-9_-]{1,64}"),
+    marker="gme-",
+    window=1000,
+)
+_SIGNING_NAME = lazyre.compile(r"sign(?!ature)|crypto|maps[\w.$-]{0,30}(?:secret|private)", re.IGNORECASE)
+_SIGNATURE_NAME = lazyre.compile(r"^(?:[\w.$-]*[_.-])?sig(?:nature)?s?$", re.IGNORECASE)
+_SECRET_NAME = lazyre.compile(r"secret|private|key", re.IGNORECASE)
+_SIGNING_CALL = lazyre.compile(r"sign[\w.]{0,30}\(", re.IGNORECASE)
+
+
+def _maps_name(text: str, start: int) -> str:
+    """How the value is named: "signing" (its own name, or a signing call's argument), "secret" (a
+    generic secret's name: a `gme-` client id must stand near), "" (anything else, a signature too)."""
+    name, op = bound_name(text, start)
+    if name and _SIGNATURE_NAME.match(name):
+        return ""
+    if _SIGNING_NAME.search(name):
+        return "signing"
+    line = text.rfind("\n", max(0, start - 200), start) + 1
+    if op in (",", "(") and _SIGNING_CALL.search(text, max(line, start - 200), start):
+        return "signing"
+    return "secret" if _SECRET_NAME.search(name) else ""
+
+
+def _maps_signing_named(text: str, start: int, end: int) -> bool:
+    return _maps_name(text, start) != ""
+
+
+def _maps_needs_client_id(text: str, start: int, end: int) -> bool:
+    """A generic secret's name needs a `gme-` client id nearby, or signed URLs (`signature=`) being made."""
+    return _maps_name(text, start) != "signing" and text.find("signature=", max(0, start - 1000), end + 1000) < 0
+
+
+GOOGLE_MAPS_SIGNING_SECRET = Rule(
+    id="google-maps-signing-secret",
+    description="Google Maps Platform URL-signing secret",
+    level="error",
+    remediation=(
+        "Whoever holds this secret can sign Maps requests billed to your project or client id. Regenerate it "
+        "in the Cloud console (Google Maps Platform > Credentials > URL signing secret) and sign URLs on a "
+        "server, reading the secret from GOOGLE_MAPS_URL_SIGNING_SECRET or a secret manager; never in a page "
+        "or an app."
+    ),
+    keywords=(b"sign", b"crypto", b"maps", b"gme-"),
+    patterns=_maps_secret_text,
+    accept=_accept,
+    in_context=_maps_signing_named,
+    # Looked for near its name or its client id; the judges then ask which.
+    anchors=(lazyre.compile(r"sign|crypto|maps|gme-"),),
+    reach=(1100, 1100),
+    priority=9,
+    companion=dataclasses.replace(_MAPS_CLIENT_ID, required=_maps_needs_client_id),
+    where=(("Cloud console: Google Maps Platform > Credentials (URL signing secret)",
+            "https://console.cloud.google.com/google/maps-apis/credentials"),),
+    restrict="Sign on a server only, and require signed requests for the APIs that accept them.",
+    rotate="regenerate the URL signing secret in the Cloud console (Google Maps Platform > Credentials)",
+    env_vars=("GOOGLE_MAPS_URL_SIGNING_SECRET",),
+    fix="sign URLs on a server: read the secret from GOOGLE_MAPS_URL_SIGNING_SECRET or a secret manager",
+)
+
 RULES = (GCP_SERVICE_ACCOUNT_KEY, GOOGLE_API_KEY, GOOGLE_GEMINI_KEY, GOOGLE_OAUTH_CLIENT_SECRET, GOOGLE_OAUTH_TOKEN,
-         GOOGLE_CHAT_WEBHOOK, GCS_HMAC_KEY, FIREBASE_CLOUD_MESSAGING_SERVER_KEY)
+         GOOGLE_CHAT_WEBHOOK, GCS_HMAC_KEY, FIREBASE_CLOUD_MESSAGING_SERVER_KEY, RECAPTCHA_SECRET_KEY,
+         GOOGLE_MAPS_SIGNING_SECRET)
