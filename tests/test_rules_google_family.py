@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 import pytest
 
+from scanner.cli import main
 from scanner.detect import Detector
 from scanner.models import make_finding
 from scanner.rules import RULES_BY_ID, Rule
@@ -445,3 +446,34 @@ def test_each_new_rule_says_where_its_secret_is_revoked(rule_id: str) -> None:
     # Its own fix, never the API-key advice a context gives (restrict the key, read GEMINI_API_KEY).
     assert rule.fix and "AI Studio" not in rule.remediation + rule.rotate + rule.fix
     assert "GEMINI_API_KEY" not in rule.env_vars
+
+
+# --- every new rule: listed, and judged where it sits ------------------------------------------------
+
+def test_keysentry_rules_lists_every_new_rule_in_one_column(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["rules"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    listed = {line.split()[0]: line for line in lines if line and not line.startswith("engine")}
+    assert set(NEW_RULES) <= set(listed)
+    assert len({line.index(line.split()[1]) for line in listed.values()}) == 1  # descriptions aligned
+
+
+# (rule id, a line holding its secret, the severity it has by default)
+_HOMES: list[tuple[str, Callable[[], str], str]] = [
+    ("google-chat-webhook", lambda: f"CHAT_URL={chat_url(chat_token())}\n", "medium"),
+    ("firebase-cloud-messaging-server-key", lambda: f"FCM_SERVER_KEY={fcm_key()}\n", "high"),
+    ("gcs-hmac-key", lambda: f"GCS_ID={hmac_access_id()}\nGCS_SECRET={hmac_secret()}\n", "high"),
+    ("recaptcha-secret-key", lambda: f"RECAPTCHA_SECRET_KEY={recaptcha_key()}\n", "medium"),
+    ("google-maps-signing-secret", lambda: f"MAPS_SIGNING_SECRET={maps_secret()}\n", "high"),
+    ("google-oauth-client-secret", lambda: f"GOOGLE_CLIENT_SECRET={legacy_secret()}\n", "high"),
+]
+
+
+@pytest.mark.parametrize(("rule_id", "make", "severity"), _HOMES, ids=[h[0] for h in _HOMES])
+@pytest.mark.parametrize(("path", "context"), [
+    ("deploy/prod.env", "service-config"), ("tests/fixtures/creds.txt", "test-fixture"),
+    ("docs/setup.md", "docs"), ("src/notify.py", "generic"),
+])
+def test_each_new_rule_has_its_context_and_severity(rule_id: str, make: Callable[[], str], severity: str,
+                                                    path: str, context: str) -> None:
+    assert _context(make(), path) == (rule_id, context, severity)
