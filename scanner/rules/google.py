@@ -108,10 +108,13 @@ CLIENT_ID = Companion(
 # The legacy client secret (before GOCSPX-, 2021): 24 base64url characters, named as a client
 # secret. Many providers name 24-character values so; it is Google's beside a Google client id
 # (client_secret.json always holds one) or under a Google name (GOOGLE_CLIENT_SECRET).
-_legacy_secret = lazyre.compile(
-    r"(?i:client[_.-]?secret)(?![\w-])(?:\\?[\"'`]\]?)?"
+# One pattern per spelling of the name, each opening with it: the engine tries them only where
+# one starts (`client` alone starts in every file that makes an API client).
+_CLIENT_SECRET_NAMES = ("client_secret", "clientsecret", "client-secret", "client.secret")
+_legacy_secrets = tuple(lazyre.compile(
+    rf"(?i:{re.escape(name)})(?![\w-])(?:\\?[\"'`]\]?)?"
     r"(?:[ \t]{0,20}(?:=>|:=|==?|:|,|>)[ \t]{0,20}|[ \t]{1,20})(?:\{[ \t]{0,20})?(?:\\?[\"'`])?"
-    r"(?P<secret>[A-Za-z0-9_-]{24})(?![A-Za-z0-9_-])")
+    r"(?P<secret>[A-Za-z0-9_-]{24})(?![A-Za-z0-9_-])") for name in _CLIENT_SECRET_NAMES)
 _GOOGLE_NAMED = lazyre.compile(r"(?i:google|gcp|gcloud|firebase|youtube|gmail|gdrive|gsuite)[\w.$-]{0,40}"
                                r"(?i:client[_.-]?secret)")
 
@@ -140,8 +143,8 @@ GOOGLE_OAUTH_CLIENT_SECRET = Rule(
         "Reset the client secret in the Cloud console (APIs & Services > Credentials > OAuth client) and "
         "load the new one from a secret manager or the environment; never ship it in client code."
     ),
-    keywords=(b"gocspx-", b"client"),
-    patterns=(*_client_secret_text, _legacy_secret),
+    keywords=(b"gocspx-", *(name.encode() for name in _CLIENT_SECRET_NAMES)),
+    patterns=(*_client_secret_text, *_legacy_secrets),
     binary_patterns=_client_secret_bin,
     accept=_accept_client_secret,
     opens_with_keyword=True,
@@ -398,10 +401,14 @@ _MAPS_CLIENT_ID = Companion(
     marker="gme-",
     window=1000,
 )
-_SIGNING_NAME = lazyre.compile(r"sign(?!ature)|crypto|maps[\w.$-]{0,30}(?:secret|private)", re.IGNORECASE)
+# A signing secret's own name (URL_SIGNING_SECRET, urlSigningSecret, crypto_key, MAPS_PRIVATE_KEY) or
+# a signing helper's (signUrl, sign_url, UrlSigner) it is passed to. The rule's anchors and keywords
+# are these words, `gme-` and `signature=`, so that it runs only near one of them.
+_SIGNING_WORDS = r"signing|sign_?url|url_?sign|signer|crypto|maps[\w.$-]{0,30}(?:secret|private)"
+_SIGNING_NAME = lazyre.compile(_SIGNING_WORDS, re.IGNORECASE)
 _SIGNATURE_NAME = lazyre.compile(r"^(?:[\w.$-]*[_.-])?sig(?:nature)?s?$", re.IGNORECASE)
 _SECRET_NAME = lazyre.compile(r"secret|private|key", re.IGNORECASE)
-_SIGNING_CALL = lazyre.compile(r"sign[\w.]{0,30}\(", re.IGNORECASE)
+_SIGNING_CALL = lazyre.compile(r"(?:sign_?url|url_?sign|signer)[\w.]{0,30}\(", re.IGNORECASE)
 
 
 def _maps_name(text: str, start: int) -> str:
@@ -437,12 +444,14 @@ GOOGLE_MAPS_SIGNING_SECRET = Rule(
         "server, reading the secret from GOOGLE_MAPS_URL_SIGNING_SECRET or a secret manager; never in a page "
         "or an app."
     ),
-    keywords=(b"sign", b"crypto", b"maps", b"gme-"),
+    keywords=(b"signing", b"signurl", b"sign_url", b"urlsign", b"url_sign", b"signer", b"crypto", b"maps", b"gme-",
+              b"signature="),
     patterns=_maps_secret_text,
     accept=_accept,
     in_context=_maps_signing_named,
-    # Looked for near its name or its client id; the judges then ask which.
-    anchors=(lazyre.compile(r"sign|crypto|maps|gme-"),),
+    # Looked for near its name, its client id or signed URLs; the judges then ask which.
+    # (Literals and alternatives of them: each starts a match at most once, as both engines see it.)
+    anchors=(lazyre.compile(r"signing|sign_?url|url_?sign|signer|crypto|maps|gme-|signature="),),
     reach=(1100, 1100),
     priority=9,
     companion=dataclasses.replace(_MAPS_CLIENT_ID, required=_maps_needs_client_id),
