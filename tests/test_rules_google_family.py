@@ -261,6 +261,16 @@ def test_legacy_client_secret_lookalikes_are_quiet(make: Callable[[str], str]) -
     assert _found(make(client_id())) == []
 
 
+def test_the_cloud_sdks_published_client_secrets_are_known() -> None:
+    # Installed apps cannot keep a secret: gcloud ships these, and writes the first into every
+    # application_default_credentials.json (`gcloud auth application-default login`).
+    adc = "764086051850-6qr4p6gpi6hn506pt8ejuq83di341hur.apps.googleusercontent.com"
+    for secret in ("d-FL95Q19q7" + "MQmFpd7hHD0Ty", "ZmssLNjJy2998" + "hD4CTg2ejr2"):
+        text = json.dumps({"client_id": adc, "client_secret": secret, "type": "authorized_user"})
+        scanned = Detector().scan(text.encode(), "application_default_credentials.json")
+        assert (scanned.matches, scanned.allowed) == ((), 1)
+
+
 def test_gocspx_secret_needs_no_client_id() -> None:
     secret = "GOCSPX-" + random_chars(28)
     _one("google-oauth-client-secret", f"clientSecret: '{secret}'\n", secret)
