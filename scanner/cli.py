@@ -498,8 +498,9 @@ def _cmd_rules() -> int:
     from scanner.prefilter import describe
     from scanner.rules import ALL_RULES, CONTENT_RULES
 
+    width = max(len(rule.id) for rule in ALL_RULES) + 1
     for rule in ALL_RULES:
-        print(f"{rule.id:28} {rule.description}")
+        print(f"{rule.id:{width}} {rule.description}")
     print(f"\nengine: {describe(CONTENT_RULES)}")
     return Exit.CLEAN
 

@@ -126,7 +126,8 @@ _GEMINI_SCOPES = ("https://www.googleapis.com/auth/cloud-platform",
 _API_KEY = re.compile(r"AIza[0-9A-Za-z_-]{35}|AQ\.Ab[0-9A-Za-z_-]{44,64}")
 _ACCESS_TOKEN = re.compile(r"ya29\.[0-9A-Za-z_.-]{20,4096}")
 _REFRESH_TOKEN = re.compile(r"1//0[0-9A-Za-z_-]{38,}")
-_CLIENT_SECRET = re.compile(r"GOCSPX-[0-9A-Za-z_-]{28}")
+# A GOCSPX- secret, or the legacy 24-character one (checked the same way, with its client id).
+_CLIENT_SECRET = re.compile(r"GOCSPX-[0-9A-Za-z_-]{28}|[0-9A-Za-z_-]{24}")
 _CLIENT_ID = re.compile(r"[0-9]{1,30}-[0-9a-z]{32}\.apps\.googleusercontent\.com")
 
 
@@ -608,6 +609,14 @@ Ask = tuple[Probe, str, str]
 # Not verified, and why: said in the reason of their `unknown`.
 _NOT_ASKED = {
     "dotenv-file": "not verified: a whole .env file; the Google keys in it are verified under their own rules",
+    # The rest of the family (issue 19): none has a check that neither acts nor signs with the secret.
+    "google-chat-webhook": "not verified: the only check is posting a message into the Chat space",
+    "gcs-hmac-key": "not verified: that would mean signing a request with the secret; keysentry never signs "
+                    "with a secret it finds",
+    "recaptcha-secret-key": "not verified: keysentry does not send reCAPTCHA secrets to siteverify",
+    "google-maps-signing-secret": "not verified: that would mean signing a request with the secret; keysentry "
+                                  "never signs with a secret it finds",
+    "firebase-cloud-messaging-server-key": "not verified: the only check is a send request to the legacy FCM API",
 }
 _NO_CLIENT_ID = ("not verified: Google checks a client secret only together with its client id, and no client id "
                  "(…apps.googleusercontent.com) was found next to it")
