@@ -138,6 +138,20 @@ def build_parser() -> argparse.ArgumentParser:
     _reporting(audit, tuple(FORMATS), progress="no progress display")
     _common(audit)
 
+    fix = sub.add_parser("fix", help="move found keys out of the code (a dry run unless --apply)",
+                         description="Fix what a scan of the working tree finds: keys in code become environment "
+                                     "lookups (values kept in a git-ignored .env), committed .env files are "
+                                     "untracked, keys that ship with an app get restriction commands. Prints the "
+                                     "changes as a diff unless --apply. Exit 0: nothing to fix, 1: changes made "
+                                     "or proposed, 2: error.")
+    fix.add_argument("path", nargs="?", default=".", help='the repository or a folder in it (default ".")')
+    fix.add_argument("--apply", action="store_true", help="make the changes (default: show them)")
+    fix.add_argument("--show-secrets", action="store_true", help="print secrets in full (default: redacted)")
+    fix.add_argument("--no-keep-values", dest="keep_values", action="store_false",
+                     help="do not write the keys' values to .env")
+    fix.add_argument("--baseline", type=Path, metavar="FILE", help="do not fix findings recorded in FILE")
+    _common(fix)
+
     sub.add_parser("rules", help="list the rules")
 
     inst = sub.add_parser("install-hooks", help="install the git pre-commit and pre-push hooks (no framework needed)",
@@ -349,6 +363,25 @@ def _cmd_hook(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_fix(args: argparse.Namespace) -> int:
+    from scanner.fix import plan_worktree
+    from scanner.report import Options
+    from scanner.report.fix import render
+
+    plan = plan_worktree(Path(args.path), config=args.config, baseline=args.baseline, jobs=args.jobs,
+                         max_file_size=args.max_file_size, keep_values=args.keep_values,
+                         show_secrets=args.show_secrets)
+    outcome = None
+    if args.apply and not plan.empty:
+        from scanner.fix.apply import apply
+
+        outcome = apply(plan)
+    color = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    width = os.get_terminal_size(sys.stdout.fileno()).columns if color else 100
+    _emit(render(plan, outcome, Options(show_secrets=args.show_secrets, color=color, width=width)), None)
+    return 1 if plan.findings else 0
+
+
 def _cmd_rules() -> int:
     from scanner.prefilter import describe
     from scanner.rules import ALL_RULES, CONTENT_RULES
@@ -421,6 +454,8 @@ def _main(argv: Sequence[str] | None) -> int:
             return _cmd_baseline(args)
         if args.command == "audit":
             return _cmd_audit(args)
+        if args.command == "fix":
+            return _cmd_fix(args)
         if args.command == "rules":
             return _cmd_rules()
         if args.command == "install-hooks":

@@ -1,0 +1,29 @@
+"""`keysentry fix`: repair what a working-tree scan found (scanner.fix.plan decides, scanner.fix.apply
+writes), and plan the history clean-up (scanner.fix.history)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from scanner.errors import UsageError
+from scanner.fix.model import Plan
+
+
+def plan_worktree(path: Path, *, config: Path | None = None, baseline: Path | None = None, jobs: int | None = None,
+                  max_file_size: int | None = None, keep_values: bool = True, show_secrets: bool = False) -> Plan:
+    """Scan the working tree at PATH as `keysentry scan` would, and plan the fixes of what it found."""
+    from scanner import gitcmd, parallel, scan
+    from scanner.fix import plan
+
+    if not path.exists():
+        raise UsageError(f"no such folder: {path}")
+    if not path.is_dir():
+        raise UsageError(f"keysentry fix takes a folder (the repository or a folder in it), not a file: {path}")
+    repo = gitcmd.find(path)
+    if repo is None:
+        raise UsageError(f"keysentry fix needs a git repository (it keeps keys in a git-ignored .env): {path} is "
+                         "not inside one")
+    if repo.bare:
+        raise UsageError(f"{path} is a bare repository: there is no working tree to fix (see --history)")
+    result = scan.run(scan.Request(mode="worktree", path=path, config=config, baseline=baseline,
+                                   jobs=jobs or parallel.default_jobs(), max_file_size=max_file_size))
+    return plan.build(repo.root, result.findings, keep_values=keep_values, show_secrets=show_secrets)

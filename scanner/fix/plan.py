@@ -1,0 +1,373 @@
+"""From a working-tree scan's findings to a plan: the files to change, the .env files to untrack,
+the variables to keep in a local .env, and what is left for a person (with why).
+
+Each place a secret sits at is sorted into one kind of fix:
+- in a .env file: the file is taken out of git (a template keeps its names); a template holding a
+  real value gets it blanked;
+- in a committed shell start-up file (`export GEMINI_API_KEY=…` in .bashrc): the line goes, and the
+  user is told where it belongs;
+- in a key that ships with an app by design (a Firebase config, an Android resource, an iOS plist, a
+  Maps JavaScript loader): nothing moves; the key is restricted (scanner.fix.restrict);
+- in code: an environment lookup in the file's language (scanner.fix.code);
+- anything else: a step for a person, never a guess.
+"""
+from __future__ import annotations
+
+import posixpath
+import re
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from scanner import gitcmd
+from scanner.fix import code, dotenv, files, restrict
+from scanner.fix.code import Refused
+from scanner.fix.languages import Language, is_rc_file, language_of
+from scanner.fix.model import FileChange, Plan, Step
+from scanner.models import Finding
+from scanner.rules import RULES_BY_ID
+from scanner.rules.base import Rule
+from scanner.rules.dotenv import DOTENV_FILE
+
+PUBLIC_CONTEXTS = frozenset({"firebase-config", "maps-javascript", "android-resource", "ios-plist"})
+ENV_FILE = ".env"
+_DEFAULT_VARS = Rule.__dataclass_fields__["env_vars"].default
+_GENERIC_NAMES = frozenset({"", "KEY", "API_KEY", "APIKEY", "X_API_KEY", "X_GOOG_API_KEY", "GOOGLE_API_KEY"})
+_MAPS = re.compile(r"maps", re.IGNORECASE)
+# A shell start-up line that only sets the variable: `export NAME=…`, `NAME=…`.
+_RC_LINE = re.compile(r"^[ \t]*(?:export[ \t]+)?(?P<name>[A-Za-z_]\w*)=\S*[ \t]*(?:#.*)?\r?$")
+
+
+@dataclass(frozen=True)
+class Place:
+    path: str
+    line: int
+    column: int
+    finding: Finding
+
+
+def places(findings: Sequence[Finding]) -> list[Place]:
+    """Every place each finding's secret sits at (a secret copied into 600 files is 600 places)."""
+    seen: set[tuple[str, int, int, str]] = set()
+    out = []
+    for finding in findings:
+        spots = [(finding.path, finding.line, finding.column)] + [(loc.path, loc.line, loc.column)
+                                                                 for loc in finding.locations]
+        for path, line, column in spots:
+            key = (path, line, column, finding.rule_id)
+            if key not in seen:
+                seen.add(key)
+                out.append(Place(path, line, column, finding))
+    return out
+
+
+def env_name(bound: str) -> str:
+    """`apiKey` -> API_KEY, `stripe-api-key` -> STRIPE_API_KEY: the name a variable would have."""
+    snake = re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", bound)
+    name = re.sub(r"[^A-Za-z0-9]+", "_", snake).strip("_").upper()
+    return "_" + name if name[:1].isdigit() else name
+
+
+def variable_for(rule_id: str, context: str, bound: str, nearby: str) -> str:
+    """The variable a key moves to: a Gemini client's key GEMINI_API_KEY, a Maps key GOOGLE_MAPS_API_KEY,
+    another the name it was bound to, upper-cased; failing all, the rule's own variable."""
+    name = env_name(bound)
+    if name not in _GENERIC_NAMES:
+        return name
+    if context == "gemini-client":
+        return "GEMINI_API_KEY"
+    if _MAPS.search(nearby):
+        return "GOOGLE_MAPS_API_KEY"
+    if name:
+        return name
+    rule = RULES_BY_ID.get(rule_id)
+    if isinstance(rule, Rule) and rule.env_vars != _DEFAULT_VARS and rule.env_vars:
+        return rule.env_vars[0]
+    return "GOOGLE_API_KEY" if rule_id.startswith("google") else "API_KEY"
+
+
+def _bound_by_rule(text: str, start: int, end: int) -> str:
+    """The name hardcoded-api-key's own patterns bind to text[start:end] (`api_key` in `api_key = "…"`)."""
+    from scanner.rules.generic import PATTERNS
+
+    low = max(0, start - 400)
+    window = text[low:min(len(text), end + 40)]
+    for pattern in PATTERNS:
+        for match in pattern.finditer(window):
+            group = "secret" if match.groupdict().get("secret") is not None else "bare"
+            if match.groupdict().get(group) is None:
+                continue
+            if match.start(group) + low == start and match.end(group) + low == end:
+                return code._last_identifier(match.groupdict().get("name") or "")
+    return ""
+
+
+def _offset(text: str, line: int, column: int, secret: str) -> int:
+    """Where SECRET starts in TEXT, from the scan's 1-based line and column; Refused if it is not there."""
+    starts = [0] + [m.end() for m in re.finditer("\n", text)]
+    if not 0 < line <= len(starts):
+        raise Refused("the file changed since the scan")
+    at = starts[line - 1] + column - 1
+    if text[at:at + len(secret)] == secret:
+        return at
+    line_end = starts[line] if line < len(starts) else len(text)
+    hits = [m.start() for m in re.finditer(re.escape(secret), text[starts[line - 1]:line_end])]
+    if len(hits) == 1:
+        return starts[line - 1] + hits[0]
+    raise Refused("the key is not written out here (it was found encoded, or the file changed since the scan): "
+                  "remove it by hand")
+
+
+class Planner:
+    def __init__(self, root: Path, *, keep_values: bool, show_secrets: bool) -> None:
+        self.root = root
+        self.keep_values = keep_values
+        self.show_secrets = show_secrets
+        self.changes: dict[str, FileChange] = {}
+        self.untrack: list[str] = []
+        self.ignore: list[str] = []
+        self.steps: list[Step] = []
+        self.values: dict[str, str] = {}  # variable -> value, to keep in .env
+        self.owner: dict[str, str] = {}  # variable -> the place that named it, for conflict messages
+        self.secrets: set[str] = set()
+        self.restricted: set[str] = set()
+        existing = files.read(root, ENV_FILE) if keep_values else None
+        self.env_before = existing
+        self.env_values = dotenv.values(existing.decode("utf-8", "replace")) if existing is not None else {}
+
+    # -- variables -------------------------------------------------------------------------------
+
+    def claim(self, name: str, value: str, where: str) -> None:
+        """VALUE is to be kept as NAME; Refused when NAME already holds another value."""
+        if not self.keep_values:
+            return
+        held = self.values.get(name, self.env_values.get(name))
+        if held is not None and held != value:
+            origin = self.owner.get(name, ENV_FILE)
+            raise Refused(f"{name} already holds another key (from {origin}): give this one its own variable by hand")
+        if name not in self.env_values:
+            self.values[name] = value
+            self.owner.setdefault(name, where)
+
+    # -- the kinds of fix ----------------------------------------------------------------------------
+
+    def step(self, place: Place, kind: str, text: str, commands: tuple[str, ...] = ()) -> None:
+        self.steps.append(Step(kind, place.path, place.line, place.finding.rule_id, text, commands))  # type: ignore[arg-type]
+
+    def plan(self, findings: Sequence[Finding]) -> Plan:
+        by_file: dict[str, list[Place]] = defaultdict(list)
+        dotenv_files: list[Place] = []
+        for place in places(findings):
+            self.secrets.add(place.finding.secret)
+            rule = RULES_BY_ID.get(place.finding.rule_id)
+            if "!" in place.path:
+                self.step(place, "by-hand", "the key is inside an archive: rebuild the archive without it")
+            elif place.finding.rule_id == DOTENV_FILE.id:
+                dotenv_files.append(place)
+            elif DOTENV_FILE.path.search(place.path):
+                if DOTENV_FILE.template.search(place.path):
+                    by_file[place.path].append(place)  # a template: blank the value
+                # else: the file itself is taken out of git by its dotenv-file finding
+            elif place.finding.context in PUBLIC_CONTEXTS:
+                self.restrict(place)
+            elif isinstance(rule, Rule) and rule.fix:
+                self.step(place, "by-hand", rule.fix[0].upper() + rule.fix[1:] + ".")
+            else:
+                by_file[place.path].append(place)
+        for place in dotenv_files:
+            self.committed_dotenv(place)
+        for path, spots in sorted(by_file.items()):
+            self.fix_file(path, spots)
+        if self.values:
+            self.keep()
+        if self.ignore:
+            self.add_ignores()
+        return Plan(self.root, tuple(self.changes[p] for p in sorted(self.changes)), tuple(self.untrack),
+                    tuple(self.values), tuple(self.steps), tuple(sorted(self.secrets)), len(findings))
+
+    def restrict(self, place: Place) -> None:
+        if place.finding.secret in self.restricted:
+            return  # one key, one set of commands, however many files hold it
+        self.restricted.add(place.finding.secret)
+        text, commands = restrict.advice(self.root, place.path, place.finding, show_secrets=self.show_secrets)
+        self.step(place, "restrict", text, commands)
+
+    def committed_dotenv(self, place: Place) -> None:
+        """A .env in the tree: out of git (`git rm --cached`), ignored, and a template of its names beside it."""
+        path = place.path
+        try:
+            data = files.read(self.root, path)
+        except Refused as exc:
+            self.step(place, "skipped", str(exc))
+            return
+        if data is None:
+            return
+        if _tracked(self.root, path):
+            self.untrack.append(path)
+        if not _ignored(self.root, path):
+            pattern = posixpath.basename(path)
+            if pattern not in self.ignore:
+                self.ignore.append(pattern)
+        folder = posixpath.dirname(path)
+        example = posixpath.join(folder, ".env.example") if folder else ".env.example"
+        try:
+            before = files.read(self.root, example)
+            template = dotenv.template(data.decode("utf-8", "replace"),
+                                       before.decode("utf-8", "replace") if before is not None else None)
+        except Refused as exc:
+            self.step(place, "skipped", f"{example}: {exc}")
+            return
+        if template is not None:
+            self.change(example, before, template.encode(), f"the names of {path}, with empty values")
+
+    def change(self, path: str, before: bytes | None, after: bytes, why: str, *, private: bool = False) -> None:
+        known = self.changes.get(path)
+        if known is not None:
+            self.changes[path] = FileChange(path, known.before, after, known.why + (why,), known.private or private)
+        else:
+            self.changes[path] = FileChange(path, before, after, (why,), private)
+
+    def fix_file(self, path: str, spots: list[Place]) -> None:
+        try:
+            data = files.read(self.root, path)
+            if data is None:
+                raise Refused("the file is gone since the scan")
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            for place in spots:
+                self.step(place, "by-hand", "the file is not UTF-8 text: remove the key by hand")
+            return
+        except Refused as exc:
+            for place in spots:
+                self.step(place, "skipped", str(exc))
+            return
+        if DOTENV_FILE.template.search(path):
+            self.fix_template(path, data, text, spots)
+        elif is_rc_file(path):
+            self.fix_rc_file(path, data, text, spots)
+        else:
+            language = language_of(path)
+            if language is None:
+                for place in spots:
+                    name = variable_for(place.finding.rule_id, place.finding.context, "", "")
+                    self.step(place, "by-hand", "keysentry does not rewrite this kind of file: replace the key with "
+                                                f"a reference to an environment variable such as {name}, or a secret "
+                                                "manager, by hand")
+                return
+            self.fix_code(path, data, text, spots, language)
+
+    def fix_template(self, path: str, data: bytes, text: str, spots: list[Place]) -> None:
+        for place in spots:
+            try:
+                text, name, value = dotenv.blank_value(text, place.line)
+                if value:
+                    self.claim(name, value, path)
+            except Refused as exc:
+                self.step(place, "by-hand", str(exc))
+                continue
+        if text.encode() != data:
+            self.change(path, data, text.encode(), "a template holds names, not values: the real value is blanked")
+
+    def fix_rc_file(self, path: str, data: bytes, text: str, spots: list[Place]) -> None:
+        lines = text.splitlines(keepends=True)
+        drop: set[int] = set()
+        for place in spots:
+            try:
+                at = _offset(text, place.line, place.column, place.finding.secret)
+                body = lines[place.line - 1]
+                match = _RC_LINE.match(body.rstrip("\n"))
+                if match is None:
+                    raise Refused("the line does more than set the variable: remove the key by hand")
+                name = match["name"]
+                assert at >= 0
+                self.claim(name, place.finding.secret, path)
+            except Refused as exc:
+                self.step(place, "by-hand", str(exc))
+                continue
+            drop.add(place.line - 1)
+            self.step(place, "move-export",
+                      f"`export {name}=…` belongs in your own, uncommitted ~/.bashrc or ~/.zshrc (or a secret "
+                      f"manager), not in the repository" + (f"; its value is kept in {ENV_FILE}" if self.keep_values
+                                                            else ""))
+        if drop:
+            after = "".join(line for i, line in enumerate(lines) if i not in drop)
+            self.change(path, data, after.encode(), f"the export line{'s' * (len(drop) > 1)} removed")
+
+    def fix_code(self, path: str, data: bytes, text: str, spots: list[Place], language: Language) -> None:
+        tree = code.parse(language, data)
+        if tree.root_node.has_error:
+            for place in spots:
+                self.step(place, "by-hand", f"the file does not parse as {language.name}, so keysentry will not edit "
+                                            "it: replace the key with an environment lookup by hand")
+            return
+        edits: list[code.Edit] = []
+        whys: list[str] = []
+        claimed: list[tuple[str, str, str]] = []
+        needs_import = False
+        for place in spots:
+            secret = place.finding.secret
+            try:
+                at = _offset(text, place.line, place.column, secret)
+                start = len(text[:at].encode())
+                end = start + len(secret.encode())
+                bound = _bound_by_rule(text, at, at + len(secret)) or code.binding(language, tree, start, end)
+                nearby = text[max(0, at - 200):at + len(secret) + 200]
+                variable = variable_for(place.finding.rule_id, place.finding.context, bound, nearby)
+                result = code.rewrite(language, data, tree, start, end, variable)
+                self.claim(result.variable, secret, f"{path}:{place.line}")
+            except Refused as exc:
+                self.step(place, "by-hand", str(exc))
+                continue
+            edits.extend(result.edits)
+            claimed.append((result.variable, secret, path))
+            needs_import = needs_import or result.needs_import
+            whys.append(f"line {place.line}: {result.how}")
+        if not edits:
+            return
+        try:
+            if needs_import:
+                extra = code.import_edit(language, data, tree)
+                if extra is not None:
+                    edits.append(extra)
+            after = code.apply_edits(data, edits)
+            code.check_parses(language, data, after, path)
+        except Refused as exc:
+            for place in spots:
+                self.step(place, "by-hand", str(exc))
+            for variable, _, _ in claimed:
+                self.values.pop(variable, None)
+            return
+        self.change(path, data, after, "; ".join(whys))
+
+    # -- where the values go -----------------------------------------------------------------------
+
+    def keep(self) -> None:
+        """The values go into the repository's .env, which must be (or become) untracked and ignored."""
+        if _tracked(self.root, ENV_FILE) and ENV_FILE not in self.untrack:
+            raise Refused(f"{ENV_FILE} is tracked by git, so the keys cannot be kept there: take it out of git "
+                          f"(git rm --cached {ENV_FILE}) first, or pass --no-keep-values")
+        if not _ignored(self.root, ENV_FILE) and ENV_FILE not in self.ignore:
+            self.ignore.insert(0, ENV_FILE)
+        before = self.env_before
+        after = dotenv.with_values(before.decode("utf-8", "replace") if before is not None else None, self.values)
+        self.change(ENV_FILE, before, after.encode(), "keeps " + ", ".join(self.values) + " (git-ignored)",
+                    private=before is None)
+
+    def add_ignores(self) -> None:
+        before = files.read(self.root, ".gitignore")
+        after = dotenv.ignore_lines(before.decode("utf-8", "replace") if before is not None else None, self.ignore)
+        self.change(".gitignore", before, after.encode(), "ignores " + ", ".join(self.ignore))
+
+
+def _tracked(root: Path, path: str) -> bool:
+    return bool(gitcmd.run(root, "ls-files", "-z", "--", f":(literal){path}").strip(b"\0"))
+
+
+def _ignored(root: Path, path: str) -> bool:
+    """Would git ignore PATH if it were untracked (--no-index: whether it is tracked does not matter)?"""
+    return bool(gitcmd.run(root, "check-ignore", "--no-index", "--", path, ok=(0, 1)).strip())
+
+
+def build(root: Path, findings: Sequence[Finding], *, keep_values: bool = True, show_secrets: bool = False) -> Plan:
+    return Planner(root, keep_values=keep_values, show_secrets=show_secrets).plan(findings)

@@ -1,0 +1,216 @@
+"""`keysentry fix --apply` per language and per form, on real git repositories: a key in code becomes an
+environment lookup in the file's own language, the file still parses (Python compiles, JavaScript passes
+`node --check`, shell `bash -n`, Go `gofmt -l` where gofmt exists), the value is kept in the git-ignored
+.env, and a scan afterwards no longer finds it. Placeholders, lookups and variables are left alone."""
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from scanner.cli import main
+from scanner.fix import code
+from scanner.fix.languages import language_of
+from tests.conftest import git, google_key, random_chars
+
+
+def generic_secret() -> str:
+    return "sk" + random_chars(30, "abcdefghijklmnopqrstuvwxyz0123456789")
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    path: str
+    source: str  # {K}: a Google API key, {S}: a generic secret, both made at test time
+    expected: str  # a line of the fixed file
+    variable: str  # the variable whose value .env now holds
+    value: str = "K"
+
+
+CASES = [
+    Case("python-genai-client-drops-the-argument", "app.py",
+         'from google import genai\n\nclient = genai.Client(api_key="{K}")\n', "client = genai.Client()",
+         "GEMINI_API_KEY"),
+    Case("python-genai-client-among-other-arguments", "app.py",
+         'from google import genai\n\nclient = genai.Client(api_key="{K}", http_options=None)\n',
+         "client = genai.Client(http_options=None)", "GEMINI_API_KEY"),
+    Case("python-assignment-adds-import-os", "settings.py",
+         '"""Settings."""\nimport sys\n\nstripe_api_key = "{S}"\n', 'stripe_api_key = os.environ["STRIPE_API_KEY"]',
+         "STRIPE_API_KEY", "S"),
+    Case("python-key-in-a-url", "maps.py",
+         'import os\nURL = "https://maps.googleapis.com/maps/api/geocode/json?key={K}&address=x"\n',
+         'URL = "https://maps.googleapis.com/maps/api/geocode/json?key=" + os.environ["GOOGLE_MAPS_API_KEY"] + '
+         '"&address=x"', "GOOGLE_MAPS_API_KEY"),
+    Case("python-getenv-fallback-dropped", "conf.py",
+         'import os\nkey = os.getenv("SERVICE_API_KEY", "{S}")\n', 'key = os.getenv("SERVICE_API_KEY")',
+         "SERVICE_API_KEY", "S"),
+    Case("python-keyword-argument", "client.py",
+         'import requests\nrequests.get("https://x.example", params=dict(api_key="{S}"))\n',
+         'requests.get("https://x.example", params=dict(api_key=os.environ["API_KEY"]))', "API_KEY", "S"),
+    Case("javascript-const", "app.js", 'const apiKey = "{S}";\nconsole.log(apiKey);\n',
+         "const apiKey = process.env.API_KEY;", "API_KEY", "S"),
+    Case("javascript-fallback-dropped", "app.js", 'const k = process.env.PAYMENTS_API_KEY || "{S}";\n',
+         "const k = process.env.PAYMENTS_API_KEY;", "PAYMENTS_API_KEY", "S"),
+    Case("javascript-object-property", "client.mjs", 'export const config = {{ apiKey: "{S}", retries: 3 }};\n',
+         "export const config = { apiKey: process.env.API_KEY, retries: 3 };", "API_KEY", "S"),
+    Case("javascript-template-url", "fetch.js",
+         'fetch(`https://generativelanguage.googleapis.com/v1beta/models?key={K}`);\n',
+         "fetch(`https://generativelanguage.googleapis.com/v1beta/models?key=` + process.env.GEMINI_API_KEY);",
+         "GEMINI_API_KEY"),
+    Case("typescript-typed-const", "api.ts", 'export const apiKey: string = "{S}";\n',
+         "export const apiKey: string = process.env.API_KEY;", "API_KEY", "S"),
+    Case("go-const-becomes-var-with-import", "main.go",
+         'package main\n\nimport "fmt"\n\nconst apiKey = "{S}"\n\nfunc main() {{ fmt.Println(apiKey) }}\n',
+         'var apiKey = os.Getenv("API_KEY")', "API_KEY", "S"),
+    Case("go-struct-field-import-sorted-in-block", "client.go",
+         'package client\n\nimport (\n\t"fmt"\n\t"net/http"\n)\n\nvar _ = fmt.Sprint\nvar _ = http.Get\n\n'
+         'type Config struct{{ APIKey string }}\n\nvar cfg = Config{{APIKey: "{S}"}}\n',
+         'var cfg = Config{APIKey: os.Getenv("API_KEY")}', "API_KEY", "S"),
+    Case("java-static-final", "Main.java",
+         'class Main {{\n    private static final String API_KEY = "{S}";\n}}\n',
+         '    private static final String API_KEY = System.getenv("API_KEY");', "API_KEY", "S"),
+    Case("kotlin-const-val", "Config.kt", 'const val API_KEY = "{S}"\n', 'val API_KEY = System.getenv("API_KEY")',
+         "API_KEY", "S"),
+    Case("csharp-const-field", "Client.cs",
+         'namespace App {{\n    class Client {{\n        const string ApiKey = "{S}";\n    }}\n}}\n',
+         '        static readonly string ApiKey = Environment.GetEnvironmentVariable("API_KEY");', "API_KEY", "S"),
+    Case("ruby-constant", "client.rb", 'API_KEY = "{S}"\nputs API_KEY\n', 'API_KEY = ENV.fetch("API_KEY")',
+         "API_KEY", "S"),
+    Case("php-variable", "index.php", "<?php\n$apiKey = '{S}';\necho $apiKey;\n", "$apiKey = getenv('API_KEY');",
+         "API_KEY", "S"),
+    Case("shell-curl-query-parameter", "run.sh",
+         'curl "https://generativelanguage.googleapis.com/v1beta/models?key={K}"\n',
+         'curl "https://generativelanguage.googleapis.com/v1beta/models?key=${GEMINI_API_KEY}"', "GEMINI_API_KEY"),
+    Case("shell-single-quoted-header", "call.sh",
+         "curl -H 'x-goog-api-key: {K}' https://generativelanguage.googleapis.com/v1beta/models\n",
+         "curl -H 'x-goog-api-key: '\"${GEMINI_API_KEY}\" https://generativelanguage.googleapis.com/v1beta/models",
+         "GEMINI_API_KEY"),
+    Case("shell-export-in-a-script", "deploy.sh", 'export PAYMENTS_API_KEY="{S}"\n./deploy\n',
+         'export PAYMENTS_API_KEY="${PAYMENTS_API_KEY}"', "PAYMENTS_API_KEY", "S"),
+]
+
+
+def _repo(tmp_path: Path, path: str, text: str) -> Path:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    target = repo / path
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "start")
+    return repo
+
+
+def _fix(repo: Path, capsys: pytest.CaptureFixture[str], *extra: str) -> tuple[int, str]:
+    status = main(["fix", str(repo), "--jobs", "1", *extra])
+    out, err = capsys.readouterr()
+    assert "Traceback" not in err
+    return status, out + err
+
+
+def _scan(repo: Path, capsys: pytest.CaptureFixture[str]) -> list[dict[str, object]]:
+    main(["scan", str(repo), "--format", "json", "--jobs", "1"])
+    findings: list[dict[str, object]] = json.loads(capsys.readouterr().out)["findings"]
+    return findings
+
+
+def assert_still_valid(path: Path) -> None:
+    """The fixed file still parses, by the language's own tool where this machine has it."""
+    language = language_of(path.name)
+    assert language is not None
+    data = path.read_bytes()
+    assert not code.parse(language, data).root_node.has_error, data.decode()
+    if language.name == "python":
+        compile(data, str(path), "exec")
+    elif language.name == "javascript":
+        node = shutil.which("node")
+        assert node is not None, "the image has Node.js; tests rely on it"
+        check = subprocess.run([node, "--check", str(path)], capture_output=True, text=True)
+        assert check.returncode == 0, check.stderr
+    elif language.name == "shell":
+        check = subprocess.run(["bash", "-n", str(path)], capture_output=True, text=True)
+        assert check.returncode == 0, check.stderr
+    elif language.name == "go" and shutil.which("gofmt"):
+        assert subprocess.run(["gofmt", "-l", str(path)], capture_output=True, text=True).stdout == ""
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_key_in_code_becomes_an_environment_lookup(case: Case, tmp_path: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    secrets = {"K": google_key(), "S": generic_secret()}
+    repo = _repo(tmp_path, case.path, case.source.format(**secrets))
+    before = (repo / case.path).read_text()
+
+    status, dry = _fix(repo, capsys)
+    assert status == 1
+    assert (repo / case.path).read_text() == before, "a dry run writes nothing"
+    assert not (repo / ".env").exists()
+    assert secrets[case.value] not in dry, "the diff redacts the key"
+
+    status, out = _fix(repo, capsys, "--apply")
+    assert status == 1, out
+    fixed = (repo / case.path).read_text()
+    assert case.expected in fixed.splitlines(), fixed
+    assert secrets[case.value] not in fixed
+    assert_still_valid(repo / case.path)
+    env = (repo / ".env").read_text()
+    assert f"{case.variable}={secrets[case.value]}" in env.splitlines()
+    assert git(repo, "check-ignore", ".env") == ".env"
+    assert _scan(repo, capsys) == []
+    status, out = _fix(repo, capsys)
+    assert status == 0 and "nothing to fix" in out
+
+
+@dataclass(frozen=True)
+class Untouched:
+    name: str
+    path: str
+    source: str
+
+
+UNTOUCHED = [
+    Untouched("python-placeholder", "app.py", 'api_key = "YOUR_API_KEY_HERE"\n'),
+    Untouched("python-env-lookup", "app.py", 'import os\napi_key = os.environ["GEMINI_API_KEY"]\n'),
+    Untouched("python-variable", "app.py", "def make(key):\n    api_key = key\n    return api_key\n"),
+    Untouched("javascript-env-lookup", "app.js", "const apiKey = process.env.GEMINI_API_KEY;\n"),
+    Untouched("go-getenv", "main.go", 'package main\n\nimport "os"\n\nvar apiKey = os.Getenv("API_KEY")\n'),
+    Untouched("shell-reference", "run.sh", 'curl "https://x.example/v1?key=${GEMINI_API_KEY}"\n'),
+]
+
+
+@pytest.mark.parametrize("case", UNTOUCHED, ids=[c.name for c in UNTOUCHED])
+def test_placeholders_lookups_and_variables_are_left_alone(case: Untouched, tmp_path: Path,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    repo = _repo(tmp_path, case.path, case.source)
+    status, out = _fix(repo, capsys, "--apply")
+    assert status == 0, out
+    assert (repo / case.path).read_text() == case.source
+    assert not (repo / ".env").exists() and not (repo / ".gitignore").exists()
+
+
+REFUSED = [
+    ("php-class-constant", "Config.php", "<?php\nclass Config {{\n    const API_KEY = '{S}';\n}}\n", "only a constant"),
+    ("go-const-block", "keys.go", 'package keys\n\nconst (\n\tapiKey = "{S}"\n\tother = 1\n)\n', "const block"),
+    ("java-annotation-argument", "Api.java", '@Client(apiKey = "{S}")\nclass Api {{}}\n', "only a constant"),
+    ("yaml-config", "config.yaml", "service:\n  api_key: {S}\n", "does not rewrite this kind of file"),
+    ("python-that-does-not-parse", "broken.py", 'api_key = "{S}"\ndef (:\n', "does not parse"),
+]
+
+
+@pytest.mark.parametrize(("name", "path", "source", "why"), REFUSED, ids=[r[0] for r in REFUSED])
+def test_what_cannot_be_fixed_safely_is_a_step_with_the_reason(name: str, path: str, source: str, why: str,
+                                                                 tmp_path: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    text = source.format(S=generic_secret())
+    repo = _repo(tmp_path, path, text)
+    status, out = _fix(repo, capsys, "--apply")
+    assert status == 1
+    assert "By hand" in out and why in out, out
+    assert (repo / path).read_text() == text
+    assert not (repo / ".env").exists()
