@@ -305,7 +305,7 @@ class Planner:
         whys: list[str] = []
         claimed: list[tuple[str, str, str]] = []
         needs_import = False
-        for place in spots:
+        for place in sorted(spots, key=lambda p: (p.line, p.column)):
             secret = place.finding.secret
             try:
                 at = _offset(text, place.line, place.column, secret)

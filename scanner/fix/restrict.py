@@ -45,6 +45,9 @@ def advice(root: Path, path: str, finding: Finding, *, show_secrets: bool) -> tu
         if re.search(r"libraries=[^&\"']*places|places", text, re.IGNORECASE):
             apis.append("places-backend.googleapis.com")
         flags += _referrers(root, text, notes)
+    elif context == "firebase-config" and path.rsplit("/", 1)[-1] == "google-services.json":
+        apis += _firebase_apis(text)
+        flags += _android_apps(root, notes)
     elif context == "firebase-config":
         apis += _firebase_apis(text)
         flags += _referrers(root, text, notes)
@@ -62,8 +65,8 @@ def advice(root: Path, path: str, finding: Finding, *, show_secrets: bool) -> tu
     key = shlex.quote(finding.secret) if show_secrets else '"$LEAKED_KEY"'
     commands = []
     if not show_secrets:
-        commands.append(f"# LEAKED_KEY: the key at {path}:{finding.line} ({redact(finding.secret)}); "
-                        "`keysentry fix --show-secrets` prints it in these commands")
+        commands.append(f"# first: LEAKED_KEY=<the key at {path}:{finding.line}, {redact(finding.secret)}> "
+                        "(`keysentry fix --show-secrets` prints the commands with the key)")
     commands.append(f"KEY_NAME=$(gcloud services api-keys lookup {key} --format='value(name)')")
     update = ['gcloud services api-keys update "$KEY_NAME"']
     update += [f"--api-target=service={api}" for api in dict.fromkeys(apis)]

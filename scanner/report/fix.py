@@ -72,9 +72,10 @@ def render(plan: Plan, outcome: Outcome | None, options: Options) -> str:
             say(f"untrack (the file stays on disk): git rm --cached -- {shell_word(path)}", "yellow")
     else:
         say(f"keysentry fix: {count}", "bold")
-        whys = {c.path: c.why for c in plan.changes}
+        changes = {c.path: c for c in plan.changes}
         for path in outcome.written:
-            say(f"fixed {mask(path)}: " + mask("; ".join(whys.get(path, ()))), "green")
+            verb = "wrote" if changes[path].before is None else "fixed"
+            say(f"{verb} {mask(path)}: " + mask("; ".join(changes[path].why)), "green")
         for path in outcome.untracked:
             say(f"untracked {mask(path)} (git rm --cached: the file stays on disk; commit the removal)", "green")
         for path, why in outcome.skipped:

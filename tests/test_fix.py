@@ -1,0 +1,323 @@
+"""`keysentry fix` beyond one literal: committed .env files, templates, shell start-up files, where the
+values go, and the safety of the writes (nothing through a link, nothing a scan did not see, never a
+half-written file, one clear line and exit 2 for what it refuses)."""
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from scanner.cli import main
+from scanner.fix import apply, plan_worktree
+from tests.conftest import git, google_key, random_chars
+
+
+def _commit_all(repo: Path) -> None:
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "change")
+
+
+def _fix(repo: Path, capsys: pytest.CaptureFixture[str], *extra: str) -> tuple[int, str, str]:
+    status = main(["fix", str(repo), "--jobs", "1", *extra])
+    out, err = capsys.readouterr()
+    assert "Traceback" not in err
+    return status, out, err
+
+
+def _snapshot(repo: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(repo)): p.read_bytes() for p in repo.rglob("*")
+            if p.is_file() and not p.is_symlink() and ".git" not in p.relative_to(repo).parts}
+
+
+# --- committed .env files -------------------------------------------------------------------------
+
+def test_committed_env_is_untracked_ignored_and_leaves_a_template(repo: Path,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    key = google_key()
+    (repo / ".env").write_text(f"GEMINI_API_KEY={key}\nDEBUG=1\n")
+    _commit_all(repo)
+
+    status, out, _ = _fix(repo, capsys, "--apply")
+    assert status == 1
+    assert "untracked .env" in out
+    assert (repo / ".env").read_text() == f"GEMINI_API_KEY={key}\nDEBUG=1\n", "the file stays on disk, as it was"
+    assert git(repo, "ls-files", "--cached") == "", "the index no longer holds .env; nothing else was staged"
+    assert git(repo, "check-ignore", ".env") == ".env"
+    assert (repo / ".env.example").read_text().splitlines()[1:] == ["GEMINI_API_KEY=", "DEBUG="]
+    git(repo, "add", "-A")
+    staged = git(repo, "diff", "--cached", "--name-status").splitlines()
+    assert "D\t.env" in staged and "A\t.env.example" in staged and "A\t.gitignore" in staged
+
+
+def test_nested_env_file_is_ignored_by_its_own_name(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (repo / "web").mkdir()
+    (repo / "web" / ".env.production").write_text(f"MAPS_API_KEY={google_key()}\n")
+    _commit_all(repo)
+    assert _fix(repo, capsys, "--apply")[0] == 1
+    assert git(repo, "check-ignore", "web/.env.production") == "web/.env.production"
+    assert (repo / "web" / ".env.example").read_text().endswith("MAPS_API_KEY=\n")
+    assert git(repo, "ls-files", "web") == ""
+
+
+def test_a_template_holding_a_real_key_gets_the_value_blanked_and_kept(repo: Path,
+                                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    key = google_key()
+    (repo / ".env.example").write_text(f"# copy to .env\nGEMINI_API_KEY={key}\nPORT=8080\n")
+    _commit_all(repo)
+    assert _fix(repo, capsys, "--apply")[0] == 1
+    assert (repo / ".env.example").read_text() == "# copy to .env\nGEMINI_API_KEY=\nPORT=8080\n"
+    assert f"GEMINI_API_KEY={key}" in (repo / ".env").read_text().splitlines()
+
+
+def test_an_untracked_env_file_that_git_would_add_gets_ignored(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (repo / "README.md").write_text("demo\n")
+    _commit_all(repo)
+    (repo / ".env").write_text(f"GEMINI_API_KEY={google_key()}\n")
+    assert _fix(repo, capsys, "--apply")[0] == 1
+    assert git(repo, "check-ignore", ".env") == ".env"
+    assert git(repo, "status", "--porcelain", "--", ".env") == ""
+
+
+# --- shell start-up files ---------------------------------------------------------------------------
+
+def test_export_in_a_committed_rc_file_is_removed_and_the_user_told_where_it_goes(
+        repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    key = google_key()
+    (repo / "dotfiles").mkdir()
+    (repo / "dotfiles" / ".zshrc").write_text(f"alias ll='ls -l'\nexport GEMINI_API_KEY={key}\nbindkey -e\n")
+    _commit_all(repo)
+    status, out, _ = _fix(repo, capsys, "--apply")
+    assert status == 1
+    assert (repo / "dotfiles" / ".zshrc").read_text() == "alias ll='ls -l'\nbindkey -e\n"
+    assert "~/.bashrc or ~/.zshrc" in out
+    assert f"GEMINI_API_KEY={key}" in (repo / ".env").read_text().splitlines()
+
+
+# --- where the values go --------------------------------------------------------------------------
+
+def test_new_env_file_is_private_and_ignored_before_it_is_written(repo: Path,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    (repo / ".gitignore").write_text("node_modules/\n")
+    (repo / "app.py").write_text(f'api_key = "{google_key()}"\n')
+    _commit_all(repo)
+    assert _fix(repo, capsys, "--apply")[0] == 1
+    assert stat.S_IMODE((repo / ".env").stat().st_mode) == 0o600
+    assert (repo / ".gitignore").read_text().startswith("node_modules/\n")
+    git(repo, "add", "-A")
+    assert ".env" not in git(repo, "diff", "--cached", "--name-only").splitlines()
+
+
+def test_no_keep_values_writes_no_env(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (repo / "app.py").write_text(f'api_key = "{google_key()}"\n')
+    _commit_all(repo)
+    assert _fix(repo, capsys, "--apply", "--no-keep-values")[0] == 1
+    assert not (repo / ".env").exists()
+    assert 'os.environ["API_KEY"]' in (repo / "app.py").read_text()
+
+
+def test_a_variable_already_holding_another_key_is_never_overwritten(repo: Path,
+                                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    (repo / ".gitignore").write_text(".env\n")
+    (repo / ".env").write_text(f"API_KEY={google_key()}\n")
+    source = f'api_key = "{google_key()}"\n'
+    (repo / "app.py").write_text(source)
+    _commit_all(repo)
+    before = (repo / ".env").read_text()
+    status, out, _ = _fix(repo, capsys, "--apply")
+    assert status == 1
+    assert "already holds another key" in out
+    assert (repo / "app.py").read_text() == source and (repo / ".env").read_text() == before
+
+
+def test_two_places_of_one_key_share_one_variable(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    key = google_key()
+    (repo / "a.py").write_text(f'api_key = "{key}"\n')
+    (repo / "b.js").write_text(f'const apiKey = "{key}";\n')
+    _commit_all(repo)
+    assert _fix(repo, capsys, "--apply")[0] == 1
+    assert (repo / ".env").read_text().count(key) == 1
+    assert "process.env.API_KEY" in (repo / "b.js").read_text()
+
+
+def test_tracked_env_that_is_not_flagged_refuses_with_one_line(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (repo / ".env").write_text("DEBUG=\n")  # no value: not a finding, but tracked
+    source = f'api_key = "{google_key()}"\n'
+    (repo / "app.py").write_text(source)
+    _commit_all(repo)
+    status, out, err = _fix(repo, capsys, "--apply")
+    assert status == 2
+    assert err.count("\n") == 1 and ".env is tracked by git" in err
+    assert (repo / "app.py").read_text() == source
+
+
+# --- safety ------------------------------------------------------------------------------------------
+
+def test_dry_run_writes_nothing(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (repo / ".env").write_text(f"GEMINI_API_KEY={google_key()}\n")
+    (repo / "app.py").write_text(f'api_key = "{google_key()}"\n')
+    _commit_all(repo)
+    before = _snapshot(repo)
+    index = (repo / ".git" / "index").read_bytes()
+    status, out, _ = _fix(repo, capsys)
+    assert status == 1 and "dry run" in out and "+++ b/app.py" in out
+    assert _snapshot(repo) == before and (repo / ".git" / "index").read_bytes() == index
+
+
+def test_a_file_changed_after_the_scan_is_skipped_and_named(repo: Path) -> None:
+    key = google_key()
+    (repo / "app.py").write_text(f'api_key = "{key}"\n')
+    (repo / "b.py").write_text(f'token_api_key = "{google_key()}"\n')
+    _commit_all(repo)
+    plan = plan_worktree(repo, jobs=1)
+    mine = f'api_key = "{key}"  # edited meanwhile\n'
+    (repo / "app.py").write_text(mine)
+    outcome = apply.apply(plan)
+    assert ("app.py", "app.py changed since it was scanned") in outcome.skipped
+    assert (repo / "app.py").read_text() == mine
+    assert "b.py" in outcome.written
+
+
+def test_a_gitignore_that_is_a_link_out_of_the_repository_is_refused(repo: Path, tmp_path: Path,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    outside = tmp_path / "victim"
+    outside.write_text("precious\n")
+    (repo / ".gitignore").symlink_to(outside)
+    source = f'api_key = "{google_key()}"\n'
+    (repo / "app.py").write_text(source)
+    _commit_all(repo)
+    status, _, err = _fix(repo, capsys, "--apply")
+    assert status == 2 and "symbolic link" in err and err.count("\n") == 1
+    assert outside.read_text() == "precious\n"
+    assert (repo / "app.py").read_text() == source
+
+
+def test_an_env_that_is_a_link_is_never_written_through(repo: Path, tmp_path: Path,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    outside = tmp_path / "bashrc"
+    outside.write_text("# mine\n")
+    (repo / ".gitignore").write_text(".env\n")
+    (repo / ".env").symlink_to(outside)
+    (repo / "app.py").write_text(f'api_key = "{google_key()}"\n')
+    _commit_all(repo)
+    status, _, err = _fix(repo, capsys, "--apply")
+    assert status == 2 and "symbolic link" in err
+    assert outside.read_text() == "# mine\n"
+
+
+def test_a_folder_linked_out_of_the_repository_is_never_written_through(repo: Path, tmp_path: Path,
+                                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    from scanner.fix import files
+    from scanner.fix.code import Refused
+
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "app.py").write_text("x = 1\n")
+    (repo / "src").symlink_to(elsewhere)
+    with pytest.raises(Refused, match="symbolic link"):
+        files.replace(repo, "src/app.py", b"x = 1\n", b"x = 2\n")
+    with pytest.raises(Refused, match=".git"):
+        files.replace(repo, ".git/config", None, b"")
+    assert (elsewhere / "app.py").read_text() == "x = 1\n"
+
+
+def test_replacing_keeps_the_mode_and_leaves_no_temporary_file(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    script = repo / "run.sh"
+    script.write_text(f'curl "https://generativelanguage.googleapis.com/v1beta/models?key={google_key()}"\n')
+    script.chmod(0o755)
+    _commit_all(repo)
+    assert _fix(repo, capsys, "--apply")[0] == 1
+    assert stat.S_IMODE(script.stat().st_mode) == 0o755
+    assert not [p for p in os.listdir(repo) if "keysentry-tmp" in p]
+
+
+@pytest.mark.parametrize(("setup", "message"), [
+    ("plain-folder", "needs a git repository"),
+    ("a-file", "takes a folder"),
+    ("missing", "no such folder"),
+])
+def test_unsupported_input_is_one_line_and_exit_2(setup: str, message: str, tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    target = tmp_path / "x"
+    if setup == "plain-folder":
+        target.mkdir()
+    elif setup == "a-file":
+        target.write_text("")
+    status, out, err = _fix(target, capsys, "--apply")
+    assert status == 2 and out == ""
+    assert err.count("\n") == 1 and message in err
+
+
+def test_control_characters_in_a_file_name_are_shown_escaped(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    name = "evil\x1b[2J.py"
+    (repo / name).write_text(f'api_key = "{google_key()}"\n')
+    _commit_all(repo)
+    status, out, _ = _fix(repo, capsys)
+    assert status == 1
+    assert "\x1b" not in out and "\\x1b[2J" in out
+
+
+def test_generic_secret_names_the_variable_after_its_binding(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (repo / "pay.py").write_text(f'PaymentsAPIKey = "sk{random_chars(30, "abcdef0123456789")}"\n')
+    _commit_all(repo)
+    assert _fix(repo, capsys, "--apply")[0] == 1
+    assert 'os.environ["PAYMENTS_API_KEY"]' in (repo / "pay.py").read_text()
+
+
+# --- keys that ship with an app: restricted, not moved --------------------------------------------
+
+def test_firebase_web_config_gets_restriction_commands_not_a_move(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    key = google_key()
+    source = (f'const firebaseConfig = {{\n  apiKey: "{key}",\n  authDomain: "demo-proj.firebaseapp.com",\n'
+              '  projectId: "demo-proj",\n  storageBucket: "demo-proj.appspot.com",\n};\ninitializeApp(firebaseConfig);\n')
+    (repo / "src").mkdir()
+    (repo / "src" / "firebase.js").write_text(source)
+    (repo / ".firebaserc").write_text('{"projects": {"default": "demo-proj"}}\n')
+    _commit_all(repo)
+    status, out, _ = _fix(repo, capsys, "--apply")
+    assert status == 1
+    assert (repo / "src" / "firebase.js").read_text() == source and not (repo / ".env").exists()
+    assert "--api-target=service=identitytoolkit.googleapis.com" in out
+    assert "--api-target=service=firebasestorage.googleapis.com" in out
+    assert "https://demo-proj.firebaseapp.com/*" in out and "https://demo-proj.web.app/*" in out
+    assert key not in out and 'api-keys lookup "$LEAKED_KEY"' in out
+    _, shown, _ = _fix(repo, capsys, "--show-secrets")
+    assert f"gcloud services api-keys lookup {key}" in shown
+
+
+def test_android_google_services_json_gives_package_and_sha1(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    sha1 = random_chars(40, "0123456789abcdef")
+    (repo / "app").mkdir()
+    (repo / "app" / "google-services.json").write_text(
+        '{"project_info": {"project_id": "demo"}, "client": [{"client_info": {"android_client_info": '
+        '{"package_name": "com.example.app"}}, "oauth_client": [{"client_type": 1, "android_info": '
+        f'{{"package_name": "com.example.app", "certificate_hash": "{sha1}"}}}}], '
+        f'"api_key": [{{"current_key": "{google_key()}"}}]}}]}}\n')
+    _commit_all(repo)
+    status, out, _ = _fix(repo, capsys)
+    assert status == 1
+    fingerprint = ":".join(sha1[i:i + 2] for i in range(0, 40, 2)).upper()
+    assert f"--allowed-application=sha1_fingerprint={fingerprint},package_name=com.example.app" in out
+
+
+def test_ios_plist_gives_the_bundle_id(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (repo / "GoogleService-Info.plist").write_text(
+        '<?xml version="1.0"?>\n<plist version="1.0"><dict>\n<key>API_KEY</key>\n'
+        f'<string>{google_key()}</string>\n<key>BUNDLE_ID</key>\n<string>com.example.ios</string>\n'
+        '<key>GOOGLE_APP_ID</key>\n<string>1:1:ios:1</string>\n</dict></plist>\n')
+    _commit_all(repo)
+    status, out, _ = _fix(repo, capsys)
+    assert status == 1 and "--allowed-bundle-ids=com.example.ios" in out
+
+
+def test_maps_javascript_loader_names_what_the_repository_does_not_show(repo: Path,
+                                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    (repo / "index.html").write_text(
+        f'<script src="https://maps.googleapis.com/maps/api/js?key={google_key()}&libraries=places"></script>\n')
+    _commit_all(repo)
+    status, out, _ = _fix(repo, capsys)
+    assert status == 1
+    assert "--api-target=service=maps-backend.googleapis.com" in out
+    assert "--api-target=service=places-backend.googleapis.com" in out
+    assert "YOUR-DOMAIN" in out and "does not show the web app's domains" in out
