@@ -150,6 +150,11 @@ def build_parser() -> argparse.ArgumentParser:
     fix.add_argument("--no-keep-values", dest="keep_values", action="store_false",
                      help="do not write the keys' values to .env")
     fix.add_argument("--baseline", type=Path, metavar="FILE", help="do not fix findings recorded in FILE")
+    fix.add_argument("--history", action="store_true",
+                     help="plan the clean-up of the secrets in the git history (rotation, git filter-repo, push)")
+    fix.add_argument("--mirror", type=Path, metavar="DIR",
+                     help="with --history --apply: the new folder to rewrite a mirror clone in (never pushed)")
+    _verification(fix)
     _common(fix)
 
     sub.add_parser("rules", help="list the rules")
@@ -368,6 +373,10 @@ def _cmd_fix(args: argparse.Namespace) -> int:
     from scanner.report import Options
     from scanner.report.fix import render
 
+    if args.history:
+        return _cmd_fix_history(args)
+    if args.mirror is not None:
+        raise UsageError("--mirror is for --history --apply")
     plan = plan_worktree(Path(args.path), config=args.config, baseline=args.baseline, jobs=args.jobs,
                          max_file_size=args.max_file_size, keep_values=args.keep_values,
                          show_secrets=args.show_secrets)
@@ -380,6 +389,29 @@ def _cmd_fix(args: argparse.Namespace) -> int:
     width = os.get_terminal_size(sys.stdout.fileno()).columns if color else 100
     _emit(render(plan, outcome, Options(show_secrets=args.show_secrets, color=color, width=width)), None)
     return 1 if plan.findings else 0
+
+
+def _cmd_fix_history(args: argparse.Namespace) -> int:
+    from scanner.fix import history, plan_history
+    from scanner.report import Options
+    from scanner.report.fix import render_history
+
+    if args.apply and args.mirror is None:
+        raise UsageError("--history --apply needs --mirror DIR: a new folder for the rewritten mirror clone")
+    client = _verifier(args)
+    plan = plan_history(Path(args.path), config=args.config, baseline=args.baseline, jobs=args.jobs,
+                        max_file_size=args.max_file_size, verifier=client)
+    outcome = None
+    if args.apply and plan.rotate:
+        outcome = history.run(plan, args.mirror, config=args.config, jobs=args.jobs or 1)
+    color = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    width = os.get_terminal_size(sys.stdout.fileno()).columns if color else 100
+    _emit(render_history(plan, outcome, Options(show_secrets=args.show_secrets, color=color, width=width)), None)
+    if outcome is not None and outcome.remaining:
+        _say(f"keysentry: error: {len(outcome.remaining)} planned secret(s) are still in the rewritten clone "
+             f"{args.mirror}; do not push it")
+        return 2
+    return 1 if plan.rotate or plan.remove_paths else 0
 
 
 def _cmd_rules() -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from scanner.errors import UsageError
+from scanner.fix.history import HistoryPlan
 from scanner.fix.model import Plan
 
 
@@ -27,3 +28,24 @@ def plan_worktree(path: Path, *, config: Path | None = None, baseline: Path | No
     result = scan.run(scan.Request(mode="worktree", path=path, config=config, baseline=baseline,
                                    jobs=jobs or parallel.default_jobs(), max_file_size=max_file_size))
     return plan.build(repo.root, result.findings, keep_values=keep_values, show_secrets=show_secrets)
+
+
+def plan_history(path: Path, *, config: Path | None = None, baseline: Path | None = None, jobs: int | None = None,
+                 max_file_size: int | None = None, verifier: object | None = None) -> HistoryPlan:
+    """Scan every commit reachable from any ref of the repository at PATH and plan the clean-up."""
+    from scanner import gitcmd, parallel, scan
+    from scanner.fix import history
+
+    if not path.is_dir():
+        raise UsageError(f"no such folder: {path}")
+    repo = gitcmd.find(path)
+    if repo is None:
+        raise UsageError(f"keysentry fix --history needs a git repository: {path} is not inside one")
+    result = scan.run(scan.Request(mode="history", path=path, config=config, baseline=baseline,
+                                   jobs=jobs or parallel.default_jobs(), max_file_size=max_file_size))
+    if verifier is not None:
+        from scanner import verify
+
+        assert isinstance(verifier, verify.Client)
+        result = verify.verify_result(result, verifier)
+    return history.plan(result, repo.root, verified=verifier is not None)

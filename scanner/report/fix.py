@@ -7,6 +7,7 @@ import difflib
 import io
 import re
 
+from scanner.fix.history import HistoryOutcome, HistoryPlan
 from scanner.fix.model import Outcome, Plan, Step
 from scanner.report import Options, redact, shell_word
 
@@ -121,3 +122,64 @@ def _paint(lines: list[tuple[str, str]], options: Options) -> str:
     for text, style in lines:
         console.print(Text(text, style=style))
     return buffer.getvalue()
+
+
+def render_history(plan: HistoryPlan, outcome: HistoryOutcome | None, options: Options) -> str:
+    """The history clean-up plan, or what running it did."""
+    from scanner.fix.history import REPLACEMENT, filter_repo_args, replacements
+
+    mask = _Masker(plan.secrets, options.show_secrets)
+    out: list[tuple[str, str]] = []
+
+    def say(text: str = "", style: str = "") -> None:
+        out.append((text, style))
+
+    if not plan.rotate and not plan.remove_paths:
+        say("keysentry fix --history: no secrets in the history")
+        return _paint(out, options)
+    say(f"keysentry fix --history: {len(plan.rotate)} secret{'s' * (len(plan.rotate) != 1)} in the history"
+        + (f", {len(plan.remove_paths)} committed .env file{'s' * (len(plan.remove_paths) != 1)}"
+           if plan.remove_paths else ""), "bold")
+    say()
+    say("1. Rotate first (rewriting the history does not make a leaked key safe: every clone, fork and cache "
+        "still has it)" + ("; live keys first:" if plan.verified else ":"), "bold")
+    for i, finding in enumerate(plan.rotate, 1):
+        status = f" [{finding.verification.status}]" if finding.verification is not None else ""
+        where = "still in HEAD" if finding.in_head else f"since {(finding.commit or '')[:12]}"
+        say(f"   {i}. {mask(finding.secret)} ({finding.rule_id}{status}) {mask(finding.path)}:{finding.line}, {where}")
+    if plan.still_in_head:
+        say()
+        say(f"   {len(plan.still_in_head)} of these are still in HEAD: run `keysentry fix --apply` and commit first, "
+            "or the rewrite changes the code that runs.", "yellow")
+    say()
+    say("2. Rewrite a fresh mirror clone, never your working repository:", "bold")
+    listing = "keysentry-replacements.txt"
+    say(f"   {listing} (git filter-repo --replace-text; outside any repository, delete it afterwards):")
+    for line in replacements(plan, options.show_secrets).splitlines():
+        say(f"     {_clean(line)}", "cyan")
+    if not options.show_secrets:
+        say("     (secrets redacted: `keysentry fix --history --show-secrets` prints the file to use)")
+    source = shell_word(str(plan.source))
+    say(f"   git clone --mirror {source} repo-clean.git", "cyan")
+    say("   cd repo-clean.git", "cyan")
+    say("   git filter-repo " + " ".join(shell_word(a) for a in filter_repo_args(plan, f"../{listing}")), "cyan")
+    say("   keysentry scan --history .   # proves the secrets are gone (exit 0)", "cyan")
+    say("   (or all of this: `keysentry fix --history --apply --mirror DIR`; it never pushes)")
+    say()
+    say("3. Force-push the rewritten history:", "bold")
+    remote = shell_word(plan.remote) if plan.remote else "YOUR-REMOTE-URL"
+    say(f"   git push --force --all {remote}", "cyan")
+    say(f"   git push --force --tags {remote}", "cyan")
+    say()
+    say("4. Tell every collaborator: re-clone (or, per branch, `git fetch` and `git reset --hard origin/BRANCH`); "
+        "never push or merge a branch made before the rewrite, or the secrets come back. Forks, open pull requests "
+        "and the host's caches keep the old commits: ask the host (e.g. GitHub Support) to remove them.", "bold")
+    if outcome is not None:
+        say()
+        if outcome.remaining:
+            say(f"Rewrote {mask(str(outcome.mirror))}, but a history scan still finds "
+                f"{len(outcome.remaining)} planned secret(s) there: do not push it.", "red")
+        else:
+            say(f"Rewrote {mask(str(outcome.mirror))} (secrets replaced by {REPLACEMENT}); a history scan of it "
+                "finds none of the planned secrets. Nothing was pushed: step 3 is yours.", "green")
+    return _paint(out, options)
