@@ -321,3 +321,20 @@ def test_maps_javascript_loader_names_what_the_repository_does_not_show(repo: Pa
     assert "--api-target=service=maps-backend.googleapis.com" in out
     assert "--api-target=service=places-backend.googleapis.com" in out
     assert "YOUR-DOMAIN" in out and "does not show the web app's domains" in out
+
+
+# --- the reports name the fix -----------------------------------------------------------------------
+
+def test_text_and_html_reports_name_keysentry_fix_where_it_fixes_the_finding(
+        repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (repo / "app.py").write_text(f'api_key = "{google_key()}"\n')
+    (repo / "settings.yaml").write_text(f"api_key: {google_key()}\n")
+    _commit_all(repo)
+    main(["scan", str(repo), "--jobs", "1"])
+    text = capsys.readouterr().out
+    app, _, settings = text.partition("settings.yaml")
+    assert "next: `keysentry fix` replaces the key with an environment lookup (python)" in " ".join(app.split())
+    assert "keysentry fix" not in settings, "no fix is promised where keysentry fix leaves it to a person"
+    main(["scan", str(repo), "--jobs", "1", "--format", "html"])
+    html = capsys.readouterr().out
+    assert html.count("<strong>Fix it:</strong> <code>keysentry fix</code>") == 1

@@ -64,6 +64,7 @@ def test_blocked_commit_fix_apply_commit_goes_through_and_programs_still_run(tmp
     git(repo, "add", "-A")
     blocked = _run(repo, "git", "commit", "-m", "add the demo")
     assert blocked.returncode != 0, blocked.stdout + blocked.stderr
+    assert "autofix" in blocked.stdout + blocked.stderr and "keysentry fix --apply" in blocked.stdout + blocked.stderr
     assert git(repo, "rev-list", "--count", "HEAD") == "1"
 
     fixed = _run(repo, sys.executable, "-m", "scanner", "fix", "--apply")

@@ -3,10 +3,13 @@ writes), and plan the history clean-up (scanner.fix.history)."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from scanner.errors import UsageError
-from scanner.fix.history import HistoryPlan
-from scanner.fix.model import Plan
+
+if TYPE_CHECKING:
+    from scanner.fix.history import HistoryPlan
+    from scanner.fix.model import Plan
 
 
 def plan_worktree(path: Path, *, config: Path | None = None, baseline: Path | None = None, jobs: int | None = None,

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from scanner import gitcmd
 from scanner.fix import code, dotenv, files, restrict
+from scanner.fix.advice import PUBLIC_CONTEXTS
 from scanner.fix.code import Refused
 from scanner.fix.languages import Language, is_rc_file, language_of
 from scanner.fix.model import FileChange, Plan, Step
@@ -30,7 +31,6 @@ from scanner.rules import RULES_BY_ID
 from scanner.rules.base import Rule
 from scanner.rules.dotenv import DOTENV_FILE
 
-PUBLIC_CONTEXTS = frozenset({"firebase-config", "maps-javascript", "android-resource", "ios-plist"})
 ENV_FILE = ".env"
 _DEFAULT_VARS = Rule.__dataclass_fields__["env_vars"].default
 _GENERIC_NAMES = frozenset({"", "KEY", "API_KEY", "APIKEY", "X_API_KEY", "X_GOOG_API_KEY", "GOOGLE_API_KEY"})
