@@ -338,3 +338,50 @@ def test_text_and_html_reports_name_keysentry_fix_where_it_fixes_the_finding(
     main(["scan", str(repo), "--jobs", "1", "--format", "html"])
     html = capsys.readouterr().out
     assert html.count("<strong>Fix it:</strong> <code>keysentry fix</code>") == 1
+
+
+# --- notebooks --------------------------------------------------------------------------------------
+
+def _notebook(cells: list[dict[str, object]]) -> str:
+    import json
+
+    return json.dumps({"cells": cells, "metadata": {"kernelspec": {"language": "python", "name": "python3"}},
+                       "nbformat": 4, "nbformat_minor": 5}, indent=1) + "\n"
+
+
+def test_notebook_code_cell_becomes_a_lookup_and_outputs_showing_the_key_are_cleared(
+        repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    key = google_key()
+    (repo / "demo.ipynb").write_text(_notebook([
+        {"cell_type": "markdown", "id": "a", "metadata": {}, "source": ["# Demo"]},
+        {"cell_type": "code", "id": "b", "execution_count": 1, "metadata": {},
+         "source": ["from google import genai\n", f'client = genai.Client(api_key="{key}")\n', "print(client)"],
+         "outputs": [{"name": "stdout", "output_type": "stream", "text": [f"Client(api_key={key})\n"]}]},
+        {"cell_type": "code", "id": "c", "execution_count": 2, "metadata": {}, "source": ["print(1)"],
+         "outputs": [{"name": "stdout", "output_type": "stream", "text": ["1\n"]}]},
+    ]))
+    _commit_all(repo)
+    status, out, _ = _fix(repo, capsys, "--apply")
+    assert status == 1, out
+    fixed = (repo / "demo.ipynb").read_text()
+    assert key not in fixed
+    cells = json.loads(fixed)["cells"]
+    assert "".join(cells[1]["source"]) == "from google import genai\nclient = genai.Client()\nprint(client)"
+    assert cells[1]["outputs"] == [] and cells[1]["execution_count"] is None
+    assert cells[2]["outputs"][0]["text"] == ["1\n"], "other cells keep their outputs"
+    compile("".join(cells[1]["source"]), "cell", "exec")
+    assert f"GEMINI_API_KEY={key}" in (repo / ".env").read_text()
+    assert main(["scan", str(repo), "--jobs", "1"]) == 0
+    capsys.readouterr()
+
+
+def test_notebook_key_in_markdown_is_left_to_a_person(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    text = _notebook([{"cell_type": "markdown", "id": "a", "metadata": {},
+                       "source": [f"Use api_key = \"{google_key()}\" here"]}])
+    (repo / "notes.ipynb").write_text(text)
+    _commit_all(repo)
+    status, out, _ = _fix(repo, capsys, "--apply")
+    assert status == 1 and "markdown cell" in out
+    assert (repo / "notes.ipynb").read_text() == text

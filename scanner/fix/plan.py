@@ -13,6 +13,7 @@ Each place a secret sits at is sorted into one kind of fix:
 """
 from __future__ import annotations
 
+import json
 import posixpath
 import re
 from collections import defaultdict
@@ -24,7 +25,7 @@ from scanner import gitcmd
 from scanner.fix import code, dotenv, files, restrict
 from scanner.fix.advice import PUBLIC_CONTEXTS
 from scanner.fix.code import Refused
-from scanner.fix.languages import Language, is_rc_file, language_of
+from scanner.fix.languages import LANGUAGES, Language, is_rc_file, language_of
 from scanner.fix.model import FileChange, Plan, Step
 from scanner.models import Finding
 from scanner.rules import RULES_BY_ID
@@ -103,9 +104,24 @@ def _bound_by_rule(text: str, start: int, end: int) -> str:
     return ""
 
 
-def _offset(text: str, line: int, column: int, secret: str) -> int:
-    """Where SECRET starts in TEXT, from the scan's 1-based line and column; Refused if it is not there."""
-    starts = [0] + [m.end() for m in re.finditer("\n", text)]
+def _line_starts(text: str) -> list[int]:
+    return [0] + [m.end() for m in re.finditer("\n", text)]
+
+
+def _byte_offsets(text: str, offsets: list[int]) -> list[int]:
+    """The UTF-8 byte offset of each of OFFSETS (ascending character offsets), in one pass over TEXT."""
+    out = []
+    done = size = 0
+    for at in offsets:
+        size += len(text[done:at].encode("utf-8", "surrogateescape"))
+        done = at
+        out.append(size)
+    return out
+
+
+def _offset(text: str, starts: list[int], line: int, column: int, secret: str) -> int:
+    """Where SECRET starts in TEXT, from the scan's 1-based line and column (STARTS: where each line of
+    TEXT starts); Refused if it is not there."""
     if not 0 < line <= len(starts):
         raise Refused("the file changed since the scan")
     at = starts[line - 1] + column - 1
@@ -242,7 +258,9 @@ class Planner:
             for place in spots:
                 self.step(place, "skipped", str(exc))
             return
-        if DOTENV_FILE.template.search(path):
+        if path.lower().endswith(".ipynb"):
+            self.fix_notebook(path, data, text, spots)
+        elif DOTENV_FILE.template.search(path):
             self.fix_template(path, data, text, spots)
         elif is_rc_file(path):
             self.fix_rc_file(path, data, text, spots)
@@ -271,10 +289,11 @@ class Planner:
 
     def fix_rc_file(self, path: str, data: bytes, text: str, spots: list[Place]) -> None:
         lines = text.splitlines(keepends=True)
+        starts = _line_starts(text)
         drop: set[int] = set()
         for place in spots:
             try:
-                at = _offset(text, place.line, place.column, place.finding.secret)
+                at = _offset(text, starts, place.line, place.column, place.finding.secret)
                 body = lines[place.line - 1]
                 match = _RC_LINE.match(body.rstrip("\n"))
                 if match is None:
@@ -294,37 +313,102 @@ class Planner:
             after = "".join(line for i, line in enumerate(lines) if i not in drop)
             self.change(path, data, after.encode(), f"the export line{'s' * (len(drop) > 1)} removed")
 
+    def fix_notebook(self, path: str, data: bytes, text: str, spots: list[Place]) -> None:
+        """A Jupyter notebook: each code cell's key becomes a lookup, as in a Python file; a cell's outputs
+        that show a key are cleared (the key stays in the file's JSON until they are)."""
+        try:
+            notebook = json.loads(text)
+            cells = notebook["cells"]
+            if not isinstance(cells, list) or not all(isinstance(c, dict) for c in cells):
+                raise ValueError
+        except (ValueError, KeyError, TypeError):
+            for place in spots:
+                self.step(place, "by-hand", "the notebook is not JSON keysentry can read: remove the key by hand")
+            return
+        kernel = notebook.get("metadata", {}).get("kernelspec", {}).get("language", "python")
+        python = LANGUAGES["python"] if str(kernel).lower() == "python" else None
+        by_secret = {place.finding.secret: place for place in spots}
+        whys: list[str] = []
+        for number, cell in enumerate(cells, 1):
+            source = cell.get("source", "")
+            joined = "".join(source) if isinstance(source, list) else str(source)
+            if cell.get("cell_type") == "code":
+                sites = [(place, m.start()) for secret, place in by_secret.items()
+                         for m in re.finditer(re.escape(secret), joined)]
+                if sites and python is None:
+                    for place, _ in sites:
+                        self.step(place, "by-hand", f"the notebook's kernel is {kernel}, not Python: edit the cell by hand")
+                elif sites and python is not None:
+                    after, done = self.rewrite_code(path, joined.encode(), joined, sites, python,
+                                                    where=f"cell {number}")
+                    if after is not None:
+                        new = after.decode()
+                        cell["source"] = new.splitlines(keepends=True) if isinstance(source, list) else new
+                        whys += done
+            outputs = cell.get("outputs")
+            if outputs and any(secret in json.dumps(outputs, ensure_ascii=False) for secret in by_secret):
+                cell["outputs"] = []
+                if "execution_count" in cell:
+                    cell["execution_count"] = None
+                whys.append(f"cell {number}: the outputs showing the key cleared")
+        indent = re.match(r"\{\r?\n( +)", text)
+        after_text = json.dumps(notebook, indent=len(indent[1]) if indent else 1, ensure_ascii=False) + "\n"
+        stepped = {(step.path, step.line) for step in self.steps}
+        for secret, place in by_secret.items():
+            if secret in after_text and (place.path, place.line) not in stepped:
+                self.step(place, "by-hand", "the key is still in the notebook outside its code and outputs (a "
+                                            "markdown cell or metadata): remove it by hand")
+        if whys:
+            self.change(path, data, after_text.encode(), "; ".join(whys))
+
     def fix_code(self, path: str, data: bytes, text: str, spots: list[Place], language: Language) -> None:
+        starts = _line_starts(text)
+        sites: list[tuple[Place, int]] = []
+        for place in spots:
+            try:
+                sites.append((place, _offset(text, starts, place.line, place.column, place.finding.secret)))
+            except Refused as exc:
+                self.step(place, "by-hand", str(exc))
+        after, whys = self.rewrite_code(path, data, text, sites, language)
+        if after is not None:
+            self.change(path, data, after, "; ".join(whys))
+
+    def rewrite_code(self, path: str, data: bytes, text: str, sites: list[tuple[Place, int]], language: Language,
+                     *, where: str = "line {line}") -> tuple[bytes | None, list[str]]:
+        """DATA (decoded: TEXT) with the secret at each (place, character offset) of SITES made an environment
+        lookup; None where nothing could be (each place that could not is a step, with why)."""
+        if not sites:
+            return None, []
         tree = code.parse(language, data)
         if tree.root_node.has_error:
-            for place in spots:
-                self.step(place, "by-hand", f"the file does not parse as {language.name}, so keysentry will not edit "
+            for place, _ in sites:
+                self.step(place, "by-hand", f"the code does not parse as {language.name}, so keysentry will not edit "
                                             "it: replace the key with an environment lookup by hand")
-            return
+            return None, []
         edits: list[code.Edit] = []
         whys: list[str] = []
-        claimed: list[tuple[str, str, str]] = []
+        claimed: list[str] = []
         needs_import = False
-        for place in sorted(spots, key=lambda p: (p.line, p.column)):
+        sites = sorted(sites, key=lambda site: site[1])
+        for (place, at), start in zip(sites, _byte_offsets(text, [at for _, at in sites])):
             secret = place.finding.secret
+            end = start + len(secret.encode())
             try:
-                at = _offset(text, place.line, place.column, secret)
-                start = len(text[:at].encode())
-                end = start + len(secret.encode())
                 bound = _bound_by_rule(text, at, at + len(secret)) or code.binding(language, tree, start, end)
                 nearby = text[max(0, at - 200):at + len(secret) + 200]
                 variable = variable_for(place.finding.rule_id, place.finding.context, bound, nearby)
                 result = code.rewrite(language, data, tree, start, end, variable)
+                if result.variable not in self.values and result.variable not in self.env_values:
+                    claimed.append(result.variable)
                 self.claim(result.variable, secret, f"{path}:{place.line}")
             except Refused as exc:
                 self.step(place, "by-hand", str(exc))
                 continue
             edits.extend(result.edits)
-            claimed.append((result.variable, secret, path))
             needs_import = needs_import or result.needs_import
-            whys.append(f"line {place.line}: {result.how}")
+            whys.append(f"{where.format(line=place.line)}: {result.how}")
         if not edits:
-            return
+            return None, []
         try:
             if needs_import:
                 extra = code.import_edit(language, data, tree)
@@ -333,12 +417,12 @@ class Planner:
             after = code.apply_edits(data, edits)
             code.check_parses(language, data, after, path)
         except Refused as exc:
-            for place in spots:
+            for place, _ in sites:
                 self.step(place, "by-hand", str(exc))
-            for variable, _, _ in claimed:
+            for variable in claimed:
                 self.values.pop(variable, None)
-            return
-        self.change(path, data, after, "; ".join(whys))
+            return None, []
+        return after, whys
 
     # -- where the values go -----------------------------------------------------------------------
 
