@@ -385,3 +385,48 @@ def test_notebook_key_in_markdown_is_left_to_a_person(repo: Path, capsys: pytest
     status, out, _ = _fix(repo, capsys, "--apply")
     assert status == 1 and "markdown cell" in out
     assert (repo / "notes.ipynb").read_text() == text
+
+
+# --- hostile input ----------------------------------------------------------------------------------
+
+def test_an_env_that_is_a_fifo_is_refused_without_blocking(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (repo / ".gitignore").write_text(".env\n")
+    (repo / "app.py").write_text(f'api_key = "{google_key()}"\n')
+    _commit_all(repo)
+    os.mkfifo(repo / ".env")
+    status, _, err = _fix(repo, capsys, "--apply")
+    assert status == 2 and "not a regular file" in err
+
+
+def test_a_subfolder_fixes_its_files_with_the_repository_s_env(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (repo / "svc").mkdir()
+    (repo / "svc" / "app.py").write_text(f'api_key = "{google_key()}"\n')
+    (repo / "other.py").write_text(f'api_key = "{google_key()}"\n')
+    _commit_all(repo)
+    assert _fix(repo / "svc", capsys, "--apply")[0] == 1
+    assert "os.environ" in (repo / "svc" / "app.py").read_text()
+    assert "os.environ" not in (repo / "other.py").read_text(), "only the folder named is fixed"
+    assert (repo / ".env").exists() and not (repo / "svc" / ".env").exists()
+
+
+@pytest.mark.parametrize("count", [200])
+def test_cost_grows_linearly_with_the_keys_in_one_file(count: int, repo: Path) -> None:
+    import time
+
+    from scanner import scan
+    from scanner.fix import plan
+
+    def timed(n: int) -> float:
+        folder = repo / f"n{n}"
+        folder.mkdir()
+        (folder / "keys.py").write_text("".join(f'api_key_{i} = "{google_key()}"\n' for i in range(n)))
+        findings = scan.run(scan.Request(mode="worktree", path=folder, jobs=1)).findings
+        assert len(findings) == n
+        started = time.perf_counter()
+        built = plan.build(repo, findings)
+        elapsed = time.perf_counter() - started
+        assert len(built.variables) == n
+        return elapsed
+
+    small, large = timed(count), timed(count * 4)
+    assert large / max(small, 0.05) < 6, (small, large)

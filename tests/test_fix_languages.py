@@ -62,6 +62,9 @@ CASES = [
          'fetch(`https://generativelanguage.googleapis.com/v1beta/models?key={K}`);\n',
          "fetch(`https://generativelanguage.googleapis.com/v1beta/models?key=` + process.env.GEMINI_API_KEY);",
          "GEMINI_API_KEY"),
+    Case("jsx-attribute-gets-braces", "Map.jsx",
+         'export const M = () => <MapView apiKey="{S}" zoom={{3}} />;\n',
+         "export const M = () => <MapView apiKey={process.env.API_KEY} zoom={3} />;", "API_KEY", "S"),
     Case("typescript-typed-const", "api.ts", 'export const apiKey: string = "{S}";\n',
          "export const apiKey: string = process.env.API_KEY;", "API_KEY", "S"),
     Case("go-const-becomes-var-with-import", "main.go",
@@ -128,7 +131,7 @@ def assert_still_valid(path: Path) -> None:
     assert not code.parse(language, data).root_node.has_error, data.decode()
     if language.name == "python":
         compile(data, str(path), "exec")
-    elif language.name == "javascript":
+    elif language.name == "javascript" and path.suffix != ".jsx":  # node has no JSX; the grammar checked it
         node = shutil.which("node")
         assert node is not None, "the image has Node.js; tests rely on it"
         check = subprocess.run([node, "--check", str(path)], capture_output=True, text=True)
@@ -198,6 +201,7 @@ REFUSED = [
     ("php-class-constant", "Config.php", "<?php\nclass Config {{\n    const API_KEY = '{S}';\n}}\n", "only a constant"),
     ("go-const-block", "keys.go", 'package keys\n\nconst (\n\tapiKey = "{S}"\n\tother = 1\n)\n', "const block"),
     ("java-annotation-argument", "Api.java", '@Client(apiKey = "{S}")\nclass Api {{}}\n', "only a constant"),
+    ("python-docstring", "doc.py", '"""Call it with api_key = \'{S}\'."""\nimport os\n', "stands alone"),
     ("yaml-config", "config.yaml", "service:\n  api_key: {S}\n", "does not rewrite this kind of file"),
     ("python-that-does-not-parse", "broken.py", 'api_key = "{S}"\ndef (:\n', "does not parse"),
 ]

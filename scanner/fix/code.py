@@ -95,6 +95,8 @@ def rewrite(language: Language, source: bytes, tree: tree_sitter.Tree, start: in
     close_start = literal.end_byte - len(quote.encode())
     whole = open_end == start and close_start == end
 
+    if literal.parent is not None and literal.parent.type == "expression_statement":
+        raise Refused("the key is in a string that stands alone (a docstring, or prose): remove it by hand")
     special = _sdk_or_fallback(language, source, literal) if whole else None
     if special is not None:
         return special
@@ -102,6 +104,8 @@ def rewrite(language: Language, source: bytes, tree: tree_sitter.Tree, start: in
     expr = language.lookup.format(name=variable)
     if whole:
         replacement = expr
+        if literal.parent is not None and literal.parent.type == "jsx_attribute":
+            replacement = "{" + expr + "}"  # <Map apiKey={process.env.NAME} />
     else:
         before = source[open_end:start]
         after = source[end:close_start]
