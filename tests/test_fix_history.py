@@ -110,3 +110,47 @@ def test_clean_history_needs_nothing(repo: Path, capsys: pytest.CaptureFixture[s
     git(repo, "commit", "-q", "-m", "first")
     assert main(["fix", "--history", str(repo), "--jobs", "1"]) == 0
     assert "no secrets in the history" in capsys.readouterr().out
+
+
+def test_with_verify_live_keys_come_first(repo: Path, monkeypatch: pytest.MonkeyPatch,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    from tests import fake_google as g
+
+    dead, live = google_key(), google_key()
+    for name, key in (("old.py", dead), ("new.py", live)):  # the live key is the newer one
+        (repo / name).write_text(f'api_key = "{key}"\n')
+        git(repo, "add", "-A")
+        git(repo, "commit", "-q", "-m", f"add {name}")
+    for name in ("old.py", "new.py"):
+        (repo / name).unlink()
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "remove both")
+    fake = g.FakeGoogle()
+    fake.on(g.GEMINI, live, g.models())
+    fake.on(g.GEMINI, dead, g.google_error("API_KEY_INVALID"))
+    with fake.running():
+        monkeypatch.setenv("KEYSENTRY_VERIFY_ENDPOINT", fake.url)
+        status = main(["fix", "--history", str(repo), "--jobs", "1", "--verify", "--show-secrets"])
+    out = capsys.readouterr().out
+    assert status == 1
+    assert "live keys first" in out and "[live]" in out and "[invalid]" in out
+    assert out.index(live) < out.index(dead)
+
+
+def test_a_committed_env_moved_elsewhere_leaves_the_history_from_both_paths(repo: Path, tmp_path: Path,
+                                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    (repo / ".env").write_text(f"GEMINI_API_KEY={google_key()}\nDEBUG=1\nPORT=8080\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "env")
+    (repo / "config").mkdir()
+    git(repo, "mv", ".env", "config/.env")
+    git(repo, "commit", "-q", "-m", "move it")
+    git(repo, "rm", "-q", "--cached", "config/.env")
+    (repo / ".gitignore").write_text(".env\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "untrack it")
+    mirror = tmp_path / "clean.git"
+    assert main(["fix", "--history", "--apply", "--mirror", str(mirror), str(repo), "--jobs", "1"]) == 1
+    assert "--path config/.env" in capsys.readouterr().out
+    paths = set(git(mirror, "log", "--all", "--name-only", "--format=").split())
+    assert ".env" not in paths and "config/.env" not in paths and ".gitignore" in paths

@@ -61,9 +61,39 @@ def plan(result: Result, source: Path, *, verified: bool) -> HistoryPlan:
         return (0 if live else 1, 0 if f.in_head else 1, f.date or "")
 
     rotate = tuple(sorted(by_secret.values(), key=urgency))
-    remove = tuple(dict.fromkeys(f.path for f in result.findings if f.rule_id == DOTENV_FILE.id))
+    remove = _with_renames(source, list(dict.fromkeys(
+        p for f in result.findings if f.rule_id == DOTENV_FILE.id for p in (f.path, *f.head_paths))))
     in_head = tuple(f for f in result.findings if f.in_head)
     return HistoryPlan(source, rotate, remove, in_head, _remote(source), len(result.findings), verified)
+
+
+def _with_renames(source: Path, paths: list[str]) -> tuple[str, ...]:
+    """PATHS and every path a commit renamed one of them to (a committed .env moved to config/.env is
+    one finding, but both paths must leave the history)."""
+    if not paths:
+        return ()
+    try:
+        out = gitcmd.run(source, "log", "--all", "-M", "--name-status", "-z", "--format=", "--diff-filter=RC")
+    except Exception:  # noqa: BLE001 - without the renames, the plan still removes the paths found
+        return tuple(paths)
+    fields = out.decode("utf-8", "surrogateescape").split("\0")
+    moves: list[tuple[str, str]] = []
+    i = 0
+    while i + 2 < len(fields):
+        if fields[i][:1] in ("R", "C"):
+            moves.append((fields[i + 1], fields[i + 2]))
+            i += 3
+        else:
+            i += 1
+    found = dict.fromkeys(paths)
+    grew = True
+    while grew:
+        grew = False
+        for old, new in moves:
+            if old in found and new not in found:
+                found[new] = None
+                grew = True
+    return tuple(found)
 
 
 def _remote(source: Path) -> str:
