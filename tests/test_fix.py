@@ -430,3 +430,12 @@ def test_cost_grows_linearly_with_the_keys_in_one_file(count: int, repo: Path) -
 
     small, large = timed(count), timed(count * 4)
     assert large / max(small, 0.05) < 6, (small, large)
+
+
+def test_an_existing_template_gets_the_missing_names(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (repo / ".env.sample").write_text("DEBUG=\n")
+    (repo / ".env").write_text(f"DEBUG=1\nGEMINI_API_KEY={google_key()}\n")
+    _commit_all(repo)
+    assert _fix(repo, capsys, "--apply")[0] == 1
+    assert (repo / ".env.sample").read_text() == "DEBUG=\nGEMINI_API_KEY=\n"
+    assert not (repo / ".env.example").exists()

@@ -49,10 +49,11 @@ LANGUAGES: dict[LanguageName, Language] = {lang.name: lang for lang in (
              constant_only=frozenset({"case_pattern", "type", "concatenated_string"}), scopes=_FUNCTIONS),
     Language("javascript", "tree_sitter_javascript", "language", frozenset({"string", "template_string"}),
              "process.env.{name}"),
+    # TypeScript: `!` keeps the literal's type (string, not string | undefined), so typed code still checks.
     Language("typescript", "tree_sitter_typescript", "language_typescript", frozenset({"string", "template_string"}),
-             "process.env.{name}", constant_only=frozenset({"literal_type", "enum_body", "enum_assignment"})),
+             "process.env.{name}!", constant_only=frozenset({"literal_type", "enum_body", "enum_assignment"})),
     Language("tsx", "tree_sitter_typescript", "language_tsx", frozenset({"string", "template_string"}),
-             "process.env.{name}", constant_only=frozenset({"literal_type", "enum_body", "enum_assignment"})),
+             "process.env.{name}!", constant_only=frozenset({"literal_type", "enum_body", "enum_assignment"})),
     Language("go", "tree_sitter_go", "language", frozenset({"interpreted_string_literal", "raw_string_literal"}),
              'os.Getenv("{name}")', constant_only=frozenset({"import_spec", "field_declaration", "expression_case"}),
              scopes=_FUNCTIONS),

@@ -34,6 +34,7 @@ from scanner.rules.dotenv import DOTENV_FILE
 
 ENV_FILE = ".env"
 _DEFAULT_VARS = Rule.__dataclass_fields__["env_vars"].default
+_TEMPLATES = (".env.example", ".env.sample", ".env.template", ".env.dist")
 _GENERIC_NAMES = frozenset({"", "KEY", "API_KEY", "APIKEY", "X_API_KEY", "X_GOOG_API_KEY", "GOOGLE_API_KEY"})
 _MAPS = re.compile(r"maps", re.IGNORECASE)
 # A shell start-up line that only sets the variable: `export NAME=…`, `NAME=…`.
@@ -226,8 +227,10 @@ class Planner:
             if pattern not in self.ignore:
                 self.ignore.append(pattern)
         folder = posixpath.dirname(path)
-        example = posixpath.join(folder, ".env.example") if folder else ".env.example"
         try:
+            # The template the project already keeps, if any; else .env.example.
+            names = [posixpath.join(folder, n) if folder else n for n in _TEMPLATES]
+            example = next((n for n in names if files.read(self.root, n) is not None), names[0])
             before = files.read(self.root, example)
             template = dotenv.template(data.decode("utf-8", "replace"),
                                        before.decode("utf-8", "replace") if before is not None else None)
