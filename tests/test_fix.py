@@ -439,3 +439,19 @@ def test_an_existing_template_gets_the_missing_names(repo: Path, capsys: pytest.
     assert _fix(repo, capsys, "--apply")[0] == 1
     assert (repo / ".env.sample").read_text() == "DEBUG=\nGEMINI_API_KEY=\n"
     assert not (repo / ".env.example").exists()
+
+
+def test_the_diff_is_coloured_on_a_terminal_and_still_redacted(repo: Path) -> None:
+    from scanner.report import Options
+    from scanner.report.fix import render
+
+    key = google_key()
+    (repo / "app.py").write_text(f'api_key = "{key}"\n')
+    _commit_all(repo)
+    plan = plan_worktree(repo, jobs=1)
+    coloured = render(plan, None, Options(color=True, width=120))
+    plain = render(plan, None, Options(color=False))
+    assert "\x1b[" in coloured and "\x1b[" not in plain
+    assert key not in coloured and key not in plain
+    assert "+api_key = os.environ[\"API_KEY\"]" in plain
+    assert key in render(plan, None, Options(show_secrets=True))

@@ -9,6 +9,7 @@ import re
 
 from scanner.fix.history import HistoryOutcome, HistoryPlan
 from scanner.fix.model import Outcome, Plan, Step
+from scanner.models import Finding
 from scanner.report import Options, redact, shell_word
 
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
@@ -102,6 +103,17 @@ def render(plan: Plan, outcome: Outcome | None, options: Options) -> str:
     return _paint(out, options)
 
 
+def _consoles(findings: tuple[Finding, ...]) -> list[tuple[str, str]]:
+    """Where the rules of FINDINGS say their secrets are rotated, each console once."""
+    from scanner.rules import RULES_BY_ID
+
+    seen: dict[tuple[str, str], None] = {}
+    for finding in findings:
+        rule = RULES_BY_ID.get(finding.rule_id)
+        seen.update(dict.fromkeys(rule.where if rule is not None else ()))
+    return list(seen)
+
+
 def _step(say: object, step: Step, mask: _Masker) -> None:
     assert callable(say)
     where = f"{step.path}:{step.line}" if step.line else step.path
@@ -147,6 +159,9 @@ def render_history(plan: HistoryPlan, outcome: HistoryOutcome | None, options: O
         status = f" [{finding.verification.status}]" if finding.verification is not None else ""
         where = "still in HEAD" if finding.in_head else f"since {(finding.commit or '')[:12]}"
         say(f"   {i}. {mask(finding.secret)} ({finding.rule_id}{status}) {mask(finding.path)}:{finding.line}, {where}")
+    consoles = _consoles(plan.rotate)
+    if consoles:
+        say("   where: " + ", ".join(f"{label} ({url})" for label, url in consoles))
     if plan.still_in_head:
         say()
         say(f"   {len(plan.still_in_head)} of these are still in HEAD: run `keysentry fix --apply` and commit first, "
