@@ -455,3 +455,20 @@ def test_the_diff_is_coloured_on_a_terminal_and_still_redacted(repo: Path) -> No
     assert key not in coloured and key not in plain
     assert "+api_key = os.environ[\"API_KEY\"]" in plain
     assert key in render(plan, None, Options(show_secrets=True))
+
+
+def test_two_env_files_in_one_folder_share_one_template(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (repo / ".env").write_text(f"GEMINI_API_KEY={google_key()}\n")
+    (repo / ".env.local").write_text(f"MAPS_API_KEY={google_key()}\nGEMINI_API_KEY={google_key()}\n")
+    _commit_all(repo)
+    assert _fix(repo, capsys, "--apply")[0] == 1
+    assert (repo / ".env.example").read_text().splitlines()[1:] == ["GEMINI_API_KEY=", "MAPS_API_KEY="]
+    assert git(repo, "ls-files", "--cached") == ""
+
+
+def test_a_template_flagged_for_its_real_key_stays_in_git(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (repo / ".env.example").write_text(f"GEMINI_API_KEY={google_key()}\n")
+    _commit_all(repo)
+    assert _fix(repo, capsys, "--apply")[0] == 1
+    assert git(repo, "ls-files", "--cached") == ".env.example"
+    assert (repo / ".env.example").read_text() == "GEMINI_API_KEY=\n"

@@ -26,7 +26,7 @@ from scanner.fix import code, dotenv, files, restrict
 from scanner.fix.advice import PUBLIC_CONTEXTS
 from scanner.fix.code import Refused
 from scanner.fix.languages import LANGUAGES, Language, is_rc_file, language_of
-from scanner.fix.model import FileChange, Plan, Step
+from scanner.fix.model import FileChange, Plan, Step, StepKind
 from scanner.models import Finding
 from scanner.rules import RULES_BY_ID
 from scanner.rules.base import Rule
@@ -169,8 +169,8 @@ class Planner:
 
     # -- the kinds of fix ----------------------------------------------------------------------------
 
-    def step(self, place: Place, kind: str, text: str, commands: tuple[str, ...] = ()) -> None:
-        self.steps.append(Step(kind, place.path, place.line, place.finding.rule_id, text, commands))  # type: ignore[arg-type]
+    def step(self, place: Place, kind: StepKind, text: str, commands: tuple[str, ...] = ()) -> None:
+        self.steps.append(Step(kind, place.path, place.line, place.finding.rule_id, text, commands))
 
     def plan(self, findings: Sequence[Finding]) -> Plan:
         by_file: dict[str, list[Place]] = defaultdict(list)
@@ -181,7 +181,8 @@ class Planner:
             if "!" in place.path:
                 self.step(place, "by-hand", "the key is inside an archive: rebuild the archive without it")
             elif place.finding.rule_id == DOTENV_FILE.id:
-                dotenv_files.append(place)
+                if not DOTENV_FILE.template.search(place.path):  # a template keeps its place in git
+                    dotenv_files.append(place)
             elif DOTENV_FILE.path.search(place.path):
                 if DOTENV_FILE.template.search(place.path):
                     by_file[place.path].append(place)  # a template: blank the value
@@ -227,15 +228,16 @@ class Planner:
             if pattern not in self.ignore:
                 self.ignore.append(pattern)
         folder = posixpath.dirname(path)
+        names = [posixpath.join(folder, n) if folder else n for n in _TEMPLATES]
         try:
-            # The template the project already keeps, if any; else .env.example.
-            names = [posixpath.join(folder, n) if folder else n for n in _TEMPLATES]
-            example = next((n for n in names if files.read(self.root, n) is not None), names[0])
+            # The template the project already keeps (or this plan already writes), if any; else .env.example.
+            example = next((n for n in names if n in self.changes or files.read(self.root, n) is not None), names[0])
             before = files.read(self.root, example)
+            planned = self.changes[example].after if example in self.changes else before
             template = dotenv.template(data.decode("utf-8", "replace"),
-                                       before.decode("utf-8", "replace") if before is not None else None)
+                                       planned.decode("utf-8", "replace") if planned is not None else None)
         except Refused as exc:
-            self.step(place, "skipped", f"{example}: {exc}")
+            self.step(place, "skipped", f"{names[0]}: {exc}")
             return
         if template is not None:
             self.change(example, before, template.encode(), f"the names of {path}, with empty values")
