@@ -68,7 +68,7 @@ _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:-[A-Za-z0-9_]+)*")
 _NAME_CHILDREN = frozenset({"identifier", "variable_declaration", "simple_identifier", "property_identifier",
                             "variable_name", "hash_key_symbol", "field_identifier", "name"})
 _SDK_READS_ENV = re.compile(r"^(?:google\.)?genai\.Client$")
-_GENAI_IMPORTED = re.compile(r"^\s*from\s+google\.genai\s+import\b|^\s*from\s+google\s+import\s+genai\b", re.MULTILINE)
+_GENAI_CLIENT_IMPORTED = re.compile(r"^\s*from\s+google\.genai\s+import\s[^\n]*\bClient\b", re.MULTILINE)
 _ENV_CALLS = frozenset({"os.getenv", "os.environ.get", "environ.get", "getenv"})
 _JS_ENV = re.compile(r"^process\.env(?:\.([A-Za-z_]\w*)|\[\s*[\"'`]([A-Za-z_]\w*)[\"'`]\s*\])$")
 
@@ -157,7 +157,7 @@ def _sdk_or_fallback(language: Language, source: bytes, literal: tree_sitter.Nod
             if call is not None and call.type == "call":
                 function = _text(call.child_by_field_name("function"))
                 if _SDK_READS_ENV.match(function) or (
-                        function == "Client" and _GENAI_IMPORTED.search(source.decode("utf-8", "replace"))):
+                        function == "Client" and _GENAI_CLIENT_IMPORTED.search(source.decode("utf-8", "replace"))):
                     return Rewrite((_drop_argument(parent),), "GEMINI_API_KEY", needs_import=False,
                                    how="google-genai reads GEMINI_API_KEY (or GOOGLE_API_KEY) itself: the argument "
                                        "is dropped")
