@@ -472,3 +472,22 @@ def test_a_template_flagged_for_its_real_key_stays_in_git(repo: Path, capsys: py
     assert _fix(repo, capsys, "--apply")[0] == 1
     assert git(repo, "ls-files", "--cached") == ".env.example"
     assert (repo / ".env.example").read_text() == "GEMINI_API_KEY=\n"
+
+
+def test_a_workflow_key_becomes_an_actions_secret_and_the_user_is_told_to_add_it(
+        repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (repo / ".github" / "workflows").mkdir(parents=True)
+    (repo / ".github" / "workflows" / "ci.yml").write_text(
+        f"on: push\njobs:\n  t:\n    runs-on: ubuntu-latest\n    env:\n      GEMINI_API_KEY: {google_key()}\n"
+        "    steps:\n      - run: ./test.sh\n")
+    (repo / "deploy").mkdir()
+    nested = f"services:\n  app:\n    environment:\n      GEMINI_API_KEY: {google_key()}\n"
+    (repo / "deploy" / "docker-compose.yml").write_text(nested)
+    _commit_all(repo)
+    status, out, _ = _fix(repo, capsys, "--apply")
+    assert status == 1
+    assert "GEMINI_API_KEY: ${{ secrets.GEMINI_API_KEY }}" in (repo / ".github" / "workflows" / "ci.yml").read_text()
+    assert "gh secret set GEMINI_API_KEY" in out
+    # Compose reads the .env of the compose file's own folder, not the repository's: left to a person.
+    assert (repo / "deploy" / "docker-compose.yml").read_text() == nested
+    assert "deploy/docker-compose.yml" in out.split("By hand")[1]

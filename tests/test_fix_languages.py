@@ -101,6 +101,17 @@ CASES = [
          "GEMINI_API_KEY"),
     Case("shell-export-in-a-script", "deploy.sh", 'export PAYMENTS_API_KEY="{S}"\n./deploy\n',
          'export PAYMENTS_API_KEY="${PAYMENTS_API_KEY}"', "PAYMENTS_API_KEY", "S"),
+    Case("compose-environment-mapping", "docker-compose.yml",
+         "services:\n  app:\n    image: app\n    environment:\n      GEMINI_API_KEY: {K}\n",
+         "      GEMINI_API_KEY: ${GEMINI_API_KEY}", "GEMINI_API_KEY"),
+    Case("compose-environment-list", "compose.yaml",
+         'services:\n  app:\n    image: app\n    environment:\n      - "PAYMENTS_API_KEY={S}"\n',
+         '      - "PAYMENTS_API_KEY=${PAYMENTS_API_KEY}"', "PAYMENTS_API_KEY", "S"),
+    Case("github-workflow-secret", ".github/workflows/ci.yml",
+         "on: push\njobs:\n  t:\n    runs-on: ubuntu-latest\n    steps:\n"
+         '      - run: curl "https://generativelanguage.googleapis.com/v1beta/models?key={K}"\n',
+         '      - run: curl "https://generativelanguage.googleapis.com/v1beta/models?key=${{ secrets.GEMINI_API_KEY }}"',
+         "GEMINI_API_KEY"),
 ]
 
 
@@ -129,9 +140,9 @@ def _scan(repo: Path, capsys: pytest.CaptureFixture[str]) -> list[dict[str, obje
     return findings
 
 
-def assert_still_valid(path: Path) -> None:
+def assert_still_valid(path: Path, rel: str) -> None:
     """The fixed file still parses, by the language's own tool where this machine has it."""
-    language = language_of(path.name)
+    language = language_of(rel)
     assert language is not None
     data = path.read_bytes()
     assert not code.parse(language, data).root_node.has_error, data.decode()
@@ -145,6 +156,10 @@ def assert_still_valid(path: Path) -> None:
     elif language.name == "shell":
         check = subprocess.run(["bash", "-n", str(path)], capture_output=True, text=True)
         assert check.returncode == 0, check.stderr
+    elif language.name in ("compose", "workflow"):
+        import yaml
+
+        yaml.safe_load(data)
     elif language.name == "go":
         gofmt = shutil.which("gofmt")
         assert gofmt is not None, ".ci/run installs Debian's golang-go for gofmt"
@@ -170,7 +185,7 @@ def test_key_in_code_becomes_an_environment_lookup(case: Case, tmp_path: Path,
     fixed = (repo / case.path).read_text()
     assert case.expected in fixed.splitlines(), fixed
     assert secrets[case.value] not in fixed
-    assert_still_valid(repo / case.path)
+    assert_still_valid(repo / case.path, case.path)
     env = (repo / ".env").read_text()
     assert f"{case.variable}={secrets[case.value]}" in env.splitlines()
     assert git(repo, "check-ignore", ".env") == ".env"

@@ -30,5 +30,9 @@ def next_step(path: str, rule_id: str, context: str) -> str:
     language = language_of(path)
     if language is None:
         return ""
+    if language.name == "compose":
+        return "replaces the key with ${NAME}, which Docker Compose reads from the git-ignored .env"
+    if language.name == "workflow":
+        return "replaces the key with a reference to an Actions secret (${{ secrets.NAME }})"
     return (f"replaces the key with an environment lookup ({language.name}) and keeps its value in the "
             "git-ignored .env")

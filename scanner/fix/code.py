@@ -84,6 +84,8 @@ def rewrite(language: Language, source: bytes, tree: tree_sitter.Tree, start: in
     literal = _literal(language, tree.root_node, start, end)
     if language.name == "shell":
         return _shell(source, literal, start, end, variable)
+    if language.name in ("compose", "workflow"):
+        return _yaml(language, literal, start, end, variable)
     text = source[literal.start_byte:literal.end_byte].decode("utf-8", "surrogateescape")
     opening = _OPEN.match(text)
     if opening is None or not text.endswith(opening[2]) or len(text) < len(opening[0]) + len(opening[2]):
@@ -245,6 +247,21 @@ def _shell(source: bytes, literal: tree_sitter.Node, start: int, end: int, varia
     if literal.type in ("word", "concatenation"):
         return Rewrite((Edit(start, end, b'"' + reference + b'"'),), variable, False, how)
     raise Refused(f"the key is in a shell {literal.type} keysentry does not rewrite: edit it by hand")
+
+
+def _yaml(language: Language, literal: tree_sitter.Node, start: int, end: int, variable: str) -> Rewrite:
+    """YAML whose tool substitutes the reference itself: the key becomes ${NAME} (Compose) or
+    ${{ secrets.NAME }} (GitHub Actions), in place, in any kind of scalar but a plain one inside a flow
+    collection, where `{` would end it."""
+    node = literal.parent
+    while node is not None:
+        if literal.type == "plain_scalar" and node.type in ("flow_mapping", "flow_sequence"):
+            raise Refused("the key is a bare value inside [...] or {...}: quote it, or replace it by hand")
+        node = node.parent
+    reference = language.lookup.format(name=variable)
+    how = (f"reads {variable} from the .env that Docker Compose loads" if language.name == "compose"
+           else f"reads the Actions secret {variable}")
+    return Rewrite((Edit(start, end, reference.encode()),), variable, False, how)
 
 
 def binding(language: Language, tree: tree_sitter.Tree, start: int, end: int) -> str:

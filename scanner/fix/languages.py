@@ -7,6 +7,7 @@ parses."""
 from __future__ import annotations
 
 import posixpath
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
@@ -16,7 +17,7 @@ if TYPE_CHECKING:
     import tree_sitter
 
 LanguageName = Literal["python", "javascript", "typescript", "tsx", "go", "java", "kotlin", "csharp", "ruby",
-                       "php", "shell"]
+                       "php", "shell", "compose", "workflow"]
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,7 @@ class Language:
     scopes: frozenset[str] = frozenset()
 
 
+_YAML_SCALARS = frozenset({"plain_scalar", "double_quote_scalar", "single_quote_scalar", "block_scalar"})
 _FUNCTIONS = frozenset({
     "function_definition", "function_declaration", "method_declaration", "lambda", "arrow_function",
     "function_expression", "method_definition", "func_literal", "lambda_expression", "anonymous_function",
@@ -76,7 +78,14 @@ LANGUAGES: dict[LanguageName, Language] = {lang.name: lang for lang in (
                                       "attribute", "case_statement", "enum_case"}), scopes=_FUNCTIONS),
     Language("shell", "tree_sitter_bash", "language", frozenset({"string", "raw_string", "word", "concatenation"}),
              '"${{{name}}}"'),
+    # YAML read by a tool that substitutes variables itself: Docker Compose reads the .env beside the
+    # compose file; GitHub Actions reads the repository's secrets.
+    Language("compose", "tree_sitter_yaml", "language", _YAML_SCALARS, "${{{name}}}"),
+    Language("workflow", "tree_sitter_yaml", "language", _YAML_SCALARS, "${{{{ secrets.{name} }}}}"),
 )}
+
+_COMPOSE = re.compile(r"(?:docker-)?compose(?:[.-][\w.-]+)?\.ya?ml")
+_WORKFLOW = re.compile(r"\.github/workflows/[^/]+\.ya?ml")
 
 _BY_SUFFIX: dict[str, LanguageName] = {
     ".py": "python", ".pyw": "python",
@@ -97,6 +106,10 @@ RC_FILES = frozenset({".bashrc", ".bash_profile", ".bash_login", ".profile", ".z
 def language_of(path: str) -> Language | None:
     """The language of the file at PATH ("/"-separated), judged by its name; None: not one we rewrite."""
     base = posixpath.basename(path)
+    if _COMPOSE.fullmatch(path):  # at the top only: Compose reads the .env of the compose file's folder
+        return LANGUAGES["compose"]
+    if _WORKFLOW.fullmatch(path):
+        return LANGUAGES["workflow"]
     if base in RC_FILES:
         return LANGUAGES["shell"]
     name = _BY_NAME.get(base)

@@ -410,6 +410,12 @@ class Planner:
                 self.step(place, "by-hand", str(exc))
                 continue
             edits.extend(result.edits)
+            if language.name == "workflow" and not any(st.path == path and result.variable in st.text
+                                                       for st in self.steps):
+                self.step(place, "by-hand", f"add {result.variable} to the repository's Actions secrets "
+                                            f"(`gh secret set {result.variable}`, or Settings > Secrets and "
+                                            "variables > Actions)" + (", with the value kept in .env"
+                                                                       if self.keep_values else ""))
             needs_import = needs_import or result.needs_import
             whys.append(f"{where.format(line=place.line)}: {result.how}")
         if not edits:
