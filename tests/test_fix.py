@@ -491,3 +491,27 @@ def test_a_workflow_key_becomes_an_actions_secret_and_the_user_is_told_to_add_it
     # Compose reads the .env of the compose file's own folder, not the repository's: left to a person.
     assert (repo / "deploy" / "docker-compose.yml").read_text() == nested
     assert "deploy/docker-compose.yml" in out.split("By hand")[1]
+
+
+def test_an_env_name_that_would_inject_gitignore_rules_is_left_to_a_person(
+        repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (repo / "README.md").write_text("demo\n")
+    (repo / ".env.x\n*").write_text(f"GEMINI_API_KEY={google_key()}\n")
+    _commit_all(repo)
+    status, out, _ = _fix(repo, capsys, "--apply")
+    assert status == 1 and "cannot hold" in out
+    assert not (repo / ".gitignore").exists()
+    assert "README.md" in git(repo, "ls-files").splitlines()
+
+
+def test_a_file_swapped_for_a_link_after_the_scan_is_skipped(repo: Path, tmp_path: Path) -> None:
+    outside = tmp_path / "outside.py"
+    outside.write_text("precious = 1\n")
+    (repo / "app.py").write_text(f'api_key = "{google_key()}"\n')
+    _commit_all(repo)
+    plan = plan_worktree(repo, jobs=1)
+    (repo / "app.py").unlink()
+    (repo / "app.py").symlink_to(outside)
+    outcome = apply.apply(plan)
+    assert [path for path, _ in outcome.skipped] == ["app.py"] and "symbolic link" in outcome.skipped[0][1]
+    assert outside.read_text() == "precious = 1\n"

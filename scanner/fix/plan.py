@@ -34,6 +34,7 @@ from scanner.rules.dotenv import DOTENV_FILE
 
 ENV_FILE = ".env"
 _DEFAULT_VARS = Rule.__dataclass_fields__["env_vars"].default
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9._+@-]+")
 _TEMPLATES = (".env.example", ".env.sample", ".env.template", ".env.dist")
 _GENERIC_NAMES = frozenset({"", "KEY", "API_KEY", "APIKEY", "X_API_KEY", "X_GOOG_API_KEY", "GOOGLE_API_KEY"})
 _MAPS = re.compile(r"maps", re.IGNORECASE)
@@ -221,12 +222,18 @@ class Planner:
             return
         if data is None:
             return
+        ignored = _ignored(self.root, path)
+        pattern = posixpath.basename(path)
+        if not ignored and not _PLAIN_NAME.fullmatch(pattern):
+            # A line break or glob in the name would add other rules to .gitignore (`.env.x\n*` ignores
+            # everything): such a name is left to a person.
+            self.step(place, "by-hand", "its name holds characters a .gitignore line cannot hold as they are: "
+                                        "untrack and ignore it by hand")
+            return
         if _tracked(self.root, path):
             self.untrack.append(path)
-        if not _ignored(self.root, path):
-            pattern = posixpath.basename(path)
-            if pattern not in self.ignore:
-                self.ignore.append(pattern)
+        if not ignored and pattern not in self.ignore:
+            self.ignore.append(pattern)
         folder = posixpath.dirname(path)
         names = [posixpath.join(folder, n) if folder else n for n in _TEMPLATES]
         try:
