@@ -370,13 +370,12 @@ def _cmd_hook(args: argparse.Namespace) -> int:
 
 def _cmd_fix(args: argparse.Namespace) -> int:
     from scanner.fix import plan_worktree
-    from scanner.report import Options
     from scanner.report.fix import render
 
     if args.history:
         return _cmd_fix_history(args)
-    if args.mirror is not None:
-        raise UsageError("--mirror is for --history --apply")
+    if args.mirror is not None or args.verify:
+        raise UsageError(f"{'--mirror' if args.mirror is not None else '--verify'} is for --history")
     plan = plan_worktree(Path(args.path), config=args.config, baseline=args.baseline, jobs=args.jobs,
                          max_file_size=args.max_file_size, keep_values=args.keep_values,
                          show_secrets=args.show_secrets)
@@ -385,15 +384,21 @@ def _cmd_fix(args: argparse.Namespace) -> int:
         from scanner.fix.apply import apply
 
         outcome = apply(plan)
+    _emit(render(plan, outcome, _fix_options(args)), None)
+    return 1 if plan.findings else 0
+
+
+def _fix_options(args: argparse.Namespace) -> Options:
+    """`keysentry fix` writes to standard output only: coloured when that is a terminal."""
+    from scanner.report import Options
+
     color = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
     width = os.get_terminal_size(sys.stdout.fileno()).columns if color else 100
-    _emit(render(plan, outcome, Options(show_secrets=args.show_secrets, color=color, width=width)), None)
-    return 1 if plan.findings else 0
+    return Options(show_secrets=args.show_secrets, color=color, width=width)
 
 
 def _cmd_fix_history(args: argparse.Namespace) -> int:
     from scanner.fix import history, plan_history
-    from scanner.report import Options
     from scanner.report.fix import render_history
 
     if args.apply and args.mirror is None:
@@ -402,11 +407,11 @@ def _cmd_fix_history(args: argparse.Namespace) -> int:
     plan = plan_history(Path(args.path), config=args.config, baseline=args.baseline, jobs=args.jobs,
                         max_file_size=args.max_file_size, verifier=client)
     outcome = None
-    if args.apply and plan.rotate:
-        outcome = history.run(plan, args.mirror, config=args.config, jobs=args.jobs or 1)
-    color = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
-    width = os.get_terminal_size(sys.stdout.fileno()).columns if color else 100
-    _emit(render_history(plan, outcome, Options(show_secrets=args.show_secrets, color=color, width=width)), None)
+    if args.apply and (plan.rotate or plan.remove_paths):
+        from scanner import parallel
+
+        outcome = history.run(plan, args.mirror, config=args.config, jobs=args.jobs or parallel.default_jobs())
+    _emit(render_history(plan, outcome, _fix_options(args)), None)
     if outcome is not None and outcome.remaining:
         _say(f"keysentry: error: {len(outcome.remaining)} planned secret(s) are still in the rewritten clone "
              f"{args.mirror}; do not push it")
