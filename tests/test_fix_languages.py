@@ -80,6 +80,9 @@ CASES = [
          'package client\n\nimport (\n\t"fmt"\n\t"net/http"\n)\n\nvar _ = fmt.Sprint\nvar _ = http.Get\n\n'
          'type Config struct{{ APIKey string }}\n\nvar cfg = Config{{APIKey: "{S}"}}\n',
          'var cfg = Config{APIKey: os.Getenv("API_KEY")}', "API_KEY", "S"),
+    Case("go-cgo-import-stays-alone", "cgo.go",
+         'package main\n\n// #include <stdio.h>\nimport "C"\n\nvar apiKey = "{S}"\n',
+         'var apiKey = os.Getenv("API_KEY")', "API_KEY", "S"),
     Case("java-static-final", "Main.java",
          'class Main {{\n    private static final String API_KEY = "{S}";\n}}\n',
          '    private static final String API_KEY = System.getenv("API_KEY");', "API_KEY", "S"),

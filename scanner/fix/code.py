@@ -372,7 +372,11 @@ def _go_import(source: bytes, root: tree_sitter.Node) -> Edit | None:
         if package is None:
             raise Refused("the Go file has no package clause")
         return Edit(package.end_byte, package.end_byte, b'\n\nimport "os"')
-    first = declarations[0]
+    # cgo's `import "C"` must stay on its own, right after its comment.
+    plain = [d for d in declarations if _text(d).replace(" ", "").replace("\t", "") != 'import"C"']
+    if not plain:
+        return Edit(declarations[-1].end_byte, declarations[-1].end_byte, b'\n\nimport "os"')
+    first = plain[0]
     block = next((c for c in first.children if c.type == "import_spec_list"), None)
     if block is None:  # import "fmt"  ->  import (\n\t"fmt"\n\t"os"\n)
         spec = next(c for c in first.children if c.type == "import_spec")
