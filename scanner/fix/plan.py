@@ -434,6 +434,8 @@ class Planner:
                     edits.append(extra)
             after = code.apply_edits(data, edits)
             code.check_parses(language, data, after, path)
+            if language.name == "go":
+                after = code.gofmt(data, after)
         except Refused as exc:
             for place, _ in sites:
                 self.step(place, "by-hand", str(exc))
