@@ -515,3 +515,17 @@ def test_a_file_swapped_for_a_link_after_the_scan_is_skipped(repo: Path, tmp_pat
     outcome = apply.apply(plan)
     assert [path for path, _ in outcome.skipped] == ["app.py"] and "symbolic link" in outcome.skipped[0][1]
     assert outside.read_text() == "precious = 1\n"
+
+
+def test_when_gitignore_cannot_be_written_first_nothing_else_is_done(repo: Path) -> None:
+    (repo / ".gitignore").write_text("node_modules/\n")
+    (repo / ".env").write_text(f"GEMINI_API_KEY={google_key()}\n")
+    source = f'api_key = "{google_key()}"\n'
+    (repo / "app.py").write_text(source)
+    _commit_all(repo)
+    plan = plan_worktree(repo, jobs=1)
+    (repo / ".gitignore").write_text("node_modules/\ndist/\n")  # edited meanwhile
+    outcome = apply.apply(plan)
+    assert outcome.written == () and outcome.untracked == ()
+    assert {path for path, _ in outcome.skipped} >= {".gitignore", ".env", "app.py"}
+    assert ".env" in git(repo, "ls-files").splitlines() and (repo / "app.py").read_text() == source

@@ -4,6 +4,7 @@ while it still holds what the plan was made from; one that changed is skipped an
 from __future__ import annotations
 
 from scanner import gitcmd
+from scanner.errors import KeysentryError
 from scanner.fix import files
 from scanner.fix.code import Refused
 from scanner.fix.model import FileChange, Outcome, Plan
@@ -27,10 +28,16 @@ def apply(plan: Plan) -> Outcome:
     by_path = {c.path: c for c in plan.changes}
     ignore = by_path.pop(".gitignore", None)
     if ignore is not None and not write(ignore):
-        # Without the ignore rule, a .env written now could be committed by the next `git add -A`.
-        by_path.pop(ENV_FILE, None)
+        # Without the ignore rules, a .env written or untracked now would be committed again by the
+        # next `git add -A`: nothing else is done.
+        skipped += [(path, ".gitignore could not be written first") for path in (*plan.untrack, *by_path)]
+        return Outcome(tuple(written), (), tuple(skipped))
     for path in plan.untrack:
-        gitcmd.run(plan.root, "rm", "--cached", "--quiet", "--", f":(literal){path}")
+        try:
+            gitcmd.run(plan.root, "rm", "--cached", "--quiet", "--", f":(literal){path}")
+        except KeysentryError as exc:
+            skipped.append((path, str(exc)))
+            continue
         untracked.append(path)
     env = by_path.pop(ENV_FILE, None)
     if env is not None:
