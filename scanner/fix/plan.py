@@ -177,7 +177,8 @@ class Planner:
         by_file: dict[str, list[Place]] = defaultdict(list)
         dotenv_files: list[Place] = []
         for place in places(findings):
-            self.secrets.add(place.finding.secret)
+            if place.finding.line:  # a whole-file finding's "secret" is a sample, not one to redact
+                self.secrets.add(place.finding.secret)
             rule = RULES_BY_ID.get(place.finding.rule_id)
             if "!" in place.path:
                 self.step(place, "by-hand", "the key is inside an archive: rebuild the archive without it")

@@ -93,13 +93,14 @@ def render(plan: Plan, outcome: Outcome | None, options: Options) -> str:
             say(_TITLES[kind], "bold")
             for step in steps:
                 _step(say, step, mask)
-    if plan.changes or plan.untrack or any(s.kind in ("by-hand", "move-export") for s in plan.steps):
+    if plan.secrets and (plan.changes or plan.untrack or any(s.kind in ("by-hand", "move-export")
+                                                            for s in plan.steps)):
         say()
         say("Then: rotate every key that was committed (Google AI Studio or the Cloud console, Credentials): "
             "the old value stays valid, and in the git history, until you do; `keysentry fix --history` plans "
             "the history clean-up.", "bold")
-        if outcome is not None:
-            say("Review the changes, `git add` them and commit.")
+    if outcome is not None and (outcome.written or outcome.untracked):
+        say("Review the changes, `git add` them and commit.")
     return _paint(out, options)
 
 
