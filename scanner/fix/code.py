@@ -242,7 +242,8 @@ def _shell(source: bytes, literal: tree_sitter.Node, start: int, end: int, varia
     if literal.type == "raw_string":
         before = source[literal.start_byte + 1:start]
         after = source[end:literal.end_byte - 1]
-        text = (b"'" + before + b"'" if before else b"") + b'"' + reference + b'"' + (b"'" + after + b"'" if after else b"")
+        quoted = b'"' + reference + b'"'
+        text = (b"'" + before + b"'" if before else b"") + quoted + (b"'" + after + b"'" if after else b"")
         return Rewrite((Edit(literal.start_byte, literal.end_byte, text),), variable, False, how)
     if literal.type in ("word", "concatenation"):
         return Rewrite((Edit(start, end, b'"' + reference + b'"'),), variable, False, how)
@@ -381,7 +382,8 @@ def _go_import(source: bytes, root: tree_sitter.Node) -> Edit | None:
     if block is None:  # import "fmt"  ->  import (\n\t"fmt"\n\t"os"\n)
         spec = next(c for c in first.children if c.type == "import_spec")
         lines = sorted([_text(spec), '"os"'], key=lambda s: s.split()[-1])
-        return Edit(first.start_byte, first.end_byte, ("import (\n" + "".join(f"\t{x}\n" for x in lines) + ")").encode())
+        block_text = "import (\n" + "".join(f"\t{x}\n" for x in lines) + ")"
+        return Edit(first.start_byte, first.end_byte, block_text.encode())
     group = [c for c in block.children if c.type == "import_spec"]
     if not group:
         at = _line_end(source, block.start_byte)

@@ -76,7 +76,8 @@ def blank_value(text: str, line: int) -> tuple[str, str, str]:
     match = ASSIGNMENT.match(body)
     if match is None:
         raise Refused("the secret is not on a NAME=value line: blank it by hand")
-    lines[line - 1] = f"{match['lead']}{match['name']}{match['op']}{match['cr']}" + ("\n" if lines[line - 1].endswith("\n") else "")
+    ending = "\n" if lines[line - 1].endswith("\n") else ""
+    lines[line - 1] = f"{match['lead']}{match['name']}{match['op']}{match['cr']}{ending}"
     return "".join(lines), match["name"], unquote(match["value"])
 
 

@@ -108,7 +108,8 @@ def replacements(plan: HistoryPlan, show_secrets: bool) -> str:
     """git filter-repo's --replace-text file: one `SECRET==>REPLACEMENT` a line (literal matches)."""
     from scanner.report import redact
 
-    return "".join(f"{f.secret if show_secrets else redact(f.secret)}==>{REPLACEMENT}\n" for f in plan.rotate)
+    # `literal:` so that a secret that happens to start with `regex:` or `glob:` is still taken as it is.
+    return "".join(f"literal:{f.secret if show_secrets else redact(f.secret)}==>{REPLACEMENT}\n" for f in plan.rotate)
 
 
 def filter_repo_args(plan: HistoryPlan, replacements_file: str) -> list[str]:

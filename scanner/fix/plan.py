@@ -350,7 +350,8 @@ class Planner:
                          for m in re.finditer(re.escape(secret), joined)]
                 if sites and python is None:
                     for place, _ in sites:
-                        self.step(place, "by-hand", f"the notebook's kernel is {kernel}, not Python: edit the cell by hand")
+                        self.step(place, "by-hand",
+                                  f"the notebook's kernel is {kernel}, not Python: edit the cell by hand")
                 elif sites and python is not None:
                     after, done = self.rewrite_code(path, joined.encode(), joined, sites, python,
                                                     where=f"cell {number}")
