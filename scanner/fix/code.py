@@ -409,7 +409,7 @@ def _line_start(source: bytes, at: int) -> int:
 def apply_edits(source: bytes, edits: list[Edit]) -> bytes:
     """SOURCE with EDITS made (they must not overlap; Refused if they do)."""
     ordered = sorted(set(edits), key=lambda e: (e.start, e.end))
-    for a, b in zip(ordered, ordered[1:]):
+    for a, b in zip(ordered, ordered[1:], strict=False):
         if b.start < a.end:
             raise Refused("two fixes in this file overlap: fix it by hand")
     out = bytearray(source)

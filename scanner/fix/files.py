@@ -3,6 +3,7 @@ never through a symbolic link, never under .git, and never half-written (a tempo
 same folder, then an atomic rename)."""
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import stat
@@ -94,10 +95,8 @@ def replace(root: Path, rel: str, before: bytes | None, after: bytes, *, private
                 os.fsync(fh.fileno())
             os.replace(tmp_name, name, src_dir_fd=folder_fd, dst_dir_fd=folder_fd)
         except BaseException:
-            try:
+            with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp_name, dir_fd=folder_fd)
-            except FileNotFoundError:
-                pass
             raise
     except OSError as exc:
         raise Refused(f"cannot write {rel}: {exc.strerror or exc}") from None

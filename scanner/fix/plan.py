@@ -404,7 +404,7 @@ class Planner:
         claimed: list[str] = []
         needs_import = False
         sites = sorted(sites, key=lambda site: site[1])
-        for (place, at), start in zip(sites, _byte_offsets(text, [at for _, at in sites])):
+        for (place, at), start in zip(sites, _byte_offsets(text, [at for _, at in sites]), strict=True):
             secret = place.finding.secret
             end = start + len(secret.encode())
             try:
