@@ -529,3 +529,17 @@ def test_when_gitignore_cannot_be_written_first_nothing_else_is_done(repo: Path)
     assert outcome.written == () and outcome.untracked == ()
     assert {path for path, _ in outcome.skipped} >= {".gitignore", ".env", "app.py"}
     assert ".env" in git(repo, "ls-files").splitlines() and (repo / "app.py").read_text() == source
+
+
+def test_a_linked_env_does_not_stop_fixes_that_keep_no_value(repo: Path, tmp_path: Path,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    shared = tmp_path / "shared.env"
+    shared.write_text("X=1\n")
+    (repo / ".gitignore").write_text(".env\n")
+    (repo / ".env").symlink_to(shared)
+    (repo / "index.html").write_text(
+        f'<script src="https://maps.googleapis.com/maps/api/js?key={google_key()}"></script>\n')
+    _commit_all(repo)
+    status, out, _ = _fix(repo, capsys, "--apply")
+    assert status == 1 and "gcloud services api-keys update" in out
+    assert shared.read_text() == "X=1\n"

@@ -24,6 +24,7 @@ from pathlib import Path
 from scanner import gitcmd
 from scanner.fix import code, dotenv, files, restrict
 from scanner.fix.advice import PUBLIC_CONTEXTS
+from scanner.errors import UsageError
 from scanner.fix.code import Refused
 from scanner.fix.languages import LANGUAGES, Language, is_rc_file, language_of
 from scanner.fix.model import FileChange, Plan, Step, StepKind
@@ -150,9 +151,23 @@ class Planner:
         self.owner: dict[str, str] = {}  # variable -> the place that named it, for conflict messages
         self.secrets: set[str] = set()
         self.restricted: set[str] = set()
-        existing = files.read(root, ENV_FILE) if keep_values else None
-        self.env_before = existing
-        self.env_values = dotenv.values(existing.decode("utf-8", "replace")) if existing is not None else {}
+        self._env: tuple[bytes | None, dict[str, str]] | None = None
+
+    def _env_file(self) -> tuple[bytes | None, dict[str, str]]:
+        """The .env as it is now and what it sets, read when a value first needs it (a linked .env
+        stops the run only if keys were to go into it)."""
+        if self._env is None:
+            try:
+                existing = files.read(self.root, ENV_FILE)
+            except Refused as exc:
+                raise UsageError(f"cannot keep the keys' values in {ENV_FILE}: {exc} (or pass --no-keep-values)") \
+                    from None
+            self._env = existing, dotenv.values(existing.decode("utf-8", "replace")) if existing is not None else {}
+        return self._env
+
+    @property
+    def env_values(self) -> dict[str, str]:
+        return self._env_file()[1] if self.keep_values else {}
 
     # -- variables -------------------------------------------------------------------------------
 
@@ -455,7 +470,7 @@ class Planner:
                           f"(git rm --cached {ENV_FILE}) first, or pass --no-keep-values")
         if not _ignored(self.root, ENV_FILE) and ENV_FILE not in self.ignore:
             self.ignore.insert(0, ENV_FILE)
-        before = self.env_before
+        before = self._env_file()[0]
         after = dotenv.with_values(before.decode("utf-8", "replace") if before is not None else None, self.values)
         self.change(ENV_FILE, before, after.encode(), "keeps " + ", ".join(self.values) + " (git-ignored)",
                     private=before is None)
