@@ -3,7 +3,7 @@ message to name it as the next step. Judged from the path, rule and context alon
 so it is cheap on the hook path; the fix itself still checks every place before it changes anything."""
 from __future__ import annotations
 
-from scanner.fix.languages import is_rc_file, language_of
+from scanner.fix.languages import is_rc_file, is_spring_properties, language_of
 
 PUBLIC_CONTEXTS = frozenset({"firebase-config", "maps-javascript", "android-resource", "ios-plist"})
 
@@ -25,11 +25,15 @@ def next_step(path: str, rule_id: str, context: str) -> str:
         return "prints the gcloud commands that restrict this key to what the app uses"
     if isinstance(rule, Rule) and rule.fix:
         return ""
+    if is_spring_properties(path):
+        return "replaces the key with a ${NAME} placeholder, which Spring reads from the environment"
     if is_rc_file(path):
         return "removes this export from the committed start-up file and keeps the value in the git-ignored .env"
     language = language_of(path)
     if language is None:
         return ""
+    if language.name == "spring":
+        return "replaces the key with a ${NAME} placeholder, which Spring reads from the environment"
     if language.name == "compose":
         return "replaces the key with ${NAME}, which Docker Compose reads from the git-ignored .env"
     if language.name == "workflow":

@@ -84,7 +84,7 @@ def rewrite(language: Language, source: bytes, tree: tree_sitter.Tree, start: in
     literal = _literal(language, tree.root_node, start, end)
     if language.name == "shell":
         return _shell(source, literal, start, end, variable)
-    if language.name in ("compose", "workflow"):
+    if language.name in ("compose", "workflow", "spring"):
         return _yaml(language, literal, start, end, variable)
     text = source[literal.start_byte:literal.end_byte].decode("utf-8", "surrogateescape")
     opening = _OPEN.match(text)
@@ -260,8 +260,9 @@ def _yaml(language: Language, literal: tree_sitter.Node, start: int, end: int, v
             raise Refused("the key is a bare value inside [...] or {...}: quote it, or replace it by hand")
         node = node.parent
     reference = language.lookup.format(name=variable)
-    how = (f"reads {variable} from the .env that Docker Compose loads" if language.name == "compose"
-           else f"reads the Actions secret {variable}")
+    how = {"compose": f"reads {variable} from the .env that Docker Compose loads",
+           "spring": f"Spring reads {variable} from the environment"}.get(language.name,
+                                                                           f"reads the Actions secret {variable}")
     return Rewrite((Edit(start, end, reference.encode()),), variable, False, how)
 
 

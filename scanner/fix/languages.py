@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     import tree_sitter
 
 LanguageName = Literal["python", "javascript", "typescript", "tsx", "go", "java", "kotlin", "csharp", "ruby",
-                       "php", "shell", "compose", "workflow"]
+                       "php", "shell", "compose", "workflow", "spring"]
 
 
 @dataclass(frozen=True)
@@ -82,10 +82,15 @@ LANGUAGES: dict[LanguageName, Language] = {lang.name: lang for lang in (
     # compose file; GitHub Actions reads the repository's secrets.
     Language("compose", "tree_sitter_yaml", "language", _YAML_SCALARS, "${{{name}}}"),
     Language("workflow", "tree_sitter_yaml", "language", _YAML_SCALARS, "${{{{ secrets.{name} }}}}"),
+    # Spring Boot resolves ${NAME} placeholders in its application*.yml from the environment.
+    Language("spring", "tree_sitter_yaml", "language", _YAML_SCALARS, "${{{name}}}"),
 )}
 
 _COMPOSE = re.compile(r"(?:docker-)?compose(?:[.-][\w.-]+)?\.ya?ml")
 _WORKFLOW = re.compile(r"\.github/workflows/[^/]+\.ya?ml")
+# Spring Boot's configuration, where its standard layout puts it (an application.yml elsewhere may be
+# another tool's, such as Rails' Figaro, which has no placeholders).
+_SPRING = re.compile(r"(?:.*/)?src/(?:main|test)/resources/(?:config/)?application(?:-[\w.-]+)?\.(?P<kind>ya?ml|properties)")
 
 _BY_SUFFIX: dict[str, LanguageName] = {
     ".py": "python", ".pyw": "python",
@@ -110,12 +115,20 @@ def language_of(path: str) -> Language | None:
         return LANGUAGES["compose"]
     if _WORKFLOW.fullmatch(path):
         return LANGUAGES["workflow"]
+    spring = _SPRING.fullmatch(path)
+    if spring and spring["kind"] != "properties":
+        return LANGUAGES["spring"]
     if base in RC_FILES:
         return LANGUAGES["shell"]
     name = _BY_NAME.get(base)
     if name is None:
         name = _BY_SUFFIX.get(posixpath.splitext(base)[1].lower())
     return LANGUAGES[name] if name is not None else None
+
+
+def is_spring_properties(path: str) -> bool:
+    spring = _SPRING.fullmatch(path)
+    return bool(spring) and spring is not None and spring["kind"] == "properties"
 
 
 def is_rc_file(path: str) -> bool:

@@ -26,7 +26,7 @@ from scanner.fix import code, dotenv, files, restrict
 from scanner.fix.advice import PUBLIC_CONTEXTS
 from scanner.errors import UsageError
 from scanner.fix.code import Refused
-from scanner.fix.languages import LANGUAGES, Language, is_rc_file, language_of
+from scanner.fix.languages import LANGUAGES, Language, is_rc_file, is_spring_properties, language_of
 from scanner.fix.model import FileChange, Plan, Step, StepKind
 from scanner.models import Finding
 from scanner.rules import RULES_BY_ID
@@ -35,6 +35,8 @@ from scanner.rules.dotenv import DOTENV_FILE
 
 ENV_FILE = ".env"
 _DEFAULT_VARS = Rule.__dataclass_fields__["env_vars"].default
+# key=value, key: value or key value, as java.util.Properties reads a line.
+_PROPERTY = re.compile(r"^[ \t]*(?P<key>[^\s=:#!][^\s=:]*)(?:[ \t]*[=:][ \t]*|[ \t]+)(?P<value>.*)$")
 _PLAIN_NAME = re.compile(r"[A-Za-z0-9._+@-]+")
 _TEMPLATES = (".env.example", ".env.sample", ".env.template", ".env.dist")
 _GENERIC_NAMES = frozenset({"", "KEY", "API_KEY", "APIKEY", "X_API_KEY", "X_GOOG_API_KEY", "GOOGLE_API_KEY"})
@@ -292,6 +294,8 @@ class Planner:
             self.fix_template(path, data, text, spots)
         elif is_rc_file(path):
             self.fix_rc_file(path, data, text, spots)
+        elif is_spring_properties(path):
+            self.fix_properties(path, data, text, spots)
         else:
             language = language_of(path)
             if language is None:
@@ -340,6 +344,36 @@ class Planner:
         if drop:
             after = "".join(line for i, line in enumerate(lines) if i not in drop)
             self.change(path, data, after.encode(), f"the export line{'s' * (len(drop) > 1)} removed")
+
+    def fix_properties(self, path: str, data: bytes, text: str, spots: list[Place]) -> None:
+        """Spring's application*.properties: the key becomes a ${NAME} placeholder, on a plain key=value line."""
+        lines = text.splitlines(keepends=True)
+        starts = _line_starts(text)
+        cuts: list[tuple[int, int, int, str]] = []  # line index, column, length, variable
+        whys: list[str] = []
+        for place in sorted(spots, key=lambda p: (p.line, p.column)):
+            secret = place.finding.secret
+            try:
+                at = _offset(text, starts, place.line, place.column, secret)
+                body = lines[place.line - 1].rstrip("\r\n")
+                match = _PROPERTY.match(body)
+                continued = place.line > 1 and lines[place.line - 2].rstrip("\r\n").endswith("\\")
+                column = at - starts[place.line - 1]
+                if match is None or continued or body.endswith("\\") or column < match.start("value"):
+                    raise Refused("the key is not the value of a plain key=value line: replace it by hand")
+                variable = variable_for(place.finding.rule_id, place.finding.context, match["key"], body)
+                self.claim(variable, secret, f"{path}:{place.line}")
+            except Refused as exc:
+                self.step(place, "by-hand", str(exc))
+                continue
+            cuts.append((place.line - 1, column, len(secret), variable))
+            whys.append(f"line {place.line}: Spring reads {variable} from the environment")
+        if not cuts:
+            return
+        for index, column, length, variable in sorted(cuts, reverse=True):
+            line = lines[index]
+            lines[index] = line[:column] + "${" + variable + "}" + line[column + length:]
+        self.change(path, data, "".join(lines).encode(), "; ".join(whys))
 
     def fix_notebook(self, path: str, data: bytes, text: str, spots: list[Place]) -> None:
         """A Jupyter notebook: each code cell's key becomes a lookup, as in a Python file; a cell's outputs
