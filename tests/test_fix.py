@@ -543,3 +543,22 @@ def test_a_linked_env_does_not_stop_fixes_that_keep_no_value(repo: Path, tmp_pat
     status, out, _ = _fix(repo, capsys, "--apply")
     assert status == 1 and "gcloud services api-keys update" in out
     assert shared.read_text() == "X=1\n"
+
+
+def test_android_maps_key_in_strings_xml_targets_maps_with_the_manifest_package(
+        repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    res = repo / "app" / "src" / "main" / "res" / "values"
+    res.mkdir(parents=True)
+    (res / "strings.xml").write_text(
+        f'<resources>\n    <string name="google_maps_key">{google_key()}</string>\n</resources>\n')
+    (repo / "app" / "src" / "main" / "AndroidManifest.xml").write_text(
+        '<manifest xmlns:android="http://schemas.android.com/apk/res/android" package="com.example.maps">\n'
+        '  <application><meta-data android:name="com.google.android.geo.API_KEY" '
+        'android:value="@string/google_maps_key"/></application>\n</manifest>\n')
+    _commit_all(repo)
+    status, out, _ = _fix(repo, capsys)
+    assert status == 1
+    assert "--api-target=service=maps-android-backend.googleapis.com" in out
+    assert "identitytoolkit" not in out
+    assert "--allowed-application=sha1_fingerprint=SHA1,package_name=com.example.maps" in out
+    assert "no signing certificate for com.example.maps" in out

@@ -52,9 +52,9 @@ def advice(root: Path, path: str, finding: Finding, *, show_secrets: bool) -> tu
         apis += _firebase_apis(text)
         flags += _referrers(root, text, notes)
     elif context == "android-resource":
-        if "com.google.android.geo.API_KEY" in text:
+        if re.search(r"com\.google\.android\.geo\.API_KEY|maps", text, re.IGNORECASE):
             apis.append("maps-android-backend.googleapis.com")
-        else:
+        if re.search(r"google_api_key|google_app_id|firebase", text, re.IGNORECASE):
             apis += _firebase_apis(text)
         flags += _android_apps(root, notes)
     elif context == "ios-plist":
@@ -62,6 +62,9 @@ def advice(root: Path, path: str, finding: Finding, *, show_secrets: bool) -> tu
         if re.search(r"GMSServices|GMSApiKey|maps", text, re.IGNORECASE):
             apis.append("maps-ios-backend.googleapis.com")
         flags += _bundle_ids(root, path, text, notes)
+    if not apis:
+        notes.append("the repository does not show which API the key serves: add --api-target=service=SERVICE "
+                     "for each one it calls")
     key = shlex.quote(finding.secret) if show_secrets else '"$LEAKED_KEY"'
     commands = []
     if not show_secrets:
