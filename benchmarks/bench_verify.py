@@ -28,9 +28,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import benchlib  # noqa: E402
-from tests import fake_google as g  # noqa: E402
-from tests.conftest import google_key  # noqa: E402
+import benchlib
+from tests import fake_google as g
+from tests.conftest import google_key
 
 TARGET = 5.0
 

@@ -382,14 +382,14 @@ def verify(findings: Sequence[Finding], client: Client) -> tuple[Finding, ...]:
     if asks:
         pool = ThreadPoolExecutor(max_workers=min(WORKERS, len(asks)), thread_name_prefix="keysentry-verify")
         try:
-            answers = dict(zip(asks, pool.map(lambda ask: ask[0](client, ask[1], ask[2]), asks)))
+            answers = dict(zip(asks, pool.map(lambda ask: ask[0](client, ask[1], ask[2]), asks), strict=True))
         finally:
             # Interrupted (Ctrl-C, SIGTERM), the keys not yet sent stay unsent. Executor.map cancels
             # them only once its results are being read: a signal after the keys were queued and
             # before the first result was asked for would otherwise let `with`'s shutdown send them all.
             pool.shutdown(wait=True, cancel_futures=True)
     verified = []
-    for finding, p in zip(findings, plans):
+    for finding, p in zip(findings, plans, strict=True):
         verdict = p if isinstance(p, Verification) else answers[p]
         severity = "critical" if verdict.status == LIVE else finding.severity
         verified.append(dataclasses.replace(finding, verification=verdict, severity=severity))

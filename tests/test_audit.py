@@ -7,7 +7,6 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -41,7 +40,7 @@ def test_every_repository_is_scanned_as_scan_history_scans_it(repos: Fleet, tmp_
     report = load(proc.stdout)
     assert report["mode"] == "audit" and report["version"] == 1
     assert [r["source"] for r in report["repositories"]] == sources
-    for entry, path in zip(report["repositories"], repos.work):
+    for entry, path in zip(report["repositories"], repos.work, strict=True):
         assert entry["error"] is None
         assert entry["head"] == git(path, "rev-parse", "HEAD")
         # Same findings, same attribution (commit, author, date, in_head), branches and tags included.

@@ -146,7 +146,7 @@ def test_tracked_env_that_is_not_flagged_refuses_with_one_line(repo: Path, capsy
     source = f'api_key = "{google_key()}"\n'
     (repo / "app.py").write_text(source)
     _commit_all(repo)
-    status, out, err = _fix(repo, capsys, "--apply")
+    status, _, err = _fix(repo, capsys, "--apply")
     assert status == 2
     assert err.count("\n") == 1 and ".env is tracked by git" in err
     assert (repo / "app.py").read_text() == source
@@ -217,7 +217,7 @@ def test_a_folder_linked_out_of_the_repository_is_never_written_through(repo: Pa
     (repo / "src").symlink_to(elsewhere)
     with pytest.raises(Refused, match="symbolic link"):
         files.replace(repo, "src/app.py", b"x = 1\n", b"x = 2\n")
-    with pytest.raises(Refused, match=".git"):
+    with pytest.raises(Refused, match=r"\.git"):
         files.replace(repo, ".git/config", None, b"")
     assert (elsewhere / "app.py").read_text() == "x = 1\n"
 
@@ -409,7 +409,7 @@ def test_a_subfolder_fixes_its_files_with_the_repository_s_env(repo: Path, capsy
     assert (repo / ".env").exists() and not (repo / "svc" / ".env").exists()
 
 
-@pytest.mark.parametrize("count", [200])
+@pytest.mark.parametrize("count", [500])
 def test_cost_grows_linearly_with_the_keys_in_one_file(count: int, repo: Path) -> None:
     import time
 
@@ -422,11 +422,13 @@ def test_cost_grows_linearly_with_the_keys_in_one_file(count: int, repo: Path) -
         (folder / "keys.py").write_text("".join(f'api_key_{i} = "{google_key()}"\n' for i in range(n)))
         findings = scan.run(scan.Request(mode="worktree", path=folder, jobs=1)).findings
         assert len(findings) == n
-        started = time.perf_counter()
-        built = plan.build(repo, findings)
-        elapsed = time.perf_counter() - started
+        best = float("inf")
+        for _ in range(3):  # the best of three: a busy machine slows a run, never speeds one up
+            started = time.perf_counter()
+            built = plan.build(repo, findings)
+            best = min(best, time.perf_counter() - started)
         assert len(built.variables) == n
-        return elapsed
+        return best
 
     small, large = timed(count), timed(count * 4)
     assert large / max(small, 0.05) < 6, (small, large)

@@ -56,13 +56,13 @@ def test_shallow_clone_scans_what_is_there_and_says_history_is_incomplete(
 def test_full_clone_is_not_marked_shallow(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     _three_commits(repo)
 
-    code, data = run_scan(capsys, "--history", str(repo))
+    _code, data = run_scan(capsys, "--history", str(repo))
 
     assert "shallow" not in data["stats"]
 
 
 def test_bare_repository_history_and_range(tmp_path: Path, repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    c2, c3, kept = _three_commits(repo)
+    c2, _c3, kept = _three_commits(repo)
     bare = tmp_path / "bare.git"
     git(tmp_path, "clone", "-q", "--bare", str(repo), str(bare))
 
@@ -132,7 +132,7 @@ def test_core_worktree_cannot_point_the_scan_at_a_plain_folder(tmp_path: Path, c
     git(scanned, "update-index", "--add", "--cacheinfo", f"100644,{git(scanned, 'rev-parse', 'HEAD:app.py')},notes.py")
 
     for mode in ([], ["--staged"], ["--history"]):
-        code, data = scan_both(capsys, *mode, str(scanned), secrets=(key,))
+        _code, data = scan_both(capsys, *mode, str(scanned), secrets=(key,))
         assert data["findings"] == [], mode
 
 
@@ -152,11 +152,11 @@ def test_submodules_and_linked_worktrees_keep_their_own_work_tree(
     git(repo, "worktree", "add", "-q", "-b", "side", str(tmp_path / "side"))
     write(tmp_path / "side", "side.py", key_line(wt_key))
 
-    code, data = scan_both(capsys, "--history", str(repo / "libs" / "sub"), secrets=(sub_key,))
+    _, data = scan_both(capsys, "--history", str(repo / "libs" / "sub"), secrets=(sub_key,))
     assert rows(data) == [row("google-api-key", "vendor.py", 1, vendored, 1, True)]
-    code, data = scan_both(capsys, str(repo / "libs" / "sub"), secrets=(sub_key,))
+    _, data = scan_both(capsys, str(repo / "libs" / "sub"), secrets=(sub_key,))
     assert [f["path"] for f in data["findings"]] == ["vendor.py"]
-    code, data = scan_both(capsys, str(tmp_path / "side"), secrets=(wt_key,))
+    _code, data = scan_both(capsys, str(tmp_path / "side"), secrets=(wt_key,))
     assert [f["path"] for f in data["findings"]] == ["side.py"]
 
 
@@ -191,7 +191,7 @@ def test_log_output_encoding_of_the_repository_changes_nothing(
     git(repo, "config", "i18n.logOutputEncoding", encoding)  # NULs in every name git prints
 
     for mode in ("--history", "--range=HEAD"):
-        code, data = scan_both(capsys, mode, str(repo), secrets=(key,))
+        _code, data = scan_both(capsys, mode, str(repo), secrets=(key,))
         assert rows(data) == [row("google-api-key", "app.py", 1, added, 1, True, author="Zoë")], mode
 
 
@@ -222,7 +222,7 @@ def test_replace_refs_and_grafts_hide_nothing(repo: Path, capsys: pytest.Capture
         (repo / ".git" / "info" / "grafts").write_text(git(repo, "rev-parse", "HEAD") + "\n")  # HEAD as a root
 
     for mode in ("--history", f"--range={base}..HEAD"):
-        code, data = scan_both(capsys, mode, str(repo), secrets=(key,))
+        _code, data = scan_both(capsys, mode, str(repo), secrets=(key,))
         assert rows(data) == [row("google-api-key", "app.py", 1, added, 2, False)], mode
 
 
@@ -360,15 +360,15 @@ def test_blob_over_max_file_size_is_skipped_and_counted(repo: Path, capsys: pyte
     write(repo, "big.py", key_line(big_key) + "# more padding\n" * 300)
     commit(repo, 2)
 
-    code, data = scan_both(capsys, "--history", str(repo), "--max-file-size", "2000", secrets=(small_key, big_key))
+    _, data = scan_both(capsys, "--history", str(repo), "--max-file-size", "2000", secrets=(small_key, big_key))
     assert rows(data) == [row("google-api-key", "small.py", 1, first, 1, True)]
     assert data["stats"]["skipped_large"] == 2
 
-    code, data = scan_both(capsys, "--range", "HEAD", str(repo), "--max-file-size", "2000", secrets=(small_key, big_key))
+    _, data = scan_both(capsys, "--range", "HEAD", str(repo), "--max-file-size", "2000", secrets=(small_key, big_key))
     assert rows(data) == [row("google-api-key", "small.py", 1, first, 1, True)]
     assert data["stats"]["skipped_large"] == 2
 
-    code, data = scan_both(capsys, "--history", str(repo), secrets=(small_key, big_key))
+    _code, data = scan_both(capsys, "--history", str(repo), secrets=(small_key, big_key))
     assert {f["path"] for f in data["findings"]} == {"big.py", "small.py"}
     assert data["stats"]["skipped_large"] == 0
 
@@ -422,7 +422,7 @@ def test_odd_path_renamed_keeps_its_original_finding(repo: Path, capsys: pytest.
     os.rename(os.path.join(os.fsencode(repo), b"old\xff name.py"), os.path.join(os.fsencode(repo), b"n\xe9w.py"))
     commit(repo, 2)
 
-    code, data = scan_both(capsys, "--history", str(repo), secrets=(key,))
+    _code, data = scan_both(capsys, "--history", str(repo), secrets=(key,))
 
     assert rows(data) == [row("google-api-key", "old\\xff name.py", 1, added, 1, True)]
 
@@ -431,7 +431,7 @@ def test_odd_dotenv_path_is_still_a_dotenv_file(repo: Path, capsys: pytest.Captu
     write(repo, b"deploy \xe9t\xe9/.env", f"TOKEN_VALUE={hex_secret()}\n")
     added = commit(repo, 1)
 
-    code, data = scan_both(capsys, "--history", str(repo))
+    _code, data = scan_both(capsys, "--history", str(repo))
 
     assert row("dotenv-file", "deploy \\xe9t\\xe9/.env", 0, added, 1, True) in rows(data)
 

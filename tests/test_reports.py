@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from scanner.cli import main
+from scanner.models import Finding, Result, Stats
 from scanner.report import redact
 from scanner.rules import RULES_BY_ID
 from tests.conftest import git, google_key, random_chars
@@ -304,9 +305,7 @@ def test_odd_file_names_in_every_format_and_the_baseline(repo: Path, tmp_path: P
 
 # --- speed (issue 7, item 14) ------------------------------------------------------------------------
 
-def _many_findings(n: int) -> "Result":
-    from scanner.models import Finding, Result, Stats
-
+def _many_findings(n: int) -> Result:
     findings = tuple(Finding("google-api-key", f"src/module_{i // 4}.py", i % 4 + 1, 9, google_key(), f"{i:040x}")
                      for i in range(n))
     return Result("worktree", findings, Stats(files=n // 4, bytes=n * 60))

@@ -458,7 +458,7 @@ def test_an_interrupted_verification_sends_no_more_keys(repo: Path, google: g.Fa
     while not google.seen and time.monotonic() < deadline:
         time.sleep(0.02)
     proc.send_signal(signum)
-    out, err = proc.communicate(timeout=30)
+    _out, err = proc.communicate(timeout=30)
     assert proc.returncode == (130 if signum == signal.SIGINT else 143), err.decode()
     assert b"Traceback" not in err
     time.sleep(1.5)  # anything still to come would have arrived by now

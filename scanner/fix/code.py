@@ -9,6 +9,7 @@ parsed again afterwards: an edit that would leave a syntax error is refused, nev
 """
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -344,9 +345,10 @@ def _python_import(source: bytes, root: tree_sitter.Node) -> Edit | None:
             if child.start_point[1] == 0 and after == child.start_byte:
                 after = _line_end(source, child.end_byte)
             continue
-        if child.type == "future_import_statement" or (
-                i == 0 or all(c.type == "comment" for c in children[:i])) and child.type == "expression_statement" \
-                and child.named_children and child.named_children[0].type == "string":
+        first = all(c.type == "comment" for c in children[:i])
+        docstring = (first and child.type == "expression_statement" and bool(child.named_children)
+                     and child.named_children[0].type == "string")
+        if child.type == "future_import_statement" or docstring:
             after = _line_end(source, child.end_byte)
             continue
         if child.type in ("import_statement", "import_from_statement"):
@@ -410,7 +412,7 @@ def _line_start(source: bytes, at: int) -> int:
 def apply_edits(source: bytes, edits: list[Edit]) -> bytes:
     """SOURCE with EDITS made (they must not overlap; Refused if they do)."""
     ordered = sorted(set(edits), key=lambda e: (e.start, e.end))
-    for a, b in zip(ordered, ordered[1:], strict=False):
+    for a, b in itertools.pairwise(ordered):
         if b.start < a.end:
             raise Refused("two fixes in this file overlap: fix it by hand")
     out = bytearray(source)

@@ -100,7 +100,7 @@ def _firebase_apis(text: str) -> list[str]:
 def _tracked(root: Path, pattern: str) -> list[str]:
     try:
         out = gitcmd.run(root, "ls-files", "-z", "--", f":(glob){pattern}")
-    except Exception:  # noqa: BLE001 - a listing that fails only costs the advice a detail
+    except Exception:
         return []
     return [p for p in out.decode("utf-8", "surrogateescape").split("\0") if p][:_MAX_FILES]
 

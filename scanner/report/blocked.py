@@ -120,12 +120,14 @@ def _tally(findings: Sequence[Shown]) -> tuple[int, int]:
     return len({f.secret_id for f in in_lines}) + len(files), len(in_lines) + len(files)
 
 
-def render(result: Result, options: Options, *, action: str = "commit") -> str:
-    """The message for RESULT; ACTION is "commit" (the staged changes) or "push" (the commits being pushed)."""
-    return message(present(result, options), options, action=action)
+def render(result: Result, options: Options, *, action: str = "commit", bypass: bool = False) -> str:
+    """The message for RESULT; ACTION is "commit" (the staged changes), "push" (the commits being
+    pushed, checked on the pusher's machine) or "receive" (the same, rejected by the server's
+    pre-receive hook; BYPASS: the server lets a pusher bypass it with a reason)."""
+    return message(present(result, options), options, action=action, bypass=bypass)
 
 
-def message(view: View, options: Options, *, action: str = "commit") -> str:
+def message(view: View, options: Options, *, action: str = "commit", bypass: bool = False) -> str:
     def style(text: str, code: str) -> str:
         return _paint(text, code, options.color)
 
@@ -134,7 +136,8 @@ def message(view: View, options: Options, *, action: str = "commit") -> str:
     count, places = _tally(findings)
     what = "the staged changes" if action == "commit" else "the commits being pushed"
     where_else = f" (found in {places} places)" if places != count else ""
-    out = [style(f"keysentry: {action} blocked: {count} secret{'s' * (count != 1)} in {what}{where_else}", "1;31"),
+    verdict = "push rejected by the server" if action == "receive" else f"{action} blocked"
+    out = [style(f"keysentry: {verdict}: {count} secret{'s' * (count != 1)} in {what}{where_else}", "1;31"),
            ""]
 
     def para(label: str, text: str) -> None:
@@ -167,15 +170,26 @@ def message(view: View, options: Options, *, action: str = "commit") -> str:
             if autofix:
                 para("autofix", f"`keysentry fix` {autofix}; `keysentry fix --apply` makes the change "
                                 "(pre-commit framework: `pre-commit run --hook-stage manual keysentry-fix`)")
-        if action == "push" and f.commit:
+        if action != "commit" and f.commit:
             short = f.commit[:12]
-            para("history", f"the key is in commit {short}, which is not pushed yet, so changing the file is "
+            state = "not pushed yet" if action == "push" else "refused by the server"
+            para("history", f"the key is in commit {short}, which is {state}, so changing the file is "
                             f"not enough: fix that commit itself, with `git commit --amend` if it is the last one, "
                             f"else `git rebase -i {short}^` (mark it `edit`, fix, `git commit --amend`, "
                             f"`git rebase --continue`), so that none of the commits being pushed holds it")
+        if f.commit is None and f.path.startswith("refs/"):
+            ref = f.name.split(":", 1)[0]
+            para("tag", f"{ref} points at this content directly, with no commit: changing a file is not "
+                        f"enough; delete that ref here (`git tag -d {ref.removeprefix('refs/tags/')}` for a tag, "
+                        f"`git update-ref -d {ref}` otherwise) and point it at content without the key")
         para("rotate", _rotate(f))
         whole = _file_rule(f)
-        if whole is None:
+        if action == "receive":
+            # The server's policy is its administrators': nothing in a push can change it.
+            para("allow", f"not a real secret? ask the server's administrators to add its fingerprint "
+                          f"{f.fingerprint} to the server's baseline; nothing in a push (a config, a baseline, "
+                          f"a comment) changes the server's policy")
+        elif whole is None:
             para("allow", f"not a real secret? put a `keysentry:allow` comment on line {f.line}, or accept it "
                           f"with `{baseline}` and commit {BASELINE} (pre-commit framework: also add "
                           f"`args: [--baseline, {BASELINE}]` to the hook)")
@@ -187,6 +201,15 @@ def message(view: View, options: Options, *, action: str = "commit") -> str:
                           f"`args: [--baseline, {BASELINE}]` to the hook)")
         out.append("")
 
+    if action == "receive":
+        out.append("Fix the commits as above, then push again.")
+        if bypass:
+            out += ["To push anyway, in an emergency only (a pushed key stays leaked), give a reason; the server",
+                    "records it with your name and these findings in its audit log:",
+                    '    git push -o keysentry.bypass="why this cannot wait" ...']
+        else:
+            out.append("This server allows no bypass: remove the key from the commits being pushed, as above.")
+        return "\n".join(out) + "\n"
     hook = "keysentry" if action == "commit" else "keysentry-push"
     verb = "git commit" if action == "commit" else "git push"
     skip, no_verify = f"SKIP={hook} {verb} ...", f"{verb} --no-verify ..."

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 
 from scanner.fix.advice import next_step
-from scanner.report import Options, Shown, View, display_path, printable, shell_word
+from scanner.report import CAUSE_NAMES, Options, Shown, View, display_path, printable, shell_word, suppressed_summary
 from scanner.report.summary import summarize
 from scanner.rules import FileRule
 
@@ -282,11 +282,10 @@ def _skipped(out: _Writer, result: View) -> str:
                (stats.skipped_symlinks, f"{stats.skipped_symlinks} symlinks"),
                (nested, f"{nested} nested {'repository' if nested == 1 else 'repositories'} (not entered)"),
                (stats.unreadable, f"{stats.unreadable} unreadable"),
-               (stats.allowed, f"{stats.allowed} allowed inline or by config"),
-               (stats.baselined, f"{stats.baselined} in the baseline"),
                (stats.excluded, f"{stats.excluded} excluded by config")]
     extra = ", ".join(text for n, text in skipped if n)
-    return f"; skipped: {extra}" if extra else ""
+    hidden = suppressed_summary(stats)
+    return (f"; skipped: {extra}" if extra else "") + (f"; {hidden}" if hidden else "")
 
 
 def _summary(out: _Writer, result: View) -> str:
@@ -329,6 +328,12 @@ def render(result: View, options: Options) -> str:
         _by_history(out, result)
     else:
         _findings(out, result.findings)
+    if result.suppressed:  # --show-suppressed
+        out.para(out.style(f"Suppressed ({len(result.suppressed)}), not reported:", "bold"), "", "  ")
+        for f in result.suppressed:
+            where = f"{out.name(f.path)}:{f.line}" + (f" (commit {f.commit[:12]})" if f.commit else "")
+            out.para(f"{f.rule_id} at {where}: {f.secret} — by {CAUSE_NAMES.get(f.suppressed, f.suppressed)}",
+                     "  ", "    ")
     for note in result.notes:
         out.para(f"{out.style('note:', 'yellow')} {printable(note)}", "", "  ")
     out.para(_summary(out, result), "", "  ")

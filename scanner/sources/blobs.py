@@ -176,8 +176,30 @@ class ObjectReader:
             # A handful of blobs (a commit hook's) keeps to --batch: asking git for its version
             # would cost more than --batch-command saves on them.
             self._cat = CatFile(self._repo, None if len(wanted) >= _MANY else False)
-        for blob, (_, size, data) in zip(wanted, self._cat.read_within([b.oid or "" for b in wanted], limit)):
+        read = self._cat.read_within([b.oid or "" for b in wanted], limit)
+        for blob, (_, size, data) in zip(wanted, read, strict=True):
             yield blob, Read("large", size=size) if data is None else Read("text", data)
+
+    def stream(self, blob: Blob, piece: int) -> Iterator[bytes]:
+        """One blob's content through its own `git cat-file blob`, a piece at a time."""
+        proc = subprocess.Popen(gitcmd.argv(self._repo, "cat-file", "blob", blob.oid or ""), stdin=subprocess.DEVNULL,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=gitcmd.env())
+        assert proc.stdout is not None and proc.stderr is not None
+        try:
+            while True:
+                chunk = proc.stdout.read(piece)
+                if not chunk:
+                    break
+                yield chunk
+            error = proc.stderr.read()
+            if proc.wait() != 0:
+                raise GitError(gitcmd.describe_failure(error, ["cat-file"]))
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+            proc.stdout.close()
+            proc.stderr.close()
 
     def close(self) -> None:
         if self._cat is not None:
