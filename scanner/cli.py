@@ -467,13 +467,16 @@ def _cmd_fix(args: argparse.Namespace) -> int:
     plan = plan_worktree(Path(args.path), config=args.config, baseline=args.baseline, jobs=args.jobs,
                          max_file_size=args.max_file_size, keep_values=args.keep_values,
                          show_secrets=args.show_secrets)
+    for warning in plan.warnings:  # what the scan could not read, it cannot fix either
+        _say(f"keysentry: warning: {warning}")
     outcome = None
     if args.apply and not plan.empty:
         from scanner.fix.apply import apply
 
         outcome = apply(plan)
     _emit(render(plan, outcome, _fix_options(args)), None)
-    return 1 if plan.findings else 0
+    # Changes made or proposed, or steps left: FINDINGS; nothing found, nothing to fix: CLEAN.
+    return Exit.FINDINGS if plan.findings else Exit.CLEAN
 
 
 def _fix_options(args: argparse.Namespace) -> Options:
@@ -503,8 +506,8 @@ def _cmd_fix_history(args: argparse.Namespace) -> int:
     if outcome is not None and outcome.remaining:
         _say(f"keysentry: error: {len(outcome.remaining)} planned secret(s) are still in the rewritten clone "
              f"{args.mirror}; do not push it")
-        return 2
-    return 1 if plan.rotate or plan.remove_paths else 0
+        return Exit.ERROR
+    return Exit.FINDINGS if plan.rotate or plan.remove_paths else Exit.CLEAN
 
 
 def _cmd_rules() -> int:

@@ -30,7 +30,10 @@ def plan_worktree(path: Path, *, config: Path | None = None, baseline: Path | No
         raise UsageError(f"{path} is a bare repository: there is no working tree to fix (see --history)")
     result = scan.run(scan.Request(mode="worktree", path=path, config=config, baseline=baseline,
                                    jobs=jobs or parallel.default_jobs(), max_file_size=max_file_size))
-    return plan.build(repo.root, result.findings, keep_values=keep_values, show_secrets=show_secrets)
+    import dataclasses
+
+    built = plan.build(repo.root, result.findings, keep_values=keep_values, show_secrets=show_secrets)
+    return dataclasses.replace(built, warnings=tuple(result.stats.warnings))
 
 
 def plan_history(path: Path, *, config: Path | None = None, baseline: Path | None = None, jobs: int | None = None,

@@ -41,6 +41,7 @@ class Plan:
     steps: tuple[Step, ...]
     secrets: tuple[str, ...]  # every secret the plan touches, so that the report can redact them
     findings: int  # how many findings the scan reported
+    warnings: tuple[str, ...] = ()  # what the scan could not read (said on standard error)
 
     @property
     def empty(self) -> bool:
