@@ -154,3 +154,20 @@ def test_a_committed_env_moved_elsewhere_leaves_the_history_from_both_paths(repo
     assert "--path config/.env" in capsys.readouterr().out
     paths = set(git(mirror, "log", "--all", "--name-only", "--format=").split())
     assert ".env" not in paths and "config/.env" not in paths and ".gitignore" in paths
+
+
+def test_git_filter_repo_is_never_imported_from_elsewhere(repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    """A git_filter_repo.py planted on PYTHONPATH would claim success while rewriting nothing; the
+    module runs isolated (-I), so the real one runs and the scan of its result says so."""
+    planted = tmp_path / "planted"
+    planted.mkdir()
+    marker = tmp_path / "ran"
+    (planted / "git_filter_repo.py").write_text(f"open({str(marker)!r}, 'w').close()\n")
+    monkeypatch.setenv("PYTHONPATH", str(planted))
+    _history(repo)
+    mirror = tmp_path / "clean.git"
+    assert main(["fix", "--history", "--apply", "--mirror", str(mirror), str(repo), "--jobs", "1"]) == 1
+    capsys.readouterr()
+    assert not marker.exists()
+    assert _secrets_in_history(mirror, capsys) == set()

@@ -433,20 +433,25 @@ def check_parses(language: Language, before: bytes, after: bytes, path: str) -> 
                           "fix it by hand") from None
 
 
+def gofmt_command(*options: str) -> list[str]:
+    """gofmt from PATH, reading the file on standard input: it runs in no folder of the repository and
+    reads no configuration of it."""
+    return ["gofmt", *options]
+
+
 def gofmt(before: bytes, after: bytes) -> bytes:
     """AFTER laid out by gofmt, where gofmt is installed and BEFORE was already gofmt-clean: a longer
     value shifts the aligned comments of a struct literal, which gofmt puts back. Otherwise AFTER."""
     import shutil
     import subprocess
 
-    tool = shutil.which("gofmt")
-    if tool is None:
+    if shutil.which("gofmt") is None:
         return after
     try:
-        listed = subprocess.run([tool, "-l"], input=before, capture_output=True, timeout=60, check=False)
+        listed = subprocess.run(gofmt_command("-l"), input=before, capture_output=True, timeout=60, check=False)
         if listed.returncode != 0 or listed.stdout.strip():
             return after  # not ours to reformat a file its authors keep otherwise
-        formatted = subprocess.run([tool], input=after, capture_output=True, timeout=60, check=False)
+        formatted = subprocess.run(gofmt_command(), input=after, capture_output=True, timeout=60, check=False)
     except (OSError, subprocess.TimeoutExpired):
         return after
     return formatted.stdout if formatted.returncode == 0 and formatted.stdout else after

@@ -112,6 +112,12 @@ def replacements(plan: HistoryPlan, show_secrets: bool) -> str:
     return "".join(f"literal:{f.secret if show_secrets else redact(f.secret)}==>{REPLACEMENT}\n" for f in plan.rotate)
 
 
+def filter_repo_command(*args: str) -> list[str]:
+    """git-filter-repo as a module of this Python, isolated (-I): it runs inside the mirror clone, and
+    nothing there may be imported in its place."""
+    return [sys.executable, "-I", "-m", "git_filter_repo", *args]
+
+
 def filter_repo_args(plan: HistoryPlan, replacements_file: str) -> list[str]:
     args = ["--replace-text", replacements_file, "--replace-message", replacements_file]
     if plan.remove_paths:
@@ -144,8 +150,7 @@ def run(plan: HistoryPlan, mirror: Path, *, config: Path | None = None, jobs: in
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(replacements(plan, show_secrets=True))
-        proc = subprocess.run([sys.executable, "-m", "git_filter_repo", "--quiet", *filter_repo_args(plan, listing)],
-                              cwd=mirror, capture_output=True, env={**gitcmd.env(), "LC_ALL": "C"}, check=False)
+        proc = subprocess.run(filter_repo_command("--quiet", *filter_repo_args(plan, listing)), cwd=mirror, capture_output=True, env={**gitcmd.env(), "LC_ALL": "C"}, check=False)
     finally:
         os.unlink(listing)
     if proc.returncode != 0:
