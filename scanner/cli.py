@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from scanner.report import Options
     from scanner.scan import Request
     from scanner.verify import Client
+    from scanner.verify_cache import Cache as VerifyCache
 
 DEFAULT_BASELINE = ".keysentry-baseline.json"
 
@@ -76,12 +77,45 @@ def _timeout(text: str) -> float:
     return value
 
 
+def _max_requests(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--verify-max-requests takes a whole number, not {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("--verify-max-requests must be at least 1")
+    return value
+
+
 def _verification(p: argparse.ArgumentParser) -> None:
     """--verify for the commands a person runs (scan, audit); never the hooks'."""
     p.add_argument("--verify", action="store_true",
                    help="ask Google whether each Google key or token found is live (sends each one to Google once)")
     p.add_argument("--verify-timeout", type=_timeout, default=10.0, metavar="SECONDS",
-                   help="how long each verification request may take (default 10)")
+                   help="how long each verification request may take in all (default 10)")
+
+
+def _max_age(text: str) -> float:
+    from scanner.verify_cache import parse_age
+
+    try:
+        return parse_age(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _scan_verification(p: argparse.ArgumentParser) -> None:
+    """The verification options of `scan` (an audit's workers verify with the defaults)."""
+    p.add_argument("--verify-max-requests", type=_max_requests, default=None, metavar="N",
+                   help="send at most N verification requests in this run (default 2000); "
+                        "the keys left over are `unknown`")
+    p.add_argument("--verify-cache", type=Path, metavar="FILE",
+                   help="reuse verdicts kept in FILE (by SHA-256 of each secret, never the secret) and add new ones")
+    p.add_argument("--verify-max-age", type=_max_age, default=None, metavar="AGE",
+                   help="reuse a cached verdict only this long (default 24h; e.g. 90m, 2d, 0 = never)")
+    p.add_argument("--verify-owner", action="store_true",
+                   help="with your own Application Default Credentials, read each API key's real restrictions "
+                        "(implies --verify)")
 
 
 def _reporting(p: argparse.ArgumentParser, formats: Sequence[str], progress: str) -> None:
@@ -125,6 +159,7 @@ def build_parser() -> argparse.ArgumentParser:
                       help="no inline marker (keysentry:allow, gitleaks:allow, pragma: allowlist secret) "
                            "silences anything")
     _reporting(scan, tuple(FORMATS), progress="no progress bar")
+    _scan_verification(scan)
     _common(scan)
 
     base = sub.add_parser("baseline", help="record today's findings so that later scans report only new ones",
@@ -303,7 +338,16 @@ def _verifier(args: argparse.Namespace) -> Client | None:
         return None
     from scanner import verify
 
-    return verify.Client(args.verify_timeout, verify.endpoint_override(os.environ))
+    limit = getattr(args, "verify_max_requests", None) or verify.DEFAULT_MAX_REQUESTS
+    return verify.Client(args.verify_timeout, verify.endpoint_override(os.environ), max_requests=limit)
+
+
+def _verify_cache(args: argparse.Namespace) -> VerifyCache | None:
+    if args.verify_cache is None:
+        return None
+    from scanner.verify_cache import DEFAULT_MAX_AGE, Cache
+
+    return Cache(args.verify_cache, DEFAULT_MAX_AGE if args.verify_max_age is None else args.verify_max_age)
 
 
 def _report_options(args: argparse.Namespace) -> Options:
@@ -320,13 +364,26 @@ def _report_options(args: argparse.Namespace) -> Options:
 def _cmd_scan(args: argparse.Namespace) -> int:
     from scanner import report, scan
 
-    # Made first: a bad KEYSENTRY_VERIFY_ENDPOINT is an error before the scan, not after it.
+    # Made first: a bad KEYSENTRY_VERIFY_ENDPOINT, cache file or missing credentials are an error
+    # before the scan, not after it.
+    args.verify = args.verify or args.verify_owner
     client = _verifier(args)
+    cache = _verify_cache(args) if client is not None else None
+    owner = None
+    if client is not None and args.verify_owner:
+        from scanner import verify_owner
+
+        owner = verify_owner.credentials(client)
     result = scan.run(_request(args, _mode(args), args.baseline))
     if client is not None:
         from scanner import verify
 
-        result = verify.verify_result(result, client)
+        result = verify.verify_result(result, client, cache, owner)
+        if cache is not None:
+            try:
+                cache.save()
+            except OSError as exc:  # the verdicts stand; only the next run will ask again
+                _say(f"keysentry: warning: cannot write --verify-cache {args.verify_cache}: {exc.strerror or exc}")
     for warning in result.stats.warnings:
         _say(f"keysentry: warning: {warning}")
     options = _report_options(args)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import AnyStr, Generic, Literal, Protocol
 
 from scanner import content, context, prefilter
+from scanner import public_halves
 from scanner.companion import CLIENT_SECRET_RULE, ClientIds
 from scanner.filters import comment_spans, is_known_public, known_public, marker_allows, marker_spans
 from scanner.models import Match
@@ -238,6 +239,8 @@ class Detector:
         markers: dict[int, _LineMarkers] = {}
         found = context.Clues(text, [(c.start, c.end) for c in kept])
         client_ids = ClientIds(text) if any(c.rule_id == CLIENT_SECRET_RULE for c in kept) else None
+        # --verify's other public halves (a refresh token's client id, a key file's account, an app id).
+        halves = public_halves.PublicHalves(text) if any(c.rule_id in public_halves.RULES for c in kept) else None
         for cand in kept:
             judge = self._in_context.get(cand.rule_id)
             if judge is not None and not judge(text, cand.start, cand.end):
@@ -257,6 +260,8 @@ class Detector:
                 cause = "config"
             companion = client_ids.nearest(cand.start, cand.end) \
                 if client_ids is not None and cand.rule_id == CLIENT_SECRET_RULE else ""
+            if not companion and halves is not None:
+                companion = halves.of(cand.rule_id, cand.secret, cand.start, cand.end)
             match = Match(cand.rule_id, cand.secret, line, column, cand.secret,
                           clues=found.at(cand.start, cand.end), companion=companion, suppressed=cause)
             if cause:

@@ -148,6 +148,10 @@ SHAPES = [
     # Keys of two rules, interleaved: each generic one is checked against the specific ones kept.
     Shape("all rules", "a finding per line", "keys.py",
           _lines(lambda i: f'k="AIzaSy{_token(33)}"\napi_key="{_token(24)}"\n', 13000)),
+    # Each key looks up the app its config names (--verify-owner's companion): found once, not per key.
+    Shape("google-api-key", "one package_name, a key per line", "google-services.json",
+          lambda size: b'{"package_name": "com.example.app",\n' + _lines(
+              lambda i: f'"current_key": "AIzaSy{_token(33)}",\n', 20000)(size)),
     Shape("all rules", "pragma lines", "keys.py",
           _lines(lambda i: f'api_key = "{_token(24)}"  # keysentry:allow\n', 20000)),
 ]

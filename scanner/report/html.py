@@ -19,7 +19,16 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup, escape
 
 from scanner.fix.advice import next_step
-from scanner.report import CAUSE_NAMES, Shown, View, display_path, printable, shell_word, suppressed_summary
+from scanner.report import (
+    CAUSE_NAMES,
+    Shown,
+    View,
+    display_path,
+    exposure_words,
+    printable,
+    shell_word,
+    suppressed_summary,
+)
 from scanner.report.summary import SEVERITIES, summarize
 
 _TEMPLATES = Path(__file__).with_name("templates")
@@ -65,6 +74,8 @@ class Row:
     context: str
     status: str  # verification status, "" when not verified
     reason: str
+    exposes: tuple[str, ...]  # what a live key can list (files, cached-contents, tuned-models)
+    verified_more: str  # exposes / surface in words, "" when neither is known
     secret: str  # redacted unless --show-secrets
     commit: str
     author: str
@@ -175,6 +186,7 @@ def _row(index: int, group: Sequence[Shown], mode: str) -> Row:
         id=f"s{index}", rule_id=group[0].rule_id, description=group[0].rule.description,
         severity=lead.severity, rank=_RANK.get(lead.severity, len(SEVERITIES)), context=lead.context,
         status=verified.status if verified else "", reason=printable(verified.reason) if verified else "",
+        exposes=verified.exposes if verified else (), verified_more=exposure_words(verified) if verified else "",
         secret=printable(group[0].secret), commit=oldest.commit or "", author=_name(oldest.author),
         date=(oldest.date or "")[:10], instant=_instant(oldest.date), in_head=in_head,
         places=places, introduced=introduced, fix=_fix(group, in_head, mode),

@@ -13,7 +13,17 @@ from collections.abc import Iterable
 from functools import lru_cache
 
 from scanner.fix.advice import next_step
-from scanner.report import CAUSE_NAMES, Options, Shown, View, display_path, printable, shell_word, suppressed_summary
+from scanner.report import (
+    CAUSE_NAMES,
+    Options,
+    Shown,
+    View,
+    display_path,
+    exposure_words,
+    printable,
+    shell_word,
+    suppressed_summary,
+)
 from scanner.report.summary import summarize
 from scanner.rules import FileRule
 
@@ -174,6 +184,9 @@ def _findings(out: _Writer, findings: Iterable[Shown]) -> None:
                 status = f.verification.status
                 label = style(status, "bold red" if status == "live" else "bold")
                 out.para(f"verified: {label} — {printable(f.verification.reason)}", "    ", "              ")
+                extra = exposure_words(f.verification)
+                if extra:
+                    out.para(extra, "    ", "      ")
             if f.commit:
                 out.para(f"introduced in {f.commit[:12]} by {out.name(f.author) or '?'} on {f.date}", "    ", "      ")
                 if f.in_head is not None:
