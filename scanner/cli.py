@@ -185,6 +185,25 @@ def build_parser() -> argparse.ArgumentParser:
     _reporting(audit, tuple(FORMATS), progress="no progress display")
     _common(audit)
 
+    fix = sub.add_parser("fix", help="move found keys out of the code (a dry run unless --apply)",
+                         description="Fix what a scan of the working tree finds: keys in code become environment "
+                                     "lookups (values kept in a git-ignored .env), committed .env files are "
+                                     "untracked, keys that ship with an app get restriction commands. Prints the "
+                                     "changes as a diff unless --apply. Exit 0: nothing to fix, 1: changes made "
+                                     "or proposed, 2: error.")
+    fix.add_argument("path", nargs="?", default=".", help='the repository or a folder in it (default ".")')
+    fix.add_argument("--apply", action="store_true", help="make the changes (default: show them)")
+    fix.add_argument("--show-secrets", action="store_true", help="print secrets in full (default: redacted)")
+    fix.add_argument("--no-keep-values", dest="keep_values", action="store_false",
+                     help="do not write the keys' values to .env")
+    fix.add_argument("--baseline", type=Path, metavar="FILE", help="do not fix findings recorded in FILE")
+    fix.add_argument("--history", action="store_true",
+                     help="plan the clean-up of the secrets in the git history (rotation, git filter-repo, push)")
+    fix.add_argument("--mirror", type=Path, metavar="DIR",
+                     help="with --history --apply: the new folder to rewrite a mirror clone in (never pushed)")
+    _verification(fix)
+    _common(fix)
+
     sub.add_parser("rules", help="list the rules")
 
     inst = sub.add_parser("install-hooks", help="install the git pre-commit and pre-push hooks (no framework needed), "
@@ -494,6 +513,60 @@ def _budget(text: str) -> float:
                                          f"--timeout takes a number of seconds, not {text!r}") from None
 
 
+def _cmd_fix(args: argparse.Namespace) -> int:
+    from scanner.fix import plan_worktree
+    from scanner.report.fix import render
+
+    if args.history:
+        return _cmd_fix_history(args)
+    if args.mirror is not None or args.verify:
+        raise UsageError(f"{'--mirror' if args.mirror is not None else '--verify'} is for --history")
+    plan = plan_worktree(Path(args.path), config=args.config, baseline=args.baseline, jobs=args.jobs,
+                         max_file_size=args.max_file_size, keep_values=args.keep_values,
+                         show_secrets=args.show_secrets)
+    for warning in plan.warnings:  # what the scan could not read, it cannot fix either
+        _say(f"keysentry: warning: {warning}")
+    outcome = None
+    if args.apply and not plan.empty:
+        from scanner.fix.apply import apply
+
+        outcome = apply(plan)
+    _emit(render(plan, outcome, _fix_options(args)), None)
+    # Changes made or proposed, or steps left: FINDINGS; nothing found, nothing to fix: CLEAN.
+    return Exit.FINDINGS if plan.findings else Exit.CLEAN
+
+
+def _fix_options(args: argparse.Namespace) -> Options:
+    """`keysentry fix` writes to standard output only: coloured when that is a terminal."""
+    from scanner.report import Options
+
+    color = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    width = os.get_terminal_size(sys.stdout.fileno()).columns if color else 100
+    return Options(show_secrets=args.show_secrets, color=color, width=width)
+
+
+def _cmd_fix_history(args: argparse.Namespace) -> int:
+    from scanner.fix import history, plan_history
+    from scanner.report.fix import render_history
+
+    if args.apply and args.mirror is None:
+        raise UsageError("--history --apply needs --mirror DIR: a new folder for the rewritten mirror clone")
+    client = _verifier(args)
+    plan = plan_history(Path(args.path), config=args.config, baseline=args.baseline, jobs=args.jobs,
+                        max_file_size=args.max_file_size, verifier=client)
+    outcome = None
+    if args.apply and (plan.rotate or plan.remove_paths):
+        from scanner import parallel
+
+        outcome = history.run(plan, args.mirror, config=args.config, jobs=args.jobs or parallel.default_jobs())
+    _emit(render_history(plan, outcome, _fix_options(args)), None)
+    if outcome is not None and outcome.remaining:
+        _say(f"keysentry: error: {len(outcome.remaining)} planned secret(s) are still in the rewritten clone "
+             f"{args.mirror}; do not push it")
+        return Exit.ERROR
+    return Exit.FINDINGS if plan.rotate or plan.remove_paths else Exit.CLEAN
+
+
 def _cmd_rules() -> int:
     from scanner.prefilter import describe
     from scanner.rules import ALL_RULES, CONTENT_RULES
@@ -567,6 +640,8 @@ def _main(argv: Sequence[str] | None) -> int:
             return _cmd_baseline(args)
         if args.command == "audit":
             return _cmd_audit(args)
+        if args.command == "fix":
+            return _cmd_fix(args)
         if args.command == "rules":
             return _cmd_rules()
         if args.command == "install-hooks":

@@ -10,6 +10,7 @@ import textwrap
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from scanner.fix.advice import next_step
 from scanner import context
 from scanner.report import Options, Shown, View, present, printable
 from scanner.rules import FILE_RULES, FileRule
@@ -164,6 +165,11 @@ def message(view: View, options: Options, *, action: str = "commit", bypass: boo
         para("fix", advice)
         if code:
             out.append(" " * 17 + style(code, "1"))
+        if action == "commit":
+            autofix = next_step(f.path, f.rule_id, f.context)
+            if autofix:
+                para("autofix", f"`keysentry fix` {autofix}; `keysentry fix --apply` makes the change "
+                                "(pre-commit framework: `pre-commit run --hook-stage manual keysentry-fix`)")
         if action != "commit" and f.commit:
             short = f.commit[:12]
             state = "not pushed yet" if action == "push" else "refused by the server"

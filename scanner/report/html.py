@@ -18,6 +18,7 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup, escape
 
+from scanner.fix.advice import next_step
 from scanner.report import (
     CAUSE_NAMES,
     Shown,
@@ -60,6 +61,7 @@ class Fix:
     restrict: str
     remove: str
     commands: tuple[str, ...]  # history-only: how to take it out of every commit
+    autofix: str = ""  # what `keysentry fix` does with it ("" where it leaves it to a person)
 
 
 @dataclass(frozen=True)
@@ -165,6 +167,8 @@ def _fix(group: Sequence[Shown], in_head: bool | None, mode: str) -> Fix:
         remove=remove,
         # A range's commits are not merged yet: amending them (the text report says how) is the fix.
         commands=_purge_commands(group) if in_head is False and mode == "history" else (),
+        autofix=(next_step(first.path, first.rule_id, first.context) if first.commit is None
+                 else "--history plans removing it from the history" if in_head is False else ""),
     )
 
 

@@ -12,6 +12,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from functools import lru_cache
 
+from scanner.fix.advice import next_step
 from scanner.report import (
     CAUSE_NAMES,
     Options,
@@ -147,6 +148,17 @@ def _notebook(out: _Writer, f: Shown) -> None:
                 f"         jupyter nbconvert --clear-output --inplace {printable(f.word)}")
 
 
+def _autofix(out: _Writer, f: Shown) -> None:
+    """`keysentry fix` as the next step, where it fixes this finding."""
+    if f.commit is None:
+        step = next_step(f.path, f.rule_id, f.context)
+        if step:
+            out.para(f"{out.style('next:', 'dim')} `keysentry fix` {step}", "    ", "         ")
+    elif f.in_head is False:
+        out.para(f"{out.style('next:', 'dim')} `keysentry fix --history` plans removing it from the history",
+                 "    ", "         ")
+
+
 def _remedy(f: Shown) -> str:
     # `git rm --cached` fails on a file that HEAD no longer has: what is left to do is rotating.
     if isinstance(f.rule, FileRule) and f.in_head is False and f.rule.gone:
@@ -185,6 +197,7 @@ def _findings(out: _Writer, findings: Iterable[Shown]) -> None:
                 fix = _wrapped(remedy, out.width)
                 out.add(f"    {style('fix:', 'dim')} {fix[0]}", *(f"         {line}" for line in fix[1:]))
             _notebook(out, f)
+            _autofix(out, f)
         out.add("")
 
 
