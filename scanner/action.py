@@ -180,7 +180,7 @@ def run(environ: Mapping[str, str]) -> int:
     count = len(result.findings)
     _say(f"keysentry: {count} finding{'s' * (count != 1)}; SARIF written to {sarif_file}")
     fail = _inputs(environ, "fail-on-findings", "true").lower() not in ("false", "no", "0", "off")
-    return found(bool(count and fail))
+    return found(bool(count and fail), complete=not result.stats.missing_objects)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -287,7 +287,7 @@ def _cmd_scan(args: argparse.Namespace) -> int:
         # A failing CI job whose report went to a file would otherwise say nothing in its log.
         count = len(result.findings)
         _say(f"keysentry: {count} finding{'s' * (count != 1)} written to {args.output}")
-    return found(bool(result.findings))
+    return found(bool(result.findings), complete=not result.stats.missing_objects)
 
 
 def _cmd_baseline(args: argparse.Namespace) -> int:
@@ -320,7 +320,8 @@ def _cmd_audit(args: argparse.Namespace) -> int:
     _emit(audit_report.render(result, args.format, options), args.output, utf8=args.format != "text")
     if any(r.view is not None and r.view.findings for r in result.repos):
         return Exit.FINDINGS
-    return Exit.ERROR if any(r.error is not None for r in result.repos) else Exit.CLEAN
+    incomplete = any(r.error is not None or (r.view is not None and r.view.stats.missing_objects) for r in result.repos)
+    return Exit.ERROR if incomplete else Exit.CLEAN
 
 
 def _cmd_install_hooks(args: argparse.Namespace) -> int:

@@ -146,6 +146,9 @@ class Stats:
     excluded: int = 0
     shallow: bool = False
     warnings: list[str] = field(default_factory=list)
+    # Objects git could not read (missing from a partial clone or an old mirror, or corrupt): the
+    # scan went on without them, so it is incomplete and never exits 0.
+    missing_objects: list[str] = field(default_factory=list)
 
     def note_large(self, path: str) -> None:
         """Remember the path of a file skipped for its size, if it is among the first few (skipped_large
@@ -163,6 +166,7 @@ class Stats:
             "nested_repos": self.nested_repos,
             "unreadable": self.unreadable, "allowed": self.allowed,
             "baselined": self.baselined, "excluded": self.excluded,
+            "missing_objects": sorted(self.missing_objects),
         }
         if self.shallow:
             data["shallow"] = True

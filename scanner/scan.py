@@ -271,6 +271,7 @@ class _Outcomes:
 
     nested: list[str] = field(default_factory=list)
     linked: dict[str, tuple[str, int]] = field(default_factory=dict)  # a link -> (first path, count)
+    missing: set[str] = field(default_factory=set)  # objects git could not read
 
 
 def scan_blobs(records: Iterable[Blob], opener: Opener, settings: Settings, stats: Stats, *,
@@ -420,6 +421,11 @@ def _count(event: _Event, stats: Stats, seen: _Outcomes, limit: int, named: bool
     rel = event.blob.paths[0]
     if named:
         _refuse_named(rel, event.outcome, event.size, event.detail, limit)
+    if event.outcome == "missing":
+        if event.detail not in seen.missing:  # one blob at many paths is one object
+            seen.missing.add(event.detail)
+            stats.missing_objects.append(event.detail)
+        return
     if not event.blob.counted:
         return
     if event.outcome == "large":
@@ -495,6 +501,7 @@ def _scan_git(request: Request) -> tuple[list[Finding], Stats, tuple[str, ...]]:
     stats = Stats()
     if request.mode == "staged":
         findings = _scan_staged(repo, settings, stats)
+        _warn_missing(repo, stats)
         return findings, stats, ("nothing staged: no changes to scan",) if stats.files == 0 and not findings else ()
     notes: list[str] = []
     if gitcmd.run(repo, "rev-parse", "--is-shallow-repository").strip() == b"true":
@@ -505,7 +512,27 @@ def _scan_git(request: Request) -> tuple[list[Finding], Stats, tuple[str, ...]]:
         # As gitleaks does: history has no folders, and a key committed anywhere is published.
         notes.append(f"--{request.mode} scans the whole repository, not only {printable(repo.prefix)}: "
                      "paths are relative to its top folder")
-    return _scan_commits(repo, request, settings, stats), stats, tuple(notes)
+    findings = _scan_commits(repo, request, settings, stats)
+    _warn_missing(repo, stats)
+    return findings, stats, tuple(notes)
+
+
+_MISSING_NAMED = 5
+
+
+def _warn_missing(repo: "gitcmd.Repo", stats: Stats) -> None:
+    """One warning for every object git could not read; the report's stats list them all."""
+    from scanner import gitcmd
+
+    missing = sorted(stats.missing_objects)
+    if not missing:
+        return
+    named = ", ".join(missing[:_MISSING_NAMED])
+    if len(missing) > _MISSING_NAMED:
+        named += f", … (--format json lists all {len(missing)} in stats.missing_objects)"
+    stats.warnings.append(f"incomplete scan: git could not read {len(missing)} "
+                          f"object{'s' * (len(missing) != 1)}, missing or corrupt ({named}): "
+                          f"{gitcmd.missing_hint(repo)}; the scan went on without them")
 
 
 def _scan_staged(repo: "gitcmd.Repo", settings: Settings, stats: Stats) -> list[Finding]:
