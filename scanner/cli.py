@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from scanner import PROJECT_URL, __version__
+from scanner.domain import Mode
 from scanner.errors import KeysentryError, UsageError
 from scanner.exitcodes import Exit, found
 from scanner.report import FORMATS
@@ -163,7 +164,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _request(args: argparse.Namespace, mode: str, baseline: Path | None) -> Request:
+def _request(args: argparse.Namespace, mode: Mode, baseline: Path | None) -> Request:
     from scanner import parallel
     from scanner.scan import Request
 
@@ -180,7 +181,7 @@ def _request(args: argparse.Namespace, mode: str, baseline: Path | None) -> Requ
     )
 
 
-def _mode(args: argparse.Namespace) -> str:
+def _mode(args: argparse.Namespace) -> Mode:
     if args.path == "-":
         if args.history or args.staged or args.revision_range is not None:
             raise UsageError("standard input ('-') cannot be combined with --history, --staged or --range")

@@ -14,6 +14,7 @@ from typing import AnyStr, Generic, Protocol
 
 from scanner import content, context, prefilter
 from scanner.companion import CLIENT_SECRET_RULE, ClientIds
+from scanner.domain import Severity
 from scanner.filters import has_allow_pragma, is_known_public, known_public
 from scanner.models import Match
 from scanner.rules import CONTENT_RULES, FILE_RULES, FileRule, Rule
@@ -283,7 +284,7 @@ class Detector:
         return Scanned(tuple(matches), allowed, True)
 
 
-def _holding(found: tuple[Match, ...], secret_value: bool = False) -> str:
+def _holding(found: tuple[Match, ...], secret_value: bool = False) -> Severity:
     """A whole file's severity by what it holds: the secrets found in it, or a secret-named value."""
     holds = tuple(m.rule_id for m in found) or (("hardcoded-api-key",) if secret_value else ())
     return context.dotenv_severity(holds, frozenset(r.id for r in CONTENT_RULES if r.severity == "critical"))

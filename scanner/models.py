@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 from scanner import context
+from scanner.domain import ContextName, Mode, Severity, Status
 from scanner.rules import RULES_BY_ID
 
 
@@ -20,8 +22,8 @@ class Match:
     identity: str
     # What the text around it suggests about where it sits (scanner.context.clues), and a severity
     # the content step judged itself (a .env file's, by what it holds); "": judged from the context.
-    clues: tuple[str, ...] = ()
-    severity: str = ""
+    clues: tuple[ContextName, ...] = ()
+    severity: Severity | Literal[""] = ""
     # The public half its check needs (scanner.companion: a client secret's client id), or "".
     companion: str = ""
 
@@ -56,7 +58,7 @@ class Location:
 class Verification:
     """What asking the key's issuer said (contract: `verification`)."""
 
-    status: str  # "live" | "restricted" | "no-gemini-access" | "invalid" | "unknown"
+    status: Status
     reason: str
 
 
@@ -78,8 +80,8 @@ class Finding:
     unstaged_fix: bool = False
     # The contract's fields: how urgent (the rule's default until the context is judged), where the
     # secret sits, every place holding the same secret (empty: only this one), what --verify said.
-    severity: str = "high"
-    context: str = "generic"
+    severity: Severity = "high"
+    context: ContextName = "generic"
     locations: tuple[Location, ...] = ()
     verification: Verification | None = None
     # A client secret's OAuth client id found next to it (public; never part of the fingerprint).
@@ -175,7 +177,7 @@ class Stats:
 
 @dataclass(frozen=True)
 class Result:
-    mode: str
+    mode: Mode
     findings: tuple[Finding, ...]
     stats: Stats
     notes: tuple[str, ...] = ()  # things the report should say (e.g. shallow history)

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from scanner import config as config_file
 from scanner import content, locations, parallel
 from scanner.detect import Detector
+from scanner.domain import Mode
 from scanner.errors import GitError, UsageError
 from scanner.models import Blob, Finding, Match, Result, Stats, make_finding
 from scanner.report import printable
@@ -35,7 +36,7 @@ __all__ = ["Hit", "Request", "Result", "Settings", "run", "scan_blobs"]
 
 @dataclass(frozen=True)
 class Request:
-    mode: str
+    mode: Mode
     path: Path
     revision_range: str | None = None
     config: Path | None = None

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from urllib.parse import urlencode, urlsplit
 
 from scanner import __version__
+from scanner.domain import Status
 from scanner.errors import UsageError
 from scanner.models import Finding, Result, Verification
 
@@ -42,7 +43,12 @@ MAX_BACKOFF = 4.0  # and never longer, whatever Retry-After asks
 # or behind a firewall that drops packets, 200 keys would otherwise wait 200 timeouts / WORKERS.
 GIVE_UP_AFTER = 3
 
-LIVE, RESTRICTED, NO_GEMINI, INVALID, UNKNOWN = "live", "restricted", "no-gemini-access", "invalid", "unknown"
+# The contract's verification statuses (scanner.domain.Status), typed so that a misspelt one is an error.
+LIVE: Status = "live"
+RESTRICTED: Status = "restricted"
+NO_GEMINI: Status = "no-gemini-access"
+INVALID: Status = "invalid"
+UNKNOWN: Status = "unknown"
 
 
 @dataclass(frozen=True)
