@@ -34,6 +34,11 @@ DEFAULT_BASELINE = ".keysentry-baseline.json"
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
+        # argparse puts "argument --jobs: " before what a type check says, which names the option
+        # itself ("--jobs must be at least 1"): say it once.
+        option, sep, rest = message.partition(": ")
+        if sep and option.startswith("argument ") and rest.startswith(option.removeprefix("argument ").split("/")[0]):
+            message = rest
         raise UsageError(message)
 
 
@@ -52,8 +57,9 @@ def _size(text: str) -> int:
 
     try:
         return parse_size(int(text) if text.isdigit() else text, "--max-file-size")
-    except KeysentryError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
+    except KeysentryError:
+        raise argparse.ArgumentTypeError(f"--max-file-size takes a positive number of bytes or a size such as "
+                                         f"500KB, 25MB or 1GiB, not {text!r}") from None
 
 
 def _seconds(text: str) -> float:
@@ -86,7 +92,9 @@ def _verification(p: argparse.ArgumentParser) -> None:
 
 def _reporting(p: argparse.ArgumentParser, formats: Sequence[str], progress: str) -> None:
     """The options of the commands that report findings (scan, audit)."""
-    p.add_argument("--format", choices=formats, default="text")
+    # Any case: `--format SARIF` is what a user who read "SARIF" types.
+    p.add_argument("--format", choices=formats, default="text", type=str.lower,
+                   help="report format, in any case (default: text)")
     p.add_argument("--output", type=Path, metavar="FILE", help="write the report here (default: standard output)")
     p.add_argument("--baseline", type=Path, metavar="FILE", help="do not report findings recorded in FILE")
     p.add_argument("--show-secrets", action="store_true", help="print secrets in full (default: redacted)")
@@ -119,7 +127,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     base = sub.add_parser("baseline", help="record today's findings so that later scans report only new ones",
                           description="Write the fingerprints of the current findings (no secrets, no line numbers).")
-    base.add_argument("path", nargs="?", default=".")
+    base.add_argument("path", nargs="?", default=".",
+                      help='the repository or folder whose findings to record (default "."); the baseline '
+                           "is written in it unless --output says elsewhere")
     base.add_argument("--history", action="store_true", help="baseline the whole history instead of the working tree")
     base.add_argument("--output", type=Path, metavar="FILE", help=f"baseline file (default: {DEFAULT_BASELINE})")
     _common(base)
@@ -140,7 +150,9 @@ def build_parser() -> argparse.ArgumentParser:
     _reporting(audit, tuple(FORMATS), progress="no progress display")
     _common(audit)
 
-    sub.add_parser("rules", help="list the rules")
+    sub.add_parser("rules", help="list the rules",
+                   description="List every rule: its id (what reports, baselines and `disable` name) and what it "
+                               "finds, then the matching engine in use. Takes no arguments.")
 
     inst = sub.add_parser("install-hooks", help="install the git pre-commit and pre-push hooks (no framework needed)",
                           description="Write keysentry's pre-commit and pre-push hooks into the repository's hooks "
