@@ -165,6 +165,21 @@ def test_lines_fit_the_width() -> None:
     assert max(len(line) for line in text.splitlines()) <= 80
 
 
+@pytest.mark.parametrize("color", [False, True], ids=["plain", "colour"])
+def test_headings_wrap_between_words_at_80_columns(color: bool) -> None:
+    # The longest headings: every rule, with the longest context; a terminal would cut them mid-word.
+    from scanner.rules import ALL_RULES
+
+    findings = [_finding(f"notebooks/demo{i}.ipynb", google_key(), rule.id, severity="critical",
+                         context="notebook-output") for i, rule in enumerate(ALL_RULES)]
+    text = render(_result(*findings), Options(width=80, color=color))
+    plain = re.sub(r"\x1b\[[0-9;]*m", "", text)
+    assert max(len(line) for line in plain.splitlines()) <= 80
+    flowing = " ".join(plain.split())
+    for rule in ALL_RULES:
+        assert f"{rule.id} {' '.join(rule.description.split())} [critical, notebook output]" in flowing
+
+
 # --- through the CLI ----------------------------------------------------------------------------
 
 def test_scan_staged_text_report_is_the_blocked_message(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -133,8 +133,11 @@ def message(view: View, options: Options, *, action: str = "commit") -> str:
     count, places = _tally(findings)
     what = "the staged changes" if action == "commit" else "the commits being pushed"
     where_else = f" (found in {places} places)" if places != count else ""
-    out = [style(f"keysentry: {action} blocked: {count} secret{'s' * (count != 1)} in {what}{where_else}", "1;31"),
-           ""]
+    # Headings wrap between words (a terminal would break them mid-word at its edge).
+    title = f"keysentry: {action} blocked: {count} secret{'s' * (count != 1)} in {what}{where_else}"
+    out = [style(line, "1;31") for line in textwrap.wrap(title, width, subsequent_indent="   ",
+                                                        break_on_hyphens=False, break_long_words=False)]
+    out.append("")
 
     def para(label: str, text: str) -> None:
         lead = f"   {label:<10}"
@@ -145,8 +148,14 @@ def message(view: View, options: Options, *, action: str = "commit") -> str:
     for n, f in enumerate(findings, 1):
         # Most urgent first in the reader's eye: the severity, then where the secret sits.
         where_kind = "" if f.context == "generic" else f", {f.context.replace('-', ' ')}"
-        out.append(f"{n}. {style(f.rule_id, '1')}  {f.rule.description}  "
-                   f"[{style(f.severity, _SEVERITY_COLOUR.get(f.severity, '1'))}{where_kind}]")
+        # Wrapped as plain words (the tag kept whole: a no-break space), then painted.
+        tag = f"[{f.severity}{where_kind}]".replace(" ", "\xa0")
+        heading = textwrap.wrap(f"{n}. {f.rule_id}  {f.rule.description}  {tag}", width, subsequent_indent="   ",
+                                break_on_hyphens=False, break_long_words=False)
+        heading = [line.replace("\xa0", " ") for line in heading]
+        heading[0] = heading[0].replace(f.rule_id, style(f.rule_id, "1"), 1)
+        heading[-1] = heading[-1].replace(f"[{f.severity}", f"[{style(f.severity, _SEVERITY_COLOUR.get(f.severity, '1'))}", 1)
+        out.extend(heading)
         # File names are anybody's: no terminal sequences, no forged lines, no key in full.
         where = f.name + (f":{f.line}:{f.column}" if f.line else " (whole file)")
         para("where", where + (f" in commit {f.commit[:12]}" if f.commit else ""))
