@@ -5,10 +5,13 @@ log window and a CI log; secrets are redacted unless the user asked for them.
 """
 from __future__ import annotations
 
+import os
 import posixpath
+import shutil
+import sys
 import textwrap
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Literal
 
 from scanner import context
 from scanner.report import Options, Shown, View, present, printable
@@ -37,6 +40,36 @@ _LANGUAGES: tuple[tuple[tuple[str, ...], str, str], ...] = (
     ((".ps1", ".psm1"), "PowerShell", "$env:{var}"),
 )
 BASELINE = ".keysentry-baseline.json"  # where `keysentry baseline` writes and the plain hooks look
+
+# How the blocking hook was installed, which decides the commands the message can offer: the
+# pre-commit framework puts no `keysentry` on the user's PATH, and SKIP= means nothing to a plain hook.
+Via = Literal["framework", "hook", "cli"]
+
+
+def installed_as(environ: Mapping[str, str]) -> Via:
+    """The pre-commit framework sets PRE_COMMIT=1 for its hooks; keysentry's own hook scripts set
+    KEYSENTRY_HOOK; anything else is a person (or a script) running keysentry."""
+    if environ.get("PRE_COMMIT") == "1":
+        return "framework"
+    return "hook" if environ.get("KEYSENTRY_HOOK") else "cli"
+
+
+def _keysentry_command() -> str:
+    """How to run keysentry from where a plain hook ran it: by name when it is on PATH, else through
+    the Python that runs this (a hook installed from a virtualenv that is not activated)."""
+    return "keysentry" if shutil.which("keysentry") else f"{sys.executable} -m scanner"
+
+
+def _accept(via: Via, action: str) -> str:
+    """The one way of writing a baseline that works where the hook runs, and how it is then read."""
+    history = action == "push"
+    if via == "framework":
+        hook_id = "keysentry-baseline-history" if history else "keysentry-baseline"
+        return (f"accept it with `pre-commit run --hook-stage manual {hook_id}` and commit {BASELINE}, with "
+                f"`args: [--baseline, {BASELINE}]` on the keysentry hooks")
+    command = f"{_keysentry_command() if via == 'hook' else 'keysentry'} baseline{' --history' if history else ''}"
+    then = "(the hooks read it)" if via == "hook" else f"(scans read it with `--baseline {BASELINE}`)"
+    return f"accept it with `{command}` and commit {BASELINE} {then}"
 _SHELL_RC = (".bashrc", ".bash_profile", ".profile", ".zshrc", ".zprofile", ".zshenv", ".kshrc")
 
 def env_lookup(path: str, var: str) -> tuple[str, str] | None:
@@ -119,12 +152,15 @@ def _tally(findings: Sequence[Shown]) -> tuple[int, int]:
     return len({f.secret_id for f in in_lines}) + len(files), len(in_lines) + len(files)
 
 
-def render(result: Result, options: Options, *, action: str = "commit") -> str:
+def render(result: Result, options: Options, *, action: str = "commit", via: Via | None = None) -> str:
     """The message for RESULT; ACTION is "commit" (the staged changes) or "push" (the commits being pushed)."""
-    return message(present(result, options), options, action=action)
+    return message(present(result, options), options, action=action, via=via)
 
 
-def message(view: View, options: Options, *, action: str = "commit") -> str:
+def message(view: View, options: Options, *, action: str = "commit", via: Via | None = None) -> str:
+    """VIA: how the hook was installed (default: told by the environment), for the commands offered."""
+    if via is None:
+        via = installed_as(os.environ)
     def style(text: str, code: str) -> str:
         return _paint(text, code, options.color)
 
@@ -144,7 +180,7 @@ def message(view: View, options: Options, *, action: str = "commit") -> str:
         out.extend(textwrap.wrap(text, width, initial_indent=lead, subsequent_indent=" " * len(lead),
                                  break_on_hyphens=False, break_long_words=False) or [lead.rstrip()])
 
-    baseline = "keysentry baseline" if action == "commit" else "keysentry baseline --history"
+    accept = _accept(via, action)
     for n, f in enumerate(findings, 1):
         # Most urgent first in the reader's eye: the severity, then where the secret sits.
         where_kind = "" if f.context == "generic" else f", {f.context.replace('-', ' ')}"
@@ -179,24 +215,20 @@ def message(view: View, options: Options, *, action: str = "commit") -> str:
         para("rotate", _rotate(f))
         whole = _file_rule(f)
         if whole is None:
-            para("allow", f"not a real secret? put a `keysentry:allow` comment on line {f.line}, or accept it "
-                          f"with `{baseline}` and commit {BASELINE} (pre-commit framework: also add "
-                          f"`args: [--baseline, {BASELINE}]` to the hook)")
+            para("allow", f"not a real secret? put a `keysentry:allow` comment on line {f.line}, or {accept}")
         else:
             # The file's own finding stays whatever its lines say: only its path can be let through.
             para("allow", f"not a real secret? a comment cannot let {whole.kind} through: list it under "
                           f"`exclude` in the config ([tool.keysentry] in pyproject.toml, or .keysentry.toml), or "
-                          f"accept it with `{baseline}` and commit {BASELINE} (pre-commit framework: also add "
-                          f"`args: [--baseline, {BASELINE}]` to the hook)")
+                          f"{accept}")
         out.append("")
 
     hook = "keysentry" if action == "commit" else "keysentry-push"
     verb = "git commit" if action == "commit" else "git push"
     skip, no_verify = f"SKIP={hook} {verb} ...", f"{verb} --no-verify ..."
     pad = max(len(skip), len(no_verify)) + 3
-    out += [
-        f"To {action} anyway, in an emergency only (a pushed key stays leaked):",
-        f"    {skip:<{pad}}(hooks run by the pre-commit framework)",
-        f"    {no_verify:<{pad}}(skips every hook)",
-    ]
+    out.append(f"To {action} anyway, in an emergency only (a pushed key stays leaked):")
+    if via == "framework":  # SKIP= is the framework's; a plain hook never reads it
+        out.append(f"    {skip:<{pad}}(skips only keysentry)")
+    out.append(f"    {no_verify:<{pad}}(skips every hook)")
     return "\n".join(out) + "\n"
