@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from scanner import context
+from scanner.domain import ContextName, Mode, Severity, Status
 from scanner.rules import RULES_BY_ID
 
 
@@ -21,8 +22,8 @@ class Match:
     identity: str
     # What the text around it suggests about where it sits (scanner.context.clues), and a severity
     # the content step judged itself (a .env file's, by what it holds); "": judged from the context.
-    clues: tuple[str, ...] = ()
-    severity: str = ""
+    clues: tuple[ContextName, ...] = ()
+    severity: Severity | Literal[""] = ""
     # The public half its check needs (scanner.companion: a client secret's client id), or "".
     companion: str = ""
     # Why the policy silences it: "" (it is reported), "inline" (an allow marker in a comment on
@@ -70,11 +71,41 @@ class Location:
 
 
 @dataclass(frozen=True)
+class Restrictions:
+    """What an API key's owner can read of it (`--verify-owner`, the API Keys API), or why not."""
+
+    known: bool
+    reason: str  # a one-line summary, or why the restrictions could not be read
+    key: str = ""  # its resource name, projects/…/locations/global/keys/…
+    api_targets: tuple[str, ...] = ()  # the APIs it may call; empty: every API enabled in its project
+    referrers: tuple[str, ...] = ()
+    ips: tuple[str, ...] = ()
+    android_apps: tuple[tuple[str, str], ...] = ()  # (package name, SHA-1 fingerprint)
+    ios_bundle_ids: tuple[str, ...] = ()
+    fix: str = ""  # for an unrestricted key: the gcloud command that restricts it
+
+    @property
+    def unrestricted(self) -> bool:
+        """Any API of its project, from anywhere."""
+        return self.known and not (self.api_targets or self.referrers or self.ips or self.android_apps
+                                   or self.ios_bundle_ids)
+
+    @property
+    def gemini_allowed(self) -> bool:
+        return self.known and (not self.api_targets or "generativelanguage.googleapis.com" in self.api_targets)
+
+
+@dataclass(frozen=True)
 class Verification:
     """What asking the key's issuer said (contract: `verification`)."""
 
-    status: str  # "live" | "restricted" | "no-gemini-access" | "invalid" | "unknown"
+    status: Status
     reason: str
+    # What a live Gemini key can list ("files", "cached-contents", "tuned-models"), and which API
+    # accepted it ("generative-language" | "vertex-ai"); empty / None when not known.
+    exposes: tuple[str, ...] = ()
+    surface: str | None = None
+    restrictions: Restrictions | None = None  # --verify-owner, API keys only
 
 
 @dataclass(frozen=True)
@@ -95,8 +126,8 @@ class Finding:
     unstaged_fix: bool = False
     # The contract's fields: how urgent (the rule's default until the context is judged), where the
     # secret sits, every place holding the same secret (empty: only this one), what --verify said.
-    severity: str = "high"
-    context: str = "generic"
+    severity: Severity = "high"
+    context: ContextName = "generic"
     locations: tuple[Location, ...] = ()
     verification: Verification | None = None
     # A client secret's OAuth client id found next to it (public; never part of the fingerprint).
@@ -178,6 +209,9 @@ class Stats:
     suppressed: dict[str, int] = field(default_factory=dict)
     shallow: bool = False
     warnings: list[str] = field(default_factory=list)
+    # Objects git could not read (missing from a partial clone or an old mirror, or corrupt): the
+    # scan went on without them, so it is incomplete and never exits 0.
+    missing_objects: list[str] = field(default_factory=list)
 
     def note_large(self, path: str) -> None:
         """Remember the path of a file skipped for its size, if it is among the first few (skipped_large
@@ -197,6 +231,7 @@ class Stats:
             "baselined": self.baselined, "excluded": self.excluded,
             "crowded": self.crowded,
             "suppressed": {cause: self.suppressed.get(cause, 0) for cause in CAUSES},
+            "missing_objects": sorted(self.missing_objects),
         }
         if self.shallow:
             data["shallow"] = True
@@ -205,7 +240,7 @@ class Stats:
 
 @dataclass(frozen=True)
 class Result:
-    mode: str
+    mode: Mode
     findings: tuple[Finding, ...]
     stats: Stats
     notes: tuple[str, ...] = ()  # things the report should say (e.g. shallow history)

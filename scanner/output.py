@@ -3,8 +3,8 @@ regular files only, and writes that a reader never sees half of (a temporary fil
 from __future__ import annotations
 
 import os
+import secrets
 import stat
-import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -105,10 +105,23 @@ def _within(path: str, folder: str) -> bool:
 
 
 def _replace(target: Path, chunks: Iterable[str], mode: int | None) -> None:
-    # mkstemp creates with O_CREAT | O_EXCL under a random name: a link planted in the folder is
-    # never followed, and the rename below replaces a directory entry, never what it points to.
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    # Created with O_CREAT | O_EXCL under a random name, as mkstemp does: a link planted in the
+    # folder is never followed, and the rename below replaces a directory entry, never what it
+    # points to. The name is chosen before the file is made, inside the `try`: a signal that lands
+    # just after the file appears (mkstemp's own Python code, before its caller's `try`) would
+    # otherwise leave it behind.
+    tmp = ""
     try:
+        for _ in range(100):
+            tmp = os.path.join(target.parent, f".{target.name}.{secrets.token_hex(6)}.tmp")
+            try:
+                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+                break
+            except FileExistsError:
+                tmp = ""  # someone else's: never ours to remove
+                continue
+        else:
+            raise FileExistsError(f"no free temporary name beside {target}")
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
             # mkstemp makes the file private; a report or baseline gets the mode a plain write would.
             os.fchmod(fh.fileno(), mode if mode is not None else 0o666 & ~_umask())
@@ -118,10 +131,11 @@ def _replace(target: Path, chunks: Iterable[str], mode: int | None) -> None:
         os.replace(tmp, target)
     except BaseException:
         # Ctrl-C, SIGTERM or a full disk: leave the old file as it was and no temporary behind.
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
+        if tmp:
+            try:
+                os.unlink(tmp)
+            except FileNotFoundError:
+                pass
         raise
 
 

@@ -19,7 +19,17 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup, escape
 
-from scanner.report import CAUSE_NAMES, Shown, View, display_path, printable, shell_word, suppressed_summary
+from scanner.fix.advice import next_step
+from scanner.report import (
+    CAUSE_NAMES,
+    Shown,
+    View,
+    display_path,
+    exposure_words,
+    printable,
+    shell_word,
+    suppressed_summary,
+)
 from scanner.report.summary import SEVERITIES, summarize
 
 _TEMPLATES = Path(__file__).with_name("templates")
@@ -52,6 +62,7 @@ class Fix:
     restrict: str
     remove: str
     commands: tuple[str, ...]  # history-only: how to take it out of every commit
+    autofix: str = ""  # what `keysentry fix` does with it ("" where it leaves it to a person)
 
 
 @dataclass(frozen=True)
@@ -64,6 +75,8 @@ class Row:
     context: str
     status: str  # verification status, "" when not verified
     reason: str
+    exposes: tuple[str, ...]  # what a live key can list (files, cached-contents, tuned-models)
+    verified_more: str  # exposes / surface in words, "" when neither is known
     secret: str  # redacted unless --show-secrets
     commit: str
     author: str
@@ -155,6 +168,8 @@ def _fix(group: Sequence[Shown], in_head: bool | None, mode: str) -> Fix:
         remove=remove,
         # A range's commits are not merged yet: amending them (the text report says how) is the fix.
         commands=_purge_commands(group) if in_head is False and mode == "history" else (),
+        autofix=(next_step(first.path, first.rule_id, first.context) if first.commit is None
+                 else "--history plans removing it from the history" if in_head is False else ""),
     )
 
 
@@ -172,6 +187,7 @@ def _row(index: int, group: Sequence[Shown], mode: str) -> Row:
         id=f"s{index}", rule_id=group[0].rule_id, description=group[0].rule.description,
         severity=lead.severity, rank=_RANK.get(lead.severity, len(SEVERITIES)), context=lead.context,
         status=verified.status if verified else "", reason=printable(verified.reason) if verified else "",
+        exposes=verified.exposes if verified else (), verified_more=exposure_words(verified) if verified else "",
         secret=printable(group[0].secret), commit=oldest.commit or "", author=_name(oldest.author),
         date=(oldest.date or "")[:10], instant=_instant(oldest.date), in_head=in_head,
         places=places, introduced=introduced, fix=_fix(group, in_head, mode),
@@ -275,10 +291,10 @@ def _data_block(found: Sequence[Row], history: bool, verified: bool) -> Markup:
     """The rows after the first PAGE as JSON inside <script type="application/json">: never run,
     so the page's Content Security Policy needs no hash for it; `<` is escaped as \u003c, so no
     value can close the element."""
-    fixes: dict[tuple[str, str, tuple[tuple[str, str], ...], str, str], int] = {}
+    fixes: dict[tuple[str, str, tuple[tuple[str, str], ...], str, str, str], int] = {}
     packed = []
     for r in found:
-        key = (r.description, r.fix.rotate, r.fix.where, r.fix.restrict, r.fix.remove)
+        key = (r.description, r.fix.rotate, r.fix.where, r.fix.restrict, r.fix.remove, r.fix.autofix)
         fix = fixes.setdefault(key, len(fixes))
         head = "yes" if r.in_head else ("no" if r.in_head is False else "")
         path = r.places[0].name if r.places else (r.introduced[0].name if r.introduced else "")
@@ -287,11 +303,11 @@ def _data_block(found: Sequence[Row], history: bool, verified: bool) -> Markup:
             r.date, r.instant, head, path, r.count,
             [[p.name, p.line, p.column] for p in r.first_places], r.more_files if r.more_places else 0,
             [[c.commit, c.author, c.date, c.name, c.line, c.in_head] for c in r.first_introduced],
-            len(r.more_introduced), fix, list(r.fix.commands),
+            len(r.more_introduced), fix, list(r.fix.commands), list(r.exposes), r.verified_more,
         ])
     data = {"history": history, "verified": verified,
-            "fixes": [[d, rotate, [list(w) for w in where], restrict, remove]
-                      for d, rotate, where, restrict, remove in fixes],
+            "fixes": [[d, rotate, [list(w) for w in where], restrict, remove, autofix]
+                      for d, rotate, where, restrict, remove, autofix in fixes],
             "rows": packed}
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("<", "\\u003c")
     return Markup(text)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import html
 import re
 
-from scanner.report import CAUSE_NAMES, Shown, View, printable, suppressed_summary
+from scanner.report import CAUSE_NAMES, Shown, View, exposure_words, printable, suppressed_summary
 from scanner.report.summary import Summary, summarize
 
 # GitHub refuses a job summary over 1 MiB; a 40,000-finding audit would pass that, and so would 500
@@ -62,11 +62,15 @@ def _counts(view: View, summary: Summary) -> list[str]:
     return lines
 
 
-def _row(f: Shown, history: bool) -> str:
+def _row(f: Shown, history: bool, verified: bool) -> str:
     where = f"{f.name}:{f.line}" if f.line else f"{f.name} (whole file)"
     row = [f.severity, f"`{f.rule_id}`", cell(where), cell(f.secret)]
     if history:
         row += [f"`{f.commit[:12]}`" if f.commit else "", "yes" if f.in_head else "no"]
+    if verified:  # --verify ran: the status, and what a live key exposes
+        v = f.verification
+        extra = exposure_words(v) if v is not None else ""
+        row.append("" if v is None else cell(f"{v.status}" + (f" ({extra})" if extra else "")))
     return "| " + " | ".join(row) + " |"
 
 
@@ -74,14 +78,16 @@ def _table(view: View, max_rows: int, max_bytes: int) -> list[str]:
     """The findings' table: at most MAX_ROWS rows, and at most MAX_BYTES bytes of UTF-8 with the
     line saying how many were left out."""
     history = view.mode in ("history", "range")
-    header = ["Severity", "Rule", "Location", "Secret"] + (["Commit", "In HEAD"] if history else [])
+    verified = any(f.verification is not None for f in view.findings)
+    header = ["Severity", "Rule", "Location", "Secret"] + (["Commit", "In HEAD"] if history else []) \
+        + (["Verified"] if verified else [])
     lines = ["### Findings", ""]
     head = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
     # Room kept for the closing line, whose count has at most as many digits as the findings'.
     used = _size(lines) + _size(head) + len(_left_out(len(view.findings), 0).encode()) + 2
     rows: list[str] = []
     for f in view.findings[:max(max_rows, 0)]:
-        row = _row(f, history)
+        row = _row(f, history, verified)
         used += len(row.encode("utf-8", "surrogateescape")) + 1
         if used > max_bytes:
             break

@@ -12,6 +12,7 @@
   var severity = document.getElementById("severity-filter");
   var rule = document.getElementById("rule-filter");
   var head = document.getElementById("head-filter");
+  var status = document.getElementById("status-filter");
   var count = document.getElementById("shown-count");
   var pager = document.getElementById("pager");
   var block = document.getElementById("more-rows");
@@ -56,7 +57,10 @@
     main.appendChild(el("td", r[4]));
     if (more.verified) {
       var st = el("td");
-      if (r[5]) { st.appendChild(el("span", r[5], "status status-" + r[5])); } else { st.textContent = "\u2014"; }
+      if (r[5]) {
+        st.appendChild(el("span", r[5], "status status-" + r[5]));
+        r[21].forEach(function (e) { st.appendChild(document.createTextNode(" ")); var x = el("span", e, "exposes"); x.dataset.exposes = e; st.appendChild(x); });
+      } else { st.textContent = "\u2014"; }
       main.appendChild(st);
     }
     var secret = el("td"); secret.appendChild(el("code", r[7], "value")); main.appendChild(secret);
@@ -82,6 +86,7 @@
       var v = el("p", null, "verification");
       v.appendChild(el("strong", "Verification: " + r[5]));
       v.appendChild(document.createTextNode(" \u2014 " + r[6]));
+      if (r[22]) { v.appendChild(document.createTextNode(" ")); v.appendChild(el("em", "(" + r[22] + ")")); }
       inner.appendChild(v);
     }
     if (r[15].length) {
@@ -121,6 +126,10 @@
     steps.appendChild(rotate);
     if (fix[3]) { var restrict = el("li"); restrict.appendChild(el("strong", "Restrict:")); restrict.appendChild(document.createTextNode(" " + fix[3])); steps.appendChild(restrict); }
     if (r[12] !== "no") { var remove = el("li"); remove.appendChild(el("strong", "Remove:")); remove.appendChild(document.createTextNode(" " + fix[4])); steps.appendChild(remove); }
+    if (fix[5]) {
+      var auto = el("li"); auto.appendChild(el("strong", "Fix it:")); auto.appendChild(document.createTextNode(" "));
+      auto.appendChild(code("keysentry fix")); auto.appendChild(document.createTextNode(" " + fix[5])); steps.appendChild(auto);
+    }
     if (r[20].length) {
       var rewrite = el("li");
       rewrite.appendChild(el("strong", "Rewrite history"));
@@ -164,6 +173,7 @@
       return (!severity.value || it.d.severity === severity.value) &&
         (!rule.value || it.d.rule === rule.value) &&
         (!head || !head.value || it.d.head === head.value) &&
+        (!status || !status.value || it.d.status === status.value) &&
         words.every(function (w) { return it.text.indexOf(w) !== -1; });
     });
     page = 0;
@@ -189,7 +199,7 @@
 
   controls.hidden = false;
   controls.addEventListener("submit", function (e) { e.preventDefault(); });
-  [filter, severity, rule, head].forEach(function (e) { if (e) { e.addEventListener("input", apply); } });
+  [filter, severity, rule, head, status].forEach(function (e) { if (e) { e.addEventListener("input", apply); } });
   Array.prototype.forEach.call(table.querySelectorAll("th button"), function (b) {
     b.addEventListener("click", function () { sort(b); });
   });
