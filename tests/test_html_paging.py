@@ -97,3 +97,27 @@ def test_without_javascript_the_first_rows_and_a_note_say_the_rest(page: Path) -
         note = b.evaluate("document.getElementById('more-note').textContent")
         assert f"first {PAGE} of {COUNT + 1} secrets" in note and "JSON" in note
         assert b.evaluate("document.getElementById('pager').hidden") is True
+
+
+def test_verified_rows_of_the_data_block_show_their_status_and_filter_by_it(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from scanner.models import Verification
+
+    findings = tuple(replace(f, verification=Verification("live" if i % 2 else "invalid", "checked",
+                                                          exposes=("files",) if i % 2 else ()))
+                     for i, f in enumerate(_findings(PAGE + 40)))
+    page = tmp_path / "verified.html"
+    page.write_text(render(Result("worktree", findings, Stats(files=len(findings))), "html", Options()), encoding="utf-8")
+    with Browser(width=1280) as b:
+        b.open(page)
+        b.evaluate("document.getElementById('next-page').click()")
+        made = b.evaluate("Array.from(document.querySelectorAll('tbody.secret')).filter(r => !r.hidden)"
+                          ".map(r => [r.dataset.status, r.querySelector('.status').textContent,"
+                          " r.querySelectorAll('.exposes').length])")
+        assert len(made) == 40 and all(status == shown for status, shown, _ in made)
+        assert {n for status, _, n in made if status == "live"} == {1}
+        b.evaluate("{ const s = document.getElementById('status-filter'); s.value = 'live';"
+                   " s.dispatchEvent(new Event('input')); }")
+        assert b.evaluate("document.getElementById('shown-count').value").startswith(f"{(PAGE + 40) // 2} of ")
+        assert b.evaluate("window.__violations") == []
