@@ -58,7 +58,7 @@ def installed_as(environ: Mapping[str, str]) -> Via:
 def _keysentry_command() -> str:
     """How to run keysentry from where a plain hook ran it: by name when it is on PATH, else through
     the Python that runs this (a hook installed from a virtualenv that is not activated)."""
-    return "keysentry" if shutil.which("keysentry") else f"{sys.executable} -m scanner"
+    return "keysentry" if shutil.which("keysentry") else f"{sys.executable} -I -m scanner"
 
 
 def _autofix(via: Via) -> str:
