@@ -188,8 +188,8 @@ def test_the_advice_names_the_commands_that_work_where_the_hook_runs(via: str, a
 
 
 def test_a_plain_hook_without_keysentry_on_path_names_the_python_that_runs_it(
-    # Isolated (-I): run inside the repository, `-m` would otherwise import a `scanner/` it ships.
         monkeypatch: pytest.MonkeyPatch) -> None:
+    # Isolated (-I): run inside the repository, `-m` would otherwise import a `scanner/` it ships.
     monkeypatch.setenv("PATH", "/nonexistent")
     flat = " ".join(render(_result(_finding("app.py", google_key())), Options(), via="hook").split())
     assert f"`{sys.executable} -I -m scanner baseline`" in flat
