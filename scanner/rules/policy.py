@@ -4,7 +4,6 @@ it is in the registry (reports, `keysentry rules`, SARIF) but in neither list th
 from __future__ import annotations
 
 from scanner import lazyre
-
 from scanner.rules.dotenv import FileRule
 
 SUPPRESSION_CHANGE = FileRule(
