@@ -19,8 +19,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from scanner import PROJECT_URL, __version__
+from scanner.domain import Mode
 from scanner.errors import KeysentryError, UsageError
-from scanner.exitcodes import Exit
+from scanner.exitcodes import Exit, found
 from scanner.report import FORMATS
 
 if TYPE_CHECKING:
@@ -35,6 +36,11 @@ DEFAULT_BASELINE = ".keysentry-baseline.json"
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
+        # argparse puts "argument --jobs: " before what a type check says, which names the option
+        # itself ("--jobs must be at least 1"): say it once.
+        option, sep, rest = message.partition(": ")
+        if sep and option.startswith("argument ") and rest.startswith(option.removeprefix("argument ").split("/")[0]):
+            message = rest
         raise UsageError(message)
 
 
@@ -53,8 +59,9 @@ def _size(text: str) -> int:
 
     try:
         return parse_size(int(text) if text.isdigit() else text, "--max-file-size")
-    except KeysentryError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
+    except KeysentryError:
+        raise argparse.ArgumentTypeError(f"--max-file-size takes a positive number of bytes or a size such as "
+                                         f"500KB, 25MB or 1GiB, not {text!r}") from None
 
 
 def _seconds(text: str) -> float:
@@ -120,7 +127,9 @@ def _scan_verification(p: argparse.ArgumentParser) -> None:
 
 def _reporting(p: argparse.ArgumentParser, formats: Sequence[str], progress: str) -> None:
     """The options of the commands that report findings (scan, audit)."""
-    p.add_argument("--format", choices=formats, default="text")
+    # Any case: `--format SARIF` is what a user who read "SARIF" types.
+    p.add_argument("--format", choices=formats, default="text", type=str.lower,
+                   help="report format, in any case (default: text)")
     p.add_argument("--output", type=Path, metavar="FILE", help="write the report here (default: standard output)")
     p.add_argument("--baseline", type=Path, metavar="FILE", help="do not report findings recorded in FILE")
     p.add_argument("--show-secrets", action="store_true", help="print secrets in full (default: redacted)")
@@ -164,7 +173,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     base = sub.add_parser("baseline", help="record today's findings so that later scans report only new ones",
                           description="Write the fingerprints of the current findings (no secrets, no line numbers).")
-    base.add_argument("path", nargs="?", default=".")
+    base.add_argument("path", nargs="?", default=".",
+                      help='the repository or folder whose findings to record (default "."); the baseline '
+                           "is written in it unless --output says elsewhere")
     base.add_argument("--history", action="store_true", help="baseline the whole history instead of the working tree")
     base.add_argument("--output", type=Path, metavar="FILE", help=f"baseline file (default: {DEFAULT_BASELINE})")
     _common(base)
@@ -204,7 +215,9 @@ def build_parser() -> argparse.ArgumentParser:
     _verification(fix)
     _common(fix)
 
-    sub.add_parser("rules", help="list the rules")
+    sub.add_parser("rules", help="list the rules",
+                   description="List every rule: its id (what reports, baselines and `disable` name) and what it "
+                               "finds, then the matching engine in use. Takes no arguments.")
 
     inst = sub.add_parser("install-hooks", help="install the git pre-commit and pre-push hooks (no framework needed), "
                                                 "or a server's pre-receive hook (--server)",
@@ -241,7 +254,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _request(args: argparse.Namespace, mode: str, baseline: Path | None) -> Request:
+def _request(args: argparse.Namespace, mode: Mode, baseline: Path | None) -> Request:
     from scanner import parallel
     from scanner.scan import Request
 
@@ -263,7 +276,7 @@ def _request(args: argparse.Namespace, mode: str, baseline: Path | None) -> Requ
     )
 
 
-def _mode(args: argparse.Namespace) -> str:
+def _mode(args: argparse.Namespace) -> Mode:
     if args.path == "-":
         if args.history or args.staged or args.revision_range is not None:
             raise UsageError("standard input ('-') cannot be combined with --history, --staged or --range")
@@ -397,7 +410,7 @@ def _cmd_scan(args: argparse.Namespace) -> int:
 
 
 def gate_status(result: "Result") -> Exit:
-    """1 with findings; else 2 when a gate skipped a file for its size (said on standard error, by
+    """1 with findings; else 2 when git could not read an object, or a gate skipped a file for its size (said on standard error, by
     name: a gate that passed a file unread would let a padded key through); else 0."""
     if result.unscanned:
         from scanner.report import display_path, printable
@@ -407,9 +420,8 @@ def gate_status(result: "Result") -> Exit:
         named += ", …" if count > len(result.unscanned) else ""
         _say(f"keysentry: {'warning' if result.findings else 'error'}: {count} file{'s' * (count != 1)} not scanned, "
              f"larger than --max-file-size: {named} (raise --max-file-size, or set max-file-size in the base's config)")
-    if result.findings:
-        return Exit.FINDINGS
-    return Exit.ERROR if result.unscanned else Exit.CLEAN
+    # A scan that could not read everything is never clean (missing git objects, a skipped file).
+    return found(bool(result.findings), complete=not result.unscanned and not result.stats.missing_objects)
 
 
 def _cmd_baseline(args: argparse.Namespace) -> int:
@@ -449,7 +461,8 @@ def _cmd_audit(args: argparse.Namespace) -> int:
         _say(f"keysentry: {audit_report.summary(result)}; report written to {args.output}")
     if any(r.view is not None and r.view.findings for r in result.repos):
         return Exit.FINDINGS
-    return Exit.ERROR if any(r.error is not None for r in result.repos) else Exit.CLEAN
+    incomplete = any(r.error is not None or (r.view is not None and r.view.stats.missing_objects) for r in result.repos)
+    return Exit.ERROR if incomplete else Exit.CLEAN
 
 
 def _cmd_install_hooks(args: argparse.Namespace) -> int:

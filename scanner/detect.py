@@ -15,6 +15,7 @@ from typing import AnyStr, Generic, Literal, Protocol
 from scanner import content, context, prefilter
 from scanner import public_halves
 from scanner.companion import Companions
+from scanner.domain import Severity
 from scanner.filters import comment_spans, is_known_public, known_public, marker_allows, marker_spans
 from scanner.models import Match
 from scanner.rules import CONTENT_RULES, FILE_RULES, FileRule, Rule
@@ -354,7 +355,7 @@ class _LineMarkers:
         return marker_allows(self._line, start - self._start, end - self._start, self._markers, self._comments)
 
 
-def _holding(found: tuple[Match, ...], secret_value: bool = False) -> str:
+def _holding(found: tuple[Match, ...], secret_value: bool = False) -> Severity:
     """A whole file's severity by what it holds: the secrets found in it, or a secret-named value."""
     holds = tuple(m.rule_id for m in found) or (("hardcoded-api-key",) if secret_value else ())
     return context.dotenv_severity(holds, frozenset(r.id for r in CONTENT_RULES if r.severity == "critical"))

@@ -14,6 +14,9 @@ class Exit(IntEnum):
     TERMINATED = 143  # asked to stop by SIGTERM (128 + SIGTERM)
 
 
-def found(anything: bool) -> Exit:
-    """The status of a finished, complete scan."""
-    return Exit.FINDINGS if anything else Exit.CLEAN
+def found(anything: bool, complete: bool = True) -> Exit:
+    """The status of a finished scan: findings are 1 whatever else happened (the report holds
+    them); without findings, a scan that could not read everything is 2, never 0."""
+    if anything:
+        return Exit.FINDINGS
+    return Exit.CLEAN if complete else Exit.ERROR

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from scanner import context
+from scanner.domain import ContextName, Mode, Severity, Status
 from scanner.rules import RULES_BY_ID
 
 
@@ -21,8 +22,8 @@ class Match:
     identity: str
     # What the text around it suggests about where it sits (scanner.context.clues), and a severity
     # the content step judged itself (a .env file's, by what it holds); "": judged from the context.
-    clues: tuple[str, ...] = ()
-    severity: str = ""
+    clues: tuple[ContextName, ...] = ()
+    severity: Severity | Literal[""] = ""
     # The public half its check needs (scanner.companion: a client secret's client id), or "".
     companion: str = ""
     # Why the policy silences it: "" (it is reported), "inline" (an allow marker in a comment on
@@ -98,7 +99,7 @@ class Restrictions:
 class Verification:
     """What asking the key's issuer said (contract: `verification`)."""
 
-    status: str  # "live" | "restricted" | "no-gemini-access" | "reported-leaked" | "invalid" | "unknown"
+    status: Status
     reason: str
     # What a live Gemini key can list ("files", "cached-contents", "tuned-models"), and which API
     # accepted it ("generative-language" | "vertex-ai"); empty / None when not known.
@@ -125,8 +126,8 @@ class Finding:
     unstaged_fix: bool = False
     # The contract's fields: how urgent (the rule's default until the context is judged), where the
     # secret sits, every place holding the same secret (empty: only this one), what --verify said.
-    severity: str = "high"
-    context: str = "generic"
+    severity: Severity = "high"
+    context: ContextName = "generic"
     locations: tuple[Location, ...] = ()
     verification: Verification | None = None
     # A client secret's OAuth client id found next to it (public; never part of the fingerprint).
@@ -199,6 +200,9 @@ class Stats:
     suppressed: dict[str, int] = field(default_factory=dict)
     shallow: bool = False
     warnings: list[str] = field(default_factory=list)
+    # Objects git could not read (missing from a partial clone or an old mirror, or corrupt): the
+    # scan went on without them, so it is incomplete and never exits 0.
+    missing_objects: list[str] = field(default_factory=list)
 
     def note_large(self, path: str) -> None:
         """Remember the path of a file skipped for its size, if it is among the first few (skipped_large
@@ -217,6 +221,7 @@ class Stats:
             "unreadable": self.unreadable, "allowed": self.allowed,
             "baselined": self.baselined, "excluded": self.excluded,
             "suppressed": {cause: self.suppressed.get(cause, 0) for cause in CAUSES},
+            "missing_objects": sorted(self.missing_objects),
         }
         if self.shallow:
             data["shallow"] = True
@@ -225,7 +230,7 @@ class Stats:
 
 @dataclass(frozen=True)
 class Result:
-    mode: str
+    mode: Mode
     findings: tuple[Finding, ...]
     stats: Stats
     notes: tuple[str, ...] = ()  # things the report should say (e.g. shallow history)

@@ -22,6 +22,7 @@ from scanner import config as config_file
 from scanner import chunked, content, locations, parallel
 from scanner import policy as policies
 from scanner.detect import Detector, InlineMarkers, Scanned
+from scanner.domain import Mode
 from scanner.errors import GitError, UsageError
 from scanner.models import Blob, Finding, Match, Result, Stats, make_finding
 from scanner.report import printable
@@ -39,7 +40,7 @@ RULE = SUPPRESSION_CHANGE.id  # what a gated range reports for widening its own 
 
 @dataclass(frozen=True)
 class Request:
-    mode: str
+    mode: Mode
     path: Path
     revision_range: str | None = None
     config: Path | None = None
@@ -451,6 +452,7 @@ class _Outcomes:
 
     nested: list[str] = field(default_factory=list)
     linked: dict[str, tuple[str, int]] = field(default_factory=dict)  # a link -> (first path, count)
+    missing: set[str] = field(default_factory=set)  # objects git could not read
 
 
 def scan_blobs(records: Iterable[Blob], opener: Opener, settings: Settings, stats: Stats, *,
@@ -603,6 +605,11 @@ def _count(event: _Event, stats: Stats, seen: _Outcomes, limit: int, named: bool
     rel = event.blob.paths[0]
     if named:
         _refuse_named(rel, event.outcome, event.size, event.detail, limit)
+    if event.outcome == "missing":
+        if event.detail not in seen.missing:  # one blob at many paths is one object
+            seen.missing.add(event.detail)
+            stats.missing_objects.append(event.detail)
+        return
     if not event.blob.counted:
         return
     if event.outcome == "large":
@@ -688,6 +695,7 @@ def _scan_git(request: Request,
         return findings, stats, nested, settings
     if request.mode == "staged":
         findings = _scan_staged(repo, settings, stats)
+        _warn_missing(repo, stats)
         return findings, stats, ("nothing staged: no changes to scan",) if stats.files == 0 and not findings else (), \
             settings
     notes: list[str] = []
@@ -700,9 +708,29 @@ def _scan_git(request: Request,
         notes.append(f"--{request.mode} scans the whole repository, not only {printable(repo.prefix)}: "
                      "paths are relative to its top folder")
     if request.mode == "range" and request.revision_range is None:
-        return _scan_pointed(repo, request.pointed, settings, stats, _added(repo, request)), stats, tuple(notes), \
-            settings
-    return _scan_commits(repo, request, settings, stats), stats, tuple(notes), settings
+        findings = _scan_pointed(repo, request.pointed, settings, stats, _added(repo, request))
+    else:
+        findings = _scan_commits(repo, request, settings, stats)
+    _warn_missing(repo, stats)
+    return findings, stats, tuple(notes), settings
+
+
+_MISSING_NAMED = 5
+
+
+def _warn_missing(repo: "gitcmd.Repo", stats: Stats) -> None:
+    """One warning for every object git could not read; the report's stats list them all."""
+    from scanner import gitcmd
+
+    missing = sorted(stats.missing_objects)
+    if not missing:
+        return
+    named = ", ".join(missing[:_MISSING_NAMED])
+    if len(missing) > _MISSING_NAMED:
+        named += f", … (--format json lists all {len(missing)} in stats.missing_objects)"
+    stats.warnings.append(f"incomplete scan: git could not read {len(missing)} "
+                          f"object{'s' * (len(missing) != 1)}, missing or corrupt ({named}): "
+                          f"{gitcmd.missing_hint(repo)}; the scan went on without them")
 
 
 def _scan_staged(repo: "gitcmd.Repo", settings: Settings, stats: Stats) -> list[Finding]:

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import SplitResult, quote, urlencode, urlsplit
 
 from scanner import __version__
+from scanner.domain import Status
 from scanner.errors import UsageError
 from scanner.models import Finding, Restrictions, Result, Verification
 from scanner.verify_cache import Cache, cache_key
@@ -58,8 +59,13 @@ GIVE_UP_AFTER = 3
 # so the default verifies a few hundred keys fully.
 DEFAULT_MAX_REQUESTS = 2000
 
-LIVE, RESTRICTED, NO_GEMINI, INVALID, UNKNOWN = "live", "restricted", "no-gemini-access", "invalid", "unknown"
-REPORTED_LEAKED = "reported-leaked"
+# The contract's verification statuses (scanner.domain.Status), typed so that a misspelt one is an error.
+LIVE: Status = "live"
+RESTRICTED: Status = "restricted"
+NO_GEMINI: Status = "no-gemini-access"
+INVALID: Status = "invalid"
+UNKNOWN: Status = "unknown"
+REPORTED_LEAKED: Status = "reported-leaked"
 GENERATIVE_LANGUAGE, VERTEX_AI = "generative-language", "vertex-ai"
 
 

@@ -24,6 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from scanner.domain import STATUSES, Status
 from scanner.errors import ConfigError
 from scanner.models import Verification
 from scanner.output import read_regular
@@ -32,7 +33,8 @@ VERSION = 1
 MAX_BYTES = 32 << 20  # ~100,000 verdicts; a file much larger is not one we wrote
 DEFAULT_MAX_AGE = 24 * 3600.0
 KEEP = 30 * 86400.0  # verdicts older than this are dropped when the file is written
-_STATUSES = frozenset({"live", "restricted", "no-gemini-access", "reported-leaked", "invalid"})
+# What a stored answer may say (never "unknown": that is asked again), each word typed as the contract's.
+_STATUSES: dict[str, Status] = {s: s for s in STATUSES if s != "unknown"}
 _EXPOSES = frozenset({"files", "cached-contents", "tuned-models"})
 _SURFACES = frozenset({"generative-language", "vertex-ai"})
 _MAX_REASON = 4000
@@ -150,7 +152,8 @@ def _entry(key: object, value: object, now: float) -> _Entry | None:
         return None
     status, reason, at = value.get("status"), value.get("reason"), value.get("at")
     exposes, surface = value.get("exposes", []), value.get("surface")
-    if status not in _STATUSES or not isinstance(reason, str) or len(reason) > _MAX_REASON:
+    status = _STATUSES.get(status) if isinstance(status, str) else None
+    if status is None or not isinstance(reason, str) or len(reason) > _MAX_REASON:
         return None
     if not isinstance(at, (int, float)) or isinstance(at, bool) or not 0 < at <= now + 60:
         return None
@@ -158,4 +161,4 @@ def _entry(key: object, value: object, now: float) -> _Entry | None:
         return None
     if surface is not None and surface not in _SURFACES:
         return None
-    return _Entry(Verification(str(status), reason, tuple(exposes), surface), float(at))
+    return _Entry(Verification(status, reason, tuple(exposes), surface), float(at))

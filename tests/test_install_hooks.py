@@ -154,6 +154,12 @@ def test_commit_adding_a_key_is_blocked(hooked: Path, on_path: bool) -> None:
     assert "commit blocked: 1 secret" in out and "app.ts:1:" in out and "process.env.GEMINI_API_KEY" in out
     assert key not in out and f"{key[:4]}…{key[-2:]}" in out
     assert git(hooked, "rev-list", "--count", "HEAD") == "1"
+    # Only commands that work for a plain hook: keysentry by name when it is on PATH, else through
+    # the Python the hook runs; nothing of the pre-commit framework's (SKIP=, pre-commit run).
+    flat = " ".join(out.split())
+    command = "keysentry" if on_path else f"{sys.executable} -m scanner"  # the Python that installed the hook
+    assert f"`{command} baseline`" in flat, flat
+    assert "pre-commit" not in flat and "SKIP=" not in flat and "git commit --no-verify" in flat
 
 
 def test_clean_commit_passes(hooked: Path) -> None:

@@ -1050,17 +1050,18 @@ def test_a_refresh_token_is_redeemed_with_its_clients_id_and_secret(
 
 
 def test_a_refresh_token_without_its_client_secret_is_not_sent(repo: Path, google: g.FakeGoogle) -> None:
-    """No secret beside it, none at all, or only another client's: the token cannot be redeemed, so
-    it is not sent."""
-    alone, bare, mixed = refresh_token(), refresh_token(), refresh_token()
+    """No secret beside it, one of no form keysentry knows (a 24-character one is a legacy secret,
+    and found), none at all, or only another client's: the token cannot be redeemed, so it is not sent."""
+    alone, odd, bare, mixed = refresh_token(), refresh_token(), refresh_token(), refresh_token()
     adc = json.loads(_authorized_user(client_id(), "", alone))
     del adc["client_secret"]
     _write(repo, {"adc.json": json.dumps(adc, indent=2) + "\n",
+                  "odd.json": _authorized_user(client_id(), "d-" + random_chars(12), odd),
                   "other.py": f'T = "{bare}"\n',
                   "mixed.py": f'CLIENT_ID = "{client_id()}"\nCLIENT_SECRET = "{client_secret()}"\n'
                               f'OTHER_CLIENT_ID = "{client_id()}"\nREFRESH = "{mixed}"\n'})
-    findings = [f for f in _findings(repo, google, "--show-secrets") if f["secret"] in (alone, bare, mixed)]
-    assert len(findings) == 3
+    findings = [f for f in _findings(repo, google, "--show-secrets") if f["secret"] in (alone, odd, bare, mixed)]
+    assert len(findings) == 4
     assert all(f["verification"]["status"] == "unknown" and "client secret" in f["verification"]["reason"]  # type: ignore[index]
                for f in findings)
     assert not [s for s in google.seen if s.form.get("refresh_token")]

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from scanner.domain import ContextName, Severity
     from scanner.models import Finding, Result, Stats, Verification
     from scanner.rules import FileRule, Rule
 
@@ -171,8 +172,8 @@ class Shown:
     head_paths: tuple[str, ...]  # masked
     moved_to: tuple[str, ...]  # those of head_paths that are not the finding's own path
     unstaged_fix: bool
-    severity: str
-    context: str
+    severity: Severity
+    context: ContextName
     # Every place holding the same secret, this one first; names masked like `path`.
     locations: tuple[ShownLocation, ...]
     verification: "Verification | None"

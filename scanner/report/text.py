@@ -291,10 +291,12 @@ def _skipped(out: _Writer, result: View) -> str:
     if named:
         large += f" ({', '.join(named)}{', …' if stats.skipped_large > len(named) else ''})"
     nested = getattr(stats, "nested_repos", 0)
+    missing = getattr(stats, "missing_objects", ())
     skipped = [(stats.skipped_large, large), (stats.skipped_lfs, f"{stats.skipped_lfs} Git LFS pointers"),
                (stats.skipped_symlinks, f"{stats.skipped_symlinks} symlinks"),
                (nested, f"{nested} nested {'repository' if nested == 1 else 'repositories'} (not entered)"),
                (stats.unreadable, f"{stats.unreadable} unreadable"),
+               (len(missing), f"{len(missing)} git object{'s' * (len(missing) != 1)} missing or corrupt"),
                (stats.excluded, f"{stats.excluded} excluded by config")]
     extra = ", ".join(text for n, text in skipped if n)
     hidden = suppressed_summary(stats)

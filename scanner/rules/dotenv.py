@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from scanner import lazyre
+from scanner.domain import Severity
 from scanner.filters import is_placeholder, is_template, plausible_literal
 from scanner.rules.base import AI_STUDIO, CREDENTIALS
 
@@ -23,7 +24,7 @@ class FileRule:
     # secret that another rule found.
     template: re.Pattern[str]
     # The contract's `severity` (see Rule.severity).
-    severity: str = "high"
+    severity: Severity = "high"
     precision: str = "high"  # see Rule.precision
     # What to rotate, as the blocked-commit message says it after "it is leaked: ".
     rotate: str = ""

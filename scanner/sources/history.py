@@ -227,8 +227,9 @@ def _scan_head_for(repo: gitcmd.Repo, judge: Judge, unread: Sequence[tuple[str, 
         return False
     sizes = _sizes(repo, list(wanted))
     # Read whole, so no larger than a scan reads whole (scanner.chunked): this only places a secret.
+    # One git cannot read is named by the scan that met it: HEAD's blobs were in the walk.
     limit = min(judge.limit, READ_WHOLE)
-    readable = [oid for oid in wanted if sizes.get(oid, limit + 1) <= limit]
+    readable = [oid for oid in wanted if (size := sizes.get(oid)) is not None and size <= limit]
     found = False
     with CatFile(repo) as cat:
         for oid, data in cat.read(readable):
@@ -288,16 +289,18 @@ def _only_commits(repo: gitcmd.Repo, revision_range: str, oids: Sequence[str]) -
             raise GitError(f"not a commit range: {revision_range!r} names a {kind.split()[-1]}, not commits")
 
 
-def _sizes(repo: gitcmd.Repo, oids: list[str]) -> dict[str, int]:
+def _sizes(repo: gitcmd.Repo, oids: list[str]) -> dict[str, int | None]:
+    """The size of each blob of OIDS, None for one git cannot read (the reader finds it missing
+    too, and the scan names it); other objects (a submodule's commit) are left out."""
     if not oids:
         return {}
     out = gitcmd.run(repo, "cat-file", "--batch-check=%(objectname) %(objecttype) %(objectsize)",
                      input="".join(f"{o}\n" for o in oids).encode())
-    sizes = {}
+    sizes: dict[str, int | None] = {}
     for line in out.decode().splitlines():
         parts = line.split()
         if len(parts) == 2 and parts[1] == "missing":
-            raise gitcmd.missing_object(repo, parts[0])
+            sizes[parts[0]] = None
         if len(parts) == 3 and parts[1] == "blob":
             sizes[parts[0]] = int(parts[2])
     return sizes
