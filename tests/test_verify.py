@@ -1209,6 +1209,40 @@ def test_verify_owner_without_credentials_says_so_in_one_line(repo: Path, google
     assert google.seen == []  # nothing was sent: not the key, not a token request
 
 
+def test_an_audit_with_verify_owner_reports_each_keys_restrictions(repo: Path, google: g.FakeGoogle,
+                                                                  tmp_path: Path) -> None:
+    key = google_key()
+    env, _ = _caller_adc(tmp_path, google)
+    google.on(g.GEMINI, key, g.models())
+    google.on(g.LOOKUP_KEY, key, g.json_answer(200, {"parent": "projects/123456789012/locations/global",
+                                                     "name": KEY_NAME}))
+    google.on("/v2/" + KEY_NAME, "", g.key_resource(KEY_NAME, None))
+    _write(repo, {"app.py": f'KEY = "{key}"\n'})
+    git(repo, "add", ".")
+    git(repo, "commit", "-qm", "key")
+    proc = keysentry("audit", repo, "--verify-owner", "--format", "json", cwd=tmp_path, env=env)
+    no_traceback(proc)
+    assert proc.returncode == 1, proc.stderr.decode()
+    [finding] = json.loads(proc.stdout)["repositories"][0]["findings"]
+    assert finding["verification"]["status"] == "live"  # --verify-owner implies --verify
+    assert finding["verification"]["restrictions"]["unrestricted"] is True
+    assert finding["verification"]["restrictions"]["fix"].startswith(f"gcloud services api-keys update {KEY_NAME} ")
+
+
+def test_an_audit_with_verify_owner_without_credentials_says_so_in_one_line(repo: Path, google: g.FakeGoogle,
+                                                                            tmp_path: Path) -> None:
+    _write(repo, {"app.py": f'KEY = "{google_key()}"\n'})
+    git(repo, "add", ".")
+    git(repo, "commit", "-qm", "key")
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {ENDPOINT: google.url, "HOME": str(home), "CLOUDSDK_CONFIG": str(home / "gcloud"),
+           "GOOGLE_APPLICATION_CREDENTIALS": ""}
+    proc = keysentry("audit", repo, "--verify-owner", cwd=tmp_path, env=env)
+    expect_error(proc, "Application Default Credentials")
+    assert google.seen == []  # nothing was sent, from no repository
+
+
 def test_no_secret_of_any_kind_travels_in_a_url(repo: Path, google: g.FakeGoogle, tmp_path: Path) -> None:
     """Every kind that is sent, each answered live so that every follow-up request is made too."""
     api_key, aq_key, token = google_key(), gemini_key(), access_token()
