@@ -54,11 +54,13 @@ def test_every_process_keysentry_starts_is_git_or_an_isolated_python() -> None:
 
 
 def test_python_is_only_ever_started_isolated() -> None:
-    """sys.executable appears only where the audit's child is built and where the hooks record
-    their interpreter; both start it with -I and keysentry's own folder first on sys.path."""
+    """sys.executable appears only where the audit's child and git-filter-repo are started, where the
+    hooks record their interpreter and where a blocked message names it; both start it with -I and keysentry's own folder first on sys.path."""
     uses = sorted(f"{p.relative_to(PACKAGE)}" for p in PACKAGE.rglob("*.py")
                   if "sys.executable" in p.read_text(encoding="utf-8"))
-    assert uses == ["audit.py", "fix/history.py", "install.py"], uses
+    assert uses == ["audit.py", "fix/history.py", "install.py", "report/blocked.py"], uses
+    # The blocked message only prints a command for the user, and that one is isolated too.
+    assert "{sys.executable} -I -m scanner" in (PACKAGE / "report" / "blocked.py").read_text(encoding="utf-8")
     command = audit.child_command()
     assert command[1] == "-I" and "-m" not in command
     from scanner.fix.history import filter_repo_command

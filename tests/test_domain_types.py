@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import typing
 
-from scanner import domain, models, rules
+from scanner import domain, models, policy, rules
+from scanner.sources import tagged
 from scanner.context import CONTEXTS
 from scanner.models import Finding, Match, Result, Verification
 from scanner.report import Shown
@@ -28,7 +29,7 @@ def test_every_context_has_its_entry_and_every_rule_a_known_severity() -> None:
 def test_the_fields_that_carry_them_are_typed_with_them() -> None:
     def hint(cls: type, name: str) -> object:
         # Some modules import the types for annotations only (TYPE_CHECKING): name them here.
-        names = {**vars(domain), **vars(models), **vars(rules)}
+        names = {**vars(domain), **vars(models), **vars(rules), "tagged": tagged, "policies": policy}
         return typing.get_type_hints(cls, localns=names)[name]
 
     assert hint(Request, "mode") == hint(Result, "mode") == domain.Mode

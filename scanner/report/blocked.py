@@ -58,7 +58,14 @@ def installed_as(environ: Mapping[str, str]) -> Via:
 def _keysentry_command() -> str:
     """How to run keysentry from where a plain hook ran it: by name when it is on PATH, else through
     the Python that runs this (a hook installed from a virtualenv that is not activated)."""
-    return "keysentry" if shutil.which("keysentry") else f"{sys.executable} -m scanner"
+    return "keysentry" if shutil.which("keysentry") else f"{sys.executable} -I -m scanner"
+
+
+def _autofix(via: Via) -> str:
+    """The one way of running `keysentry fix --apply` that works where the hook runs."""
+    if via == "framework":
+        return "`pre-commit run --hook-stage manual keysentry-fix`"
+    return f"`{_keysentry_command() if via == 'hook' else 'keysentry'} fix --apply`"
 
 
 def _accept(via: Via, action: str) -> str:
@@ -219,8 +226,7 @@ def message(view: View, options: Options, *, action: str = "commit", bypass: boo
         if action == "commit":
             autofix = next_step(f.path, f.rule_id, f.context)
             if autofix:
-                para("autofix", f"`keysentry fix` {autofix}; `keysentry fix --apply` makes the change "
-                                "(pre-commit framework: `pre-commit run --hook-stage manual keysentry-fix`)")
+                para("autofix", f"`keysentry fix` {autofix}; {_autofix(via)} makes the change")
         if action != "commit" and f.commit:
             short = f.commit[:12]
             state = "not pushed yet" if action == "push" else "refused by the server"
