@@ -102,7 +102,9 @@ class Matcher:
                     pattern.compiled = GitIgnoreSpecPattern(text)  # checked now: a bad one is a config error
                 except (ValueError, re.error) as exc:
                     raise BadPattern(f"{text!r}: {exc}") from None
-                if pattern.compiled.include is not None and pattern.compiled.regex is not None:
+                # `!/`, `//`: git matches nothing with them (pathspec reads `!/` as every folder).
+                if pattern.compiled.include is not None and pattern.compiled.regex is not None \
+                        and text.lstrip("!").strip("/"):
                     matcher.everywhere.append(index)
                 continue
             kind, word = min(found, key=lambda k: counts[k])

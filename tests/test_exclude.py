@@ -74,6 +74,7 @@ def test_the_matcher_answers_as_git_check_ignore_does(patterns: list[str], paths
     (["**/fixtures/"], "t/fixtures/k.py", True),
     (["**/fixtures/"], "fixtures", False),  # a file named like the folder pattern
     (["a/**", "!a/keep"], "a/keep", False),
+    (["src", "!/", "src/src", "!src/src"], "src/src", True),  # `!/` names nothing to git
 ])
 def test_negations_after_folder_patterns_decide_as_git(patterns: list[str], path: str, excluded: bool) -> None:
     assert Matcher.build(patterns)(path) is excluded
