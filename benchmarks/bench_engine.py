@@ -22,8 +22,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import benchlib  # noqa: E402
-import stdlib_repo  # noqa: E402
+import benchlib
+import stdlib_repo
 
 TARGET_MB_S = 400.0
 

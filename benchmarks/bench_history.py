@@ -27,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import benchlib  # noqa: E402
+import benchlib
 
 FLOOR_TARGET = 3.0
 GITLEAKS_TARGET = 1.0

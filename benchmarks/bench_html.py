@@ -22,8 +22,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from scanner import report, scan  # noqa: E402
-from scanner.models import Finding, Location, Result, Stats, fingerprint  # noqa: E402
+from scanner import report, scan
+from scanner.models import Finding, Location, Result, Stats, fingerprint
 
 TARGET = 0.10
 _ALPHABET = string.ascii_letters + string.digits + "-_"
@@ -73,8 +73,8 @@ def main() -> int:
         result = scan.run(scan.Request("history", Path(args.repo)))
         scans.append(time.perf_counter() - started)
         found = len(result.findings)
-        jsons.append(timed(lambda: report.render(result, "json", options)))
-        htmls.append(timed(lambda: report.render(result, "html", options)))
+        jsons.append(timed(lambda: report.render(result, "json", options)))  # noqa: B023 - called at once
+        htmls.append(timed(lambda: report.render(result, "html", options)))  # noqa: B023 - called at once
     scan_s, json_s, html_s = (statistics.median(v) for v in (scans, jsons, htmls))
     from scanner.report import html
 

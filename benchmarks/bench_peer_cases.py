@@ -29,9 +29,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import yaml  # noqa: E402  (PyYAML: a dependency of the pre-commit framework)
+import yaml
 
-from scanner.detect import Detector  # noqa: E402
+from scanner.detect import Detector
 
 # Kingfisher rule id -> the keysentry rule that finds that kind.
 KINGFISHER = {

@@ -33,8 +33,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import benchlib  # noqa: E402
-from bench_real_history import find_peer  # noqa: E402
+import benchlib
+from bench_real_history import find_peer
 
 PROJECTS = (
     "microsoft/autogen", "crewAIInc/crewAI", "anthropics/anthropic-sdk-python", "google/adk-python",
@@ -192,7 +192,7 @@ def main(argv: list[str] | None = None) -> int:
             # The other rules' findings should not change but by design (a stand-in now rejected):
             # listed both ways for a look.
             def others(side: str) -> set[tuple[str, str, str]]:
-                return {(str(f["rule_id"]), str(f["path"]), digest(str(f["secret"]))) for f in sides[side]
+                return {(str(f["rule_id"]), str(f["path"]), digest(str(f["secret"]))) for f in sides[side]  # noqa: B023 - called at once
                         if f["rule_id"] != RULE}
             gone, new = others("before") - others("after"), others("after") - others("before")
             row["other_rules"] = {"before": len(others("before")), "after": len(others("after")),
@@ -207,7 +207,7 @@ def main(argv: list[str] | None = None) -> int:
         figures.append(row)
 
         def cell(side: str) -> str:
-            s = row.get(side)
+            s = row.get(side)  # noqa: B023 - called in this iteration
             return "-" if not isinstance(s, dict) else f"{s['findings']} ({s['real']} real, {s['false']} false" + \
                 (f", {s['unjudged']} ?" if s["unjudged"] else "") + ")"
         rows.append([project, cell("before"), cell("after"), *(row.get(n, "-") for n in peers)])

@@ -31,7 +31,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import benchlib  # noqa: E402
+import benchlib
 
 PEERS = ("gitleaks", "betterleaks", "kingfisher")
 TOOLS = ("floor", "floor-unordered", "keysentry", *PEERS)

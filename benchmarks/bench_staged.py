@@ -35,8 +35,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import benchlib  # noqa: E402
-import stdlib_repo  # noqa: E402
+import benchlib
+import stdlib_repo
 
 RATIO_TARGET = 0.3  # issue 8 (it was 0.5)
 DEFAULT_CLONE = Path("/tmp/ks-stdlib-staged")

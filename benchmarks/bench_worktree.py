@@ -19,8 +19,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import benchlib  # noqa: E402
-import stdlib_repo  # noqa: E402
+import benchlib
+import stdlib_repo
 
 RATIO_TARGET = 0.15  # issue 8 (it was 0.5)
 RSS_TARGET_MB = 150.0

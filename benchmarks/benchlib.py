@@ -221,7 +221,7 @@ def run_once(cmd: Sequence[str] | str, *, cwd: str | os.PathLike[str] | None = N
     one process, not the sum over workers running side by side. A str CMD runs through /bin/sh.
     """
     out_fd, out_path = tempfile.mkstemp(prefix="bench-out-") if keep_stdout else (None, None)
-    err = tempfile.TemporaryFile()
+    err = tempfile.TemporaryFile()  # noqa: SIM115 - closed below, after the process
     stdout = out_fd if out_fd is not None else subprocess.DEVNULL
     try:
         start = time.perf_counter()
@@ -364,7 +364,7 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
     lines = []
     for n, r in enumerate(cells):
-        lines.append("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))))
+        lines.append("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths, strict=False))))
         if n == 0:
             lines.append("  ".join("-" * w for w in widths))
     return "\n".join(lines)

@@ -32,8 +32,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import benchlib  # noqa: E402
-import stdlib_repo  # noqa: E402
+import benchlib
+import stdlib_repo
 
 DEFAULT_REF = "b582bdc"  # the state before issue 8
 REAL_REPOS = Path("/tmp/bench-repos")

@@ -8,6 +8,6 @@ if sys.path and os.path.abspath(sys.path[0] or os.curdir) == os.getcwd() \
         and os.path.dirname(os.path.dirname(os.path.abspath(__file__))) != os.getcwd():
     del sys.path[0]
 
-from scanner.cli import main  # noqa: E402
+from scanner.cli import main
 
 raise SystemExit(main())

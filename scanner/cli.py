@@ -18,20 +18,29 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
-from scanner import __version__
+from scanner import PROJECT_URL, __version__
+from scanner.domain import Mode
 from scanner.errors import KeysentryError, UsageError
+from scanner.exitcodes import Exit, found
 from scanner.report import FORMATS
 
 if TYPE_CHECKING:
+    from scanner.models import Result
     from scanner.report import Options
     from scanner.scan import Request
     from scanner.verify import Client
+    from scanner.verify_cache import Cache as VerifyCache
 
 DEFAULT_BASELINE = ".keysentry-baseline.json"
 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
+        # argparse puts "argument --jobs: " before what a type check says, which names the option
+        # itself ("--jobs must be at least 1"): say it once.
+        option, sep, rest = message.partition(": ")
+        if sep and option.startswith("argument ") and rest.startswith(option.removeprefix("argument ").split("/")[0]):
+            message = rest
         raise UsageError(message)
 
 
@@ -50,8 +59,9 @@ def _size(text: str) -> int:
 
     try:
         return parse_size(int(text) if text.isdigit() else text, "--max-file-size")
-    except KeysentryError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
+    except KeysentryError:
+        raise argparse.ArgumentTypeError(f"--max-file-size takes a positive number of bytes or a size such as "
+                                         f"500KB, 25MB or 1GiB, not {text!r}") from None
 
 
 def _seconds(text: str) -> float:
@@ -74,17 +84,52 @@ def _timeout(text: str) -> float:
     return value
 
 
+def _max_requests(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--verify-max-requests takes a whole number, not {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("--verify-max-requests must be at least 1")
+    return value
+
+
 def _verification(p: argparse.ArgumentParser) -> None:
     """--verify for the commands a person runs (scan, audit); never the hooks'."""
     p.add_argument("--verify", action="store_true",
                    help="ask Google whether each Google key or token found is live (sends each one to Google once)")
     p.add_argument("--verify-timeout", type=_timeout, default=10.0, metavar="SECONDS",
-                   help="how long each verification request may take (default 10)")
+                   help="how long each verification request may take in all (default 10)")
+
+
+def _max_age(text: str) -> float:
+    from scanner.verify_cache import parse_age
+
+    try:
+        return parse_age(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _scan_verification(p: argparse.ArgumentParser) -> None:
+    """The verification options of `scan` (an audit's workers verify with the defaults)."""
+    p.add_argument("--verify-max-requests", type=_max_requests, default=None, metavar="N",
+                   help="send at most N verification requests in this run (default 2000); "
+                        "the keys left over are `unknown`")
+    p.add_argument("--verify-cache", type=Path, metavar="FILE",
+                   help="reuse verdicts kept in FILE (by SHA-256 of each secret, never the secret) and add new ones")
+    p.add_argument("--verify-max-age", type=_max_age, default=None, metavar="AGE",
+                   help="reuse a cached verdict only this long (default 24h; e.g. 90m, 2d, 0 = never)")
+    p.add_argument("--verify-owner", action="store_true",
+                   help="with your own Application Default Credentials, read each API key's real restrictions "
+                        "(implies --verify)")
 
 
 def _reporting(p: argparse.ArgumentParser, formats: Sequence[str], progress: str) -> None:
     """The options of the commands that report findings (scan, audit)."""
-    p.add_argument("--format", choices=formats, default="text")
+    # Any case: `--format SARIF` is what a user who read "SARIF" types.
+    p.add_argument("--format", choices=formats, default="text", type=str.lower,
+                   help="report format, in any case (default: text)")
     p.add_argument("--output", type=Path, metavar="FILE", help="write the report here (default: standard output)")
     p.add_argument("--baseline", type=Path, metavar="FILE", help="do not report findings recorded in FILE")
     p.add_argument("--show-secrets", action="store_true", help="print secrets in full (default: redacted)")
@@ -97,7 +142,8 @@ def _common(p: argparse.ArgumentParser) -> None:
                    help="config file (default: [tool.keysentry] in pyproject.toml, else .keysentry.toml)")
     p.add_argument("--jobs", type=_jobs, metavar="N", help="worker processes (default: the number of CPUs)")
     p.add_argument("--max-file-size", type=_size, metavar="SIZE",
-                   help="skip files and blobs larger than this (default 25MB, or the config's max-file-size)")
+                   help="skip files and blobs larger than this (default 1GB, or the config's max-file-size; "
+                        "files past 64MB are read a piece at a time, in bounded memory)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -111,13 +157,25 @@ def build_parser() -> argparse.ArgumentParser:
     mode = scan.add_mutually_exclusive_group()
     mode.add_argument("--history", action="store_true", help="every blob reachable from any ref, branch, tag or stash")
     mode.add_argument("--staged", action="store_true", help="exactly what `git commit` would record now")
-    mode.add_argument("--range", dest="revision_range", metavar="A..B", help="the commits in a git revision range")
+    mode.add_argument("--range", dest="revision_range", metavar="A..B",
+                      help="the commits in a git revision range; the policy (config, baseline) is the base's (A)")
+    scan.add_argument("--policy-from", metavar="REV",
+                      help="read the policy (config, baseline, which inline markers count) from REV's tree, "
+                           "never the working tree (CI: the target branch's commit)")
+    scan.add_argument("--show-suppressed", action="store_true",
+                      help="list the findings the policy silenced (baseline, config, inline marker), with the cause")
+    scan.add_argument("--no-inline-allow", action="store_true",
+                      help="no inline marker (keysentry:allow, gitleaks:allow, pragma: allowlist secret) "
+                           "silences anything")
     _reporting(scan, tuple(FORMATS), progress="no progress bar")
+    _scan_verification(scan)
     _common(scan)
 
     base = sub.add_parser("baseline", help="record today's findings so that later scans report only new ones",
                           description="Write the fingerprints of the current findings (no secrets, no line numbers).")
-    base.add_argument("path", nargs="?", default=".")
+    base.add_argument("path", nargs="?", default=".",
+                      help='the repository or folder whose findings to record (default "."); the baseline '
+                           "is written in it unless --output says elsewhere")
     base.add_argument("--history", action="store_true", help="baseline the whole history instead of the working tree")
     base.add_argument("--output", type=Path, metavar="FILE", help=f"baseline file (default: {DEFAULT_BASELINE})")
     _common(base)
@@ -138,22 +196,56 @@ def build_parser() -> argparse.ArgumentParser:
     _reporting(audit, tuple(FORMATS), progress="no progress display")
     _common(audit)
 
-    sub.add_parser("rules", help="list the rules")
+    fix = sub.add_parser("fix", help="move found keys out of the code (a dry run unless --apply)",
+                         description="Fix what a scan of the working tree finds: keys in code become environment "
+                                     "lookups (values kept in a git-ignored .env), committed .env files are "
+                                     "untracked, keys that ship with an app get restriction commands. Prints the "
+                                     "changes as a diff unless --apply. Exit 0: nothing to fix, 1: changes made "
+                                     "or proposed, 2: error.")
+    fix.add_argument("path", nargs="?", default=".", help='the repository or a folder in it (default ".")')
+    fix.add_argument("--apply", action="store_true", help="make the changes (default: show them)")
+    fix.add_argument("--show-secrets", action="store_true", help="print secrets in full (default: redacted)")
+    fix.add_argument("--no-keep-values", dest="keep_values", action="store_false",
+                     help="do not write the keys' values to .env")
+    fix.add_argument("--baseline", type=Path, metavar="FILE", help="do not fix findings recorded in FILE")
+    fix.add_argument("--history", action="store_true",
+                     help="plan the clean-up of the secrets in the git history (rotation, git filter-repo, push)")
+    fix.add_argument("--mirror", type=Path, metavar="DIR",
+                     help="with --history --apply: the new folder to rewrite a mirror clone in (never pushed)")
+    _verification(fix)
+    _common(fix)
 
-    inst = sub.add_parser("install-hooks", help="install the git pre-commit and pre-push hooks (no framework needed)",
+    sub.add_parser("rules", help="list the rules",
+                   description="List every rule: its id (what reports, baselines and `disable` name) and what it "
+                               "finds, then the matching engine in use. Takes no arguments.")
+
+    inst = sub.add_parser("install-hooks", help="install the git pre-commit and pre-push hooks (no framework needed), "
+                                                "or a server's pre-receive hook (--server)",
                           description="Write keysentry's pre-commit and pre-push hooks into the repository's hooks "
-                                      "folder (honouring core.hooksPath). Exit 2 if a hook keysentry did not write "
+                                      "folder (honouring core.hooksPath); with --server, the pre-receive hook into "
+                                      "a bare repository. Exit 2 if a hook keysentry did not write "
                                       "is in the way and --force is not given.")
     inst.add_argument("path", nargs="?", default=".", help='the repository (default ".")')
     inst.add_argument("--force", action="store_true",
                       help="replace hooks keysentry did not write (each is kept as HOOK.keysentry-backup)")
+    inst.add_argument("--server", action="store_true",
+                      help="install the server's pre-receive hook into the bare repository PATH instead")
+    inst.add_argument("--config", type=Path, metavar="FILE",
+                      help="--server: the server's config file, the only policy the hook takes (never one "
+                           "from the pushed commits)")
 
     # What the hooks run; not a command for people, so it is left out of the help.
     hook = sub.add_parser("hook")
-    hook.add_argument("hook_name", choices=("pre-push",))
+    hook.add_argument("hook_name", choices=("pre-push", "pre-receive"))
     hook.add_argument("remote", nargs="?", help="given by git: the remote's name (its input is then read)")
     hook.add_argument("url", nargs="?", help="given by git: the remote's URL")
     hook.add_argument("--baseline", type=Path, metavar="FILE", help="do not report findings recorded in FILE")
+    # pre-receive: the server's own budget and failure mode (else its config's [pre-receive] table).
+    hook.add_argument("--timeout", type=_budget, metavar="SECONDS",
+                      help="pre-receive: the scan's time budget (default 5, or the server config's)")
+    hook.add_argument("--fail", choices=("closed", "open"),
+                      help="pre-receive: when the budget runs out, reject the push (closed, the default) or "
+                           "accept it and log it (open)")
     hook.set_defaults(path=".")
     _common(hook)
 
@@ -162,7 +254,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _request(args: argparse.Namespace, mode: str, baseline: Path | None) -> Request:
+def _request(args: argparse.Namespace, mode: Mode, baseline: Path | None) -> Request:
     from scanner import parallel
     from scanner.scan import Request
 
@@ -176,10 +268,15 @@ def _request(args: argparse.Namespace, mode: str, baseline: Path | None) -> Requ
         jobs=args.jobs or parallel.default_jobs(),
         max_file_size=args.max_file_size,
         progress=progress,
+        policy_from=getattr(args, "policy_from", None),
+        # `scan --range` is a gate (CI on a change): the policy is the base's. The pre-push hook's
+        # range is the developer's own push, with the working tree's policy.
+        policy_base=mode == "range" and args.command == "scan",
+        no_inline_allow=getattr(args, "no_inline_allow", False),
     )
 
 
-def _mode(args: argparse.Namespace) -> str:
+def _mode(args: argparse.Namespace) -> Mode:
     if args.path == "-":
         if args.history or args.staged or args.revision_range is not None:
             raise UsageError("standard input ('-') cannot be combined with --history, --staged or --range")
@@ -206,7 +303,7 @@ def _tree(path: str) -> Path:
     return folder
 
 
-def _emit(text: str, output: Path | None, tree: Path | None = None, *, utf8: bool = False) -> None:
+def _emit(text: str, output: Path | None, tree: Path | Sequence[Path] | None = None, *, utf8: bool = False) -> None:
     """TEXT to OUTPUT (TREE: the scanned tree, see write_atomic) or standard output. UTF8: a JSON or
     SARIF report, which is UTF-8 by definition (RFC 8259), whatever the locale says."""
     if output is None:
@@ -254,7 +351,16 @@ def _verifier(args: argparse.Namespace) -> Client | None:
         return None
     from scanner import verify
 
-    return verify.Client(args.verify_timeout, verify.endpoint_override(os.environ))
+    limit = getattr(args, "verify_max_requests", None) or verify.DEFAULT_MAX_REQUESTS
+    return verify.Client(args.verify_timeout, verify.endpoint_override(os.environ), max_requests=limit)
+
+
+def _verify_cache(args: argparse.Namespace) -> VerifyCache | None:
+    if args.verify_cache is None:
+        return None
+    from scanner.verify_cache import DEFAULT_MAX_AGE, Cache
+
+    return Cache(args.verify_cache, DEFAULT_MAX_AGE if args.verify_max_age is None else args.verify_max_age)
 
 
 def _report_options(args: argparse.Namespace) -> Options:
@@ -264,19 +370,33 @@ def _report_options(args: argparse.Namespace) -> Options:
     to_terminal = args.output is None and sys.stdout.isatty()
     color = to_terminal and args.format == "text" and not os.environ.get("NO_COLOR")
     width = os.get_terminal_size(sys.stdout.fileno()).columns if to_terminal else 100
-    return Options(show_secrets=args.show_secrets, color=color, width=width)
+    return Options(show_secrets=args.show_secrets, color=color, width=width,
+                   show_suppressed=getattr(args, "show_suppressed", False))
 
 
 def _cmd_scan(args: argparse.Namespace) -> int:
     from scanner import report, scan
 
-    # Made first: a bad KEYSENTRY_VERIFY_ENDPOINT is an error before the scan, not after it.
+    # Made first: a bad KEYSENTRY_VERIFY_ENDPOINT, cache file or missing credentials are an error
+    # before the scan, not after it.
+    args.verify = args.verify or args.verify_owner
     client = _verifier(args)
+    cache = _verify_cache(args) if client is not None else None
+    owner = None
+    if client is not None and args.verify_owner:
+        from scanner import verify_owner
+
+        owner = verify_owner.credentials(client)
     result = scan.run(_request(args, _mode(args), args.baseline))
     if client is not None:
         from scanner import verify
 
-        result = verify.verify_result(result, client)
+        result = verify.verify_result(result, client, cache, owner)
+        if cache is not None:
+            try:
+                cache.save()
+            except OSError as exc:  # the verdicts stand; only the next run will ask again
+                _say(f"keysentry: warning: cannot write --verify-cache {args.verify_cache}: {exc.strerror or exc}")
     for warning in result.stats.warnings:
         _say(f"keysentry: warning: {warning}")
     options = _report_options(args)
@@ -286,7 +406,22 @@ def _cmd_scan(args: argparse.Namespace) -> int:
         # A failing CI job whose report went to a file would otherwise say nothing in its log.
         count = len(result.findings)
         _say(f"keysentry: {count} finding{'s' * (count != 1)} written to {args.output}")
-    return 1 if result.findings else 0
+    return gate_status(result)
+
+
+def gate_status(result: "Result") -> Exit:
+    """1 with findings; else 2 when git could not read an object, or a gate skipped a file for its size (said on standard error, by
+    name: a gate that passed a file unread would let a padded key through); else 0."""
+    if result.unscanned:
+        from scanner.report import display_path, printable
+
+        count = result.stats.skipped_large
+        named = ", ".join(printable(display_path(p)) for p in result.unscanned)
+        named += ", …" if count > len(result.unscanned) else ""
+        _say(f"keysentry: {'warning' if result.findings else 'error'}: {count} file{'s' * (count != 1)} not scanned, "
+             f"larger than --max-file-size: {named} (raise --max-file-size, or set max-file-size in the base's config)")
+    # A scan that could not read everything is never clean (missing git objects, a skipped file).
+    return found(bool(result.findings), complete=not result.unscanned and not result.stats.missing_objects)
 
 
 def _cmd_baseline(args: argparse.Namespace) -> int:
@@ -297,7 +432,7 @@ def _cmd_baseline(args: argparse.Namespace) -> int:
     target = args.output or folder / DEFAULT_BASELINE
     count = baseline.write(target, result.findings, tree=_tree(args.path))
     _say(f"keysentry: wrote {count} fingerprint{'s' * (count != 1)} to {target}")
-    return 0
+    return Exit.CLEAN
 
 
 def _cmd_audit(args: argparse.Namespace) -> int:
@@ -314,24 +449,40 @@ def _cmd_audit(args: argparse.Namespace) -> int:
         verify_timeout=args.verify_timeout if args.verify else None,
     )
     with AuditProgress(not args.quiet and sys.stderr.isatty(), len(sources)) as shown:
-        result = audit.run(request, shown.cloning, shown.finished)
+        result = audit.run(request, shown.working, shown.finished)
     options = _report_options(args)
-    _emit(audit_report.render(result, args.format, options), args.output, utf8=args.format != "text")
+    # Each local repository's symlinks were chosen by whoever wrote it, as a scanned tree's are.
+    from scanner.sources.remote import is_url
+
+    trees = tuple(_tree(s) for s in sources if not is_url(s) and os.path.isdir(s)) if args.output else ()
+    _emit(audit_report.render(result, args.format, options), args.output, trees, utf8=args.format != "text")
+    if args.output is not None:
+        # A job whose report went to a file would otherwise say nothing in its log.
+        _say(f"keysentry: {audit_report.summary(result)}; report written to {args.output}")
     if any(r.view is not None and r.view.findings for r in result.repos):
-        return 1
-    return 2 if any(r.error is not None for r in result.repos) else 0
+        return Exit.FINDINGS
+    incomplete = any(r.error is not None or (r.view is not None and r.view.stats.missing_objects) for r in result.repos)
+    return Exit.ERROR if incomplete else Exit.CLEAN
 
 
 def _cmd_install_hooks(args: argparse.Namespace) -> int:
     from scanner import install
 
-    folder, done = install.install(Path(args.path), force=args.force)
+    if args.server:
+        folder, done = install.install_server(Path(args.path), args.config, force=args.force)
+    elif args.config is not None:
+        raise UsageError("--config is for --server: the client hooks take the policy from the working tree")
+    else:
+        folder, done = install.install(Path(args.path), force=args.force)
     print(f"keysentry: hooks in {folder}: " + "; ".join(done))
-    return 0
+    return Exit.CLEAN
 
 
 def _cmd_hook(args: argparse.Namespace) -> int:
     from scanner import hook, report
+
+    if args.hook_name == "pre-receive":
+        return _cmd_pre_receive(args)
 
     # git gives a plain hook the remote as arguments and the refs on stdin; the pre-commit
     # framework gives none and describes the push in the environment.
@@ -344,9 +495,89 @@ def _cmd_hook(args: argparse.Namespace) -> int:
         from scanner.report.blocked import render
 
         _emit(render(result, options, action="push"), None)
-        return 1
+        return gate_status(result)
     _emit(report.render(result, "text", options), None)
-    return 0
+    return gate_status(result)
+
+
+def _cmd_pre_receive(args: argparse.Namespace) -> int:
+    import dataclasses
+
+    from scanner import receive, report
+
+    if args.remote is not None:
+        raise UsageError("pre-receive takes no arguments: git gives it the pushed refs on standard input")
+    policy = receive.load_policy(args.config)
+    policy = dataclasses.replace(policy, timeout=args.timeout or policy.timeout, fail=args.fail or policy.fail,
+                                 baseline=args.baseline or policy.baseline)
+    stdin_text = sys.stdin.buffer.read().decode("utf-8", "surrogateescape")
+    verdict = receive.receive(_request(args, "range", None), stdin_text, os.environ, policy, report.Options())
+    _emit(verdict.message, None)
+    return verdict.status
+
+
+def _budget(text: str) -> float:
+    from scanner.receive import parse_timeout
+
+    try:
+        return parse_timeout(float(text), "--timeout")
+    except (ValueError, KeysentryError) as exc:
+        raise argparse.ArgumentTypeError(str(exc) if isinstance(exc, KeysentryError) else
+                                         f"--timeout takes a number of seconds, not {text!r}") from None
+
+
+def _cmd_fix(args: argparse.Namespace) -> int:
+    from scanner.fix import plan_worktree
+    from scanner.report.fix import render
+
+    if args.history:
+        return _cmd_fix_history(args)
+    if args.mirror is not None or args.verify:
+        raise UsageError(f"{'--mirror' if args.mirror is not None else '--verify'} is for --history")
+    plan = plan_worktree(Path(args.path), config=args.config, baseline=args.baseline, jobs=args.jobs,
+                         max_file_size=args.max_file_size, keep_values=args.keep_values,
+                         show_secrets=args.show_secrets)
+    for warning in plan.warnings:  # what the scan could not read, it cannot fix either
+        _say(f"keysentry: warning: {warning}")
+    outcome = None
+    if args.apply and not plan.empty:
+        from scanner.fix.apply import apply
+
+        outcome = apply(plan)
+    _emit(render(plan, outcome, _fix_options(args)), None)
+    # Changes made or proposed, or steps left: FINDINGS; nothing found, nothing to fix: CLEAN.
+    return Exit.FINDINGS if plan.findings else Exit.CLEAN
+
+
+def _fix_options(args: argparse.Namespace) -> Options:
+    """`keysentry fix` writes to standard output only: coloured when that is a terminal."""
+    from scanner.report import Options
+
+    color = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    width = os.get_terminal_size(sys.stdout.fileno()).columns if color else 100
+    return Options(show_secrets=args.show_secrets, color=color, width=width)
+
+
+def _cmd_fix_history(args: argparse.Namespace) -> int:
+    from scanner.fix import history, plan_history
+    from scanner.report.fix import render_history
+
+    if args.apply and args.mirror is None:
+        raise UsageError("--history --apply needs --mirror DIR: a new folder for the rewritten mirror clone")
+    client = _verifier(args)
+    plan = plan_history(Path(args.path), config=args.config, baseline=args.baseline, jobs=args.jobs,
+                        max_file_size=args.max_file_size, verifier=client)
+    outcome = None
+    if args.apply and (plan.rotate or plan.remove_paths):
+        from scanner import parallel
+
+        outcome = history.run(plan, args.mirror, config=args.config, jobs=args.jobs or parallel.default_jobs())
+    _emit(render_history(plan, outcome, _fix_options(args)), None)
+    if outcome is not None and outcome.remaining:
+        _say(f"keysentry: error: {len(outcome.remaining)} planned secret(s) are still in the rewritten clone "
+             f"{args.mirror}; do not push it")
+        return Exit.ERROR
+    return Exit.FINDINGS if plan.rotate or plan.remove_paths else Exit.CLEAN
 
 
 def _cmd_rules() -> int:
@@ -357,7 +588,7 @@ def _cmd_rules() -> int:
     for rule in ALL_RULES:
         print(f"{rule.id:{width}} {rule.description}")
     print(f"\nengine: {describe(CONTENT_RULES)}")
-    return 0
+    return Exit.CLEAN
 
 
 class _Terminated(BaseException):
@@ -422,6 +653,8 @@ def _main(argv: Sequence[str] | None) -> int:
             return _cmd_baseline(args)
         if args.command == "audit":
             return _cmd_audit(args)
+        if args.command == "fix":
+            return _cmd_fix(args)
         if args.command == "rules":
             return _cmd_rules()
         if args.command == "install-hooks":
@@ -433,23 +666,41 @@ def _main(argv: Sequence[str] | None) -> int:
 
             return action.run(os.environ)
         parser.print_help()
-        return 2
+        return Exit.ERROR
     except KeysentryError as exc:
         _say(f"keysentry: error: {exc}")
-        return 2
+        return Exit.ERROR
     except KeyboardInterrupt:
         _say("keysentry: interrupted")
-        return 130
+        return Exit.INTERRUPTED
     except BlockingIOError as exc:  # fork refused (EAGAIN) when starting git: a process limit
         _say(f"keysentry: error: cannot start a process: {exc.strerror or exc} (a process limit?)")
-        return 2
+        return Exit.ERROR
     except _Terminated:
-        return 143  # asked to stop, by a person or a supervisor: quietly, as a signal's status
+        return Exit.TERMINATED  # asked to stop, by a person or a supervisor: quietly, as a signal's status
     except BrokenPipeError:
         # The reader went away (`keysentry rules | head -1`) before there was a status to keep.
         _drop(sys.stdout)
         _drop(sys.stderr)
-        return 141
+        return Exit.BROKEN_PIPE
+    except Exception as exc:
+        # A bug, or a failure nobody foresaw: never status 1, which says "findings reported", and
+        # never a traceback the user has to read; one line that says what to do with it.
+        return _crashed(exc)
+
+
+def _crashed(exc: Exception) -> Exit:
+    if os.environ.get("KEYSENTRY_DEBUG"):
+        import traceback
+
+        traceback.print_exception(exc, file=sys.stderr)
+        hint = "please report it, with the traceback above,"
+    else:
+        hint = "run again with KEYSENTRY_DEBUG=1 to see the traceback, and please report it"
+    reason = " ".join(str(exc).split())[:300]
+    _say(f"keysentry: internal error: {type(exc).__name__}{': ' if reason else ''}{reason} "
+         f"(keysentry {__version__}); {hint} at {PROJECT_URL}/issues")
+    return Exit.ERROR
 
 
 if __name__ == "__main__":

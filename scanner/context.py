@@ -15,18 +15,17 @@ import re
 from dataclasses import dataclass
 
 from scanner import lazyre
-
-SEVERITIES = ("critical", "high", "medium", "low")
+from scanner.domain import ContextName, Severity
 
 
 @dataclass(frozen=True)
 class Context:
-    name: str
+    name: ContextName
     # How to fix a key found here, when moving the literal to an environment variable is not it
     # (a key that is meant to ship with a web page or an app); empty: the rule's own advice.
     fix: str = ""
     # Severity of a finding here, by rule id ("*": any rule); a rule not named keeps its default.
-    severity: tuple[tuple[str, str], ...] = ()
+    severity: tuple[tuple[str, Severity], ...] = ()
 
 
 _RESTRICT = (
@@ -38,9 +37,9 @@ _RESTRICT = (
 
 # A server's secret inside an app: everyone who installs the app holds it (an FCM server key sends
 # pushes to every install).
-_SERVER_SECRET_SHIPPED = (("firebase-cloud-messaging-server-key", "critical"),)
+_SERVER_SECRET_SHIPPED: tuple[tuple[str, Severity], ...] = (("firebase-cloud-messaging-server-key", "critical"),)
 
-CONTEXTS: dict[str, Context] = {c.name: c for c in (
+CONTEXTS: dict[ContextName, Context] = {c.name: c for c in (
     Context("gemini-client", severity=(("*", "critical"),)),
     Context("firebase-config", fix=_RESTRICT.format(
         what="web or mobile app (a Firebase config)",
@@ -64,7 +63,7 @@ CONTEXTS: dict[str, Context] = {c.name: c for c in (
 # How far around a match its clues are looked for: a config object or a client call spans a few
 # lines, not a file.
 REACH = 600
-_CLUES: tuple[tuple[str, re.Pattern[str]], ...] = (
+_CLUES: tuple[tuple[ContextName, re.Pattern[str]], ...] = (
     ("gemini-client", lazyre.compile(
         r"genai\.Client|GoogleGenAI|GoogleGenerativeAI|generativelanguage\.googleapis\.com|x-goog-api-key"
         r"|GEMINI_API_KEY|genai\.configure|GenerativeModel|ChatGoogleGenerativeAI|gemini-[\d.]+-(?:pro|flash)",
@@ -88,10 +87,10 @@ class Clues:
         them is searched (a 5 MB bundle with one key is not read whole)."""
         self._text = text
         self._spans = spans
-        self._hits: list[tuple[str, list[int]]] | None = None
+        self._hits: list[tuple[ContextName, list[int]]] | None = None
         self._cells: tuple[list[int], list[str]] | None = None
 
-    def _find(self) -> list[tuple[str, list[int]]]:
+    def _find(self) -> list[tuple[ContextName, list[int]]]:
         windows: list[tuple[int, int]] = []
         for start, end in self._spans:
             low, high = max(0, start - REACH - 200), min(len(self._text), end + REACH + 200)
@@ -102,11 +101,11 @@ class Clues:
         return [(name, [m.start() for low, high in windows for m in pattern.finditer(self._text, low, high)])
                 for name, pattern in _CLUES]
 
-    def at(self, start: int, end: int) -> tuple[str, ...]:
+    def at(self, start: int, end: int) -> tuple[ContextName, ...]:
         """The contexts the text around text[start:end] suggests, most telling first."""
         if self._hits is None:
             self._hits = self._find()
-        found = [name for name, hits in self._hits if _near(hits, start - REACH, end + REACH)]
+        found: list[ContextName] = [name for name, hits in self._hits if _near(hits, start - REACH, end + REACH)]
         if self._in_notebook_output(start):
             found.insert(0, "notebook-output")
         return tuple(found)
@@ -130,7 +129,7 @@ def _near(hits: list[int], low: int, high: int) -> bool:
     return i < len(hits) and hits[i] <= high
 
 
-def clues(text: str, start: int, end: int) -> tuple[str, ...]:
+def clues(text: str, start: int, end: int) -> tuple[ContextName, ...]:
     """The clues around one match of TEXT (see Clues, for many)."""
     return Clues(text, [(start, end)]).at(start, end)
 
@@ -148,7 +147,7 @@ _SERVICE_CONFIG = lazyre.compile(
     r"|(?:^|/)(?:config|conf|deploy|k8s|helm|charts)/", re.IGNORECASE)
 
 
-def judge(path: str, found: tuple[str, ...]) -> str:
+def judge(path: str, found: tuple[ContextName, ...]) -> ContextName:
     """The contract's `context` of a secret at PATH, given the clues found around it."""
     name = posixpath.basename(path)
     if name == "google-services.json":
@@ -169,19 +168,19 @@ def judge(path: str, found: tuple[str, ...]) -> str:
     return "generic"
 
 
-def severity(rule_id: str, default: str, context: str) -> str:
+def severity(rule_id: str, default: Severity, context: ContextName) -> Severity:
     """The contract's `severity`: the context's word for the rule, else the rule's DEFAULT."""
     rules = dict(CONTEXTS[context].severity) if context in CONTEXTS else {}
     return rules.get(rule_id, rules.get("*", default))
 
 
-def remediation(context: str) -> str:
+def remediation(context: ContextName) -> str:
     """The context's own fix (a key meant to ship with an app: restrict it), or ""."""
     known = CONTEXTS.get(context)
     return known.fix if known else ""
 
 
-def dotenv_severity(holds: tuple[str, ...], critical: frozenset[str]) -> str:
+def dotenv_severity(holds: tuple[str, ...], critical: frozenset[str]) -> Severity:
     """A committed .env: `low` with plain settings only, `high` holding a secret, `critical` holding one of
     the CRITICAL rules' secrets. HOLDS: the rule ids of the secrets found in it."""
     if any(rule in critical for rule in holds):

@@ -113,9 +113,13 @@ def shallow_hint(repo: Repo | Path | str) -> str:
 def missing_object(repo: Repo | Path | str, oid: str) -> GitError:
     """The error for an object git cannot read: a corrupt repository, or a partial clone that
     never fetched it (we never fetch: see env())."""
+    return GitError(f"git: object {oid} is missing or corrupt ({missing_hint(repo)})")
+
+
+def missing_hint(repo: Repo | Path | str) -> str:
+    """What to do about objects git cannot read in REPO."""
     partial = run(repo, "config", "--get", "extensions.partialClone", ok=(0, 1)).strip()
-    hint = "a partial clone: keysentry never fetches missing objects; scan a full clone" if partial else "run 'git fsck'"
-    return GitError(f"git: object {oid} is missing or corrupt ({hint})")
+    return "a partial clone: keysentry never fetches missing objects; scan a full clone" if partial else "run 'git fsck'"
 
 
 def describe_failure(stderr: bytes, args: Sequence[str]) -> str:

@@ -58,5 +58,5 @@ class _Lazy(Generic[AnyStr]):
 if TYPE_CHECKING:
     from re import compile as compile
 else:
-    def compile(pattern, flags=0):  # noqa: A001 - the name re gives it
+    def compile(pattern, flags=0):  # the name re gives it
         return _Lazy(pattern, flags)

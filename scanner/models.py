@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 from scanner import context
+from scanner.domain import ContextName, Mode, Severity, Status
 from scanner.rules import RULES_BY_ID
 
 
@@ -20,10 +22,26 @@ class Match:
     identity: str
     # What the text around it suggests about where it sits (scanner.context.clues), and a severity
     # the content step judged itself (a .env file's, by what it holds); "": judged from the context.
-    clues: tuple[str, ...] = ()
-    severity: str = ""
+    clues: tuple[ContextName, ...] = ()
+    severity: Severity | Literal[""] = ""
     # The public half its check needs (scanner.companion: a client secret's client id), or "".
     companion: str = ""
+    # Why the policy silences it: "" (it is reported), "inline" (an allow marker in a comment on
+    # its line) or "config" (an `allow` regex). Silenced matches still go through attribution,
+    # so a gate can tell a marker the change adds, and --show-suppressed can list them.
+    suppressed: SuppressedBy = ""
+
+
+# Why a finding is not reported: "" (it is), an inline marker, the config (`allow`), the baseline.
+SuppressedBy = Literal["", "inline", "config", "baseline"]
+CAUSES: tuple[SuppressedBy, ...] = ("baseline", "config", "inline")
+
+
+def secret_key(match: Match) -> tuple[str, str]:
+    """What tells two matches apart for attribution: the rule and identity, and whether the policy
+    silences it (a marker added to a secret, or taken off one, changes what is reported)."""
+    rule = f"{match.rule_id}\0{match.suppressed}" if match.suppressed else match.rule_id
+    return rule, match.identity
 
 
 @dataclass(frozen=True)
@@ -53,11 +71,41 @@ class Location:
 
 
 @dataclass(frozen=True)
+class Restrictions:
+    """What an API key's owner can read of it (`--verify-owner`, the API Keys API), or why not."""
+
+    known: bool
+    reason: str  # a one-line summary, or why the restrictions could not be read
+    key: str = ""  # its resource name, projects/…/locations/global/keys/…
+    api_targets: tuple[str, ...] = ()  # the APIs it may call; empty: every API enabled in its project
+    referrers: tuple[str, ...] = ()
+    ips: tuple[str, ...] = ()
+    android_apps: tuple[tuple[str, str], ...] = ()  # (package name, SHA-1 fingerprint)
+    ios_bundle_ids: tuple[str, ...] = ()
+    fix: str = ""  # for an unrestricted key: the gcloud command that restricts it
+
+    @property
+    def unrestricted(self) -> bool:
+        """Any API of its project, from anywhere."""
+        return self.known and not (self.api_targets or self.referrers or self.ips or self.android_apps
+                                   or self.ios_bundle_ids)
+
+    @property
+    def gemini_allowed(self) -> bool:
+        return self.known and (not self.api_targets or "generativelanguage.googleapis.com" in self.api_targets)
+
+
+@dataclass(frozen=True)
 class Verification:
     """What asking the key's issuer said (contract: `verification`)."""
 
-    status: str  # "live" | "restricted" | "no-gemini-access" | "invalid" | "unknown"
+    status: Status
     reason: str
+    # What a live Gemini key can list ("files", "cached-contents", "tuned-models"), and which API
+    # accepted it ("generative-language" | "vertex-ai"); empty / None when not known.
+    exposes: tuple[str, ...] = ()
+    surface: str | None = None
+    restrictions: Restrictions | None = None  # --verify-owner, API keys only
 
 
 @dataclass(frozen=True)
@@ -78,12 +126,14 @@ class Finding:
     unstaged_fix: bool = False
     # The contract's fields: how urgent (the rule's default until the context is judged), where the
     # secret sits, every place holding the same secret (empty: only this one), what --verify said.
-    severity: str = "high"
-    context: str = "generic"
+    severity: Severity = "high"
+    context: ContextName = "generic"
     locations: tuple[Location, ...] = ()
     verification: Verification | None = None
     # A client secret's OAuth client id found next to it (public; never part of the fingerprint).
     companion: str = ""
+    # Why the policy does not report it (listed with --show-suppressed), or "": reported.
+    suppressed: SuppressedBy = ""
 
 
 def fingerprint(rule_id: str, path: str, identity: str) -> str:
@@ -116,6 +166,7 @@ def make_finding(match: Match, path: str, *, commit: str | None = None, author: 
         unstaged_fix=unstaged_fix,
         locations=locations,
         companion=match.companion,
+        suppressed=match.suppressed,
     )
 
 
@@ -144,8 +195,14 @@ class Stats:
     allowed: int = 0
     baselined: int = 0
     excluded: int = 0
+    # Findings the policy silenced, by cause ("baseline", "config", "inline"): a report shows what
+    # is being hidden, not only what is found.
+    suppressed: dict[str, int] = field(default_factory=dict)
     shallow: bool = False
     warnings: list[str] = field(default_factory=list)
+    # Objects git could not read (missing from a partial clone or an old mirror, or corrupt): the
+    # scan went on without them, so it is incomplete and never exits 0.
+    missing_objects: list[str] = field(default_factory=list)
 
     def note_large(self, path: str) -> None:
         """Remember the path of a file skipped for its size, if it is among the first few (skipped_large
@@ -163,6 +220,8 @@ class Stats:
             "nested_repos": self.nested_repos,
             "unreadable": self.unreadable, "allowed": self.allowed,
             "baselined": self.baselined, "excluded": self.excluded,
+            "suppressed": {cause: self.suppressed.get(cause, 0) for cause in CAUSES},
+            "missing_objects": sorted(self.missing_objects),
         }
         if self.shallow:
             data["shallow"] = True
@@ -171,10 +230,15 @@ class Stats:
 
 @dataclass(frozen=True)
 class Result:
-    mode: str
+    mode: Mode
     findings: tuple[Finding, ...]
     stats: Stats
     notes: tuple[str, ...] = ()  # things the report should say (e.g. shallow history)
     # What was scanned, for a report's heading: the folder, and the revisions (history: all refs).
     target: str = ""
     revisions: str = ""
+    # Findings the policy silenced, each with its cause (Finding.suppressed), for --show-suppressed.
+    suppressed: tuple[Finding, ...] = ()
+    # A gate's files skipped for their size (the first few; stats.skipped_large counts them all):
+    # the scan could not vouch for them, so it does not exit 0 (scanner.cli.gate_status).
+    unscanned: tuple[str, ...] = ()

@@ -50,8 +50,10 @@ class Browser:
             os.dup2(commands, 3)
             os.dup2(answers, 4)
 
+        log = open(os.environ.get("KEYSENTRY_CHROMIUM_LOG", os.devnull), "ab")  # noqa: SIM115 - the child's own
         self._proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                      stderr=open(os.environ.get("KEYSENTRY_CHROMIUM_LOG", os.devnull), "ab"), pass_fds=(3, 4, to_child, from_child), preexec_fn=plumb)
+                                      stderr=log, pass_fds=(3, 4, to_child, from_child), preexec_fn=plumb)
+        log.close()  # the child has its copy
         os.close(to_child)
         os.close(from_child)
         self._buffer = b""
@@ -105,7 +107,7 @@ class Browser:
         """The first event METHOD since the last wait (read from the pipe as it comes)."""
         deadline = time.monotonic() + self.timeout
         while True:
-            for i, event in enumerate(self.events):
+            for event in self.events:
                 if event["method"] == method and not event.get("_seen"):
                     event["_seen"] = True
                     return event

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import signal
 import string
 import subprocess
 from pathlib import Path
@@ -9,6 +10,14 @@ from pathlib import Path
 import pytest
 
 from scanner.detect import Detector
+
+def pytest_configure(config: pytest.Config) -> None:
+    """A suite started with SIGINT ignored (a background job, some CI runners) would pass that on
+    to every process a test starts, and the tests that interrupt keysentry with Ctrl-C would wait
+    for an exit that never comes: give SIGINT its default back (each xdist worker does this too)."""
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
 
 KEY_ALPHABET = string.ascii_letters + string.digits + "-_"
 

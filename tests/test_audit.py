@@ -7,7 +7,6 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -41,7 +40,7 @@ def test_every_repository_is_scanned_as_scan_history_scans_it(repos: Fleet, tmp_
     report = load(proc.stdout)
     assert report["mode"] == "audit" and report["version"] == 1
     assert [r["source"] for r in report["repositories"]] == sources
-    for entry, path in zip(report["repositories"], repos.work):
+    for entry, path in zip(report["repositories"], repos.work, strict=True):
         assert entry["error"] is None
         assert entry["head"] == git(path, "rev-parse", "HEAD")
         # Same findings, same attribution (commit, author, date, in_head), branches and tags included.
@@ -84,13 +83,14 @@ def test_on_a_terminal_progress_shows_a_line_per_repository(repos: Fleet, tmp_pa
 
 
 def corrupt(tmp_path: Path) -> str:
+    """A repository whose only tree is gone: git cannot walk its history at all."""
     path = tmp_path / "corrupt"
     git(tmp_path, "init", "-q", str(path))
     (path / "a.txt").write_text("data\n")
     git(path, "add", ".")
     git(path, "commit", "-qm", "one")
-    blob = git(path, "rev-parse", "HEAD:a.txt")
-    (path / ".git" / "objects" / blob[:2] / blob[2:]).unlink()
+    tree = git(path, "rev-parse", "HEAD^{tree}")
+    (path / ".git" / "objects" / tree[:2] / tree[2:]).unlink()
     return str(path)
 
 
@@ -121,7 +121,7 @@ def silent_server(tmp_path: Path) -> str:
 FAILURES: list[tuple[str, Callable[[Path], str], tuple[str, ...]]] = [
     ("missing-path", lambda p: str(p / "nowhere"), ("path not found",)),
     ("not-a-repository", plain_folder, ("not a git repository",)),
-    ("corrupt-repository", corrupt, ("missing or corrupt",)),
+    ("corrupt-repository", corrupt, ("unable to read tree",)),
     ("file-url-to-nothing", lambda p: (p / "nothing.git").as_uri(), ("does not appear to be a git repository",)),
     ("refused-connection", lambda p: f"git://127.0.0.1:{free_port()}/x.git", ("unable to connect",)),
     ("ext-transport", lambda p: f"ext::sh -c touch% {p}/pwned", ("refusing to clone",)),
@@ -154,6 +154,25 @@ def test_a_failing_repository_is_reported_and_the_others_go_on(repos: Fleet, tmp
     clean_only = keysentry("audit", "--repo-timeout", timeout, good[0], "--", bad, cwd=tmp_path)
     assert clean_only.returncode == 2, clean_only.stderr  # no finding, but a repository failed
     assert b"error: " in clean_only.stdout
+
+
+def test_a_repository_missing_a_blob_is_scanned_and_names_it(repos: Fleet, tmp_path: Path) -> None:
+    path = tmp_path / "mirror"
+    git(tmp_path, "init", "-q", str(path))
+    (path / "a.txt").write_text("data\n")
+    (path / "b.txt").write_text("more\n")
+    git(path, "add", ".")
+    git(path, "commit", "-qm", "one")
+    blob = git(path, "rev-parse", "HEAD:a.txt")
+    (path / ".git" / "objects" / blob[:2] / blob[2:]).unlink()  # an old mirror, a partial clone
+
+    proc = keysentry("audit", "--format", "json", str(path), repos.file_url(3), cwd=tmp_path)
+    entry = {r["source"]: r for r in load(proc.stdout)["repositories"]}[str(path)]
+    assert entry["error"] is None and entry["stats"]["missing_objects"] == [blob]
+    assert entry["stats"]["blobs"] == 1  # the other blob was read
+    assert proc.returncode == 2, proc.stderr  # no finding, but one repository was not read whole
+    with_key = keysentry("audit", "--format", "json", str(path), str(repos.work[6]), cwd=tmp_path)
+    assert with_key.returncode == 1, with_key.stderr
 
 
 def test_secrets_are_redacted_before_they_leave_the_worker(repos: Fleet, tmp_path: Path) -> None:

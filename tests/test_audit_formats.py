@@ -95,7 +95,7 @@ def test_audit_accepts_every_format_scan_offers(tmp_path: Path) -> None:
 def sections(text: str) -> dict[str, str]:
     """Each repository's section (from its `## ` heading to the next) by its heading text."""
     parts = re.split(r"^## (.*)$", text, flags=re.M)
-    return dict(zip(parts[1::2], parts[2::2]))
+    return dict(zip(parts[1::2], parts[2::2], strict=True))
 
 
 def test_markdown_sums_the_audit_and_gives_each_repository_its_scan_section(audited: Audited) -> None:
@@ -166,7 +166,7 @@ def test_github_annotates_each_finding_with_its_repository_and_each_failure_once
     findings = [(r["source"], f) for r in audited.report["repositories"] for f in r["findings"]]
     annotations = [ln for ln in lines if ln.startswith("::error file=")]
     assert len(annotations) == len(findings) and len(lines) == len(findings) + 1
-    for (source, f), line in zip(findings, annotations):
+    for (source, f), line in zip(findings, annotations, strict=True):
         properties, message = line[len("::error "):].split("::", 1)
         values = dict(p.split("=", 1) for p in properties.split(","))
         assert values["file"] == escape_property(f["path"])  # the path inside its repository
@@ -189,7 +189,7 @@ def test_gitlab_is_one_valid_report_of_every_repositorys_vulnerabilities(audited
     assert len(vulnerabilities) == len(findings)
     assert len({v["id"] for v in vulnerabilities}) == len(vulnerabilities)
     folders: dict[str, set[str]] = {}
-    for (source, f), v in zip(findings, vulnerabilities):
+    for (source, f), v in zip(findings, vulnerabilities, strict=True):
         folder, _, inside = v["location"]["file"].partition("/")
         assert inside == f["path"] and v["location"]["commit"]["sha"] == f["commit"]
         assert v["description"].startswith(f"In {source}: ")

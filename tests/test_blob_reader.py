@@ -36,7 +36,7 @@ def test_every_blob_is_read_in_order_over_several_batches(repo: Path, commands: 
     contents = [f"blob {i}\n".encode() * (i % 7) for i in range(blobs.MAX_BATCH * 2 + 3)]
     ids = store(repo, contents)
     with CatFile(repo, commands) as cat:
-        assert list(cat.read(ids)) == list(zip(ids, contents))
+        assert list(cat.read(ids)) == list(zip(ids, contents, strict=True))
 
 
 @pytest.mark.parametrize("commands", PROTOCOLS)
@@ -45,7 +45,7 @@ def test_a_blob_over_the_limit_is_skipped_unread_and_the_next_ones_still_come(re
     ids = store(repo, contents)
     with CatFile(repo, commands) as cat:
         got = list(cat.read_within(ids, 1000))
-    assert got == [(oid, len(data), None if len(data) > 1000 else data) for oid, data in zip(ids, contents)]
+    assert got == [(oid, len(data), None if len(data) > 1000 else data) for oid, data in zip(ids, contents, strict=True)]
 
 
 @pytest.mark.parametrize("commands", PROTOCOLS)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -9,7 +10,7 @@ import pytest
 from scanner.cli import main
 from scanner.models import Finding, Result, Stats, fingerprint
 from scanner.report import Options, redact
-from scanner.report.blocked import env_lookup, render
+from scanner.report.blocked import env_lookup, installed_as, render
 from tests.conftest import git, google_key
 
 
@@ -53,7 +54,8 @@ def test_fix_names_the_variable_where_the_language_is_not_obvious(path: str) -> 
 
 def test_each_finding_has_rule_location_redacted_secret_and_advice() -> None:
     keys = [google_key(), google_key()]
-    text = render(_result(_finding("a.py", keys[0], line=2), _finding("b/c.go", keys[1], line=7)), Options())
+    text = render(_result(_finding("a.py", keys[0], line=2), _finding("b/c.go", keys[1], line=7)), Options(),
+                  via="framework")
     assert text.startswith("keysentry: commit blocked: 2 secrets in the staged changes\n")
     for n, (path, key) in enumerate([("a.py:2:9", keys[0]), ("b/c.go:7:9", keys[1])], 1):
         block = text.split(f"\n{n}. ", 1)[1].split("\n\n", 1)[0]
@@ -61,7 +63,8 @@ def test_each_finding_has_rule_location_redacted_secret_and_advice() -> None:
         assert path in block and redact(key) in block
         flat = " ".join(block.split())
         assert "rotate if it was ever pushed or shared, it is leaked" in flat
-        assert f"`keysentry:allow` comment on line {path.split(':')[1]}" in flat and "`keysentry baseline`" in flat
+        assert f"`keysentry:allow` comment on line {path.split(':')[1]}" in flat
+        assert "`pre-commit run --hook-stage manual keysentry-baseline`" in flat
     assert text.count("SKIP=keysentry git commit") == 1 and text.count("git commit --no-verify") == 1
     assert text.index("--no-verify") > text.index("2. google-api-key")
 
@@ -96,7 +99,8 @@ def test_other_google_credentials_get_their_own_advice() -> None:
 
 def test_push_message_names_the_commit_and_the_push_bypass() -> None:
     sha = "c0ffee" * 6 + "abcd"
-    text = render(_result(_finding("app.py", google_key(), commit=sha), mode="range"), Options(), action="push")
+    text = render(_result(_finding("app.py", google_key(), commit=sha), mode="range"), Options(), action="push",
+                  via="framework")
     flat = " ".join(text.split())
     assert text.startswith("keysentry: push blocked: 1 secret in the commits being pushed")
     assert f"app.py:3:9 in commit {sha[:12]}" in flat and f"git rebase -i {sha[:12]}^" in flat
@@ -106,7 +110,8 @@ def test_push_message_names_the_commit_and_the_push_bypass() -> None:
 
 def test_push_message_amends_or_rebases_the_unpushed_commits() -> None:
     sha = "c0ffee" * 6 + "abcd"
-    text = render(_result(_finding("app.py", google_key(), commit=sha), mode="range"), Options(), action="push")
+    text = render(_result(_finding("app.py", google_key(), commit=sha), mode="range"), Options(), action="push",
+                  via="cli")
     flat = " ".join(text.split())
     assert "`git commit --amend` if it is the last one" in flat and "filter-repo" not in flat
     # A pushed key's commits are in the history: the work-tree baseline would record nothing.
@@ -117,7 +122,7 @@ def test_push_message_amends_or_rebases_the_unpushed_commits() -> None:
 def test_dotenv_file_is_allowed_through_the_baseline_or_exclude_not_a_comment(line: int) -> None:
     finding = _finding(".env", google_key() if line else "", rule_id="google-api-key" if line else "dotenv-file",
                        line=line)
-    flat = " ".join(render(_result(finding), Options()).split())
+    flat = " ".join(render(_result(finding), Options(), via="cli").split())
     assert "`keysentry:allow`" not in flat and "under `exclude` in the config" in flat
     assert "`keysentry baseline`" in flat
 
@@ -163,6 +168,52 @@ def test_fix_made_but_not_staged_says_git_add(repo: Path, capsys: pytest.Capture
 def test_lines_fit_the_width() -> None:
     text = render(_result(_finding("src/app.py", google_key())), Options(width=80))
     assert max(len(line) for line in text.splitlines()) <= 80
+
+
+# Each way in gets the one form of each command that works there, and only that one.
+VIAS = [
+    pytest.param("framework", "`pre-commit run --hook-stage manual keysentry-baseline`", True, id="pre-commit framework"),
+    pytest.param("hook", "baseline` and commit .keysentry-baseline.json (the hooks read it)", False, id="plain hook"),
+    pytest.param("cli", "`keysentry baseline` and commit .keysentry-baseline.json (scans read it with", False, id="cli"),
+]
+
+
+@pytest.mark.parametrize(("via", "accept", "skip"), VIAS)
+def test_the_advice_names_the_commands_that_work_where_the_hook_runs(via: str, accept: str, skip: bool) -> None:
+    text = render(_result(_finding("app.py", google_key())), Options(), via=via)  # type: ignore[arg-type]
+    flat = " ".join(text.split())
+    assert accept in flat
+    assert ("SKIP=keysentry git commit" in flat) == skip and "git commit --no-verify" in flat
+    assert ("pre-commit" in flat) == (via == "framework")
+
+
+def test_a_plain_hook_without_keysentry_on_path_names_the_python_that_runs_it(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # Isolated (-I): run inside the repository, `-m` would otherwise import a `scanner/` it ships.
+    monkeypatch.setenv("PATH", "/nonexistent")
+    flat = " ".join(render(_result(_finding("app.py", google_key())), Options(), via="hook").split())
+    assert f"`{sys.executable} -I -m scanner baseline`" in flat
+
+
+@pytest.mark.parametrize(("environ", "via"), [({"PRE_COMMIT": "1"}, "framework"), ({"KEYSENTRY_HOOK": "pre-commit"}, "hook"),
+                                             ({}, "cli")])
+def test_how_the_hook_runs_is_told_by_its_environment(environ: dict[str, str], via: str) -> None:
+    assert installed_as(environ) == via
+
+
+@pytest.mark.parametrize("color", [False, True], ids=["plain", "colour"])
+def test_headings_wrap_between_words_at_80_columns(color: bool) -> None:
+    # The longest headings: every rule, with the longest context; a terminal would cut them mid-word.
+    from scanner.rules import ALL_RULES
+
+    findings = [_finding(f"notebooks/demo{i}.ipynb", google_key(), rule.id, severity="critical",
+                         context="notebook-output") for i, rule in enumerate(ALL_RULES)]
+    text = render(_result(*findings), Options(width=80, color=color))
+    plain = re.sub(r"\x1b\[[0-9;]*m", "", text)
+    assert max(len(line) for line in plain.splitlines()) <= 80
+    flowing = " ".join(plain.split())
+    for rule in ALL_RULES:
+        assert f"{rule.id} {' '.join(rule.description.split())} [critical, notebook output]" in flowing
 
 
 # --- through the CLI ----------------------------------------------------------------------------
@@ -215,3 +266,13 @@ def test_a_key_that_ships_with_an_app_is_told_to_be_restricted(context: str, res
 def test_a_gemini_key_in_code_is_still_moved_to_the_environment() -> None:
     flat = " ".join(render(_result(_finding("ai.py", google_key(), context="gemini-client")), Options()).split())
     assert 'os.environ["GEMINI_API_KEY"]' in flat
+
+
+@pytest.mark.parametrize(("via", "command"), [
+    ("framework", "`pre-commit run --hook-stage manual keysentry-fix` makes the change"),
+    ("cli", "`keysentry fix --apply` makes the change"),
+])
+def test_the_autofix_names_the_fix_command_that_works_where_the_hook_runs(via: str, command: str) -> None:
+    flat = " ".join(render(_result(_finding("app.py", google_key())), Options(), via=via).split())  # type: ignore[arg-type]
+    assert "autofix `keysentry fix` replaces the key with an environment lookup (python)" in flat
+    assert command in flat

@@ -95,7 +95,7 @@ def test_exclude_uses_gitignore_globs(repo: Path, capsys: pytest.CaptureFixture[
 
 
 def test_allow_regex_is_matched_against_the_secret(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    kept, other = two_leaks(repo)
+    _kept, other = two_leaks(repo)
     (repo / ".keysentry.toml").write_text(f'allow = ["^{other[:12]}"]\n')
     _, data, _ = scan(capsys, str(repo))
     assert paths(data) == ["src/app.py"]

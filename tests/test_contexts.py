@@ -65,7 +65,7 @@ CASES = [
     pytest.param("notes.txt", lambda k: b"line one\n\0\nline three\n" + f"maps key: {k}\n".encode(), (4, 11),
                  id="key after a nul byte"),
     pytest.param("Notes.txt", lambda k: f"Clé de l'API: {k}\n".encode("latin-1"), (1, 15), id="latin-1"),
-    pytest.param("notes.txt", lambda k: f"\ufeffclé: {k}\n".encode("utf-8"), (1, 6), id="utf-8 with bom"),
+    pytest.param("notes.txt", lambda k: f"\ufeffclé: {k}\n".encode(), (1, 6), id="utf-8 with bom"),
     pytest.param("app.py", lambda k: f'import os\r\n\r\nKEY = "{k}"\r\n'.encode(), (3, 8), id="crlf"),
     pytest.param("quickstart.ipynb",
                  lambda k: _notebook(["from google import genai\n", f'client = genai.Client(api_key="{k}")\n']).encode(),

@@ -113,9 +113,9 @@ def removed(repo: Path, name: str, text: str) -> None:
 
 
 ADVICE = {
-    "a removed key: its replace-text line needs the secret": (f"K = '{{key}}'\n", "k.py", [], True),
+    "a removed key: its replace-text line needs the secret": ("K = '{key}'\n", "k.py", [], True),
     "only a removed .env: the purge removes the file, no secret to print": ("PASSWORD=x{pw}\n", ".env", [], False),
-    "already given": (f"K = '{{key}}'\n", "k.py", ["--show-secrets"], False),
+    "already given": ("K = '{key}'\n", "k.py", ["--show-secrets"], False),
 }
 
 

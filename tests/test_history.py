@@ -156,7 +156,7 @@ def test_renamed_then_deleted_is_not_in_head(repo: Path, capsys: pytest.CaptureF
     git(repo, "rm", "-q", "new.py")
     commit(repo, 3)
 
-    code, data = history(capsys, repo, key)
+    _code, data = history(capsys, repo, key)
 
     assert rows(data) == [row("google-api-key", "old.py", 1, added, 1, False)]
 
@@ -248,7 +248,7 @@ def test_key_only_in_a_staged_then_stashed_change(repo: Path, capsys: pytest.Cap
     write(repo, "app.py", "print('bye')\n")
     git(repo, "stash", "-q", env=dated(3))
 
-    code, data = history(capsys, repo, key)
+    _code, data = history(capsys, repo, key)
 
     assert rows(data) == [row("google-api-key", "app.py", 2, index_commit, 2, False)]
 
@@ -263,7 +263,7 @@ def test_key_only_in_an_untracked_file_stash(repo: Path, capsys: pytest.CaptureF
     untracked_commit = sha(repo, "stash@{0}^3")
     assert not (repo / "scratch.py").exists()
 
-    code, data = history(capsys, repo, key)
+    _code, data = history(capsys, repo, key)
 
     assert rows(data) == [row("google-api-key", "scratch.py", 1, untracked_commit, 2, False)]
 
@@ -276,7 +276,7 @@ def test_key_only_in_a_detached_head_commit(repo: Path, capsys: pytest.CaptureFi
     write(repo, "app.py", key_line(key))
     added = commit(repo, 2, "on no branch")
 
-    code, data = history(capsys, repo, key)
+    _code, data = history(capsys, repo, key)
 
     assert rows(data) == [row("google-api-key", "app.py", 1, added, 2, True)]
 
@@ -322,7 +322,7 @@ def test_key_on_one_side_of_a_merge_keeps_its_branch_commit(repo: Path, capsys: 
     commit(repo, 3)
     git(repo, "merge", "-q", "--no-edit", "feature", env=dated(4))
 
-    code, data = history(capsys, repo, key)
+    _code, data = history(capsys, repo, key)
 
     assert rows(data) == [row("google-api-key", "feature.py", 1, added, 2, True)]
 
@@ -370,7 +370,7 @@ def test_key_moved_within_a_file_is_one_finding_at_its_first_commit(repo: Path, 
     write(repo, "app.py", "import sys\nimport os\n\n\nprint(client)\n" + key_line(key))
     commit(repo, 2, "shuffle")
 
-    code, data = history(capsys, repo, key)
+    _code, data = history(capsys, repo, key)
 
     assert rows(data) == [row("google-api-key", "app.py", 2, added, 1, True)]
 
@@ -383,7 +383,7 @@ def test_key_moved_to_another_file_in_one_commit_is_not_new(repo: Path, capsys: 
     write(repo, "settings.py", "import genai\n\n" + key_line(key))
     commit(repo, 2, "move the client into settings")
 
-    code, data = history(capsys, repo, key)
+    _code, data = history(capsys, repo, key)
 
     # One finding, where it first appeared; still in HEAD (at settings.py now).
     assert rows(data) == [row("google-api-key", "app.py", 2, added, 1, True)]
@@ -396,7 +396,7 @@ def test_copy_that_keeps_the_old_path_is_a_new_finding(repo: Path, capsys: pytes
     (repo / "b.py").write_text((repo / "a.py").read_text())
     copied = commit(repo, 2, "copy")
 
-    code, data = history(capsys, repo, key)
+    _code, data = history(capsys, repo, key)
 
     assert rows(data) == [
         row("google-api-key", "a.py", 1, first, 1, True),
@@ -413,7 +413,7 @@ def test_a_key_removed_and_readded_at_the_same_path_is_one_finding(repo: Path, c
     write(repo, "app.py", "import x\n" + key_line(key))
     commit(repo, 3, "revert the fix")
 
-    code, data = history(capsys, repo, key)
+    _code, data = history(capsys, repo, key)
 
     assert rows(data) == [row("google-api-key", "app.py", 1, first, 1, True)]
 
@@ -431,7 +431,7 @@ def test_cherry_picked_key_is_attributed_to_the_oldest_commit(repo: Path, capsys
     git(repo, "cherry-pick", original, env=dated(5))
     assert sha(repo) != original
 
-    code, data = history(capsys, repo, key)
+    _code, data = history(capsys, repo, key)
 
     assert rows(data) == [row("google-api-key", "keys.py", 1, original, 2, True)]
 
@@ -444,7 +444,7 @@ def test_findings_are_ordered_by_commit_date_then_path(repo: Path, capsys: pytes
     write(repo, "alpha.py", key_line(third_key))
     c2 = commit(repo, 2)
 
-    code, data = history(capsys, repo, first_key, second_key, third_key)
+    _code, data = history(capsys, repo, first_key, second_key, third_key)
 
     assert [(f["path"], f["commit"]) for f in data["findings"]] == [("zeta.py", c1), ("alpha.py", c2), ("beta.py", c2)]
 
@@ -463,7 +463,7 @@ def test_findings_are_ordered_by_the_instant_not_the_local_clock(repo: Path, cap
     git(repo, "commit", "-q", "-m", "west", env={"GIT_AUTHOR_DATE": stamp, "GIT_COMMITTER_DATE": stamp})
     second = sha(repo)
 
-    code, data = history(capsys, repo, east, west)
+    _code, data = history(capsys, repo, east, west)
 
     assert [(f["path"], f["commit"], f["date"]) for f in data["findings"]] == [
         ("zz_east.py", first, "2024-03-01T10:00:00+05:00"),
@@ -476,7 +476,7 @@ def test_two_keys_in_one_file_and_a_non_ascii_author(repo: Path, capsys: pytest.
     write(repo, "app.py", key_line(k1) + "\n" + key_line(k2))
     added = commit(repo, 1, author="Zoë Ünal")
 
-    code, data = history(capsys, repo, k1, k2)
+    _code, data = history(capsys, repo, k1, k2)
 
     assert rows(data) == [
         row("google-api-key", "app.py", 1, added, 1, True, author="Zoë Ünal"),

@@ -33,7 +33,8 @@ from scanner.cli import main
 from tests.conftest import GIT_ENV, git, google_key
 
 PROJECT = Path(__file__).resolve().parents[1]
-HOOK_IDS = ("keysentry", "keysentry-push", "keysentry-history")
+HOOK_IDS = ("keysentry", "keysentry-push", "keysentry-history", "keysentry-fix", "keysentry-baseline",
+            "keysentry-baseline-history")
 
 
 # --- an offline hook environment --------------------------------------------------------------
@@ -197,8 +198,24 @@ def test_commit_adding_a_key_is_blocked_with_the_message(fw_repo: Path, framewor
     assert "google-api-key" in out and "app.py:2:" in out and _redacted(key) in out
     assert 'os.environ["GEMINI_API_KEY"]' in out
     assert out.count("SKIP=keysentry git commit") == 1 and out.count("git commit --no-verify") == 1
+    # The framework put no `keysentry` on the user's PATH: only the framework's own commands.
+    assert "pre-commit run --hook-stage manual keysentry-baseline" in " ".join(out.split())
+    assert "`keysentry baseline" not in out
     assert key not in out
     assert git(fw_repo, "rev-list", "--count", "HEAD") == "1"
+
+
+def test_following_the_blocked_messages_baseline_advice_lets_the_commit_through(
+        fw_repo: Path, framework_env: dict[str, str], hook_project: tuple[Path, str]) -> None:
+    (fw_repo / "fixture.py").write_text(f'API_KEY = "{google_key()}"  # a test key, revoked\n')
+    assert _commit(fw_repo, framework_env, "fixture").returncode != 0
+    # What the message says: the manual hook, the baseline committed, and the hooks given it.
+    proc = _attempt(fw_repo, framework_env, sys.executable, "-m", "pre_commit", "run",
+                    "--hook-stage", "manual", "keysentry-baseline")
+    assert proc.returncode == 0 and (fw_repo / ".keysentry-baseline.json").is_file(), proc.stdout + proc.stderr
+    _write_config(fw_repo, hook_project, args=["--baseline", ".keysentry-baseline.json"])
+    proc = _commit(fw_repo, framework_env, "fixture, accepted")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
 def test_clean_commit_passes(fw_repo: Path, framework_env: dict[str, str]) -> None:
@@ -302,6 +319,21 @@ def test_history_hook_audits_every_commit_on_demand(fw_repo: Path, framework_env
     assert "old.py" in proc.stdout and "google-api-key" in proc.stdout
 
 
+def test_fix_hook_repairs_what_blocked_the_commit(fw_repo: Path, framework_env: dict[str, str]) -> None:
+    key = google_key()
+    (fw_repo / "app.py").write_text(f'from google import genai\nclient = genai.Client(api_key="{key}")\n')
+    blocked = _commit(fw_repo, framework_env, "add client")
+    assert blocked.returncode != 0 and "keysentry-fix" in blocked.stdout + blocked.stderr
+    proc = _attempt(fw_repo, framework_env, sys.executable, "-m", "pre_commit", "run",
+                    "--hook-stage", "manual", "keysentry-fix")
+    assert proc.returncode == 1, proc.stdout + proc.stderr  # files changed, as every fixing hook says
+    assert "client = genai.Client()" in (fw_repo / "app.py").read_text()
+    assert f"GEMINI_API_KEY={key}" in (fw_repo / ".env").read_text()
+    assert key not in proc.stdout + proc.stderr
+    committed = _commit(fw_repo, framework_env, "add client")
+    assert committed.returncode == 0, committed.stdout + committed.stderr
+
+
 # --- the manifest -----------------------------------------------------------------------------
 
 def test_manifest_is_valid_for_pre_commit_with_the_current_stage_names() -> None:
@@ -310,7 +342,8 @@ def test_manifest_is_valid_for_pre_commit_with_the_current_stage_names() -> None
     hooks = {hook["id"]: hook for hook in load_manifest(str(PROJECT / ".pre-commit-hooks.yaml"))}
     assert tuple(hooks) == HOOK_IDS
     assert {hook_id: hooks[hook_id]["stages"] for hook_id in HOOK_IDS} == {
-        "keysentry": ["pre-commit"], "keysentry-push": ["pre-push"], "keysentry-history": ["manual"]}
+        "keysentry": ["pre-commit"], "keysentry-push": ["pre-push"], "keysentry-history": ["manual"],
+        "keysentry-fix": ["manual"], "keysentry-baseline": ["manual"], "keysentry-baseline-history": ["manual"]}
     assert all(hook["pass_filenames"] is False and hook["language"] == "python" for hook in hooks.values())
     assert hooks["keysentry"]["entry"] == "keysentry scan --staged"
 

@@ -24,7 +24,7 @@ class _Page(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = dict(attrs)
-        self._th = tag == "button" and "data-sort" in a or tag == "th"
+        self._th = (tag == "button" and "data-sort" in a) or tag == "th"
         self._count = a.get("data-count") if tag != "rect" else None
         if tag == "rect" and a.get("data-month"):
             self.bars[a["data-month"] or ""] = a.get("data-count") or ""

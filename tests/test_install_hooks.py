@@ -64,14 +64,14 @@ def test_installs_both_hooks_executable_with_this_python(hooked: Path) -> None:
 
 
 def test_top_level_hooks_are_the_packaged_scripts() -> None:
-    for name in install.HOOK_NAMES:
+    for name in (*install.HOOK_NAMES, install.SERVER_HOOK):
         top = PROJECT / "hooks" / name
         assert top.read_text() == install.script(name), f"hooks/{name}: copy scanner/hookscripts/{name} over it"
         assert os.access(top, os.X_OK)
 
 
 def test_hook_scripts_are_posix_sh() -> None:
-    for name in install.HOOK_NAMES:
+    for name in (*install.HOOK_NAMES, install.SERVER_HOOK):
         text = install.script(name)
         assert text.startswith("#!/bin/sh\n") and install.MARKER in text
         assert subprocess.run(["sh", "-n", "-c", text]).returncode == 0
@@ -154,6 +154,12 @@ def test_commit_adding_a_key_is_blocked(hooked: Path, on_path: bool) -> None:
     assert "commit blocked: 1 secret" in out and "app.ts:1:" in out and "process.env.GEMINI_API_KEY" in out
     assert key not in out and f"{key[:4]}…{key[-2:]}" in out
     assert git(hooked, "rev-list", "--count", "HEAD") == "1"
+    # Only commands that work for a plain hook: keysentry by name when it is on PATH, else through
+    # the Python the hook runs; nothing of the pre-commit framework's (SKIP=, pre-commit run).
+    flat = " ".join(out.split())
+    command = "keysentry" if on_path else f"{sys.executable} -m scanner"  # the Python that installed the hook
+    assert f"`{command} baseline`" in flat, flat
+    assert "pre-commit" not in flat and "SKIP=" not in flat and "git commit --no-verify" in flat
 
 
 def test_clean_commit_passes(hooked: Path) -> None:

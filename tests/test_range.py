@@ -78,7 +78,7 @@ def test_key_removed_before_the_range_and_readded_inside_it(repo: Path, capsys: 
     write(repo, "app.py", "import genai\n" + key_line(key))
     readded = commit(repo, 3, "revert the removal")
 
-    code, data = scan_range(capsys, repo, f"{base}..HEAD", key)
+    _code, data = scan_range(capsys, repo, f"{base}..HEAD", key)
 
     assert rows(data) == [row("google-api-key", "app.py", 2, readded, 3, True)]
 
@@ -92,7 +92,7 @@ def test_single_commit_range(repo: Path, capsys: pytest.CaptureFixture[str]) -> 
     write(repo, "three.py", key_line(k3))
     commit(repo, 3)
 
-    code, data = scan_range(capsys, repo, f"{middle}^!", k1, k2, k3)
+    _code, data = scan_range(capsys, repo, f"{middle}^!", k1, k2, k3)
 
     assert rows(data) == [row("google-api-key", "two.py", 1, middle, 2, True)]
     assert data["stats"]["commits"] == 1
@@ -105,7 +105,7 @@ def test_single_commit_range_of_the_root_commit(repo: Path, capsys: pytest.Captu
     write(repo, "two.py", "pass\n")
     commit(repo, 2)
 
-    code, data = scan_range(capsys, repo, f"{root}^!", key)
+    _code, data = scan_range(capsys, repo, f"{root}^!", key)
 
     assert rows(data) == [row("google-api-key", "one.py", 1, root, 1, True)]
 
@@ -124,7 +124,7 @@ def test_single_commit_range_of_a_merge_reports_only_its_resolution(repo: Path, 
     write(repo, "config.py", "TIMEOUT = 4\n" + key_line(merge_key))
     merge = commit(repo, 4, "merge feature")
 
-    code, data = scan_range(capsys, repo, f"{merge}^!", branch_key, merge_key)
+    _code, data = scan_range(capsys, repo, f"{merge}^!", branch_key, merge_key)
 
     assert rows(data) == [row("google-api-key", "config.py", 2, merge, 4, True)]
 
@@ -140,7 +140,7 @@ def test_pull_request_range_reports_the_branch_commits(repo: Path, capsys: pytes
     write(repo, "main.py", key_line(main_key))
     commit(repo, 3)
 
-    code, data = scan_range(capsys, repo, "main..feature", main_key, branch_key)
+    _code, data = scan_range(capsys, repo, "main..feature", main_key, branch_key)
 
     # in_head is about HEAD (main, checked out), where the branch's key is not.
     assert rows(data) == [row("google-api-key", "feature.py", 1, added, 2, False, author="Grace")]
@@ -157,7 +157,7 @@ def test_symmetric_difference_range(repo: Path, capsys: pytest.CaptureFixture[st
     write(repo, "main.py", key_line(main_key))
     on_main = commit(repo, 3)
 
-    code, data = scan_range(capsys, repo, "main...feature", base_key, main_key, branch_key)
+    _code, data = scan_range(capsys, repo, "main...feature", base_key, main_key, branch_key)
 
     assert rows(data) == [
         row("google-api-key", "feature.py", 1, on_branch, 2, False),
@@ -264,7 +264,7 @@ def test_annotated_tags_are_commit_ranges(repo: Path, capsys: pytest.CaptureFixt
     git(repo, "tag", "-a", "-m", "release", "v2")
 
     for revisions in ("v1..v2", "v2 ^v1", "v2"):
-        code, data = scan_range(capsys, repo, revisions, key)
+        _code, data = scan_range(capsys, repo, revisions, key)
         assert rows(data) == [row("google-api-key", "app.py", 1, added, 2, True)], revisions
 
 
@@ -278,7 +278,7 @@ def test_branch_named_like_an_option_is_only_a_revision(repo: Path, capsys: pyte
     (repo / ".git" / "refs" / "heads" / "--output=stolen").write_text(added + "\n")
     git(repo, "reset", "-q", "--hard", base)
 
-    code, data = scan_range(capsys, repo, "main..--output=stolen", key)
+    _code, data = scan_range(capsys, repo, "main..--output=stolen", key)
 
     assert rows(data) == [row("google-api-key", "app.py", 1, added, 2, False)]
     assert not (repo / "stolen").exists() and not Path("stolen").exists()
@@ -298,7 +298,7 @@ def test_key_renamed_after_the_range_is_still_in_head(repo: Path, capsys: pytest
     write(repo, "lib/client.py", "import genai\n" + key_line(edited))  # renamed and edited: a new blob
     commit(repo, 3)
 
-    code, data = scan_range(capsys, repo, f"{base}..pushed", moved, edited)
+    _code, data = scan_range(capsys, repo, f"{base}..pushed", moved, edited)
 
     assert rows(data) == [row("google-api-key", "app.py", 1, added, 2, True),
                           row("google-api-key", "client.py", 1, added, 2, True)]

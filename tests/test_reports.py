@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from scanner.cli import main
+from scanner.models import Finding, Result, Stats
 from scanner.report import redact
 from scanner.rules import RULES_BY_ID
 from tests.conftest import git, google_key, random_chars
@@ -153,7 +154,9 @@ def test_text_report_groups_by_file_with_location_and_fix(repo: Path, capsys: py
     summary = lines[-1]
     assert re.fullmatch(r"Scanned 2 files \(\d+ B\) in \d+\.\d\ds: 3 findings \(google-api-key: 3\)", summary)
     # The whole remediation is there, wrapped but not cut, with no trailing blanks.
-    fix = " ".join(line.strip() for line in lines[3:lines.index(f"    src/app.py:3:11  secret {redact(second)}") - 1])
+    # ...and then `keysentry fix` named as the next step.
+    after = lines.index(next(line for line in lines if line.startswith("    next: `keysentry fix`")))
+    fix = " ".join(line.strip() for line in lines[3:after])
     assert fix == "fix: " + rule.remediation
     assert all(line == line.rstrip() for line in lines)
 
@@ -302,9 +305,7 @@ def test_odd_file_names_in_every_format_and_the_baseline(repo: Path, tmp_path: P
 
 # --- speed (issue 7, item 14) ------------------------------------------------------------------------
 
-def _many_findings(n: int) -> "Result":
-    from scanner.models import Finding, Result, Stats
-
+def _many_findings(n: int) -> Result:
     findings = tuple(Finding("google-api-key", f"src/module_{i // 4}.py", i % 4 + 1, 9, google_key(), f"{i:040x}")
                      for i in range(n))
     return Result("worktree", findings, Stats(files=n // 4, bytes=n * 60))

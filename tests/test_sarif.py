@@ -142,7 +142,7 @@ def test_rules_carry_severity_precision_tags_and_help(repo: Path, capsys: pytest
         assert properties["tags"] == ["security", "secret"]
         assert properties["precision"] == rule.precision
         score = float(properties["security-severity"])
-        assert {"critical": 9.0 <= score, "high": 7.0 <= score < 9.0, "medium": 4.0 <= score < 7.0,
+        assert {"critical": score >= 9.0, "high": 7.0 <= score < 9.0, "medium": 4.0 <= score < 7.0,
                 "low": score < 4.0}[rule.severity]
         assert shown["helpUri"].startswith("https://") and shown["helpUri"].endswith("#rules")
         assert rule.remediation in shown["help"]["markdown"]

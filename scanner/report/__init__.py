@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from scanner.domain import ContextName, Severity
     from scanner.models import Finding, Result, Stats, Verification
     from scanner.rules import FileRule, Rule
 
@@ -37,6 +38,39 @@ def printable(text: str) -> str:
     """TEXT as it is safe to show a person: a control character becomes a visible escape (\\x1b,
     \\n), so a file or author name can neither drive the terminal nor forge a report line."""
     return _UNPRINTABLE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
+def verification_fields(v: "Verification") -> dict[str, object]:
+    """The contract's `verification` object: status and reason, and exposes / surface where known."""
+    fields: dict[str, object] = {"status": v.status, "reason": v.reason}
+    if v.exposes:
+        fields["exposes"] = list(v.exposes)
+    if v.surface:
+        fields["surface"] = v.surface
+    r = v.restrictions
+    if r is not None:  # --verify-owner
+        fields["restrictions"] = {"known": r.known, "reason": r.reason} if not r.known else {
+            "known": True, "reason": r.reason, "key": r.key, "unrestricted": r.unrestricted,
+            "gemini_allowed": r.gemini_allowed, "api_targets": list(r.api_targets), "referrers": list(r.referrers),
+            "ips": list(r.ips), "android_apps": [{"package": p, "sha1": s} for p, s in r.android_apps],
+            "ios_bundle_ids": list(r.ios_bundle_ids), **({"fix": r.fix} if r.fix else {})}
+    return fields
+
+
+def exposure_words(v: "Verification") -> str:
+    """What a verdict adds beyond status and reason, for one line of prose ("" when nothing):
+    "exposes files, cached-contents; accepted by generative-language"."""
+    said = []
+    if v.exposes:
+        said.append("exposes " + ", ".join(v.exposes))
+    if v.surface:
+        said.append(f"accepted by {v.surface}")
+    if v.restrictions is not None:  # --verify-owner
+        said.append(f"restrictions: {v.restrictions.reason}" if v.restrictions.known
+                    else f"restrictions not known: {v.restrictions.reason}")
+        if v.restrictions.fix:
+            said.append(f"restrict it: {v.restrictions.fix}")
+    return "; ".join(said)
 
 
 def shell_word(path: str) -> str:
@@ -109,6 +143,7 @@ class Options:
     show_secrets: bool = False
     color: bool = False
     width: int = 100
+    show_suppressed: bool = False  # --show-suppressed: list what the policy silenced, with the cause
 
 
 @dataclass(frozen=True)
@@ -137,12 +172,13 @@ class Shown:
     head_paths: tuple[str, ...]  # masked
     moved_to: tuple[str, ...]  # those of head_paths that are not the finding's own path
     unstaged_fix: bool
-    severity: str
-    context: str
+    severity: Severity
+    context: ContextName
     # Every place holding the same secret, this one first; names masked like `path`.
     locations: tuple[ShownLocation, ...]
     verification: "Verification | None"
     companion: str = ""  # a client secret's OAuth client id: public, so never masked
+    suppressed: str = ""  # why the policy silences it ("baseline", "config", "inline"), or "": reported
 
     @property
     def rule_id(self) -> str:
@@ -170,6 +206,9 @@ class View:
     skipped_large_paths: tuple[str, ...]  # masked like the findings' paths
     target: str = ""  # what was scanned (a folder, "-"), masked
     revisions: str = ""  # history/range: which revisions
+    # --show-suppressed: the findings the policy silenced, each with its cause; else empty (the
+    # counts by cause are in the stats either way).
+    suppressed: tuple[Shown, ...] = ()
 
     def stats_dict(self) -> dict[str, object]:
         """The stats as JSON and SARIF give them: the skipped files' names shown like the findings' paths."""
@@ -185,15 +224,21 @@ def present(result: "Result", options: Options,
         from scanner.rules import RULES_BY_ID
 
         rules = RULES_BY_ID
-    mask = NameMasker(result.findings, options.show_secrets)
+    listed = result.suppressed if options.show_suppressed else ()
+    # A plain rule's "secret" is a description (rules.policy), not a secret to mask in names.
+    mask = NameMasker([f for f in (*result.findings, *listed) if not getattr(rules[f.rule_id], "plain", False)],
+                      options.show_secrets)
     ids: dict[str, int] = {}
-    shown = tuple(
-        Shown(
+
+    def show(f: "Finding") -> Shown:
+        return Shown(
             rule=rules[f.rule_id],
             path=mask(f.path),
             line=f.line,
             column=f.column,
-            secret=f.secret if options.show_secrets else redact(f.secret),
+            # A plain rule's "secret" says what changed: shown, with any key in it masked.
+            secret=f.secret if options.show_secrets else mask(f.secret) if getattr(rules[f.rule_id], "plain", False)
+            else redact(f.secret),
             secret_length=len(f.secret),
             secret_id=ids.setdefault(f.secret, len(ids)),
             fingerprint=f.fingerprint,
@@ -210,11 +255,24 @@ def present(result: "Result", options: Options,
             or (ShownLocation(mask(f.path), f.line, f.column),),
             verification=f.verification,
             companion=f.companion,
+            suppressed=f.suppressed,
         )
-        for f in result.findings
-    )
+
+    shown = tuple(show(f) for f in result.findings)
     return View(result.mode, shown, result.stats, result.notes,
-                tuple(mask(p) for p in result.stats.skipped_large_paths), mask(result.target), mask(result.revisions))
+                tuple(mask(p) for p in result.stats.skipped_large_paths), mask(result.target), mask(result.revisions),
+                tuple(show(f) for f in listed))
+
+
+# How each cause of suppression is named in a summary.
+CAUSE_NAMES = {"baseline": "the baseline", "config": "config (allow)", "inline": "inline markers"}
+
+
+def suppressed_summary(stats: "Stats") -> str:
+    """"suppressed: 2 by the baseline, 1 by inline markers", or "" when nothing was: the one
+    wording every report's summary uses for what the policy hides."""
+    parts = [f"{n} by {CAUSE_NAMES[cause]}" for cause, n in sorted(stats.suppressed.items()) if n]
+    return "suppressed: " + ", ".join(parts) if parts else ""
 
 
 # --format NAME -> the module whose `render(view: View) -> str` makes it; imported only when used,

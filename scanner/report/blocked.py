@@ -5,11 +5,15 @@ log window and a CI log; secrets are redacted unless the user asked for them.
 """
 from __future__ import annotations
 
+import os
 import posixpath
+import shutil
+import sys
 import textwrap
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Literal
 
+from scanner.fix.advice import next_step
 from scanner import context
 from scanner.report import Options, Shown, View, present, printable
 from scanner.rules import FILE_RULES, FileRule
@@ -37,6 +41,43 @@ _LANGUAGES: tuple[tuple[tuple[str, ...], str, str], ...] = (
     ((".ps1", ".psm1"), "PowerShell", "$env:{var}"),
 )
 BASELINE = ".keysentry-baseline.json"  # where `keysentry baseline` writes and the plain hooks look
+
+# How the blocking hook was installed, which decides the commands the message can offer: the
+# pre-commit framework puts no `keysentry` on the user's PATH, and SKIP= means nothing to a plain hook.
+Via = Literal["framework", "hook", "cli"]
+
+
+def installed_as(environ: Mapping[str, str]) -> Via:
+    """The pre-commit framework sets PRE_COMMIT=1 for its hooks; keysentry's own hook scripts set
+    KEYSENTRY_HOOK; anything else is a person (or a script) running keysentry."""
+    if environ.get("PRE_COMMIT") == "1":
+        return "framework"
+    return "hook" if environ.get("KEYSENTRY_HOOK") else "cli"
+
+
+def _keysentry_command() -> str:
+    """How to run keysentry from where a plain hook ran it: by name when it is on PATH, else through
+    the Python that runs this (a hook installed from a virtualenv that is not activated)."""
+    return "keysentry" if shutil.which("keysentry") else f"{sys.executable} -I -m scanner"
+
+
+def _autofix(via: Via) -> str:
+    """The one way of running `keysentry fix --apply` that works where the hook runs."""
+    if via == "framework":
+        return "`pre-commit run --hook-stage manual keysentry-fix`"
+    return f"`{_keysentry_command() if via == 'hook' else 'keysentry'} fix --apply`"
+
+
+def _accept(via: Via, action: str) -> str:
+    """The one way of writing a baseline that works where the hook runs, and how it is then read."""
+    history = action == "push"
+    if via == "framework":
+        hook_id = "keysentry-baseline-history" if history else "keysentry-baseline"
+        return (f"accept it with `pre-commit run --hook-stage manual {hook_id}` and commit {BASELINE}, with "
+                f"`args: [--baseline, {BASELINE}]` on the keysentry hooks")
+    command = f"{_keysentry_command() if via == 'hook' else 'keysentry'} baseline{' --history' if history else ''}"
+    then = "(the hooks read it)" if via == "hook" else f"(scans read it with `--baseline {BASELINE}`)"
+    return f"accept it with `{command}` and commit {BASELINE} {then}"
 _SHELL_RC = (".bashrc", ".bash_profile", ".profile", ".zshrc", ".zprofile", ".zshenv", ".kshrc")
 
 def env_lookup(path: str, var: str) -> tuple[str, str] | None:
@@ -119,12 +160,19 @@ def _tally(findings: Sequence[Shown]) -> tuple[int, int]:
     return len({f.secret_id for f in in_lines}) + len(files), len(in_lines) + len(files)
 
 
-def render(result: Result, options: Options, *, action: str = "commit") -> str:
-    """The message for RESULT; ACTION is "commit" (the staged changes) or "push" (the commits being pushed)."""
-    return message(present(result, options), options, action=action)
+def render(result: Result, options: Options, *, action: str = "commit", bypass: bool = False,
+           via: Via | None = None) -> str:
+    """The message for RESULT; ACTION is "commit" (the staged changes), "push" (the commits being
+    pushed, checked on the pusher's machine) or "receive" (the same, rejected by the server's
+    pre-receive hook; BYPASS: the server lets a pusher bypass it with a reason)."""
+    return message(present(result, options), options, action=action, bypass=bypass, via=via)
 
 
-def message(view: View, options: Options, *, action: str = "commit") -> str:
+def message(view: View, options: Options, *, action: str = "commit", bypass: bool = False,
+            via: Via | None = None) -> str:
+    """VIA: how the hook was installed (default: told by the environment), for the commands offered."""
+    if via is None:
+        via = installed_as(os.environ)
     def style(text: str, code: str) -> str:
         return _paint(text, code, options.color)
 
@@ -133,20 +181,30 @@ def message(view: View, options: Options, *, action: str = "commit") -> str:
     count, places = _tally(findings)
     what = "the staged changes" if action == "commit" else "the commits being pushed"
     where_else = f" (found in {places} places)" if places != count else ""
-    out = [style(f"keysentry: {action} blocked: {count} secret{'s' * (count != 1)} in {what}{where_else}", "1;31"),
-           ""]
+    verdict = "push rejected by the server" if action == "receive" else f"{action} blocked"
+    # Headings wrap between words (a terminal would break them mid-word at its edge).
+    title = f"keysentry: {verdict}: {count} secret{'s' * (count != 1)} in {what}{where_else}"
+    out = [style(line, "1;31") for line in textwrap.wrap(title, width, subsequent_indent="   ",
+                                                        break_on_hyphens=False, break_long_words=False)]
+    out.append("")
 
     def para(label: str, text: str) -> None:
         lead = f"   {label:<10}"
         out.extend(textwrap.wrap(text, width, initial_indent=lead, subsequent_indent=" " * len(lead),
                                  break_on_hyphens=False, break_long_words=False) or [lead.rstrip()])
 
-    baseline = "keysentry baseline" if action == "commit" else "keysentry baseline --history"
+    accept = _accept(via, action)
     for n, f in enumerate(findings, 1):
         # Most urgent first in the reader's eye: the severity, then where the secret sits.
         where_kind = "" if f.context == "generic" else f", {f.context.replace('-', ' ')}"
-        out.append(f"{n}. {style(f.rule_id, '1')}  {f.rule.description}  "
-                   f"[{style(f.severity, _SEVERITY_COLOUR.get(f.severity, '1'))}{where_kind}]")
+        # Wrapped as plain words (the tag kept whole: a no-break space), then painted.
+        tag = f"[{f.severity}{where_kind}]".replace(" ", "\xa0")
+        heading = textwrap.wrap(f"{n}. {f.rule_id}  {f.rule.description}  {tag}", width, subsequent_indent="   ",
+                                break_on_hyphens=False, break_long_words=False)
+        heading = [line.replace("\xa0", " ") for line in heading]
+        heading[0] = heading[0].replace(f.rule_id, style(f.rule_id, "1"), 1)
+        heading[-1] = heading[-1].replace(f"[{f.severity}", f"[{style(f.severity, _SEVERITY_COLOUR.get(f.severity, '1'))}", 1)
+        out.extend(heading)
         # File names are anybody's: no terminal sequences, no forged lines, no key in full.
         where = f.name + (f":{f.line}:{f.column}" if f.line else " (whole file)")
         para("where", where + (f" in commit {f.commit[:12]}" if f.commit else ""))
@@ -161,33 +219,53 @@ def message(view: View, options: Options, *, action: str = "commit") -> str:
         para("fix", advice)
         if code:
             out.append(" " * 17 + style(code, "1"))
-        if action == "push" and f.commit:
+        if action == "commit":
+            autofix = next_step(f.path, f.rule_id, f.context)
+            if autofix:
+                para("autofix", f"`keysentry fix` {autofix}; {_autofix(via)} makes the change")
+        if action != "commit" and f.commit:
             short = f.commit[:12]
-            para("history", f"the key is in commit {short}, which is not pushed yet, so changing the file is "
+            state = "not pushed yet" if action == "push" else "refused by the server"
+            para("history", f"the key is in commit {short}, which is {state}, so changing the file is "
                             f"not enough: fix that commit itself, with `git commit --amend` if it is the last one, "
                             f"else `git rebase -i {short}^` (mark it `edit`, fix, `git commit --amend`, "
                             f"`git rebase --continue`), so that none of the commits being pushed holds it")
+        if f.commit is None and f.path.startswith("refs/"):
+            ref = f.name.split(":", 1)[0]
+            para("tag", f"{ref} points at this content directly, with no commit: changing a file is not "
+                        f"enough; delete that ref here (`git tag -d {ref.removeprefix('refs/tags/')}` for a tag, "
+                        f"`git update-ref -d {ref}` otherwise) and point it at content without the key")
         para("rotate", _rotate(f))
         whole = _file_rule(f)
-        if whole is None:
-            para("allow", f"not a real secret? put a `keysentry:allow` comment on line {f.line}, or accept it "
-                          f"with `{baseline}` and commit {BASELINE} (pre-commit framework: also add "
-                          f"`args: [--baseline, {BASELINE}]` to the hook)")
+        if action == "receive":
+            # The server's policy is its administrators': nothing in a push can change it.
+            para("allow", f"not a real secret? ask the server's administrators to add its fingerprint "
+                          f"{f.fingerprint} to the server's baseline; nothing in a push (a config, a baseline, "
+                          f"a comment) changes the server's policy")
+        elif whole is None:
+            para("allow", f"not a real secret? put a `keysentry:allow` comment on line {f.line}, or {accept}")
         else:
             # The file's own finding stays whatever its lines say: only its path can be let through.
             para("allow", f"not a real secret? a comment cannot let {whole.kind} through: list it under "
                           f"`exclude` in the config ([tool.keysentry] in pyproject.toml, or .keysentry.toml), or "
-                          f"accept it with `{baseline}` and commit {BASELINE} (pre-commit framework: also add "
-                          f"`args: [--baseline, {BASELINE}]` to the hook)")
+                          f"{accept}")
         out.append("")
 
+    if action == "receive":
+        out.append("Fix the commits as above, then push again.")
+        if bypass:
+            out += ["To push anyway, in an emergency only (a pushed key stays leaked), give a reason; the server",
+                    "records it with your name and these findings in its audit log:",
+                    '    git push -o keysentry.bypass="why this cannot wait" ...']
+        else:
+            out.append("This server allows no bypass: remove the key from the commits being pushed, as above.")
+        return "\n".join(out) + "\n"
     hook = "keysentry" if action == "commit" else "keysentry-push"
     verb = "git commit" if action == "commit" else "git push"
     skip, no_verify = f"SKIP={hook} {verb} ...", f"{verb} --no-verify ..."
     pad = max(len(skip), len(no_verify)) + 3
-    out += [
-        f"To {action} anyway, in an emergency only (a pushed key stays leaked):",
-        f"    {skip:<{pad}}(hooks run by the pre-commit framework)",
-        f"    {no_verify:<{pad}}(skips every hook)",
-    ]
+    out.append(f"To {action} anyway, in an emergency only (a pushed key stays leaked):")
+    if via == "framework":  # SKIP= is the framework's; a plain hook never reads it
+        out.append(f"    {skip:<{pad}}(skips only keysentry)")
+    out.append(f"    {no_verify:<{pad}}(skips every hook)")
     return "\n".join(out) + "\n"

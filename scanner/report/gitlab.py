@@ -8,7 +8,7 @@ import uuid
 from datetime import datetime, timedelta, timezone
 
 from scanner import PROJECT_URL, __version__
-from scanner.report import Shown, View, display_path, printable
+from scanner.report import CAUSE_NAMES, Shown, View, display_path, exposure_words, printable, suppressed_summary
 
 SCHEMA_VERSION = "15.2.4"
 SCHEMA_URL = ("https://gitlab.com/gitlab-org/security-products/security-report-schemas/-/raw/"
@@ -39,7 +39,8 @@ def _vulnerability(f: Shown) -> dict[str, object]:
     where = "" if f.in_head is None else (" It is still in HEAD." if f.in_head else
                                            " HEAD no longer holds it, but the history does: rotate it.")
     if f.verification is not None:  # --verify
-        where += f" Verified {f.verification.status}: {f.verification.reason}."
+        extra = exposure_words(f.verification)
+        where += f" Verified {f.verification.status}: {f.verification.reason}" + (f" ({extra})." if extra else ".")
     return {
         "id": str(uuid.uuid5(_NAMESPACE, f"{f.fingerprint}\0{f.commit or ''}")),
         "name": f.rule.description[:255],
@@ -52,6 +53,17 @@ def _vulnerability(f: Shown) -> dict[str, object]:
         # GitLab shows this as the finding's code; it is the redacted secret unless --show-secrets.
         "raw_source_code_extract": f.secret,
     }
+
+
+def _messages(view: View) -> list[dict[str, str]]:
+    """The notes, what the policy suppressed by cause, and (--show-suppressed) each suppressed finding."""
+    texts = list(view.notes)
+    hidden = suppressed_summary(view.stats)
+    if hidden:
+        texts.append(hidden)
+    texts += [f"suppressed by {CAUSE_NAMES.get(f.suppressed, f.suppressed)}: {f.rule_id} at "
+              f"{display_path(f.path)}:{f.line} ({f.secret})" for f in view.suppressed]
+    return [{"level": "info", "value": printable(text)} for text in texts]
 
 
 def render(view: View) -> str:
@@ -67,7 +79,7 @@ def render(view: View) -> str:
             "status": "success",
             "start_time": timestamp(start),
             "end_time": timestamp(end),
-            "messages": [{"level": "info", "value": printable(note)} for note in view.notes],
+            "messages": _messages(view),
         },
         "vulnerabilities": [_vulnerability(f) for f in view.findings],
         "remediations": [],

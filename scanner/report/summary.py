@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
+from scanner.domain import SEVERITIES as SEVERITIES  # most urgent first; the reports import it from here
+from scanner.domain import Severity
 from scanner.report import Shown, View
-
-SEVERITIES = ("critical", "high", "medium", "low")
 
 
 @dataclass(frozen=True)
@@ -23,7 +23,7 @@ class RuleCount:
 class Summary:
     findings: int
     secrets: int  # distinct secrets
-    by_severity: tuple[tuple[str, int], ...]  # every severity, most urgent first, zeros kept
+    by_severity: tuple[tuple[Severity, int], ...]  # every severity, most urgent first, zeros kept
     by_rule: tuple[RuleCount, ...]  # rules with findings, most findings first
     in_head: int  # history/range: findings whose secret is still in HEAD
     history_only: int  # history/range: findings whose secret HEAD no longer holds

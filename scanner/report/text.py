@@ -12,7 +12,18 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from functools import lru_cache
 
-from scanner.report import Options, Shown, View, display_path, printable, shell_word
+from scanner.fix.advice import next_step
+from scanner.report import (
+    CAUSE_NAMES,
+    Options,
+    Shown,
+    View,
+    display_path,
+    exposure_words,
+    printable,
+    shell_word,
+    suppressed_summary,
+)
 from scanner.report.summary import summarize
 from scanner.rules import FileRule
 
@@ -137,6 +148,17 @@ def _notebook(out: _Writer, f: Shown) -> None:
                 f"         jupyter nbconvert --clear-output --inplace {printable(f.word)}")
 
 
+def _autofix(out: _Writer, f: Shown) -> None:
+    """`keysentry fix` as the next step, where it fixes this finding."""
+    if f.commit is None:
+        step = next_step(f.path, f.rule_id, f.context)
+        if step:
+            out.para(f"{out.style('next:', 'dim')} `keysentry fix` {step}", "    ", "         ")
+    elif f.in_head is False:
+        out.para(f"{out.style('next:', 'dim')} `keysentry fix --history` plans removing it from the history",
+                 "    ", "         ")
+
+
 def _remedy(f: Shown) -> str:
     # `git rm --cached` fails on a file that HEAD no longer has: what is left to do is rotating.
     if isinstance(f.rule, FileRule) and f.in_head is False and f.rule.gone:
@@ -162,6 +184,9 @@ def _findings(out: _Writer, findings: Iterable[Shown]) -> None:
                 status = f.verification.status
                 label = style(status, "bold red" if status == "live" else "bold")
                 out.para(f"verified: {label} — {printable(f.verification.reason)}", "    ", "              ")
+                extra = exposure_words(f.verification)
+                if extra:
+                    out.para(extra, "    ", "      ")
             if f.commit:
                 out.para(f"introduced in {f.commit[:12]} by {out.name(f.author) or '?'} on {f.date}", "    ", "      ")
                 if f.in_head is not None:
@@ -172,6 +197,7 @@ def _findings(out: _Writer, findings: Iterable[Shown]) -> None:
                 fix = _wrapped(remedy, out.width)
                 out.add(f"    {style('fix:', 'dim')} {fix[0]}", *(f"         {line}" for line in fix[1:]))
             _notebook(out, f)
+            _autofix(out, f)
         out.add("")
 
 
@@ -265,15 +291,16 @@ def _skipped(out: _Writer, result: View) -> str:
     if named:
         large += f" ({', '.join(named)}{', …' if stats.skipped_large > len(named) else ''})"
     nested = getattr(stats, "nested_repos", 0)
+    missing = getattr(stats, "missing_objects", ())
     skipped = [(stats.skipped_large, large), (stats.skipped_lfs, f"{stats.skipped_lfs} Git LFS pointers"),
                (stats.skipped_symlinks, f"{stats.skipped_symlinks} symlinks"),
                (nested, f"{nested} nested {'repository' if nested == 1 else 'repositories'} (not entered)"),
                (stats.unreadable, f"{stats.unreadable} unreadable"),
-               (stats.allowed, f"{stats.allowed} allowed inline or by config"),
-               (stats.baselined, f"{stats.baselined} in the baseline"),
+               (len(missing), f"{len(missing)} git object{'s' * (len(missing) != 1)} missing or corrupt"),
                (stats.excluded, f"{stats.excluded} excluded by config")]
     extra = ", ".join(text for n, text in skipped if n)
-    return f"; skipped: {extra}" if extra else ""
+    hidden = suppressed_summary(stats)
+    return (f"; skipped: {extra}" if extra else "") + (f"; {hidden}" if hidden else "")
 
 
 def _summary(out: _Writer, result: View) -> str:
@@ -316,6 +343,12 @@ def render(result: View, options: Options) -> str:
         _by_history(out, result)
     else:
         _findings(out, result.findings)
+    if result.suppressed:  # --show-suppressed
+        out.para(out.style(f"Suppressed ({len(result.suppressed)}), not reported:", "bold"), "", "  ")
+        for f in result.suppressed:
+            where = f"{out.name(f.path)}:{f.line}" + (f" (commit {f.commit[:12]})" if f.commit else "")
+            out.para(f"{f.rule_id} at {where}: {f.secret} — by {CAUSE_NAMES.get(f.suppressed, f.suppressed)}",
+                     "  ", "    ")
     for note in result.notes:
         out.para(f"{out.style('note:', 'yellow')} {printable(note)}", "", "  ")
     out.para(_summary(out, result), "", "  ")

@@ -6,6 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar
 
+from scanner.domain import Severity
+
 KEY_CHARS = "0-9A-Za-z_-"
 # A fixed-format key starts a token: not preceded by a key character, unless that character ends
 # an escape (`\n`, `\"`, `\u003d`, `\x00`), a percent-encoded byte (`key%3DAIza…`) or a shell
@@ -74,7 +76,7 @@ class Rule:
     priority: int
     # The contract's `severity` of a finding, unless the context it is found in says otherwise:
     # "critical", "high", "medium" or "low".
-    severity: str = "high"
+    severity: Severity = "high"
     # SARIF's `precision`: how often a finding is a real secret. A fixed format is "very-high"; a
     # value judged by its name and shape is less sure.
     precision: str = "very-high"

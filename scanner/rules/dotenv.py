@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from scanner import lazyre
+from scanner.domain import Severity
 from scanner.filters import is_placeholder, is_template, plausible_literal
 from scanner.rules.base import AI_STUDIO, CREDENTIALS
 
@@ -23,7 +24,7 @@ class FileRule:
     # secret that another rule found.
     template: re.Pattern[str]
     # The contract's `severity` (see Rule.severity).
-    severity: str = "high"
+    severity: Severity = "high"
     precision: str = "high"  # see Rule.precision
     # What to rotate, as the blocked-commit message says it after "it is leaked: ".
     rotate: str = ""
@@ -35,6 +36,9 @@ class FileRule:
     gone: str = ""
     # What the file is called in advice: "a .env file".
     kind: str = "the file"
+    # The finding's "secret" says what it is about (scanner.suppression: what a change widened), no
+    # secret: reports show it, with any key inside masked, rather than redact it.
+    plain: bool = False
     # A finding of this rule is the whole file, at no line: no inline comment can silence it.
     whole_file: ClassVar[bool] = True
 

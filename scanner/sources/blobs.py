@@ -22,6 +22,10 @@ from scanner.sources.base import Read
 # output unread, has stopped reading: writing a whole batch before reading cannot deadlock
 # against git's output.
 MAX_BATCH = 500
+# The size read_within gives an object git cannot read, in a tolerant read.
+MISSING = -1
+# Unreadable objects in a row after which a tolerant read gives up: git reads nothing here.
+MAX_FAILURES = 50
 
 
 # git 2.36's --batch-command: with --buffer, git writes its answers through stdio's buffer and
@@ -53,17 +57,38 @@ class CatFile:
             assert data is not None
             yield oid, data
 
-    def read_within(self, oids: Sequence[str], limit: int | None) -> Iterator[tuple[str, int, bytes | None]]:
+    def read_within(self, oids: Sequence[str], limit: int | None,
+                    tolerant: bool = False) -> Iterator[tuple[str, int, bytes | None]]:
         """(oid, size, content) for each id in order; the content None for an object over LIMIT
         bytes, which is never read: git says the size before the content, and is then stopped
-        and started again for the ids after it (the content would have filled the pipe)."""
+        and started again for the ids after it (the content would have filled the pipe).
+
+        TOLERANT: an object git cannot read (missing, or corrupt: git dies on it) comes as
+        (oid, MISSING, None) and git is started again for the ids after it, so one bad object
+        costs one object, not the scan; MAX_FAILURES such objects in a row mean git cannot read
+        this repository at all, which is an error. Otherwise a bad object is an error."""
         start = 0
+        failures = 0
         while start < len(oids):
             chunk = oids[start:start + MAX_BATCH]
             self._request(chunk)
             for oid in chunk:
                 start += 1
-                size = self._header(oid)
+                try:
+                    size = self._header(oid)
+                except GitError:
+                    if not tolerant or failures >= MAX_FAILURES:
+                        raise
+                    failures += 1
+                    self._restart()
+                    yield oid, MISSING, None
+                    break  # ask the new git for the ids after it
+                if size == MISSING:
+                    if not tolerant:
+                        raise gitcmd.missing_object(self._repo, oid)
+                    yield oid, MISSING, None
+                    continue  # git goes on with the next id
+                failures = 0
                 if limit is not None and size > limit:
                     self._restart()
                     yield oid, size, None
@@ -84,11 +109,11 @@ class CatFile:
     def _header(self, oid: str) -> int:
         assert self._proc.stdout
         header = self._proc.stdout.readline()
-        if not header:
+        if not header:  # git died on this object (a corrupt one)
             raise self._failure()
         parts = header.split()
         if len(parts) < 3:  # "<oid> missing"
-            raise gitcmd.missing_object(self._repo, oid)
+            return MISSING
         return int(parts[2])
 
     def _content(self, size: int) -> bytes:
@@ -176,8 +201,35 @@ class ObjectReader:
             # A handful of blobs (a commit hook's) keeps to --batch: asking git for its version
             # would cost more than --batch-command saves on them.
             self._cat = CatFile(self._repo, None if len(wanted) >= _MANY else False)
-        for blob, (_, size, data) in zip(wanted, self._cat.read_within([b.oid or "" for b in wanted], limit)):
-            yield blob, Read("large", size=size) if data is None else Read("text", data)
+        # Tolerant: a history of a partial clone or an old mirror may lack a few blobs; the scan
+        # goes on without them and its report names them (stats.missing_objects).
+        read = self._cat.read_within([b.oid or "" for b in wanted], limit, tolerant=True)
+        for blob, (oid, size, data) in zip(wanted, read, strict=True):
+            if size == MISSING:
+                yield blob, Read("missing", detail=oid)
+            else:
+                yield blob, Read("large", size=size) if data is None else Read("text", data)
+
+    def stream(self, blob: Blob, piece: int) -> Iterator[bytes]:
+        """One blob's content through its own `git cat-file blob`, a piece at a time."""
+        proc = subprocess.Popen(gitcmd.argv(self._repo, "cat-file", "blob", blob.oid or ""), stdin=subprocess.DEVNULL,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=gitcmd.env())
+        assert proc.stdout is not None and proc.stderr is not None
+        try:
+            while True:
+                chunk = proc.stdout.read(piece)
+                if not chunk:
+                    break
+                yield chunk
+            error = proc.stderr.read()
+            if proc.wait() != 0:
+                raise GitError(gitcmd.describe_failure(error, ["cat-file"]))
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+            proc.stdout.close()
+            proc.stderr.close()
 
     def close(self) -> None:
         if self._cat is not None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -148,7 +147,10 @@ def _partial_clone_fetch(tmp_path: Path) -> None:
         proc = keysentry("scan", mode, ".", cwd=repo)
         no_traceback(proc)
         assert not marker.exists(), mode
-    expect_error(keysentry("scan", "--history", ".", cwd=repo), "partial clone")
+    # Incomplete, and said so: exit 2 (nothing found in what could be read), the object named.
+    proc = keysentry("scan", "--history", ".", "--format", "json", cwd=repo)
+    assert proc.returncode == 2 and json.loads(proc.stdout)["stats"]["missing_objects"] == [blob], proc.stderr
+    assert b"partial clone" in proc.stderr and proc.stderr.count(b"\n") == 1
 
 
 # --- 7: core.worktree chooses neither the tree nor the history ------------------------------------

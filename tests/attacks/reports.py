@@ -185,18 +185,22 @@ def _key_in_names_is_redacted(tmp_path: Path) -> None:
 # --- 14: the text report's speed -------------------------------------------------------------------
 
 def _many_findings_text_not_slower_than_json(tmp_path: Path) -> None:
-    """20,000 keys in one file: the text report takes about as long as the JSON one (same scan)."""
+    """20,000 keys in one file: the text report takes about as long as the JSON one (same scan).
+    Timed in the CPU time the scan's processes use, which other processes on the machine do not
+    inflate; a second look only when the first is over the bound."""
     repo = new_repo(tmp_path)
     (repo / "keys.txt").write_text("".join(f"{google_key()}\n" for _ in range(20_000)))
 
     def timed(fmt: str) -> float:
-        started = time.perf_counter()
+        before = os.times()
         out = _out(keysentry("scan", ".", "--format", fmt, "--jobs", "1", cwd=repo, timeout=120))
+        after = os.times()
         assert out.count(b"AIza") >= 20_000
-        return time.perf_counter() - started
+        return (after.children_user + after.children_system) - (before.children_user + before.children_system)
 
-    as_json = min(timed("json") for _ in range(2))
-    as_text = min(timed("text") for _ in range(2))
+    as_json, as_text = timed("json"), timed("text")
+    if as_text >= 2 * as_json:
+        as_json, as_text = min(as_json, timed("json")), min(as_text, timed("text"))
     assert as_text < 2 * as_json, (as_text, as_json)
 
 
