@@ -23,7 +23,7 @@ from pathlib import Path
 
 from scanner import gitcmd
 from scanner.errors import UsageError
-from scanner.exitcodes import Exit, found
+from scanner.exitcodes import Exit
 
 SHALLOW = ("this checkout is shallow, so the commits to scan are not all there: give actions/checkout "
            "`fetch-depth: 0` (`with: fetch-depth: 0`)")
@@ -36,6 +36,10 @@ class Target:
 
     revision_range: str | None
     reason: str
+    # The trusted revision whose policy applies (the pull request's base, the push's old tip, the
+    # default branch for a new branch's push), or None: for a range, built-in defaults (no revision
+    # to trust); for the whole history (a scheduled or manual run), the work tree's.
+    policy: str | None = None
 
 
 def _event(environ: Mapping[str, str]) -> dict[str, object]:
@@ -84,12 +88,25 @@ def _other_branches(repo: gitcmd.Repo, ref: str) -> list[str]:
     return names
 
 
-def _new_commits(repo: gitcmd.Repo, after: str, ref: str, why: str) -> Target:
+def _new_commits(repo: gitcmd.Repo, after: str, ref: str, why: str, default_branch: str) -> Target:
     others = _other_branches(repo, ref)
+    policy = _default_branch(repo, default_branch, others)
     if not others:
-        return Target(after, f"{why}: every commit of {after[:12]}, as no other branch exists")
+        return Target(after, f"{why}: every commit of {after[:12]}, as no other branch exists", policy)
     return Target(" ".join([after, *(f"^{name}" for name in others)]),
-                  f"{why}: the commits of {after[:12]} that no other branch holds")
+                  f"{why}: the commits of {after[:12]} that no other branch holds", policy)
+
+
+def _default_branch(repo: gitcmd.Repo, name: str, others: Sequence[str]) -> str | None:
+    """The repository's default branch as fetched (refs/remotes/origin/main), where the policy of a
+    push that has no old tip comes from; None when the clone lacks it."""
+    for ref in others:
+        if name and ref.removeprefix("refs/remotes/").partition("/")[2] == name:
+            out = gitcmd.run(repo, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}",
+                             ok=(0, 1))
+            oid = out.decode("ascii", "replace").strip()
+            return oid or None
+    return None
 
 
 def target(repo: gitcmd.Repo, event_name: str, event: Mapping[str, object]) -> Target | None:
@@ -97,23 +114,24 @@ def target(repo: gitcmd.Repo, event_name: str, event: Mapping[str, object]) -> T
     if event_name in _PR_EVENTS:
         base = _oid(repo, _field(event, "pull_request", "base", "sha"), "pull_request.base.sha")
         head = _oid(repo, _field(event, "pull_request", "head", "sha"), "pull_request.head.sha")
-        return Target(f"{base}..{head}", f"pull request: its commits, {base[:12]}..{head[:12]}")
+        return Target(f"{base}..{head}", f"pull request: its commits, {base[:12]}..{head[:12]}", base)
     if event_name == "merge_group":
         base = _oid(repo, _field(event, "merge_group", "base_sha"), "merge_group.base_sha")
         head = _oid(repo, _field(event, "merge_group", "head_sha"), "merge_group.head_sha")
-        return Target(f"{base}..{head}", f"merge queue: {base[:12]}..{head[:12]}")
+        return Target(f"{base}..{head}", f"merge queue: {base[:12]}..{head[:12]}", base)
     if event_name == "push":
         before = _oid(repo, _field(event, "before"), "before")
         after = _oid(repo, _field(event, "after"), "after")
         ref = _field(event, "ref")
+        default_branch = _field(event, "repository", "default_branch")
         if gitcmd.is_null_oid(after):
             return None
         if gitcmd.is_null_oid(before):
-            return _new_commits(repo, after, ref, "push of a new branch")
+            return _new_commits(repo, after, ref, "push of a new branch", default_branch)
         if not _has_commit(repo, before):
             # A force push: the old tip was rewritten away and the clone never fetched it.
-            return _new_commits(repo, after, ref, "force push")
-        return Target(f"{before}..{after}", f"push: the pushed commits, {before[:12]}..{after[:12]}")
+            return _new_commits(repo, after, ref, "force push", default_branch)
+        return Target(f"{before}..{after}", f"push: the pushed commits, {before[:12]}..{after[:12]}", before)
     return Target(None, f"{event_name or 'manual run'}: the whole history")
 
 
@@ -139,7 +157,7 @@ def _output(name: str, value: str) -> str:
 
 def run(environ: Mapping[str, str]) -> int:
     from scanner import report, scan
-    from scanner.cli import _emit, _mode, _request, _say, _tree, build_parser
+    from scanner.cli import _emit, _mode, _request, _say, _tree, build_parser, gate_status
 
     workspace = Path(environ.get("GITHUB_WORKSPACE") or ".")
     path = workspace / _inputs(environ, "path", ".")
@@ -161,6 +179,9 @@ def run(environ: Mapping[str, str]) -> int:
     for option in ("baseline", "config"):
         if _inputs(environ, option):
             argv += [f"--{option}", str(workspace / _inputs(environ, option))]
+    if chosen.policy is not None:
+        # The trusted revision's policy, never the checked-out merge commit's (the change's own).
+        argv += ["--policy-from", chosen.policy]
     argv += shlex.split(_inputs(environ, "args"))
     args = build_parser().parse_args(argv)
     if args.format != "text" or args.output is not None:
@@ -170,7 +191,7 @@ def run(environ: Mapping[str, str]) -> int:
     result = scan.run(_request(args, mode, args.baseline))
     for warning in result.stats.warnings:
         _say(f"keysentry: warning: {warning}")
-    options = report.Options(show_secrets=args.show_secrets)
+    options = report.Options(show_secrets=args.show_secrets, show_suppressed=args.show_suppressed)
     _emit(report.render(result, "sarif", options), sarif_file, _tree(str(path)), utf8=True)
     _emit(report.render(result, "github", options), None)
     summary = report.render(result, "markdown", options)
@@ -180,7 +201,8 @@ def run(environ: Mapping[str, str]) -> int:
     count = len(result.findings)
     _say(f"keysentry: {count} finding{'s' * (count != 1)}; SARIF written to {sarif_file}")
     fail = _inputs(environ, "fail-on-findings", "true").lower() not in ("false", "no", "0", "off")
-    return found(bool(count and fail), complete=not result.stats.missing_objects)
+    status = gate_status(result)
+    return status if status == Exit.ERROR or (status == Exit.FINDINGS and fail) else Exit.CLEAN
 
 
 def main(argv: Sequence[str] | None = None) -> int:

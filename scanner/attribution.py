@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from scanner.models import Match
+from scanner.models import Match, secret_key
 from scanner.sources.gitlog import NULL_OID, Commit
 
-SecretKey = tuple[str, str]  # (rule id, identity)
+SecretKey = tuple[str, str]  # (rule id, identity): models.secret_key
 Site = tuple[SecretKey, str]  # a secret at a path
 
 
@@ -42,7 +42,7 @@ class Attributor:
         if oid == NULL_OID:
             return found
         for m in self._lookup(oid, path):
-            found.setdefault((m.rule_id, m.identity), m)
+            found.setdefault(secret_key(m), m)
         return found
 
     def origin(self, site: Site) -> Site:
@@ -89,7 +89,7 @@ class Attributor:
             if oid == NULL_OID:
                 continue
             for m in self._lookup(oid, path):
-                present.setdefault(((m.rule_id, m.identity), path), []).append(m)
+                present.setdefault((secret_key(m), path), []).append(m)
         located: dict[Site, list[tuple[str, Match]]] = {site: [] for site in self.found}
         strays: dict[SecretKey, list[tuple[str, Match]]] = {}
         for site, matches in present.items():

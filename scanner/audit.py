@@ -7,7 +7,8 @@ is `audit_repo`, which runs the repository in a process apart (scanner/audit_chi
 pool or worker thread, replaced when it fails) so a timeout or a crash ends that repository only,
 and results are taken as they complete. With
 --workdir each result is written there atomically as it arrives, and a rerun skips a repository
-whose every ref still points where its stored result says."""
+whose every ref still points where its stored result says and whose every input (config
+content, keysentry's own rules and code) is the same."""
 from __future__ import annotations
 
 import concurrent.futures
@@ -39,7 +40,7 @@ _STORE_FORMAT = 1
 _children: set[subprocess.Popen[bytes]] = set()
 _children_lock = threading.Lock()
 
-Progress = Callable[[str, str, float, float], None]  # (source, stage, done, total) while cloning
+Progress = Callable[[str, str, float, float], None]  # (source, stage, done, total) while cloning, scanning
 
 
 class ClusterError(KeysentryError):
@@ -88,15 +89,18 @@ def key(source: str) -> str:
     from scanner.sources.remote import is_url
 
     where = source if is_url(source) else os.path.abspath(source)
-    tail = re.sub(r"[^A-Za-z0-9._-]+", "_", where.rstrip("/").rsplit("/", 1)[-1].removesuffix(".git"))[:40]
+    # The readable part from the URL as shown: a token in its query must not name a folder.
+    tail = _shown(where).split("?", 1)[0].split("#", 1)[0].rstrip("/").rsplit("/", 1)[-1]
+    tail = re.sub(r"[^A-Za-z0-9._-]+", "_", tail.removesuffix(".git"))[:40]
     return f"{tail or 'repo'}-{hashlib.sha256(where.encode('utf-8', 'surrogateescape')).hexdigest()[:16]}"
 
 
 def run(request: AuditRequest, progress: Progress | None = None,
         finished: Callable[[RepoResult, int, int], None] | None = None) -> Audit:
-    """Audit every source of REQUEST. PROGRESS hears of clones under way (this machine only);
+    """Audit every source of REQUEST. PROGRESS hears of clones and scans under way (this machine only);
     FINISHED of each repository as it is done, with how many are done of how many."""
     started = time.monotonic()
+    _nothing_to_audit(request)
     fingerprints = _baseline(request.baseline)
     workdir = request.workdir
     if workdir is not None:
@@ -112,6 +116,18 @@ def run(request: AuditRequest, progress: Progress | None = None,
             shutil.rmtree(scratch, ignore_errors=True)
 
 
+def _nothing_to_audit(request: AuditRequest) -> None:
+    """A UsageError when every source is a local path that does not exist: a typo, said in one
+    line rather than as a report of nothing but failures. One missing among others is that
+    repository's error, and the others go on; on a cluster the paths are the workers' to find."""
+    if request.cluster is not None:
+        return
+    missing = [s for s in request.sources if not _is_url(s) and not os.path.lexists(s)]
+    if missing and len(missing) == len(request.sources):
+        more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
+        raise UsageError(f"path not found: {missing[0]}{more}")
+
+
 def _audit(request: AuditRequest, workdir: Path | None, scratch: Path | None, fingerprints: frozenset[str],
            progress: Progress | None, finished: Callable[[RepoResult, int, int], None] | None,
            started: float) -> Audit:
@@ -125,7 +141,8 @@ def _audit(request: AuditRequest, workdir: Path | None, scratch: Path | None, fi
     tasks = {source: RepoTask(
         source=source if _is_url(source) else os.path.abspath(source), key=key(source), clones=clones,
         keep_clone=workdir is not None, known_refs=_refs(stored.get(source)),
-        show_secrets=request.show_secrets, config=str(request.config) if request.config else None,
+        # Absolute: a worker's process may run in another folder (the README: the same path there).
+        show_secrets=request.show_secrets, config=str(request.config.absolute()) if request.config else None,
         max_file_size=request.max_file_size, jobs=inner, timeout=request.repo_timeout,
         verify_timeout=request.verify_timeout,
         baselined=tuple(sorted(fingerprints)) if request.verify_timeout is not None else (),
@@ -151,14 +168,16 @@ def _audit(request: AuditRequest, workdir: Path | None, scratch: Path | None, fi
                                                                    f"the task failed: {type(exc).__name__}: {exc}",
                                                                    None))}
             old = stored.get(source)
-            if answer.get("unchanged") and old is not None:
+            fresh = not (answer.get("unchanged") and old is not None)
+            if old is not None and not fresh:
                 result, resumed = old, resumed + 1
             else:
                 result = audit_record.decode(answer["record"])
-                if workdir is not None and result.error is None:
-                    _store(workdir, source, options, result)
-            # As the user named it (not as resolved), less any password in it.
+            # As the user named it (not as resolved), less any token in it, before it is kept
+            # anywhere: reports, progress, the stored result.
             result = replace(result, source=_shown(source), error=_unsaid(source, result.error))
+            if workdir is not None and result.error is None and fresh:
+                _store(workdir, source, options, result)
             results[source] = _without_baselined(result, fingerprints)
             if finished is not None:
                 finished(results[source], len(results), len(tasks))
@@ -199,14 +218,10 @@ def _shown(source: str) -> str:
 
 
 def _unsaid(source: str, error: str | None) -> str | None:
-    """ERROR without SOURCE's password, should git or GitPython have quoted the URL whole."""
-    from urllib.parse import urlsplit
+    """ERROR without SOURCE's token or password, should git, GitPython or Dask have quoted the URL."""
+    from scanner.sources.remote import scrub
 
-    try:
-        password = urlsplit(source).password if "://" in source else None
-    except ValueError:
-        password = None
-    return error.replace(password, "***") if error and password else error
+    return scrub(error, source) if error else error
 
 
 def _relay(progress: Progress | None, source: str) -> Callable[[str, float, float], None] | None:
@@ -273,14 +288,34 @@ _REUSE = 100
 _local = threading.local()
 
 
+# The folder this keysentry is imported from (site-packages, or the checkout of an editable install).
+_IMPORT_PATH = str(Path(__file__).absolute().parent.parent)
+# The child's whole program. An audit is often started inside a checkout, and a Dask worker runs in
+# whatever folder it was started in: `python -m` would put that folder first on sys.path, and a
+# `scanner/` or `scanner.py` there would answer for keysentry (and report its repository clean).
+# So Python starts isolated (-I: no current folder on sys.path, no PYTHON* variables, no user
+# site), and imports keysentry from the folder the parent was imported from, first.
+_CHILD_PROGRAM = """import sys
+sys.path[:] = [p for p in sys.path if p not in ("", ".")]
+sys.path.insert(0, sys.argv.pop(1))
+from scanner.audit_child import main
+raise SystemExit(main())"""
+
+
+def child_command() -> list[str]:
+    """How a repository's process is started, here or on a Dask worker. -I also drops
+    PYTHONDONTWRITEBYTECODE, whose choice this process passes on as -B."""
+    return [sys.executable, "-I", *(["-B"] if sys.dont_write_bytecode else []), "-c", _CHILD_PROGRAM, _IMPORT_PATH]
+
+
 class _Runner:
     """The process (scanner/audit_child.py) that audits repositories for one thread of a pool or
     of a Dask worker, and its standard error, whose last line says why it died if it does."""
 
     def __init__(self) -> None:
         self.errors = tempfile.TemporaryFile()  # noqa: SIM115 - closed with the child
-        self.proc = subprocess.Popen([sys.executable, "-m", "scanner.audit_child"], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, stderr=self.errors, start_new_session=True)
+        self.proc = subprocess.Popen(child_command(), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=self.errors, start_new_session=True)
         self.used = 0
         with _children_lock:
             _children.add(self.proc)
@@ -396,9 +431,22 @@ def _options(request: AuditRequest, fingerprints: frozenset[str]) -> dict[str, A
     verified result also depends on the baseline, applied before verifying."""
     verified = request.verify_timeout is not None
     return {"version": __version__, "show_secrets": request.show_secrets,
-            "config": str(request.config.resolve()) if request.config else None,
+            "config": _content_digest(request.config) if request.config else None,
             "max_file_size": request.max_file_size, "verify": verified,
             "baseline": hashlib.sha256("\n".join(sorted(fingerprints)).encode()).hexdigest() if verified else None}
+
+
+def _content_digest(path: Path) -> str:
+    """What a stored result depends on in a --config file: its content, not its name (an edit in
+    place keeps the name). The repository's process also digests what it actually read, since on a
+    cluster that is the worker's copy of the file."""
+    from scanner.config import MAX_BYTES
+    from scanner.output import read_regular
+
+    try:
+        return hashlib.sha256(read_regular(path, MAX_BYTES, "--config")).hexdigest()
+    except KeysentryError as exc:
+        return f"unreadable here: {exc}"
 
 
 def _result_path(workdir: Path, source: str) -> Path:

@@ -4,17 +4,24 @@ as `scan --history` does, and print the result.
 
 A process apart is what lets --repo-timeout end a stuck clone or scan (its whole process group, git
 included; the next repository gets a new process) and keeps a crash in one repository from taking
-a pool or a Dask worker down with it. It reads tasks as JSON lines on standard input and writes JSON lines on standard output:
-`{"progress": [stage, done, total]}` while cloning, then one `{"record": …}` (audit_record) or
-`{"unchanged": true}` when every ref still points where the stored result says, per task.
+a pool or a Dask worker down with it. It reads tasks as JSON lines on standard input and writes
+JSON lines on standard output: `{"progress": [stage, done, total]}` while cloning and scanning
+(stage "scanning": the bytes so far), then one `{"record": …}` (audit_record) or
+`{"unchanged": true}` when every ref and input is as the stored result says, per task.
 It ends when its standard input does."""
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import functools
+import hashlib
+import io
 import json
 import os
 import shutil
 import sys
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -23,7 +30,7 @@ from scanner import audit_record, gitcmd
 from scanner.errors import GitError, KeysentryError
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class RepoTask:
     """What a worker needs to audit one repository; plain values, so it pickles for Dask."""
 
@@ -31,7 +38,7 @@ class RepoTask:
     key: str  # names its clone and its stored result
     clones: str  # the folder its clone goes into (unused for a local repository)
     keep_clone: bool  # else the clone is removed once scanned
-    known_refs: str | None  # the stored result's ref digest: equal means nothing to scan
+    known_refs: str | None  # the stored result's state digest (refs and inputs): equal means nothing to scan
     show_secrets: bool
     config: str | None
     max_file_size: int | None
@@ -42,6 +49,12 @@ class RepoTask:
     # accepted is never sent anywhere (scanner/verify.py).
     verify_timeout: float | None = None
     baselined: tuple[str, ...] = ()
+
+    def __repr__(self) -> str:
+        # What Dask writes to a worker's log when a task fails: never the token in a clone URL.
+        from scanner.sources.remote import without_password
+
+        return f"RepoTask(source={without_password(self.source)!r}, key={self.key!r})"
 
 
 def work(task: RepoTask, out: Any) -> dict[str, Any]:
@@ -59,35 +72,131 @@ def work(task: RepoTask, out: Any) -> dict[str, Any]:
         out.flush()
 
     clone = Path(task.clones) / f"{task.key}.git"
+    cloned = remote.is_url(task.source)
     try:
-        if remote.is_url(task.source):
-            where = remote.fetch_or_clone(task.source, clone, report)
-        else:
-            where = Path(task.source)
-            if not where.exists():
-                return failed(f"path not found: {task.source}")
-        repo = gitcmd.find(where)
-        if repo is None:
-            raise GitError(f"not a git repository: {task.source}")
-        head, refs = remote.ref_state(repo)
-        if refs == task.known_refs:
-            return {"unchanged": True}
-        return {"record": audit_record.encode(_scan(task, where, head, refs, started))}
+        with _clone_lock(clone, report) if cloned else contextlib.nullcontext():
+            try:
+                if cloned:
+                    where = remote.fetch_or_clone(task.source, clone, report)
+                else:
+                    where = Path(task.source)
+                    if not where.exists():
+                        return failed(f"path not found: {task.source}")
+                repo = gitcmd.find(where)
+                if repo is None:
+                    raise GitError(f"not a git repository: {task.source}")
+                head, refs = remote.ref_state(repo)
+                state = _state(refs, task, repo)
+                if state == task.known_refs:
+                    return {"unchanged": True}
+                result = _scan(task, where, head, state, started, report)
+                if cloned and remote.ref_state(repo)[1] != refs:
+                    # The lock keeps keysentry's own runs apart; anything else that touched the
+                    # clone meanwhile makes the scan's answer unknowable, never "clean".
+                    return failed("its clone changed while it was scanned (another program fetched into it or "
+                                  "removed it); audit it again", head)
+                return {"record": audit_record.encode(result)}
+            finally:
+                if cloned and not task.keep_clone:
+                    shutil.rmtree(clone, ignore_errors=True)
     except KeysentryError as exc:
         return failed(str(exc))
     except OSError as exc:  # a full disk, a folder we may not write
         return failed(f"{exc.strerror or exc}: {exc.filename or task.source}")
+
+
+@contextlib.contextmanager
+def _clone_lock(clone: Path, report: Callable[[str, float, float], None]) -> Iterator[None]:
+    """CLONE held for this process alone while it is fetched, scanned and (unless kept) removed.
+
+    Two audits sharing one --workdir, or two Dask workers of one host sharing their clone folder,
+    would otherwise replace or remove a clone while the other scans it, and a repository holding a
+    key would be reported clean. The lock is the kernel's (flock on a file beside the clone), let go
+    when the process ends however it ends, a --repo-timeout included. Its file is removed while
+    held; a process that was waiting on the removed file finds it gone and locks a new one."""
+    clone.parent.mkdir(parents=True, exist_ok=True)
+    path = clone.with_name(clone.name + ".lock")
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            report("waiting for another audit of it", 0, 0)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            if os.stat(path).st_ino == os.fstat(fd).st_ino:
+                break
+        except FileNotFoundError:
+            pass
+        os.close(fd)  # removed by the holder we waited for: lock the one there now
+    try:
+        # A clone cut short (a process killed by --repo-timeout) leaves its partial folder behind;
+        # whoever holds the lock may clear it.
+        for partial in clone.parent.glob(f".{clone.name}.*.partial"):
+            shutil.rmtree(partial, ignore_errors=True)
+        yield
     finally:
-        if remote.is_url(task.source) and not task.keep_clone:
-            shutil.rmtree(clone, ignore_errors=True)
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
+        os.close(fd)
 
 
-def _scan(task: RepoTask, where: Path, head: str | None, refs: str, started: float) -> audit_record.RepoResult:
+def _state(refs: str, task: RepoTask, repo: gitcmd.Repo) -> str:
+    """One digest of everything a stored result stands for: where every ref points, the content of
+    each config file the scan reads (--config, and the work tree's pyproject.toml and
+    .keysentry.toml, which can change without a commit), and keysentry's own code and data (its
+    rules). Names and dates are not enough: a config edited in place keeps both."""
+    from scanner.config import MAX_BYTES
+    from scanner.output import read_regular
+
+    digest = hashlib.sha256(f"{refs}\0{_code_digest()}\0".encode())
+    configs = [Path(task.config)] if task.config else []
+    for path in (*configs, repo.root / "pyproject.toml", repo.root / ".keysentry.toml"):
+        try:
+            content = hashlib.sha256(read_regular(path, MAX_BYTES, "config")).hexdigest()
+        except KeysentryError as exc:  # none, or unreadable: the scan says which, if it matters
+            content = f"none: {exc}"
+        digest.update(f"{path}\0{content}\0".encode("utf-8", "surrogateescape"))
+    return digest.hexdigest()
+
+
+@functools.cache
+def _code_digest() -> str:
+    """A digest of every file of the keysentry package this process runs (code, rules, data): a
+    result stored by another build of it, on this machine or a Dask worker, is not reused."""
+    package = Path(__file__).parent
+    digest = hashlib.sha256()
+    for path in sorted(p for p in package.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+        digest.update(f"{path.relative_to(package).as_posix()}\0".encode("utf-8", "surrogateescape"))
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+# How often the bytes scanned so far are told to the audit's display: often enough to move, not so
+# often that a repository of many small blobs floods the pipe.
+_TELL_EVERY = 0.2
+
+
+def _scan(task: RepoTask, where: Path, head: str | None, refs: str, started: float,
+          report: Callable[[str, float, float], None]) -> audit_record.RepoResult:
     from scanner import scan
     from scanner.report import Options, present
 
+    scanned = 0
+    told = time.monotonic()
+
+    def on_scanned(size: int) -> None:
+        nonlocal scanned, told
+        scanned += size
+        if time.monotonic() - told >= _TELL_EVERY:
+            told = time.monotonic()
+            report("scanning", scanned, 0)
+
+    report("scanning", 0, 0)
     result = scan.run(scan.Request(mode="history", path=where, config=Path(task.config) if task.config else None,
-                                   jobs=task.jobs, max_file_size=task.max_file_size))
+                                   jobs=task.jobs, max_file_size=task.max_file_size, on_scanned=on_scanned))
     if task.verify_timeout is not None:
         from scanner import verify
 
@@ -103,6 +212,12 @@ def _scan(task: RepoTask, where: Path, head: str | None, refs: str, started: flo
 
 def main() -> int:
     """Audit each task read, one JSON line each, until standard input ends (the caller went away)."""
+    # What crosses the pipes is JSON in ASCII (\u escapes, lone surrogates of a non-UTF-8 path
+    # included), read and written as UTF-8 whatever the locale or PYTHONIOENCODING says: a path the
+    # locale cannot encode (LANG=C, latin-1) must not end the process.
+    for stream in (sys.stdin, sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(encoding="utf-8", errors="backslashreplace" if stream is sys.stderr else "strict")
     for line in sys.stdin:
         task = RepoTask(**json.loads(line))
         try:
@@ -111,7 +226,7 @@ def main() -> int:
             answer = {"record": audit_record.encode(audit_record.RepoResult(
                 task.source, None, None, f"internal error: {type(exc).__name__}: {exc}", None))}
         try:
-            sys.stdout.write(json.dumps(answer, ensure_ascii=False) + "\n")
+            sys.stdout.write(json.dumps(answer) + "\n")
             sys.stdout.flush()
         except BrokenPipeError:
             return 0  # the caller is gone (a killed worker): nobody to answer

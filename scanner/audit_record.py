@@ -21,7 +21,7 @@ class RepoResult:
 
     source: str
     head: str | None  # HEAD's commit when scanned
-    refs: str | None  # digest of every ref (sources.remote.ref_state): what a resume compares
+    refs: str | None  # digest of every ref and every input of the scan (audit_child._state): what a resume compares
     error: str | None
     view: View | None  # None when error
     seconds: float = 0.0  # clone (or fetch) and scan

@@ -36,7 +36,14 @@ def write(path: Path, findings: Iterable[Finding], tree: Path | None = None) -> 
 
 
 def load(path: Path) -> frozenset[str]:
-    raw = read_regular(path, MAX_BYTES, "baseline")
+    return parse(read_regular(path, MAX_BYTES, "baseline"), str(path))
+
+
+def parse(raw: bytes, path: str) -> frozenset[str]:
+    """The fingerprints a baseline's bytes RAW hold; PATH names it in messages (a file, or a git
+    object such as `REV:.keysentry-baseline.json`)."""
+    if len(raw) > MAX_BYTES:
+        raise ConfigError(f"baseline {path} is larger than {MAX_BYTES} bytes")
     try:
         data = json.loads(raw.decode("utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:

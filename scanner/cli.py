@@ -21,10 +21,11 @@ from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 from scanner import PROJECT_URL, __version__
 from scanner.domain import Mode
 from scanner.errors import KeysentryError, UsageError
-from scanner.exitcodes import Exit, found
+from scanner.exitcodes import Exit
 from scanner.report import FORMATS
 
 if TYPE_CHECKING:
+    from scanner.models import Result
     from scanner.report import Options
     from scanner.scan import Request
     from scanner.verify import Client
@@ -107,7 +108,8 @@ def _common(p: argparse.ArgumentParser) -> None:
                    help="config file (default: [tool.keysentry] in pyproject.toml, else .keysentry.toml)")
     p.add_argument("--jobs", type=_jobs, metavar="N", help="worker processes (default: the number of CPUs)")
     p.add_argument("--max-file-size", type=_size, metavar="SIZE",
-                   help="skip files and blobs larger than this (default 25MB, or the config's max-file-size)")
+                   help="skip files and blobs larger than this (default 1GB, or the config's max-file-size; "
+                        "files past 64MB are read a piece at a time, in bounded memory)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -121,7 +123,16 @@ def build_parser() -> argparse.ArgumentParser:
     mode = scan.add_mutually_exclusive_group()
     mode.add_argument("--history", action="store_true", help="every blob reachable from any ref, branch, tag or stash")
     mode.add_argument("--staged", action="store_true", help="exactly what `git commit` would record now")
-    mode.add_argument("--range", dest="revision_range", metavar="A..B", help="the commits in a git revision range")
+    mode.add_argument("--range", dest="revision_range", metavar="A..B",
+                      help="the commits in a git revision range; the policy (config, baseline) is the base's (A)")
+    scan.add_argument("--policy-from", metavar="REV",
+                      help="read the policy (config, baseline, which inline markers count) from REV's tree, "
+                           "never the working tree (CI: the target branch's commit)")
+    scan.add_argument("--show-suppressed", action="store_true",
+                      help="list the findings the policy silenced (baseline, config, inline marker), with the cause")
+    scan.add_argument("--no-inline-allow", action="store_true",
+                      help="no inline marker (keysentry:allow, gitleaks:allow, pragma: allowlist secret) "
+                           "silences anything")
     _reporting(scan, tuple(FORMATS), progress="no progress bar")
     _common(scan)
 
@@ -154,20 +165,33 @@ def build_parser() -> argparse.ArgumentParser:
                    description="List every rule: its id (what reports, baselines and `disable` name) and what it "
                                "finds, then the matching engine in use. Takes no arguments.")
 
-    inst = sub.add_parser("install-hooks", help="install the git pre-commit and pre-push hooks (no framework needed)",
+    inst = sub.add_parser("install-hooks", help="install the git pre-commit and pre-push hooks (no framework needed), "
+                                                "or a server's pre-receive hook (--server)",
                           description="Write keysentry's pre-commit and pre-push hooks into the repository's hooks "
-                                      "folder (honouring core.hooksPath). Exit 2 if a hook keysentry did not write "
+                                      "folder (honouring core.hooksPath); with --server, the pre-receive hook into "
+                                      "a bare repository. Exit 2 if a hook keysentry did not write "
                                       "is in the way and --force is not given.")
     inst.add_argument("path", nargs="?", default=".", help='the repository (default ".")')
     inst.add_argument("--force", action="store_true",
                       help="replace hooks keysentry did not write (each is kept as HOOK.keysentry-backup)")
+    inst.add_argument("--server", action="store_true",
+                      help="install the server's pre-receive hook into the bare repository PATH instead")
+    inst.add_argument("--config", type=Path, metavar="FILE",
+                      help="--server: the server's config file, the only policy the hook takes (never one "
+                           "from the pushed commits)")
 
     # What the hooks run; not a command for people, so it is left out of the help.
     hook = sub.add_parser("hook")
-    hook.add_argument("hook_name", choices=("pre-push",))
+    hook.add_argument("hook_name", choices=("pre-push", "pre-receive"))
     hook.add_argument("remote", nargs="?", help="given by git: the remote's name (its input is then read)")
     hook.add_argument("url", nargs="?", help="given by git: the remote's URL")
     hook.add_argument("--baseline", type=Path, metavar="FILE", help="do not report findings recorded in FILE")
+    # pre-receive: the server's own budget and failure mode (else its config's [pre-receive] table).
+    hook.add_argument("--timeout", type=_budget, metavar="SECONDS",
+                      help="pre-receive: the scan's time budget (default 5, or the server config's)")
+    hook.add_argument("--fail", choices=("closed", "open"),
+                      help="pre-receive: when the budget runs out, reject the push (closed, the default) or "
+                           "accept it and log it (open)")
     hook.set_defaults(path=".")
     _common(hook)
 
@@ -190,6 +214,11 @@ def _request(args: argparse.Namespace, mode: Mode, baseline: Path | None) -> Req
         jobs=args.jobs or parallel.default_jobs(),
         max_file_size=args.max_file_size,
         progress=progress,
+        policy_from=getattr(args, "policy_from", None),
+        # `scan --range` is a gate (CI on a change): the policy is the base's. The pre-push hook's
+        # range is the developer's own push, with the working tree's policy.
+        policy_base=mode == "range" and args.command == "scan",
+        no_inline_allow=getattr(args, "no_inline_allow", False),
     )
 
 
@@ -220,7 +249,7 @@ def _tree(path: str) -> Path:
     return folder
 
 
-def _emit(text: str, output: Path | None, tree: Path | None = None, *, utf8: bool = False) -> None:
+def _emit(text: str, output: Path | None, tree: Path | Sequence[Path] | None = None, *, utf8: bool = False) -> None:
     """TEXT to OUTPUT (TREE: the scanned tree, see write_atomic) or standard output. UTF8: a JSON or
     SARIF report, which is UTF-8 by definition (RFC 8259), whatever the locale says."""
     if output is None:
@@ -278,7 +307,8 @@ def _report_options(args: argparse.Namespace) -> Options:
     to_terminal = args.output is None and sys.stdout.isatty()
     color = to_terminal and args.format == "text" and not os.environ.get("NO_COLOR")
     width = os.get_terminal_size(sys.stdout.fileno()).columns if to_terminal else 100
-    return Options(show_secrets=args.show_secrets, color=color, width=width)
+    return Options(show_secrets=args.show_secrets, color=color, width=width,
+                   show_suppressed=getattr(args, "show_suppressed", False))
 
 
 def _cmd_scan(args: argparse.Namespace) -> int:
@@ -300,7 +330,24 @@ def _cmd_scan(args: argparse.Namespace) -> int:
         # A failing CI job whose report went to a file would otherwise say nothing in its log.
         count = len(result.findings)
         _say(f"keysentry: {count} finding{'s' * (count != 1)} written to {args.output}")
-    return found(bool(result.findings), complete=not result.stats.missing_objects)
+    return gate_status(result)
+
+
+def gate_status(result: "Result") -> Exit:
+    """1 with findings; else 2 when a gate skipped a file for its size (said on standard error, by
+    name: a gate that passed a file unread would let a padded key through) or git could not read
+    an object (said in the scan's warnings); else 0: never 0 for an incomplete scan."""
+    if result.unscanned:
+        from scanner.report import display_path, printable
+
+        count = result.stats.skipped_large
+        named = ", ".join(printable(display_path(p)) for p in result.unscanned)
+        named += ", …" if count > len(result.unscanned) else ""
+        _say(f"keysentry: {'warning' if result.findings else 'error'}: {count} file{'s' * (count != 1)} not scanned, "
+             f"larger than --max-file-size: {named} (raise --max-file-size, or set max-file-size in the base's config)")
+    if result.findings:
+        return Exit.FINDINGS
+    return Exit.ERROR if result.unscanned or result.stats.missing_objects else Exit.CLEAN
 
 
 def _cmd_baseline(args: argparse.Namespace) -> int:
@@ -328,9 +375,16 @@ def _cmd_audit(args: argparse.Namespace) -> int:
         verify_timeout=args.verify_timeout if args.verify else None,
     )
     with AuditProgress(not args.quiet and sys.stderr.isatty(), len(sources)) as shown:
-        result = audit.run(request, shown.cloning, shown.finished)
+        result = audit.run(request, shown.working, shown.finished)
     options = _report_options(args)
-    _emit(audit_report.render(result, args.format, options), args.output, utf8=args.format != "text")
+    # Each local repository's symlinks were chosen by whoever wrote it, as a scanned tree's are.
+    from scanner.sources.remote import is_url
+
+    trees = tuple(_tree(s) for s in sources if not is_url(s) and os.path.isdir(s)) if args.output else ()
+    _emit(audit_report.render(result, args.format, options), args.output, trees, utf8=args.format != "text")
+    if args.output is not None:
+        # A job whose report went to a file would otherwise say nothing in its log.
+        _say(f"keysentry: {audit_report.summary(result)}; report written to {args.output}")
     if any(r.view is not None and r.view.findings for r in result.repos):
         return Exit.FINDINGS
     incomplete = any(r.error is not None or (r.view is not None and r.view.stats.missing_objects) for r in result.repos)
@@ -340,13 +394,21 @@ def _cmd_audit(args: argparse.Namespace) -> int:
 def _cmd_install_hooks(args: argparse.Namespace) -> int:
     from scanner import install
 
-    folder, done = install.install(Path(args.path), force=args.force)
+    if args.server:
+        folder, done = install.install_server(Path(args.path), args.config, force=args.force)
+    elif args.config is not None:
+        raise UsageError("--config is for --server: the client hooks take the policy from the working tree")
+    else:
+        folder, done = install.install(Path(args.path), force=args.force)
     print(f"keysentry: hooks in {folder}: " + "; ".join(done))
     return Exit.CLEAN
 
 
 def _cmd_hook(args: argparse.Namespace) -> int:
     from scanner import hook, report
+
+    if args.hook_name == "pre-receive":
+        return _cmd_pre_receive(args)
 
     # git gives a plain hook the remote as arguments and the refs on stdin; the pre-commit
     # framework gives none and describes the push in the environment.
@@ -359,9 +421,35 @@ def _cmd_hook(args: argparse.Namespace) -> int:
         from scanner.report.blocked import render
 
         _emit(render(result, options, action="push"), None)
-        return Exit.FINDINGS
+        return gate_status(result)
     _emit(report.render(result, "text", options), None)
-    return Exit.CLEAN
+    return gate_status(result)
+
+
+def _cmd_pre_receive(args: argparse.Namespace) -> int:
+    import dataclasses
+
+    from scanner import receive, report
+
+    if args.remote is not None:
+        raise UsageError("pre-receive takes no arguments: git gives it the pushed refs on standard input")
+    policy = receive.load_policy(args.config)
+    policy = dataclasses.replace(policy, timeout=args.timeout or policy.timeout, fail=args.fail or policy.fail,
+                                 baseline=args.baseline or policy.baseline)
+    stdin_text = sys.stdin.buffer.read().decode("utf-8", "surrogateescape")
+    verdict = receive.receive(_request(args, "range", None), stdin_text, os.environ, policy, report.Options())
+    _emit(verdict.message, None)
+    return verdict.status
+
+
+def _budget(text: str) -> float:
+    from scanner.receive import parse_timeout
+
+    try:
+        return parse_timeout(float(text), "--timeout")
+    except (ValueError, KeysentryError) as exc:
+        raise argparse.ArgumentTypeError(str(exc) if isinstance(exc, KeysentryError) else
+                                         f"--timeout takes a number of seconds, not {text!r}") from None
 
 
 def _cmd_rules() -> int:

@@ -5,18 +5,25 @@ import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from scanner.errors import ConfigError
 from scanner.output import read_regular
 from scanner.rules import RULES_BY_ID
 
-DEFAULT_MAX_FILE_SIZE = 25 * 1024 * 1024
+# Large: a file over the limit is a hole in the scan, so the limit is a cost choice (a file past
+# scanner.chunked.READ_WHOLE is read a piece at a time, never whole), not a blind spot.
+DEFAULT_MAX_FILE_SIZE = 1024 * 1024 * 1024
 MAX_BYTES = 4 * 1024 * 1024  # a pyproject.toml is a few KB; past this it is not a config
 # How long one `allow` regex may take on one secret: a secret is at most a few hundred characters,
 # on which a sane pattern takes microseconds.
 ALLOW_TIMEOUT = 1.0
-_KEYS = {"exclude", "allow", "disable", "max-file-size"}
+_KEYS = {"exclude", "allow", "disable", "max-file-size", "inline-allow", "inline-allow-in-changes"}
+# What an inline marker that a gated change adds does: "block" (it suppresses nothing, and the
+# change is reported) or "notice" (it suppresses, and is listed as a notice). Only a base's config
+# decides; a change's own config never does.
+InChanges = Literal["block", "notice"]
+_IN_CHANGES: tuple[InChanges, ...] = ("block", "notice")
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmg]?i?b?)\s*$", re.IGNORECASE)
 _UNITS = {"": 1, "b": 1, "k": 1000, "kb": 1000, "kib": 1024, "m": 1000**2, "mb": 1000**2, "mib": 1024**2,
           "g": 1000**3, "gb": 1000**3, "gib": 1024**3}
@@ -55,6 +62,10 @@ class Config:
     allow: tuple[AllowPattern, ...] = ()
     disable: tuple[str, ...] = ()
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
+    inline_allow: bool = True  # do inline markers (keysentry:allow, …) suppress at all?
+    inline_allow_in_changes: InChanges = "block"
+    # Whether max-file-size was set by the config (a limit its owner chose) rather than defaulted.
+    size_set: bool = False
     source: str | None = None  # the file it came from, for messages
     _spec: Any = field(default=None, compare=False, repr=False)
 
@@ -96,7 +107,14 @@ def from_table(table: dict[str, Any], where: str) -> Config:
             raise ConfigError(f"{where}: 'disable' names unknown rule {rule_id!r}")
     size = parse_size(table["max-file-size"], where) if "max-file-size" in table else DEFAULT_MAX_FILE_SIZE
     exclude = _strings(table, "exclude", where)
-    return Config(exclude, tuple(allow), disable, size, where, _exclude_spec(exclude, where))
+    inline = table.get("inline-allow", True)
+    if not isinstance(inline, bool):
+        raise ConfigError(f"{where}: 'inline-allow' must be true or false, not {inline!r}")
+    in_changes = table.get("inline-allow-in-changes", "block")
+    if in_changes not in _IN_CHANGES:
+        raise ConfigError(f"{where}: 'inline-allow-in-changes' must be \"block\" or \"notice\", not {in_changes!r}")
+    return Config(exclude, tuple(allow), disable, size, inline, in_changes, "max-file-size" in table, where,
+                  _exclude_spec(exclude, where))
 
 
 def _exclude_spec(patterns: tuple[str, ...], where: str) -> Any:
@@ -112,8 +130,16 @@ def _exclude_spec(patterns: tuple[str, ...], where: str) -> Any:
     return pathspec.GitIgnoreSpec.from_lines(patterns)
 
 
+def read_toml(path: Path) -> dict[str, Any]:
+    """PATH's TOML document (at most MAX_BYTES, UTF-8), or one clear ConfigError."""
+    return _read_toml(path)
+
+
 def _read_toml(path: Path) -> dict[str, Any]:
-    raw = read_regular(path, MAX_BYTES, "config")
+    return _parse_toml(read_regular(path, MAX_BYTES, "config"), str(path))
+
+
+def _parse_toml(raw: bytes, path: str) -> dict[str, Any]:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -149,7 +175,10 @@ def _table(value: object, where: str) -> dict[str, Any]:
 
 def _dotfile(path: Path) -> Config:
     """A .keysentry.toml (or --config FILE): bare keys, or the README's [tool.keysentry] pasted in."""
-    data = _read_toml(path)
+    return _dotfile_data(_read_toml(path), str(path))
+
+
+def _dotfile_data(data: dict[str, Any], path: str) -> Config:
     table = _tool_table(data, str(path))
     if table is None:
         return from_table(data, str(path))
@@ -163,6 +192,23 @@ def _dotfile(path: Path) -> Config:
 def _present(path: Path) -> bool:
     # A dangling link or a folder by that name is no config; a FIFO or device is refused when read.
     return path.exists() and not path.is_dir()
+
+
+def from_bytes(raw: bytes, name: str, where: str, *, explicit: bool = False) -> Config:
+    """The config a file named NAME (its base name) holding RAW gives; WHERE names it in messages
+    (a git object: `REV:pyproject.toml`). A pyproject.toml without [tool.keysentry] is the
+    default config, unless it was named explicitly. None of this touches the file system."""
+    if len(raw) > MAX_BYTES:
+        raise ConfigError(f"config {where} is larger than {MAX_BYTES} bytes")
+    data = _parse_toml(raw, where)
+    if name != "pyproject.toml":
+        return _dotfile_data(data, where)
+    table = _tool_table(data, where)
+    if table is None:
+        if explicit:
+            raise ConfigError(f"{where}: no [tool.keysentry] table")
+        return Config()
+    return from_table(_table(table, where), f"{where} [tool.keysentry]")
 
 
 def load(root: Path, explicit: Path | None = None) -> Config:

@@ -10,12 +10,12 @@ import heapq
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import AnyStr, Generic, Protocol
+from typing import AnyStr, Generic, Literal, Protocol
 
 from scanner import content, context, prefilter
 from scanner.companion import CLIENT_SECRET_RULE, ClientIds
 from scanner.domain import Severity
-from scanner.filters import has_allow_pragma, is_known_public, known_public
+from scanner.filters import comment_spans, is_known_public, known_public, marker_allows, marker_spans
 from scanner.models import Match
 from scanner.rules import CONTENT_RULES, FILE_RULES, FileRule, Rule
 from scanner.rules.dotenv import first_value, holds_secret_value
@@ -32,9 +32,20 @@ class Scanned:
     """What one piece of content holds."""
 
     matches: tuple[Match, ...]
-    allowed: int  # matches dropped by an inline pragma or an `allow` regex
+    allowed: int  # matches dropped by an inline pragma, an `allow` regex or the known public values
     binary: bool
+    # The matches an inline marker or an `allow` regex silences, each with its cause (Match.suppressed).
+    suppressed: tuple[Match, ...] = ()
 
+    @property
+    def everything(self) -> tuple[Match, ...]:
+        """What the scan loop carries on: the reported matches and the silenced ones, marked."""
+        return self.matches + self.suppressed if self.suppressed else self.matches
+
+
+# Do inline markers silence anything? "honour" (in a comment on the secret's line, near it) or
+# "ignore" (--no-inline-allow, `inline-allow = false`).
+InlineMarkers = Literal["honour", "ignore"]
 
 _NOTHING = Scanned((), 0, False)
 _NOTHING_BINARY = Scanned((), 0, True)
@@ -122,22 +133,26 @@ class Detector:
     engine_name: str | None = None
     # SHA-256 digests of public values never reported (counted as allowed); default: the shipped list.
     known_public: frozenset[str] = field(default_factory=known_public)
+    inline: InlineMarkers = "honour"
 
     @classmethod
-    def configured(cls, disabled: Iterable[str] = (), allow: Iterable[AllowRule] = ()) -> "Detector":
+    def configured(cls, disabled: Iterable[str] = (), allow: Iterable[AllowRule] = (),
+                   inline: InlineMarkers = "honour") -> "Detector":
         off = set(disabled)
         prefilter.requested()  # a bad KEYSENTRY_ENGINE is an error before any file is read
         return cls(
             rules=tuple(r for r in CONTENT_RULES if r.id not in off),
             file_rules=tuple(r for r in FILE_RULES if r.id not in off),
             allow=tuple(allow),
+            inline=inline,
         )
 
     def scan(self, data: bytes, path: str = "") -> Scanned:
         """Every secret in `data`; `path` matters only to whole-file rules such as dotenv-file."""
         scanned = self.scan_content(data)
         whole = self.path_matches(path, data, scanned)
-        return Scanned(scanned.matches + whole, scanned.allowed, scanned.binary) if whole else scanned
+        return Scanned(scanned.matches + whole, scanned.allowed, scanned.binary, scanned.suppressed) \
+            if whole else scanned
 
     @functools.cached_property
     def _prefilter(self) -> prefilter.Prefilter:
@@ -189,8 +204,8 @@ class Detector:
                 lowered = text.lower() if lowered is None else lowered
                 spans = _windows(rule, text, lowered)
             candidates.extend(_text_candidates(rule, text, spans))
-        matches, allowed = self._resolve(_keep_disjoint(candidates), text)
-        return Scanned(tuple(matches), allowed, False)
+        matches, allowed, suppressed = self._resolve(_keep_disjoint(candidates), text)
+        return Scanned(tuple(matches), allowed, False, tuple(suppressed))
 
     def judges_whole_file(self, path: str) -> bool:
         """Whether a whole-file rule applies at PATH: what a blob holds there is more than what its
@@ -213,34 +228,44 @@ class Detector:
     def _in_context(self) -> dict[str, Callable[[str, int, int], bool]]:
         return {rule.id: rule.in_context for rule in self.rules if rule.in_context is not None}
 
-    def _allowed(self, secret: str) -> bool:
-        return any(a.search(secret) for a in self.allow) or is_known_public(secret, self.known_public)
-
-    def _resolve(self, kept: list[_Candidate], text: str) -> tuple[list[Match], int]:
-        """Matches for the kept candidates that their text around confirms, minus those an inline pragma,
-        an allow regex or the list of known public values silences; each with the clues to its context."""
+    def _resolve(self, kept: list[_Candidate], text: str) -> tuple[list[Match], int, list[Match]]:
+        """Matches for the kept candidates that their text around confirms, minus those the list of
+        known public values drops; each with the clues to its context. Those an inline marker or an
+        allow regex silences come apart, marked with the cause."""
         matches: list[Match] = []
+        suppressed: list[Match] = []
         allowed = 0
         lines = _Lines(text, "\n")
-        pragma_lines: dict[int, bool] = {}
+        markers: dict[int, _LineMarkers] = {}
         found = context.Clues(text, [(c.start, c.end) for c in kept])
         client_ids = ClientIds(text) if any(c.rule_id == CLIENT_SECRET_RULE for c in kept) else None
         for cand in kept:
             judge = self._in_context.get(cand.rule_id)
             if judge is not None and not judge(text, cand.start, cand.end):
                 continue
-            line, column = lines.locate(cand.start)
-            if line not in pragma_lines:
-                start, end = lines.line_span()
-                pragma_lines[line] = has_allow_pragma(text[start:end])
-            if pragma_lines[line] or self._allowed(cand.secret):
+            if is_known_public(cand.secret, self.known_public):
                 allowed += 1
                 continue
+            line, column = lines.locate(cand.start)
+            cause: Literal["", "inline", "config"] = ""
+            if self.inline == "honour":
+                if line not in markers:
+                    start, end = lines.line_span()
+                    markers[line] = _LineMarkers(text, start, end)
+                if markers[line].allow(cand.start, cand.end):
+                    cause = "inline"
+            if not cause and any(a.search(cand.secret) for a in self.allow):
+                cause = "config"
             companion = client_ids.nearest(cand.start, cand.end) \
                 if client_ids is not None and cand.rule_id == CLIENT_SECRET_RULE else ""
-            matches.append(Match(cand.rule_id, cand.secret, line, column, cand.secret,
-                                 clues=found.at(cand.start, cand.end), companion=companion))
-        return matches, allowed
+            match = Match(cand.rule_id, cand.secret, line, column, cand.secret,
+                          clues=found.at(cand.start, cand.end), companion=companion, suppressed=cause)
+            if cause:
+                allowed += 1
+                suppressed.append(match)
+            else:
+                matches.append(match)
+        return matches, allowed, suppressed
 
     def _file_match(self, rule: FileRule, path: str, data: bytes, found: tuple[Match, ...]) -> Match | None:
         if rule.template.search(path):
@@ -273,15 +298,38 @@ class Detector:
         if wide:
             candidates.extend(_utf16_candidates(wide, data))
         matches = []
+        suppressed = []
         allowed = 0
         lines = _Lines(data, b"\n")
         for cand in _keep_disjoint(candidates):
-            if self._allowed(cand.secret):
+            if is_known_public(cand.secret, self.known_public):
                 allowed += 1
                 continue
             line, column = lines.locate(cand.start)
+            if any(a.search(cand.secret) for a in self.allow):
+                allowed += 1
+                suppressed.append(Match(cand.rule_id, cand.secret, line, column, cand.secret, suppressed="config"))
+                continue
             matches.append(Match(cand.rule_id, cand.secret, line, column, cand.secret))
-        return Scanned(tuple(matches), allowed, True)
+        return Scanned(tuple(matches), allowed, True, tuple(suppressed))
+
+
+class _LineMarkers:
+    """The allow markers of one line, and its comments, read once however many secrets it holds
+    (and only when it names a marker at all)."""
+
+    def __init__(self, text: str, start: int, end: int) -> None:
+        self._start = start
+        self._line = text[start:end]
+        self._markers = marker_spans(self._line)
+        self._comments: list[tuple[int, int]] | None = None
+
+    def allow(self, start: int, end: int) -> bool:
+        if not self._markers:
+            return False
+        if self._comments is None:
+            self._comments = comment_spans(self._line)
+        return marker_allows(self._line, start - self._start, end - self._start, self._markers, self._comments)
 
 
 def _holding(found: tuple[Match, ...], secret_value: bool = False) -> Severity:

@@ -190,8 +190,97 @@ def is_digest_name(name: str) -> bool:
 
 
 def has_allow_pragma(line: str) -> bool:
+    """Does LINE name an allow marker anywhere? Only a quick first look: whether a marker counts
+    for a secret is `marker_allows`'s question."""
     lowered = line.lower()
     return any(pragma in lowered for pragma in ALLOW_PRAGMAS)
+
+
+# How far from the secret a marker may sit: the end of an ordinary line, not the far end of a
+# minified one, where `/*gitleaks:allow*/` 160 KB away would otherwise silence every key before it.
+MARKER_REACH = 200
+# How many times an unclosed quote (an apostrophe in prose) is set aside and the line read again.
+_QUOTE_RETRIES = 8
+
+
+def marker_spans(line: str) -> list[tuple[int, int]]:
+    """Where LINE names an allow marker (any case): (start, end) of each."""
+    lowered = line.lower()
+    spans = []
+    for pragma in ALLOW_PRAGMAS:
+        at = lowered.find(pragma)
+        while at >= 0:
+            spans.append((at, at + len(pragma)))
+            at = lowered.find(pragma, at + 1)
+    return sorted(spans)
+
+
+def comment_spans(line: str) -> list[tuple[int, int]]:
+    """The parts of LINE that are comments in a common syntax (`#`, `//`, `/* */`, `<!-- -->`,
+    `--`, `;`, `%`, `REM`), read outside string literals ('…', "…", `…`, with backslash escapes).
+    `--`, `;` and `%` open a comment only at the line's start or after a blank (else they are
+    operators and separators); `//` not after `:` (a URL's `https://`). A quote that is never
+    closed (an apostrophe in prose) is taken as a plain character and the line read again."""
+    stripped = line.lstrip()
+    if stripped[:3].lower() == "rem" and stripped[3:4] in ("", " ", "\t"):
+        return [(len(line) - len(stripped), len(line))]
+    plain: set[int] = set()
+    for _ in range(_QUOTE_RETRIES):
+        spans, unclosed = _comments(line, plain)
+        if unclosed is None:
+            return spans
+        plain.add(unclosed)
+    return []
+
+
+def _comments(line: str, plain: set[int]) -> tuple[list[tuple[int, int]], int | None]:
+    spans: list[tuple[int, int]] = []
+    n = len(line)
+    i = 0
+    quote = ""
+    opened = 0
+    while i < n:
+        c = line[i]
+        if quote:
+            if c == "\\":
+                i += 2
+                continue
+            if c == quote:
+                quote = ""
+            i += 1
+            continue
+        if c in "\"'`" and i not in plain:
+            quote, opened = c, i
+            i += 1
+            continue
+        for opener, closer in (("/*", "*/"), ("<!--", "-->")):
+            if line.startswith(opener, i):
+                end = line.find(closer, i + len(opener))
+                end = n if end < 0 else end + len(closer)
+                spans.append((i, end))
+                i = end
+                break
+        else:
+            after_blank = i == 0 or line[i - 1] in " \t"
+            if c == "#" or (line.startswith("//", i) and (i == 0 or line[i - 1] != ":")) \
+                    or (after_blank and (c in ";%" or line.startswith("--", i))):
+                spans.append((i, n))
+                return spans, None
+            i += 1
+    return spans, (opened if quote else None)
+
+
+def marker_allows(line: str, start: int, end: int, markers: list[tuple[int, int]],
+                  comments: list[tuple[int, int]]) -> bool:
+    """Does a marker of MARKERS (spans in LINE) silence the secret at LINE[START:END]: one inside a
+    comment of COMMENTS, within MARKER_REACH characters of the secret?"""
+    for m_start, m_end in markers:
+        gap = m_start - end if m_start >= end else start - m_end
+        if gap > MARKER_REACH:
+            continue
+        if any(c_start <= m_start and m_end <= c_end for c_start, c_end in comments):
+            return True
+    return False
 
 
 # Runs a person types for a stand-in: the alphabet, digits, keyboard rows (either way). Eight in a

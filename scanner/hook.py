@@ -14,6 +14,7 @@ from typing import NamedTuple
 from scanner import gitcmd, scan
 from scanner.errors import GitError, UsageError
 from scanner.models import Result, Stats
+from scanner.sources import tagged
 
 ZERO = "0" * 40
 _HEX = re.compile(r"[0-9a-fA-F]+")
@@ -31,10 +32,11 @@ class Update(NamedTuple):
 
 def object_id(text: str, length: int | None, what: str) -> str:
     """TEXT when it is an object id (hex, LENGTH digits: 40 or 64 when unknown), else an error: an id
-    is the only thing that may reach git's command line or input from outside (never `--all`)."""
+    is the only thing that may reach git's command line or input from outside (never `--all`).
+    WHAT names it in the error ("pre-push: local object")."""
     lengths = (length,) if length else (40, 64)
     if len(text) not in lengths or not _HEX.fullmatch(text):
-        raise UsageError(f"pre-push: {what} {text!r} is not an object id")
+        raise UsageError(f"{what} {text!r} is not an object id")
     return text
 
 
@@ -49,8 +51,8 @@ def parse_updates(text: str, length: int | None = None) -> list[Update]:
         if len(parts) != 4:
             raise UsageError(f"pre-push: cannot read this line of git's input: {line!r}")
         local_ref, local_sha, remote_ref, remote_sha = parts
-        updates.append(Update(local_ref, object_id(local_sha, length, "local object"), remote_ref,
-                              object_id(remote_sha, length, "remote object")))
+        updates.append(Update(local_ref, object_id(local_sha, length, "pre-push: local object"), remote_ref,
+                              object_id(remote_sha, length, "pre-push: remote object")))
     return updates
 
 
@@ -73,11 +75,13 @@ def updates_from_environment(repo: gitcmd.Repo | str, environ: Mapping[str, str]
 def _resolve(repo: gitcmd.Repo | str, rev: str, must: bool = True) -> str:
     if gitcmd.is_null_oid(rev):
         return ZERO
-    # A name from the environment, never an option, whatever it starts with.
-    out = gitcmd.run(repo, "rev-parse", "-q", "--verify", "--end-of-options", f"{rev}^{{commit}}",
+    # A name from the environment, never an option, whatever it starts with. What is pushed may be
+    # a tag of a blob or a tree (peeled, it is scanned as such); the remote's side must be a commit.
+    peel = "^{}" if must else "^{commit}"
+    out = gitcmd.run(repo, "rev-parse", "-q", "--verify", "--end-of-options", f"{rev}{peel}",
                      ok=(0, 1)).decode().strip()
     if not out and must:
-        raise GitError(f"pre-push: {rev!r} is not a commit in this repository")
+        raise GitError(f"pre-push: {rev!r} is not a commit (or a tag) in this repository")
     return out or ZERO
 
 
@@ -87,13 +91,20 @@ def push_range(repo: gitcmd.Repo | str, updates: Sequence[Update], remote: str |
 
     One rev-list for the whole push: a push of 5,000 tags is one walk and one scan, not one per ref.
     """
-    tips = list(dict.fromkeys(u.local_sha for u in updates if not gitcmd.is_null_oid(u.local_sha)))  # deletions send nothing
-    if not tips:
-        return None
+    tips = [u.local_sha for u in updates if not gitcmd.is_null_oid(u.local_sha)]  # deletions send nothing
     # The remote's old tips we have (an update), and every remote-tracking ref (a new branch).
     known = _present(repo, [u.remote_sha for u in updates if not gitcmd.is_null_oid(u.remote_sha)])
+    return new_commits(repo, tips, known, _remotes(repo, remote))
+
+
+def new_commits(repo: gitcmd.Repo | str, tips: Sequence[str], known: Sequence[str], published: str) -> str | None:
+    """The commits TIPS reach that neither KNOWN (commit ids) nor PUBLISHED (`--remotes=origin`,
+    `--all`) do, as one `--range` argument ("TIP... ^BOUNDARY..."); None when there are none."""
+    tips = list(dict.fromkeys(tips))
+    if not tips:
+        return None
     revisions = "".join(f"{t}\n" for t in tips) + "".join(f"^{k}\n" for k in known)
-    out = gitcmd.run(repo, "rev-list", "--boundary", "--parents", "--stdin", "--not", _remotes(repo, remote),
+    out = gitcmd.run(repo, "rev-list", "--boundary", "--parents", "--stdin", "--not", published,
                      "--end-of-options", input=revisions.encode()).decode()
     sent: list[str] = []
     parents: set[str] = set()
@@ -145,6 +156,10 @@ def pre_push(base: scan.Request, remote: str | None, stdin_text: str | None,
     else:
         updates = parse_updates(stdin_text, found.hash_len)
     revisions = push_range(found, updates, remote)
-    if revisions is None:
+    # A tag of a blob or a tree sends content no commit holds.
+    pointed = tagged.peel(found, [(u.remote_ref, u.local_sha) for u in updates if not gitcmd.is_null_oid(u.local_sha)])
+    if revisions is None and not pointed:
         return Result("range", (), Stats(), (NOTHING_SENT,))
-    return scan.run(dataclasses.replace(base, path=found.root, mode="range", revision_range=revisions))
+    published = (_remotes(found, remote), *_present(found, [u.remote_sha for u in updates if not gitcmd.is_null_oid(u.remote_sha)]))
+    return scan.run(dataclasses.replace(base, path=found.root, mode="range", revision_range=revisions,
+                                        pointed=tuple(pointed), published=published))

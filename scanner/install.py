@@ -18,23 +18,28 @@ from scanner.errors import GitError, UsageError
 from scanner.output import write_atomic
 
 HOOK_NAMES = ("pre-commit", "pre-push")
+SERVER_HOOK = "pre-receive"
 # Every script keysentry writes carries this; a hook without it belongs to someone else.
 MARKER = "keysentry-hook:"
 BACKUP_SUFFIX = ".keysentry-backup"
 _PYTHON_LINE = "installed_python=''"
 _PATH_LINE = "installed_path=''"
+_CONFIG_LINE = "server_config=''"
 # The folder this keysentry is imported from (site-packages, or the checkout of an editable install):
 # the hooks put it first on sys.path, so no other `scanner` can answer for it.
 IMPORT_PATH = str(Path(__file__).absolute().parent.parent)
 
 
-def script(name: str, python: str = "", import_path: str = "") -> str:
-    """The hook script NAME; PYTHON and IMPORT_PATH, when given, are what it runs keysentry with."""
+def script(name: str, python: str = "", import_path: str = "", config: str = "") -> str:
+    """The hook script NAME; PYTHON and IMPORT_PATH, when given, are what it runs keysentry with,
+    CONFIG (pre-receive) the server's config file."""
     text = resources.files("scanner").joinpath("hookscripts", name).read_text(encoding="utf-8")
     if python:
         text = text.replace(_PYTHON_LINE, f"installed_python={shlex.quote(python)}", 1)
     if import_path:
         text = text.replace(_PATH_LINE, f"installed_path={shlex.quote(import_path)}", 1)
+    if config:
+        text = text.replace(_CONFIG_LINE, f"server_config={shlex.quote(config)}", 1)
     return text
 
 
@@ -42,6 +47,8 @@ class _Where(NamedTuple):
     hooks: Path
     inside: tuple[Path, ...]  # the work tree and the common git dir: where writing is expected
     hooks_path: str  # core.hooksPath as configured, "" when unset
+    bare: bool
+    folder: Path  # where git was asked
 
 
 def _where(path: Path) -> _Where:
@@ -57,7 +64,7 @@ def _where(path: Path) -> _Where:
     if bare != "true":
         inside.append(_absolute(folder, _git(folder, "rev-parse", "--show-toplevel")))
     configured = _git(folder, "config", "--get", "core.hooksPath", ok=(0, 1))
-    return _Where(_absolute(folder, hooks), tuple(inside), configured)
+    return _Where(_absolute(folder, hooks), tuple(inside), configured, bare == "true", folder)
 
 
 def _absolute(folder: Path, text: str) -> Path:
@@ -112,11 +119,36 @@ def install(path: Path, force: bool = False) -> tuple[Path, list[str]]:
     Returns the hooks folder and a line for each hook saying what happened to it.
     """
     where = _where(path)
+    return where.hooks, _write(where, {name: script(name, sys.executable, IMPORT_PATH) for name in HOOK_NAMES}, force)
+
+
+def install_server(path: Path, config: Path | None = None, force: bool = False) -> tuple[Path, list[str]]:
+    """Write the pre-receive hook into the bare repository PATH, running keysentry with the server's
+    CONFIG (checked now: a broken policy is an error at install time, not on the first push), and let
+    pushes carry options (`git push -o keysentry.bypass=...`), which git refuses unless the
+    receiving repository advertises them. The same refusals as `install`."""
+    from scanner import receive
+
+    where = _where(path)
+    if not where.bare:
+        raise UsageError(f"{path} is not a bare repository: --server installs the pre-receive hook into the "
+                         f"repository a server receives pushes in (git init --bare); for a working "
+                         f"repository run `keysentry install-hooks` without --server")
+    named = config.absolute() if config is not None else None
+    policy = receive.load_policy(named)
+    done = _write(where, {SERVER_HOOK: script(SERVER_HOOK, sys.executable, IMPORT_PATH, str(named or ""))}, force)
+    _git(where.folder, "config", "receive.advertisePushOptions", "true")
+    done.append(receive.describe(policy))
+    return where.hooks, done
+
+
+def _write(where: _Where, scripts: dict[str, str], force: bool) -> list[str]:
+    """Write SCRIPTS (hook name -> text) into WHERE's hooks folder (see `install`)."""
     target_dir = where.hooks
     outside = _outside(where)
     if outside and not force:
         raise UsageError(outside)
-    targets = [target_dir / name for name in HOOK_NAMES]
+    targets = [target_dir / name for name in scripts]
     # A symlinked hook would have its target rewritten, wherever it points: never ours to write.
     links = [t for t in targets if t.is_symlink()]
     if links and not force:
@@ -138,6 +170,6 @@ def install(path: Path, force: bool = False) -> tuple[Path, list[str]]:
             done.append(f"{hook.name}: replaced (the old hook is now {backup.name})")
         else:
             done.append(f"{hook.name}: {'updated' if hook.exists() else 'installed'}")
-        write_atomic(hook, script(hook.name, sys.executable, IMPORT_PATH))
+        write_atomic(hook, scripts[hook.name])
         hook.chmod(0o755)
-    return target_dir, done
+    return done

@@ -26,6 +26,22 @@ class Match:
     severity: Severity | Literal[""] = ""
     # The public half its check needs (scanner.companion: a client secret's client id), or "".
     companion: str = ""
+    # Why the policy silences it: "" (it is reported), "inline" (an allow marker in a comment on
+    # its line) or "config" (an `allow` regex). Silenced matches still go through attribution,
+    # so a gate can tell a marker the change adds, and --show-suppressed can list them.
+    suppressed: SuppressedBy = ""
+
+
+# Why a finding is not reported: "" (it is), an inline marker, the config (`allow`), the baseline.
+SuppressedBy = Literal["", "inline", "config", "baseline"]
+CAUSES: tuple[SuppressedBy, ...] = ("baseline", "config", "inline")
+
+
+def secret_key(match: Match) -> tuple[str, str]:
+    """What tells two matches apart for attribution: the rule and identity, and whether the policy
+    silences it (a marker added to a secret, or taken off one, changes what is reported)."""
+    rule = f"{match.rule_id}\0{match.suppressed}" if match.suppressed else match.rule_id
+    return rule, match.identity
 
 
 @dataclass(frozen=True)
@@ -86,6 +102,8 @@ class Finding:
     verification: Verification | None = None
     # A client secret's OAuth client id found next to it (public; never part of the fingerprint).
     companion: str = ""
+    # Why the policy does not report it (listed with --show-suppressed), or "": reported.
+    suppressed: SuppressedBy = ""
 
 
 def fingerprint(rule_id: str, path: str, identity: str) -> str:
@@ -118,6 +136,7 @@ def make_finding(match: Match, path: str, *, commit: str | None = None, author: 
         unstaged_fix=unstaged_fix,
         locations=locations,
         companion=match.companion,
+        suppressed=match.suppressed,
     )
 
 
@@ -146,6 +165,9 @@ class Stats:
     allowed: int = 0
     baselined: int = 0
     excluded: int = 0
+    # Findings the policy silenced, by cause ("baseline", "config", "inline"): a report shows what
+    # is being hidden, not only what is found.
+    suppressed: dict[str, int] = field(default_factory=dict)
     shallow: bool = False
     warnings: list[str] = field(default_factory=list)
     # Objects git could not read (missing from a partial clone or an old mirror, or corrupt): the
@@ -168,6 +190,7 @@ class Stats:
             "nested_repos": self.nested_repos,
             "unreadable": self.unreadable, "allowed": self.allowed,
             "baselined": self.baselined, "excluded": self.excluded,
+            "suppressed": {cause: self.suppressed.get(cause, 0) for cause in CAUSES},
             "missing_objects": sorted(self.missing_objects),
         }
         if self.shallow:
@@ -184,3 +207,8 @@ class Result:
     # What was scanned, for a report's heading: the folder, and the revisions (history: all refs).
     target: str = ""
     revisions: str = ""
+    # Findings the policy silenced, each with its cause (Finding.suppressed), for --show-suppressed.
+    suppressed: tuple[Finding, ...] = ()
+    # A gate's files skipped for their size (the first few; stats.skipped_large counts them all):
+    # the scan could not vouch for them, so it does not exit 0 (scanner.cli.gate_status).
+    unscanned: tuple[str, ...] = ()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import stat
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from scanner.errors import ConfigError, UsageError
@@ -46,19 +46,19 @@ def read_regular(path: Path, limit: int, what: str) -> bytes:
     return data
 
 
-def write_atomic(path: Path, text: str | Iterable[str], *, tree: Path | None = None) -> None:
+def write_atomic(path: Path, text: str | Iterable[str], *, tree: Path | Sequence[Path] | None = None) -> None:
     """Write TEXT (one string, or chunks) to PATH; on any failure PATH keeps its old content.
 
-    TREE is the scanned tree. A symlink inside it was chosen by whoever wrote the repository (a
-    clone brings `.keysentry-baseline.json -> ~/.bashrc` along), so there a link, as the file or
+    TREE is the scanned tree (or trees: an audit's local repositories). A symlink inside it was
+    chosen by whoever wrote the repository (a clone brings `.keysentry-baseline.json -> ~/.bashrc` along), so there a link, as the file or
     as a folder on the way, is refused. Outside it PATH is the user's own choice: a symlink keeps
     pointing where it did and its target is replaced, and a device or pipe (`--output /dev/stdout`)
     cannot be replaced by a rename, so it is written in place.
     """
     chunks = [text] if isinstance(text, str) else text
     try:
-        if tree is not None:
-            _refuse_links_inside(path, tree)
+        for scanned in (() if tree is None else (tree,) if isinstance(tree, Path) else tree):
+            _refuse_links_inside(path, scanned)
         try:
             mode = os.stat(path).st_mode  # follows /dev/stdout to the pipe, where realpath cannot
         except FileNotFoundError:
@@ -82,19 +82,22 @@ def _refuse_links_inside(path: Path, tree: Path) -> None:
     """Follow PATH hop by hop, as the write would: no hop may be a link inside TREE, nor may a path
     named inside TREE leave it through a linked folder."""
     root = os.path.realpath(tree)
-    where = os.path.abspath(path)
+    # Not normalised: the kernel resolves `LINK/..` as the parent of where LINK points, so the
+    # folder is resolved as written, and only the check of where the name seems to be is lexical.
+    named = os.path.join(os.getcwd(), path)
     for _ in range(_MAX_HOPS):
-        real_folder = os.path.realpath(os.path.dirname(where))
+        where = os.path.normpath(named)
+        real_folder = os.path.realpath(os.path.dirname(named))
         if (_within(where, root) or _within(where, os.path.abspath(tree))) and not _within(real_folder, root):
             raise UsageError(f"refusing to write {path}: a folder on its way is a symbolic link out of the "
                              f"scanned repository {tree}; write it elsewhere")
-        here = os.path.join(real_folder, os.path.basename(where))
+        here = os.path.join(real_folder, os.path.basename(named))
         if not os.path.islink(here):
             return
         if _within(here, root):
             raise UsageError(f"refusing to write {path}: it leads to a symbolic link inside the scanned "
                              "repository, which chose where that points; remove the link or write elsewhere")
-        where = os.path.abspath(os.path.join(real_folder, os.readlink(here)))
+        named = os.path.join(real_folder, os.readlink(here))
 
 
 def _within(path: str, folder: str) -> bool:

@@ -13,25 +13,29 @@ import os
 import sys
 import time
 from datetime import datetime
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from scanner import config as config_file
-from scanner import content, locations, parallel
-from scanner.detect import Detector
+from scanner import chunked, content, locations, parallel
+from scanner import policy as policies
+from scanner.detect import Detector, InlineMarkers, Scanned
 from scanner.domain import Mode
 from scanner.errors import GitError, UsageError
 from scanner.models import Blob, Finding, Match, Result, Stats, make_finding
 from scanner.report import printable
-from scanner.sources.base import InMemory, Opener, Reader
+from scanner.rules.policy import SUPPRESSION_CHANGE
+from scanner.sources.base import Opener, Read, Reader
 
 if TYPE_CHECKING:
     from scanner import gitcmd
-    from scanner.sources import worktree
+    from scanner.sources import tagged, worktree
 
 __all__ = ["Hit", "Request", "Result", "Settings", "run", "scan_blobs"]
+
+RULE = SUPPRESSION_CHANGE.id  # what a gated range reports for widening its own policy
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,21 @@ class Request:
     jobs: int = field(default_factory=parallel.default_jobs)
     max_file_size: int | None = None
     progress: bool = False
+    # Range mode for a push: the blobs and trees its refs point at directly (scanner.sources.tagged),
+    # and what the receiving side has already (rev-list arguments such as `--all`), whose objects
+    # are not scanned again. A push of such tags alone has no revision_range.
+    pointed: tuple[tagged.Pointed, ...] = ()
+    published: tuple[str, ...] = ()
+    # Where the policy comes from (scanner.policy). Default: the working tree's files. POLICY_FROM:
+    # that revision's. POLICY_BASE (a range in a gate): the range's base. POLICY: given whole (the
+    # pre-receive hook's, from the server's own config).
+    policy_from: str | None = None
+    policy_base: bool = False
+    policy: policies.Policy | None = None
+    no_inline_allow: bool = False  # --no-inline-allow: no marker silences anything
+    # Told the bytes of each batch of blobs as it is scanned (an audit's progress display, which
+    # runs in another process than the scan): history and range scans.
+    on_scanned: Callable[[int], None] | None = None
 
 
 @dataclass(frozen=True)
@@ -55,48 +74,115 @@ class Settings:
     max_file_size: int
     jobs: int
     progress: bool
+    policy: policies.Policy
 
 
 def run(request: Request) -> Result:
     started = time.monotonic()
     # Read first: a missing or broken baseline must not cost the user a whole scan to find out.
-    # Imported here: baseline imports the reporters' helpers, which must not need this module.
-    from scanner import baseline as baseline_file
-
-    fingerprints = baseline_file.load(request.baseline) if request.baseline else frozenset()
+    # (A gate's is read at its trusted revision, once the repository is found.)
+    from_tree = request.policy is None and request.policy_from is None \
+        and not (request.policy_base and request.mode == "range")
+    fingerprints = _baseline(request) if from_tree else frozenset()
     if request.mode == "stdin":
         root = Path.cwd()
+        if request.policy_from is not None:
+            raise UsageError("--policy-from needs a git repository; standard input has none")
     else:
         _check_exists(request.path)
         root = request.path
     # The sources decide where the repository root is; config is read from there.
-    if request.mode == "worktree":
+    if request.mode == "worktree" and request.policy_from is None and request.policy is None:
         from scanner.sources import worktree
 
         listing = worktree.list_files(request.path)
-        settings = _settings(request, listing.root)
+        settings = _settings(request, listing.root, _worktree_policy(request, listing.root, fingerprints))
         findings, stats, notes = _scan_worktree(listing, settings)
         stats.unreadable += len(listing.warnings)
         stats.warnings.extend(listing.warnings)
     elif request.mode == "stdin":
-        settings = _settings(request, root)
+        settings = _settings(request, root, _worktree_policy(request, root, fingerprints))
         findings, stats = _scan_stdin(settings)
         notes = ()
     else:
-        findings, stats, notes = _scan_git(request)
-    kept = []
-    for finding in findings:
-        if finding.fingerprint in fingerprints:
-            stats.baselined += 1
-        else:
-            kept.append(finding)
+        findings, stats, notes, settings = _scan_git(request, fingerprints)
+    notes = (*settings.policy.notes, *notes)
+    findings, suppressed, notices = _apply_policy(findings, settings.policy, request.mode == "range", stats)
+    notes = (*notes, *notices)
+    if request.mode == "range" and settings.policy.revision is not None and RULE not in settings.policy.config.disable:
+        widened, more = _suppression_changes(request, settings.policy, findings)
+        findings = [*findings, *widened]
+        notes = (*notes, *more)
+    kept = findings
     if request.mode in ("worktree", "stdin"):
         kept = locations.fold(kept)  # after the baseline: only the places still reported are folded
+        suppressed = locations.fold(suppressed)
     stats.seconds = time.monotonic() - started
     key = _history_order if request.mode in ("history", "range") else _tree_order
     revisions = {"history": "all refs (branches, tags, stash)", "range": request.revision_range or ""}
     return Result(request.mode, tuple(sorted(kept, key=key)), stats, notes,
-                  target="-" if request.mode == "stdin" else str(request.path), revisions=revisions.get(request.mode, ""))
+                  target="-" if request.mode == "stdin" else str(request.path),
+                  revisions=revisions.get(request.mode, ""), suppressed=tuple(sorted(suppressed, key=key)), unscanned=_unscanned(request, settings, stats))
+
+
+def _unscanned(request: Request, settings: Settings, stats: Stats) -> tuple[str, ...]:
+    """A gate's blind spots: the files it skipped for their size. A gate (a range, the staged
+    change, a push) that passes a file unread would let a key through by padding, so its status
+    says so, unless the trusted base's own config chose that limit."""
+    if request.mode not in ("range", "staged") or not stats.skipped_large:
+        return ()
+    policy = settings.policy
+    if request.max_file_size is None and policy.gated and policy.config.size_set:
+        return ()
+    return tuple(stats.skipped_large_paths)
+
+
+def _suppression_changes(request: Request, policy: policies.Policy,
+                         reported: Sequence[Finding]) -> tuple[list[Finding], list[str]]:
+    """What a gated range widens in its own policy (scanner.suppression), against the base's."""
+    from scanner import gitcmd, suppression
+    from scanner.sources import history
+
+    repo = gitcmd.find(request.path)
+    assert repo is not None and request.revision_range is not None
+    tip = suppression.tip_of(request.revision_range, history.range_revisions(repo, request.revision_range))
+    if tip is None:
+        return [], []
+    return suppression.findings(repo, policy, tip, request.config, request.baseline, reported)
+
+
+def _apply_policy(findings: Iterable[Finding], policy: policies.Policy, changes: bool,
+                  stats: Stats) -> tuple[list[Finding], list[Finding], list[str]]:
+    """FINDINGS split into those reported and those the policy silences (each with its cause),
+    and the notices to show. CHANGES: a range checked by a gate, where every finding is new in the
+    range, so an inline marker on it was added by the range too: it silences nothing, unless the
+    base's config says inline-allow-in-changes = "notice"."""
+    import dataclasses
+
+    from scanner.suppression import marker as suppression_marker
+
+    reported: list[Finding] = []
+    silenced: list[Finding] = []
+    notices: list[str] = []
+    for finding in findings:
+        if finding.suppressed == "inline" and changes and policy.gated:
+            where = f"{printable(finding.path)}:{finding.line}"
+            if policy.config.inline_allow_in_changes == "block":
+                finding = dataclasses.replace(finding, suppressed="")
+                if RULE not in policy.config.disable:
+                    reported.append(suppression_marker(finding))
+            else:
+                notices.append(f"an inline allow marker this change adds silences {finding.rule_id} at {where} "
+                               f"(allowed by the base's inline-allow-in-changes = \"notice\")")
+        if not finding.suppressed and finding.fingerprint in policy.baseline:
+            finding = dataclasses.replace(finding, suppressed="baseline")
+        if finding.suppressed:
+            silenced.append(finding)
+            stats.suppressed[finding.suppressed] = stats.suppressed.get(finding.suppressed, 0) + 1
+        else:
+            reported.append(finding)
+    stats.baselined = stats.suppressed.get("baseline", 0)
+    return reported, silenced, notices
 
 
 def _check_exists(path: Path) -> None:
@@ -118,25 +204,84 @@ def _history_order(f: Finding) -> tuple[object, ...]:
     return (instant, f.path, f.line, f.column, f.rule_id)
 
 
-def _settings(request: Request, root: Path) -> Settings:
-    cfg = config_file.load(root, request.config)
-    detector = Detector.configured(cfg.disable, cfg.allow)
+def _baseline(request: Request) -> frozenset[str]:
+    # Imported here: baseline imports the reporters' helpers, which must not need this module.
+    from scanner import baseline as baseline_file
+
+    return baseline_file.load(request.baseline) if request.baseline else frozenset()
+
+
+def _worktree_policy(request: Request, root: Path, fingerprints: frozenset[str]) -> policies.Policy:
+    """The developer's own policy: the config in ROOT (or --config), the baseline as given."""
+    return policies.Policy(config_file.load(root, request.config), fingerprints, "the working tree")
+
+
+def _git_policy(request: Request, repo: "gitcmd.Repo", fingerprints: frozenset[str]) -> policies.Policy:
+    """The policy of a scan of git objects: given, read at a revision, or the working tree's."""
+    if request.policy is not None:
+        return request.policy
+    if request.policy_from is not None:
+        return policies.at_revision(repo, request.policy_from, request.config, request.baseline)
+    if request.policy_base and request.mode == "range":
+        from scanner.sources import history
+
+        assert request.revision_range is not None
+        base = policies.base_of(history.range_revisions(repo, request.revision_range))
+        if base is None:
+            return policies.defaults(f"the range {request.revision_range} has no single base revision to take the "
+                                     "policy from: no config or baseline applies (name one with --policy-from REV)")
+        return policies.at_revision(repo, base, request.config, request.baseline)
+    return _worktree_policy(request, repo.root, fingerprints)
+
+
+def _settings(request: Request, root: Path, policy: policies.Policy) -> Settings:
+    cfg = policy.config
+    inline: InlineMarkers = "ignore" if request.no_inline_allow or not cfg.inline_allow else "honour"
+    detector = Detector.configured(cfg.disable, cfg.allow, inline)
     size = request.max_file_size or cfg.max_file_size
-    return Settings(detector, cfg, size, max(1, request.jobs), request.progress)
+    return Settings(detector, cfg, size, max(1, request.jobs), request.progress, policy)
 
 
 def _scan_stdin(settings: Settings) -> tuple[list[Finding], Stats]:
-    # Never more than the limit and one byte: `scan - < /dev/zero` must not fill the memory. Over
-    # the limit is an error rather than a skip, since a skipped stdin would leave nothing scanned
-    # and the report would say "no secrets found".
-    data = sys.stdin.buffer.read(settings.max_file_size + 1)
-    if len(data) > settings.max_file_size:
+    # Read as a file is: whole up to chunked.READ_WHOLE, past it a piece at a time, so `scan - <
+    # /dev/zero` never fills the memory. Over the limit is an error rather than a skip, since a
+    # skipped stdin would leave nothing scanned and the report would say "no secrets found".
+    stats = Stats()
+    hits = scan_blobs([Blob(("-",))], _Stdin(), settings, stats, count_files=True, exclude=False, lfs=False)
+    if stats.skipped_large:
         raise UsageError(f"standard input is larger than --max-file-size ({settings.max_file_size} bytes); "
                          "raise --max-file-size to scan it")
-    stats = Stats()
-    hits = scan_blobs([Blob(("-",), data=data)], InMemory(), settings, stats, count_files=True,
-                      exclude=False, lfs=False)
     return _plain_findings(hits), stats
+
+
+@dataclass(frozen=True)
+class _Stdin:
+    """Standard input as the one blob of a scan, read in this process (one blob: no workers)."""
+
+    def open(self) -> "_StdinReader":
+        return _StdinReader()
+
+
+class _StdinReader:
+    def __init__(self) -> None:
+        self._head = b""
+
+    def read(self, blobs: Sequence[Blob], limit: int) -> Iterator[tuple[Blob, Read]]:
+        for blob in blobs:
+            self._head = sys.stdin.buffer.read(limit + 1)
+            yield blob, Read("large", size=len(self._head)) if len(self._head) > limit else Read("text", self._head)
+
+    def stream(self, blob: Blob, piece: int) -> Iterator[bytes]:
+        head, self._head = self._head, b""
+        yield head
+        while True:
+            chunk = sys.stdin.buffer.read(piece)
+            if not chunk:
+                return
+            yield chunk
+
+    def close(self) -> None:
+        pass
 
 
 def _plain_findings(hits: Iterable[Hit]) -> list[Finding]:
@@ -184,8 +329,13 @@ class _Worker:
 
     reader: Reader
     detector: Detector
-    limit: int
+    limit: int  # --max-file-size: past it, a blob is skipped
     lfs: bool
+
+    @property
+    def whole(self) -> int:
+        """Past this size a blob is read a piece at a time (scanner.chunked), never whole."""
+        return min(self.limit, chunked.READ_WHOLE)
 
 
 _worker: _Worker | None = None
@@ -230,29 +380,59 @@ def _scan_batch(records: Sequence[_Record]) -> _Done:
     blobs = files = size = allowed = read = 0
     hits: list[Hit] = []
     events: list[_Event] = []
-    for blob, got in reader.read(batch, _worker.limit):
+    for blob, got in reader.read(batch, _worker.whole):
         read += 1
+        if got.outcome == "large" and got.size <= _worker.limit:
+            got, scanned, length = _scan_large(reader, blob, detector, _worker.limit)
+        elif got.outcome == "text":
+            if lfs and content.is_lfs_pointer(got.data):
+                events.append(_Event(blob, "lfs", len(got.data), ""))
+                continue
+            scanned, length = detector.scan_content(got.data), len(got.data)
         if got.outcome != "text":
             events.append(_Event(blob, got.outcome, got.size, got.detail))
             continue
         data = got.data
-        if lfs and content.is_lfs_pointer(data):
-            events.append(_Event(blob, "lfs", len(data), ""))
-            continue
-        scanned = detector.scan_content(data)
+        everything = scanned.everything
         if blob.counted:
             blobs += blob.oid is not None
             files += len(blob.paths)
-            size += len(data)
+            size += length
             allowed += scanned.allowed
         at = []
         for path in blob.paths:
-            found = scanned.matches + detector.path_matches(path, data, scanned)
+            found = everything + detector.path_matches(path, data, scanned)
             if found:
                 at.append((path, found))
         if at:
-            hits.append(Hit(Blob(blob.paths, blob.oid, blob.size, None, blob.counted), scanned.matches, tuple(at)))
+            hits.append(Hit(Blob(blob.paths, blob.oid, blob.size, None, blob.counted), everything, tuple(at)))
     return _Done(blobs, files, size, allowed, tuple(hits), tuple(events), read)
+
+
+class _TooLarge(Exception):
+    """A file that grew past the limit while it was read a piece at a time."""
+
+
+def _scan_large(reader: Reader, blob: Blob, detector: Detector, limit: int) -> tuple[Read, Scanned, int]:
+    """A blob past chunked.READ_WHOLE scanned a piece at a time. The Read holds only its first
+    window (what whole-file rules look at); "large" or "unreadable" when it cannot be read so."""
+    read = 0
+
+    def pieces() -> Iterator[bytes]:
+        nonlocal read
+        for piece in reader.stream(blob, chunked.PIECE):
+            read += len(piece)
+            if read > limit:
+                raise _TooLarge
+            yield piece
+
+    try:
+        scanned, first = chunked.scan_pieces(detector, pieces())
+    except _TooLarge:
+        return Read("large", size=read), Scanned((), 0, False), 0
+    except (OSError, GitError) as exc:
+        return Read("unreadable", detail=getattr(exc, "strerror", None) or str(exc)), Scanned((), 0, False), 0
+    return Read("text", first), scanned, read
 
 
 @dataclass
@@ -277,7 +457,8 @@ class _Outcomes:
 
 def scan_blobs(records: Iterable[Blob], opener: Opener, settings: Settings, stats: Stats, *,
                count_files: bool, exclude: bool = True, lfs: bool = True, named: bool = False,
-               progress: bool = False, outcomes: _Outcomes | None = None) -> list[Hit]:
+               progress: bool = False, outcomes: _Outcomes | None = None,
+               on_scanned: Callable[[int], None] | None = None) -> list[Hit]:
     """Scan every record once (the content step) and judge it at each of its paths (the path step).
 
     COUNT_FILES: the stats count paths as files (work tree, staged), not only blobs. NAMED: one file
@@ -314,6 +495,8 @@ def scan_blobs(records: Iterable[Blob], opener: Opener, settings: Settings, stat
             for event in done.events:
                 _count(event, stats, seen, settings.max_file_size, named)
             bar.advance(done.read, done.bytes)
+            if on_scanned is not None:
+                on_scanned(done.bytes)
     if not count_files:
         stats.excluded += len(repeats.held)  # blobs seen at excluded paths only
     if repeats.late:
@@ -492,18 +675,29 @@ def _nested_note(count: int, paths: list[str]) -> tuple[str, ...]:
 
 # --- history, range and staged: blobs of git's object store ----------------------------------------
 
-def _scan_git(request: Request) -> tuple[list[Finding], Stats, tuple[str, ...]]:
+def _scan_git(request: Request,
+              fingerprints: frozenset[str]) -> tuple[list[Finding], Stats, tuple[str, ...], Settings]:
     from scanner import gitcmd
 
     repo = gitcmd.find(request.path)
     if repo is None:
-        raise GitError(f"not a git repository: {request.path} (--{request.mode} needs one)")
-    settings = _settings(request, repo.root)
+        what = "--policy-from" if request.mode == "worktree" else f"--{request.mode}"
+        raise GitError(f"not a git repository: {request.path} ({what} needs one)")
+    settings = _settings(request, repo.root, _git_policy(request, repo, fingerprints))
     stats = Stats()
+    if request.mode == "worktree":  # with a policy read at a revision (--policy-from)
+        from scanner.sources import worktree
+
+        listing = worktree.list_files(request.path)
+        findings, stats, nested = _scan_worktree(listing, settings)
+        stats.unreadable += len(listing.warnings)
+        stats.warnings.extend(listing.warnings)
+        return findings, stats, nested, settings
     if request.mode == "staged":
         findings = _scan_staged(repo, settings, stats)
         _warn_missing(repo, stats)
-        return findings, stats, ("nothing staged: no changes to scan",) if stats.files == 0 and not findings else ()
+        return findings, stats, ("nothing staged: no changes to scan",) if stats.files == 0 and not findings else (), \
+            settings
     notes: list[str] = []
     if gitcmd.run(repo, "rev-parse", "--is-shallow-repository").strip() == b"true":
         stats.shallow = True
@@ -513,9 +707,12 @@ def _scan_git(request: Request) -> tuple[list[Finding], Stats, tuple[str, ...]]:
         # As gitleaks does: history has no folders, and a key committed anywhere is published.
         notes.append(f"--{request.mode} scans the whole repository, not only {printable(repo.prefix)}: "
                      "paths are relative to its top folder")
-    findings = _scan_commits(repo, request, settings, stats)
+    if request.mode == "range" and request.revision_range is None:
+        findings = _scan_pointed(repo, request.pointed, settings, stats, _added(repo, request))
+    else:
+        findings = _scan_commits(repo, request, settings, stats)
     _warn_missing(repo, stats)
-    return findings, stats, tuple(notes)
+    return findings, stats, tuple(notes), settings
 
 
 _MISSING_NAMED = 5
@@ -551,12 +748,15 @@ def _scan_commits(repo: "gitcmd.Repo", request: Request, settings: Settings, sta
     from scanner.sources import history
     from scanner.sources.blobs import GitObjects
 
+    from scanner.sources import tagged
+
     walk: history.Walk | history.Stream
     if request.mode == "history" and not settings.progress:
         # The walk streams into the scan: git's log, the reading and the scanning overlap.
         revisions = history.history_revisions(repo)
         walk = stream = history.Stream(repo, revisions)
-        hits = scan_blobs(stream.blobs(), GitObjects(repo), settings, stats, count_files=False)
+        hits = scan_blobs(stream.blobs(), GitObjects(repo), settings, stats, count_files=False,
+                          on_scanned=request.on_scanned)
         stats.commits = stream.commits
     else:
         if request.mode == "history":
@@ -568,6 +768,40 @@ def _scan_commits(repo: "gitcmd.Repo", request: Request, settings: Settings, sta
             walk = history.walk(repo, revisions, keep=True)
         stats.commits = walk.commits
         hits = scan_blobs(walk.blobs, GitObjects(repo), settings, stats, count_files=False,
-                          progress=settings.progress)
+                          progress=settings.progress, on_scanned=request.on_scanned)
     judge = history.Judge(repo, hits, settings.detector, settings.config.is_excluded, settings.max_file_size)
-    return history.attribute(repo, revisions, walk, judge)
+    findings = history.attribute(repo, revisions, walk, judge)
+    # Blobs and trees refs point at with no commit: the log never saw them. Those the commits
+    # held were read already.
+    if request.mode == "history":
+        pointed = tagged.from_refs(repo)
+        wanted: Callable[[str], bool] = lambda oid: not walk.read(oid)  # noqa: E731
+    else:
+        pointed = list(request.pointed)
+        fresh = _added(repo, request)
+        wanted = lambda oid: oid in fresh and not walk.read(oid)  # noqa: E731
+    return findings + _scan_pointed(repo, pointed, settings, stats, wanted)
+
+
+def _added(repo: "gitcmd.Repo", request: Request) -> frozenset[str]:
+    from scanner.sources import tagged
+
+    return tagged.added(repo, request.pointed, request.published)
+
+
+def _scan_pointed(repo: "gitcmd.Repo", pointed: Iterable["tagged.Pointed"], settings: Settings, stats: Stats,
+                  wanted: Callable[[str], bool] | frozenset[str]) -> list[Finding]:
+    """Findings in the blobs and trees refs point at directly, each blob read once (under the first
+    ref leading to it). They have no commit to attribute them to, and are not in HEAD."""
+    from scanner.sources import tagged
+    from scanner.sources.blobs import GitObjects
+
+    keep = wanted.__contains__ if isinstance(wanted, frozenset) else wanted
+    read: set[str] = set()
+    findings: list[Finding] = []
+    for prefix, records in tagged.groups(repo, list(pointed), lambda oid: keep(oid) and oid not in read):
+        read.update(b.oid for b in records if b.oid is not None)
+        for hit in scan_blobs(records, GitObjects(repo), settings, stats, count_files=False):
+            for path, matches in hit.at:
+                findings.extend(make_finding(m, prefix + path, in_head=False) for m in matches)
+    return findings

@@ -182,7 +182,28 @@ def test_fail_on_findings_false_reports_but_passes(origin: Path, tmp_path: Path)
     assert run.code == 0 and len(run.annotations) == 1 and run.outputs["findings"] == "1"
 
 
-def test_baseline_input_silences_recorded_findings(origin: Path, tmp_path: Path) -> None:
+def test_baseline_input_applies_as_the_base_holds_it(origin: Path, tmp_path: Path) -> None:
+    """A maintainer accepts a finding by landing its baseline entry in the base first; the same
+    baseline written into the checkout (or committed by the pull request) does not count."""
+    key = google_key()
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    (scratch / "app.py").write_text(f'KEY = "{key}"\n')
+    subprocess.run([sys.executable, "-m", "scanner", "baseline", str(scratch), "--output",
+                    str(origin / "ks-baseline.json")], check=True, capture_output=True)
+    git(origin, "add", "ks-baseline.json")
+    git(origin, "commit", "-qm", "accept the key in app.py")
+    base = git(origin, "rev-parse", "HEAD")
+    head = commit(origin, "app.py", f'KEY = "{key}"\n', "a key")
+    workspace = checkout(origin, tmp_path)
+
+    run = run_action(workspace, "pull_request", pull_request_event(base, head), baseline="ks-baseline.json")
+
+    assert run.code == 0, run.err
+    assert run.annotations == [] and run.outputs["findings"] == "0"
+
+
+def test_baseline_written_into_the_checkout_is_not_the_bases(origin: Path, tmp_path: Path) -> None:
     base = git(origin, "rev-parse", "HEAD")
     head = commit(origin, "app.py", f'KEY = "{google_key()}"\n', "a key")
     workspace = checkout(origin, tmp_path)
@@ -191,8 +212,8 @@ def test_baseline_input_silences_recorded_findings(origin: Path, tmp_path: Path)
 
     run = run_action(workspace, "pull_request", pull_request_event(base, head), baseline="ks-baseline.json")
 
-    assert run.code == 0, run.err
-    assert run.annotations == [] and run.outputs["findings"] == "0"
+    assert run.code == 1 and len(run.annotations) == 1, run.err
+    assert "not in the base revision" in run.summary
 
 
 # --- pushes ---------------------------------------------------------------------------------------

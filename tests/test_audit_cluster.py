@@ -146,3 +146,45 @@ def test_an_unreachable_scheduler_is_one_line_and_exit_2(tmp_path: Path) -> None
     lines = proc.stderr.decode().strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("keysentry: error: cannot reach the Dask scheduler at tcp://")
     assert time.monotonic() - started < 40
+
+
+def test_a_worker_started_inside_a_hostile_checkout_runs_none_of_its_code(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 17 §0 on a real LocalCluster: its workers start in the checkout the audit was started
+    from, whose own `scanner` package would report it clean; nothing of it runs, the key is found."""
+    from tests.attacks.audit import plant_scanner
+
+    checkout = tmp_path / "checkout"
+    checkout.mkdir()
+    git(checkout, "init", "-q", "-b", "main")
+    marker = tmp_path / "repository-code-ran"
+    plant_scanner(checkout, marker, "package")
+    monkeypatch.chdir(checkout)  # the workers' folder, as a cluster started there has
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None,
+                                  local_directory=str(tmp_path / "scratch")) as cluster:
+        proc = keysentry("audit", ".", checkout.as_uri(), "--format", "json", "--cluster", cluster.scheduler_address,
+                         cwd=checkout, timeout=180)
+    assert not marker.exists(), "a worker's audit process imported the checkout's scanner"
+    assert proc.returncode == 1, proc.stderr
+    assert all(len(r["findings"]) == 1 for r in load(proc.stdout)["repositories"])
+
+
+def test_audits_at_once_on_one_cluster_never_report_a_key_holding_repository_clean(tmp_path: Path) -> None:
+    """Issue 17 §5: the workers of one host share their clone folder (and remove each clone after
+    its scan); two audits of the same repositories at once must each find every key."""
+    from tests.test_audit_integrity import bare_with_key
+
+    sources = [bare_with_key(tmp_path, f"r{i}").as_uri() for i in range(4)]
+    env = {**os.environ, **GIT_ENV}
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=2, processes=True, dashboard_address=None,
+                                  local_directory=str(tmp_path / "scratch")) as cluster:
+        for _ in range(2):
+            procs = [subprocess.Popen([str(Path(sys.executable).with_name("keysentry")), "audit", *sources,
+                                       "--format", "json", "--cluster", cluster.scheduler_address],
+                                      cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                     for _ in range(2)]
+            for proc in procs:
+                out, err = proc.communicate(timeout=180)
+                assert proc.returncode == 1, err
+                for entry in load(out)["repositories"]:
+                    assert entry["error"] is None and len(entry["findings"]) == 1, (entry["source"], entry["error"])

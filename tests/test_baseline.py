@@ -74,7 +74,7 @@ def test_baseline_suppresses_recorded_findings_and_counts_them(repo: Path, tmp_p
     assert data["stats"]["baselined"] == 3
     # The text summary says how many the baseline hid.
     main(["scan", str(repo), "--baseline", str(baseline)])
-    assert "3 in the baseline" in capsys.readouterr().out
+    assert "suppressed: 3 by the baseline" in " ".join(capsys.readouterr().out.split())
 
 
 def test_same_secret_moved_to_another_file_is_new(repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

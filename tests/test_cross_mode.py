@@ -128,7 +128,9 @@ def _scan_every_mode(repo: Path, files: dict[str, bytes],
     _, reports["staged"] = run_scan(capsys, "--staged", str(repo))
     git(repo, "commit", "-q", "-m", "the files")
     _, reports["worktree"] = run_scan(capsys, str(repo))
-    _, reports["range"] = run_scan(capsys, "--range", f"{sha(repo)}^!", str(repo))
+    # A range takes its policy from its base, which a root commit lacks: name the commit's own, so
+    # that the same config applies in every mode.
+    _, reports["range"] = run_scan(capsys, "--range", f"{sha(repo)}^!", "--policy-from", sha(repo), str(repo))
     _, reports["history"] = run_scan(capsys, "--history", str(repo))
     return reports
 

@@ -241,3 +241,36 @@ def test_a_known_public_value_is_matched_by_its_digest() -> None:
     digest = hashlib.sha256(value.encode()).hexdigest()
     assert filters.is_known_public(value, frozenset({digest}))
     assert not filters.is_known_public(value)
+
+
+# --- inline markers count only inside a comment on the secret's line, near it -----------------
+
+@pytest.mark.parametrize("line", [
+    'api_key = "SECRET"  # keysentry:allow',
+    'apiKey: "SECRET", // gitleaks:allow',
+    'key = "SECRET"  # pragma: allowlist secret',
+    "<string>SECRET</string> <!-- keysentry:allow -->",
+    "key = SECRET ; KEYSENTRY:ALLOW",
+    "key = 'SECRET' -- keysentry:allow",
+    "key = 'SECRET' /* gitleaks:allow */ + more",
+    "REM SECRET keysentry:allow",
+    "x = 'SECRET' % keysentry:allow",
+    "description: don't leak SECRET  # keysentry:allow",
+])
+def test_marker_in_a_comment_on_the_line_counts(line: str) -> None:
+    start = line.index("SECRET")
+    assert filters.marker_allows(line, start, start + 6, filters.marker_spans(line), filters.comment_spans(line))
+
+
+@pytest.mark.parametrize("line", [
+    pytest.param('key = "SECRET pragma: allowlist secret"', id="inside the secret's string"),
+    pytest.param('key = "SECRET"; note = "keysentry:allow"', id="inside another string"),
+    pytest.param("key = SECRET" + " " * 300 + "# keysentry:allow", id="past 200 characters"),
+    pytest.param('k="SECRET";' + "a=1;" * 40000 + "/*gitleaks:allow*/", id="end of a minified line"),
+    pytest.param("url: https://host/?k=SECRET&keysentry:allow", id="a url, no comment"),
+    pytest.param("key = SECRET;keysentry:allow", id="semicolon as a separator"),
+    pytest.param("a = SECRET-- keysentry:allow", id="decrement, not a comment"),
+])
+def test_marker_outside_a_comment_or_far_away_does_not(line: str) -> None:
+    start = line.index("SECRET")
+    assert not filters.marker_allows(line, start, start + 6, filters.marker_spans(line), filters.comment_spans(line))

@@ -64,14 +64,14 @@ def test_installs_both_hooks_executable_with_this_python(hooked: Path) -> None:
 
 
 def test_top_level_hooks_are_the_packaged_scripts() -> None:
-    for name in install.HOOK_NAMES:
+    for name in (*install.HOOK_NAMES, install.SERVER_HOOK):
         top = PROJECT / "hooks" / name
         assert top.read_text() == install.script(name), f"hooks/{name}: copy scanner/hookscripts/{name} over it"
         assert os.access(top, os.X_OK)
 
 
 def test_hook_scripts_are_posix_sh() -> None:
-    for name in install.HOOK_NAMES:
+    for name in (*install.HOOK_NAMES, install.SERVER_HOOK):
         text = install.script(name)
         assert text.startswith("#!/bin/sh\n") and install.MARKER in text
         assert subprocess.run(["sh", "-n", "-c", text]).returncode == 0

@@ -139,8 +139,8 @@ def test_git_lfs_pointer_files_are_skipped(repo: Path, capsys: pytest.CaptureFix
 def test_files_over_the_default_size_limit_are_skipped_and_counted(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     big = repo / "dump.sql"
     leak(big)
-    with big.open("r+b") as fh:  # sparse: costs no disk, but its size is over 25 MB
-        fh.truncate(25 * 1024 * 1024 + 1)
+    with big.open("r+b") as fh:  # sparse: costs no disk, but its size is over 1 GB
+        fh.truncate(1024 * 1024 * 1024 + 1)
     leak(repo / "app.py")
     _, data = scan(capsys, str(repo))
     assert found_paths(data) == {"app.py"}

@@ -110,6 +110,7 @@ class Options:
     show_secrets: bool = False
     color: bool = False
     width: int = 100
+    show_suppressed: bool = False  # --show-suppressed: list what the policy silenced, with the cause
 
 
 @dataclass(frozen=True)
@@ -144,6 +145,7 @@ class Shown:
     locations: tuple[ShownLocation, ...]
     verification: "Verification | None"
     companion: str = ""  # a client secret's OAuth client id: public, so never masked
+    suppressed: str = ""  # why the policy silences it ("baseline", "config", "inline"), or "": reported
 
     @property
     def rule_id(self) -> str:
@@ -171,6 +173,9 @@ class View:
     skipped_large_paths: tuple[str, ...]  # masked like the findings' paths
     target: str = ""  # what was scanned (a folder, "-"), masked
     revisions: str = ""  # history/range: which revisions
+    # --show-suppressed: the findings the policy silenced, each with its cause; else empty (the
+    # counts by cause are in the stats either way).
+    suppressed: tuple[Shown, ...] = ()
 
     def stats_dict(self) -> dict[str, object]:
         """The stats as JSON and SARIF give them: the skipped files' names shown like the findings' paths."""
@@ -186,15 +191,21 @@ def present(result: "Result", options: Options,
         from scanner.rules import RULES_BY_ID
 
         rules = RULES_BY_ID
-    mask = NameMasker(result.findings, options.show_secrets)
+    listed = result.suppressed if options.show_suppressed else ()
+    # A plain rule's "secret" is a description (rules.policy), not a secret to mask in names.
+    mask = NameMasker([f for f in (*result.findings, *listed) if not getattr(rules[f.rule_id], "plain", False)],
+                      options.show_secrets)
     ids: dict[str, int] = {}
-    shown = tuple(
-        Shown(
+
+    def show(f: "Finding") -> Shown:
+        return Shown(
             rule=rules[f.rule_id],
             path=mask(f.path),
             line=f.line,
             column=f.column,
-            secret=f.secret if options.show_secrets else redact(f.secret),
+            # A plain rule's "secret" says what changed: shown, with any key in it masked.
+            secret=f.secret if options.show_secrets else mask(f.secret) if getattr(rules[f.rule_id], "plain", False)
+            else redact(f.secret),
             secret_length=len(f.secret),
             secret_id=ids.setdefault(f.secret, len(ids)),
             fingerprint=f.fingerprint,
@@ -211,11 +222,24 @@ def present(result: "Result", options: Options,
             or (ShownLocation(mask(f.path), f.line, f.column),),
             verification=f.verification,
             companion=f.companion,
+            suppressed=f.suppressed,
         )
-        for f in result.findings
-    )
+
+    shown = tuple(show(f) for f in result.findings)
     return View(result.mode, shown, result.stats, result.notes,
-                tuple(mask(p) for p in result.stats.skipped_large_paths), mask(result.target), mask(result.revisions))
+                tuple(mask(p) for p in result.stats.skipped_large_paths), mask(result.target), mask(result.revisions),
+                tuple(show(f) for f in listed))
+
+
+# How each cause of suppression is named in a summary.
+CAUSE_NAMES = {"baseline": "the baseline", "config": "config (allow)", "inline": "inline markers"}
+
+
+def suppressed_summary(stats: "Stats") -> str:
+    """"suppressed: 2 by the baseline, 1 by inline markers", or "" when nothing was: the one
+    wording every report's summary uses for what the policy hides."""
+    parts = [f"{n} by {CAUSE_NAMES[cause]}" for cause, n in sorted(stats.suppressed.items()) if n]
+    return "suppressed: " + ", ".join(parts) if parts else ""
 
 
 # --format NAME -> the module whose `render(view: View) -> str` makes it; imported only when used,

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta, timezone
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from scanner.models import CAUSES
 from scanner.report import Options, View, printable
 
 if TYPE_CHECKING:
@@ -69,6 +70,8 @@ def _markdown(audit: "Audit") -> str:
              "| ---: | ---: | ---: | ---: |" + " ---: |" * len(severities),
              f"| {t['repositories']} | {t['failed']} | {t['with_findings']} | {t['findings']} | "
              + " | ".join(str(n) for _, n in severities) + " |"]
+    if _hidden(t):
+        lines += ["", f"**{_hidden(t)}**"]
     # A job summary is capped at 1 MiB: MAX_ROWS is shared by the whole audit, each repository's
     # section counting as one row besides its findings' rows; the most urgent come first.
     order = ranked(audit)
@@ -164,6 +167,9 @@ def totals(audit: "Audit") -> dict[str, Any]:
                             "resumed": audit.resumed}
     for name in _SUMMED:
         data[name] = sum(int(getattr(r.view.stats, name)) for r in audit.repos if r.view)
+    # What the policy hid, by cause, over every repository (each repository's stats say its own).
+    data["suppressed"] = {cause: sum(r.view.stats.suppressed.get(cause, 0) for r in audit.repos if r.view)
+                          for cause in CAUSES}
     data["seconds"] = round(audit.seconds, 3)
     return data
 
@@ -226,13 +232,31 @@ def _text(audit: "Audit", options: Options) -> str:
             lines.append(text.render(repo.view, options).rstrip("\n"))
     lines.append("=" * min(options.width, 80))
     t = totals(audit)
-    summary = (f"audited {t['repositories']} repositor{'ies' if t['repositories'] != 1 else 'y'}: "
-               f"{t['findings']} finding{'s' * (t['findings'] != 1)} in {t['with_findings']}, "
-               f"{t['failed']} failed")
-    if audit.resumed:
-        summary += f", {audit.resumed} unchanged since the stored result"
-    lines.append(summary + f" ({t['commits']} commits, {t['blobs']} blobs, {t['seconds']:.1f}s)")
+    lines.append(summary(audit) + f" ({t['commits']} commits, {t['blobs']} blobs, {t['seconds']:.1f}s)")
+    hidden = _hidden(t)
+    if hidden:
+        lines.append(hidden)
     return "\n".join(lines) + "\n"
+
+
+def _hidden(t: dict[str, Any]) -> str:
+    """"suppressed: 3 by the baseline, …" over the whole audit, or ""."""
+    from scanner.models import Stats
+    from scanner.report import suppressed_summary
+
+    return suppressed_summary(Stats(suppressed=dict(t["suppressed"])))
+
+
+def summary(audit: "Audit") -> str:
+    """The audit in one line: the text report's last, and what stderr says of a report written
+    to a file."""
+    t = totals(audit)
+    said = (f"audited {t['repositories']} repositor{'ies' if t['repositories'] != 1 else 'y'}: "
+            f"{t['findings']} finding{'s' * (t['findings'] != 1)} in {t['with_findings']}, "
+            f"{t['failed']} failed")
+    if audit.resumed:
+        said += f", {audit.resumed} unchanged since the stored result"
+    return said
 
 
 def repository_line(repo: "RepoResult") -> str:

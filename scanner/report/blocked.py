@@ -152,12 +152,16 @@ def _tally(findings: Sequence[Shown]) -> tuple[int, int]:
     return len({f.secret_id for f in in_lines}) + len(files), len(in_lines) + len(files)
 
 
-def render(result: Result, options: Options, *, action: str = "commit", via: Via | None = None) -> str:
-    """The message for RESULT; ACTION is "commit" (the staged changes) or "push" (the commits being pushed)."""
-    return message(present(result, options), options, action=action, via=via)
+def render(result: Result, options: Options, *, action: str = "commit", bypass: bool = False,
+           via: Via | None = None) -> str:
+    """The message for RESULT; ACTION is "commit" (the staged changes), "push" (the commits being
+    pushed, checked on the pusher's machine) or "receive" (the same, rejected by the server's
+    pre-receive hook; BYPASS: the server lets a pusher bypass it with a reason)."""
+    return message(present(result, options), options, action=action, bypass=bypass, via=via)
 
 
-def message(view: View, options: Options, *, action: str = "commit", via: Via | None = None) -> str:
+def message(view: View, options: Options, *, action: str = "commit", bypass: bool = False,
+            via: Via | None = None) -> str:
     """VIA: how the hook was installed (default: told by the environment), for the commands offered."""
     if via is None:
         via = installed_as(os.environ)
@@ -169,8 +173,9 @@ def message(view: View, options: Options, *, action: str = "commit", via: Via | 
     count, places = _tally(findings)
     what = "the staged changes" if action == "commit" else "the commits being pushed"
     where_else = f" (found in {places} places)" if places != count else ""
+    verdict = "push rejected by the server" if action == "receive" else f"{action} blocked"
     # Headings wrap between words (a terminal would break them mid-word at its edge).
-    title = f"keysentry: {action} blocked: {count} secret{'s' * (count != 1)} in {what}{where_else}"
+    title = f"keysentry: {verdict}: {count} secret{'s' * (count != 1)} in {what}{where_else}"
     out = [style(line, "1;31") for line in textwrap.wrap(title, width, subsequent_indent="   ",
                                                         break_on_hyphens=False, break_long_words=False)]
     out.append("")
@@ -206,15 +211,26 @@ def message(view: View, options: Options, *, action: str = "commit", via: Via | 
         para("fix", advice)
         if code:
             out.append(" " * 17 + style(code, "1"))
-        if action == "push" and f.commit:
+        if action != "commit" and f.commit:
             short = f.commit[:12]
-            para("history", f"the key is in commit {short}, which is not pushed yet, so changing the file is "
+            state = "not pushed yet" if action == "push" else "refused by the server"
+            para("history", f"the key is in commit {short}, which is {state}, so changing the file is "
                             f"not enough: fix that commit itself, with `git commit --amend` if it is the last one, "
                             f"else `git rebase -i {short}^` (mark it `edit`, fix, `git commit --amend`, "
                             f"`git rebase --continue`), so that none of the commits being pushed holds it")
+        if f.commit is None and f.path.startswith("refs/"):
+            ref = f.name.split(":", 1)[0]
+            para("tag", f"{ref} points at this content directly, with no commit: changing a file is not "
+                        f"enough; delete that ref here (`git tag -d {ref.removeprefix('refs/tags/')}` for a tag, "
+                        f"`git update-ref -d {ref}` otherwise) and point it at content without the key")
         para("rotate", _rotate(f))
         whole = _file_rule(f)
-        if whole is None:
+        if action == "receive":
+            # The server's policy is its administrators': nothing in a push can change it.
+            para("allow", f"not a real secret? ask the server's administrators to add its fingerprint "
+                          f"{f.fingerprint} to the server's baseline; nothing in a push (a config, a baseline, "
+                          f"a comment) changes the server's policy")
+        elif whole is None:
             para("allow", f"not a real secret? put a `keysentry:allow` comment on line {f.line}, or {accept}")
         else:
             # The file's own finding stays whatever its lines say: only its path can be let through.
@@ -223,6 +239,15 @@ def message(view: View, options: Options, *, action: str = "commit", via: Via | 
                           f"{accept}")
         out.append("")
 
+    if action == "receive":
+        out.append("Fix the commits as above, then push again.")
+        if bypass:
+            out += ["To push anyway, in an emergency only (a pushed key stays leaked), give a reason; the server",
+                    "records it with your name and these findings in its audit log:",
+                    '    git push -o keysentry.bypass="why this cannot wait" ...']
+        else:
+            out.append("This server allows no bypass: remove the key from the commits being pushed, as above.")
+        return "\n".join(out) + "\n"
     hook = "keysentry" if action == "commit" else "keysentry-push"
     verb = "git commit" if action == "commit" else "git push"
     skip, no_verify = f"SKIP={hook} {verb} ...", f"{verb} --no-verify ..."

@@ -7,7 +7,7 @@ are escaped as GitHub's toolkit does (actions/toolkit `command.ts`): `%`, CR and
 in properties also `:` and `,`, which would otherwise end the property."""
 from __future__ import annotations
 
-from scanner.report import Shown, View, printable
+from scanner.report import CAUSE_NAMES, Shown, View, printable, suppressed_summary
 
 
 def escape_data(text: str) -> str:
@@ -45,5 +45,21 @@ def annotation(f: Shown, repository: str = "") -> str:
     return f"::error {','.join(properties)}::{escape_data(printable(message))}"
 
 
+def notice(f: Shown) -> str:
+    """A suppressed finding (--show-suppressed) as a notice on its line, saying what silenced it."""
+    properties = [f"file={escape_property(f.name)}", f"line={max(f.line, 1)}",
+                  f"title={escape_property(f'keysentry {f.rule_id} suppressed')}"]
+    message = f"{f.rule.description}: {f.secret}, suppressed by {CAUSE_NAMES.get(f.suppressed, f.suppressed)}"
+    return f"::notice {','.join(properties)}::{escape_data(printable(message))}"
+
+
 def render(view: View) -> str:
-    return "".join(annotation(f) + "\n" for f in view.findings)
+    lines = [annotation(f) for f in view.findings]
+    lines += [notice(f) for f in view.suppressed]
+    # The notes (a marker a change adds that the base's config lets through) and what the policy
+    # hid: a reviewer sees them in the checks, not only in the log.
+    lines += [f"::notice title=keysentry::{escape_data(printable(note))}" for note in view.notes]
+    hidden = suppressed_summary(view.stats)
+    if hidden:
+        lines.append(f"::notice title=keysentry::{escape_data(hidden)}")
+    return "".join(line + "\n" for line in lines)

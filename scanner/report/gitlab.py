@@ -8,7 +8,7 @@ import uuid
 from datetime import datetime, timedelta, timezone
 
 from scanner import PROJECT_URL, __version__
-from scanner.report import Shown, View, display_path, printable
+from scanner.report import CAUSE_NAMES, Shown, View, display_path, printable, suppressed_summary
 
 SCHEMA_VERSION = "15.2.4"
 SCHEMA_URL = ("https://gitlab.com/gitlab-org/security-products/security-report-schemas/-/raw/"
@@ -54,6 +54,17 @@ def _vulnerability(f: Shown) -> dict[str, object]:
     }
 
 
+def _messages(view: View) -> list[dict[str, str]]:
+    """The notes, what the policy suppressed by cause, and (--show-suppressed) each suppressed finding."""
+    texts = list(view.notes)
+    hidden = suppressed_summary(view.stats)
+    if hidden:
+        texts.append(hidden)
+    texts += [f"suppressed by {CAUSE_NAMES.get(f.suppressed, f.suppressed)}: {f.rule_id} at "
+              f"{display_path(f.path)}:{f.line} ({f.secret})" for f in view.suppressed]
+    return [{"level": "info", "value": printable(text)} for text in texts]
+
+
 def render(view: View) -> str:
     end = datetime.now(timezone.utc)
     start = end - timedelta(seconds=view.stats.seconds)
@@ -67,7 +78,7 @@ def render(view: View) -> str:
             "status": "success",
             "start_time": timestamp(start),
             "end_time": timestamp(end),
-            "messages": [{"level": "info", "value": printable(note)} for note in view.notes],
+            "messages": _messages(view),
         },
         "vulnerabilities": [_vulnerability(f) for f in view.findings],
         "remediations": [],

@@ -18,7 +18,7 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup, escape
 
-from scanner.report import Shown, View, display_path, printable, shell_word
+from scanner.report import CAUSE_NAMES, Shown, View, display_path, printable, shell_word, suppressed_summary
 from scanner.report.summary import SEVERITIES, summarize
 
 _TEMPLATES = Path(__file__).with_name("templates")
@@ -271,7 +271,9 @@ def _context(view: View) -> dict[str, object]:
         verified=any(r.status for r in found), history=view.mode in ("history", "range"),
         past=[r for r in found if r.in_head is False], purge=purge_all(view), places_shown=_PLACES_SHOWN,
         target=_name(view.target), revisions=printable(view.revisions),
-        notes=[printable(n) for n in view.notes], warnings=[printable(w) for w in view.stats.warnings],
+        notes=[printable(n) for n in [*view.notes, *filter(None, [suppressed_summary(view.stats)])]],
+        warnings=[printable(w) for w in view.stats.warnings],
+        suppressed=[(CAUSE_NAMES.get(f.suppressed, f.suppressed), f) for f in view.suppressed],
         size=_size(view.stats.bytes), replace_text=_REPLACE_TEXT,
     )
 

@@ -3,33 +3,39 @@ from __future__ import annotations
 
 import json
 
-from scanner.report import View, display_path
+from scanner.report import Shown, View, display_path
 
 VERSION = 1
 
 
-def render(view: View) -> str:
+def _finding(f: Shown) -> dict[str, object]:
     # Names arrive with any key in them masked; JSON escapes control characters itself.
-    findings = [
-        {
-            "rule_id": f.rule_id,
-            "path": display_path(f.path),
-            "line": f.line,
-            "column": f.column,
-            "secret": f.secret,
-            "fingerprint": f.fingerprint,
-            "commit": f.commit,
-            "author": f.author,
-            "date": f.date,
-            "in_head": f.in_head,
-            "severity": f.severity,
-            "context": f.context,
-            "locations": [{"path": display_path(loc.path), "line": loc.line, "column": loc.column}
-                          for loc in f.locations],
-            "verification": None if f.verification is None else
-            {"status": f.verification.status, "reason": f.verification.reason},
-        }
-        for f in view.findings
-    ]
-    body = {"version": VERSION, "mode": view.mode, "findings": findings, "stats": view.stats_dict()}
+    entry: dict[str, object] = {
+        "rule_id": f.rule_id,
+        "path": display_path(f.path),
+        "line": f.line,
+        "column": f.column,
+        "secret": f.secret,
+        "fingerprint": f.fingerprint,
+        "commit": f.commit,
+        "author": f.author,
+        "date": f.date,
+        "in_head": f.in_head,
+        "severity": f.severity,
+        "context": f.context,
+        "locations": [{"path": display_path(loc.path), "line": loc.line, "column": loc.column}
+                      for loc in f.locations],
+        "verification": None if f.verification is None else
+        {"status": f.verification.status, "reason": f.verification.reason},
+    }
+    if f.suppressed:
+        entry["suppressed"] = f.suppressed
+    return entry
+
+
+def render(view: View) -> str:
+    body: dict[str, object] = {"version": VERSION, "mode": view.mode, "findings": [_finding(f) for f in view.findings],
+                               "stats": view.stats_dict()}
+    if view.suppressed:  # --show-suppressed: what the policy hides, each with its cause
+        body["suppressed"] = [_finding(f) for f in view.suppressed]
     return json.dumps(body, indent=2, ensure_ascii=False) + "\n"

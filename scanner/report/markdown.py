@@ -7,7 +7,7 @@ from __future__ import annotations
 import html
 import re
 
-from scanner.report import Shown, View, printable
+from scanner.report import CAUSE_NAMES, Shown, View, printable, suppressed_summary
 from scanner.report.summary import Summary, summarize
 
 # GitHub refuses a job summary over 1 MiB; a 40,000-finding audit would pass that. The counts above
@@ -90,6 +90,13 @@ def render(view: View, max_rows: int = MAX_ROWS) -> str:
     lines = [_heading(view, summary), "", _scanned(view)]
     if summary.findings:
         lines += ["", *_counts(view, summary), "", *_table(view, max_rows), "", *_fixes(summary)]
+    hidden = suppressed_summary(view.stats)
+    if hidden:
+        lines += ["", f"**{hidden[:1].upper() + hidden[1:]}**"]
+    if view.suppressed:  # --show-suppressed
+        lines += ["", "| Suppressed by | Rule | Where | Secret |", "| --- | --- | --- | --- |"]
+        lines += [f"| {cell(CAUSE_NAMES.get(f.suppressed, f.suppressed))} | `{f.rule_id}` | "
+                  f"{cell(f.name)}:{f.line} | `{cell(f.secret)}` |" for f in view.suppressed[:max_rows]]
     if view.notes:
         lines += ["", *(f"> **note:** {cell(note)}" for note in view.notes)]
     return "\n".join(lines).rstrip("\n") + "\n"

@@ -11,7 +11,7 @@ import json
 from urllib.parse import quote
 
 from scanner import PROJECT_URL, __version__
-from scanner.report import Shown, View, display_path, printable
+from scanner.report import CAUSE_NAMES, Shown, View, display_path, printable
 from scanner.rules import ALL_RULES, FileRule, Rule
 
 SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -104,6 +104,9 @@ def _result(f: Shown, index: dict[str, int]) -> dict[str, object]:
     if f.verification is not None:
         properties["verification"] = {"status": f.verification.status, "reason": f.verification.reason}
     entry["properties"] = properties
+    if f.suppressed:  # --show-suppressed: SARIF's own way to say a result is silenced, and why
+        kind = "inSource" if f.suppressed == "inline" else "external"
+        entry["suppressions"] = [{"kind": kind, "justification": f"suppressed by {CAUSE_NAMES[f.suppressed]}"}]
     return entry
 
 
@@ -121,7 +124,7 @@ def render(view: View) -> str:
                 "rules": [_rule(rule) for rule in ALL_RULES],
             }},
             "columnKind": "unicodeCodePoints",
-            "results": [_result(f, index) for f in view.findings],
+            "results": [_result(f, index) for f in (*view.findings, *view.suppressed)],
             "properties": {"mode": view.mode, "stats": view.stats_dict()},
         }],
     }

@@ -12,7 +12,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from functools import lru_cache
 
-from scanner.report import Options, Shown, View, display_path, printable, shell_word
+from scanner.report import CAUSE_NAMES, Options, Shown, View, display_path, printable, shell_word, suppressed_summary
 from scanner.report.summary import summarize
 from scanner.rules import FileRule
 
@@ -271,11 +271,10 @@ def _skipped(out: _Writer, result: View) -> str:
                (nested, f"{nested} nested {'repository' if nested == 1 else 'repositories'} (not entered)"),
                (stats.unreadable, f"{stats.unreadable} unreadable"),
                (len(missing), f"{len(missing)} git object{'s' * (len(missing) != 1)} missing or corrupt"),
-               (stats.allowed, f"{stats.allowed} allowed inline or by config"),
-               (stats.baselined, f"{stats.baselined} in the baseline"),
                (stats.excluded, f"{stats.excluded} excluded by config")]
     extra = ", ".join(text for n, text in skipped if n)
-    return f"; skipped: {extra}" if extra else ""
+    hidden = suppressed_summary(stats)
+    return (f"; skipped: {extra}" if extra else "") + (f"; {hidden}" if hidden else "")
 
 
 def _summary(out: _Writer, result: View) -> str:
@@ -318,6 +317,12 @@ def render(result: View, options: Options) -> str:
         _by_history(out, result)
     else:
         _findings(out, result.findings)
+    if result.suppressed:  # --show-suppressed
+        out.para(out.style(f"Suppressed ({len(result.suppressed)}), not reported:", "bold"), "", "  ")
+        for f in result.suppressed:
+            where = f"{out.name(f.path)}:{f.line}" + (f" (commit {f.commit[:12]})" if f.commit else "")
+            out.para(f"{f.rule_id} at {where}: {f.secret} — by {CAUSE_NAMES.get(f.suppressed, f.suppressed)}",
+                     "  ", "    ")
     for note in result.notes:
         out.para(f"{out.style('note:', 'yellow')} {printable(note)}", "", "  ")
     out.para(_summary(out, result), "", "  ")

@@ -36,6 +36,9 @@ class FileRule:
     gone: str = ""
     # What the file is called in advice: "a .env file".
     kind: str = "the file"
+    # The finding's "secret" says what it is about (scanner.suppression: what a change widened), no
+    # secret: reports show it, with any key inside masked, rather than redact it.
+    plain: bool = False
     # A finding of this rule is the whole file, at no line: no inline comment can silence it.
     whole_file: ClassVar[bool] = True
 

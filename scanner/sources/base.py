@@ -24,6 +24,11 @@ class Reader(Protocol):
         """Each blob with what reading it gave, in order; LIMIT bytes at most (else "large")."""
         ...
 
+    def stream(self, blob: Blob, piece: int) -> Iterator[bytes]:
+        """The content of one blob too large to read whole, a piece of about PIECE bytes at a time
+        (scanner.chunked). OSError when it cannot be read (any more)."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -47,6 +52,11 @@ class _InMemoryReader:
         for blob in blobs:
             data = blob.data or b""
             yield blob, Read("large", size=len(data)) if len(data) > limit else Read("text", data)
+
+    def stream(self, blob: Blob, piece: int) -> Iterator[bytes]:
+        data = blob.data or b""
+        for start in range(0, len(data), piece):
+            yield data[start:start + piece]
 
     def close(self) -> None:
         pass

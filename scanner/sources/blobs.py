@@ -210,6 +210,27 @@ class ObjectReader:
             else:
                 yield blob, Read("large", size=size) if data is None else Read("text", data)
 
+    def stream(self, blob: Blob, piece: int) -> Iterator[bytes]:
+        """One blob's content through its own `git cat-file blob`, a piece at a time."""
+        proc = subprocess.Popen(gitcmd.argv(self._repo, "cat-file", "blob", blob.oid or ""), stdin=subprocess.DEVNULL,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=gitcmd.env())
+        assert proc.stdout is not None and proc.stderr is not None
+        try:
+            while True:
+                chunk = proc.stdout.read(piece)
+                if not chunk:
+                    break
+                yield chunk
+            error = proc.stderr.read()
+            if proc.wait() != 0:
+                raise GitError(gitcmd.describe_failure(error, ["cat-file"]))
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+            proc.stdout.close()
+            proc.stderr.close()
+
     def close(self) -> None:
         if self._cat is not None:
             self._cat.close()

@@ -2,6 +2,7 @@
 for the scan loop; then which commit introduced each secret the loop found (scanner.attribution)."""
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -9,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from scanner import content, gitcmd
 from scanner.attribution import Attributor
+from scanner.chunked import READ_WHOLE
 from scanner.detect import Detector
 from scanner.errors import GitError
 from scanner.models import Blob, Finding, Location, Match, make_finding
@@ -31,6 +33,14 @@ class Walk:
     blobs: list[Blob]
     kept: tuple[gitlog.Commit, ...] = ()  # range: the commits, oldest first, for attribution
     scanned: frozenset[str] = frozenset()  # range: the blobs read, so HEAD's others can be looked at
+
+    @functools.cached_property
+    def _oids(self) -> frozenset[str]:
+        return frozenset(b.oid for b in self.blobs if b.oid is not None)
+
+    def read(self, oid: str) -> bool:
+        """Whether the walk gave OID to the scan."""
+        return oid in self._oids
 
 
 def walk(repo: gitcmd.Repo, revisions: Sequence[str], keep: bool = False) -> Walk:
@@ -74,11 +84,16 @@ class Stream:
         self._repo = repo
         self._revisions = revisions
         self.commits = 0  # how many the walk has passed, all of them once `blobs` is exhausted
+        self._paths: dict[str, str | set[str]] = {}
+
+    def read(self, oid: str) -> bool:
+        """Whether the walk gave OID to the scan (so far)."""
+        return oid in self._paths
 
     def blobs(self) -> Iterator[Blob]:
         # A blob's first path, or the set of them once there are two: most blobs have one path,
         # and a set of one for each of git/git's 165k blobs would cost 35 MB.
-        paths: dict[str, str | set[str]] = {}
+        paths = self._paths
         names: dict[bytes, str] = {}  # each distinct path decoded once, however many commits name it
         for commits_begun, entries in gitlog.set_blobs(self._repo, self._revisions):
             self.commits += commits_begun
@@ -143,7 +158,7 @@ class Judge:
         with CatFile(self._repo) as cat:
             for _, data in cat.read([oid]):
                 if len(data) <= self.limit and not content.is_lfs_pointer(data):
-                    return self.detector.scan(data, path).matches
+                    return self.detector.scan(data, path).everything
         return ()
 
 
@@ -211,13 +226,15 @@ def _scan_head_for(repo: gitcmd.Repo, judge: Judge, unread: Sequence[tuple[str, 
     if not wanted:
         return False
     sizes = _sizes(repo, list(wanted))
+    # Read whole, so no larger than a scan reads whole (scanner.chunked): this only places a secret.
     # One git cannot read is named by the scan that met it: HEAD's blobs were in the walk.
-    readable = [oid for oid in wanted if (size := sizes.get(oid)) is not None and size <= judge.limit]
+    limit = min(judge.limit, READ_WHOLE)
+    readable = [oid for oid in wanted if (size := sizes.get(oid)) is not None and size <= limit]
     found = False
     with CatFile(repo) as cat:
         for oid, data in cat.read(readable):
             if not content.is_lfs_pointer(data):
-                held = judge.detector.scan(data, wanted[oid]).matches
+                held = judge.detector.scan(data, wanted[oid]).everything
                 if held:
                     judge.add(oid, wanted[oid], held)
                     found = True

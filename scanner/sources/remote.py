@@ -33,6 +33,8 @@ _CONFIG = (
 # A transport named with `::` (ext::, fd::) is a URL too, so that GitPython refuses it by name.
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*(://|::)|^[^/:@]+@[^/:]+:")
 
+_REFUSED = "its transport or options could run a program (https, ssh, git and file URLs are cloned)"
+
 Report = Callable[[str, float, float], None]  # (what git is doing, done, total)
 
 
@@ -78,29 +80,40 @@ def fetch_or_clone(url: str, target: Path, report: Report | None = None) -> Path
 
     env = clone_env()
     progress = _progress(report)
+    # A clone kept in --workdir names its origin without the URL's token: the token is in the
+    # repository's config only while a fetch runs (the caller holds the clone's lock).
+    shown = without_password(url)
     if (target / "HEAD").is_file() and (target / "objects").is_dir():
         try:
             repo = git.Repo(target)
             repo.git.update_environment(**env)
-            repo.remote("origin").fetch(list(REFSPECS), progress=progress, prune=True)
+            origin = repo.remote("origin")
+            origin.set_url(url)
+            try:
+                origin.fetch(list(REFSPECS), progress=progress, prune=True)
+            finally:
+                origin.set_url(shown)
             return target
         except ValueError:
             pass  # no remote "origin": not ours, so cloned again below
         except git.GitCommandError as exc:
             raise GitError(_describe(exc, progress)) from None
+        except (git.UnsafeProtocolError, git.UnsafeOptionError):
+            raise GitError(_REFUSED) from None
         shutil.rmtree(target, ignore_errors=True)
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent))
     try:
-        git.Repo.clone_from(url, partial, progress=progress, env=env, bare=True)
+        cloned = git.Repo.clone_from(url, partial, progress=progress, env=env, bare=True)
+        cloned.remote("origin").set_url(shown)
+        cloned.close()
         if target.exists():
             shutil.rmtree(target)
         os.replace(partial, target)
     except git.GitCommandError as exc:
         raise GitError(_describe(exc, progress)) from None
-    except (git.UnsafeProtocolError, git.UnsafeOptionError):
-        raise GitError(f"refusing to clone {url}: its transport or options could run a program "
-                       "(https, ssh, git and file URLs are cloned)") from None
+    except (git.UnsafeProtocolError, git.UnsafeOptionError) :
+        raise GitError(f"refusing to clone {shown}: {_REFUSED}") from None
     finally:
         shutil.rmtree(partial, ignore_errors=True)
     return target
@@ -132,19 +145,78 @@ def ref_state(repo: gitcmd.Repo) -> tuple[str | None, str]:
     return (head.decode("ascii") or None), digest
 
 
-def without_password(source: str) -> str:
-    """SOURCE as reports may name it: a password or token in a URL (`https://user:TOKEN@host/…`)
-    replaced, so neither the report nor the progress lines carry it."""
-    from urllib.parse import urlsplit, urlunsplit
+# A user name kept in a shown URL: an ordinary login (`git`, `alice`, `oauth2`, `x-access-token`).
+# Anything else where a user name goes (`https://ghp_…@github.com`, `https://TOKEN:x-oauth-basic@…`,
+# `ssh://TOKEN@…`) is taken for the token it usually is.
+_LOGIN = re.compile(r"[A-Za-z][A-Za-z0-9._-]{0,19}")
+_TOKEN_PREFIX = re.compile(r"(?i)^(gh[pousr]_|github_pat_|glpat-|gldt-|glptt-|glrt-|glcbt-|ya29\.|AIza|AQ\.)")
+_SCP = re.compile(r"^(?P<user>[^/:@]+)@(?P<rest>[^/:]+:.*)$", re.DOTALL)
+MASK = "***"
 
+
+def _login(user: str) -> bool:
+    # Sixteen characters or more with both letters and digits reads as a token, not a login.
+    tokenish = len(user) >= 16 and any(c.isdigit() for c in user) and any(c.isalpha() for c in user)
+    return bool(_LOGIN.fullmatch(user)) and not _TOKEN_PREFIX.match(user) and not tokenish
+
+
+def _split(source: str) -> tuple[str, list[str]]:
+    """SOURCE as shown, and the secret parts taken out of it (each as written and %-decoded)."""
+    from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
+
+    secrets: list[str] = []
     if "://" not in source:
-        return source
+        scp = _SCP.match(source)
+        if scp is None or _login(scp["user"]):
+            return source, secrets
+        secrets.append(scp["user"])
+        return f"{MASK}@{scp['rest']}", secrets
     try:
         parts = urlsplit(source)
-        if parts.password is None:
-            return source
-        host = parts.hostname or ""
-        netloc = f"{parts.username}:***@{host}" + (f":{parts.port}" if parts.port else "")
-        return urlunsplit(parts._replace(netloc=netloc))
     except ValueError:
-        return source
+        return source, secrets
+    netloc = parts.netloc
+    if "@" in netloc:
+        userinfo, host = netloc.rsplit("@", 1)
+        user, colon, password = userinfo.partition(":")
+        if colon:
+            secrets.append(password)
+        if not _login(unquote(user)):
+            secrets.append(user)
+            user = MASK
+        netloc = f"{user}{':' + MASK if colon else ''}@{host}"
+    query = parts.query
+    if query:
+        pairs = parse_qsl(query, keep_blank_values=True)
+        # Every value is masked where the URL is shown; in other text only those long enough to be
+        # a token are (an error saying `ref=main` keeps its word "main").
+        secrets += [value for _, value in pairs if len(value) >= 8]
+        secrets += [v for v in query.replace(";", "&").split("&") if len(v) >= 8 and "=" not in v]  # a bare token
+        query = urlencode([(name, MASK) for name, _ in pairs], safe="*") if pairs else MASK
+    fragment = parts.fragment
+    if fragment:
+        secrets.append(fragment)
+        fragment = MASK
+    shown = urlunsplit(parts._replace(netloc=netloc, query=query, fragment=fragment))
+    return shown, secrets
+
+
+def without_password(source: str) -> str:
+    """SOURCE as reports, progress lines, errors and stored results name it: a password or token in
+    a URL replaced by `***` (`https://user:***@host/…`, `https://***@host/…` for a token given as
+    the user name, `ssh://***@…`, `?private_token=***`), so none of them ever carries it."""
+    return _split(source)[0]
+
+
+def scrub(text: str, source: str) -> str:
+    """TEXT (an error git or GitPython wrote, which may quote SOURCE whole or in part) with every
+    secret part of SOURCE replaced by `***`."""
+    from urllib.parse import unquote
+
+    shown, secrets = _split(source)
+    if source != shown:
+        text = text.replace(source, shown)
+    for secret in sorted({form for s in secrets for form in (s, unquote(s)) if len(form) >= 3}, key=len,
+                         reverse=True):  # the longest first, so none is left half replaced
+        text = text.replace(secret, MASK)
+    return text

@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING
 from scanner import gitcmd
 from scanner.detect import Detector
 from scanner.errors import GitError
-from scanner.models import Blob, Finding, make_finding
+from scanner.chunked import READ_WHOLE
+from scanner.models import Blob, Finding, make_finding, secret_key
 
 if TYPE_CHECKING:
     from scanner.scan import Hit
@@ -118,8 +119,8 @@ def findings(repo: gitcmd.Repo, changes: Sequence[Staged], hits: Iterable["Hit"]
         new = at.get((change.blob, change.path), ())
         if not new:
             continue
-        before = {(m.rule_id, m.identity) for oid in change.old for m in at.get((oid, change.source), ())}
-        found.extend(make_finding(m, change.path) for m in new if (m.rule_id, m.identity) not in before)
+        before = {secret_key(m) for oid in change.old for m in at.get((oid, change.source), ())}
+        found.extend(make_finding(m, change.path) for m in new if secret_key(m) not in before)
     return _mark_unstaged_fixes(repo, found, changes, detector, max_file_size)
 
 
@@ -136,7 +137,8 @@ def _mark_unstaged_fixes(repo: gitcmd.Repo, findings: list[Finding], changes: Se
     reader = TreeReader(repo.root)
     try:
         for path in {f.path for f in findings}:
-            read = reader.read(path, max_file_size)  # never through a symlink, in or out of the tree
+            # Never through a symlink, in or out of the tree; whole, so no larger than a scan reads whole.
+            read = reader.read(path, min(max_file_size, READ_WHOLE))
             if read.outcome != "text" or _blob_id(read.data, repo.hash_len) == staged.get(path):
                 still[path] = None  # deleted, unreadable or unchanged: nothing to say
             else:

@@ -282,6 +282,9 @@ class _Files:
         for blob in blobs:
             yield blob, self._reader.read(blob.paths[0], limit)
 
+    def stream(self, blob: Blob, piece: int) -> Iterator[bytes]:
+        return self._reader.stream(blob.paths[0], piece)
+
     def close(self) -> None:
         self._reader.close()
 
@@ -310,6 +313,25 @@ class TreeReader:
         except _Stop as stop:
             return stop.read
         return _read_file(folder_fd, name, limit)
+
+    def stream(self, rel: str, piece: int) -> Iterator[bytes]:
+        """The file at REL a piece at a time, opened as `read` opens it (no link followed)."""
+        *folders, name = rel.split("/")
+        try:
+            folder_fd = self._folder(folders)
+        except _Stop as stop:
+            raise OSError(f"not a regular file any more ({stop.read.outcome})") from None
+        fd = os.open(name, _FILE_FLAGS, dir_fd=folder_fd)
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise OSError("not a regular file any more")
+            while True:
+                chunk = os.read(fd, piece)
+                if not chunk:
+                    return
+                yield chunk
+        finally:
+            os.close(fd)
 
     def _folder(self, folders: list[str]) -> int:
         if not self._open:

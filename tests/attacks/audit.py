@@ -7,10 +7,16 @@ if it ran anything; the audit must report such a source as failed (or scan it sa
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from dataclasses import fields
 from pathlib import Path
+
+from scanner.models import Stats
 
 from tests.conftest import git, google_key
 from tests.hostile import Attack, keysentry, new_repo, no_traceback
+
+_STAT_NAMES = tuple(f.name for f in fields(Stats))
 
 
 def _good(tmp_path: Path) -> Path:
@@ -89,7 +95,97 @@ def _submodule_with_ext_url(tmp_path: Path) -> None:
     assert code == 1 and repos[repo.as_uri()]["findings"]
 
 
+# --- 17 §0: an audit started inside a checkout never runs the checkout's code ---------------------
+
+def clean_answer_program(marker: Path) -> str:
+    """A stand-in for keysentry's repository process: it records that it ran, then answers every
+    task with a well-formed "no findings" record, so that were it imported the audit would report
+    the repository clean."""
+    stats = {name: [] if name in ("skipped_large_paths", "warnings") else False if name == "shallow" else 0
+             for name in _STAT_NAMES}
+    view = {"mode": "history", "findings": [], "stats": stats, "notes": [], "skipped_large_paths": []}
+    return (f"import json, pathlib, sys\npathlib.Path({str(marker)!r}).write_text('ran')\n"
+            "for line in sys.stdin:\n"
+            "    task = json.loads(line)\n"
+            "    record = {'format': 1, 'source': task['source'], 'head': None, 'refs': None, 'error': None,\n"
+            f"              'seconds': 0.0, 'view': {view!r}}}\n"
+            "    print(json.dumps({'record': record}), flush=True)\n")
+
+
+def plant_scanner(repo: Path, marker: Path, layout: str) -> None:
+    """REPO ships a `scanner` of its own (a package, or a module) that would report it clean."""
+    program = clean_answer_program(marker)
+    if layout == "package":
+        (repo / "scanner").mkdir()
+        init = f"import pathlib\npathlib.Path({str(marker)!r}).write_text('ran')\n"
+        (repo / "scanner" / "__init__.py").write_text(init)
+        for module in ("audit_child", "__main__", "cli"):
+            (repo / "scanner" / f"{module}.py").write_text(program)
+    else:
+        (repo / "scanner.py").write_text(program)
+    (repo / "app.py").write_text(f'API_KEY = "{google_key()}"\n')
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "a scanner of our own, and a key")
+
+
+def _audit_inside_checkout(layout: str) -> Callable[[Path], None]:
+    def run(tmp_path: Path) -> None:
+        repo = new_repo(tmp_path, "checkout")
+        marker = tmp_path / "repository-code-ran"
+        plant_scanner(repo, marker, layout)
+        # From inside the checkout, as `keysentry audit .`, with a second source cloned from it.
+        proc = keysentry("audit", ".", repo.as_uri(), "--format", "json", "--jobs", "2", cwd=repo)
+        no_traceback(proc)
+        assert not marker.exists(), "the audit imported the audited checkout's scanner"
+        assert proc.returncode == 1, proc.stderr
+        found = [r["findings"] for r in json.loads(proc.stdout)["repositories"]]
+        assert all(len(f) == 1 and f[0]["rule_id"] == "google-api-key" for f in found), found
+    return run
+
+
+def _non_ascii_paths_whatever_the_io_encoding(tmp_path: Path) -> None:
+    """Issue 23: PYTHONIOENCODING=ascii or latin-1 (or a locale like them) must not fail a
+    repository whose paths, author or findings hold characters it cannot encode."""
+    repo = new_repo(tmp_path, "répertoire-日本")
+    (repo / "données").mkdir()
+    (repo / "données" / "clé-🔑.py").write_text(f'API_KEY = "{google_key()}"\n')
+    git(repo, "add", ".")
+    git(repo, "commit", "-qm", "clé", env={"GIT_AUTHOR_NAME": "Zoë Ærøskøbing"})
+    for encoding in ("ascii", "latin-1"):
+        proc = keysentry("audit", str(repo), repo.as_uri(), "--format", "json", cwd=tmp_path,
+                         env={"PYTHONIOENCODING": encoding})
+        no_traceback(proc)
+        assert proc.returncode == 1, (encoding, proc.stderr)
+        for entry in json.loads(proc.stdout)["repositories"]:
+            assert entry["error"] is None, (encoding, entry["error"])
+            assert [f["path"] for f in entry["findings"]] == ["données/clé-🔑.py"], encoding
+        text = keysentry("audit", str(repo), cwd=tmp_path, env={"PYTHONIOENCODING": encoding})
+        no_traceback(text)
+        assert text.returncode == 1 and b"1 finding" in text.stdout, (encoding, text.stderr)
+
+
+def _parallel_scan_inside_checkout(tmp_path: Path) -> None:
+    """The other processes a scan starts inside such a checkout, its parallel workers (forked, or
+    spawned where fork is missing), import nothing of it either."""
+    repo = new_repo(tmp_path, "checkout")
+    marker = tmp_path / "repository-code-ran"
+    for n in range(300):  # enough blobs for the scan to start its workers
+        (repo / f"f{n:03}.txt").write_text(f"filler {n}\n")
+    plant_scanner(repo, marker, "package")
+    for mode in ("--history", "--jobs"):  # the whole history, and the work tree
+        proc = keysentry("scan", mode, *(["2"] if mode == "--jobs" else ["--jobs", "2"]), ".", "--format", "json",
+                         cwd=repo)
+        no_traceback(proc)
+        assert not marker.exists(), f"scan {mode} imported the checkout's scanner"
+        assert proc.returncode == 1 and [f["path"] for f in json.loads(proc.stdout)["findings"]] == ["app.py"]
+
+
 REPOS: list[Attack] = [
+    Attack("audit-non-ascii-paths-under-ascii-io-encoding", "audit: io encoding",
+           _non_ascii_paths_whatever_the_io_encoding),
+    Attack("audit-inside-checkout-with-scanner-package", "audit: own code", _audit_inside_checkout("package")),
+    Attack("audit-inside-checkout-with-scanner-module", "audit: own code", _audit_inside_checkout("module")),
+    Attack("parallel-scan-inside-checkout-with-scanner-package", "audit: own code", _parallel_scan_inside_checkout),
     Attack("audit-ext-transport-url", "audit: transport", _ext_transport),
     Attack("audit-fd-transport-url", "audit: transport", _fd_transport),
     Attack("audit-ssh-host-read-as-option", "audit: option", _ssh_option_host),

@@ -78,6 +78,25 @@ def _output_through_linked_folder(tmp_path: Path) -> None:
     assert list(outside.iterdir()) == []
 
 
+def _output_back_out_of_a_linked_folder(tmp_path: Path) -> None:
+    """Issue 17 §5: `LINK/../report.json` reads as a file at the top of the repository, but the
+    kernel leaves LINK's target with `..`: the write would land beside the target, outside."""
+    outside = tmp_path / "outside"
+    (outside / "folder").mkdir(parents=True)
+    repo = _repo(tmp_path)
+    _commit_link(repo, "LINK", str(outside / "folder"))
+    for command in ("scan", "baseline", "audit"):
+        expect_error(keysentry(command, ".", "--output", "LINK/../report.json", cwd=repo), "symbolic link")
+        expect_error(keysentry(command, str(repo), "--output", str(repo / "LINK" / ".." / "report.json"),
+                               cwd=tmp_path), "symbolic link")
+    assert list(outside.iterdir()) == [outside / "folder"] and list((outside / "folder").iterdir()) == []
+    # A link that stays inside the repository may be walked back out of as usual.
+    (repo / "sub").mkdir()
+    _commit_link(repo, "INNER", "sub")
+    assert keysentry("scan", ".", "--output", "INNER/../inside.json", cwd=repo).returncode == 1
+    assert (repo / "inside.json").is_file()
+
+
 def _output_to_dev_stdout_and_fifo(tmp_path: Path) -> None:
     repo = _repo(tmp_path)
     proc = keysentry("scan", ".", "--format", "json", "--output", "/dev/stdout", cwd=repo)
@@ -381,6 +400,7 @@ REPOS: list[Attack] = [
     Attack("baseline-default-path-dangling-link", "2", _baseline_dangling_link),
     Attack("output-is-a-committed-link", "2", _output_link_in_repo),
     Attack("output-through-a-committed-folder-link", "2", _output_through_linked_folder),
+    Attack("output-back-out-of-a-committed-folder-link", "2", _output_back_out_of_a_linked_folder),
     Attack("config-links-to-dev-zero", "8", _config_dev_zero_and_fifo),
     Attack("pyproject-tool-is-a-number", "10", _malformed({"pyproject.toml": b"tool = 5\n"}, "pyproject.toml")),
     Attack("pyproject-tool-keysentry-is-a-number", "10",
