@@ -181,8 +181,14 @@ def build_parser() -> argparse.ArgumentParser:
                            "from the pushed commits)")
 
     # What the hooks run; not a command for people, so it is left out of the help.
-    hook = sub.add_parser("hook")
-    hook.add_argument("hook_name", choices=("pre-push", "pre-receive"))
+    hook = sub.add_parser("hook", description="What keysentry's git hooks run; install them with install-hooks "
+                                              "(pre-push) or install-hooks --server (pre-receive). pre-push scans "
+                                              "the commits being pushed, pre-receive what a push brings to a server; "
+                                              "either rejects the push on a finding. Exit 0: nothing found, "
+                                              "1: findings (the push is rejected), 2: error.")
+    hook.add_argument("hook_name", choices=("pre-push", "pre-receive"), metavar="HOOK",
+                      help="pre-push (on the pusher's machine) or pre-receive (on the server; reads "
+                           "'old new ref' lines)")
     hook.add_argument("remote", nargs="?", help="given by git: the remote's name (its input is then read)")
     hook.add_argument("url", nargs="?", help="given by git: the remote's URL")
     hook.add_argument("--baseline", type=Path, metavar="FILE", help="do not report findings recorded in FILE")
