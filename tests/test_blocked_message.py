@@ -103,7 +103,7 @@ def test_push_message_names_the_commit_and_the_push_bypass() -> None:
                   via="framework")
     flat = " ".join(text.split())
     assert text.startswith("keysentry: push blocked: 1 secret in the commits being pushed")
-    assert f"app.py:3:9 in commit {sha[:12]}" in flat and f"git rebase -i {sha[:12]}^" in flat
+    assert f"app.py:3:9 in commit {sha[:12]}" in flat and f"git rebase -i --empty=drop {sha[:12]}^" in flat
     assert "SKIP=keysentry-push git push" in text and "git push --no-verify" in text
     assert "SKIP=keysentry git commit" not in text and "git commit --no-verify" not in text
 

@@ -208,6 +208,40 @@ def test_push_of_a_key_committed_with_no_verify_is_blocked(hooked: Path, remote:
     assert git(remote, "rev-parse", "main") == git(hooked, "rev-parse", "HEAD~1")
 
 
+def test_following_the_push_advice_for_a_committed_env_file_lets_the_push_through(hooked: Path, remote: Path) -> None:
+    # The case that used to stop twice: .env committed, then taken out of git but kept on disk.
+    assert _attempt(hooked, "push", "-q", "origin", "main").returncode == 0
+    (hooked / ".env").write_text(f"GEMINI_API_KEY={google_key()}\n")
+    (hooked / "app.py").write_text("print('hi')\n")
+    assert _commit(hooked, "app and settings", "--no-verify").returncode == 0
+    bad = git(hooked, "rev-parse", "HEAD")
+    git(hooked, "rm", "-q", "--cached", ".env")
+    (hooked / ".gitignore").write_text(".env\n")
+    assert _commit(hooked, "untrack .env").returncode == 0
+    proc = _attempt(hooked, "push", "origin", "main")
+    advice = " ".join((proc.stdout + proc.stderr).split())
+    assert proc.returncode != 0, advice
+
+    # Exactly what the message says, in its order (the `edit` mark made by a sequence editor).
+    assert "first move it aside (`mv .env .env.aside`;" in advice
+    assert f"`git rebase -i --empty=drop {bad[:12]}^`" in advice and "`git rm --cached .env`" in advice
+    (hooked / ".env").rename(hooked / ".env.aside")
+    env = {**_env(), "GIT_SEQUENCE_EDITOR": "sed -i '1s/^pick/edit/'"}
+    assert _attempt(hooked, "rebase", "-i", "--empty=drop", f"{bad[:12]}^", env=env).returncode == 0
+    git(hooked, "rm", "-q", "--cached", ".env")
+    (hooked / ".gitignore").write_text(".env\n")
+    git(hooked, "add", ".gitignore")
+    assert _attempt(hooked, "commit", "-q", "--amend", "--no-edit").returncode == 0
+    proc = _attempt(hooked, "rebase", "--continue", env={**_env(), "GIT_EDITOR": "true"})
+    assert proc.returncode == 0, proc.stdout + proc.stderr  # the emptied "untrack .env" was dropped
+    (hooked / ".env.aside").rename(hooked / ".env")
+
+    proc = _attempt(hooked, "push", "origin", "main")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert git(hooked, "log", "--format=%s", "origin/main") == "app and settings\nstart"
+    assert (hooked / ".env").is_file() and not git(hooked, "ls-files", ".env")
+
+
 def test_push_checks_every_pushed_ref_including_new_branches(hooked: Path, remote: Path) -> None:
     assert _attempt(hooked, "push", "-q", "origin", "main").returncode == 0
     git(hooked, "checkout", "-q", "-b", "clean")
