@@ -322,7 +322,14 @@ def _cmd_scan(args: argparse.Namespace) -> int:
 
     # Made first: a bad KEYSENTRY_VERIFY_ENDPOINT is an error before the scan, not after it.
     client = _verifier(args)
-    result = scan.run(_request(args, _mode(args), args.baseline))
+    mode = _mode(args)
+    result = scan.run(_request(args, mode, args.baseline))
+    if mode == "staged" and result.stats.files == 0 and not result.findings and os.environ.get("PRE_COMMIT") == "1":
+        # The pre-commit framework runs its hooks only when files match, and a commit with nothing
+        # staged has none: nothing staged here means `pre-commit run --all-files` (or --files), which
+        # asks for the files' contents. A staged-only check would say "Passed" on a repository
+        # full of committed keys.
+        result = scan.run(_request(args, "worktree", args.baseline))
     if client is not None:
         from scanner import verify
 
