@@ -169,8 +169,8 @@ def build_parser() -> argparse.ArgumentParser:
                                                 "or a server's pre-receive hook (--server)",
                           description="Write keysentry's pre-commit and pre-push hooks into the repository's hooks "
                                       "folder (honouring core.hooksPath); with --server, the pre-receive hook into "
-                                      "a bare repository. Exit 2 if a hook keysentry did not write "
-                                      "is in the way and --force is not given.")
+                                      "a bare repository; with --uninstall, remove them again. Exit 2 if a hook "
+                                      "keysentry did not write is in the way and --force is not given.")
     inst.add_argument("path", nargs="?", default=".", help='the repository (default ".")')
     inst.add_argument("--force", action="store_true",
                       help="replace hooks keysentry did not write (each is kept as HOOK.keysentry-backup)")
@@ -179,6 +179,9 @@ def build_parser() -> argparse.ArgumentParser:
     inst.add_argument("--config", type=Path, metavar="FILE",
                       help="--server: the server's config file, the only policy the hook takes (never one "
                            "from the pushed commits)")
+    inst.add_argument("--uninstall", action="store_true",
+                      help="remove the hooks keysentry wrote (with --server: the pre-receive hook), putting back "
+                           "any hook they replaced; hooks keysentry did not write are left alone")
 
     # What the hooks run; not a command for people, so it is left out of the help.
     hook = sub.add_parser("hook", description="What keysentry's git hooks run; install them with install-hooks "
@@ -407,7 +410,11 @@ def _cmd_audit(args: argparse.Namespace) -> int:
 def _cmd_install_hooks(args: argparse.Namespace) -> int:
     from scanner import install
 
-    if args.server:
+    if args.uninstall:
+        if args.config is not None:
+            raise UsageError("--config is for installing a server hook, not for --uninstall")
+        folder, done = install.uninstall(Path(args.path), server=args.server, force=args.force)
+    elif args.server:
         folder, done = install.install_server(Path(args.path), args.config, force=args.force)
     elif args.config is not None:
         raise UsageError("--config is for --server: the client hooks take the policy from the working tree")

@@ -108,6 +108,45 @@ def test_force_replaces_a_foreign_hook_and_keeps_a_backup(hooked: Path, capsys: 
     assert (hooks / "pre-commit.keysentry-backup").read_text() == "#!/bin/sh\necho my own hook\n"
 
 
+def test_uninstall_removes_the_hooks_and_commits_are_no_longer_checked(
+        hooked: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    hooks = hooked / ".git" / "hooks"
+    assert main(["install-hooks", "--uninstall", str(hooked)]) == 0
+    assert "pre-commit: removed; pre-push: removed" in capsys.readouterr().out
+    assert not (hooks / "pre-commit").exists() and not (hooks / "pre-push").exists()
+    (hooked / "app.py").write_text(f'API_KEY = "{google_key()}"\n')
+    assert _commit(hooked, "key").returncode == 0  # no hook to stop it now
+    assert main(["install-hooks", "--uninstall", str(hooked)]) == 0  # twice is fine
+    assert "pre-commit: not installed" in capsys.readouterr().out
+
+
+def test_uninstall_puts_back_the_hook_it_replaced_and_leaves_foreign_ones(
+        hooked: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    hooks = hooked / ".git" / "hooks"
+    mine = "#!/bin/sh\necho my own hook\n"
+    (hooks / "pre-commit").write_text(mine)
+    assert main(["install-hooks", "--force", str(hooked)]) == 0
+    assert main(["install-hooks", "--uninstall", str(hooked)]) == 0
+    out = capsys.readouterr().out
+    assert "pre-commit: removed; the hook it had replaced is back" in out and "pre-push: removed" in out
+    assert (hooks / "pre-commit").read_text() == mine and not (hooks / "pre-commit.keysentry-backup").exists()
+    assert main(["install-hooks", "--uninstall", str(hooked)]) == 0
+    assert "pre-commit: left alone (keysentry did not write it)" in capsys.readouterr().out
+    assert (hooks / "pre-commit").read_text() == mine
+
+
+def test_uninstall_server_removes_the_pre_receive_hook(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bare = tmp_path / "server.git"
+    git(tmp_path, "init", "-q", "--bare", str(bare))
+    assert main(["install-hooks", "--server", str(bare)]) == 0
+    assert (bare / "hooks" / "pre-receive").is_file()
+    assert main(["install-hooks", "--server", "--uninstall", str(bare)]) == 0
+    assert "pre-receive: removed" in capsys.readouterr().out
+    assert not (bare / "hooks" / "pre-receive").exists()
+    unset = subprocess.run(["git", "config", "--get", "receive.advertisePushOptions"], cwd=bare, capture_output=True)
+    assert unset.returncode == 1  # the push options the hook needed are not advertised any more
+
+
 def test_reinstall_updates_its_own_hooks_without_force(hooked: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["install-hooks", str(hooked)]) == 0
     assert "pre-commit: updated; pre-push: updated" in capsys.readouterr().out
