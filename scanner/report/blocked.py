@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import os
 import posixpath
+import shlex
 import shutil
-import sys
+import sysconfig
 import textwrap
+from pathlib import Path
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Literal
 
@@ -55,9 +57,14 @@ def installed_as(environ: Mapping[str, str]) -> Via:
 
 
 def _keysentry_command() -> str:
-    """How to run keysentry from where a plain hook ran it: by name when it is on PATH, else through
-    the Python that runs this (a hook installed from a virtualenv that is not activated)."""
-    return "keysentry" if shutil.which("keysentry") else f"{sys.executable} -m scanner"
+    """How to run keysentry from where a plain hook ran it: by name when it is on PATH, else by the
+    full path of the `keysentry` script installed next to the Python that runs this (a hook
+    installed from a virtualenv that is not activated). Never `python -m scanner`, which in the
+    repository's top folder would import a `scanner/` the repository ships."""
+    if shutil.which("keysentry"):
+        return "keysentry"
+    script = Path(sysconfig.get_path("scripts")) / "keysentry"
+    return shlex.quote(str(script)) if script.is_file() else "keysentry"
 
 
 def _accept(via: Via, action: str) -> str:
