@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 from scanner import PROJECT_URL, __version__
 from scanner.domain import Mode
 from scanner.errors import KeysentryError, UsageError
-from scanner.exitcodes import Exit
+from scanner.exitcodes import Exit, found
 from scanner.report import FORMATS
 
 if TYPE_CHECKING:
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from scanner.report import Options
     from scanner.scan import Request
     from scanner.verify import Client
+    from scanner.verify_cache import Cache as VerifyCache
 
 DEFAULT_BASELINE = ".keysentry-baseline.json"
 
@@ -83,12 +84,45 @@ def _timeout(text: str) -> float:
     return value
 
 
+def _max_requests(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--verify-max-requests takes a whole number, not {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("--verify-max-requests must be at least 1")
+    return value
+
+
 def _verification(p: argparse.ArgumentParser) -> None:
     """--verify for the commands a person runs (scan, audit); never the hooks'."""
     p.add_argument("--verify", action="store_true",
                    help="ask Google whether each Google key or token found is live (sends each one to Google once)")
     p.add_argument("--verify-timeout", type=_timeout, default=10.0, metavar="SECONDS",
-                   help="how long each verification request may take (default 10)")
+                   help="how long each verification request may take in all (default 10)")
+
+
+def _max_age(text: str) -> float:
+    from scanner.verify_cache import parse_age
+
+    try:
+        return parse_age(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _scan_verification(p: argparse.ArgumentParser) -> None:
+    """The verification options of `scan` (an audit's workers verify with the defaults)."""
+    p.add_argument("--verify-max-requests", type=_max_requests, default=None, metavar="N",
+                   help="send at most N verification requests in this run (default 2000); "
+                        "the keys left over are `unknown`")
+    p.add_argument("--verify-cache", type=Path, metavar="FILE",
+                   help="reuse verdicts kept in FILE (by SHA-256 of each secret, never the secret) and add new ones")
+    p.add_argument("--verify-max-age", type=_max_age, default=None, metavar="AGE",
+                   help="reuse a cached verdict only this long (default 24h; e.g. 90m, 2d, 0 = never)")
+    p.add_argument("--verify-owner", action="store_true",
+                   help="with your own Application Default Credentials, read each API key's real restrictions "
+                        "(implies --verify)")
 
 
 def _reporting(p: argparse.ArgumentParser, formats: Sequence[str], progress: str) -> None:
@@ -134,6 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
                       help="no inline marker (keysentry:allow, gitleaks:allow, pragma: allowlist secret) "
                            "silences anything")
     _reporting(scan, tuple(FORMATS), progress="no progress bar")
+    _scan_verification(scan)
     _common(scan)
 
     base = sub.add_parser("baseline", help="record today's findings so that later scans report only new ones",
@@ -160,6 +195,25 @@ def build_parser() -> argparse.ArgumentParser:
                        help="give up on a repository whose clone and scan take longer than S seconds")
     _reporting(audit, tuple(FORMATS), progress="no progress display")
     _common(audit)
+
+    fix = sub.add_parser("fix", help="move found keys out of the code (a dry run unless --apply)",
+                         description="Fix what a scan of the working tree finds: keys in code become environment "
+                                     "lookups (values kept in a git-ignored .env), committed .env files are "
+                                     "untracked, keys that ship with an app get restriction commands. Prints the "
+                                     "changes as a diff unless --apply. Exit 0: nothing to fix, 1: changes made "
+                                     "or proposed, 2: error.")
+    fix.add_argument("path", nargs="?", default=".", help='the repository or a folder in it (default ".")')
+    fix.add_argument("--apply", action="store_true", help="make the changes (default: show them)")
+    fix.add_argument("--show-secrets", action="store_true", help="print secrets in full (default: redacted)")
+    fix.add_argument("--no-keep-values", dest="keep_values", action="store_false",
+                     help="do not write the keys' values to .env")
+    fix.add_argument("--baseline", type=Path, metavar="FILE", help="do not fix findings recorded in FILE")
+    fix.add_argument("--history", action="store_true",
+                     help="plan the clean-up of the secrets in the git history (rotation, git filter-repo, push)")
+    fix.add_argument("--mirror", type=Path, metavar="DIR",
+                     help="with --history --apply: the new folder to rewrite a mirror clone in (never pushed)")
+    _verification(fix)
+    _common(fix)
 
     sub.add_parser("rules", help="list the rules",
                    description="List every rule: its id (what reports, baselines and `disable` name) and what it "
@@ -306,7 +360,16 @@ def _verifier(args: argparse.Namespace) -> Client | None:
         return None
     from scanner import verify
 
-    return verify.Client(args.verify_timeout, verify.endpoint_override(os.environ))
+    limit = getattr(args, "verify_max_requests", None) or verify.DEFAULT_MAX_REQUESTS
+    return verify.Client(args.verify_timeout, verify.endpoint_override(os.environ), max_requests=limit)
+
+
+def _verify_cache(args: argparse.Namespace) -> VerifyCache | None:
+    if args.verify_cache is None:
+        return None
+    from scanner.verify_cache import DEFAULT_MAX_AGE, Cache
+
+    return Cache(args.verify_cache, DEFAULT_MAX_AGE if args.verify_max_age is None else args.verify_max_age)
 
 
 def _report_options(args: argparse.Namespace) -> Options:
@@ -323,8 +386,16 @@ def _report_options(args: argparse.Namespace) -> Options:
 def _cmd_scan(args: argparse.Namespace) -> int:
     from scanner import report, scan
 
-    # Made first: a bad KEYSENTRY_VERIFY_ENDPOINT is an error before the scan, not after it.
+    # Made first: a bad KEYSENTRY_VERIFY_ENDPOINT, cache file or missing credentials are an error
+    # before the scan, not after it.
+    args.verify = args.verify or args.verify_owner
     client = _verifier(args)
+    cache = _verify_cache(args) if client is not None else None
+    owner = None
+    if client is not None and args.verify_owner:
+        from scanner import verify_owner
+
+        owner = verify_owner.credentials(client)
     mode = _mode(args)
     result = scan.run(_request(args, mode, args.baseline))
     if mode == "staged" and result.stats.files == 0 and not result.findings and os.environ.get("PRE_COMMIT") == "1":
@@ -336,7 +407,12 @@ def _cmd_scan(args: argparse.Namespace) -> int:
     if client is not None:
         from scanner import verify
 
-        result = verify.verify_result(result, client)
+        result = verify.verify_result(result, client, cache, owner)
+        if cache is not None:
+            try:
+                cache.save()
+            except OSError as exc:  # the verdicts stand; only the next run will ask again
+                _say(f"keysentry: warning: cannot write --verify-cache {args.verify_cache}: {exc.strerror or exc}")
     for warning in result.stats.warnings:
         _say(f"keysentry: warning: {warning}")
     options = _report_options(args)
@@ -350,9 +426,8 @@ def _cmd_scan(args: argparse.Namespace) -> int:
 
 
 def gate_status(result: "Result") -> Exit:
-    """1 with findings; else 2 when a gate skipped a file for its size (said on standard error, by
-    name: a gate that passed a file unread would let a padded key through) or git could not read
-    an object (said in the scan's warnings); else 0: never 0 for an incomplete scan."""
+    """1 with findings; else 2 when git could not read an object, or a gate skipped a file for its size (said on standard error, by
+    name: a gate that passed a file unread would let a padded key through); else 0."""
     if result.unscanned:
         from scanner.report import display_path, printable
 
@@ -361,9 +436,8 @@ def gate_status(result: "Result") -> Exit:
         named += ", …" if count > len(result.unscanned) else ""
         _say(f"keysentry: {'warning' if result.findings else 'error'}: {count} file{'s' * (count != 1)} not scanned, "
              f"larger than --max-file-size: {named} (raise --max-file-size, or set max-file-size in the base's config)")
-    if result.findings:
-        return Exit.FINDINGS
-    return Exit.ERROR if result.unscanned or result.stats.missing_objects else Exit.CLEAN
+    # A scan that could not read everything is never clean (missing git objects, a skipped file).
+    return found(bool(result.findings), complete=not result.unscanned and not result.stats.missing_objects)
 
 
 def _cmd_baseline(args: argparse.Namespace) -> int:
@@ -472,12 +546,67 @@ def _budget(text: str) -> float:
                                          f"--timeout takes a number of seconds, not {text!r}") from None
 
 
+def _cmd_fix(args: argparse.Namespace) -> int:
+    from scanner.fix import plan_worktree
+    from scanner.report.fix import render
+
+    if args.history:
+        return _cmd_fix_history(args)
+    if args.mirror is not None or args.verify:
+        raise UsageError(f"{'--mirror' if args.mirror is not None else '--verify'} is for --history")
+    plan = plan_worktree(Path(args.path), config=args.config, baseline=args.baseline, jobs=args.jobs,
+                         max_file_size=args.max_file_size, keep_values=args.keep_values,
+                         show_secrets=args.show_secrets)
+    for warning in plan.warnings:  # what the scan could not read, it cannot fix either
+        _say(f"keysentry: warning: {warning}")
+    outcome = None
+    if args.apply and not plan.empty:
+        from scanner.fix.apply import apply
+
+        outcome = apply(plan)
+    _emit(render(plan, outcome, _fix_options(args)), None)
+    # Changes made or proposed, or steps left: FINDINGS; nothing found, nothing to fix: CLEAN.
+    return Exit.FINDINGS if plan.findings else Exit.CLEAN
+
+
+def _fix_options(args: argparse.Namespace) -> Options:
+    """`keysentry fix` writes to standard output only: coloured when that is a terminal."""
+    from scanner.report import Options
+
+    color = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    width = os.get_terminal_size(sys.stdout.fileno()).columns if color else 100
+    return Options(show_secrets=args.show_secrets, color=color, width=width)
+
+
+def _cmd_fix_history(args: argparse.Namespace) -> int:
+    from scanner.fix import history, plan_history
+    from scanner.report.fix import render_history
+
+    if args.apply and args.mirror is None:
+        raise UsageError("--history --apply needs --mirror DIR: a new folder for the rewritten mirror clone")
+    client = _verifier(args)
+    plan = plan_history(Path(args.path), config=args.config, baseline=args.baseline, jobs=args.jobs,
+                        max_file_size=args.max_file_size, verifier=client)
+    outcome = None
+    if args.apply and (plan.rotate or plan.remove_paths):
+        from scanner import parallel
+
+        outcome = history.run(plan, args.mirror, config=args.config, jobs=args.jobs or parallel.default_jobs())
+    _emit(render_history(plan, outcome, _fix_options(args)), None)
+    if outcome is not None and outcome.remaining:
+        _say(f"keysentry: error: {len(outcome.remaining)} planned secret(s) are still in the rewritten clone "
+             f"{args.mirror}; do not push it")
+        return Exit.ERROR
+    return Exit.FINDINGS if plan.rotate or plan.remove_paths else Exit.CLEAN
+
+
 def _cmd_rules() -> int:
     from scanner.prefilter import describe
     from scanner.rules import ALL_RULES, CONTENT_RULES
 
+    width = max(len(rule.id) for rule in ALL_RULES) + 1
     for rule in ALL_RULES:
-        print(f"{rule.id:28} {rule.description}")
+        print(f"{rule.id:{width}} {rule.description}")
     print(f"\nengine: {describe(CONTENT_RULES)}")
     return Exit.CLEAN
 
@@ -544,6 +673,8 @@ def _main(argv: Sequence[str] | None) -> int:
             return _cmd_baseline(args)
         if args.command == "audit":
             return _cmd_audit(args)
+        if args.command == "fix":
+            return _cmd_fix(args)
         if args.command == "rules":
             return _cmd_rules()
         if args.command == "install-hooks":

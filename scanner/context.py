@@ -35,6 +35,10 @@ _RESTRICT = (
     "the project; if it was ever unrestricted, rotate it"
 )
 
+# A server's secret inside an app: everyone who installs the app holds it (an FCM server key sends
+# pushes to every install).
+_SERVER_SECRET_SHIPPED: tuple[tuple[str, Severity], ...] = (("firebase-cloud-messaging-server-key", "critical"),)
+
 CONTEXTS: dict[ContextName, Context] = {c.name: c for c in (
     Context("gemini-client", severity=(("*", "critical"),)),
     Context("firebase-config", fix=_RESTRICT.format(
@@ -43,9 +47,10 @@ CONTEXTS: dict[ContextName, Context] = {c.name: c for c in (
     Context("maps-javascript", fix=_RESTRICT.format(
         what="web page (a Maps JavaScript loader)", how="HTTP referrers for your domains")),
     Context("android-resource", fix=_RESTRICT.format(
-        what="Android app (a resource or manifest entry)", how="Android apps: package name + signing SHA-1")),
+        what="Android app (a resource or manifest entry)", how="Android apps: package name + signing SHA-1"),
+        severity=_SERVER_SECRET_SHIPPED),
     Context("ios-plist", fix=_RESTRICT.format(
-        what="iOS app (GoogleService-Info.plist)", how="iOS apps: the bundle id")),
+        what="iOS app (GoogleService-Info.plist)", how="iOS apps: the bundle id"), severity=_SERVER_SECRET_SHIPPED),
     Context("service-config"),
     Context("notebook-output", severity=(("hardcoded-api-key", "high"),)),
     Context("test-fixture", severity=(("hardcoded-api-key", "medium"),)),

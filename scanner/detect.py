@@ -13,11 +13,13 @@ from dataclasses import dataclass, field
 from typing import AnyStr, Generic, Literal, Protocol
 
 from scanner import content, context, prefilter
-from scanner.companion import CLIENT_SECRET_RULE, ClientIds
+from scanner import public_halves
+from scanner.companion import Companions
 from scanner.domain import Severity
 from scanner.filters import comment_spans, is_known_public, known_public, marker_allows, marker_spans
 from scanner.models import Match
 from scanner.rules import CONTENT_RULES, FILE_RULES, FileRule, Rule
+from scanner.rules.base import Companion
 from scanner.rules.dotenv import first_value, holds_secret_value
 
 
@@ -228,21 +230,35 @@ class Detector:
     def _in_context(self) -> dict[str, Callable[[str, int, int], bool]]:
         return {rule.id: rule.in_context for rule in self.rules if rule.in_context is not None}
 
+    @functools.cached_property
+    def _companions(self) -> dict[str, Companion]:
+        return {rule.id: rule.companion for rule in self.rules if rule.companion is not None}
+
     def _resolve(self, kept: list[_Candidate], text: str) -> tuple[list[Match], int, list[Match]]:
         """Matches for the kept candidates that their text around confirms, minus those the list of
-        known public values drops; each with the clues to its context. Those an inline marker or an
-        allow regex silences come apart, marked with the cause."""
+        known public values drops; each with the clues to its context and its public half. Those an
+        inline marker or an allow regex silences come apart, marked with the cause."""
         matches: list[Match] = []
         suppressed: list[Match] = []
         allowed = 0
         lines = _Lines(text, "\n")
         markers: dict[int, _LineMarkers] = {}
         found = context.Clues(text, [(c.start, c.end) for c in kept])
-        client_ids = ClientIds(text) if any(c.rule_id == CLIENT_SECRET_RULE for c in kept) else None
+        companions: dict[str, Companions] = {}  # found on first need, once per text and kind
+        # --verify's other public halves (a refresh token's client id, a key file's account, an app id).
+        halves = public_halves.PublicHalves(text) if any(c.rule_id in public_halves.RULES for c in kept) else None
         for cand in kept:
             judge = self._in_context.get(cand.rule_id)
             if judge is not None and not judge(text, cand.start, cand.end):
                 continue
+            kind = self._companions.get(cand.rule_id)
+            companion = ""
+            if kind is not None:
+                if cand.rule_id not in companions:
+                    companions[cand.rule_id] = Companions(text, kind)
+                companion = companions[cand.rule_id].nearest(cand.start, cand.end)
+                if not companion and kind.required is not None and kind.required(text, cand.start, cand.end):
+                    continue  # a secret only beside its public half, and it has none
             if is_known_public(cand.secret, self.known_public):
                 allowed += 1
                 continue
@@ -256,8 +272,8 @@ class Detector:
                     cause = "inline"
             if not cause and any(a.search(cand.secret) for a in self.allow):
                 cause = "config"
-            companion = client_ids.nearest(cand.start, cand.end) \
-                if client_ids is not None and cand.rule_id == CLIENT_SECRET_RULE else ""
+            if not companion and halves is not None:
+                companion = halves.of(cand.rule_id, cand.secret, cand.start, cand.end)
             match = Match(cand.rule_id, cand.secret, line, column, cand.secret,
                           clues=found.at(cand.start, cand.end), companion=companion, suppressed=cause)
             if cause:
@@ -301,7 +317,14 @@ class Detector:
         suppressed = []
         allowed = 0
         lines = _Lines(data, b"\n")
+        view: str | None = None  # the bytes a character each, offsets kept, for the rules' judges
         for cand in _keep_disjoint(candidates):
+            judge = self._in_context.get(cand.rule_id)
+            # Judged where its bytes are its text (not a UTF-16 run): a Chat webhook's key in a binary too.
+            if judge is not None and cand.end - cand.start == len(cand.secret):
+                view = data.decode("latin-1") if view is None else view
+                if not judge(view, cand.start, cand.end):
+                    continue
             if is_known_public(cand.secret, self.known_public):
                 allowed += 1
                 continue

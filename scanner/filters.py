@@ -470,3 +470,35 @@ def is_not_secret_name(name: str) -> bool:
     key (its digest, header, variable, file), not the key."""
     return is_digest_name(name) or bool(_NOT_A_SECRET_SUFFIX.search(name)) or bool(_STAND_IN_NAME.search(name))
 
+
+
+# --- the name a value is bound to ----------------------------------------------------------------
+
+# What stands between a name and its value, read backwards from the value (the text before it,
+# reversed, so that one anchored match costs the length of the name, however long the line): an
+# opening quote (C#'s @"), a JSX brace, an operator (=, :, =>, :=, ==, a call's comma or bracket, a
+# fallback || or ??, an XML element's >, or only spaces: `ENV NAME value`, `--flag value`), the
+# name's closing quote or subscript bracket, and the name.
+_BOUND_REVERSED = lazyre.compile(
+    r"(?:[\"'`][@\\]?)?(?:[ \t]{0,20}\{)?[ \t]{0,20}"
+    r"(?P<op>>=|=:|==|=|:|,|\(|>|\|\||\?\?|(?<=[ \t]))"
+    r"[ \t]{0,20}\]?(?:[\"'`]\\?)?(?P<name>[\w$.@-]{1,100})")
+# The name an XML element's `value` attribute belongs to: <add key="NAME" value="…"/>.
+_ATTRIBUTE_NAME = lazyre.compile(r"""(?:key|name)\s{0,20}=\s{0,20}["']([\w$.@:-]{1,100})["'][^<>]{0,200}$""")
+
+
+def bound_name(text: str, start: int) -> tuple[str, str]:
+    """(name, operator) a value starting at START is bound to on its line, ("", "") when none:
+    `RECAPTCHA_SECRET = "…"` gives ("RECAPTCHA_SECRET", "="), `?secret=…` ("secret", "="),
+    `define('X_SECRET', '…')` ("X_SECRET", ","), `<add key="X_SECRET" value="…"/>` ("X_SECRET", "=")."""
+    line = text.rfind("\n", max(0, start - 300), start) + 1
+    before = text[max(line, start - 300):start]
+    m = _BOUND_REVERSED.match(before[::-1])
+    if m is None:
+        return "", ""
+    name, op = m["name"][::-1], m["op"][::-1]
+    if name.lower() == "value" and op == "=":
+        attribute = _ATTRIBUTE_NAME.search(before, 0, len(before) - m.end())
+        if attribute is not None:
+            return attribute[1], op
+    return name, op

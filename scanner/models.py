@@ -71,11 +71,41 @@ class Location:
 
 
 @dataclass(frozen=True)
+class Restrictions:
+    """What an API key's owner can read of it (`--verify-owner`, the API Keys API), or why not."""
+
+    known: bool
+    reason: str  # a one-line summary, or why the restrictions could not be read
+    key: str = ""  # its resource name, projects/…/locations/global/keys/…
+    api_targets: tuple[str, ...] = ()  # the APIs it may call; empty: every API enabled in its project
+    referrers: tuple[str, ...] = ()
+    ips: tuple[str, ...] = ()
+    android_apps: tuple[tuple[str, str], ...] = ()  # (package name, SHA-1 fingerprint)
+    ios_bundle_ids: tuple[str, ...] = ()
+    fix: str = ""  # for an unrestricted key: the gcloud command that restricts it
+
+    @property
+    def unrestricted(self) -> bool:
+        """Any API of its project, from anywhere."""
+        return self.known and not (self.api_targets or self.referrers or self.ips or self.android_apps
+                                   or self.ios_bundle_ids)
+
+    @property
+    def gemini_allowed(self) -> bool:
+        return self.known and (not self.api_targets or "generativelanguage.googleapis.com" in self.api_targets)
+
+
+@dataclass(frozen=True)
 class Verification:
     """What asking the key's issuer said (contract: `verification`)."""
 
     status: Status
     reason: str
+    # What a live Gemini key can list ("files", "cached-contents", "tuned-models"), and which API
+    # accepted it ("generative-language" | "vertex-ai"); empty / None when not known.
+    exposes: tuple[str, ...] = ()
+    surface: str | None = None
+    restrictions: Restrictions | None = None  # --verify-owner, API keys only
 
 
 @dataclass(frozen=True)

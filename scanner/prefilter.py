@@ -121,6 +121,11 @@ _HITS_PER_BYTE = 1 / 1024
 _FEW_HITS = 256
 
 
+# UTF-8 of the characters whose lower case is ASCII or two characters (scanner.detect's
+# _LOWER_CASE_SURPRISES): the Kelvin sign and the dotted capital I.
+_LOWER_CASE_SURPRISES = ("\u212a".encode(), "\u0130".encode())
+
+
 class _TooManyHits(Exception):
     pass
 
@@ -161,8 +166,12 @@ class HyperscanPrefilter:
             (-1, _CONTROL, 0), extension(hyperscan.HS_EXT_FLAG_MAX_OFFSET, 0, content.SNIFF_BYTES, 0, 0, 0))
 
         for i, rule in enumerate(rules):
+            # Where a keyword starts matters only to a rule whose patterns open with one; for the
+            # others it only says the rule may match: one report is enough ("goog" in every file
+            # that imports a Google library would otherwise be a hit each time).
+            once = 0 if rule.opens_with_keyword else hyperscan.HS_FLAG_SINGLEMATCH
             for keyword in rule.keywords:
-                add(_literal(keyword), hyperscan.HS_FLAG_CASELESS, (i, _KEYWORD, len(keyword)))
+                add(_literal(keyword), hyperscan.HS_FLAG_CASELESS | once, (i, _KEYWORD, len(keyword)))
             for anchor in rule.anchors:
                 # Run on the lower-cased text by the Python engine: ASCII patterns, so caseless
                 # here is the same; SOM_LEFTMOST gives the start a window opens from.
@@ -207,7 +216,7 @@ class HyperscanPrefilter:
             found = self._scan(data)
         except _TooManyHits:
             return self._python.text(data)
-        return self._located(found)
+        return self._located(found, data)
 
     def plain_text(self, data: bytes) -> tuple[bool, Hits | None]:
         if not content.opens_plain(data):
@@ -218,9 +227,9 @@ class HyperscanPrefilter:
             return False, None
         if any(self._meaning[pattern][1] >= _NUL for pattern, _, _ in found):
             return False, None
-        return True, self._located(found)
+        return True, self._located(found, data)
 
-    def _located(self, found: list[tuple[int, int, int]]) -> Hits | None:
+    def _located(self, found: list[tuple[int, int, int]], data: bytes) -> Hits | None:
         if not found:
             return None
         starts: dict[int, list[int]] = {}
@@ -231,11 +240,18 @@ class HyperscanPrefilter:
                 starts.setdefault(rule, []).append(end - length)
             elif kind == _ANCHOR:
                 spans.setdefault(rule, {}).setdefault(pattern, []).append((start, end))
-        if not starts:
+        # A rule with anchors runs only around them: without an anchor it has nothing to look at
+        # (`goog` is in every file that imports a Google library; an HMAC access id is in few).
+        # Unless the text holds a character whose lower case is ASCII (the Kelvin sign): then the
+        # detector looks for anchors in the lower-cased text itself, as the Python engine does.
+        active = tuple(sorted(rule for rule in starts if rule in spans or not self._rules[rule].anchors))
+        if len(active) < len(starts) and any(seq in data for seq in _LOWER_CASE_SURPRISES):
+            active = tuple(sorted(starts))
+        if not active:
             return None
         anchors = {rule: sorted(span for each in by_anchor.values() for span in _disjoint(each))
                    for rule, by_anchor in spans.items()}
-        return Hits(tuple(sorted(starts)), {rule: sorted(set(at)) for rule, at in starts.items()}, anchors)
+        return Hits(active, {rule: sorted(set(at)) for rule, at in starts.items()}, anchors)
 
     def lowered(self, lowered: bytes) -> Hits | None:
         try:

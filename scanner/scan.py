@@ -132,8 +132,8 @@ def _unscanned(request: Request, settings: Settings, stats: Stats) -> tuple[str,
     if request.mode not in ("range", "staged") or not stats.skipped_large:
         return ()
     policy = settings.policy
-    if request.max_file_size is None and policy.gated and policy.config.size_set:
-        return ()
+    if request.policy is not None or (request.max_file_size is None and policy.gated and policy.config.size_set):
+        return ()  # a policy given whole (the server's, for pre-receive) sets its limit with it
     return tuple(stats.skipped_large_paths)
 
 

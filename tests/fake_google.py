@@ -8,6 +8,8 @@ verifier is tested on what Google sends, not on what it would be convenient to p
 from __future__ import annotations
 
 import json
+import secrets
+import string
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -17,6 +19,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
 
 GEMINI = "/v1beta/models"
+FILES = "/v1beta/files"
+CACHED = "/v1beta/cachedContents"
+TUNED = "/v1beta/tunedModels"
+EXPOSURE_PATHS = {"files": FILES, "cached-contents": CACHED, "tuned-models": TUNED}
+VERTEX = "/v1beta1/publishers/google/models"
+CERTS = "/robot/v1/metadata/x509/"  # + a service account's e-mail
+LOOKUP_KEY = "/v2/keys:lookupKey"
 IDENTITY = "/v1/projects"
 TOKENINFO = "/tokeninfo"
 TOKEN = "/token"
@@ -43,7 +52,7 @@ class Seen:
         if "x-goog-api-key" in self.headers:
             return self.headers["x-goog-api-key"]
         form = self.form
-        return (form.get("access_token") or form.get("client_secret") or [""])[0]
+        return (form.get("access_token") or form.get("client_secret") or form.get("keyString") or [""])[0]
 
 
 def json_answer(status: int, body: object, headers: Sequence[tuple[str, str]] = ()) -> Answer:
@@ -88,6 +97,65 @@ _MESSAGES = {
                          "disabled. Enable it by visiting https://console.developers.google.com/apis/api/"
                          "generativelanguage.googleapis.com/overview?project=123456789012 then retry."),
 }
+
+
+def listing(field: str, count: int, more: bool = False) -> Answer:
+    """200 from a list method (files, cachedContents, tunedModels): COUNT items' metadata; an empty
+    list is `{}`, as Google leaves out empty fields."""
+    items = [{"name": f"{field}/item-{i}", "displayName": f"item {i}", "createTime": "2026-01-01T00:00:00Z"}
+             for i in range(count)]
+    body: dict[str, object] = {field: items} if items else {}
+    if more:
+        body["nextPageToken"] = "Cg5uZXh0LXBhZ2UtdG9rZW4"
+    return json_answer(200, body)
+
+
+def vertex_models() -> Answer:
+    """200 from Vertex AI's publisher model list (an express-mode key)."""
+    return json_answer(200, {"publisherModels": [
+        {"name": "publishers/google/models/gemini-2.5-flash", "versionId": "001", "openSourceCategory": "PROPRIETARY",
+         "launchStage": "GA"}], "nextPageToken": "CgYKBGdlbWluaQ"})
+
+
+def reported_leaked(detail: str | None = None, message: str = "Your API key was reported as leaked. Please use "
+                    "another API key.") -> Answer:
+    """403 for a key Google found exposed and blocked, worded as users have quoted it (no details);
+    DETAIL adds an ErrorInfo with that reason, which the message text outranks."""
+    error: dict[str, object] = {"code": 403, "message": message, "status": "PERMISSION_DENIED"}
+    if detail is not None:
+        error["details"] = [{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": detail,
+                             "domain": "googleapis.com", "metadata": {
+                                 "service": "generativelanguage.googleapis.com", "consumer": "projects/123456789012"}}]
+    return json_answer(403, {"error": error})
+
+
+def unauthenticated(reason: str = "CREDENTIALS_MISSING", service: str = "aiplatform.googleapis.com") -> Answer:
+    """401 from an API that takes no API key there (it expects an OAuth access token)."""
+    return json_answer(401, {"error": {
+        "code": 401, "status": "UNAUTHENTICATED",
+        "message": "API keys are not supported by this API. Expected OAuth2 access token or other authentication "
+                   "credentials that assert a principal.",
+        "details": [{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": reason,
+                     "domain": "googleapis.com", "metadata": {"service": service}}]}})
+
+
+def certificates(by_key_id: dict[str, str]) -> Answer:
+    """200 from the robot metadata endpoint: the account's public certificates, PEM, by key id."""
+    return json_answer(200, by_key_id)
+
+
+def key_resource(name: str, restrictions: dict[str, object] | None) -> Answer:
+    """200 from the API Keys API's keys.get: the key's resource, its restrictions if it has any."""
+    body: dict[str, object] = {"name": name, "uid": name.rsplit("/", 1)[1], "displayName": "Browser key (auto created "
+                               "by Firebase)", "createTime": "2024-05-01T10:00:00.000Z", "etag": "W/\"abc\""}
+    if restrictions is not None:
+        body["restrictions"] = restrictions
+    return json_answer(200, body)
+
+
+def not_found() -> Answer:
+    """404 for an account that does not exist (Google's answer is not JSON)."""
+    return raw(404, b"Not Found", content_type="text/html; charset=UTF-8")
 
 
 def google_error(reason: str, *, message: str | None = None, code: int | None = None,
@@ -145,6 +213,26 @@ def slow(seconds: float, then: Answer) -> Answer:
     return answer
 
 
+def trickle(part: str, interval: float = 0.2) -> Answer:
+    """A 200 that never ends, one byte every INTERVAL seconds, from PART ("status", "headers" or
+    "body") on: each byte restarts a socket timeout, so only a total deadline ends it."""
+    def answer(handler: _Handler) -> None:
+        head = b"HTTP/1.1 200 OK\r\n"
+        headers = b"Content-Type: application/json\r\nContent-Length: 100000000\r\n\r\n"
+        prefix = b"" if part == "status" else head if part == "headers" else head + headers + b'{"models": ['
+        try:
+            handler.wfile.write(prefix)
+            handler.wfile.flush()
+            for byte in (head + headers if part == "status" else headers if part == "headers" else b"") \
+                    + b" " * 100000:
+                handler.wfile.write(bytes([byte]))
+                handler.wfile.flush()
+                time.sleep(interval)
+        except OSError:
+            pass  # the client hung up, as it should
+    return answer
+
+
 def dropped() -> Answer:
     """Read the request, then close the connection without a word."""
     def answer(handler: _Handler) -> None:
@@ -196,6 +284,8 @@ class FakeGoogle:
     def __init__(self) -> None:
         self.answers: dict[tuple[str, str], list[Answer]] = {}
         self.clients: dict[str, str] = {}  # client id -> its secret
+        self.refresh_tokens: dict[str, tuple[str, str]] = {}  # refresh token -> (its client id, scopes)
+        self.issued: list[str] = []  # the access tokens handed out for refresh tokens
         self.seen: list[Seen] = []
         self._lock = threading.Lock()
         self.server: ThreadingHTTPServer | None = None
@@ -205,6 +295,9 @@ class FakeGoogle:
 
     def client(self, client_id: str, secret: str) -> None:
         self.clients[client_id] = secret
+
+    def refresh_token(self, token: str, client_id: str, scopes: str) -> None:
+        self.refresh_tokens[token] = (client_id, scopes)
 
     @property
     def url(self) -> str:
@@ -231,7 +324,17 @@ class FakeGoogle:
             return invalid_client("The OAuth client was not found.")
         if self.clients[client_id] != secret:
             return invalid_client()
-        if (form.get("grant_type") or [""])[0] != "authorization_code":
+        grant = (form.get("grant_type") or [""])[0]
+        if grant == "refresh_token":
+            token = (form.get("refresh_token") or [""])[0]
+            if token not in self.refresh_tokens or self.refresh_tokens[token][0] != client_id:
+                return json_answer(400, {"error": "invalid_grant", "error_description": "Token has been expired or "
+                                                                                          "revoked."})
+            access = "ya29.a0" + "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(100))
+            self.issued.append(access)
+            return json_answer(200, {"access_token": access, "expires_in": 3599,
+                                     "scope": self.refresh_tokens[token][1], "token_type": "Bearer"})
+        if grant != "authorization_code":
             return json_answer(400, {"error": "unsupported_grant_type", "error_description": "Invalid grant_type: "})
         return invalid_grant()
 

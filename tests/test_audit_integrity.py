@@ -305,3 +305,34 @@ def test_what_of_a_clone_url_is_taken_for_a_token() -> None:
         assert without_password(url) == shown, url
         said = scrub(f"fatal: unable to access '{url}': it said {url} again", url)
         assert token not in said and short not in said, said
+
+
+def test_a_fetch_into_a_kept_clone_puts_no_token_on_a_command_line(tmp_path: Path) -> None:
+    """A command line is readable by every local user (ps, /proc/PID/cmdline): the rerun's fetch
+    reads the URL from the clone's config, set by writing the file, never through git's argv.
+    (The first clone still names the URL on git's command line: see the README.)"""
+    served = tmp_path / "served"
+    served.mkdir()
+    git(bare_with_key(served, "r", filler_lines=10), "update-server-info")
+    real_git = shutil.which("git")
+    assert real_git
+    wrappers = tmp_path / "bin"
+    wrappers.mkdir()
+    log = tmp_path / "git-commands.log"
+    (wrappers / "git").write_text(f'#!/bin/sh\nprintf "%s\\n" "$*" >> {log}\nexec {real_git} "$@"\n')
+    (wrappers / "git").chmod(0o755)
+    env = {**os.environ, **GIT_ENV, "PATH": f"{wrappers}{os.pathsep}{os.environ['PATH']}"}
+    token = "ghp_" + random_chars(36)
+    with dumb_http(served) as host:
+        args = [KEYSENTRY, "audit", f"http://{token}@{host}/r.git", "--workdir", str(tmp_path / "work"),
+                "--format", "json"]
+        first = subprocess.run(args, cwd=tmp_path, env=env, capture_output=True, timeout=120)
+        assert first.returncode == 1, first.stderr
+        (served / "r.git" / "refs" / "tags").mkdir(exist_ok=True)
+        git(served / "r.git", "tag", "v2", "main")  # a moved ref: the rerun fetches, then scans
+        git(served / "r.git", "update-server-info")
+        log.write_text("")
+        again = subprocess.run(args, cwd=tmp_path, env=env, capture_output=True, timeout=120)
+    assert again.returncode == 1, again.stderr
+    commands = log.read_text()
+    assert "fetch" in commands and token not in commands, commands

@@ -189,9 +189,10 @@ def test_the_advice_names_the_commands_that_work_where_the_hook_runs(via: str, a
 
 def test_a_plain_hook_without_keysentry_on_path_names_its_installed_script(
         monkeypatch: pytest.MonkeyPatch) -> None:
+    # Isolated (-I): run inside the repository, `-m` would otherwise import a `scanner/` it ships.
     monkeypatch.setenv("PATH", "/nonexistent")
     flat = " ".join(render(_result(_finding("app.py", google_key())), Options(), via="hook").split())
-    assert f"`{Path(sys.executable).parent / 'keysentry'} baseline`" in flat  # this virtualenv's script
+    assert f"`{sys.executable} -I -m scanner baseline`" in flat
 
 
 @pytest.mark.parametrize(("environ", "via"), [({"PRE_COMMIT": "1"}, "framework"), ({"KEYSENTRY_HOOK": "pre-commit"}, "hook"),
@@ -265,3 +266,13 @@ def test_a_key_that_ships_with_an_app_is_told_to_be_restricted(context: str, res
 def test_a_gemini_key_in_code_is_still_moved_to_the_environment() -> None:
     flat = " ".join(render(_result(_finding("ai.py", google_key(), context="gemini-client")), Options()).split())
     assert 'os.environ["GEMINI_API_KEY"]' in flat
+
+
+@pytest.mark.parametrize(("via", "command"), [
+    ("framework", "`pre-commit run --hook-stage manual keysentry-fix` makes the change"),
+    ("cli", "`keysentry fix --apply` makes the change"),
+])
+def test_the_autofix_names_the_fix_command_that_works_where_the_hook_runs(via: str, command: str) -> None:
+    flat = " ".join(render(_result(_finding("app.py", google_key())), Options(), via=via).split())  # type: ignore[arg-type]
+    assert "autofix `keysentry fix` replaces the key with an environment lookup (python)" in flat
+    assert command in flat

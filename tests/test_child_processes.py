@@ -25,7 +25,9 @@ _STARTERS = {("subprocess", "run"), ("subprocess", "Popen"), ("subprocess", "cal
              ("os", "posix_spawnp")}
 # What each place that starts a process runs: git (through gitcmd.argv, or a literal "git"), or
 # the audit's repository process (audit.child_command, isolated). Nothing else.
-_ALLOWED_ARGV = re.compile(r"^(gitcmd\.argv\(|argv\(|\['git', |child_command\(\))")
+# `keysentry fix` adds gofmt on standard input (fix.code.gofmt_command) and git-filter-repo as an
+# isolated module of this Python inside the mirror clone it made (fix.history.filter_repo_command).
+_ALLOWED_ARGV = re.compile(r"^(gitcmd\.argv\(|argv\(|\['git', |child_command\(\)|gofmt_command\(|filter_repo_command\()")
 
 
 def _starts(tree: ast.AST) -> list[ast.Call]:
@@ -52,13 +54,18 @@ def test_every_process_keysentry_starts_is_git_or_an_isolated_python() -> None:
 
 
 def test_python_is_only_ever_started_isolated() -> None:
-    """sys.executable appears only where the audit's child is built and where the hooks record
-    their interpreter; both start it with -I and keysentry's own folder first on sys.path."""
+    """sys.executable appears only where the audit's child and git-filter-repo are started, where the
+    hooks record their interpreter and where a blocked message names it; both start it with -I and keysentry's own folder first on sys.path."""
     uses = sorted(f"{p.relative_to(PACKAGE)}" for p in PACKAGE.rglob("*.py")
                   if "sys.executable" in p.read_text(encoding="utf-8"))
-    assert uses == ["audit.py", "install.py"], uses
+    assert uses == ["audit.py", "fix/history.py", "install.py", "report/blocked.py"], uses
+    # The blocked message only prints a command for the user, and that one is isolated too.
+    assert "{sys.executable} -I -m scanner" in (PACKAGE / "report" / "blocked.py").read_text(encoding="utf-8")
     command = audit.child_command()
     assert command[1] == "-I" and "-m" not in command
+    from scanner.fix.history import filter_repo_command
+
+    assert filter_repo_command()[:4] == [sys.executable, "-I", "-m", "git_filter_repo"]
     # Every hook script's Python (the recorded one, or one found on PATH) runs with -I.
     python = re.compile(r'(?:^|exec|&&|\|\||;|\$\()\s*"\$(installed_python|py)"\s')  # run, not tested
     for hook in (PACKAGE / "hookscripts").iterdir():

@@ -171,14 +171,21 @@ _PIECES = ["api_key", "API_KEY", "apiKey", "api.key", "x-goog-api-key", "?key=",
            "AIza", "AQ.Ab", "GOCSPX-", "ya29.", "1//0", "private_key", "refresh_token", "service_account",
            " = ", "=", ": ", ":-", "${", "}", "\"", "'", "`", "(", ")", ",", "\n", "\r\n", " ", "\t", "\\n",
            "é", "中", "\u212a", "\u0130", "<key>", "</key>", "# keysentry:allow", "ALLOWED", "-----BEGIN PRIVATE KEY-----",
-           ".", "example", "\n" + "#" * 2100 + "\n"]  # the last: past an anchor's reach
+           ".", "example",
+           # the rest of the family (issue 19): Chat webhooks, FCM server keys
+           "https://chat.googleapis.com/v1/spaces/AAAA1234/messages?", "key=", "&token=", "&amp;", ":APA91b", "AAAA",
+           "GOOG1E" + "A7" * 27 + "Q", "GOOGQ7" + "B2" * 9, "+", "/", "eLOHz+jNKMrNqNvycOdHAu",
+           "RECAPTCHA_SECRET_KEY=", "RECAPTCHA_SITE_KEY=", "6Lc", "client_secret=", "client_id=", "gme-acme",
+           "signing_secret=", "signature=", "=",
+           "\n" + "#" * 2100 + "\n"]  # the last: past an anchor's reach
 
 
 @st.composite
 def _planted(draw: st.DrawFn) -> str:
     """A key of each family, made of drawn characters (never a literal in the repository)."""
     body = st.text(alphabet=KEY_ALPHABET, min_size=1, max_size=70)
-    prefix = draw(st.sampled_from(["AIzaSy", "AQ.Ab", "GOCSPX-", "ya29.", "1//0", 'api_key = "', "?key="]))
+    prefix = draw(st.sampled_from(["AIzaSy", "AQ.Ab", "GOCSPX-", "ya29.", "1//0", 'api_key = "', "?key=", "&token=",
+                                   "AAAA", ":APA91b", "6Lc", "GOOG1E", "secret=\""]))
     return prefix + draw(body)
 
 

@@ -33,7 +33,8 @@ from scanner.cli import main
 from tests.conftest import GIT_ENV, git, google_key
 
 PROJECT = Path(__file__).resolve().parents[1]
-HOOK_IDS = ("keysentry", "keysentry-push", "keysentry-history", "keysentry-baseline", "keysentry-baseline-history")
+HOOK_IDS = ("keysentry", "keysentry-push", "keysentry-history", "keysentry-fix", "keysentry-baseline",
+            "keysentry-baseline-history")
 
 
 # --- an offline hook environment --------------------------------------------------------------
@@ -332,6 +333,21 @@ def test_history_hook_audits_every_commit_on_demand(fw_repo: Path, framework_env
     assert "old.py" in proc.stdout and "google-api-key" in proc.stdout
 
 
+def test_fix_hook_repairs_what_blocked_the_commit(fw_repo: Path, framework_env: dict[str, str]) -> None:
+    key = google_key()
+    (fw_repo / "app.py").write_text(f'from google import genai\nclient = genai.Client(api_key="{key}")\n')
+    blocked = _commit(fw_repo, framework_env, "add client")
+    assert blocked.returncode != 0 and "keysentry-fix" in blocked.stdout + blocked.stderr
+    proc = _attempt(fw_repo, framework_env, sys.executable, "-m", "pre_commit", "run",
+                    "--hook-stage", "manual", "keysentry-fix")
+    assert proc.returncode == 1, proc.stdout + proc.stderr  # files changed, as every fixing hook says
+    assert "client = genai.Client()" in (fw_repo / "app.py").read_text()
+    assert f"GEMINI_API_KEY={key}" in (fw_repo / ".env").read_text()
+    assert key not in proc.stdout + proc.stderr
+    committed = _commit(fw_repo, framework_env, "add client")
+    assert committed.returncode == 0, committed.stdout + committed.stderr
+
+
 # --- the manifest -----------------------------------------------------------------------------
 
 def test_manifest_is_valid_for_pre_commit_with_the_current_stage_names() -> None:
@@ -341,7 +357,7 @@ def test_manifest_is_valid_for_pre_commit_with_the_current_stage_names() -> None
     assert tuple(hooks) == HOOK_IDS
     assert {hook_id: hooks[hook_id]["stages"] for hook_id in HOOK_IDS} == {
         "keysentry": ["pre-commit"], "keysentry-push": ["pre-push"], "keysentry-history": ["manual"],
-        "keysentry-baseline": ["manual"], "keysentry-baseline-history": ["manual"]}
+        "keysentry-fix": ["manual"], "keysentry-baseline": ["manual"], "keysentry-baseline-history": ["manual"]}
     assert all(hook["pass_filenames"] is False and hook["language"] == "python" for hook in hooks.values())
     assert hooks["keysentry"]["entry"] == "keysentry scan --staged"
 

@@ -97,9 +97,12 @@ def test_base_config_may_let_markers_in_changes_through_as_notices(
 
     code = main(["scan", "--format", "markdown", "--range", f"{base}..HEAD", str(repo)])
     out = capsys.readouterr().out
+    annotations_code = main(["scan", "--format", "github", "--range", f"{base}..HEAD", str(repo)])
+    annotations = capsys.readouterr().out.splitlines()
 
-    assert code == 0
+    assert code == 0 and annotations_code == 0
     assert "inline allow marker this change adds" in out and "fixture.py:1" in out
+    assert any(line.startswith("::notice ") and "inline allow marker this change adds" in line for line in annotations)
 
 
 def test_the_change_cannot_grant_itself_notice_mode(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -196,7 +196,7 @@ def test_commit_adding_a_key_is_blocked(hooked: Path, on_path: bool) -> None:
     # Only commands that work for a plain hook: keysentry by name when it is on PATH, else through
     # the Python the hook runs; nothing of the pre-commit framework's (SKIP=, pre-commit run).
     flat = " ".join(out.split())
-    command = "keysentry" if on_path else str(Path(sys.executable).parent / "keysentry")  # beside the hook's Python
+    command = "keysentry" if on_path else f"{sys.executable} -I -m scanner"  # the hook's own Python, isolated
     assert f"`{command} baseline`" in flat, flat
     assert "pre-commit" not in flat and "SKIP=" not in flat and "git commit --no-verify" in flat
 

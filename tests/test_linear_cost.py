@@ -118,9 +118,50 @@ SHAPES = [
     Shape("google-oauth-client-secret", "one digit run before the suffix", "app.js",
           lambda size: _around(f"GOCSPX-{_token(28)}\n".encode(), b"7", b"-" + b"a" * 32
                                + b".apps.googleusercontent.com")(size)),
+    # ... and the legacy 24-character secret: its name everywhere, and many named secrets each judged.
+    Shape("google-oauth-client-secret", "client run", "app.js", _repeat(b"client")),
+    Shape("google-oauth-client-secret", "client_secret= run", "app.py", _repeat(b"client_secret=")),
+    Shape("google-oauth-client-secret", "legacy secrets without a client id", "app.py",
+          _lines(lambda i: f"google_x = 1; client_secret = '{_token(24)}'\n", 4000)),
+    Shape("google-oauth-client-secret", "legacy secrets beside client ids", ".env.txt",
+          _lines(lambda i: f"ID={os.urandom(6).hex()}-{os.urandom(16).hex()}.apps.googleusercontent.com\n"
+                           f"CLIENT_SECRET={_token(24)}\n", 4000)),
     Shape("google-oauth-token", "ya29. run", "app.js", _repeat(b"ya29.")),
     Shape("google-oauth-token", "dotted token", "app.js", _around(b"ya29.", b"a.")),
     Shape("google-oauth-token", "1//0 run", "app.js", _repeat(b"1//0")),
+    # google-chat-webhook: its path, its query (read lazily up to the token) and the split key=…&token= form.
+    Shape("google-chat-webhook", "space path run", "notify.py", _repeat(b"chat.googleapis.com/v1/spaces/AAAA1234/messages?")),
+    Shape("google-chat-webhook", "endless query", "notify.py",
+          _around(b"https://chat.googleapis.com/v1/spaces/AAAA1234/messages?", b"a=b&")),
+    Shape("google-chat-webhook", "key=AIza run", "notify.py", _repeat(b"key=AIza")),
+    Shape("google-chat-webhook", "split key and token pairs", "notify.py",
+          _lines(lambda i: f'"key=AIzaSy{_token(33)}&token={_token(43)}"\n', 5000)),
+    # gcs-hmac-key: secrets looked for around access-id-shaped anchors, then paired with exact ids.
+    Shape("gcs-hmac-key", "access id run", "creds.txt", _repeat(b"GOOG1E" + b"A1" * 27 + b"B ")),
+    Shape("gcs-hmac-key", "id and secret pairs", ".boto",
+          _lines(lambda i: f"id=GOOG1E{os.urandom(28).hex().upper()[:55]}\nsecret={base64.b64encode(os.urandom(30)).decode()}\n",
+                 4000)),
+    Shape("gcs-hmac-key", "base64 soup after an id", "creds.txt",
+          _around(b"GOOG1E" + b"A1" * 27 + b"B\n", _BASE64)),
+    Shape("gcs-hmac-key", "lower-case lookalikes beside 40-character tokens", "creds.txt",
+          _lines(lambda i: f"googabcdefghijabcdefghij {_token(40)}\n", 15000)),
+    # recaptcha-secret-key and google-maps-signing-secret: values judged by the name read back from
+    # them (a bounded stretch of their line, whatever its length), many per file.
+    Shape("recaptcha-secret-key", "6L run", "app.js", _repeat(b"6L")),
+    Shape("recaptcha-secret-key", "keys on one long line", "app.min.js",
+          lambda size: _repeat(f"a{'b' * 300}=6Lc{_token(37)};".encode())(size)),
+    Shape("recaptcha-secret-key", "named secrets", "settings.py",
+          _lines(lambda i: f"RECAPTCHA_SECRET_KEY = '6Lc{_token(37)}'\n", 4000)),
+    Shape("google-maps-signing-secret", "sign run", "app.js", _repeat(b"sign")),
+    Shape("google-maps-signing-secret", "signed urls", "page.html",
+          _lines(lambda i: f"<img src='https://maps.googleapis.com/maps/api/staticmap?client=gme-a&signature={_token(27)}='>\n",
+                 6000)),
+    Shape("google-maps-signing-secret", "secrets far from a client id", "maps.py",
+          _lines(lambda i: f"maps_secret_{i} = '{_token(27)}='\n", 4000)),
+    # firebase-cloud-messaging-server-key: its anchor sits mid-token; runs of it and of the prefix.
+    Shape("firebase-cloud-messaging-server-key", ":APA91b run", "app.js", _repeat(b":APA91b")),
+    Shape("firebase-cloud-messaging-server-key", "AAAA runs around anchors", "app.js", _repeat(b"AAAAAAAAAAA:APA91b")),
+    Shape("firebase-cloud-messaging-server-key", "endless body", "app.js", _around(b"AAAAabcdefg:APA91b", b"a")),
     # hardcoded-api-key: its anchor everywhere, its operators, quotes and values.
     Shape("hardcoded-api-key", "anchor run", "app.py", _repeat(b"api_key")),
     Shape("hardcoded-api-key", "spaced anchors", "app.py", _repeat(b"api_key ")),
@@ -148,6 +189,10 @@ SHAPES = [
     # Keys of two rules, interleaved: each generic one is checked against the specific ones kept.
     Shape("all rules", "a finding per line", "keys.py",
           _lines(lambda i: f'k="AIzaSy{_token(33)}"\napi_key="{_token(24)}"\n', 13000)),
+    # Each key looks up the app its config names (--verify-owner's companion): found once, not per key.
+    Shape("google-api-key", "one package_name, a key per line", "google-services.json",
+          lambda size: b'{"package_name": "com.example.app",\n' + _lines(
+              lambda i: f'"current_key": "AIzaSy{_token(33)}",\n', 20000)(size)),
     Shape("all rules", "pragma lines", "keys.py",
           _lines(lambda i: f'api_key = "{_token(24)}"  # keysentry:allow\n', 20000)),
 ]

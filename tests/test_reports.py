@@ -154,7 +154,9 @@ def test_text_report_groups_by_file_with_location_and_fix(repo: Path, capsys: py
     summary = lines[-1]
     assert re.fullmatch(r"Scanned 2 files \(\d+ B\) in \d+\.\d\ds: 3 findings \(google-api-key: 3\)", summary)
     # The whole remediation is there, wrapped but not cut, with no trailing blanks.
-    fix = " ".join(line.strip() for line in lines[3:lines.index(f"    src/app.py:3:11  secret {redact(second)}") - 1])
+    # ...and then `keysentry fix` named as the next step.
+    after = lines.index(next(line for line in lines if line.startswith("    next: `keysentry fix`")))
+    fix = " ".join(line.strip() for line in lines[3:after])
     assert fix == "fix: " + rule.remediation
     assert all(line == line.rstrip() for line in lines)
 

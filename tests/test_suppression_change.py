@@ -114,3 +114,16 @@ def test_suppression_change_in_sarif_and_gitlab_is_schema_valid(repo: Path,
     assert names == {"google-api-key", "suppression-change"}
     for text in (json.dumps(log), json.dumps(report), markdown):
         assert key not in text  # the allow pattern holds the key: masked in the description too
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "markdown", "html", "github"])
+def test_suppression_change_shows_in_every_format(fmt: str, repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    base = commit_file(repo, "README.md", "hi\n")
+    commit_file(repo, "src/app.py", f'KEY = "{google_key()}"\n')
+    commit_file(repo, ".keysentry.toml", 'exclude = ["src/**"]\n')
+
+    code = main(["scan", "--format", fmt, "--range", f"{base}..HEAD", str(repo)])
+    out = " ".join(capsys.readouterr().out.split())
+
+    assert code == 1
+    assert "suppression-change" in out and "adds 'src/" in out.replace("&#39;", "'")

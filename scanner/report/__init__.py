@@ -40,6 +40,39 @@ def printable(text: str) -> str:
     return _UNPRINTABLE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 
+def verification_fields(v: "Verification") -> dict[str, object]:
+    """The contract's `verification` object: status and reason, and exposes / surface where known."""
+    fields: dict[str, object] = {"status": v.status, "reason": v.reason}
+    if v.exposes:
+        fields["exposes"] = list(v.exposes)
+    if v.surface:
+        fields["surface"] = v.surface
+    r = v.restrictions
+    if r is not None:  # --verify-owner
+        fields["restrictions"] = {"known": r.known, "reason": r.reason} if not r.known else {
+            "known": True, "reason": r.reason, "key": r.key, "unrestricted": r.unrestricted,
+            "gemini_allowed": r.gemini_allowed, "api_targets": list(r.api_targets), "referrers": list(r.referrers),
+            "ips": list(r.ips), "android_apps": [{"package": p, "sha1": s} for p, s in r.android_apps],
+            "ios_bundle_ids": list(r.ios_bundle_ids), **({"fix": r.fix} if r.fix else {})}
+    return fields
+
+
+def exposure_words(v: "Verification") -> str:
+    """What a verdict adds beyond status and reason, for one line of prose ("" when nothing):
+    "exposes files, cached-contents; accepted by generative-language"."""
+    said = []
+    if v.exposes:
+        said.append("exposes " + ", ".join(v.exposes))
+    if v.surface:
+        said.append(f"accepted by {v.surface}")
+    if v.restrictions is not None:  # --verify-owner
+        said.append(f"restrictions: {v.restrictions.reason}" if v.restrictions.known
+                    else f"restrictions not known: {v.restrictions.reason}")
+        if v.restrictions.fix:
+            said.append(f"restrict it: {v.restrictions.fix}")
+    return "; ".join(said)
+
+
 def shell_word(path: str) -> str:
     """PATH as one shell word that reads back as exactly its bytes, on one printable line: shlex
     quoting when that is enough, else bash/zsh $'...' with \\xNN escapes (a newline inside '...'

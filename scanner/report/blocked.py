@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import os
 import posixpath
-import shlex
 import shutil
-import sysconfig
+import sys
 import textwrap
-from pathlib import Path
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Literal
 
+from scanner.fix.advice import next_step
 from scanner import context
 from scanner.report import Options, Shown, View, present, printable
 from scanner.rules import FILE_RULES, FileRule
@@ -57,14 +56,16 @@ def installed_as(environ: Mapping[str, str]) -> Via:
 
 
 def _keysentry_command() -> str:
-    """How to run keysentry from where a plain hook ran it: by name when it is on PATH, else by the
-    full path of the `keysentry` script installed next to the Python that runs this (a hook
-    installed from a virtualenv that is not activated). Never `python -m scanner`, which in the
-    repository's top folder would import a `scanner/` the repository ships."""
-    if shutil.which("keysentry"):
-        return "keysentry"
-    script = Path(sysconfig.get_path("scripts")) / "keysentry"
-    return shlex.quote(str(script)) if script.is_file() else "keysentry"
+    """How to run keysentry from where a plain hook ran it: by name when it is on PATH, else through
+    the Python that runs this (a hook installed from a virtualenv that is not activated)."""
+    return "keysentry" if shutil.which("keysentry") else f"{sys.executable} -I -m scanner"
+
+
+def _autofix(via: Via) -> str:
+    """The one way of running `keysentry fix --apply` that works where the hook runs."""
+    if via == "framework":
+        return "`pre-commit run --hook-stage manual keysentry-fix`"
+    return f"`{_keysentry_command() if via == 'hook' else 'keysentry'} fix --apply`"
 
 
 def _accept(via: Via, action: str) -> str:
@@ -220,6 +221,10 @@ def message(view: View, options: Options, *, action: str = "commit", bypass: boo
         para("fix", advice)
         if code:
             out.append(" " * 17 + style(code, "1"))
+        if action == "commit":
+            autofix = next_step(f.path, f.rule_id, f.context)
+            if autofix:
+                para("autofix", f"`keysentry fix` {autofix}; {_autofix(via)} makes the change")
         if action != "commit" and f.commit:
             short = f.commit[:12]
             state = "not pushed yet" if action == "push" else "refused by the server"

@@ -7,7 +7,7 @@ are escaped as GitHub's toolkit does (actions/toolkit `command.ts`): `%`, CR and
 in properties also `:` and `,`, which would otherwise end the property."""
 from __future__ import annotations
 
-from scanner.report import CAUSE_NAMES, Shown, View, printable, suppressed_summary
+from scanner.report import CAUSE_NAMES, Shown, View, exposure_words, printable, suppressed_summary
 
 
 def escape_data(text: str) -> str:
@@ -41,6 +41,8 @@ def annotation(f: Shown, repository: str = "") -> str:
     where = _where(f)
     if f.verification is not None:  # --verify
         where += f"{'; ' if where else ''}verified {f.verification.status}: {f.verification.reason}"
+        extra = exposure_words(f.verification)
+        where += f" ({extra})" if extra else ""
     message = prefix + f"{f.rule.description}: {f.secret}" + (f" — {where}" if where else "") + f". Fix: {f.rule.remediation}"
     return f"::error {','.join(properties)}::{escape_data(printable(message))}"
 

@@ -8,7 +8,7 @@ import uuid
 from datetime import datetime, timedelta, timezone
 
 from scanner import PROJECT_URL, __version__, rule_url
-from scanner.report import CAUSE_NAMES, Shown, View, display_path, printable, suppressed_summary
+from scanner.report import CAUSE_NAMES, Shown, View, display_path, exposure_words, printable, suppressed_summary
 
 SCHEMA_VERSION = "15.2.4"
 SCHEMA_URL = ("https://gitlab.com/gitlab-org/security-products/security-report-schemas/-/raw/"
@@ -39,7 +39,8 @@ def _vulnerability(f: Shown) -> dict[str, object]:
     where = "" if f.in_head is None else (" It is still in HEAD." if f.in_head else
                                            " HEAD no longer holds it, but the history does: rotate it.")
     if f.verification is not None:  # --verify
-        where += f" Verified {f.verification.status}: {f.verification.reason}."
+        extra = exposure_words(f.verification)
+        where += f" Verified {f.verification.status}: {f.verification.reason}" + (f" ({extra})." if extra else ".")
     return {
         "id": str(uuid.uuid5(_NAMESPACE, f"{f.fingerprint}\0{f.commit or ''}")),
         "name": f.rule.description[:255],

@@ -18,7 +18,17 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup, escape
 
-from scanner.report import CAUSE_NAMES, Shown, View, display_path, printable, shell_word, suppressed_summary
+from scanner.fix.advice import next_step
+from scanner.report import (
+    CAUSE_NAMES,
+    Shown,
+    View,
+    display_path,
+    exposure_words,
+    printable,
+    shell_word,
+    suppressed_summary,
+)
 from scanner.report.summary import SEVERITIES, summarize
 
 _TEMPLATES = Path(__file__).with_name("templates")
@@ -51,6 +61,7 @@ class Fix:
     restrict: str
     remove: str
     commands: tuple[str, ...]  # history-only: how to take it out of every commit
+    autofix: str = ""  # what `keysentry fix` does with it ("" where it leaves it to a person)
 
 
 @dataclass(frozen=True)
@@ -63,6 +74,8 @@ class Row:
     context: str
     status: str  # verification status, "" when not verified
     reason: str
+    exposes: tuple[str, ...]  # what a live key can list (files, cached-contents, tuned-models)
+    verified_more: str  # exposes / surface in words, "" when neither is known
     secret: str  # redacted unless --show-secrets
     commit: str
     author: str
@@ -154,6 +167,8 @@ def _fix(group: Sequence[Shown], in_head: bool | None, mode: str) -> Fix:
         remove=remove,
         # A range's commits are not merged yet: amending them (the text report says how) is the fix.
         commands=_purge_commands(group) if in_head is False and mode == "history" else (),
+        autofix=(next_step(first.path, first.rule_id, first.context) if first.commit is None
+                 else "--history plans removing it from the history" if in_head is False else ""),
     )
 
 
@@ -171,6 +186,7 @@ def _row(index: int, group: Sequence[Shown], mode: str) -> Row:
         id=f"s{index}", rule_id=group[0].rule_id, description=group[0].rule.description,
         severity=lead.severity, rank=_RANK.get(lead.severity, len(SEVERITIES)), context=lead.context,
         status=verified.status if verified else "", reason=printable(verified.reason) if verified else "",
+        exposes=verified.exposes if verified else (), verified_more=exposure_words(verified) if verified else "",
         secret=printable(group[0].secret), commit=oldest.commit or "", author=_name(oldest.author),
         date=(oldest.date or "")[:10], instant=_instant(oldest.date), in_head=in_head,
         places=places, introduced=introduced, fix=_fix(group, in_head, mode),

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from scanner.report import Shown, View, display_path
+from scanner.report import Shown, View, display_path, verification_fields
 
 VERSION = 1
 
@@ -25,8 +25,7 @@ def _finding(f: Shown) -> dict[str, object]:
         "context": f.context,
         "locations": [{"path": display_path(loc.path), "line": loc.line, "column": loc.column}
                       for loc in f.locations],
-        "verification": None if f.verification is None else
-        {"status": f.verification.status, "reason": f.verification.reason},
+        "verification": None if f.verification is None else verification_fields(f.verification),
     }
     if f.suppressed:
         entry["suppressed"] = f.suppressed

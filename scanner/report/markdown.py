@@ -7,7 +7,7 @@ from __future__ import annotations
 import html
 import re
 
-from scanner.report import CAUSE_NAMES, Shown, View, printable, suppressed_summary
+from scanner.report import CAUSE_NAMES, Shown, View, exposure_words, printable, suppressed_summary
 from scanner.report.summary import Summary, summarize
 
 # GitHub refuses a job summary over 1 MiB; a 40,000-finding audit would pass that. The counts above
@@ -57,21 +57,27 @@ def _counts(view: View, summary: Summary) -> list[str]:
     return lines
 
 
-def _row(f: Shown, history: bool) -> str:
+def _row(f: Shown, history: bool, verified: bool) -> str:
     where = f"{f.name}:{f.line}" if f.line else f"{f.name} (whole file)"
     row = [f.severity, f"`{f.rule_id}`", cell(where), cell(f.secret)]
     if history:
         row += [f"`{f.commit[:12]}`" if f.commit else "", "yes" if f.in_head else "no"]
+    if verified:  # --verify ran: the status, and what a live key exposes
+        v = f.verification
+        extra = exposure_words(v) if v is not None else ""
+        row.append("" if v is None else cell(f"{v.status}" + (f" ({extra})" if extra else "")))
     return "| " + " | ".join(row) + " |"
 
 
 def _table(view: View, max_rows: int) -> list[str]:
     history = view.mode in ("history", "range")
-    header = ["Severity", "Rule", "Location", "Secret"] + (["Commit", "In HEAD"] if history else [])
+    verified = any(f.verification is not None for f in view.findings)
+    header = ["Severity", "Rule", "Location", "Secret"] + (["Commit", "In HEAD"] if history else []) \
+        + (["Verified"] if verified else [])
     lines = ["### Findings", ""]
     if max_rows > 0:
         lines += ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
-        lines += [_row(f, history) for f in view.findings[:max_rows]]
+        lines += [_row(f, history, verified) for f in view.findings[:max_rows]]
     left = len(view.findings) - max(max_rows, 0)
     if left > 0:
         lines += ["", f"…and {_plural(left, 'more finding')}: see the SARIF or JSON report for all of them."]

@@ -11,7 +11,7 @@ import json
 from urllib.parse import quote
 
 from scanner import PROJECT_URL, __version__, rule_url
-from scanner.report import CAUSE_NAMES, Shown, View, display_path, printable
+from scanner.report import CAUSE_NAMES, Shown, View, display_path, exposure_words, printable, verification_fields
 from scanner.rules import ALL_RULES, FileRule, Rule
 
 SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -60,6 +60,8 @@ def _message(f: Shown) -> str:
                      "rotate the key and rewrite that commit")
     if f.verification is not None:  # --verify: what Google said
         text += f"; verified {f.verification.status}: {f.verification.reason}"
+        extra = exposure_words(f.verification)
+        text += f" ({extra})" if extra else ""
     return text + f" (severity {f.severity})"
 
 
@@ -101,7 +103,7 @@ def _result(f: Shown, index: dict[str, int]) -> dict[str, object]:
         properties.update(commit=f.commit, author=f.author, date=f.date, in_head=f.in_head,
                           head_paths=[display_path(p) for p in f.head_paths])
     if f.verification is not None:
-        properties["verification"] = {"status": f.verification.status, "reason": f.verification.reason}
+        properties["verification"] = verification_fields(f.verification)
     entry["properties"] = properties
     if f.suppressed:  # --show-suppressed: SARIF's own way to say a result is silenced, and why
         kind = "inSource" if f.suppressed == "inline" else "external"

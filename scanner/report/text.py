@@ -12,7 +12,18 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from functools import lru_cache
 
-from scanner.report import CAUSE_NAMES, Options, Shown, View, display_path, printable, shell_word, suppressed_summary
+from scanner.fix.advice import next_step
+from scanner.report import (
+    CAUSE_NAMES,
+    Options,
+    Shown,
+    View,
+    display_path,
+    exposure_words,
+    printable,
+    shell_word,
+    suppressed_summary,
+)
 from scanner.report.summary import summarize
 from scanner.rules import FileRule
 
@@ -137,6 +148,17 @@ def _notebook(out: _Writer, f: Shown) -> None:
                 f"         jupyter nbconvert --clear-output --inplace {printable(f.word)}")
 
 
+def _autofix(out: _Writer, f: Shown) -> None:
+    """`keysentry fix` as the next step, where it fixes this finding."""
+    if f.commit is None:
+        step = next_step(f.path, f.rule_id, f.context)
+        if step:
+            out.para(f"{out.style('next:', 'dim')} `keysentry fix` {step}", "    ", "         ")
+    elif f.in_head is False:
+        out.para(f"{out.style('next:', 'dim')} `keysentry fix --history` plans removing it from the history",
+                 "    ", "         ")
+
+
 def _remedy(f: Shown) -> str:
     # `git rm --cached` fails on a file that HEAD no longer has: what is left to do is rotating.
     if isinstance(f.rule, FileRule) and f.in_head is False and f.rule.gone:
@@ -162,6 +184,9 @@ def _findings(out: _Writer, findings: Iterable[Shown]) -> None:
                 status = f.verification.status
                 label = style(status, "bold red" if status == "live" else "bold")
                 out.para(f"verified: {label} — {printable(f.verification.reason)}", "    ", "              ")
+                extra = exposure_words(f.verification)
+                if extra:
+                    out.para(extra, "    ", "      ")
             if f.commit:
                 out.para(f"introduced in {f.commit[:12]} by {out.name(f.author) or '?'} on {f.date}", "    ", "      ")
                 if f.in_head is not None:
@@ -172,6 +197,7 @@ def _findings(out: _Writer, findings: Iterable[Shown]) -> None:
                 fix = _wrapped(remedy, out.width)
                 out.add(f"    {style('fix:', 'dim')} {fix[0]}", *(f"         {line}" for line in fix[1:]))
             _notebook(out, f)
+            _autofix(out, f)
         out.add("")
 
 

@@ -39,6 +39,27 @@ RESTRICT_KEY = ("Restrict the new key in the Cloud console: API restrictions (on
 
 
 @dataclass(frozen=True)
+class Companion:
+    """The public half that sits next to a secret: an OAuth client id beside its client secret, an
+    HMAC access id beside its secret, a Maps client id beside its signing secret.
+
+    It travels with the finding (reports show it; verification needs it) and never changes a
+    fingerprint. For some secrets it is what makes them one: a 40-character base64 run is an HMAC
+    secret only beside an access id (`required`).
+    """
+
+    pattern: re.Pattern[str]
+    # A literal every match of `pattern` holds: a text without it holds none (no regex pass).
+    marker: str
+    # How far from the secret it is looked for: a key file or a .env keeps the two a line or a few
+    # keys apart; much farther, it is more likely some other credential's.
+    window: int = 2000
+    # Must a candidate have one within `window` to be reported? Called with the text and the
+    # candidate's span; None: never required.
+    required: Callable[[str, int, int], bool] | None = None
+
+
+@dataclass(frozen=True)
 class Rule:
     id: str
     description: str
@@ -90,5 +111,7 @@ class Rule:
     # finds them): the engine then tries the patterns only where a keyword starts, not over the
     # whole text. Only for rules without `anchors`.
     opens_with_keyword: bool = False
+    # The public half looked for next to each secret (see Companion).
+    companion: Companion | None = None
     # A finding of this rule is a secret at a line, not a whole file (see FileRule).
     whole_file: ClassVar[bool] = False

@@ -13,6 +13,7 @@ from scanner.filters import (
     query_key_is_api_key,
 )
 from scanner.rules.base import AI_STUDIO, CREDENTIALS, RESTRICT_KEY, Rule
+from scanner.rules.google import in_chat_webhook
 
 # Every quantifier is bounded, so that each match lies within REACH of its api-key anchor and the
 # engine can run these patterns only in windows around the anchors (see Rule.anchor).
@@ -93,12 +94,14 @@ _NAME_IN_A_LIST = lazyre.compile(r"[\[{][ \t]{0,20}[\"'][\w$.-]{0,120}api[_.-]?k
 
 
 def in_context(text: str, start: int, end: int) -> bool:
-    """What the value alone cannot tell: a fragment cut at `(`, a `?key=` that keys no API, a list of names,
+    """What the value alone cannot tell: a fragment cut at `(`, a `?key=` that keys no API (or is a Chat
+    webhook's public key), a list of names,
     a wrapped call read as a two-column CSV row (an unquoted value: a quoted one is a call argument's literal)."""
     if fragment_follows(text, end):
         return False
     if _QUERY_NAME.search(text, max(0, start - 8), start):
-        return query_key_is_api_key(text, start, text[start:end])
+        # A Chat webhook's `key` is public, the same in every one (its token is google-chat-webhook's).
+        return query_key_is_api_key(text, start, text[start:end]) and not in_chat_webhook(text, start, end)
     if _NAME_IN_A_LIST.search(text, max(0, start - 250), start):
         return False
     if text[start - 1:start] not in ("\"", "'") and is_csv_row(text, start, end):
@@ -120,7 +123,7 @@ HARDCODED_API_KEY = Rule(
     patterns=PATTERNS,
     accept=plausible_literal,
     # Last: a fixed-format key bound to an api-key name is reported under its own rule.
-    priority=5,
+    priority=20,
     where=(AI_STUDIO, CREDENTIALS),
     restrict=RESTRICT_KEY,
     rotate="rotate it with its provider (a Google key: Google AI Studio or the Cloud console Credentials page)",

@@ -88,11 +88,11 @@ def fetch_or_clone(url: str, target: Path, report: Report | None = None) -> Path
             repo = git.Repo(target)
             repo.git.update_environment(**env)
             origin = repo.remote("origin")
-            origin.set_url(url)
+            _set_origin(repo, url)
             try:
                 origin.fetch(list(REFSPECS), progress=progress, prune=True)
             finally:
-                origin.set_url(shown)
+                _set_origin(repo, shown)
             return target
         except ValueError:
             pass  # no remote "origin": not ours, so cloned again below
@@ -117,6 +117,13 @@ def fetch_or_clone(url: str, target: Path, report: Report | None = None) -> Path
     finally:
         shutil.rmtree(partial, ignore_errors=True)
     return target
+
+
+def _set_origin(repo: Any, url: str) -> None:
+    """REPO's origin URL set by writing its config file, not with `git remote set-url URL`, whose
+    command line any local user could read while it runs."""
+    with repo.config_writer() as config:
+        config.set_value('remote "origin"', "url", url)
 
 
 def _describe(exc: Any, progress: Any) -> str:

@@ -10,6 +10,7 @@
   var severity = document.getElementById("severity-filter");
   var rule = document.getElementById("rule-filter");
   var head = document.getElementById("head-filter");
+  var status = document.getElementById("status-filter");
   var count = document.getElementById("shown-count");
   var text = rows.map(function (row) { return row.textContent.toLowerCase(); });
 
@@ -20,6 +21,7 @@
       var ok = (!severity.value || row.dataset.severity === severity.value) &&
         (!rule.value || row.dataset.rule === rule.value) &&
         (!head || !head.value || row.dataset.head === head.value) &&
+        (!status || !status.value || row.dataset.status === status.value) &&
         words.every(function (w) { return text[i].indexOf(w) !== -1; });
       row.hidden = !ok;
       shown += ok ? 1 : 0;
@@ -45,7 +47,7 @@
 
   controls.hidden = false;
   controls.addEventListener("submit", function (e) { e.preventDefault(); });
-  [filter, severity, rule, head].forEach(function (el) { if (el) { el.addEventListener("input", apply); } });
+  [filter, severity, rule, head, status].forEach(function (el) { if (el) { el.addEventListener("input", apply); } });
   Array.prototype.forEach.call(table.querySelectorAll("th button"), function (b) {
     b.addEventListener("click", function () { sort(b); });
   });

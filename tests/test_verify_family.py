@@ -1,0 +1,78 @@
+"""`--verify` and the rest of the Google family (issue 19), against the local stand-in for Google
+(tests/fake_google.py), through the real command line: the kinds keysentry cannot check without
+acting as the credential (posting a message, signing a request) are never sent and say why; a
+legacy client secret is checked like a GOCSPX- one, with its client id."""
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests import fake_google as g
+from tests.hostile import keysentry, no_traceback
+from tests.test_rules_google_family import (
+    chat_token,
+    chat_url,
+    client_id,
+    fcm_key,
+    hmac_access_id,
+    hmac_secret,
+    legacy_secret,
+    maps_secret,
+    recaptcha_key,
+)
+
+
+@pytest.fixture
+def google() -> Iterator[g.FakeGoogle]:
+    fake = g.FakeGoogle()
+    with fake.running():
+        yield fake
+
+
+def _verified(repo: Path, google: g.FakeGoogle) -> dict[str, dict[str, object]]:
+    proc = keysentry("scan", "--format", "json", "--verify", "--show-secrets", "--jobs", "1", cwd=repo,
+                     env={"KEYSENTRY_VERIFY_ENDPOINT": google.url})
+    no_traceback(proc)
+    assert proc.returncode == 1, proc.stderr.decode()
+    return {str(f["rule_id"]): f for f in json.loads(proc.stdout)["findings"]}
+
+
+def test_kinds_that_cannot_be_checked_without_acting_are_never_sent(tmp_path: Path, google: g.FakeGoogle) -> None:
+    files = {
+        "notify.py": f'WEBHOOK = "{chat_url(chat_token())}"\n',
+        "push.php": f"define('FCM_SERVER_KEY', '{fcm_key()}');\n",
+        ".boto": f"[Credentials]\ngs_access_key_id = {hmac_access_id()}\ngs_secret_access_key = {hmac_secret()}\n",
+        "captcha.py": f"RECAPTCHA_SECRET_KEY = '{recaptcha_key()}'\n",
+        "maps.py": f"GOOGLE_MAPS_URL_SIGNING_SECRET = '{maps_secret()}'\n",
+    }
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    found = _verified(tmp_path, google)
+    reasons = {
+        "google-chat-webhook": "posting a message",
+        "firebase-cloud-messaging-server-key": "legacy FCM API",
+        "gcs-hmac-key": "signing",
+        "recaptcha-secret-key": "siteverify",
+        "google-maps-signing-secret": "signing",
+    }
+    assert set(found) == set(reasons)
+    for rule_id, words in reasons.items():
+        verification = found[rule_id]["verification"]
+        assert isinstance(verification, dict)
+        assert verification["status"] == "unknown" and words in verification["reason"], (rule_id, verification)
+    assert google.seen == []
+
+
+def test_a_legacy_client_secret_is_checked_with_its_client_id(tmp_path: Path, google: g.FakeGoogle) -> None:
+    cid, secret = client_id(), legacy_secret()
+    google.client(cid, secret)
+    (tmp_path / "client_secret.json").write_text(json.dumps(
+        {"installed": {"client_id": cid, "client_secret": secret, "token_uri": "https://oauth2.googleapis.com/token"}}))
+    finding = _verified(tmp_path, google)["google-oauth-client-secret"]
+    verification = finding["verification"]
+    assert isinstance(verification, dict) and verification["status"] == "live", verification
+    [seen] = google.seen
+    assert seen.form["client_id"] == [cid] and seen.form["client_secret"] == [secret]
