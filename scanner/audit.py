@@ -59,6 +59,10 @@ class AuditRequest:
     max_file_size: int | None = None
     baseline: Path | None = None
     verify_timeout: float | None = None  # --verify (on the workers), with its per-request timeout
+    verify_max_requests: int | None = None  # per repository
+    verify_cache: Path | None = None
+    verify_max_age: float | None = None
+    verify_owner: bool = False
 
 
 @dataclass(frozen=True)
@@ -144,7 +148,9 @@ def _audit(request: AuditRequest, workdir: Path | None, scratch: Path | None, fi
         # Absolute: a worker's process may run in another folder (the README: the same path there).
         show_secrets=request.show_secrets, config=str(request.config.absolute()) if request.config else None,
         max_file_size=request.max_file_size, jobs=inner, timeout=request.repo_timeout,
-        verify_timeout=request.verify_timeout,
+        verify_timeout=request.verify_timeout, verify_max_requests=request.verify_max_requests,
+        verify_cache=str(request.verify_cache.absolute()) if request.verify_cache else None,
+        verify_max_age=request.verify_max_age, verify_owner=request.verify_owner,
         baselined=tuple(sorted(fingerprints)) if request.verify_timeout is not None else (),
     ) for source in request.sources}
     results: dict[str, RepoResult] = {}
@@ -428,12 +434,23 @@ def _end_children() -> None:
 
 def _options(request: AuditRequest, fingerprints: frozenset[str]) -> dict[str, Any]:
     """What a stored result depends on besides the refs: another value means scanning again. A
-    verified result also depends on the baseline, applied before verifying."""
+    verified result also depends on the baseline, applied before verifying, on the request cap
+    (the keys beyond it are `unknown`) and on --verify-owner (restrictions read or not). Not on
+    --verify-cache or its max age: a cached verdict is Google's own answer, as a stored one is."""
     verified = request.verify_timeout is not None
     return {"version": __version__, "show_secrets": request.show_secrets,
             "config": _content_digest(request.config) if request.config else None,
             "max_file_size": request.max_file_size, "verify": verified,
-            "baseline": hashlib.sha256("\n".join(sorted(fingerprints)).encode()).hexdigest() if verified else None}
+            "baseline": hashlib.sha256("\n".join(sorted(fingerprints)).encode()).hexdigest() if verified else None,
+            **({"verify_max_requests": request.verify_max_requests or _default_max_requests(),
+                "verify_owner": request.verify_owner}
+               if verified else {})}
+
+
+def _default_max_requests() -> int:
+    from scanner.verify import DEFAULT_MAX_REQUESTS
+
+    return DEFAULT_MAX_REQUESTS
 
 
 def _content_digest(path: Path) -> str:

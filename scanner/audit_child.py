@@ -49,6 +49,13 @@ class RepoTask:
     # accepted is never sent anywhere (scanner/verify.py).
     verify_timeout: float | None = None
     baselined: tuple[str, ...] = ()
+    # --verify-max-requests (per repository), --verify-cache (a path this worker can reach: it
+    # opens, reads and merges into the file itself, so the secret never leaves the worker),
+    # --verify-max-age, --verify-owner (the worker's Application Default Credentials).
+    verify_max_requests: int | None = None
+    verify_cache: str | None = None
+    verify_max_age: float | None = None
+    verify_owner: bool = False
 
     def __repr__(self) -> str:
         # What Dask writes to a worker's log when a task fails: never the token in a clone URL.
@@ -203,8 +210,27 @@ def _scan(task: RepoTask, where: Path, head: str | None, refs: str, started: flo
         accepted = frozenset(task.baselined)
         kept = tuple(f for f in result.findings if f.fingerprint not in accepted)
         result.stats.baselined += len(result.findings) - len(kept)
-        client = verify.Client(task.verify_timeout, verify.endpoint_override(os.environ))
-        result = verify.verify_result(replace(result, findings=kept), client)
+        client = verify.Client(task.verify_timeout, verify.endpoint_override(os.environ),
+                               max_requests=task.verify_max_requests or verify.DEFAULT_MAX_REQUESTS)
+        owner = None
+        if task.verify_owner:
+            from scanner import verify_owner
+
+            owner = verify_owner.credentials(client)
+        # Opened now, after the scan, so that it holds what the other repositories' workers have
+        # saved meanwhile; saved at once for the same reason.
+        cache = None
+        if task.verify_cache is not None:
+            from scanner.verify_cache import DEFAULT_MAX_AGE, Cache
+
+            cache = Cache(Path(task.verify_cache),
+                          DEFAULT_MAX_AGE if task.verify_max_age is None else task.verify_max_age)
+        result = verify.verify_result(replace(result, findings=kept), client, cache, owner)
+        if cache is not None:
+            try:
+                cache.save()
+            except OSError as exc:  # the verdicts stand; only the next run will ask again
+                result.stats.warnings.append(f"cannot write --verify-cache {task.verify_cache}: {exc.strerror or exc}")
     # Redacted here, on the worker: the full secret never leaves it unless the user asked.
     view = present(result, Options(show_secrets=task.show_secrets))
     return audit_record.RepoResult(task.source, head, refs, None, view, time.monotonic() - started)

@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Any
 
-from scanner.models import Stats, Verification
-from scanner.report import Shown, ShownLocation, View
+from scanner.models import Restrictions, Stats, Verification
+from scanner.report import Shown, ShownLocation, View, verification_fields
 
 FORMAT = 1
 
@@ -38,7 +38,7 @@ def _shown(f: Shown) -> dict[str, Any]:
         "head_paths": list(f.head_paths), "moved_to": list(f.moved_to), "unstaged_fix": f.unstaged_fix,
         "severity": f.severity, "context": f.context,
         "locations": [[loc.path, loc.line, loc.column] for loc in f.locations],
-        "verification": None if f.verification is None else [f.verification.status, f.verification.reason],
+        "verification": None if f.verification is None else verification_fields(f.verification),
         "companion": f.companion,
     }
 
@@ -54,9 +54,25 @@ def _unshown(d: dict[str, Any]) -> Shown:
         head_paths=tuple(d["head_paths"]), moved_to=tuple(d["moved_to"]), unstaged_fix=d["unstaged_fix"],
         severity=d["severity"], context=d["context"],
         locations=tuple(ShownLocation(p, line, col) for p, line, col in d["locations"]),
-        verification=None if verification is None else Verification(*verification),
+        verification=None if verification is None else _verification(verification),
         companion=d.get("companion", ""),
     )
+
+
+def _verification(data: Any) -> Verification:
+    """The contract's `verification` object back (the whole verdict: exposes, surface,
+    restrictions); a record kept by an earlier keysentry holds [status, reason]."""
+    if isinstance(data, list):
+        status, reason = data
+        return Verification(status, reason)
+    r = data.get("restrictions")
+    restrictions = None if r is None else Restrictions(
+        known=r["known"], reason=r["reason"], key=r.get("key", ""), api_targets=tuple(r.get("api_targets", ())),
+        referrers=tuple(r.get("referrers", ())), ips=tuple(r.get("ips", ())),
+        android_apps=tuple((a["package"], a["sha1"]) for a in r.get("android_apps", ())),
+        ios_bundle_ids=tuple(r.get("ios_bundle_ids", ())), fix=r.get("fix", ""))
+    return Verification(data["status"], data["reason"], tuple(data.get("exposes", ())), data.get("surface"),
+                        restrictions)
 
 
 def encode(result: RepoResult) -> dict[str, Any]:

@@ -111,10 +111,10 @@ def _max_age(text: str) -> float:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def _scan_verification(p: argparse.ArgumentParser) -> None:
-    """The verification options of `scan` (an audit's workers verify with the defaults)."""
+def _scan_verification(p: argparse.ArgumentParser, per: str = "in this run") -> None:
+    """The verification options of `scan` and `audit` (whose workers each verify a repository)."""
     p.add_argument("--verify-max-requests", type=_max_requests, default=None, metavar="N",
-                   help="send at most N verification requests in this run (default 2000); "
+                   help=f"send at most N verification requests {per} (default 2000); "
                         "the keys left over are `unknown`")
     p.add_argument("--verify-cache", type=Path, metavar="FILE",
                    help="reuse verdicts kept in FILE (by SHA-256 of each secret, never the secret) and add new ones")
@@ -194,6 +194,7 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_argument("--repo-timeout", type=_seconds, metavar="S",
                        help="give up on a repository whose clone and scan take longer than S seconds")
     _reporting(audit, tuple(FORMATS), progress="no progress display")
+    _scan_verification(audit, per="per repository")
     _common(audit)
 
     fix = sub.add_parser("fix", help="move found keys out of the code (a dry run unless --apply)",
@@ -456,13 +457,24 @@ def _cmd_audit(args: argparse.Namespace) -> int:
     from scanner.report import audit as audit_report
     from scanner.report.audit_progress import AuditProgress
 
-    _verifier(args)  # a bad KEYSENTRY_VERIFY_ENDPOINT is an error now, not in every repository
+    # A bad KEYSENTRY_VERIFY_ENDPOINT, cache file or missing credentials are an error now, not in
+    # every repository.
+    args.verify = args.verify or args.verify_owner
+    client = _verifier(args)
+    if client is not None:
+        _verify_cache(args)
+        if args.verify_owner:
+            from scanner import verify_owner
+
+            verify_owner.credentials(client)
     sources = audit.read_sources(args.sources, args.repos)
     request = audit.AuditRequest(
         sources=sources, workdir=args.workdir, cluster=args.cluster, jobs=args.jobs or parallel.default_jobs(),
         repo_timeout=args.repo_timeout, show_secrets=args.show_secrets, config=args.config,
         max_file_size=args.max_file_size, baseline=args.baseline,
-        verify_timeout=args.verify_timeout if args.verify else None,
+        verify_timeout=args.verify_timeout if args.verify else None, verify_max_requests=args.verify_max_requests,
+        verify_cache=args.verify_cache if args.verify else None, verify_max_age=args.verify_max_age,
+        verify_owner=args.verify_owner,
     )
     with AuditProgress(not args.quiet and sys.stderr.isatty(), len(sources)) as shown:
         result = audit.run(request, shown.working, shown.finished)

@@ -627,7 +627,7 @@ _NOT_ASKED = {
 _NO_CLIENT_ID = ("not verified: Google checks a client secret only together with its client id, and no client id "
                  "(…apps.googleusercontent.com) was found next to it")
 _REFRESH = ("not verified: a refresh token can be checked only with its OAuth client's id and secret, and no "
-            "client id with a GOCSPX- client secret for it was found in the same file")
+            "client id with a client secret for it was found in the same file")
 _NO_KEY_FILE = ("not verified: the private key's account (client_email) and key id (private_key_id) were not found "
                 "next to it, and keysentry never signs with a private key it finds")
 _NOT_GOOGLE = "not verified: not shaped like a Google key or token"

@@ -320,3 +320,93 @@ def test_verify_asks_on_the_worker_only_for_reported_secrets(tmp_path: Path) -> 
     assert fake.requests_for(live) and not fake.requests_for(accepted)  # an accepted key is never sent
     stored = b"".join(p.read_bytes() for p in (tmp_path / "work" / "results").iterdir())
     assert live.encode() not in stored + proc.stdout  # verified on the worker, sent back redacted
+
+
+def _repositories_holding(tmp_path: Path, keys: dict[str, str]) -> list[str]:
+    """One local repository per NAME, each with its KEY committed in app.py."""
+    sources = []
+    for name, key in keys.items():
+        path = tmp_path / name
+        git(tmp_path, "init", "-q", str(path))
+        (path / "app.py").write_text(f'API_KEY = "{key}"\n')
+        git(path, "add", ".")
+        git(path, "commit", "-qm", "key")
+        sources.append(str(path))
+    return sources
+
+
+def test_an_audit_with_verify_cache_asks_google_once_for_a_key_many_repositories_share(tmp_path: Path) -> None:
+    from tests import fake_google as g
+
+    shared = google_key()
+    sources = _repositories_holding(tmp_path, {f"repo{i}": shared for i in range(4)})
+    cache = tmp_path / "verdicts.json"
+    fake = g.FakeGoogle()
+    fake.on(g.GEMINI, shared, g.models())
+    fake.on(g.FILES, shared, g.listing("files", 3))
+    with fake.running():
+        # One worker: two workers that meet a new key at the same moment would each ask for it.
+        proc = keysentry("audit", *sources, "--verify", "--verify-cache", cache, "--jobs", "1", "--format", "json",
+                         cwd=tmp_path, env={"KEYSENTRY_VERIFY_ENDPOINT": fake.url})
+        assert proc.returncode == 1, proc.stderr
+        asked = [s.target.split("?")[0] for s in fake.requests_for(shared)]
+        assert asked.count(g.GEMINI) == 1  # the first repository asked; the other three read the cache
+        for entry in load(proc.stdout)["repositories"]:
+            [finding] = entry["findings"]
+            assert finding["verification"]["status"] == "live"
+            assert finding["verification"]["exposes"] == ["files"]  # the whole verdict reaches the report
+        before = len(fake.seen)
+        again = keysentry("audit", *sources, "--verify", "--verify-cache", cache, "--format", "json",
+                          cwd=tmp_path, env={"KEYSENTRY_VERIFY_ENDPOINT": fake.url})
+        assert again.returncode == 1, again.stderr
+        assert len(fake.seen) == before  # a second audit asks nothing
+    assert shared.encode() not in cache.read_bytes()
+
+
+def test_an_audits_verify_max_requests_caps_each_repository(tmp_path: Path) -> None:
+    from tests import fake_google as g
+
+    keys = [google_key() for _ in range(3)]
+    path = tmp_path / "many"
+    git(tmp_path, "init", "-q", str(path))
+    (path / "app.py").write_text("".join(f'KEY_{i} = "{k}"\n' for i, k in enumerate(keys)))
+    git(path, "add", ".")
+    git(path, "commit", "-qm", "keys")
+    fake = g.FakeGoogle()
+    with fake.running():
+        proc = keysentry("audit", path, "--verify", "--verify-max-requests", "1", "--format", "json",
+                         cwd=tmp_path, env={"KEYSENTRY_VERIFY_ENDPOINT": fake.url})
+    assert proc.returncode == 1, proc.stderr
+    statuses = sorted(f["verification"]["status"] for f in load(proc.stdout)["repositories"][0]["findings"])
+    assert statuses == ["invalid", "unknown", "unknown"] and len(fake.seen) == 1
+
+
+def test_a_rerun_with_another_verify_max_requests_verifies_again(tmp_path: Path) -> None:
+    from tests import fake_google as g
+
+    sources = _repositories_holding(tmp_path, {"one": google_key()})
+    workdir = tmp_path / "work"
+    fake = g.FakeGoogle()
+    with fake.running():
+        def audit(*extra: str) -> dict[str, object]:
+            proc = keysentry("audit", *sources, "--verify", "--workdir", workdir, "--format", "json", *extra,
+                             cwd=tmp_path, env={"KEYSENTRY_VERIFY_ENDPOINT": fake.url})
+            assert proc.returncode == 1, proc.stderr
+            return dict(load(proc.stdout)["stats"])
+
+        assert audit()["resumed"] == 0
+        assert audit()["resumed"] == 1
+        assert audit("--verify-max-requests", "5")["resumed"] == 0  # the cap decides which keys are asked
+        # A cache holds Google's own answers, as the stored result does: not a new input.
+        assert audit("--verify-max-requests", "5", "--verify-cache", str(tmp_path / "cache.json"))["resumed"] == 1
+
+
+def test_an_audits_verify_cache_that_is_not_one_is_one_line_before_any_repository(tmp_path: Path) -> None:
+    sources = _repositories_holding(tmp_path, {"one": google_key()})
+    cache = tmp_path / "not-a-cache.json"
+    cache.write_text('{"something": "else"}\n')
+    proc = keysentry("audit", *sources, "--verify", "--verify-cache", cache, cwd=tmp_path,
+                     env={"KEYSENTRY_VERIFY_ENDPOINT": "http://127.0.0.1:9"})
+    assert proc.returncode == 2
+    assert b"is not a keysentry verification cache" in proc.stderr and len(proc.stderr.splitlines()) == 1
+    assert cache.read_text() == '{"something": "else"}\n'

@@ -23,3 +23,35 @@ def test_a_client_secrets_client_id_survives_the_audit_record() -> None:
     assert decoded.view is not None
     assert [f.companion for f in decoded.view.findings] == [client_id]
     assert decoded.view == view
+
+
+def test_the_whole_verification_survives_the_audit_record() -> None:
+    from dataclasses import replace
+
+    from scanner.models import Restrictions, Verification
+
+    key = "AIza" + random_chars(35)
+    [match] = Detector().scan_content(f'API_KEY = "{key}"\n'.encode()).matches
+    restrictions = Restrictions(True, "unrestricted", key="projects/1/locations/global/keys/k", referrers=("a.example/*",),
+                                android_apps=(("com.example.app", "ab" * 20),), fix="gcloud services api-keys update …")
+    verdict = Verification("live", "can list files", ("files", "tuned-models"), "generative-language", restrictions)
+    finding = replace(make_finding(match, "app.py"), verification=verdict)
+    view = present(Result("history", (finding,), Stats()), Options())
+    record = audit_record.RepoResult("/repo", None, None, None, view)
+    decoded = audit_record.decode(json.loads(json.dumps(audit_record.encode(record))))
+    assert decoded.view is not None
+    assert decoded.view.findings[0].verification == verdict
+    assert decoded.view == view
+
+
+def test_a_verdict_kept_by_an_earlier_keysentry_still_reads() -> None:
+    from scanner.models import Verification
+
+    key = "AIza" + random_chars(35)
+    [match] = Detector().scan_content(f'API_KEY = "{key}"\n'.encode()).matches
+    view = present(Result("history", (make_finding(match, "app.py"),), Stats()), Options())
+    data = json.loads(json.dumps(audit_record.encode(audit_record.RepoResult("/repo", None, None, None, view))))
+    data["view"]["findings"][0]["verification"] = ["invalid", "API key not valid"]
+    decoded = audit_record.decode(data)
+    assert decoded.view is not None
+    assert decoded.view.findings[0].verification == Verification("invalid", "API key not valid")

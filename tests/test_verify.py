@@ -1050,12 +1050,18 @@ def test_a_refresh_token_is_redeemed_with_its_clients_id_and_secret(
 
 
 def test_a_refresh_token_without_its_client_secret_is_not_sent(repo: Path, google: g.FakeGoogle) -> None:
-    cid, token = client_id(), refresh_token()
-    # A client secret of no form keysentry knows (a 24-character one is a legacy secret, and found).
-    _write(repo, {"adc.json": _authorized_user(cid, "d-" + random_chars(12), token),
-                  "other.py": f'T = "{token}"\n'})
-    findings = [f for f in _findings(repo, google, "--show-secrets") if f["secret"] == token]
-    assert len(findings) == 2
+    """No secret beside it, one of no form keysentry knows (a 24-character one is a legacy secret,
+    and found), none at all, or only another client's: the token cannot be redeemed, so it is not sent."""
+    alone, odd, bare, mixed = refresh_token(), refresh_token(), refresh_token(), refresh_token()
+    adc = json.loads(_authorized_user(client_id(), "", alone))
+    del adc["client_secret"]
+    _write(repo, {"adc.json": json.dumps(adc, indent=2) + "\n",
+                  "odd.json": _authorized_user(client_id(), "d-" + random_chars(12), odd),
+                  "other.py": f'T = "{bare}"\n',
+                  "mixed.py": f'CLIENT_ID = "{client_id()}"\nCLIENT_SECRET = "{client_secret()}"\n'
+                              f'OTHER_CLIENT_ID = "{client_id()}"\nREFRESH = "{mixed}"\n'})
+    findings = [f for f in _findings(repo, google, "--show-secrets") if f["secret"] in (alone, odd, bare, mixed)]
+    assert len(findings) == 4
     assert all(f["verification"]["status"] == "unknown" and "client secret" in f["verification"]["reason"]  # type: ignore[index]
                for f in findings)
     assert not [s for s in google.seen if s.form.get("refresh_token")]
@@ -1201,6 +1207,40 @@ def test_verify_owner_without_credentials_says_so_in_one_line(repo: Path, google
     proc = keysentry("scan", "--verify-owner", cwd=repo, env=env)
     expect_error(proc, "Application Default Credentials")
     assert google.seen == []  # nothing was sent: not the key, not a token request
+
+
+def test_an_audit_with_verify_owner_reports_each_keys_restrictions(repo: Path, google: g.FakeGoogle,
+                                                                  tmp_path: Path) -> None:
+    key = google_key()
+    env, _ = _caller_adc(tmp_path, google)
+    google.on(g.GEMINI, key, g.models())
+    google.on(g.LOOKUP_KEY, key, g.json_answer(200, {"parent": "projects/123456789012/locations/global",
+                                                     "name": KEY_NAME}))
+    google.on("/v2/" + KEY_NAME, "", g.key_resource(KEY_NAME, None))
+    _write(repo, {"app.py": f'KEY = "{key}"\n'})
+    git(repo, "add", ".")
+    git(repo, "commit", "-qm", "key")
+    proc = keysentry("audit", repo, "--verify-owner", "--format", "json", cwd=tmp_path, env=env)
+    no_traceback(proc)
+    assert proc.returncode == 1, proc.stderr.decode()
+    [finding] = json.loads(proc.stdout)["repositories"][0]["findings"]
+    assert finding["verification"]["status"] == "live"  # --verify-owner implies --verify
+    assert finding["verification"]["restrictions"]["unrestricted"] is True
+    assert finding["verification"]["restrictions"]["fix"].startswith(f"gcloud services api-keys update {KEY_NAME} ")
+
+
+def test_an_audit_with_verify_owner_without_credentials_says_so_in_one_line(repo: Path, google: g.FakeGoogle,
+                                                                            tmp_path: Path) -> None:
+    _write(repo, {"app.py": f'KEY = "{google_key()}"\n'})
+    git(repo, "add", ".")
+    git(repo, "commit", "-qm", "key")
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {ENDPOINT: google.url, "HOME": str(home), "CLOUDSDK_CONFIG": str(home / "gcloud"),
+           "GOOGLE_APPLICATION_CREDENTIALS": ""}
+    proc = keysentry("audit", repo, "--verify-owner", cwd=tmp_path, env=env)
+    expect_error(proc, "Application Default Credentials")
+    assert google.seen == []  # nothing was sent, from no repository
 
 
 def test_no_secret_of_any_kind_travels_in_a_url(repo: Path, google: g.FakeGoogle, tmp_path: Path) -> None:
