@@ -110,6 +110,10 @@ STORAGE_BUCKETS = Endpoint("https://storage.googleapis.com", "/")
 _HMAC_ACCESS_ID = re.compile(r"GOOG(?:[A-Z0-9]{57}|[A-Z0-9]{20})")
 _HMAC_SECRET = re.compile(r"[A-Za-z0-9+/]{40}")
 _XML_CODE = re.compile(rb"<Code>([A-Za-z]{1,64})</Code>")
+# A Chat webhook: its space and public key (the finding's companion), and its token.
+CHAT = "https://chat.googleapis.com"
+_CHAT_PLACE = re.compile(r"spaces/([A-Za-z0-9_-]{1,64})/messages\?.*?key=(AIza[0-9A-Za-z_-]{35})", re.DOTALL)
+_CHAT_TOKEN = re.compile(r"[A-Za-z0-9_-]{40,48}")
 # Never visited: nothing is granted, and a loopback address is one every client type may name.
 _HARMLESS_REDIRECT = "http://127.0.0.1"
 
@@ -628,6 +632,33 @@ def verify_hmac_key(client: Client, secret: str, access_id: str) -> Verification
     return Verification(UNKNOWN, f"Cloud Storage: unexpected answer HTTP {reply.status}" + (f" {said}" if said else ""))
 
 
+def verify_chat_webhook(client: Client, token: str, place: str) -> Verification:
+    """A Chat webhook's TOKEN at PLACE ("SPACE KEY"): an empty message POSTed to the webhook, which
+    Chat refuses either way — as a bad request when the token is the space's (nothing is posted),
+    as unauthenticated when it is not. The token can travel only in the URL's query (the webhook
+    takes it nowhere else): that one request's, to Chat's host alone, and never repeated in a
+    reason, an error or a log line."""
+    space, key = place.split(" ", 1)
+    padded = token + "=" * (-len(token) % 4)  # base64url as the URL holds it (%3D), where the scan stops
+    reply = client.call(Endpoint(CHAT, f"/v1/spaces/{space}/messages?{urlencode({'key': key, 'token': padded})}"),
+                        {"Content-Type": "application/json; charset=UTF-8"}, body=b"{}", method="POST")
+    if reply.problem:
+        return _unexpected(reply, "Chat webhook")
+    reasons = _error_reasons(reply.body)
+    status = reply.body.get("error", {}).get("status") if isinstance(reply.body, dict) and \
+        isinstance(reply.body.get("error"), dict) else None
+    if reply.status == 400 and not reasons and status == "INVALID_ARGUMENT":
+        return Verification(LIVE, f"Chat took the webhook's token for space {space} and refused only the empty "
+                                  "message (nothing was posted): anyone holding the URL can post into the space; "
+                                  "delete the webhook")
+    if reply.status in (401, 403) and not any(r.startswith("API_KEY") for r in reasons):
+        return Verification(INVALID, f"Chat webhook: HTTP {reply.status}, the token is not (or no longer) space "
+                                     f"{space}'s: the webhook was deleted")
+    if reply.status == 404:
+        return Verification(INVALID, f"Chat webhook: HTTP 404, space {space} does not exist (deleted)")
+    return _unexpected(reply, "Chat webhook")
+
+
 def _same_key(private_pem: str, certificate_pem: str) -> bool | None:
     """Whether the certificate holds the private key's public half; None when either cannot be read."""
     # Here: only a run that found a service-account key loads OpenSSL's bindings.
@@ -657,7 +688,6 @@ Ask = tuple[Probe, str, str]
 _NOT_ASKED = {
     "dotenv-file": "not verified: a whole .env file; the Google keys in it are verified under their own rules",
     # The rest of the family (issue 19) without a read-only check: each would act with the secret.
-    "google-chat-webhook": "not verified: the only check is posting a message into the Chat space",
     "recaptcha-secret-key": "not verified: keysentry does not send reCAPTCHA secrets to siteverify",
     "google-maps-signing-secret": "not verified: the only check is signing a Maps request, which its project "
                                   "is billed for",
@@ -670,6 +700,8 @@ _REFRESH = ("not verified: a refresh token can be checked only with its OAuth cl
 _NO_KEY_FILE = ("not verified: the private key's account (client_email) and key id (private_key_id) were not found "
                 "next to it, and keysentry never signs with a private key it finds")
 _NOT_GOOGLE = "not verified: not shaped like a Google key or token"
+_NO_SPACE = ("not verified: a Chat webhook's token is checked only at its space, with the URL's key, and the "
+             "URL's space was not found with it (the URL is split?)")
 _NO_ACCESS_ID = "not verified: an HMAC secret is checked only with its access id (GOOG…), and none was found next to it"
 
 
@@ -697,6 +729,11 @@ def plan(finding: Finding, client_secrets: Mapping[tuple[str, str], str] | None 
         if secret.startswith("-----BEGIN") and _SERVICE_ACCOUNT.fullmatch(finding.companion):
             return verify_service_account, secret, finding.companion
         return Verification(UNKNOWN, _NO_KEY_FILE if secret.startswith("-----BEGIN") else _NOT_GOOGLE)
+    if finding.rule_id == "google-chat-webhook":
+        place = _CHAT_PLACE.search(finding.companion)
+        if _CHAT_TOKEN.fullmatch(secret) and place is not None:
+            return verify_chat_webhook, secret, f"{place.group(1)} {place.group(2)}"
+        return Verification(UNKNOWN, _NO_SPACE)
     if finding.rule_id == "gcs-hmac-key":
         if _HMAC_SECRET.fullmatch(secret) and _HMAC_ACCESS_ID.fullmatch(finding.companion):
             return verify_hmac_key, secret, finding.companion

@@ -30,6 +30,7 @@ LOOKUP_KEY = "/v2/keys:lookupKey"
 IDENTITY = "/v1/projects"
 TOKENINFO = "/tokeninfo"
 TOKEN = "/token"
+CHAT_SPACES = "/v1/spaces/"  # + SPACE/messages?key=…&token=…
 STORAGE = "/"  # Cloud Storage's XML API: GET / lists the buckets
 
 _SIGV4 = re.compile(r"AWS4-HMAC-SHA256 Credential=([^/]+)/(\d{8})/([a-z0-9-]+)/([a-z0-9]+)/aws4_request, "
@@ -56,6 +57,9 @@ class Seen:
         """What it asked about: the x-goog-api-key header, else the form's access_token or client_secret."""
         if "x-goog-api-key" in self.headers:
             return self.headers["x-goog-api-key"]
+        query = parse_qs(self.target.partition("?")[2])
+        if "token" in query:  # a Chat webhook's, the one secret that travels in a query
+            return query["token"][0].rstrip("=")
         form = self.form
         return (form.get("access_token") or form.get("client_secret") or form.get("keyString") or [""])[0]
 
@@ -317,6 +321,7 @@ class FakeGoogle:
         self.clients: dict[str, str] = {}  # client id -> its secret
         self.refresh_tokens: dict[str, tuple[str, str]] = {}  # refresh token -> (its client id, scopes)
         self.issued: list[str] = []  # the access tokens handed out for refresh tokens
+        self.chat_webhooks: dict[str, str] = {}  # a Chat space -> its webhook's token
         # Cloud Storage HMAC keys: access id -> (secret, whether its account may list buckets)
         self.hmac_keys: dict[str, tuple[str, bool]] = {}
         self.seen: list[Seen] = []
@@ -325,6 +330,9 @@ class FakeGoogle:
 
     def on(self, path: str, secret: str, *answers: Answer) -> None:
         self.answers[(path, secret)] = list(answers)
+
+    def chat_webhook(self, space: str, token: str) -> None:
+        self.chat_webhooks[space] = token
 
     def hmac_key(self, access_id: str, secret: str, can_list: bool = True) -> None:
         self.hmac_keys[access_id] = (secret, can_list)
@@ -349,6 +357,8 @@ class FakeGoogle:
             path = seen.target.split("?")[0]
             queue = self.answers.get((path, seen.secret))
             if not queue:
+                if path.startswith(CHAT_SPACES) and seen.method == "POST":
+                    return self._chat(path, seen)
                 if path == STORAGE and seen.method == "GET":
                     return self._storage(seen)
                 if path == TOKEN:
@@ -375,6 +385,24 @@ class FakeGoogle:
         if grant != "authorization_code":
             return json_answer(400, {"error": "unsupported_grant_type", "error_description": "Invalid grant_type: "})
         return invalid_grant()
+
+    def _chat(self, path: str, seen: Seen) -> Answer:
+        """As Chat answers a webhook POST: the key first, then the space's token, then the message."""
+        query = parse_qs(seen.target.partition("?")[2])
+        if not query.get("key", [""])[0].startswith("AIza"):
+            return google_error("API_KEY_INVALID", service="chat.googleapis.com")
+        space = path[len(CHAT_SPACES):].removesuffix("/messages")
+        if space not in self.chat_webhooks:
+            return json_answer(404, {"error": {"code": 404, "message": "Requested entity was not found.",
+                                               "status": "NOT_FOUND"}})
+        if query.get("token", [""])[0] != self.chat_webhooks[space] + "=":
+            return json_answer(401, {"error": {"code": 401, "message": "Request had invalid authentication "
+                                               "credentials.", "status": "UNAUTHENTICATED"}})
+        if json.loads(seen.body or b"{}") == {}:
+            return json_answer(400, {"error": {"code": 400, "message": "Message cannot be empty. Discarding empty "
+                                               "create message request in spaces/" + space + ".",
+                                               "status": "INVALID_ARGUMENT"}})
+        raise AssertionError("a check posted a message into the space")
 
     def _storage(self, seen: Seen) -> Answer:
         """Checks the request's AWS Signature Version 4 as Cloud Storage does: the access id must be
