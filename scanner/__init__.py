@@ -6,5 +6,12 @@
 # when it names this version.
 __version__ = "0.3.0.dev0"
 
-# Where the README lives: SARIF's helpUri and the GitLab report's identifiers link to its sections.
+# Where the project lives; SARIF's helpUri and the GitLab report's identifiers link to each rule's
+# section of the rules page (docs/rules.md, made from the registry: scanner.rules.reference).
 PROJECT_URL = "https://github.com/keysentry/keysentry"
+RULES_DOC_URL = f"{PROJECT_URL}/blob/main/docs/rules.md"
+
+
+def rule_url(rule_id: str) -> str:
+    """The documentation of RULE_ID: its section of the rules page."""
+    return f"{RULES_DOC_URL}#{rule_id}"

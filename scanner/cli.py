@@ -224,8 +224,8 @@ def build_parser() -> argparse.ArgumentParser:
                                                 "or a server's pre-receive hook (--server)",
                           description="Write keysentry's pre-commit and pre-push hooks into the repository's hooks "
                                       "folder (honouring core.hooksPath); with --server, the pre-receive hook into "
-                                      "a bare repository. Exit 2 if a hook keysentry did not write "
-                                      "is in the way and --force is not given.")
+                                      "a bare repository; with --uninstall, remove them again. Exit 2 if a hook "
+                                      "keysentry did not write is in the way and --force is not given.")
     inst.add_argument("path", nargs="?", default=".", help='the repository (default ".")')
     inst.add_argument("--force", action="store_true",
                       help="replace hooks keysentry did not write (each is kept as HOOK.keysentry-backup)")
@@ -234,10 +234,19 @@ def build_parser() -> argparse.ArgumentParser:
     inst.add_argument("--config", type=Path, metavar="FILE",
                       help="--server: the server's config file, the only policy the hook takes (never one "
                            "from the pushed commits)")
+    inst.add_argument("--uninstall", action="store_true",
+                      help="remove the hooks keysentry wrote (with --server: the pre-receive hook), putting back "
+                           "any hook they replaced; hooks keysentry did not write are left alone")
 
     # What the hooks run; not a command for people, so it is left out of the help.
-    hook = sub.add_parser("hook")
-    hook.add_argument("hook_name", choices=("pre-push", "pre-receive"))
+    hook = sub.add_parser("hook", description="What keysentry's git hooks run; install them with install-hooks "
+                                              "(pre-push) or install-hooks --server (pre-receive). pre-push scans "
+                                              "the commits being pushed, pre-receive what a push brings to a server; "
+                                              "either rejects the push on a finding. Exit 0: nothing found, "
+                                              "1: findings (the push is rejected), 2: error.")
+    hook.add_argument("hook_name", choices=("pre-push", "pre-receive"), metavar="HOOK",
+                      help="pre-push (on the pusher's machine) or pre-receive (on the server; reads "
+                           "'old new ref' lines)")
     hook.add_argument("remote", nargs="?", help="given by git: the remote's name (its input is then read)")
     hook.add_argument("url", nargs="?", help="given by git: the remote's URL")
     hook.add_argument("--baseline", type=Path, metavar="FILE", help="do not report findings recorded in FILE")
@@ -388,7 +397,14 @@ def _cmd_scan(args: argparse.Namespace) -> int:
         from scanner import verify_owner
 
         owner = verify_owner.credentials(client)
-    result = scan.run(_request(args, _mode(args), args.baseline))
+    mode = _mode(args)
+    result = scan.run(_request(args, mode, args.baseline))
+    if mode == "staged" and result.stats.files == 0 and not result.findings and os.environ.get("PRE_COMMIT") == "1":
+        # The pre-commit framework runs its hooks only when files match, and a commit with nothing
+        # staged has none: nothing staged here means `pre-commit run --all-files` (or --files), which
+        # asks for the files' contents. A staged-only check would say "Passed" on a repository
+        # full of committed keys.
+        result = scan.run(_request(args, "worktree", args.baseline))
     if client is not None:
         from scanner import verify
 
@@ -480,7 +496,11 @@ def _cmd_audit(args: argparse.Namespace) -> int:
 def _cmd_install_hooks(args: argparse.Namespace) -> int:
     from scanner import install
 
-    if args.server:
+    if args.uninstall:
+        if args.config is not None:
+            raise UsageError("--config is for installing a server hook, not for --uninstall")
+        folder, done = install.uninstall(Path(args.path), server=args.server, force=args.force)
+    elif args.server:
         folder, done = install.install_server(Path(args.path), args.config, force=args.force)
     elif args.config is not None:
         raise UsageError("--config is for --server: the client hooks take the policy from the working tree")

@@ -142,6 +142,34 @@ def install_server(path: Path, config: Path | None = None, force: bool = False) 
     return where.hooks, done
 
 
+def uninstall(path: Path, server: bool = False, force: bool = False) -> tuple[Path, list[str]]:
+    """Remove the hooks `install` (or, SERVER, `install_server`) wrote, putting back any hook they
+    had replaced (kept as HOOK.keysentry-backup). A hook keysentry did not write, or a symlink, is
+    left as it is; so is everything when the hooks folder lies outside the repository, unless
+    FORCE. Returns the hooks folder and a line for each hook saying what happened to it."""
+    where = _where(path)
+    outside = _outside(where)
+    if outside and not force:
+        raise UsageError(outside.replace("to write the hooks there", "to remove keysentry's hooks there"))
+    done = []
+    for name in (SERVER_HOOK,) if server else HOOK_NAMES:
+        hook = where.hooks / name
+        backup = hook.with_name(name + BACKUP_SUFFIX)
+        if hook.is_symlink() or (hook.exists() and not _is_ours(hook)):
+            done.append(f"{name}: left alone (keysentry did not write it)")
+        elif not hook.exists():
+            done.append(f"{name}: not installed")
+        elif backup.is_file() and not backup.is_symlink():
+            os.replace(backup, hook)
+            done.append(f"{name}: removed; the hook it had replaced is back")
+        else:
+            hook.unlink()
+            done.append(f"{name}: removed")
+    if server and done[0].endswith(("removed", "is back")):
+        _git(where.folder, "config", "--unset", "receive.advertisePushOptions", ok=(0, 5))
+    return where.hooks, done
+
+
 def _write(where: _Where, scripts: dict[str, str], force: bool) -> list[str]:
     """Write SCRIPTS (hook name -> text) into WHERE's hooks folder (see `install`)."""
     target_dir = where.hooks

@@ -12,7 +12,8 @@ one scan of it, not one per secret.
 from __future__ import annotations
 
 import bisect
-import re
+
+from scanner import lazyre
 
 TOKEN_RULE = "google-oauth-token"
 SERVICE_ACCOUNT_RULE = "gcp-service-account-key"
@@ -21,16 +22,16 @@ API_KEY_RULE = "google-api-key"
 RULES = frozenset({TOKEN_RULE, SERVICE_ACCOUNT_RULE, API_KEY_RULE})
 # How far from the secret its half is looked for: a key file or a config keeps them a few lines apart.
 WINDOW = 2000
-_REFRESH_TOKEN = re.compile(r"1//0[0-9A-Za-z_-]{38,}")
+_REFRESH_TOKEN = lazyre.compile(r"1//0[0-9A-Za-z_-]{38,}")
 # A project number, a dash, 32 characters, Google's suffix; a match starts only where a run of digits does.
-_CLIENT_ID = re.compile(r"(?<![0-9])[0-9]{1,30}-[0-9a-z]{32}\.apps\.googleusercontent\.com")
+_CLIENT_ID = lazyre.compile(r"(?<![0-9])[0-9]{1,30}-[0-9a-z]{32}\.apps\.googleusercontent\.com")
 # A key file's fields as JSON writes them (plain, or escaped inside another JSON string).
-_CLIENT_EMAIL = re.compile(r'client_email\\?"\s*:\s*\\?"([A-Za-z0-9._-]{1,100}@[A-Za-z0-9.-]{1,200}'
+_CLIENT_EMAIL = lazyre.compile(r'client_email\\?"\s*:\s*\\?"([A-Za-z0-9._-]{1,100}@[A-Za-z0-9.-]{1,200}'
                            r'\.gserviceaccount\.com)\\?"')
-_KEY_ID = re.compile(r'private_key_id\\?"\s*:\s*\\?"([0-9a-f]{40})\\?"')
+_KEY_ID = lazyre.compile(r'private_key_id\\?"\s*:\s*\\?"([0-9a-f]{40})\\?"')
 # google-services.json's package_name (Android), GoogleService-Info.plist's BUNDLE_ID (iOS).
-_PACKAGE = re.compile(r'"package_name"\s*:\s*"([A-Za-z][A-Za-z0-9_]{0,100}(?:\.[A-Za-z][A-Za-z0-9_]{0,100}){1,20})"')
-_BUNDLE = re.compile(r"<key>BUNDLE_ID</key>\s*<string>([A-Za-z0-9][A-Za-z0-9.-]{0,200})</string>")
+_PACKAGE = lazyre.compile(r'"package_name"\s*:\s*"([A-Za-z][A-Za-z0-9_]{0,100}(?:\.[A-Za-z][A-Za-z0-9_]{0,100}){1,20})"')
+_BUNDLE = lazyre.compile(r"<key>BUNDLE_ID</key>\s*<string>([A-Za-z0-9][A-Za-z0-9.-]{0,200})</string>")
 
 
 class _Nearest:

@@ -205,9 +205,53 @@ def scan_push(base: scan.Request, repo: gitcmd.Repo, updates: Sequence[Update], 
     pointed = tagged.peel(repo, [(u.ref, u.new) for u in pushed])
     if revisions is None and not pointed:
         return Result("range", (), Stats(), (NOTHING_NEW,))
-    return scan.run(dataclasses.replace(
+    server = policy.policy()
+    result = scan.run(dataclasses.replace(
         base, path=repo.root, mode="range", revision_range=revisions, pointed=tuple(pointed), published=("--all",),
-        policy=policy.policy(), config=None, baseline=None))
+        policy=server, config=None, baseline=None))
+    if scan.RULE in server.config.disable:
+        return result
+    widened, notes = _widened(repo, pushed, result.findings)
+    if not widened and not notes:
+        return result
+    return dataclasses.replace(result, findings=(*result.findings, *widened), notes=(*result.notes, *notes))
+
+
+def _widened(repo: gitcmd.Repo, pushed: Sequence[Update],
+             reported: Sequence[Finding]) -> tuple[list[Finding], list[str]]:
+    """suppression-change findings for branches whose own policy (.keysentry.toml, [tool.keysentry])
+    the push widens. The server's policy is not the repository's, but every `--range` gate and
+    Action of this repository reads the policy of the branch it merges into: a push that widens
+    it must be seen, as in a pull request. Against the branch's old tip; a new branch against the
+    server's HEAD, where its changes would be merged."""
+    from scanner import suppression
+    from scanner.errors import KeysentryError
+
+    head = _head(repo)
+    found: dict[str, Finding] = {}
+    notes: list[str] = []
+    for update in pushed:
+        if not update.ref.startswith("refs/heads/"):
+            continue
+        old = update.old if not gitcmd.is_null_oid(update.old) else head
+        if old is None or old == update.new:
+            continue
+        try:
+            before = policies.at_revision(repo, old)
+        except KeysentryError:
+            continue  # the old tip is no commit (a tag's ref moved, a corrupt repository): nothing to compare
+        changes, more = suppression.findings(repo, before, update.new, None, None, reported)
+        notes.extend(more)
+        for change in changes:
+            found.setdefault(change.fingerprint, change)
+    return list(found.values()), notes
+
+
+def _head(repo: gitcmd.Repo) -> str | None:
+    """The server's HEAD commit (its default branch), or None in an empty repository."""
+    out = gitcmd.run(repo, "rev-parse", "--verify", "--quiet", "HEAD^{commit}", ok=(0, 1))
+    commit = out.decode("ascii", "replace").strip()
+    return commit or None
 
 
 def receive(base: scan.Request, stdin_text: str, environ: Mapping[str, str], policy: ServerPolicy,

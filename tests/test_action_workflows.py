@@ -1,5 +1,6 @@
-"""The README's workflows and job, copied as a user would: each valid against SchemaStore's schema
-(check-jsonschema's vendored copies), and wired to the action's real inputs and outputs."""
+"""The CI page's workflows and job (docs/ci.md), and the README's copy, as a user would paste them:
+each valid against SchemaStore's schema (check-jsonschema's vendored copies), and wired to the
+action's real inputs and outputs."""
 from __future__ import annotations
 
 import re
@@ -11,10 +12,17 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
+CI_PAGE = (ROOT / "docs" / "ci.md").read_text(encoding="utf-8")
 README = (ROOT / "README.md").read_text(encoding="utf-8")
-BLOCKS = re.findall(r"^```yaml\n(.*?)^```$", README, flags=re.MULTILINE | re.DOTALL)
+YAML = r"^```yaml\n(.*?)^```$"
+BLOCKS = re.findall(YAML, CI_PAGE, flags=re.MULTILINE | re.DOTALL)
 WORKFLOWS = [b for b in BLOCKS if "runs-on:" in b]
 GITLAB = [b for b in BLOCKS if "secret_detection:" in b]
+
+
+def test_the_readmes_workflow_is_the_ci_pages_first() -> None:
+    in_readme = [b for b in re.findall(YAML, README, flags=re.MULTILINE | re.DOTALL) if "runs-on:" in b]
+    assert in_readme == [WORKFLOWS[0]]
 
 
 def check(tmp_path: Path, schema: str, text: str, name: str) -> subprocess.CompletedProcess[str]:
@@ -24,7 +32,7 @@ def check(tmp_path: Path, schema: str, text: str, name: str) -> subprocess.Compl
                           capture_output=True, text=True)
 
 
-def test_readme_has_the_three_workflows_and_the_gitlab_job() -> None:
+def test_ci_page_has_the_three_workflows_and_the_gitlab_job() -> None:
     assert len(WORKFLOWS) == 3 and len(GITLAB) == 1
     events = [set(yaml.safe_load(w)[True]) for w in WORKFLOWS]  # YAML 1.1 reads `on:` as True
     assert events == [{"pull_request", "push"}, {"schedule", "workflow_dispatch"}, {"pull_request"}]

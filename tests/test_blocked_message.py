@@ -103,7 +103,7 @@ def test_push_message_names_the_commit_and_the_push_bypass() -> None:
                   via="framework")
     flat = " ".join(text.split())
     assert text.startswith("keysentry: push blocked: 1 secret in the commits being pushed")
-    assert f"app.py:3:9 in commit {sha[:12]}" in flat and f"git rebase -i {sha[:12]}^" in flat
+    assert f"app.py:3:9 in commit {sha[:12]}" in flat and f"git rebase -i --empty=drop {sha[:12]}^" in flat
     assert "SKIP=keysentry-push git push" in text and "git push --no-verify" in text
     assert "SKIP=keysentry git commit" not in text and "git commit --no-verify" not in text
 
@@ -187,7 +187,7 @@ def test_the_advice_names_the_commands_that_work_where_the_hook_runs(via: str, a
     assert ("pre-commit" in flat) == (via == "framework")
 
 
-def test_a_plain_hook_without_keysentry_on_path_names_the_python_that_runs_it(
+def test_a_plain_hook_without_keysentry_on_path_names_its_installed_script(
         monkeypatch: pytest.MonkeyPatch) -> None:
     # Isolated (-I): run inside the repository, `-m` would otherwise import a `scanner/` it ships.
     monkeypatch.setenv("PATH", "/nonexistent")

@@ -54,7 +54,7 @@ def test_a_bad_size_says_what_a_size_looks_like(repo: Path, capsys: pytest.Captu
     assert "25MB" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("command", ["scan", "baseline", "audit", "rules", "install-hooks"])
+@pytest.mark.parametrize("command", ["scan", "baseline", "audit", "rules", "install-hooks", "hook"])
 def test_every_command_describes_itself_and_each_of_its_arguments(
         command: str, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exited:

@@ -308,6 +308,20 @@ def test_push_of_clean_commits_passes(fw_repo: Path, framework_env: dict[str, st
     assert git(bare, "rev-parse", "main") == git(fw_repo, "rev-parse", "HEAD")
 
 
+def test_run_all_files_checks_the_files_contents(fw_repo: Path, framework_env: dict[str, str]) -> None:
+    # Nothing is staged under `pre-commit run --all-files` (CI, pre-commit.ci): the hook checks the
+    # files themselves, instead of passing a repository full of committed keys.
+    run_all = (sys.executable, "-m", "pre_commit", "run", "--all-files")
+    clean = _attempt(fw_repo, framework_env, *run_all)
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+    key = google_key()
+    (fw_repo / "settings.py").write_text(f'API_KEY = "{key}"\n')
+    assert _commit(fw_repo, framework_env, "key", "--no-verify").returncode == 0
+    proc = _attempt(fw_repo, framework_env, *run_all)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "settings.py:1:" in proc.stdout and "google-api-key" in proc.stdout and key not in proc.stdout
+
+
 def test_history_hook_audits_every_commit_on_demand(fw_repo: Path, framework_env: dict[str, str]) -> None:
     (fw_repo / "old.py").write_text(f'API_KEY = "{google_key()}"\n')
     assert _commit(fw_repo, framework_env, "key", "--no-verify").returncode == 0
@@ -348,10 +362,10 @@ def test_manifest_is_valid_for_pre_commit_with_the_current_stage_names() -> None
     assert hooks["keysentry"]["entry"] == "keysentry scan --staged"
 
 
-def test_every_hook_id_is_documented_in_the_readme() -> None:
+def test_every_hook_id_is_documented_on_the_hooks_page() -> None:
     manifest = yaml.safe_load((PROJECT / ".pre-commit-hooks.yaml").read_text())
-    readme = (PROJECT / "README.md").read_text()
+    readme = (PROJECT / "docs" / "hooks.md").read_text()
     # As a config line (`- id: keysentry`) or in backticks, not merely the word "keysentry".
     missing = [hook["id"] for hook in manifest
                if not re.search(rf"(?:id: |`){re.escape(hook['id'])}(?:`|\s)", readme)]
-    assert not missing, f"hook ids not in README.md: {missing}"
+    assert not missing, f"hook ids not in docs/hooks.md: {missing}"

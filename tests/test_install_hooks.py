@@ -108,6 +108,45 @@ def test_force_replaces_a_foreign_hook_and_keeps_a_backup(hooked: Path, capsys: 
     assert (hooks / "pre-commit.keysentry-backup").read_text() == "#!/bin/sh\necho my own hook\n"
 
 
+def test_uninstall_removes_the_hooks_and_commits_are_no_longer_checked(
+        hooked: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    hooks = hooked / ".git" / "hooks"
+    assert main(["install-hooks", "--uninstall", str(hooked)]) == 0
+    assert "pre-commit: removed; pre-push: removed" in capsys.readouterr().out
+    assert not (hooks / "pre-commit").exists() and not (hooks / "pre-push").exists()
+    (hooked / "app.py").write_text(f'API_KEY = "{google_key()}"\n')
+    assert _commit(hooked, "key").returncode == 0  # no hook to stop it now
+    assert main(["install-hooks", "--uninstall", str(hooked)]) == 0  # twice is fine
+    assert "pre-commit: not installed" in capsys.readouterr().out
+
+
+def test_uninstall_puts_back_the_hook_it_replaced_and_leaves_foreign_ones(
+        hooked: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    hooks = hooked / ".git" / "hooks"
+    mine = "#!/bin/sh\necho my own hook\n"
+    (hooks / "pre-commit").write_text(mine)
+    assert main(["install-hooks", "--force", str(hooked)]) == 0
+    assert main(["install-hooks", "--uninstall", str(hooked)]) == 0
+    out = capsys.readouterr().out
+    assert "pre-commit: removed; the hook it had replaced is back" in out and "pre-push: removed" in out
+    assert (hooks / "pre-commit").read_text() == mine and not (hooks / "pre-commit.keysentry-backup").exists()
+    assert main(["install-hooks", "--uninstall", str(hooked)]) == 0
+    assert "pre-commit: left alone (keysentry did not write it)" in capsys.readouterr().out
+    assert (hooks / "pre-commit").read_text() == mine
+
+
+def test_uninstall_server_removes_the_pre_receive_hook(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bare = tmp_path / "server.git"
+    git(tmp_path, "init", "-q", "--bare", str(bare))
+    assert main(["install-hooks", "--server", str(bare)]) == 0
+    assert (bare / "hooks" / "pre-receive").is_file()
+    assert main(["install-hooks", "--server", "--uninstall", str(bare)]) == 0
+    assert "pre-receive: removed" in capsys.readouterr().out
+    assert not (bare / "hooks" / "pre-receive").exists()
+    unset = subprocess.run(["git", "config", "--get", "receive.advertisePushOptions"], cwd=bare, capture_output=True)
+    assert unset.returncode == 1  # the push options the hook needed are not advertised any more
+
+
 def test_reinstall_updates_its_own_hooks_without_force(hooked: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["install-hooks", str(hooked)]) == 0
     assert "pre-commit: updated; pre-push: updated" in capsys.readouterr().out
@@ -157,7 +196,7 @@ def test_commit_adding_a_key_is_blocked(hooked: Path, on_path: bool) -> None:
     # Only commands that work for a plain hook: keysentry by name when it is on PATH, else through
     # the Python the hook runs; nothing of the pre-commit framework's (SKIP=, pre-commit run).
     flat = " ".join(out.split())
-    command = "keysentry" if on_path else f"{sys.executable} -m scanner"  # the Python that installed the hook
+    command = "keysentry" if on_path else f"{sys.executable} -I -m scanner"  # the hook's own Python, isolated
     assert f"`{command} baseline`" in flat, flat
     assert "pre-commit" not in flat and "SKIP=" not in flat and "git commit --no-verify" in flat
 
@@ -206,6 +245,40 @@ def test_push_of_a_key_committed_with_no_verify_is_blocked(hooked: Path, remote:
     assert proc.returncode != 0, out
     assert "push blocked: 1 secret" in out and 'System.getenv("GEMINI_API_KEY")' in out
     assert git(remote, "rev-parse", "main") == git(hooked, "rev-parse", "HEAD~1")
+
+
+def test_following_the_push_advice_for_a_committed_env_file_lets_the_push_through(hooked: Path, remote: Path) -> None:
+    # The case that used to stop twice: .env committed, then taken out of git but kept on disk.
+    assert _attempt(hooked, "push", "-q", "origin", "main").returncode == 0
+    (hooked / ".env").write_text(f"GEMINI_API_KEY={google_key()}\n")
+    (hooked / "app.py").write_text("print('hi')\n")
+    assert _commit(hooked, "app and settings", "--no-verify").returncode == 0
+    bad = git(hooked, "rev-parse", "HEAD")
+    git(hooked, "rm", "-q", "--cached", ".env")
+    (hooked / ".gitignore").write_text(".env\n")
+    assert _commit(hooked, "untrack .env").returncode == 0
+    proc = _attempt(hooked, "push", "origin", "main")
+    advice = " ".join((proc.stdout + proc.stderr).split())
+    assert proc.returncode != 0, advice
+
+    # Exactly what the message says, in its order (the `edit` mark made by a sequence editor).
+    assert "first move it aside (`mv .env .env.aside`;" in advice
+    assert f"`git rebase -i --empty=drop {bad[:12]}^`" in advice and "`git rm --cached .env`" in advice
+    (hooked / ".env").rename(hooked / ".env.aside")
+    env = {**_env(), "GIT_SEQUENCE_EDITOR": "sed -i '1s/^pick/edit/'"}
+    assert _attempt(hooked, "rebase", "-i", "--empty=drop", f"{bad[:12]}^", env=env).returncode == 0
+    git(hooked, "rm", "-q", "--cached", ".env")
+    (hooked / ".gitignore").write_text(".env\n")
+    git(hooked, "add", ".gitignore")
+    assert _attempt(hooked, "commit", "-q", "--amend", "--no-edit").returncode == 0
+    proc = _attempt(hooked, "rebase", "--continue", env={**_env(), "GIT_EDITOR": "true"})
+    assert proc.returncode == 0, proc.stdout + proc.stderr  # the emptied "untrack .env" was dropped
+    (hooked / ".env.aside").rename(hooked / ".env")
+
+    proc = _attempt(hooked, "push", "origin", "main")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert git(hooked, "log", "--format=%s", "origin/main") == "app and settings\nstart"
+    assert (hooked / ".env").is_file() and not git(hooked, "ls-files", ".env")
 
 
 def test_push_checks_every_pushed_ref_including_new_branches(hooked: Path, remote: Path) -> None:

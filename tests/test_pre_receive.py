@@ -399,3 +399,26 @@ def test_sha256_server_and_a_branch_name_that_is_not_utf8(tmp_path: Path) -> Non
     out = (proc.stdout + proc.stderr).decode("utf-8", "replace")
     assert proc.returncode != 0 and "push rejected by the server: 1 secret" in out and "a.py:1:" in out, out
     assert "Traceback" not in out
+
+
+def test_a_push_widening_the_repositorys_own_exemptions_is_rejected_for_it(clone: Path, server: Path) -> None:
+    # The server's policy stays the server's, but the next `--range` gate of this repository would
+    # read the pushed config: the widening itself is what a reviewer must see (suppression-change).
+    _commit(clone, {".keysentry.toml": 'exclude = ["**"]\n', "app.py": "print('hello')\n"})
+    out = _rejected(_push(clone, "origin", "main"))
+    assert "suppression-change" in out and ".keysentry.toml" in out
+
+
+def test_a_new_branch_widening_the_exemptions_is_rejected_against_the_default_branch(clone: Path,
+                                                                                      server: Path) -> None:
+    git(clone, "checkout", "-q", "-b", "feature")
+    _commit(clone, {"pyproject.toml": '[tool.keysentry]\ndisable = ["google-api-key"]\n'})
+    out = _rejected(_push(clone, "origin", "feature"))
+    assert "suppression-change" in out and "pyproject.toml" in out
+
+
+def test_the_servers_config_can_turn_the_suppression_check_off(tmp_path: Path) -> None:
+    clone = _clone(_serve(tmp_path, 'disable = ["suppression-change"]\n'))
+    _commit(clone, {".keysentry.toml": 'exclude = ["**"]\n'})
+    proc = _push(clone, "origin", "main")
+    assert proc.returncode == 0, proc.stdout + proc.stderr

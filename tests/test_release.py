@@ -20,6 +20,8 @@ from tests.conftest import git
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
+# Every page people copy snippets from: the README and the documentation.
+COPIED = "\n".join([README, *(p.read_text(encoding="utf-8") for p in sorted((ROOT / "docs").glob("*.md")))])
 CHANGELOG = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
 RELEASES = re.findall(r"^## (\d+\.\d+\.\d+)$", CHANGELOG, flags=re.MULTILINE)
 DEV = re.fullmatch(r"(\d+\.\d+\.\d+)\.dev\d+", scanner.__version__)
@@ -56,8 +58,8 @@ SNIPPETS = {
 @pytest.mark.parametrize("pattern", SNIPPETS.values(), ids=SNIPPETS.keys())
 def test_readme_snippets_name_the_latest_release(pattern: str) -> None:
     # A tag that exists: a development version has none to copy.
-    found = re.findall(pattern, README, flags=re.MULTILINE)
-    assert found, f"no {pattern!r} in the README"
+    found = re.findall(pattern, COPIED, flags=re.MULTILINE)
+    assert found, f"no {pattern!r} in the README or docs/"
     assert set(found) == {f"v{RELEASES[0]}"}
 
 

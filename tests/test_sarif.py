@@ -144,7 +144,7 @@ def test_rules_carry_severity_precision_tags_and_help(repo: Path, capsys: pytest
         score = float(properties["security-severity"])
         assert {"critical": score >= 9.0, "high": 7.0 <= score < 9.0, "medium": 4.0 <= score < 7.0,
                 "low": score < 4.0}[rule.severity]
-        assert shown["helpUri"].startswith("https://") and shown["helpUri"].endswith("#rules")
+        assert shown["helpUri"] == f"https://github.com/keysentry/keysentry/blob/main/docs/rules.md#{rule.id}"
         assert rule.remediation in shown["help"]["markdown"]
     assert rules["google-api-key"]["properties"]["precision"] == "very-high"
     assert rules["hardcoded-api-key"]["properties"]["precision"] not in ("very-high", "high")

@@ -78,6 +78,8 @@ def _accept(via: Via, action: str) -> str:
     command = f"{_keysentry_command() if via == 'hook' else 'keysentry'} baseline{' --history' if history else ''}"
     then = "(the hooks read it)" if via == "hook" else f"(scans read it with `--baseline {BASELINE}`)"
     return f"accept it with `{command}` and commit {BASELINE} {then}"
+
+
 _SHELL_RC = (".bashrc", ".bash_profile", ".profile", ".zshrc", ".zprofile", ".zshenv", ".kshrc")
 
 def env_lookup(path: str, var: str) -> tuple[str, str] | None:
@@ -226,10 +228,18 @@ def message(view: View, options: Options, *, action: str = "commit", bypass: boo
         if action != "commit" and f.commit:
             short = f.commit[:12]
             state = "not pushed yet" if action == "push" else "refused by the server"
+            # A file taken out of git but kept on disk (a .env) stops the rebase, which would check the
+            # old commit's copy out over it; the commit that took it out then has nothing left to do.
+            aside = ""
+            if _file_rule(f) is not None:
+                aside = (f"if {f.name} is no longer committed but still on disk, first move it aside "
+                         f"(`mv {f.word} {f.word}.aside`; the rebase would check the old one out over it), and "
+                         f"back after; ")
             para("history", f"the key is in commit {short}, which is {state}, so changing the file is "
                             f"not enough: fix that commit itself, with `git commit --amend` if it is the last one, "
-                            f"else `git rebase -i {short}^` (mark it `edit`, fix, `git commit --amend`, "
-                            f"`git rebase --continue`), so that none of the commits being pushed holds it")
+                            f"else {aside}`git rebase -i --empty=drop {short}^` (mark it `edit`, fix, "
+                            f"`git commit --amend`, `git rebase --continue`; a later commit that only took the key "
+                            f"out is then empty and dropped), so that none of the commits being pushed holds it")
         if f.commit is None and f.path.startswith("refs/"):
             ref = f.name.split(":", 1)[0]
             para("tag", f"{ref} points at this content directly, with no commit: changing a file is not "

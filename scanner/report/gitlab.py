@@ -7,7 +7,7 @@ import json
 import uuid
 from datetime import datetime, timedelta, timezone
 
-from scanner import PROJECT_URL, __version__
+from scanner import PROJECT_URL, __version__, rule_url
 from scanner.report import CAUSE_NAMES, Shown, View, display_path, exposure_words, printable, suppressed_summary
 
 SCHEMA_VERSION = "15.2.4"
@@ -48,7 +48,7 @@ def _vulnerability(f: Shown) -> dict[str, object]:
         "severity": _SEVERITY.get(f.severity, "Unknown"),
         "solution": f.rule.remediation[:7000],
         "identifiers": [{"type": "keysentry_rule_id", "name": f"keysentry rule {f.rule_id}", "value": f.rule_id,
-                         "url": f"{PROJECT_URL}#rules"}],
+                         "url": rule_url(f.rule_id)}],
         "location": location,
         # GitLab shows this as the finding's code; it is the redacted secret unless --show-secrets.
         "raw_source_code_extract": f.secret,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from urllib.parse import quote
 
-from scanner import PROJECT_URL, __version__
+from scanner import PROJECT_URL, __version__, rule_url
 from scanner.report import CAUSE_NAMES, Shown, View, display_path, exposure_words, printable, verification_fields
 from scanner.rules import ALL_RULES, FileRule, Rule
 
@@ -19,7 +19,6 @@ SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sar
 SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "3.0"}
 # A result's own level, so that a finding judged less urgent than its rule's default shows so.
 _LEVEL = {"critical": "error", "high": "error", "medium": "warning", "low": "note"}
-RULES_URL = f"{PROJECT_URL}#rules"
 
 
 def _uri(path: str) -> str:
@@ -31,7 +30,7 @@ def _help_markdown(rule: Rule | FileRule) -> str:
     lines = [f"**{rule.description}**", "", rule.remediation]
     if rule.fix:
         lines += ["", rule.fix]
-    lines += ["", f"See [{rule.id}]({RULES_URL}) in keysentry's README."]
+    lines += ["", f"See [{rule.id}]({rule_url(rule.id)}) in keysentry's rules."]
     return "\n".join(lines)
 
 
@@ -41,7 +40,7 @@ def _rule(rule: Rule | FileRule) -> dict[str, object]:
         "name": "".join(part.title() for part in rule.id.split("-")),
         "shortDescription": {"text": rule.description},
         "fullDescription": {"text": rule.description},
-        "helpUri": RULES_URL,
+        "helpUri": rule_url(rule.id),
         "help": {"text": rule.remediation, "markdown": _help_markdown(rule)},
         "defaultConfiguration": {"level": rule.level},
         "properties": {"tags": ["security", "secret"],

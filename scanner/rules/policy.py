@@ -3,8 +3,7 @@ them). Not a content or whole-file rule: it is judged on the policy, never on a 
 it is in the registry (reports, `keysentry rules`, SARIF) but in neither list the engine runs."""
 from __future__ import annotations
 
-import re
-
+from scanner import lazyre
 from scanner.rules.dotenv import FileRule
 
 SUPPRESSION_CHANGE = FileRule(
@@ -18,8 +17,8 @@ SUPPRESSION_CHANGE = FileRule(
         "check again; or have a maintainer merge over the failed check. Else take the change to the "
         "config, baseline or inline marker out of this change."
     ),
-    path=re.compile(r"(?!)"),  # never matches a path: the engine never runs it
-    template=re.compile(r"(?!)"),
+    path=lazyre.compile(r"(?!)"),  # never matches a path: the engine never runs it
+    template=lazyre.compile(r"(?!)"),
     fix="take the suppression change out of {path}, or land it on the target branch through its own review",
     gone="The suppression change is no longer in HEAD.",
     kind="a suppression change",
