@@ -4,7 +4,7 @@ secret itself never leaves the machine.
 
 The algorithm is AWS's published one (canonical request → string to sign → a key derived by
 HMAC-SHA256 over date, region, service); hmac and hashlib are the library. It is checked against
-AWS's own worked example in tests/test_verify_hmac.py.
+AWS's own worked example in tests/test_sigv4.py.
 """
 from __future__ import annotations
 
