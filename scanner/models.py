@@ -24,7 +24,8 @@ class Match:
     # the content step judged itself (a .env file's, by what it holds); "": judged from the context.
     clues: tuple[ContextName, ...] = ()
     severity: Severity | Literal[""] = ""
-    # The public half its check needs (scanner.companion: a client secret's client id), or "".
+    # The public half its check needs (scanner.companion: a client secret's client id, an HMAC
+    # secret's access id, a Chat webhook token's space and key), or "".
     companion: str = ""
     # Why the policy silences it: "" (it is reported), "inline" (an allow marker in a comment on
     # its line) or "config" (an `allow` regex). Silenced matches still go through attribution,
@@ -130,7 +131,8 @@ class Finding:
     context: ContextName = "generic"
     locations: tuple[Location, ...] = ()
     verification: Verification | None = None
-    # A client secret's OAuth client id found next to it (public; never part of the fingerprint).
+    # The public half found next to it (a client secret's OAuth client id, an HMAC access id, a Chat
+    # webhook's space and key; never part of the fingerprint).
     companion: str = ""
     # Why the policy does not report it (listed with --show-suppressed), or "": reported.
     suppressed: SuppressedBy = ""

@@ -104,6 +104,16 @@ _NOT_A_CODE = "keysentry-verify-not-a-code"
 # A service account's public certificates, by key id: asked with the account's e-mail alone.
 ROBOT_CERTS = "https://www.googleapis.com"
 _SERVICE_ACCOUNT = re.compile(r"([A-Za-z0-9._-]{1,100}@[A-Za-z0-9.-]{1,200}\.gserviceaccount\.com) ([0-9a-f]{40})")
+# Cloud Storage's XML API: GET / lists the buckets of the HMAC key's project, signed with the key
+# (AWS Signature Version 4, as S3 clients send it: region `auto`, service `s3`).
+STORAGE_BUCKETS = Endpoint("https://storage.googleapis.com", "/")
+_HMAC_ACCESS_ID = re.compile(r"GOOG(?:[A-Z0-9]{57}|[A-Z0-9]{20})")
+_HMAC_SECRET = re.compile(r"[A-Za-z0-9+/]{40}")
+_XML_CODE = re.compile(rb"<Code>([A-Za-z]{1,64})</Code>")
+# A Chat webhook: its space and public key (the finding's companion), and its token.
+CHAT = "https://chat.googleapis.com"
+_CHAT_PLACE = re.compile(r"spaces/([A-Za-z0-9_-]{1,64})/messages\?.*?key=(AIza[0-9A-Za-z_-]{35})", re.DOTALL)
+_CHAT_TOKEN = re.compile(r"[A-Za-z0-9_-]{40,48}")
 # Never visited: nothing is granted, and a loopback address is one every client type may name.
 _HARMLESS_REDIRECT = "http://127.0.0.1"
 
@@ -587,6 +597,68 @@ def verify_service_account(client: Client, private_key: str, account: str) -> Ve
                               "(IAM > Service accounts > Keys)")
 
 
+def verify_hmac_key(client: Client, secret: str, access_id: str) -> Verification:
+    """A Cloud Storage HMAC secret with its ACCESS_ID: a bucket listing signed with the pair (read
+    only; only the access id and the signature are sent, never the secret)."""
+    import datetime
+
+    from scanner import sigv4
+
+    parts = urlsplit(client.base or STORAGE_BUCKETS.base)
+    amz_date = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    headers = {"x-amz-date": amz_date, "x-amz-content-sha256": sigv4.EMPTY_SHA256}
+    signature = sigv4.authorization(access_id=access_id, secret=secret, method="GET", host=parts.netloc,
+                                    path=parts.path.rstrip("/") + STORAGE_BUCKETS.path, query={}, headers=headers,
+                                    amz_date=amz_date, region="auto", service="s3")
+    reply = client.call(STORAGE_BUCKETS, {**headers, "Authorization": signature, "Accept": "application/xml"})
+    if reply.status == 0:
+        return _unexpected(reply, "Cloud Storage")
+    code = _XML_CODE.search(reply.raw)
+    said = code.group(1).decode("ascii") if code else ""
+    if reply.status == 200 and b"<ListAllMyBucketsResult" in reply.raw:
+        count = reply.raw.count(b"<Bucket>")
+        return Verification(LIVE, f"Cloud Storage accepted the HMAC key {access_id} (a signed bucket listing: {count} "
+                                  "bucket(s) listed): it reads and writes what its account can; deactivate and "
+                                  "delete it")
+    if reply.status == 403 and said == "AccessDenied":
+        return Verification(LIVE, f"Cloud Storage accepted the signature of HMAC key {access_id} but its account may "
+                                  "not list buckets (AccessDenied): the key is active; deactivate and delete it")
+    if reply.status == 403 and said == "InvalidAccessKeyId":
+        return Verification(INVALID, f"Cloud Storage: InvalidAccessKeyId, the HMAC key {access_id} does not exist "
+                                     "(deleted) or is not active")
+    if reply.status == 403 and said == "SignatureDoesNotMatch":
+        return Verification(INVALID, f"Cloud Storage: SignatureDoesNotMatch, the secret is not HMAC key {access_id}'s "
+                                     "(another key's, or edited)")
+    return Verification(UNKNOWN, f"Cloud Storage: unexpected answer HTTP {reply.status}" + (f" {said}" if said else ""))
+
+
+def verify_chat_webhook(client: Client, token: str, place: str) -> Verification:
+    """A Chat webhook's TOKEN at PLACE ("SPACE KEY"): an empty message POSTed to the webhook, which
+    Chat refuses either way — as a bad request when the token is the space's (nothing is posted),
+    as unauthenticated when it is not. The token can travel only in the URL's query (the webhook
+    takes it nowhere else): that one request's, to Chat's host alone, and never repeated in a
+    reason, an error or a log line."""
+    space, key = place.split(" ", 1)
+    padded = token + "=" * (-len(token) % 4)  # base64url as the URL holds it (%3D), where the scan stops
+    reply = client.call(Endpoint(CHAT, f"/v1/spaces/{space}/messages?{urlencode({'key': key, 'token': padded})}"),
+                        {"Content-Type": "application/json; charset=UTF-8"}, body=b"{}", method="POST")
+    if reply.problem:
+        return _unexpected(reply, "Chat webhook")
+    reasons = _error_reasons(reply.body)
+    status = reply.body.get("error", {}).get("status") if isinstance(reply.body, dict) and \
+        isinstance(reply.body.get("error"), dict) else None
+    if reply.status == 400 and not reasons and status == "INVALID_ARGUMENT":
+        return Verification(LIVE, f"Chat took the webhook's token for space {space} and refused only the empty "
+                                  "message (nothing was posted): anyone holding the URL can post into the space; "
+                                  "delete the webhook")
+    if reply.status in (401, 403) and not any(r.startswith("API_KEY") for r in reasons):
+        return Verification(INVALID, f"Chat webhook: HTTP {reply.status}, the token is not (or no longer) space "
+                                     f"{space}'s: the webhook was deleted")
+    if reply.status == 404:
+        return Verification(INVALID, f"Chat webhook: HTTP 404, space {space} does not exist (deleted)")
+    return _unexpected(reply, "Chat webhook")
+
+
 def _same_key(private_pem: str, certificate_pem: str) -> bool | None:
     """Whether the certificate holds the private key's public half; None when either cannot be read."""
     # Here: only a run that found a service-account key loads OpenSSL's bindings.
@@ -615,13 +687,10 @@ Ask = tuple[Probe, str, str]
 # Not verified, and why: said in the reason of their `unknown`.
 _NOT_ASKED = {
     "dotenv-file": "not verified: a whole .env file; the Google keys in it are verified under their own rules",
-    # The rest of the family (issue 19): none has a check that neither acts nor signs with the secret.
-    "google-chat-webhook": "not verified: the only check is posting a message into the Chat space",
-    "gcs-hmac-key": "not verified: that would mean signing a request with the secret; keysentry never signs "
-                    "with a secret it finds",
+    # The rest of the family (issue 19) without a read-only check: each would act with the secret.
     "recaptcha-secret-key": "not verified: keysentry does not send reCAPTCHA secrets to siteverify",
-    "google-maps-signing-secret": "not verified: that would mean signing a request with the secret; keysentry "
-                                  "never signs with a secret it finds",
+    "google-maps-signing-secret": "not verified: the only check is signing a Maps request, which its project "
+                                  "is billed for",
     "firebase-cloud-messaging-server-key": "not verified: the only check is a send request to the legacy FCM API",
 }
 _NO_CLIENT_ID = ("not verified: Google checks a client secret only together with its client id, and no client id "
@@ -631,6 +700,9 @@ _REFRESH = ("not verified: a refresh token can be checked only with its OAuth cl
 _NO_KEY_FILE = ("not verified: the private key's account (client_email) and key id (private_key_id) were not found "
                 "next to it, and keysentry never signs with a private key it finds")
 _NOT_GOOGLE = "not verified: not shaped like a Google key or token"
+_NO_SPACE = ("not verified: a Chat webhook's token is checked only at its space, with the URL's key, and the "
+             "URL's space was not found with it (the URL is split?)")
+_NO_ACCESS_ID = "not verified: an HMAC secret is checked only with its access id (GOOG…), and none was found next to it"
 
 
 def _api_key_probe(client: Client, key: str, _: str) -> Verification:
@@ -657,6 +729,15 @@ def plan(finding: Finding, client_secrets: Mapping[tuple[str, str], str] | None 
         if secret.startswith("-----BEGIN") and _SERVICE_ACCOUNT.fullmatch(finding.companion):
             return verify_service_account, secret, finding.companion
         return Verification(UNKNOWN, _NO_KEY_FILE if secret.startswith("-----BEGIN") else _NOT_GOOGLE)
+    if finding.rule_id == "google-chat-webhook":
+        place = _CHAT_PLACE.search(finding.companion)
+        if _CHAT_TOKEN.fullmatch(secret) and place is not None:
+            return verify_chat_webhook, secret, f"{place.group(1)} {place.group(2)}"
+        return Verification(UNKNOWN, _NO_SPACE)
+    if finding.rule_id == "gcs-hmac-key":
+        if _HMAC_SECRET.fullmatch(secret) and _HMAC_ACCESS_ID.fullmatch(finding.companion):
+            return verify_hmac_key, secret, finding.companion
+        return Verification(UNKNOWN, _NO_ACCESS_ID)
     if finding.rule_id == "google-oauth-client-secret":
         if _CLIENT_SECRET.fullmatch(secret) and _CLIENT_ID.fullmatch(finding.companion):
             return verify_client_secret, secret, finding.companion

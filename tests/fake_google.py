@@ -8,6 +8,7 @@ verifier is tested on what Google sends, not on what it would be convenient to p
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import string
 import threading
@@ -29,6 +30,11 @@ LOOKUP_KEY = "/v2/keys:lookupKey"
 IDENTITY = "/v1/projects"
 TOKENINFO = "/tokeninfo"
 TOKEN = "/token"
+CHAT_SPACES = "/v1/spaces/"  # + SPACE/messages?key=…&token=…
+STORAGE = "/"  # Cloud Storage's XML API: GET / lists the buckets
+
+_SIGV4 = re.compile(r"AWS4-HMAC-SHA256 Credential=([^/]+)/(\d{8})/([a-z0-9-]+)/([a-z0-9]+)/aws4_request, "
+                    r"SignedHeaders=([a-z0-9;-]+), Signature=([0-9a-f]{64})")
 
 Answer = Callable[["_Handler"], None]
 
@@ -51,6 +57,9 @@ class Seen:
         """What it asked about: the x-goog-api-key header, else the form's access_token or client_secret."""
         if "x-goog-api-key" in self.headers:
             return self.headers["x-goog-api-key"]
+        query = parse_qs(self.target.partition("?")[2])
+        if "token" in query:  # a Chat webhook's, the one secret that travels in a query
+            return query["token"][0].rstrip("=")
         form = self.form
         return (form.get("access_token") or form.get("client_secret") or form.get("keyString") or [""])[0]
 
@@ -67,6 +76,32 @@ def json_answer(status: int, body: object, headers: Sequence[tuple[str, str]] = 
         handler.end_headers()
         handler.wfile.write(data)
     return answer
+
+
+def xml_answer(status: int, body: str) -> Answer:
+    data = body.encode()
+
+    def answer(handler: _Handler) -> None:
+        handler.send_response(status)
+        handler.send_header("Content-Type", "application/xml; charset=UTF-8")
+        handler.send_header("Content-Length", str(len(data)))
+        handler.end_headers()
+        handler.wfile.write(data)
+    return answer
+
+
+def storage_error(code: str, message: str) -> Answer:
+    """Cloud Storage's XML API error, as it answers an S3-style request."""
+    return xml_answer(403, f"<?xml version='1.0' encoding='UTF-8'?><Error><Code>{code}</Code>"
+                           f"<Message>{message}</Message></Error>")
+
+
+def buckets(*names: str) -> Answer:
+    listed = "".join(f"<Bucket><Name>{n}</Name><CreationDate>2024-01-01T00:00:00.000Z</CreationDate></Bucket>"
+                     for n in names)
+    return xml_answer(200, "<?xml version='1.0' encoding='UTF-8'?><ListAllMyBucketsResult "
+                           "xmlns='http://doc.s3.amazonaws.com/2006-03-01'><Owner><ID>00b4</ID></Owner>"
+                           f"<Buckets>{listed}</Buckets></ListAllMyBucketsResult>")
 
 
 def models() -> Answer:
@@ -286,12 +321,21 @@ class FakeGoogle:
         self.clients: dict[str, str] = {}  # client id -> its secret
         self.refresh_tokens: dict[str, tuple[str, str]] = {}  # refresh token -> (its client id, scopes)
         self.issued: list[str] = []  # the access tokens handed out for refresh tokens
+        self.chat_webhooks: dict[str, str] = {}  # a Chat space -> its webhook's token
+        # Cloud Storage HMAC keys: access id -> (secret, whether its account may list buckets)
+        self.hmac_keys: dict[str, tuple[str, bool]] = {}
         self.seen: list[Seen] = []
         self._lock = threading.Lock()
         self.server: ThreadingHTTPServer | None = None
 
     def on(self, path: str, secret: str, *answers: Answer) -> None:
         self.answers[(path, secret)] = list(answers)
+
+    def chat_webhook(self, space: str, token: str) -> None:
+        self.chat_webhooks[space] = token
+
+    def hmac_key(self, access_id: str, secret: str, can_list: bool = True) -> None:
+        self.hmac_keys[access_id] = (secret, can_list)
 
     def client(self, client_id: str, secret: str) -> None:
         self.clients[client_id] = secret
@@ -313,6 +357,10 @@ class FakeGoogle:
             path = seen.target.split("?")[0]
             queue = self.answers.get((path, seen.secret))
             if not queue:
+                if path.startswith(CHAT_SPACES) and seen.method == "POST":
+                    return self._chat(path, seen)
+                if path == STORAGE and seen.method == "GET":
+                    return self._storage(seen)
                 if path == TOKEN:
                     return self._token(seen.form)
                 return token_invalid() if path == TOKENINFO else google_error("API_KEY_INVALID")
@@ -337,6 +385,49 @@ class FakeGoogle:
         if grant != "authorization_code":
             return json_answer(400, {"error": "unsupported_grant_type", "error_description": "Invalid grant_type: "})
         return invalid_grant()
+
+    def _chat(self, path: str, seen: Seen) -> Answer:
+        """As Chat answers a webhook POST: the key first, then the space's token, then the message."""
+        query = parse_qs(seen.target.partition("?")[2])
+        if not query.get("key", [""])[0].startswith("AIza"):
+            return google_error("API_KEY_INVALID", service="chat.googleapis.com")
+        space = path[len(CHAT_SPACES):].removesuffix("/messages")
+        if space not in self.chat_webhooks:
+            return json_answer(404, {"error": {"code": 404, "message": "Requested entity was not found.",
+                                               "status": "NOT_FOUND"}})
+        if query.get("token", [""])[0] != self.chat_webhooks[space] + "=":
+            return json_answer(401, {"error": {"code": 401, "message": "Request had invalid authentication "
+                                               "credentials.", "status": "UNAUTHENTICATED"}})
+        if json.loads(seen.body or b"{}") == {}:
+            return json_answer(400, {"error": {"code": 400, "message": "Message cannot be empty. Discarding empty "
+                                               "create message request in spaces/" + space + ".",
+                                               "status": "INVALID_ARGUMENT"}})
+        raise AssertionError("a check posted a message into the space")
+
+    def _storage(self, seen: Seen) -> Answer:
+        """Checks the request's AWS Signature Version 4 as Cloud Storage does: the access id must be
+        a key's, and the signature of what arrived (host and dated headers included) its secret's."""
+        from scanner import sigv4
+
+        signed = _SIGV4.fullmatch(seen.headers.get("authorization", ""))
+        if signed is None:
+            return storage_error("AccessDenied", "Anonymous caller does not have storage.buckets.list access.")
+        access_id, day, region, service, names, _ = signed.groups()
+        if access_id not in self.hmac_keys:
+            return storage_error("InvalidAccessKeyId", "The Access Key Id you provided does not exist in our records.")
+        secret, can_list = self.hmac_keys[access_id]
+        amz_date = seen.headers.get("x-amz-date", "")
+        others = {n: seen.headers.get(n, "") for n in names.split(";") if n != "host"}
+        expected = sigv4.authorization(
+            access_id=access_id, secret=secret, method=seen.method, host=seen.headers.get("host", ""),
+            path=seen.target.split("?")[0], query={}, headers=others, amz_date=amz_date, region=region,
+            service=service, payload_sha256=seen.headers.get("x-amz-content-sha256", ""))
+        if expected != seen.headers["authorization"] or not amz_date.startswith(day):
+            return storage_error("SignatureDoesNotMatch", "The request signature we calculated does not match the "
+                                                          "signature you provided.")
+        if not can_list:
+            return storage_error("AccessDenied", "Access denied.")
+        return buckets("bucket-one", "bucket-two")
 
     @contextmanager
     def running(self) -> Iterator[FakeGoogle]:

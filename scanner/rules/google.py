@@ -242,6 +242,15 @@ GCP_SERVICE_ACCOUNT_KEY = Rule(
         "repository, or better, use an attached service account or Workload Identity Federation",
 )
 
+# The webhook's space and its public `key`, which a check of the token needs (a URL's part before
+# the token; a URL split across strings keeps the key with the token, its space maybe out of reach).
+CHAT_WEBHOOK_PLACE = Companion(
+    pattern=lazyre.compile(r"(?:spaces/[A-Za-z0-9_-]{1,64}/messages\?(?:[^\s\"'`<>#]{0,400}?" + _QUERY_AND + ")?)?"
+                           rf"key=AIza[{KEY_CHARS}]{{35}}(?={_QUERY_AND}(?:[^\s\"'`<>#]{{0,400}}?{_QUERY_AND})?token=)"),
+    marker="key=AIza",
+    window=600,
+)
+
 _chat_text, _chat_bin = _both(
     # The token as the query holds it, after the space's path and any other parameters ...
     _CHAT_PATH + r"(?:[^\s\"'`<>#]{0,400}?" + _QUERY_AND + r")?token=(?P<secret>[A-Za-z0-9_-]{40,48})(?![A-Za-z0-9_-])")
@@ -266,6 +275,7 @@ GOOGLE_CHAT_WEBHOOK = Rule(
     accept=_accept,
     opens_with_keyword=True,
     priority=5,
+    companion=CHAT_WEBHOOK_PLACE,
     where=(("Google Chat: the space's Apps & integrations > Webhooks", "https://chat.google.com/"),
            ("Google Chat: incoming webhooks", "https://developers.google.com/workspace/chat/quickstart/webhooks")),
     restrict="Give each integration its own webhook, so that one leak is one webhook to delete.",
