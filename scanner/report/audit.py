@@ -237,7 +237,7 @@ def _text(audit: "Audit", options: Options) -> str:
             lines.append(text.render(repo.view, options).rstrip("\n"))
     lines.append("=" * min(options.width, 80))
     t = totals(audit)
-    lines.append(summary(audit) + f" ({t['commits']} commits, {t['blobs']} blobs, {t['seconds']:.1f}s)")
+    lines.append(summary(audit) + f" ({_count(t['commits'], 'commit')}, {_count(t['blobs'], 'blob')}, {t['seconds']:.1f}s)")
     hidden = _hidden(t)
     if hidden:
         lines.append(hidden)
@@ -274,9 +274,14 @@ def repository_line(repo: "RepoResult") -> str:
     count = len(repo.view.findings)
     head = f" at {repo.head[:12]}" if repo.head else ""
     found = f"{count} finding{'s' * (count != 1)}" if count else "no secrets found"
-    return f"{name}{head}: {found} ({repo.view.stats.commits} commits, {repo.seconds:.1f}s)"
+    return f"{name}{head}: {found} ({_count(repo.view.stats.commits, 'commit')}, {repo.seconds:.1f}s)"
 
 
 _RENDERERS: dict[str, Callable[["Audit"], str]] = {
     "json": _json, "sarif": _sarif, "markdown": _markdown, "github": _github, "gitlab": _gitlab, "html": _html,
 }
+
+
+def _count(n: int, noun: str) -> str:
+    """"1 commit", "2 commits": the audit's lines are read by people."""
+    return f"{n} {noun}{'s' * (n != 1)}"
