@@ -3,7 +3,6 @@ regular files only, and writes that a reader never sees half of (a temporary fil
 from __future__ import annotations
 
 import os
-import secrets
 import stat
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -113,7 +112,7 @@ def _replace(target: Path, chunks: Iterable[str], mode: int | None) -> None:
     tmp = ""
     try:
         for _ in range(100):
-            tmp = os.path.join(target.parent, f".{target.name}.{secrets.token_hex(6)}.tmp")
+            tmp = os.path.join(target.parent, f".{target.name}.{os.urandom(6).hex()}.tmp")
             try:
                 fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
                 break

@@ -227,31 +227,20 @@ def _widened(repo: gitcmd.Repo, pushed: Sequence[Update],
     from scanner import suppression
     from scanner.errors import KeysentryError
 
-    head = _head(repo)
     found: dict[str, Finding] = {}
     notes: list[str] = []
     for update in pushed:
         if not update.ref.startswith("refs/heads/"):
             continue
-        old = update.old if not gitcmd.is_null_oid(update.old) else head
-        if old is None or old == update.new:
-            continue
         try:
-            before = policies.at_revision(repo, old)
+            before = policies.at_revision(repo, "HEAD" if gitcmd.is_null_oid(update.old) else update.old)
         except KeysentryError:
-            continue  # the old tip is no commit (a tag's ref moved, a corrupt repository): nothing to compare
+            continue  # an empty server (no HEAD yet), a corrupt repository: nothing to compare with
         changes, more = suppression.findings(repo, before, update.new, None, None, reported)
         notes.extend(more)
         for change in changes:
             found.setdefault(change.fingerprint, change)
     return list(found.values()), notes
-
-
-def _head(repo: gitcmd.Repo) -> str | None:
-    """The server's HEAD commit (its default branch), or None in an empty repository."""
-    out = gitcmd.run(repo, "rev-parse", "--verify", "--quiet", "HEAD^{commit}", ok=(0, 1))
-    commit = out.decode("ascii", "replace").strip()
-    return commit or None
 
 
 def receive(base: scan.Request, stdin_text: str, environ: Mapping[str, str], policy: ServerPolicy,

@@ -159,8 +159,6 @@ def _apply_policy(findings: Iterable[Finding], policy: policies.Policy, changes:
     base's config says inline-allow-in-changes = "notice"."""
     import dataclasses
 
-    from scanner.suppression import marker as suppression_marker
-
     reported: list[Finding] = []
     silenced: list[Finding] = []
     notices: list[str] = []
@@ -170,6 +168,8 @@ def _apply_policy(findings: Iterable[Finding], policy: policies.Policy, changes:
             if policy.config.inline_allow_in_changes == "block":
                 finding = dataclasses.replace(finding, suppressed="")
                 if RULE not in policy.config.disable:
+                    from scanner.suppression import marker as suppression_marker  # only a gate that meets one
+
                     reported.append(suppression_marker(finding))
             else:
                 notices.append(f"an inline allow marker this change adds silences {finding.rule_id} at {where} "

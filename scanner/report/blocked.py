@@ -13,7 +13,6 @@ import textwrap
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Literal
 
-from scanner.fix.advice import next_step
 from scanner import context
 from scanner.report import Options, Shown, View, present, printable
 from scanner.rules import FILE_RULES, FileRule
@@ -226,6 +225,8 @@ def message(view: View, options: Options, *, action: str = "commit", bypass: boo
         if code:
             out.append(" " * 17 + style(code, "1"))
         if action == "commit":
+            from scanner.fix.advice import next_step  # here: a clean commit's hook never loads the fixers' tables
+
             autofix = next_step(f.path, f.rule_id, f.context)
             if autofix:
                 para("autofix", f"`keysentry fix` {autofix}; {_autofix(via)} makes the change")

@@ -278,6 +278,12 @@ def _children(pid: int) -> list[int]:
 
 
 def _sigterm_with_workers(tmp_path: Path) -> None:
+    signal_scan_with_workers(tmp_path, signal.SIGTERM)
+
+
+def signal_scan_with_workers(tmp_path: Path, signum: signal.Signals) -> None:
+    """SIGNUM during a scan with workers (a SIGHUP to the whole process group, as a terminal that
+    went away sends it): exit 128+N, nothing printed, the old report kept, no .tmp, no worker left."""
     tree = tmp_path / "tree"
     tree.mkdir()
     body = ('api_key = "xxxxxxxxxx" AIza ' * 50 + "\n") * 400  # slow enough to be caught mid-scan
@@ -288,16 +294,19 @@ def _sigterm_with_workers(tmp_path: Path) -> None:
     (out / "report.json").write_text("previous\n")
     proc = subprocess.Popen([KEYSENTRY, "scan", str(tree), "--jobs", "2", "--format", "json",
                              "--output", str(out / "report.json")], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            cwd=tmp_path)
+                            cwd=tmp_path, start_new_session=True)
     deadline = time.monotonic() + 30
     while len(_children(proc.pid)) < 2 and time.monotonic() < deadline:
         time.sleep(0.05)
     workers = _children(proc.pid)
     assert len(workers) >= 2, "the scan never started its workers"
     time.sleep(0.3)
-    proc.send_signal(signal.SIGTERM)
+    if signum == signal.SIGHUP:
+        os.killpg(proc.pid, signum)  # its own session here: the group is the scan and its workers
+    else:
+        proc.send_signal(signum)
     stdout, stderr = proc.communicate(timeout=30)
-    assert (proc.returncode, stdout, stderr) == (143, b"", b"")
+    assert (proc.returncode, stdout, stderr) == (128 + signum, b"", b"")
     assert [p.name for p in out.iterdir()] == ["report.json"] and (out / "report.json").read_text() == "previous\n"
     time.sleep(0.5)
     assert not [w for w in workers if Path(f"/proc/{w}").exists() and "Z" not in _state(w)]

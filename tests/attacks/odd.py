@@ -11,6 +11,7 @@ import subprocess
 import time
 from pathlib import Path
 
+from tests.attacks.config_io import signal_scan_with_workers
 from tests.conftest import git, google_key
 from tests.hostile import KEYSENTRY, Attack, expect_error, git_run, keysentry, new_repo, no_traceback, path_without
 
@@ -80,45 +81,11 @@ def dot_git_is_a_fifo(tmp_path: Path) -> None:
 
 # --- terminating signals other than SIGTERM -------------------------------------------------------
 
-def _children(pid: int) -> list[int]:
-    try:
-        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-    except OSError:
-        return []
-
-
 def _signal_mid_scan(signum: signal.Signals) -> Attack:
     """SIGHUP (the terminal went away) or SIGUSR1 during a scan with workers: Python's default
     dies on the spot, leaving the workers running and a report's temporary file behind."""
     def attack(tmp_path: Path) -> None:
-        tree = tmp_path / "tree"
-        tree.mkdir()
-        body = ('api_key = "xxxxxxxxxx" AIza ' * 50 + "\n") * 400  # slow enough to be caught mid-scan
-        for i in range(100):
-            (tree / f"f{i}.py").write_text(body)
-        out = tmp_path / "out"
-        out.mkdir()
-        (out / "report.json").write_text("previous\n")
-        proc = subprocess.Popen([KEYSENTRY, "scan", str(tree), "--jobs", "2", "--format", "json",
-                                 "--output", str(out / "report.json")], stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, cwd=tmp_path, start_new_session=True)
-        deadline = time.monotonic() + 30
-        while len(_children(proc.pid)) < 2 and time.monotonic() < deadline:
-            time.sleep(0.05)
-        workers = _children(proc.pid)
-        assert len(workers) >= 2, "the scan never started its workers"
-        time.sleep(0.3)
-        # A hangup reaches the whole process group (its own session here), workers too.
-        if signum == signal.SIGHUP:
-            os.killpg(proc.pid, signum)
-        else:
-            proc.send_signal(signum)
-        stdout, stderr = proc.communicate(timeout=30)
-        assert (proc.returncode, stdout, stderr) == (128 + signum, b"", b"")
-        assert [p.name for p in out.iterdir()] == ["report.json"] and (out / "report.json").read_text() == "previous\n"
-        time.sleep(0.5)
-        assert not [w for w in workers if Path(f"/proc/{w}").exists()
-                    and Path(f"/proc/{w}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"]
+        signal_scan_with_workers(tmp_path, signum)
 
     return Attack(f"{signum.name.lower()}-mid-scan", ITEM, attack)
 
