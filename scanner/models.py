@@ -63,6 +63,16 @@ class Blob:
 
 
 @dataclass(frozen=True)
+class Hit:
+    """A blob that holds something at one of its paths (its bytes dropped): what the scan loop
+    hands a source's provenance step."""
+
+    blob: Blob
+    content: tuple[Match, ...]  # the content step's matches: the same at every path
+    at: tuple[tuple[str, tuple[Match, ...]], ...]  # (path, content and path-step matches) where any
+
+
+@dataclass(frozen=True)
 class Location:
     """One place a secret sits at."""
 

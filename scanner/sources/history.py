@@ -6,19 +6,17 @@ import functools
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-from scanner import content, gitcmd
+from scanner import gitcmd
 from scanner.attribution import Attributor
 from scanner.chunked import READ_WHOLE
 from scanner.detect import Detector
 from scanner.errors import GitError, UsageError
-from scanner.models import Blob, Finding, Location, Match, make_finding
-from scanner.sources import gitlog
-from scanner.sources.blobs import CatFile
-
-if TYPE_CHECKING:
-    from scanner.scan import Hit
+from scanner.models import Blob, Finding, Hit, Location, Match, Stats, make_finding
+from scanner.report import printable
+from scanner.sources import gitlog, tagged
+from scanner.sources.base import Outcomes, Reading, Rescan, Scope, Source
+from scanner.sources.blobs import GitObjects
 
 # Past this many blobs with findings, asking git to filter the log by object costs more than
 # filtering its full output here.
@@ -118,13 +116,14 @@ class Stream:
 class Judge:
     """What a blob holds at a path, from the scan loop's hits: the content's matches plus the
     path's own (dotenv-file), nothing at an excluded path. A path the loop did not know the blob
-    at (HEAD renamed it after a range) is judged here, reading the blob again only when a
-    whole-file rule applies there."""
+    at (HEAD renamed it after a range) is judged here, by the scan loop (RESCAN) again only when
+    a whole-file rule applies there."""
 
-    def __init__(self, repo: gitcmd.Repo, hits: Iterable["Hit"], detector: Detector,
-                 is_excluded: Callable[[str], bool], max_file_size: int) -> None:
+    def __init__(self, repo: gitcmd.Repo, hits: Iterable[Hit], detector: Detector,
+                 is_excluded: Callable[[str], bool], max_file_size: int, rescan: Rescan) -> None:
         self._repo = repo
         self.detector = detector
+        self.rescan = rescan
         self._excluded = is_excluded
         self.limit = max_file_size
         self._at: dict[str, dict[str, tuple[Match, ...]]] = {}
@@ -155,10 +154,8 @@ class Judge:
             return ()
         if not self.detector.judges_whole_file(path):
             return self._content[oid]
-        with CatFile(self._repo) as cat:
-            for _, data in cat.read([oid]):
-                if len(data) <= self.limit and not content.is_lfs_pointer(data):
-                    return self.detector.scan(data, path).everything
+        for hit in self.rescan([Blob((path,), oid, counted=False)], GitObjects(self._repo)):
+            return dict(hit.at).get(path, ())
         return ()
 
 
@@ -231,13 +228,12 @@ def _scan_head_for(repo: gitcmd.Repo, judge: Judge, unread: Sequence[tuple[str, 
     limit = min(judge.limit, READ_WHOLE)
     readable = [oid for oid in wanted if (size := sizes.get(oid)) is not None and size <= limit]
     found = False
-    with CatFile(repo) as cat:
-        for oid, data in cat.read(readable):
-            if not content.is_lfs_pointer(data):
-                held = judge.detector.scan(data, wanted[oid]).everything
-                if held:
-                    judge.add(oid, wanted[oid], held)
-                    found = True
+    records = [Blob((wanted[oid],), oid, sizes[oid], counted=False) for oid in readable]
+    for hit in judge.rescan(records, GitObjects(repo)):
+        assert hit.blob.oid is not None
+        for path, held in hit.at:
+            judge.add(hit.blob.oid, path, held)
+            found = True
     return found
 
 
@@ -330,3 +326,84 @@ def _sizes(repo: gitcmd.Repo, oids: list[str]) -> dict[str, int | None]:
             sizes[parts[0]] = int(parts[2])
     return sizes
 
+
+
+# --- history and range as sources of the scan loop ---------------------------------------------------
+
+def sources(scope: Scope) -> list[Source]:
+    """--history: every commit of every ref, then what refs point at with no commit. --range: the
+    range's commits, then what the push's refs point at that the receiving side lacks; a push of
+    such tags alone has no range."""
+    repo, request = scope.repo, scope.request
+    assert repo is not None
+    preamble: list[str] = []
+    shallow = gitcmd.run(repo, "rev-parse", "--is-shallow-repository").strip() == b"true"
+    if shallow:
+        preamble.append("this is a shallow clone: history before its oldest commit was not scanned "
+                        "(run `git fetch --unshallow` for a complete audit)")
+    if repo.prefix:
+        # As gitleaks does: history has no folders, and a key committed anywhere is published.
+        preamble.append(f"--{request.mode} scans the whole repository, not only {printable(repo.prefix)}: "
+                        "paths are relative to its top folder")
+    if request.mode == "range" and request.revision_range is None:
+        added = tagged.added(repo, request.pointed, request.published)
+        return [tagged.Pointing(repo, list(request.pointed), added.__contains__, tuple(preamble), shallow)]
+    return [Commits(scope, tuple(preamble), shallow)]
+
+
+class Commits:
+    """The blobs the commits hold (each once, with every path it occurs at), attributed to the
+    commit that introduced each secret."""
+
+    def __init__(self, scope: Scope, preamble: tuple[str, ...], shallow: bool) -> None:
+        repo, request, settings = scope.repo, scope.request, scope.settings
+        assert repo is not None
+        self._repo = repo
+        self._scope = scope
+        self._preamble = preamble
+        self._shallow = shallow
+        self._walk: Walk | Stream
+        if request.mode == "history":
+            self._revisions = history_revisions(repo)
+        else:
+            assert request.revision_range is not None  # the CLI gives range mode its range
+            self._revisions = range_revisions(repo, request.revision_range)
+        # A history without a bar streams: git's log, the reading and the scanning overlap. A bar
+        # needs its totals up front, and a range its commits for attribution.
+        self._streamed = request.mode == "history" and not settings.progress
+        self.reading = Reading(progress=settings.progress and not self._streamed)
+
+    @property
+    def opener(self) -> GitObjects:
+        return GitObjects(self._repo)
+
+    def blobs(self) -> Iterable[Blob]:
+        if self._streamed:
+            self._walk = stream = Stream(self._repo, self._revisions)
+            return stream.blobs()
+        self._walk = walk(self._repo, self._revisions, keep=self._scope.request.mode == "range")
+        return self._walk.blobs
+
+    def provenance(self, hits: list[Hit], rescan: Rescan) -> list[Finding]:
+        settings = self._scope.settings
+        judge = Judge(self._repo, hits, settings.detector, settings.config.is_excluded, settings.max_file_size,
+                      rescan)
+        return attribute(self._repo, self._revisions, self._walk, judge)
+
+    def notes(self, stats: Stats, outcomes: Outcomes) -> tuple[str, ...]:
+        stats.commits = self._walk.commits
+        stats.shallow = stats.shallow or self._shallow
+        request = self._scope.request
+        if request.mode == "range" and stats.commits == 0:
+            assert request.revision_range is not None
+            return (*self._preamble, empty_range(self._repo, request.revision_range))
+        return self._preamble
+
+    def then(self) -> Sequence[Source]:
+        # Blobs and trees refs point at with no commit: the log never saw them. Those the commits
+        # held were read already.
+        request, walked = self._scope.request, self._walk
+        if request.mode == "history":
+            return [tagged.Pointing(self._repo, tagged.from_refs(self._repo), lambda oid: not walked.read(oid))]
+        fresh = tagged.added(self._repo, request.pointed, request.published)
+        return [tagged.Pointing(self._repo, list(request.pointed), lambda oid: oid in fresh and not walked.read(oid))]
