@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
+import subprocess
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
@@ -41,15 +42,16 @@ class Walk:
         return oid in self._oids
 
 
-def walk(repo: gitcmd.Repo, revisions: Sequence[str], keep: bool = False) -> Walk:
+def walk(repo: gitcmd.Repo, revisions: Sequence[str], keep: bool = False, missing: set[str] | None = None) -> Walk:
     """Every blob the commits of REVISIONS record, with every path any of them records it at: a
     blob's findings depend on its path (dotenv-file, exclude), and git's rev-list names a blob by
     one path only. KEEP (a range): also the commits, and the blobs their parents had at the paths
-    they change, which decide whether a secret is new."""
+    they change, which decide whether a secret is new. MISSING: trees and commits git cannot read
+    are named there, and the walk goes on without them."""
     paths: dict[str, dict[str, None]] = {}
     commits: list[gitlog.Commit] = []
     if keep:
-        for commit in gitlog.commits(repo, revisions):
+        for commit in gitlog.commits(repo, revisions, missing=missing):
             commits.append(commit)
             for change in commit.changes:
                 for oid in (change.new, *change.old):
@@ -57,7 +59,7 @@ def walk(repo: gitcmd.Repo, revisions: Sequence[str], keep: bool = False) -> Wal
                         paths.setdefault(oid, {})[change.path] = None
         count = len(commits)
     else:
-        stream = Stream(repo, revisions)
+        stream = Stream(repo, revisions, missing)
         for blob in stream.blobs():  # each blob at each of its paths once
             assert blob.oid is not None
             paths.setdefault(blob.oid, {})[blob.paths[0]] = None
@@ -78,9 +80,10 @@ class Stream:
     kept: tuple[gitlog.Commit, ...] = ()
     scanned: frozenset[str] = frozenset()
 
-    def __init__(self, repo: gitcmd.Repo, revisions: Sequence[str]) -> None:
+    def __init__(self, repo: gitcmd.Repo, revisions: Sequence[str], missing: set[str] | None = None) -> None:
         self._repo = repo
         self._revisions = revisions
+        self._missing = missing
         self.commits = 0  # how many the walk has passed, all of them once `blobs` is exhausted
         self._paths: dict[str, str | set[str]] = {}
 
@@ -93,7 +96,7 @@ class Stream:
         # and a set of one for each of git/git's 165k blobs would cost 35 MB.
         paths = self._paths
         names: dict[bytes, str] = {}  # each distinct path decoded once, however many commits name it
-        for commits_begun, entries in gitlog.set_blobs(self._repo, self._revisions):
+        for commits_begun, entries in self._entries():
             self.commits += commits_begun
             for oid, raw in entries:
                 path = names.get(raw)
@@ -111,6 +114,23 @@ class Stream:
                 else:
                     known.add(path)
                 yield Blob((path,), oid)
+
+    def _entries(self) -> Iterator[tuple[int, list[tuple[str, bytes]]]]:
+        """git's log of the blobs each commit sets; when it stops at an object it cannot read (and
+        the stream is told MISSING), the tolerant walk's instead: the blobs given already come
+        again, and are passed over, and the commits are counted anew."""
+        if self._missing is None:
+            yield from gitlog.set_blobs(self._repo, self._revisions)
+            return
+        try:
+            yield from gitlog.set_blobs(self._repo, self._revisions)
+            return
+        except GitError as exc:
+            if not gitlog.object_missing(exc):
+                raise
+        self.commits = 0
+        for commit in gitlog.tolerant_commits(self._repo, self._revisions, self._missing):
+            yield 1, [(c.new, os.fsencode(c.path)) for c in commit.changes if c.new != gitlog.NULL_OID]
 
 
 class Judge:
@@ -166,29 +186,30 @@ def history_revisions(repo: gitcmd.Repo) -> list[str]:
     return ["--all", *sorted(set(_object_ids(repo, stash.decode().split(), "stash entry")))]
 
 
-def attribute(repo: gitcmd.Repo, revisions: Sequence[str], walked: Walk | Stream, judge: Judge) -> list[Finding]:
+def attribute(repo: gitcmd.Repo, revisions: Sequence[str], walked: Walk | Stream, judge: Judge,
+              missing: set[str] | None = None) -> list[Finding]:
     """Findings for what the scan found: each secret at each path once, with the commit that
     introduced it and where it is in HEAD now."""
     attributor = Attributor(judge)
     if walked.kept:
         for commit in walked.kept:
             attributor.feed(commit)
-        return _findings(repo, attributor, judge, lambda oid: oid in walked.scanned)
+        return _findings(repo, attributor, judge, lambda oid: oid in walked.scanned, missing)
     hits = judge.oids()
     if not hits:
         return []
     extra = [f"--find-object={oid}" for oid in hits] if len(hits) <= _FIND_OBJECT_LIMIT else []
-    for commit in gitlog.commits(repo, revisions, extra):
+    for commit in gitlog.commits(repo, revisions, extra, missing=missing):
         attributor.feed(commit)
-    return _findings(repo, attributor, judge)
+    return _findings(repo, attributor, judge, missing=missing)
 
 
 def _findings(repo: gitcmd.Repo, attributor: Attributor, judge: Judge,
-              scanned: Callable[[str], bool] = lambda oid: True) -> list[Finding]:
+              scanned: Callable[[str], bool] = lambda oid: True, missing: set[str] | None = None) -> list[Finding]:
     """Findings with where each secret is in HEAD. SCANNED tells which blobs the scan read: a
     range scan reads only its own commits' blobs, and HEAD may hold the secret in one it did not
     (the file was renamed, and edited, after the range)."""
-    head = _head_tree(repo)
+    head = _head_tree(repo, missing)
     located = attributor.head_places(head)
     absent = [intro.match for site, intro in attributor.found.items() if not located.get(site)]
     if absent and _scan_head_for(repo, judge, [(path, oid) for path, oid in head if not scanned(oid)], absent):
@@ -237,8 +258,20 @@ def _scan_head_for(repo: gitcmd.Repo, judge: Judge, unread: Sequence[tuple[str, 
     return found
 
 
-def _head_tree(repo: gitcmd.Repo) -> list[tuple[str, str]]:
-    out = gitcmd.run(repo, "ls-tree", "-r", "-z", "--full-tree", "HEAD", ok=(0, 128))
+def _head_tree(repo: gitcmd.Repo, missing: set[str] | None = None) -> list[tuple[str, str]]:
+    """HEAD's files and their blobs. MISSING: a tree git cannot read leaves its files out (and is
+    named there) rather than ending the scan."""
+    if missing is None:
+        out = gitcmd.run(repo, "ls-tree", "-r", "-z", "--full-tree", "HEAD", ok=(0, 128))
+    else:
+        proc = subprocess.run(gitcmd.argv(repo, "ls-tree", "-r", "-z", "--full-tree", "HEAD"), capture_output=True,
+                              env=gitcmd.env())
+        out = proc.stdout
+        if proc.returncode not in (0, 128):
+            error = GitError(gitcmd.describe_failure(proc.stderr, ["ls-tree"]))
+            if not gitlog.object_missing(error):
+                raise error
+            return gitlog.tolerant_tree(repo, "HEAD^{tree}", missing)
     entries = []
     for record in out.split(b"\0"):
         meta, _, path = record.partition(b"\t")
@@ -362,6 +395,8 @@ class Commits:
         self._scope = scope
         self._preamble = preamble
         self._shallow = shallow
+        # Trees and commits git cannot read: the walk goes on without them, and the report names them.
+        self._missing: set[str] = set()
         self._walk: Walk | Stream
         if request.mode == "history":
             self._revisions = history_revisions(repo)
@@ -379,20 +414,22 @@ class Commits:
 
     def blobs(self) -> Iterable[Blob]:
         if self._streamed:
-            self._walk = stream = Stream(self._repo, self._revisions)
+            self._walk = stream = Stream(self._repo, self._revisions, self._missing)
             return stream.blobs()
-        self._walk = walk(self._repo, self._revisions, keep=self._scope.request.mode == "range")
+        self._walk = walk(self._repo, self._revisions, keep=self._scope.request.mode == "range",
+                          missing=self._missing)
         return self._walk.blobs
 
     def provenance(self, hits: list[Hit], rescan: Rescan) -> list[Finding]:
         settings = self._scope.settings
         judge = Judge(self._repo, hits, settings.detector, settings.config.is_excluded, settings.max_file_size,
                       rescan)
-        return attribute(self._repo, self._revisions, self._walk, judge)
+        return attribute(self._repo, self._revisions, self._walk, judge, self._missing)
 
     def notes(self, stats: Stats, outcomes: Outcomes) -> tuple[str, ...]:
         stats.commits = self._walk.commits
         stats.shallow = stats.shallow or self._shallow
+        stats.missing_objects.extend(sorted(self._missing - set(stats.missing_objects)))
         request = self._scope.request
         if request.mode == "range" and stats.commits == 0:
             assert request.revision_range is not None
