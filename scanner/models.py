@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from scanner import context
-from scanner.domain import ContextName, Mode, Severity, Status
+from scanner.domain import ContextName, Mode, Place, Severity, Status
 from scanner.rules import RULES_BY_ID
 
 
@@ -146,6 +146,8 @@ class Finding:
     companion: str = ""
     # Why the policy does not report it (listed with --show-suppressed), or "": reported.
     suppressed: SuppressedBy = ""
+    # A file, or git metadata: then `path` is `commit-message:SHA` / `tag-message:ID`, no file's path.
+    place: Place = "file"
 
 
 def fingerprint(rule_id: str, path: str, identity: str) -> str:
@@ -158,7 +160,7 @@ def fingerprint(rule_id: str, path: str, identity: str) -> str:
 
 def make_finding(match: Match, path: str, *, commit: str | None = None, author: str | None = None,
                  date: str | None = None, in_head: bool | None = None, head_paths: tuple[str, ...] = (),
-                 unstaged_fix: bool = False, locations: tuple[Location, ...] = ()) -> Finding:
+                 unstaged_fix: bool = False, locations: tuple[Location, ...] = (), place: Place = "file") -> Finding:
     """A finding for MATCH at PATH, with the history's provenance when there is one."""
     where = context.judge(path, match.clues)
     return Finding(
@@ -179,6 +181,7 @@ def make_finding(match: Match, path: str, *, commit: str | None = None, author: 
         locations=locations,
         companion=match.companion,
         suppressed=match.suppressed,
+        place=place,
     )
 
 

@@ -52,6 +52,9 @@ class Request:
     # are not scanned again. A push of such tags alone has no revision_range.
     pointed: tuple[tagged.Pointed, ...] = ()
     published: tuple[str, ...] = ()
+    # The annotated tag objects a push sends, whose messages are scanned; None (a range given on the
+    # command line): the annotated tags of the range's commits.
+    tags: tuple[str, ...] | None = None
     # Where the policy comes from (scanner.policy). Default: the working tree's files. POLICY_FROM:
     # that revision's. POLICY_BASE (a range in a gate): the range's base. POLICY: given whole (the
     # pre-receive hook's, from the server's own config).

@@ -187,6 +187,7 @@ class Shown:
     verification: "Verification | None"
     companion: str = ""  # a client secret's OAuth client id: public, so never masked
     suppressed: str = ""  # why the policy silences it ("baseline", "config", "inline"), or "": reported
+    place: str = "file"  # or git metadata: "commit-message", "tag-message" (then `path` names the object)
 
     @property
     def rule_id(self) -> str:
@@ -264,6 +265,7 @@ def present(result: "Result", options: Options,
             verification=f.verification,
             companion=f.companion,
             suppressed=f.suppressed,
+            place=f.place,
         )
 
     shown = tuple(show(f) for f in result.findings)

@@ -42,4 +42,6 @@ def _finding(f: Shown) -> dict[str, object]:
     }
     if f.suppressed:
         entry["suppressed"] = f.suppressed
+    if f.place != "file":  # a commit or tag message: `path` names the object, not a file
+        entry["place"] = f.place
     return entry

@@ -20,6 +20,7 @@ REGISTRY: tuple[tuple[str, frozenset[Mode]], ...] = (
     ("scanner.sources.worktree", frozenset({"worktree"})),
     ("scanner.sources.staged", frozenset({"staged"})),
     ("scanner.sources.history", frozenset({"history", "range"})),
+    ("scanner.sources.messages", frozenset({"history", "range"})),
 )
 
 
