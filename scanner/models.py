@@ -252,5 +252,5 @@ class Result:
     # Findings the policy silenced, each with its cause (Finding.suppressed), for --show-suppressed.
     suppressed: tuple[Finding, ...] = ()
     # A gate's files skipped for their size (the first few; stats.skipped_large counts them all):
-    # the scan could not vouch for them, so it does not exit 0 (scanner.cli.gate_status).
+    # the scan could not vouch for them, so it does not exit 0 (scanner.exitcodes.gate_status).
     unscanned: tuple[str, ...] = ()
