@@ -72,6 +72,15 @@ class Location:
 
 
 @dataclass(frozen=True)
+class Moved:
+    """A later path a secret was carried to by a rename or a copy, and the commit that did it
+    (the contract's `moved_to` entries; scanner.attribution says what counts)."""
+
+    path: str
+    commit: str
+
+
+@dataclass(frozen=True)
 class Restrictions:
     """What an API key's owner can read of it (`--verify-owner`, the API Keys API), or why not."""
 
@@ -136,6 +145,8 @@ class Finding:
     companion: str = ""
     # Why the policy does not report it (listed with --show-suppressed), or "": reported.
     suppressed: SuppressedBy = ""
+    # history/range: every later path the secret was carried to (renames, copies), oldest first.
+    moved_to: tuple[Moved, ...] = ()
 
 
 def fingerprint(rule_id: str, path: str, identity: str) -> str:
@@ -148,7 +159,8 @@ def fingerprint(rule_id: str, path: str, identity: str) -> str:
 
 def make_finding(match: Match, path: str, *, commit: str | None = None, author: str | None = None,
                  date: str | None = None, in_head: bool | None = None, head_paths: tuple[str, ...] = (),
-                 unstaged_fix: bool = False, locations: tuple[Location, ...] = ()) -> Finding:
+                 unstaged_fix: bool = False, locations: tuple[Location, ...] = (),
+                 moved_to: tuple[Moved, ...] = ()) -> Finding:
     """A finding for MATCH at PATH, with the history's provenance when there is one."""
     where = context.judge(path, match.clues)
     return Finding(
@@ -169,6 +181,7 @@ def make_finding(match: Match, path: str, *, commit: str | None = None, author: 
         locations=locations,
         companion=match.companion,
         suppressed=match.suppressed,
+        moved_to=moved_to,
     )
 
 

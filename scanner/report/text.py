@@ -21,6 +21,7 @@ from scanner.report import (
     View,
     display_path,
     exposure_words,
+    moved_words,
     printable,
     shell_word,
     suppressed_summary,
@@ -136,7 +137,7 @@ def _elsewhere(out: _Writer, f: Shown) -> None:
 def _in_head(out: _Writer, f: Shown) -> str:
     if not f.in_head:
         return "no longer in HEAD, but still in the history: rotate it"
-    moved = [out.name(p) for p in f.moved_to]
+    moved = [out.name(p) for p in f.head_elsewhere]
     return f"still in HEAD at {', '.join(moved)}" if moved else "still in HEAD"
 
 
@@ -190,6 +191,8 @@ def _findings(out: _Writer, findings: Iterable[Shown]) -> None:
                     out.para(extra, "    ", "      ")
             if f.commit:
                 out.para(f"introduced in {f.commit[:12]} by {out.name(f.author) or '?'} on {f.date}", "    ", "      ")
+                if f.moved_to:
+                    out.para(f"moved to {moved_words(f.moved_to, out.name)}", "    ", "      ")
                 if f.in_head is not None:
                     out.para(_in_head(out, f), "    ", "      ")
             remedy = _remedy(f)

@@ -112,6 +112,19 @@
       inner.appendChild(t);
       if (r[18]) { inner.appendChild(el("p", "and " + r[18] + " more")); }
     }
+    if (r[23] && r[23].length) {
+      inner.appendChild(el("h3", "Moved to"));
+      var mt = el("table", null, "commits moved");
+      var mb = el("tbody");
+      r[23].forEach(function (c) {
+        var tr = el("tr");
+        [c[0].slice(0, 12), c[1], c[2]].forEach(function (text) { var td = el("td"); td.appendChild(code(text)); tr.appendChild(td); });
+        mb.appendChild(tr);
+      });
+      mt.appendChild(mb);
+      inner.appendChild(mt);
+      if (r[24]) { inner.appendChild(el("p", "and " + r[24] + " more (see the JSON report)")); }
+    }
     inner.appendChild(el("h3", "Fix"));
     var steps = el("ol", null, "fix");
     var rotate = el("li"); rotate.appendChild(el("strong", "Rotate:")); rotate.appendChild(document.createTextNode(" " + fix[1]));
