@@ -128,7 +128,9 @@ class Attributor:
             earlier = self.found.get(site)
             if earlier is None or commit.timestamp < earlier.timestamp:
                 self.found[site] = Introduction(site, match, commit.sha, commit.author, commit.date, commit.timestamp)
-            if commit.parents and self._seen.get(key, {}).keys() - {path}:
+            # A whole-file finding's identity is its file (a .env), not a value: two such files are
+            # not copies of each other for holding the same kind of thing.
+            if key[1] and commit.parents and self._seen.get(key, {}).keys() - {path}:
                 self._arrivals.append(_Arrival(site, commit.sha, commit.parents, commit.timestamp))
         for key, path in arrived:  # after the commit: its own arrivals are not each other's sources
             self._seen.setdefault(key, {})[path] = None

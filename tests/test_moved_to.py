@@ -37,7 +37,7 @@ def story(tmp_path_factory: pytest.TempPathFactory) -> Story:
     repo = tmp_path_factory.mktemp("moved") / "repo"
     repo.mkdir()
     git(repo, "init", "-q", "-b", "main")
-    names = ("chain", "copy", "readded", "cut", "side", "back", "merged", "blob")
+    names = ("chain", "copy", "readded", "cut", "side", "back", "merged", "blob", "dotenv")
     keys = {name: google_key() for name in names}
     c: dict[str, str] = {}
     day = iter(range(1, 29))
@@ -84,6 +84,11 @@ def story(tmp_path_factory: pytest.TempPathFactory) -> Story:
     step("blob-add")
     write(repo, "blob/b.env.py", key_line(keys["blob"]))
     step("blob-1")
+    # dotenv: a second .env beside the first is not a copy of it (a whole-file finding is its file).
+    write(repo, "svc/a/.env", "TOKEN=" + keys["dotenv"] + "\n")
+    step("dotenv-add")
+    write(repo, "svc/b/.env", "OTHER=" + google_key() + "\n")
+    step("dotenv-1")
     # side: an unrelated branch adds the same secret at another path: not carried from main's.
     write(repo, "side/main.py", key_line(keys["side"]))
     step("side-add")
@@ -151,6 +156,11 @@ def test_each_finding_lists_the_later_paths_its_secret_was_carried_to(name: str,
     want = {path: [{"path": to, "commit": story.commits[label]} for to, label in moves]
             for path, moves in CASES[name].items()}
     assert got == want
+
+
+def test_a_second_env_file_is_not_a_copy_of_the_first(report: dict[str, Any]) -> None:
+    env = [f for f in report["findings"] if f["rule_id"] == "dotenv-file" and f["path"].startswith("svc/")]
+    assert sorted((f["path"], f["moved_to"]) for f in env) == [("svc/a/.env", []), ("svc/b/.env", [])]
 
 
 def test_a_rename_stays_one_finding_at_the_path_it_was_introduced_at(story: Story, report: dict[str, Any]) -> None:
