@@ -42,7 +42,7 @@ def _shown(f: Shown) -> dict[str, Any]:
         "severity": f.severity, "context": f.context,
         "locations": [[loc.path, loc.line, loc.column] for loc in f.locations],
         "verification": None if f.verification is None else verification_fields(f.verification),
-        "companion": f.companion,
+        "companion": f.companion, "reachable": f.reachable,
     }
 
 
@@ -59,7 +59,7 @@ def _unshown(d: dict[str, Any]) -> Shown:
         severity=d["severity"], context=d["context"],
         locations=tuple(ShownLocation(p, line, col) for p, line, col in d["locations"]),
         verification=None if verification is None else _verification(verification),
-        companion=d.get("companion", ""),
+        companion=d.get("companion", ""), reachable=d.get("reachable"),
     )
 
 

@@ -147,6 +147,9 @@ class Finding:
     suppressed: SuppressedBy = ""
     # history/range: every later path the secret was carried to (renames, copies), oldest first.
     moved_to: tuple[Moved, ...] = ()
+    # --unreachable: False for a secret only commits no ref leads to (reflog entries) or dangling
+    # objects hold, True for the others; None when the scan did not look (the contract's `reachable`).
+    reachable: bool | None = None
 
 
 def fingerprint(rule_id: str, path: str, identity: str) -> str:
@@ -227,6 +230,8 @@ class Stats:
     # Objects git could not read (missing from a partial clone or an old mirror, or corrupt): the
     # scan went on without them, so it is incomplete and never exits 0.
     missing_objects: list[str] = field(default_factory=list)
+    # --unreachable: what no ref leads to, as counted ({"commits", "trees", "blobs"}); None: not asked.
+    unreachable: dict[str, int] | None = None
 
     def note_large(self, path: str) -> None:
         """Remember the path of a file skipped for its size, if it is among the first few (skipped_large
@@ -250,6 +255,8 @@ class Stats:
         }
         if self.shallow:
             data["shallow"] = True
+        if self.unreachable is not None:
+            data["unreachable"] = dict(self.unreachable)
         return data
 
 

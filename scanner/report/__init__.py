@@ -169,6 +169,11 @@ class ShownMove:
     commit: str
 
 
+# What every report says of a finding no ref leads to (--unreachable).
+UNREACHABLE = ("not reachable from any ref (a commit only a reflog names, or a dangling object): it survives "
+               "in this copy of the repository until git gc prunes it, and in every copy made before")
+
+
 # How many of a finding's later paths a one-line report names; the rest is a count.
 MOVES_NAMED = 3
 
@@ -209,6 +214,7 @@ class Shown:
     suppressed: str = ""  # why the policy silences it ("baseline", "config", "inline"), or "": reported
     # history/range: each later path a rename or copy carried the secret to, oldest first
     moved_to: tuple[ShownMove, ...] = ()
+    reachable: bool | None = None  # --unreachable: False when no ref leads to it
 
     @property
     def rule_id(self) -> str:
@@ -287,6 +293,7 @@ def present(result: "Result", options: Options,
             companion=f.companion,
             suppressed=f.suppressed,
             moved_to=tuple(ShownMove(mask(m.path), m.commit) for m in f.moved_to),
+            reachable=f.reachable,
         )
 
     shown = tuple(show(f) for f in result.findings)

@@ -22,6 +22,7 @@ from markupsafe import Markup, escape
 from scanner.fix.advice import next_step
 from scanner.report import (
     CAUSE_NAMES,
+    UNREACHABLE,
     Shown,
     View,
     display_path,
@@ -96,6 +97,7 @@ class Row:
     introduced: tuple[Introduced, ...]
     fix: Fix
     moved: tuple[Carried, ...] = ()
+    unreachable: bool = False  # --unreachable: no ref leads to any of its places
 
     @property
     def count(self) -> int:
@@ -211,6 +213,7 @@ def _row(index: int, group: Sequence[Shown], mode: str) -> Row:
         secret=printable(group[0].secret), commit=oldest.commit or "", author=_name(oldest.author),
         date=(oldest.date or "")[:10], instant=_instant(oldest.date), in_head=in_head,
         places=places, introduced=introduced, fix=_fix(group, in_head, mode), moved=moved,
+        unreachable=all(f.reachable is False for f in group),
     )
 
 
@@ -324,9 +327,9 @@ def _data_block(found: Sequence[Row], history: bool, verified: bool) -> Markup:
             [[p.name, p.line, p.column] for p in r.first_places], r.more_files if r.more_places else 0,
             [[c.commit, c.author, c.date, c.name, c.line, c.in_head] for c in r.first_introduced],
             len(r.more_introduced), fix, list(r.fix.commands), list(r.exposes), r.verified_more,
-            [[c.commit, c.origin, c.name] for c in r.first_moved], len(r.more_moved),
+            [[c.commit, c.origin, c.name] for c in r.first_moved], len(r.more_moved), r.unreachable,
         ])
-    data = {"history": history, "verified": verified,
+    data = {"history": history, "verified": verified, "unreachable": UNREACHABLE,
             "fixes": [[d, rotate, [list(w) for w in where], restrict, remove, autofix]
                       for d, rotate, where, restrict, remove, autofix in fixes],
             "rows": packed}
@@ -349,7 +352,7 @@ def _context(view: View) -> dict[str, object]:
         notes=[printable(n) for n in [*view.notes, *filter(None, [suppressed_summary(view.stats)])]],
         warnings=[printable(w) for w in view.stats.warnings],
         suppressed=[(CAUSE_NAMES.get(f.suppressed, f.suppressed), f) for f in view.suppressed],
-        size=_size(view.stats.bytes), replace_text=_REPLACE_TEXT,
+        size=_size(view.stats.bytes), replace_text=_REPLACE_TEXT, unreachable_text=UNREACHABLE,
     )
 
 

@@ -43,6 +43,8 @@ def _finding(f: Shown, history: bool = False) -> dict[str, object]:
     }
     if history:  # every later path a rename or copy carried the secret to, oldest first
         entry["moved_to"] = [{"path": display_path(m.path), "commit": m.commit} for m in f.moved_to]
+    if f.reachable is not None:  # --unreachable: whether any ref leads to it
+        entry["reachable"] = f.reachable
     if f.suppressed:
         entry["suppressed"] = f.suppressed
     return entry

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from urllib.parse import quote
 
 from scanner import PROJECT_URL, __version__, rule_url
-from scanner.report import (CAUSE_NAMES, Shown, View, display_path, exposure_words, moved_words, printable,
+from scanner.report import (CAUSE_NAMES, UNREACHABLE, Shown, View, display_path, exposure_words, moved_words, printable,
                            verification_fields)
 from scanner.report.streaming import ITEMS, dumps
 from scanner.rules import ALL_RULES, FileRule, Rule
@@ -63,6 +63,8 @@ def _message(f: Shown) -> str:
         elif f.in_head is False:
             text += ("; removed again, so no line of the file holds it now, but the commit still does: "
                      "rotate the key and rewrite that commit")
+    if f.reachable is False:
+        text += f"; {UNREACHABLE}"
     if f.verification is not None:  # --verify: what Google said
         text += f"; verified {f.verification.status}: {f.verification.reason}"
         extra = exposure_words(f.verification)
@@ -110,6 +112,8 @@ def _result(f: Shown, index: dict[str, int]) -> dict[str, object]:
                           # Not relatedLocations: a path the secret was carried to in the past
                           # need not exist in the analysed commit, whose files those link to.
                           moved_to=[{"path": display_path(m.path), "commit": m.commit} for m in f.moved_to])
+    if f.reachable is not None:
+        properties["reachable"] = f.reachable
     if f.verification is not None:
         properties["verification"] = verification_fields(f.verification)
     entry["properties"] = properties
