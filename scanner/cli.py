@@ -133,7 +133,7 @@ def _cmd_audit(args: argparse.Namespace) -> int:
         max_file_size=args.max_file_size, baseline=args.baseline,
         verify_timeout=args.verify_timeout if args.verify else None, verify_max_requests=args.verify_max_requests,
         verify_cache=args.verify_cache if args.verify else None, verify_max_age=args.verify_max_age,
-        verify_owner=args.verify_owner,
+        verify_owner=args.verify_owner, unreachable=args.unreachable,
     )
     with AuditProgress(not args.quiet and sys.stderr.isatty(), len(sources)) as shown:
         result = audit.run(request, shown.working, shown.finished)

@@ -72,6 +72,15 @@ class Location:
 
 
 @dataclass(frozen=True)
+class Moved:
+    """A later path a secret was carried to by a rename or a copy, and the commit that did it
+    (the contract's `moved_to` entries; scanner.attribution says what counts)."""
+
+    path: str
+    commit: str
+
+
+@dataclass(frozen=True)
 class Restrictions:
     """What an API key's owner can read of it (`--verify-owner`, the API Keys API), or why not."""
 
@@ -136,6 +145,11 @@ class Finding:
     companion: str = ""
     # Why the policy does not report it (listed with --show-suppressed), or "": reported.
     suppressed: SuppressedBy = ""
+    # history/range: every later path the secret was carried to (renames, copies), oldest first.
+    moved_to: tuple[Moved, ...] = ()
+    # --unreachable: False for a secret only commits no ref leads to (reflog entries) or dangling
+    # objects hold, True for the others; None when the scan did not look (the contract's `reachable`).
+    reachable: bool | None = None
 
 
 def fingerprint(rule_id: str, path: str, identity: str) -> str:
@@ -148,7 +162,8 @@ def fingerprint(rule_id: str, path: str, identity: str) -> str:
 
 def make_finding(match: Match, path: str, *, commit: str | None = None, author: str | None = None,
                  date: str | None = None, in_head: bool | None = None, head_paths: tuple[str, ...] = (),
-                 unstaged_fix: bool = False, locations: tuple[Location, ...] = ()) -> Finding:
+                 unstaged_fix: bool = False, locations: tuple[Location, ...] = (),
+                 moved_to: tuple[Moved, ...] = ()) -> Finding:
     """A finding for MATCH at PATH, with the history's provenance when there is one."""
     where = context.judge(path, match.clues)
     return Finding(
@@ -169,6 +184,7 @@ def make_finding(match: Match, path: str, *, commit: str | None = None, author: 
         locations=locations,
         companion=match.companion,
         suppressed=match.suppressed,
+        moved_to=moved_to,
     )
 
 
@@ -214,6 +230,8 @@ class Stats:
     # Objects git could not read (missing from a partial clone or an old mirror, or corrupt): the
     # scan went on without them, so it is incomplete and never exits 0.
     missing_objects: list[str] = field(default_factory=list)
+    # --unreachable: what no ref leads to, as counted ({"commits", "trees", "blobs"}); None: not asked.
+    unreachable: dict[str, int] | None = None
 
     def note_large(self, path: str) -> None:
         """Remember the path of a file skipped for its size, if it is among the first few (skipped_large
@@ -237,6 +255,8 @@ class Stats:
         }
         if self.shallow:
             data["shallow"] = True
+        if self.unreachable is not None:
+            data["unreachable"] = dict(self.unreachable)
         return data
 
 
