@@ -164,6 +164,17 @@ class Finding:
     companion: str = ""
     # Why the policy does not report it (listed with --show-suppressed), or "": reported.
     suppressed: SuppressedBy = ""
+    # Inside an archive: the file that holds it (the outermost archive, what git and the file system
+    # know: removing it from history removes the secret), and `path` is `ARCHIVE!MEMBER`; else "".
+    archive: str = ""
+
+    def archives(self) -> tuple[str, ...]:
+        """The files to take out of history for this finding inside an archive: its archive, and
+        the archives holding it in HEAD (head_paths, renamed or copied); () when not in one."""
+        if not self.archive:
+            return ()
+        inner = self.path[len(self.archive):]  # "!MEMBER…", the same wherever the archive went
+        return tuple(dict.fromkeys([self.archive, *(p[:-len(inner)] for p in self.head_paths if p.endswith(inner))]))
 
 
 def fingerprint(rule_id: str, path: str, identity: str) -> str:
@@ -178,6 +189,7 @@ def make_finding(match: Match, path: str, *, commit: str | None = None, author: 
                  date: str | None = None, in_head: bool | None = None, head_paths: tuple[str, ...] = (),
                  unstaged_fix: bool = False, locations: tuple[Location, ...] = ()) -> Finding:
     """A finding for MATCH at PATH, with the history's provenance when there is one."""
+    archive = path if match.member else ""
     if match.member:
         path = member_path(path, match.member)
         # A member's context is its own path's (an .apk's res/values/strings.xml), the archive's
@@ -203,6 +215,7 @@ def make_finding(match: Match, path: str, *, commit: str | None = None, author: 
         locations=locations,
         companion=match.companion,
         suppressed=match.suppressed,
+        archive=archive,
     )
 
 

@@ -268,3 +268,43 @@ def test_a_baseline_silences_a_member_finding_by_its_member_path(tmp_path: Path,
     capsys.readouterr()
     code, data = run_scan(capsys, str(tmp_path), "--baseline", str(baseline))
     assert code == 0 and data["findings"] == [] and data["stats"]["baselined"] == 1
+
+
+def test_a_rebuilt_archive_not_yet_staged_says_git_add(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # The staged archive holds the key; the one in the work tree was rebuilt without it.
+    (repo / "app.apk").write_bytes(zip_of({"res/values/strings.xml": f"<s>{google_key()}</s>".encode()}))
+    git(repo, "add", "-A")
+    (repo / "app.apk").write_bytes(zip_of({"res/values/strings.xml": b"<s>@string/none</s>"}))
+    code, data = run_scan(capsys, "--staged", str(repo))
+    assert code == 1 and data["findings"][0]["path"] == "app.apk!res/values/strings.xml"
+    assert main(["scan", "--staged", str(repo)]) == 1
+    assert "the staged version still holds it: `git add` your fix" in " ".join(capsys.readouterr().out.split())
+
+
+def test_a_history_only_key_in_an_archive_is_purged_by_removing_the_archive(
+        repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # Its bytes are compressed: --replace-text cannot reach them, --invert-paths of the archive does.
+    (repo / "app.apk").write_bytes(zip_of({"res/values/strings.xml": f"<s>{google_key()}</s>".encode()}))
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "build")
+    git(repo, "rm", "-q", "app.apk")
+    git(repo, "commit", "-q", "-m", "no build")
+    capsys.readouterr()
+    assert main(["scan", "--history", str(repo)]) == 1
+    out = capsys.readouterr().out
+    assert "git filter-repo --invert-paths --path app.apk\n" in out and "--replace-text" not in out
+    assert main(["scan", "--history", str(repo), "--format", "html", "--output", str(repo / "r.html")]) == 1
+    assert "--invert-paths --path app.apk" in (repo / "r.html").read_text()
+
+
+def test_fix_history_plans_removing_the_archive_wherever_it_went(repo: Path) -> None:
+    from scanner.fix.history import plan
+    from scanner.scan import Request, run
+
+    (repo / "app.apk").write_bytes(zip_of({"res/values/strings.xml": f"<s>{google_key()}</s>".encode()}))
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "build")
+    git(repo, "mv", "app.apk", "release.apk")
+    git(repo, "commit", "-q", "-m", "rename")
+    planned = plan(run(Request("history", repo)), repo, verified=False)
+    assert set(planned.remove_paths) == {"app.apk", "release.apk"}

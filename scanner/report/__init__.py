@@ -187,6 +187,8 @@ class Shown:
     verification: "Verification | None"
     companion: str = ""  # a client secret's OAuth client id: public, so never masked
     suppressed: str = ""  # why the policy silences it ("baseline", "config", "inline"), or "": reported
+    # Inside an archive: the files holding it (Finding.archives), masked; git can only drop those whole.
+    archives: tuple[str, ...] = ()
 
     @property
     def rule_id(self) -> str:
@@ -264,6 +266,7 @@ def present(result: "Result", options: Options,
             verification=f.verification,
             companion=f.companion,
             suppressed=f.suppressed,
+            archives=tuple(mask(p) for p in f.archives()),
         )
 
     shown = tuple(show(f) for f in result.findings)
