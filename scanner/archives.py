@@ -78,13 +78,12 @@ class Tally:
 
 @dataclass(frozen=True)
 class Member:
-    """One member to scan: its path (segments, outermost first) and its bytes, whole or in pieces.
-    EXPAND: False for an archive the limits leave closed (it is scanned as a binary file)."""
+    """One member to scan: its path (segments, outermost first) and its bytes, whole or in pieces
+    (PIECES, past WHOLE: to be read through once, before the next member is asked for)."""
 
     path: tuple[str, ...]
     data: bytes | None
     pieces: Iterator[bytes] | None = None
-    expand: bool = True
 
 
 class _Stop(Exception):
@@ -176,6 +175,16 @@ class Expansion:
             else:
                 yield from self.members(member.data or b"", inner, member.path, depth + 1)
 
+    def _guarded(self, pieces: Iterator[bytes], path: tuple[str, ...]) -> Iterator[bytes]:
+        """PIECES of a large member, read by the scan of it (outside `members`): a limit or a broken
+        stream met on the way ends the member there, counted, never the scan."""
+        try:
+            yield from pieces
+        except _Stop as stop:
+            self.skip(stop.reason, path)
+        except _BROKEN:
+            self.skip("corrupt", path)
+
     def _admit(self, path: tuple[str, ...], size: int | None) -> bool:
         """Whether one more member, of SIZE bytes unpacked when known, is within the limits."""
         if self._members >= self.limits.max_members:
@@ -231,7 +240,8 @@ class Expansion:
                         handle.close()
                         continue
                     if info.file_size > WHOLE:
-                        yield Member(at, None, _chain(head, self._pieces(handle, info.file_size), info.file_size))
+                        yield Member(at, None, self._guarded(_chain(head, self._pieces(handle, info.file_size),
+                                                                    info.file_size), at))
                         continue
                     with handle:
                         body = head + handle.read(info.file_size + 1 - len(head))
@@ -273,7 +283,7 @@ class Expansion:
                 if self._too_deep(head, at, depth):
                     continue
                 if info.size > WHOLE:
-                    yield Member(at, None, _chain(head, self._pieces(handle, info.size), info.size))
+                    yield Member(at, None, self._guarded(_chain(head, self._pieces(handle, info.size), info.size), at))
                     continue
                 body = head + handle.read(info.size - len(head))
                 self._bytes += len(body)
@@ -293,11 +303,16 @@ class Expansion:
             return
         pieces = source.pieces()
         first = b""
-        for piece in pieces:
-            first += piece
-            if len(first) > WHOLE or len(first) > self.limits.max_member:
-                yield Member(at, None, _chain(first, pieces, self.limits.max_member))
-                return
+        try:
+            for piece in pieces:
+                first += piece
+                if len(first) > WHOLE or len(first) > self.limits.max_member:
+                    yield Member(at, None, self._guarded(_chain(first, pieces, self.limits.max_member), at))
+                    return
+        except _Stop as stop:
+            self.skip(stop.reason, at)
+        except _BROKEN:
+            self.skip("corrupt", at)  # truncated: what it held up to there is scanned all the same
         yield Member(at, first)
 
 
@@ -359,7 +374,7 @@ class _Inflating(io.RawIOBase):
             out = d.decompress(chunk, PIECE)
             if not out:
                 if not chunk and not tail and getattr(d, "needs_input", True) and not d.eof:
-                    return b""  # cut short: what came out so far is all there is
+                    raise EOFError("the compressed stream ends before its end")  # what came out is scanned
                 continue
             self._out += len(out)
             self._expansion._bytes += len(out)

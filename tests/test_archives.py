@@ -308,3 +308,26 @@ def test_fix_history_plans_removing_the_archive_wherever_it_went(repo: Path) -> 
     git(repo, "commit", "-q", "-m", "rename")
     planned = plan(run(Request("history", repo)), repo, verified=False)
     assert set(planned.remove_paths) == {"app.apk", "release.apk"}
+
+
+@pytest.mark.parametrize("kind", ["zip", "tar.gz", "gz"])
+def test_a_member_past_the_whole_read_is_scanned_in_pieces(kind: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(archives, "WHOLE", 64 << 10)
+    key = google_key()
+    body = b"x = 1\n" * 40_000 + f'KEY = "{key}"\n'.encode()
+    found = _found(archive_of(kind, {"big/app.py": body}), f"a.{kind}")
+    path = "a.gz!a" if kind == "gz" else f"a.{kind}!big/app.py"
+    assert found == {("google-api-key", path, "generic")}
+    assert [m.line for m in Detector().scan(archive_of(kind, {"big/app.py": body}), "a").matches] == [40_001]
+
+
+def test_a_large_member_cut_short_is_counted_not_raised(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(archives, "WHOLE", 64 << 10)
+    data = archive_of("gz", {"m": b"y = 2\n" * 100_000})
+    assert dict(_tally(data[:len(data) // 2]).skipped) == {"corrupt": 1}
+
+
+def test_what_a_truncated_stream_holds_before_the_cut_is_scanned() -> None:
+    key = google_key()
+    data = archive_of("gz", {"m": f'KEY = "{key}"\n'.encode() + bytes(range(256)) * 400})
+    assert _found(data[:-100], "cut.py.gz") == {("google-api-key", "cut.py.gz!cut.py", "generic")}
