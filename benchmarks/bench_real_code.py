@@ -216,6 +216,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--peers", type=Path, default=Path(os.environ.get("YARDSTICK", "/tmp/yardstick")))
     parser.add_argument("--no-peers", action="store_true")
     parser.add_argument("--rescan-peers", action="store_true", help="forget the kept peer counts")
+    parser.add_argument("--prepare", action="store_true",
+                        help="only write the trees and count the peers' findings (keysentry is not run)")
     parser.add_argument("--projects", help="comma-separated owner/name subset")
     parser.add_argument("--unjudged", action="store_true", help="print every finding without a verdict, in context")
     parser.add_argument("--python", default=benchlib.keysentry_python())
@@ -244,6 +246,12 @@ def main(argv: list[str] | None = None) -> int:
             continue
         tree = args.trees / project.replace("/", "+")
         head = checkout(mirror, tree)
+        if args.prepare:
+            for name, binary in peers.items():
+                if binary:
+                    kept.get(name, binary, project, head, tree)
+            print(f"prepared {project} ({half})", file=sys.stderr)
+            continue
         sides = {"after": keysentry(tree, args.python, after_src, "after")}
         if before_src is not None:
             sides["before"] = keysentry(tree, args.python, before_src, "before")
@@ -268,6 +276,9 @@ def main(argv: list[str] | None = None) -> int:
             row[name] = kept.get(name, binary, project, head, tree) if binary else None
             totals[half][name] += row[name] or 0  # type: ignore[operator]
         figures.append(row)
+
+    if args.prepare:
+        return 0
 
     def cell(s: object) -> str:
         if not isinstance(s, dict):
