@@ -141,6 +141,12 @@ class Source(Protocol):
         that no commit holds)."""
         ...
 
+    def settle(self, findings: list[Finding]) -> list[Finding]:
+        """The scan's findings once every source is done, as this source wants them (what
+        --unreachable finds is reported only where the refs' findings do not hold it already);
+        most return FINDINGS as they are."""
+        ...
+
 
 class Plain:
     """Defaults for a source whose findings are where they are, with no history."""
@@ -155,6 +161,9 @@ class Plain:
 
     def then(self) -> Sequence[Source]:
         return ()
+
+    def settle(self, findings: list[Finding]) -> list[Finding]:
+        return findings
 
 
 def plain_findings(hits: Iterable[Hit], prefix: str = "", **provenance: Any) -> list[Finding]:

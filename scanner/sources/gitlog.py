@@ -65,11 +65,16 @@ def log_args(revisions: Sequence[str], extra: Sequence[str] = (), ordered: bool 
             *revision_args(revisions), "--"]
 
 
+_REVISION_OPTIONS = ("--all", "--not")
+
+
 def revision_args(revisions: Sequence[str]) -> list[str]:
-    """REVISIONS for rev-list and log: `--all` (the one option we pass among them) before
-    `--end-of-options`, and every other word after it, so none can be read as an option."""
-    options = [r for r in revisions if r == "--all"]
-    return [*options, "--end-of-options", *[r for r in revisions if r != "--all"]]
+    """REVISIONS for rev-list and log: `--all` and `--not` (the options we pass among them), in
+    their order, before `--end-of-options`, and every other word after it, so none can be read as
+    an option. `--not` turns around every revision after it, those after `--end-of-options` too
+    (scanner.sources.unreachable relies on that)."""
+    options = [r for r in revisions if r in _REVISION_OPTIONS]
+    return [*options, "--end-of-options", *[r for r in revisions if r not in _REVISION_OPTIONS]]
 
 
 def commits(repo: gitcmd.Repo | Path | str, revisions: Sequence[str], extra: Sequence[str] = (),
@@ -333,16 +338,18 @@ def listed_commits(repo: gitcmd.Repo | Path | str, revisions: Sequence[str], mis
 
     tips: list[str] = []
     hidden: list[str] = []
+    negated = False  # after `--not`, as git reads it: plain revisions hide, `^` ones show
     for revision in revisions:
-        if revision == "--all":
+        if revision == "--not":
+            negated = not negated
+        elif revision == "--all":
             out = gitcmd.run(repo, "for-each-ref", "--format=%(objectname)")
-            tips.extend(out.decode().split())
             head = gitcmd.run(repo, "rev-parse", "-q", "--verify", "HEAD", ok=(0, 1)).decode().split()
-            tips.extend(head)
+            (hidden if negated else tips).extend([*out.decode().split(), *head])
         elif revision.startswith("^"):
-            hidden.append(revision[1:])
+            (tips if negated else hidden).append(revision[1:])
         else:
-            tips.append(revision)
+            (hidden if negated else tips).append(revision)
     with CatFile(repo) as cat:
         excluded = set(_reach(cat, hidden, missing, {})) if hidden else set()
         headers: dict[str, _Header] = {}

@@ -2,6 +2,7 @@
 for the scan loop; then which commit introduced each secret the loop found (scanner.attribution)."""
 from __future__ import annotations
 
+import dataclasses
 import functools
 import os
 import subprocess
@@ -13,9 +14,9 @@ from scanner.attribution import Attributor
 from scanner.chunked import READ_WHOLE
 from scanner.detect import Detector
 from scanner.errors import GitError, UsageError
-from scanner.models import Blob, Finding, Hit, Location, Match, Stats, make_finding
+from scanner.models import Blob, Finding, Hit, Location, Match, Moved, Stats, make_finding, member_path
 from scanner.report import printable
-from scanner.sources import gitlog, tagged
+from scanner.sources import gitlog, tagged, treeblobs
 from scanner.sources.base import Outcomes, Reading, Rescan, Scope, Source
 from scanner.sources.blobs import GitObjects
 
@@ -194,6 +195,7 @@ def attribute(repo: gitcmd.Repo, revisions: Sequence[str], walked: Walk | Stream
     if walked.kept:
         for commit in walked.kept:
             attributor.feed(commit)
+        _trace_copies(repo, attributor)
         return _findings(repo, attributor, judge, lambda oid: oid in walked.scanned, missing)
     hits = judge.oids()
     if not hits:
@@ -201,7 +203,15 @@ def attribute(repo: gitcmd.Repo, revisions: Sequence[str], walked: Walk | Stream
     extra = [f"--find-object={oid}" for oid in hits] if len(hits) <= _FIND_OBJECT_LIMIT else []
     for commit in gitlog.commits(repo, revisions, extra, missing=missing):
         attributor.feed(commit)
+    _trace_copies(repo, attributor)
     return _findings(repo, attributor, judge, missing=missing)
+
+
+def _trace_copies(repo: gitcmd.Repo, attributor: Attributor) -> None:
+    """Which arrivals of a secret seen elsewhere before were copies (scanner.attribution)."""
+    questions = attributor.copy_questions()
+    if questions:
+        attributor.settle_copies(treeblobs.blobs_at(repo, questions))
 
 
 def _findings(repo: gitcmd.Repo, attributor: Attributor, judge: Judge,
@@ -216,16 +226,20 @@ def _findings(repo: gitcmd.Repo, attributor: Attributor, judge: Judge,
         located = attributor.head_places(head)
     findings = []
     for site, intro in attributor.found.items():
-        places = located.get(site, ())
+        # A place inside an archive is its member's path (`app.zip!res/values/strings.xml`).
+        places = tuple((member_path(path, m.member), m) for path, m in located.get(site, ()))
         where = tuple(dict.fromkeys(path for path, _ in places))
         match = intro.match
         if not match.identity and places:
             # A whole-file finding (a .env) is about the file as it is now: its value is HEAD's, at
             # its own path if it is still there, not the one of the commit that first added it.
-            match = next((m for path, m in places if path == site[1]), places[0][1])
+            match = next((m for path, m in places if path == member_path(site[1], m.member)), places[0][1])
         findings.append(make_finding(match, site[1], commit=intro.commit, author=intro.author,
                                      date=intro.date, in_head=bool(where), head_paths=where,
-                                     locations=tuple(Location(path, m.line, m.column) for path, m in places)))
+                                     locations=tuple(Location(path, m.line, m.column) for path, m in places),
+                                     # An archive carried elsewhere carries its member along.
+                                     moved_to=tuple(Moved(member_path(c.path, intro.match.member), c.commit)
+                                                    for c in attributor.moved_to(site))))
     return findings
 
 
@@ -397,6 +411,7 @@ class Commits:
         self._shallow = shallow
         # Trees and commits git cannot read: the walk goes on without them, and the report names them.
         self._missing: set[str] = set()
+        self.hits: list[Hit] = []
         self._walk: Walk | Stream
         if request.mode == "history":
             self._revisions = history_revisions(repo)
@@ -422,6 +437,7 @@ class Commits:
 
     def provenance(self, hits: list[Hit], rescan: Rescan) -> list[Finding]:
         settings = self._scope.settings
+        self.hits = hits  # what --unreachable's walk judges the blobs it shares with this one from
         judge = Judge(self._repo, hits, settings.detector, settings.config.is_excluded, settings.max_file_size,
                       rescan)
         return attribute(self._repo, self._revisions, self._walk, judge, self._missing)
@@ -441,6 +457,80 @@ class Commits:
         # held were read already.
         request, walked = self._scope.request, self._walk
         if request.mode == "history":
-            return [tagged.Pointing(self._repo, tagged.from_refs(self._repo), lambda oid: not walked.read(oid))]
+            pointing = tagged.Pointing(self._repo, tagged.from_refs(self._repo), lambda oid: not walked.read(oid))
+            return [pointing, Unreachable(self)] if request.unreachable else [pointing]
         fresh = tagged.added(self._repo, request.pointed, request.published)
         return [tagged.Pointing(self._repo, list(request.pointed), lambda oid: oid in fresh and not walked.read(oid))]
+
+    def settle(self, findings: list[Finding]) -> list[Finding]:
+        return findings
+
+
+class Unreachable:
+    """--unreachable: what no ref leads to (scanner.sources.unreachable). The commits only a reflog
+    names are walked as a history is, their blobs the refs' walk read judged from that reading;
+    then the dangling trees and blobs are read as a tag's are. Findings are marked `reachable`."""
+
+    reading = Reading()
+
+    def __init__(self, commits: Commits) -> None:
+        from scanner.sources import unreachable
+
+        self._commits = commits
+        self._repo = commits._repo
+        self._found = unreachable.dangling(self._repo)
+        self._revisions: list[str] = []
+        self._walked: Walk | None = None
+
+    @property
+    def opener(self) -> GitObjects:
+        return GitObjects(self._repo)
+
+    def blobs(self) -> list[Blob]:
+        if not self._found.commits:
+            return []
+        from scanner.sources import unreachable
+
+        self._revisions = unreachable.revisions(self._commits._revisions, self._found.commits)
+        self._walked = walked = walk(self._repo, self._revisions, missing=self._commits._missing)
+        judged = {hit.blob.oid for hit in self._commits.hits}
+        reached = self._commits._walk
+        # A blob the refs' walk read is judged from that reading (its hits are passed on), not read
+        # again; one it held nothing in is read again only here (and not counted twice).
+        return [b if not reached.read(b.oid or "") else dataclasses.replace(b, counted=False)
+                for b in walked.blobs if b.oid not in judged]
+
+    def provenance(self, hits: list[Hit], rescan: Rescan) -> list[Finding]:
+        if self._walked is None:
+            return []
+        settings = self._commits._scope.settings
+        judge = Judge(self._repo, [*self._commits.hits, *hits], settings.detector, settings.config.is_excluded,
+                      settings.max_file_size, rescan)
+        found = attribute(self._repo, self._revisions, self._walked, judge, self._commits._missing)
+        return [dataclasses.replace(f, reachable=False) for f in found]
+
+    def notes(self, stats: Stats, outcomes: Outcomes) -> tuple[str, ...]:
+        found = self._found
+        if found.problems:
+            stats.warnings.append(f"git fsck: {printable(found.problems)}: unreachable objects may be missing "
+                                  "from the scan")
+        commits = self._walked.commits if self._walked is not None else 0
+        stats.unreachable = {"commits": commits, "trees": len(found.trees), "blobs": len(found.blobs)}
+        return ()
+
+    def then(self) -> Sequence[Source]:
+        return [tagged.Pointing(self._repo, self._found.pointed(), lambda oid: True, reachable=False)]
+
+    def settle(self, findings: list[Finding]) -> list[Finding]:
+        """What the refs lead to, marked reachable, and what only unreachable commits and dangling
+        objects hold, marked not. A secret at a path the refs hold it at already is not reported
+        again; nor is one in a dangling tree or blob (which has no path of its own) that a commit
+        holds too."""
+        reachable = [f if f.reachable is not None else dataclasses.replace(f, reachable=True) for f in findings
+                     if f.reachable is not False]
+        seen = {f.fingerprint for f in reachable}
+        walked = [f for f in findings if f.reachable is False and f.commit is not None and f.fingerprint not in seen]
+        secrets = {(f.rule_id, f.secret) for f in (*reachable, *walked)}
+        loose = [f for f in findings if f.reachable is False and f.commit is None
+                 and (f.rule_id, f.secret) not in secrets]
+        return [*reachable, *walked, *loose]

@@ -150,6 +150,9 @@ class Messages:
     def then(self) -> Sequence[Source]:
         return ()
 
+    def settle(self, findings: list[Finding]) -> list[Finding]:
+        return findings
+
 
 def commit_messages(repo: gitcmd.Repo, revisions: Sequence[str]) -> Iterator[tuple[str, Origin, bytes]]:
     """(commit, origin, message) for every commit of REVISIONS, in git's order."""

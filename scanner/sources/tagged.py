@@ -7,6 +7,7 @@ Such a blob is reported at the ref's name (`refs/tags/keys`), a tree's file at `
 is what `git show` takes to print it."""
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -123,8 +124,11 @@ class Pointing:
 
     def __init__(self, repo: gitcmd.Repo, pointed: Sequence[Pointed], wanted: Callable[[str], bool],
                  preamble: tuple[str, ...] = (), shallow: bool = False,
-                 groups: Iterator[tuple[str, list[Blob]]] | None = None, read: set[str] | None = None) -> None:
+                 groups: Iterator[tuple[str, list[Blob]]] | None = None, read: set[str] | None = None,
+                 reachable: bool | None = None) -> None:
+        """REACHABLE: False for dangling trees and blobs (--unreachable), which findings then say."""
         self._repo = repo
+        self._reachable = reachable
         self._read = set() if read is None else read
         self._groups = groups if groups is not None else _groups(repo, pointed, wanted, self._read)
         self._preamble = preamble
@@ -140,7 +144,10 @@ class Pointing:
         return self._records
 
     def provenance(self, hits: list[Hit], rescan: Rescan) -> list[Finding]:
-        return plain_findings(hits, self._prefix, in_head=False)
+        found = plain_findings(hits, self._prefix, in_head=False)
+        if self._reachable is None:
+            return found
+        return [dataclasses.replace(f, reachable=self._reachable) for f in found]
 
     def notes(self, stats: Stats, outcomes: Outcomes) -> tuple[str, ...]:
         stats.shallow = stats.shallow or self._shallow
@@ -149,8 +156,11 @@ class Pointing:
     def then(self) -> Sequence[Source]:
         if not self._records:
             return ()
-        more = Pointing(self._repo, (), bool, groups=self._groups, read=self._read)
+        more = Pointing(self._repo, (), bool, groups=self._groups, read=self._read, reachable=self._reachable)
         return [more] if more._records else []
+
+    def settle(self, findings: list[Finding]) -> list[Finding]:
+        return findings
 
 
 def _groups(repo: gitcmd.Repo, pointed: Sequence[Pointed], wanted: Callable[[str], bool],
