@@ -1,5 +1,5 @@
 """Keys in git's metadata: commit messages and annotated tag messages, in --history, --range,
-pre-push and pre-receive (issue 18, 4). One repository, built once, that every scan only reads;
+pre-push and pre-receive, and git notes in --history (issue 18, 4). One repository, built once, that every scan only reads;
 each row of the tables is one place in one mode, a true or a false positive."""
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ class Story:
     repo: Path
     commit_key: str  # in the message of `first` and, cherry-picked, of `copy`
     tag_key: str  # in the message of the annotated tag `v1`
+    note_key: str  # in a note on `base`, since overwritten: only the notes ref's history holds it
     base: str  # the first commit (clean)
     first: str  # "fix: rotate key …": a key in the subject
     placeholder: str  # a message with a placeholder and an environment lookup: no finding
@@ -47,7 +48,7 @@ def story(tmp_path_factory: pytest.TempPathFactory) -> Story:
     repo = tmp_path_factory.mktemp("metadata") / "repo"
     repo.mkdir()
     git(repo, "init", "-q", "-b", "main")
-    commit_key, tag_key = google_key(), google_key()
+    commit_key, tag_key, note_key = google_key(), google_key(), google_key()
     base = _commit(repo, "start", 1)
     first = _commit(repo, f"fix: rotate key {commit_key}\n\nthe old one leaked", 2)
     placeholder = _commit(repo, 'docs: set GOOGLE_API_KEY=AIzaXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX\n\n'
@@ -55,6 +56,10 @@ def story(tmp_path_factory: pytest.TempPathFactory) -> Story:
     date = {"GIT_COMMITTER_DATE": "2024-01-04T12:00:00+00:00"}
     git(repo, "tag", "-a", "v1", "-m", f"release 1\n\nsmoke test key: {tag_key}", env=date)
     git(repo, "tag", "-a", "v0", base, "-m", "first\n\nkey = YOUR_API_KEY_HERE", env=date)
+    noted = {**date, "GIT_AUTHOR_DATE": date["GIT_COMMITTER_DATE"]}
+    git(repo, "notes", "add", "-m", f"deployed with {note_key}", base, env=noted)
+    git(repo, "notes", "add", "-f", "-m", "deployed (key rotated)", base, env=noted)
+    git(repo, "notes", "add", "-m", "api_key = os.environ['GOOGLE_API_KEY']", first, env=noted)
     git(repo, "checkout", "-q", "-b", "side", base)
     (repo / "b.txt").write_text("side\n")
     git(repo, "add", "-A")
@@ -65,7 +70,7 @@ def story(tmp_path_factory: pytest.TempPathFactory) -> Story:
     git(repo, "commit", "-q", "--amend", "--no-edit", "--date", late["GIT_AUTHOR_DATE"], env=late)
     copy = git(repo, "rev-parse", "HEAD")
     git(repo, "checkout", "-q", "main")
-    return Story(repo, commit_key, tag_key, base, first, placeholder, copy,
+    return Story(repo, commit_key, tag_key, note_key, base, first, placeholder, copy,
                  git(repo, "rev-parse", "v1"), git(repo, "rev-parse", "v0"))
 
 
@@ -84,7 +89,8 @@ def _places(data: dict[str, Any]) -> set[tuple[str, str, int, int, str]]:
 # (id, revisions for --range or None for --history, what is found: (place, object, line, column, commit))
 # Objects and commits are Story's attribute names.
 MODES = [
-    ("history", None, {("commit-message", "first", 1, 17, "first"), ("tag-message", "tag", 3, 17, "placeholder")}),
+    ("history", None, {("commit-message", "first", 1, 17, "first"), ("tag-message", "tag", 3, 17, "placeholder"),
+                       ("note", "base", 1, 15, "base")}),
     ("range-all", "{base}..main", {("commit-message", "first", 1, 17, "first"),
                                  ("tag-message", "tag", 3, 17, "placeholder")}),
     # The cherry-pick alone: its copy of the message is new to the range, the tag is not.
@@ -101,14 +107,14 @@ def test_keys_in_messages_are_found_once_at_the_oldest_object(
     args = ["--history", str(story.repo)] if revisions is None else \
         ["--range", revisions.format(**vars(story)), str(story.repo)]
     code, data = _json(capsys, *args)
-    prefix = {"commit-message": "commit-message:", "tag-message": "tag-message:"}
+    prefix = {"commit-message": "commit-message:", "tag-message": "tag-message:", "note": "note:"}
     want = {(place, prefix[place] + getattr(story, obj), line, column, getattr(story, commit))
             for place, obj, line, column, commit in expected}
     assert _places(data) == want
     assert code == (1 if want else 0)
     # No file finding anywhere: the files are clean; and the report never holds the keys.
     assert all(f.get("place") for f in data["findings"])
-    assert story.commit_key not in json.dumps(data) and story.tag_key not in json.dumps(data)
+    assert not {story.commit_key, story.tag_key, story.note_key} & set(json.dumps(data).split('"'))
 
 
 def test_a_message_finding_names_its_author_date_and_is_no_file(story: Story,
@@ -125,7 +131,9 @@ def test_a_message_finding_names_its_author_date_and_is_no_file(story: Story,
     assert main(["baseline", str(story.repo), "--history", "--output", str(baseline)]) in (0, 1)
     capsys.readouterr()
     code, again = _json(capsys, "--history", str(story.repo), "--baseline", str(baseline))
-    assert code == 0 and again["findings"] == [] and again["stats"]["baselined"] == 2
+    assert code == 0 and again["findings"] == [] and again["stats"]["baselined"] == 3
+    note = by_place["note"]
+    assert (note["commit"], note["date"][:10]) == (story.base, "2024-01-04")
 
 
 def test_every_report_format_takes_a_message_finding(story: Story, capsys: pytest.CaptureFixture[str]) -> None:
@@ -137,9 +145,9 @@ def test_every_report_format_takes_a_message_finding(story: Story, capsys: pytes
     results = log["runs"][0]["results"]
     uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in results}
     # A relative reference with no scheme: the ':' of the prefix is percent-encoded.
-    assert uris == {f"commit-message%3A{story.first}", f"tag-message%3A{story.tag}"}
+    assert uris == {f"commit-message%3A{story.first}", f"tag-message%3A{story.tag}", f"note%3A{story.base}"}
     assert all(r["locations"][0]["physicalLocation"]["region"]["startLine"] in (1, 3) for r in results)
-    assert {r["properties"]["place"] for r in results} == {"commit-message", "tag-message"}
+    assert {r["properties"]["place"] for r in results} == {"commit-message", "tag-message", "note"}
 
     assert main(["scan", "--history", repo, "--format", "gitlab"]) == 1
     report = json.loads(capsys.readouterr().out)
@@ -148,7 +156,7 @@ def test_every_report_format_takes_a_message_finding(story: Story, capsys: pytes
     assert main(["scan", "--history", repo, "--format", "github"]) == 1
     annotations = [ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("::error")]
     # Bound to no file (a message is none); the text names the message and the commit.
-    assert len(annotations) == 2 and not any("file=" in a for a in annotations)
+    assert len(annotations) == 3 and not any("file=" in a for a in annotations)
     assert any(f"commit-message:{story.first}:1" in a for a in annotations)
 
     assert main(["scan", "--history", repo, "--format", "markdown"]) == 1

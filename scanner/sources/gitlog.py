@@ -65,7 +65,9 @@ def log_args(revisions: Sequence[str], extra: Sequence[str] = (), ordered: bool 
             *revision_args(revisions), "--"]
 
 
-_REVISION_OPTIONS = ("--all", "--not")
+# A history's walk leaves the notes refs to scanner.sources.notes: this goes before its `--all`.
+EXCLUDE_NOTES = "--exclude=refs/notes/*"
+_REVISION_OPTIONS = ("--all", "--not", EXCLUDE_NOTES)
 
 
 def revision_args(revisions: Sequence[str]) -> list[str]:
@@ -339,13 +341,19 @@ def listed_commits(repo: gitcmd.Repo | Path | str, revisions: Sequence[str], mis
     tips: list[str] = []
     hidden: list[str] = []
     negated = False  # after `--not`, as git reads it: plain revisions hide, `^` ones show
+    exclude_notes = False  # `--exclude=refs/notes/*`: the next `--all` leaves them out
     for revision in revisions:
         if revision == "--not":
             negated = not negated
+        elif revision == EXCLUDE_NOTES:
+            exclude_notes = True
         elif revision == "--all":
-            out = gitcmd.run(repo, "for-each-ref", "--format=%(objectname)")
+            out = gitcmd.run(repo, "for-each-ref", "--format=%(objectname) %(refname)").decode("utf-8", "replace")
+            refs = [line.split(" ", 1) for line in out.splitlines()]
+            named = [oid for oid, ref in refs if not (exclude_notes and ref.startswith("refs/notes/"))]
             head = gitcmd.run(repo, "rev-parse", "-q", "--verify", "HEAD", ok=(0, 1)).decode().split()
-            (hidden if negated else tips).extend([*out.decode().split(), *head])
+            (hidden if negated else tips).extend([*named, *head])
+            exclude_notes = False
         elif revision.startswith("^"):
             (tips if negated else hidden).append(revision[1:])
         else:

@@ -414,7 +414,8 @@ class Commits:
         self.hits: list[Hit] = []
         self._walk: Walk | Stream
         if request.mode == "history":
-            self._revisions = history_revisions(repo)
+            # The notes refs' blobs are notes, not files: scanner.sources.notes reads them.
+            self._revisions = [gitlog.EXCLUDE_NOTES, *history_revisions(repo)]
         else:
             assert request.revision_range is not None  # the CLI gives range mode its range
             self._revisions = range_revisions(repo, request.revision_range)
