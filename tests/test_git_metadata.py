@@ -206,3 +206,21 @@ def test_pre_receive_rejects_a_push_whose_commit_message_holds_a_key(tmp_path: P
     update = receive.Update("0" * 40, git(clone, "rev-parse", "v9"), "refs/tags/v9")
     found = receive.scan_push(Request("range", clone), repo, [update], receive.ServerPolicy()).findings
     assert [f.place for f in found] == ["tag-message"]
+
+
+def test_a_key_after_a_nul_in_a_commit_message_is_found(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # `git log` prints a message only up to a NUL byte: the key after it is published unseen there.
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    tree = git(repo, "hash-object", "-t", "tree", "-w", "--stdin", input="")
+    key = google_key()
+    body = (f"tree {tree}\nauthor Eve <e@x> 1700000000 +0000\ncommitter Eve <e@x> 1700000000 +0000\n\n"
+            f"harmless subject\0\nkey {key}\n")
+    (tmp_path / "commit").write_bytes(body.encode())
+    sha = git(repo, "hash-object", "-t", "commit", "-w", "--literally", str(tmp_path / "commit"))
+    git(repo, "update-ref", "refs/heads/main", sha)
+    code, data = _json(capsys, "--history", str(repo))
+    assert code == 1
+    assert _places(data) == {("commit-message", f"commit-message:{sha}", 2, 5, sha)}
+    assert data["findings"][0]["author"] == "Eve"

@@ -392,7 +392,7 @@ def _reach(cat: "CatFile", tips: Sequence[str], missing: set[str], headers: dict
                 continue  # a tag of a tree or a blob: scanner.sources.tagged reads it
             parents = tuple(header.get("parent", []))
             parents_of[oid] = parents
-            author, timestamp, date = _who(header.get("author", [""])[0])
+            author, timestamp, date = who(header.get("author", [""])[0])
             headers[oid] = _Header(oid, header.get("tree", [""])[0], parents, author, date, timestamp)
             pending.extend(p for p in parents if p not in seen)
     # Parents before children: a depth-first walk that writes a commit once all its parents are.
@@ -422,7 +422,7 @@ def _parse_object(data: bytes) -> tuple[str, dict[str, list[str]]]:
     return kind, header
 
 
-def _who(line: str) -> tuple[str, int, str]:
+def who(line: str) -> tuple[str, int, str]:
     """A commit's author line: the name, the instant, and the date as ISO 8601."""
     who, _, when = line.rpartition("> ")
     stamp, _, zone = when.partition(" ")

@@ -12,7 +12,6 @@ cherry-pick, a rebase, an amend that kept the message) is read once, and each se
 finding, at the oldest of those commits: the one that published it first."""
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -26,8 +25,6 @@ from scanner.sources.base import InMemory, Outcomes, Reading, Rescan, Scope, Sou
 
 COMMIT_PREFIX = "commit-message:"
 TAG_PREFIX = "tag-message:"
-_FORMAT = "--format=tformat:%H%x00%an%x00%aI%x00%at%x00%B"
-_FIELDS = 5
 
 
 @dataclass(frozen=True)
@@ -122,26 +119,7 @@ class Messages:
         return findings
 
     def _commit_messages(self) -> Iterator[tuple[str, Origin, bytes]]:
-        """git's log of the messages; when it stops at a commit it cannot read, the commits read one
-        by one instead (scanner.sources.gitlog.listed_commits), the messages given already passed over."""
-        given: set[str] = set()
-        try:
-            for sha, origin, text in commit_messages(self._repo, self._revisions):
-                given.add(sha)
-                yield sha, origin, text
-            return
-        except GitError as exc:
-            if not gitlog.object_missing(exc):
-                raise
-        from scanner.sources.blobs import CatFile
-
-        listed = [h for h in gitlog.listed_commits(self._repo, self._revisions, self._missing) if h.sha not in given]
-        with CatFile(self._repo) as cat:
-            for rank, (sha, _, data) in enumerate(cat.read_within([h.sha for h in listed], None, tolerant=True)):
-                if data is not None:
-                    header = listed[rank]
-                    origin = Origin("commit-message", sha, header.author, header.date, header.timestamp, -rank)
-                    yield sha, origin, data.partition(b"\n\n")[2]
+        return commit_messages(self._repo, self._revisions, self._missing)
 
     def notes(self, stats: Stats, outcomes: Outcomes) -> tuple[str, ...]:
         stats.missing_objects.extend(sorted(self._missing - set(stats.missing_objects)))
@@ -154,31 +132,30 @@ class Messages:
         return findings
 
 
-def commit_messages(repo: gitcmd.Repo, revisions: Sequence[str]) -> Iterator[tuple[str, Origin, bytes]]:
-    """(commit, origin, message) for every commit of REVISIONS, in git's order."""
-    args = ["log", "-z", "--no-color", "--encoding=UTF-8", _FORMAT, *gitlog.revision_args(revisions), "--"]
-    proc = subprocess.Popen(gitcmd.argv(repo, *args), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            env=gitcmd.env())
-    assert proc.stdout and proc.stderr
-    finished = False
+def commit_messages(repo: gitcmd.Repo, revisions: Sequence[str],
+                    missing: set[str]) -> Iterator[tuple[str, Origin, bytes]]:
+    """(commit, origin, message) for every commit of REVISIONS, newest first. The messages are read
+    from the commit objects themselves, not from `git log`, which prints a message only up to a NUL
+    byte: a key after one would be published with the commit yet never shown. A commit git cannot
+    read is named in MISSING (its ancestors are then listed by reading the commits one by one)."""
+    from scanner.sources.blobs import CatFile
+
     try:
-        # Fields end in NUL; a message cannot hold one (git stops printing it there).
-        fields = gitlog.fields(proc.stdout)
-        for rank, head in enumerate(fields):
-            rest = [next(fields, b"") for _ in range(_FIELDS - 1)]
-            sha = head.lstrip(b"\n").decode("ascii", "replace")
-            author, iso, stamp, body = rest
-            timestamp = int(stamp) if stamp.strip().isdigit() else 0
-            date = gitlog.sane_date(iso.decode("utf-8", "replace"), timestamp)
-            yield sha, Origin("commit-message", sha, author.decode("utf-8", "replace"), date, timestamp, -rank), body
-        finished = True
-    finally:
-        if not finished:
-            proc.kill()
-        err = proc.stderr.read()
-        code = proc.wait()
-    if code != 0:
-        raise GitError(gitcmd.describe_failure(err, ["log"]))
+        out = gitcmd.run(repo, "rev-list", *gitlog.revision_args(revisions), "--")
+        shas = out.decode("ascii", "replace").split()
+    except GitError as exc:
+        if not gitlog.object_missing(exc):
+            raise
+        shas = [h.sha for h in reversed(gitlog.listed_commits(repo, revisions, missing))]
+    with CatFile(repo) as cat:
+        for rank, (sha, _, data) in enumerate(cat.read_within(shas, None, tolerant=True)):
+            if data is None:
+                missing.add(sha)
+                continue
+            header, _, message = data.partition(b"\n\n")
+            author = next((line[7:] for line in header.split(b"\n") if line.startswith(b"author ")), b"")
+            name, timestamp, date = gitlog.who(author.decode("utf-8", "replace"))
+            yield sha, Origin("commit-message", sha, name, date, timestamp, -rank), message
 
 
 def tag_messages(repo: gitcmd.Repo, tags: Sequence[str]) -> Iterator[tuple[str, Origin, bytes]]:
