@@ -259,3 +259,9 @@ def test_html_shows_a_moved_to_table_for_the_secret(story: Story, tmp_path: Path
     assert "<h3>Moved to</h3>" in html
     assert (f"<tr><td><code>{story.commits['chain-2'][:12]}</code></td><td><code>chain/a.py</code></td>"
             "<td><code>chain/c.py</code></td></tr>") in html
+
+
+def test_github_annotations_say_where_it_was_moved(story: Story) -> None:
+    text = _out("--history", str(story.repo), "--format", "github")
+    line = next(line for line in text.splitlines() if "file=chain/a.py" in line)
+    assert f"moved to {', '.join(_moved_line(story))}" in line
