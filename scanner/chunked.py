@@ -53,7 +53,8 @@ def scan_pieces(detector: Detector, pieces: Iterable[bytes], *, piece: int = PIE
     for offset, data, last in windows(pieces, piece, overlap):
         if offset == 0:
             first = data[:FIRST]
-        scanned = detector.scan_content(data)
+        # A window is no archive of its own: an archive this large is scanned as the binary it is.
+        scanned = detector.scan_content(data, expand=False)
         binary = binary or (offset == 0 and scanned.binary)
         allowed += scanned.allowed
         edges = _Edges(data, margin, first=offset == 0, last=last)

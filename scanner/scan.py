@@ -19,12 +19,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from scanner import config as config_file
-from scanner import chunked, content, locations, parallel
+from scanner import archives, chunked, content, locations, parallel
 from scanner import policy as policies
 from scanner.detect import Detector, InlineMarkers, Scanned
 from scanner.domain import Mode
 from scanner.errors import GitError, UsageError
-from scanner.models import MAX_MATCHES, Blob, Finding, Match, Result, Stats, make_finding
+from scanner.models import MAX_MATCHES, Blob, Finding, Match, Result, Stats, make_finding, member_path
 from scanner.report import printable
 from scanner.rules.policy import SUPPRESSION_CHANGE
 from scanner.sources.base import Opener, Read, Reader
@@ -240,8 +240,8 @@ def _git_policy(request: Request, repo: "gitcmd.Repo", fingerprints: frozenset[s
 def _settings(request: Request, root: Path, policy: policies.Policy) -> Settings:
     cfg = policy.config
     inline: InlineMarkers = "ignore" if request.no_inline_allow or not cfg.inline_allow else "honour"
-    detector = Detector.configured(cfg.disable, cfg.allow, inline)
     size = request.max_file_size or cfg.max_file_size
+    detector = Detector.configured(cfg.disable, cfg.allow, inline, cfg.archive_limits(size))
     return Settings(detector, cfg, size, max(1, request.jobs), request.progress, policy)
 
 
@@ -308,9 +308,10 @@ class _Event:
     """A blob that was not scanned as content, for the stats and warnings."""
 
     blob: Blob
-    outcome: str  # lfs, or a non-text outcome of sources.base.Read
+    outcome: str  # lfs, archive, or a non-text outcome of sources.base.Read
     size: int
     detail: str
+    archive: archives.Tally | None = None  # an archive's: what reading its members met
 
 
 @dataclass(frozen=True)
@@ -400,6 +401,8 @@ def _scan_batch(records: Sequence[_Record]) -> _Done:
         data = got.data
         if scanned.crowded_line:
             events.append(_Event(blob, "crowded", scanned.unlisted_lines, str(scanned.crowded_line)))
+        if scanned.archive is not None:
+            events.append(_Event(blob, "archive", 0, "", scanned.archive))
         everything = scanned.everything
         if blob.counted:
             blobs += blob.oid is not None
@@ -645,6 +648,36 @@ def _count(event: _Event, stats: Stats, seen: _Outcomes, limit: int, named: bool
     elif event.outcome == "unreadable":
         stats.unreadable += 1
         stats.warnings.append(f"cannot read {printable(rel)}: {event.detail}")
+    elif event.outcome == "archive" and event.archive is not None:
+        _count_archive(event.archive, rel, stats)
+
+
+# How many archives whose members the limits left unread a warning names; stats.archives counts all.
+_ARCHIVES_NAMED = 5
+_WHY = {"depth": "nested deeper than archive-depth (scanned as binary, not opened)",
+        "bytes": "left unread past archive-max-bytes unpacked", "members": "left unread past archive-max-members",
+        "ratio": "left unread: compressed past archive-max-ratio (a bomb?)", "encrypted": "encrypted (not read)",
+        "corrupt": "unreadable (corrupt or truncated)", "large": "larger than max-file-size (not read)",
+        "unsafe-name": "named outside the archive with .. or an absolute path (read, never written)"}
+
+
+def _count_archive(tally: archives.Tally, rel: str, stats: Stats) -> None:
+    """Count what one archive's reading met, and name the archive when a limit left members unread."""
+    stats.note_archive(tally)
+    if not tally.skipped:
+        return
+    stats.archives_named += 1
+    if stats.archives_named > _ARCHIVES_NAMED:
+        if stats.archives_named == _ARCHIVES_NAMED + 1:
+            stats.warnings.append("more archives had members left unread or oddly named: see stats.archives")
+        return
+    parts = []
+    for reason, count in tally.skipped:
+        named = [member for why, member in tally.named if why == reason]
+        shown = ", ".join(printable(member_path(rel, tuple(m.split("!")))) for m in named[:2])
+        parts.append(f"{count} member{'s' * (count != 1)} {_WHY[reason]}"
+                     + (f": {shown}{', …' if count > 2 else ''}" if shown else ""))
+    stats.warnings.append(f"archive {printable(rel)}: {'; '.join(parts)}")
 
 
 # --- the working tree ----------------------------------------------------------------------------

@@ -215,6 +215,8 @@ class Shown:
     # history/range: each later path a rename or copy carried the secret to, oldest first
     moved_to: tuple[ShownMove, ...] = ()
     reachable: bool | None = None  # --unreachable: False when no ref leads to it
+    # Inside an archive: the files holding it (Finding.archives), masked; git can only drop those whole.
+    archives: tuple[str, ...] = ()
 
     @property
     def rule_id(self) -> str:
@@ -294,6 +296,7 @@ def present(result: "Result", options: Options,
             suppressed=f.suppressed,
             moved_to=tuple(ShownMove(mask(m.path), m.commit) for m in f.moved_to),
             reachable=f.reachable,
+            archives=tuple(mask(p) for p in f.archives()),
         )
 
     shown = tuple(show(f) for f in result.findings)

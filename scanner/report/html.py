@@ -160,8 +160,10 @@ def _purge_commands(group: Sequence[Shown]) -> tuple[str, ...]:
     """The exact git filter-repo commands that take a history-only secret out of every commit."""
     first = group[0]
     lines = ["git clone --bare <url> keysentry-rewrite.git && cd keysentry-rewrite.git"]
-    if first.rule.whole_file:
-        paths = " ".join(f"--path {printable(shell_word(p))}" for p in dict.fromkeys(f.path for f in group))
+    if first.rule.whole_file or first.archives:
+        # A secret inside an archive is compressed in it: only removing the archive takes it out.
+        paths = " ".join(f"--path {printable(shell_word(p))}"
+                         for p in dict.fromkeys(p for f in group for p in f.archives or (f.path,)))
         lines.append(f"git filter-repo --invert-paths {paths}")
     else:
         if _shows_secret(first):
@@ -270,8 +272,8 @@ def purge_all(view: View) -> tuple[str, ...]:
     past = [f for f in view.findings if f.in_head is False]
     if not past or view.mode != "history":
         return ()
-    files = list(dict.fromkeys(f.path for f in past if f.rule.whole_file))
-    values = list({f.secret_id: f for f in past if not f.rule.whole_file}.values())
+    files = list(dict.fromkeys(p for f in past for p in f.archives or ((f.path,) if f.rule.whole_file else ())))
+    values = list({f.secret_id: f for f in past if not f.rule.whole_file and not f.archives}.values())
     lines = ["git clone --bare <url> keysentry-rewrite.git && cd keysentry-rewrite.git"]
     command = "git filter-repo"
     if values:

@@ -228,8 +228,9 @@ def _purge(out: _Writer, past: list[Shown]) -> None:
     """How to rewrite the whole history (with git filter-repo) for secrets that are only in it:
     whole-file findings by removing their files, the others by replacing their secrets (which the
     view holds in full only under --show-secrets, the one case that prints them)."""
-    files = sorted({f.path for f in past if f.rule.whole_file})
-    secrets = list({f.secret_id: f.secret for f in past if not f.rule.whole_file}.values())
+    # A secret inside an archive is compressed in it: only removing the archive takes it out.
+    files = sorted({p for f in past for p in f.archives or ((f.path,) if f.rule.whole_file else ())})
+    secrets = list({f.secret_id: f.secret for f in past if not f.rule.whole_file and not f.archives}.values())
     out.para("To remove them from history (this rewrites every commit: coordinate with everyone who has a "
              "clone; forks and old pull requests keep the old commits, so rotating comes first):")
     out.para("in a folder outside your work tree (git filter-repo rewrites only a fresh clone):", "  # ")

@@ -13,7 +13,7 @@ from scanner.attribution import Attributor
 from scanner.chunked import READ_WHOLE
 from scanner.detect import Detector
 from scanner.errors import GitError, UsageError
-from scanner.models import Blob, Finding, Location, Match, Moved, make_finding
+from scanner.models import Blob, Finding, Location, Match, Moved, make_finding, member_path
 from scanner.sources import gitlog, treeblobs
 from scanner.sources.blobs import CatFile
 
@@ -206,17 +206,20 @@ def _findings(repo: gitcmd.Repo, attributor: Attributor, judge: Judge,
         located = attributor.head_places(head)
     findings = []
     for site, intro in attributor.found.items():
-        places = located.get(site, ())
+        # A place inside an archive is its member's path (`app.zip!res/values/strings.xml`).
+        places = tuple((member_path(path, m.member), m) for path, m in located.get(site, ()))
         where = tuple(dict.fromkeys(path for path, _ in places))
         match = intro.match
         if not match.identity and places:
             # A whole-file finding (a .env) is about the file as it is now: its value is HEAD's, at
             # its own path if it is still there, not the one of the commit that first added it.
-            match = next((m for path, m in places if path == site[1]), places[0][1])
+            match = next((m for path, m in places if path == member_path(site[1], m.member)), places[0][1])
         findings.append(make_finding(match, site[1], commit=intro.commit, author=intro.author,
                                      date=intro.date, in_head=bool(where), head_paths=where,
                                      locations=tuple(Location(path, m.line, m.column) for path, m in places),
-                                     moved_to=tuple(Moved(c.path, c.commit) for c in attributor.moved_to(site))))
+                                     # An archive carried elsewhere carries its member along.
+                                     moved_to=tuple(Moved(member_path(c.path, intro.match.member), c.commit)
+                                                    for c in attributor.moved_to(site))))
     return findings
 
 
