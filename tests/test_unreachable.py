@@ -198,3 +198,14 @@ def test_the_other_formats_say_it_of_the_unreachable_finding_only(fmt: str, copy
     marked = [line for line in lines if "not reachable from any ref" in line]
     assert any("amended.py" in line for line in marked)
     assert not any("kept.py" in line for line in marked)
+
+
+def test_a_baseline_of_the_unreachable_silences_them_in_the_next_scan(copy: Copy, tmp_path: Path) -> None:
+    recorded = tmp_path / "baseline.json"
+    code, _ = _run("baseline", "--history", "--unreachable", str(copy.repo), "--output", str(recorded))
+    assert code == 0
+    code, out = _run("scan", "--history", "--unreachable", str(copy.repo), "--baseline", str(recorded),
+                     "--format", "json")
+    assert code == 0 and json.loads(out)["findings"] == []
+    code, _ = _run("baseline", "--unreachable", str(copy.repo), "--output", str(recorded))
+    assert code == 2
