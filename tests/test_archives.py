@@ -331,3 +331,26 @@ def test_what_a_truncated_stream_holds_before_the_cut_is_scanned() -> None:
     key = google_key()
     data = archive_of("gz", {"m": f'KEY = "{key}"\n'.encode() + bytes(range(256)) * 400})
     assert _found(data[:-100], "cut.py.gz") == {("google-api-key", "cut.py.gz!cut.py", "generic")}
+
+
+@pytest.mark.parametrize(("text", "said", "hidden"), [
+    ("archives = false\n", "`archives` turned off", True),
+    ("archive-depth = 1\n", "`archive-depth` lowered from 3 to 1", False),
+    ("archive-max-ratio = 10\n", "`archive-max-ratio` lowered from 100 to 10", False),
+])
+def test_a_range_that_reads_less_of_its_archives_is_a_suppression_change(
+        repo: Path, capsys: pytest.CaptureFixture[str], text: str, said: str, hidden: bool) -> None:
+    from tests.test_policy import commit_file
+
+    base = commit_file(repo, "README.md", "hi\n")
+    (repo / "app.apk").write_bytes(zip_of({"res/values/strings.xml": f"<s>{google_key()}</s>".encode()}))
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "build")
+    commit_file(repo, ".keysentry.toml", text, "quietly")
+    code = main(["scan", "--format", "json", "--range", f"{base}..HEAD", str(repo)])
+    data = json.loads(capsys.readouterr().out)
+    [change] = [f for f in data["findings"] if f["rule_id"] == "suppression-change"]
+    assert code == 1 and said in change["secret"]
+    assert ("would hide 1 finding of this change: google-api-key at app.apk!res/values/strings.xml"
+            in change["secret"]) is hidden
+    assert "app.apk!res/values/strings.xml" in [f["path"] for f in data["findings"]]  # the base's policy reads it
