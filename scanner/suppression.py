@@ -108,8 +108,9 @@ def _config_changes(base: policies.Policy, tip: policies.Policy) -> list[_Change
         for key, before, after in (("archive-depth", old.archive_depth, new.archive_depth),
                                    ("archive-max-members", old.archive_max_members, new.archive_max_members),
                                    ("archive-max-ratio", old.archive_max_ratio, new.archive_max_ratio),
+                                   # Set on its own: the default follows max-file-size, judged above.
                                    ("archive-max-bytes", old.archive_bytes(old.max_file_size),
-                                    new.archive_bytes(new.max_file_size))):
+                                    new.archive_max_bytes or old.archive_bytes(old.max_file_size))):
             if after < before:
                 changes.append(_Change(path, key, f"`{key}` lowered from {before} to {after}", lambda f: False))
     if new.inline_allow and not old.inline_allow:
