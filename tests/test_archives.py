@@ -294,7 +294,8 @@ def test_a_history_only_key_in_an_archive_is_purged_by_removing_the_archive(
     out = capsys.readouterr().out
     assert "git filter-repo --invert-paths --path app.apk\n" in out and "--replace-text" not in out
     assert main(["scan", "--history", str(repo), "--format", "html", "--output", str(repo / "r.html")]) == 1
-    assert "--invert-paths --path app.apk" in (repo / "r.html").read_text()
+    page = (repo / "r.html").read_text()
+    assert "--invert-paths --path app.apk" in page and "app.apk!res/values/strings.xml" in page
 
 
 def test_fix_history_plans_removing_the_archive_wherever_it_went(repo: Path) -> None:
