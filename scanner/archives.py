@@ -215,6 +215,7 @@ class Expansion:
         not read on (a 42.zip's thousands of leaves cost nothing)."""
         if depth >= self.limits.depth and kind(head) is not None:
             self.skip("depth", path)
+            self._members -= 1  # admitted, but not read after all
             return True
         return False
 

@@ -40,6 +40,7 @@ def _shown(f: Shown) -> dict[str, Any]:
         "locations": [[loc.path, loc.line, loc.column] for loc in f.locations],
         "verification": None if f.verification is None else verification_fields(f.verification),
         "companion": f.companion,
+        "archives": list(f.archives),
     }
 
 
@@ -56,6 +57,7 @@ def _unshown(d: dict[str, Any]) -> Shown:
         locations=tuple(ShownLocation(p, line, col) for p, line, col in d["locations"]),
         verification=None if verification is None else _verification(verification),
         companion=d.get("companion", ""),
+        archives=tuple(d.get("archives", ())),
     )
 
 

@@ -355,3 +355,30 @@ def test_a_range_that_reads_less_of_its_archives_is_a_suppression_change(
     assert ("would hide 1 finding of this change: google-api-key at app.apk!res/values/strings.xml"
             in change["secret"]) is hidden
     assert "app.apk!res/values/strings.xml" in [f["path"] for f in data["findings"]]  # the base's policy reads it
+
+
+def test_an_archive_finding_and_the_archive_stats_survive_the_audit_record() -> None:
+    from scanner import audit_record
+    from scanner.models import Result, Stats
+    from scanner.report import Options, present
+
+    data = zip_of({"res/values/strings.xml": f"<s>{google_key()}</s>".encode(), "../x": b"y"})
+    scanned = Detector().scan_content(data)
+    stats = Stats()
+    assert scanned.archive is not None
+    stats.note_archive(scanned.archive)
+    view = present(Result("history", tuple(make_finding(m, "app.apk", commit="0" * 40) for m in scanned.matches),
+                          stats), Options())
+    record = audit_record.RepoResult("https://example.invalid/repo.git", None, None, None, view)
+    decoded = audit_record.decode(json.loads(json.dumps(audit_record.encode(record))))
+    assert decoded.view == view
+    assert [f.archives for f in view.findings] == [("app.apk",)]
+    assert decoded.view.stats.as_dict()["archives"]["unsafe_names"] == 1
+
+
+def test_the_42_zip_shape_counts_what_it_read_and_what_it_left() -> None:
+    from tests.archive_kinds import nested_bomb
+
+    tally = _tally(nested_bomb(levels=3, fan=4, leaf=1 << 20), depth=2)
+    # The outer zip and its 4 member zips opened; the 16 zips inside those (depth 3) left closed.
+    assert (tally.archives, tally.members, tally.skipped) == (5, 4, (("depth", 16),))
