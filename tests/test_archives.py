@@ -190,7 +190,7 @@ def test_each_limit_is_counted_and_names_the_member(reason: str, build: object, 
 
 def test_a_limit_hit_is_in_the_json_stats_and_a_warning(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     key = google_key()
-    (tmp_path / ".keysentry.toml").write_text("archive-depth = 1\narchive-max-members = 2\n")
+    (tmp_path / ".keysentry.toml").write_text("archive-depth = 1\narchive-max-members = 1\n")
     (tmp_path / "deep.zip").write_bytes(zip_of({"inner.jar": zip_of({"k.txt": key.encode()}), "top.txt": b"x",
                                                 "more.txt": b"y"}))
     code, data = run_scan(capsys, str(tmp_path))
