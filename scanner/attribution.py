@@ -1,8 +1,22 @@
-"""Which commit introduced each secret at each path: pure logic over parsed commits and blob hits.
+"""Which commit introduced each secret at each path, and every later path it was carried to:
+pure logic over parsed commits and blob hits.
 
 A secret is introduced at a path by the oldest commit whose blob there holds it while no parent's
-blob there did. A commit in which the same secret leaves another path is a move, not an
-introduction: the finding keeps its original commit and path.
+blob there did. Where it goes next is the finding's `moved_to`, each path with the commit that
+carried the secret there:
+- a move (a rename, or a secret cut from one file and pasted into another): in one commit the
+  secret leaves a path (its only parent's blob there held it, the new blob does not) and arrives
+  at another. Judged by the secret, not by git's similarity of whole files, so a key moved into a
+  file that is otherwise different is followed as well. A move is not an introduction: the finding
+  keeps its original commit and path, and a chain a -> b -> c puts b and c on a's finding.
+- a copy: the secret arrives at a path while a parent of the commit still holds it at a path it
+  was seen at before (the same blob added under a second name, or the line pasted into a second
+  file). The copy is a finding of its own (its path has its own fingerprint and commit, as the
+  baseline needs), and also a place the original's finding was carried to.
+A secret that turns up at a new path while no parent holds it anywhere it was seen (added again
+after it was deleted, or on an unrelated branch) was not carried: it is a new introduction only.
+Whether a parent still holds it is asked of git after the walk (`copy_questions`, then
+`settle_copies`), and only for secrets already seen at another path: a handful on any history.
 """
 from __future__ import annotations
 
@@ -14,6 +28,7 @@ from scanner.sources.gitlog import NULL_OID, Commit
 
 SecretKey = tuple[str, str]  # (rule id, identity): models.secret_key
 Site = tuple[SecretKey, str]  # a secret at a path
+Question = tuple[str, str]  # (commit, path): which blob the commit's tree holds there
 
 
 @dataclass(frozen=True)
@@ -31,11 +46,35 @@ class Introduction:
 Lookup = Callable[[str, str], tuple[Match, ...]]
 
 
+@dataclass(frozen=True)
+class Carried:
+    """A later path a finding's secret was carried to, and the commit that carried it there."""
+
+    path: str
+    commit: str
+    timestamp: int
+
+
+@dataclass(frozen=True)
+class _Arrival:
+    """A secret that arrived at a path where it had been seen elsewhere before: maybe a copy."""
+
+    site: Site
+    commit: str
+    parents: tuple[str, ...]
+    timestamp: int
+
+
 class Attributor:
     def __init__(self, lookup: Lookup) -> None:
         self._lookup = lookup
         self.found: dict[Site, Introduction] = {}
         self._moved: dict[Site, Site] = {}  # a site a secret moved to -> where it came from
+        # A finding's site -> each later path its secret was carried to, with the earliest commit
+        # that did (a move cherry-picked onto two branches is one path).
+        self._carried: dict[Site, dict[str, Carried]] = {}
+        self._seen: dict[SecretKey, dict[str, None]] = {}  # every path each secret arrived at
+        self._arrivals: list[_Arrival] = []
 
     def keys(self, oid: str, path: str) -> dict[SecretKey, Match]:
         found: dict[SecretKey, Match] = {}
@@ -51,6 +90,18 @@ class Attributor:
             seen.add(site)
             site = self._moved[site]
         return site
+
+    def _carry(self, origin: Site, path: str, commit: str, timestamp: int) -> None:
+        if path == origin[1]:
+            return  # back where it was introduced: nothing later to show
+        places = self._carried.setdefault(origin, {})
+        known = places.get(path)
+        if known is None or timestamp < known.timestamp:
+            places[path] = Carried(path, commit, timestamp)
+
+    def moved_to(self, site: Site) -> tuple[Carried, ...]:
+        """Every later path the finding at SITE had its secret carried to, oldest first."""
+        return tuple(sorted(self._carried.get(site, {}).values(), key=lambda c: (c.timestamp, c.path)))
 
     def feed(self, commit: Commit) -> None:
         arrived: dict[Site, Match] = {}
@@ -70,12 +121,43 @@ class Attributor:
             sources = [p for p in left.get(key, ()) if p != path]
             if sources:
                 self._moved.setdefault(site, self.origin((key, sources[0])))
+                self._carry(self.origin(site), path, commit.sha, commit.timestamp)
                 continue
             if site in self._moved:
                 continue  # the secret came back to a path it had been moved to: same finding
             earlier = self.found.get(site)
             if earlier is None or commit.timestamp < earlier.timestamp:
                 self.found[site] = Introduction(site, match, commit.sha, commit.author, commit.date, commit.timestamp)
+            # A whole-file finding's identity is its file (a .env), not a value: two such files are
+            # not copies of each other for holding the same kind of thing.
+            if key[1] and commit.parents and self._seen.get(key, {}).keys() - {path}:
+                self._arrivals.append(_Arrival(site, commit.sha, commit.parents, commit.timestamp))
+        for key, path in arrived:  # after the commit: its own arrivals are not each other's sources
+            self._seen.setdefault(key, {})[path] = None
+
+    def copy_questions(self) -> list[Question]:
+        """What settle_copies needs to know: the blob each arrival's parents held at every other
+        path its secret was seen at."""
+        wanted: dict[Question, None] = {}
+        for arrival in self._arrivals:
+            (key, path) = arrival.site
+            for parent in arrival.parents:
+                for other in self._seen[key]:
+                    if other != path:
+                        wanted[(parent, other)] = None
+        return list(wanted)
+
+    def settle_copies(self, blobs: dict[Question, str]) -> None:
+        """Each arrival whose parent still held its secret at another path (BLOBS: the answers to
+        copy_questions, a question git found no blob for left out) is a copy from there."""
+        for arrival in self._arrivals:
+            key, path = arrival.site
+            source = next((other for parent in arrival.parents for other in self._seen[key]
+                           if other != path and (oid := blobs.get((parent, other))) is not None
+                           and key in self.keys(oid, other)), None)
+            if source is not None:
+                self._carry(self.origin((key, source)), path, arrival.commit, arrival.timestamp)
+        self._arrivals.clear()
 
     def head_places(self, head: Iterable[tuple[str, str]]) -> dict[Site, tuple[tuple[str, Match], ...]]:
         """For each finding, the places in HEAD where its secret lives: at its own path or where it

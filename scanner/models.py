@@ -100,6 +100,15 @@ class Location:
 
 
 @dataclass(frozen=True)
+class Moved:
+    """A later path a secret was carried to by a rename or a copy, and the commit that did it
+    (the contract's `moved_to` entries; scanner.attribution says what counts)."""
+
+    path: str
+    commit: str
+
+
+@dataclass(frozen=True)
 class Restrictions:
     """What an API key's owner can read of it (`--verify-owner`, the API Keys API), or why not."""
 
@@ -164,6 +173,11 @@ class Finding:
     companion: str = ""
     # Why the policy does not report it (listed with --show-suppressed), or "": reported.
     suppressed: SuppressedBy = ""
+    # history/range: every later path the secret was carried to (renames, copies), oldest first.
+    moved_to: tuple[Moved, ...] = ()
+    # --unreachable: False for a secret only commits no ref leads to (reflog entries) or dangling
+    # objects hold, True for the others; None when the scan did not look (the contract's `reachable`).
+    reachable: bool | None = None
     # Inside an archive: the file that holds it (the outermost archive, what git and the file system
     # know: removing it from history removes the secret), and `path` is `ARCHIVE!MEMBER`; else "".
     archive: str = ""
@@ -187,7 +201,8 @@ def fingerprint(rule_id: str, path: str, identity: str) -> str:
 
 def make_finding(match: Match, path: str, *, commit: str | None = None, author: str | None = None,
                  date: str | None = None, in_head: bool | None = None, head_paths: tuple[str, ...] = (),
-                 unstaged_fix: bool = False, locations: tuple[Location, ...] = ()) -> Finding:
+                 unstaged_fix: bool = False, locations: tuple[Location, ...] = (),
+                 moved_to: tuple[Moved, ...] = ()) -> Finding:
     """A finding for MATCH at PATH, with the history's provenance when there is one."""
     archive = path if match.member else ""
     if match.member:
@@ -215,6 +230,7 @@ def make_finding(match: Match, path: str, *, commit: str | None = None, author: 
         locations=locations,
         companion=match.companion,
         suppressed=match.suppressed,
+        moved_to=moved_to,
         archive=archive,
     )
 
@@ -265,6 +281,8 @@ class Stats:
     # Objects git could not read (missing from a partial clone or an old mirror, or corrupt): the
     # scan went on without them, so it is incomplete and never exits 0.
     missing_objects: list[str] = field(default_factory=list)
+    # --unreachable: what no ref leads to, as counted ({"commits", "trees", "blobs"}); None: not asked.
+    unreachable: dict[str, int] | None = None
     # Archives whose members were read (scanner.archives), the members read, and the members each
     # limit left unread, by reason ("depth", "bytes", "members", "ratio", "encrypted", "corrupt",
     # "large"); members named with ".." or an absolute path (read, never written anywhere).
@@ -309,6 +327,8 @@ class Stats:
         }
         if self.shallow:
             data["shallow"] = True
+        if self.unreachable is not None:
+            data["unreachable"] = dict(self.unreachable)
         return data
 
 
@@ -324,5 +344,5 @@ class Result:
     # Findings the policy silenced, each with its cause (Finding.suppressed), for --show-suppressed.
     suppressed: tuple[Finding, ...] = ()
     # A gate's files skipped for their size (the first few; stats.skipped_large counts them all):
-    # the scan could not vouch for them, so it does not exit 0 (scanner.cli.gate_status).
+    # the scan could not vouch for them, so it does not exit 0 (scanner.exitcodes.gate_status).
     unscanned: tuple[str, ...] = ()

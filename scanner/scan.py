@@ -31,7 +31,7 @@ from scanner.sources.base import Opener, Read, Reader
 
 if TYPE_CHECKING:
     from scanner import gitcmd
-    from scanner.sources import tagged, worktree
+    from scanner.sources import history, tagged, worktree
 
 __all__ = ["Hit", "Request", "Result", "Settings", "run", "scan_blobs"]
 
@@ -63,6 +63,9 @@ class Request:
     # Told the bytes of each batch of blobs as it is scanned (an audit's progress display, which
     # runs in another process than the scan): history and range scans.
     on_scanned: Callable[[int], None] | None = None
+    # --unreachable (history): also what no ref leads to, reflog-only commits and dangling objects
+    # (scanner.sources.unreachable), each finding marked `reachable`.
+    unreachable: bool = False
 
 
 @dataclass(frozen=True)
@@ -835,7 +838,49 @@ def _scan_commits(repo: "gitcmd.Repo", request: Request, settings: Settings, sta
         pointed = list(request.pointed)
         fresh = _added(repo, request)
         wanted = lambda oid: oid in fresh and not walk.read(oid)  # noqa: E731
-    return findings + _scan_pointed(repo, pointed, settings, stats, wanted)
+    findings += _scan_pointed(repo, pointed, settings, stats, wanted)
+    if request.mode == "history" and request.unreachable:
+        findings = _with_unreachable(repo, revisions, findings, hits, walk, settings, stats)
+    return findings
+
+
+def _with_unreachable(repo: "gitcmd.Repo", revisions: Sequence[str], findings: list[Finding], hits: list[Hit],
+                      walk: "history.Walk | history.Stream", settings: Settings, stats: Stats) -> list[Finding]:
+    """FINDINGS (what the refs lead to, marked reachable) and what only unreachable commits and
+    dangling objects hold (scanner.sources.unreachable), marked not. A secret at a path the refs
+    hold it at already is not reported again; nor is one in a dangling tree or blob (which has no
+    path of its own) that a commit holds too."""
+    import dataclasses
+
+    from scanner.sources import history, unreachable
+    from scanner.sources.blobs import GitObjects
+
+    found = unreachable.dangling(repo)
+    if found.problems:
+        stats.warnings.append(f"git fsck: {printable(found.problems)}: unreachable objects may be missing from the scan")
+    reachable = [dataclasses.replace(f, reachable=True) for f in findings]
+    more: list[Finding] = []
+    commits = 0
+    if found.commits:
+        revs = unreachable.revisions(revisions, found.commits)
+        walked = history.walk(repo, revs)
+        commits = walked.commits
+        judged = {hit.blob.oid for hit in hits}
+        # A blob the refs' walk read is judged from that reading (its hits are passed on), not read
+        # again; one it held nothing in is read again only here (and not counted twice).
+        records = [b if not walk.read(b.oid or "") else dataclasses.replace(b, counted=False)
+                   for b in walked.blobs if b.oid not in judged]
+        found_hits = scan_blobs(records, GitObjects(repo), settings, stats, count_files=False)
+        judge = history.Judge(repo, [*hits, *found_hits], settings.detector, settings.config.is_excluded,
+                              settings.max_file_size)
+        more = history.attribute(repo, revs, walked, judge)
+    seen = {f.fingerprint for f in reachable}
+    more = [f for f in more if f.fingerprint not in seen]
+    secrets = {(f.rule_id, f.secret) for f in (*reachable, *more)}
+    loose = _scan_pointed(repo, found.pointed(), settings, stats, lambda oid: True)
+    more += [f for f in loose if (f.rule_id, f.secret) not in secrets]
+    stats.unreachable = {"commits": commits, "trees": len(found.trees), "blobs": len(found.blobs)}
+    return reachable + [dataclasses.replace(f, reachable=False) for f in more]
 
 
 def _added(repo: "gitcmd.Repo", request: Request) -> frozenset[str]:
