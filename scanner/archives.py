@@ -32,8 +32,11 @@ if TYPE_CHECKING:
 
 Kind = Literal["zip", "tar", "gzip", "bzip2", "xz"]
 # Why a member (or the rest of an archive) was not read, as stats.archives.skipped counts it.
-Reason = Literal["depth", "bytes", "members", "ratio", "encrypted", "unsafe-name", "corrupt", "large"]
-REASONS: tuple[Reason, ...] = ("depth", "bytes", "members", "ratio", "encrypted", "unsafe-name", "corrupt", "large")
+# "oversized": the archive itself is past what is read whole (scanner.chunked.READ_WHOLE), which
+# opening it needs: it is scanned as the binary it is.
+Reason = Literal["depth", "bytes", "members", "ratio", "encrypted", "unsafe-name", "corrupt", "large", "oversized"]
+REASONS: tuple[Reason, ...] = ("depth", "bytes", "members", "ratio", "encrypted", "unsafe-name", "corrupt", "large",
+                               "oversized")
 
 DEFAULT_DEPTH = 3
 DEFAULT_MEMBERS = 10_000

@@ -382,3 +382,19 @@ def test_the_42_zip_shape_counts_what_it_read_and_what_it_left() -> None:
     tally = _tally(nested_bomb(levels=3, fan=4, leaf=1 << 20), depth=2)
     # The outer zip and its 4 member zips opened; the 16 zips inside those (depth 3) left closed.
     assert (tally.archives, tally.members, tally.skipped) == (5, 4, (("depth", 16),))
+
+
+def test_an_archive_too_large_to_hold_whole_is_scanned_as_binary_counted_and_named(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from scanner import chunked
+
+    monkeypatch.setattr(chunked, "READ_WHOLE", 4096)
+    key = google_key()
+    (tmp_path / "big.zip").write_bytes(zip_of({f"{i}.bin": bytes(range(256)) * 8 for i in range(4)}
+                                              | {"raw.txt": f"key={key}\n".encode()}, zipfile.ZIP_STORED))
+    code, data = run_scan(capsys, str(tmp_path), "--jobs", "1")
+    # Its stored member's key is still found, by the binary scan, at the archive's own path.
+    assert code == 1 and [f["path"] for f in data["findings"]] == ["big.zip"]
+    assert data["stats"]["archives"]["skipped"]["oversized"] == 1
+    main(["scan", str(tmp_path), "--jobs", "1"])
+    assert "archive big.zip: larger than 0 MB, which an archive must be read whole" in capsys.readouterr().err
