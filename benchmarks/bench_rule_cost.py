@@ -4,7 +4,7 @@ api-key mentions against one with none (issue 20: within 1.5x of each other).
 
     python benchmarks/bench_rule_cost.py [--dense langchain4j/langchain4j] [--plain neutral|OWNER/NAME]
                                          [--mirrors /work/.mirror] [--trees /tmp/keysentry-real-code]
-                                         [--runs 5] [--jobs N] [--json FILE]
+                                         [--runs 5] [--jobs N] [--code REV] [--json FILE]
 
 Both trees are HEAD of a snapshot in `<mirrors>/<owner>+<name>/repo`, written out as bench_real_code.py
 does. The default "plain" tree is the dense tree itself with every mention rewritten to letters no rule
@@ -74,10 +74,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--jobs", type=int, help="passed on to keysentry")
     parser.add_argument("--python", default=benchlib.keysentry_python())
+    parser.add_argument("--code", metavar="REV", help="time the scanner as of REV (exported with git archive)")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args(argv)
 
     tools, sizes = [], {}
+    source = benchlib.export_revision(args.code) if args.code else None
     for label, project in (("dense", args.dense), ("plain", args.plain)):
         if project == "neutral":
             tree = args.trees / (args.dense.replace("/", "+") + ".neutral")
@@ -92,8 +94,12 @@ def main(argv: list[str] | None = None) -> int:
         sizes[label] = measure_tree(tree)
         cmd = benchlib.keysentry_cmd("scan", str(tree), "--format", "json", "--quiet",
                                      *(["--jobs", str(args.jobs)] if args.jobs else []), python=args.python)
+        env = None
+        if args.code:
+            env = {**os.environ, "PYTHONPATH": str(source)}
+            cmd = [args.python, "-P", *cmd[1:]]
         tools.append(benchlib.Tool(f"keysentry {label} ({project})", cmd, ok_codes=(0, 1), keep_stdout=True,
-                                   cwd=tempfile.gettempdir(), check=benchlib.check_keysentry_json))
+                                   cwd=tempfile.gettempdir(), env=env, check=benchlib.check_keysentry_json))
     print(benchlib.machine_note())
     benchlib.run_series(tools, args.runs)
     for t in tools:
