@@ -84,8 +84,12 @@ class Config:
         """The limits archives are read within when files may be MAX_FILE_SIZE; None: not opened."""
         if not self.archives:
             return None
-        return archives_module.Limits(self.archive_depth, self.archive_max_bytes or ARCHIVE_BYTES_FACTOR * max_file_size,
-                                      self.archive_max_members, self.archive_max_ratio, max_file_size)
+        return archives_module.Limits(self.archive_depth, self.archive_bytes(max_file_size), self.archive_max_members,
+                                      self.archive_max_ratio, max_file_size)
+
+    def archive_bytes(self, max_file_size: int) -> int:
+        """What one archive may unpack to in all when files may be MAX_FILE_SIZE."""
+        return self.archive_max_bytes or ARCHIVE_BYTES_FACTOR * max_file_size
 
     def is_excluded(self, path: str) -> bool:
         if not self.exclude:

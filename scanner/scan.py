@@ -570,7 +570,7 @@ def _count(event: _Event, stats: Stats, seen: Outcomes, limit: int, named: bool)
 
 # How many archives whose members the limits left unread a warning names; stats.archives counts all.
 _ARCHIVES_NAMED = 5
-_WHY = {"depth": "nested deeper than archive-depth (scanned as binary, not opened)",
+_WHY = {"depth": "nested deeper than archive-depth (not opened)",
         "bytes": "left unread past archive-max-bytes unpacked", "members": "left unread past archive-max-members",
         "ratio": "left unread: compressed past archive-max-ratio (a bomb?)", "encrypted": "encrypted (not read)",
         "corrupt": "unreadable (corrupt or truncated)", "large": "larger than max-file-size (not read)",
@@ -591,6 +591,10 @@ def _count_archive(tally: archives.Tally, rel: str, stats: Stats) -> None:
     for reason, count in tally.skipped:
         named = [member for why, member in tally.named if why == reason]
         shown = ", ".join(printable(member_path(rel, tuple(m.split("!")))) for m in named[:2])
+        if reason == "oversized":
+            parts.append(f"larger than {chunked.READ_WHOLE >> 20} MB, which an archive must be read whole to be "
+                         "opened: scanned as a binary file, its members not read")
+            continue
         parts.append(f"{count} member{'s' * (count != 1)} {_WHY[reason]}"
                      + (f": {shown}{', …' if count > 2 else ''}" if shown else ""))
     stats.warnings.append(f"archive {printable(rel)}: {'; '.join(parts)}")
