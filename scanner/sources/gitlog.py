@@ -347,6 +347,10 @@ def listed_commits(repo: gitcmd.Repo | Path | str, revisions: Sequence[str], mis
             negated = not negated
         elif revision == EXCLUDE_NOTES:
             exclude_notes = True
+        elif revision == "--reflog":
+            # Every reflog entry's commit, as tips (--no-walk: no ancestor is read here).
+            logged = gitcmd.run(repo, "rev-list", "--no-walk", "--ignore-missing", "--reflog", ok=(0, 128))
+            (hidden if negated else tips).extend(logged.decode("ascii", "replace").split())
         elif revision == "--all":
             out = gitcmd.run(repo, "for-each-ref", "--format=%(objectname) %(refname)").decode("utf-8", "replace")
             refs = [line.split(" ", 1) for line in out.splitlines()]

@@ -514,6 +514,8 @@ class Unreachable:
                                   "from the scan")
         commits = self._walked.commits if self._walked is not None else 0
         stats.unreachable = {"commits": commits, "trees": len(found.trees), "blobs": len(found.blobs)}
+        missing = self._commits._missing  # what this walk could not read joins the refs' walk's
+        stats.missing_objects.extend(sorted(missing - set(stats.missing_objects)))
         return ()
 
     def then(self) -> Sequence[Source]:
