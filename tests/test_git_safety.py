@@ -739,3 +739,17 @@ def test_an_unreadable_tree_of_a_reflog_only_commit_is_named_by_unreachable(
     assert data["stats"]["missing_objects"] == [tree] and "incomplete scan" in capsys.readouterr().err
     # The key's blob, which no readable tree holds any more, is read as a dangling blob.
     assert code == 1 and [f["reachable"] for f in data["findings"]] == [False]
+
+
+def test_a_history_missing_most_of_its_trees_is_one_clear_line_and_exit_2(
+        repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # Not a few lost objects but a repository without its trees (a partial clone made without
+    # them, a botched copy): walking it a commit at a time would take hours and say little.
+    for i in range(70):
+        write(repo, "n.txt", f"{i}\n")
+        commit(repo, 1 + i % 28)
+    for tree in git(repo, "log", "--format=%T").split():
+        (repo / ".git" / "objects" / tree[:2] / tree[2:]).unlink(missing_ok=True)
+    code = main(["scan", "--history", str(repo), "--format", "json"])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "cannot read the trees of" in err, err
