@@ -32,8 +32,8 @@ if TYPE_CHECKING:
 
 Kind = Literal["zip", "tar", "gzip", "bzip2", "xz"]
 # Why a member (or the rest of an archive) was not read, as stats.archives.skipped counts it.
-# "oversized": the archive itself is past what is read whole (scanner.chunked.READ_WHOLE), which
-# opening it needs: it is scanned as the binary it is.
+# "oversized": an archive past what is read whole (the blob: scanner.chunked.READ_WHOLE; a member:
+# WHOLE), which opening it needs: it is scanned as the binary it is.
 Reason = Literal["depth", "bytes", "members", "ratio", "encrypted", "unsafe-name", "corrupt", "large", "oversized"]
 REASONS: tuple[Reason, ...] = ("depth", "bytes", "members", "ratio", "encrypted", "unsafe-name", "corrupt", "large",
                                "oversized")
@@ -257,6 +257,8 @@ class Expansion:
                         handle.close()
                         continue
                     if info.file_size > WHOLE:
+                        if kind(head) is not None:
+                            self.skip("oversized", at)  # an archive is opened only when held whole
                         yield Member(at, None, self._guarded(_chain(head, self._pieces(handle, info.file_size),
                                                                     info.file_size), at))
                         continue
@@ -302,6 +304,8 @@ class Expansion:
                 if self._too_deep(head, at, depth):
                     continue
                 if info.size > WHOLE:
+                    if kind(head) is not None:
+                        self.skip("oversized", at)  # an archive is opened only when held whole
                     yield Member(at, None, self._guarded(_chain(head, self._pieces(handle, info.size), info.size), at))
                     continue
                 body = head + handle.read(info.size - len(head))

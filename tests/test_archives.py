@@ -198,7 +198,8 @@ def test_a_limit_hit_is_in_the_json_stats_and_a_warning(tmp_path: Path, capsys: 
     assert code == 0 and data["findings"] == []
     assert stats["read"] == 1 and stats["skipped"]["depth"] == 1 and stats["skipped"]["members"] == 1
     main(["scan", str(tmp_path)])
-    err = capsys.readouterr().err
+    out, err = capsys.readouterr()
+    assert "files, and 1 member of 1 archive in them (" in out
     assert "archive deep.zip: 1 member nested deeper than archive-depth" in err
     assert "deep.zip!inner.jar" in err and "past archive-max-members" in err
 
@@ -398,3 +399,12 @@ def test_an_archive_too_large_to_hold_whole_is_scanned_as_binary_counted_and_nam
     assert data["stats"]["archives"]["skipped"]["oversized"] == 1
     main(["scan", str(tmp_path), "--jobs", "1"])
     assert "archive big.zip: larger than 0 MB, which an archive must be read whole" in capsys.readouterr().err
+
+
+def test_a_nested_archive_too_large_to_open_is_scanned_as_binary_and_counted(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(archives, "WHOLE", 4096)
+    key = google_key()
+    inner = zip_of({"pad.bin": bytes(range(256)) * 32, "raw.txt": f"key={key}\n".encode()}, zipfile.ZIP_STORED)
+    data = zip_of({"libs/big.jar": inner}, zipfile.ZIP_STORED)
+    assert _found(data, "app.zip") == {("google-api-key", "app.zip!libs/big.jar", "generic")}
+    assert dict(_tally(data).skipped) == {"oversized": 1}
