@@ -315,10 +315,15 @@ class Expansion:
 
         # Streaming mode ("r|"): one pass, members in order, no seeking back (a compressed tar is
         # read as it is decompressed, never whole).
+        others = 0  # folders, links and devices: no content, but tarfile keeps every header it read
         with tarfile.open(fileobj=stream, mode="r|") as archive:
             for info in archive:
                 if not info.isfile():
-                    continue  # folders, links and devices hold no content
+                    others += 1
+                    if others + self._members > self.limits.max_members:
+                        self.skip("members", path)
+                        return
+                    continue
                 at = self._name(path, info.name)
                 if not self._admit(at, info.size):
                     if self._members >= self.limits.max_members:

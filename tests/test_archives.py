@@ -417,3 +417,15 @@ def test_a_zip_listing_more_members_than_the_limit_is_not_opened_and_costs_nothi
     data = zip_of({f"{i}": b"" for i in range(70_000)}, zipfile.ZIP_STORED)
     assert archives.zip_entries(data) == 70_000
     assert _tally(data, max_members=10_000) == archives.Tally(1, 0, (("members", 70_000),), (("members", ""),))
+
+
+def test_a_tar_of_folders_only_stops_at_the_member_limit() -> None:
+    import tarfile
+
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w:gz") as archive:
+        for i in range(50):
+            info = tarfile.TarInfo(f"d{i}")
+            info.type = tarfile.DIRTYPE
+            archive.addfile(info)
+    assert dict(_tally(out.getvalue(), max_members=20).skipped) == {"members": 1}
