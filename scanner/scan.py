@@ -864,27 +864,23 @@ def _with_unreachable(repo: "gitcmd.Repo", revisions: Sequence[str], findings: l
     if found.problems:
         stats.warnings.append(f"git fsck: {printable(found.problems)}: unreachable objects may be missing from the scan")
     reachable = [dataclasses.replace(f, reachable=True) for f in findings]
-    more: list[Finding] = []
-    commits = 0
-    if found.commits:
-        revs = unreachable.revisions(revisions, found.commits)
-        walked = history.walk(repo, revs)
-        commits = walked.commits
-        judged = {hit.blob.oid for hit in hits}
-        # A blob the refs' walk read is judged from that reading (its hits are passed on), not read
-        # again; one it held nothing in is read again only here (and not counted twice).
-        records = [b if not walk.read(b.oid or "") else dataclasses.replace(b, counted=False)
-                   for b in walked.blobs if b.oid not in judged]
-        found_hits = scan_blobs(records, GitObjects(repo), settings, stats, count_files=False)
-        judge = history.Judge(repo, [*hits, *found_hits], settings.detector, settings.config.is_excluded,
-                              settings.max_file_size)
-        more = history.attribute(repo, revs, walked, judge)
+    revs = unreachable.revisions(revisions, found.commits)
+    walked = history.walk(repo, revs)
+    judged = {hit.blob.oid for hit in hits}
+    # A blob the refs' walk read is judged from that reading (its hits are passed on), not read
+    # again; one it held nothing in is read again only here (and not counted twice).
+    records = [b if not walk.read(b.oid or "") else dataclasses.replace(b, counted=False)
+               for b in walked.blobs if b.oid not in judged]
+    found_hits = scan_blobs(records, GitObjects(repo), settings, stats, count_files=False)
+    judge = history.Judge(repo, [*hits, *found_hits], settings.detector, settings.config.is_excluded,
+                          settings.max_file_size)
+    more = history.attribute(repo, revs, walked, judge)
     seen = {f.fingerprint for f in reachable}
     more = [f for f in more if f.fingerprint not in seen]
     secrets = {(f.rule_id, f.secret) for f in (*reachable, *more)}
     loose = _scan_pointed(repo, found.pointed(), settings, stats, lambda oid: True)
     more += [f for f in loose if (f.rule_id, f.secret) not in secrets]
-    stats.unreachable = {"commits": commits, "trees": len(found.trees), "blobs": len(found.blobs)}
+    stats.unreachable = {"commits": walked.commits, "trees": len(found.trees), "blobs": len(found.blobs)}
     return reachable + [dataclasses.replace(f, reachable=False) for f in more]
 
 

@@ -66,7 +66,7 @@ def _counts(view: View, summary: Summary) -> list[str]:
 def _row(f: Shown, history: bool, verified: bool) -> str:
     where = f"{f.name}:{f.line}" if f.line else f"{f.name} (whole file)"
     if f.reachable is False:
-        where += " (unreachable: no ref leads to it)"
+        where += " (not reachable from any ref)"
     if f.moved_to:  # history: the later paths a rename or copy carried it to
         where += f", moved to {moved_words(f.moved_to, lambda p: printable(display_path(p)))}"
     row = [f.severity, f"`{f.rule_id}`", cell(where), cell(f.secret)]

@@ -61,11 +61,11 @@ def log_args(revisions: Sequence[str], extra: Sequence[str] = (), ordered: bool 
             *revision_args(revisions), "--"]
 
 
-_REVISION_OPTIONS = ("--all", "--not")
+_REVISION_OPTIONS = ("--all", "--not", "--reflog")
 
 
 def revision_args(revisions: Sequence[str]) -> list[str]:
-    """REVISIONS for rev-list and log: `--all` and `--not` (the options we pass among them), in
+    """REVISIONS for rev-list and log: `--all`, `--reflog` and `--not` (the options we pass), in
     their order, before `--end-of-options`, and every other word after it, so none can be read as
     an option. `--not` turns around every revision after it, those after `--end-of-options` too
     (scanner.sources.unreachable relies on that)."""

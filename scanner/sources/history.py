@@ -190,9 +190,8 @@ def attribute(repo: gitcmd.Repo, revisions: Sequence[str], walked: Walk | Stream
 
 def _trace_copies(repo: gitcmd.Repo, attributor: Attributor) -> None:
     """Which arrivals of a secret seen elsewhere before were copies (scanner.attribution)."""
-    questions = attributor.copy_questions()
-    if questions:
-        attributor.settle_copies(treeblobs.blobs_at(repo, questions))
+    with treeblobs.TreeBlobs(repo) as trees:  # git starts at the first question, if any
+        attributor.settle_copies(trees.ask)
 
 
 def _findings(repo: gitcmd.Repo, attributor: Attributor, judge: Judge,
