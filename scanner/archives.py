@@ -361,14 +361,29 @@ class Expansion:
         try:
             for piece in pieces:
                 first += piece
-                if len(first) > WHOLE or len(first) > self.limits.max_member:
-                    yield Member(at, None, self._guarded(_chain(first, pieces, self.limits.max_member), at))
+                if len(first) > self.limits.max_member:
+                    self.skip("large", at)  # known only once unpacked that far: skipped as a large file is
+                    return
+                if len(first) > WHOLE:
+                    yield Member(at, None, self._guarded(self._capped(first, pieces, at), at))
                     return
         except _Stop as stop:
             self.skip(stop.reason, at)
         except _broken():
             self.skip("corrupt", at)  # truncated: what it held up to there is scanned all the same
         yield Member(at, first)
+
+
+    def _capped(self, first: bytes, rest: Iterator[bytes], path: tuple[str, ...]) -> Iterator[bytes]:
+        """A stream's pieces up to the member size limit; past it the rest is left, counted."""
+        yield first
+        read = len(first)
+        for piece in rest:
+            read += len(piece)
+            if read > self.limits.max_member:
+                self.skip("large", path)
+                return
+            yield piece
 
 
 def _chain(first: bytes, rest: Iterator[bytes], limit: int) -> Iterator[bytes]:

@@ -429,3 +429,13 @@ def test_a_tar_of_folders_only_stops_at_the_member_limit() -> None:
             info.type = tarfile.DIRTYPE
             archive.addfile(info)
     assert dict(_tally(out.getvalue(), max_members=20).skipped) == {"members": 1}
+
+
+@pytest.mark.parametrize("whole", [1 << 20, 1024])
+def test_a_compressed_file_unpacking_past_max_file_size_is_counted_large(whole: int,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    # Its size is known only as it is unpacked: past the limit it is skipped as a large file is.
+    monkeypatch.setattr(archives, "WHOLE", whole)
+    monkeypatch.setattr(archives, "PIECE", 1000)  # unpacked a thousand bytes at a time
+    data = archive_of("gz", {"m": b"z = 3\n" * 2000})
+    assert dict(_tally(data, max_member=5000).skipped) == {"large": 1}
