@@ -217,6 +217,7 @@ class Shown:
     reachable: bool | None = None  # --unreachable: False when no ref leads to it
     # Inside an archive: the files holding it (Finding.archives), masked; git can only drop those whole.
     archives: tuple[str, ...] = ()
+    place: str = "file"  # or git metadata: "commit-message", "tag-message" (then `path` names the object)
 
     @property
     def rule_id(self) -> str:
@@ -297,6 +298,7 @@ def present(result: "Result", options: Options,
             moved_to=tuple(ShownMove(mask(m.path), m.commit) for m in f.moved_to),
             reachable=f.reachable,
             archives=tuple(mask(p) for p in f.archives()),
+            place=f.place,
         )
 
     shown = tuple(show(f) for f in result.findings)

@@ -245,6 +245,8 @@ def _purge(out: _Writer, past: list[Shown]) -> None:
                      "<secret>==>REMOVED; this report redacts them: rerun with --show-secrets to have it "
                      "print those lines", "  # ")
         command += f" --replace-text {_REPLACE_TEXT}"
+        if any(f.place != "file" for f in past):  # a commit or tag message holds one
+            command += f" --replace-message {_REPLACE_TEXT}"
     if files:
         command += " --invert-paths " + " ".join(f"--path {printable(shell_word(p))}" for p in files)
     out.add(command, "  git push --force --all <url> && git push --force --tags <url>")
