@@ -18,7 +18,9 @@ MAX_BYTES = 4 * 1024 * 1024  # a pyproject.toml is a few KB; past this it is not
 # How long one `allow` regex may take on one secret: a secret is at most a few hundred characters,
 # on which a sane pattern takes microseconds.
 ALLOW_TIMEOUT = 1.0
-_KEYS = {"exclude", "allow", "disable", "max-file-size", "inline-allow", "inline-allow-in-changes"}
+_KEYS = {"exclude", "allow", "disable", "max-file-size", "inline-allow", "inline-allow-in-changes", "decode-depth"}
+# How deep `decode-depth` may go: each level is a scan of what the one above decoded.
+MAX_DECODE_DEPTH = 4
 # What an inline marker that a gated change adds does: "block" (it suppresses nothing, and the
 # change is reported) or "notice" (it suppresses, and is listed as a notice). Only a base's config
 # decides; a change's own config never does.
@@ -68,6 +70,8 @@ class Config:
     size_set: bool = False
     source: str | None = None  # the file it came from, for messages
     _spec: Any = field(default=None, compare=False, repr=False)
+    # How many encodings deep values are decoded and scanned (scanner.decode); 0: never.
+    decode_depth: int = 2
 
     def is_excluded(self, path: str) -> bool:
         if not self.exclude:
@@ -113,8 +117,11 @@ def from_table(table: dict[str, Any], where: str) -> Config:
     in_changes = table.get("inline-allow-in-changes", "block")
     if in_changes not in _IN_CHANGES:
         raise ConfigError(f"{where}: 'inline-allow-in-changes' must be \"block\" or \"notice\", not {in_changes!r}")
+    depth = table.get("decode-depth", 2)
+    if not isinstance(depth, int) or isinstance(depth, bool) or not 0 <= depth <= MAX_DECODE_DEPTH:
+        raise ConfigError(f"{where}: 'decode-depth' must be a whole number from 0 to {MAX_DECODE_DEPTH}, not {depth!r}")
     return Config(exclude, tuple(allow), disable, size, inline, in_changes, "max-file-size" in table, where,
-                  _exclude_spec(exclude, where))
+                  _exclude_spec(exclude, where), decode_depth=depth)
 
 
 def _exclude_spec(patterns: tuple[str, ...], where: str) -> Any:

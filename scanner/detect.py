@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import AnyStr, Generic, Literal, Protocol
 
-from scanner import content, context, prefilter
+from scanner import content, context, decode, prefilter
 from scanner import public_halves
 from scanner.companion import Companions
 from scanner.domain import Severity
@@ -150,10 +150,12 @@ class Detector:
     # SHA-256 digests of public values never reported (counted as allowed); default: the shipped list.
     known_public: frozenset[str] = field(default_factory=known_public)
     inline: InlineMarkers = "honour"
+    # How many encodings deep a value is decoded and scanned (scanner.decode); 0: never.
+    decode_depth: int = decode.DEPTH
 
     @classmethod
     def configured(cls, disabled: Iterable[str] = (), allow: Iterable[AllowRule] = (),
-                   inline: InlineMarkers = "honour") -> "Detector":
+                   inline: InlineMarkers = "honour", decode_depth: int = decode.DEPTH) -> "Detector":
         off = set(disabled)
         prefilter.requested()  # a bad KEYSENTRY_ENGINE is an error before any file is read
         return cls(
@@ -161,6 +163,7 @@ class Detector:
             file_rules=tuple(r for r in FILE_RULES if r.id not in off),
             allow=tuple(allow),
             inline=inline,
+            decode_depth=decode_depth,
         )
 
     def scan(self, data: bytes, path: str = "") -> Scanned:
@@ -186,6 +189,11 @@ class Detector:
 
     def scan_content(self, data: bytes) -> Scanned:
         """Every secret the bytes hold, whatever path they occur at: the same for every copy of a blob."""
+        return self._content(data, self.decode_depth, None)
+
+    def _content(self, data: bytes, depth: int, budget: decode.Budget | None) -> Scanned:
+        """What scan_content says, decoding encoded runs DEPTH encodings deep, within BUDGET (None:
+        the budget of content scanned for itself)."""
         # Most content is plain text, which the prefilter's pass tells without sniffing it.
         plain, hits = self._prefilter.plain_text(data)
         kind = content.NARROW if plain else content.sniff(data)
@@ -198,6 +206,9 @@ class Detector:
             if hits is None:
                 return _NOTHING
             text = content.decode(data, kind)
+            if hits.encoded and depth > 0:
+                return self._with_decoded(self._text(data, text, hits, _in_text(hits, data, text), None),
+                                          data, text, hits.encoded, depth, budget or decode.Budget(len(data)))
             located = _in_text(hits, data, text)
         else:
             text = content.decode(data, kind)
@@ -206,6 +217,13 @@ class Detector:
             if hits is None:
                 return _NOTHING
             located = None
+        return self._text(data, text, hits, located, lowered)
+
+    def _text(self, data: bytes, text: str, hits: prefilter.Hits, located: prefilter.Hits | None,
+              lowered: str | None) -> Scanned:
+        """The rules' matches in TEXT (DATA decoded), where the prefilter's HITS say they may be."""
+        if not hits.active:
+            return _NOTHING
         plan: list[_Plan] = []
         for index in hits.active:
             rule = self.rules[index]
@@ -254,6 +272,54 @@ class Detector:
             floor = max([floor, *(c.end for c in kept)])
             start, size = end, min(2 * size, _REGION_MAX)
         return _listed(matches, allowed, suppressed, text)
+
+    @functools.cached_property
+    def _decoding(self) -> tuple[tuple[decode.Needle, ...], tuple[bytes, ...]]:
+        return decode.needles(self.rules), decode.markers(self.rules)
+
+    def _with_decoded(self, scanned: Scanned, data: bytes, text: str, encoded: tuple[int, ...],
+                      depth: int, budget: decode.Budget) -> Scanned:
+        """SCANNED plus what the encoded runs the gate let through hold (scanner.decode): each
+        match at the place its encoded form starts, with the chain of decodings; a secret found as
+        it is already is not found again in a decoding."""
+        table, markers = self._decoding
+        kinds = decode.gate((table[i] for i in encoded), data, markers)
+        seen = {(m.rule_id, m.secret) for m in scanned.everything}
+        found: list[Match] = []
+        silenced: list[Match] = []
+        allowed = scanned.allowed
+        for run in decode.runs(data, kinds, table, markers, budget):
+            inner = self._content(run.data, depth - 1, budget)
+            if not inner.everything:
+                allowed += inner.allowed
+                continue
+            offsets = decode.Offsets(run.data, inner.binary)
+            for m in inner.everything:
+                if (m.rule_id, m.secret) in seen:
+                    continue
+                seen.add((m.rule_id, m.secret))
+                at = run.source(offsets.offset(m.line, m.column))
+                line, column, char = decode.position(data, text, at)
+                cause = m.suppressed
+                if not cause and self.inline == "honour":
+                    start = text.rfind("\n", 0, char) + 1
+                    end = text.find("\n", char)
+                    if _LineMarkers(text, start, len(text) if end < 0 else end).allow(char, char + 1):
+                        cause = "inline"
+                placed = dataclasses.replace(m, line=line, column=column, decoded=(run.kind, *m.decoded),
+                                             suppressed=cause)
+                if cause:
+                    allowed += 1
+                    silenced.append(placed)
+                else:
+                    found.append(placed)
+        if not found and not silenced:
+            return dataclasses.replace(scanned, allowed=allowed) if allowed != scanned.allowed else scanned
+        room = max(0, MAX_MATCHES - len(scanned.matches))
+        return dataclasses.replace(
+            scanned, allowed=allowed,
+            matches=tuple(sorted((*scanned.matches, *found[:room]), key=lambda m: (m.line, m.column))),
+            suppressed=tuple(sorted((*scanned.suppressed, *silenced), key=lambda m: (m.line, m.column))[:MAX_MATCHES]))
 
     def judges_whole_file(self, path: str) -> bool:
         """Whether a whole-file rule applies at PATH: what a blob holds there is more than what its

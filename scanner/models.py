@@ -31,6 +31,9 @@ class Match:
     # its line) or "config" (an `allow` regex). Silenced matches still go through attribution,
     # so a gate can tell a marker the change adds, and --show-suppressed can list them.
     suppressed: SuppressedBy = ""
+    # Found in decoded text (scanner.decode): the decodings, outermost first ("base64", "hex", …);
+    # line and column are where its encoded form starts.
+    decoded: tuple[str, ...] = ()
 
 
 # Why a finding is not reported: "" (it is), an inline marker, the config (`allow`), the baseline.
@@ -136,6 +139,8 @@ class Finding:
     companion: str = ""
     # Why the policy does not report it (listed with --show-suppressed), or "": reported.
     suppressed: SuppressedBy = ""
+    # Found in decoded text: the chain of decodings, outermost first (Match.decoded).
+    decoded: tuple[str, ...] = ()
 
 
 def fingerprint(rule_id: str, path: str, identity: str) -> str:
@@ -169,6 +174,7 @@ def make_finding(match: Match, path: str, *, commit: str | None = None, author: 
         locations=locations,
         companion=match.companion,
         suppressed=match.suppressed,
+        decoded=match.decoded,
     )
 
 

@@ -237,7 +237,7 @@ def _git_policy(request: Request, repo: "gitcmd.Repo", fingerprints: frozenset[s
 def _settings(request: Request, root: Path, policy: policies.Policy) -> Settings:
     cfg = policy.config
     inline: InlineMarkers = "ignore" if request.no_inline_allow or not cfg.inline_allow else "honour"
-    detector = Detector.configured(cfg.disable, cfg.allow, inline)
+    detector = Detector.configured(cfg.disable, cfg.allow, inline, cfg.decode_depth)
     size = request.max_file_size or cfg.max_file_size
     return Settings(detector, cfg, size, max(1, request.jobs), request.progress, policy)
 

@@ -24,6 +24,12 @@ def redact(secret: str) -> str:
     return "…"
 
 
+def decoded_words(f: "Shown") -> str:
+    """How a secret found in decoded text was encoded, as the text and markdown reports say it
+    after the secret: " (decoded: base64 > hex)"; "" for one found as it is."""
+    return f" (decoded: {' > '.join(f.decoded)})" if f.decoded else ""
+
+
 def display_path(path: str) -> str:
     """A path as git stores it: bytes that are not UTF-8 are shown as \\x escapes, not dropped."""
     return path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
@@ -187,6 +193,7 @@ class Shown:
     verification: "Verification | None"
     companion: str = ""  # a client secret's OAuth client id: public, so never masked
     suppressed: str = ""  # why the policy silences it ("baseline", "config", "inline"), or "": reported
+    decoded: tuple[str, ...] = ()  # found in decoded text: the decodings, outermost first
 
     @property
     def rule_id(self) -> str:
@@ -264,6 +271,7 @@ def present(result: "Result", options: Options,
             verification=f.verification,
             companion=f.companion,
             suppressed=f.suppressed,
+            decoded=f.decoded,
         )
 
     shown = tuple(show(f) for f in result.findings)

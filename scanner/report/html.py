@@ -86,6 +86,7 @@ class Row:
     places: tuple[Place, ...]
     introduced: tuple[Introduced, ...]
     fix: Fix
+    decoded: str = ""  # found in decoded text: the decodings, outermost first ("base64 > hex")
 
     @property
     def count(self) -> int:
@@ -191,6 +192,7 @@ def _row(index: int, group: Sequence[Shown], mode: str) -> Row:
         secret=printable(group[0].secret), commit=oldest.commit or "", author=_name(oldest.author),
         date=(oldest.date or "")[:10], instant=_instant(oldest.date), in_head=in_head,
         places=places, introduced=introduced, fix=_fix(group, in_head, mode),
+        decoded=" > ".join(group[0].decoded),
     )
 
 
@@ -303,7 +305,7 @@ def _data_block(found: Sequence[Row], history: bool, verified: bool) -> Markup:
             r.date, r.instant, head, path, r.count,
             [[p.name, p.line, p.column] for p in r.first_places], r.more_files if r.more_places else 0,
             [[c.commit, c.author, c.date, c.name, c.line, c.in_head] for c in r.first_introduced],
-            len(r.more_introduced), fix, list(r.fix.commands), list(r.exposes), r.verified_more,
+            len(r.more_introduced), fix, list(r.fix.commands), list(r.exposes), r.verified_more, r.decoded,
         ])
     data = {"history": history, "verified": verified,
             "fixes": [[d, rotate, [list(w) for w in where], restrict, remove, autofix]

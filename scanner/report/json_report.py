@@ -42,4 +42,6 @@ def _finding(f: Shown) -> dict[str, object]:
     }
     if f.suppressed:
         entry["suppressed"] = f.suppressed
+    if f.decoded:  # found in decoded text: line and column are the encoded run's
+        entry["decoded"] = list(f.decoded)
     return entry
