@@ -444,6 +444,8 @@ _RUNS_MAX = 256
 
 
 def _find_all(haystack: bytes, needle: bytes, limit: int) -> list[int]:
+    """Where NEEDLE occurs, the first LIMIT places (the hits of one piece of content are bounded
+    together: past _HITS_MAX it is a hostile file, whose first stretch is decoded)."""
     found: list[int] = []
     at = haystack.find(needle)
     while at >= 0 and len(found) < limit:
@@ -475,13 +477,14 @@ def runs(data: bytes, kinds: Iterable[Encoding], table: tuple[Needle, ...],
             if needle.caseless:
                 lowered = data.lower() if lowered is None else lowered
                 hits += ((at, needle.offset, len(needle.text))
-                         for at in _find_all(lowered, needle.text.lower(), _HITS_MAX))
+                         for at in _find_all(lowered, needle.text.lower(), _HITS_MAX - len(hits)))
             else:
-                hits += ((at, needle.offset, len(needle.text)) for at in _find_all(data, needle.text, _HITS_MAX))
+                hits += ((at, needle.offset, len(needle.text))
+                         for at in _find_all(data, needle.text, _HITS_MAX - len(hits)))
         if kind in _ESCAPES:  # an escaped quote with a marker as it is: around each marker
             lowered = data.lower() if lowered is None else lowered
-            for marker in rule_markers:
-                hits += ((at, 0, len(marker)) for at in _find_all(lowered, marker.lower(), _HITS_MAX))
+            for marker in dict.fromkeys(m.lower() for m in rule_markers):
+                hits += ((at, 0, len(marker)) for at in _find_all(lowered, marker, _HITS_MAX - len(hits)))
         covered: dict[int, int] = {}  # phase -> where the last run decoded at that phase ends
         decoded_runs = 0
         for at, offset, size in sorted(hits)[:_HITS_MAX]:

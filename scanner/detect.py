@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import AnyStr, Generic, Literal, Protocol
 
-from scanner import content, context, decode, prefilter
+from scanner import compiled, content, context, decode, prefilter
 from scanner import public_halves
 from scanner.companion import Companions
 from scanner.domain import Severity
@@ -450,7 +450,41 @@ class Detector:
                 suppressed.append(Match(cand.rule_id, cand.secret, line, column, cand.secret, suppressed="config"))
                 continue
             matches.append(Match(cand.rule_id, cand.secret, line, column, cand.secret))
-        return Scanned(tuple(matches), allowed, True, tuple(suppressed))
+        return self._with_strings(data, Scanned(tuple(matches), allowed, True, tuple(suppressed)))
+
+    def _with_strings(self, data: bytes, scanned: Scanned) -> Scanned:
+        """SCANNED plus what the strings a compiled file's format delimits hold (scanner.compiled:
+        a .pyc's constants, an SQLite database's text cells), each read as text of its own: there a
+        key is not run into the next object's type byte or the next column's text."""
+        found = compiled.strings(data)
+        if not found:
+            return scanned
+        starts: list[int] = []
+        size = 0
+        for _offset, value in found:
+            starts.append(size)
+            size += len(value) + 1
+        joined = b"\n".join(value for _offset, value in found)
+        inner = self._content(joined, self.decode_depth, None)
+        seen = {(m.rule_id, m.secret) for m in scanned.everything}
+        offsets = decode.Offsets(joined, inner.binary)
+        added: list[Match] = []
+        for m in inner.everything:
+            if (m.rule_id, m.secret) in seen:
+                continue
+            seen.add((m.rule_id, m.secret))
+            at = offsets.offset(m.line, m.column)
+            i = max(0, bisect.bisect_right(starts, at) - 1)
+            where = found[i][0] + at - starts[i]
+            line = data.count(b"\n", 0, where) + 1
+            added.append(dataclasses.replace(m, line=line, column=where - data.rfind(b"\n", 0, where)))
+        if not added:
+            return scanned
+        ordered = sorted((*scanned.everything, *added), key=lambda m: (m.line, m.column))
+        return dataclasses.replace(
+            scanned, allowed=scanned.allowed + sum(1 for m in added if m.suppressed),
+            matches=tuple(m for m in ordered if not m.suppressed)[:MAX_MATCHES],
+            suppressed=tuple(m for m in ordered if m.suppressed)[:MAX_MATCHES])
 
 
 class _LineMarkers:

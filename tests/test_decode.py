@@ -397,3 +397,102 @@ def test_a_config_sets_the_depth(tmp_path: Path, capsys: pytest.CaptureFixture[s
 
     assert main(["scan", str(tmp_path)]) == 2
     assert "decode-depth" in capsys.readouterr().err
+
+
+# --- compiled files (issue 18 §3b) -----------------------------------------------------------------
+
+
+def pyc(source: str) -> bytes:
+    """SOURCE compiled as `py_compile` writes it (the running Python's magic number)."""
+    import importlib.util
+    import marshal
+
+    return importlib.util.MAGIC_NUMBER + b"\0" * 12 + marshal.dumps(compile(source, "settings.py", "exec"))
+
+
+def sqlite_db(*rows: tuple[str, str, str]) -> bytes:
+    """A database file (made in memory) holding ROWS of three text columns."""
+    import sqlite3
+
+    con = sqlite3.connect(":memory:")
+    con.execute("create table config (name text, value text, note text)")
+    con.executemany("insert into config values (?, ?, ?)", rows)
+    con.commit()
+    return con.serialize()
+
+
+def _compiled_rows() -> list[Any]:
+    key, other, sa = google_key(), google_key(), service_account_json()
+    return [
+        # The key's next byte is marshal's `N` (None): a text pattern's end test lost it.
+        pytest.param(lambda: (pyc(f"KEY = '{key}'\nX = None\n"), [("google-api-key", key)]), id="pyc constant before None"),
+        pytest.param(lambda: (pyc(f"SA = {sa!r}\n"), [("gcp-service-account-key", sa_secret(sa))]), id="pyc key file constant"),
+        # The key runs into the next column's text, after the previous column's.
+        pytest.param(lambda: (sqlite_db(("maps", key, "production"), ("geo", other, "staging")),
+                              [("google-api-key", key), ("google-api-key", other)]), id="sqlite text cells"),
+        pytest.param(lambda: (sqlite_db(("sa", sa, "deploy")), [("gcp-service-account-key", sa_secret(sa))]),
+                     id="sqlite key file cell"),
+        pytest.param(lambda: (sqlite_db(("cfg", b64("k=" + key), "encoded")), [("google-api-key", key)]),
+                     id="sqlite base64 cell"),
+        pytest.param(lambda: (b"\x7fELF\x02\x01\x01" + b"\0" * 20 + key.encode() + b"Next", [("google-api-key", key)]),
+                     id="fixed-length token in any binary"),
+        # ... what must stay quiet.
+        pytest.param(lambda: (sqlite_db(*((f"n{i}", b64(os.urandom(60)), "x") for i in range(200))), []),
+                     id="sqlite random base64 cells"),
+        pytest.param(lambda: (pyc("import os\nNAME = 'settings for the application server'\n" * 20), []),
+                     id="pyc without secrets"),
+        pytest.param(lambda: (b"\x7fELF" + b"\0" * 20 + b64(os.urandom(3000)).encode(), []),
+                     id="base64 run in a binary"),
+    ]
+
+
+@pytest.mark.parametrize("build", _compiled_rows())
+def test_a_key_in_a_compiled_file_is_found_whatever_follows_it(build: Callable[[], tuple[bytes, list[tuple[str, str]]]]) -> None:
+    data, expected = build()
+    found = _both(data)
+    assert found.binary
+    assert sorted((m.rule_id, m.secret) for m in found.matches) == sorted(expected)
+    for m in found.matches:  # each at its place in the file (a binary's lines are its newline bytes)
+        at = [i for i in range(len(data)) if data.startswith(m.secret.encode()[:20], i)]
+        assert any(data.count(b"\n", 0, i) + 1 == m.line for i in at) or m.decoded
+
+
+@pytest.mark.parametrize("hostile", [
+    pytest.param(lambda db: db[:600], id="truncated after the first page"),
+    pytest.param(lambda db: db[:16] + b"\x00\x03" + db[18:], id="page size not a power of two"),
+    pytest.param(lambda db: db[:4096 + 3] + b"\xff\xff" + db[4096 + 5:], id="cell count past the page"),
+    pytest.param(lambda db: db[:4096 + 8] + b"\x0f\xf0" * 2000 + db[4096 + 8 + 4000:], id="every pointer at one cell"),
+    pytest.param(lambda db: db[:4096] + b"\x0d" + b"\xff" * 4095 + db[8192:], id="varints of 0xff"),
+])
+def test_a_hostile_database_is_read_within_bounds(hostile: Callable[[bytes], bytes]) -> None:
+    from scanner import compiled
+
+    db = sqlite_db(*((f"n{i}", "x" * 40, "y") for i in range(50)))
+    data = hostile(db)
+    values = compiled.strings(data)
+    assert sum(len(v) for _, v in values) <= compiled.STRINGS_BUDGET * len(data) + 4096
+    _both(data)  # and scanning it ends, without an error
+
+
+def test_a_pyc_with_lengths_past_its_end_is_read_within_bounds() -> None:
+    from scanner import compiled
+
+    data = pyc("X = 1\n")[:17] + b"a\xff\xff\xff\x7fz\xffu\x10\x00\x00\x00" * 1000
+    assert compiled.strings(data) == []
+    assert _both(data).matches == ()
+
+
+def test_compiled_files_are_found_in_every_mode(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    key, other = google_key(), google_key()
+    (repo / "__pycache__").mkdir()
+    (repo / "__pycache__" / "settings.cpython-311.pyc").write_bytes(pyc(f"KEY = '{key}'\nX = None\n"))
+    (repo / "app.db").write_bytes(sqlite_db(("maps", other, "production")))
+    git(repo, "add", "-A")
+    reports = {}
+    _, reports["staged"] = run_scan(capsys, "--staged", str(repo))
+    git(repo, "commit", "-q", "-m", "compiled files")
+    _, reports["worktree"] = run_scan(capsys, str(repo))
+    _, reports["history"] = run_scan(capsys, "--history", str(repo))
+    for mode, data in reports.items():
+        assert sorted((f["rule_id"], f["path"]) for f in data["findings"]) == \
+            [("google-api-key", "__pycache__/settings.cpython-311.pyc"), ("google-api-key", "app.db")], mode
