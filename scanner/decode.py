@@ -463,11 +463,13 @@ class Budget:
         self.left = 2 * size + (64 << 10)
 
 
-def runs(data: bytes, kinds: Iterable[Encoding], table: tuple[Needle, ...],
+def runs(data: bytes, kinds: Iterable[Encoding], hit: Iterable[Needle],
          rule_markers: tuple[bytes, ...], budget: Budget) -> Iterator[Decoded]:
-    """What the gated runs of DATA decode to, for each of KINDS the gate let through: each stretch
-    of content decoded once per group phase (a needle inside a stretch already decoded so adds
-    nothing), so the work is linear in the content however many needles it holds."""
+    """What the gated runs of DATA decode to, for each of KINDS the gate let through, around the
+    needles the prefilter found (HIT): each stretch of content decoded once per group phase (a
+    needle inside a stretch already decoded so adds nothing), so the work is linear in the content
+    however many needles it holds."""
+    table = tuple(hit)
     lowered: bytes | None = None
     for kind in kinds:
         hits: list[tuple[int, int, int]] = []

@@ -329,12 +329,13 @@ class Detector:
         match at the place its encoded form starts, with the chain of decodings; a secret found as
         it is already is not found again in a decoding."""
         table, markers = self._decoding
-        kinds = decode.gate((table[i] for i in encoded), data, markers)
+        hit = [table[i] for i in encoded]
+        kinds = decode.gate(hit, data, markers)
         seen = {(m.rule_id, m.secret) for m in scanned.everything}
         found: list[Match] = []
         silenced: list[Match] = []
         allowed = scanned.allowed
-        for run in decode.runs(data, kinds, table, markers, budget):
+        for run in decode.runs(data, kinds, hit, markers, budget):
             inner = self._content(run.data, depth - 1, budget)
             if not inner.everything:
                 allowed += inner.allowed

@@ -327,8 +327,9 @@ def test_plain_code_never_reaches_the_decoder(module: str) -> None:
     table, markers = decode.needles(CONTENT_RULES), decode.markers(CONTENT_RULES)
     for engine in ("hyperscan", "python"):
         hits = prefilter.build(CONTENT_RULES, engine).text(source)
-        kinds = decode.gate((table[i] for i in hits.encoded), source, markers) if hits is not None else ()
-        assert list(decode.runs(source, kinds, table, markers, decode.Budget(len(source)))) == []
+        hit = [table[i] for i in hits.encoded] if hits is not None else []
+        kinds = decode.gate(hit, source, markers)
+        assert list(decode.runs(source, kinds, hit, markers, decode.Budget(len(source)))) == []
 
 
 # --- every mode, every report ----------------------------------------------------------------------
