@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import AnyStr, Generic, Literal, Protocol
 
-from scanner import archives, content, context, prefilter
+from scanner import archives, compiled, content, context, decode, prefilter
 from scanner import public_halves
 from scanner.companion import Companions
 from scanner.domain import Severity
@@ -155,11 +155,14 @@ class Detector:
     # How far the members of archives are read (scanner.archives); None: archives are scanned as
     # the binary files they are, never opened.
     archive_limits: archives.Limits | None = field(default_factory=archives.Limits)
+    # How many encodings deep a value is decoded and scanned (scanner.decode); 0: never.
+    decode_depth: int = decode.DEPTH
 
     @classmethod
     def configured(cls, disabled: Iterable[str] = (), allow: Iterable[AllowRule] = (),
                    inline: InlineMarkers = "honour",
-                   archive_limits: archives.Limits | None = archives.DEFAULT_LIMITS) -> "Detector":
+                   archive_limits: archives.Limits | None = archives.DEFAULT_LIMITS,
+                   decode_depth: int = decode.DEPTH) -> "Detector":
         off = set(disabled)
         prefilter.requested()  # a bad KEYSENTRY_ENGINE is an error before any file is read
         return cls(
@@ -168,6 +171,7 @@ class Detector:
             allow=tuple(allow),
             inline=inline,
             archive_limits=archive_limits,
+            decode_depth=decode_depth,
         )
 
     def scan(self, data: bytes, path: str = "") -> Scanned:
@@ -194,6 +198,12 @@ class Detector:
     def scan_content(self, data: bytes, expand: bool = True) -> Scanned:
         """Every secret the bytes hold, whatever path they occur at: the same for every copy of a blob.
         An archive's members are read too (EXPAND, and the detector reads archives)."""
+        return self._content(data, self.decode_depth, None, expand)
+
+    def _content(self, data: bytes, depth: int, budget: decode.Budget | None, expand: bool = False) -> Scanned:
+        """What scan_content says, decoding encoded runs DEPTH encodings deep, within BUDGET (None:
+        the budget of content scanned for itself); an archive is opened only when EXPAND (never
+        one a decoding or a compiled file's strings make)."""
         # Most content is plain text, which the prefilter's pass tells without sniffing it.
         plain, hits = self._prefilter.plain_text(data)
         if not plain and expand and self.archive_limits is not None:
@@ -210,6 +220,9 @@ class Detector:
             if hits is None:
                 return _NOTHING
             text = content.decode(data, kind)
+            if hits.encoded and depth > 0:
+                return self._with_decoded(self._text(data, text, hits, _in_text(hits, data, text), None),
+                                          data, text, hits.encoded, depth, budget or decode.Budget(len(data)))
             located = _in_text(hits, data, text)
         else:
             text = content.decode(data, kind)
@@ -218,6 +231,13 @@ class Detector:
             if hits is None:
                 return _NOTHING
             located = None
+        return self._text(data, text, hits, located, lowered)
+
+    def _text(self, data: bytes, text: str, hits: prefilter.Hits, located: prefilter.Hits | None,
+              lowered: str | None) -> Scanned:
+        """The rules' matches in TEXT (DATA decoded), where the prefilter's HITS say they may be."""
+        if not hits.active:
+            return _NOTHING
         plan: list[_Plan] = []
         for index in hits.active:
             rule = self.rules[index]
@@ -298,6 +318,55 @@ class Detector:
             floor = max([floor, *(c.end for c in kept)])
             start, size = end, min(2 * size, _REGION_MAX)
         return _listed(matches, allowed, suppressed, text)
+
+    @functools.cached_property
+    def _decoding(self) -> tuple[tuple[decode.Needle, ...], tuple[bytes, ...]]:
+        return decode.needles(self.rules), decode.markers(self.rules)
+
+    def _with_decoded(self, scanned: Scanned, data: bytes, text: str, encoded: tuple[int, ...],
+                      depth: int, budget: decode.Budget) -> Scanned:
+        """SCANNED plus what the encoded runs the gate let through hold (scanner.decode): each
+        match at the place its encoded form starts, with the chain of decodings; a secret found as
+        it is already is not found again in a decoding."""
+        table, markers = self._decoding
+        hit = [table[i] for i in encoded]
+        kinds = decode.gate(hit, data, markers)
+        seen = {(m.rule_id, m.secret) for m in scanned.everything}
+        found: list[Match] = []
+        silenced: list[Match] = []
+        allowed = scanned.allowed
+        for run in decode.runs(data, kinds, hit, markers, budget):
+            inner = self._content(run.data, depth - 1, budget)
+            if not inner.everything:
+                allowed += inner.allowed
+                continue
+            offsets = decode.Offsets(run.data, inner.binary)
+            for m in inner.everything:
+                if (m.rule_id, m.secret) in seen:
+                    continue
+                seen.add((m.rule_id, m.secret))
+                at = run.source(offsets.offset(m.line, m.column))
+                line, column, char = decode.position(data, text, at)
+                cause = m.suppressed
+                if not cause and self.inline == "honour":
+                    start = text.rfind("\n", 0, char) + 1
+                    end = text.find("\n", char)
+                    if _LineMarkers(text, start, len(text) if end < 0 else end).allow(char, char + 1):
+                        cause = "inline"
+                placed = dataclasses.replace(m, line=line, column=column, decoded=(run.kind, *m.decoded),
+                                             suppressed=cause)
+                if cause:
+                    allowed += 1
+                    silenced.append(placed)
+                else:
+                    found.append(placed)
+        if not found and not silenced:
+            return dataclasses.replace(scanned, allowed=allowed) if allowed != scanned.allowed else scanned
+        room = max(0, MAX_MATCHES - len(scanned.matches))
+        return dataclasses.replace(
+            scanned, allowed=allowed,
+            matches=tuple(sorted((*scanned.matches, *found[:room]), key=lambda m: (m.line, m.column))),
+            suppressed=tuple(sorted((*scanned.suppressed, *silenced), key=lambda m: (m.line, m.column))[:MAX_MATCHES]))
 
     def judges_whole_file(self, path: str) -> bool:
         """Whether a whole-file rule applies at PATH: what a blob holds there is more than what its
@@ -428,7 +497,41 @@ class Detector:
                 suppressed.append(Match(cand.rule_id, cand.secret, line, column, cand.secret, suppressed="config"))
                 continue
             matches.append(Match(cand.rule_id, cand.secret, line, column, cand.secret))
-        return Scanned(tuple(matches), allowed, True, tuple(suppressed))
+        return self._with_strings(data, Scanned(tuple(matches), allowed, True, tuple(suppressed)))
+
+    def _with_strings(self, data: bytes, scanned: Scanned) -> Scanned:
+        """SCANNED plus what the strings a compiled file's format delimits hold (scanner.compiled:
+        a .pyc's constants, an SQLite database's text cells), each read as text of its own: there a
+        key is not run into the next object's type byte or the next column's text."""
+        found = compiled.strings(data)
+        if not found:
+            return scanned
+        starts: list[int] = []
+        size = 0
+        for _offset, value in found:
+            starts.append(size)
+            size += len(value) + 1
+        joined = b"\n".join(value for _offset, value in found)
+        inner = self._content(joined, self.decode_depth, None)
+        seen = {(m.rule_id, m.secret) for m in scanned.everything}
+        offsets = decode.Offsets(joined, inner.binary)
+        added: list[Match] = []
+        for m in inner.everything:
+            if (m.rule_id, m.secret) in seen:
+                continue
+            seen.add((m.rule_id, m.secret))
+            at = offsets.offset(m.line, m.column)
+            i = max(0, bisect.bisect_right(starts, at) - 1)
+            where = found[i][0] + at - starts[i]
+            line = data.count(b"\n", 0, where) + 1
+            added.append(dataclasses.replace(m, line=line, column=where - data.rfind(b"\n", 0, where)))
+        if not added:
+            return scanned
+        ordered = sorted((*scanned.everything, *added), key=lambda m: (m.line, m.column))
+        return dataclasses.replace(
+            scanned, allowed=scanned.allowed + sum(1 for m in added if m.suppressed),
+            matches=tuple(m for m in ordered if not m.suppressed)[:MAX_MATCHES],
+            suppressed=tuple(m for m in ordered if m.suppressed)[:MAX_MATCHES])
 
 
 class _LineMarkers:

@@ -227,7 +227,7 @@ def _settings(request: Request, root: Path, policy: policies.Policy) -> Settings
     cfg = policy.config
     inline: InlineMarkers = "ignore" if request.no_inline_allow or not cfg.inline_allow else "honour"
     size = request.max_file_size or cfg.max_file_size
-    detector = Detector.configured(cfg.disable, cfg.allow, inline, cfg.archive_limits(size))
+    detector = Detector.configured(cfg.disable, cfg.allow, inline, cfg.archive_limits(size), cfg.decode_depth)
     return Settings(detector, cfg, size, max(1, request.jobs), request.progress, policy)
 
 

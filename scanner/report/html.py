@@ -98,6 +98,7 @@ class Row:
     fix: Fix
     moved: tuple[Carried, ...] = ()
     unreachable: bool = False  # --unreachable: no ref leads to any of its places
+    decoded: str = ""  # found in decoded text: the decodings, outermost first ("base64 > hex")
 
     @property
     def count(self) -> int:
@@ -218,6 +219,7 @@ def _row(index: int, group: Sequence[Shown], mode: str) -> Row:
         date=(oldest.date or "")[:10], instant=_instant(oldest.date), in_head=in_head,
         places=places, introduced=introduced, fix=_fix(group, in_head, mode), moved=moved,
         unreachable=all(f.reachable is False for f in group),
+        decoded=" > ".join(group[0].decoded),
     )
 
 
@@ -333,7 +335,7 @@ def _data_block(found: Sequence[Row], history: bool, verified: bool) -> Markup:
             [[p.name, p.line, p.column] for p in r.first_places], r.more_files if r.more_places else 0,
             [[c.commit, c.author, c.date, c.name, c.line, c.in_head] for c in r.first_introduced],
             len(r.more_introduced), fix, list(r.fix.commands), list(r.exposes), r.verified_more,
-            [[c.commit, c.origin, c.name] for c in r.first_moved], len(r.more_moved), r.unreachable,
+            [[c.commit, c.origin, c.name] for c in r.first_moved], len(r.more_moved), r.unreachable, r.decoded,
         ])
     data = {"history": history, "verified": verified, "unreachable": UNREACHABLE,
             "fixes": [[d, rotate, [list(w) for w in where], restrict, remove, autofix]
