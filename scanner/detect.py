@@ -10,11 +10,11 @@ import dataclasses
 import functools
 import heapq
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import AnyStr, Generic, Literal, Protocol
 
-from scanner import content, context, prefilter
+from scanner import content, context, prefilter, syntax
 from scanner import public_halves
 from scanner.companion import Companions
 from scanner.domain import Severity
@@ -74,6 +74,8 @@ class _Candidate:
     end: int
     rule_id: str
     secret: str
+    # An unquoted value (a pattern's `bare` group): a literal in configuration, an expression in code.
+    bare: bool = False
 
 
 def _keep_disjoint(candidates: list[_Candidate]) -> list[_Candidate]:
@@ -164,8 +166,8 @@ class Detector:
         )
 
     def scan(self, data: bytes, path: str = "") -> Scanned:
-        """Every secret in `data`; `path` matters only to whole-file rules such as dotenv-file."""
-        scanned = self.scan_content(data)
+        """Every secret in `data` at `path` (its language, and whole-file rules such as dotenv-file)."""
+        scanned = self.scan_content(data, (path,) if path else ())
         whole = self.path_matches(path, data, scanned)
         return dataclasses.replace(scanned, matches=scanned.matches + whole) if whole else scanned
 
@@ -184,8 +186,10 @@ class Detector:
         """The engine that finds where the rules may match: "hyperscan" or "python"."""
         return self._prefilter.name
 
-    def scan_content(self, data: bytes) -> Scanned:
-        """Every secret the bytes hold, whatever path they occur at: the same for every copy of a blob."""
+    def scan_content(self, data: bytes, paths: Sequence[str] = ()) -> Scanned:
+        """Every secret the bytes hold: the same for every copy of a blob. PATHS: where it occurs, which
+        tell its language (scanner.syntax: is an unquoted value there a literal or an expression?);
+        none, or paths that disagree: a literal."""
         # Most content is plain text, which the prefilter's pass tells without sniffing it.
         plain, hits = self._prefilter.plain_text(data)
         kind = content.NARROW if plain else content.sniff(data)
@@ -225,13 +229,15 @@ class Detector:
                 lowered = text.lower() if lowered is None else lowered
                 spans = _windows(rule, text, lowered)
             plan.append(_Plan(rule, spans))
+        language = syntax.language_of(paths, text) if paths else None
+        code = syntax.Code(text, language) if language is not None else None
         if len(text) <= _REGION:
             candidates = [c for step in plan for c in step.candidates(text, 0, len(text))]
-            matches, allowed, suppressed = self._resolve(_keep_disjoint(candidates), text)
+            matches, allowed, suppressed = self._resolve(_keep_disjoint(candidates), text, code=code)
             return _listed(matches, allowed, suppressed, text)
-        return self._scan_regions(plan, text)
+        return self._scan_regions(plan, text, code)
 
-    def _scan_regions(self, plan: list["_Plan"], text: str) -> Scanned:
+    def _scan_regions(self, plan: list["_Plan"], text: str, code: syntax.Code | None) -> Scanned:
         """The plan's matches, a line-aligned region at a time, until MAX_MATCHES are found. A
         candidate belongs to the region it starts in and may reach _REGION_MARGIN past it; one that
         starts inside the last region's last kept candidate is that candidate's tail. Silenced
@@ -247,7 +253,7 @@ class Detector:
             end = len(text) if cut < 0 else cut + 1
             candidates = [c for step in plan for c in step.candidates(text, start, end) if c.start >= floor]
             kept = _keep_disjoint(candidates)
-            found, dropped, silenced = self._resolve(kept, text, lines)
+            found, dropped, silenced = self._resolve(kept, text, lines, code)
             matches += found
             allowed += dropped
             suppressed += silenced[:max(0, MAX_MATCHES + 1 - len(suppressed))]
@@ -280,12 +286,13 @@ class Detector:
     def _companions(self) -> dict[str, Companion]:
         return {rule.id: rule.companion for rule in self.rules if rule.companion is not None}
 
-    def _resolve(self, kept: list[_Candidate], text: str,
-                 lines: "_Lines[str] | None" = None) -> tuple[list[Match], int, list[Match]]:
+    def _resolve(self, kept: list[_Candidate], text: str, lines: "_Lines[str] | None" = None,
+                 code: syntax.Code | None = None) -> tuple[list[Match], int, list[Match]]:
         """Matches for the kept candidates that their text around confirms, minus those the list of
         known public values drops; each with the clues to its context and its public half. Those an
         inline marker or an allow regex silences come apart, marked with the cause. LINES: the
-        text's line counter when the candidates come a region at a time (offsets ascending)."""
+        text's line counter when the candidates come a region at a time (offsets ascending). CODE:
+        the text's syntax, when it is a programming language's, where an unquoted value is code."""
         matches: list[Match] = []
         suppressed: list[Match] = []
         allowed = 0
@@ -298,6 +305,8 @@ class Detector:
         for cand in kept:
             judge = self._in_context.get(cand.rule_id)
             if judge is not None and not judge(text, cand.start, cand.end):
+                continue
+            if cand.bare and code is not None and code.is_expression(cand.start):
                 continue
             kind = self._companions.get(cand.rule_id)
             companion = ""
@@ -542,7 +551,7 @@ def _accepted(rule: Rule, pattern: re.Pattern[str], matches: Iterable[re.Match[s
             continue
         secret = m[group]
         if rule.accept(secret, quoted and group == "secret"):
-            yield _Candidate(rule.priority, m.start(group), m.end(group), rule.id, secret)
+            yield _Candidate(rule.priority, m.start(group), m.end(group), rule.id, secret, group == "bare")
 
 
 def _utf16_candidates(rules: list[Rule], data: bytes) -> Iterator[_Candidate]:

@@ -440,3 +440,79 @@ def test_any_random_token_in_any_binding_is_found(template: str, seed: int, leng
                                  "{{ api_key }}", "xxxxxxxxxxxxxxxx", "changeme", "DEMO_KEY", "%(key)s"]))
 def test_no_binding_reports_a_stand_in(template: str, stand_in: str) -> None:
     assert _matches(template.replace(S, stand_in)) == []
+
+
+def _notebook(cell_type: str, source: str, outputs: str = "") -> str:
+    """A Jupyter notebook of one cell (keys sorted, as Jupyter writes them)."""
+    lines = ", ".join('"' + line.replace('"', '\\"') + '\\n"' for line in source.split("\n"))
+    out = f'"outputs": [{{"output_type": "stream", "text": ["{outputs}\\n"]}}], ' if outputs else '"outputs": [], '
+    return ('{"cells": [{"cell_type": "' + cell_type + '", "metadata": {}, ' + (out if cell_type == "code" else "")
+            + '"source": [' + lines + ']}], "metadata": {"kernelspec": {"language": "python", "name": "python3"}}, '
+            '"nbformat": 4, "nbformat_minor": 5}\n')
+
+
+# An unquoted value is a literal where the file's language reads it as text (configuration, shell,
+# Dockerfiles, Makefiles, and the strings, comments and text of any language), and an expression in
+# a programming language's code: `apiKey: providerSettings`, however random the name looks.
+UNQUOTED_BY_LANGUAGE = [
+    # Code: an identifier, a member, a subscript's object
+    pytest.param("src/client.ts", "const cfg = {\n  apiKey: <<S>>,\n};\n", False, id="ts object value"),
+    pytest.param("src/env.js", "process.env.SOME_API_KEY = <<S>>;\n", False, id="js env assignment"),
+    pytest.param("lib/app.mjs", "export const apiKey = <<S>>.trim();\n", False, id="js member call"),
+    pytest.param("src/App.tsx", "const apiKey = <<S>>!;\n", False, id="tsx non-null"),
+    pytest.param("Config.cs", 'var apiKey = <<S>>["ApiKey"];\n', False, id="csharp subscript"),
+    pytest.param("Config.cs", "new Options { ApiKey = <<S>>, Timeout = 5 };\n", False, id="csharp initializer"),
+    pytest.param("app/client.py", "client = Client(api_key=<<S>>)\n", False, id="python kwarg variable"),
+    pytest.param("main.go", "cfg := Config{APIKey: <<S>>, Debug: true}\n", False, id="go struct field"),
+    pytest.param("Main.java", "String apiKey = <<S>>;\n", False, id="java variable"),
+    pytest.param("Main.kt", "val apiKey = <<S>>\n", False, id="kotlin val"),
+    pytest.param("config.rb", "config.api_key = <<S>>\n", False, id="ruby attribute"),
+    pytest.param("index.php", "<?php\n$apiKey = <<S>>;\n", False, id="php variable"),
+    pytest.param("src/main.rs", "let api_key = <<S>>;\n", False, id="rust let"),
+    pytest.param("Sources/App.swift", "let apiKey = <<S>>\n", False, id="swift let"),
+    pytest.param("bin/tool", "#!/usr/bin/env python3\napi_key = <<S>>\n", False, id="python shebang"),
+    pytest.param("demo.ipynb", _notebook("code", "import os\napi_key = <<S>>"), False, id="notebook code cell"),
+    # Text: configuration and shell read it as the value itself
+    pytest.param("deploy/run.sh", "export API_KEY=<<S>>\n", True, id="shell"),
+    pytest.param("bin/start", "#!/bin/sh\nAPI_KEY=<<S>> exec app\n", True, id="sh shebang"),
+    pytest.param("config/app.ini", "[svc]\napi_key = <<S>>\n", True, id="ini"),
+    pytest.param("values.yaml", "api_key: <<S>>\n", True, id="yaml"),
+    pytest.param("application.properties", "maps.api.key=<<S>>\n", True, id="properties"),
+    pytest.param("Dockerfile", "ENV API_KEY=<<S>>\n", True, id="dockerfile"),
+    pytest.param("Makefile", "API_KEY=<<S>>\n", True, id="makefile"),
+    pytest.param("notes.txt", "api_key: <<S>>\n", True, id="text"),
+    # Text inside code: comments, strings, docstrings, heredocs, a page's HTML
+    pytest.param("app/run.py", "# export API_KEY=<<S>>\n", True, id="python comment"),
+    pytest.param("app/run.py", 'def main():\n    """Run with\n    API_KEY=<<S>> python run.py\n    """\n', True,
+                 id="python docstring"),
+    pytest.param("src/api.ts", "const url = `https://api.example.com/v1/items?key=<<S>>`;\n", True,
+                 id="ts template text"),
+    pytest.param("src/Api.java", "// apiKey=<<S>>\nclass Api {}\n", True, id="java comment"),
+    pytest.param("main.go", "const usage = `\nAPI_KEY=<<S>> ./app\n`\n", True, id="go raw string"),
+    pytest.param("setup.rb", "puts <<~EOS\n  API_KEY=<<S>>\nEOS\n", True, id="ruby heredoc"),
+    pytest.param("page.php", "<p>API_KEY=<<S>></p>\n<?php echo 1; ?>\n", True, id="php html"),
+    pytest.param("demo.ipynb", _notebook("markdown", "Set it:\nAPI_KEY=<<S>>"), True, id="notebook markdown"),
+    pytest.param("demo.ipynb", _notebook("code", "!export API_KEY=<<S>>"), True, id="notebook shell escape"),
+    pytest.param("demo.ipynb", _notebook("code", "%env API_KEY=<<S>>"), True, id="notebook env magic"),
+    pytest.param("demo.ipynb", _notebook("code", "print(1)", outputs="API_KEY=<<S>>"), True, id="notebook output"),
+]
+
+
+@pytest.mark.parametrize(("path", "snippet", "literal"), UNQUOTED_BY_LANGUAGE)
+def test_unquoted_value_is_a_literal_only_where_the_language_reads_it_as_text(path: str, snippet: str,
+                                                                             literal: bool) -> None:
+    # A letter first: a value of code is a name, whatever follows it.
+    secret = "k" + random_chars(31, KEY_ALPHABET.replace("-", ""))
+    text = snippet.replace(S, secret)
+    found = [m for m in _matches(text, path) if m[0] == "hardcoded-api-key"]
+    assert found == ([("hardcoded-api-key", *_located(text, secret), secret)] if literal else [])
+
+
+@pytest.mark.parametrize("paths", [
+    pytest.param(("src/client.ts", "deploy/client.env"), id="code and config"),
+    pytest.param((), id="no path"),
+])
+def test_unquoted_value_is_a_literal_where_the_paths_do_not_agree(paths: tuple[str, ...]) -> None:
+    secret = "k" + random_chars(31, KEY_ALPHABET.replace("-", ""))
+    scanned = Detector().scan_content(f"apiKey: {secret}\n".encode(), paths)
+    assert [m.secret for m in scanned.matches] == [secret]
