@@ -458,17 +458,33 @@ _NOT_A_SECRET_SUFFIX = lazyre.compile(
     r"api[_.-]?key[_.-]?(?:hash|header|headers|name|names|env|env_?var|var|variable|path|id|ids|url|uri|file|filename"
     r"|type|len|length|size|param|parameter|field|label|location|placement|source|prefix|suffix|mode|scheme"
     r"|format|pattern|regex|required|enabled|set|present|missing|exists|valid|ref|label|title|help|hint|count"
-    r"|index|setting|option|query|in|description|desc)$", re.IGNORECASE)
+    r"|index|setting|option|query|in|description|desc|line|lines|parser|parse|validator|validation|formatter"
+    r"|regexp|reader|loader|getter|setter|resolver|matcher|checker|extractor|error|errors|message|msg|text"
+    r"|placeholder|column|widget|dialog|button|form|view)$", re.IGNORECASE)
 
 
 # `<YOUR_API_KEY_HERE>` read as an XML element of that name: a stand-in, not a name.
 _STAND_IN_NAME = lazyre.compile(r"(?:^|[^a-z])your|[_-]here$", re.IGNORECASE)
 
 
+# The last word of a longer name after its api-key: `apiKeyErrorMessage`, `API_KEY_INPUT_FIELD`.
+_AFTER_KEY = lazyre.compile(r"api[_.-]?key([\w.-]+)$", re.IGNORECASE)
+_ABOUT_A_KEY = frozenset(
+    "hash header headers name names env var variable path url uri file filename type len length size param parameter"
+    " field label location placement source prefix suffix mode scheme format pattern regex required enabled present"
+    " missing exists valid ref title help hint count index setting option query description desc line lines parser"
+    " validator validation formatter regexp reader loader getter setter resolver matcher checker extractor error"
+    " errors message msg placeholder column widget dialog button form view".split())
+
+
 def is_not_secret_name(name: str) -> bool:
-    """`api_key_hash`, `api_key_header`, `apiKeyName`, `API_KEY_ENV`: the name holds something about a
-    key (its digest, header, variable, file), not the key."""
-    return is_digest_name(name) or bool(_NOT_A_SECRET_SUFFIX.search(name)) or bool(_STAND_IN_NAME.search(name))
+    """`api_key_hash`, `api_key_header`, `apiKeyName`, `API_KEY_ENV`, `apiKeyErrorMessage`: the name holds
+    something about a key (its digest, header, variable, file, a message about it), not the key."""
+    if is_digest_name(name) or _NOT_A_SECRET_SUFFIX.search(name) or _STAND_IN_NAME.search(name):
+        return True
+    after = _AFTER_KEY.search(name)
+    words = _WORDS.findall(after[1]) if after else []
+    return len(words) > 1 and words[-1].lower() in _ABOUT_A_KEY
 
 
 

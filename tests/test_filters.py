@@ -204,6 +204,9 @@ def test_new_predicates_ignore_random_keys(predicate: object) -> None:
 @pytest.mark.parametrize("name", [
     "api_key_hash", "api_key_header", "api_key_name", "API_KEY_ENV", "api_key_path", "api_key_id", "api_key_url",
     "api_key_file", "apiKeyHeader", "x-api-key-header", "API_KEY_LENGTH",
+    # Things about a key: its line, parser, validator, format, pattern, regex, field, prefix, a UI element
+    "apiKeyLine", "api_key_parser", "ApiKeyValidator", "API_KEY_FORMAT", "apiKeyPattern", "api_key_regex",
+    "apiKeyField", "API_KEY_PREFIX", "apiKeyErrorMessage", "api_key_placeholder", "apiKeyDialog",
 ])
 def test_is_not_secret_name_finds(name: str) -> None:
     assert filters.is_not_secret_name(name)

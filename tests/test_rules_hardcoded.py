@@ -163,6 +163,12 @@ DETECTS = [
     pytest.param("buildConfigField 'String', 'API_KEY', '\"<<S>>\"'", id="groovy buildConfigField"),
     # A two-column CSV row in a CSV-like text (a header row)
     pytest.param("name,value\nregion,eu\nAPI_KEY,<<S>>\n", id="csv row under a header"),
+    # An unquoted value ends where a query parameter does
+    pytest.param('curl "https://example.com/v1/items?api_key=<<S>>&include=fields"', id="query value ends at &"),
+    pytest.param("API_KEY=<<S>>&region=eu", id="bare value ends at &"),
+    # A function named for the key binds it, with a digit or as its credential
+    pytest.param('var credential = new ApiKeyCredential("<<S>>");', id="credential constructor"),
+    pytest.param('client.setApiKey2("<<S>>");', id="setter with a digit"),
 ]
 
 
@@ -352,6 +358,16 @@ IGNORES = [
     pytest.param('api_key_url = "<<S>>"', id="api_key_url"),
     pytest.param('api_key_file = "<<S>>"', id="api_key_file"),
     pytest.param('apiKeyHeader: "<<S>>"', id="apiKeyHeader"),
+    # A function whose name goes on past the api-key takes something about a key, not the key
+    pytest.param('line = readApiKeyLine("<<S>>")', id="reader function"),
+    pytest.param('ok = validateApiKeyFormat("<<S>>")', id="validator function"),
+    pytest.param('const re = new ApiKeyPattern("<<S>>");', id="pattern constructor"),
+    pytest.param('parser = api_key_parser("<<S>>")', id="snake_case parser"),
+    pytest.param('env = getApiKeyEnv("<<S>>")', id="env getter"),
+    pytest.param('apiKeyLine = "<<S>>"', id="line variable"),
+    pytest.param('API_KEY_VALIDATOR = "<<S>>"', id="validator constant"),
+    # A value cut at `&` to under the minimum length is nothing
+    pytest.param('curl "https://example.com/v1/items?api_key=a1B2c&include=<<S>>"', id="query value cut short"),
     # A list of names binds no value
     pytest.param('token_type: Literal["apikey", "oauth2Token"]', id="literal list of names"),
     pytest.param('SCHEMES = {"api_key", "<<S>>"}', id="set of names"),
