@@ -277,3 +277,38 @@ def test_marker_in_a_comment_on_the_line_counts(line: str) -> None:
 def test_marker_outside_a_comment_or_far_away_does_not(line: str) -> None:
     start = line.index("SECRET")
     assert not filters.marker_allows(line, start, start + 6, filters.marker_spans(line), filters.comment_spans(line))
+
+
+# Words people put in made-up values, four letters or more (shorter ones, `my`, `not`, carry too
+# little to tell from chance in a short value).
+_TYPED_WORDS = ["test", "fake", "mock", "dummy", "sample", "local", "demo", "provider", "client", "secret", "value",
+                "token", "access", "invalid", "wrong", "other", "user", "service", "default", "custom", "real",
+                "password", "account", "project", "staging", "server", "example", "internal", "public", "private"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(words=st.lists(st.sampled_from(_TYPED_WORDS), min_size=3, max_size=4),
+       style=st.sampled_from(["camel", "kebab", "snake", "upper"]), number=st.sampled_from(["", "1", "42", "2024", "9876"]))
+def test_values_made_of_typed_words_are_not_keys(words: list[str], style: str, number: str) -> None:
+    joined = {"camel": words[0] + "".join(w.capitalize() for w in words[1:]), "kebab": "-".join(words),
+              "snake": "_".join(words), "upper": "_".join(words).upper()}[style]
+    assert not filters.plausible_literal(joined + number, quoted=True)
+
+
+@pytest.mark.parametrize("value", [
+    "testKeyValue", "fakeKey9876", "abcd1234ABCD5678efgh9012EFGH3456", "abc123def456ghi789jkl012", "mySecretString",
+    "0paqueKeyValue42",
+])
+def test_typed_values_score_above_the_threshold(value: str) -> None:
+    assert filters.is_typed(value)
+
+
+@pytest.mark.parametrize("alphabet", [
+    pytest.param(KEY_ALPHABET, id="base64url"), pytest.param("0123456789abcdef", id="hex"),
+    pytest.param("0123456789abcdefghijklmnopqrstuvwxyz", id="base36"),
+])
+def test_random_keys_are_never_typed(alphabet: str) -> None:
+    rng = random.Random(7)
+    for length in (10, 16, 24, 40, 64):
+        assert not any(filters.is_typed("".join(rng.choice(alphabet) for _ in range(length))) for _ in range(2000))
+

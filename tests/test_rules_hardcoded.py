@@ -5,6 +5,7 @@ Each snippet holds the marker <<S>>, replaced at test time by a freshly generate
 from __future__ import annotations
 
 import random
+import string
 from collections.abc import Callable
 
 import pytest
@@ -184,7 +185,7 @@ def test_hardcoded_api_key_detects(snippet: str) -> None:
     pytest.param("sk-" + random_chars(40), id="prefixed token"),
     pytest.param("123e4567-e89b-12d3-a456-426614174000", id="uuid"),
     pytest.param(random_chars(16), id="short random"),
-    pytest.param("Abc123Def456Ghi789", id="mixed alnum"),
+    pytest.param(random_chars(18, string.ascii_letters + string.digits), id="mixed alnum"),
 ])
 def test_hardcoded_api_key_detects_secret_shapes(secret: str) -> None:
     text = f'api_key = "{secret}"\n'
@@ -366,6 +367,13 @@ IGNORES = [
     pytest.param('env = getApiKeyEnv("<<S>>")', id="env getter"),
     pytest.param('apiKeyLine = "<<S>>"', id="line variable"),
     pytest.param('API_KEY_VALIDATOR = "<<S>>"', id="validator constant"),
+    # Values a person typed: words, short numbers, typed runs (judged by the model of what people type)
+    pytest.param('someProviderApikey: "testKeyValue",', id="typed words camelCase"),
+    pytest.param('client.setApiKey("fakeKey9876");', id="typed words and a digit run"),
+    pytest.param("api_key = 'notARealKey7'", id="typed phrase"),
+    pytest.param('apiKey = "localStagingServiceToken"', id="typed words"),
+    pytest.param('API_KEY = "abcd1234ABCD5678efgh9012EFGH3456"', id="typed alphabet and digit runs"),
+    pytest.param("export SERVICE_API_KEY=my-demo-access-token-2024", id="typed kebab words"),
     # A value cut at `&` to under the minimum length is nothing
     pytest.param('curl "https://example.com/v1/items?api_key=a1B2c&include=<<S>>"', id="query value cut short"),
     # A list of names binds no value
