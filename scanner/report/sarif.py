@@ -52,7 +52,7 @@ def _rule(rule: Rule | FileRule) -> dict[str, object]:
 
 
 def _message(f: Shown) -> str:
-    text = f"{f.rule.description}: {f.secret}"
+    text = f"{f.message}: {f.secret}"
     if f.commit:
         text += f", introduced in commit {f.commit[:12]}"
         if f.in_head is True:
