@@ -179,7 +179,21 @@ def is_word_list(value: str) -> bool:
 
 
 def is_path_or_url(value: str) -> bool:
-    return bool(_PATH_OR_URL.search(value) or _FILE_LIKE.search(value) or _RELATIVE_FILE.match(value))
+    return bool(_PATH_OR_URL.search(value) or _FILE_LIKE.search(value) or _RELATIVE_FILE.match(value)) \
+        or is_name_path(value)
+
+
+_NAME_SEGMENT = lazyre.compile(r"[A-Za-z_$][\w$.-]{0,80}")
+
+
+def is_name_path(value: str) -> bool:
+    """`com/google/ai/client/InvalidApiKeyException`, `io.modelcontextprotocol/clientInfo`: names joined
+    by slashes (a JVM type, a module path, a resource name); a key holding slashes (base64) has random
+    segments."""
+    segments = value.split("/")
+    return len(segments) > 1 and all(
+        _NAME_SEGMENT.fullmatch(seg) and (is_identifier(seg) or (seg.isalpha() and seg.islower() and len(seg) <= 16))
+        for seg in segments)
 
 
 def is_regex(value: str) -> bool:
@@ -609,7 +623,8 @@ _ABOUT_A_KEY = frozenset(
     " field label location placement source prefix suffix mode scheme format pattern regex required enabled present"
     " missing exists valid ref title help hint count index setting option query description desc line lines parser"
     " validator validation formatter regexp reader loader getter setter resolver matcher checker extractor error"
-    " errors message msg placeholder column widget dialog button form view".split())
+    " errors message msg placeholder column widget dialog button form view exception exceptions class interface"
+    " handler listener callback".split())
 
 
 def is_not_secret_name(name: str) -> bool:
@@ -619,7 +634,7 @@ def is_not_secret_name(name: str) -> bool:
         return True
     after = _AFTER_KEY.search(name)
     words = _WORDS.findall(after[1]) if after else []
-    return len(words) > 1 and words[-1].lower() in _ABOUT_A_KEY
+    return bool(words) and words[-1].lower() in _ABOUT_A_KEY
 
 
 

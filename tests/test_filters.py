@@ -81,6 +81,8 @@ def test_is_identifier_ignores(value: str) -> None:
     pytest.param(filters.is_path_or_url, "C:\\keys\\api.txt", id="windows path"),
     pytest.param(filters.is_path_or_url, "uploads/2024/photo1.png", id="relative file"),
     pytest.param(filters.is_path_or_url, "service-account.json", id="file name"),
+    pytest.param(filters.is_path_or_url, "com/google/ai/client/common/GoogleGenerativeAIException", id="jvm type"),
+    pytest.param(filters.is_path_or_url, "io.modelcontextprotocol/clientInfo", id="resource name"),
     pytest.param(filters.is_regex, "[A-Za-z0-9]{32}", id="character class"),
     pytest.param(filters.is_regex, "^AIza\\w+", id="anchored"),
     pytest.param(filters.is_low_entropy, "aaaaaaaaaaaaaaaa", id="one character"),
@@ -102,10 +104,16 @@ def test_predicate_finds(predicate: object, value: str) -> None:
     pytest.param(filters.is_regex, id="regex"),
     pytest.param(filters.is_low_entropy, id="low entropy"),
     pytest.param(filters.is_repetitive, id="repetitive"),
+    pytest.param(filters.is_name_path, id="name path"),
 ])
 def test_predicates_ignore_a_random_key(predicate: object) -> None:
     for _ in range(200):
         assert not predicate(random_chars(32))  # type: ignore[operator]
+
+
+def test_base64_with_slashes_is_no_name_path() -> None:
+    for _ in range(2000):
+        assert not filters.is_name_path(random_chars(40, KEY_ALPHABET + "/+"))
 
 
 @pytest.mark.parametrize("line", [
@@ -207,6 +215,7 @@ def test_new_predicates_ignore_random_keys(predicate: object) -> None:
     # Things about a key: its line, parser, validator, format, pattern, regex, field, prefix, a UI element
     "apiKeyLine", "api_key_parser", "ApiKeyValidator", "API_KEY_FORMAT", "apiKeyPattern", "api_key_regex",
     "apiKeyField", "API_KEY_PREFIX", "apiKeyErrorMessage", "api_key_placeholder", "apiKeyDialog",
+    "InvalidAPIKeyException", "ApiKeyHandler",
 ])
 def test_is_not_secret_name_finds(name: str) -> None:
     assert filters.is_not_secret_name(name)

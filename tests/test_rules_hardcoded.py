@@ -367,6 +367,9 @@ IGNORES = [
     pytest.param('env = getApiKeyEnv("<<S>>")', id="env getter"),
     pytest.param('apiKeyLine = "<<S>>"', id="line variable"),
     pytest.param('API_KEY_VALIDATOR = "<<S>>"', id="validator constant"),
+    # A type declaration of an API dump (`.api` of Kotlin's binary-compatibility validator)
+    pytest.param("public final class com/example/sdk/InvalidAPIKeyException : com/example/sdk/ServiceException {",
+                 id="jvm class declaration"),
     # Values a person typed: words, short numbers, typed runs (judged by the model of what people type)
     pytest.param('someProviderApikey: "testKeyValue",', id="typed words camelCase"),
     pytest.param('client.setApiKey("fakeKey9876");', id="typed words and a digit run"),
