@@ -322,7 +322,7 @@ def _scan_batch(records: Sequence[_Record]) -> _Done:
             if lfs and content.is_lfs_pointer(got.data):
                 events.append(_Event(blob, "lfs", len(got.data), ""))
                 continue
-            scanned, length = detector.scan_content(got.data), len(got.data)
+            scanned, length = detector.scan_content(got.data, blob.paths), len(got.data)
         if got.outcome != "text":
             events.append(_Event(blob, got.outcome, got.size, got.detail))
             continue

@@ -231,6 +231,13 @@ class Shown:
         return self.rule.id
 
     @property
+    def message(self) -> str:
+        """What the finding is, in words: its rule's description, or what a whole-file rule says of a
+        file found holding no secret (a .env of plain settings and placeholders, severity low)."""
+        quiet = getattr(self.rule, "no_secret", "")
+        return quiet if quiet and self.severity == "low" else self.rule.description
+
+    @property
     def name(self) -> str:
         """The path for a person: \\x escapes for bytes that are not UTF-8, control characters escaped."""
         return printable(display_path(self.path))

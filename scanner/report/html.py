@@ -211,7 +211,7 @@ def _row(index: int, group: Sequence[Shown], mode: str) -> Row:
                                 for f in sorted(group, key=lambda f: (_instant(f.date), f.path)) for m in f.moved_to))
     verified = next((f.verification for f in group if f.verification is not None), None)
     return Row(
-        id=f"s{index}", rule_id=group[0].rule_id, description=group[0].rule.description,
+        id=f"s{index}", rule_id=group[0].rule_id, description=lead.message,
         severity=lead.severity, rank=_RANK.get(lead.severity, len(SEVERITIES)), context=lead.context,
         status=verified.status if verified else "", reason=printable(verified.reason) if verified else "",
         exposes=verified.exposes if verified else (), verified_more=exposure_words(verified) if verified else "",

@@ -53,7 +53,7 @@ def _rule(rule: Rule | FileRule) -> dict[str, object]:
 
 
 def _message(f: Shown) -> str:
-    text = f"{f.rule.description}: {f.secret}"
+    text = f"{f.message}: {f.secret}"
     if f.decoded:
         text += f", encoded ({' > '.join(f.decoded)})"
     if f.place != "file" and f.commit:

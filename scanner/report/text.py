@@ -182,7 +182,7 @@ def _findings(out: _Writer, findings: Iterable[Shown]) -> None:
         for f in group:
             # Never broken across lines, so `grep path:line` and editors' jump-to-location work.
             where = f"{shown}:{f.line}:{f.column}" if f.line else f"{shown} (whole file)"
-            out.add(f"  {style(f.rule_id, 'red')}  {f.rule.description}",
+            out.add(f"  {style(f.rule_id, 'red')}  {f.message}",
                     f"    {where}  secret {style(printable(f.secret), 'yellow')}{decoded_words(f)}")
             _elsewhere(out, f)
             if f.verification is not None:  # --verify: what Google said
