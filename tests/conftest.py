@@ -1,14 +1,16 @@
 from __future__ import annotations
 
+import fcntl
 import io
 import os
 import resource
+import shutil
 import secrets
 import signal
 import string
 import subprocess
 import sys
-from collections.abc import Generator, Mapping
+from collections.abc import Callable, Generator, Mapping
 from pathlib import Path
 
 import pytest
@@ -59,6 +61,44 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: p
     terminalreporter.write_sep("=", f"most CPU time ({sum(s for s, _ in _CPU):.1f} s in all)")
     for seconds, nodeid in sorted(_CPU, reverse=True)[:count or None]:
         terminalreporter.write_line(f"{seconds:8.2f}s {nodeid}")
+
+
+# --- built once a run, shared by every xdist worker --------------------------------------------
+
+_SHARED = "shared"
+
+
+def _run_root(factory: pytest.TempPathFactory, config: pytest.Config) -> Path:
+    """The folder of the whole run: the controller's temporary folder, whose popen-gwN folders are
+    the workers' (or this process's own, without xdist)."""
+    base = factory.getbasetemp()
+    return base.parent if hasattr(config, "workerinput") else base
+
+
+def built_once(request: pytest.FixtureRequest, name: str, build: Callable[[Path], None]) -> Path:
+    """A folder NAME that BUILD fills once for the whole run, whichever worker asks first; the others
+    wait for it and share it. For what tests only read and would each build again in every worker
+    (a hook environment: a virtualenv and an install). Removed when the run ends."""
+    shared = _run_root(request.config._tmp_path_factory, request.config) / _SHARED  # type: ignore[attr-defined]
+    shared.mkdir(exist_ok=True)
+    target, done = shared / name, shared / f"{name}.done"
+    with open(shared / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes, also if this process dies
+        if not done.exists():
+            shutil.rmtree(target, ignore_errors=True)  # a half-built one, from a worker that failed
+            target.mkdir()
+            build(target)
+            done.touch()
+    return target
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    # The controller ends last, after every worker: the shared folders go with the run (a green
+    # run leaves nothing behind; pytest keeps a failed test's own folder, not these).
+    if not hasattr(session.config, "workerinput"):
+        factory = getattr(session.config, "_tmp_path_factory", None)
+        if factory is not None and factory._basetemp is not None:
+            shutil.rmtree(_run_root(factory, session.config) / _SHARED, ignore_errors=True)
 
 
 def pytest_configure(config: pytest.Config) -> None:
