@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import AnyStr, Generic, Literal, Protocol
 
-from scanner import content, context, prefilter
+from scanner import archives, content, context, prefilter
 from scanner import public_halves
 from scanner.companion import Companions
 from scanner.domain import Severity
@@ -52,6 +52,8 @@ class Scanned:
     # at this line, and `unlisted_lines` lines after it were not read for more.
     crowded_line: int = 0
     unlisted_lines: int = 0
+    # An archive's: what reading its members met (how many, and what the limits left unread).
+    archive: archives.Tally | None = None
 
     @property
     def everything(self) -> tuple[Match, ...]:
@@ -150,10 +152,14 @@ class Detector:
     # SHA-256 digests of public values never reported (counted as allowed); default: the shipped list.
     known_public: frozenset[str] = field(default_factory=known_public)
     inline: InlineMarkers = "honour"
+    # How far the members of archives are read (scanner.archives); None: archives are scanned as
+    # the binary files they are, never opened.
+    archive_limits: archives.Limits | None = field(default_factory=archives.Limits)
 
     @classmethod
     def configured(cls, disabled: Iterable[str] = (), allow: Iterable[AllowRule] = (),
-                   inline: InlineMarkers = "honour") -> "Detector":
+                   inline: InlineMarkers = "honour",
+                   archive_limits: archives.Limits | None = archives.DEFAULT_LIMITS) -> "Detector":
         off = set(disabled)
         prefilter.requested()  # a bad KEYSENTRY_ENGINE is an error before any file is read
         return cls(
@@ -161,6 +167,7 @@ class Detector:
             file_rules=tuple(r for r in FILE_RULES if r.id not in off),
             allow=tuple(allow),
             inline=inline,
+            archive_limits=archive_limits,
         )
 
     def scan(self, data: bytes, path: str = "") -> Scanned:
@@ -184,10 +191,15 @@ class Detector:
         """The engine that finds where the rules may match: "hyperscan" or "python"."""
         return self._prefilter.name
 
-    def scan_content(self, data: bytes) -> Scanned:
-        """Every secret the bytes hold, whatever path they occur at: the same for every copy of a blob."""
+    def scan_content(self, data: bytes, expand: bool = True) -> Scanned:
+        """Every secret the bytes hold, whatever path they occur at: the same for every copy of a blob.
+        An archive's members are read too (EXPAND, and the detector reads archives)."""
         # Most content is plain text, which the prefilter's pass tells without sniffing it.
         plain, hits = self._prefilter.plain_text(data)
+        if not plain and expand and self.archive_limits is not None:
+            opened = self._scan_archive(data)
+            if opened is not None:
+                return opened
         kind = content.NARROW if plain else content.sniff(data)
         if kind == content.BINARY:
             return self._scan_binary(data)
@@ -230,6 +242,38 @@ class Detector:
             matches, allowed, suppressed = self._resolve(_keep_disjoint(candidates), text)
             return _listed(matches, allowed, suppressed, text)
         return self._scan_regions(plan, text)
+
+    def _scan_archive(self, data: bytes) -> Scanned | None:
+        """What an archive's members hold, each at its own path (Match.member), scanned as files
+        are (whole-file rules too: a `.env` in a zip is a committed .env), plus what its bytes hold
+        as a binary file outside any member (a zip's comment); None if DATA is no archive."""
+        what = archives.kind(data)
+        if what is None or self.archive_limits is None:
+            return None
+        raw = self.scan_content(data, expand=False)
+        expansion = archives.Expansion(self.archive_limits)
+        found: list[Match] = []
+        silenced: list[Match] = []
+        allowed = raw.allowed
+        for member in expansion.members(data, what):
+            scanned, first = self._scan_member(member)
+            whole = self.path_matches(member.path[-1], first, scanned) if member.path[-1] else ()
+            allowed += scanned.allowed
+            found.extend(dataclasses.replace(m, member=member.path) for m in scanned.matches + whole)
+            silenced.extend(dataclasses.replace(m, member=member.path) for m in scanned.suppressed)
+        inside = {(m.rule_id, m.secret) for m in found + silenced}
+        outside = tuple(m for m in raw.matches if (m.rule_id, m.secret) not in inside)
+        return Scanned(outside + tuple(found[:MAX_MATCHES]), allowed, True,
+                       raw.suppressed + tuple(silenced[:MAX_MATCHES]), archive=expansion.tally())
+
+    def _scan_member(self, member: archives.Member) -> tuple[Scanned, bytes]:
+        """A member's secrets and the bytes whole-file rules judge it by: read whole, or in pieces."""
+        if member.data is not None:
+            return self.scan_content(member.data, expand=False), member.data
+        assert member.pieces is not None
+        from scanner import chunked  # imports this module: only members past archives.WHOLE need it
+
+        return chunked.scan_pieces(self, member.pieces)
 
     def _scan_regions(self, plan: list["_Plan"], text: str) -> Scanned:
         """The plan's matches, a line-aligned region at a time, until MAX_MATCHES are found. A

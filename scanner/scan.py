@@ -19,19 +19,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from scanner import config as config_file
-from scanner import chunked, content, locations, parallel
+from scanner import archives, chunked, content, locations, parallel
 from scanner import policy as policies
 from scanner.detect import Detector, InlineMarkers, Scanned
 from scanner.domain import Mode
 from scanner.errors import GitError, UsageError
-from scanner.models import MAX_MATCHES, Blob, Finding, Match, Result, Stats, make_finding
+from scanner.models import MAX_MATCHES, Blob, Finding, Match, Result, Stats, make_finding, member_path
 from scanner.report import printable
 from scanner.rules.policy import SUPPRESSION_CHANGE
 from scanner.sources.base import Opener, Read, Reader
 
 if TYPE_CHECKING:
     from scanner import gitcmd
-    from scanner.sources import tagged, worktree
+    from scanner.sources import history, tagged, worktree
 
 __all__ = ["Hit", "Request", "Result", "Settings", "run", "scan_blobs"]
 
@@ -63,6 +63,9 @@ class Request:
     # Told the bytes of each batch of blobs as it is scanned (an audit's progress display, which
     # runs in another process than the scan): history and range scans.
     on_scanned: Callable[[int], None] | None = None
+    # --unreachable (history): also what no ref leads to, reflog-only commits and dangling objects
+    # (scanner.sources.unreachable), each finding marked `reachable`.
+    unreachable: bool = False
 
 
 @dataclass(frozen=True)
@@ -237,8 +240,8 @@ def _git_policy(request: Request, repo: "gitcmd.Repo", fingerprints: frozenset[s
 def _settings(request: Request, root: Path, policy: policies.Policy) -> Settings:
     cfg = policy.config
     inline: InlineMarkers = "ignore" if request.no_inline_allow or not cfg.inline_allow else "honour"
-    detector = Detector.configured(cfg.disable, cfg.allow, inline)
     size = request.max_file_size or cfg.max_file_size
+    detector = Detector.configured(cfg.disable, cfg.allow, inline, cfg.archive_limits(size))
     return Settings(detector, cfg, size, max(1, request.jobs), request.progress, policy)
 
 
@@ -305,9 +308,10 @@ class _Event:
     """A blob that was not scanned as content, for the stats and warnings."""
 
     blob: Blob
-    outcome: str  # lfs, or a non-text outcome of sources.base.Read
+    outcome: str  # lfs, archive, or a non-text outcome of sources.base.Read
     size: int
     detail: str
+    archive: archives.Tally | None = None  # an archive's: what reading its members met
 
 
 @dataclass(frozen=True)
@@ -397,6 +401,8 @@ def _scan_batch(records: Sequence[_Record]) -> _Done:
         data = got.data
         if scanned.crowded_line:
             events.append(_Event(blob, "crowded", scanned.unlisted_lines, str(scanned.crowded_line)))
+        if scanned.archive is not None:
+            events.append(_Event(blob, "archive", 0, "", scanned.archive))
         everything = scanned.everything
         if blob.counted:
             blobs += blob.oid is not None
@@ -642,6 +648,40 @@ def _count(event: _Event, stats: Stats, seen: _Outcomes, limit: int, named: bool
     elif event.outcome == "unreadable":
         stats.unreadable += 1
         stats.warnings.append(f"cannot read {printable(rel)}: {event.detail}")
+    elif event.outcome == "archive" and event.archive is not None:
+        _count_archive(event.archive, rel, stats)
+
+
+# How many archives whose members the limits left unread a warning names; stats.archives counts all.
+_ARCHIVES_NAMED = 5
+_WHY = {"depth": "nested deeper than archive-depth (not opened)",
+        "bytes": "left unread past archive-max-bytes unpacked", "members": "left unread past archive-max-members",
+        "ratio": "left unread: compressed past archive-max-ratio (a bomb?)", "encrypted": "encrypted (not read)",
+        "corrupt": "unreadable (corrupt or truncated)", "large": "larger than max-file-size (not read)",
+        "unsafe-name": "named outside the archive with .. or an absolute path (read, never written)"}
+
+
+def _count_archive(tally: archives.Tally, rel: str, stats: Stats) -> None:
+    """Count what one archive's reading met, and name the archive when a limit left members unread."""
+    stats.note_archive(tally)
+    if not tally.skipped:
+        return
+    stats.archives_named += 1
+    if stats.archives_named > _ARCHIVES_NAMED:
+        if stats.archives_named == _ARCHIVES_NAMED + 1:
+            stats.warnings.append("more archives had members left unread or oddly named: see stats.archives")
+        return
+    parts = []
+    for reason, count in tally.skipped:
+        named = [member for why, member in tally.named if why == reason]
+        shown = ", ".join(printable(member_path(rel, tuple(m.split("!")))) for m in named[:2])
+        if reason == "oversized":
+            parts.append(f"larger than {chunked.READ_WHOLE >> 20} MB, which an archive must be read whole to be "
+                         "opened: scanned as a binary file, its members not read")
+            continue
+        parts.append(f"{count} member{'s' * (count != 1)} {_WHY[reason]}"
+                     + (f": {shown}{', …' if count > 2 else ''}" if shown else ""))
+    stats.warnings.append(f"archive {printable(rel)}: {'; '.join(parts)}")
 
 
 # --- the working tree ----------------------------------------------------------------------------
@@ -802,7 +842,45 @@ def _scan_commits(repo: "gitcmd.Repo", request: Request, settings: Settings, sta
         pointed = list(request.pointed)
         fresh = _added(repo, request)
         wanted = lambda oid: oid in fresh and not walk.read(oid)  # noqa: E731
-    return findings + _scan_pointed(repo, pointed, settings, stats, wanted)
+    findings += _scan_pointed(repo, pointed, settings, stats, wanted)
+    if request.mode == "history" and request.unreachable:
+        findings = _with_unreachable(repo, revisions, findings, hits, walk, settings, stats)
+    return findings
+
+
+def _with_unreachable(repo: "gitcmd.Repo", revisions: Sequence[str], findings: list[Finding], hits: list[Hit],
+                      walk: "history.Walk | history.Stream", settings: Settings, stats: Stats) -> list[Finding]:
+    """FINDINGS (what the refs lead to, marked reachable) and what only unreachable commits and
+    dangling objects hold (scanner.sources.unreachable), marked not. A secret at a path the refs
+    hold it at already is not reported again; nor is one in a dangling tree or blob (which has no
+    path of its own) that a commit holds too."""
+    import dataclasses
+
+    from scanner.sources import history, unreachable
+    from scanner.sources.blobs import GitObjects
+
+    found = unreachable.dangling(repo)
+    if found.problems:
+        stats.warnings.append(f"git fsck: {printable(found.problems)}: unreachable objects may be missing from the scan")
+    reachable = [dataclasses.replace(f, reachable=True) for f in findings]
+    revs = unreachable.revisions(revisions, found.commits)
+    walked = history.walk(repo, revs)
+    judged = {hit.blob.oid for hit in hits}
+    # A blob the refs' walk read is judged from that reading (its hits are passed on), not read
+    # again; one it held nothing in is read again only here (and not counted twice).
+    records = [b if not walk.read(b.oid or "") else dataclasses.replace(b, counted=False)
+               for b in walked.blobs if b.oid not in judged]
+    found_hits = scan_blobs(records, GitObjects(repo), settings, stats, count_files=False)
+    judge = history.Judge(repo, [*hits, *found_hits], settings.detector, settings.config.is_excluded,
+                          settings.max_file_size)
+    more = history.attribute(repo, revs, walked, judge)
+    seen = {f.fingerprint for f in reachable}
+    more = [f for f in more if f.fingerprint not in seen]
+    secrets = {(f.rule_id, f.secret) for f in (*reachable, *more)}
+    loose = _scan_pointed(repo, found.pointed(), settings, stats, lambda oid: True)
+    more += [f for f in loose if (f.rule_id, f.secret) not in secrets]
+    stats.unreachable = {"commits": walked.commits, "trees": len(found.trees), "blobs": len(found.blobs)}
+    return reachable + [dataclasses.replace(f, reachable=False) for f in more]
 
 
 def _added(repo: "gitcmd.Repo", request: Request) -> frozenset[str]:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from scanner.report import CAUSE_NAMES, Shown, View, exposure_words, printable, suppressed_summary
+from scanner.report import (CAUSE_NAMES, UNREACHABLE, Shown, View, display_path, exposure_words, moved_words, printable,
+                           suppressed_summary)
 
 
 def escape_data(text: str) -> str:
@@ -21,6 +22,8 @@ def escape_property(text: str) -> str:
 
 
 def _where(f: Shown) -> str:
+    if f.reachable is False and not f.commit:
+        return ""  # a dangling tree or blob: no commit added it (the message says what it is)
     if f.in_head is False:
         # The secret was removed again (in HEAD, or later in the range): its line now holds other
         # text, often the fix, so the annotation names the file and the commit, not a line.
@@ -41,6 +44,10 @@ def annotation(f: Shown, repository: str = "") -> str:
             properties += [f"col={f.column}", f"endColumn={f.column + f.secret_length}"]
     properties.append(f"title={escape_property(f'{prefix}keysentry {f.rule_id} ({f.severity})')}")
     where = _where(f)
+    if f.moved_to:
+        where += f"{'; ' if where else ''}moved to {moved_words(f.moved_to, lambda p: printable(display_path(p)))}"
+    if f.reachable is False:
+        where += f"{'; ' if where else ''}{UNREACHABLE}"
     if f.verification is not None:  # --verify
         where += f"{'; ' if where else ''}verified {f.verification.status}: {f.verification.reason}"
         extra = exposure_words(f.verification)

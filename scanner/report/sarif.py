@@ -12,7 +12,8 @@ from collections.abc import Iterator
 from urllib.parse import quote
 
 from scanner import PROJECT_URL, __version__, rule_url
-from scanner.report import CAUSE_NAMES, Shown, View, display_path, exposure_words, printable, verification_fields
+from scanner.report import (CAUSE_NAMES, UNREACHABLE, Shown, View, display_path, exposure_words, moved_words, printable,
+                           verification_fields)
 from scanner.report.streaming import ITEMS, dumps
 from scanner.rules import ALL_RULES, FileRule, Rule
 
@@ -55,11 +56,15 @@ def _message(f: Shown) -> str:
     text = f"{f.rule.description}: {f.secret}"
     if f.commit:
         text += f", introduced in commit {f.commit[:12]}"
+        if f.moved_to:
+            text += f"; moved to {moved_words(f.moved_to, display_path)}"
         if f.in_head is True:
             text += "; still in HEAD"
         elif f.in_head is False:
             text += ("; removed again, so no line of the file holds it now, but the commit still does: "
                      "rotate the key and rewrite that commit")
+    if f.reachable is False:
+        text += f"; {UNREACHABLE}"
     if f.verification is not None:  # --verify: what Google said
         text += f"; verified {f.verification.status}: {f.verification.reason}"
         extra = exposure_words(f.verification)
@@ -103,7 +108,12 @@ def _result(f: Shown, index: dict[str, int]) -> dict[str, object]:
                                      "security-severity": SECURITY_SEVERITY.get(f.severity, "8.0")}
     if f.commit:
         properties.update(commit=f.commit, author=f.author, date=f.date, in_head=f.in_head,
-                          head_paths=[display_path(p) for p in f.head_paths])
+                          head_paths=[display_path(p) for p in f.head_paths],
+                          # Not relatedLocations: a path the secret was carried to in the past
+                          # need not exist in the analysed commit, whose files those link to.
+                          moved_to=[{"path": display_path(m.path), "commit": m.commit} for m in f.moved_to])
+    if f.reachable is not None:
+        properties["reachable"] = f.reachable
     if f.verification is not None:
         properties["verification"] = verification_fields(f.verification)
     entry["properties"] = properties

@@ -21,6 +21,7 @@ from scanner.report import (
     View,
     display_path,
     exposure_words,
+    moved_words,
     printable,
     shell_word,
     suppressed_summary,
@@ -136,7 +137,7 @@ def _elsewhere(out: _Writer, f: Shown) -> None:
 def _in_head(out: _Writer, f: Shown) -> str:
     if not f.in_head:
         return "no longer in HEAD, but still in the history: rotate it"
-    moved = [out.name(p) for p in f.moved_to]
+    moved = [out.name(p) for p in f.head_elsewhere]
     return f"still in HEAD at {', '.join(moved)}" if moved else "still in HEAD"
 
 
@@ -151,6 +152,8 @@ def _notebook(out: _Writer, f: Shown) -> None:
 
 def _autofix(out: _Writer, f: Shown) -> None:
     """`keysentry fix` as the next step, where it fixes this finding."""
+    if f.reachable is False:
+        return  # no rewrite reaches it: the unreachable section says how to drop it from this copy
     if f.commit is None:
         step = next_step(f.path, f.rule_id, f.context)
         if step:
@@ -190,8 +193,12 @@ def _findings(out: _Writer, findings: Iterable[Shown]) -> None:
                     out.para(extra, "    ", "      ")
             if f.commit:
                 out.para(f"introduced in {f.commit[:12]} by {out.name(f.author) or '?'} on {f.date}", "    ", "      ")
-                if f.in_head is not None:
+                if f.moved_to:
+                    out.para(f"moved to {moved_words(f.moved_to, out.name)}", "    ", "      ")
+                if f.in_head is not None and f.reachable is not False:
                     out.para(_in_head(out, f), "    ", "      ")
+            if f.reachable is False:
+                out.para(f"{out.style('unreachable:', 'bold')} no ref leads to it (a reflog entry or a dangling object)", "    ", "      ")
             remedy = _remedy(f)
             if remedy not in out.fixes_shown:
                 out.fixes_shown.add(remedy)
@@ -221,8 +228,9 @@ def _purge(out: _Writer, past: list[Shown]) -> None:
     """How to rewrite the whole history (with git filter-repo) for secrets that are only in it:
     whole-file findings by removing their files, the others by replacing their secrets (which the
     view holds in full only under --show-secrets, the one case that prints them)."""
-    files = sorted({f.path for f in past if f.rule.whole_file})
-    secrets = list({f.secret_id: f.secret for f in past if not f.rule.whole_file}.values())
+    # A secret inside an archive is compressed in it: only removing the archive takes it out.
+    files = sorted({p for f in past for p in f.archives or ((f.path,) if f.rule.whole_file else ())})
+    secrets = list({f.secret_id: f.secret for f in past if not f.rule.whole_file and not f.archives}.values())
     out.para("To remove them from history (this rewrites every commit: coordinate with everyone who has a "
              "clone; forks and old pull requests keep the old commits, so rotating comes first):")
     out.para("in a folder outside your work tree (git filter-repo rewrites only a fresh clone):", "  # ")
@@ -261,7 +269,8 @@ def _rewrite_range(out: _Writer, findings: list[Shown]) -> None:
 
 def _by_history(out: _Writer, result: View) -> None:
     in_head = [f for f in result.findings if f.in_head]
-    past = [f for f in result.findings if not f.in_head]
+    past = [f for f in result.findings if not f.in_head and f.reachable is not False]
+    lost = [f for f in result.findings if not f.in_head and f.reachable is False]
     ranged = result.mode == "range"
     bold = out.style
     if in_head:
@@ -281,6 +290,12 @@ def _by_history(out: _Writer, result: View) -> None:
         _findings(out, past)
         if not ranged:
             _purge(out, past)
+    if lost:  # --unreachable
+        out.para(f"{bold('Not reachable from any ref', 'bold')} — in commits only a reflog names, or in dangling "
+                 "objects: no clone has them, but this copy of the repository does until git gc prunes them. "
+                 "Rotate each key, then drop them from this copy (and every copy made of it):")
+        out.add("  git reflog expire --expire-unreachable=now --all && git gc --prune=now", "")
+        _findings(out, lost)
     if ranged:
         _rewrite_range(out, list(result.findings))
 

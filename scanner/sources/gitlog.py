@@ -61,11 +61,16 @@ def log_args(revisions: Sequence[str], extra: Sequence[str] = (), ordered: bool 
             *revision_args(revisions), "--"]
 
 
+_REVISION_OPTIONS = ("--all", "--not", "--reflog")
+
+
 def revision_args(revisions: Sequence[str]) -> list[str]:
-    """REVISIONS for rev-list and log: `--all` (the one option we pass among them) before
-    `--end-of-options`, and every other word after it, so none can be read as an option."""
-    options = [r for r in revisions if r == "--all"]
-    return [*options, "--end-of-options", *[r for r in revisions if r != "--all"]]
+    """REVISIONS for rev-list and log: `--all`, `--reflog` and `--not` (the options we pass), in
+    their order, before `--end-of-options`, and every other word after it, so none can be read as
+    an option. `--not` turns around every revision after it, those after `--end-of-options` too
+    (scanner.sources.unreachable relies on that)."""
+    options = [r for r in revisions if r in _REVISION_OPTIONS]
+    return [*options, "--end-of-options", *[r for r in revisions if r not in _REVISION_OPTIONS]]
 
 
 def commits(repo: gitcmd.Repo | Path | str, revisions: Sequence[str], extra: Sequence[str] = (),

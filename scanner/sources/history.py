@@ -13,8 +13,8 @@ from scanner.attribution import Attributor
 from scanner.chunked import READ_WHOLE
 from scanner.detect import Detector
 from scanner.errors import GitError, UsageError
-from scanner.models import Blob, Finding, Location, Match, make_finding
-from scanner.sources import gitlog
+from scanner.models import Blob, Finding, Location, Match, Moved, make_finding, member_path
+from scanner.sources import gitlog, treeblobs
 from scanner.sources.blobs import CatFile
 
 if TYPE_CHECKING:
@@ -176,6 +176,7 @@ def attribute(repo: gitcmd.Repo, revisions: Sequence[str], walked: Walk | Stream
     if walked.kept:
         for commit in walked.kept:
             attributor.feed(commit)
+        _trace_copies(repo, attributor)
         return _findings(repo, attributor, judge, lambda oid: oid in walked.scanned)
     hits = judge.oids()
     if not hits:
@@ -183,7 +184,14 @@ def attribute(repo: gitcmd.Repo, revisions: Sequence[str], walked: Walk | Stream
     extra = [f"--find-object={oid}" for oid in hits] if len(hits) <= _FIND_OBJECT_LIMIT else []
     for commit in gitlog.commits(repo, revisions, extra):
         attributor.feed(commit)
+    _trace_copies(repo, attributor)
     return _findings(repo, attributor, judge)
+
+
+def _trace_copies(repo: gitcmd.Repo, attributor: Attributor) -> None:
+    """Which arrivals of a secret seen elsewhere before were copies (scanner.attribution)."""
+    with treeblobs.TreeBlobs(repo) as trees:  # git starts at the first question, if any
+        attributor.settle_copies(trees.ask)
 
 
 def _findings(repo: gitcmd.Repo, attributor: Attributor, judge: Judge,
@@ -198,16 +206,20 @@ def _findings(repo: gitcmd.Repo, attributor: Attributor, judge: Judge,
         located = attributor.head_places(head)
     findings = []
     for site, intro in attributor.found.items():
-        places = located.get(site, ())
+        # A place inside an archive is its member's path (`app.zip!res/values/strings.xml`).
+        places = tuple((member_path(path, m.member), m) for path, m in located.get(site, ()))
         where = tuple(dict.fromkeys(path for path, _ in places))
         match = intro.match
         if not match.identity and places:
             # A whole-file finding (a .env) is about the file as it is now: its value is HEAD's, at
             # its own path if it is still there, not the one of the commit that first added it.
-            match = next((m for path, m in places if path == site[1]), places[0][1])
+            match = next((m for path, m in places if path == member_path(site[1], m.member)), places[0][1])
         findings.append(make_finding(match, site[1], commit=intro.commit, author=intro.author,
                                      date=intro.date, in_head=bool(where), head_paths=where,
-                                     locations=tuple(Location(path, m.line, m.column) for path, m in places)))
+                                     locations=tuple(Location(path, m.line, m.column) for path, m in places),
+                                     # An archive carried elsewhere carries its member along.
+                                     moved_to=tuple(Moved(member_path(c.path, intro.match.member), c.commit)
+                                                    for c in attributor.moved_to(site))))
     return findings
 
 

@@ -167,10 +167,12 @@ def _mark_unstaged_fixes(repo: gitcmd.Repo, findings: list[Finding], changes: Se
     from scanner.sources.worktree import TreeReader
 
     staged = {c.path: c.blob for c in changes}
+    # A finding inside an archive is at `ARCHIVE!MEMBER`: the work-tree file is the archive.
+    outer = {f.path: _staged_file(f.path, staged) for f in findings}
     still: dict[str, set[str] | None] = {}  # the fingerprints the work-tree file holds
     reader = TreeReader(repo.root)
     try:
-        for path in {f.path for f in findings}:
+        for path in set(outer.values()):
             # Never through a symlink, in or out of the tree; whole, so no larger than a scan reads whole.
             read = reader.read(path, min(max_file_size, READ_WHOLE))
             if read.outcome != "text" or _blob_id(read.data, repo.hash_len) == staged.get(path):
@@ -181,10 +183,18 @@ def _mark_unstaged_fixes(repo: gitcmd.Repo, findings: list[Finding], changes: Se
         reader.close()
     marked = []
     for f in findings:
-        now = still.get(f.path)
+        now = still.get(outer[f.path])
         fixed = now is not None and f.fingerprint not in now
         marked.append(dataclasses.replace(f, unstaged_fix=True) if fixed else f)
     return marked
+
+
+def _staged_file(path: str, staged: dict[str, str]) -> str:
+    """The staged file a finding's PATH is in: itself, or the archive of an `ARCHIVE!MEMBER` path."""
+    if path in staged or "!" not in path:
+        return path
+    parts = path.split("!")
+    return next((whole for i in range(1, len(parts)) if (whole := "!".join(parts[:i])) in staged), path)
 
 
 def _blob_id(data: bytes, hash_len: int) -> str:
