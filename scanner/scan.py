@@ -227,7 +227,7 @@ def _settings(request: Request, root: Path, policy: policies.Policy) -> Settings
     cfg = policy.config
     inline: InlineMarkers = "ignore" if request.no_inline_allow or not cfg.inline_allow else "honour"
     size = request.max_file_size or cfg.max_file_size
-    detector = Detector.configured(cfg.disable, cfg.allow, inline, cfg.archive_limits(size))
+    detector = Detector.configured(cfg.disable, cfg.allow, inline, cfg.archive_limits(size), cfg.decode_depth)
     return Settings(detector, cfg, size, max(1, request.jobs), request.progress, policy)
 
 
@@ -322,7 +322,7 @@ def _scan_batch(records: Sequence[_Record]) -> _Done:
             if lfs and content.is_lfs_pointer(got.data):
                 events.append(_Event(blob, "lfs", len(got.data), ""))
                 continue
-            scanned, length = detector.scan_content(got.data), len(got.data)
+            scanned, length = detector.scan_content(got.data, blob.paths), len(got.data)
         if got.outcome != "text":
             events.append(_Event(blob, got.outcome, got.size, got.detail))
             continue
@@ -574,6 +574,7 @@ _WHY = {"depth": "nested deeper than archive-depth (not opened)",
         "bytes": "left unread past archive-max-bytes unpacked", "members": "left unread past archive-max-members",
         "ratio": "left unread: compressed past archive-max-ratio (a bomb?)", "encrypted": "encrypted (not read)",
         "corrupt": "unreadable (corrupt or truncated)", "large": "larger than max-file-size (not read)",
+        "oversized": "too large to open as an archive (past 16 MB inside one; scanned as binary)",
         "unsafe-name": "named outside the archive with .. or an absolute path (read, never written)"}
 
 
@@ -591,7 +592,7 @@ def _count_archive(tally: archives.Tally, rel: str, stats: Stats) -> None:
     for reason, count in tally.skipped:
         named = [member for why, member in tally.named if why == reason]
         shown = ", ".join(printable(member_path(rel, tuple(m.split("!")))) for m in named[:2])
-        if reason == "oversized":
+        if reason == "oversized" and not named:  # the blob itself, not a member
             parts.append(f"larger than {chunked.READ_WHOLE >> 20} MB, which an archive must be read whole to be "
                          "opened: scanned as a binary file, its members not read")
             continue
