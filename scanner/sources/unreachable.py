@@ -15,13 +15,16 @@ are read as a tag's are (scanner.sources.tagged): a tree's file at `TREE:PATH`, 
 object id, which is what `git show` takes to print either."""
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from scanner import gitcmd
 from scanner.errors import GitError
+from scanner.models import Blob, Finding, Hit, Stats
+from scanner.sources.base import Opener, Outcomes, Reading, Rescan, Source
 from scanner.sources.tagged import Pointed
 
 
@@ -30,7 +33,8 @@ class Dangling:
     commits: tuple[str, ...]  # heads of unreachable history that no reflog names
     trees: tuple[str, ...]
     blobs: tuple[str, ...]
-    problems: str = ""  # what git fsck said besides (a missing or corrupt object), "" when nothing
+    problems: str = ""
+    tags: tuple[str, ...] = ()  # annotated tag objects no ref leads to, whose messages are scanned  # what git fsck said besides (a missing or corrupt object), "" when nothing
 
     def digest(self) -> str:
         """One value for the whole set: a stored audit result stands for exactly these."""
@@ -62,13 +66,44 @@ def dangling(repo: gitcmd.Repo) -> Dangling:
         said = proc.stderr.decode("utf-8", "replace").strip().splitlines()
         problems = said[0] if said else f"git fsck exited with status {proc.returncode}"
     if found["tag"]:
-        for oid, kind in _peeled(repo, found["tag"]):
+        for oid, kind in _peeled(repo, list(found["tag"])):
             if kind in ("commit", "tree", "blob"):
                 found[kind].append(oid)
     def heads(kind: str) -> tuple[str, ...]:
         return tuple(sorted(set(found[kind])))
 
-    return Dangling(heads("commit"), heads("tree"), heads("blob"), problems)
+    return Dangling(heads("commit"), heads("tree"), heads("blob"), problems, heads("tag"))
+
+
+class Marked:
+    """Another source whose findings no ref leads to (the messages of unreachable commits and
+    dangling tags): its own, each marked `reachable` false."""
+
+    def __init__(self, inner: Source) -> None:
+        self._inner = inner
+
+    @property
+    def opener(self) -> Opener:
+        return self._inner.opener
+
+    @property
+    def reading(self) -> Reading:
+        return self._inner.reading
+
+    def blobs(self) -> Iterable[Blob]:
+        return self._inner.blobs()
+
+    def provenance(self, hits: list[Hit], rescan: Rescan) -> list[Finding]:
+        return [dataclasses.replace(f, reachable=False) for f in self._inner.provenance(hits, rescan)]
+
+    def notes(self, stats: Stats, outcomes: Outcomes) -> tuple[str, ...]:
+        return self._inner.notes(stats, outcomes)
+
+    def then(self) -> Sequence[Source]:
+        return [Marked(source) for source in self._inner.then()]
+
+    def settle(self, findings: list[Finding]) -> list[Finding]:
+        return self._inner.settle(findings)
 
 
 def revisions(reachable: Sequence[str], heads: Sequence[str]) -> list[str]:
