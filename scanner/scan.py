@@ -574,6 +574,7 @@ _WHY = {"depth": "nested deeper than archive-depth (not opened)",
         "bytes": "left unread past archive-max-bytes unpacked", "members": "left unread past archive-max-members",
         "ratio": "left unread: compressed past archive-max-ratio (a bomb?)", "encrypted": "encrypted (not read)",
         "corrupt": "unreadable (corrupt or truncated)", "large": "larger than max-file-size (not read)",
+        "oversized": "too large to open as an archive (past 16 MB inside one; scanned as binary)",
         "unsafe-name": "named outside the archive with .. or an absolute path (read, never written)"}
 
 
@@ -591,7 +592,7 @@ def _count_archive(tally: archives.Tally, rel: str, stats: Stats) -> None:
     for reason, count in tally.skipped:
         named = [member for why, member in tally.named if why == reason]
         shown = ", ".join(printable(member_path(rel, tuple(m.split("!")))) for m in named[:2])
-        if reason == "oversized":
+        if reason == "oversized" and not named:  # the blob itself, not a member
             parts.append(f"larger than {chunked.READ_WHOLE >> 20} MB, which an archive must be read whole to be "
                          "opened: scanned as a binary file, its members not read")
             continue

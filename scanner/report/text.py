@@ -328,6 +328,8 @@ def _summary(out: _Writer, result: View) -> str:
     counts = Counter(f.rule_id for f in result.findings)
     what = (_count(stats.files, "file") if result.mode in ("worktree", "stdin")
             else f"{_count(stats.blobs, 'blob')} in {_count(stats.commits, 'commit')}")
+    if stats.archives:  # what the files held besides their own bytes
+        what += f", and {_count(stats.archive_members, 'member')} of {_count(stats.archives, 'archive')} in them"
     summary = f"Scanned {what} ({_size(stats.bytes)}) in {stats.seconds:.2f}s: "
     if counts:
         summary += out.style(_count(len(result.findings), "finding"), "bold red") + " ("
