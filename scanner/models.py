@@ -35,6 +35,9 @@ class Match:
     # Inside an archive: the member's path, outermost archive first (scanner.archives); the
     # finding's path is then `BLOB!MEMBER` (member_path). Empty: the blob itself.
     member: tuple[str, ...] = ()
+    # Found in decoded text (scanner.decode): the decodings, outermost first ("base64", "hex", …);
+    # line and column are where its encoded form starts.
+    decoded: tuple[str, ...] = ()
 
 
 # Why a finding is not reported: "" (it is), an inline marker, the config (`allow`), the baseline.
@@ -201,6 +204,8 @@ class Finding:
             return ()
         inner = self.path[len(self.archive):]  # "!MEMBER…", the same wherever the archive went
         return tuple(dict.fromkeys([self.archive, *(p[:-len(inner)] for p in self.head_paths if p.endswith(inner))]))
+    # Found in decoded text: the chain of decodings, outermost first (Match.decoded).
+    decoded: tuple[str, ...] = ()
 
 
 def fingerprint(rule_id: str, path: str, identity: str) -> str:
@@ -245,6 +250,7 @@ def make_finding(match: Match, path: str, *, commit: str | None = None, author: 
         moved_to=moved_to,
         archive=archive,
         place=place,
+        decoded=match.decoded,
     )
 
 

@@ -227,7 +227,7 @@ def _settings(request: Request, root: Path, policy: policies.Policy) -> Settings
     cfg = policy.config
     inline: InlineMarkers = "ignore" if request.no_inline_allow or not cfg.inline_allow else "honour"
     size = request.max_file_size or cfg.max_file_size
-    detector = Detector.configured(cfg.disable, cfg.allow, inline, cfg.archive_limits(size))
+    detector = Detector.configured(cfg.disable, cfg.allow, inline, cfg.archive_limits(size), cfg.decode_depth)
     return Settings(detector, cfg, size, max(1, request.jobs), request.progress, policy)
 
 
@@ -322,7 +322,7 @@ def _scan_batch(records: Sequence[_Record]) -> _Done:
             if lfs and content.is_lfs_pointer(got.data):
                 events.append(_Event(blob, "lfs", len(got.data), ""))
                 continue
-            scanned, length = detector.scan_content(got.data), len(got.data)
+            scanned, length = detector.scan_content(got.data, blob.paths), len(got.data)
         if got.outcome != "text":
             events.append(_Event(blob, got.outcome, got.size, got.detail))
             continue

@@ -57,7 +57,7 @@ def annotation(f: Shown, repository: str = "") -> str:
         extra = exposure_words(f.verification)
         where += f" ({extra})" if extra else ""
     named = f"{f.name}:{f.line}: " if f.place != "file" else ""
-    message = prefix + named + f"{f.rule.description}: {f.secret}" + (f" — {where}" if where else "") + f". Fix: {f.rule.remediation}"
+    message = prefix + named + f"{f.message}: {f.secret}" + (f" — {where}" if where else "") + f". Fix: {f.rule.remediation}"
     return f"::error {','.join(properties)}::{escape_data(printable(message))}"
 
 
@@ -65,7 +65,7 @@ def notice(f: Shown) -> str:
     """A suppressed finding (--show-suppressed) as a notice on its line, saying what silenced it."""
     properties = [f"file={escape_property(f.name)}", f"line={max(f.line, 1)}",
                   f"title={escape_property(f'keysentry {f.rule_id} suppressed')}"]
-    message = f"{f.rule.description}: {f.secret}, suppressed by {CAUSE_NAMES.get(f.suppressed, f.suppressed)}"
+    message = f"{f.message}: {f.secret}, suppressed by {CAUSE_NAMES.get(f.suppressed, f.suppressed)}"
     return f"::notice {','.join(properties)}::{escape_data(printable(message))}"
 
 

@@ -53,7 +53,9 @@ def _rule(rule: Rule | FileRule) -> dict[str, object]:
 
 
 def _message(f: Shown) -> str:
-    text = f"{f.rule.description}: {f.secret}"
+    text = f"{f.message}: {f.secret}"
+    if f.decoded:
+        text += f", encoded ({' > '.join(f.decoded)})"
     if f.place != "file" and f.commit:
         text += (f", in the {f.place.replace('-', ' ')} of {f.commit[:12]}: no file holds it, but every clone "
                  "does: rotate the key and rewrite that message")
@@ -82,7 +84,8 @@ def _region(f: Shown) -> dict[str, int]:
         return {"startLine": 1}
     region = {"startLine": f.line, "endLine": f.line}
     if f.column > 0:
-        region.update(startColumn=f.column, endColumn=f.column + f.secret_length)
+        # A decoded secret's encoded form is longer than it, and its length is not known here.
+        region.update(startColumn=f.column, **({} if f.decoded else {"endColumn": f.column + f.secret_length}))
     return region
 
 
@@ -123,6 +126,8 @@ def _result(f: Shown, index: dict[str, int]) -> dict[str, object]:
         properties["place"] = f.place
     if f.verification is not None:
         properties["verification"] = verification_fields(f.verification)
+    if f.decoded:  # found in decoded text: the region is where its encoded form starts
+        properties["decoded"] = list(f.decoded)
     entry["properties"] = properties
     if f.suppressed:  # --show-suppressed: SARIF's own way to say a result is silenced, and why
         kind = "inSource" if f.suppressed == "inline" else "external"

@@ -19,6 +19,7 @@ from scanner.report import (
     Options,
     Shown,
     View,
+    decoded_words,
     display_path,
     exposure_words,
     moved_words,
@@ -181,8 +182,8 @@ def _findings(out: _Writer, findings: Iterable[Shown]) -> None:
         for f in group:
             # Never broken across lines, so `grep path:line` and editors' jump-to-location work.
             where = f"{shown}:{f.line}:{f.column}" if f.line else f"{shown} (whole file)"
-            out.add(f"  {style(f.rule_id, 'red')}  {f.rule.description}",
-                    f"    {where}  secret {style(printable(f.secret), 'yellow')}")
+            out.add(f"  {style(f.rule_id, 'red')}  {f.message}",
+                    f"    {where}  secret {style(printable(f.secret), 'yellow')}{decoded_words(f)}")
             _elsewhere(out, f)
             if f.verification is not None:  # --verify: what Google said
                 status = f.verification.status
