@@ -38,7 +38,7 @@ def copy(tmp_path_factory: pytest.TempPathFactory) -> Copy:
     repo.mkdir()
     git(repo, "init", "-q", "-b", "main")
     git(repo, "config", "gc.auto", "0")  # nothing pruned behind the tests' back
-    names = ("amended", "kept", "both", "blob", "tree", "stash", "tag", "msg", "msgkept", "tagmsg")
+    names = ("amended", "kept", "both", "blob", "tree", "stash", "tag", "msg", "msgkept", "tagmsg", "note")
     keys = {name: google_key() for name in names}
     ids: dict[str, str] = {}
     write(repo, "README", "x\n")
@@ -95,6 +95,9 @@ def copy(tmp_path_factory: pytest.TempPathFactory) -> Copy:
     git(repo, "tag", "-a", "-m", f"release with {keys['tagmsg']}", "t2")
     ids["tagmsg"] = git(repo, "rev-parse", "t2")
     git(repo, "tag", "-d", "t2")
+    # note: a git note on a reachable commit (its ref is reflogged like a branch): reachable.
+    git(repo, "notes", "add", "-m", f"deploy with {keys['note']}", "HEAD")
+    ids["note"] = git(repo, "rev-parse", "HEAD")
     # kept: reachable all along.
     write(repo, "kept.py", key_line(keys["kept"]))
     ids["kept"] = commit(repo, 5, "kept")
@@ -130,6 +133,7 @@ CASES: dict[str, tuple[str, str | None, bool]] = {
     "msg": ("commit-message:{msg}", "msg", False),
     "msgkept": ("commit-message:{msgkept}", "msgkept", True),
     "tagmsg": ("tag-message:{tagmsg}", None, False),
+    "note": ("note:{note}", None, True),
 }
 
 
@@ -160,7 +164,8 @@ def test_without_the_flag_only_what_refs_lead_to_is_scanned_and_nothing_is_marke
     code, out = _run("scan", "--history", str(copy.repo), "--format", "json", "--show-secrets")
     assert code == 1
     data = json.loads(out)
-    assert sorted(f["secret"] for f in data["findings"]) == sorted(copy.keys[name] for name in ("both", "kept", "msgkept"))
+    assert sorted(f["secret"] for f in data["findings"]) == sorted(copy.keys[name]
+                                                                   for name in ("both", "kept", "msgkept", "note"))
     assert all("reachable" not in f for f in data["findings"]) and "unreachable" not in data["stats"]
 
 

@@ -110,7 +110,10 @@ def revisions(reachable: Sequence[str], heads: Sequence[str]) -> list[str]:
     """Revisions (scanner.sources.gitlog.revision_args) for the commits the reflogs and HEADS lead
     to that REACHABLE (a history scan's revisions: `--all` and the stash entries) does not: `--not`
     turns what follows around, so the reachable side is written plain and HEADS with a `^`."""
-    return ["--reflog", "--not", *reachable, *(f"^{oid}" for oid in heads)]
+    # Every ref counts as reachable here, the notes refs too (the history walk leaves those to the
+    # notes source with an --exclude, which would make their reflogged commits look unreachable).
+    refs = [r for r in reachable if not r.startswith("--exclude=")]
+    return ["--reflog", "--not", *refs, *(f"^{oid}" for oid in heads)]
 
 
 def reflogs(repo: gitcmd.Repo) -> str:
