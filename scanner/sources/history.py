@@ -521,9 +521,9 @@ class Unreachable:
 
         # Their messages too: a key pasted into a commit message that was amended away, or into
         # the message of a tag that was deleted.
-        notes = messages.Messages(self._repo, self._revisions, all_tags=False, pushed_tags=self._found.tags)
+        texts = messages.Messages(self._repo, self._revisions, all_tags=False, pushed_tags=self._found.tags)
         return [tagged.Pointing(self._repo, self._found.pointed(), lambda oid: True, reachable=False),
-                unreachable.Marked(notes)]
+                unreachable.Marked(texts)]
 
     def settle(self, findings: list[Finding]) -> list[Finding]:
         """What the refs lead to, marked reachable, and what only unreachable commits and dangling

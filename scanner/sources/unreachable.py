@@ -33,8 +33,8 @@ class Dangling:
     commits: tuple[str, ...]  # heads of unreachable history that no reflog names
     trees: tuple[str, ...]
     blobs: tuple[str, ...]
-    problems: str = ""
-    tags: tuple[str, ...] = ()  # annotated tag objects no ref leads to, whose messages are scanned  # what git fsck said besides (a missing or corrupt object), "" when nothing
+    problems: str = ""  # what git fsck said besides (a missing or corrupt object), "" when nothing
+    tags: tuple[str, ...] = ()  # annotated tag objects no ref leads to, whose messages are scanned
 
     def digest(self) -> str:
         """One value for the whole set: a stored audit result stands for exactly these."""
@@ -66,9 +66,10 @@ def dangling(repo: gitcmd.Repo) -> Dangling:
         said = proc.stderr.decode("utf-8", "replace").strip().splitlines()
         problems = said[0] if said else f"git fsck exited with status {proc.returncode}"
     if found["tag"]:
-        for oid, kind in _peeled(repo, list(found["tag"])):
+        for oid, kind in _peeled(repo, found["tag"]):
             if kind in ("commit", "tree", "blob"):
                 found[kind].append(oid)
+
     def heads(kind: str) -> tuple[str, ...]:
         return tuple(sorted(set(found[kind])))
 
