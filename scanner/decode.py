@@ -164,7 +164,7 @@ _ESCAPE_FORMS: tuple[tuple[Encoding, bytes], ...] = (
 def needles(rules: tuple["Rule", ...]) -> tuple[Needle, ...]:
     """Every literal the prefilter looks for to gate decoding for RULES: the encodings of each
     marker, and, for a value encoded twice (a base64 key file in a Kubernetes Secret's base64
-    `data:`, a JSON of `\\u` escapes in base64), the base64 encodings of those needles."""
+    `data:`), the base64 encodings of its base64 needles."""
     found: dict[tuple[bytes, Encoding], Needle] = {}
     for marker in markers(rules):
         for needle in _base64_needles(marker):
@@ -174,7 +174,9 @@ def needles(rules: tuple["Rule", ...]) -> tuple[Needle, ...]:
         for kind, form in _ESCAPE_FORMS:  # its first three characters escaped
             text = b"".join(form % c for c in marker[:3])
             found.setdefault((text, kind), Needle(text, kind, True))
-    for first in list(found.values()):
+    # Twice encoded: base64 of base64 only (each other pair would add as many needles, and the
+    # prefilter's compile time grows with them, for encodings nobody stacks).
+    for first in [n for n in found.values() if n.kind in ("base64", "base64url")]:
         for needle in _base64_needles(first.text):
             found.setdefault((needle.text, needle.kind), needle)
     for kind, text in (*((kind, form % _QUOTE) for kind, form in _ESCAPE_FORMS), ("html", b"&quot;")):

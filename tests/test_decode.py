@@ -167,10 +167,10 @@ def _double_base64() -> tuple[str, str, str, tuple[str, ...], tuple[int, int]]:
             ("base64", "base64"), (2, 19))
 
 
-def _base64_of_escaped_json() -> tuple[str, str, str, tuple[str, ...], tuple[int, int]]:
-    key = google_key()
-    inner = '{"api_key": "' + escaped(key, chr(92) + "u%04x") + '"}'
-    return f"blob: {b64(inner)}\n", key, "google-api-key", ("base64", "escape"), (1, 7)
+def _base64_of_html_escaped_key_file() -> tuple[str, str, str, tuple[str, ...], tuple[int, int]]:
+    # What a decoding holds is gated again: here by the marker it holds as it is (`private_key`).
+    sa = service_account_json()
+    return f"page: {b64(html.escape(sa))}\n", sa_secret(sa), "gcp-service-account-key", ("base64", "html"), (1, 7)
 
 
 CASES = [
@@ -189,7 +189,7 @@ CASES = [
     Case("html-escaped key file", _html_escaped_service_account),
     Case("form-encoded key file", _form_encoded_service_account),
     Case("base64 of base64", _double_base64),
-    Case("base64 of \\u escapes", _base64_of_escaped_json),
+    Case("base64 of an html-escaped key file", _base64_of_html_escaped_key_file),
 ]
 
 
