@@ -316,8 +316,18 @@ def test_the_engines_see_the_same_gate_in_runs_and_escapes() -> None:
 def test_the_long_runs_are_what_the_regex_finds() -> None:
     import re
 
-    data = b"ab " + b"x" * 23 + b" " + b"A/+_-" * 10 + b"\n" + os.urandom(3000) + b"y" * 24
-    assert decode.long_runs(data) == re.findall(rb"[A-Za-z0-9+/_-]{24,}", data)
+    data = (b"ab " + b"x" * 23 + b" " + b"A/+_-" * 10 + b"\n" + os.urandom(3000) + b"y" * 24 + b"\n"
+            + b"z" * (decode.RUN_MAX + 1) + b"\n" + b"w" * decode.RUN_MAX)
+    assert decode.long_runs(data) == [run for run in re.findall(rb"[A-Za-z0-9+/_-]{24,}", data)
+                                      if len(run) <= decode.RUN_MAX]
+
+
+def test_a_key_in_a_run_too_long_for_a_value_is_not_decoded_by_either_engine() -> None:
+    # An image inlined as base64 (a notebook's plot): its runs are not values anyone wrote.
+    key = google_key()
+    image = b64(os.urandom(decode.RUN_MAX - decode.RUN_MAX % 3))  # no padding: one run with the key's
+    assert _both(f"png: {image}{b64('k=' + key + ' ')}\n".encode()).matches == ()
+    assert [m.decoded for m in _both(f"png: {image}\nk: {b64('k=' + key)}\n".encode()).matches] == [("base64",)]
 
 
 @pytest.mark.parametrize("module", ["scanner/detect.py", "scanner/prefilter.py", "scanner/report/html.py",
