@@ -6,7 +6,7 @@ from typing import Literal
 
 from scanner import context
 from scanner.archives import REASONS, Tally
-from scanner.domain import ContextName, Mode, Severity, Status
+from scanner.domain import ContextName, Mode, Place, Severity, Status
 from scanner.rules import RULES_BY_ID
 
 
@@ -94,6 +94,16 @@ class Blob:
 
 
 @dataclass(frozen=True)
+class Hit:
+    """A blob that holds something at one of its paths (its bytes dropped): what the scan loop
+    hands a source's provenance step."""
+
+    blob: Blob
+    content: tuple[Match, ...]  # the content step's matches: the same at every path
+    at: tuple[tuple[str, tuple[Match, ...]], ...]  # (path, content and path-step matches) where any
+
+
+@dataclass(frozen=True)
 class Location:
     """One place a secret sits at."""
 
@@ -176,6 +186,8 @@ class Finding:
     companion: str = ""
     # Why the policy does not report it (listed with --show-suppressed), or "": reported.
     suppressed: SuppressedBy = ""
+    # A file, or git metadata: then `path` is `commit-message:SHA` / `tag-message:ID`, no file's path.
+    place: Place = "file"
     # history/range: every later path the secret was carried to (renames, copies), oldest first.
     moved_to: tuple[Moved, ...] = ()
     # --unreachable: False for a secret only commits no ref leads to (reflog entries) or dangling
@@ -207,7 +219,7 @@ def fingerprint(rule_id: str, path: str, identity: str) -> str:
 def make_finding(match: Match, path: str, *, commit: str | None = None, author: str | None = None,
                  date: str | None = None, in_head: bool | None = None, head_paths: tuple[str, ...] = (),
                  unstaged_fix: bool = False, locations: tuple[Location, ...] = (),
-                 moved_to: tuple[Moved, ...] = ()) -> Finding:
+                 moved_to: tuple[Moved, ...] = (), place: Place = "file") -> Finding:
     """A finding for MATCH at PATH, with the history's provenance when there is one."""
     archive = path if match.member else ""
     if match.member:
@@ -237,6 +249,7 @@ def make_finding(match: Match, path: str, *, commit: str | None = None, author: 
         suppressed=match.suppressed,
         moved_to=moved_to,
         archive=archive,
+        place=place,
         decoded=match.decoded,
     )
 

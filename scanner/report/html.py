@@ -172,7 +172,9 @@ def _purge_commands(group: Sequence[Shown]) -> tuple[str, ...]:
         else:
             lines.append(f"# {_REPLACE_TEXT}: one line <secret>==>REMOVED (this report redacts the secret; "
                          "rerun with --show-secrets to have it written here)")
-        lines.append(f"git filter-repo --replace-text {_REPLACE_TEXT}")
+        messages = any(f.place != "file" for f in group)  # a commit or tag message holds it
+        lines.append(f"git filter-repo --replace-text {_REPLACE_TEXT}"
+                     + (f" --replace-message {_REPLACE_TEXT}" if messages else ""))
     lines.append("git push --force --all <url> && git push --force --tags <url>")
     return tuple(lines)
 
@@ -209,7 +211,7 @@ def _row(index: int, group: Sequence[Shown], mode: str) -> Row:
                                 for f in sorted(group, key=lambda f: (_instant(f.date), f.path)) for m in f.moved_to))
     verified = next((f.verification for f in group if f.verification is not None), None)
     return Row(
-        id=f"s{index}", rule_id=group[0].rule_id, description=group[0].rule.description,
+        id=f"s{index}", rule_id=group[0].rule_id, description=lead.message,
         severity=lead.severity, rank=_RANK.get(lead.severity, len(SEVERITIES)), context=lead.context,
         status=verified.status if verified else "", reason=printable(verified.reason) if verified else "",
         exposes=verified.exposes if verified else (), verified_more=exposure_words(verified) if verified else "",
@@ -286,6 +288,8 @@ def purge_all(view: View) -> tuple[str, ...]:
             lines.append(f"# {_REPLACE_TEXT}: one line per secret, <secret>==>REMOVED (this report redacts them; "
                          "rerun with --show-secrets to have them written here)")
         command += f" --replace-text {_REPLACE_TEXT}"
+        if any(f.place != "file" for f in values):  # a commit or tag message holds one
+            command += f" --replace-message {_REPLACE_TEXT}"
     if files:
         command += " --invert-paths " + " ".join(f"--path {printable(shell_word(p))}" for p in files)
     lines += [command, "git push --force --all <url> && git push --force --tags <url>"]
