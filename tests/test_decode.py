@@ -395,6 +395,30 @@ def test_the_html_report_names_the_decoding(tmp_path: Path, capsys: pytest.Captu
     assert 'class="decoded">decoded: base64</small>' in out.read_text()
 
 
+@pytest.mark.parametrize(("text", "said"), [
+    ("decode-depth = 0\n", "`decode-depth` lowered from 2 to 0"),
+    ("decode-depth = 1\n", "`decode-depth` lowered from 2 to 1"),
+])
+def test_a_range_that_decodes_less_is_a_suppression_change(repo: Path, capsys: pytest.CaptureFixture[str],
+                                                           text: str, said: str) -> None:
+    from scanner.cli import main
+    from tests.test_policy import commit_file
+
+    base = commit_file(repo, "README.md", "hi\n")
+    (repo / "secret.yaml").write_text(f"data:\n  k: {b64(b64('k=' + google_key()))}\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "a secret")
+    commit_file(repo, ".keysentry.toml", text, "quietly")
+    capsys.readouterr()
+    code = main(["scan", "--format", "json", "--range", f"{base}..HEAD", str(repo)])
+    data = json.loads(capsys.readouterr().out)
+    [change] = [f for f in data["findings"] if f["rule_id"] == "suppression-change"]
+    assert code == 1 and said in change["secret"]
+    assert "would hide 1 finding of this change: google-api-key at secret.yaml" in change["secret"]
+    # The base's policy still decodes it.
+    assert [f["decoded"] for f in data["findings"] if f["rule_id"] == "google-api-key"] == [["base64", "base64"]]
+
+
 def test_a_config_sets_the_depth(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     key = google_key()
     (tmp_path / "k.yaml").write_text(f"v: {b64(b64('k=' + key))}\n")
