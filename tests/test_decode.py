@@ -531,3 +531,17 @@ def test_compiled_files_are_found_in_every_mode(repo: Path, capsys: pytest.Captu
     for mode, data in reports.items():
         assert sorted((f["rule_id"], f["path"]) for f in data["findings"]) == \
             [("google-api-key", "__pycache__/settings.cpython-311.pyc"), ("google-api-key", "app.db")], mode
+
+
+def test_a_decoded_finding_survives_the_audit_record() -> None:
+    # An audit's HTML report is made from records a child process wrote: the chain must come back.
+    from scanner import audit_record
+    from scanner.models import Result, Stats
+    from scanner.report import Options, present
+
+    scanned = Detector().scan_content(f"v: {b64(b64('k=' + google_key()))}\n".encode())
+    view = present(Result("history", tuple(make_finding(m, "k.yaml", commit="0" * 40) for m in scanned.matches),
+                          Stats()), Options())
+    record = audit_record.RepoResult("https://example.invalid/repo.git", None, None, None, view)
+    back = audit_record.decode(json.loads(json.dumps(audit_record.encode(record))))
+    assert back.view == view and [f.decoded for f in back.view.findings] == [("base64", "base64")]
