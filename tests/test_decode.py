@@ -372,7 +372,7 @@ def test_standard_input_and_the_reports_say_it_was_decoded(monkeypatch: pytest.M
     key = google_key()
     payload = f"token: {(b64(b64('k=' + key)))}\n".encode()
     outputs = {}
-    for fmt in ("json", "text", "markdown", "sarif"):
+    for fmt in ("json", "text", "markdown", "sarif", "github", "gitlab"):
         monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(payload)))
         capsys.readouterr()
         assert main(["scan", "-", "--format", fmt]) == 1
@@ -384,6 +384,8 @@ def test_standard_input_and_the_reports_say_it_was_decoded(monkeypatch: pytest.M
     result, = json.loads(outputs["sarif"])["runs"][0]["results"]
     assert result["properties"]["decoded"] == ["base64", "base64"]
     assert "endColumn" not in result["locations"][0]["physicalLocation"]["region"]
+    assert "(decoded: base64 &gt; base64)" in outputs["github"] or "(decoded: base64 > base64)" in outputs["github"]
+    assert "(decoded: base64 > base64)" in json.loads(outputs["gitlab"])["vulnerabilities"][0]["description"]
 
 
 def test_the_html_report_names_the_decoding(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
