@@ -471,6 +471,9 @@ def _compiled_rows() -> list[Any]:
                      id="sqlite key file cell"),
         pytest.param(lambda: (sqlite_db(("cfg", b64("k=" + key), "encoded")), [("google-api-key", key)]),
                      id="sqlite base64 cell"),
+        # A value longer than a page: its end is on overflow pages.
+        pytest.param(lambda: (sqlite_db(("cache", "x " * 9000 + key + " tail", "n")), [("google-api-key", key)]),
+                     id="sqlite cell on overflow pages"),
         pytest.param(lambda: (b"\x7fELF\x02\x01\x01" + b"\0" * 20 + key.encode() + b"Next", [("google-api-key", key)]),
                      id="fixed-length token in any binary"),
         # ... what must stay quiet.
@@ -500,6 +503,10 @@ def test_a_key_in_a_compiled_file_is_found_whatever_follows_it(build: Callable[[
     pytest.param(lambda db: db[:4096 + 3] + b"\xff\xff" + db[4096 + 5:], id="cell count past the page"),
     pytest.param(lambda db: db[:4096 + 8] + b"\x0f\xf0" * 2000 + db[4096 + 8 + 4000:], id="every pointer at one cell"),
     pytest.param(lambda db: db[:4096] + b"\x0d" + b"\xff" * 4095 + db[8192:], id="varints of 0xff"),
+    pytest.param(lambda db: db[:4096] + (b"\x0d\x00\x00\x00\x01\x00\x00\x00\x00\x10"
+                                         + b"\x00" * 6 + b"\x86\xff\xff\xff\x7f\x01\x02"
+                                         + b"\x00" * 4054 + b"\x00\x00\x00\x02").ljust(4096, b"\0")
+                 + db[8192:], id="an overflow chain that points at itself"),
 ])
 def test_a_hostile_database_is_read_within_bounds(hostile: Callable[[bytes], bytes]) -> None:
     from scanner import compiled
