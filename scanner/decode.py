@@ -8,7 +8,7 @@ service-account key file) must contain once decoded. The markers come from the r
 
 - base64 and base64url: a marker of n bytes at each of the three byte alignments of a 3-byte
   group encodes to a fixed run of characters, those whose 6 bits all come from the marker
-  (`AIza` -> `QUl6Y`, `BSXph`, `FJemE`); a long marker gives two such needles (head and tail),
+  (`AIza` -> `QUl6Y`, `FJem`, `BSXph`); a long marker gives two such needles (head and tail),
   so that one line break of a wrapped block cannot hide it;
 - hex: the marker's hex digits (either case);
 - percent, `\\u`/`\\x` escapes, HTML character references: the marker's first characters escaped
@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 Encoding = Literal["base64", "base64url", "hex", "percent", "escape", "html"]
 ENCODINGS: tuple[Encoding, ...] = ("base64", "base64url", "hex", "percent", "escape", "html")
 
-# How deep encodings are followed by default (base64 of a JSON holding a \u-escaped key is two).
+# How deep encodings are followed by default (a base64 key file in a Kubernetes Secret's base64 is two).
 DEPTH = 2
 # Around a gate hit, how much of a run is decoded (encoded characters before and after it): a
 # service-account JSON is some 2.4 KB, 3.2 KB in base64, its `private_key` marker near the start.
@@ -419,6 +419,8 @@ def _window(data: bytes, at: int) -> tuple[int, int]:
 
 
 def _decode_escapes(data: bytes, start: int, end: int, kind: Encoding) -> Decoded | None:
+    """DATA[START:END] with every escape of KIND replaced by what it stands for; None when none
+    changes anything or too little is left to hold a secret."""
     pattern, replace = _ESCAPES[kind]
     window = data[start:end]
     plus = kind == "percent" and b"%20" not in window  # form encoding: a space is `+`
