@@ -217,6 +217,13 @@ def test_a_base64_run_points_at_the_group_holding_the_secret() -> None:
 # --- what must stay quiet -------------------------------------------------------------------------
 
 
+def _nested(key: str, depth: int) -> str:
+    value = "k=" + key
+    for _ in range(depth):
+        value = b64(value)
+    return value
+
+
 def _fp_rows() -> list[Any]:
     placeholder = "AIza" + "X" * 35
     return [
@@ -226,6 +233,7 @@ def _fp_rows() -> list[Any]:
         pytest.param(os.urandom(2000).hex(), id="random hex"),
         pytest.param("sha256:" + os.urandom(32).hex() + "\n" + "md5: " + os.urandom(16).hex(), id="digests"),
         pytest.param(b64(b64(b64("k=" + google_key()))), id="three encodings deep: past the depth"),
+        pytest.param(_nested(google_key(), 10), id="ten encodings deep: past the depth, within the budget"),
         pytest.param(escaped("AIza", "%%%02x") + " is how the prefix reads percent-encoded", id="an encoded prefix alone"),
         pytest.param(html.escape('{"private_key": "not a key", "type": "x"}'), id="escaped json without a key"),
     ]
@@ -554,3 +562,18 @@ def test_a_decoded_finding_survives_the_audit_record() -> None:
     record = audit_record.RepoResult("https://example.invalid/repo.git", None, None, None, view)
     back = audit_record.decode(json.loads(json.dumps(audit_record.encode(record))))
     assert back.view == view and [f.decoded for f in back.view.findings] == [("base64", "base64")]
+
+
+def test_a_compiled_file_on_standard_input_is_read_by_its_format(monkeypatch: pytest.MonkeyPatch,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    import io
+    import sys
+
+    from scanner.cli import main
+
+    key = google_key()
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(sqlite_db(("maps", key, "production")))))
+    capsys.readouterr()
+    assert main(["scan", "-", "--format", "json"]) == 1
+    assert [(f["rule_id"], f["path"]) for f in json.loads(capsys.readouterr().out)["findings"]] == \
+        [("google-api-key", "-")]
