@@ -95,10 +95,10 @@ def checkout(mirror: Path, dest: Path) -> str:
     files = []
     for entry in listing.split(b"\0"):
         if entry:
-            meta, name = entry.split(b"\t", 1)
+            meta, raw_name = entry.split(b"\t", 1)
             mode, kind, oid = meta.split()
             if kind == b"blob" and mode in (b"100644", b"100755"):
-                files.append((oid, name.decode("utf-8", "surrogateescape")))
+                files.append((oid, raw_name.decode("utf-8", "surrogateescape")))
     batch = subprocess.run([*git, "cat-file", "--batch"], input=b"".join(oid + b"\n" for oid, _ in files),
                            check=True, capture_output=True).stdout
     at = missing = 0

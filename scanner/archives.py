@@ -14,22 +14,29 @@ member as it scans a file, at the member's own path.
 """
 from __future__ import annotations
 
-import bz2
+import functools
 import io
-import lzma
-import re
-import struct
-import tarfile
-import zipfile
 import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from typing import IO, Literal
+from typing import IO, TYPE_CHECKING, Literal, NamedTuple
+
+from scanner import lazyre
+
+if TYPE_CHECKING:
+    import bz2
+    import lzma
+    import re
+
+# The readers (zipfile, tarfile, bz2, lzma) are imported when an archive is met: a commit hook
+# that meets none never pays for them.
 
 Kind = Literal["zip", "tar", "gzip", "bzip2", "xz"]
 # Why a member (or the rest of an archive) was not read, as stats.archives.skipped counts it.
-Reason = Literal["depth", "bytes", "members", "ratio", "encrypted", "unsafe-name", "corrupt", "large"]
-REASONS: tuple[Reason, ...] = ("depth", "bytes", "members", "ratio", "encrypted", "unsafe-name", "corrupt", "large")
+# "oversized": an archive past what is read whole (the blob: scanner.chunked.READ_WHOLE; a member:
+# WHOLE), which opening it needs: it is scanned as the binary it is.
+Reason = Literal["depth", "bytes", "members", "ratio", "encrypted", "unsafe-name", "corrupt", "large", "oversized"]
+REASONS: tuple[Reason, ...] = ("depth", "bytes", "members", "ratio", "encrypted", "unsafe-name", "corrupt", "large",
+                               "oversized")
 
 DEFAULT_DEPTH = 3
 DEFAULT_MEMBERS = 10_000
@@ -47,14 +54,15 @@ _INPUT = 64 << 10
 # How many members a Tally names per reason (its counts say how many in all).
 NAMED = 3
 
+_DIGITS = b"123456789"
 _HEAD = 265  # what kind() needs to tell an archive: a tar's magic ends at byte 265
 _TAR_MAGIC = (b"ustar\x0000", b"ustar  \x00")
-_BZ2 = re.compile(rb"BZh[1-9](?:1AY&SY|\x17rE8P\x90)")
 
 
-@dataclass(frozen=True)
-class Limits:
-    """How far archives are read: each bound is configurable (scanner.config)."""
+class Limits(NamedTuple):
+    """How far archives are read: each bound is configurable (scanner.config). (NamedTuples here,
+    not dataclasses: this module is imported by every scan, commit hooks too, and a dataclass
+    costs half a millisecond to define.)"""
 
     depth: int = DEFAULT_DEPTH  # archives inside archives: a.zip!b.jar!c.zip is depth 3
     max_bytes: int = 10 << 30  # what one archive (with all it nests) may unpack to in all
@@ -66,8 +74,7 @@ class Limits:
 DEFAULT_LIMITS = Limits()
 
 
-@dataclass(frozen=True)
-class Tally:
+class Tally(NamedTuple):
     """What reading the archives of one blob met: counts, and the first members each bound stopped."""
 
     archives: int = 0
@@ -76,8 +83,7 @@ class Tally:
     named: tuple[tuple[Reason, str], ...] = ()  # (reason, member path below the blob, "!"-joined)
 
 
-@dataclass(frozen=True)
-class Member:
+class Member(NamedTuple):
     """One member to scan: its path (segments, outermost first) and its bytes, whole or in pieces
     (PIECES, past WHOLE: to be read through once, before the next member is asked for)."""
 
@@ -94,11 +100,18 @@ class _Stop(Exception):
         self.reason = reason
 
 
-# What a broken or hostile archive may raise from the standard library's readers: each ends the
-# read of that archive (or member), counted as "corrupt", and the scan goes on.
-_BROKEN = (zipfile.BadZipFile, zipfile.LargeZipFile, tarfile.TarError, zlib.error, lzma.LZMAError, EOFError, OSError,
-           ValueError, NotImplementedError, RuntimeError, struct.error, IndexError, KeyError, OverflowError,
-           UnicodeError)
+@functools.cache
+def _broken() -> tuple[type[BaseException], ...]:
+    """What a broken or hostile archive may raise from the standard library's readers: each ends
+    the read of that archive (or member), counted as "corrupt", and the scan goes on."""
+    import lzma
+    import struct
+    import tarfile
+    import zipfile
+
+    return (zipfile.BadZipFile, zipfile.LargeZipFile, tarfile.TarError, zlib.error, lzma.LZMAError, EOFError, OSError,
+            ValueError, NotImplementedError, RuntimeError, struct.error, IndexError, KeyError, OverflowError,
+            UnicodeError)
 
 
 def kind(data: bytes) -> Kind | None:
@@ -110,11 +123,32 @@ def kind(data: bytes) -> Kind | None:
         return "gzip"
     if head == b"\xfd7zXZ\x00":
         return "xz"
-    if head[:3] == b"BZh" and _BZ2.match(data, 0, 10):
+    if head[:3] == b"BZh" and head[3:4] in _DIGITS and data[4:10] in (b"1AY&SY", b"\x17rE8P\x90"):
         return "bzip2"
     if data[257:265] in _TAR_MAGIC:
         return "tar"
     return None
+
+
+def zip_entries(data: bytes) -> int | None:
+    """How many entries a zip's central directory says it holds (its end record's count, the
+    ZIP64 one's when that says so), or None when the end record is not found."""
+    import struct
+
+    end = data.rfind(b"PK\x05\x06", max(0, len(data) - (1 << 16) - 22))
+    if end < 0 or len(data) < end + 22:
+        return None
+    (count,) = struct.unpack_from("<H", data, end + 10)
+    if count != 0xFFFF:
+        return int(count)
+    locator = end - 20
+    if locator < 0 or data[locator:locator + 4] != b"PK\x06\x07":
+        return None
+    (record,) = struct.unpack_from("<Q", data, locator + 8)
+    if record + 40 > len(data) or data[record:record + 4] != b"PK\x06\x06":
+        return None
+    (count64,) = struct.unpack_from("<Q", data, record + 32)
+    return int(count64)
 
 
 def safe_name(name: str) -> tuple[str, bool]:
@@ -123,23 +157,24 @@ def safe_name(name: str) -> tuple[str, bool]:
     for any of those reasons but the separator (an absolute name, or one climbing out with "..")."""
     raw = name.replace("\\", "/")
     parts = raw.split("/")
-    unsafe = raw.startswith("/") or bool(re.match(r"[A-Za-z]:", raw)) or ".." in parts
-    if parts and re.fullmatch(r"[A-Za-z]:", parts[0]):
+    drive = len(parts[0]) == 2 and parts[0][1] == ":" and parts[0][0].isascii() and parts[0][0].isalpha()
+    unsafe = raw.startswith("/") or drive or ".." in parts
+    if drive:
         parts = parts[1:]
     kept = ["%2E%2E" if p == ".." else p.replace("!", "%21") for p in parts if p not in ("", ".")]
     return "/".join(kept) or "%2E", unsafe
 
 
-@dataclass
 class Expansion:
     """The members of one blob's archive, nested ones opened up to the depth, within the limits."""
 
-    limits: Limits
-    _archives: int = 0
-    _members: int = 0
-    _bytes: int = 0
-    _skipped: dict[Reason, int] = field(default_factory=dict)
-    _named: list[tuple[Reason, str]] = field(default_factory=list)
+    def __init__(self, limits: Limits) -> None:
+        self.limits = limits
+        self._archives = 0
+        self._members = 0
+        self._bytes = 0
+        self._skipped: dict[Reason, int] = {}
+        self._named: list[tuple[Reason, str]] = []
 
     def tally(self) -> Tally:
         return Tally(self._archives, self._members, tuple(self._skipped.items()), tuple(self._named))
@@ -162,7 +197,7 @@ class Expansion:
                 yield from self._nest(self._stream(data, what, path, depth), depth)
         except _Stop as stop:
             self.skip(stop.reason, path)
-        except _BROKEN:
+        except _broken():
             self.skip("corrupt", path)
 
     def _nest(self, found: Iterator[Member], depth: int) -> Iterator[Member]:
@@ -182,7 +217,7 @@ class Expansion:
             yield from pieces
         except _Stop as stop:
             self.skip(stop.reason, path)
-        except _BROKEN:
+        except _broken():
             self.skip("corrupt", path)
 
     def _admit(self, path: tuple[str, ...], size: int | None) -> bool:
@@ -204,6 +239,7 @@ class Expansion:
         not read on (a 42.zip's thousands of leaves cost nothing)."""
         if depth >= self.limits.depth and kind(head) is not None:
             self.skip("depth", path)
+            self._members -= 1  # admitted, but not read after all
             return True
         return False
 
@@ -214,6 +250,14 @@ class Expansion:
         return (*path, safe)
 
     def _zip(self, data: bytes, path: tuple[str, ...], depth: int) -> Iterator[Member]:
+        import zipfile
+
+        entries = zip_entries(data)
+        if entries is not None and entries > self.limits.max_members - self._members:
+            # zipfile reads the whole central directory up front (half a kilobyte and 30 µs an
+            # entry): a 64 MB zip of 800,000 empty entries would cost 400 MB before the first is read.
+            self.skip("members", path, entries)
+            return
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             infos = archive.infolist()
             office = any(i.filename == "[Content_Types].xml" for i in infos)
@@ -240,12 +284,14 @@ class Expansion:
                         handle.close()
                         continue
                     if info.file_size > WHOLE:
+                        if kind(head) is not None:
+                            self.skip("oversized", at)  # an archive is opened only when held whole
                         yield Member(at, None, self._guarded(_chain(head, self._pieces(handle, info.file_size),
                                                                     info.file_size), at))
                         continue
                     with handle:
                         body = head + handle.read(info.file_size + 1 - len(head))
-                except _BROKEN:
+                except _broken():
                     self.skip("corrupt", at)
                     continue
                 self._bytes += len(body)
@@ -265,12 +311,19 @@ class Expansion:
                 yield piece
 
     def _tar(self, stream: io.IOBase, path: tuple[str, ...], depth: int) -> Iterator[Member]:
+        import tarfile
+
         # Streaming mode ("r|"): one pass, members in order, no seeking back (a compressed tar is
         # read as it is decompressed, never whole).
+        others = 0  # folders, links and devices: no content, but tarfile keeps every header it read
         with tarfile.open(fileobj=stream, mode="r|") as archive:
             for info in archive:
                 if not info.isfile():
-                    continue  # folders, links and devices hold no content
+                    others += 1
+                    if others + self._members > self.limits.max_members:
+                        self.skip("members", path)
+                        return
+                    continue
                 at = self._name(path, info.name)
                 if not self._admit(at, info.size):
                     if self._members >= self.limits.max_members:
@@ -283,6 +336,8 @@ class Expansion:
                 if self._too_deep(head, at, depth):
                     continue
                 if info.size > WHOLE:
+                    if kind(head) is not None:
+                        self.skip("oversized", at)  # an archive is opened only when held whole
                     yield Member(at, None, self._guarded(_chain(head, self._pieces(handle, info.size), info.size), at))
                     continue
                 body = head + handle.read(info.size - len(head))
@@ -306,14 +361,29 @@ class Expansion:
         try:
             for piece in pieces:
                 first += piece
-                if len(first) > WHOLE or len(first) > self.limits.max_member:
-                    yield Member(at, None, self._guarded(_chain(first, pieces, self.limits.max_member), at))
+                if len(first) > self.limits.max_member:
+                    self.skip("large", at)  # known only once unpacked that far: skipped as a large file is
+                    return
+                if len(first) > WHOLE:
+                    yield Member(at, None, self._guarded(self._capped(first, pieces, at), at))
                     return
         except _Stop as stop:
             self.skip(stop.reason, at)
-        except _BROKEN:
+        except _broken():
             self.skip("corrupt", at)  # truncated: what it held up to there is scanned all the same
         yield Member(at, first)
+
+
+    def _capped(self, first: bytes, rest: Iterator[bytes], path: tuple[str, ...]) -> Iterator[bytes]:
+        """A stream's pieces up to the member size limit; past it the rest is left, counted."""
+        yield first
+        read = len(first)
+        for piece in rest:
+            read += len(piece)
+            if read > self.limits.max_member:
+                self.skip("large", path)
+                return
+            yield piece
 
 
 def _chain(first: bytes, rest: Iterator[bytes], limit: int) -> Iterator[bytes]:
@@ -345,7 +415,11 @@ class _Inflating(io.RawIOBase):
         if self._what == "gzip":
             return zlib.decompressobj(16 + zlib.MAX_WBITS)
         if self._what == "bzip2":
+            import bz2
+
             return bz2.BZ2Decompressor()
+        import lzma
+
         return lzma.LZMADecompressor(lzma.FORMAT_XZ)
 
     def readable(self) -> bool:
@@ -426,13 +500,13 @@ def _gzip_name(data: bytes) -> str:
 
 # The parts of an Office file that hold its text: Word's document, headers, footers, comments and
 # notes, Excel's shared strings and sheets, PowerPoint's slides and notes.
-_OFFICE_TEXT = re.compile(r"(?:word|xl|ppt)/(?!.*\.rels$).*\.xml$")
+_OFFICE_TEXT = lazyre.compile(r"(?:word|xl|ppt)/(?!.*\.rels$).*\.xml$")
 # Where a paragraph, cell or line ends: a line break in the text, so a line holds what a reader sees.
-_OFFICE_BREAK = re.compile(rb"</(?:w:p|a:p|si|c|row)>|<(?:w:br|w:cr|a:br)\b[^>]*>")
-_OFFICE_TAG = re.compile(rb"<[^>]*>")
+_OFFICE_BREAK = lazyre.compile(rb"</(?:w:p|a:p|si|c|row)>|<(?:w:br|w:cr|a:br)\b[^>]*>")
+_OFFICE_TAG = lazyre.compile(rb"<[^>]*>")
 # Runs of text in one paragraph are one word split by the editor (spell checking, an edit in the
 # middle): joined, `AIza` in one run and the rest in the next is one key again.
-_ENTITY = re.compile(rb"&(?:#(\d+)|#x([0-9A-Fa-f]+)|(amp|lt|gt|quot|apos));")
+_ENTITY = lazyre.compile(rb"&(?:#(\d+)|#x([0-9A-Fa-f]+)|(amp|lt|gt|quot|apos));")
 _NAMED_ENTITIES = {b"amp": b"&", b"lt": b"<", b"gt": b">", b"quot": b'"', b"apos": b"'"}
 
 

@@ -166,6 +166,8 @@ def build_parser() -> argparse.ArgumentParser:
                       help='the repository or folder whose findings to record (default "."); the baseline '
                            "is written in it unless --output says elsewhere")
     base.add_argument("--history", action="store_true", help="baseline the whole history instead of the working tree")
+    base.add_argument("--unreachable", action="store_true",
+                      help="with --history: also what only reflogs and dangling objects hold (scan --unreachable)")
     base.add_argument("--output", type=Path, metavar="FILE", help=f"baseline file (default: {DEFAULT_BASELINE})")
     _common(base)
 

@@ -15,8 +15,8 @@ carried the secret there:
   baseline needs), and also a place the original's finding was carried to.
 A secret that turns up at a new path while no parent holds it anywhere it was seen (added again
 after it was deleted, or on an unrelated branch) was not carried: it is a new introduction only.
-Whether a parent still holds it is asked of git after the walk (`copy_questions`, then
-`settle_copies`), and only for secrets already seen at another path: a handful on any history.
+Whether a parent still holds it is asked of git after the walk (`settle_copies`), and only for
+secrets already seen at another path: a handful on most histories.
 """
 from __future__ import annotations
 
@@ -28,7 +28,10 @@ from scanner.sources.gitlog import NULL_OID, Commit
 
 SecretKey = tuple[str, str]  # (rule id, identity): models.secret_key
 Site = tuple[SecretKey, str]  # a secret at a path
-Question = tuple[str, str]  # (commit, path): which blob the commit's tree holds there
+# Which blob a commit's tree holds at a path, None for none (scanner.sources.treeblobs asks git).
+Ask = Callable[[str, str], "str | None"]
+# How many earlier paths of a secret are asked about for one arrival (see settle_copies).
+COPY_TRIES = 64
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,7 @@ class _Arrival:
     commit: str
     parents: tuple[str, ...]
     timestamp: int
+    seen: int  # how many paths the secret had been seen at when it arrived (the candidates)
 
 
 class Attributor:
@@ -130,30 +134,24 @@ class Attributor:
                 self.found[site] = Introduction(site, match, commit.sha, commit.author, commit.date, commit.timestamp)
             # A whole-file finding's identity is its file (a .env), not a value: two such files are
             # not copies of each other for holding the same kind of thing.
-            if key[1] and commit.parents and self._seen.get(key, {}).keys() - {path}:
-                self._arrivals.append(_Arrival(site, commit.sha, commit.parents, commit.timestamp))
+            seen = self._seen.get(key)
+            if key[1] and commit.parents and seen and (len(seen) > 1 or path not in seen):
+                self._arrivals.append(_Arrival(site, commit.sha, commit.parents, commit.timestamp, len(seen)))
         for key, path in arrived:  # after the commit: its own arrivals are not each other's sources
             self._seen.setdefault(key, {})[path] = None
 
-    def copy_questions(self) -> list[Question]:
-        """What settle_copies needs to know: the blob each arrival's parents held at every other
-        path its secret was seen at."""
-        wanted: dict[Question, None] = {}
-        for arrival in self._arrivals:
-            (key, path) = arrival.site
-            for parent in arrival.parents:
-                for other in self._seen[key]:
-                    if other != path:
-                        wanted[(parent, other)] = None
-        return list(wanted)
-
-    def settle_copies(self, blobs: dict[Question, str]) -> None:
-        """Each arrival whose parent still held its secret at another path (BLOBS: the answers to
-        copy_questions, a question git found no blob for left out) is a copy from there."""
+    def settle_copies(self, ask: Ask) -> None:
+        """Each arrival whose parent still held its secret at a path it was seen at before is a
+        copy from there. ASK(commit, path) tells the blob a commit holds at a path (None: none).
+        The most recent paths are asked first and the first that holds it ends the search, at
+        most COPY_TRIES per parent: a secret copied into 400 files one commit at a time costs 400
+        questions. One that only an older path among more than COPY_TRIES held is not traced."""
         for arrival in self._arrivals:
             key, path = arrival.site
-            source = next((other for parent in arrival.parents for other in self._seen[key]
-                           if other != path and (oid := blobs.get((parent, other))) is not None
+            earlier = list(self._seen[key])[:arrival.seen]
+            earlier.reverse()
+            source = next((other for parent in arrival.parents for other in earlier[:COPY_TRIES + 1]
+                           if other != path and (oid := ask(parent, other)) is not None
                            and key in self.keys(oid, other)), None)
             if source is not None:
                 self._carry(self.origin((key, source)), path, arrival.commit, arrival.timestamp)

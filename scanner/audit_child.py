@@ -163,7 +163,7 @@ def _state(refs: str, task: RepoTask, repo: gitcmd.Repo) -> str:
     if task.unreachable:  # what no ref leads to changes without any ref moving (a reset, a gc)
         from scanner.sources import unreachable
 
-        digest.update(f"unreachable\0{unreachable.dangling(repo).digest()}\0".encode())
+        digest.update(f"unreachable\0{unreachable.dangling(repo).digest()}\0{unreachable.reflogs(repo)}\0".encode())
     configs = [Path(task.config)] if task.config else []
     for path in (*configs, repo.root / "pyproject.toml", repo.root / ".keysentry.toml"):
         try:

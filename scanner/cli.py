@@ -103,6 +103,8 @@ def _cmd_scan(args: argparse.Namespace) -> int:
 def _cmd_baseline(args: argparse.Namespace) -> int:
     from scanner import baseline, scan
 
+    if args.unreachable and not args.history:
+        raise UsageError("--unreachable adds to --history: baseline --history --unreachable [PATH]")
     result = scan.run(scan_request(args, "history" if args.history else "worktree", None))
     folder = Path(args.path) if Path(args.path).is_dir() else Path(args.path).parent
     target = args.output or folder / DEFAULT_BASELINE

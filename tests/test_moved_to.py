@@ -37,13 +37,20 @@ def story(tmp_path_factory: pytest.TempPathFactory) -> Story:
     repo = tmp_path_factory.mktemp("moved") / "repo"
     repo.mkdir()
     git(repo, "init", "-q", "-b", "main")
-    names = ("chain", "copy", "readded", "cut", "side", "back", "merged", "blob", "dotenv")
+    names = ("chain", "copy", "readded", "cut", "side", "back", "merged", "blob", "dotenv", "recopy", "renamed")
     keys = {name: google_key() for name in names}
     c: dict[str, str] = {}
-    day = iter(range(1, 29))
+    hour = iter(range(100))
+
+    def stamp() -> dict[str, str]:
+        # Pinned dates an hour apart: attribution and the order of moved_to never hang on the clock.
+        when = f"2024-03-{1 + (n := next(hour)) // 24:02d}T{n % 24:02d}:00:00+00:00"
+        return {"GIT_AUTHOR_DATE": when, "GIT_COMMITTER_DATE": when}
 
     def step(label: str) -> None:
-        c[label] = commit(repo, next(day), label)
+        git(repo, "add", "-A")
+        git(repo, "commit", "-q", "-m", label, env=stamp())
+        c[label] = git(repo, "rev-parse", "HEAD")
 
     write(repo, "README", "stories\n")
     step("root")
@@ -105,8 +112,21 @@ def story(tmp_path_factory: pytest.TempPathFactory) -> Story:
     git(repo, "checkout", "-q", "main")
     write(repo, "README", "stories, more\n")
     step("main-more")
-    git(repo, "merge", "-q", "--no-ff", "-m", "merge", "feature", env={"GIT_AUTHOR_DATE": "2024-03-28T10:00:00+00:00",
-                                                                        "GIT_COMMITTER_DATE": "2024-03-28T10:00:00+00:00"})
+    git(repo, "merge", "-q", "--no-ff", "-m", "merge", "feature", env=stamp())
+    # recopy: b copied from a, then c from b: each copy's own travels are on its own finding.
+    write(repo, "recopy/a.py", key_line(keys["recopy"]))
+    step("recopy-add")
+    write(repo, "recopy/b.py", key_line(keys["recopy"]))
+    step("recopy-1")
+    write(repo, "recopy/c.py", key_line(keys["recopy"]))
+    step("recopy-2")
+    # renamed: a renamed to b, then b copied to c: both are places a's secret went.
+    write(repo, "renamed/a.py", key_line(keys["renamed"]))
+    step("renamed-add")
+    git(repo, "mv", "renamed/a.py", "renamed/b.py")
+    step("renamed-1")
+    write(repo, "renamed/c.py", "import genai\n" + key_line(keys["renamed"]))
+    step("renamed-2")
     return Story(repo, keys, c)
 
 
@@ -145,6 +165,9 @@ CASES: dict[str, dict[str, list[tuple[str, str]]]] = {
     "blob": {"blob/a.env.py": [("blob/b.env.py", "blob-1")], "blob/b.env.py": []},
     "side": {"side/main.py": [], "side/other.py": []},
     "merged": {"merged/m.py": [("merged/n.py", "merged-1")]},
+    "recopy": {"recopy/a.py": [("recopy/b.py", "recopy-1")], "recopy/b.py": [("recopy/c.py", "recopy-2")],
+               "recopy/c.py": []},
+    "renamed": {"renamed/a.py": [("renamed/b.py", "renamed-1"), ("renamed/c.py", "renamed-2")], "renamed/c.py": []},
 }
 
 
@@ -236,3 +259,9 @@ def test_html_shows_a_moved_to_table_for_the_secret(story: Story, tmp_path: Path
     assert "<h3>Moved to</h3>" in html
     assert (f"<tr><td><code>{story.commits['chain-2'][:12]}</code></td><td><code>chain/a.py</code></td>"
             "<td><code>chain/c.py</code></td></tr>") in html
+
+
+def test_github_annotations_say_where_it_was_moved(story: Story) -> None:
+    text = _out("--history", str(story.repo), "--format", "github")
+    line = next(line for line in text.splitlines() if "file=chain/a.py" in line)
+    assert f"moved to {', '.join(_moved_line(story))}" in line

@@ -188,3 +188,24 @@ def test_an_audit_of_a_copied_repository_marks_them_too(copy: Copy, tmp_path: Pa
     # The flag is part of what a stored result stands for: without it, the audit scans again.
     code, out = _run("audit", str(copy.repo), "--format", "json", "--workdir", str(tmp_path / "w"))
     assert all("reachable" not in f for f in json.loads(out)["repositories"][0]["findings"])
+
+
+@pytest.mark.parametrize("fmt", ["github", "gitlab", "markdown"])
+def test_the_other_formats_say_it_of_the_unreachable_finding_only(fmt: str, copy: Copy) -> None:
+    _code, out = _run("scan", "--history", "--unreachable", str(copy.repo), "--format", fmt)
+    lines = out.splitlines() if fmt != "gitlab" else [  # one vulnerability's file and description
+        f"{v['location']['file']} {v['description']}" for v in json.loads(out)["vulnerabilities"]]
+    marked = [line for line in lines if "not reachable from any ref" in line]
+    assert any("amended.py" in line for line in marked)
+    assert not any("kept.py" in line for line in marked)
+
+
+def test_a_baseline_of_the_unreachable_silences_them_in_the_next_scan(copy: Copy, tmp_path: Path) -> None:
+    recorded = tmp_path / "baseline.json"
+    code, _ = _run("baseline", "--history", "--unreachable", str(copy.repo), "--output", str(recorded))
+    assert code == 0
+    code, out = _run("scan", "--history", "--unreachable", str(copy.repo), "--baseline", str(recorded),
+                     "--format", "json")
+    assert code == 0 and json.loads(out)["findings"] == []
+    code, _ = _run("baseline", "--unreachable", str(copy.repo), "--output", str(recorded))
+    assert code == 2

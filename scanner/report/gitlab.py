@@ -50,7 +50,7 @@ def _vulnerability(f: Shown) -> dict[str, object]:
     return {
         "id": str(uuid.uuid5(_NAMESPACE, f"{f.fingerprint}\0{f.commit or ''}")),
         "name": f.rule.description[:255],
-        "description": printable(f"{f.rule.description}: {f.secret}.{where}"),
+        "description": printable(f"{f.message}: {f.secret}.{where}"),
         "severity": _SEVERITY.get(f.severity, "Unknown"),
         "solution": f.rule.remediation[:7000],
         "identifiers": [{"type": "keysentry_rule_id", "name": f"keysentry rule {f.rule_id}", "value": f.rule_id,

@@ -4,13 +4,15 @@ was `git add`ed and never committed, the tree of an abandoned `git stash create`
 repository (a backup, a developer's laptop, a CI cache) keeps them until `git gc` prunes them, so an
 audit of such a copy can find keys that no clone of the remote would show.
 
-`git fsck --connectivity-only --no-reflogs` names them cheaply: it walks the refs (not the reflogs)
-and the index as a `rev-list --objects --all` does, without reading or hashing any blob, and
-prints the tips of what nothing reachable holds: each dangling commit heads a piece of
-unreachable history, each dangling tree or blob is held by nothing at all. The commits are then
-walked as a history is (`revisions`: their ancestors that no ref reaches, so nothing reachable is
-walked twice), and the trees and blobs read as a tag's are (scanner.sources.tagged): a tree's file
-at `TREE:PATH`, a blob at its object id, which is what `git show` takes to print either."""
+The commits are walked as a history is, from every commit a reflog names (`--reflog`) and every
+dangling commit, down to what a ref reaches (`revisions`: `--not --all`, so nothing reachable is
+walked twice and no list of reflog entries ever reaches a command line). `git fsck
+--connectivity-only` names the dangling objects cheaply: it walks the refs, the reflogs and the
+index as a `rev-list --objects` does, without reading or hashing any blob, and prints the tips of
+what none of them holds: a dangling commit heads a piece of history no reflog names (a dropped
+stash, `git commit-tree`), a dangling tree or blob is held by nothing at all. The trees and blobs
+are read as a tag's are (scanner.sources.tagged): a tree's file at `TREE:PATH`, a blob at its
+object id, which is what `git show` takes to print either."""
 from __future__ import annotations
 
 import hashlib
@@ -25,7 +27,7 @@ from scanner.sources.tagged import Pointed
 
 @dataclass(frozen=True)
 class Dangling:
-    commits: tuple[str, ...]  # heads of unreachable history (reflog-only commits included)
+    commits: tuple[str, ...]  # heads of unreachable history that no reflog names
     trees: tuple[str, ...]
     blobs: tuple[str, ...]
     problems: str = ""  # what git fsck said besides (a missing or corrupt object), "" when nothing
@@ -43,7 +45,7 @@ class Dangling:
 def dangling(repo: gitcmd.Repo) -> Dangling:
     """The unreachable heads of REPO. A dangling annotated tag counts for what it points at (a
     commit it leads to is not dangling itself: the tag holds it)."""
-    argv = gitcmd.argv(repo, "fsck", "--connectivity-only", "--no-reflogs", "--no-progress", "--dangling")
+    argv = gitcmd.argv(repo, "fsck", "--connectivity-only", "--no-progress", "--dangling")
     try:
         proc = subprocess.run(argv, capture_output=True, env=gitcmd.env())
     except FileNotFoundError:
@@ -70,10 +72,17 @@ def dangling(repo: gitcmd.Repo) -> Dangling:
 
 
 def revisions(reachable: Sequence[str], heads: Sequence[str]) -> list[str]:
-    """Revisions (scanner.sources.gitlog.revision_args) for the commits HEADS lead to that REACHABLE
-    (a history scan's revisions: `--all` and the stash entries) does not: `--not` turns what follows
-    around, so the reachable side is written plain and HEADS with a `^`."""
-    return ["--not", *reachable, *(f"^{oid}" for oid in heads)]
+    """Revisions (scanner.sources.gitlog.revision_args) for the commits the reflogs and HEADS lead
+    to that REACHABLE (a history scan's revisions: `--all` and the stash entries) does not: `--not`
+    turns what follows around, so the reachable side is written plain and HEADS with a `^`."""
+    return ["--reflog", "--not", *reachable, *(f"^{oid}" for oid in heads)]
+
+
+def reflogs(repo: gitcmd.Repo) -> str:
+    """A digest of every reflog entry: with the dangling heads, what an unreachable scan stands for
+    (an expired reflog moves no ref)."""
+    out = gitcmd.run(repo, "reflog", "show", "--all", "--format=%H %gD", ok=(0, 128))
+    return hashlib.sha256(out).hexdigest()
 
 
 def _is_oid(repo: gitcmd.Repo, word: str) -> bool:

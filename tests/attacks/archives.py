@@ -122,6 +122,14 @@ def truncated_and_garbage_archives(tmp_path: Path) -> None:
     assert report["stats"]["archives"]["skipped"]["corrupt"] == 4
 
 
+def zip_of_70000_empty_entries(tmp_path: Path) -> None:
+    # Its central directory alone would cost zipfile seconds and tens of MB: refused from its end record.
+    folder, _ = _beside(tmp_path, "many.zip", zip_of({f"{i}": b"" for i in range(70_000)}))
+    report = _scan(folder, ".")
+    assert _reported(report) == ["app.py"]
+    assert report["stats"]["archives"]["skipped"]["members"] == 70_000
+
+
 INPUTS: list[Attack] = [
     Attack("nested-zip-bomb-42-zip", ITEM, nested_zip_bomb),
     Attack("self-nesting-archive-quine-like", ITEM, self_nesting_archive),
@@ -129,4 +137,5 @@ INPUTS: list[Attack] = [
     Attack("archive-bombs-in-history", ITEM, zip_bomb_in_history),
     Attack("archive-member-named-outside-it", ITEM, member_named_outside_the_archive),
     Attack("truncated-and-garbage-archives", ITEM, truncated_and_garbage_archives),
+    Attack("zip-of-70000-empty-entries", ITEM, zip_of_70000_empty_entries),
 ]
