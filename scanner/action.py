@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import secrets
 import shlex
-import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -157,7 +156,9 @@ def _output(name: str, value: str) -> str:
 
 def run(environ: Mapping[str, str]) -> int:
     from scanner import report, scan
-    from scanner.cli import _emit, _mode, _request, _say, _tree, build_parser, gate_status
+    from scanner.arguments import build_parser, scan_mode, scan_request
+    from scanner.console import emit, say, tree_of
+    from scanner.exitcodes import gate_status
 
     workspace = Path(environ.get("GITHUB_WORKSPACE") or ".")
     path = workspace / _inputs(environ, "path", ".")
@@ -170,7 +171,7 @@ def run(environ: Mapping[str, str]) -> int:
     event_name = environ.get("GITHUB_EVENT_NAME", "")
     chosen = target(repo, event_name, _event(environ))
     if chosen is None:
-        _say("keysentry: this push deletes a branch: no commits to scan")
+        say("keysentry: this push deletes a branch: no commits to scan")
         _append(environ.get("GITHUB_OUTPUT"), _output("findings", "0") + _output("mode", "none"))
         return Exit.CLEAN
 
@@ -186,31 +187,20 @@ def run(environ: Mapping[str, str]) -> int:
     args = build_parser().parse_args(argv)
     if args.format != "text" or args.output is not None:
         raise UsageError("the action writes its own reports: leave --format and --output out of `args`")
-    _say(f"keysentry: {chosen.reason}")
-    mode = _mode(args)
-    result = scan.run(_request(args, mode, args.baseline))
+    say(f"keysentry: {chosen.reason}")
+    mode = scan_mode(args)
+    result = scan.run(scan_request(args, mode, args.baseline))
     for warning in result.stats.warnings:
-        _say(f"keysentry: warning: {warning}")
+        say(f"keysentry: warning: {warning}")
     options = report.Options(show_secrets=args.show_secrets, show_suppressed=args.show_suppressed)
-    _emit(report.render(result, "sarif", options), sarif_file, _tree(str(path)), utf8=True)
-    _emit(report.render(result, "github", options), None)
+    emit(report.render(result, "sarif", options), sarif_file, tree_of(str(path)), utf8=True)
+    emit(report.render(result, "github", options), None)
     summary = report.render(result, "markdown", options)
     _append(environ.get("GITHUB_STEP_SUMMARY"), f"{summary}\n_{chosen.reason}_\n")
     _append(environ.get("GITHUB_OUTPUT"), _output("sarif-file", str(sarif_file))
             + _output("findings", str(len(result.findings))) + _output("mode", mode))
     count = len(result.findings)
-    _say(f"keysentry: {count} finding{'s' * (count != 1)}; SARIF written to {sarif_file}")
+    say(f"keysentry: {count} finding{'s' * (count != 1)}; SARIF written to {sarif_file}")
     fail = _inputs(environ, "fail-on-findings", "true").lower() not in ("false", "no", "0", "off")
     status = gate_status(result)
     return status if status == Exit.ERROR or (status == Exit.FINDINGS and fail) else Exit.CLEAN
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """The action's entry: errors become one line and exit status 2 in cli.py, as for every command."""
-    from scanner.cli import main as cli_main
-
-    return cli_main(["github-action", *(sys.argv[1:] if argv is None else argv)])
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

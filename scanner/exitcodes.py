@@ -3,6 +3,10 @@ outside contract's "Exit status"), and the signal-like ones a shell would show a
 from __future__ import annotations
 
 from enum import IntEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from scanner.models import Result
 
 
 class Exit(IntEnum):
@@ -20,3 +24,19 @@ def found(anything: bool, complete: bool = True) -> Exit:
     if anything:
         return Exit.FINDINGS
     return Exit.CLEAN if complete else Exit.ERROR
+
+
+def gate_status(result: Result) -> Exit:
+    """1 with findings; else 2 when git could not read an object, or a gate skipped a file for its size (said on standard error, by
+    name: a gate that passed a file unread would let a padded key through); else 0."""
+    if result.unscanned:
+        from scanner.console import say
+        from scanner.report import display_path, printable
+
+        count = result.stats.skipped_large
+        named = ", ".join(printable(display_path(p)) for p in result.unscanned)
+        named += ", …" if count > len(result.unscanned) else ""
+        say(f"keysentry: {'warning' if result.findings else 'error'}: {count} file{'s' * (count != 1)} not scanned, "
+            f"larger than --max-file-size: {named} (raise --max-file-size, or set max-file-size in the base's config)")
+    # A scan that could not read everything is never clean (missing git objects, a skipped file).
+    return found(bool(result.findings), complete=not result.unscanned and not result.stats.missing_objects)

@@ -103,7 +103,8 @@ def run_action(workspace: Path, event_name: str, event: dict, **inputs: str) -> 
            "GITHUB_EVENT_PATH": str(event_path), "GITHUB_WORKSPACE": str(workspace),
            "GITHUB_STEP_SUMMARY": str(summary), "GITHUB_OUTPUT": str(outputs)}
     env.update({f"INPUT_{name.upper()}": value for name, value in inputs.items()})
-    proc = subprocess.run([sys.executable, "-m", "scanner.action"], cwd=workspace, env=env,
+    # What action.yml's step runs: the console script's `github-action` command.
+    proc = subprocess.run([str(Path(sys.executable).with_name("keysentry")), "github-action"], cwd=workspace, env=env,
                           capture_output=True, text=True, timeout=120)
     return Run(proc.returncode, proc.stdout, proc.stderr, summary.read_text(),
                parse_outputs(outputs.read_text()), workspace)

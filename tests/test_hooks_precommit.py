@@ -30,7 +30,7 @@ else:  # the tomli dependency, for Python 3.10
     import tomli as tomllib
 
 from scanner.cli import main
-from tests.conftest import GIT_ENV, git, google_key
+from tests.conftest import GIT_ENV, built_once, git, google_key
 
 PROJECT = Path(__file__).resolve().parents[1]
 HOOK_IDS = ("keysentry", "keysentry-push", "keysentry-history", "keysentry-fix", "keysentry-baseline",
@@ -87,12 +87,15 @@ def _rebuild_wheel(dist: metadata.Distribution, out: Path) -> None:
 
 
 @pytest.fixture(scope="session")
-def framework_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    root = tmp_path_factory.mktemp("pre-commit")
-    wheels = root / "wheels"
-    wheels.mkdir()
-    for dist in _runtime_closure(_project_requirements()):
-        _rebuild_wheel(dist, wheels)
+def framework_env(request: pytest.FixtureRequest) -> dict[str, str]:
+    def build(wheels: Path) -> None:
+        for dist in _runtime_closure(_project_requirements()):
+            _rebuild_wheel(dist, wheels)
+
+    # Built once for the run and shared by the xdist workers, as PRE_COMMIT_HOME is (the
+    # framework locks its own store): each worker would otherwise build the hook environment again.
+    wheels = built_once(request, "pre-commit-wheels", build)
+    home = built_once(request, "pre-commit-home", lambda home: None)
     # virtualenv ships setuptools wheels: what building keysentry from source needs.
     import virtualenv
 
@@ -102,7 +105,7 @@ def framework_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
            if not k.startswith(("PRE_COMMIT", "GIT_", "PIP_", "VIRTUALENV_")) and k != "SKIP"}
     env.update(GIT_ENV)
     env.update({
-        "PRE_COMMIT_HOME": str(root / "home"),
+        "PRE_COMMIT_HOME": str(home),
         "PIP_NO_INDEX": "1",
         "PIP_FIND_LINKS": f"{wheels} {embedded}",
         "PIP_DISABLE_PIP_VERSION_CHECK": "1",
@@ -115,31 +118,35 @@ def framework_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def hook_project(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+def hook_project(request: pytest.FixtureRequest) -> tuple[Path, str]:
     """This project's working tree (committed or not) as a commit in a clone the framework can use."""
-    clone = tmp_path_factory.mktemp("keysentry-src")
-    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-                            cwd=PROJECT, capture_output=True, check=True).stdout
-    for rel in sorted(set(os.fsdecode(p) for p in listed.split(b"\0") if p)):
-        src = PROJECT / rel
-        if src.is_file():
-            (clone / rel).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(src, clone / rel)
-    git(clone, "init", "-q", "-b", "main")
-    git(clone, "add", "-A")
-    git(clone, "commit", "-q", "--no-verify", "-m", "keysentry under test")
+    def build(clone: Path) -> None:
+        listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+                                cwd=PROJECT, capture_output=True, check=True).stdout
+        for rel in sorted(set(os.fsdecode(p) for p in listed.split(b"\0") if p)):
+            src = PROJECT / rel
+            if src.is_file():
+                (clone / rel).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(src, clone / rel)
+        git(clone, "init", "-q", "-b", "main")
+        git(clone, "add", "-A")
+        git(clone, "commit", "-q", "--no-verify", "-m", "keysentry under test")
+
+    clone = built_once(request, "keysentry-src", build)
     return clone, git(clone, "rev-parse", "HEAD")
 
 
 @pytest.fixture(scope="session")
-def framework_ready(tmp_path_factory: pytest.TempPathFactory, framework_env: dict[str, str],
+def framework_ready(request: pytest.FixtureRequest, framework_env: dict[str, str],
                     hook_project: tuple[Path, str]) -> None:
     """Build the hook environment once (virtualenv + pip install), before any test times a hook."""
-    repo = tmp_path_factory.mktemp("warm-up")
-    git(repo, "init", "-q")
-    _write_config(repo, hook_project)
-    proc = _attempt(repo, framework_env, sys.executable, "-m", "pre_commit", "install-hooks")
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+    def build(repo: Path) -> None:
+        git(repo, "init", "-q")
+        _write_config(repo, hook_project)
+        proc = _attempt(repo, framework_env, sys.executable, "-m", "pre_commit", "install-hooks")
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+
+    built_once(request, "pre-commit-warm-up", build)
 
 
 def _attempt(repo: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
