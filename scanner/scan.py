@@ -60,6 +60,9 @@ class Request:
     policy_base: bool = False
     policy: policies.Policy | None = None
     no_inline_allow: bool = False  # --no-inline-allow: no marker silences anything
+    # Work tree and staged modes: only these paths, relative to the repository's top folder (the
+    # files the pre-commit framework names); None: every file.
+    files: tuple[str, ...] | None = None
     # Told the bytes of each batch of blobs as it is scanned (an audit's progress display, which
     # runs in another process than the scan): history and range scans.
     on_scanned: Callable[[int], None] | None = None
@@ -95,7 +98,7 @@ def run(request: Request) -> Result:
     if request.mode == "worktree" and request.policy_from is None and request.policy is None:
         from scanner.sources import worktree
 
-        listing = worktree.list_files(request.path)
+        listing = worktree.list_files(request.path, request.files)
         settings = _settings(request, listing.root, _worktree_policy(request, listing.root, fingerprints))
         findings, stats, notes = _scan_worktree(listing, settings)
         stats.unreadable += len(listing.warnings)
@@ -701,13 +704,13 @@ def _scan_git(request: Request,
     if request.mode == "worktree":  # with a policy read at a revision (--policy-from)
         from scanner.sources import worktree
 
-        listing = worktree.list_files(request.path)
+        listing = worktree.list_files(request.path, request.files)
         findings, stats, nested = _scan_worktree(listing, settings)
         stats.unreadable += len(listing.warnings)
         stats.warnings.extend(listing.warnings)
         return findings, stats, nested, settings
     if request.mode == "staged":
-        findings = _scan_staged(repo, settings, stats)
+        findings = _scan_staged(repo, settings, stats, request.files)
         _warn_missing(repo, stats)
         if stats.files or findings:
             return findings, stats, (), settings
@@ -755,13 +758,16 @@ def _warn_missing(repo: "gitcmd.Repo", stats: Stats) -> None:
                           f"{gitcmd.missing_hint(repo)}; the scan went on without them")
 
 
-def _scan_staged(repo: "gitcmd.Repo", settings: Settings, stats: Stats) -> list[Finding]:
+def _scan_staged(repo: "gitcmd.Repo", settings: Settings, stats: Stats, only: tuple[str, ...] | None) -> list[Finding]:
     from scanner.sources import staged
     from scanner.sources.blobs import GitObjects
 
     if repo.bare:
         raise GitError("--staged needs a repository with a work tree, not a bare one")
     changes = staged.staged_changes(repo)
+    if only is not None:
+        named = set(only)
+        changes = [change for change in changes if change.path in named]
     hits = scan_blobs(staged.blobs(changes), GitObjects(repo), settings, stats, count_files=True)
     return staged.findings(repo, changes, hits, settings.detector, settings.max_file_size)
 
