@@ -142,6 +142,9 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("path", nargs="?", default=".", help='folder or file to scan (default "."); "-" reads stdin')
     mode = scan.add_mutually_exclusive_group()
     mode.add_argument("--history", action="store_true", help="every blob reachable from any ref, branch, tag or stash")
+    scan.add_argument("--unreachable", action="store_true",
+                      help="with --history: also commits only a reflog names and dangling objects (git fsck), "
+                           "each finding marked as reachable from no ref")
     mode.add_argument("--staged", action="store_true", help="exactly what `git commit` would record now")
     mode.add_argument("--range", dest="revision_range", metavar="A..B",
                       help="the commits in a git revision range; the policy (config, baseline) is the base's (A)")
@@ -163,6 +166,8 @@ def build_parser() -> argparse.ArgumentParser:
                       help='the repository or folder whose findings to record (default "."); the baseline '
                            "is written in it unless --output says elsewhere")
     base.add_argument("--history", action="store_true", help="baseline the whole history instead of the working tree")
+    base.add_argument("--unreachable", action="store_true",
+                      help="with --history: also what only reflogs and dangling objects hold (scan --unreachable)")
     base.add_argument("--output", type=Path, metavar="FILE", help=f"baseline file (default: {DEFAULT_BASELINE})")
     _common(base)
 
@@ -177,6 +182,8 @@ def build_parser() -> argparse.ArgumentParser:
                             "(default: a temporary folder, removed afterwards)")
     audit.add_argument("--cluster", metavar="ADDRESS",
                        help="run one task per repository on this Dask scheduler (tcp://host:8786, tls://…)")
+    audit.add_argument("--unreachable", action="store_true",
+                       help="also scan commits only a reflog names and dangling objects (for copied repositories)")
     audit.add_argument("--repo-timeout", type=_seconds, metavar="S",
                        help="give up on a repository whose clone and scan take longer than S seconds")
     _reporting(audit, tuple(FORMATS), progress="no progress display")
@@ -282,10 +289,13 @@ def scan_request(args: argparse.Namespace, mode: Mode, baseline: Path | None) ->
         # range is the developer's own push, with the working tree's policy.
         policy_base=mode == "range" and args.command == "scan",
         no_inline_allow=getattr(args, "no_inline_allow", False),
+        unreachable=getattr(args, "unreachable", False),
     )
 
 
 def scan_mode(args: argparse.Namespace) -> Mode:
+    if getattr(args, "unreachable", False) and not args.history:
+        raise UsageError("--unreachable adds to --history: scan --history --unreachable [PATH]")
     if args.path == "-":
         if args.history or args.staged or args.revision_range is not None:
             raise UsageError("standard input ('-') cannot be combined with --history, --staged or --range")

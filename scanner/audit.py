@@ -63,6 +63,7 @@ class AuditRequest:
     verify_cache: Path | None = None
     verify_max_age: float | None = None
     verify_owner: bool = False
+    unreachable: bool = False  # --unreachable: reflog-only commits and dangling objects too
 
 
 @dataclass(frozen=True)
@@ -152,6 +153,7 @@ def _audit(request: AuditRequest, workdir: Path | None, scratch: Path | None, fi
         verify_cache=str(request.verify_cache.absolute()) if request.verify_cache else None,
         verify_max_age=request.verify_max_age, verify_owner=request.verify_owner,
         baselined=tuple(sorted(fingerprints)) if request.verify_timeout is not None else (),
+        unreachable=request.unreachable,
     ) for source in request.sources}
     results: dict[str, RepoResult] = {}
     resumed = 0
@@ -440,7 +442,7 @@ def _options(request: AuditRequest, fingerprints: frozenset[str]) -> dict[str, A
     verified = request.verify_timeout is not None
     return {"version": __version__, "show_secrets": request.show_secrets,
             "config": _content_digest(request.config) if request.config else None,
-            "max_file_size": request.max_file_size, "verify": verified,
+            "max_file_size": request.max_file_size, "verify": verified, "unreachable": request.unreachable,
             "baseline": hashlib.sha256("\n".join(sorted(fingerprints)).encode()).hexdigest() if verified else None,
             **({"verify_max_requests": request.verify_max_requests or _default_max_requests(),
                 "verify_owner": request.verify_owner}

@@ -56,6 +56,7 @@ class RepoTask:
     verify_cache: str | None = None
     verify_max_age: float | None = None
     verify_owner: bool = False
+    unreachable: bool = False  # --unreachable: what no ref leads to as well
 
     def __repr__(self) -> str:
         # What Dask writes to a worker's log when a task fails: never the token in a clone URL.
@@ -159,6 +160,10 @@ def _state(refs: str, task: RepoTask, repo: gitcmd.Repo) -> str:
     from scanner.output import read_regular
 
     digest = hashlib.sha256(f"{refs}\0{_code_digest()}\0".encode())
+    if task.unreachable:  # what no ref leads to changes without any ref moving (a reset, a gc)
+        from scanner.sources import unreachable
+
+        digest.update(f"unreachable\0{unreachable.dangling(repo).digest()}\0{unreachable.reflogs(repo)}\0".encode())
     configs = [Path(task.config)] if task.config else []
     for path in (*configs, repo.root / "pyproject.toml", repo.root / ".keysentry.toml"):
         try:
@@ -203,7 +208,8 @@ def _scan(task: RepoTask, where: Path, head: str | None, refs: str, started: flo
 
     report("scanning", 0, 0)
     result = scan.run(scan.Request(mode="history", path=where, config=Path(task.config) if task.config else None,
-                                   jobs=task.jobs, max_file_size=task.max_file_size, on_scanned=on_scanned))
+                                   jobs=task.jobs, max_file_size=task.max_file_size, on_scanned=on_scanned,
+                                   unreachable=task.unreachable))
     if task.verify_timeout is not None:
         from scanner import verify
 

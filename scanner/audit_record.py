@@ -10,7 +10,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from scanner.models import Restrictions, Stats, Verification
-from scanner.report import Shown, ShownLocation, View, verification_fields
+from scanner.report import Shown, ShownLocation, ShownMove, View, verification_fields
 
 FORMAT = 1
 
@@ -35,11 +35,15 @@ def _shown(f: Shown) -> dict[str, Any]:
         "rule_id": f.rule_id, "path": f.path, "line": f.line, "column": f.column, "secret": f.secret,
         "secret_length": f.secret_length, "secret_id": f.secret_id, "fingerprint": f.fingerprint,
         "commit": f.commit, "author": f.author, "date": f.date, "in_head": f.in_head,
-        "head_paths": list(f.head_paths), "moved_to": list(f.moved_to), "unstaged_fix": f.unstaged_fix,
+        # "moved_to" keeps what records have always held there (HEAD's other paths): a resumed
+        # audit reads records an older keysentry wrote; the contract's moved_to is "carried_to".
+        "head_paths": list(f.head_paths), "moved_to": list(f.head_elsewhere),
+        "carried_to": [[m.path, m.commit] for m in f.moved_to], "unstaged_fix": f.unstaged_fix,
         "severity": f.severity, "context": f.context,
         "locations": [[loc.path, loc.line, loc.column] for loc in f.locations],
         "verification": None if f.verification is None else verification_fields(f.verification),
-        "companion": f.companion,
+        "companion": f.companion, "reachable": f.reachable,
+        "archives": list(f.archives),
     }
 
 
@@ -51,11 +55,13 @@ def _unshown(d: dict[str, Any]) -> Shown:
         rule=RULES_BY_ID[d["rule_id"]], path=d["path"], line=d["line"], column=d["column"], secret=d["secret"],
         secret_length=d["secret_length"], secret_id=d["secret_id"], fingerprint=d["fingerprint"],
         commit=d["commit"], author=d["author"], date=d["date"], in_head=d["in_head"],
-        head_paths=tuple(d["head_paths"]), moved_to=tuple(d["moved_to"]), unstaged_fix=d["unstaged_fix"],
+        head_paths=tuple(d["head_paths"]), head_elsewhere=tuple(d["moved_to"]), unstaged_fix=d["unstaged_fix"],
+        moved_to=tuple(ShownMove(path, commit) for path, commit in d.get("carried_to", ())),
         severity=d["severity"], context=d["context"],
         locations=tuple(ShownLocation(p, line, col) for p, line, col in d["locations"]),
         verification=None if verification is None else _verification(verification),
-        companion=d.get("companion", ""),
+        companion=d.get("companion", ""), reachable=d.get("reachable"),
+        archives=tuple(d.get("archives", ())),
     )
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
 
+from scanner import archives
 from scanner.detect import Detector, Scanned
 from scanner.models import Match
 
@@ -48,12 +49,17 @@ def scan_pieces(detector: Detector, pieces: Iterable[bytes], *, piece: int = PIE
     allowed = 0
     binary = False
     first = b""
+    opened: archives.Tally | None = None
     lines_before = 0  # newlines before the window's start
     column_before = 0  # bytes between the last of them and the window's start
     for offset, data, last in windows(pieces, piece, overlap):
         if offset == 0:
             first = data[:FIRST]
-        scanned = detector.scan_content(data)
+            if detector.archive_limits is not None and archives.kind(data) is not None:
+                # Too large to hold whole, which reading its members needs: counted and named.
+                opened = archives.Tally(skipped=(("oversized", 1),))
+        # A window is no archive of its own: an archive this large is scanned as the binary it is.
+        scanned = detector.scan_content(data, expand=False)
         binary = binary or (offset == 0 and scanned.binary)
         allowed += scanned.allowed
         edges = _Edges(data, margin, first=offset == 0, last=last)
@@ -70,7 +76,7 @@ def scan_pieces(detector: Detector, pieces: Iterable[bytes], *, piece: int = PIE
         del data, scanned
     ordered = sorted(kept.values(), key=lambda m: (m.line, m.column))
     return (Scanned(tuple(m for m in ordered if not m.suppressed), allowed, binary,
-                    tuple(m for m in ordered if m.suppressed)), first)
+                    tuple(m for m in ordered if m.suppressed), archive=opened), first)
 
 
 class _Edges:

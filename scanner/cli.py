@@ -97,6 +97,8 @@ def _cmd_scan(args: argparse.Namespace) -> int:
 def _cmd_baseline(args: argparse.Namespace) -> int:
     from scanner import baseline, scan
 
+    if args.unreachable and not args.history:
+        raise UsageError("--unreachable adds to --history: baseline --history --unreachable [PATH]")
     result = scan.run(scan_request(args, "history" if args.history else "worktree", None))
     folder = Path(args.path) if Path(args.path).is_dir() else Path(args.path).parent
     target = args.output or folder / DEFAULT_BASELINE
@@ -127,7 +129,7 @@ def _cmd_audit(args: argparse.Namespace) -> int:
         max_file_size=args.max_file_size, baseline=args.baseline,
         verify_timeout=args.verify_timeout if args.verify else None, verify_max_requests=args.verify_max_requests,
         verify_cache=args.verify_cache if args.verify else None, verify_max_age=args.verify_max_age,
-        verify_owner=args.verify_owner,
+        verify_owner=args.verify_owner, unreachable=args.unreachable,
     )
     with AuditProgress(not args.quiet and sys.stderr.isatty(), len(sources)) as shown:
         result = audit.run(request, shown.working, shown.finished)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from scanner import archives as archives_module
 from scanner.errors import ConfigError
 from scanner.output import read_regular
 from scanner.rules import RULES_BY_ID
@@ -18,7 +19,12 @@ MAX_BYTES = 4 * 1024 * 1024  # a pyproject.toml is a few KB; past this it is not
 # How long one `allow` regex may take on one secret: a secret is at most a few hundred characters,
 # on which a sane pattern takes microseconds.
 ALLOW_TIMEOUT = 1.0
-_KEYS = {"exclude", "allow", "disable", "max-file-size", "inline-allow", "inline-allow-in-changes"}
+_KEYS = {"exclude", "allow", "disable", "max-file-size", "inline-allow", "inline-allow-in-changes", "archives",
+         "archive-depth", "archive-max-bytes", "archive-max-members", "archive-max-ratio", "decode-depth"}
+# What one archive may unpack to in all, by default: this many times the file size limit.
+ARCHIVE_BYTES_FACTOR = 10
+# How deep `decode-depth` may go: each level is a scan of what the one above decoded.
+MAX_DECODE_DEPTH = 4
 # What an inline marker that a gated change adds does: "block" (it suppresses nothing, and the
 # change is reported) or "notice" (it suppresses, and is listed as a notice). Only a base's config
 # decides; a change's own config never does.
@@ -68,6 +74,26 @@ class Config:
     size_set: bool = False
     source: str | None = None  # the file it came from, for messages
     _spec: Any = field(default=None, compare=False, repr=False)
+    # Archives (scanner.archives): read their members at all, and the limits of one archive's
+    # reading. archive-max-bytes None: ARCHIVE_BYTES_FACTOR times the file size limit in force.
+    archives: bool = True
+    archive_depth: int = archives_module.DEFAULT_DEPTH
+    archive_max_bytes: int | None = None
+    archive_max_members: int = archives_module.DEFAULT_MEMBERS
+    archive_max_ratio: int = archives_module.DEFAULT_RATIO
+    # How many encodings deep values are decoded and scanned (scanner.decode); 0: never.
+    decode_depth: int = 2
+
+    def archive_limits(self, max_file_size: int) -> archives_module.Limits | None:
+        """The limits archives are read within when files may be MAX_FILE_SIZE; None: not opened."""
+        if not self.archives:
+            return None
+        return archives_module.Limits(self.archive_depth, self.archive_bytes(max_file_size), self.archive_max_members,
+                                      self.archive_max_ratio, max_file_size)
+
+    def archive_bytes(self, max_file_size: int) -> int:
+        """What one archive may unpack to in all when files may be MAX_FILE_SIZE."""
+        return self.archive_max_bytes or ARCHIVE_BYTES_FACTOR * max_file_size
 
     def is_excluded(self, path: str) -> bool:
         if not self.exclude:
@@ -77,7 +103,7 @@ class Config:
         return bool(self._spec(path))
 
 
-def parse_size(value: object, where: str) -> int:
+def parse_size(value: object, where: str, key: str = "max-file-size") -> int:
     if isinstance(value, int) and not isinstance(value, bool) and value > 0:
         return value
     if isinstance(value, str):
@@ -86,7 +112,7 @@ def parse_size(value: object, where: str) -> int:
             size = int(float(m[1]) * _UNITS[m[2].lower()])
             if size > 0:
                 return size
-    raise ConfigError(f"{where}: max-file-size must be a positive number of bytes or a size like '25MB', not {value!r}")
+    raise ConfigError(f"{where}: {key} must be a positive number of bytes or a size like '25MB', not {value!r}")
 
 
 def _strings(table: dict[str, Any], key: str, where: str) -> tuple[str, ...]:
@@ -113,8 +139,26 @@ def from_table(table: dict[str, Any], where: str) -> Config:
     in_changes = table.get("inline-allow-in-changes", "block")
     if in_changes not in _IN_CHANGES:
         raise ConfigError(f"{where}: 'inline-allow-in-changes' must be \"block\" or \"notice\", not {in_changes!r}")
+    opened = table.get("archives", True)
+    if not isinstance(opened, bool):
+        raise ConfigError(f"{where}: 'archives' must be true or false, not {opened!r}")
+    archive_bytes = parse_size(table["archive-max-bytes"], where, "archive-max-bytes") \
+        if "archive-max-bytes" in table else None
+    depth = table.get("decode-depth", 2)
+    if not isinstance(depth, int) or isinstance(depth, bool) or not 0 <= depth <= MAX_DECODE_DEPTH:
+        raise ConfigError(f"{where}: 'decode-depth' must be a whole number from 0 to {MAX_DECODE_DEPTH}, not {depth!r}")
     return Config(exclude, tuple(allow), disable, size, inline, in_changes, "max-file-size" in table, where,
-                  _exclude_spec(exclude, where))
+                  _exclude_spec(exclude, where), opened,
+                  _count(table, "archive-depth", archives_module.DEFAULT_DEPTH, where), archive_bytes,
+                  _count(table, "archive-max-members", archives_module.DEFAULT_MEMBERS, where),
+                  _count(table, "archive-max-ratio", archives_module.DEFAULT_RATIO, where), depth)
+
+
+def _count(table: dict[str, Any], key: str, default: int, where: str) -> int:
+    value = table.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigError(f"{where}: {key!r} must be a positive whole number, not {value!r}")
+    return value
 
 
 def _exclude_spec(patterns: tuple[str, ...], where: str) -> Any:

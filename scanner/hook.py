@@ -160,11 +160,15 @@ def pre_push(base: scan.Request, remote: str | None, stdin_text: str | None,
     revisions = push_range(found, updates, remote)
     # A tag of a blob or a tree sends content no commit holds.
     pointed = tagged.peel(found, [(u.remote_ref, u.local_sha) for u in updates if not gitcmd.is_null_oid(u.local_sha)])
-    if revisions is None and not pointed:
+    # An annotated tag sends its message, whatever it tags.
+    from scanner.sources.messages import pushed_tags
+
+    tags = pushed_tags(found, [u.local_sha for u in updates if not gitcmd.is_null_oid(u.local_sha)])
+    if revisions is None and not pointed and not tags:
         return Result("range", (), Stats(), (NOTHING_SENT,))
     published = (_remotes(found, remote), *_present(found, [u.remote_sha for u in updates if not gitcmd.is_null_oid(u.remote_sha)]))
     return scan.run(dataclasses.replace(base, path=found.root, mode="range", revision_range=revisions,
-                                        pointed=tuple(pointed), published=published))
+                                        pointed=tuple(pointed), published=published, tags=tags))
 
 
 def pre_commit(request: scan.Request, files: Sequence[str]) -> Result:

@@ -5,7 +5,8 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from scanner import context
-from scanner.domain import ContextName, Mode, Severity, Status
+from scanner.archives import REASONS, Tally
+from scanner.domain import ContextName, Mode, Place, Severity, Status
 from scanner.rules import RULES_BY_ID
 
 
@@ -31,6 +32,12 @@ class Match:
     # its line) or "config" (an `allow` regex). Silenced matches still go through attribution,
     # so a gate can tell a marker the change adds, and --show-suppressed can list them.
     suppressed: SuppressedBy = ""
+    # Inside an archive: the member's path, outermost archive first (scanner.archives); the
+    # finding's path is then `BLOB!MEMBER` (member_path). Empty: the blob itself.
+    member: tuple[str, ...] = ()
+    # Found in decoded text (scanner.decode): the decodings, outermost first ("base64", "hex", …);
+    # line and column are where its encoded form starts.
+    decoded: tuple[str, ...] = ()
 
 
 # Why a finding is not reported: "" (it is), an inline marker, the config (`allow`), the baseline.
@@ -42,7 +49,31 @@ def secret_key(match: Match) -> tuple[str, str]:
     """What tells two matches apart for attribution: the rule and identity, and whether the policy
     silences it (a marker added to a secret, or taken off one, changes what is reported)."""
     rule = f"{match.rule_id}\0{match.suppressed}" if match.suppressed else match.rule_id
+    if match.member:
+        rule += "\0!" + "!".join(match.member)  # the same key in two members of an archive is two
     return rule, match.identity
+
+
+# What a compressed file's unnamed content is called: its own name minus the suffix.
+_COMPRESSED_SUFFIXES = ((".tgz", ".tar"), (".tbz2", ".tar"), (".tbz", ".tar"), (".txz", ".tar"), (".gz", ""),
+                        (".bz2", ""), (".xz", ""), (".z", ""))
+
+
+def member_path(path: str, member: tuple[str, ...]) -> str:
+    """The contract's path of a secret inside an archive: `ARCHIVE!MEMBER`, nested `a.zip!b.jar!c.xml`.
+    A member named "" (a compressed stream that does not name its content) is called after the
+    file holding it, minus its suffix (`notes.txt.gz!notes.txt`)."""
+    if not member:
+        return path
+    parts = [path]
+    for name in member:
+        if not name:
+            outer = parts[-1].rsplit("/", 1)[-1].rsplit("!", 1)[-1]
+            lowered = outer.lower()
+            name = next((outer[:-len(s)] + t for s, t in _COMPRESSED_SUFFIXES if lowered.endswith(s) and len(outer) > len(s)),
+                        outer)
+        parts.append(name)
+    return "!".join(parts)
 
 
 @dataclass(frozen=True)
@@ -63,12 +94,31 @@ class Blob:
 
 
 @dataclass(frozen=True)
+class Hit:
+    """A blob that holds something at one of its paths (its bytes dropped): what the scan loop
+    hands a source's provenance step."""
+
+    blob: Blob
+    content: tuple[Match, ...]  # the content step's matches: the same at every path
+    at: tuple[tuple[str, tuple[Match, ...]], ...]  # (path, content and path-step matches) where any
+
+
+@dataclass(frozen=True)
 class Location:
     """One place a secret sits at."""
 
     path: str
     line: int
     column: int
+
+
+@dataclass(frozen=True)
+class Moved:
+    """A later path a secret was carried to by a rename or a copy, and the commit that did it
+    (the contract's `moved_to` entries; scanner.attribution says what counts)."""
+
+    path: str
+    commit: str
 
 
 @dataclass(frozen=True)
@@ -136,6 +186,26 @@ class Finding:
     companion: str = ""
     # Why the policy does not report it (listed with --show-suppressed), or "": reported.
     suppressed: SuppressedBy = ""
+    # A file, or git metadata: then `path` is `commit-message:SHA` / `tag-message:ID`, no file's path.
+    place: Place = "file"
+    # history/range: every later path the secret was carried to (renames, copies), oldest first.
+    moved_to: tuple[Moved, ...] = ()
+    # --unreachable: False for a secret only commits no ref leads to (reflog entries) or dangling
+    # objects hold, True for the others; None when the scan did not look (the contract's `reachable`).
+    reachable: bool | None = None
+    # Inside an archive: the file that holds it (the outermost archive, what git and the file system
+    # know: removing it from history removes the secret), and `path` is `ARCHIVE!MEMBER`; else "".
+    archive: str = ""
+
+    def archives(self) -> tuple[str, ...]:
+        """The files to take out of history for this finding inside an archive: its archive, and
+        the archives holding it in HEAD (head_paths, renamed or copied); () when not in one."""
+        if not self.archive:
+            return ()
+        inner = self.path[len(self.archive):]  # "!MEMBER…", the same wherever the archive went
+        return tuple(dict.fromkeys([self.archive, *(p[:-len(inner)] for p in self.head_paths if p.endswith(inner))]))
+    # Found in decoded text: the chain of decodings, outermost first (Match.decoded).
+    decoded: tuple[str, ...] = ()
 
 
 def fingerprint(rule_id: str, path: str, identity: str) -> str:
@@ -148,9 +218,17 @@ def fingerprint(rule_id: str, path: str, identity: str) -> str:
 
 def make_finding(match: Match, path: str, *, commit: str | None = None, author: str | None = None,
                  date: str | None = None, in_head: bool | None = None, head_paths: tuple[str, ...] = (),
-                 unstaged_fix: bool = False, locations: tuple[Location, ...] = ()) -> Finding:
+                 unstaged_fix: bool = False, locations: tuple[Location, ...] = (),
+                 moved_to: tuple[Moved, ...] = (), place: Place = "file") -> Finding:
     """A finding for MATCH at PATH, with the history's provenance when there is one."""
-    where = context.judge(path, match.clues)
+    archive = path if match.member else ""
+    if match.member:
+        path = member_path(path, match.member)
+        # A member's context is its own path's (an .apk's res/values/strings.xml), the archive's
+        # folders still count (a zip under tests/).
+        where = context.judge(path.replace("!", "/"), match.clues)
+    else:
+        where = context.judge(path, match.clues)
     return Finding(
         severity=match.severity or context.severity(match.rule_id, RULES_BY_ID[match.rule_id].severity, where),
         context=where,
@@ -169,6 +247,10 @@ def make_finding(match: Match, path: str, *, commit: str | None = None, author: 
         locations=locations,
         companion=match.companion,
         suppressed=match.suppressed,
+        moved_to=moved_to,
+        archive=archive,
+        place=place,
+        decoded=match.decoded,
     )
 
 
@@ -177,6 +259,10 @@ def make_finding(match: Match, path: str, *, commit: str | None = None, author: 
 # that one file of 430,000 keys costs what a file of a thousand does instead of gigabytes (a finding
 # is some hundreds of bytes).
 MAX_MATCHES = 1000
+
+# Why members of archives went unread (stats.archives.skipped); a member named with ".." or an
+# absolute path is read all the same (stats.archives.unsafe_names).
+SKIP_REASONS = tuple(r for r in REASONS if r != "unsafe-name")
 
 # How many skipped paths a summary names; the count says how many there were in all.
 SKIPPED_PATHS_KEPT = 5
@@ -214,6 +300,26 @@ class Stats:
     # Objects git could not read (missing from a partial clone or an old mirror, or corrupt): the
     # scan went on without them, so it is incomplete and never exits 0.
     missing_objects: list[str] = field(default_factory=list)
+    # --unreachable: what no ref leads to, as counted ({"commits", "trees", "blobs"}); None: not asked.
+    unreachable: dict[str, int] | None = None
+    # Archives whose members were read (scanner.archives), the members read, and the members each
+    # limit left unread, by reason ("depth", "bytes", "members", "ratio", "encrypted", "corrupt",
+    # "large"); members named with ".." or an absolute path (read, never written anywhere).
+    archives: int = 0
+    archive_members: int = 0
+    archive_skipped: dict[str, int] = field(default_factory=dict)
+    archive_unsafe_names: int = 0
+    archives_named: int = 0  # archives a warning named (the first few; the counts cover all)
+
+    def note_archive(self, tally: Tally) -> None:
+        """Add what reading one blob's archive met."""
+        self.archives += tally.archives
+        self.archive_members += tally.members
+        for reason, count in tally.skipped:
+            if reason == "unsafe-name":
+                self.archive_unsafe_names += count
+            else:
+                self.archive_skipped[reason] = self.archive_skipped.get(reason, 0) + count
 
     def note_large(self, path: str) -> None:
         """Remember the path of a file skipped for its size, if it is among the first few (skipped_large
@@ -234,9 +340,14 @@ class Stats:
             "crowded": self.crowded,
             "suppressed": {cause: self.suppressed.get(cause, 0) for cause in CAUSES},
             "missing_objects": sorted(self.missing_objects),
+            "archives": {"read": self.archives, "members": self.archive_members,
+                         "skipped": {reason: self.archive_skipped.get(reason, 0) for reason in SKIP_REASONS},
+                         "unsafe_names": self.archive_unsafe_names},
         }
         if self.shallow:
             data["shallow"] = True
+        if self.unreachable is not None:
+            data["unreachable"] = dict(self.unreachable)
         return data
 
 

@@ -100,6 +100,19 @@ def _config_changes(base: policies.Policy, tip: policies.Policy) -> list[_Change
         changes.append(_Change(path, "max-file-size",
                                f"`max-file-size` raised from {old.max_file_size} to {new.max_file_size} bytes",
                                lambda f: False))
+    if old.archives and not new.archives:
+        changes.append(_Change(path, "archives", "`archives` turned off (archive members are not read)",
+                               lambda f: bool(f.archive)))
+    elif old.archives:
+        # Lower limits leave more of an archive unread.
+        for key, before, after in (("archive-depth", old.archive_depth, new.archive_depth),
+                                   ("archive-max-members", old.archive_max_members, new.archive_max_members),
+                                   ("archive-max-ratio", old.archive_max_ratio, new.archive_max_ratio),
+                                   # Set on its own: the default follows max-file-size, judged above.
+                                   ("archive-max-bytes", old.archive_bytes(old.max_file_size),
+                                    new.archive_max_bytes or old.archive_bytes(old.max_file_size))):
+            if after < before:
+                changes.append(_Change(path, key, f"`{key}` lowered from {before} to {after}", lambda f: False))
     if new.inline_allow and not old.inline_allow:
         changes.append(_Change(path, "inline-allow", "`inline-allow` turned on", lambda f: False))
     if new.inline_allow_in_changes == "notice" and old.inline_allow_in_changes != "notice":

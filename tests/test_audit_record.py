@@ -55,3 +55,17 @@ def test_a_verdict_kept_by_an_earlier_keysentry_still_reads() -> None:
     decoded = audit_record.decode(data)
     assert decoded.view is not None
     assert decoded.view.findings[0].verification == Verification("invalid", "API key not valid")
+
+
+def test_where_a_secret_was_moved_survives_the_audit_record() -> None:
+    from scanner.models import Moved
+
+    [match] = Detector().scan_content(f'key = "AIza{random_chars(35)}"\n'.encode()).matches
+    finding = make_finding(match, "a.py", commit="1" * 40, date="2024-03-01T10:00:00+00:00", in_head=True,
+                           head_paths=("c.py",), moved_to=(Moved("b.py", "2" * 40), Moved("c.py", "3" * 40)))
+    view = present(Result("history", (finding,), Stats()), Options())
+    record = audit_record.RepoResult("https://example.invalid/repo.git", None, None, None, view)
+    decoded = audit_record.decode(json.loads(json.dumps(audit_record.encode(record))))
+    assert decoded.view is not None
+    assert [(m.path, m.commit) for m in decoded.view.findings[0].moved_to] == [("b.py", "2" * 40), ("c.py", "3" * 40)]
+    assert decoded.view == view

@@ -17,6 +17,8 @@ from typing import Any
 
 import pytest
 
+from scanner.models import SKIP_REASONS
+from tests.archive_kinds import KINDS, OFFICE, STREAMS, archive_of, tar_of, zip_of
 from tests.conftest import git, google_key, hex_secret
 from tests.test_history import run_scan, sha
 
@@ -30,7 +32,7 @@ class Case:
     id: str
     # (files: path -> bytes, the findings every mode must give); built at test time for fresh keys
     build: Callable[[], tuple[dict[str, bytes], set[Row]]]
-    stats: dict[str, dict[str, int]] | None = None  # mode -> stats fields it must report
+    stats: dict[str, dict[str, object]] | None = None  # mode -> stats fields it must report
 
 
 def _env_copies() -> tuple[dict[str, bytes], set[Row]]:
@@ -98,6 +100,25 @@ def _notebook() -> tuple[dict[str, bytes], set[Row]]:
     return {"notebooks/quickstart.ipynb": text.encode()}, {("google-api-key", "notebooks/quickstart.ipynb", line)}
 
 
+def _archives() -> tuple[dict[str, bytes], set[Row]]:
+    # Members are read in every mode, each at its ARCHIVE!MEMBER path (a .env inside one too), and
+    # every kind of archive the scanner reads is here once.
+    strings = f'<resources>\n<string name="google_api_key">{google_key()}</string>\n</resources>\n'
+    files = {"dist/app.apk": zip_of({"res/values/strings.xml": strings.encode()}),
+             "dist/site.tgz": tar_of({"deploy/.env": f"MAPS_KEY={google_key()}\n".encode()}, "w:gz")}
+    rows = {("google-api-key", "dist/app.apk!res/values/strings.xml", 2),
+            ("google-api-key", "dist/site.tgz!deploy/.env", 1), ("dotenv-file", "dist/site.tgz!deploy/.env", 0)}
+    for kind in KINDS:
+        text = f'KEY = "{google_key()}"\n'
+        if kind in STREAMS:
+            name, member = f"kinds/app.py.{kind}", "app.py"
+        else:
+            name, member = f"kinds/app.{kind}", OFFICE.get(kind, "src/app.py")
+        files[name] = archive_of(kind, {"src/app.py": text.encode()})
+        rows.add(("google-api-key", f"{name}!{member}", 2 if kind == "xlsx" else 1))  # a sheet's 2nd string
+    return files, rows
+
+
 CASES = [
     Case("env-equal-to-settings-env", _env_copies),
     Case("env-equal-to-settings-env-plain", _env_copies_plain),
@@ -109,6 +130,9 @@ CASES = [
     Case("binary-with-a-key", _binary),
     Case("utf-16-file", _utf16),
     Case("notebook", _notebook),
+    Case("archives", _archives, {mode: {"archives": {"read": 2 + len(KINDS), "members": 2 + len(KINDS) + len(OFFICE),
+                                                     "unsafe_names": 0, "skipped": {r: 0 for r in SKIP_REASONS}}}
+                                 for mode in MODES}),
 ]
 
 

@@ -5,11 +5,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.attacks import ci, config_io, detection, gitsrc, hooks, odd, realcode, reports, tree, verify
+from tests.attacks import archives, ci, config_io, detection, gitsrc, hooks, odd, realcode, reports, tree, verify
 from tests.hostile import Attack, ids
 
 ATTACKS: list[Attack] = [*hooks.INPUTS, *gitsrc.INPUTS, *tree.INPUTS, *config_io.INPUTS, *detection.INPUTS, *reports.INPUTS, *ci.INPUTS,
-                         *verify.INPUTS, *realcode.INPUTS, *odd.INPUTS]
+                         *verify.INPUTS, *realcode.INPUTS, *odd.INPUTS, *archives.INPUTS]
 
 
 def test_every_attack_has_a_unique_id() -> None:

@@ -121,3 +121,23 @@ def test_verified_rows_of_the_data_block_show_their_status_and_filter_by_it(tmp_
                    " s.dispatchEvent(new Event('input')); }")
         assert b.evaluate("document.getElementById('shown-count').value").startswith(f"{(PAGE + 40) // 2} of ")
         assert b.evaluate("window.__violations") == []
+
+
+def test_rows_of_the_data_block_show_where_a_secret_was_moved(tmp_path: Path, browser: Browser) -> None:
+    from dataclasses import replace
+
+    from scanner.models import Moved
+
+    commit = "c0ffee" + "0" * 34
+    findings = tuple(replace(f, commit="a" * 40, date="2024-03-01T10:00:00+00:00", in_head=False,
+                             moved_to=(Moved(f"moved/{i}.py", commit),))
+                     for i, f in enumerate(_findings(PAGE + 3)))
+    page = tmp_path / "moved.html"
+    page.write_text(render(Result("history", findings, Stats(blobs=len(findings))), "html", Options()), encoding="utf-8")
+    browser.open(page)
+    browser.evaluate("document.getElementById('next-page').click()")
+    texts = browser.evaluate("Array.from(document.querySelectorAll('tbody.secret')).filter(r => !r.hidden)"
+                             ".map(r => { const d = r.querySelector('details'); d.open = true; return d.innerText; })")
+    assert len(texts) == 3
+    assert all("moved to" in text.lower() and "c0ffee000000" in text and "moved/" in text for text in texts), texts[0]
+    assert browser.evaluate("window.__violations") == []

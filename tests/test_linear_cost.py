@@ -70,6 +70,20 @@ def _notebook(size: int) -> bytes:
     return ('{"cells":[' + cells + '],"nbformat":4,"nbformat_minor":5}').encode()
 
 
+def _sqlite_pages(size: int) -> bytes:
+    """A database whose every page is a leaf of 1000 cell pointers, all at its one 1.5 KB cell."""
+    import sqlite3
+
+    con = sqlite3.connect(":memory:")
+    con.execute("create table t (v text)")
+    con.execute("insert into t values (?)", ("AIza" * 375,))
+    con.commit()
+    db = con.serialize()
+    leaf = db[4096:8192]
+    page = leaf[:3] + (1000).to_bytes(2, "big") + leaf[5:8] + leaf[8:10] * 1000 + leaf[2008:]
+    return db[:4096] + page * max(1, (size - 4096) // 4096)
+
+
 _PEM_LINE = b"  MIIEvAIBADANBgkqhkiG9w0BAQEFAASCBKYwggSiAgEAAoIBAQC7\n"
 _BASE64 = b"QUl6YVN5QkFBQUFBQUFBQUFB+/QUFBQUFBQUFBQUFB0123456789abcdefghijklmnopqrstuvwxyzABCDEFGH=="
 
@@ -203,6 +217,24 @@ SHAPES = [
               lambda i: f'"current_key": "AIzaSy{_token(33)}",\n', 20000)(size)),
     Shape("all rules", "pragma lines", "keys.py",
           _lines(lambda i: f'api_key = "{_token(24)}"  # keysentry:allow\n', 20000)),
+    # Decoding (scanner.decode): runs made of the gate's needles at every alignment, nested
+    # encodings, wrapped blocks, escapes around markers; what is decoded stays within a budget of
+    # the content's size, however many needles it holds.
+    Shape("decoding", "base64 run of needles", "cassette.yaml", _repeat(base64.b64encode(b"AIza" * 3))),
+    Shape("decoding", "base64 of base64 run", "cassette.yaml",
+          _repeat(base64.b64encode(base64.b64encode(b"k=AIza" + _token(35).encode() + b" ")))),
+    Shape("decoding", "wrapped needle lines", "secret.yaml", _repeat(b"    " + base64.b64encode(b"AIza" * 57)[:76] + b"\n")),
+    Shape("decoding", "hex run of needles", "blob.txt", _repeat(b"AIza".hex().encode())),
+    Shape("decoding", "\\x escapes of the prefix", "app.c", _repeat(b"\\x41\\x49\\x7a\\x61")),
+    Shape("decoding", "percent-encoded prefix run", "urls.txt", _repeat(b"%41%49%7a%61")),
+    Shape("decoding", "escaped quotes around markers", "page.html", _repeat(b"&quot;private_key&quot;: &quot;")),
+    # Compiled files read by their format (scanner.compiled): lengths that claim the rest of the
+    # file at every byte, a page whose cell pointers all point at one long cell.
+    Shape("compiled files", "pyc of long-string headers", "m.pyc",
+          lambda size: b"\xa7\r\r\n" + b"\0" * 12 + b"\xe3" + _repeat(b"u\x00\x00\x10\x00")(size)),
+    Shape("compiled files", "sqlite pages of one cell", "app.db", lambda size: _sqlite_pages(size)),
+    Shape("decoding", "a base64 key a line", "values.yaml",
+          _lines(lambda i: f"k{i}: {base64.b64encode(('k=AIza' + _token(35)).encode()).decode()}\n", 12000)),
 ]
 
 

@@ -61,8 +61,10 @@ def plan(result: Result, source: Path, *, verified: bool) -> HistoryPlan:
         return (0 if live else 1, 0 if f.in_head else 1, f.date or "")
 
     rotate = tuple(sorted(by_secret.values(), key=urgency))
+    # A secret inside an archive is compressed in it: the archive leaves the history whole.
     remove = _with_renames(source, list(dict.fromkeys(
-        p for f in result.findings if f.rule_id == DOTENV_FILE.id for p in (f.path, *f.head_paths))))
+        p for f in result.findings if f.rule_id == DOTENV_FILE.id or f.archive
+        for p in (f.archives() or (f.path, *f.head_paths)))))
     in_head = tuple(f for f in result.findings if f.in_head)
     return HistoryPlan(source, rotate, remove, in_head, _remote(source), len(result.findings), verified)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import shlex
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -22,6 +22,12 @@ def redact(secret: str) -> str:
     if len(secret) >= 6:
         return f"{secret[:2]}…"
     return "…"
+
+
+def decoded_words(f: "Shown") -> str:
+    """How a secret found in decoded text was encoded, as the text and markdown reports say it
+    after the secret: " (decoded: base64 > hex)"; "" for one found as it is."""
+    return f" (decoded: {' > '.join(f.decoded)})" if f.decoded else ""
 
 
 def display_path(path: str) -> str:
@@ -162,6 +168,31 @@ class ShownLocation:
 
 
 @dataclass(frozen=True)
+class ShownMove:
+    """A later path the secret was carried to (the contract's `moved_to`), masked as Shown.path."""
+
+    path: str
+    commit: str
+
+
+# What every report says of a finding no ref leads to (--unreachable).
+UNREACHABLE = ("not reachable from any ref (a commit only a reflog names, or a dangling object): it survives "
+               "in this copy of the repository until git gc prunes it, and in every copy made before")
+
+
+# How many of a finding's later paths a one-line report names; the rest is a count.
+MOVES_NAMED = 3
+
+
+def moved_words(moves: Sequence[ShownMove], name: Callable[[str], str]) -> str:
+    """"b.py (1a2b3c4d5e6f), c.py (…) and 2 more paths": the paths a secret was carried to, for a
+    report that says them in words; NAME shows a path."""
+    named = ", ".join(f"{name(m.path)} ({m.commit[:12]})" for m in moves[:MOVES_NAMED])
+    rest = len(moves) - MOVES_NAMED
+    return named + (f" and {rest} more path{'s' * (rest != 1)}" if rest > 0 else "")
+
+
+@dataclass(frozen=True)
 class Shown:
     """One finding as the reports may show it: no full secret unless the user asked for it."""
 
@@ -178,7 +209,7 @@ class Shown:
     date: str | None
     in_head: bool | None
     head_paths: tuple[str, ...]  # masked
-    moved_to: tuple[str, ...]  # those of head_paths that are not the finding's own path
+    head_elsewhere: tuple[str, ...]  # those of head_paths that are not the finding's own path
     unstaged_fix: bool
     severity: Severity
     context: ContextName
@@ -187,10 +218,24 @@ class Shown:
     verification: "Verification | None"
     companion: str = ""  # a client secret's OAuth client id: public, so never masked
     suppressed: str = ""  # why the policy silences it ("baseline", "config", "inline"), or "": reported
+    # history/range: each later path a rename or copy carried the secret to, oldest first
+    moved_to: tuple[ShownMove, ...] = ()
+    reachable: bool | None = None  # --unreachable: False when no ref leads to it
+    # Inside an archive: the files holding it (Finding.archives), masked; git can only drop those whole.
+    archives: tuple[str, ...] = ()
+    place: str = "file"  # or git metadata: "commit-message", "tag-message" (then `path` names the object)
+    decoded: tuple[str, ...] = ()  # found in decoded text: the decodings, outermost first
 
     @property
     def rule_id(self) -> str:
         return self.rule.id
+
+    @property
+    def message(self) -> str:
+        """What the finding is, in words: its rule's description, or what a whole-file rule says of a
+        file found holding no secret (a .env of plain settings and placeholders, severity low)."""
+        quiet = getattr(self.rule, "no_secret", "")
+        return quiet if quiet and self.severity == "low" else self.rule.description
 
     @property
     def name(self) -> str:
@@ -255,7 +300,7 @@ def present(result: "Result", options: Options,
             date=f.date,
             in_head=f.in_head,
             head_paths=tuple(mask(p) for p in f.head_paths),
-            moved_to=tuple(mask(p) for p in f.head_paths if p != f.path),
+            head_elsewhere=tuple(mask(p) for p in f.head_paths if p != f.path),
             unstaged_fix=f.unstaged_fix,
             severity=f.severity,
             context=f.context,
@@ -264,6 +309,11 @@ def present(result: "Result", options: Options,
             verification=f.verification,
             companion=f.companion,
             suppressed=f.suppressed,
+            moved_to=tuple(ShownMove(mask(m.path), m.commit) for m in f.moved_to),
+            reachable=f.reachable,
+            archives=tuple(mask(p) for p in f.archives()),
+            place=f.place,
+            decoded=f.decoded,
         )
 
     shown = tuple(show(f) for f in result.findings)

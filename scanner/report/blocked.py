@@ -204,7 +204,7 @@ def message(view: View, options: Options, *, action: str = "commit", bypass: boo
         where_kind = "" if f.context == "generic" else f", {f.context.replace('-', ' ')}"
         # Wrapped as plain words (the tag kept whole: a no-break space), then painted.
         tag = f"[{f.severity}{where_kind}]".replace(" ", "\xa0")
-        heading = textwrap.wrap(f"{n}. {f.rule_id}  {f.rule.description}  {tag}", width, subsequent_indent="   ",
+        heading = textwrap.wrap(f"{n}. {f.rule_id}  {f.message}  {tag}", width, subsequent_indent="   ",
                                 break_on_hyphens=False, break_long_words=False)
         heading = [line.replace("\xa0", " ") for line in heading]
         heading[0] = heading[0].replace(f.rule_id, style(f.rule_id, "1"), 1)

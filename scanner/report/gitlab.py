@@ -8,7 +8,8 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 
 from scanner import PROJECT_URL, __version__, rule_url
-from scanner.report import CAUSE_NAMES, Shown, View, display_path, exposure_words, printable, suppressed_summary
+from scanner.report import (CAUSE_NAMES, UNREACHABLE, Shown, View, display_path, exposure_words, moved_words, printable,
+                           suppressed_summary)
 from scanner.report.streaming import ITEMS, dumps
 
 SCHEMA_VERSION = "15.2.4"
@@ -39,13 +40,17 @@ def _vulnerability(f: Shown) -> dict[str, object]:
         location.update(start_line=f.line, end_line=f.line)
     where = "" if f.in_head is None else (" It is still in HEAD." if f.in_head else
                                            " HEAD no longer holds it, but the history does: rotate it.")
+    if f.reachable is False:
+        where += f" It is {UNREACHABLE}."
+    if f.moved_to:  # GitLab's location holds one file: the later paths are said in words
+        where += f" Later moved to {moved_words(f.moved_to, display_path)}."
     if f.verification is not None:  # --verify
         extra = exposure_words(f.verification)
         where += f" Verified {f.verification.status}: {f.verification.reason}" + (f" ({extra})." if extra else ".")
     return {
         "id": str(uuid.uuid5(_NAMESPACE, f"{f.fingerprint}\0{f.commit or ''}")),
         "name": f.rule.description[:255],
-        "description": printable(f"{f.rule.description}: {f.secret}.{where}"),
+        "description": printable(f"{f.message}: {f.secret}.{where}"),
         "severity": _SEVERITY.get(f.severity, "Unknown"),
         "solution": f.rule.remediation[:7000],
         "identifiers": [{"type": "keysentry_rule_id", "name": f"keysentry rule {f.rule_id}", "value": f.rule_id,

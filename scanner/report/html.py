@@ -22,6 +22,7 @@ from markupsafe import Markup, escape
 from scanner.fix.advice import next_step
 from scanner.report import (
     CAUSE_NAMES,
+    UNREACHABLE,
     Shown,
     View,
     display_path,
@@ -56,6 +57,15 @@ class Introduced:
 
 
 @dataclass(frozen=True)
+class Carried:
+    """A later path a rename or copy carried the secret to (the finding's `moved_to`)."""
+
+    commit: str
+    origin: str  # the path it was introduced at, printable
+    name: str  # where it went, printable
+
+
+@dataclass(frozen=True)
 class Fix:
     rotate: str
     where: tuple[tuple[str, str], ...]  # (label, address) — links, never fetched
@@ -86,6 +96,9 @@ class Row:
     places: tuple[Place, ...]
     introduced: tuple[Introduced, ...]
     fix: Fix
+    moved: tuple[Carried, ...] = ()
+    unreachable: bool = False  # --unreachable: no ref leads to any of its places
+    decoded: str = ""  # found in decoded text: the decodings, outermost first ("base64 > hex")
 
     @property
     def count(self) -> int:
@@ -107,6 +120,14 @@ class Row:
     @property
     def more_introduced(self) -> tuple[Introduced, ...]:
         return self.introduced[_PLACES_SHOWN:]
+
+    @property
+    def first_moved(self) -> tuple[Carried, ...]:
+        return self.moved[:_PLACES_SHOWN]
+
+    @property
+    def more_moved(self) -> tuple[Carried, ...]:
+        return self.moved[_PLACES_SHOWN:]
 
     @property
     def more_files(self) -> int:
@@ -140,8 +161,10 @@ def _purge_commands(group: Sequence[Shown]) -> tuple[str, ...]:
     """The exact git filter-repo commands that take a history-only secret out of every commit."""
     first = group[0]
     lines = ["git clone --bare <url> keysentry-rewrite.git && cd keysentry-rewrite.git"]
-    if first.rule.whole_file:
-        paths = " ".join(f"--path {printable(shell_word(p))}" for p in dict.fromkeys(f.path for f in group))
+    if first.rule.whole_file or first.archives:
+        # A secret inside an archive is compressed in it: only removing the archive takes it out.
+        paths = " ".join(f"--path {printable(shell_word(p))}"
+                         for p in dict.fromkeys(p for f in group for p in f.archives or (f.path,)))
         lines.append(f"git filter-repo --invert-paths {paths}")
     else:
         if _shows_secret(first):
@@ -149,7 +172,9 @@ def _purge_commands(group: Sequence[Shown]) -> tuple[str, ...]:
         else:
             lines.append(f"# {_REPLACE_TEXT}: one line <secret>==>REMOVED (this report redacts the secret; "
                          "rerun with --show-secrets to have it written here)")
-        lines.append(f"git filter-repo --replace-text {_REPLACE_TEXT}")
+        messages = any(f.place != "file" for f in group)  # a commit or tag message holds it
+        lines.append(f"git filter-repo --replace-text {_REPLACE_TEXT}"
+                     + (f" --replace-message {_REPLACE_TEXT}" if messages else ""))
     lines.append("git push --force --all <url> && git push --force --tags <url>")
     return tuple(lines)
 
@@ -182,15 +207,19 @@ def _row(index: int, group: Sequence[Shown], mode: str) -> Row:
                                  for f in group for loc in f.locations if f.commit is None or f.in_head))
     introduced = tuple(Introduced(f.commit, _name(f.author), (f.date or "")[:10], _name(f.path), f.line, bool(f.in_head))
                        for f in sorted(group, key=lambda f: (_instant(f.date), f.path)) if f.commit)
+    moved = tuple(dict.fromkeys(Carried(m.commit, _name(f.path), _name(m.path))
+                                for f in sorted(group, key=lambda f: (_instant(f.date), f.path)) for m in f.moved_to))
     verified = next((f.verification for f in group if f.verification is not None), None)
     return Row(
-        id=f"s{index}", rule_id=group[0].rule_id, description=group[0].rule.description,
+        id=f"s{index}", rule_id=group[0].rule_id, description=lead.message,
         severity=lead.severity, rank=_RANK.get(lead.severity, len(SEVERITIES)), context=lead.context,
         status=verified.status if verified else "", reason=printable(verified.reason) if verified else "",
         exposes=verified.exposes if verified else (), verified_more=exposure_words(verified) if verified else "",
         secret=printable(group[0].secret), commit=oldest.commit or "", author=_name(oldest.author),
         date=(oldest.date or "")[:10], instant=_instant(oldest.date), in_head=in_head,
-        places=places, introduced=introduced, fix=_fix(group, in_head, mode),
+        places=places, introduced=introduced, fix=_fix(group, in_head, mode), moved=moved,
+        unreachable=all(f.reachable is False for f in group),
+        decoded=" > ".join(group[0].decoded),
     )
 
 
@@ -247,8 +276,8 @@ def purge_all(view: View) -> tuple[str, ...]:
     past = [f for f in view.findings if f.in_head is False]
     if not past or view.mode != "history":
         return ()
-    files = list(dict.fromkeys(f.path for f in past if f.rule.whole_file))
-    values = list({f.secret_id: f for f in past if not f.rule.whole_file}.values())
+    files = list(dict.fromkeys(p for f in past for p in f.archives or ((f.path,) if f.rule.whole_file else ())))
+    values = list({f.secret_id: f for f in past if not f.rule.whole_file and not f.archives}.values())
     lines = ["git clone --bare <url> keysentry-rewrite.git && cd keysentry-rewrite.git"]
     command = "git filter-repo"
     if values:
@@ -259,6 +288,8 @@ def purge_all(view: View) -> tuple[str, ...]:
             lines.append(f"# {_REPLACE_TEXT}: one line per secret, <secret>==>REMOVED (this report redacts them; "
                          "rerun with --show-secrets to have them written here)")
         command += f" --replace-text {_REPLACE_TEXT}"
+        if any(f.place != "file" for f in values):  # a commit or tag message holds one
+            command += f" --replace-message {_REPLACE_TEXT}"
     if files:
         command += " --invert-paths " + " ".join(f"--path {printable(shell_word(p))}" for p in files)
     lines += [command, "git push --force --all <url> && git push --force --tags <url>"]
@@ -304,8 +335,9 @@ def _data_block(found: Sequence[Row], history: bool, verified: bool) -> Markup:
             [[p.name, p.line, p.column] for p in r.first_places], r.more_files if r.more_places else 0,
             [[c.commit, c.author, c.date, c.name, c.line, c.in_head] for c in r.first_introduced],
             len(r.more_introduced), fix, list(r.fix.commands), list(r.exposes), r.verified_more,
+            [[c.commit, c.origin, c.name] for c in r.first_moved], len(r.more_moved), r.unreachable, r.decoded,
         ])
-    data = {"history": history, "verified": verified,
+    data = {"history": history, "verified": verified, "unreachable": UNREACHABLE,
             "fixes": [[d, rotate, [list(w) for w in where], restrict, remove, autofix]
                       for d, rotate, where, restrict, remove, autofix in fixes],
             "rows": packed}
@@ -328,7 +360,7 @@ def _context(view: View) -> dict[str, object]:
         notes=[printable(n) for n in [*view.notes, *filter(None, [suppressed_summary(view.stats)])]],
         warnings=[printable(w) for w in view.stats.warnings],
         suppressed=[(CAUSE_NAMES.get(f.suppressed, f.suppressed), f) for f in view.suppressed],
-        size=_size(view.stats.bytes), replace_text=_REPLACE_TEXT,
+        size=_size(view.stats.bytes), replace_text=_REPLACE_TEXT, unreachable_text=UNREACHABLE,
     )
 
 

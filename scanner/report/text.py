@@ -19,8 +19,10 @@ from scanner.report import (
     Options,
     Shown,
     View,
+    decoded_words,
     display_path,
     exposure_words,
+    moved_words,
     printable,
     shell_word,
     suppressed_summary,
@@ -136,7 +138,7 @@ def _elsewhere(out: _Writer, f: Shown) -> None:
 def _in_head(out: _Writer, f: Shown) -> str:
     if not f.in_head:
         return "no longer in HEAD, but still in the history: rotate it"
-    moved = [out.name(p) for p in f.moved_to]
+    moved = [out.name(p) for p in f.head_elsewhere]
     return f"still in HEAD at {', '.join(moved)}" if moved else "still in HEAD"
 
 
@@ -151,6 +153,8 @@ def _notebook(out: _Writer, f: Shown) -> None:
 
 def _autofix(out: _Writer, f: Shown) -> None:
     """`keysentry fix` as the next step, where it fixes this finding."""
+    if f.reachable is False:
+        return  # no rewrite reaches it: the unreachable section says how to drop it from this copy
     if f.commit is None:
         step = next_step(f.path, f.rule_id, f.context)
         if step:
@@ -178,8 +182,8 @@ def _findings(out: _Writer, findings: Iterable[Shown]) -> None:
         for f in group:
             # Never broken across lines, so `grep path:line` and editors' jump-to-location work.
             where = f"{shown}:{f.line}:{f.column}" if f.line else f"{shown} (whole file)"
-            out.add(f"  {style(f.rule_id, 'red')}  {f.rule.description}",
-                    f"    {where}  secret {style(printable(f.secret), 'yellow')}")
+            out.add(f"  {style(f.rule_id, 'red')}  {f.message}",
+                    f"    {where}  secret {style(printable(f.secret), 'yellow')}{decoded_words(f)}")
             _elsewhere(out, f)
             if f.verification is not None:  # --verify: what Google said
                 status = f.verification.status
@@ -190,8 +194,12 @@ def _findings(out: _Writer, findings: Iterable[Shown]) -> None:
                     out.para(extra, "    ", "      ")
             if f.commit:
                 out.para(f"introduced in {f.commit[:12]} by {out.name(f.author) or '?'} on {f.date}", "    ", "      ")
-                if f.in_head is not None:
+                if f.moved_to:
+                    out.para(f"moved to {moved_words(f.moved_to, out.name)}", "    ", "      ")
+                if f.in_head is not None and f.reachable is not False:
                     out.para(_in_head(out, f), "    ", "      ")
+            if f.reachable is False:
+                out.para(f"{out.style('unreachable:', 'bold')} no ref leads to it (a reflog entry or a dangling object)", "    ", "      ")
             remedy = _remedy(f)
             if remedy not in out.fixes_shown:
                 out.fixes_shown.add(remedy)
@@ -221,8 +229,9 @@ def _purge(out: _Writer, past: list[Shown]) -> None:
     """How to rewrite the whole history (with git filter-repo) for secrets that are only in it:
     whole-file findings by removing their files, the others by replacing their secrets (which the
     view holds in full only under --show-secrets, the one case that prints them)."""
-    files = sorted({f.path for f in past if f.rule.whole_file})
-    secrets = list({f.secret_id: f.secret for f in past if not f.rule.whole_file}.values())
+    # A secret inside an archive is compressed in it: only removing the archive takes it out.
+    files = sorted({p for f in past for p in f.archives or ((f.path,) if f.rule.whole_file else ())})
+    secrets = list({f.secret_id: f.secret for f in past if not f.rule.whole_file and not f.archives}.values())
     out.para("To remove them from history (this rewrites every commit: coordinate with everyone who has a "
              "clone; forks and old pull requests keep the old commits, so rotating comes first):")
     out.para("in a folder outside your work tree (git filter-repo rewrites only a fresh clone):", "  # ")
@@ -237,6 +246,8 @@ def _purge(out: _Writer, past: list[Shown]) -> None:
                      "<secret>==>REMOVED; this report redacts them: rerun with --show-secrets to have it "
                      "print those lines", "  # ")
         command += f" --replace-text {_REPLACE_TEXT}"
+        if any(f.place != "file" for f in past):  # a commit or tag message holds one
+            command += f" --replace-message {_REPLACE_TEXT}"
     if files:
         command += " --invert-paths " + " ".join(f"--path {printable(shell_word(p))}" for p in files)
     out.add(command, "  git push --force --all <url> && git push --force --tags <url>")
@@ -261,7 +272,8 @@ def _rewrite_range(out: _Writer, findings: list[Shown]) -> None:
 
 def _by_history(out: _Writer, result: View) -> None:
     in_head = [f for f in result.findings if f.in_head]
-    past = [f for f in result.findings if not f.in_head]
+    past = [f for f in result.findings if not f.in_head and f.reachable is not False]
+    lost = [f for f in result.findings if not f.in_head and f.reachable is False]
     ranged = result.mode == "range"
     bold = out.style
     if in_head:
@@ -281,6 +293,12 @@ def _by_history(out: _Writer, result: View) -> None:
         _findings(out, past)
         if not ranged:
             _purge(out, past)
+    if lost:  # --unreachable
+        out.para(f"{bold('Not reachable from any ref', 'bold')} — in commits only a reflog names, or in dangling "
+                 "objects: no clone has them, but this copy of the repository does until git gc prunes them. "
+                 "Rotate each key, then drop them from this copy (and every copy made of it):")
+        out.add("  git reflog expire --expire-unreachable=now --all && git gc --prune=now", "")
+        _findings(out, lost)
     if ranged:
         _rewrite_range(out, list(result.findings))
 
@@ -311,6 +329,8 @@ def _summary(out: _Writer, result: View) -> str:
     counts = Counter(f.rule_id for f in result.findings)
     what = (_count(stats.files, "file") if result.mode in ("worktree", "stdin")
             else f"{_count(stats.blobs, 'blob')} in {_count(stats.commits, 'commit')}")
+    if stats.archives:  # what the files held besides their own bytes
+        what += f", and {_count(stats.archive_members, 'member')} of {_count(stats.archives, 'archive')} in them"
     summary = f"Scanned {what} ({_size(stats.bytes)}) in {stats.seconds:.2f}s: "
     if counts:
         summary += out.style(_count(len(result.findings), "finding"), "bold red") + " ("

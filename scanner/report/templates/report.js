@@ -64,11 +64,12 @@
       main.appendChild(st);
     }
     var secret = el("td"); secret.appendChild(el("code", r[7], "value")); main.appendChild(secret);
+    if (r[26]) { secret.appendChild(document.createTextNode(" ")); secret.appendChild(el("small", "decoded: " + r[26], "decoded")); }
     if (more.history) {
       var c = el("td"); c.appendChild(code(r[8].slice(0, 12))); main.appendChild(c);
       main.appendChild(el("td", r[9]));
       main.appendChild(el("td", r[10]));
-      main.appendChild(el("td", r[12] === "yes" ? "yes" : "no"));
+      main.appendChild(el("td", r[12] === "yes" ? "yes" : (r[25] ? "no (unreachable)" : "no")));
     } else {
       main.appendChild(el("td", r[13], "path"));
     }
@@ -82,6 +83,13 @@
     details.appendChild(el("summary", fix[0] + ": " + r[14] + " place" + (r[14] !== 1 ? "s" : "") +
       (commits ? ", " + commits + " introducing commit" + (commits !== 1 ? "s" : "") : "") + ", the fix"));
     var inner = el("div", null, "detail-body");
+    if (r[25]) {
+      var u = el("p", null, "unreachable");
+      u.appendChild(el("strong", "Unreachable:"));
+      u.appendChild(document.createTextNode(" " + more.unreachable));
+      inner.appendChild(u);
+      body.dataset.reachable = "no";
+    }
     if (r[5]) {
       var v = el("p", null, "verification");
       v.appendChild(el("strong", "Verification: " + r[5]));
@@ -111,6 +119,19 @@
       t.appendChild(tb);
       inner.appendChild(t);
       if (r[18]) { inner.appendChild(el("p", "and " + r[18] + " more")); }
+    }
+    if (r[23] && r[23].length) {
+      inner.appendChild(el("h3", "Moved to"));
+      var mt = el("table", null, "commits moved");
+      var mb = el("tbody");
+      r[23].forEach(function (c) {
+        var tr = el("tr");
+        [c[0].slice(0, 12), c[1], c[2]].forEach(function (text) { var td = el("td"); td.appendChild(code(text)); tr.appendChild(td); });
+        mb.appendChild(tr);
+      });
+      mt.appendChild(mb);
+      inner.appendChild(mt);
+      if (r[24]) { inner.appendChild(el("p", "and " + r[24] + " more (see the JSON report)")); }
     }
     inner.appendChild(el("h3", "Fix"));
     var steps = el("ol", null, "fix");
