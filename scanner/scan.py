@@ -62,6 +62,9 @@ class Request:
     policy_base: bool = False
     policy: policies.Policy | None = None
     no_inline_allow: bool = False  # --no-inline-allow: no marker silences anything
+    # Work tree and staged modes: only these paths, relative to the repository's top folder (the
+    # files the pre-commit framework names); None: every file.
+    files: tuple[str, ...] | None = None
     # Told the bytes of each batch of blobs as it is scanned (an audit's progress display, which
     # runs in another process than the scan): history and range scans.
     on_scanned: Callable[[int], None] | None = None
@@ -618,7 +621,7 @@ def _scope(request: Request, fingerprints: frozenset[str]) -> Scope:
     if request.mode == "worktree" and request.policy_from is None and request.policy is None:
         from scanner.sources import worktree
 
-        listing = worktree.list_files(request.path)
+        listing = worktree.list_files(request.path, request.files)
         policy = _worktree_policy(request, listing.root, fingerprints)
         return Scope(request, listing.root, None, _settings(request, listing.root, policy), listing)
     from scanner import gitcmd

@@ -315,18 +315,31 @@ def test_push_of_clean_commits_passes(fw_repo: Path, framework_env: dict[str, st
     assert git(bare, "rev-parse", "main") == git(fw_repo, "rev-parse", "HEAD")
 
 
-def test_run_all_files_checks_the_files_contents(fw_repo: Path, framework_env: dict[str, str]) -> None:
-    # Nothing is staged under `pre-commit run --all-files` (CI, pre-commit.ci): the hook checks the
-    # files themselves, instead of passing a repository full of committed keys.
-    run_all = (sys.executable, "-m", "pre_commit", "run", "--all-files")
-    clean = _attempt(fw_repo, framework_env, *run_all)
+def test_run_all_files_and_files_check_exactly_the_named_files_contents(fw_repo: Path,
+                                                                       framework_env: dict[str, str]) -> None:
+    # Nothing is staged under `pre-commit run --all-files` (CI, pre-commit.ci) or `--files X`: the
+    # hook checks the contents of the files the framework names, and only those, instead of
+    # passing a repository full of committed keys (or scanning the whole tree for `--files X`).
+    run = (sys.executable, "-m", "pre_commit", "run")
+    clean = _attempt(fw_repo, framework_env, *run, "--all-files")
     assert clean.returncode == 0, clean.stdout + clean.stderr
-    key = google_key()
+    key, other = google_key(), google_key()
     (fw_repo / "settings.py").write_text(f'API_KEY = "{key}"\n')
+    (fw_repo / "app.py").write_text("print('hello')\n")
     assert _commit(fw_repo, framework_env, "key", "--no-verify").returncode == 0
-    proc = _attempt(fw_repo, framework_env, *run_all)
+    (fw_repo / "scratch.py").write_text(f'KEY = "{other}"\n')  # untracked: no file the framework names
+    proc = _attempt(fw_repo, framework_env, *run, "--all-files")
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "settings.py:1:" in proc.stdout and "google-api-key" in proc.stdout and key not in proc.stdout
+    assert "scratch.py" not in proc.stdout
+    only_app = _attempt(fw_repo, framework_env, *run, "--files", "app.py", "README.md")
+    assert only_app.returncode == 0, only_app.stdout + only_app.stderr
+    only_settings = _attempt(fw_repo, framework_env, *run, "--files", "settings.py")
+    assert only_settings.returncode == 1 and "settings.py:1:" in only_settings.stdout, only_settings.stdout
+    # A commit still checks its staged change: the old key in settings.py is not what it adds.
+    (fw_repo / "settings.py").write_text(f'API_KEY = "{key}"\nDEBUG = True\n')
+    (fw_repo / "scratch.py").unlink()
+    assert _commit(fw_repo, framework_env, "debug").returncode == 0
 
 
 def test_history_hook_audits_every_commit_on_demand(fw_repo: Path, framework_env: dict[str, str]) -> None:
@@ -365,8 +378,10 @@ def test_manifest_is_valid_for_pre_commit_with_the_current_stage_names() -> None
     assert {hook_id: hooks[hook_id]["stages"] for hook_id in HOOK_IDS} == {
         "keysentry": ["pre-commit"], "keysentry-push": ["pre-push"], "keysentry-history": ["manual"],
         "keysentry-fix": ["manual"], "keysentry-baseline": ["manual"], "keysentry-baseline-history": ["manual"]}
-    assert all(hook["pass_filenames"] is False and hook["language"] == "python" for hook in hooks.values())
-    assert hooks["keysentry"]["entry"] == "keysentry scan --staged"
+    assert all(hook["language"] == "python" for hook in hooks.values())
+    # The commit hook is given the files to check; the others look at commits or the whole tree.
+    assert {hook_id for hook_id, hook in hooks.items() if hook["pass_filenames"]} == {"keysentry"}
+    assert hooks["keysentry"]["entry"] == "keysentry hook pre-commit"
 
 
 def test_every_hook_id_is_documented_on_the_hooks_page() -> None:

@@ -211,7 +211,7 @@ def sources(scope: Scope) -> list[Source]:
     assert scope.repo is not None
     if scope.repo.bare:
         raise GitError("--staged needs a repository with a work tree, not a bare one")
-    return [Index(scope.repo, scope.settings.max_file_size)]
+    return [Index(scope.repo, scope.settings.max_file_size, scope.request.files)]
 
 
 class Index:
@@ -219,10 +219,12 @@ class Index:
 
     reading = Reading(count_files=True)
 
-    def __init__(self, repo: gitcmd.Repo, max_file_size: int) -> None:
+    def __init__(self, repo: gitcmd.Repo, max_file_size: int, only: Sequence[str] | None = None) -> None:
         self._repo = repo
         self._limit = max_file_size
-        self._changes = staged_changes(repo)
+        # ONLY: the files the pre-commit framework named; the staged change of those alone.
+        named = None if only is None else set(only)
+        self._changes = [c for c in staged_changes(repo) if named is None or c.path in named]
         self._found = False
 
     @property

@@ -39,7 +39,11 @@ class Listing:
     named: bool = False  # one file named on the command line, rather than a folder
 
 
-def list_files(target: Path) -> Listing:
+def list_files(target: Path, only: Sequence[str] | None = None) -> Listing:
+    """The files to scan under TARGET: all of them, or ONLY those paths (relative to the top folder
+    of TARGET's repository, as the pre-commit framework names them)."""
+    if only is not None:
+        return _list_given(target, only)
     if target.is_symlink() and target.is_dir():
         # The folder the user names is theirs to choose, link or not; links inside it are not.
         target = target.resolve()
@@ -76,6 +80,16 @@ def _list_named_file(target: Path) -> Listing:
     repo = gitcmd.find(target)
     root = repo.root if repo and not repo.bare else target.parent
     return Listing(root, iter([_relative(target, root)]), named=True)
+
+
+def _list_given(target: Path, only: Sequence[str]) -> Listing:
+    repo = gitcmd.find(target)
+    if repo is None or repo.bare:
+        raise UsageError(f"{target} is not in a git work tree: the files to check are named relative to one")
+    # Read through TreeReader like any listed file: a link is skipped, a folder (a submodule) is not
+    # a file, a name leading out of the tree names nothing in it.
+    inside = (p for p in dict.fromkeys(only) if p and not os.path.isabs(p) and ".." not in p.split("/"))
+    return Listing(repo.root, iter(list(inside)))
 
 
 def _relative(path: Path, root: Path) -> str:
@@ -407,7 +421,7 @@ _NESTED_NAMED = 5
 
 
 def sources(scope: Scope) -> list[Source]:
-    listing = scope.listing if scope.listing is not None else list_files(scope.request.path)
+    listing = scope.listing if scope.listing is not None else list_files(scope.request.path, scope.request.files)
     return [Files(listing)]
 
 
