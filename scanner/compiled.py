@@ -16,19 +16,21 @@ import bisect
 import re
 import struct
 
+from scanner import lazyre  # compiled at first use: most scans never meet a file that needs them
+
 # Strings shorter than this hold no secret worth a text scan (the shortest fixed format is 25).
 _SHORTEST = 16
 # What one file's strings may add up to, as a multiple of its size: cells an SQLite page points
 # at more than once are read once each time, so a hostile page could make one cell a thousand.
 STRINGS_BUDGET = 2
 
-_PRINTABLE = re.compile(rb"[\t\n\r\x20-\x7e]*")
+_PRINTABLE = lazyre.compile(rb"[\t\n\r\x20-\x7e]*")
 
 # marshal's string objects (Python/marshal.c), with FLAG_REF (0x80) or without: short ASCII
 # (`z`, `Z`: a length byte), ASCII (`a`, `A`), UTF-8 (`u`, `t` interned) and bytes (`s`): four bytes
 # of length, little-endian.
-_SHORT = re.compile(rb"(?=[zZ\xfa\xda](.))", re.DOTALL)
-_LONG = re.compile(rb"(?=([aAutsAUTS\xe1\xc1\xf5\xf4\xf3])(....))", re.DOTALL)
+_SHORT = lazyre.compile(rb"(?=[zZ\xfa\xda](.))", re.DOTALL)
+_LONG = lazyre.compile(rb"(?=([aAutsAUTS\xe1\xc1\xf5\xf4\xf3])(....))", re.DOTALL)
 _UTF8_TYPES = frozenset(b"ut\xf5\xf4")
 
 

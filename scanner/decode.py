@@ -31,6 +31,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
+from scanner import lazyre  # compiled at first use: most scans never meet a file that needs them
+
 if TYPE_CHECKING:
     from scanner.rules.base import Rule
 
@@ -387,9 +389,9 @@ def _decode_hex(data: bytes, at: int) -> Decoded | None:
     return Decoded("hex", decoded, (0,), (start,), ((2, 1),), end)
 
 
-_PERCENT = re.compile(rb"%([0-9A-Fa-f]{2})")
-_BACKSLASH = re.compile(rb"\\u([0-9A-Fa-f]{4})|\\x([0-9A-Fa-f]{2})")
-_ENTITY = re.compile(rb"&(?:#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+_PERCENT = lazyre.compile(rb"%([0-9A-Fa-f]{2})")
+_BACKSLASH = lazyre.compile(rb"\\u([0-9A-Fa-f]{4})|\\x([0-9A-Fa-f]{2})")
+_ENTITY = lazyre.compile(rb"&(?:#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 
 
 def _percent(m: re.Match[bytes]) -> bytes:

@@ -49,9 +49,9 @@ class Dangling:
 def dangling(repo: gitcmd.Repo) -> Dangling:
     """The unreachable heads of REPO. A dangling annotated tag counts for what it points at (a
     commit it leads to is not dangling itself: the tag holds it)."""
-    argv = gitcmd.argv(repo, "fsck", "--connectivity-only", "--no-progress", "--dangling")
     try:
-        proc = subprocess.run(argv, capture_output=True, env=gitcmd.env())
+        proc = subprocess.run(gitcmd.argv(repo, "fsck", "--connectivity-only", "--no-progress", "--dangling"),
+                              capture_output=True, env=gitcmd.env())
     except FileNotFoundError:
         raise GitError("git is not installed or not on PATH") from None
     found: dict[str, list[str]] = {"commit": [], "tree": [], "blob": [], "tag": []}
