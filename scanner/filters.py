@@ -510,8 +510,10 @@ _FIXED_PLACEHOLDER = lazyre.compile(
 def plausible_fixed_format(value: str) -> bool:
     """A fixed-format credential (AIza…, GOCSPX-…): rule out documentation stand-ins."""
     body = re.sub(r"^(?:AIza(?:Sy)?|GOCSPX-|ya29\.|1//0|AQ\.Ab)", "", value)
+    # Last, and only for what passed the rest: a body of typed words (`FILTERED_ACCESS_TOKEN_XXX`, a
+    # cassette's scrubbed stand-in) is no credential; the model calls no random body typed.
     return not _FIXED_PLACEHOLDER.search(body) and not is_low_entropy(body, 3.0) and not is_repetitive(body) \
-        and not is_sequential(body)
+        and not is_sequential(body) and not is_typed(body)
 
 
 @functools.cache

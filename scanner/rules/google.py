@@ -164,6 +164,12 @@ GOOGLE_OAUTH_CLIENT_SECRET = Rule(
     env_vars=("GOOGLE_CLIENT_SECRET",),
 )
 
+def _not_elided(text: str, start: int, end: int) -> bool:
+    """A token that runs into an ellipsis (`ya29.a0AW…nj...`) is the start of one, shown and cut
+    short in docs or a comment: a real one goes on."""
+    return not (text.startswith("...", end) or text.startswith("\u2026", end))
+
+
 GOOGLE_OAUTH_TOKEN = Rule(
     id="google-oauth-token",
     description="Google OAuth access or refresh token",
@@ -176,6 +182,7 @@ GOOGLE_OAUTH_TOKEN = Rule(
     patterns=_access_text + _refresh_text,
     binary_patterns=_access_bin + _refresh_bin,
     accept=_accept,
+    in_context=_not_elided,
     opens_with_keyword=True,
     priority=4,
     where=(("Google Account: third-party access", "https://myaccount.google.com/permissions"),),
