@@ -422,9 +422,11 @@ def _letters_cost(word: str) -> float:
 
 def _digits_cost(run: str) -> float:
     """log P(RUN of digits) as typed: any digits (past four, seldom), or half the time a run people
-    type: counting up or down (`123`, `9876`) or one digit over (`0000`)."""
+    type: counting up or down (`123`, `9876`), one digit over (`0000`), a year (`2024`)."""
     n = len(run)
     uniform = n * _LOG["digit"] + max(0, n - 4) * _LOG["long digits"]
+    if n == 4 and run[:2] in ("19", "20"):  # a year
+        return math.log(0.5 * math.exp(uniform) + 0.5 / 200)
     if n < 2 or n > 10:
         return uniform
     steps = {int(b) - int(a) for a, b in itertools.pairwise(run)}
