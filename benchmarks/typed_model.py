@@ -5,18 +5,21 @@
     python benchmarks/typed_model.py calibrate [--mirrors /work/.mirror] [--trees DIR]... [--json FILE]
 
 build: counts the letter pairs of what people write in code, names and prose alike: the words of the
-  identifiers (camelCase and snake_case split) and of the comments and docstrings of the .py files
-  under each --corpus folder (default: this Python's standard library), with a start-of-word
-  symbol `^`, and the words themselves (those seen five times or more). The counts go to
+  identifiers (camelCase and snake_case split) and of the comments and docstrings of the .py and .pyi
+  files under each --corpus folder (default: this Python's standard library; the data shipped was
+  built from CPython 3.11's standard library and the site-packages of keysentry's test environment,
+  typeshed's stubs of many SDKs among them; tests left out), with a start-of-word symbol `^`, and
+  the words themselves (those seen five times or more). The counts go to
   scanner/data/typed_text.json; the threshold there is kept.
-calibrate: scores (scanner.filters.typed_score) the real keys that ship as fixtures in the peers'
-  rule tests, read from their bare mirrors at run time (gitleaks' cmd/generate/config/rules/*.go:
-  the literals of each rule's true-positive list; Kingfisher's data/rules/*.yml: each rule's
-  `examples`), against the values bound to secret-like names in the test code of the --trees
-  folders (the benchmark's tuned half), and 200,000 random tokens of 10 to 64 characters. Only
-  values the rule would otherwise accept take part. The threshold is set just above the highest
-  score of a real key (so that none is lost) and written to the model with the figures; the
-  figures go to --json (default benchmarks/typed_calibration.json), values masked.
+calibrate: sets the threshold 2 nats above the highest score (scanner.filters.typed_score) of 240,000
+  random keys of six alphabets, 10 to 64 characters, some in parts (`xk-…`), that the rule would
+  otherwise accept; then reports, masked, the fixture values of the peers' rule tests it rejects,
+  read from their bare mirrors at run time (gitleaks' cmd/generate/config/rules/*.go: each rule's
+  true positives; Kingfisher's data/rules/*.yml: what each rule's pattern captures in its
+  `examples`): each must be one a person typed (`abcd1234…`, `password123`), none a random key;
+  and how many of the values bound to secret-like names in the test code of the --trees folders
+  (the benchmark's tuned half) it rejects. Figures to --json (default
+  benchmarks/typed_calibration.json).
 """
 from __future__ import annotations
 
@@ -51,8 +54,8 @@ def build(corpora: list[Path]) -> int:
     words: Counter[str] = Counter()
     files = 0
     for corpus in corpora:
-        for path in sorted(corpus.rglob("*.py")):
-            if "test" in path.parts or "tests" in path.parts or "site-packages" in path.parts:
+        for path in sorted(p for pattern in ("*.py", "*.pyi") for p in corpus.rglob(pattern)):
+            if "test" in path.parts or "tests" in path.parts or (corpus.name != "site-packages" and "site-packages" in path.parts):
                 continue
             try:
                 text = path.read_text(encoding="utf-8")
@@ -67,9 +70,9 @@ def build(corpora: list[Path]) -> int:
                     prev = c
     old = json.loads(MODEL.read_text(encoding="utf-8")) if MODEL.is_file() else {}
     model = {
-        "about": ("Letter pairs of what people type (scanner.filters.typed_score): the words of identifiers, "
-                  "comments and docstrings of %d .py files of CPython's standard library (tests left out); "
-                  "'^' opens a word. Made by benchmarks/typed_model.py build; threshold by its calibrate." % files),
+        "about": ("Letter pairs and words of what people type (scanner.filters.typed_score): the words of "
+                  "identifiers, comments and docstrings of %d .py/.pyi files (tests left out); '^' opens a "
+                  "word. Made by benchmarks/typed_model.py build; threshold by its calibrate." % files),
         "threshold": old.get("threshold", 0.0),
         "pairs": dict(sorted(pairs.items())),
         # The words of two letters or more seen at least five times, with their counts.

@@ -316,7 +316,7 @@ class Expansion:
         # Streaming mode ("r|"): one pass, members in order, no seeking back (a compressed tar is
         # read as it is decompressed, never whole).
         others = 0  # folders, links and devices: no content, but tarfile keeps every header it read
-        with tarfile.open(fileobj=stream, mode="r|") as archive:
+        with tarfile.open(fileobj=_Ending(stream), mode="r|") as archive:
             for info in archive:
                 if not info.isfile():
                     others += 1
@@ -394,6 +394,32 @@ def _chain(first: bytes, rest: Iterator[bytes], limit: int) -> Iterator[bytes]:
         if read > limit:
             return
         yield piece
+
+
+class _Ending(io.RawIOBase):
+    """A tar's stream that ends: tarfile moves past a member by reading as many blocks as its
+    header claims, and goes on reading where there is nothing left, so a 1 KB tar whose member
+    says 1 PB would cost a read per block of the petabyte. Past the end, a few more reads (what a
+    tar without its end blocks takes) answer empty; the next one raises (counted as corrupt)."""
+
+    _EMPTY_READS = 8
+
+    def __init__(self, stream: io.IOBase) -> None:
+        super().__init__()
+        self._stream = stream
+        self._empty = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, target: "bytearray | memoryview") -> int:  # type: ignore[override]
+        data: bytes = self._stream.read(len(target))
+        if not data and len(target):
+            self._empty += 1
+            if self._empty > self._EMPTY_READS:
+                raise EOFError("the tar ends inside a member its header says is larger")
+        target[:len(data)] = data
+        return len(data)
 
 
 class _Inflating(io.RawIOBase):

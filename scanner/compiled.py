@@ -12,8 +12,11 @@ as it holds (STRINGS_BUDGET).
 """
 from __future__ import annotations
 
+import bisect
 import re
 import struct
+
+from scanner import lazyre  # compiled at first use: most scans never meet a file that needs them
 
 # Strings shorter than this hold no secret worth a text scan (the shortest fixed format is 25).
 _SHORTEST = 16
@@ -21,13 +24,13 @@ _SHORTEST = 16
 # at more than once are read once each time, so a hostile page could make one cell a thousand.
 STRINGS_BUDGET = 2
 
-_PRINTABLE = re.compile(rb"[\t\n\r\x20-\x7e]*")
+_PRINTABLE = lazyre.compile(rb"[\t\n\r\x20-\x7e]*")
 
 # marshal's string objects (Python/marshal.c), with FLAG_REF (0x80) or without: short ASCII
 # (`z`, `Z`: a length byte), ASCII (`a`, `A`), UTF-8 (`u`, `t` interned) and bytes (`s`): four bytes
 # of length, little-endian.
-_SHORT = re.compile(rb"(?=[zZ\xfa\xda](.))", re.DOTALL)
-_LONG = re.compile(rb"(?=([aAutsAUTS\xe1\xc1\xf5\xf4\xf3])(....))", re.DOTALL)
+_SHORT = lazyre.compile(rb"(?=[zZ\xfa\xda](.))", re.DOTALL)
+_LONG = lazyre.compile(rb"(?=([aAutsAUTS\xe1\xc1\xf5\xf4\xf3])(....))", re.DOTALL)
 _UTF8_TYPES = frozenset(b"ut\xf5\xf4")
 
 
@@ -97,15 +100,17 @@ def _varint(data: bytes, at: int, end: int) -> tuple[int, int]:
 
 
 def _sqlite_strings(data: bytes) -> list[tuple[int, bytes]]:
-    """The text cells (and blobs that read as text) of every b-tree page's records, as far as each
-    record lies on its page (a value spilling onto overflow pages is read up to the page's end)."""
+    """The text cells (and blobs that read as text) of every b-tree page's records, a record that
+    spills onto overflow pages followed along its chain."""
     size = int.from_bytes(data[16:18], "big")
     size = 65536 if size == 1 else size
     if size < 512 or size & (size - 1):
         return []
     usable = size - data[20]
+    if usable < 480:
+        return []
     found: list[tuple[int, bytes]] = []
-    budget = STRINGS_BUDGET * len(data)
+    budget = STRINGS_BUDGET * len(data)  # payload bytes assembled: pages may point at one cell a thousand times
     for page in range(0, len(data) - size + 1, size):
         head = page + (100 if page == 0 else 0)
         kind = data[head]
@@ -124,32 +129,62 @@ def _sqlite_strings(data: bytes) -> list[tuple[int, bytes]]:
                 _rowid, at = _varint(data, at, end)
             if payload <= 0:
                 continue
-            for value in _record(data, at, min(end, at + payload)):
-                found.append(value)
-                budget -= len(value[1])
+            body, parts = _payload(data, at, min(payload, budget), kind == 0x0D, usable, size)
+            budget -= len(body)
+            for offset, value in _record(body):
+                i = bisect.bisect_right([p for p, _ in parts], offset) - 1
+                found.append((parts[i][1] + offset - parts[i][0], value))
             if budget <= 0:
                 return found
     return found
 
 
-def _record(data: bytes, at: int, end: int) -> list[tuple[int, bytes]]:
-    """The text values of the record at AT (its bytes up to END)."""
-    header_size, cursor = _varint(data, at, end)
+def _payload(data: bytes, at: int, size: int, table: bool, usable: int, page_size: int
+             ) -> tuple[bytes, list[tuple[int, int]]]:
+    """A cell's payload of SIZE bytes starting at AT: the part on its page and, past what a page
+    holds (SQLite's file format, "Cell Payload Overflow Pages"), the chain of overflow pages; with
+    (payload offset, file offset) of each part. A chain that loops or leaves the file ends it."""
+    most = usable - 35 if table else (usable - 12) * 64 // 255 - 23
+    local = size
+    if size > most:
+        least = (usable - 12) * 32 // 255 - 23
+        local = least + (size - least) % (usable - 4)
+        local = local if local <= most else least
+    chunks = [data[at:at + local]]
+    parts = [(0, at)]
+    got = local
+    following = int.from_bytes(data[at + local:at + local + 4], "big") if size > local else 0
+    seen: set[int] = set()
+    while following and got < size and following not in seen and following * page_size <= len(data):
+        seen.add(following)
+        start = (following - 1) * page_size
+        take = min(usable - 4, size - got)
+        parts.append((got, start + 4))
+        chunks.append(data[start + 4:start + 4 + take])
+        got += take
+        following = int.from_bytes(data[start:start + 4], "big")
+    return b"".join(chunks), parts
+
+
+def _record(body: bytes) -> list[tuple[int, bytes]]:
+    """The text values (and blobs that read as text) of the record BODY, at their offsets in it."""
+    end = len(body)
+    header_size, cursor = _varint(body, 0, end)
     if header_size <= 0:
         return []
-    header_end = at + header_size
-    body = header_end
+    header_end = header_size
+    at = header_end
     found: list[tuple[int, bytes]] = []
-    while cursor < min(header_end, end) and body < end:
-        serial, cursor = _varint(data, cursor, header_end)
+    while cursor < min(header_end, end) and at < end:
+        serial, cursor = _varint(body, cursor, header_end)
         if serial < 0:
             break
         if serial >= 12:
             length = (serial - 12) // 2
-            value = data[body:min(body + length, end)]
+            value = body[at:at + length]
             if len(value) >= _SHORTEST and (serial % 2 or _PRINTABLE.fullmatch(value)):
-                found.append((body, value))
-            body += length
+                found.append((at, value))
+            at += length
         else:
-            body += (0, 1, 2, 3, 4, 6, 8, 8, 0, 0, 0, 0)[serial]
+            at += (0, 1, 2, 3, 4, 6, 8, 8, 0, 0, 0, 0)[serial]
     return found

@@ -8,7 +8,7 @@ service-account key file) must contain once decoded. The markers come from the r
 
 - base64 and base64url: a marker of n bytes at each of the three byte alignments of a 3-byte
   group encodes to a fixed run of characters, those whose 6 bits all come from the marker
-  (`AIza` -> `QUl6Y`, `BSXph`, `FJemE`); a long marker gives two such needles (head and tail),
+  (`AIza` -> `QUl6Y`, `FJem`, `BSXph`); a long marker gives two such needles (head and tail),
   so that one line break of a wrapped block cannot hide it;
 - hex: the marker's hex digits (either case);
 - percent, `\\u`/`\\x` escapes, HTML character references: the marker's first characters escaped
@@ -31,13 +31,15 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
+from scanner import lazyre  # compiled at first use: most scans never meet a file that needs them
+
 if TYPE_CHECKING:
     from scanner.rules.base import Rule
 
 Encoding = Literal["base64", "base64url", "hex", "percent", "escape", "html"]
 ENCODINGS: tuple[Encoding, ...] = ("base64", "base64url", "hex", "percent", "escape", "html")
 
-# How deep encodings are followed by default (base64 of a JSON holding a \u-escaped key is two).
+# How deep encodings are followed by default (a base64 key file in a Kubernetes Secret's base64 is two).
 DEPTH = 2
 # Around a gate hit, how much of a run is decoded (encoded characters before and after it): a
 # service-account JSON is some 2.4 KB, 3.2 KB in base64, its `private_key` marker near the start.
@@ -164,7 +166,7 @@ _ESCAPE_FORMS: tuple[tuple[Encoding, bytes], ...] = (
 def needles(rules: tuple["Rule", ...]) -> tuple[Needle, ...]:
     """Every literal the prefilter looks for to gate decoding for RULES: the encodings of each
     marker, and, for a value encoded twice (a base64 key file in a Kubernetes Secret's base64
-    `data:`, a JSON of `\\u` escapes in base64), the base64 encodings of those needles."""
+    `data:`), the base64 encodings of its base64 needles."""
     found: dict[tuple[bytes, Encoding], Needle] = {}
     for marker in markers(rules):
         for needle in _base64_needles(marker):
@@ -174,7 +176,9 @@ def needles(rules: tuple["Rule", ...]) -> tuple[Needle, ...]:
         for kind, form in _ESCAPE_FORMS:  # its first three characters escaped
             text = b"".join(form % c for c in marker[:3])
             found.setdefault((text, kind), Needle(text, kind, True))
-    for first in list(found.values()):
+    # Twice encoded: base64 of base64 only (each other pair would add as many needles, and the
+    # prefilter's compile time grows with them, for encodings nobody stacks).
+    for first in [n for n in found.values() if n.kind in ("base64", "base64url")]:
         for needle in _base64_needles(first.text):
             found.setdefault((needle.text, needle.kind), needle)
     for kind, text in (*((kind, form % _QUOTE) for kind, form in _ESCAPE_FORMS), ("html", b"&quot;")):
@@ -183,35 +187,49 @@ def needles(rules: tuple["Rule", ...]) -> tuple[Needle, ...]:
 
 
 # The characters of a base64, base64url or hex run, and how long a run (on one line) must be for a
-# needle in it to count: 24 characters decode to 18 bytes, less than any secret's encoding. The
-# Python engine looks for needles only inside such runs (one pass instead of a test per needle).
+# needle in it to count: 24 characters decode to 18 bytes, less than any secret's encoding; past
+# 64 KB on one line it is an image, a font or an archive inlined as a data URL (a notebook's plot
+# outputs), not a value someone wrote. The Python engine looks for needles only inside such runs
+# (one pass instead of a test per needle over all of the content).
 RUN_CHARS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/_-"
 RUN_MIN = 24
+RUN_MAX = 64 << 10
 # Every byte as "a" (a run character) or " " (any other): a run of RUN_MIN is then one fast `find`.
 _RUN_TABLE = bytes(97 if c in RUN_CHARS else 32 for c in range(256))
 _RUN_FOUND = b"a" * RUN_MIN
 
 
 def long_runs(data: bytes) -> list[bytes]:
-    """The runs of RUN_CHARS at least RUN_MIN long, as `re.findall(b"[A-Za-z0-9+/_-]{24,}")` gives
-    them, at a tenth of its cost (a regex tries every identifier of source code at each of its
-    characters)."""
+    """The runs of RUN_CHARS from RUN_MIN to RUN_MAX long, as `re.findall(b"[A-Za-z0-9+/_-]{24,}")`
+    filtered by length gives them, at a tenth of its cost (a regex tries every identifier of source
+    code at each of its characters)."""
     marked = data.translate(_RUN_TABLE)
     found: list[bytes] = []
     at = marked.find(_RUN_FOUND)
     while at >= 0:
         end = marked.find(b" ", at + RUN_MIN)
         end = len(data) if end < 0 else end
-        found.append(data[at:end])
+        if end - at <= RUN_MAX:
+            found.append(data[at:end])
         at = marked.find(_RUN_FOUND, end)
     return found
 
 
-def in_run(data: bytes, at: int, size: int) -> bool:
-    """Is DATA[AT:AT+SIZE] inside a run of RUN_CHARS at least RUN_MIN long (long_runs finds it)?"""
-    back = data[max(0, at - RUN_MIN):at]
-    ahead = data[at:at + size + RUN_MIN]
-    return (len(back) - len(back.rstrip(RUN_CHARS))) + (len(ahead) - len(ahead.lstrip(RUN_CHARS))) >= RUN_MIN
+class _Runs:
+    """Which run of RUN_CHARS an offset is in, for offsets that do not decrease: each run's bounds
+    are found once, however many needles it holds."""
+
+    def __init__(self, data: bytes) -> None:
+        self._marked = data.translate(_RUN_TABLE)
+        self._start = self._end = -1
+
+    def counts(self, at: int) -> bool:
+        """Is AT inside a run long_runs gives (from RUN_MIN to RUN_MAX long)?"""
+        if not self._start <= at < self._end:
+            self._start = self._marked.rfind(b" ", 0, at) + 1
+            end = self._marked.find(b" ", at)
+            self._end = len(self._marked) if end < 0 else end
+        return RUN_MIN <= self._end - self._start <= RUN_MAX
 
 
 def gate(hit: Iterable[Needle], data: bytes, rule_markers: tuple[bytes, ...]) -> tuple[Encoding, ...]:
@@ -371,9 +389,9 @@ def _decode_hex(data: bytes, at: int) -> Decoded | None:
     return Decoded("hex", decoded, (0,), (start,), ((2, 1),), end)
 
 
-_PERCENT = re.compile(rb"%([0-9A-Fa-f]{2})")
-_BACKSLASH = re.compile(rb"\\u([0-9A-Fa-f]{4})|\\x([0-9A-Fa-f]{2})")
-_ENTITY = re.compile(rb"&(?:#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+_PERCENT = lazyre.compile(rb"%([0-9A-Fa-f]{2})")
+_BACKSLASH = lazyre.compile(rb"\\u([0-9A-Fa-f]{4})|\\x([0-9A-Fa-f]{2})")
+_ENTITY = lazyre.compile(rb"&(?:#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 
 
 def _percent(m: re.Match[bytes]) -> bytes:
@@ -403,6 +421,8 @@ def _window(data: bytes, at: int) -> tuple[int, int]:
 
 
 def _decode_escapes(data: bytes, start: int, end: int, kind: Encoding) -> Decoded | None:
+    """DATA[START:END] with every escape of KIND replaced by what it stands for; None when none
+    changes anything or too little is left to hold a secret."""
     pattern, replace = _ESCAPES[kind]
     window = data[start:end]
     plus = kind == "percent" and b"%20" not in window  # form encoding: a space is `+`
@@ -472,27 +492,26 @@ def runs(data: bytes, kinds: Iterable[Encoding], hit: Iterable[Needle],
     table = tuple(hit)
     lowered: bytes | None = None
     for kind in kinds:
-        hits: list[tuple[int, int, int]] = []
+        hits: list[tuple[int, int]] = []
         for needle in table:
             if needle.kind != kind or needle.partial:
                 continue
             if needle.caseless:
                 lowered = data.lower() if lowered is None else lowered
-                hits += ((at, needle.offset, len(needle.text))
-                         for at in _find_all(lowered, needle.text.lower(), _HITS_MAX - len(hits)))
+                hits += ((at, needle.offset) for at in _find_all(lowered, needle.text.lower(), _HITS_MAX - len(hits)))
             else:
-                hits += ((at, needle.offset, len(needle.text))
-                         for at in _find_all(data, needle.text, _HITS_MAX - len(hits)))
+                hits += ((at, needle.offset) for at in _find_all(data, needle.text, _HITS_MAX - len(hits)))
         if kind in _ESCAPES:  # an escaped quote with a marker as it is: around each marker
             lowered = data.lower() if lowered is None else lowered
             for marker in dict.fromkeys(m.lower() for m in rule_markers):
-                hits += ((at, 0, len(marker)) for at in _find_all(lowered, marker, _HITS_MAX - len(hits)))
+                hits += ((at, 0) for at in _find_all(lowered, marker, _HITS_MAX - len(hits)))
         covered: dict[int, int] = {}  # phase -> where the last run decoded at that phase ends
         decoded_runs = 0
-        for at, offset, size in sorted(hits)[:_HITS_MAX]:
+        bounds = _Runs(data) if kind in _RUN_KINDS else None
+        for at, offset in sorted(hits)[:_HITS_MAX]:
             if budget.left <= 0:
                 return
-            if kind in _RUN_KINDS and not in_run(data, at, size):
+            if bounds is not None and not bounds.counts(at):
                 continue
             phase = 0 if kind in _ESCAPES else (at - offset) % 4 if kind != "hex" else at % 2
             if at < covered.get(phase, -1):

@@ -65,8 +65,9 @@ _INTERPRETERS: dict[str, Grammar] = {"python": "python", "node": "javascript", "
                                      "tsx": "typescript", "ruby": "ruby", "php": "php"}
 _VERSIONED = lazyre.compile(r"([a-z-]+?)[\d.]*")
 
-# Larger files are left to the old reading (a literal): a parse costs about 0.15 s a megabyte.
-PARSE_LIMIT = 2 << 20
+# Larger files (generated or minified code) are left to the old reading, a literal: a parse costs
+# 0.2 to 2 s a megabyte, and a source file people write is far smaller.
+PARSE_LIMIT = 1 << 20
 
 
 def _by_path(path: str) -> Language | None:
@@ -159,6 +160,9 @@ class Code:
         self._tried = False
         self._ascii = text.isascii()
         self._notebook: _Notebook | None = None
+        # The last character offset turned into a byte offset, and that byte offset: candidates come
+        # in ascending order, so each is encoded from the one before, not from the start.
+        self._at = (0, 0)
 
     def is_expression(self, start: int) -> bool:
         """Is the unquoted value at character START code (a name, a member, a call), not a literal?"""
@@ -173,8 +177,13 @@ class Code:
             self._tree = _parse(self._language, self._text)
         if self._tree is None:
             return False
-        offset = start if self._ascii else len(self._text[:start].encode("utf-8", "surrogatepass"))
-        return _is_code(self._tree, offset)
+        return _is_code(self._tree, start if self._ascii else self._byte_offset(start))
+
+    def _byte_offset(self, start: int) -> int:
+        char, byte = self._at if self._at[0] <= start else (0, 0)
+        byte += len(self._text[char:start].encode("utf-8", "surrogatepass"))
+        self._at = (start, byte)
+        return byte
 
 
 def _parse(grammar: Grammar, source: str) -> tree_sitter.Tree | None:
@@ -193,6 +202,11 @@ _SHELL_LINE = lazyre.compile(r"[ \t]*[!%]")
 _TEXT_CELL_MAGIC = lazyre.compile(r"%%(?:bash|sh|script|writefile|file|html|markdown|latex|javascript|js|svg|capture)\b")
 
 
+# A code cell: where its pieces' JSON strings start, each piece (JSON start, JSON end, character and
+# byte offset in the source), the parsed source, and the source.
+_Cell = tuple[list[int], list[tuple[int, int, int, int]], "tree_sitter.Tree | None", str]
+
+
 class _Notebook:
     """A Jupyter notebook: a value is code only in a code cell's source, in the kernel's language
     (Python here), and not on a shell-escape or magic line."""
@@ -202,44 +216,54 @@ class _Notebook:
         keys = list(_CELL_KEY.finditer(text))
         self._at = [m.start() for m in keys]
         self._keys = keys
+        # The cell type named last before each key (Jupyter writes it first in its cell).
+        self._types: list[str] = []
+        kind = "code"
+        for m in keys:
+            if m[1] == "cell_type":
+                kind = m[2] or "code"
+            self._types.append(kind)
         kernel = _KERNEL_LANGUAGE.search(text)
         self._python = kernel is None or kernel[1].lower() in ("python", "python3", "ipython")
-        self._cells: dict[int, tuple[list[tuple[int, int, str]], tree_sitter.Tree | None, str]] = {}
+        self._cells: dict[int, _Cell | None] = {}
 
     def is_expression(self, start: int) -> bool:
         i = bisect.bisect_left(self._at, start) - 1
         if not self._python or i < 0 or self._keys[i][1] != "source":
             return False  # an output, metadata, or no cell at all
-        kind = next((m[2] for m in reversed(self._keys[:i]) if m[1] == "cell_type"), "code")
-        if kind != "code":
+        if self._types[i] != "code":
             return False
         cell = self._cell(self._keys[i].end() - 1)
         if cell is None:
             return False
-        pieces, tree, source = cell
-        at = 0
-        for json_start, json_end, piece in pieces:
-            if json_start < start < json_end:
-                try:
-                    before = json.loads(self._text[json_start:start] + '"')
-                except ValueError:
-                    return False
-                offset = at + len(before)
-                line_start = source.rfind("\n", 0, offset) + 1
-                if _SHELL_LINE.match(source, line_start) or _TEXT_CELL_MAGIC.match(source):
-                    return False
-                return tree is not None and _is_code(tree, len(source[:offset].encode("utf-8", "surrogatepass")))
-            at += len(piece)
-        return False
+        starts, pieces, tree, source = cell
+        k = bisect.bisect_left(starts, start) - 1
+        if k < 0:
+            return False
+        json_start, json_end, char_at, byte_at = pieces[k]
+        if not json_start < start < json_end:
+            return False
+        try:
+            before = json.loads(self._text[json_start:start] + '"')
+        except ValueError:
+            return False
+        offset = char_at + len(before)
+        line_start = source.rfind("\n", 0, offset) + 1
+        if _SHELL_LINE.match(source, line_start) or _TEXT_CELL_MAGIC.match(source):
+            return False
+        return tree is not None and _is_code(tree, byte_at + len(before.encode("utf-8", "surrogatepass")))
 
-    def _cell(self, bracket: int) -> tuple[list[tuple[int, int, str]], tree_sitter.Tree | None, str] | None:
-        """The source array opening at BRACKET: each piece's JSON span and text, the parsed source."""
+    def _cell(self, bracket: int) -> _Cell | None:
+        """The source array opening at BRACKET: where each piece's JSON string starts, each piece's
+        (JSON start, JSON end, character and byte offset in the source), the parsed source, the source."""
         if bracket in self._cells:
             return self._cells[bracket]
         decoder = json.JSONDecoder()
-        pieces: list[tuple[int, int, str]] = []
+        pieces: list[tuple[int, int, int, int]] = []
+        texts: list[str] = []
         text = self._text
         i = bracket + 1
+        chars = octets = 0
         while True:
             while i < len(text) and text[i] in " \t\r\n,":
                 i += 1
@@ -248,12 +272,16 @@ class _Notebook:
             try:
                 piece, end = decoder.raw_decode(text, i)
             except ValueError:
-                return None
+                piece = None
             if not isinstance(piece, str):
+                self._cells[bracket] = None  # not asked again for each of its candidates
                 return None
-            pieces.append((i, end, piece))
+            pieces.append((i, end, chars, octets))
+            texts.append(piece)
+            chars += len(piece)
+            octets += len(piece.encode("utf-8", "surrogatepass"))
             i = end
-        source = "".join(p for _, _, p in pieces)
-        cell = (pieces, _parse("python", source), source)
+        source = "".join(texts)
+        cell = ([p[0] for p in pieces], pieces, _parse("python", source), source)
         self._cells[bracket] = cell
         return cell

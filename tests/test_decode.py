@@ -167,10 +167,10 @@ def _double_base64() -> tuple[str, str, str, tuple[str, ...], tuple[int, int]]:
             ("base64", "base64"), (2, 19))
 
 
-def _base64_of_escaped_json() -> tuple[str, str, str, tuple[str, ...], tuple[int, int]]:
-    key = google_key()
-    inner = '{"api_key": "' + escaped(key, chr(92) + "u%04x") + '"}'
-    return f"blob: {b64(inner)}\n", key, "google-api-key", ("base64", "escape"), (1, 7)
+def _base64_of_html_escaped_key_file() -> tuple[str, str, str, tuple[str, ...], tuple[int, int]]:
+    # What a decoding holds is gated again: here by the marker it holds as it is (`private_key`).
+    sa = service_account_json()
+    return f"page: {b64(html.escape(sa))}\n", sa_secret(sa), "gcp-service-account-key", ("base64", "html"), (1, 7)
 
 
 CASES = [
@@ -189,7 +189,7 @@ CASES = [
     Case("html-escaped key file", _html_escaped_service_account),
     Case("form-encoded key file", _form_encoded_service_account),
     Case("base64 of base64", _double_base64),
-    Case("base64 of \\u escapes", _base64_of_escaped_json),
+    Case("base64 of an html-escaped key file", _base64_of_html_escaped_key_file),
 ]
 
 
@@ -217,6 +217,13 @@ def test_a_base64_run_points_at_the_group_holding_the_secret() -> None:
 # --- what must stay quiet -------------------------------------------------------------------------
 
 
+def _nested(key: str, depth: int) -> str:
+    value = "k=" + key
+    for _ in range(depth):
+        value = b64(value)
+    return value
+
+
 def _fp_rows() -> list[Any]:
     placeholder = "AIza" + "X" * 35
     return [
@@ -226,6 +233,7 @@ def _fp_rows() -> list[Any]:
         pytest.param(os.urandom(2000).hex(), id="random hex"),
         pytest.param("sha256:" + os.urandom(32).hex() + "\n" + "md5: " + os.urandom(16).hex(), id="digests"),
         pytest.param(b64(b64(b64("k=" + google_key()))), id="three encodings deep: past the depth"),
+        pytest.param(_nested(google_key(), 10), id="ten encodings deep: past the depth, within the budget"),
         pytest.param(escaped("AIza", "%%%02x") + " is how the prefix reads percent-encoded", id="an encoded prefix alone"),
         pytest.param(html.escape('{"private_key": "not a key", "type": "x"}'), id="escaped json without a key"),
     ]
@@ -316,8 +324,18 @@ def test_the_engines_see_the_same_gate_in_runs_and_escapes() -> None:
 def test_the_long_runs_are_what_the_regex_finds() -> None:
     import re
 
-    data = b"ab " + b"x" * 23 + b" " + b"A/+_-" * 10 + b"\n" + os.urandom(3000) + b"y" * 24
-    assert decode.long_runs(data) == re.findall(rb"[A-Za-z0-9+/_-]{24,}", data)
+    data = (b"ab " + b"x" * 23 + b" " + b"A/+_-" * 10 + b"\n" + os.urandom(3000) + b"y" * 24 + b"\n"
+            + b"z" * (decode.RUN_MAX + 1) + b"\n" + b"w" * decode.RUN_MAX)
+    assert decode.long_runs(data) == [run for run in re.findall(rb"[A-Za-z0-9+/_-]{24,}", data)
+                                      if len(run) <= decode.RUN_MAX]
+
+
+def test_a_key_in_a_run_too_long_for_a_value_is_not_decoded_by_either_engine() -> None:
+    # An image inlined as base64 (a notebook's plot): its runs are not values anyone wrote.
+    key = google_key()
+    image = b64(os.urandom(decode.RUN_MAX - decode.RUN_MAX % 3))  # no padding: one run with the key's
+    assert _both(f"png: {image}{b64('k=' + key + ' ')}\n".encode()).matches == ()
+    assert [m.decoded for m in _both(f"png: {image}\nk: {b64('k=' + key)}\n".encode()).matches] == [("base64",)]
 
 
 @pytest.mark.parametrize("module", ["scanner/detect.py", "scanner/prefilter.py", "scanner/report/html.py",
@@ -362,7 +380,7 @@ def test_standard_input_and_the_reports_say_it_was_decoded(monkeypatch: pytest.M
     key = google_key()
     payload = f"token: {(b64(b64('k=' + key)))}\n".encode()
     outputs = {}
-    for fmt in ("json", "text", "markdown", "sarif"):
+    for fmt in ("json", "text", "markdown", "sarif", "github", "gitlab"):
         monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(payload)))
         capsys.readouterr()
         assert main(["scan", "-", "--format", fmt]) == 1
@@ -374,6 +392,8 @@ def test_standard_input_and_the_reports_say_it_was_decoded(monkeypatch: pytest.M
     result, = json.loads(outputs["sarif"])["runs"][0]["results"]
     assert result["properties"]["decoded"] == ["base64", "base64"]
     assert "endColumn" not in result["locations"][0]["physicalLocation"]["region"]
+    assert "(decoded: base64 &gt; base64)" in outputs["github"] or "(decoded: base64 > base64)" in outputs["github"]
+    assert "(decoded: base64 > base64)" in json.loads(outputs["gitlab"])["vulnerabilities"][0]["description"]
 
 
 def test_the_html_report_names_the_decoding(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -383,6 +403,30 @@ def test_the_html_report_names_the_decoding(tmp_path: Path, capsys: pytest.Captu
     out = tmp_path / "report.html"
     assert main(["scan", str(tmp_path), "--format", "html", "--output", str(out)]) == 1
     assert 'class="decoded">decoded: base64</small>' in out.read_text()
+
+
+@pytest.mark.parametrize(("text", "said"), [
+    ("decode-depth = 0\n", "`decode-depth` lowered from 2 to 0"),
+    ("decode-depth = 1\n", "`decode-depth` lowered from 2 to 1"),
+])
+def test_a_range_that_decodes_less_is_a_suppression_change(repo: Path, capsys: pytest.CaptureFixture[str],
+                                                           text: str, said: str) -> None:
+    from scanner.cli import main
+    from tests.test_policy import commit_file
+
+    base = commit_file(repo, "README.md", "hi\n")
+    (repo / "secret.yaml").write_text(f"data:\n  k: {b64(b64('k=' + google_key()))}\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "a secret")
+    commit_file(repo, ".keysentry.toml", text, "quietly")
+    capsys.readouterr()
+    code = main(["scan", "--format", "json", "--range", f"{base}..HEAD", str(repo)])
+    data = json.loads(capsys.readouterr().out)
+    [change] = [f for f in data["findings"] if f["rule_id"] == "suppression-change"]
+    assert code == 1 and said in change["secret"]
+    assert "would hide 1 finding of this change: google-api-key at secret.yaml" in change["secret"]
+    # The base's policy still decodes it.
+    assert [f["decoded"] for f in data["findings"] if f["rule_id"] == "google-api-key"] == [["base64", "base64"]]
 
 
 def test_a_config_sets_the_depth(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -435,6 +479,9 @@ def _compiled_rows() -> list[Any]:
                      id="sqlite key file cell"),
         pytest.param(lambda: (sqlite_db(("cfg", b64("k=" + key), "encoded")), [("google-api-key", key)]),
                      id="sqlite base64 cell"),
+        # A value longer than a page: its end is on overflow pages.
+        pytest.param(lambda: (sqlite_db(("cache", "x " * 9000 + key + " tail", "n")), [("google-api-key", key)]),
+                     id="sqlite cell on overflow pages"),
         pytest.param(lambda: (b"\x7fELF\x02\x01\x01" + b"\0" * 20 + key.encode() + b"Next", [("google-api-key", key)]),
                      id="fixed-length token in any binary"),
         # ... what must stay quiet.
@@ -464,6 +511,10 @@ def test_a_key_in_a_compiled_file_is_found_whatever_follows_it(build: Callable[[
     pytest.param(lambda db: db[:4096 + 3] + b"\xff\xff" + db[4096 + 5:], id="cell count past the page"),
     pytest.param(lambda db: db[:4096 + 8] + b"\x0f\xf0" * 2000 + db[4096 + 8 + 4000:], id="every pointer at one cell"),
     pytest.param(lambda db: db[:4096] + b"\x0d" + b"\xff" * 4095 + db[8192:], id="varints of 0xff"),
+    pytest.param(lambda db: db[:4096] + (b"\x0d\x00\x00\x00\x01\x00\x00\x00\x00\x10"
+                                         + b"\x00" * 6 + b"\x86\xff\xff\xff\x7f\x01\x02"
+                                         + b"\x00" * 4054 + b"\x00\x00\x00\x02").ljust(4096, b"\0")
+                 + db[8192:], id="an overflow chain that points at itself"),
 ])
 def test_a_hostile_database_is_read_within_bounds(hostile: Callable[[bytes], bytes]) -> None:
     from scanner import compiled
@@ -497,3 +548,32 @@ def test_compiled_files_are_found_in_every_mode(repo: Path, capsys: pytest.Captu
     for mode, data in reports.items():
         assert sorted((f["rule_id"], f["path"]) for f in data["findings"]) == \
             [("google-api-key", "__pycache__/settings.cpython-311.pyc"), ("google-api-key", "app.db")], mode
+
+
+def test_a_decoded_finding_survives_the_audit_record() -> None:
+    # An audit's HTML report is made from records a child process wrote: the chain must come back.
+    from scanner import audit_record
+    from scanner.models import Result, Stats
+    from scanner.report import Options, present
+
+    scanned = Detector().scan_content(f"v: {b64(b64('k=' + google_key()))}\n".encode())
+    view = present(Result("history", tuple(make_finding(m, "k.yaml", commit="0" * 40) for m in scanned.matches),
+                          Stats()), Options())
+    record = audit_record.RepoResult("https://example.invalid/repo.git", None, None, None, view)
+    back = audit_record.decode(json.loads(json.dumps(audit_record.encode(record))))
+    assert back.view == view and [f.decoded for f in back.view.findings] == [("base64", "base64")]
+
+
+def test_a_compiled_file_on_standard_input_is_read_by_its_format(monkeypatch: pytest.MonkeyPatch,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    import io
+    import sys
+
+    from scanner.cli import main
+
+    key = google_key()
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(sqlite_db(("maps", key, "production")))))
+    capsys.readouterr()
+    assert main(["scan", "-", "--format", "json"]) == 1
+    assert [(f["rule_id"], f["path"]) for f in json.loads(capsys.readouterr().out)["findings"]] == \
+        [("google-api-key", "-")]

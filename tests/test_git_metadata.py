@@ -176,6 +176,11 @@ def test_pre_push_scans_the_messages_and_tags_it_sends(story: Story) -> None:
     result = hook.pre_push(Request("range", story.repo), None, lines, {})
     # v1 tags a pushed commit but is not pushed itself: its message stays here.
     assert [(f.place, f.commit) for f in result.findings] == [("commit-message", story.first)]
+    # The blocked message says to reword the message; no comment can go on a message's line.
+    from scanner.report import Options, blocked
+
+    said = blocked.render(result, Options(), action="push", via="hook")
+    assert f"git rebase -i {story.first[:12]}^" in said and "`reword`" in said and "keysentry:allow" not in said
     # A push of the tag alone, to a remote that has its commit: the tag's message is what it sends.
     only_tag = f"refs/tags/v1 {story.tag} refs/tags/v1 {zero}\n"
     git(story.repo, "update-ref", "refs/remotes/origin/main", "main")

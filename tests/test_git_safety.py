@@ -722,3 +722,34 @@ def test_bare_repository_is_not_written_either(tmp_path: Path, repo: Path, capsy
         assert main(["scan", *args, str(bare), "--format", "json"]) == 1
 
     assert _snapshot(bare) == before
+
+
+def test_an_unreadable_tree_of_a_reflog_only_commit_is_named_by_unreachable(
+        repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(repo, "a.txt", "a\n")
+    commit(repo, 1)
+    write(repo, "lib/k.py", key_line(google_key()))
+    commit(repo, 2)
+    tree = git(repo, "rev-parse", "HEAD:lib")
+    git(repo, "reset", "-q", "--hard", "HEAD~1")  # commit 2 is now named by the reflog alone
+    (repo / ".git" / "objects" / tree[:2] / tree[2:]).unlink()
+    report = tmp_path / "report.json"
+    code = main(["scan", "--history", "--unreachable", str(repo), "--format", "json", "--output", str(report)])
+    data = json.loads(report.read_text())
+    assert data["stats"]["missing_objects"] == [tree] and "incomplete scan" in capsys.readouterr().err
+    # The key's blob, which no readable tree holds any more, is read as a dangling blob.
+    assert code == 1 and [f["reachable"] for f in data["findings"]] == [False]
+
+
+def test_a_history_missing_most_of_its_trees_is_one_clear_line_and_exit_2(
+        repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # Not a few lost objects but a repository without its trees (a partial clone made without
+    # them, a botched copy): walking it a commit at a time would take hours and say little.
+    for i in range(70):
+        write(repo, "n.txt", f"{i}\n")
+        commit(repo, 1 + i % 28)
+    for tree in git(repo, "log", "--format=%T").split():
+        (repo / ".git" / "objects" / tree[:2] / tree[2:]).unlink(missing_ok=True)
+    code = main(["scan", "--history", str(repo), "--format", "json"])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "cannot read the trees of" in err, err

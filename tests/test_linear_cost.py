@@ -70,6 +70,16 @@ def _notebook(size: int) -> bytes:
     return ('{"cells":[' + cells + '],"nbformat":4,"nbformat_minor":5}').encode()
 
 
+def _notebook_of(size: int, source: Callable[[int], str]) -> bytes:
+    """A notebook of code cells of about SIZE bytes, cell I's one source line SOURCE(I)."""
+    cells: list[str] = []
+    total = 0
+    while total < size:
+        cells.append(json.dumps({"cell_type": "code", "source": [source(len(cells))]}, separators=(",", ":")))
+        total += len(cells[-1]) + 2
+    return ('{"cells":[' + ",\n".join(cells) + '],"nbformat":4,"nbformat_minor":5}').encode()
+
+
 def _sqlite_pages(size: int) -> bytes:
     """A database whose every page is a leaf of 1000 cell pointers, all at its one 1.5 KB cell."""
     import sqlite3
@@ -198,6 +208,15 @@ SHAPES = [
     Shape("hardcoded-api-key", "plist soup", "Info.plist", _repeat(b"<key>apiKey</key>" + b"\t" * 100)),
     Shape("hardcoded-api-key", "one long line", "dist/app.min.js", _repeat(b"var a=1;apiKey:b,c=d;")),
     Shape("hardcoded-api-key", "notebook cells", "quickstart.ipynb", _notebook),
+    # Unquoted values in code, each asked of the file's syntax tree (parsed once, not once a value),
+    # in a file of one language and in a notebook's cells; values a person typed, each judged by the
+    # model of typed text.
+    Shape("hardcoded-api-key", "unquoted values in code", "src/config.ts",
+          _lines(lambda i: f"  apiKey{i % 10}: k{_token(24)},\n", 25000)),
+    Shape("hardcoded-api-key", "unquoted values in notebook cells", "quickstart.ipynb",
+          lambda size: _notebook_of(size, lambda i: f"api_key = k{_token(24)}\n")),
+    Shape("hardcoded-api-key", "typed values", "settings.py",
+          _lines(lambda i: f'API_KEY_{i} = "someProviderTestKeyValue{i % 10000}"  # {"-" * 150}\n', 5000)),
     # Text that is not plain bytes: decoded before any rule runs.
     Shape("hardcoded-api-key", "utf-16 anchor run", "App.config", lambda size: _repeat("api_key=".encode("utf-16-le"))(size)),
     Shape("hardcoded-api-key", "utf-32 anchor run", "App.config", lambda size: _repeat("api_key=".encode("utf-32-le"))(size)),

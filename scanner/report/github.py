@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from scanner.report import (CAUSE_NAMES, UNREACHABLE, Shown, View, display_path, exposure_words, moved_words, printable,
-                           suppressed_summary)
+from scanner.report import (CAUSE_NAMES, UNREACHABLE, Shown, View, decoded_words, display_path, exposure_words,
+                           moved_words, printable, suppressed_summary)
 
 
 def escape_data(text: str) -> str:
@@ -57,7 +57,8 @@ def annotation(f: Shown, repository: str = "") -> str:
         extra = exposure_words(f.verification)
         where += f" ({extra})" if extra else ""
     named = f"{f.name}:{f.line}: " if f.place != "file" else ""
-    message = prefix + named + f"{f.message}: {f.secret}" + (f" — {where}" if where else "") + f". Fix: {f.rule.remediation}"
+    message = prefix + named + f"{f.message}: {f.secret}{decoded_words(f)}" + (f" — {where}" if where else "") \
+        + f". Fix: {f.rule.remediation}"
     return f"::error {','.join(properties)}::{escape_data(printable(message))}"
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from scanner.models import Blob, Finding, Hit, Stats, make_finding
 
@@ -166,6 +166,6 @@ class Plain:
         return findings
 
 
-def plain_findings(hits: Iterable[Hit], prefix: str = "", **provenance: Any) -> list[Finding]:
+def plain_findings(hits: Iterable[Hit], prefix: str = "", in_head: bool | None = None) -> list[Finding]:
     """Findings at the paths the loop found them at (PREFIX before each: a tree's ref name)."""
-    return [make_finding(m, prefix + path, **provenance) for hit in hits for path, matches in hit.at for m in matches]
+    return [make_finding(m, prefix + path, in_head=in_head) for hit in hits for path, matches in hit.at for m in matches]

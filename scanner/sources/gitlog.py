@@ -347,6 +347,10 @@ def listed_commits(repo: gitcmd.Repo | Path | str, revisions: Sequence[str], mis
             negated = not negated
         elif revision == EXCLUDE_NOTES:
             exclude_notes = True
+        elif revision == "--reflog":
+            # Every reflog entry's commit, as tips (--no-walk: no ancestor is read here).
+            logged = gitcmd.run(repo, "rev-list", "--no-walk", "--ignore-missing", "--reflog", ok=(0, 128))
+            (hidden if negated else tips).extend(logged.decode("ascii", "replace").split())
         elif revision == "--all":
             out = gitcmd.run(repo, "for-each-ref", "--format=%(objectname) %(refname)").decode("utf-8", "replace")
             refs = [line.split(" ", 1) for line in out.splitlines()]
@@ -442,14 +446,39 @@ def tolerant_commits(repo: gitcmd.Repo | Path | str, revisions: Sequence[str], m
     of them named in MISSING, a commit whose changes git cannot tell given with none. SKIP: commits
     given already (by a walk that then failed)."""
     listed = [h for h in listed_commits(repo, revisions, missing) if h.sha not in skip]
+    _check_trees(repo, listed)
     args = log_args([], extra, ordered=False)
     args = [args[0], "--no-walk=unsorted", "--stdin", *args[1:]]
+    failures = [0]
     for start in range(0, len(listed), _CHUNK):
-        yield from _log_chunk(repo, args, listed[start:start + _CHUNK], missing)
+        yield from _log_chunk(repo, args, listed[start:start + _CHUNK], missing, failures)
+
+
+# Past this many commits git cannot diff, the repository lacks its trees as a rule, not by
+# exception (a partial clone made without them): a walk a commit at a time would take hours and
+# say little, so the scan stops with an error instead.
+_MAX_UNDIFFABLE = 64
+
+
+def _too_few_trees(repo: gitcmd.Repo | Path | str, what: str) -> GitError:
+    return GitError(f"git cannot read the trees of {what} (a partial clone made without trees?): "
+                    f"{gitcmd.missing_hint(repo)}")
+
+
+def _check_trees(repo: gitcmd.Repo | Path | str, listed: Sequence[_Header]) -> None:
+    """Fail at once when most of the commits' own trees are missing."""
+    trees = [h.tree for h in listed if h.tree]
+    if len(trees) <= _MAX_UNDIFFABLE:
+        return
+    out = gitcmd.run(repo, "cat-file", "--batch-check=%(objecttype)", input="".join(f"{t}\n" for t in trees).encode())
+    absent = sum(1 for line in out.decode("utf-8", "replace").splitlines() if line.endswith("missing"))
+    if absent > _MAX_UNDIFFABLE:
+        raise _too_few_trees(repo, f"{absent} of its {len(trees)} commits")
 
 
 def _log_chunk(repo: gitcmd.Repo | Path | str, args: list[str], chunk: list[_Header],
-               missing: set[str]) -> Iterator[Commit]:
+               missing: set[str], failures: list[int]) -> Iterator[Commit]:
+    """The commits of CHUNK with their changes; FAILURES counts those git could not diff."""
     proc = subprocess.run(gitcmd.argv(repo, *args), input="".join(f"{h.sha}\n" for h in chunk).encode(),
                           capture_output=True, env=gitcmd.env())
     if proc.returncode == 0:
@@ -462,9 +491,12 @@ def _log_chunk(repo: gitcmd.Repo | Path | str, args: list[str], chunk: list[_Hea
         raise error
     if len(chunk) > 1:
         half = len(chunk) // 2
-        yield from _log_chunk(repo, args, chunk[:half], missing)
-        yield from _log_chunk(repo, args, chunk[half:], missing)
+        yield from _log_chunk(repo, args, chunk[:half], missing, failures)
+        yield from _log_chunk(repo, args, chunk[half:], missing, failures)
         return
+    failures[0] += 1
+    if failures[0] > _MAX_UNDIFFABLE:
+        raise _too_few_trees(repo, f"more than {_MAX_UNDIFFABLE} commits")
     header = chunk[0]
     named = named_object(str(error))
     if named is not None and named != header.sha:

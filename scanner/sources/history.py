@@ -514,10 +514,18 @@ class Unreachable:
                                   "from the scan")
         commits = self._walked.commits if self._walked is not None else 0
         stats.unreachable = {"commits": commits, "trees": len(found.trees), "blobs": len(found.blobs)}
+        missing = self._commits._missing  # what this walk could not read joins the refs' walk's
+        stats.missing_objects.extend(sorted(missing - set(stats.missing_objects)))
         return ()
 
     def then(self) -> Sequence[Source]:
-        return [tagged.Pointing(self._repo, self._found.pointed(), lambda oid: True, reachable=False)]
+        from scanner.sources import messages, unreachable
+
+        # Their messages too: a key pasted into a commit message that was amended away, or into
+        # the message of a tag that was deleted.
+        texts = messages.Messages(self._repo, self._revisions, all_tags=False, pushed_tags=self._found.tags)
+        return [tagged.Pointing(self._repo, self._found.pointed(), lambda oid: True, reachable=False),
+                unreachable.Marked(texts)]
 
     def settle(self, findings: list[Finding]) -> list[Finding]:
         """What the refs lead to, marked reachable, and what only unreachable commits and dangling
@@ -527,7 +535,10 @@ class Unreachable:
         reachable = [f if f.reachable is not None else dataclasses.replace(f, reachable=True) for f in findings
                      if f.reachable is not False]
         seen = {f.fingerprint for f in reachable}
-        walked = [f for f in findings if f.reachable is False and f.commit is not None and f.fingerprint not in seen]
+        # A message is its text: an amend that kept it gives the reachable commit the same message.
+        said = {(f.rule_id, f.secret) for f in reachable if f.place != "file"}
+        walked = [f for f in findings if f.reachable is False and f.commit is not None and f.fingerprint not in seen
+                  and (f.place == "file" or (f.rule_id, f.secret) not in said)]
         secrets = {(f.rule_id, f.secret) for f in (*reachable, *walked)}
         loose = [f for f in findings if f.reachable is False and f.commit is None
                  and (f.rule_id, f.secret) not in secrets]

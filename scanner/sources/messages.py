@@ -13,8 +13,8 @@ finding, at the oldest of those commits: the one that published it first."""
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+import functools
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
 
 from scanner import gitcmd
 from scanner.errors import GitError
@@ -33,11 +33,18 @@ class Origin:
 
     place: Place
     commit: str  # the commit (a tag's: the object it tags, a commit but for a tag of a tree or blob)
-    author: str
-    date: str
-    timestamp: int
+    who: str  # git's "Name <email> 1700000000 +0100": read only for a message that holds something
     # Among objects of the same instant, the lower is older: git's log lists the newest first.
     rank: int = 0
+
+    @functools.cached_property
+    def author(self) -> tuple[str, int, str]:
+        """The name, the instant and the ISO date."""
+        return gitlog.who(self.who)
+
+    @property
+    def order(self) -> tuple[int, int]:
+        return self.author[1], self.rank
 
 
 def sources(scope: Scope) -> list[Source]:
@@ -110,11 +117,12 @@ class Messages:
                 for match in matches:
                     key = (origin.place, secret_key(match))
                     known = first.get(key)
-                    if known is None or (origin.timestamp, origin.rank) < (known[0].timestamp, known[0].rank):
+                    if known is None or origin.order < known[0].order:
                         first[key] = (origin, path, match)
         findings = []
         for origin, path, match in first.values():
-            findings.append(make_finding(match, path, commit=origin.commit, author=origin.author, date=origin.date,
+            name, _, date = origin.author
+            findings.append(make_finding(match, path, commit=origin.commit, author=name, date=date,
                                          in_head=False, place=origin.place))
         return findings
 
@@ -154,8 +162,7 @@ def commit_messages(repo: gitcmd.Repo, revisions: Sequence[str],
                 continue
             header, _, message = data.partition(b"\n\n")
             author = next((line[7:] for line in header.split(b"\n") if line.startswith(b"author ")), b"")
-            name, timestamp, date = gitlog.who(author.decode("utf-8", "replace"))
-            yield sha, Origin("commit-message", sha, name, date, timestamp, -rank), message
+            yield sha, Origin("commit-message", sha, author.decode("utf-8", "replace"), -rank), message
 
 
 def tag_messages(repo: gitcmd.Repo, tags: Sequence[str]) -> Iterator[tuple[str, Origin, bytes]]:
@@ -170,42 +177,24 @@ def tag_messages(repo: gitcmd.Repo, tags: Sequence[str]) -> Iterator[tuple[str, 
                 continue  # a missing tag object: the commits' scan names what git cannot read
             parsed = _parse_tag(data)
             if parsed is not None:
-                target, tagger, timestamp, date, message = parsed
-                yield oid, Origin("tag-message", target, tagger, date, timestamp), message
+                target, tagger, message = parsed
+                yield oid, Origin("tag-message", target, tagger), message
 
 
-def _parse_tag(data: bytes) -> tuple[str, str, int, str, bytes] | None:
-    """A tag object's target, tagger, instant and date, and its message (signature included: it is
-    part of what was published)."""
+def _parse_tag(data: bytes) -> tuple[str, str, bytes] | None:
+    """A tag object's target, its tagger line, and its message (signature included: it is part of
+    what was published)."""
     header, sep, message = data.partition(b"\n\n")
     if not sep and not header.startswith(b"object "):
         return None
-    target = ""
-    tagger = ""
-    timestamp = 0
-    date = ""
+    target = tagger = ""
     for line in header.split(b"\n"):
         key, _, value = line.partition(b" ")
         if key == b"object":
             target = value.decode("ascii", "replace")
         elif key == b"tagger":
-            who, _, when = value.rpartition(b"> ")
-            tagger = who.split(b" <")[0].decode("utf-8", "replace")
-            stamp, _, zone = when.partition(b" ")
-            timestamp = int(stamp) if stamp.isdigit() else 0
-            date = _iso(timestamp, zone.decode("ascii", "replace"))
-    return target, tagger, timestamp, date, message
-
-
-def _iso(timestamp: int, zone: str) -> str:
-    """git's "1700000000 +0100" as ISO 8601 with that offset (UTC when unreadable)."""
-    try:
-        sign = -1 if zone.startswith("-") else 1
-        hours, minutes = int(zone[1:3]), int(zone[3:5])
-        tz = timezone(sign * timedelta(hours=hours, minutes=minutes))
-        return datetime.fromtimestamp(timestamp, tz).isoformat()
-    except (ValueError, OverflowError, OSError, IndexError):
-        return gitlog.sane_date("", timestamp)
+            tagger = value.decode("utf-8", "replace")
+    return target, tagger, message
 
 
 def pushed_tags(repo: gitcmd.Repo | str, oids: Sequence[str]) -> tuple[str, ...]:
