@@ -56,7 +56,7 @@ def _write(repo: Path, files: dict[str, str]) -> None:
 
 def _scan(repo: Path, google: g.FakeGoogle, *args: str, fmt: str = "json") -> subprocess.CompletedProcess[bytes]:
     proc = run_cli("scan", *args, "--format", fmt, "--verify", "--jobs", "1", cwd=repo,
-                     env={ENDPOINT: google.url})
+                   env={ENDPOINT: google.url})
     no_traceback(proc)
     assert proc.returncode in (0, 1), proc.stderr.decode()
     return proc
@@ -146,7 +146,7 @@ def test_live_key_becomes_critical_and_others_keep_their_severity(repo: Path, go
     _write(repo, {"a.py": f'KEY = "{live}"\n', "b.py": f'KEY = "{restricted}"\n'})
     found = _by_secret(_findings(repo, google, "--show-secrets"))
     unverified = _by_secret(json.loads(run_cli("scan", "--format", "json", "--show-secrets",
-                                                 cwd=repo).stdout)["findings"])
+                                               cwd=repo).stdout)["findings"])
     assert found[live]["severity"] == "critical" and unverified[live]["severity"] != "critical"
     assert found[restricted]["severity"] == unverified[restricted]["severity"]
     assert unverified[live]["verification"] is None
@@ -421,7 +421,7 @@ def test_a_server_slower_than_the_timeout_is_unknown(repo: Path, google: g.FakeG
     _write(repo, {"app.py": f'KEY = "{key}"\n'})
     started = time.monotonic()
     proc = run_cli("scan", "--format", "json", "--verify", "--verify-timeout", "0.5", cwd=repo,
-                     env={ENDPOINT: google.url})
+                   env={ENDPOINT: google.url})
     assert time.monotonic() - started < 4
     no_traceback(proc)
     [finding] = json.loads(proc.stdout)["findings"]
@@ -560,7 +560,7 @@ def test_a_trickling_server_is_cut_at_the_requests_deadline(repo: Path, google: 
     _write(repo, {f"m{i}.py": f'KEY = "{key}"\n' for i, key in enumerate(keys)})
     started = time.monotonic()
     proc = run_cli("scan", "--format", "json", "--verify", "--verify-timeout", "1", "--jobs", "1", cwd=repo,
-                     env={ENDPOINT: google.url})
+                   env={ENDPOINT: google.url})
     took = time.monotonic() - started
     no_traceback(proc)
     assert proc.returncode == 1, proc.stderr.decode()
