@@ -32,8 +32,8 @@ if TYPE_CHECKING:
 
 Kind = Literal["zip", "tar", "gzip", "bzip2", "xz"]
 # Why a member (or the rest of an archive) was not read, as stats.archives.skipped counts it.
-# "oversized": the archive itself is past what is read whole (scanner.chunked.READ_WHOLE), which
-# opening it needs: it is scanned as the binary it is.
+# "oversized": an archive past what is read whole (the blob: scanner.chunked.READ_WHOLE; a member:
+# WHOLE), which opening it needs: it is scanned as the binary it is.
 Reason = Literal["depth", "bytes", "members", "ratio", "encrypted", "unsafe-name", "corrupt", "large", "oversized"]
 REASONS: tuple[Reason, ...] = ("depth", "bytes", "members", "ratio", "encrypted", "unsafe-name", "corrupt", "large",
                                "oversized")
@@ -128,6 +128,27 @@ def kind(data: bytes) -> Kind | None:
     if data[257:265] in _TAR_MAGIC:
         return "tar"
     return None
+
+
+def zip_entries(data: bytes) -> int | None:
+    """How many entries a zip's central directory says it holds (its end record's count, the
+    ZIP64 one's when that says so), or None when the end record is not found."""
+    import struct
+
+    end = data.rfind(b"PK\x05\x06", max(0, len(data) - (1 << 16) - 22))
+    if end < 0 or len(data) < end + 22:
+        return None
+    (count,) = struct.unpack_from("<H", data, end + 10)
+    if count != 0xFFFF:
+        return int(count)
+    locator = end - 20
+    if locator < 0 or data[locator:locator + 4] != b"PK\x06\x07":
+        return None
+    (record,) = struct.unpack_from("<Q", data, locator + 8)
+    if record + 40 > len(data) or data[record:record + 4] != b"PK\x06\x06":
+        return None
+    (count64,) = struct.unpack_from("<Q", data, record + 32)
+    return int(count64)
 
 
 def safe_name(name: str) -> tuple[str, bool]:
@@ -231,6 +252,12 @@ class Expansion:
     def _zip(self, data: bytes, path: tuple[str, ...], depth: int) -> Iterator[Member]:
         import zipfile
 
+        entries = zip_entries(data)
+        if entries is not None and entries > self.limits.max_members - self._members:
+            # zipfile reads the whole central directory up front (half a kilobyte and 30 µs an
+            # entry): a 64 MB zip of 800,000 empty entries would cost 400 MB before the first is read.
+            self.skip("members", path, entries)
+            return
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             infos = archive.infolist()
             office = any(i.filename == "[Content_Types].xml" for i in infos)
@@ -257,6 +284,8 @@ class Expansion:
                         handle.close()
                         continue
                     if info.file_size > WHOLE:
+                        if kind(head) is not None:
+                            self.skip("oversized", at)  # an archive is opened only when held whole
                         yield Member(at, None, self._guarded(_chain(head, self._pieces(handle, info.file_size),
                                                                     info.file_size), at))
                         continue
@@ -286,10 +315,15 @@ class Expansion:
 
         # Streaming mode ("r|"): one pass, members in order, no seeking back (a compressed tar is
         # read as it is decompressed, never whole).
-        with tarfile.open(fileobj=stream, mode="r|") as archive:
+        others = 0  # folders, links and devices: no content, but tarfile keeps every header it read
+        with tarfile.open(fileobj=_Ending(stream), mode="r|") as archive:
             for info in archive:
                 if not info.isfile():
-                    continue  # folders, links and devices hold no content
+                    others += 1
+                    if others + self._members > self.limits.max_members:
+                        self.skip("members", path)
+                        return
+                    continue
                 at = self._name(path, info.name)
                 if not self._admit(at, info.size):
                     if self._members >= self.limits.max_members:
@@ -302,6 +336,8 @@ class Expansion:
                 if self._too_deep(head, at, depth):
                     continue
                 if info.size > WHOLE:
+                    if kind(head) is not None:
+                        self.skip("oversized", at)  # an archive is opened only when held whole
                     yield Member(at, None, self._guarded(_chain(head, self._pieces(handle, info.size), info.size), at))
                     continue
                 body = head + handle.read(info.size - len(head))
@@ -325,14 +361,29 @@ class Expansion:
         try:
             for piece in pieces:
                 first += piece
-                if len(first) > WHOLE or len(first) > self.limits.max_member:
-                    yield Member(at, None, self._guarded(_chain(first, pieces, self.limits.max_member), at))
+                if len(first) > self.limits.max_member:
+                    self.skip("large", at)  # known only once unpacked that far: skipped as a large file is
+                    return
+                if len(first) > WHOLE:
+                    yield Member(at, None, self._guarded(self._capped(first, pieces, at), at))
                     return
         except _Stop as stop:
             self.skip(stop.reason, at)
         except _broken():
             self.skip("corrupt", at)  # truncated: what it held up to there is scanned all the same
         yield Member(at, first)
+
+
+    def _capped(self, first: bytes, rest: Iterator[bytes], path: tuple[str, ...]) -> Iterator[bytes]:
+        """A stream's pieces up to the member size limit; past it the rest is left, counted."""
+        yield first
+        read = len(first)
+        for piece in rest:
+            read += len(piece)
+            if read > self.limits.max_member:
+                self.skip("large", path)
+                return
+            yield piece
 
 
 def _chain(first: bytes, rest: Iterator[bytes], limit: int) -> Iterator[bytes]:
@@ -343,6 +394,32 @@ def _chain(first: bytes, rest: Iterator[bytes], limit: int) -> Iterator[bytes]:
         if read > limit:
             return
         yield piece
+
+
+class _Ending(io.RawIOBase):
+    """A tar's stream that ends: tarfile moves past a member by reading as many blocks as its
+    header claims, and goes on reading where there is nothing left, so a 1 KB tar whose member
+    says 1 PB would cost a read per block of the petabyte. Past the end, a few more reads (what a
+    tar without its end blocks takes) answer empty; the next one raises (counted as corrupt)."""
+
+    _EMPTY_READS = 8
+
+    def __init__(self, stream: io.IOBase) -> None:
+        super().__init__()
+        self._stream = stream
+        self._empty = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, target: "bytearray | memoryview") -> int:  # type: ignore[override]
+        data: bytes = self._stream.read(len(target))
+        if not data and len(target):
+            self._empty += 1
+            if self._empty > self._EMPTY_READS:
+                raise EOFError("the tar ends inside a member its header says is larger")
+        target[:len(data)] = data
+        return len(data)
 
 
 class _Inflating(io.RawIOBase):

@@ -233,15 +233,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     # What the hooks run; not a command for people, so it is left out of the help.
     hook = sub.add_parser("hook", description="What keysentry's git hooks run; install them with install-hooks "
-                                              "(pre-push) or install-hooks --server (pre-receive). pre-push scans "
-                                              "the commits being pushed, pre-receive what a push brings to a server; "
-                                              "either rejects the push on a finding. Exit 0: nothing found, "
-                                              "1: findings (the push is rejected), 2: error.")
-    hook.add_argument("hook_name", choices=("pre-push", "pre-receive"), metavar="HOOK",
-                      help="pre-push (on the pusher's machine) or pre-receive (on the server; reads "
-                           "'old new ref' lines)")
-    hook.add_argument("remote", nargs="?", help="given by git: the remote's name (its input is then read)")
-    hook.add_argument("url", nargs="?", help="given by git: the remote's URL")
+                                              "(pre-push) or install-hooks --server (pre-receive), or through the "
+                                              "pre-commit framework (pre-commit). pre-commit checks the files the "
+                                              "framework names, pre-push the commits being pushed, pre-receive "
+                                              "what a push brings to a server; each rejects the commit or push on "
+                                              "a finding. Exit 0: nothing found, 1: findings (rejected), 2: error.")
+    hook.add_argument("hook_name", choices=("pre-commit", "pre-push", "pre-receive"), metavar="HOOK",
+                      help="pre-commit (the pre-commit framework's hook), pre-push (on the pusher's machine) or "
+                           "pre-receive (on the server; reads 'old new ref' lines)")
+    hook.add_argument("arguments", nargs="*", metavar="ARG",
+                      help="pre-commit: the files to check, as the framework names them (those in the staged "
+                           "change: what the commit adds to them; else their contents); pre-push: the remote's "
+                           "name and URL, given by git (its input is then read); pre-receive: none")
     hook.add_argument("--baseline", type=Path, metavar="FILE", help="do not report findings recorded in FILE")
     # pre-receive: the server's own budget and failure mode (else its config's [pre-receive] table).
     hook.add_argument("--timeout", type=_budget, metavar="SECONDS",
@@ -306,3 +309,15 @@ def scan_mode(args: argparse.Namespace) -> Mode:
             raise UsageError("--range needs a revision range such as origin/main..HEAD")
         return "range"
     return "worktree"
+
+
+def parse(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argparse.Namespace:
+    """ARGV read by PARSER (build_parser()). The pre-commit framework puts a hook's `args:` (options)
+    before the file names it passes, and argparse stops filling a list of positionals at the first
+    option: the names after the options are the pre-commit hook's files too."""
+    args, extra = parser.parse_known_args(argv)
+    if extra and getattr(args, "hook_name", None) == "pre-commit" and not any(e.startswith("-") for e in extra):
+        args.arguments = [*args.arguments, *extra]
+    elif extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    return args

@@ -43,7 +43,7 @@ def _shown(f: Shown) -> dict[str, Any]:
         "locations": [[loc.path, loc.line, loc.column] for loc in f.locations],
         "verification": None if f.verification is None else verification_fields(f.verification),
         "companion": f.companion, "reachable": f.reachable,
-        "archives": list(f.archives),
+        "archives": list(f.archives), "decoded": list(f.decoded),
     }
 
 
@@ -61,7 +61,7 @@ def _unshown(d: dict[str, Any]) -> Shown:
         locations=tuple(ShownLocation(p, line, col) for p, line, col in d["locations"]),
         verification=None if verification is None else _verification(verification),
         companion=d.get("companion", ""), reachable=d.get("reachable"),
-        archives=tuple(d.get("archives", ())),
+        archives=tuple(d.get("archives", ())), decoded=tuple(d.get("decoded", ())),
     )
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from scanner import PROJECT_URL, __version__
-from scanner.arguments import DEFAULT_BASELINE, build_parser, scan_mode, scan_request
+from scanner.arguments import DEFAULT_BASELINE, build_parser, parse, scan_mode, scan_request
 from scanner.console import drop, emit, is_utf8, say, tree_of
 from scanner.errors import KeysentryError, UsageError
 from scanner.exitcodes import Exit, gate_status
@@ -73,12 +73,6 @@ def _cmd_scan(args: argparse.Namespace) -> int:
         owner = verify_owner.credentials(client)
     mode = scan_mode(args)
     result = scan.run(scan_request(args, mode, args.baseline))
-    if mode == "staged" and result.stats.files == 0 and not result.findings and os.environ.get("PRE_COMMIT") == "1":
-        # The pre-commit framework runs its hooks only when files match, and a commit with nothing
-        # staged has none: nothing staged here means `pre-commit run --all-files` (or --files), which
-        # asks for the files' contents. A staged-only check would say "Passed" on a repository
-        # full of committed keys.
-        result = scan.run(scan_request(args, "worktree", args.baseline))
     if client is not None:
         from scanner import verify
 
@@ -174,16 +168,20 @@ def _cmd_install_hooks(args: argparse.Namespace) -> int:
 def _cmd_hook(args: argparse.Namespace) -> int:
     from scanner import hook, report
 
+    if args.hook_name == "pre-commit":
+        return _cmd_pre_commit(args)
     if args.hook_name == "pre-receive":
         return _cmd_pre_receive(args)
+    if len(args.arguments) > 2:
+        raise UsageError("pre-push takes the remote's name and URL, as git gives them, and nothing else")
+    remote = args.arguments[0] if args.arguments else None
 
     # git gives a plain hook the remote as arguments and the refs on stdin; the pre-commit
     # framework gives none and describes the push in the environment.
     # Ref names are bytes to git, not always UTF-8: read them whatever the locale says.
-    stdin_text = sys.stdin.buffer.read().decode("utf-8", "surrogateescape") if args.remote else None
-    result = hook.pre_push(scan_request(args, "range", args.baseline), args.remote, stdin_text, os.environ)
-    color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
-    options = report.Options(color=color, width=os.get_terminal_size(sys.stdout.fileno()).columns if color else 100)
+    stdin_text = sys.stdin.buffer.read().decode("utf-8", "surrogateescape") if remote else None
+    result = hook.pre_push(scan_request(args, "range", args.baseline), remote, stdin_text, os.environ)
+    options = _hook_options()
     if result.findings:
         from scanner.report.blocked import render
 
@@ -193,12 +191,29 @@ def _cmd_hook(args: argparse.Namespace) -> int:
     return gate_status(result)
 
 
+def _hook_options() -> Options:
+    from scanner.report import Options
+
+    color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
+    return Options(color=color, width=os.get_terminal_size(sys.stdout.fileno()).columns if color else 100)
+
+
+def _cmd_pre_commit(args: argparse.Namespace) -> int:
+    from scanner import hook, report
+
+    result = hook.pre_commit(scan_request(args, "staged", args.baseline), args.arguments)
+    # A staged check prints the blocked message (or nothing to see); a check of the files'
+    # contents (`pre-commit run --all-files`) the report of what they hold.
+    emit(report.stream(result, "text", _hook_options()), None)
+    return gate_status(result)
+
+
 def _cmd_pre_receive(args: argparse.Namespace) -> int:
     import dataclasses
 
     from scanner import receive, report
 
-    if args.remote is not None:
+    if args.arguments:
         raise UsageError("pre-receive takes no arguments: git gives it the pushed refs on standard input")
     policy = receive.load_policy(args.config)
     policy = dataclasses.replace(policy, timeout=args.timeout or policy.timeout, fail=args.fail or policy.fail,
@@ -330,7 +345,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args = parse(parser, argv)
         if args.command == "scan":
             return _cmd_scan(args)
         if args.command == "baseline":

@@ -20,9 +20,11 @@ MAX_BYTES = 4 * 1024 * 1024  # a pyproject.toml is a few KB; past this it is not
 # on which a sane pattern takes microseconds.
 ALLOW_TIMEOUT = 1.0
 _KEYS = {"exclude", "allow", "disable", "max-file-size", "inline-allow", "inline-allow-in-changes", "archives",
-         "archive-depth", "archive-max-bytes", "archive-max-members", "archive-max-ratio"}
+         "archive-depth", "archive-max-bytes", "archive-max-members", "archive-max-ratio", "decode-depth"}
 # What one archive may unpack to in all, by default: this many times the file size limit.
 ARCHIVE_BYTES_FACTOR = 10
+# How deep `decode-depth` may go: each level is a scan of what the one above decoded.
+MAX_DECODE_DEPTH = 4
 # What an inline marker that a gated change adds does: "block" (it suppresses nothing, and the
 # change is reported) or "notice" (it suppresses, and is listed as a notice). Only a base's config
 # decides; a change's own config never does.
@@ -79,6 +81,8 @@ class Config:
     archive_max_bytes: int | None = None
     archive_max_members: int = archives_module.DEFAULT_MEMBERS
     archive_max_ratio: int = archives_module.DEFAULT_RATIO
+    # How many encodings deep values are decoded and scanned (scanner.decode); 0: never.
+    decode_depth: int = 2
 
     def archive_limits(self, max_file_size: int) -> archives_module.Limits | None:
         """The limits archives are read within when files may be MAX_FILE_SIZE; None: not opened."""
@@ -140,11 +144,14 @@ def from_table(table: dict[str, Any], where: str) -> Config:
         raise ConfigError(f"{where}: 'archives' must be true or false, not {opened!r}")
     archive_bytes = parse_size(table["archive-max-bytes"], where, "archive-max-bytes") \
         if "archive-max-bytes" in table else None
+    depth = table.get("decode-depth", 2)
+    if not isinstance(depth, int) or isinstance(depth, bool) or not 0 <= depth <= MAX_DECODE_DEPTH:
+        raise ConfigError(f"{where}: 'decode-depth' must be a whole number from 0 to {MAX_DECODE_DEPTH}, not {depth!r}")
     return Config(exclude, tuple(allow), disable, size, inline, in_changes, "max-file-size" in table, where,
                   _exclude_spec(exclude, where), opened,
                   _count(table, "archive-depth", archives_module.DEFAULT_DEPTH, where), archive_bytes,
                   _count(table, "archive-max-members", archives_module.DEFAULT_MEMBERS, where),
-                  _count(table, "archive-max-ratio", archives_module.DEFAULT_RATIO, where))
+                  _count(table, "archive-max-ratio", archives_module.DEFAULT_RATIO, where), depth)
 
 
 def _count(table: dict[str, Any], key: str, default: int, where: str) -> int:

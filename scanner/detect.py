@@ -10,11 +10,11 @@ import dataclasses
 import functools
 import heapq
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import AnyStr, Generic, Literal, Protocol
 
-from scanner import archives, content, context, prefilter
+from scanner import archives, compiled, content, context, decode, prefilter, syntax
 from scanner import public_halves
 from scanner.companion import Companions
 from scanner.domain import Severity
@@ -76,6 +76,8 @@ class _Candidate:
     end: int
     rule_id: str
     secret: str
+    # An unquoted value (a pattern's `bare` group): a literal in configuration, an expression in code.
+    bare: bool = False
 
 
 def _keep_disjoint(candidates: list[_Candidate]) -> list[_Candidate]:
@@ -155,11 +157,14 @@ class Detector:
     # How far the members of archives are read (scanner.archives); None: archives are scanned as
     # the binary files they are, never opened.
     archive_limits: archives.Limits | None = field(default_factory=archives.Limits)
+    # How many encodings deep a value is decoded and scanned (scanner.decode); 0: never.
+    decode_depth: int = decode.DEPTH
 
     @classmethod
     def configured(cls, disabled: Iterable[str] = (), allow: Iterable[AllowRule] = (),
                    inline: InlineMarkers = "honour",
-                   archive_limits: archives.Limits | None = archives.DEFAULT_LIMITS) -> "Detector":
+                   archive_limits: archives.Limits | None = archives.DEFAULT_LIMITS,
+                   decode_depth: int = decode.DEPTH) -> "Detector":
         off = set(disabled)
         prefilter.requested()  # a bad KEYSENTRY_ENGINE is an error before any file is read
         return cls(
@@ -168,11 +173,12 @@ class Detector:
             allow=tuple(allow),
             inline=inline,
             archive_limits=archive_limits,
+            decode_depth=decode_depth,
         )
 
     def scan(self, data: bytes, path: str = "") -> Scanned:
-        """Every secret in `data`; `path` matters only to whole-file rules such as dotenv-file."""
-        scanned = self.scan_content(data)
+        """Every secret in `data` at `path` (its language, and whole-file rules such as dotenv-file)."""
+        scanned = self.scan_content(data, (path,) if path else ())
         whole = self.path_matches(path, data, scanned)
         return dataclasses.replace(scanned, matches=scanned.matches + whole) if whole else scanned
 
@@ -191,9 +197,18 @@ class Detector:
         """The engine that finds where the rules may match: "hyperscan" or "python"."""
         return self._prefilter.name
 
-    def scan_content(self, data: bytes, expand: bool = True) -> Scanned:
-        """Every secret the bytes hold, whatever path they occur at: the same for every copy of a blob.
-        An archive's members are read too (EXPAND, and the detector reads archives)."""
+    def scan_content(self, data: bytes, paths: Sequence[str] = (), expand: bool = True) -> Scanned:
+        """Every secret the bytes hold: the same for every copy of a blob. PATHS: where it occurs, which
+        tell its language (scanner.syntax: is an unquoted value there a literal or an expression?);
+        none, or paths that disagree: a literal. An archive's members are read too (EXPAND, and the
+        detector reads archives)."""
+        return self._content(data, self.decode_depth, None, expand, paths)
+
+    def _content(self, data: bytes, depth: int, budget: decode.Budget | None, expand: bool = False,
+                 paths: Sequence[str] = ()) -> Scanned:
+        """What scan_content says, decoding encoded runs DEPTH encodings deep, within BUDGET (None:
+        the budget of content scanned for itself); an archive is opened only when EXPAND (never
+        one a decoding or a compiled file's strings make). Decoded text has no language of its own."""
         # Most content is plain text, which the prefilter's pass tells without sniffing it.
         plain, hits = self._prefilter.plain_text(data)
         if not plain and expand and self.archive_limits is not None:
@@ -210,6 +225,9 @@ class Detector:
             if hits is None:
                 return _NOTHING
             text = content.decode(data, kind)
+            if hits.encoded and depth > 0:
+                return self._with_decoded(self._text(data, text, hits, _in_text(hits, data, text), None, paths),
+                                          data, text, hits.encoded, depth, budget or decode.Budget(len(data)))
             located = _in_text(hits, data, text)
         else:
             text = content.decode(data, kind)
@@ -218,6 +236,13 @@ class Detector:
             if hits is None:
                 return _NOTHING
             located = None
+        return self._text(data, text, hits, located, lowered, paths)
+
+    def _text(self, data: bytes, text: str, hits: prefilter.Hits, located: prefilter.Hits | None,
+              lowered: str | None, paths: Sequence[str] = ()) -> Scanned:
+        """The rules' matches in TEXT (DATA decoded), where the prefilter's HITS say they may be."""
+        if not hits.active:
+            return _NOTHING
         plan: list[_Plan] = []
         for index in hits.active:
             rule = self.rules[index]
@@ -237,11 +262,13 @@ class Detector:
                 lowered = text.lower() if lowered is None else lowered
                 spans = _windows(rule, text, lowered)
             plan.append(_Plan(rule, spans))
+        language = syntax.language_of(paths, text) if paths else None
+        code = syntax.Code(text, language) if language is not None else None
         if len(text) <= _REGION:
             candidates = [c for step in plan for c in step.candidates(text, 0, len(text))]
-            matches, allowed, suppressed = self._resolve(_keep_disjoint(candidates), text)
+            matches, allowed, suppressed = self._resolve(_keep_disjoint(candidates), text, code=code)
             return _listed(matches, allowed, suppressed, text)
-        return self._scan_regions(plan, text)
+        return self._scan_regions(plan, text, code)
 
     def _scan_archive(self, data: bytes) -> Scanned | None:
         """What an archive's members hold, each at its own path (Match.member), scanned as files
@@ -269,13 +296,13 @@ class Detector:
     def _scan_member(self, member: archives.Member) -> tuple[Scanned, bytes]:
         """A member's secrets and the bytes whole-file rules judge it by: read whole, or in pieces."""
         if member.data is not None:
-            return self.scan_content(member.data, expand=False), member.data
+            return self.scan_content(member.data, member.path[-1:], expand=False), member.data
         assert member.pieces is not None
         from scanner import chunked  # imports this module: only members past archives.WHOLE need it
 
         return chunked.scan_pieces(self, member.pieces)
 
-    def _scan_regions(self, plan: list["_Plan"], text: str) -> Scanned:
+    def _scan_regions(self, plan: list["_Plan"], text: str, code: syntax.Code | None) -> Scanned:
         """The plan's matches, a line-aligned region at a time, until MAX_MATCHES are found. A
         candidate belongs to the region it starts in and may reach _REGION_MARGIN past it; one that
         starts inside the last region's last kept candidate is that candidate's tail. Silenced
@@ -291,13 +318,62 @@ class Detector:
             end = len(text) if cut < 0 else cut + 1
             candidates = [c for step in plan for c in step.candidates(text, start, end) if c.start >= floor]
             kept = _keep_disjoint(candidates)
-            found, dropped, silenced = self._resolve(kept, text, lines)
+            found, dropped, silenced = self._resolve(kept, text, lines, code)
             matches += found
             allowed += dropped
             suppressed += silenced[:max(0, MAX_MATCHES + 1 - len(suppressed))]
             floor = max([floor, *(c.end for c in kept)])
             start, size = end, min(2 * size, _REGION_MAX)
         return _listed(matches, allowed, suppressed, text)
+
+    @functools.cached_property
+    def _decoding(self) -> tuple[tuple[decode.Needle, ...], tuple[bytes, ...]]:
+        return decode.needles(self.rules), decode.markers(self.rules)
+
+    def _with_decoded(self, scanned: Scanned, data: bytes, text: str, encoded: tuple[int, ...],
+                      depth: int, budget: decode.Budget) -> Scanned:
+        """SCANNED plus what the encoded runs the gate let through hold (scanner.decode): each
+        match at the place its encoded form starts, with the chain of decodings; a secret found as
+        it is already is not found again in a decoding."""
+        table, markers = self._decoding
+        hit = [table[i] for i in encoded]
+        kinds = decode.gate(hit, data, markers)
+        seen = {(m.rule_id, m.secret) for m in scanned.everything}
+        found: list[Match] = []
+        silenced: list[Match] = []
+        allowed = scanned.allowed
+        for run in decode.runs(data, kinds, hit, markers, budget):
+            inner = self._content(run.data, depth - 1, budget)
+            if not inner.everything:
+                allowed += inner.allowed
+                continue
+            offsets = decode.Offsets(run.data, inner.binary)
+            for m in inner.everything:
+                if (m.rule_id, m.secret) in seen:
+                    continue
+                seen.add((m.rule_id, m.secret))
+                at = run.source(offsets.offset(m.line, m.column))
+                line, column, char = decode.position(data, text, at)
+                cause = m.suppressed
+                if not cause and self.inline == "honour":
+                    start = text.rfind("\n", 0, char) + 1
+                    end = text.find("\n", char)
+                    if _LineMarkers(text, start, len(text) if end < 0 else end).allow(char, char + 1):
+                        cause = "inline"
+                placed = dataclasses.replace(m, line=line, column=column, decoded=(run.kind, *m.decoded),
+                                             suppressed=cause)
+                if cause:
+                    allowed += 1
+                    silenced.append(placed)
+                else:
+                    found.append(placed)
+        if not found and not silenced:
+            return dataclasses.replace(scanned, allowed=allowed) if allowed != scanned.allowed else scanned
+        room = max(0, MAX_MATCHES - len(scanned.matches))
+        return dataclasses.replace(
+            scanned, allowed=allowed,
+            matches=tuple(sorted((*scanned.matches, *found[:room]), key=lambda m: (m.line, m.column))),
+            suppressed=tuple(sorted((*scanned.suppressed, *silenced), key=lambda m: (m.line, m.column))[:MAX_MATCHES]))
 
     def judges_whole_file(self, path: str) -> bool:
         """Whether a whole-file rule applies at PATH: what a blob holds there is more than what its
@@ -324,12 +400,13 @@ class Detector:
     def _companions(self) -> dict[str, Companion]:
         return {rule.id: rule.companion for rule in self.rules if rule.companion is not None}
 
-    def _resolve(self, kept: list[_Candidate], text: str,
-                 lines: "_Lines[str] | None" = None) -> tuple[list[Match], int, list[Match]]:
+    def _resolve(self, kept: list[_Candidate], text: str, lines: "_Lines[str] | None" = None,
+                 code: syntax.Code | None = None) -> tuple[list[Match], int, list[Match]]:
         """Matches for the kept candidates that their text around confirms, minus those the list of
         known public values drops; each with the clues to its context and its public half. Those an
         inline marker or an allow regex silences come apart, marked with the cause. LINES: the
-        text's line counter when the candidates come a region at a time (offsets ascending)."""
+        text's line counter when the candidates come a region at a time (offsets ascending). CODE:
+        the text's syntax, when it is a programming language's, where an unquoted value is code."""
         matches: list[Match] = []
         suppressed: list[Match] = []
         allowed = 0
@@ -342,6 +419,8 @@ class Detector:
         for cand in kept:
             judge = self._in_context.get(cand.rule_id)
             if judge is not None and not judge(text, cand.start, cand.end):
+                continue
+            if cand.bare and code is not None and code.is_expression(cand.start):
                 continue
             kind = self._companions.get(cand.rule_id)
             companion = ""
@@ -428,7 +507,41 @@ class Detector:
                 suppressed.append(Match(cand.rule_id, cand.secret, line, column, cand.secret, suppressed="config"))
                 continue
             matches.append(Match(cand.rule_id, cand.secret, line, column, cand.secret))
-        return Scanned(tuple(matches), allowed, True, tuple(suppressed))
+        return self._with_strings(data, Scanned(tuple(matches), allowed, True, tuple(suppressed)))
+
+    def _with_strings(self, data: bytes, scanned: Scanned) -> Scanned:
+        """SCANNED plus what the strings a compiled file's format delimits hold (scanner.compiled:
+        a .pyc's constants, an SQLite database's text cells), each read as text of its own: there a
+        key is not run into the next object's type byte or the next column's text."""
+        found = compiled.strings(data)
+        if not found:
+            return scanned
+        starts: list[int] = []
+        size = 0
+        for _offset, value in found:
+            starts.append(size)
+            size += len(value) + 1
+        joined = b"\n".join(value for _offset, value in found)
+        inner = self._content(joined, self.decode_depth, None)
+        seen = {(m.rule_id, m.secret) for m in scanned.everything}
+        offsets = decode.Offsets(joined, inner.binary)
+        added: list[Match] = []
+        for m in inner.everything:
+            if (m.rule_id, m.secret) in seen:
+                continue
+            seen.add((m.rule_id, m.secret))
+            at = offsets.offset(m.line, m.column)
+            i = max(0, bisect.bisect_right(starts, at) - 1)
+            where = found[i][0] + at - starts[i]
+            line = data.count(b"\n", 0, where) + 1
+            added.append(dataclasses.replace(m, line=line, column=where - data.rfind(b"\n", 0, where)))
+        if not added:
+            return scanned
+        ordered = sorted((*scanned.everything, *added), key=lambda m: (m.line, m.column))
+        return dataclasses.replace(
+            scanned, allowed=scanned.allowed + sum(1 for m in added if m.suppressed),
+            matches=tuple(m for m in ordered if not m.suppressed)[:MAX_MATCHES],
+            suppressed=tuple(m for m in ordered if m.suppressed)[:MAX_MATCHES])
 
 
 class _LineMarkers:
@@ -586,7 +699,7 @@ def _accepted(rule: Rule, pattern: re.Pattern[str], matches: Iterable[re.Match[s
             continue
         secret = m[group]
         if rule.accept(secret, quoted and group == "secret"):
-            yield _Candidate(rule.priority, m.start(group), m.end(group), rule.id, secret)
+            yield _Candidate(rule.priority, m.start(group), m.end(group), rule.id, secret, group == "bare")
 
 
 def _utf16_candidates(rules: list[Rule], data: bytes) -> Iterator[_Candidate]:

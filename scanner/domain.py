@@ -10,6 +10,8 @@ Severity = Literal["critical", "high", "medium", "low"]
 Status = Literal["live", "restricted", "no-gemini-access", "reported-leaked", "invalid", "unknown"]
 ContextName = Literal["gemini-client", "firebase-config", "maps-javascript", "android-resource", "ios-plist",
                       "service-config", "notebook-output", "test-fixture", "docs", "generic"]
+# Where a finding sits: a file (of a tree, the index or the disk), or git metadata (scanner.sources.messages).
+Place = Literal["file", "commit-message", "tag-message", "note"]
 
 MODES: tuple[Mode, ...] = get_args(Mode)
 SEVERITIES: tuple[Severity, ...] = get_args(Severity)  # most urgent first

@@ -6,10 +6,12 @@ the tests can prove each on its own.
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 import math
 import re
 from collections import Counter
+from dataclasses import dataclass
 from importlib import resources
 
 from scanner import lazyre
@@ -177,7 +179,21 @@ def is_word_list(value: str) -> bool:
 
 
 def is_path_or_url(value: str) -> bool:
-    return bool(_PATH_OR_URL.search(value) or _FILE_LIKE.search(value) or _RELATIVE_FILE.match(value))
+    return bool(_PATH_OR_URL.search(value) or _FILE_LIKE.search(value) or _RELATIVE_FILE.match(value)) \
+        or is_name_path(value)
+
+
+_NAME_SEGMENT = lazyre.compile(r"[A-Za-z_$][\w$.-]{0,80}")
+
+
+def is_name_path(value: str) -> bool:
+    """`com/google/ai/client/InvalidApiKeyException`, `io.modelcontextprotocol/clientInfo`: names joined
+    by slashes (a JVM type, a module path, a resource name); a key holding slashes (base64) has random
+    segments."""
+    segments = value.split("/")
+    return len(segments) > 1 and all(
+        _NAME_SEGMENT.fullmatch(seg) and (is_identifier(seg) or (seg.isalpha() and seg.islower() and len(seg) <= 16))
+        for seg in segments)
 
 
 def is_regex(value: str) -> bool:
@@ -326,10 +342,143 @@ def is_phrase(value: str) -> bool:
 _FIXED_LOOKALIKE = lazyre.compile(r"^(?:(?-i:AI[zZ][aA]|aiza)|aq\.ab|gocspx-|ya29\.|1//0)", re.IGNORECASE)
 
 
-def plausible_literal(value: str, quoted: bool) -> bool:
+@dataclass(frozen=True)
+class _TypedModel:
+    """What people type (scanner/data/typed_text.json, made by benchmarks/typed_model.py): log P(letter |
+    the letter before, or `^` at a word's start), the log-frequencies of the words of names and prose,
+    and the threshold calibrated on the peers' real key fixtures."""
+
+    pairs: dict[str, float]
+    words: dict[str, float]
+    threshold: float
+
+
+@functools.cache
+def _typed_model() -> _TypedModel:
+    data = json.loads(resources.files("scanner").joinpath("data/typed_text.json").read_text(encoding="utf-8"))
+    counts: dict[str, int] = data["pairs"]
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    totals: Counter[str] = Counter()
+    for pair, n in counts.items():
+        totals[pair[0]] += n
+
+    def p(a: str, b: str) -> float:  # add-one smoothed
+        return (counts.get(a + b, 0) + 1) / (totals[a] + 26)
+
+    # Inside a word, a new word may start unmarked (`mysecretkey`): a tenth of the time.
+    pairs = {a + b: math.log(0.9 * p(a, b) + 0.1 * p("^", b)) for a in letters for b in letters}
+    pairs.update({"^" + b: math.log(p("^", b)) for b in letters})
+    words: dict[str, int] = data["words"]
+    total = sum(words.values())
+    return _TypedModel(pairs, {w: math.log(n / total) for w, n in words.items()}, float(data["threshold"]))
+
+
+# A value's pieces: a word (camelCase, snake_case, UPPER split), a run of digits, a run of anything else.
+_PIECES = lazyre.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+|[^A-Za-z0-9]+")
+# The smallest alphabet a random key of these characters is drawn from, and its size.
+_ALPHABETS = tuple((lazyre.compile(p), n) for p, n in (
+    (r"[0-9a-f]+", 16), (r"[0-9A-F]+", 16), (r"[0-9a-z]+", 36), (r"[0-9A-Z]+", 36), (r"[0-9A-Za-z]+", 62),
+    (r"[^A-Za-z0-9]", 8)))
+# The parts of a value between separators, and the separators (one character each, of 8 usual ones).
+_PARTS = lazyre.compile(r"[A-Za-z0-9]+|[^A-Za-z0-9]")
+_LONGEST_WORD = 20
+_LOG = {name: math.log(p) for name, p in (
+    ("piece", 1 / 4),  # a new piece
+    ("case", 1 / 3),  # a word's case: lower, Capitalized or UPPER
+    ("vocabulary", 1 / 2),  # a word of the vocabulary, or letters after letters
+    ("end", 1 / 4),  # letters end here
+    ("boundary", 0.3),  # one more word in a run of letters
+    ("digit", 1 / 10),
+    ("long digits", 1 / 10),  # each digit of a run past four: people type 7, 42, 2024, not 20361230
+    ("separator", 1 / 4),
+)}
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _letters_cost(word: str) -> float:
+    """log P(WORD) as one or more words run together (`notarealkey`): the best split into words of
+    the vocabulary or runs of letters, by dynamic programming over where each ends. (Cached: the
+    short pieces random keys split into come back again and again.)"""
+    model = _typed_model()
+    pairs, vocabulary = model.pairs, model.words
+    n = len(word)
+    # inner[k]: log P of the letter pairs word[0..k] inside one run (a prefix sum over pairs).
+    inner = [0.0] * n
+    for k in range(1, n):
+        inner[k] = inner[k - 1] + pairs[word[k - 1:k + 1]]
+    best = [0.0] + [-math.inf] * n
+    for i in range(1, n + 1):
+        for j in range(max(0, i - _LONGEST_WORD), i):
+            if best[j] == -math.inf:
+                continue
+            run = _LOG["vocabulary"] + pairs["^" + word[j]] + inner[i - 1] - inner[j] + _LOG["end"]
+            known = vocabulary.get(word[j:i])
+            cost = max(run, _LOG["vocabulary"] + known) if known is not None else run
+            total = best[j] + cost + (_LOG["boundary"] if j else 0.0)
+            if total > best[i]:
+                best[i] = total
+    return best[n]
+
+
+def _digits_cost(run: str) -> float:
+    """log P(RUN of digits) as typed: any digits (past four, seldom), or half the time a run people
+    type: counting up or down (`123`, `9876`), one digit over (`0000`), a year (`2024`)."""
+    n = len(run)
+    uniform = n * _LOG["digit"] + max(0, n - 4) * _LOG["long digits"]
+    if n == 4 and run[:2] in ("19", "20"):  # a year
+        return math.log(0.5 * math.exp(uniform) + 0.5 / 200)
+    if n < 2 or n > 10:
+        return uniform
+    steps = {int(b) - int(a) for a, b in itertools.pairwise(run)}
+    if len(steps) != 1 or steps.pop() not in (-1, 0, 1):
+        return math.log(0.5) + uniform
+    patterned = 2 * (10 - n + 1) + 10  # up, down, one digit
+    return math.log(0.5 * math.exp(uniform) + 0.5 / patterned)
+
+
+def typed_score(value: str) -> float:
+    """How much likelier VALUE is as something a person typed than as a random key: the log-likelihood
+    ratio (nats) of a model of typed values (words of names and prose, from a vocabulary or spelt by
+    letter pairs, in one case each; short runs of digits; a few separators) against characters drawn
+    uniformly from the smallest usual key alphabet holding them (hex, base36, base62, base64…).
+    `testKeyValue`, `fakeKey9876` and `notARealKey7` score far above zero, a random key far below."""
+    return _typed(value, -math.inf)
+
+
+def _typed(value: str, floor: float) -> float:
+    """typed_score, or anything below FLOOR once it is sure to end below it (each piece only lowers
+    it: a random key is given up on after a few)."""
+    # A key is often made of parts (`xoxb-…-…`, `sk-proj-…`, a UUID): each part drawn from its own alphabet.
+    randomly = 0.0
+    for part in _PARTS.findall(value):
+        size = next((n for pattern, n in _ALPHABETS if pattern.fullmatch(part)), 95)
+        randomly += len(part) * math.log(size)
+    typed = 0.0
+    for piece in _PIECES.findall(value):
+        if typed + randomly < floor:
+            break
+        first = piece[0]
+        if first.isascii() and first.isalpha():
+            typed += _LOG["piece"] + _LOG["case"] + _letters_cost(piece.lower())
+        elif first.isdigit():
+            typed += _LOG["piece"] + _digits_cost(piece)
+        else:  # what joins words: `-`, `_`, `.`, a space
+            typed += len(piece) * _LOG["separator"]
+    return typed + randomly
+
+
+def is_typed(value: str) -> bool:
+    """Is VALUE made of words a person typed rather than random (typed_score at or above the threshold
+    calibrated on the peers' real key fixtures: benchmarks/typed_model.py)?"""
+    threshold = _typed_model().threshold
+    return len(value) <= 300 and _typed(value, threshold) >= threshold
+
+
+def plausible_literal(value: str, quoted: bool, typed: bool = True) -> bool:
     """Is a value bound to an api-key-like name a real secret rather than a stand-in?
 
     Unquoted values (shell, .env, YAML, INI) must look like a token; quoted ones may be shorter.
+    TYPED: also reject a value made of typed words (is_typed); off only to calibrate that test.
     """
     value = value.strip()
     if len(value) < (10 if quoted else 12) or len(value) > 300 or value.isdigit():
@@ -345,7 +494,9 @@ def plausible_literal(value: str, quoted: bool) -> bool:
     if any(c in value for c in "()\"'`<>") or is_phrase(value) or _FIXED_LOOKALIKE.match(value):
         return False
     # A token has at least one digit or mixes cases; words_joined_by_underscores do neither.
-    return any(c.isdigit() for c in value) or (value != value.lower() and value != value.upper())
+    if not any(c.isdigit() for c in value) and (value == value.lower() or value == value.upper()):
+        return False
+    return not (typed and is_typed(value))
 
 
 # Narrower than _PLACEHOLDER_WORDS and made of long words: a random 35-character key body must
@@ -361,8 +512,10 @@ _FIXED_PLACEHOLDER = lazyre.compile(
 def plausible_fixed_format(value: str) -> bool:
     """A fixed-format credential (AIza…, GOCSPX-…): rule out documentation stand-ins."""
     body = re.sub(r"^(?:AIza(?:Sy)?|GOCSPX-|ya29\.|1//0|AQ\.Ab)", "", value)
+    # Last, and only for what passed the rest: a body of typed words (`FILTERED_ACCESS_TOKEN_XXX`, a
+    # cassette's scrubbed stand-in) is no credential; the model calls no random body typed.
     return not _FIXED_PLACEHOLDER.search(body) and not is_low_entropy(body, 3.0) and not is_repetitive(body) \
-        and not is_sequential(body)
+        and not is_sequential(body) and not is_typed(body)
 
 
 @functools.cache
@@ -458,17 +611,34 @@ _NOT_A_SECRET_SUFFIX = lazyre.compile(
     r"api[_.-]?key[_.-]?(?:hash|header|headers|name|names|env|env_?var|var|variable|path|id|ids|url|uri|file|filename"
     r"|type|len|length|size|param|parameter|field|label|location|placement|source|prefix|suffix|mode|scheme"
     r"|format|pattern|regex|required|enabled|set|present|missing|exists|valid|ref|label|title|help|hint|count"
-    r"|index|setting|option|query|in|description|desc)$", re.IGNORECASE)
+    r"|index|setting|option|query|in|description|desc|line|lines|parser|parse|validator|validation|formatter"
+    r"|regexp|reader|loader|getter|setter|resolver|matcher|checker|extractor|error|errors|message|msg|text"
+    r"|placeholder|column|widget|dialog|button|form|view)$", re.IGNORECASE)
 
 
 # `<YOUR_API_KEY_HERE>` read as an XML element of that name: a stand-in, not a name.
 _STAND_IN_NAME = lazyre.compile(r"(?:^|[^a-z])your|[_-]here$", re.IGNORECASE)
 
 
+# The last word of a longer name after its api-key: `apiKeyErrorMessage`, `API_KEY_INPUT_FIELD`.
+_AFTER_KEY = lazyre.compile(r"api[_.-]?key([\w.-]+)$", re.IGNORECASE)
+_ABOUT_A_KEY = frozenset(
+    "hash header headers name names env var variable path url uri file filename type len length size param parameter"
+    " field label location placement source prefix suffix mode scheme format pattern regex required enabled present"
+    " missing exists valid ref title help hint count index setting option query description desc line lines parser"
+    " validator validation formatter regexp reader loader getter setter resolver matcher checker extractor error"
+    " errors message msg placeholder column widget dialog button form view exception exceptions class interface"
+    " handler listener callback".split())
+
+
 def is_not_secret_name(name: str) -> bool:
-    """`api_key_hash`, `api_key_header`, `apiKeyName`, `API_KEY_ENV`: the name holds something about a
-    key (its digest, header, variable, file), not the key."""
-    return is_digest_name(name) or bool(_NOT_A_SECRET_SUFFIX.search(name)) or bool(_STAND_IN_NAME.search(name))
+    """`api_key_hash`, `api_key_header`, `apiKeyName`, `API_KEY_ENV`, `apiKeyErrorMessage`: the name holds
+    something about a key (its digest, header, variable, file, a message about it), not the key."""
+    if is_digest_name(name) or _NOT_A_SECRET_SUFFIX.search(name) or _STAND_IN_NAME.search(name):
+        return True
+    after = _AFTER_KEY.search(name)
+    words = _WORDS.findall(after[1]) if after else []
+    return bool(words) and words[-1].lower() in _ABOUT_A_KEY
 
 
 

@@ -56,6 +56,12 @@ def env() -> dict[str, str]:
         # how (ext::sh -c ..., core.sshCommand, remote.*.uploadpack): a program of its own.
         "GIT_ALLOW_PROTOCOL": "none",
         "GIT_PROTOCOL_FROM_USER": "0",
+        # Output through stdio's buffer, not flushed after every commit: into a pipe, log and
+        # rev-list otherwise write each record with a syscall of its own and wake us for it (pytest's
+        # history: 17,000 reads of the walk's 6.5 MB, 0.3 s of our CPU and 0.15 s of git's, against
+        # 1,400 reads and 0.04 s). Nothing here talks to log or rev-list a record at a time; cat-file,
+        # which we do talk to so, writes as it did (unbuffered, or flushed when told).
+        "GIT_FLUSH": "0",
         "LC_ALL": "C",
     }
 

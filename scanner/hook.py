@@ -1,4 +1,5 @@
 """`keysentry hook pre-push`: work out which commits a push sends, and scan exactly those, once.
+`keysentry hook pre-commit`: the pre-commit framework's commit hook, on the files it names.
 
 Two callers: git itself (a plain hook passes the remote's name and URL as arguments and one line
 per pushed ref on standard input) and the pre-commit framework (which reads standard input itself
@@ -7,6 +8,7 @@ and hands the first pushed ref over in PRE_COMMIT_* environment variables).
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 from collections.abc import Mapping, Sequence
 from typing import NamedTuple
@@ -158,8 +160,45 @@ def pre_push(base: scan.Request, remote: str | None, stdin_text: str | None,
     revisions = push_range(found, updates, remote)
     # A tag of a blob or a tree sends content no commit holds.
     pointed = tagged.peel(found, [(u.remote_ref, u.local_sha) for u in updates if not gitcmd.is_null_oid(u.local_sha)])
-    if revisions is None and not pointed:
+    # An annotated tag sends its message, whatever it tags.
+    from scanner.sources.messages import pushed_tags
+
+    tags = pushed_tags(found, [u.local_sha for u in updates if not gitcmd.is_null_oid(u.local_sha)])
+    if revisions is None and not pointed and not tags:
         return Result("range", (), Stats(), (NOTHING_SENT,))
     published = (_remotes(found, remote), *_present(found, [u.remote_sha for u in updates if not gitcmd.is_null_oid(u.remote_sha)]))
     return scan.run(dataclasses.replace(base, path=found.root, mode="range", revision_range=revisions,
-                                        pointed=tuple(pointed), published=published))
+                                        pointed=tuple(pointed), published=published, tags=tags))
+
+
+def pre_commit(request: scan.Request, files: Sequence[str]) -> Result:
+    """The pre-commit framework's hook (pass_filenames): check exactly FILES (paths relative to the
+    current folder, the repository's top folder when the framework runs it).
+
+    A commit (and a plain `pre-commit run`) names the staged files, and the framework has set the
+    unstaged changes aside: the staged change of those files is checked, reporting what the commit
+    adds, as `scan --staged` does. `pre-commit run --all-files` or `--files X` may name files that
+    are not staged (CI stages nothing): then the files' contents are checked, every secret they
+    hold. With no FILES, the whole staged change."""
+    from scanner.sources import staged
+
+    if not files:
+        return scan.run(request)
+    repo = gitcmd.find(request.path)
+    if repo is None or repo.bare:
+        raise GitError("pre-commit: not a git work tree (the framework runs its hooks in one)")
+    root = os.path.realpath(repo.root)
+    named = tuple(_from_top(f, root) for f in files)
+    in_change = {change.path for change in staged.staged_changes(repo)}
+    # A submodule's folder is not a file either way: only files decide which question this is.
+    files_named = [n for n in named if not os.path.isdir(os.path.join(root, n))]
+    if all(n in in_change for n in files_named):
+        return scan.run(dataclasses.replace(request, mode="staged", files=named))
+    return scan.run(dataclasses.replace(request, mode="worktree", files=named))
+
+
+def _from_top(path: str, root: str) -> str:
+    """PATH relative to ROOT, "/"-separated: its folder resolved, its name kept (a link stays a link,
+    and is skipped unread as in any scan of the tree)."""
+    folder = os.path.realpath(os.path.dirname(os.path.abspath(path)))
+    return os.path.relpath(os.path.join(folder, os.path.basename(path)), root).replace(os.sep, "/")

@@ -6,7 +6,7 @@ from typing import Literal
 
 from scanner import context
 from scanner.archives import REASONS, Tally
-from scanner.domain import ContextName, Mode, Severity, Status
+from scanner.domain import ContextName, Mode, Place, Severity, Status
 from scanner.rules import RULES_BY_ID
 
 
@@ -35,6 +35,9 @@ class Match:
     # Inside an archive: the member's path, outermost archive first (scanner.archives); the
     # finding's path is then `BLOB!MEMBER` (member_path). Empty: the blob itself.
     member: tuple[str, ...] = ()
+    # Found in decoded text (scanner.decode): the decodings, outermost first ("base64", "hex", …);
+    # line and column are where its encoded form starts.
+    decoded: tuple[str, ...] = ()
 
 
 # Why a finding is not reported: "" (it is), an inline marker, the config (`allow`), the baseline.
@@ -88,6 +91,16 @@ class Blob:
     # False for a blob read only to judge another (the version of a staged path in HEAD): it is
     # not part of what the scan covers, so the stats leave it out.
     counted: bool = True
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A blob that holds something at one of its paths (its bytes dropped): what the scan loop
+    hands a source's provenance step."""
+
+    blob: Blob
+    content: tuple[Match, ...]  # the content step's matches: the same at every path
+    at: tuple[tuple[str, tuple[Match, ...]], ...]  # (path, content and path-step matches) where any
 
 
 @dataclass(frozen=True)
@@ -173,6 +186,8 @@ class Finding:
     companion: str = ""
     # Why the policy does not report it (listed with --show-suppressed), or "": reported.
     suppressed: SuppressedBy = ""
+    # A file, or git metadata: then `path` is `commit-message:SHA` / `tag-message:ID`, no file's path.
+    place: Place = "file"
     # history/range: every later path the secret was carried to (renames, copies), oldest first.
     moved_to: tuple[Moved, ...] = ()
     # --unreachable: False for a secret only commits no ref leads to (reflog entries) or dangling
@@ -189,6 +204,8 @@ class Finding:
             return ()
         inner = self.path[len(self.archive):]  # "!MEMBER…", the same wherever the archive went
         return tuple(dict.fromkeys([self.archive, *(p[:-len(inner)] for p in self.head_paths if p.endswith(inner))]))
+    # Found in decoded text: the chain of decodings, outermost first (Match.decoded).
+    decoded: tuple[str, ...] = ()
 
 
 def fingerprint(rule_id: str, path: str, identity: str) -> str:
@@ -202,7 +219,7 @@ def fingerprint(rule_id: str, path: str, identity: str) -> str:
 def make_finding(match: Match, path: str, *, commit: str | None = None, author: str | None = None,
                  date: str | None = None, in_head: bool | None = None, head_paths: tuple[str, ...] = (),
                  unstaged_fix: bool = False, locations: tuple[Location, ...] = (),
-                 moved_to: tuple[Moved, ...] = ()) -> Finding:
+                 moved_to: tuple[Moved, ...] = (), place: Place = "file") -> Finding:
     """A finding for MATCH at PATH, with the history's provenance when there is one."""
     archive = path if match.member else ""
     if match.member:
@@ -232,6 +249,8 @@ def make_finding(match: Match, path: str, *, commit: str | None = None, author: 
         suppressed=match.suppressed,
         moved_to=moved_to,
         archive=archive,
+        place=place,
+        decoded=match.decoded,
     )
 
 

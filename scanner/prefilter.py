@@ -14,11 +14,12 @@ Hyperscan is used when it can be imported. KEYSENTRY_ENGINE=python or =hyperscan
 from __future__ import annotations
 
 import os
+import re
 import weakref
 from collections.abc import Callable
 from typing import Any, NamedTuple, Protocol
 
-from scanner import content
+from scanner import content, decode
 from scanner.errors import UsageError
 from scanner.rules import Rule
 
@@ -38,6 +39,9 @@ class Hits(NamedTuple):
     # lower-cased content would give them.
     starts: dict[int, list[int]] | None = None
     anchors: dict[int, list[tuple[int, int]]] | None = None
+    # Indexes (into scanner.decode.needles of the rules) of the decoding gate's needles that occur,
+    # ascending: the same in both engines. Narrow text only (`text`, `plain_text`).
+    encoded: tuple[int, ...] = ()
 
 
 class Prefilter(Protocol):
@@ -75,12 +79,42 @@ class PythonPrefilter:
     def __init__(self, rules: tuple[Rule, ...]) -> None:
         self._rules = rules
         self._keywords = [(i, rule.keywords) for i, rule in enumerate(rules)]
+        # The decoding gate's needles: base64 and hex ones looked for in the runs that could hold
+        # them (scanner.decode.long_runs: the decoder skips a needle outside one, whichever engine
+        # found it); escapes by the byte they open with, one regex each, which tells where one may
+        # start (a test per needle cost 20 ms a MB of source code, where `\\x` and `%` abound).
+        needles = decode.needles(rules)
+        self._in_runs = [(i, n.text if not n.caseless else n.text.lower(), n.caseless) for i, n in enumerate(needles)
+                         if n.kind in ("base64", "base64url", "hex")]
+        by_head: dict[bytes, list[tuple[int, bytes]]] = {}
+        for i, n in enumerate(needles):
+            if n.kind not in ("base64", "base64url", "hex"):
+                by_head.setdefault(n.text[:1].lower(), []).append((i, n.text.lower()))
+        self._escapes = [(re.compile(re.escape(head) + b"(?=" + b"|".join(re.escape(t[1:]) for _, t in group) + b")"),
+                          group) for head, group in by_head.items()]
 
     def __reduce__(self) -> tuple[Callable[..., Prefilter], tuple[Any, ...]]:
         return build, (self._rules, self.name)
 
     def text(self, data: bytes) -> Hits | None:
-        return self.lowered(data.lower())
+        lowered = data.lower()
+        hits = self.lowered(lowered)
+        encoded = self.encoded(data, lowered)
+        if not encoded:
+            return hits
+        return Hits(hits.active if hits else (), encoded=encoded)
+
+    def encoded(self, data: bytes, lowered: bytes) -> tuple[int, ...]:
+        """The decoding gate's needles in DATA (LOWERED: in lower case)."""
+        found: set[int] = set()
+        runs = b"\n".join(decode.long_runs(data))
+        if runs:
+            folded = runs.lower()
+            found.update(i for i, text, caseless in self._in_runs if text in (folded if caseless else runs))
+        for opening, group in self._escapes:
+            for m in opening.finditer(lowered):
+                found.update(i for i, text in group if lowered.startswith(text, m.start()))
+        return tuple(sorted(found))
 
     def plain_text(self, data: bytes) -> tuple[bool, Hits | None]:
         return False, None  # sniffing costs less than anything this engine could do instead
@@ -106,7 +140,12 @@ class PythonPrefilter:
 
 # What a Hyperscan pattern id stands for: (rule index, kind, length of a literal). _NUL and
 # _CONTROL (a control byte within content.SNIFF_BYTES) belong to no rule: they tell plain text.
-_KEYWORD, _ANCHOR, _WIDE, _NUL, _CONTROL = 0, 1, 2, 3, 4
+_KEYWORD, _ANCHOR, _WIDE, _NUL, _CONTROL, _ENCODED = 0, 1, 2, 3, 4, 5
+# A character whose lower case is ASCII or two characters (_LOWER_CASE_SURPRISES) anywhere in the
+# content: reported by the pass itself. Looking for them after it (`in`, twice) read every file
+# that names a keyword without its anchor twice more: a third of the content step's time on the
+# 2,800 files of pytest's history that hold a keyword at all.
+_SURPRISE = 6
 
 
 def _literal(data: bytes) -> bytes:
@@ -180,6 +219,12 @@ class HyperscanPrefilter:
             if rule.binary_patterns:
                 for keyword in rule.keywords:
                     add(_literal(wide(keyword)), hyperscan.HS_FLAG_CASELESS, (i, _WIDE, 0))
+        # The decoding gate (scanner.decode): reported once each, like the Python engine's `in`.
+        for n, needle in enumerate(decode.needles(rules)):
+            add(_literal(needle.text), hyperscan.HS_FLAG_SINGLEMATCH | (hyperscan.HS_FLAG_CASELESS if needle.caseless else 0),
+                (-1, _ENCODED, n))
+        for surprise in _LOWER_CASE_SURPRISES:
+            add(_literal(surprise), hyperscan.HS_FLAG_SINGLEMATCH, (-1, _SURPRISE, 0))
         self._database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
         self._database.compile(expressions=expressions, ids=list(range(len(expressions))), flags=flags,
                                ext=extended)
@@ -225,7 +270,7 @@ class HyperscanPrefilter:
             found = self._scan(data)
         except _TooManyHits:
             return False, None
-        if any(self._meaning[pattern][1] >= _NUL for pattern, _, _ in found):
+        if any(self._meaning[pattern][1] in (_NUL, _CONTROL) for pattern, _, _ in found):
             return False, None
         return True, self._located(found, data)
 
@@ -234,9 +279,12 @@ class HyperscanPrefilter:
             return None
         starts: dict[int, list[int]] = {}
         spans: dict[int, dict[int, list[tuple[int, int]]]] = {}
+        encoded: list[int] = []
         for pattern, start, end in found:
             rule, kind, length = self._meaning[pattern]
-            if kind == _KEYWORD:
+            if kind == _ENCODED:
+                encoded.append(length)
+            elif kind == _KEYWORD:
                 starts.setdefault(rule, []).append(end - length)
             elif kind == _ANCHOR:
                 spans.setdefault(rule, {}).setdefault(pattern, []).append((start, end))
@@ -245,13 +293,13 @@ class HyperscanPrefilter:
         # Unless the text holds a character whose lower case is ASCII (the Kelvin sign): then the
         # detector looks for anchors in the lower-cased text itself, as the Python engine does.
         active = tuple(sorted(rule for rule in starts if rule in spans or not self._rules[rule].anchors))
-        if len(active) < len(starts) and any(seq in data for seq in _LOWER_CASE_SURPRISES):
+        if len(active) < len(starts) and any(self._meaning[pattern][1] == _SURPRISE for pattern, _, _ in found):
             active = tuple(sorted(starts))
-        if not active:
+        if not active and not encoded:
             return None
         anchors = {rule: sorted(span for each in by_anchor.values() for span in _disjoint(each))
                    for rule, by_anchor in spans.items()}
-        return Hits(active, {rule: sorted(set(at)) for rule, at in starts.items()}, anchors)
+        return Hits(active, {rule: sorted(set(at)) for rule, at in starts.items()}, anchors, tuple(sorted(encoded)))
 
     def lowered(self, lowered: bytes) -> Hits | None:
         try:

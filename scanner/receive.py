@@ -203,11 +203,15 @@ def scan_push(base: scan.Request, repo: gitcmd.Repo, updates: Sequence[Update], 
     pushed = [u for u in updates if not gitcmd.is_null_oid(u.new)]  # a deletion brings nothing
     revisions = new_commits(repo, [u.new for u in pushed], (), "--all")
     pointed = tagged.peel(repo, [(u.ref, u.new) for u in pushed])
-    if revisions is None and not pointed:
+    from scanner.sources.messages import pushed_tags  # an annotated tag brings its message
+
+    tags = pushed_tags(repo, [u.new for u in pushed])
+    if revisions is None and not pointed and not tags:
         return Result("range", (), Stats(), (NOTHING_NEW,))
     server = policy.policy()
     result = scan.run(dataclasses.replace(
         base, path=repo.root, mode="range", revision_range=revisions, pointed=tuple(pointed), published=("--all",),
+        tags=tags,
         policy=server, config=None, baseline=None))
     if scan.RULE in server.config.disable:
         return result

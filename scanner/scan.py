@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import itertools
 import os
-import sys
 import time
 from datetime import datetime
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -24,14 +23,14 @@ from scanner import policy as policies
 from scanner.detect import Detector, InlineMarkers, Scanned
 from scanner.domain import Mode
 from scanner.errors import GitError, UsageError
-from scanner.models import MAX_MATCHES, Blob, Finding, Match, Result, Stats, make_finding, member_path
+from scanner.models import MAX_MATCHES, Blob, Finding, Hit, Match, Result, Stats, member_path
 from scanner.report import printable
 from scanner.rules.policy import SUPPRESSION_CHANGE
-from scanner.sources.base import Opener, Read, Reader
+from scanner.sources.base import Opener, Outcomes, Read, Reader, Reading, Scope
 
 if TYPE_CHECKING:
     from scanner import gitcmd
-    from scanner.sources import history, tagged, worktree
+    from scanner.sources import tagged
 
 __all__ = ["Hit", "Request", "Result", "Settings", "run", "scan_blobs"]
 
@@ -53,6 +52,9 @@ class Request:
     # are not scanned again. A push of such tags alone has no revision_range.
     pointed: tuple[tagged.Pointed, ...] = ()
     published: tuple[str, ...] = ()
+    # The annotated tag objects a push sends, whose messages are scanned; None (a range given on the
+    # command line): the annotated tags of the range's commits.
+    tags: tuple[str, ...] | None = None
     # Where the policy comes from (scanner.policy). Default: the working tree's files. POLICY_FROM:
     # that revision's. POLICY_BASE (a range in a gate): the range's base. POLICY: given whole (the
     # pre-receive hook's, from the server's own config).
@@ -60,6 +62,9 @@ class Request:
     policy_base: bool = False
     policy: policies.Policy | None = None
     no_inline_allow: bool = False  # --no-inline-allow: no marker silences anything
+    # Work tree and staged modes: only these paths, relative to the repository's top folder (the
+    # files the pre-commit framework names); None: every file.
+    files: tuple[str, ...] | None = None
     # Told the bytes of each batch of blobs as it is scanned (an audit's progress display, which
     # runs in another process than the scan): history and range scans.
     on_scanned: Callable[[int], None] | None = None
@@ -87,28 +92,12 @@ def run(request: Request) -> Result:
     from_tree = request.policy is None and request.policy_from is None \
         and not (request.policy_base and request.mode == "range")
     fingerprints = _baseline(request) if from_tree else frozenset()
-    if request.mode == "stdin":
-        root = Path.cwd()
-        if request.policy_from is not None:
-            raise UsageError("--policy-from needs a git repository; standard input has none")
-    else:
-        _check_exists(request.path)
-        root = request.path
-    # The sources decide where the repository root is; config is read from there.
-    if request.mode == "worktree" and request.policy_from is None and request.policy is None:
-        from scanner.sources import worktree
-
-        listing = worktree.list_files(request.path)
-        settings = _settings(request, listing.root, _worktree_policy(request, listing.root, fingerprints))
-        findings, stats, notes = _scan_worktree(listing, settings)
-        stats.unreadable += len(listing.warnings)
-        stats.warnings.extend(listing.warnings)
-    elif request.mode == "stdin":
-        settings = _settings(request, root, _worktree_policy(request, root, fingerprints))
-        findings, stats = _scan_stdin(settings)
-        notes = ()
-    else:
-        findings, stats, notes, settings = _scan_git(request, fingerprints)
+    scope = _scope(request, fingerprints)
+    settings = scope.settings
+    stats = Stats()
+    findings, notes = _scan(scope, stats, request.on_scanned)
+    if scope.repo is not None:
+        _warn_missing(scope.repo, stats)
     notes = (*settings.policy.notes, *notes)
     findings, suppressed, notices = _apply_policy(findings, settings.policy, request.mode == "range", stats)
     notes = (*notes, *notices)
@@ -241,67 +230,11 @@ def _settings(request: Request, root: Path, policy: policies.Policy) -> Settings
     cfg = policy.config
     inline: InlineMarkers = "ignore" if request.no_inline_allow or not cfg.inline_allow else "honour"
     size = request.max_file_size or cfg.max_file_size
-    detector = Detector.configured(cfg.disable, cfg.allow, inline, cfg.archive_limits(size))
+    detector = Detector.configured(cfg.disable, cfg.allow, inline, cfg.archive_limits(size), cfg.decode_depth)
     return Settings(detector, cfg, size, max(1, request.jobs), request.progress, policy)
 
 
-def _scan_stdin(settings: Settings) -> tuple[list[Finding], Stats]:
-    # Read as a file is: whole up to chunked.READ_WHOLE, past it a piece at a time, so `scan - <
-    # /dev/zero` never fills the memory. Over the limit is an error rather than a skip, since a
-    # skipped stdin would leave nothing scanned and the report would say "no secrets found".
-    stats = Stats()
-    hits = scan_blobs([Blob(("-",))], _Stdin(), settings, stats, count_files=True, exclude=False, lfs=False)
-    if stats.skipped_large:
-        raise UsageError(f"standard input is larger than --max-file-size ({settings.max_file_size} bytes); "
-                         "raise --max-file-size to scan it")
-    return _plain_findings(hits), stats
-
-
-@dataclass(frozen=True)
-class _Stdin:
-    """Standard input as the one blob of a scan, read in this process (one blob: no workers)."""
-
-    def open(self) -> "_StdinReader":
-        return _StdinReader()
-
-
-class _StdinReader:
-    def __init__(self) -> None:
-        self._head = b""
-
-    def read(self, blobs: Sequence[Blob], limit: int) -> Iterator[tuple[Blob, Read]]:
-        for blob in blobs:
-            self._head = sys.stdin.buffer.read(limit + 1)
-            yield blob, Read("large", size=len(self._head)) if len(self._head) > limit else Read("text", self._head)
-
-    def stream(self, blob: Blob, piece: int) -> Iterator[bytes]:
-        head, self._head = self._head, b""
-        yield head
-        while True:
-            chunk = sys.stdin.buffer.read(piece)
-            if not chunk:
-                return
-            yield chunk
-
-    def close(self) -> None:
-        pass
-
-
-def _plain_findings(hits: Iterable[Hit]) -> list[Finding]:
-    """Findings where they are, with no history to attribute them to (work tree, stdin)."""
-    return [make_finding(m, path) for hit in hits for path, matches in hit.at for m in matches]
-
-
 # --- the one scan loop -----------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Hit:
-    """A blob that holds something at one of its paths (its bytes dropped)."""
-
-    blob: Blob
-    content: tuple[Match, ...]  # the content step's matches: the same at every path
-    at: tuple[tuple[str, tuple[Match, ...]], ...]  # (path, content and path-step matches) where any
-
 
 @dataclass(frozen=True)
 class _Event:
@@ -346,14 +279,14 @@ _worker: _Worker | None = None
 # Below this many blobs, starting worker processes costs more than it saves (pre-commit hooks).
 _PARALLEL_FROM = 64
 # A batch is what one worker takes at a time: small for files read by path (a tree's sizes are
-# unknown up front), larger for git objects, whose cat-file round trip is paid once per batch.
+# unknown up front), larger for git objects, whose cat-file round trip is paid once per batch, and
+# for blobs whose bytes come with them (commit messages: 8 a batch made pytest's 18,000 messages
+# 2,300 round trips to the workers, 256 make 72), up to _BATCH_BYTES.
 _BATCH_FILES = 8
 _BATCH_BLOBS = 256
 _BATCH_BYTES = 8 << 20
 # How many git objects are sorted by path before they are cut into batches (see _by_path).
 _WINDOW = 2048
-# How many nested repositories the report names; the count in the stats says how many in all.
-_NESTED_NAMED = 5
 # How many files holding more than MAX_MATCHES secrets a warning names; stats.crowded counts all.
 _CROWDED_NAMED = 5
 
@@ -394,7 +327,7 @@ def _scan_batch(records: Sequence[_Record]) -> _Done:
             if lfs and content.is_lfs_pointer(got.data):
                 events.append(_Event(blob, "lfs", len(got.data), ""))
                 continue
-            scanned, length = detector.scan_content(got.data), len(got.data)
+            scanned, length = detector.scan_content(got.data, blob.paths), len(got.data)
         if got.outcome != "text":
             events.append(_Event(blob, got.outcome, got.size, got.detail))
             continue
@@ -456,27 +389,15 @@ class _Repeats:
     late: dict[str, list[str]] = field(default_factory=dict)  # paths after the read, not excluded
 
 
-@dataclass
-class _Outcomes:
-    """What the loop saw besides content: the worktree's warnings and notes come from here."""
-
-    nested: list[str] = field(default_factory=list)
-    linked: dict[str, tuple[str, int]] = field(default_factory=dict)  # a link -> (first path, count)
-    missing: set[str] = field(default_factory=set)  # objects git could not read
-
-
-def scan_blobs(records: Iterable[Blob], opener: Opener, settings: Settings, stats: Stats, *,
-               count_files: bool, exclude: bool = True, lfs: bool = True, named: bool = False,
-               progress: bool = False, outcomes: _Outcomes | None = None,
-               on_scanned: Callable[[int], None] | None = None) -> list[Hit]:
-    """Scan every record once (the content step) and judge it at each of its paths (the path step).
-
-    COUNT_FILES: the stats count paths as files (work tree, staged), not only blobs. NAMED: one file
-    the user named, which cannot be skipped quietly. PROGRESS: show a bar (the records are a list).
-    Returns the blobs that hold something."""
-    seen = outcomes or _Outcomes()
+def scan_blobs(records: Iterable[Blob], opener: Opener, settings: Settings, stats: Stats, reading: Reading, *,
+               outcomes: Outcomes | None = None, on_scanned: Callable[[int], None] | None = None) -> list[Hit]:
+    """Scan every record once (the content step) and judge it at each of its paths (the path step),
+    as READING says (scanner.sources.base.Reading). Returns the blobs that hold something."""
+    count_files, named, lfs = reading.count_files, reading.named, reading.lfs
+    progress = reading.progress
+    seen = outcomes or Outcomes()
     repeats = _Repeats()
-    wanted = _wanted(records, settings, stats, count_files, exclude, repeats)
+    wanted = _wanted(records, settings, stats, count_files, reading.exclude, repeats)
     sized = isinstance(records, Sequence)
     # A list of records (git's) is filtered whole, so the bar's totals are what will be read; a
     # stream (a work tree) is looked into only far enough to tell whether workers are worth it.
@@ -529,7 +450,7 @@ def _judge_late(hits: list[Hit], late: dict[str, list[str]], opener: Opener, set
         if hit is not None and hit.content:
             extra.setdefault(oid, []).extend((p, hit.content) for p in paths if p not in whole)
     if again:
-        for hit in scan_blobs(again, opener, settings, Stats(), count_files=False, exclude=False, lfs=lfs):
+        for hit in scan_blobs(again, opener, settings, Stats(), Reading(exclude=False, lfs=lfs)):
             extra.setdefault(hit.blob.oid, []).extend(hit.at)
             by_oid.setdefault(hit.blob.oid, Hit(hit.blob, hit.content, ()))
     return [Hit(hit.blob, hit.content, hit.at + tuple(extra.pop(oid, ()))) for oid, hit in by_oid.items()]
@@ -578,7 +499,8 @@ def _batches(records: Iterator[Blob]) -> Iterator[list[_Record]]:
     for blob in _by_path(records):
         batch.append(_record(blob))
         size += blob.size or 0
-        if len(batch) >= (_BATCH_FILES if blob.oid is None else _BATCH_BLOBS) or size >= _BATCH_BYTES:
+        by_path = blob.oid is None and blob.data is None
+        if len(batch) >= (_BATCH_FILES if by_path else _BATCH_BLOBS) or size >= _BATCH_BYTES:
             yield batch
             batch, size = [], 0
     if batch:
@@ -611,7 +533,7 @@ def _first_path(blob: Blob) -> str:
     return blob.paths[0]
 
 
-def _count(event: _Event, stats: Stats, seen: _Outcomes, limit: int, named: bool) -> None:
+def _count(event: _Event, stats: Stats, seen: Outcomes, limit: int, named: bool) -> None:
     rel = event.blob.paths[0]
     if named:
         _refuse_named(rel, event.outcome, event.size, event.detail, limit)
@@ -658,6 +580,7 @@ _WHY = {"depth": "nested deeper than archive-depth (not opened)",
         "bytes": "left unread past archive-max-bytes unpacked", "members": "left unread past archive-max-members",
         "ratio": "left unread: compressed past archive-max-ratio (a bomb?)", "encrypted": "encrypted (not read)",
         "corrupt": "unreadable (corrupt or truncated)", "large": "larger than max-file-size (not read)",
+        "oversized": "too large to open as an archive (past 16 MB inside one; scanned as binary)",
         "unsafe-name": "named outside the archive with .. or an absolute path (read, never written)"}
 
 
@@ -675,7 +598,7 @@ def _count_archive(tally: archives.Tally, rel: str, stats: Stats) -> None:
     for reason, count in tally.skipped:
         named = [member for why, member in tally.named if why == reason]
         shown = ", ".join(printable(member_path(rel, tuple(m.split("!")))) for m in named[:2])
-        if reason == "oversized":
+        if reason == "oversized" and not named:  # the blob itself, not a member
             parts.append(f"larger than {chunked.READ_WHOLE >> 20} MB, which an archive must be read whole to be "
                          "opened: scanned as a binary file, its members not read")
             continue
@@ -684,25 +607,59 @@ def _count_archive(tally: archives.Tally, rel: str, stats: Stats) -> None:
     stats.warnings.append(f"archive {printable(rel)}: {'; '.join(parts)}")
 
 
-# --- the working tree ----------------------------------------------------------------------------
+# --- the sources: one loop over every source of the request ------------------------------------------
 
-def _scan_worktree(listing: "worktree.Listing", settings: Settings) -> tuple[list[Finding], Stats, tuple[str, ...]]:
-    from scanner.sources.worktree import WorkTree
+def _scope(request: Request, fingerprints: frozenset[str]) -> Scope:
+    """Where the scan reads (the folder, or the repository) and the settings read there: the
+    sources decide where the root is, and config is read from it."""
+    if request.mode == "stdin":
+        root = Path.cwd()
+        if request.policy_from is not None:
+            raise UsageError("--policy-from needs a git repository; standard input has none")
+        return Scope(request, root, None, _settings(request, root, _worktree_policy(request, root, fingerprints)))
+    _check_exists(request.path)
+    if request.mode == "worktree" and request.policy_from is None and request.policy is None:
+        from scanner.sources import worktree
 
-    stats = Stats()
-    seen = _Outcomes()
-    # Streamed: the listing is never collected, so memory stays flat on a huge tree.
-    records = (Blob((rel,)) for rel in listing.paths)
-    hits = scan_blobs(records, WorkTree(listing.root), settings, stats, count_files=True, named=listing.named,
-                      outcomes=seen)
-    stats.warnings.extend(_linked_warning(link, *first) for link, first in sorted(seen.linked.items()))
-    return _plain_findings(hits), stats, _nested_note(stats.nested_repos, seen.nested)
+        listing = worktree.list_files(request.path, request.files)
+        policy = _worktree_policy(request, listing.root, fingerprints)
+        return Scope(request, listing.root, None, _settings(request, listing.root, policy), listing)
+    from scanner import gitcmd
+
+    repo = gitcmd.find(request.path)
+    if repo is None:
+        what = "--policy-from" if request.mode == "worktree" else f"--{request.mode}"
+        raise GitError(f"not a git repository: {request.path} ({what} needs one)")
+    return Scope(request, repo.root, repo, _settings(request, repo.root, _git_policy(request, repo, fingerprints)))
 
 
-def _linked_warning(link: str, first: str, count: int) -> str:
-    # One line per link, however many tracked files lie below it.
-    what = printable(first) if count == 1 else f"{count} files below {printable(link)}"
-    return f"skipped {what}: the folder {printable(link)} on its way is a symbolic link, which a scan never follows"
+def _scan(scope: Scope, stats: Stats,
+          on_scanned: Callable[[int], None] | None) -> tuple[list[Finding], tuple[str, ...]]:
+    """Every source of the scope through the one loop, then its provenance step: the findings,
+    and what the report should say."""
+    from scanner import sources
+
+    settings = scope.settings
+
+    def rescan(records: Iterable[Blob], opener: Opener) -> list[Hit]:
+        return scan_blobs(records, opener, settings, Stats(), Reading(exclude=False))
+
+    findings: list[Finding] = []
+    notes: list[str] = []
+    pending = sources.for_scope(scope)
+    done = []
+    while pending:
+        source = pending.pop(0)
+        seen = Outcomes()
+        hits = scan_blobs(source.blobs(), source.opener, settings, stats, source.reading, outcomes=seen,
+                          on_scanned=on_scanned)
+        findings.extend(source.provenance(hits, rescan))
+        notes.extend(source.notes(stats, seen))
+        pending[:0] = source.then()
+        done.append(source)
+    for source in done:
+        findings = source.settle(findings)
+    return findings, tuple(notes)
 
 
 def _refuse_named(rel: str, outcome: str, size: int, detail: str, limit: int) -> None:
@@ -714,67 +671,6 @@ def _refuse_named(rel: str, outcome: str, size: int, detail: str, limit: int) ->
         raise UsageError(f"cannot read {printable(rel)}: {detail}")
     if outcome in ("other", "nested-repo"):
         raise UsageError(f"not a regular file: {printable(rel)}")
-
-
-def _nested_note(count: int, paths: list[str]) -> tuple[str, ...]:
-    if not count:
-        return ()
-    shown = ", ".join(printable(p) for p in sorted(paths)[:_NESTED_NAMED]) + (", …" if count > _NESTED_NAMED else "")
-    if count == 1:
-        return (f"a nested repository (a folder with its own .git) was not scanned: {shown} (scan it on its own)",)
-    return (f"{count} nested repositories (folders with their own .git) were not scanned: {shown} "
-            "(scan each on its own)",)
-
-
-# --- history, range and staged: blobs of git's object store ----------------------------------------
-
-def _scan_git(request: Request,
-              fingerprints: frozenset[str]) -> tuple[list[Finding], Stats, tuple[str, ...], Settings]:
-    from scanner import gitcmd
-
-    repo = gitcmd.find(request.path)
-    if repo is None:
-        what = "--policy-from" if request.mode == "worktree" else f"--{request.mode}"
-        raise GitError(f"not a git repository: {request.path} ({what} needs one)")
-    settings = _settings(request, repo.root, _git_policy(request, repo, fingerprints))
-    stats = Stats()
-    if request.mode == "worktree":  # with a policy read at a revision (--policy-from)
-        from scanner.sources import worktree
-
-        listing = worktree.list_files(request.path)
-        findings, stats, nested = _scan_worktree(listing, settings)
-        stats.unreadable += len(listing.warnings)
-        stats.warnings.extend(listing.warnings)
-        return findings, stats, nested, settings
-    if request.mode == "staged":
-        findings = _scan_staged(repo, settings, stats)
-        _warn_missing(repo, stats)
-        if stats.files or findings:
-            return findings, stats, (), settings
-        if stats.excluded:
-            return findings, stats, (f"every staged file is excluded by config ({stats.excluded}): nothing scanned",), \
-                settings
-        return findings, stats, ("nothing staged: no changes to scan",), settings
-    notes: list[str] = []
-    if gitcmd.run(repo, "rev-parse", "--is-shallow-repository").strip() == b"true":
-        stats.shallow = True
-        notes.append("this is a shallow clone: history before its oldest commit was not scanned "
-                     "(run `git fetch --unshallow` for a complete audit)")
-    if repo.prefix:
-        # As gitleaks does: history has no folders, and a key committed anywhere is published.
-        notes.append(f"--{request.mode} scans the whole repository, not only {printable(repo.prefix)}: "
-                     "paths are relative to its top folder")
-    if request.mode == "range" and request.revision_range is None:
-        findings = _scan_pointed(repo, request.pointed, settings, stats, _added(repo, request))
-    else:
-        findings = _scan_commits(repo, request, settings, stats)
-        if request.mode == "range" and stats.commits == 0:
-            from scanner.sources import history
-
-            assert request.revision_range is not None  # the CLI gives range mode its range
-            notes.append(history.empty_range(repo, request.revision_range))
-    _warn_missing(repo, stats)
-    return findings, stats, tuple(notes), settings
 
 
 _MISSING_NAMED = 5
@@ -793,115 +689,3 @@ def _warn_missing(repo: "gitcmd.Repo", stats: Stats) -> None:
     stats.warnings.append(f"incomplete scan: git could not read {len(missing)} "
                           f"object{'s' * (len(missing) != 1)}, missing or corrupt ({named}): "
                           f"{gitcmd.missing_hint(repo)}; the scan went on without them")
-
-
-def _scan_staged(repo: "gitcmd.Repo", settings: Settings, stats: Stats) -> list[Finding]:
-    from scanner.sources import staged
-    from scanner.sources.blobs import GitObjects
-
-    if repo.bare:
-        raise GitError("--staged needs a repository with a work tree, not a bare one")
-    changes = staged.staged_changes(repo)
-    hits = scan_blobs(staged.blobs(changes), GitObjects(repo), settings, stats, count_files=True)
-    return staged.findings(repo, changes, hits, settings.detector, settings.max_file_size)
-
-
-def _scan_commits(repo: "gitcmd.Repo", request: Request, settings: Settings, stats: Stats) -> list[Finding]:
-    from scanner.sources import history
-    from scanner.sources.blobs import GitObjects
-
-    from scanner.sources import tagged
-
-    walk: history.Walk | history.Stream
-    if request.mode == "history" and not settings.progress:
-        # The walk streams into the scan: git's log, the reading and the scanning overlap.
-        revisions = history.history_revisions(repo)
-        walk = stream = history.Stream(repo, revisions)
-        hits = scan_blobs(stream.blobs(), GitObjects(repo), settings, stats, count_files=False,
-                          on_scanned=request.on_scanned)
-        stats.commits = stream.commits
-    else:
-        if request.mode == "history":
-            revisions = history.history_revisions(repo)
-            walk = history.walk(repo, revisions)
-        else:
-            assert request.revision_range is not None  # the CLI gives range mode its range
-            revisions = history.range_revisions(repo, request.revision_range)
-            walk = history.walk(repo, revisions, keep=True)
-        stats.commits = walk.commits
-        hits = scan_blobs(walk.blobs, GitObjects(repo), settings, stats, count_files=False,
-                          progress=settings.progress, on_scanned=request.on_scanned)
-    judge = history.Judge(repo, hits, settings.detector, settings.config.is_excluded, settings.max_file_size)
-    findings = history.attribute(repo, revisions, walk, judge)
-    # Blobs and trees refs point at with no commit: the log never saw them. Those the commits
-    # held were read already.
-    if request.mode == "history":
-        pointed = tagged.from_refs(repo)
-        wanted: Callable[[str], bool] = lambda oid: not walk.read(oid)  # noqa: E731
-    else:
-        pointed = list(request.pointed)
-        fresh = _added(repo, request)
-        wanted = lambda oid: oid in fresh and not walk.read(oid)  # noqa: E731
-    findings += _scan_pointed(repo, pointed, settings, stats, wanted)
-    if request.mode == "history" and request.unreachable:
-        findings = _with_unreachable(repo, revisions, findings, hits, walk, settings, stats)
-    return findings
-
-
-def _with_unreachable(repo: "gitcmd.Repo", revisions: Sequence[str], findings: list[Finding], hits: list[Hit],
-                      walk: "history.Walk | history.Stream", settings: Settings, stats: Stats) -> list[Finding]:
-    """FINDINGS (what the refs lead to, marked reachable) and what only unreachable commits and
-    dangling objects hold (scanner.sources.unreachable), marked not. A secret at a path the refs
-    hold it at already is not reported again; nor is one in a dangling tree or blob (which has no
-    path of its own) that a commit holds too."""
-    import dataclasses
-
-    from scanner.sources import history, unreachable
-    from scanner.sources.blobs import GitObjects
-
-    found = unreachable.dangling(repo)
-    if found.problems:
-        stats.warnings.append(f"git fsck: {printable(found.problems)}: unreachable objects may be missing from the scan")
-    reachable = [dataclasses.replace(f, reachable=True) for f in findings]
-    revs = unreachable.revisions(revisions, found.commits)
-    walked = history.walk(repo, revs)
-    judged = {hit.blob.oid for hit in hits}
-    # A blob the refs' walk read is judged from that reading (its hits are passed on), not read
-    # again; one it held nothing in is read again only here (and not counted twice).
-    records = [b if not walk.read(b.oid or "") else dataclasses.replace(b, counted=False)
-               for b in walked.blobs if b.oid not in judged]
-    found_hits = scan_blobs(records, GitObjects(repo), settings, stats, count_files=False)
-    judge = history.Judge(repo, [*hits, *found_hits], settings.detector, settings.config.is_excluded,
-                          settings.max_file_size)
-    more = history.attribute(repo, revs, walked, judge)
-    seen = {f.fingerprint for f in reachable}
-    more = [f for f in more if f.fingerprint not in seen]
-    secrets = {(f.rule_id, f.secret) for f in (*reachable, *more)}
-    loose = _scan_pointed(repo, found.pointed(), settings, stats, lambda oid: True)
-    more += [f for f in loose if (f.rule_id, f.secret) not in secrets]
-    stats.unreachable = {"commits": walked.commits, "trees": len(found.trees), "blobs": len(found.blobs)}
-    return reachable + [dataclasses.replace(f, reachable=False) for f in more]
-
-
-def _added(repo: "gitcmd.Repo", request: Request) -> frozenset[str]:
-    from scanner.sources import tagged
-
-    return tagged.added(repo, request.pointed, request.published)
-
-
-def _scan_pointed(repo: "gitcmd.Repo", pointed: Iterable["tagged.Pointed"], settings: Settings, stats: Stats,
-                  wanted: Callable[[str], bool] | frozenset[str]) -> list[Finding]:
-    """Findings in the blobs and trees refs point at directly, each blob read once (under the first
-    ref leading to it). They have no commit to attribute them to, and are not in HEAD."""
-    from scanner.sources import tagged
-    from scanner.sources.blobs import GitObjects
-
-    keep = wanted.__contains__ if isinstance(wanted, frozenset) else wanted
-    read: set[str] = set()
-    findings: list[Finding] = []
-    for prefix, records in tagged.groups(repo, list(pointed), lambda oid: keep(oid) and oid not in read):
-        read.update(b.oid for b in records if b.oid is not None)
-        for hit in scan_blobs(records, GitObjects(repo), settings, stats, count_files=False):
-            for path, matches in hit.at:
-                findings.extend(make_finding(m, prefix + path, in_head=False) for m in matches)
-    return findings

@@ -113,6 +113,11 @@ def _config_changes(base: policies.Policy, tip: policies.Policy) -> list[_Change
                                     new.archive_max_bytes or old.archive_bytes(old.max_file_size))):
             if after < before:
                 changes.append(_Change(path, key, f"`{key}` lowered from {before} to {after}", lambda f: False))
+    if new.decode_depth < old.decode_depth:
+        # Values encoded deeper than the new depth are no longer decoded (0: none is).
+        depth = new.decode_depth
+        changes.append(_Change(path, "decode-depth", f"`decode-depth` lowered from {old.decode_depth} to {depth}",
+                               lambda f: len(f.decoded) > depth))
     if new.inline_allow and not old.inline_allow:
         changes.append(_Change(path, "inline-allow", "`inline-allow` turned on", lambda f: False))
     if new.inline_allow_in_changes == "notice" and old.inline_allow_in_changes != "notice":

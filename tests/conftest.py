@@ -1,15 +1,105 @@
 from __future__ import annotations
 
+import fcntl
+import io
 import os
+import resource
+import shutil
 import secrets
 import signal
 import string
 import subprocess
+import sys
+from collections.abc import Callable, Generator, Mapping
 from pathlib import Path
 
 import pytest
 
 from scanner.detect import Detector
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--cpu-durations", type=int, default=None, metavar="N",
+                     help="list the N tests that took the most CPU time (their own process and the processes "
+                          "they waited for): the suite's cost on a shared machine, where --durations measures the load")
+
+
+def _cpu_seconds() -> float:
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+_CPU_STARTED = pytest.StashKey[float]()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item: pytest.Item) -> Generator[None, None, None]:
+    # Set-up, call and teardown together: a session fixture's cost lands on its first test. The
+    # figure travels in the reports' user_properties, so an xdist worker's reaches the controller.
+    item.stash[_CPU_STARTED] = _cpu_seconds()
+    yield
+
+
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> None:
+    if call.when == "teardown" and _CPU_STARTED in item.stash:
+        item.user_properties.append(("cpu_seconds", round(_cpu_seconds() - item.stash[_CPU_STARTED], 3)))
+
+
+_CPU: list[tuple[float, str]] = []
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.when == "teardown":
+        seconds = dict(report.user_properties).get("cpu_seconds")
+        if isinstance(seconds, float):
+            _CPU.append((seconds, report.nodeid))
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+    count = config.getoption("--cpu-durations")
+    if count is None or not _CPU:
+        return
+    terminalreporter.write_sep("=", f"most CPU time ({sum(s for s, _ in _CPU):.1f} s in all)")
+    for seconds, nodeid in sorted(_CPU, reverse=True)[:count or None]:
+        terminalreporter.write_line(f"{seconds:8.2f}s {nodeid}")
+
+
+# --- built once a run, shared by every xdist worker --------------------------------------------
+
+_SHARED = "shared"
+
+
+def _run_root(factory: pytest.TempPathFactory, config: pytest.Config) -> Path:
+    """The folder of the whole run: the controller's temporary folder, whose popen-gwN folders are
+    the workers' (or this process's own, without xdist)."""
+    base = factory.getbasetemp()
+    return base.parent if hasattr(config, "workerinput") else base
+
+
+def built_once(request: pytest.FixtureRequest, name: str, build: Callable[[Path], None]) -> Path:
+    """A folder NAME that BUILD fills once for the whole run, whichever worker asks first; the others
+    wait for it and share it. For what tests only read and would each build again in every worker
+    (a hook environment: a virtualenv and an install). Removed when the run ends."""
+    shared = _run_root(request.config._tmp_path_factory, request.config) / _SHARED  # type: ignore[attr-defined]
+    shared.mkdir(exist_ok=True)
+    target, done = shared / name, shared / f"{name}.done"
+    with open(shared / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes, also if this process dies
+        if not done.exists():
+            shutil.rmtree(target, ignore_errors=True)  # a half-built one, from a worker that failed
+            target.mkdir()
+            build(target)
+            done.touch()
+    return target
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    # The controller ends last, after every worker: the shared folders go with the run (a green
+    # run leaves nothing behind; pytest keeps a failed test's own folder, not these).
+    if not hasattr(session.config, "workerinput"):
+        factory = getattr(session.config, "_tmp_path_factory", None)
+        if factory is not None and factory._basetemp is not None:
+            shutil.rmtree(_run_root(factory, session.config) / _SHARED, ignore_errors=True)
+
 
 def pytest_configure(config: pytest.Config) -> None:
     """A suite started with SIGINT ignored (a background job, some CI runners) would pass that on
@@ -79,3 +169,38 @@ def repo(tmp_path: Path) -> Path:
     path.mkdir()
     git(path, "init", "-q", "-b", "main")
     return path
+
+
+def run_cli(*args: str | os.PathLike[str], cwd: Path, env: Mapping[str, str] | None = None,
+            stdin: bytes = b"") -> subprocess.CompletedProcess[bytes]:
+    """`keysentry ARGS` run in this process (scanner.cli.main) as the console script would run it:
+    in CWD, with GIT_ENV and ENV added to the environment, STDIN on standard input; its status and
+    what it wrote, as bytes. A process costs the suite an interpreter and every import, so a test
+    runs keysentry in a process of its own (tests.hostile.keysentry) only when that boundary is the
+    point: a signal, a hang, what reaches the terminal, what a fresh interpreter imports."""
+    from scanner.cli import main
+
+    added = {**GIT_ENV, **(env or {})}
+    saved_env = {name: os.environ.get(name) for name in added}
+    saved_streams = sys.stdin, sys.stdout, sys.stderr
+    saved_cwd = os.getcwd()
+    out, err = io.BytesIO(), io.BytesIO()
+    # Not terminals, as in a subprocess with its output captured: no colour, no progress bar.
+    streams = [io.TextIOWrapper(buffer, encoding="utf-8", write_through=True) for buffer in (out, err)]
+    sys.stdin = io.TextIOWrapper(io.BytesIO(stdin), encoding="utf-8")
+    sys.stdout, sys.stderr = streams
+    os.environ.update(added)
+    os.chdir(cwd)
+    try:
+        status = main([os.fspath(a) for a in args])
+    finally:
+        os.chdir(saved_cwd)
+        for name, value in saved_env.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        for stream in streams:
+            stream.flush()
+        sys.stdin, sys.stdout, sys.stderr = saved_streams
+    return subprocess.CompletedProcess([os.fspath(a) for a in args], status, out.getvalue(), err.getvalue())

@@ -168,7 +168,9 @@ def _encrypted(members: dict[str, bytes]) -> bytes:
 LIMIT_ROWS = [
     ("depth", lambda: zip_of({"a.zip": zip_of({"b.zip": zip_of({"c.txt": b"x"})})}), {"depth": 2}, "x.zip!a.zip!b.zip"),
     ("bytes", lambda: zip_of({f"{i}.txt": bytes(1000) for i in range(5)}), {"max_bytes": 2500}, "x.zip!2.txt"),
-    ("members", lambda: zip_of({f"{i}.txt": b"x" for i in range(5)}), {"max_members": 3}, "x.zip!3.txt"),
+    # A tar is read up to the limit; a zip listing more is not opened (its directory is read whole).
+    ("members", lambda: tar_of({f"{i}.txt": b"x" for i in range(5)}), {"max_members": 3}, "x.zip!3.txt"),
+    ("members", lambda: zip_of({f"{i}.txt": b"x" for i in range(5)}), {"max_members": 3}, "x.zip"),
     ("ratio", lambda: zip_of({"zeros.bin": bytes(4 << 20)}), {"max_ratio": 100}, "x.zip!zeros.bin"),
     ("encrypted", lambda: _encrypted({"secret.txt": b"hidden"}), {}, "x.zip!secret.txt"),
     ("large", lambda: zip_of({"big.txt": bytes(3000)}), {"max_member": 2000}, "x.zip!big.txt"),
@@ -191,16 +193,17 @@ def test_each_limit_is_counted_and_names_the_member(reason: str, build: object, 
 def test_a_limit_hit_is_in_the_json_stats_and_a_warning(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     key = google_key()
     (tmp_path / ".keysentry.toml").write_text("archive-depth = 1\narchive-max-members = 1\n")
-    (tmp_path / "deep.zip").write_bytes(zip_of({"inner.jar": zip_of({"k.txt": key.encode()}), "top.txt": b"x",
-                                                "more.txt": b"y"}))
+    (tmp_path / "deep.tgz").write_bytes(tar_of({"inner.jar": zip_of({"k.txt": key.encode()}), "top.txt": b"x",
+                                                "more.txt": b"y"}, "w:gz"))
     code, data = run_scan(capsys, str(tmp_path))
     stats = data["stats"]["archives"]
     assert code == 0 and data["findings"] == []
     assert stats["read"] == 1 and stats["skipped"]["depth"] == 1 and stats["skipped"]["members"] == 1
     main(["scan", str(tmp_path)])
-    err = capsys.readouterr().err
-    assert "archive deep.zip: 1 member nested deeper than archive-depth" in err
-    assert "deep.zip!inner.jar" in err and "past archive-max-members" in err
+    out, err = capsys.readouterr()
+    assert "files, and 1 member of 1 archive in them (" in out
+    assert "archive deep.tgz: 1 member nested deeper than archive-depth" in err
+    assert "deep.tgz!inner.jar" in err and "past archive-max-members" in err
 
 
 @pytest.mark.parametrize(("table", "message"), [
@@ -398,3 +401,41 @@ def test_an_archive_too_large_to_hold_whole_is_scanned_as_binary_counted_and_nam
     assert data["stats"]["archives"]["skipped"]["oversized"] == 1
     main(["scan", str(tmp_path), "--jobs", "1"])
     assert "archive big.zip: larger than 0 MB, which an archive must be read whole" in capsys.readouterr().err
+
+
+def test_a_nested_archive_too_large_to_open_is_scanned_as_binary_and_counted(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(archives, "WHOLE", 4096)
+    key = google_key()
+    inner = zip_of({"pad.bin": bytes(range(256)) * 32, "raw.txt": f"key={key}\n".encode()}, zipfile.ZIP_STORED)
+    data = zip_of({"libs/big.jar": inner}, zipfile.ZIP_STORED)
+    assert _found(data, "app.zip") == {("google-api-key", "app.zip!libs/big.jar", "generic")}
+    assert dict(_tally(data).skipped) == {"oversized": 1}
+
+
+def test_a_zip_listing_more_members_than_the_limit_is_not_opened_and_costs_nothing() -> None:
+    # zipfile would read all 70,000 entries (ZIP64) before the first member: refused from the end record.
+    data = zip_of({f"{i}": b"" for i in range(70_000)}, zipfile.ZIP_STORED)
+    assert archives.zip_entries(data) == 70_000
+    assert _tally(data, max_members=10_000) == archives.Tally(1, 0, (("members", 70_000),), (("members", ""),))
+
+
+def test_a_tar_of_folders_only_stops_at_the_member_limit() -> None:
+    import tarfile
+
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w:gz") as archive:
+        for i in range(50):
+            info = tarfile.TarInfo(f"d{i}")
+            info.type = tarfile.DIRTYPE
+            archive.addfile(info)
+    assert dict(_tally(out.getvalue(), max_members=20).skipped) == {"members": 1}
+
+
+@pytest.mark.parametrize("whole", [1 << 20, 1024])
+def test_a_compressed_file_unpacking_past_max_file_size_is_counted_large(whole: int,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    # Its size is known only as it is unpacked: past the limit it is skipped as a large file is.
+    monkeypatch.setattr(archives, "WHOLE", whole)
+    monkeypatch.setattr(archives, "PIECE", 1000)  # unpacked a thousand bytes at a time
+    data = archive_of("gz", {"m": b"z = 3\n" * 2000})
+    assert dict(_tally(data, max_member=5000).skipped) == {"large": 1}

@@ -82,18 +82,6 @@ def test_on_a_terminal_progress_shows_a_line_per_repository(repos: Fleet, tmp_pa
     assert f"{repos.work[3]} at " in screen and "no secrets found" in screen
 
 
-def corrupt(tmp_path: Path) -> str:
-    """A repository whose only tree is gone: git cannot walk its history at all."""
-    path = tmp_path / "corrupt"
-    git(tmp_path, "init", "-q", str(path))
-    (path / "a.txt").write_text("data\n")
-    git(path, "add", ".")
-    git(path, "commit", "-qm", "one")
-    tree = git(path, "rev-parse", "HEAD^{tree}")
-    (path / ".git" / "objects" / tree[:2] / tree[2:]).unlink()
-    return str(path)
-
-
 def plain_folder(tmp_path: Path) -> str:
     (tmp_path / "plain").mkdir()
     return str(tmp_path / "plain")
@@ -121,7 +109,6 @@ def silent_server(tmp_path: Path) -> str:
 FAILURES: list[tuple[str, Callable[[Path], str], tuple[str, ...]]] = [
     ("missing-path", lambda p: str(p / "nowhere"), ("path not found",)),
     ("not-a-repository", plain_folder, ("not a git repository",)),
-    ("corrupt-repository", corrupt, ("unable to read tree",)),
     ("file-url-to-nothing", lambda p: (p / "nothing.git").as_uri(), ("does not appear to be a git repository",)),
     ("refused-connection", lambda p: f"git://127.0.0.1:{free_port()}/x.git", ("unable to connect",)),
     ("ext-transport", lambda p: f"ext::sh -c touch% {p}/pwned", ("refusing to clone",)),
@@ -156,19 +143,23 @@ def test_a_failing_repository_is_reported_and_the_others_go_on(repos: Fleet, tmp
     assert b"error: " in clean_only.stdout
 
 
-def test_a_repository_missing_a_blob_is_scanned_and_names_it(repos: Fleet, tmp_path: Path) -> None:
+def test_a_repository_missing_a_blob_and_a_tree_is_scanned_and_names_them(repos: Fleet, tmp_path: Path) -> None:
     path = tmp_path / "mirror"
     git(tmp_path, "init", "-q", str(path))
     (path / "a.txt").write_text("data\n")
     (path / "b.txt").write_text("more\n")
+    (path / "sub").mkdir()
+    (path / "sub" / "c.txt").write_text("deeper\n")
     git(path, "add", ".")
     git(path, "commit", "-qm", "one")
     blob = git(path, "rev-parse", "HEAD:a.txt")
-    (path / ".git" / "objects" / blob[:2] / blob[2:]).unlink()  # an old mirror, a partial clone
+    tree = git(path, "rev-parse", "HEAD:sub")  # a tree too: git's own walk stops at it
+    for oid in (blob, tree):
+        (path / ".git" / "objects" / oid[:2] / oid[2:]).unlink()  # an old mirror, a partial clone
 
     proc = keysentry("audit", "--format", "json", str(path), repos.file_url(3), cwd=tmp_path)
     entry = {r["source"]: r for r in load(proc.stdout)["repositories"]}[str(path)]
-    assert entry["error"] is None and entry["stats"]["missing_objects"] == [blob]
+    assert entry["error"] is None and entry["stats"]["missing_objects"] == sorted([blob, tree])
     assert entry["stats"]["blobs"] == 1  # the other blob was read
     assert proc.returncode == 2, proc.stderr  # no finding, but one repository was not read whole
     with_key = keysentry("audit", "--format", "json", str(path), str(repos.work[6]), cwd=tmp_path)

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from scanner.models import SKIP_REASONS
-from tests.archive_kinds import archive_of, tar_of, zip_of
+from tests.archive_kinds import KINDS, OFFICE, STREAMS, archive_of, tar_of, zip_of
 from tests.conftest import git, google_key, hex_secret
 from tests.test_history import run_scan, sha
 
@@ -101,14 +101,22 @@ def _notebook() -> tuple[dict[str, bytes], set[Row]]:
 
 
 def _archives() -> tuple[dict[str, bytes], set[Row]]:
-    # Members are read in every mode, each at its ARCHIVE!MEMBER path (a .env inside one too).
+    # Members are read in every mode, each at its ARCHIVE!MEMBER path (a .env inside one too), and
+    # every kind of archive the scanner reads is here once.
     strings = f'<resources>\n<string name="google_api_key">{google_key()}</string>\n</resources>\n'
-    tgz = tar_of({"deploy/.env": f"MAPS_KEY={google_key()}\n".encode()}, "w:gz")
-    return ({"dist/app.apk": zip_of({"res/values/strings.xml": strings.encode()}), "dist/site.tgz": tgz,
-             "docs/spec.docx": archive_of("docx", {"m": f"key {google_key()}".encode()})},
-            {("google-api-key", "dist/app.apk!res/values/strings.xml", 2),
-             ("google-api-key", "dist/site.tgz!deploy/.env", 1), ("dotenv-file", "dist/site.tgz!deploy/.env", 0),
-             ("google-api-key", "docs/spec.docx!word/document.xml", 1)})
+    files = {"dist/app.apk": zip_of({"res/values/strings.xml": strings.encode()}),
+             "dist/site.tgz": tar_of({"deploy/.env": f"MAPS_KEY={google_key()}\n".encode()}, "w:gz")}
+    rows = {("google-api-key", "dist/app.apk!res/values/strings.xml", 2),
+            ("google-api-key", "dist/site.tgz!deploy/.env", 1), ("dotenv-file", "dist/site.tgz!deploy/.env", 0)}
+    for kind in KINDS:
+        text = f'KEY = "{google_key()}"\n'
+        if kind in STREAMS:
+            name, member = f"kinds/app.py.{kind}", "app.py"
+        else:
+            name, member = f"kinds/app.{kind}", OFFICE.get(kind, "src/app.py")
+        files[name] = archive_of(kind, {"src/app.py": text.encode()})
+        rows.add(("google-api-key", f"{name}!{member}", 2 if kind == "xlsx" else 1))  # a sheet's 2nd string
+    return files, rows
 
 
 CASES = [
@@ -122,8 +130,9 @@ CASES = [
     Case("binary-with-a-key", _binary),
     Case("utf-16-file", _utf16),
     Case("notebook", _notebook),
-    Case("archives", _archives, {mode: {"archives": {"read": 3, "members": 4, "unsafe_names": 0,
-                                                     "skipped": {r: 0 for r in SKIP_REASONS}}} for mode in MODES}),
+    Case("archives", _archives, {mode: {"archives": {"read": 2 + len(KINDS), "members": 2 + len(KINDS) + len(OFFICE),
+                                                     "unsafe_names": 0, "skipped": {r: 0 for r in SKIP_REASONS}}}
+                                 for mode in MODES}),
 ]
 
 

@@ -112,6 +112,20 @@ def test_an_anchor_spelled_with_a_kelvin_sign_is_found_alike() -> None:
     assert _secrets(_both(data)) == [("hardcoded-api-key", 3, 12, token)]
 
 
+@pytest.mark.parametrize("surprise", ["", "\u212a", "\u0130"], ids=["none", "kelvin sign", "dotted capital i"])
+def test_a_keyword_without_its_anchor_is_looked_at_only_beside_a_lower_case_surprise(surprise: str) -> None:
+    # `goog` with no HMAC-shaped run after it: Hyperscan drops the rule, unless a character whose
+    # lower case is ASCII is anywhere in the text (the pass itself reports one): then the detector
+    # looks for the anchor in the lower-cased text, as the Python engine does.
+    rule = next(i for i, r in enumerate(HYPERSCAN.rules) if r.id == "gcs-hmac-key")
+    data = f"import google  # {'x' * 5000} {surprise}\n".encode()
+    engine = prefilter.build(HYPERSCAN.rules, "hyperscan")
+    plain, hits = engine.plain_text(data)
+    assert plain
+    assert (hits is not None and rule in hits.active) == bool(surprise)
+    _both(data)
+
+
 def test_a_token_inside_a_rejected_one_is_not_found_alike() -> None:
     # `finditer` resumes after a match, accepted or not: the inner `ya29.` starts no match of its own.
     data = f"t = ya29.example{random_chars(20)}.ya29.{random_chars(30)}\n".encode()

@@ -2,8 +2,8 @@
 with the number of patterns (issue 23: 100,000 patterns took 24 ms a file)."""
 from __future__ import annotations
 
+import shutil
 import subprocess
-import tempfile
 import time
 from pathlib import Path
 
@@ -31,18 +31,28 @@ def _refused(patterns: list[str]) -> bool:
     return False
 
 
-def _git_ignores(patterns: list[str], paths: list[str]) -> set[str]:
-    """What `git check-ignore` says of PATHS (created as files) under a .gitignore of PATTERNS."""
-    with tempfile.TemporaryDirectory() as top:
-        subprocess.run(["git", "init", "-q", top], check=True)
-        Path(top, ".gitignore").write_text("".join(p + "\n" for p in patterns))
-        for path in paths:
-            Path(top, path).parent.mkdir(parents=True, exist_ok=True)
-            Path(top, path).write_text("x\n")
-        proc = subprocess.run(["git", "-c", "core.excludesFile=/dev/null", "check-ignore", "--no-index", "--stdin"],
-                              cwd=top, input="".join(p + "\n" for p in paths), capture_output=True, text=True)
-        assert proc.returncode in (0, 1), proc.stderr
-        return set(proc.stdout.splitlines())
+@pytest.fixture(scope="module")
+def checkout(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One repository for the module's many check-ignore questions: `git init` is most of one's cost."""
+    top = tmp_path_factory.mktemp("check-ignore")
+    subprocess.run(["git", "init", "-q", str(top)], check=True)
+    return top
+
+
+def _git_ignores(patterns: list[str], paths: list[str], top: Path) -> set[str]:
+    """What `git check-ignore` says of PATHS (created as files) under a .gitignore of PATTERNS, in
+    the repository TOP (emptied first)."""
+    for entry in top.iterdir():
+        if entry.name != ".git":
+            shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
+    (top / ".gitignore").write_text("".join(p + "\n" for p in patterns))
+    for path in paths:
+        (top / path).parent.mkdir(parents=True, exist_ok=True)
+        (top / path).write_text("x\n")
+    proc = subprocess.run(["git", "-c", "core.excludesFile=/dev/null", "check-ignore", "--no-index", "--stdin"],
+                          cwd=top, input="".join(p + "\n" for p in paths), capture_output=True, text=True)
+    assert proc.returncode in (0, 1), proc.stderr
+    return set(proc.stdout.splitlines())
 
 
 def _as_files(paths: list[str]) -> bool:
@@ -51,8 +61,8 @@ def _as_files(paths: list[str]) -> bool:
 
 
 @settings(max_examples=300, deadline=None, derandomize=True)  # the same examples in every run: CI never meets a new one
-@given(st.lists(_PATTERN, max_size=10), st.lists(_PATH, min_size=1, max_size=6, unique=True))
-def test_the_matcher_answers_as_git_check_ignore_does(patterns: list[str], paths: list[str]) -> None:
+@given(patterns=st.lists(_PATTERN, max_size=10), paths=st.lists(_PATH, min_size=1, max_size=6, unique=True))
+def test_the_matcher_answers_as_git_check_ignore_does(checkout: Path, patterns: list[str], paths: list[str]) -> None:
     if _refused(patterns):
         with pytest.raises(BadPattern):  # refused up front, never halfway through a scan
             Matcher.build(patterns)
@@ -60,7 +70,7 @@ def test_the_matcher_answers_as_git_check_ignore_does(patterns: list[str], paths
     if not _as_files(paths):
         return
     matcher = Matcher.build(patterns)
-    ignored = _git_ignores(patterns, paths)
+    ignored = _git_ignores(patterns, paths, checkout)
     for path in paths:
         assert matcher(path) == (path in ignored), (patterns, path)
 
@@ -76,9 +86,11 @@ def test_the_matcher_answers_as_git_check_ignore_does(patterns: list[str], paths
     (["a/**", "!a/keep"], "a/keep", False),
     (["src", "!/", "src/src", "!src/src"], "src/src", True),  # `!/` names nothing to git
 ])
-def test_negations_after_folder_patterns_decide_as_git(patterns: list[str], path: str, excluded: bool) -> None:
+def test_negations_after_folder_patterns_decide_as_git(patterns: list[str], path: str, excluded: bool,
+                                                      tmp_path: Path) -> None:
     assert Matcher.build(patterns)(path) is excluded
-    assert (path in _git_ignores(patterns, [path])) is excluded
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    assert (path in _git_ignores(patterns, [path], tmp_path)) is excluded
 
 
 def _per_path(count: int, paths: list[str]) -> float:

@@ -81,6 +81,8 @@ def test_is_identifier_ignores(value: str) -> None:
     pytest.param(filters.is_path_or_url, "C:\\keys\\api.txt", id="windows path"),
     pytest.param(filters.is_path_or_url, "uploads/2024/photo1.png", id="relative file"),
     pytest.param(filters.is_path_or_url, "service-account.json", id="file name"),
+    pytest.param(filters.is_path_or_url, "com/google/ai/client/common/GoogleGenerativeAIException", id="jvm type"),
+    pytest.param(filters.is_path_or_url, "io.modelcontextprotocol/clientInfo", id="resource name"),
     pytest.param(filters.is_regex, "[A-Za-z0-9]{32}", id="character class"),
     pytest.param(filters.is_regex, "^AIza\\w+", id="anchored"),
     pytest.param(filters.is_low_entropy, "aaaaaaaaaaaaaaaa", id="one character"),
@@ -102,10 +104,16 @@ def test_predicate_finds(predicate: object, value: str) -> None:
     pytest.param(filters.is_regex, id="regex"),
     pytest.param(filters.is_low_entropy, id="low entropy"),
     pytest.param(filters.is_repetitive, id="repetitive"),
+    pytest.param(filters.is_name_path, id="name path"),
 ])
 def test_predicates_ignore_a_random_key(predicate: object) -> None:
     for _ in range(200):
         assert not predicate(random_chars(32))  # type: ignore[operator]
+
+
+def test_base64_with_slashes_is_no_name_path() -> None:
+    for _ in range(2000):
+        assert not filters.is_name_path(random_chars(40, KEY_ALPHABET + "/+"))
 
 
 @pytest.mark.parametrize("line", [
@@ -204,6 +212,10 @@ def test_new_predicates_ignore_random_keys(predicate: object) -> None:
 @pytest.mark.parametrize("name", [
     "api_key_hash", "api_key_header", "api_key_name", "API_KEY_ENV", "api_key_path", "api_key_id", "api_key_url",
     "api_key_file", "apiKeyHeader", "x-api-key-header", "API_KEY_LENGTH",
+    # Things about a key: its line, parser, validator, format, pattern, regex, field, prefix, a UI element
+    "apiKeyLine", "api_key_parser", "ApiKeyValidator", "API_KEY_FORMAT", "apiKeyPattern", "api_key_regex",
+    "apiKeyField", "API_KEY_PREFIX", "apiKeyErrorMessage", "api_key_placeholder", "apiKeyDialog",
+    "InvalidAPIKeyException", "ApiKeyHandler",
 ])
 def test_is_not_secret_name_finds(name: str) -> None:
     assert filters.is_not_secret_name(name)
@@ -274,3 +286,38 @@ def test_marker_in_a_comment_on_the_line_counts(line: str) -> None:
 def test_marker_outside_a_comment_or_far_away_does_not(line: str) -> None:
     start = line.index("SECRET")
     assert not filters.marker_allows(line, start, start + 6, filters.marker_spans(line), filters.comment_spans(line))
+
+
+# Words people put in made-up values, four letters or more (shorter ones, `my`, `not`, carry too
+# little to tell from chance in a short value).
+_TYPED_WORDS = ["test", "fake", "mock", "dummy", "sample", "local", "demo", "provider", "client", "secret", "value",
+                "token", "access", "invalid", "wrong", "other", "user", "service", "default", "custom", "real",
+                "password", "account", "project", "staging", "server", "example", "internal", "public", "private"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(words=st.lists(st.sampled_from(_TYPED_WORDS), min_size=3, max_size=4),
+       style=st.sampled_from(["camel", "kebab", "snake", "upper"]), number=st.sampled_from(["", "1", "42", "2024", "9876"]))
+def test_values_made_of_typed_words_are_not_keys(words: list[str], style: str, number: str) -> None:
+    joined = {"camel": words[0] + "".join(w.capitalize() for w in words[1:]), "kebab": "-".join(words),
+              "snake": "_".join(words), "upper": "_".join(words).upper()}[style]
+    assert not filters.plausible_literal(joined + number, quoted=True)
+
+
+@pytest.mark.parametrize("value", [
+    "testKeyValue", "fakeKey9876", "abcd1234ABCD5678efgh9012EFGH3456", "abc123def456ghi789jkl012", "mySecretString",
+    "0paqueKeyValue42",
+])
+def test_typed_values_score_above_the_threshold(value: str) -> None:
+    assert filters.is_typed(value)
+
+
+@pytest.mark.parametrize("alphabet", [
+    pytest.param(KEY_ALPHABET, id="base64url"), pytest.param("0123456789abcdef", id="hex"),
+    pytest.param("0123456789abcdefghijklmnopqrstuvwxyz", id="base36"),
+])
+def test_random_keys_are_never_typed(alphabet: str) -> None:
+    rng = random.Random(7)
+    for length in (10, 16, 24, 40, 64):
+        assert not any(filters.is_typed("".join(rng.choice(alphabet) for _ in range(length))) for _ in range(2000))
+

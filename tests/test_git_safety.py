@@ -446,29 +446,65 @@ def _corrupt(repo: Path, oid: str) -> None:
     loose.write_bytes(b"this is not a zlib stream\n")
 
 
-@pytest.mark.parametrize("what", ["tree", "commit"])
+# A tree or commit git cannot read (issue 24): the scan goes on, names it, and writes its report.
+# (what is unreadable, how): the key sits in app.py of the first commit, read in the second one's
+# files when the first cannot be diffed.
+UNREADABLE = [
+    ("root tree", "HEAD~1^{tree}", "corrupt"),
+    ("root tree", "HEAD~1^{tree}", "missing"),
+    ("subtree", "HEAD~1:lib", "missing"),
+    ("commit", "HEAD~1", "corrupt"),
+    ("commit", "HEAD~1", "missing"),
+]
+
+
+@pytest.mark.parametrize(("what", "name", "how"), UNREADABLE, ids=[f"{w}-{h}" for w, _, h in UNREADABLE])
 @pytest.mark.parametrize("mode", ["--history", "--range=HEAD"])
-@pytest.mark.parametrize("jobs", ["1", "2"])
-def test_corrupt_tree_or_commit_is_one_clear_line_and_exit_2(
-        repo: Path, capsys: pytest.CaptureFixture[str], what: str, mode: str, jobs: str) -> None:
-    # git cannot walk past a tree or commit it cannot read: nothing to report but the error.
-    write(repo, "app.py", key_line(google_key()))
+def test_an_unreadable_tree_or_commit_is_named_and_the_scan_goes_on(
+        repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], what: str, name: str, how: str,
+        mode: str) -> None:
+    key, buried = google_key(), google_key()
+    write(repo, "app.py", key_line(key))
+    write(repo, "lib/util.py", key_line(buried))  # behind the subtree, where that goes missing
     write(repo, "other.py", "pass\n")
     commit(repo, 1)
     write(repo, "other.py", "x = 1\n")
     commit(repo, 2)
-    oid = {"tree": "HEAD~1^{tree}", "commit": "HEAD~1"}[what]
-    _corrupt(repo, git(repo, "rev-parse", oid))
+    oid = git(repo, "rev-parse", name)
+    if how == "corrupt":
+        _corrupt(repo, oid)
+    else:
+        (repo / ".git" / "objects" / oid[:2] / oid[2:]).unlink()
+    report = tmp_path / "report.json"
     capsys.readouterr()
 
-    code = main(["scan", mode, str(repo), "--format", "json", "--jobs", jobs])
+    code = main(["scan", mode, str(repo), "--format", "json", "--output", str(report), "--jobs", "1"])
 
-    captured = capsys.readouterr()
-    # A scanner that skips what it cannot read would report "no secrets" for a repo it never read.
-    assert code == 2, f"exit {code}; stdout: {captured.out[:300]}"
-    assert captured.err.count("\n") == 1 and captured.err.startswith("keysentry: error:")
-    assert "corrupt" in captured.err
-    assert "Traceback" not in captured.err
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    data = json.loads(report.read_text())
+    assert oid in data["stats"]["missing_objects"]
+    assert "incomplete scan" in err and oid in err  # the report's warning names it too
+    found = {f["path"] for f in data["findings"]}
+    # app.py is in HEAD's readable tree: found whatever was lost (at the commit whose files were read).
+    assert "app.py" in found and code == 1
+    assert ("lib/util.py" in found) == (what != "subtree")
+
+
+def test_an_unreadable_tree_without_findings_exits_2_with_a_report(repo: Path, tmp_path: Path,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    write(repo, "lib/util.py", "pass\n")
+    write(repo, "other.py", "pass\n")
+    commit(repo, 1)
+    write(repo, "other.py", "x = 1\n")
+    commit(repo, 2)
+    tree = git(repo, "rev-parse", "HEAD:lib")
+    (repo / ".git" / "objects" / tree[:2] / tree[2:]).unlink()
+    report = tmp_path / "report.json"
+    code = main(["scan", "--history", str(repo), "--format", "json", "--output", str(report)])
+    assert code == 2  # never 0 for an incomplete scan
+    assert json.loads(report.read_text())["stats"]["missing_objects"] == [tree]
+    assert "incomplete scan" in capsys.readouterr().err
 
 
 def _unreadable_blob(repo: Path, how: str) -> str:
@@ -686,3 +722,34 @@ def test_bare_repository_is_not_written_either(tmp_path: Path, repo: Path, capsy
         assert main(["scan", *args, str(bare), "--format", "json"]) == 1
 
     assert _snapshot(bare) == before
+
+
+def test_an_unreadable_tree_of_a_reflog_only_commit_is_named_by_unreachable(
+        repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(repo, "a.txt", "a\n")
+    commit(repo, 1)
+    write(repo, "lib/k.py", key_line(google_key()))
+    commit(repo, 2)
+    tree = git(repo, "rev-parse", "HEAD:lib")
+    git(repo, "reset", "-q", "--hard", "HEAD~1")  # commit 2 is now named by the reflog alone
+    (repo / ".git" / "objects" / tree[:2] / tree[2:]).unlink()
+    report = tmp_path / "report.json"
+    code = main(["scan", "--history", "--unreachable", str(repo), "--format", "json", "--output", str(report)])
+    data = json.loads(report.read_text())
+    assert data["stats"]["missing_objects"] == [tree] and "incomplete scan" in capsys.readouterr().err
+    # The key's blob, which no readable tree holds any more, is read as a dangling blob.
+    assert code == 1 and [f["reachable"] for f in data["findings"]] == [False]
+
+
+def test_a_history_missing_most_of_its_trees_is_one_clear_line_and_exit_2(
+        repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # Not a few lost objects but a repository without its trees (a partial clone made without
+    # them, a botched copy): walking it a commit at a time would take hours and say little.
+    for i in range(70):
+        write(repo, "n.txt", f"{i}\n")
+        commit(repo, 1 + i % 28)
+    for tree in git(repo, "log", "--format=%T").split():
+        (repo / ".git" / "objects" / tree[:2] / tree[2:]).unlink(missing_ok=True)
+    code = main(["scan", "--history", str(repo), "--format", "json"])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "cannot read the trees of" in err, err

@@ -30,7 +30,7 @@ else:  # the tomli dependency, for Python 3.10
     import tomli as tomllib
 
 from scanner.cli import main
-from tests.conftest import GIT_ENV, git, google_key
+from tests.conftest import GIT_ENV, built_once, git, google_key
 
 PROJECT = Path(__file__).resolve().parents[1]
 HOOK_IDS = ("keysentry", "keysentry-push", "keysentry-history", "keysentry-fix", "keysentry-baseline",
@@ -87,12 +87,15 @@ def _rebuild_wheel(dist: metadata.Distribution, out: Path) -> None:
 
 
 @pytest.fixture(scope="session")
-def framework_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    root = tmp_path_factory.mktemp("pre-commit")
-    wheels = root / "wheels"
-    wheels.mkdir()
-    for dist in _runtime_closure(_project_requirements()):
-        _rebuild_wheel(dist, wheels)
+def framework_env(request: pytest.FixtureRequest) -> dict[str, str]:
+    def build(wheels: Path) -> None:
+        for dist in _runtime_closure(_project_requirements()):
+            _rebuild_wheel(dist, wheels)
+
+    # Built once for the run and shared by the xdist workers, as PRE_COMMIT_HOME is (the
+    # framework locks its own store): each worker would otherwise build the hook environment again.
+    wheels = built_once(request, "pre-commit-wheels", build)
+    home = built_once(request, "pre-commit-home", lambda home: None)
     # virtualenv ships setuptools wheels: what building keysentry from source needs.
     import virtualenv
 
@@ -102,7 +105,7 @@ def framework_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
            if not k.startswith(("PRE_COMMIT", "GIT_", "PIP_", "VIRTUALENV_")) and k != "SKIP"}
     env.update(GIT_ENV)
     env.update({
-        "PRE_COMMIT_HOME": str(root / "home"),
+        "PRE_COMMIT_HOME": str(home),
         "PIP_NO_INDEX": "1",
         "PIP_FIND_LINKS": f"{wheels} {embedded}",
         "PIP_DISABLE_PIP_VERSION_CHECK": "1",
@@ -115,31 +118,35 @@ def framework_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def hook_project(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+def hook_project(request: pytest.FixtureRequest) -> tuple[Path, str]:
     """This project's working tree (committed or not) as a commit in a clone the framework can use."""
-    clone = tmp_path_factory.mktemp("keysentry-src")
-    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-                            cwd=PROJECT, capture_output=True, check=True).stdout
-    for rel in sorted(set(os.fsdecode(p) for p in listed.split(b"\0") if p)):
-        src = PROJECT / rel
-        if src.is_file():
-            (clone / rel).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(src, clone / rel)
-    git(clone, "init", "-q", "-b", "main")
-    git(clone, "add", "-A")
-    git(clone, "commit", "-q", "--no-verify", "-m", "keysentry under test")
+    def build(clone: Path) -> None:
+        listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+                                cwd=PROJECT, capture_output=True, check=True).stdout
+        for rel in sorted(set(os.fsdecode(p) for p in listed.split(b"\0") if p)):
+            src = PROJECT / rel
+            if src.is_file():
+                (clone / rel).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(src, clone / rel)
+        git(clone, "init", "-q", "-b", "main")
+        git(clone, "add", "-A")
+        git(clone, "commit", "-q", "--no-verify", "-m", "keysentry under test")
+
+    clone = built_once(request, "keysentry-src", build)
     return clone, git(clone, "rev-parse", "HEAD")
 
 
 @pytest.fixture(scope="session")
-def framework_ready(tmp_path_factory: pytest.TempPathFactory, framework_env: dict[str, str],
+def framework_ready(request: pytest.FixtureRequest, framework_env: dict[str, str],
                     hook_project: tuple[Path, str]) -> None:
     """Build the hook environment once (virtualenv + pip install), before any test times a hook."""
-    repo = tmp_path_factory.mktemp("warm-up")
-    git(repo, "init", "-q")
-    _write_config(repo, hook_project)
-    proc = _attempt(repo, framework_env, sys.executable, "-m", "pre_commit", "install-hooks")
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+    def build(repo: Path) -> None:
+        git(repo, "init", "-q")
+        _write_config(repo, hook_project)
+        proc = _attempt(repo, framework_env, sys.executable, "-m", "pre_commit", "install-hooks")
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+
+    built_once(request, "pre-commit-warm-up", build)
 
 
 def _attempt(repo: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
@@ -308,18 +315,31 @@ def test_push_of_clean_commits_passes(fw_repo: Path, framework_env: dict[str, st
     assert git(bare, "rev-parse", "main") == git(fw_repo, "rev-parse", "HEAD")
 
 
-def test_run_all_files_checks_the_files_contents(fw_repo: Path, framework_env: dict[str, str]) -> None:
-    # Nothing is staged under `pre-commit run --all-files` (CI, pre-commit.ci): the hook checks the
-    # files themselves, instead of passing a repository full of committed keys.
-    run_all = (sys.executable, "-m", "pre_commit", "run", "--all-files")
-    clean = _attempt(fw_repo, framework_env, *run_all)
+def test_run_all_files_and_files_check_exactly_the_named_files_contents(fw_repo: Path,
+                                                                       framework_env: dict[str, str]) -> None:
+    # Nothing is staged under `pre-commit run --all-files` (CI, pre-commit.ci) or `--files X`: the
+    # hook checks the contents of the files the framework names, and only those, instead of
+    # passing a repository full of committed keys (or scanning the whole tree for `--files X`).
+    run = (sys.executable, "-m", "pre_commit", "run")
+    clean = _attempt(fw_repo, framework_env, *run, "--all-files")
     assert clean.returncode == 0, clean.stdout + clean.stderr
-    key = google_key()
+    key, other = google_key(), google_key()
     (fw_repo / "settings.py").write_text(f'API_KEY = "{key}"\n')
+    (fw_repo / "app.py").write_text("print('hello')\n")
     assert _commit(fw_repo, framework_env, "key", "--no-verify").returncode == 0
-    proc = _attempt(fw_repo, framework_env, *run_all)
+    (fw_repo / "scratch.py").write_text(f'KEY = "{other}"\n')  # untracked: no file the framework names
+    proc = _attempt(fw_repo, framework_env, *run, "--all-files")
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "settings.py:1:" in proc.stdout and "google-api-key" in proc.stdout and key not in proc.stdout
+    assert "scratch.py" not in proc.stdout
+    only_app = _attempt(fw_repo, framework_env, *run, "--files", "app.py", "README.md")
+    assert only_app.returncode == 0, only_app.stdout + only_app.stderr
+    only_settings = _attempt(fw_repo, framework_env, *run, "--files", "settings.py")
+    assert only_settings.returncode == 1 and "settings.py:1:" in only_settings.stdout, only_settings.stdout
+    # A commit still checks its staged change: the old key in settings.py is not what it adds.
+    (fw_repo / "settings.py").write_text(f'API_KEY = "{key}"\nDEBUG = True\n')
+    (fw_repo / "scratch.py").unlink()
+    assert _commit(fw_repo, framework_env, "debug").returncode == 0
 
 
 def test_history_hook_audits_every_commit_on_demand(fw_repo: Path, framework_env: dict[str, str]) -> None:
@@ -358,8 +378,10 @@ def test_manifest_is_valid_for_pre_commit_with_the_current_stage_names() -> None
     assert {hook_id: hooks[hook_id]["stages"] for hook_id in HOOK_IDS} == {
         "keysentry": ["pre-commit"], "keysentry-push": ["pre-push"], "keysentry-history": ["manual"],
         "keysentry-fix": ["manual"], "keysentry-baseline": ["manual"], "keysentry-baseline-history": ["manual"]}
-    assert all(hook["pass_filenames"] is False and hook["language"] == "python" for hook in hooks.values())
-    assert hooks["keysentry"]["entry"] == "keysentry scan --staged"
+    assert all(hook["language"] == "python" for hook in hooks.values())
+    # The commit hook is given the files to check; the others look at commits or the whole tree.
+    assert {hook_id for hook_id, hook in hooks.items() if hook["pass_filenames"]} == {"keysentry"}
+    assert hooks["keysentry"]["entry"] == "keysentry hook pre-commit"
 
 
 def test_every_hook_id_is_documented_on_the_hooks_page() -> None:

@@ -265,3 +265,22 @@ def test_github_annotations_say_where_it_was_moved(story: Story) -> None:
     text = _out("--history", str(story.repo), "--format", "github")
     line = next(line for line in text.splitlines() if "file=chain/a.py" in line)
     assert f"moved to {', '.join(_moved_line(story))}" in line
+
+
+@pytest.mark.parametrize("name", ["x\ny.py", "-rf.py", "a:b.py", "sp ace.py"])
+def test_a_copy_from_a_path_with_an_awkward_name_is_traced_or_left_out_never_an_error(name: str,
+                                                                                   tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    key = google_key()
+    write(repo, name, key_line(key))
+    commit(repo, 1)
+    write(repo, "z.py", key_line(key))
+    copied = commit(repo, 2)
+
+    found = {f["path"]: f["moved_to"] for f in _json("--history", str(repo))["findings"]}
+
+    assert set(found) == {name, "z.py"} and found["z.py"] == []
+    # A newline cannot be asked of git's batch line: that copy is not traced; every other name is.
+    assert found[name] == ([] if "\n" in name else [{"path": "z.py", "commit": copied}])

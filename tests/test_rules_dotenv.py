@@ -151,3 +151,25 @@ def test_dotenv_long_values_are_values(value: str) -> None:
 ])
 def test_dotenv_stand_ins_with_odd_spacing_stay_quiet(text: str) -> None:
     assert _found(text, ".env") == []
+
+
+@pytest.mark.parametrize(("text", "holds"), [
+    pytest.param("GEMINI_API_KEY=YOUR_API_KEY\nDEBUG=true\nPORT=8080\n", False, id="placeholders and settings"),
+    pytest.param("SECRET_KEY=my-local-dev-secret-key\nAPI_TOKEN=changeme\nLOG_LEVEL=info\n", False,
+                 id="typed stand-ins"),
+    pytest.param("DEBUG=true\nSERVICE_API_KEY=<<R>>\n", True, id="a secret"),
+])
+def test_dotenv_message_says_whether_the_file_holds_a_secret(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                             text: str, holds: bool) -> None:
+    # Reported either way (contract: a committed .env with a value), but a file of stand-ins and
+    # settings is low and says it holds no secret; never high.
+    (tmp_path / ".env").write_text(text.replace("<<R>>", random_chars(32)))
+    assert main(["scan", str(tmp_path), "--format", "sarif"]) == 1
+    import json
+
+    results = json.loads(capsys.readouterr().out)["runs"][0]["results"]
+    [message] = [r["message"]["text"] for r in results if r["ruleId"] == "dotenv-file"]
+    assert ("holds no secret" in message) is not holds
+    assert main(["scan", str(tmp_path), "--format", "json"]) == 1
+    [severity] = [f["severity"] for f in json.loads(capsys.readouterr().out)["findings"] if f["rule_id"] == "dotenv-file"]
+    assert severity == ("high" if holds else "low")

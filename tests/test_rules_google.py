@@ -199,6 +199,9 @@ def test_google_fixed_formats_detect(rule_id: str, make: Callable[[], str], snip
     pytest.param("GOCSPX-" + "aB3dE5" * 5, id="client secret too long"),
     pytest.param("ya29.xxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", id="access token xxx"),
     pytest.param("ya29.a0Af...", id="access token elided"),
+    # A recorded HTTP cassette's scrubbed stand-in: words a person typed, not a token.
+    pytest.param('"access_token": "ya29.FILTERED_ACCESS_TOKEN_XXX"', id="access token scrubbed stand-in"),
+    pytest.param('"refresh_token": "1//0REDACTED_REFRESH_TOKEN_FOR_TESTS"', id="refresh token scrubbed stand-in"),
     pytest.param("ya29.<ACCESS_TOKEN>", id="access token placeholder"),
     pytest.param("1//0xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", id="refresh token xxx"),
     pytest.param("see https://host/1//0abc", id="refresh token too short"),
@@ -213,9 +216,17 @@ def test_google_fixed_formats_ignore(text: str) -> None:
     pytest.param(lambda: "AQ.Ab8RN6" + "AbCdEfGhIjKlMnOpQrStUvWxYz" + "0123456789_-" + random_chars(6),
                  id="gemini alphabet and digits"),
     pytest.param(lambda: "GOCSPX-" + "qwertyuiop" + random_chars(18), id="client secret keyboard row"),
+    pytest.param(lambda: "AIzaSyDummyKeyForTestingPurposesOnly1234", id="api key made of words"),
 ])
 def test_google_fixed_formats_ignore_typed_runs(make: Callable[[], str]) -> None:
     assert _matches(f'api_key = "{make()}"\n') == []
+
+
+@pytest.mark.parametrize("make", [refresh_token, access_token], ids=["refresh token", "access token"])
+@pytest.mark.parametrize("ellipsis", ["...", "…"])
+def test_oauth_token_cut_short_by_an_ellipsis_is_an_illustration(make: Callable[[], str], ellipsis: str) -> None:
+    # Docs and comments show the start of a token and elide the rest: long enough to match, not a token.
+    assert _matches(f'# BEARER_TOKEN = "{make()[:44]}{ellipsis}"\n') == []
 
 
 @pytest.mark.parametrize("make", [refresh_token, access_token], ids=["refresh token", "access token"])

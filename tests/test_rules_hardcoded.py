@@ -5,6 +5,7 @@ Each snippet holds the marker <<S>>, replaced at test time by a freshly generate
 from __future__ import annotations
 
 import random
+import string
 from collections.abc import Callable
 
 import pytest
@@ -163,6 +164,12 @@ DETECTS = [
     pytest.param("buildConfigField 'String', 'API_KEY', '\"<<S>>\"'", id="groovy buildConfigField"),
     # A two-column CSV row in a CSV-like text (a header row)
     pytest.param("name,value\nregion,eu\nAPI_KEY,<<S>>\n", id="csv row under a header"),
+    # An unquoted value ends where a query parameter does
+    pytest.param('curl "https://example.com/v1/items?api_key=<<S>>&include=fields"', id="query value ends at &"),
+    pytest.param("API_KEY=<<S>>&region=eu", id="bare value ends at &"),
+    # A function named for the key binds it, with a digit or as its credential
+    pytest.param('var credential = new ApiKeyCredential("<<S>>");', id="credential constructor"),
+    pytest.param('client.setApiKey2("<<S>>");', id="setter with a digit"),
 ]
 
 
@@ -178,7 +185,7 @@ def test_hardcoded_api_key_detects(snippet: str) -> None:
     pytest.param("sk-" + random_chars(40), id="prefixed token"),
     pytest.param("123e4567-e89b-12d3-a456-426614174000", id="uuid"),
     pytest.param(random_chars(16), id="short random"),
-    pytest.param("Abc123Def456Ghi789", id="mixed alnum"),
+    pytest.param(random_chars(18, string.ascii_letters + string.digits), id="mixed alnum"),
 ])
 def test_hardcoded_api_key_detects_secret_shapes(secret: str) -> None:
     text = f'api_key = "{secret}"\n'
@@ -352,6 +359,26 @@ IGNORES = [
     pytest.param('api_key_url = "<<S>>"', id="api_key_url"),
     pytest.param('api_key_file = "<<S>>"', id="api_key_file"),
     pytest.param('apiKeyHeader: "<<S>>"', id="apiKeyHeader"),
+    # A function whose name goes on past the api-key takes something about a key, not the key
+    pytest.param('line = readApiKeyLine("<<S>>")', id="reader function"),
+    pytest.param('ok = validateApiKeyFormat("<<S>>")', id="validator function"),
+    pytest.param('const re = new ApiKeyPattern("<<S>>");', id="pattern constructor"),
+    pytest.param('parser = api_key_parser("<<S>>")', id="snake_case parser"),
+    pytest.param('env = getApiKeyEnv("<<S>>")', id="env getter"),
+    pytest.param('apiKeyLine = "<<S>>"', id="line variable"),
+    pytest.param('API_KEY_VALIDATOR = "<<S>>"', id="validator constant"),
+    # A type declaration of an API dump (`.api` of Kotlin's binary-compatibility validator)
+    pytest.param("public final class com/example/sdk/InvalidAPIKeyException : com/example/sdk/ServiceException {",
+                 id="jvm class declaration"),
+    # Values a person typed: words, short numbers, typed runs (judged by the model of what people type)
+    pytest.param('someProviderApikey: "testKeyValue",', id="typed words camelCase"),
+    pytest.param('client.setApiKey("fakeKey9876");', id="typed words and a digit run"),
+    pytest.param("api_key = 'notARealKey7'", id="typed phrase"),
+    pytest.param('apiKey = "localStagingServiceToken"', id="typed words"),
+    pytest.param('API_KEY = "abcd1234ABCD5678efgh9012EFGH3456"', id="typed alphabet and digit runs"),
+    pytest.param("export SERVICE_API_KEY=my-demo-access-token-2024", id="typed kebab words"),
+    # A value cut at `&` to under the minimum length is nothing
+    pytest.param('curl "https://example.com/v1/items?api_key=a1B2c&include=<<S>>"', id="query value cut short"),
     # A list of names binds no value
     pytest.param('token_type: Literal["apikey", "oauth2Token"]', id="literal list of names"),
     pytest.param('SCHEMES = {"api_key", "<<S>>"}', id="set of names"),
@@ -440,3 +467,79 @@ def test_any_random_token_in_any_binding_is_found(template: str, seed: int, leng
                                  "{{ api_key }}", "xxxxxxxxxxxxxxxx", "changeme", "DEMO_KEY", "%(key)s"]))
 def test_no_binding_reports_a_stand_in(template: str, stand_in: str) -> None:
     assert _matches(template.replace(S, stand_in)) == []
+
+
+def _notebook(cell_type: str, source: str, outputs: str = "") -> str:
+    """A Jupyter notebook of one cell (keys sorted, as Jupyter writes them)."""
+    lines = ", ".join('"' + line.replace('"', '\\"') + '\\n"' for line in source.split("\n"))
+    out = f'"outputs": [{{"output_type": "stream", "text": ["{outputs}\\n"]}}], ' if outputs else '"outputs": [], '
+    return ('{"cells": [{"cell_type": "' + cell_type + '", "metadata": {}, ' + (out if cell_type == "code" else "")
+            + '"source": [' + lines + ']}], "metadata": {"kernelspec": {"language": "python", "name": "python3"}}, '
+            '"nbformat": 4, "nbformat_minor": 5}\n')
+
+
+# An unquoted value is a literal where the file's language reads it as text (configuration, shell,
+# Dockerfiles, Makefiles, and the strings, comments and text of any language), and an expression in
+# a programming language's code: `apiKey: providerSettings`, however random the name looks.
+UNQUOTED_BY_LANGUAGE = [
+    # Code: an identifier, a member, a subscript's object
+    pytest.param("src/client.ts", "const cfg = {\n  apiKey: <<S>>,\n};\n", False, id="ts object value"),
+    pytest.param("src/env.js", "process.env.SOME_API_KEY = <<S>>;\n", False, id="js env assignment"),
+    pytest.param("lib/app.mjs", "export const apiKey = <<S>>.trim();\n", False, id="js member call"),
+    pytest.param("src/App.tsx", "const apiKey = <<S>>!;\n", False, id="tsx non-null"),
+    pytest.param("Config.cs", 'var apiKey = <<S>>["ApiKey"];\n', False, id="csharp subscript"),
+    pytest.param("Config.cs", "new Options { ApiKey = <<S>>, Timeout = 5 };\n", False, id="csharp initializer"),
+    pytest.param("app/client.py", "client = Client(api_key=<<S>>)\n", False, id="python kwarg variable"),
+    pytest.param("main.go", "cfg := Config{APIKey: <<S>>, Debug: true}\n", False, id="go struct field"),
+    pytest.param("Main.java", "String apiKey = <<S>>;\n", False, id="java variable"),
+    pytest.param("Main.kt", "val apiKey = <<S>>\n", False, id="kotlin val"),
+    pytest.param("config.rb", "config.api_key = <<S>>\n", False, id="ruby attribute"),
+    pytest.param("index.php", "<?php\n$apiKey = <<S>>;\n", False, id="php variable"),
+    pytest.param("src/main.rs", "let api_key = <<S>>;\n", False, id="rust let"),
+    pytest.param("Sources/App.swift", "let apiKey = <<S>>\n", False, id="swift let"),
+    pytest.param("bin/tool", "#!/usr/bin/env python3\napi_key = <<S>>\n", False, id="python shebang"),
+    pytest.param("demo.ipynb", _notebook("code", "import os\napi_key = <<S>>"), False, id="notebook code cell"),
+    # Text: configuration and shell read it as the value itself
+    pytest.param("deploy/run.sh", "export API_KEY=<<S>>\n", True, id="shell"),
+    pytest.param("bin/start", "#!/bin/sh\nAPI_KEY=<<S>> exec app\n", True, id="sh shebang"),
+    pytest.param("config/app.ini", "[svc]\napi_key = <<S>>\n", True, id="ini"),
+    pytest.param("values.yaml", "api_key: <<S>>\n", True, id="yaml"),
+    pytest.param("application.properties", "maps.api.key=<<S>>\n", True, id="properties"),
+    pytest.param("Dockerfile", "ENV API_KEY=<<S>>\n", True, id="dockerfile"),
+    pytest.param("Makefile", "API_KEY=<<S>>\n", True, id="makefile"),
+    pytest.param("notes.txt", "api_key: <<S>>\n", True, id="text"),
+    # Text inside code: comments, strings, docstrings, heredocs, a page's HTML
+    pytest.param("app/run.py", "# export API_KEY=<<S>>\n", True, id="python comment"),
+    pytest.param("app/run.py", 'def main():\n    """Run with\n    API_KEY=<<S>> python run.py\n    """\n', True,
+                 id="python docstring"),
+    pytest.param("src/api.ts", "const url = `https://api.example.com/v1/items?key=<<S>>`;\n", True,
+                 id="ts template text"),
+    pytest.param("src/Api.java", "// apiKey=<<S>>\nclass Api {}\n", True, id="java comment"),
+    pytest.param("main.go", "const usage = `\nAPI_KEY=<<S>> ./app\n`\n", True, id="go raw string"),
+    pytest.param("setup.rb", "puts <<~EOS\n  API_KEY=<<S>>\nEOS\n", True, id="ruby heredoc"),
+    pytest.param("page.php", "<p>API_KEY=<<S>></p>\n<?php echo 1; ?>\n", True, id="php html"),
+    pytest.param("demo.ipynb", _notebook("markdown", "Set it:\nAPI_KEY=<<S>>"), True, id="notebook markdown"),
+    pytest.param("demo.ipynb", _notebook("code", "!export API_KEY=<<S>>"), True, id="notebook shell escape"),
+    pytest.param("demo.ipynb", _notebook("code", "%env API_KEY=<<S>>"), True, id="notebook env magic"),
+    pytest.param("demo.ipynb", _notebook("code", "print(1)", outputs="API_KEY=<<S>>"), True, id="notebook output"),
+]
+
+
+@pytest.mark.parametrize(("path", "snippet", "literal"), UNQUOTED_BY_LANGUAGE)
+def test_unquoted_value_is_a_literal_only_where_the_language_reads_it_as_text(path: str, snippet: str,
+                                                                             literal: bool) -> None:
+    # A letter first: a value of code is a name, whatever follows it.
+    secret = "k" + random_chars(31, KEY_ALPHABET.replace("-", ""))
+    text = snippet.replace(S, secret)
+    found = [m for m in _matches(text, path) if m[0] == "hardcoded-api-key"]
+    assert found == ([("hardcoded-api-key", *_located(text, secret), secret)] if literal else [])
+
+
+@pytest.mark.parametrize("paths", [
+    pytest.param(("src/client.ts", "deploy/client.env"), id="code and config"),
+    pytest.param((), id="no path"),
+])
+def test_unquoted_value_is_a_literal_where_the_paths_do_not_agree(paths: tuple[str, ...]) -> None:
+    secret = "k" + random_chars(31, KEY_ALPHABET.replace("-", ""))
+    scanned = Detector().scan_content(f"apiKey: {secret}\n".encode(), paths)
+    assert [m.secret for m in scanned.matches] == [secret]

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from scanner.cli import main
-from tests.conftest import git, google_key
+from tests.conftest import git, google_key, run_cli
 
 
 def staged(repo: Path, capsys: pytest.CaptureFixture[str], *extra: str) -> tuple[int, list[dict]]:
@@ -185,3 +185,40 @@ def test_merge_head_must_hold_object_ids(repo: Path, capsys: pytest.CaptureFixtu
     assert main(["scan", "--staged", str(repo)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "MERGE_HEAD" in err and "not an object id" in err
+
+
+# --- `keysentry hook pre-commit FILE…`: the pre-commit framework's hook (pass_filenames) ----------
+
+def test_the_framework_hook_checks_exactly_the_files_it_is_given(repo: Path) -> None:
+    old, new, elsewhere = google_key(), google_key(), google_key()
+    (repo / "src").mkdir()
+    (repo / "src" / "old.py").write_text(f'KEY = "{old}"\n')
+    (repo / "clean.py").write_text("x = 1\n")
+    commit_all(repo)
+    (repo / "src" / "old.py").write_text(f'KEY = "{old}"\nDEBUG = True\n')
+    git(repo, "add", "src/old.py")
+    (repo / "untracked.py").write_text(f'KEY = "{elsewhere}"\n')
+
+    def hook(*files: str, cwd: Path = repo) -> tuple[int, str]:
+        proc = run_cli("hook", "pre-commit", *files, cwd=cwd)
+        return proc.returncode, proc.stdout.decode() + proc.stderr.decode()
+
+    # A commit names its staged files: their staged change, in which the old key is not new.
+    code, out = hook("src/old.py")
+    assert code == 0 and "1 staged file" in out, out
+    # Named files that are not all staged (`--files`, `--all-files`): exactly their contents.
+    code, out = hook("src/old.py", "clean.py")
+    assert code == 1 and "src/old.py:1:" in out and "untracked.py" not in out
+    assert hook("clean.py")[0] == 0  # the keys in other files are not its business
+    assert hook("untracked.py")[0] == 1
+    # Names relative to a subfolder, and names that lead out of the tree, which name nothing in it.
+    assert hook("old.py", cwd=repo / "src")[0] == 0
+    assert hook("../clean.py", "old.py", cwd=repo / "src")[0] == 1
+    outside = repo.parent / "outside.py"
+    outside.write_text(f'KEY = "{google_key()}"\n')
+    assert hook(str(outside), "clean.py")[0] == 0
+    # A new key staged in a named file blocks the commit.
+    (repo / "clean.py").write_text(f'KEY = "{new}"\n')
+    git(repo, "add", "clean.py")
+    code, out = hook("clean.py", "src/old.py")
+    assert code == 1 and "clean.py:1:" in out and "src/old.py" not in out

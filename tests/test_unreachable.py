@@ -38,7 +38,7 @@ def copy(tmp_path_factory: pytest.TempPathFactory) -> Copy:
     repo.mkdir()
     git(repo, "init", "-q", "-b", "main")
     git(repo, "config", "gc.auto", "0")  # nothing pruned behind the tests' back
-    names = ("amended", "kept", "both", "blob", "tree", "stash", "tag")
+    names = ("amended", "kept", "both", "blob", "tree", "stash", "tag", "msg", "msgkept", "tagmsg", "note")
     keys = {name: google_key() for name in names}
     ids: dict[str, str] = {}
     write(repo, "README", "x\n")
@@ -78,6 +78,26 @@ def copy(tmp_path_factory: pytest.TempPathFactory) -> Copy:
     git(repo, "checkout", "-q", "main")
     git(repo, "branch", "-q", "-D", "gone")
     git(repo, "tag", "-d", "t1")
+    # msg: a key pasted into a commit message, the message amended away.
+    write(repo, "msg.txt", "1\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", f"rotate key {keys['msg']}")
+    ids["msg"] = git(repo, "rev-parse", "HEAD")
+    git(repo, "commit", "-q", "--amend", "-m", "rotate the key")
+    # msgkept: the amend keeps the message: the reachable commit says it, reported once as reachable.
+    write(repo, "msg.txt", "2\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", f"use {keys['msgkept']}")
+    write(repo, "msg.txt", "3\n")
+    git(repo, "commit", "-q", "-a", "--amend", "--no-edit")
+    ids["msgkept"] = git(repo, "rev-parse", "HEAD")
+    # tagmsg: an annotated tag whose message holds a key, deleted.
+    git(repo, "tag", "-a", "-m", f"release with {keys['tagmsg']}", "t2")
+    ids["tagmsg"] = git(repo, "rev-parse", "t2")
+    git(repo, "tag", "-d", "t2")
+    # note: a git note on a reachable commit (its ref is reflogged like a branch): reachable.
+    git(repo, "notes", "add", "-m", f"deploy with {keys['note']}", "HEAD")
+    ids["note"] = git(repo, "rev-parse", "HEAD")
     # kept: reachable all along.
     write(repo, "kept.py", key_line(keys["kept"]))
     ids["kept"] = commit(repo, 5, "kept")
@@ -110,6 +130,10 @@ CASES: dict[str, tuple[str, str | None, bool]] = {
     "tree": ("{tree}:tools/deploy.py", None, False),
     "tag": ("tagged.py", "tag", False),
     "kept": ("kept.py", "kept", True),
+    "msg": ("commit-message:{msg}", "msg", False),
+    "msgkept": ("commit-message:{msgkept}", "msgkept", True),
+    "tagmsg": ("tag-message:{tagmsg}", None, False),
+    "note": ("note:{note}", None, True),
 }
 
 
@@ -140,7 +164,8 @@ def test_without_the_flag_only_what_refs_lead_to_is_scanned_and_nothing_is_marke
     code, out = _run("scan", "--history", str(copy.repo), "--format", "json", "--show-secrets")
     assert code == 1
     data = json.loads(out)
-    assert sorted(f["secret"] for f in data["findings"]) == sorted([copy.keys["both"], copy.keys["kept"]])
+    assert sorted(f["secret"] for f in data["findings"]) == sorted(copy.keys[name]
+                                                                   for name in ("both", "kept", "msgkept", "note"))
     assert all("reachable" not in f for f in data["findings"]) and "unreachable" not in data["stats"]
 
 
@@ -174,8 +199,8 @@ def test_html_says_so_in_the_row_and_its_details(copy: Copy, tmp_path: Path) -> 
     page = tmp_path / "r.html"
     _run("scan", "--history", "--unreachable", str(copy.repo), "--format", "html", "--output", str(page))
     html = page.read_text()
-    assert html.count('data-reachable="no"') == 5
-    assert html.count("<td>no (unreachable)</td>") == 5
+    assert html.count('data-reachable="no"') == 7
+    assert html.count("<td>no (unreachable)</td>") == 7
     assert '<p class="unreachable"><strong>Unreachable:</strong> not reachable from any ref' in html
 
 

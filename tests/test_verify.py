@@ -1,5 +1,7 @@
 """`--verify`: what Google's answers become, what is sent (and what never is), against a local
-server answering like Google (tests/fake_google.py), through the real command line."""
+server answering like Google (tests/fake_google.py), through the real command line: run in the
+test's own process (tests.conftest.run_cli), and in a process of its own where a signal or the
+sockets a fresh interpreter opens are the point."""
 from __future__ import annotations
 
 import json
@@ -16,8 +18,8 @@ import pytest
 
 from scanner.report.markdown import cell as markdown_cell
 from tests import fake_google as g
-from tests.conftest import git, google_key, hex_secret, random_chars
-from tests.hostile import KEYSENTRY, expect_error, keysentry, no_traceback
+from tests.conftest import git, google_key, hex_secret, random_chars, run_cli
+from tests.hostile import KEYSENTRY, expect_error, no_traceback
 
 ENDPOINT = "KEYSENTRY_VERIFY_ENDPOINT"
 
@@ -53,8 +55,8 @@ def _write(repo: Path, files: dict[str, str]) -> None:
 
 
 def _scan(repo: Path, google: g.FakeGoogle, *args: str, fmt: str = "json") -> subprocess.CompletedProcess[bytes]:
-    proc = keysentry("scan", *args, "--format", fmt, "--verify", "--jobs", "1", cwd=repo,
-                     env={ENDPOINT: google.url})
+    proc = run_cli("scan", *args, "--format", fmt, "--verify", "--jobs", "1", cwd=repo,
+                   env={ENDPOINT: google.url})
     no_traceback(proc)
     assert proc.returncode in (0, 1), proc.stderr.decode()
     return proc
@@ -143,8 +145,8 @@ def test_live_key_becomes_critical_and_others_keep_their_severity(repo: Path, go
     google.on(g.GEMINI, restricted, g.google_error("API_KEY_HTTP_REFERRER_BLOCKED"))
     _write(repo, {"a.py": f'KEY = "{live}"\n', "b.py": f'KEY = "{restricted}"\n'})
     found = _by_secret(_findings(repo, google, "--show-secrets"))
-    unverified = _by_secret(json.loads(keysentry("scan", "--format", "json", "--show-secrets",
-                                                 cwd=repo).stdout)["findings"])
+    unverified = _by_secret(json.loads(run_cli("scan", "--format", "json", "--show-secrets",
+                                               cwd=repo).stdout)["findings"])
     assert found[live]["severity"] == "critical" and unverified[live]["severity"] != "critical"
     assert found[restricted]["severity"] == unverified[restricted]["severity"]
     assert unverified[live]["verification"] is None
@@ -332,9 +334,9 @@ def test_a_token_endpoint_answer_that_says_neither_is_unknown(repo: Path, google
 def test_the_client_id_next_to_a_secret_changes_no_fingerprint(repo: Path) -> None:
     cid, secret = client_id(), client_secret()
     _write(repo, {"a.env.txt": f"GOOGLE_CLIENT_SECRET={secret}\n"})
-    alone = json.loads(keysentry("scan", "--format", "json", cwd=repo).stdout)["findings"]
+    alone = json.loads(run_cli("scan", "--format", "json", cwd=repo).stdout)["findings"]
     _write(repo, {"a.env.txt": f"GOOGLE_CLIENT_SECRET={secret}\nGOOGLE_CLIENT_ID={cid}\n"})
-    paired = json.loads(keysentry("scan", "--format", "json", cwd=repo).stdout)["findings"]
+    paired = json.loads(run_cli("scan", "--format", "json", cwd=repo).stdout)["findings"]
     assert [(f["rule_id"], f["fingerprint"]) for f in paired] == [(f["rule_id"], f["fingerprint"]) for f in alone]
     assert len(alone) == 1
 
@@ -360,7 +362,7 @@ def test_suppressed_findings_are_never_sent(repo: Path, google: g.FakeGoogle) ->
     pragma, configured, baselined, reported = google_key(), "AIzaSyAllowed" + random_chars(26), google_key(), \
         google_key()
     _write(repo, {"base.py": f'KEY = "{baselined}"\n'})
-    assert keysentry("baseline", ".", cwd=repo).returncode == 0
+    assert run_cli("baseline", ".", cwd=repo).returncode == 0
     _write(repo, {"pragma.py": f'KEY = "{pragma}"  # keysentry:allow\n',
                   "conf.py": f'KEY = "{configured}"\n',
                   ".keysentry.toml": 'allow = ["^AIzaSyAllowed"]\n',
@@ -418,8 +420,8 @@ def test_a_server_slower_than_the_timeout_is_unknown(repo: Path, google: g.FakeG
     google.on(g.GEMINI, key, g.slow(5, g.models()))
     _write(repo, {"app.py": f'KEY = "{key}"\n'})
     started = time.monotonic()
-    proc = keysentry("scan", "--format", "json", "--verify", "--verify-timeout", "0.5", cwd=repo,
-                     env={ENDPOINT: google.url})
+    proc = run_cli("scan", "--format", "json", "--verify", "--verify-timeout", "0.5", cwd=repo,
+                   env={ENDPOINT: google.url})
     assert time.monotonic() - started < 4
     no_traceback(proc)
     [finding] = json.loads(proc.stdout)["findings"]
@@ -433,7 +435,7 @@ def test_an_unreachable_endpoint_is_unknown_not_an_error(repo: Path) -> None:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     _write(repo, {"app.py": f'KEY = "{google_key()}"\n'})
-    proc = keysentry("scan", "--format", "json", "--verify", cwd=repo, env={ENDPOINT: f"http://127.0.0.1:{port}"})
+    proc = run_cli("scan", "--format", "json", "--verify", cwd=repo, env={ENDPOINT: f"http://127.0.0.1:{port}"})
     no_traceback(proc)
     assert proc.returncode == 1
     [finding] = json.loads(proc.stdout)["findings"]
@@ -477,12 +479,12 @@ def test_an_interrupted_verification_sends_no_more_keys(repo: Path, google: g.Fa
                                    "http://127.0.0.1/?key=1"])
 def test_a_bad_endpoint_override_is_an_error_before_the_scan(repo: Path, value: str) -> None:
     _write(repo, {"app.py": f'KEY = "{google_key()}"\n'})
-    expect_error(keysentry("scan", "--verify", cwd=repo, env={ENDPOINT: value}), ENDPOINT)
+    expect_error(run_cli("scan", "--verify", cwd=repo, env={ENDPOINT: value}), ENDPOINT)
 
 
 @pytest.mark.parametrize("value", ["0", "-1", "soon", "601"])
 def test_verify_timeout_must_be_a_sensible_number_of_seconds(repo: Path, value: str) -> None:
-    expect_error(keysentry("scan", "--verify", "--verify-timeout", value, cwd=repo), "--verify-timeout")
+    expect_error(run_cli("scan", "--verify", "--verify-timeout", value, cwd=repo), "--verify-timeout")
 
 
 # --- no network without --verify; hooks never verify ------------------------------------------------
@@ -529,7 +531,7 @@ def test_hooks_never_verify(repo: Path) -> None:
     assert "--verify" not in (root / ".pre-commit-hooks.yaml").read_text()
     for script in (root / "scanner" / "hookscripts").iterdir():
         assert "--verify" not in script.read_text(), script
-    expect_error(keysentry("hook", "pre-push", "--verify", cwd=repo), "--verify")
+    expect_error(run_cli("hook", "pre-push", "--verify", cwd=repo), "--verify")
 
 
 def test_a_staged_scan_verifies_only_when_the_user_configures_it(repo: Path, google: g.FakeGoogle) -> None:
@@ -539,9 +541,9 @@ def test_a_staged_scan_verifies_only_when_the_user_configures_it(repo: Path, goo
     _write(repo, {"app.py": f'KEY = "{key}"\n'})
     git(repo, "add", "app.py")
     env = {ENDPOINT: google.url}
-    assert keysentry("scan", "--staged", cwd=repo, env=env).returncode == 1
+    assert run_cli("scan", "--staged", cwd=repo, env=env).returncode == 1
     assert google.seen == []
-    verified = keysentry("scan", "--staged", "--verify", cwd=repo, env=env)
+    verified = run_cli("scan", "--staged", "--verify", cwd=repo, env=env)
     assert verified.returncode == 1
     assert {s.secret for s in google.seen} == {key}
     assert "verified  live — the Generative Language API listed 2 models" in verified.stdout.decode()
@@ -557,8 +559,8 @@ def test_a_trickling_server_is_cut_at_the_requests_deadline(repo: Path, google: 
         google.on(g.GEMINI, key, g.trickle(part))
     _write(repo, {f"m{i}.py": f'KEY = "{key}"\n' for i, key in enumerate(keys)})
     started = time.monotonic()
-    proc = keysentry("scan", "--format", "json", "--verify", "--verify-timeout", "1", "--jobs", "1", cwd=repo,
-                     env={ENDPOINT: google.url})
+    proc = run_cli("scan", "--format", "json", "--verify", "--verify-timeout", "1", "--jobs", "1", cwd=repo,
+                   env={ENDPOINT: google.url})
     took = time.monotonic() - started
     no_traceback(proc)
     assert proc.returncode == 1, proc.stderr.decode()
@@ -596,10 +598,10 @@ def test_the_first_signal_stops_verification_at_once(repo: Path, google: g.FakeG
 def test_the_endpoint_override_names_only_a_loopback_address(repo: Path, google: g.FakeGoogle, value: str) -> None:
     """A CI job's or a sourced file's environment must not send every key found to a host of its choosing."""
     _write(repo, {"app.py": f'KEY = "{google_key()}"\n'})
-    proc = keysentry("scan", "--verify", cwd=repo, env={ENDPOINT: value})
+    proc = run_cli("scan", "--verify", cwd=repo, env={ENDPOINT: value})
     expect_error(proc, "loopback")
     for mode in (("--verify",), ("--verify", "--format", "json")):
-        assert keysentry("audit", ".", *mode, cwd=repo, env={ENDPOINT: value}).returncode == 2
+        assert run_cli("audit", ".", *mode, cwd=repo, env={ENDPOINT: value}).returncode == 2
     assert google.seen == []
 
 
@@ -618,7 +620,7 @@ def test_verify_max_requests_caps_the_requests_of_a_run(repo: Path, google: g.Fa
 
 @pytest.mark.parametrize("value", ["0", "-3", "many", "1.5"])
 def test_verify_max_requests_must_be_a_positive_whole_number(repo: Path, value: str) -> None:
-    expect_error(keysentry("scan", "--verify", "--verify-max-requests", value, cwd=repo), "--verify-max-requests")
+    expect_error(run_cli("scan", "--verify", "--verify-max-requests", value, cwd=repo), "--verify-max-requests")
 
 
 # --- exposure triage (issue 21): what a live key can read, which surface took it, Google's own verdict ---
@@ -884,7 +886,7 @@ def test_a_hostile_cache_file_is_one_line_and_exit_2_and_left_alone(
     _write(repo, {"a.py": f'KEY = "{key}"\n'})
     cache = tmp_path / "verdicts.json"
     kept = make(cache)
-    proc = keysentry("scan", "--verify", "--verify-cache", str(cache), cwd=repo, env={ENDPOINT: google.url})
+    proc = run_cli("scan", "--verify", "--verify-cache", str(cache), cwd=repo, env={ENDPOINT: google.url})
     expect_error(proc, words)
     assert google.seen == []  # refused before the scan, so before anything is sent
     if kept is not None:
@@ -912,7 +914,7 @@ def test_cache_entries_that_keysentry_did_not_write_are_ignored(repo: Path, goog
 
 @pytest.mark.parametrize("value", ["-1h", "soon", "400d", "nan", ""])
 def test_verify_max_age_must_be_a_duration(repo: Path, value: str) -> None:
-    expect_error(keysentry("scan", "--verify", "--verify-max-age", value, cwd=repo), "--verify-max-age")
+    expect_error(run_cli("scan", "--verify", "--verify-max-age", value, cwd=repo), "--verify-max-age")
 
 
 # --- service-account keys: the published certificate, fetched with the e-mail alone -----------------
@@ -1156,7 +1158,7 @@ def test_verify_owner_reads_the_keys_real_restrictions(repo: Path, google: g.Fak
                                                      "name": KEY_NAME}))
     google.on("/v2/" + KEY_NAME, "", g.key_resource(KEY_NAME, restrictions))
     _write(repo, {_FILE_FOR.get(code, "index.html" if "script" in code else "app.py"): code.format(key=key)})
-    proc = keysentry("scan", "--format", "json", "--verify-owner", "--jobs", "1", cwd=repo, env=env)
+    proc = run_cli("scan", "--format", "json", "--verify-owner", "--jobs", "1", cwd=repo, env=env)
     no_traceback(proc)
     assert proc.returncode == 1, proc.stderr.decode()
     [finding] = json.loads(proc.stdout)["findings"]
@@ -1187,11 +1189,11 @@ def test_a_key_the_caller_does_not_own_has_unknown_restrictions(repo: Path, goog
     google.on(g.GEMINI, key, g.google_error("API_KEY_HTTP_REFERRER_BLOCKED"))
     google.on(g.LOOKUP_KEY, key, g.google_error("PERMISSION_DENIED", service="apikeys.googleapis.com"))
     _write(repo, {"app.py": f'KEY = "{key}"\n'})
-    proc = keysentry("scan", "--format", "text", "--verify-owner", "--jobs", "1", cwd=repo, env=env)
+    proc = run_cli("scan", "--format", "text", "--verify-owner", "--jobs", "1", cwd=repo, env=env)
     no_traceback(proc)
     assert "restrictions not known: keys.lookupKey: HTTP 403, not a key of a project your credentials can read" \
         in " ".join(proc.stdout.decode().split())
-    proc = keysentry("scan", "--format", "json", "--verify-owner", "--jobs", "1", cwd=repo, env=env)
+    proc = run_cli("scan", "--format", "json", "--verify-owner", "--jobs", "1", cwd=repo, env=env)
     [finding] = json.loads(proc.stdout)["findings"]
     assert finding["verification"]["status"] == "restricted"
     assert finding["verification"]["restrictions"]["known"] is False
@@ -1204,7 +1206,7 @@ def test_verify_owner_without_credentials_says_so_in_one_line(repo: Path, google
     home.mkdir()
     env = {ENDPOINT: google.url, "HOME": str(home), "CLOUDSDK_CONFIG": str(home / "gcloud"),
            "GOOGLE_APPLICATION_CREDENTIALS": ""}
-    proc = keysentry("scan", "--verify-owner", cwd=repo, env=env)
+    proc = run_cli("scan", "--verify-owner", cwd=repo, env=env)
     expect_error(proc, "Application Default Credentials")
     assert google.seen == []  # nothing was sent: not the key, not a token request
 
@@ -1220,7 +1222,7 @@ def test_an_audit_with_verify_owner_reports_each_keys_restrictions(repo: Path, g
     _write(repo, {"app.py": f'KEY = "{key}"\n'})
     git(repo, "add", ".")
     git(repo, "commit", "-qm", "key")
-    proc = keysentry("audit", repo, "--verify-owner", "--format", "json", cwd=tmp_path, env=env)
+    proc = run_cli("audit", repo, "--verify-owner", "--format", "json", cwd=tmp_path, env=env)
     no_traceback(proc)
     assert proc.returncode == 1, proc.stderr.decode()
     [finding] = json.loads(proc.stdout)["repositories"][0]["findings"]
@@ -1238,7 +1240,7 @@ def test_an_audit_with_verify_owner_without_credentials_says_so_in_one_line(repo
     home.mkdir()
     env = {ENDPOINT: google.url, "HOME": str(home), "CLOUDSDK_CONFIG": str(home / "gcloud"),
            "GOOGLE_APPLICATION_CREDENTIALS": ""}
-    proc = keysentry("audit", repo, "--verify-owner", cwd=tmp_path, env=env)
+    proc = run_cli("audit", repo, "--verify-owner", cwd=tmp_path, env=env)
     expect_error(proc, "Application Default Credentials")
     assert google.seen == []  # nothing was sent, from no repository
 
@@ -1263,7 +1265,7 @@ def test_no_secret_of_any_kind_travels_in_a_url(repo: Path, google: g.FakeGoogle
     google.on("/v2/" + KEY_NAME, "", g.key_resource(KEY_NAME, None))
     _write(repo, {"a.py": f'KEY = "{api_key}"\n', "b.py": f'KEY = "{aq_key}"\n', "c.py": f'TOKEN = "{token}"\n',
                   "adc.json": _authorized_user(cid, secret, refresh), "sa.json": _key_file(private, key_id)})
-    proc = keysentry("scan", "--format", "json", "--verify-owner", "--jobs", "1", cwd=repo, env=env)
+    proc = run_cli("scan", "--format", "json", "--verify-owner", "--jobs", "1", cwd=repo, env=env)
     no_traceback(proc)
     findings = json.loads(proc.stdout)["findings"]
     assert {f["rule_id"]: f["verification"]["status"] for f in findings if f["rule_id"] != "google-oauth-client-secret"} \
@@ -1284,8 +1286,8 @@ def test_text_and_html_show_the_restrictions_and_the_command_beside_the_finding(
     google.on("/v2/" + KEY_NAME, "", g.key_resource(KEY_NAME, None))
     _write(repo, {"app.py": f'from google import genai\nclient = genai.Client(api_key="{key}")\n'})
     command = f"gcloud services api-keys update {KEY_NAME} --api-target=service=generativelanguage.googleapis.com"
-    text = keysentry("scan", "--verify-owner", "--jobs", "1", cwd=repo, env=env).stdout.decode()
+    text = run_cli("scan", "--verify-owner", "--jobs", "1", cwd=repo, env=env).stdout.decode()
     assert "restrictions: unrestricted: any API enabled in its project, called from anywhere" in " ".join(text.split())
     assert command in " ".join(text.split())
-    html = keysentry("scan", "--verify-owner", "--format", "html", "--jobs", "1", cwd=repo, env=env).stdout.decode()
+    html = run_cli("scan", "--verify-owner", "--format", "html", "--jobs", "1", cwd=repo, env=env).stdout.decode()
     assert command in html and "unrestricted" in html

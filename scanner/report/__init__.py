@@ -24,6 +24,12 @@ def redact(secret: str) -> str:
     return "…"
 
 
+def decoded_words(f: "Shown") -> str:
+    """How a secret found in decoded text was encoded, as the text and markdown reports say it
+    after the secret: " (decoded: base64 > hex)"; "" for one found as it is."""
+    return f" (decoded: {' > '.join(f.decoded)})" if f.decoded else ""
+
+
 def display_path(path: str) -> str:
     """A path as git stores it: bytes that are not UTF-8 are shown as \\x escapes, not dropped."""
     return path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
@@ -217,10 +223,19 @@ class Shown:
     reachable: bool | None = None  # --unreachable: False when no ref leads to it
     # Inside an archive: the files holding it (Finding.archives), masked; git can only drop those whole.
     archives: tuple[str, ...] = ()
+    place: str = "file"  # or git metadata: "commit-message", "tag-message" (then `path` names the object)
+    decoded: tuple[str, ...] = ()  # found in decoded text: the decodings, outermost first
 
     @property
     def rule_id(self) -> str:
         return self.rule.id
+
+    @property
+    def message(self) -> str:
+        """What the finding is, in words: its rule's description, or what a whole-file rule says of a
+        file found holding no secret (a .env of plain settings and placeholders, severity low)."""
+        quiet = getattr(self.rule, "no_secret", "")
+        return quiet if quiet and self.severity == "low" else self.rule.description
 
     @property
     def name(self) -> str:
@@ -297,6 +312,8 @@ def present(result: "Result", options: Options,
             moved_to=tuple(ShownMove(mask(m.path), m.commit) for m in f.moved_to),
             reachable=f.reachable,
             archives=tuple(mask(p) for p in f.archives()),
+            place=f.place,
+            decoded=f.decoded,
         )
 
     shown = tuple(show(f) for f in result.findings)

@@ -123,6 +123,20 @@ def _fix(f: Shown) -> tuple[str, str | None]:
         expression
 
 
+def _metadata_fix(f: Shown) -> str:
+    """How to take a key out of git's metadata (scanner.sources.messages, scanner.sources.notes)."""
+    short = (f.commit or "")[:12]
+    if f.place == "commit-message":
+        return (f"the key is in the message of commit {short}, not in a file: reword that message, with "
+                f"`git commit --amend` if it is the last commit, else `git rebase -i {short}^` (mark it `reword`)")
+    if f.place == "tag-message":
+        tag = f.name.split(":", 1)[1][:12]
+        return (f"the key is in the message of an annotated tag (object {tag}; `git cat-file tag {tag}` shows it): "
+                "delete that tag (`git tag -d NAME`) and tag again with a message without the key")
+    return (f"the key is in a git note on {short}: `git notes edit {short}` (or `git notes remove {short}`); "
+            "the notes ref's history keeps the old note until it is rewritten")
+
+
 def _file_rule(f: Shown) -> FileRule | None:
     """The whole-file rule whose advice the finding gets: its own, or that of the file holding the
     secret (a key in a committed .env file is fixed by untracking the file)."""
@@ -204,7 +218,7 @@ def message(view: View, options: Options, *, action: str = "commit", bypass: boo
         where_kind = "" if f.context == "generic" else f", {f.context.replace('-', ' ')}"
         # Wrapped as plain words (the tag kept whole: a no-break space), then painted.
         tag = f"[{f.severity}{where_kind}]".replace(" ", "\xa0")
-        heading = textwrap.wrap(f"{n}. {f.rule_id}  {f.rule.description}  {tag}", width, subsequent_indent="   ",
+        heading = textwrap.wrap(f"{n}. {f.rule_id}  {f.message}  {tag}", width, subsequent_indent="   ",
                                 break_on_hyphens=False, break_long_words=False)
         heading = [line.replace("\xa0", " ") for line in heading]
         heading[0] = heading[0].replace(f.rule_id, style(f.rule_id, "1"), 1)
@@ -220,6 +234,14 @@ def message(view: View, options: Options, *, action: str = "commit", bypass: boo
         if f.unstaged_fix:
             para("staged", "fixed in the work tree only, and a commit records the staged version: "
                            "the staged version still holds it: `git add` your fix")
+        if f.place != "file":  # a commit or tag message or a note: no file, no line of code to change
+            para("fix", _metadata_fix(f))
+            para("rotate", _rotate(f))
+            para("allow", f"not a real secret? {accept}" if action != "receive" else
+                 f"not a real secret? ask the server's administrators to add its fingerprint {f.fingerprint} "
+                 "to the server's baseline")
+            out.append("")
+            continue
         advice, code = _fix(f)
         para("fix", advice)
         if code:

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from scanner.report import (CAUSE_NAMES, UNREACHABLE, Shown, View, display_path, exposure_words, moved_words, printable,
-                           suppressed_summary)
+from scanner.report import (CAUSE_NAMES, UNREACHABLE, Shown, View, decoded_words, display_path, exposure_words,
+                           moved_words, printable, suppressed_summary)
 
 
 def escape_data(text: str) -> str:
@@ -24,6 +24,8 @@ def escape_property(text: str) -> str:
 def _where(f: Shown) -> str:
     if f.reachable is False and not f.commit:
         return ""  # a dangling tree or blob: no commit added it (the message says what it is)
+    if f.place != "file":
+        return f"in the {f.place.replace('-', ' ')} of {f.commit[:12] if f.commit else '?'}; it stays in the history"
     if f.in_head is False:
         # The secret was removed again (in HEAD, or later in the range): its line now holds other
         # text, often the fix, so the annotation names the file and the commit, not a line.
@@ -37,8 +39,10 @@ def annotation(f: Shown, repository: str = "") -> str:
     """REPOSITORY (an audit's source) prefixes the title and the message; file= stays the path
     inside that repository."""
     prefix = f"{printable(repository)}: " if repository else ""
-    properties = [f"file={escape_property(f.name)}"]
-    if f.in_head is not False:
+    # A commit or tag message is no file of the checkout: its annotation is bound to none, and
+    # names the message (and so the commit) in its text.
+    properties = [f"file={escape_property(f.name)}"] if f.place == "file" else []
+    if f.in_head is not False and f.place == "file":
         properties.append(f"line={max(f.line, 1)}")
         if f.column > 0:
             properties += [f"col={f.column}", f"endColumn={f.column + f.secret_length}"]
@@ -52,7 +56,9 @@ def annotation(f: Shown, repository: str = "") -> str:
         where += f"{'; ' if where else ''}verified {f.verification.status}: {f.verification.reason}"
         extra = exposure_words(f.verification)
         where += f" ({extra})" if extra else ""
-    message = prefix + f"{f.rule.description}: {f.secret}" + (f" — {where}" if where else "") + f". Fix: {f.rule.remediation}"
+    named = f"{f.name}:{f.line}: " if f.place != "file" else ""
+    message = prefix + named + f"{f.message}: {f.secret}{decoded_words(f)}" + (f" — {where}" if where else "") \
+        + f". Fix: {f.rule.remediation}"
     return f"::error {','.join(properties)}::{escape_data(printable(message))}"
 
 
@@ -60,7 +66,7 @@ def notice(f: Shown) -> str:
     """A suppressed finding (--show-suppressed) as a notice on its line, saying what silenced it."""
     properties = [f"file={escape_property(f.name)}", f"line={max(f.line, 1)}",
                   f"title={escape_property(f'keysentry {f.rule_id} suppressed')}"]
-    message = f"{f.rule.description}: {f.secret}, suppressed by {CAUSE_NAMES.get(f.suppressed, f.suppressed)}"
+    message = f"{f.message}: {f.secret}, suppressed by {CAUSE_NAMES.get(f.suppressed, f.suppressed)}"
     return f"::notice {','.join(properties)}::{escape_data(printable(message))}"
 
 

@@ -8,8 +8,8 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 
 from scanner import PROJECT_URL, __version__, rule_url
-from scanner.report import (CAUSE_NAMES, UNREACHABLE, Shown, View, display_path, exposure_words, moved_words, printable,
-                           suppressed_summary)
+from scanner.report import (CAUSE_NAMES, UNREACHABLE, Shown, View, decoded_words, display_path, exposure_words,
+                           moved_words, printable, suppressed_summary)
 from scanner.report.streaming import ITEMS, dumps
 
 SCHEMA_VERSION = "15.2.4"
@@ -50,7 +50,7 @@ def _vulnerability(f: Shown) -> dict[str, object]:
     return {
         "id": str(uuid.uuid5(_NAMESPACE, f"{f.fingerprint}\0{f.commit or ''}")),
         "name": f.rule.description[:255],
-        "description": printable(f"{f.rule.description}: {f.secret}.{where}"),
+        "description": printable(f"{f.message}: {f.secret}{decoded_words(f)}.{where}"),
         "severity": _SEVERITY.get(f.severity, "Unknown"),
         "solution": f.rule.remediation[:7000],
         "identifiers": [{"type": "keysentry_rule_id", "name": f"keysentry rule {f.rule_id}", "value": f.rule_id,

@@ -98,6 +98,7 @@ class Row:
     fix: Fix
     moved: tuple[Carried, ...] = ()
     unreachable: bool = False  # --unreachable: no ref leads to any of its places
+    decoded: str = ""  # found in decoded text: the decodings, outermost first ("base64 > hex")
 
     @property
     def count(self) -> int:
@@ -171,7 +172,9 @@ def _purge_commands(group: Sequence[Shown]) -> tuple[str, ...]:
         else:
             lines.append(f"# {_REPLACE_TEXT}: one line <secret>==>REMOVED (this report redacts the secret; "
                          "rerun with --show-secrets to have it written here)")
-        lines.append(f"git filter-repo --replace-text {_REPLACE_TEXT}")
+        messages = any(f.place != "file" for f in group)  # a commit or tag message holds it
+        lines.append(f"git filter-repo --replace-text {_REPLACE_TEXT}"
+                     + (f" --replace-message {_REPLACE_TEXT}" if messages else ""))
     lines.append("git push --force --all <url> && git push --force --tags <url>")
     return tuple(lines)
 
@@ -208,7 +211,7 @@ def _row(index: int, group: Sequence[Shown], mode: str) -> Row:
                                 for f in sorted(group, key=lambda f: (_instant(f.date), f.path)) for m in f.moved_to))
     verified = next((f.verification for f in group if f.verification is not None), None)
     return Row(
-        id=f"s{index}", rule_id=group[0].rule_id, description=group[0].rule.description,
+        id=f"s{index}", rule_id=group[0].rule_id, description=lead.message,
         severity=lead.severity, rank=_RANK.get(lead.severity, len(SEVERITIES)), context=lead.context,
         status=verified.status if verified else "", reason=printable(verified.reason) if verified else "",
         exposes=verified.exposes if verified else (), verified_more=exposure_words(verified) if verified else "",
@@ -216,6 +219,7 @@ def _row(index: int, group: Sequence[Shown], mode: str) -> Row:
         date=(oldest.date or "")[:10], instant=_instant(oldest.date), in_head=in_head,
         places=places, introduced=introduced, fix=_fix(group, in_head, mode), moved=moved,
         unreachable=all(f.reachable is False for f in group),
+        decoded=" > ".join(group[0].decoded),
     )
 
 
@@ -284,6 +288,8 @@ def purge_all(view: View) -> tuple[str, ...]:
             lines.append(f"# {_REPLACE_TEXT}: one line per secret, <secret>==>REMOVED (this report redacts them; "
                          "rerun with --show-secrets to have them written here)")
         command += f" --replace-text {_REPLACE_TEXT}"
+        if any(f.place != "file" for f in values):  # a commit or tag message holds one
+            command += f" --replace-message {_REPLACE_TEXT}"
     if files:
         command += " --invert-paths " + " ".join(f"--path {printable(shell_word(p))}" for p in files)
     lines += [command, "git push --force --all <url> && git push --force --tags <url>"]
@@ -329,7 +335,7 @@ def _data_block(found: Sequence[Row], history: bool, verified: bool) -> Markup:
             [[p.name, p.line, p.column] for p in r.first_places], r.more_files if r.more_places else 0,
             [[c.commit, c.author, c.date, c.name, c.line, c.in_head] for c in r.first_introduced],
             len(r.more_introduced), fix, list(r.fix.commands), list(r.exposes), r.verified_more,
-            [[c.commit, c.origin, c.name] for c in r.first_moved], len(r.more_moved), r.unreachable,
+            [[c.commit, c.origin, c.name] for c in r.first_moved], len(r.more_moved), r.unreachable, r.decoded,
         ])
     data = {"history": history, "verified": verified, "unreachable": UNREACHABLE,
             "fixes": [[d, rotate, [list(w) for w in where], restrict, remove, autofix]

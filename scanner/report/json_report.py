@@ -47,4 +47,8 @@ def _finding(f: Shown, history: bool = False) -> dict[str, object]:
         entry["reachable"] = f.reachable
     if f.suppressed:
         entry["suppressed"] = f.suppressed
+    if f.place != "file":  # a commit or tag message: `path` names the object, not a file
+        entry["place"] = f.place
+    if f.decoded:  # found in decoded text: line and column are the encoded run's
+        entry["decoded"] = list(f.decoded)
     return entry

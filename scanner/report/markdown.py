@@ -7,8 +7,8 @@ from __future__ import annotations
 import html
 import re
 
-from scanner.report import (CAUSE_NAMES, Shown, View, display_path, exposure_words, moved_words, printable,
-                           suppressed_summary)
+from scanner.report import (CAUSE_NAMES, Shown, View, decoded_words, display_path, exposure_words, moved_words,
+                           printable, suppressed_summary)
 from scanner.report.summary import Summary, summarize
 
 # GitHub refuses a job summary over 1 MiB; a 40,000-finding audit would pass that, and so would 500
@@ -69,7 +69,7 @@ def _row(f: Shown, history: bool, verified: bool) -> str:
         where += " (not reachable from any ref)"
     if f.moved_to:  # history: the later paths a rename or copy carried it to
         where += f", moved to {moved_words(f.moved_to, lambda p: printable(display_path(p)))}"
-    row = [f.severity, f"`{f.rule_id}`", cell(where), cell(f.secret)]
+    row = [f.severity, f"`{f.rule_id}`", cell(where), cell(f.secret + decoded_words(f))]
     if history:
         row += [f"`{f.commit[:12]}`" if f.commit else "", "yes" if f.in_head else "no"]
     if verified:  # --verify ran: the status, and what a live key exposes

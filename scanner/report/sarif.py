@@ -53,8 +53,13 @@ def _rule(rule: Rule | FileRule) -> dict[str, object]:
 
 
 def _message(f: Shown) -> str:
-    text = f"{f.rule.description}: {f.secret}"
-    if f.commit:
+    text = f"{f.message}: {f.secret}"
+    if f.decoded:
+        text += f", encoded ({' > '.join(f.decoded)})"
+    if f.place != "file" and f.commit:
+        text += (f", in the {f.place.replace('-', ' ')} of {f.commit[:12]}: no file holds it, but every clone "
+                 "does: rotate the key and rewrite that message")
+    elif f.commit:
         text += f", introduced in commit {f.commit[:12]}"
         if f.moved_to:
             text += f"; moved to {moved_words(f.moved_to, display_path)}"
@@ -73,13 +78,14 @@ def _message(f: Shown) -> str:
 
 
 def _region(f: Shown) -> dict[str, int]:
-    if f.in_head is False or f.line == 0:
+    if (f.in_head is False and f.place == "file") or f.line == 0:
         # A whole-file finding, or a secret no longer in the file: the line it was on now holds
         # other text (often the fix), so the result is placed on the file's first line instead.
         return {"startLine": 1}
     region = {"startLine": f.line, "endLine": f.line}
     if f.column > 0:
-        region.update(startColumn=f.column, endColumn=f.column + f.secret_length)
+        # A decoded secret's encoded form is longer than it, and its length is not known here.
+        region.update(startColumn=f.column, **({} if f.decoded else {"endColumn": f.column + f.secret_length}))
     return region
 
 
@@ -114,8 +120,14 @@ def _result(f: Shown, index: dict[str, int]) -> dict[str, object]:
                           moved_to=[{"path": display_path(m.path), "commit": m.commit} for m in f.moved_to])
     if f.reachable is not None:
         properties["reachable"] = f.reachable
+    if f.place != "file":
+        # A message has no file: the location is the message's own name, a relative URI no file
+        # of the repository has (its ':' percent-encoded), which GitHub accepts and lists unlinked.
+        properties["place"] = f.place
     if f.verification is not None:
         properties["verification"] = verification_fields(f.verification)
+    if f.decoded:  # found in decoded text: the region is where its encoded form starts
+        properties["decoded"] = list(f.decoded)
     entry["properties"] = properties
     if f.suppressed:  # --show-suppressed: SARIF's own way to say a result is silenced, and why
         kind = "inSource" if f.suppressed == "inline" else "external"

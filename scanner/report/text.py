@@ -19,6 +19,7 @@ from scanner.report import (
     Options,
     Shown,
     View,
+    decoded_words,
     display_path,
     exposure_words,
     moved_words,
@@ -181,8 +182,8 @@ def _findings(out: _Writer, findings: Iterable[Shown]) -> None:
         for f in group:
             # Never broken across lines, so `grep path:line` and editors' jump-to-location work.
             where = f"{shown}:{f.line}:{f.column}" if f.line else f"{shown} (whole file)"
-            out.add(f"  {style(f.rule_id, 'red')}  {f.rule.description}",
-                    f"    {where}  secret {style(printable(f.secret), 'yellow')}")
+            out.add(f"  {style(f.rule_id, 'red')}  {f.message}",
+                    f"    {where}  secret {style(printable(f.secret), 'yellow')}{decoded_words(f)}")
             _elsewhere(out, f)
             if f.verification is not None:  # --verify: what Google said
                 status = f.verification.status
@@ -245,6 +246,8 @@ def _purge(out: _Writer, past: list[Shown]) -> None:
                      "<secret>==>REMOVED; this report redacts them: rerun with --show-secrets to have it "
                      "print those lines", "  # ")
         command += f" --replace-text {_REPLACE_TEXT}"
+        if any(f.place != "file" for f in past):  # a commit or tag message holds one
+            command += f" --replace-message {_REPLACE_TEXT}"
     if files:
         command += " --invert-paths " + " ".join(f"--path {printable(shell_word(p))}" for p in files)
     out.add(command, "  git push --force --all <url> && git push --force --tags <url>")
@@ -326,6 +329,8 @@ def _summary(out: _Writer, result: View) -> str:
     counts = Counter(f.rule_id for f in result.findings)
     what = (_count(stats.files, "file") if result.mode in ("worktree", "stdin")
             else f"{_count(stats.blobs, 'blob')} in {_count(stats.commits, 'commit')}")
+    if stats.archives:  # what the files held besides their own bytes
+        what += f", and {_count(stats.archive_members, 'member')} of {_count(stats.archives, 'archive')} in them"
     summary = f"Scanned {what} ({_size(stats.bytes)}) in {stats.seconds:.2f}s: "
     if counts:
         summary += out.style(_count(len(result.findings), "finding"), "bold red") + " ("

@@ -30,6 +30,22 @@ def fixed_token(prefix: str, body: str, edge: str = "") -> str:
     return rf"(?P<secret>{prefix}(?:(?<![{edge}{KEY_CHARS}]{prefix})|{starts}){body}){end}"
 
 
+def binary_token(prefix: str, body: str, edge: str = "") -> str:
+    """fixed_token for bytes of a compiled file. A body of fixed length ends there: in a `.pyc` the
+    next marshal type byte is a letter (`N` for None), in an SQLite row the next column's text
+    follows at once, so "no key character after it" would lose the key. To make up for the end
+    it no longer checks, such a token must not open inside a base64 run either (a run of random
+    bytes' base64 holds `AIza` and 35 more key characters once in some 17 million positions)."""
+    import re._parser as parser  # type: ignore[import-not-found]
+
+    low, high = parser.parse(body).getwidth()
+    if low != high:
+        return fixed_token(prefix, body, edge)
+    edge = "".join(dict.fromkeys(edge + "+/"))
+    starts = "|".join(f"(?<={before}{prefix})" for before in _TOKEN_STARTS)
+    return rf"(?P<secret>{prefix}(?:(?<![{edge}{KEY_CHARS}]{prefix})|{starts}){body})"
+
+
 # The consoles where Google keys are rotated (Rule.where).
 AI_STUDIO = ("Google AI Studio: API keys", "https://aistudio.google.com/app/apikey")
 CREDENTIALS = ("Cloud console: APIs & Services > Credentials", "https://console.cloud.google.com/apis/credentials")

@@ -36,6 +36,9 @@ class FileRule:
     gone: str = ""
     # What the file is called in advice: "a .env file".
     kind: str = "the file"
+    # What a finding says instead of `description` when the file holds no secret, only plain settings
+    # and stand-ins (its severity is then `low`, see scanner.context.dotenv_severity); "": the same.
+    no_secret: str = ""
     # The finding's "secret" says what it is about (scanner.suppression: what a change widened), no
     # secret: reports show it, with any key inside masked, rather than redact it.
     plain: bool = False
@@ -72,6 +75,7 @@ DOTENV_FILE = FileRule(
     gone=("The file is gone from HEAD, but every clone still has it: rotate every secret it held, and keep .env* "
           "in .gitignore so that it is not committed again."),
     kind="a .env file",
+    no_secret="Committed .env file with plain settings and placeholders only: it holds no secret",
 )
 
 # The value is everything after the operator, stripped in Python: a lazy value followed by `\s*$`

@@ -22,11 +22,17 @@ from scanner.rules.google import in_chat_webhook
 # `config.api_key`, `$apiKey`, with one suffix (`API_KEY_PROD`, `apiKey2`, `apikey_myservice`); a
 # suffix that names something else (`api_key_hash`, `apiKeyHeader`) is rejected by `reject_name`.
 NAME = r"(?<![\w$.-])(?P<name>[\w$.-]{0,120}?api[_.-]?key(?:[_.-]?[A-Za-z0-9]{1,30})?)(?![\w-])"
+# A function binds a key only when it is named for one: `apiKey(…)`, `setApiKey(…)`, `withApiKey(…)`,
+# `ApiKeyCredential(…)`. One whose name goes on past the api-key (`readApiKeyLine`, `apiKeyParser`,
+# `validateApiKeyFormat`) takes something about a key, not the key.
+CALL_NAME = (r"(?<![\w$.-])(?P<name>[\w$.-]{0,120}?api[_.-]?key(?:[_.-]?(?:\d{1,3}|credentials?|auth"
+             r"|authentication))?)(?![\w-])")
 # What may close the name: a TS `?`/`!`, the quote of a dict key or header name (", ', `, an
 # escaped \" in JSON-in-JSON or a notebook) and the `]` of a subscript: `os.environ["API_KEY"] =`.
 NAME_END = r"(?:[?!]|\\?[\"'`]\]?|\])?"
 QUOTED = r"(?P<q>\\?[\"'`])(?P<secret>[^\"'`\\\r\n]{1,300})(?P=q)"
-_BARE_CHAR = r"[^\s\"'`,;<>(){}\[\]\\|]"
+# `&` ends an unquoted value as it ends a query parameter: `?api_key=…&include=…`.
+_BARE_CHAR = r"[^\s\"'`,;<>(){}\[\]\\|&]"
 # No lookahead after the value: a failing one would make the engine back off 300 times at every
 # `api_key=` of a 5 MB run. A longer value is captured whole (up to 1000) and rejected by length.
 UNQUOTED = rf"(?P<bare>{_BARE_CHAR}{{1,1000}})"
@@ -51,7 +57,7 @@ PATTERNS = (
     lazyre.compile(rf"{NAME}{NAME_END}{ASSIGN}{VALUE}", _F),
     # Builder and setter calls: .apiKey("…"), setApiKey('…'), withApiKey("…"), ApiKey("…"); a comparison
     # apiKey.equals("…")
-    lazyre.compile(rf"{NAME}{_SP}(?:\.equals(?:IgnoreCase)?)?\({_SP}{QUOTED}", _F),
+    lazyre.compile(rf"{CALL_NAME}{_SP}(?:\.equals(?:IgnoreCase)?)?\({_SP}{QUOTED}", _F),
     # A literal next to the name as a call argument or default: os.getenv("API_KEY", "…"),
     # define('API_KEY', '…'), headers.put("x-api-key", "…"), buildConfigField("String", "API_KEY", "\"…\""),
     # Groovy's buildConfigField 'String', 'API_KEY', '"…"'

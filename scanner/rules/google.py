@@ -6,7 +6,9 @@ import re
 
 from scanner import lazyre
 from scanner.filters import bound_name, is_identifier, is_low_entropy, is_phrase, plausible_fixed_format
-from scanner.rules.base import AI_STUDIO, CREDENTIALS, KEY_CHARS, RESTRICT_KEY, Companion, Rule, fixed_token
+from scanner.rules.base import (
+    AI_STUDIO, CREDENTIALS, KEY_CHARS, RESTRICT_KEY, Companion, Rule, binary_token, fixed_token,
+)
 
 ROTATE_API_KEY = (
     "Delete or rotate this key now in Google AI Studio (API keys) or the Cloud console "
@@ -24,13 +26,19 @@ def _both(pattern: str) -> tuple[tuple[re.Pattern[str], ...], tuple[re.Pattern[b
     return (lazyre.compile(pattern),), (lazyre.compile(pattern.encode()),)
 
 
-_api_key_text, _api_key_bin = _both(fixed_token("AIza", f"[{KEY_CHARS}]{{35}}"))
-_gemini_text, _gemini_bin = _both(fixed_token(r"AQ\.Ab", f"[{KEY_CHARS}]{{44,64}}"))
-_client_secret_text, _client_secret_bin = _both(fixed_token("GOCSPX-", f"[{KEY_CHARS}]{{28}}"))
+def _token(prefix: str, body: str, edge: str = "") -> tuple[tuple[re.Pattern[str], ...], tuple[re.Pattern[bytes], ...]]:
+    """A fixed format as text and as bytes of a compiled file (base.binary_token: one of fixed
+    length ends at its length there)."""
+    return (lazyre.compile(fixed_token(prefix, body, edge)),), (lazyre.compile(binary_token(prefix, body, edge).encode()),)
+
+
+_api_key_text, _api_key_bin = _token("AIza", f"[{KEY_CHARS}]{{35}}")
+_gemini_text, _gemini_bin = _token(r"AQ\.Ab", f"[{KEY_CHARS}]{{44,64}}")
+_client_secret_text, _client_secret_bin = _token("GOCSPX-", f"[{KEY_CHARS}]{{28}}")
 # A token start inside a longer base64 run (`+` and `/` are base64's, not the token's) is chance.
 _BASE64_EDGE = r"+/"
-_access_text, _access_bin = _both(fixed_token(r"ya29\.", rf"[{KEY_CHARS}]{{20,}}(?:\.[{KEY_CHARS}]+)*", _BASE64_EDGE))
-_refresh_text, _refresh_bin = _both(fixed_token("1//0", f"[{KEY_CHARS}]{{38,}}", _BASE64_EDGE))
+_access_text, _access_bin = _token(r"ya29\.", rf"[{KEY_CHARS}]{{20,}}(?:\.[{KEY_CHARS}]+)*", _BASE64_EDGE)
+_refresh_text, _refresh_bin = _token("1//0", f"[{KEY_CHARS}]{{38,}}", _BASE64_EDGE)
 
 # A Google Chat incoming webhook: https://chat.googleapis.com/v1/spaces/SPACE/messages?key=…&token=….
 # Its `key` is one public value that every Chat webhook URL carries (scanner/data/known_public.json
@@ -156,6 +164,12 @@ GOOGLE_OAUTH_CLIENT_SECRET = Rule(
     env_vars=("GOOGLE_CLIENT_SECRET",),
 )
 
+def _not_elided(text: str, start: int, end: int) -> bool:
+    """A token that runs into an ellipsis (`ya29.a0AW…nj...`) is the start of one, shown and cut
+    short in docs or a comment: a real one goes on."""
+    return not (text.startswith("...", end) or text.startswith("\u2026", end))
+
+
 GOOGLE_OAUTH_TOKEN = Rule(
     id="google-oauth-token",
     description="Google OAuth access or refresh token",
@@ -168,6 +182,7 @@ GOOGLE_OAUTH_TOKEN = Rule(
     patterns=_access_text + _refresh_text,
     binary_patterns=_access_bin + _refresh_bin,
     accept=_accept,
+    in_context=_not_elided,
     opens_with_keyword=True,
     priority=4,
     where=(("Google Account: third-party access", "https://myaccount.google.com/permissions"),),

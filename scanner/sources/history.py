@@ -2,23 +2,23 @@
 for the scan loop; then which commit introduced each secret the loop found (scanner.attribution)."""
 from __future__ import annotations
 
+import dataclasses
 import functools
 import os
+import subprocess
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-from scanner import content, gitcmd
+from scanner import gitcmd
 from scanner.attribution import Attributor
 from scanner.chunked import READ_WHOLE
 from scanner.detect import Detector
 from scanner.errors import GitError, UsageError
-from scanner.models import Blob, Finding, Location, Match, Moved, make_finding, member_path
-from scanner.sources import gitlog, treeblobs
-from scanner.sources.blobs import CatFile
-
-if TYPE_CHECKING:
-    from scanner.scan import Hit
+from scanner.models import Blob, Finding, Hit, Location, Match, Moved, Stats, make_finding, member_path
+from scanner.report import printable
+from scanner.sources import gitlog, tagged, treeblobs
+from scanner.sources.base import Outcomes, Reading, Rescan, Scope, Source
+from scanner.sources.blobs import GitObjects
 
 # Past this many blobs with findings, asking git to filter the log by object costs more than
 # filtering its full output here.
@@ -43,15 +43,16 @@ class Walk:
         return oid in self._oids
 
 
-def walk(repo: gitcmd.Repo, revisions: Sequence[str], keep: bool = False) -> Walk:
+def walk(repo: gitcmd.Repo, revisions: Sequence[str], keep: bool = False, missing: set[str] | None = None) -> Walk:
     """Every blob the commits of REVISIONS record, with every path any of them records it at: a
     blob's findings depend on its path (dotenv-file, exclude), and git's rev-list names a blob by
     one path only. KEEP (a range): also the commits, and the blobs their parents had at the paths
-    they change, which decide whether a secret is new."""
+    they change, which decide whether a secret is new. MISSING: trees and commits git cannot read
+    are named there, and the walk goes on without them."""
     paths: dict[str, dict[str, None]] = {}
     commits: list[gitlog.Commit] = []
     if keep:
-        for commit in gitlog.commits(repo, revisions):
+        for commit in gitlog.commits(repo, revisions, missing=missing):
             commits.append(commit)
             for change in commit.changes:
                 for oid in (change.new, *change.old):
@@ -59,7 +60,7 @@ def walk(repo: gitcmd.Repo, revisions: Sequence[str], keep: bool = False) -> Wal
                         paths.setdefault(oid, {})[change.path] = None
         count = len(commits)
     else:
-        stream = Stream(repo, revisions)
+        stream = Stream(repo, revisions, missing)
         for blob in stream.blobs():  # each blob at each of its paths once
             assert blob.oid is not None
             paths.setdefault(blob.oid, {})[blob.paths[0]] = None
@@ -80,9 +81,10 @@ class Stream:
     kept: tuple[gitlog.Commit, ...] = ()
     scanned: frozenset[str] = frozenset()
 
-    def __init__(self, repo: gitcmd.Repo, revisions: Sequence[str]) -> None:
+    def __init__(self, repo: gitcmd.Repo, revisions: Sequence[str], missing: set[str] | None = None) -> None:
         self._repo = repo
         self._revisions = revisions
+        self._missing = missing
         self.commits = 0  # how many the walk has passed, all of them once `blobs` is exhausted
         self._paths: dict[str, str | set[str]] = {}
 
@@ -95,7 +97,7 @@ class Stream:
         # and a set of one for each of git/git's 165k blobs would cost 35 MB.
         paths = self._paths
         names: dict[bytes, str] = {}  # each distinct path decoded once, however many commits name it
-        for commits_begun, entries in gitlog.set_blobs(self._repo, self._revisions):
+        for commits_begun, entries in self._entries():
             self.commits += commits_begun
             for oid, raw in entries:
                 path = names.get(raw)
@@ -114,17 +116,35 @@ class Stream:
                     known.add(path)
                 yield Blob((path,), oid)
 
+    def _entries(self) -> Iterator[tuple[int, list[tuple[str, bytes]]]]:
+        """git's log of the blobs each commit sets; when it stops at an object it cannot read (and
+        the stream is told MISSING), the tolerant walk's instead: the blobs given already come
+        again, and are passed over, and the commits are counted anew."""
+        if self._missing is None:
+            yield from gitlog.set_blobs(self._repo, self._revisions)
+            return
+        try:
+            yield from gitlog.set_blobs(self._repo, self._revisions)
+            return
+        except GitError as exc:
+            if not gitlog.object_missing(exc):
+                raise
+        self.commits = 0
+        for commit in gitlog.tolerant_commits(self._repo, self._revisions, self._missing):
+            yield 1, [(c.new, os.fsencode(c.path)) for c in commit.changes if c.new != gitlog.NULL_OID]
+
 
 class Judge:
     """What a blob holds at a path, from the scan loop's hits: the content's matches plus the
     path's own (dotenv-file), nothing at an excluded path. A path the loop did not know the blob
-    at (HEAD renamed it after a range) is judged here, reading the blob again only when a
-    whole-file rule applies there."""
+    at (HEAD renamed it after a range) is judged here, by the scan loop (RESCAN) again only when
+    a whole-file rule applies there."""
 
-    def __init__(self, repo: gitcmd.Repo, hits: Iterable["Hit"], detector: Detector,
-                 is_excluded: Callable[[str], bool], max_file_size: int) -> None:
+    def __init__(self, repo: gitcmd.Repo, hits: Iterable[Hit], detector: Detector,
+                 is_excluded: Callable[[str], bool], max_file_size: int, rescan: Rescan) -> None:
         self._repo = repo
         self.detector = detector
+        self.rescan = rescan
         self._excluded = is_excluded
         self.limit = max_file_size
         self._at: dict[str, dict[str, tuple[Match, ...]]] = {}
@@ -155,10 +175,8 @@ class Judge:
             return ()
         if not self.detector.judges_whole_file(path):
             return self._content[oid]
-        with CatFile(self._repo) as cat:
-            for _, data in cat.read([oid]):
-                if len(data) <= self.limit and not content.is_lfs_pointer(data):
-                    return self.detector.scan(data, path).everything
+        for hit in self.rescan([Blob((path,), oid, counted=False)], GitObjects(self._repo)):
+            return dict(hit.at).get(path, ())
         return ()
 
 
@@ -169,7 +187,8 @@ def history_revisions(repo: gitcmd.Repo) -> list[str]:
     return ["--all", *sorted(set(_object_ids(repo, stash.decode().split(), "stash entry")))]
 
 
-def attribute(repo: gitcmd.Repo, revisions: Sequence[str], walked: Walk | Stream, judge: Judge) -> list[Finding]:
+def attribute(repo: gitcmd.Repo, revisions: Sequence[str], walked: Walk | Stream, judge: Judge,
+              missing: set[str] | None = None) -> list[Finding]:
     """Findings for what the scan found: each secret at each path once, with the commit that
     introduced it and where it is in HEAD now."""
     attributor = Attributor(judge)
@@ -177,15 +196,15 @@ def attribute(repo: gitcmd.Repo, revisions: Sequence[str], walked: Walk | Stream
         for commit in walked.kept:
             attributor.feed(commit)
         _trace_copies(repo, attributor)
-        return _findings(repo, attributor, judge, lambda oid: oid in walked.scanned)
+        return _findings(repo, attributor, judge, lambda oid: oid in walked.scanned, missing)
     hits = judge.oids()
     if not hits:
         return []
     extra = [f"--find-object={oid}" for oid in hits] if len(hits) <= _FIND_OBJECT_LIMIT else []
-    for commit in gitlog.commits(repo, revisions, extra):
+    for commit in gitlog.commits(repo, revisions, extra, missing=missing):
         attributor.feed(commit)
     _trace_copies(repo, attributor)
-    return _findings(repo, attributor, judge)
+    return _findings(repo, attributor, judge, missing=missing)
 
 
 def _trace_copies(repo: gitcmd.Repo, attributor: Attributor) -> None:
@@ -195,11 +214,11 @@ def _trace_copies(repo: gitcmd.Repo, attributor: Attributor) -> None:
 
 
 def _findings(repo: gitcmd.Repo, attributor: Attributor, judge: Judge,
-              scanned: Callable[[str], bool] = lambda oid: True) -> list[Finding]:
+              scanned: Callable[[str], bool] = lambda oid: True, missing: set[str] | None = None) -> list[Finding]:
     """Findings with where each secret is in HEAD. SCANNED tells which blobs the scan read: a
     range scan reads only its own commits' blobs, and HEAD may hold the secret in one it did not
     (the file was renamed, and edited, after the range)."""
-    head = _head_tree(repo)
+    head = _head_tree(repo, missing)
     located = attributor.head_places(head)
     absent = [intro.match for site, intro in attributor.found.items() if not located.get(site)]
     if absent and _scan_head_for(repo, judge, [(path, oid) for path, oid in head if not scanned(oid)], absent):
@@ -243,18 +262,29 @@ def _scan_head_for(repo: gitcmd.Repo, judge: Judge, unread: Sequence[tuple[str, 
     limit = min(judge.limit, READ_WHOLE)
     readable = [oid for oid in wanted if (size := sizes.get(oid)) is not None and size <= limit]
     found = False
-    with CatFile(repo) as cat:
-        for oid, data in cat.read(readable):
-            if not content.is_lfs_pointer(data):
-                held = judge.detector.scan(data, wanted[oid]).everything
-                if held:
-                    judge.add(oid, wanted[oid], held)
-                    found = True
+    records = [Blob((wanted[oid],), oid, sizes[oid], counted=False) for oid in readable]
+    for hit in judge.rescan(records, GitObjects(repo)):
+        assert hit.blob.oid is not None
+        for path, held in hit.at:
+            judge.add(hit.blob.oid, path, held)
+            found = True
     return found
 
 
-def _head_tree(repo: gitcmd.Repo) -> list[tuple[str, str]]:
-    out = gitcmd.run(repo, "ls-tree", "-r", "-z", "--full-tree", "HEAD", ok=(0, 128))
+def _head_tree(repo: gitcmd.Repo, missing: set[str] | None = None) -> list[tuple[str, str]]:
+    """HEAD's files and their blobs. MISSING: a tree git cannot read leaves its files out (and is
+    named there) rather than ending the scan."""
+    if missing is None:
+        out = gitcmd.run(repo, "ls-tree", "-r", "-z", "--full-tree", "HEAD", ok=(0, 128))
+    else:
+        proc = subprocess.run(gitcmd.argv(repo, "ls-tree", "-r", "-z", "--full-tree", "HEAD"), capture_output=True,
+                              env=gitcmd.env())
+        out = proc.stdout
+        if proc.returncode not in (0, 128):
+            error = GitError(gitcmd.describe_failure(proc.stderr, ["ls-tree"]))
+            if not gitlog.object_missing(error):
+                raise error
+            return gitlog.tolerant_tree(repo, "HEAD^{tree}", missing)
     entries = []
     for record in out.split(b"\0"):
         meta, _, path = record.partition(b"\t")
@@ -342,3 +372,174 @@ def _sizes(repo: gitcmd.Repo, oids: list[str]) -> dict[str, int | None]:
             sizes[parts[0]] = int(parts[2])
     return sizes
 
+
+
+# --- history and range as sources of the scan loop ---------------------------------------------------
+
+def sources(scope: Scope) -> list[Source]:
+    """--history: every commit of every ref, then what refs point at with no commit. --range: the
+    range's commits, then what the push's refs point at that the receiving side lacks; a push of
+    such tags alone has no range."""
+    repo, request = scope.repo, scope.request
+    assert repo is not None
+    preamble: list[str] = []
+    shallow = gitcmd.run(repo, "rev-parse", "--is-shallow-repository").strip() == b"true"
+    if shallow:
+        preamble.append("this is a shallow clone: history before its oldest commit was not scanned "
+                        "(run `git fetch --unshallow` for a complete audit)")
+    if repo.prefix:
+        # As gitleaks does: history has no folders, and a key committed anywhere is published.
+        preamble.append(f"--{request.mode} scans the whole repository, not only {printable(repo.prefix)}: "
+                        "paths are relative to its top folder")
+    if request.mode == "range" and request.revision_range is None:
+        added = tagged.added(repo, request.pointed, request.published)
+        return [tagged.Pointing(repo, list(request.pointed), added.__contains__, tuple(preamble), shallow)]
+    return [Commits(scope, tuple(preamble), shallow)]
+
+
+class Commits:
+    """The blobs the commits hold (each once, with every path it occurs at), attributed to the
+    commit that introduced each secret."""
+
+    def __init__(self, scope: Scope, preamble: tuple[str, ...], shallow: bool) -> None:
+        repo, request, settings = scope.repo, scope.request, scope.settings
+        assert repo is not None
+        self._repo = repo
+        self._scope = scope
+        self._preamble = preamble
+        self._shallow = shallow
+        # Trees and commits git cannot read: the walk goes on without them, and the report names them.
+        self._missing: set[str] = set()
+        self.hits: list[Hit] = []
+        self._walk: Walk | Stream
+        if request.mode == "history":
+            # The notes refs' blobs are notes, not files: scanner.sources.notes reads them.
+            self._revisions = [gitlog.EXCLUDE_NOTES, *history_revisions(repo)]
+        else:
+            assert request.revision_range is not None  # the CLI gives range mode its range
+            self._revisions = range_revisions(repo, request.revision_range)
+        # A history without a bar streams: git's log, the reading and the scanning overlap. A bar
+        # needs its totals up front, and a range its commits for attribution.
+        self._streamed = request.mode == "history" and not settings.progress
+        self.reading = Reading(progress=settings.progress and not self._streamed)
+
+    @property
+    def opener(self) -> GitObjects:
+        return GitObjects(self._repo)
+
+    def blobs(self) -> Iterable[Blob]:
+        if self._streamed:
+            self._walk = stream = Stream(self._repo, self._revisions, self._missing)
+            return stream.blobs()
+        self._walk = walk(self._repo, self._revisions, keep=self._scope.request.mode == "range",
+                          missing=self._missing)
+        return self._walk.blobs
+
+    def provenance(self, hits: list[Hit], rescan: Rescan) -> list[Finding]:
+        settings = self._scope.settings
+        self.hits = hits  # what --unreachable's walk judges the blobs it shares with this one from
+        judge = Judge(self._repo, hits, settings.detector, settings.config.is_excluded, settings.max_file_size,
+                      rescan)
+        return attribute(self._repo, self._revisions, self._walk, judge, self._missing)
+
+    def notes(self, stats: Stats, outcomes: Outcomes) -> tuple[str, ...]:
+        stats.commits = self._walk.commits
+        stats.shallow = stats.shallow or self._shallow
+        stats.missing_objects.extend(sorted(self._missing - set(stats.missing_objects)))
+        request = self._scope.request
+        if request.mode == "range" and stats.commits == 0:
+            assert request.revision_range is not None
+            return (*self._preamble, empty_range(self._repo, request.revision_range))
+        return self._preamble
+
+    def then(self) -> Sequence[Source]:
+        # Blobs and trees refs point at with no commit: the log never saw them. Those the commits
+        # held were read already.
+        request, walked = self._scope.request, self._walk
+        if request.mode == "history":
+            pointing = tagged.Pointing(self._repo, tagged.from_refs(self._repo), lambda oid: not walked.read(oid))
+            return [pointing, Unreachable(self)] if request.unreachable else [pointing]
+        fresh = tagged.added(self._repo, request.pointed, request.published)
+        return [tagged.Pointing(self._repo, list(request.pointed), lambda oid: oid in fresh and not walked.read(oid))]
+
+    def settle(self, findings: list[Finding]) -> list[Finding]:
+        return findings
+
+
+class Unreachable:
+    """--unreachable: what no ref leads to (scanner.sources.unreachable). The commits only a reflog
+    names are walked as a history is, their blobs the refs' walk read judged from that reading;
+    then the dangling trees and blobs are read as a tag's are. Findings are marked `reachable`."""
+
+    reading = Reading()
+
+    def __init__(self, commits: Commits) -> None:
+        from scanner.sources import unreachable
+
+        self._commits = commits
+        self._repo = commits._repo
+        self._found = unreachable.dangling(self._repo)
+        self._revisions: list[str] = []
+        self._walked: Walk | None = None
+
+    @property
+    def opener(self) -> GitObjects:
+        return GitObjects(self._repo)
+
+    def blobs(self) -> list[Blob]:
+        from scanner.sources import unreachable
+
+        self._revisions = unreachable.revisions(self._commits._revisions, self._found.commits)
+        self._walked = walked = walk(self._repo, self._revisions, missing=self._commits._missing)
+        judged = {hit.blob.oid for hit in self._commits.hits}
+        reached = self._commits._walk
+        # A blob the refs' walk read is judged from that reading (its hits are passed on), not read
+        # again; one it held nothing in is read again only here (and not counted twice).
+        return [b if not reached.read(b.oid or "") else dataclasses.replace(b, counted=False)
+                for b in walked.blobs if b.oid not in judged]
+
+    def provenance(self, hits: list[Hit], rescan: Rescan) -> list[Finding]:
+        if self._walked is None:
+            return []
+        settings = self._commits._scope.settings
+        judge = Judge(self._repo, [*self._commits.hits, *hits], settings.detector, settings.config.is_excluded,
+                      settings.max_file_size, rescan)
+        found = attribute(self._repo, self._revisions, self._walked, judge, self._commits._missing)
+        return [dataclasses.replace(f, reachable=False) for f in found]
+
+    def notes(self, stats: Stats, outcomes: Outcomes) -> tuple[str, ...]:
+        found = self._found
+        if found.problems:
+            stats.warnings.append(f"git fsck: {printable(found.problems)}: unreachable objects may be missing "
+                                  "from the scan")
+        commits = self._walked.commits if self._walked is not None else 0
+        stats.unreachable = {"commits": commits, "trees": len(found.trees), "blobs": len(found.blobs)}
+        missing = self._commits._missing  # what this walk could not read joins the refs' walk's
+        stats.missing_objects.extend(sorted(missing - set(stats.missing_objects)))
+        return ()
+
+    def then(self) -> Sequence[Source]:
+        from scanner.sources import messages, unreachable
+
+        # Their messages too: a key pasted into a commit message that was amended away, or into
+        # the message of a tag that was deleted.
+        texts = messages.Messages(self._repo, self._revisions, all_tags=False, pushed_tags=self._found.tags)
+        return [tagged.Pointing(self._repo, self._found.pointed(), lambda oid: True, reachable=False),
+                unreachable.Marked(texts)]
+
+    def settle(self, findings: list[Finding]) -> list[Finding]:
+        """What the refs lead to, marked reachable, and what only unreachable commits and dangling
+        objects hold, marked not. A secret at a path the refs hold it at already is not reported
+        again; nor is one in a dangling tree or blob (which has no path of its own) that a commit
+        holds too."""
+        reachable = [f if f.reachable is not None else dataclasses.replace(f, reachable=True) for f in findings
+                     if f.reachable is not False]
+        seen = {f.fingerprint for f in reachable}
+        # A message is its text: an amend that kept it gives the reachable commit the same message.
+        said = {(f.rule_id, f.secret) for f in reachable if f.place != "file"}
+        walked = [f for f in findings if f.reachable is False and f.commit is not None and f.fingerprint not in seen
+                  and (f.place == "file" or (f.rule_id, f.secret) not in said)]
+        secrets = {(f.rule_id, f.secret) for f in (*reachable, *walked)}
+        loose = [f for f in findings if f.reachable is False and f.commit is None
+                 and (f.rule_id, f.secret) not in secrets]
+        return [*reachable, *walked, *loose]

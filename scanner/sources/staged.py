@@ -1,8 +1,8 @@
 """The staged change: exactly what `git commit` would record, read from the index, never the
 work tree; only secrets the commit adds (absent from every parent's version of the path).
 
-The blobs are scanned by the scan loop (scanner.scan.scan_blobs); this module lists them and
-turns what the loop found into findings."""
+The blobs are scanned by the scan loop (scanner.scan); this module lists them (the `Index`
+source) and turns what the loop found into findings."""
 from __future__ import annotations
 
 import dataclasses
@@ -11,16 +11,13 @@ import os
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from scanner import gitcmd
-from scanner.detect import Detector
 from scanner.errors import GitError
 from scanner.chunked import READ_WHOLE
-from scanner.models import Blob, Finding, make_finding, secret_key
-
-if TYPE_CHECKING:
-    from scanner.scan import Hit
+from scanner.models import Blob, Finding, Hit, Stats, make_finding, secret_key
+from scanner.sources.base import Outcomes, Reading, Rescan, Scope, Source
+from scanner.sources.blobs import GitObjects
 
 _HEX = re.compile(r"[0-9a-fA-F]+")
 
@@ -144,7 +141,7 @@ def blobs(changes: Sequence[Staged]) -> list[Blob]:
     return [Blob(tuple(dict.fromkeys(at)), oid, counted=oid in counted) for oid, at in sorted(paths.items())]
 
 
-def findings(repo: gitcmd.Repo, changes: Sequence[Staged], hits: Iterable["Hit"], detector: Detector,
+def findings(repo: gitcmd.Repo, changes: Sequence[Staged], hits: Iterable[Hit], rescan: Rescan,
              max_file_size: int) -> list[Finding]:
     """The secrets each staged path holds that its version in HEAD (at the path it came from) did not."""
     at = {(hit.blob.oid, path): matches for hit in hits for path, matches in hit.at}
@@ -155,32 +152,35 @@ def findings(repo: gitcmd.Repo, changes: Sequence[Staged], hits: Iterable["Hit"]
             continue
         before = {secret_key(m) for oid in change.old for m in at.get((oid, change.source), ())}
         found.extend(make_finding(m, change.path) for m in new if secret_key(m) not in before)
-    return _mark_unstaged_fixes(repo, found, changes, detector, max_file_size)
+    return _mark_unstaged_fixes(repo, found, changes, rescan, max_file_size)
 
 
 def _mark_unstaged_fixes(repo: gitcmd.Repo, findings: list[Finding], changes: Sequence[Staged],
-                         detector: Detector, max_file_size: int) -> list[Finding]:
+                         rescan: Rescan, max_file_size: int) -> list[Finding]:
     """Findings whose work-tree file no longer holds the secret: the fix is made but not `git add`ed,
     which the blocked message says, since the commit records the staged version, key and all."""
     if not findings:
         return findings
-    from scanner.sources.worktree import TreeReader
+    from scanner.sources.worktree import TreeReader, WorkTree
 
     staged = {c.path: c.blob for c in changes}
     # A finding inside an archive is at `ARCHIVE!MEMBER`: the work-tree file is the archive.
     outer = {f.path: _staged_file(f.path, staged) for f in findings}
-    still: dict[str, set[str] | None] = {}  # the fingerprints the work-tree file holds
+    changed: list[str] = []  # work-tree files that differ from the staged blob
     reader = TreeReader(repo.root)
     try:
-        for path in set(outer.values()):
+        for path in sorted(set(outer.values())):
             # Never through a symlink, in or out of the tree; whole, so no larger than a scan reads whole.
             read = reader.read(path, min(max_file_size, READ_WHOLE))
-            if read.outcome != "text" or _blob_id(read.data, repo.hash_len) == staged.get(path):
-                still[path] = None  # deleted, unreadable or unchanged: nothing to say
-            else:
-                still[path] = {make_finding(m, path).fingerprint for m in detector.scan(read.data, path).matches}
+            if read.outcome == "text" and _blob_id(read.data, repo.hash_len) != staged.get(path):
+                changed.append(path)  # else deleted, unreadable or unchanged: nothing to say
     finally:
         reader.close()
+    # The fingerprints each changed file holds, judged by the scan loop as any file is.
+    still: dict[str, set[str]] = {path: set() for path in changed}
+    for hit in rescan([Blob((path,), counted=False) for path in changed], WorkTree(repo.root)):
+        for path, matches in hit.at:
+            still[path].update(make_finding(m, path).fingerprint for m in matches if not m.suppressed)
     marked = []
     for f in findings:
         now = still.get(outer[f.path])
@@ -203,3 +203,51 @@ def _blob_id(data: bytes, hash_len: int) -> str:
     digest.update(b"blob %d\0" % len(data))
     digest.update(data)
     return digest.hexdigest()
+
+
+# --- the staged change as a source of the scan loop ------------------------------------------------
+
+def sources(scope: Scope) -> list[Source]:
+    assert scope.repo is not None
+    if scope.repo.bare:
+        raise GitError("--staged needs a repository with a work tree, not a bare one")
+    return [Index(scope.repo, scope.settings.max_file_size, scope.request.files)]
+
+
+class Index:
+    """The blobs the next commit records, and the versions in HEAD they are judged against."""
+
+    reading = Reading(count_files=True)
+
+    def __init__(self, repo: gitcmd.Repo, max_file_size: int, only: Sequence[str] | None = None) -> None:
+        self._repo = repo
+        self._limit = max_file_size
+        # ONLY: the files the pre-commit framework named; the staged change of those alone.
+        named = None if only is None else set(only)
+        self._changes = [c for c in staged_changes(repo) if named is None or c.path in named]
+        self._found = False
+
+    @property
+    def opener(self) -> GitObjects:
+        return GitObjects(self._repo)
+
+    def blobs(self) -> list[Blob]:
+        return blobs(self._changes)
+
+    def provenance(self, hits: list[Hit], rescan: Rescan) -> list[Finding]:
+        found = findings(self._repo, self._changes, hits, rescan, self._limit)
+        self._found = bool(found)
+        return found
+
+    def notes(self, stats: Stats, outcomes: Outcomes) -> tuple[str, ...]:
+        if stats.files or self._found:
+            return ()
+        if stats.excluded:
+            return (f"every staged file is excluded by config ({stats.excluded}): nothing scanned",)
+        return ("nothing staged: no changes to scan",)
+
+    def then(self) -> Sequence[Source]:
+        return ()
+
+    def settle(self, findings: list[Finding]) -> list[Finding]:
+        return findings

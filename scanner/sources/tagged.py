@@ -7,6 +7,7 @@ Such a blob is reported at the ref's name (`refs/tags/keys`), a tree's file at `
 is what `git show` takes to print it."""
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -14,7 +15,9 @@ from typing import Literal
 
 from scanner import gitcmd
 from scanner.errors import GitError
-from scanner.models import Blob
+from scanner.models import Blob, Finding, Hit, Stats
+from scanner.sources.base import Outcomes, Reading, Rescan, Source, plain_findings
+from scanner.sources.blobs import GitObjects
 
 Kind = Literal["blob", "tree"]
 
@@ -107,3 +110,59 @@ def _tree_blobs(repo: gitcmd.Repo, tree: str, wanted: Callable[[str], bool]) -> 
         except ValueError:
             raise GitError(f"git: unexpected 'ls-tree' output for {tree}; is the repository corrupt?") from None
     return [Blob(tuple(at), oid, sizes[oid]) for oid, at in paths.items()]
+
+
+# --- what refs point at, as sources of the scan loop ---------------------------------------------------
+
+class Pointing:
+    """Findings in the blobs and trees refs point at directly, each blob read once (under the first
+    ref leading to it). They have no commit to attribute them to, and are not in HEAD. One group
+    (scanner.sources.tagged.groups) at a time: a group's paths are judged as the tree holds them,
+    and reported with the group's prefix."""
+
+    reading = Reading()
+
+    def __init__(self, repo: gitcmd.Repo, pointed: Sequence[Pointed], wanted: Callable[[str], bool],
+                 preamble: tuple[str, ...] = (), shallow: bool = False,
+                 groups: Iterator[tuple[str, list[Blob]]] | None = None, read: set[str] | None = None,
+                 reachable: bool | None = None) -> None:
+        """REACHABLE: False for dangling trees and blobs (--unreachable), which findings then say."""
+        self._repo = repo
+        self._reachable = reachable
+        self._read = set() if read is None else read
+        self._groups = groups if groups is not None else _groups(repo, pointed, wanted, self._read)
+        self._preamble = preamble
+        self._shallow = shallow
+        self._prefix, self._records = next(self._groups, ("", []))
+        self._read.update(b.oid for b in self._records if b.oid is not None)
+
+    @property
+    def opener(self) -> GitObjects:
+        return GitObjects(self._repo)
+
+    def blobs(self) -> list[Blob]:
+        return self._records
+
+    def provenance(self, hits: list[Hit], rescan: Rescan) -> list[Finding]:
+        found = plain_findings(hits, self._prefix, in_head=False)
+        if self._reachable is None:
+            return found
+        return [dataclasses.replace(f, reachable=self._reachable) for f in found]
+
+    def notes(self, stats: Stats, outcomes: Outcomes) -> tuple[str, ...]:
+        stats.shallow = stats.shallow or self._shallow
+        return self._preamble
+
+    def then(self) -> Sequence[Source]:
+        if not self._records:
+            return ()
+        more = Pointing(self._repo, (), bool, groups=self._groups, read=self._read, reachable=self._reachable)
+        return [more] if more._records else []
+
+    def settle(self, findings: list[Finding]) -> list[Finding]:
+        return findings
+
+
+def _groups(repo: gitcmd.Repo, pointed: Sequence[Pointed], wanted: Callable[[str], bool],
+            read: set[str]) -> Iterator[tuple[str, list[Blob]]]:
+    return groups(repo, list(pointed), lambda oid: wanted(oid) and oid not in read)

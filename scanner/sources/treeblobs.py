@@ -30,8 +30,8 @@ class TreeBlobs:
         """The blob COMMIT holds at PATH, or None: no such path, a folder there, a commit missing
         from a shallow clone. A commit is 40 or 64 hex digits, so the first colon ends it; a path
         holding a newline cannot be asked so (that copy is not traced, nothing else changes)."""
-        if "\n" in path:
-            return None
+        if "\n" in path or path.startswith(("./", "../")):
+            return None  # git would read `./x` as `x` (relative to where it runs): another path
         proc = self._start()
         assert proc.stdin is not None and proc.stdout is not None
         try:

@@ -15,13 +15,16 @@ are read as a tag's are (scanner.sources.tagged): a tree's file at `TREE:PATH`, 
 object id, which is what `git show` takes to print either."""
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from scanner import gitcmd
 from scanner.errors import GitError
+from scanner.models import Blob, Finding, Hit, Stats
+from scanner.sources.base import Opener, Outcomes, Reading, Rescan, Source
 from scanner.sources.tagged import Pointed
 
 
@@ -31,6 +34,7 @@ class Dangling:
     trees: tuple[str, ...]
     blobs: tuple[str, ...]
     problems: str = ""  # what git fsck said besides (a missing or corrupt object), "" when nothing
+    tags: tuple[str, ...] = ()  # annotated tag objects no ref leads to, whose messages are scanned
 
     def digest(self) -> str:
         """One value for the whole set: a stored audit result stands for exactly these."""
@@ -45,9 +49,9 @@ class Dangling:
 def dangling(repo: gitcmd.Repo) -> Dangling:
     """The unreachable heads of REPO. A dangling annotated tag counts for what it points at (a
     commit it leads to is not dangling itself: the tag holds it)."""
-    argv = gitcmd.argv(repo, "fsck", "--connectivity-only", "--no-progress", "--dangling")
     try:
-        proc = subprocess.run(argv, capture_output=True, env=gitcmd.env())
+        proc = subprocess.run(gitcmd.argv(repo, "fsck", "--connectivity-only", "--no-progress", "--dangling"),
+                              capture_output=True, env=gitcmd.env())
     except FileNotFoundError:
         raise GitError("git is not installed or not on PATH") from None
     found: dict[str, list[str]] = {"commit": [], "tree": [], "blob": [], "tag": []}
@@ -65,17 +69,52 @@ def dangling(repo: gitcmd.Repo) -> Dangling:
         for oid, kind in _peeled(repo, found["tag"]):
             if kind in ("commit", "tree", "blob"):
                 found[kind].append(oid)
+
     def heads(kind: str) -> tuple[str, ...]:
         return tuple(sorted(set(found[kind])))
 
-    return Dangling(heads("commit"), heads("tree"), heads("blob"), problems)
+    return Dangling(heads("commit"), heads("tree"), heads("blob"), problems, heads("tag"))
+
+
+class Marked:
+    """Another source whose findings no ref leads to (the messages of unreachable commits and
+    dangling tags): its own, each marked `reachable` false."""
+
+    def __init__(self, inner: Source) -> None:
+        self._inner = inner
+
+    @property
+    def opener(self) -> Opener:
+        return self._inner.opener
+
+    @property
+    def reading(self) -> Reading:
+        return self._inner.reading
+
+    def blobs(self) -> Iterable[Blob]:
+        return self._inner.blobs()
+
+    def provenance(self, hits: list[Hit], rescan: Rescan) -> list[Finding]:
+        return [dataclasses.replace(f, reachable=False) for f in self._inner.provenance(hits, rescan)]
+
+    def notes(self, stats: Stats, outcomes: Outcomes) -> tuple[str, ...]:
+        return self._inner.notes(stats, outcomes)
+
+    def then(self) -> Sequence[Source]:
+        return [Marked(source) for source in self._inner.then()]
+
+    def settle(self, findings: list[Finding]) -> list[Finding]:
+        return self._inner.settle(findings)
 
 
 def revisions(reachable: Sequence[str], heads: Sequence[str]) -> list[str]:
     """Revisions (scanner.sources.gitlog.revision_args) for the commits the reflogs and HEADS lead
     to that REACHABLE (a history scan's revisions: `--all` and the stash entries) does not: `--not`
     turns what follows around, so the reachable side is written plain and HEADS with a `^`."""
-    return ["--reflog", "--not", *reachable, *(f"^{oid}" for oid in heads)]
+    # Every ref counts as reachable here, the notes refs too (the history walk leaves those to the
+    # notes source with an --exclude, which would make their reflogged commits look unreachable).
+    refs = [r for r in reachable if not r.startswith("--exclude=")]
+    return ["--reflog", "--not", *refs, *(f"^{oid}" for oid in heads)]
 
 
 def reflogs(repo: gitcmd.Repo) -> str:

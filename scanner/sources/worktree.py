@@ -15,8 +15,9 @@ from pathlib import Path
 
 from scanner import gitcmd
 from scanner.errors import ConfigError, GitError, UsageError
-from scanner.models import Blob
-from scanner.sources.base import Read
+from scanner.models import Blob, Stats
+from scanner.report import printable
+from scanner.sources.base import Outcomes, Plain, Read, Reading, Scope, Source
 
 __all__ = ["Listing", "Read", "TreeReader", "WorkTree", "list_files"]
 
@@ -38,7 +39,11 @@ class Listing:
     named: bool = False  # one file named on the command line, rather than a folder
 
 
-def list_files(target: Path) -> Listing:
+def list_files(target: Path, only: Sequence[str] | None = None) -> Listing:
+    """The files to scan under TARGET: all of them, or ONLY those paths (relative to the top folder
+    of TARGET's repository, as the pre-commit framework names them)."""
+    if only is not None:
+        return _list_given(target, only)
     if target.is_symlink() and target.is_dir():
         # The folder the user names is theirs to choose, link or not; links inside it are not.
         target = target.resolve()
@@ -75,6 +80,16 @@ def _list_named_file(target: Path) -> Listing:
     repo = gitcmd.find(target)
     root = repo.root if repo and not repo.bare else target.parent
     return Listing(root, iter([_relative(target, root)]), named=True)
+
+
+def _list_given(target: Path, only: Sequence[str]) -> Listing:
+    repo = gitcmd.find(target)
+    if repo is None or repo.bare:
+        raise UsageError(f"{target} is not in a git work tree: the files to check are named relative to one")
+    # Read through TreeReader like any listed file: a link is skipped, a folder (a submodule) is not
+    # a file, a name leading out of the tree names nothing in it.
+    inside = (p for p in dict.fromkeys(only) if p and not os.path.isabs(p) and ".." not in p.split("/"))
+    return Listing(repo.root, iter(list(inside)))
 
 
 def _relative(path: Path, root: Path) -> str:
@@ -397,3 +412,52 @@ def _read_file(folder_fd: int, name: str, limit: int) -> Read:
     if data is None:
         return Read("large", size=limit + 1)
     return Read("text", data)
+
+
+# --- the work tree as a source of the scan loop ------------------------------------------------------
+
+# How many nested repositories the report names; the count in the stats says how many in all.
+_NESTED_NAMED = 5
+
+
+def sources(scope: Scope) -> list[Source]:
+    listing = scope.listing if scope.listing is not None else list_files(scope.request.path, scope.request.files)
+    return [Files(listing)]
+
+
+class Files(Plain):
+    """The files of a listing, each read by path (streamed: the listing is never collected, so
+    memory stays flat on a huge tree)."""
+
+    def __init__(self, listing: Listing) -> None:
+        self._listing = listing
+        self.reading = Reading(count_files=True, named=listing.named)
+
+    @property
+    def opener(self) -> WorkTree:
+        return WorkTree(self._listing.root)
+
+    def blobs(self) -> Iterator[Blob]:
+        return (Blob((rel,)) for rel in self._listing.paths)
+
+    def notes(self, stats: Stats, outcomes: Outcomes) -> tuple[str, ...]:
+        stats.warnings.extend(_linked_warning(link, *first) for link, first in sorted(outcomes.linked.items()))
+        stats.unreadable += len(self._listing.warnings)
+        stats.warnings.extend(self._listing.warnings)
+        return _nested_note(stats.nested_repos, outcomes.nested)
+
+
+def _linked_warning(link: str, first: str, count: int) -> str:
+    # One line per link, however many tracked files lie below it.
+    what = printable(first) if count == 1 else f"{count} files below {printable(link)}"
+    return f"skipped {what}: the folder {printable(link)} on its way is a symbolic link, which a scan never follows"
+
+
+def _nested_note(count: int, paths: list[str]) -> tuple[str, ...]:
+    if not count:
+        return ()
+    shown = ", ".join(printable(p) for p in sorted(paths)[:_NESTED_NAMED]) + (", …" if count > _NESTED_NAMED else "")
+    if count == 1:
+        return (f"a nested repository (a folder with its own .git) was not scanned: {shown} (scan it on its own)",)
+    return (f"{count} nested repositories (folders with their own .git) were not scanned: {shown} "
+            "(scan each on its own)",)

@@ -23,8 +23,9 @@ def _scan(tmp_path: Path, name: str, data: bytes) -> list[dict[str, object]]:
 
 def many_unquoted_keys_on_one_line(tmp_path: Path) -> None:
     # 20,000 candidates on one 1 MB line: the CSV-row test must not read the line again for each.
+    # Quoted: in JavaScript an unquoted value is an identifier, not a literal (scanner.syntax).
     keys = ["k" + random_chars(31) for _ in range(20000)]  # `apiKey:-…` would be a YAML list item
-    line = ",".join(f"apiKey:{k}" for k in keys)
+    line = ",".join(f'apiKey:"{k}"' for k in keys)
     found = _scan(tmp_path, "bundle.min.js", line.encode())
     # Issue 23: a file of this many keys is a dump, listed to its first MAX_MATCHES.
     assert len(found) == MAX_MATCHES and [f["secret"] for f in found] == keys[:MAX_MATCHES]

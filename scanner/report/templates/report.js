@@ -64,6 +64,7 @@
       main.appendChild(st);
     }
     var secret = el("td"); secret.appendChild(el("code", r[7], "value")); main.appendChild(secret);
+    if (r[26]) { secret.appendChild(document.createTextNode(" ")); secret.appendChild(el("small", "decoded: " + r[26], "decoded")); }
     if (more.history) {
       var c = el("td"); c.appendChild(code(r[8].slice(0, 12))); main.appendChild(c);
       main.appendChild(el("td", r[9]));
