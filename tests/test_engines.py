@@ -294,3 +294,42 @@ def test_a_client_secrets_client_id_is_found_alike() -> None:
     for data in (text.encode(), text.encode("utf-16")):
         [match] = _both(data).matches
         assert (match.secret, match.companion) == (secret, client_id)
+
+
+# The pieces of names and bindings a rule's name-opening patterns (Rule.name_run) meet: runs of name
+# characters holding one mention or several, a mention at the very start, query keys, non-ASCII.
+_NAME_PIECES = st.sampled_from(["api_key", "API-KEY", "apiKey", "x.api.key", "$apiKey", "GEMINI_", "my_", "-",
+                                ".", "$", " ", "\n", "=", ":", " = ", '"', "'", "(", ")", "setApiKey(", "?key=",
+                                "&amp;key=", "name: ", "value: ", "\u0131", "\u212a", "\xe9", "_KEY2", "abc"])
+_NAME_TEXT = st.lists(st.one_of(_NAME_PIECES, st.text(alphabet=KEY_ALPHABET, min_size=1, max_size=45)),
+                      max_size=30).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=_NAME_TEXT, cut=st.floats(0, 1), length=st.integers(1, 200))
+def test_name_opening_patterns_tried_only_at_the_names_find_what_a_search_of_the_windows_finds(
+        text: str, cut: float, length: int) -> None:
+    # Issue 20 (cost): such a pattern is tried once per mention, at the start of the name around it,
+    # not at every position of the windows; over the whole text or a region of it, it finds the same.
+    from scanner import detect
+
+    for rule in Detector().rules:
+        if not rule.name_run:
+            continue
+        found = detect._anchor_hits(rule, text, text.lower())
+        if found is None:
+            continue
+        spans = detect._merge_windows(found, rule.reach, len(text))
+        names = detect._name_starts(rule, text, found)
+        assert names is not None or not text.isascii()
+        for index in detect._opening_with_name(rule) if names is not None else ():
+            pattern = rule.patterns[index]
+            for s, e in spans:
+                at = [n for n in names if s <= n < e]
+                assert ([m.span() for m in detect._matches_at(pattern, text, at, e)]
+                        == [m.span() for m in pattern.finditer(text, s, e)])
+        assert list(detect._text_candidates(rule, text, spans, names)) == list(detect._text_candidates(rule, text, spans))
+        start = int(cut * len(text))
+        end = min(len(text), start + length)
+        assert (list(detect._Plan(rule, spans, names=names).candidates(text, start, end))
+                == list(detect._Plan(rule, spans).candidates(text, start, end)))
