@@ -9,10 +9,11 @@ import codecs
 import dataclasses
 import functools
 import heapq
+import importlib
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import AnyStr, Generic, Literal, Protocol
+from typing import Any, AnyStr, Generic, Literal, Protocol
 
 from scanner import archives, compiled, content, context, decode, prefilter, syntax
 from scanner import public_halves
@@ -731,8 +732,77 @@ def _text_candidates(rule: Rule, text: str, spans: list[tuple[int, int]] | None 
         for index, pattern in enumerate(rule.patterns):
             if index in opening:
                 yield from _accepted(rule, pattern, _matches_at(pattern, text, at, end))
+            elif names is not None and (prefix := _prefixes(rule).get(index)) is not None:
+                yield from _accepted(rule, pattern, _matches_at(pattern, text, _before(prefix, text, at, start), end))
             else:
                 yield from _accepted(rule, pattern, pattern.finditer(text, start, end))
+
+
+def _before(prefix: tuple[re.Pattern[str], int], text: str, names: list[int], start: int) -> list[int]:
+    """Where a pattern whose PREFIX (the text before its name, at most so wide) ends at one of NAMES
+    may start, from START on, ascending."""
+    ending, widest = prefix
+    starts: set[int] = set()
+    for name in names:
+        at = max(start, name - widest)
+        # The prefix ends at the name: one character is left past it, so an assertion there sees it.
+        while (m := ending.search(text, at, name + 1)) is not None:
+            starts.add(m.start())
+            at = m.start() + 1
+    return sorted(starts)
+
+
+@functools.cache
+def _prefixes(rule: Rule) -> dict[int, tuple[re.Pattern[str], int]]:
+    """The rule's patterns that hold its name after a prefix of bounded width: for each, the prefix
+    made to end one character before the end, and its width. Only a prefix that is a whole part of
+    the pattern (no `|` outside its groups) and has no lookahead or end anchor: one that looked past
+    the name could succeed in the pattern and fail here."""
+    opener = f"(?<!{rule.name_run})"
+    found: dict[int, tuple[re.Pattern[str], int]] = {}
+    for index, pattern in enumerate(rule.patterns):
+        cut = pattern.pattern.find(opener) if rule.name_run else -1
+        if cut <= 0:
+            continue
+        prefix = pattern.pattern[:cut]
+        if any(token in prefix for token in ("(?=", "(?!", "\\Z", "\\A", "\\z")) or not _top_level(prefix):
+            continue
+        try:
+            width = _sre_parse.parse(prefix, pattern.flags).getwidth()[1]
+            ending = re.compile(f"(?:{prefix})(?=[\\s\\S]\\Z)", pattern.flags)
+        except re.error:
+            continue
+        if width < _sre.MAXREPEAT:
+            found[index] = (ending, width)
+    return found
+
+
+def _top_level(prefix: str) -> bool:
+    """PREFIX closes every group it opens and has no `|` outside them."""
+    depth, i, in_class = 0, 0, False
+    while i < len(prefix):
+        c = prefix[i]
+        if c == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = c != "]"
+        elif c == "[":
+            in_class = True
+            if prefix[i + 1:i + 2] == "^":
+                i += 1
+            if prefix[i + 1:i + 2] == "]":
+                i += 1
+        elif c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+            if depth < 0:
+                return False
+        elif c == "|" and depth == 0:
+            return False
+        i += 1
+    return depth == 0 and not in_class
 
 
 @functools.cache
@@ -764,3 +834,7 @@ def _utf16_candidates(rules: list[Rule], data: bytes) -> Iterator[_Candidate]:
                 for cand in _text_candidates(rule, text):
                     start = run.start() + 2 * cand.start + shift
                     yield _Candidate(cand.priority, start, start + 2 * len(cand.secret), cand.rule_id, cand.secret)
+
+
+_sre_parse: Any = getattr(re, "_parser", None) or importlib.import_module("sre_parse")  # re._parser from 3.11
+_sre: Any = getattr(re, "_constants", None) or importlib.import_module("sre_constants")
