@@ -120,6 +120,10 @@ SHAPES = [
           _around(b'service_account "private_key": "', b"-----BEGIN PRIVATE KEY-----")),
     Shape("gcp-service-account-key", "refresh_token run", "creds.json",
           _around(b"authorized_user ", b'"refresh_token": "1//0' + b"a" * 30)),
+    # Its `requires`: indented lines under a Google mapping with no private_key in them (a real
+    # 47 KB OpenAPI test file hung the scan).
+    Shape("gcp-service-account-key", "indented lines under gcp:", "values.yaml",
+          _around(b"refresh_token: x\n", b"gcp:\n" + b"            indented: value\n" * 25)),
     Shape("gcp-service-account-key", "uppercase marker", "key.json",
           _around(b'service_account "private_key": "-----BEGIN ', b"A ")),
     # dotenv-file: the assignment's lazy value and the placeholder check on unbounded values.

@@ -244,7 +244,11 @@ GCP_SERVICE_ACCOUNT_KEY = Rule(
     requires=lazyre.compile(
         r"service_account|gserviceaccount\.com|authorized_user"
         r"|(?i:(?:google|gcp|gcloud|firebase)\w{0,40}private_key)"
-        r"|(?i:(?:google|gcp|gcloud|firebase)[\w-]{0,40}:[ \t]*\r?\n(?:[ \t]+[^\n]{0,300}\n){0,20}?[ \t]+private_key[ \t]*:)"),
+        # Each line's indentation is all of its leading blanks (the text starts at a non-blank):
+        # letting `[^\n]` take some of them made every indented line split many ways, and 20 such
+        # lines under a `gcp:` without a private_key took hours to rule out.
+        r"|(?i:(?:google|gcp|gcloud|firebase)[\w-]{0,40}:[ \t]*\r?\n(?:[ \t]+(?:[^ \t\n][^\n]{0,300})?\n){0,20}?"
+        r"[ \t]+private_key[ \t]*:)"),
     accept=_accept_service_account,
     opens_with_keyword=True,
     # First: a key file's private key or refresh token is reported as the file's credential.
