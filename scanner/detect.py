@@ -9,10 +9,11 @@ import codecs
 import dataclasses
 import functools
 import heapq
+import importlib
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import AnyStr, Generic, Literal, Protocol
+from typing import Any, AnyStr, Generic, Literal, Protocol
 
 from scanner import archives, compiled, content, context, decode, prefilter, syntax
 from scanner import public_halves
@@ -251,17 +252,23 @@ class Detector:
             if located is not None:
                 assert located.starts is not None and located.anchors is not None
                 if rule.anchors:
-                    plan.append(_Plan(rule, _merge_windows(located.anchors.get(index, []), rule.reach, len(text))))
+                    anchor_hits = located.anchors.get(index, [])
+                    plan.append(_Plan(rule, _merge_windows(anchor_hits, rule.reach, len(text)),
+                                      names=_name_starts(rule, text, anchor_hits)))
                 elif rule.opens_with_keyword:
                     plan.append(_Plan(rule, None, located.starts.get(index, [])))
                 else:
                     plan.append(_Plan(rule, None))
                 continue
             spans = None
+            names = None
             if rule.anchors:
                 lowered = text.lower() if lowered is None else lowered
-                spans = _windows(rule, text, lowered)
-            plan.append(_Plan(rule, spans))
+                found = _anchor_hits(rule, text, lowered)
+                if found is not None:
+                    spans = _merge_windows(found, rule.reach, len(text))
+                    names = _name_starts(rule, text, found)
+            plan.append(_Plan(rule, spans, names=names))
         language = syntax.language_of(paths, text) if paths else None
         code = syntax.Code(text, language) if language is not None else None
         if len(text) <= _REGION:
@@ -576,11 +583,13 @@ def _listed(matches: list[Match], allowed: int, suppressed: list[Match], text: s
 @dataclass(frozen=True)
 class _Plan:
     """Where one rule's patterns are tried: SPANS (None: everywhere), or only at STARTS (the rule's
-    patterns open with its keyword, located by the prefilter)."""
+    patterns open with its keyword, located by the prefilter); within SPANS, the patterns that open
+    with the rule's name only at NAMES (see Rule.name_run)."""
 
     rule: Rule
     spans: list[tuple[int, int]] | None
     starts: list[int] | None = None
+    names: list[int] | None = None
 
     def candidates(self, text: str, start: int, end: int) -> Iterator[_Candidate]:
         """The rule's candidates that start in text[start:end]."""
@@ -592,7 +601,7 @@ class _Plan:
             return
         whole = start == 0 and end == len(text)
         if whole:
-            yield from _text_candidates(rule, text, self.spans)
+            yield from _text_candidates(rule, text, self.spans, self.names)
             return
         reach = min(len(text), end + _REGION_MARGIN)
         if self.spans is None:
@@ -605,7 +614,7 @@ class _Plan:
                     break
                 if e > start and max(s, start) < min(e, reach):
                     spans.append((max(s, start), min(e, reach)))
-        for cand in _text_candidates(rule, text, spans):
+        for cand in _text_candidates(rule, text, spans, self.names):
             if cand.start < end:
                 yield cand
 
@@ -648,24 +657,53 @@ def _in_text(hits: prefilter.Hits, data: bytes, text: str) -> prefilter.Hits | N
     )
 
 
-def _matches_at(pattern: re.Pattern[str], text: str, starts: list[int]) -> Iterator[re.Match[str]]:
-    """What `pattern.finditer(text)` yields, for a pattern whose matches begin only at STARTS
+def _matches_at(pattern: re.Pattern[str], text: str, starts: list[int],
+                end: int | None = None) -> Iterator[re.Match[str]]:
+    """What `pattern.finditer(text, 0, END)` yields, for a pattern whose matches begin only at STARTS
     (ascending): each search resumes where the last match ended."""
     resume = 0
+    endpos = len(text) if end is None else end
     for start in starts:
         if start >= resume:
-            m = pattern.match(text, start)
+            m = pattern.match(text, start, endpos)
             if m is not None:
                 resume = m.end()
                 yield m
 
 
-def _windows(rule: Rule, text: str, lowered: str) -> list[tuple[int, int]] | None:
-    """The merged stretches of `text` within the rule's reach of an anchor hit; None for all of it."""
+def _anchor_hits(rule: Rule, text: str, lowered: str) -> list[tuple[int, int]] | None:
+    """The rule's anchor hits in `text` (ascending); None when they cannot be located."""
     if len(lowered) != len(text):
         return None  # a few characters (İ) lower-case to two: offsets would not line up
-    hits = sorted(hit.span() for anchor in rule.anchors for hit in anchor.finditer(lowered))
-    return _merge_windows(hits, rule.reach, len(text))
+    return sorted(hit.span() for anchor in rule.anchors for hit in anchor.finditer(lowered))
+
+
+@functools.cache
+def _name_chars(name_run: str) -> frozenset[str]:
+    """The ASCII characters of the character class NAME_RUN."""
+    run = re.compile(name_run)
+    return frozenset(c for c in map(chr, range(128)) if run.fullmatch(c))
+
+
+def _name_starts(rule: Rule, text: str, hits: list[tuple[int, int]]) -> list[int] | None:
+    """Where the run of the rule's name characters holding each of the (ascending) anchor HITS
+    starts, ascending: the only places a pattern opening with the name can match. None when the
+    rule has no name or TEXT is not ASCII: a Unicode letter is a word character too, and under
+    IGNORECASE a dotless ı or the Kelvin sign matches an api-key the lower-cased anchors miss."""
+    if not rule.name_run or not text.isascii():
+        return None
+    chars = _name_chars(rule.name_run)
+    starts: list[int] = []
+    previous = -1
+    for hit_start, _ in sorted(hits):
+        at = hit_start
+        # Walk back no further than the previous hit: reaching it, the run is the one already seen.
+        while at > previous and at > 0 and text[at - 1] in chars:
+            at -= 1
+        if at != previous:
+            starts.append(at)
+        previous = hit_start
+    return starts
 
 
 def _merge_windows(hits: list[tuple[int, int]], reach: tuple[int, int], size: int) -> list[tuple[int, int]]:
@@ -681,12 +719,97 @@ def _merge_windows(hits: list[tuple[int, int]], reach: tuple[int, int], size: in
     return spans
 
 
-def _text_candidates(rule: Rule, text: str, spans: list[tuple[int, int]] | None = None) -> Iterator[_Candidate]:
+def _text_candidates(rule: Rule, text: str, spans: list[tuple[int, int]] | None = None,
+                     names: list[int] | None = None) -> Iterator[_Candidate]:
     """The rule's accepted matches, in the whole text or only within `spans` (lookbehinds still
-    see the text before a span)."""
+    see the text before a span); a pattern that opens with the rule's name is tried only at NAMES."""
+    opening = _opening_with_name(rule) if names is not None and spans is not None else frozenset()
     for start, end in spans if spans is not None else [(0, len(text))]:
-        for pattern in rule.patterns:
-            yield from _accepted(rule, pattern, pattern.finditer(text, start, end))
+        at: list[int] = []
+        if opening:
+            assert names is not None
+            at = names[bisect.bisect_left(names, start):bisect.bisect_left(names, end)]
+        for index, pattern in enumerate(rule.patterns):
+            if index in opening:
+                yield from _accepted(rule, pattern, _matches_at(pattern, text, at, end))
+            elif names is not None and (prefix := _prefixes(rule).get(index)) is not None:
+                yield from _accepted(rule, pattern, _matches_at(pattern, text, _before(prefix, text, at, start), end))
+            else:
+                yield from _accepted(rule, pattern, pattern.finditer(text, start, end))
+
+
+def _before(prefix: tuple[re.Pattern[str], int], text: str, names: list[int], start: int) -> list[int]:
+    """Where a pattern whose PREFIX (the text before its name, at most so wide) ends at one of NAMES
+    may start, from START on, ascending."""
+    ending, widest = prefix
+    starts: set[int] = set()
+    for name in names:
+        at = max(start, name - widest)
+        # The prefix ends at the name: one character is left past it, so an assertion there sees it.
+        while (m := ending.search(text, at, name + 1)) is not None:
+            starts.add(m.start())
+            at = m.start() + 1
+    return sorted(starts)
+
+
+@functools.cache
+def _prefixes(rule: Rule) -> dict[int, tuple[re.Pattern[str], int]]:
+    """The rule's patterns that hold its name after a prefix of bounded width: for each, the prefix
+    made to end one character before the end, and its width. Only a prefix that is a whole part of
+    the pattern (no `|` outside its groups) and has no lookahead or end anchor: one that looked past
+    the name could succeed in the pattern and fail here."""
+    opener = f"(?<!{rule.name_run})"
+    found: dict[int, tuple[re.Pattern[str], int]] = {}
+    for index, pattern in enumerate(rule.patterns):
+        cut = pattern.pattern.find(opener) if rule.name_run else -1
+        if cut <= 0:
+            continue
+        prefix = pattern.pattern[:cut]
+        if any(token in prefix for token in ("(?=", "(?!", "\\Z", "\\A", "\\z")) or not _top_level(prefix):
+            continue
+        try:
+            width = _sre_parse.parse(prefix, pattern.flags).getwidth()[1]
+            ending = re.compile(f"(?:{prefix})(?=[\\s\\S]\\Z)", pattern.flags)
+        except re.error:
+            continue
+        if width < _sre.MAXREPEAT:
+            found[index] = (ending, width)
+    return found
+
+
+def _top_level(prefix: str) -> bool:
+    """PREFIX closes every group it opens and has no `|` outside them."""
+    depth, i, in_class = 0, 0, False
+    while i < len(prefix):
+        c = prefix[i]
+        if c == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = c != "]"
+        elif c == "[":
+            in_class = True
+            if prefix[i + 1:i + 2] == "^":
+                i += 1
+            if prefix[i + 1:i + 2] == "]":
+                i += 1
+        elif c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+            if depth < 0:
+                return False
+        elif c == "|" and depth == 0:
+            return False
+        i += 1
+    return depth == 0 and not in_class
+
+
+@functools.cache
+def _opening_with_name(rule: Rule) -> frozenset[int]:
+    """The indexes of the rule's patterns that open with `(?<!name_run)` (see Rule.name_run)."""
+    opener = f"(?<!{rule.name_run})"
+    return frozenset(i for i, pattern in enumerate(rule.patterns) if rule.name_run and pattern.pattern.startswith(opener))
 
 
 def _accepted(rule: Rule, pattern: re.Pattern[str], matches: Iterable[re.Match[str]]) -> Iterator[_Candidate]:
@@ -711,3 +834,7 @@ def _utf16_candidates(rules: list[Rule], data: bytes) -> Iterator[_Candidate]:
                 for cand in _text_candidates(rule, text):
                     start = run.start() + 2 * cand.start + shift
                     yield _Candidate(cand.priority, start, start + 2 * len(cand.secret), cand.rule_id, cand.secret)
+
+
+_sre_parse: Any = getattr(re, "_parser", None) or importlib.import_module("sre_parse")  # re._parser from 3.11
+_sre: Any = getattr(re, "_constants", None) or importlib.import_module("sre_constants")

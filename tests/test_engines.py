@@ -294,3 +294,72 @@ def test_a_client_secrets_client_id_is_found_alike() -> None:
     for data in (text.encode(), text.encode("utf-16")):
         [match] = _both(data).matches
         assert (match.secret, match.companion) == (secret, client_id)
+
+
+# The pieces of names and bindings a rule's name-opening patterns (Rule.name_run) meet: runs of name
+# characters holding one mention or several, a mention at the very start, query keys, non-ASCII.
+_NAME_PIECES = st.sampled_from(["api_key", "API-KEY", "apiKey", "x.api.key", "$apiKey", "GEMINI_", "my_", "-",
+                                ".", "$", " ", "\n", "=", ":", " = ", '"', "'", "(", ")", "setApiKey(", "?key=",
+                                "&amp;key=", "name: ", "value: ", "setenv ", "ENV ", "set -gx ", "strcmp(", "${", "<key>", "<",
+                                "</key><string>", "name=", "key = '", '\\"name\\": \\"', ",", "\u0131", "\u212a", "\xe9", "_KEY2", "abc"])
+_NAME_TEXT = st.lists(st.one_of(_NAME_PIECES, st.text(alphabet=KEY_ALPHABET, min_size=1, max_size=45)),
+                      max_size=30).map("".join)
+
+
+_NAME_TABLE = [
+    "setenv    GEMINI_API_KEY abcdefgh12345678\n",
+    "x = strcmp(  api_key, \"abcdefgh12345678\")",
+    "<key>  apiKey</key><string>abcdefgh12345678</string>",
+    "- name: \"GEMINI_API_KEY\"\n  value: abcdefgh12345678\n",
+    "  \"api_key\",abcdefgh12345678\n",
+    'env: [{\\"name\\":  \\"API_KEY\\", \\"value\\": \\"abcdefgh12345678\\"}]',
+    '<add key  =  "ApiKey" value="abcdefgh12345678" />',
+    "ENV\tOPENAI_API_KEY=1 set -gx   my.api.key abcdefgh12345678",
+]
+
+
+@pytest.mark.parametrize("text", _NAME_TABLE)
+def test_name_opening_patterns_find_each_binding_alike(text: str) -> None:
+    assert _same_at_names(text, 0.0, len(text))  # a binding each pattern form is meant to find
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=_NAME_TEXT, cut=st.floats(0, 1), length=st.integers(1, 200))
+def test_name_opening_patterns_tried_only_at_the_names_find_what_a_search_of_the_windows_finds(
+        text: str, cut: float, length: int) -> None:
+    # Issue 20 (cost): such a pattern is tried once per mention, at the start of the name around it
+    # (or where its bounded prefix ends there), not at every position of the windows; over the whole
+    # text or a region of it, it finds the same.
+    _same_at_names(text, cut, length)
+
+
+def _same_at_names(text: str, cut: float, length: int) -> int:
+    """How many windows a name-opening pattern matches in; asserts both ways find the same."""
+    from scanner import detect
+
+    tried = 0
+    for rule in Detector().rules:
+        if not rule.name_run:
+            continue
+        found = detect._anchor_hits(rule, text, text.lower())
+        if found is None:
+            continue
+        spans = detect._merge_windows(found, rule.reach, len(text))
+        names = detect._name_starts(rule, text, found)
+        assert names is not None or not text.isascii()
+        for index, pattern in enumerate(rule.patterns) if names is not None else ():
+            prefix = detect._prefixes(rule).get(index)
+            if index not in detect._opening_with_name(rule) and prefix is None:
+                continue
+            for s, e in spans:
+                at = [n for n in names if s <= n < e]
+                tried += bool(list(pattern.finditer(text, s, e)))
+                starts = at if prefix is None else detect._before(prefix, text, at, s)
+                assert ([m.span() for m in detect._matches_at(pattern, text, starts, e)]
+                        == [m.span() for m in pattern.finditer(text, s, e)])
+        assert list(detect._text_candidates(rule, text, spans, names)) == list(detect._text_candidates(rule, text, spans))
+        start = int(cut * len(text))
+        end = min(len(text), start + length)
+        assert (list(detect._Plan(rule, spans, names=names).candidates(text, start, end))
+                == list(detect._Plan(rule, spans).candidates(text, start, end)))
+    return tried

@@ -21,11 +21,13 @@ from scanner.rules.google import in_chat_webhook
 # An api-key-like name that ends the token: `api_key`, `apiKey`, `GEMINI_API_KEY`, `x-goog-api-key`,
 # `config.api_key`, `$apiKey`, with one suffix (`API_KEY_PROD`, `apiKey2`, `apikey_myservice`); a
 # suffix that names something else (`api_key_hash`, `apiKeyHeader`) is rejected by `reject_name`.
-NAME = r"(?<![\w$.-])(?P<name>[\w$.-]{0,120}?api[_.-]?key(?:[_.-]?[A-Za-z0-9]{1,30})?)(?![\w-])"
+# A pattern opening with NAME starts where the run of NAME_RUN characters around its mention starts.
+NAME_RUN = r"[\w$.-]"
+NAME = "(?<!" + NAME_RUN + r")(?P<name>[\w$.-]{0,120}?api[_.-]?key(?:[_.-]?[A-Za-z0-9]{1,30})?)(?![\w-])"
 # A function binds a key only when it is named for one: `apiKey(…)`, `setApiKey(…)`, `withApiKey(…)`,
 # `ApiKeyCredential(…)`. One whose name goes on past the api-key (`readApiKeyLine`, `apiKeyParser`,
 # `validateApiKeyFormat`) takes something about a key, not the key.
-CALL_NAME = (r"(?<![\w$.-])(?P<name>[\w$.-]{0,120}?api[_.-]?key(?:[_.-]?(?:\d{1,3}|credentials?|auth"
+CALL_NAME = ("(?<!" + NAME_RUN + r")(?P<name>[\w$.-]{0,120}?api[_.-]?key(?:[_.-]?(?:\d{1,3}|credentials?|auth"
              r"|authentication))?)(?![\w-])")
 # What may close the name: a TS `?`/`!`, the quote of a dict key or header name (", ', `, an
 # escaped \" in JSON-in-JSON or a notebook) and the `]` of a subscript: `os.environ["API_KEY"] =`.
@@ -139,4 +141,5 @@ HARDCODED_API_KEY = Rule(
     # Before the anchor: a long dotted name and what opens a name/value pair; after it: the
     # operator, up to three XML attributes of 200 characters and a 300-character value.
     reach=(400, 2000),
+    name_run=NAME_RUN,
 )
