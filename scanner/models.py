@@ -1,6 +1,7 @@
 """Immutable records that flow between the stages: sources -> engine -> filters -> reporters."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -320,6 +321,10 @@ class Stats:
                 self.archive_unsafe_names += count
             else:
                 self.archive_skipped[reason] = self.archive_skipped.get(reason, 0) + count
+
+    def note_missing(self, oids: Iterable[str]) -> None:
+        """Add the objects git could not read (OIDS) that are not listed yet, in order."""
+        self.missing_objects.extend(sorted(set(oids) - set(self.missing_objects)))
 
     def note_large(self, path: str) -> None:
         """Remember the path of a file skipped for its size, if it is among the first few (skipped_large

@@ -148,7 +148,17 @@ class Source(Protocol):
         ...
 
 
-class Plain:
+class Leaf:
+    """Defaults for a source that leads to no other and takes the scan's findings as they are."""
+
+    def then(self) -> Sequence[Source]:
+        return ()
+
+    def settle(self, findings: list[Finding]) -> list[Finding]:
+        return findings
+
+
+class Plain(Leaf):
     """Defaults for a source whose findings are where they are, with no history."""
 
     reading = Reading()
@@ -158,12 +168,6 @@ class Plain:
 
     def notes(self, stats: Stats, outcomes: Outcomes) -> tuple[str, ...]:
         return ()
-
-    def then(self) -> Sequence[Source]:
-        return ()
-
-    def settle(self, findings: list[Finding]) -> list[Finding]:
-        return findings
 
 
 def plain_findings(hits: Iterable[Hit], prefix: str = "", in_head: bool | None = None) -> list[Finding]:

@@ -445,7 +445,7 @@ class Commits:
     def notes(self, stats: Stats, outcomes: Outcomes) -> tuple[str, ...]:
         stats.commits = self._walk.commits
         stats.shallow = stats.shallow or self._shallow
-        stats.missing_objects.extend(sorted(self._missing - set(stats.missing_objects)))
+        stats.note_missing(self._missing)
         request = self._scope.request
         if request.mode == "range" and stats.commits == 0:
             assert request.revision_range is not None
@@ -514,8 +514,7 @@ class Unreachable:
                                   "from the scan")
         commits = self._walked.commits if self._walked is not None else 0
         stats.unreachable = {"commits": commits, "trees": len(found.trees), "blobs": len(found.blobs)}
-        missing = self._commits._missing  # what this walk could not read joins the refs' walk's
-        stats.missing_objects.extend(sorted(missing - set(stats.missing_objects)))
+        stats.note_missing(self._commits._missing)  # what this walk could not read joins the refs' walk's
         return ()
 
     def then(self) -> Sequence[Source]:

@@ -21,7 +21,7 @@ from scanner.errors import GitError
 from scanner.domain import Place
 from scanner.models import Blob, Finding, Hit, Match, Stats, make_finding, secret_key
 from scanner.sources import gitlog
-from scanner.sources.base import InMemory, Outcomes, Reading, Rescan, Scope, Source
+from scanner.sources.base import Leaf, InMemory, Outcomes, Reading, Rescan, Scope, Source
 
 COMMIT_PREFIX = "commit-message:"
 TAG_PREFIX = "tag-message:"
@@ -58,7 +58,7 @@ def sources(scope: Scope) -> list[Source]:
     return [Messages(repo, revisions, all_tags=False, pushed_tags=request.tags)]
 
 
-class Messages:
+class Messages(Leaf):
     """Every commit message of REVISIONS and the annotated tags that go with them, as in-memory
     blobs, each distinct text once with the paths of every object carrying it."""
 
@@ -130,14 +130,8 @@ class Messages:
         return commit_messages(self._repo, self._revisions, self._missing)
 
     def notes(self, stats: Stats, outcomes: Outcomes) -> tuple[str, ...]:
-        stats.missing_objects.extend(sorted(self._missing - set(stats.missing_objects)))
+        stats.note_missing(self._missing)
         return ()
-
-    def then(self) -> Sequence[Source]:
-        return ()
-
-    def settle(self, findings: list[Finding]) -> list[Finding]:
-        return findings
 
 
 def commit_messages(repo: gitcmd.Repo, revisions: Sequence[str],

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from scanner import gitcmd
 from scanner.models import Blob, Finding, Hit, Match, Stats, make_finding, secret_key
 from scanner.sources import gitlog
-from scanner.sources.base import Outcomes, Reading, Rescan, Scope, Source
+from scanner.sources.base import Leaf, Outcomes, Reading, Rescan, Scope, Source
 from scanner.sources.blobs import GitObjects
 
 PREFIX = "note:"
@@ -45,7 +45,7 @@ class _Written:
     commit: gitlog.Commit
 
 
-class Notes:
+class Notes(Leaf):
     """Every blob any notes commit wrote, each once with the note path of every object it annotates."""
 
     reading = Reading()
@@ -89,11 +89,5 @@ class Notes:
                              in_head=False, place="note") for w, path, match in first.values()]
 
     def notes(self, stats: Stats, outcomes: Outcomes) -> tuple[str, ...]:
-        stats.missing_objects.extend(sorted(self._missing - set(stats.missing_objects)))
+        stats.note_missing(self._missing)
         return ()
-
-    def then(self) -> Sequence[Source]:
-        return ()
-
-    def settle(self, findings: list[Finding]) -> list[Finding]:
-        return findings

@@ -16,7 +16,7 @@ from scanner import gitcmd
 from scanner.errors import GitError
 from scanner.chunked import READ_WHOLE
 from scanner.models import Blob, Finding, Hit, Stats, make_finding, secret_key
-from scanner.sources.base import Outcomes, Reading, Rescan, Scope, Source
+from scanner.sources.base import Leaf, Outcomes, Reading, Rescan, Scope, Source
 from scanner.sources.blobs import GitObjects
 
 _HEX = re.compile(r"[0-9a-fA-F]+")
@@ -214,7 +214,7 @@ def sources(scope: Scope) -> list[Source]:
     return [Index(scope.repo, scope.settings.max_file_size, scope.request.files)]
 
 
-class Index:
+class Index(Leaf):
     """The blobs the next commit records, and the versions in HEAD they are judged against."""
 
     reading = Reading(count_files=True)
@@ -245,9 +245,3 @@ class Index:
         if stats.excluded:
             return (f"every staged file is excluded by config ({stats.excluded}): nothing scanned",)
         return ("nothing staged: no changes to scan",)
-
-    def then(self) -> Sequence[Source]:
-        return ()
-
-    def settle(self, findings: list[Finding]) -> list[Finding]:
-        return findings
