@@ -54,16 +54,18 @@ def ratio(one: float, four: float) -> float:
     return max(four, FLOOR) / max(one, FLOOR)
 
 
-def grows_linearly(what: str, cost: Callable[[int], float], small: int) -> None:
-    """COST(size) at SMALL and four times SMALL grow by less than RATIO. A ratio over the bound gets
-    two more looks at both sizes (caches and frequency scaling still move CPU time a little) before
-    it counts: a quadratic cost stays at 16x however often it is measured; noise does not."""
-    one, four = cost(small), cost(4 * small)
+def grows_linearly(what: str, cost: Callable[[int], float], small: int, factor: int = 4) -> None:
+    """COST(size) at SMALL and FACTOR times SMALL grows by less than RATIO * FACTOR / 4 (linear is
+    FACTOR, quadratic FACTOR squared). A ratio over the bound gets two more looks at both sizes
+    (caches and frequency scaling still move CPU time a little) before it counts: a quadratic cost
+    stays at FACTOR squared however often it is measured; noise does not."""
+    bound = RATIO * factor / 4
+    one, big = cost(small), cost(factor * small)
     for _ in range(2):
-        if ratio(one, four) < RATIO:
+        if ratio(one, big) < bound:
             break
-        one, four = min(one, cost(small)), min(four, cost(4 * small))
-    grows = ratio(one, four)
-    sizes = f"{small // 1024} KB {one:.3f} s, {4 * small // 1024} KB {four:.3f} s"
+        one, big = min(one, cost(small)), min(big, cost(factor * small))
+    grows = ratio(one, big)
+    sizes = f"{small // 1024} KB {one:.3f} s, {factor * small // 1024} KB {big:.3f} s"
     print(f"{what}: {sizes}, ratio {grows:.2f}")
-    assert grows < RATIO, f"{what}: {sizes}: {grows:.1f}x for 4x the input"
+    assert grows < bound, f"{what}: {sizes}: {grows:.1f}x for {factor}x the input"
