@@ -85,7 +85,10 @@ class PythonPrefilter:
         # start (a test per needle cost 20 ms a MB of source code, where `\\x` and `%` abound).
         needles = decode.needles(rules)
         self._in_runs = [(i, n.text if not n.caseless else n.text.lower(), n.caseless) for i, n in enumerate(needles)
-                         if n.kind in ("base64", "base64url", "hex")]
+                         if n.kind in ("base64", "base64url", "hex") and not n.wrapped]
+        # Wrapped needles: in the joints of runs that end their line (decode.joints), each split form.
+        self._wrapped = [(i, [a + b"\n" + b for a, b in decode.splits(n.text)]) for i, n in enumerate(needles)
+                         if n.wrapped]
         by_head: dict[bytes, list[tuple[int, bytes]]] = {}
         for i, n in enumerate(needles):
             if n.kind not in ("base64", "base64url", "hex"):
@@ -107,10 +110,14 @@ class PythonPrefilter:
     def encoded(self, data: bytes, lowered: bytes) -> tuple[int, ...]:
         """The decoding gate's needles in DATA (LOWERED: in lower case)."""
         found: set[int] = set()
-        runs = b"\n".join(decode.long_runs(data))
+        spans = decode.long_run_spans(data)
+        runs = b"\n".join(data[start:end] for start, end in spans)
         if runs:
             folded = runs.lower()
             found.update(i for i, text, caseless in self._in_runs if text in (folded if caseless else runs))
+            joints = decode.joints(data, spans)
+            if joints:
+                found.update(i for i, forms in self._wrapped if any(form in joints for form in forms))
         for opening, group in self._escapes:
             for m in opening.finditer(lowered):
                 found.update(i for i, text in group if lowered.startswith(text, m.start()))
@@ -141,6 +148,8 @@ class PythonPrefilter:
 # What a Hyperscan pattern id stands for: (rule index, kind, length of a literal). _NUL and
 # _CONTROL (a control byte within content.SNIFF_BYTES) belong to no rule: they tell plain text.
 _KEYWORD, _ANCHOR, _WIDE, _NUL, _CONTROL, _ENCODED = 0, 1, 2, 3, 4, 5
+# A literal of a wrapped needle (scanner.decode.wrapped_literals): a hit of its needle once confirmed.
+_WRAPPED = 7
 # A character whose lower case is ASCII or two characters (_LOWER_CASE_SURPRISES) anywhere in the
 # content: reported by the pass itself. Looking for them after it (`in`, twice) read every file
 # that names a keyword without its anchor twice more: a third of the content step's time on the
@@ -185,6 +194,8 @@ class HyperscanPrefilter:
 
         self._rules = rules
         self._meaning: list[tuple[int, int, int]] = []
+        # The literals of the gate's wrapped needles: (needle index, its text, split, literal).
+        self._wrapped: list[tuple[int, bytes, int, bytes]] = []
         expressions: list[bytes] = []
         flags: list[int] = []
         extended: list[Any] = []
@@ -221,6 +232,11 @@ class HyperscanPrefilter:
                     add(_literal(wide(keyword)), hyperscan.HS_FLAG_CASELESS, (i, _WIDE, 0))
         # The decoding gate (scanner.decode): reported once each, like the Python engine's `in`.
         for n, needle in enumerate(decode.needles(rules)):
+            if needle.wrapped:  # each literal may be there without the rest: every hit is confirmed
+                for literal, split in decode.wrapped_literals(needle.text):
+                    add(_literal(literal), 0, (-1, _WRAPPED, len(self._wrapped)))
+                    self._wrapped.append((n, needle.text, split, literal))
+                continue
             add(_literal(needle.text), hyperscan.HS_FLAG_SINGLEMATCH | (hyperscan.HS_FLAG_CASELESS if needle.caseless else 0),
                 (-1, _ENCODED, n))
         for surprise in _LOWER_CASE_SURPRISES:
@@ -284,6 +300,10 @@ class HyperscanPrefilter:
             rule, kind, length = self._meaning[pattern]
             if kind == _ENCODED:
                 encoded.append(length)
+            elif kind == _WRAPPED:
+                n, text, split, literal = self._wrapped[length]
+                if n not in encoded and decode.wrapped_start(data, text, split, literal, end) >= 0:
+                    encoded.append(n)
             elif kind == _KEYWORD:
                 starts.setdefault(rule, []).append(end - length)
             elif kind == _ANCHOR:

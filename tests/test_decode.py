@@ -214,6 +214,66 @@ def test_a_base64_run_points_at_the_group_holding_the_secret() -> None:
     assert (m.line, m.column) == (1, 4 + start // 3 * 4)
 
 
+# --- wrapped over lines: a line break anywhere in a marker's encoding ------------------------------
+
+# How a wrapped block breaks its lines: LF or CRLF, with the next line's indentation (a YAML block
+# scalar, a Kubernetes Secret's `data: |`) or none (PEM, `base64`, MIME).
+_BREAKS = [pytest.param("", "\n", id="lf"), pytest.param("  ", "\n", id="yaml indent"),
+           pytest.param("\t", "\r\n", id="tab crlf"), pytest.param("    ", "\r\n", id="indent crlf")]
+
+
+def _block(encoded: str, width: int, indent: str, newline: str) -> bytes:
+    lines = (indent + encoded[i:i + width] for i in range(0, len(encoded), width))
+    return ("data: |" + newline + newline.join(lines) + newline + "other: 1" + newline).encode()
+
+
+@pytest.mark.parametrize(("indent", "newline"), _BREAKS)
+def test_every_break_in_every_alignment_of_every_marker_reaches_the_decoder(indent: str, newline: str) -> None:
+    # The marker's encoding slides across the first line break one character at a time, at each of
+    # the three byte alignments: every break position inside (and around) every needle.
+    rules = CONTENT_RULES
+    table, markers = decode.needles(rules), decode.markers(rules)
+    width = 32
+    for marker in markers:
+        for before in range(0, width * 3 // 4 + 3):
+            data = _block(b64(b"x" * before + marker + b"y" * 30), width, indent, newline)
+            gates = {}
+            for engine in ("hyperscan", "python"):
+                hits = prefilter.build(rules, engine).text(data)
+                gates[engine] = set(hits.encoded) if hits is not None else set()
+                hit = [table[i] for i in gates[engine]]
+                runs = decode.runs(data, decode.gate(hit, data, markers), hit, markers, decode.Budget(len(data)))
+                assert any(marker in run.data for run in runs), (marker, before, engine)
+            # Hyperscan may report a needle wholly on the short last line, which the decoder skips.
+            assert gates["python"] <= gates["hyperscan"]
+
+
+@pytest.mark.parametrize(("indent", "newline"), _BREAKS)
+@pytest.mark.parametrize("width", [64, 76])
+def test_a_google_key_wrapped_inside_its_prefix_is_found_where_its_group_starts(indent: str, newline: str,
+                                                                               width: int) -> None:
+    key = google_key()
+    # "AIza" starts at encoded character ~4/3 * (before + 1): across the first break, each alignment.
+    for before in range(width * 3 // 4 - 7, width * 3 // 4 + 3):
+        data = _block(b64("x" * before + " " + key + "\n" + "y" * 40), width, indent, newline)
+        found = _both(data)
+        assert [(m.rule_id, m.secret, m.decoded) for m in found.matches] == \
+            [("google-api-key", key, ("base64",))], before
+        group = (before + 1) // 3 * 4  # the encoded group holding the key's first byte
+        assert (found.matches[0].line, found.matches[0].column) == (2 + group // width, len(indent) + group % width + 1)
+
+
+def _split_placeholder() -> str:
+    # A placeholder key's base64, its prefix cut by the break: the gate opens, the rules say no.
+    encoded = b64("x" * 44 + " " + "AIza" + "X" * 35 + "\n")
+    return _block(encoded, 60, "  ", "\n").decode()
+
+
+def _split_needle_then_prose() -> str:
+    # A line that ends with a needle's first part, the next with prose: no needle, nothing decoded.
+    return "  " + b64(os.urandom(42))[:56] + "QUl\n  is not the rest of it\n"
+
+
 # --- what must stay quiet -------------------------------------------------------------------------
 
 
@@ -236,6 +296,8 @@ def _fp_rows() -> list[Any]:
         pytest.param(_nested(google_key(), 10), id="ten encodings deep: past the depth, within the budget"),
         pytest.param(escaped("AIza", "%%%02x") + " is how the prefix reads percent-encoded", id="an encoded prefix alone"),
         pytest.param(html.escape('{"private_key": "not a key", "type": "x"}'), id="escaped json without a key"),
+        pytest.param(_split_placeholder(), id="a placeholder, wrapped inside its prefix"),
+        pytest.param(_split_needle_then_prose(), id="a needle's first part ends a line of prose"),
     ]
 
 
@@ -357,6 +419,9 @@ def test_every_mode_reports_the_decoding_chain(repo: Path, capsys: pytest.Captur
     key = google_key()
     body = f"apiVersion: v1\nkind: Secret\ndata:\n  app.env: {b64('GEMINI_API_KEY=' + key)}\n"
     (repo / "secret.yaml").write_text(body)
+    # Another key, its base64 wrapped at 64 columns with the break inside the encoding of `AIza`.
+    other = google_key()
+    (repo / "wrapped.yaml").write_bytes(_block(b64("x" * 45 + " " + other + "\n"), 64, "  ", "\n"))
     git(repo, "add", "-A")
     reports = {}
     _, reports["staged"] = run_scan(capsys, "--staged", str(repo))
@@ -365,9 +430,10 @@ def test_every_mode_reports_the_decoding_chain(repo: Path, capsys: pytest.Captur
     _, reports["history"] = run_scan(capsys, "--history", str(repo))
     for mode, data in reports.items():
         assert [(f["rule_id"], f["path"], f["line"], f.get("decoded")) for f in data["findings"]] == \
-            [("google-api-key", "secret.yaml", 4, ["base64"])], mode
-        assert key not in json.dumps(data)
+            [("google-api-key", "secret.yaml", 4, ["base64"]), ("google-api-key", "wrapped.yaml", 2, ["base64"])], mode
+        assert key not in json.dumps(data) and other not in json.dumps(data)
     assert len({data["findings"][0]["fingerprint"] for data in reports.values()}) == 1
+    assert len({data["findings"][1]["fingerprint"] for data in reports.values()}) == 1
 
 
 def test_standard_input_and_the_reports_say_it_was_decoded(monkeypatch: pytest.MonkeyPatch,
