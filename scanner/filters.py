@@ -330,10 +330,17 @@ def is_phrase(value: str) -> bool:
         if m is None:
             return False
         letters = m[1]
-        if len(letters) > 3 and not (_reads_as_words(letters)
-                                     and all(_pronounceable(w) for w in _WORDS.findall(letters) if len(w) >= 3)):
+        if len(letters) > 3 and not _in_vocabulary(letters) \
+                and not (_reads_as_words(letters) and all(_pronounceable(w) for w in _WORDS.findall(letters) if len(w) >= 3)):
             return False
     return True
+
+
+def _in_vocabulary(letters: str) -> bool:
+    """Is each word of LETTERS (camelCase split) a word of the typed model's vocabulary, of code and prose
+    alike (`bashrc`, `oauth`, `json`): what the pronounceable test calls no word, a person still types."""
+    vocabulary = _typed_model().words
+    return all(w.lower() in vocabulary for w in _WORDS.findall(letters))
 
 
 # Fixed formats a specific rule judges: a value opening like one but failing it (`AIzA…`, too short

@@ -182,6 +182,8 @@ def test_random_tokens_once_misread_are_keys(value: str) -> None:
 @pytest.mark.parametrize("value", [
     "test-api-key-12345", "auth-token-TEST", "sk-test123", "custom-key-123", "mock_key_abcdef", "INVALID_KEY_1",
     "my-api-key", "sk-myrandomAPIkey32abc", "stub-token-2", "fixture_key_3", "Fake_Token", "TODO-fill-in",
+    # A provider's prefix and words of code the letter-pair test calls unpronounceable (`zshrc`, `pgpass`).
+    "xk-from-zshrc", "ab-read-from-pgpass",
 ])
 def test_test_and_doc_values_are_stand_ins(value: str) -> None:
     assert not filters.plausible_literal(value, quoted=True)
