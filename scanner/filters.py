@@ -496,7 +496,7 @@ PRONOUNCEABLE_THRESHOLD = 14.0
 
 def pronounceable_score(value: str) -> float:
     """How much likelier VALUE, written in one case, is as syllables strung together to be said (by a
-    person or a password generator: `wa9aerahh…`) than as characters drawn uniformly from its alphabet
+    person or a password generator: `kaebo4oodie…`) than as characters drawn uniformly from its alphabet
     (hex, base36): a log-likelihood ratio in nats; -inf for mixed case, which is never judged so
     (base64 of binary data holds runs of `A`, JWTs open with `eyJ`, neither of them chance)."""
     chars = "".join(c for c in value if c.isascii() and c.isalnum())
