@@ -332,16 +332,32 @@ class _Runs:
         return RUN_MIN <= self._end - self._start <= RUN_MAX
 
 
-def gate(hit: Iterable[Needle], data: bytes, rule_markers: tuple[bytes, ...]) -> tuple[Encoding, ...]:
+# Where each marker occurs as it is, in any case: {marker in lower case: its start offsets,
+# ascending}, every marker of the rules a key. The Hyperscan prefilter reports them in its one pass
+# (scanner.prefilter.Hits.markers); without it the gate looks for them in the lower-cased content.
+MarkerPlaces = dict[bytes, list[int]]
+
+
+def lower_markers(rule_markers: Iterable[bytes]) -> tuple[bytes, ...]:
+    """RULE_MARKERS in lower case, each once, in their order: what the gate looks for as it is."""
+    return tuple(dict.fromkeys(m.lower() for m in rule_markers))
+
+
+def gate(hit: Iterable[Needle], data: bytes, rule_markers: tuple[bytes, ...],
+         places: MarkerPlaces | None = None) -> tuple[Encoding, ...]:
     """The encodings the needles HIT in DATA gate: a partial needle (an escaped quote) only in
-    content that also holds one of RULE_MARKERS as it is."""
+    content that also holds one of RULE_MARKERS as it is (PLACES: where they are, when known)."""
     kinds: set[Encoding] = set()
     partial: set[Encoding] = set()
     for needle in hit:
         (partial if needle.partial else kinds).add(needle.kind)
     if partial - kinds:
-        lowered = data.lower()
-        if any(m.lower() in lowered for m in rule_markers):
+        if places is not None:
+            marked = any(places.values())
+        else:
+            lowered = data.lower()
+            marked = any(m.lower() in lowered for m in rule_markers)
+        if marked:
             kinds |= partial
     return tuple(k for k in ENCODINGS if k in kinds)
 
@@ -585,7 +601,7 @@ class Budget:
 
 
 def runs(data: bytes, kinds: Iterable[Encoding], hit: Iterable[Needle],
-         rule_markers: tuple[bytes, ...], budget: Budget) -> Iterator[Decoded]:
+         rule_markers: tuple[bytes, ...], budget: Budget, places: MarkerPlaces | None = None) -> Iterator[Decoded]:
     """What the gated runs of DATA decode to, for each of KINDS the gate let through, around the
     needles the prefilter found (HIT): each stretch of content decoded once per group phase (a
     needle inside a stretch already decoded so adds nothing), so the work is linear in the content
@@ -605,8 +621,11 @@ def runs(data: bytes, kinds: Iterable[Encoding], hit: Iterable[Needle],
             else:
                 hits += ((at, needle.offset) for at in _find_all(data, needle.text, _HITS_MAX - len(hits)))
         if kind in _ESCAPES:  # an escaped quote with a marker as it is: around each marker
-            lowered = data.lower() if lowered is None else lowered
-            for marker in dict.fromkeys(m.lower() for m in rule_markers):
+            for marker in lower_markers(rule_markers):
+                if places is not None:
+                    hits += ((at, 0) for at in places.get(marker, [])[:max(0, _HITS_MAX - len(hits))])
+                    continue
+                lowered = data.lower() if lowered is None else lowered
                 hits += ((at, 0) for at in _find_all(lowered, marker, _HITS_MAX - len(hits)))
         covered: dict[int, int] = {}  # phase -> where the last run decoded at that phase ends
         decoded_runs = 0

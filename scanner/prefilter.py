@@ -42,6 +42,9 @@ class Hits(NamedTuple):
     # Indexes (into scanner.decode.needles of the rules) of the decoding gate's needles that occur,
     # ascending: the same in both engines. Narrow text only (`text`, `plain_text`).
     encoded: tuple[int, ...] = ()
+    # Where the gate's markers occur as they are, in any case (scanner.decode.MarkerPlaces), when
+    # the engine located them (Hyperscan): the gate then need not lower-case and search the content.
+    markers: decode.MarkerPlaces | None = None
 
 
 class Prefilter(Protocol):
@@ -150,6 +153,11 @@ class PythonPrefilter:
 _KEYWORD, _ANCHOR, _WIDE, _NUL, _CONTROL, _ENCODED = 0, 1, 2, 3, 4, 5
 # A literal of a wrapped needle (scanner.decode.wrapped_literals): a hit of its needle once confirmed.
 _WRAPPED = 7
+# One of the gate's markers as it is, in any case (scanner.decode.gate): every place it starts, for
+# the escaped quotes' gate and the runs around them. Looking for them after the pass lower-cased
+# and searched the whole content of every file holding an escaped quote (HTML's, a URL's): a fifth
+# of the content step on pytest's history, whose changelogs hold both.
+_MARKER = 8
 # A character whose lower case is ASCII or two characters (_LOWER_CASE_SURPRISES) anywhere in the
 # content: reported by the pass itself. Looking for them after it (`in`, twice) read every file
 # that names a keyword without its anchor twice more: a third of the content step's time on the
@@ -239,6 +247,9 @@ class HyperscanPrefilter:
                 continue
             add(_literal(needle.text), hyperscan.HS_FLAG_SINGLEMATCH | (hyperscan.HS_FLAG_CASELESS if needle.caseless else 0),
                 (-1, _ENCODED, n))
+        self._markers = decode.lower_markers(decode.markers(rules))
+        for m, marker in enumerate(self._markers):
+            add(_literal(marker), hyperscan.HS_FLAG_CASELESS, (-1, _MARKER, m))
         for surprise in _LOWER_CASE_SURPRISES:
             add(_literal(surprise), hyperscan.HS_FLAG_SINGLEMATCH, (-1, _SURPRISE, 0))
         self._database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
@@ -296,10 +307,14 @@ class HyperscanPrefilter:
         starts: dict[int, list[int]] = {}
         spans: dict[int, dict[int, list[tuple[int, int]]]] = {}
         encoded: list[int] = []
+        marked: decode.MarkerPlaces = {}
         for pattern, start, end in found:
             rule, kind, length = self._meaning[pattern]
             if kind == _ENCODED:
                 encoded.append(length)
+            elif kind == _MARKER:
+                marker = self._markers[length]
+                marked.setdefault(marker, []).append(end - len(marker))
             elif kind == _WRAPPED:
                 n, text, split, literal = self._wrapped[length]
                 if n not in encoded and decode.wrapped_start(data, text, split, literal, end) >= 0:
@@ -319,7 +334,8 @@ class HyperscanPrefilter:
             return None
         anchors = {rule: sorted(span for each in by_anchor.values() for span in _disjoint(each))
                    for rule, by_anchor in spans.items()}
-        return Hits(active, {rule: sorted(set(at)) for rule, at in starts.items()}, anchors, tuple(sorted(encoded)))
+        return Hits(active, {rule: sorted(set(at)) for rule, at in starts.items()}, anchors, tuple(sorted(encoded)),
+                    {marker: sorted(at) for marker, at in marked.items()})
 
     def lowered(self, lowered: bytes) -> Hits | None:
         try:

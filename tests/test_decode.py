@@ -444,6 +444,34 @@ def test_the_engines_see_the_same_gate_in_runs_and_escapes() -> None:
     assert extra == [b"QUl6Y"]
 
 
+_ESCAPED_QUOTE_ROWS = [
+    pytest.param(b"&quot;x&quot; Kaizaki private_KEY xPrivate_Keyy \n", id="markers in other cases, html"),
+    pytest.param(b"%22 aizaiza AIZA 1//0 1//01//0\n", id="overlapping and repeated markers, percent"),
+    pytest.param(b"\\u0022 \\x22 &#34; &#x22; nothing marked here\n", id="escaped quotes without a marker"),
+    pytest.param(b"PRIVATE_KEY private_key\n", id="markers without an escaped quote"),
+]
+
+
+@pytest.mark.parametrize("data", _ESCAPED_QUOTE_ROWS)
+def test_hyperscan_reports_the_markers_the_escaped_quotes_gate_needs_where_lowering_finds_them(data: bytes) -> None:
+    # The gate of an escaped quote needs a marker as it is, in any case, and its runs start at each
+    # one: Hyperscan's one pass says where they are, and gate and runs then do no search of their own.
+    rules = CONTENT_RULES
+    table, markers = decode.needles(rules), decode.markers(rules)
+    data = data * 3 + b"filler " * 200 + data
+    hits = prefilter.build(rules, "hyperscan").text(data)
+    assert hits is not None and hits.markers is not None
+    lowered = data.lower()
+    assert hits.markers == {m: found for m in decode.lower_markers(markers)
+                            if (found := [i for i in range(len(data)) if lowered.startswith(m, i)])}
+    hit = [table[i] for i in hits.encoded]
+    assert decode.gate(hit, data, markers, hits.markers) == decode.gate(hit, data, markers)
+    kinds = decode.gate(hit, data, markers)
+    assert [(r.kind, r.data) for r in decode.runs(data, kinds, hit, markers, decode.Budget(len(data)), hits.markers)] \
+        == [(r.kind, r.data) for r in decode.runs(data, kinds, hit, markers, decode.Budget(len(data)))]
+    _both(data)
+
+
 def test_the_long_runs_are_what_the_regex_finds() -> None:
     import re
 
