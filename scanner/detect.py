@@ -242,7 +242,7 @@ class Detector:
             found = self._text(narrow, text, hits, _in_text(hits, narrow, text), None, paths)
             if not hits.encoded or depth <= 0:
                 return found
-            return self._with_decoded(found, narrow, text, hits.encoded, depth, budget or decode.Budget(len(narrow)))
+            return self._with_decoded(found, narrow, text, hits, depth, budget or decode.Budget(len(narrow)))
         else:
             text = content.decode(data, kind)
             lowered = text.lower()
