@@ -245,14 +245,19 @@ def needles(rules: tuple["Rule", ...]) -> tuple[Needle, ...]:
             text = b"".join(form % c for c in marker[:3])
             found.setdefault((text, kind, False), Needle(text, kind, True))
     first_order = [n for n in found.values() if n.kind in ("base64", "base64url")]
-    # A marker's base64 wrapped over two lines (a key's value in a YAML block scalar, a key file
-    # in PEM-like lines). Not for base64 of base64: its inner run is one line as a rule.
-    for needle in first_order:
-        found.setdefault((needle.text, needle.kind, True), dataclasses.replace(needle, wrapped=True))
     # Twice encoded: base64 of base64 only (each other pair would add as many needles, and the
     # prefilter's compile time grows with them, for encodings nobody stacks).
     for first in first_order:
         for needle in _base64_needles(first.text):
+            found.setdefault((needle.text, needle.kind, False), needle)
+    # A marker's base64 wrapped over two lines (a key's value in a YAML block scalar, a key file
+    # in PEM-like lines). Not for base64 of base64: its inner run is one line as a rule.
+    for needle in first_order:
+        found.setdefault((needle.text, needle.kind, True), dataclasses.replace(needle, wrapped=True))
+    # Base64 of UTF-16LE text, on one line: PowerShell's `-EncodedCommand` (wrapped forms would
+    # double the pass's compile time for a rare shape).
+    for marker in markers(rules):
+        for needle in _base64_needles(marker.decode("ascii").encode("utf-16-le")):
             found.setdefault((needle.text, needle.kind, False), needle)
     for kind, text in (*((kind, form % _QUOTE) for kind, form in _ESCAPE_FORMS), ("html", b"&quot;")):
         found.setdefault((text, kind, False), Needle(text, kind, True, partial=True))
@@ -651,10 +656,18 @@ def runs(data: bytes, kinds: Iterable[Encoding], hit: Iterable[Needle],
 
 class Offsets:
     """Byte offsets of the (line, column) places the detector reports in DATA: columns count bytes
-    in binary content and in text read as Latin-1, characters in UTF-8 text."""
+    in binary content and in text read as Latin-1, characters in UTF-8, UTF-16 and UTF-32 text."""
 
     def __init__(self, data: bytes, binary: bool) -> None:
+        from scanner import content
+
         self._data = data
+        # Text stored two or four bytes a character (base64 of UTF-16LE: PowerShell's -EncodedCommand).
+        self._wide = None if binary else content.wide_codec(data)
+        if self._wide is not None:
+            self._text = content.decode(data, self._wide)
+            self._lines = [0] + [i + 1 for i, c in enumerate(self._text) if c == "\n"]
+            return
         self._starts = [0]
         at = data.find(b"\n")
         while at >= 0:
@@ -669,6 +682,8 @@ class Offsets:
                 pass
 
     def offset(self, line: int, column: int) -> int:
+        if self._wide is not None:
+            return self._wide_offset(line, column)
         start = self._starts[min(max(line, 1), len(self._starts)) - 1]
         if not self._utf8:
             return start + column - 1
@@ -677,6 +692,18 @@ class Offsets:
         end = self._starts[line] if line < len(self._starts) else len(self._data)
         chars = self._data[start:end].decode("utf-8")[:column - 1]
         return start + len(chars.encode("utf-8"))
+
+
+    def _wide_offset(self, line: int, column: int) -> int:
+        assert self._wide is not None
+        char = self._lines[min(max(line, 1), len(self._lines)) - 1] + column - 1
+        unit = self._wide
+        bom = 0
+        if unit in ("utf-16", "utf-32"):  # a BOM says which byte order
+            bom = 2 if unit == "utf-16" else 4
+            little = self._data[:2] == b"\xff\xfe"
+            unit = f"{unit}-{'le' if little else 'be'}"
+        return bom + len(self._text[:char].encode(unit, "surrogatepass"))
 
 
 def position(data: bytes, text: str, at: int) -> tuple[int, int, int]:

@@ -230,6 +230,19 @@ class Detector:
                 return self._with_decoded(self._text(data, text, hits, _in_text(hits, data, text), None, paths),
                                           data, text, hits, depth, budget or decode.Budget(len(data)))
             located = _in_text(hits, data, text)
+        elif kind != content.MIXED:
+            # UTF-16 or UTF-32 throughout (a BOM, or NULs every other byte: a .reg export, a script
+            # saved by Windows PowerShell): its text, as UTF-8, takes the one pass narrow text takes,
+            # decoding gate included; lines and columns are the text's either way (characters).
+            text = content.decode(data, kind)
+            narrow = text.encode("utf-8", "surrogatepass")
+            hits = self._prefilter.text(narrow)
+            if hits is None:
+                return _NOTHING
+            found = self._text(narrow, text, hits, _in_text(hits, narrow, text), None, paths)
+            if not hits.encoded or depth <= 0:
+                return found
+            return self._with_decoded(found, narrow, text, hits, depth, budget or decode.Budget(len(narrow)))
         else:
             text = content.decode(data, kind)
             lowered = text.lower()

@@ -546,7 +546,13 @@ def plausible_literal(value: str, quoted: bool, typed: bool = True) -> bool:
     # A token has at least one digit or mixes cases; words_joined_by_underscores do neither.
     if not any(c.isdigit() for c in value) and (value == value.lower() or value == value.upper()):
         return False
-    return not (typed and (is_typed(value) or is_pronounceable(value)))
+    if not typed:
+        return True
+    # Case makes no words random: `tEsTkEyVaLuE123`, `FAKEkeyVALUEforTESTS` are typed words in a case
+    # nobody types in. A random key in lower case is as random as one of base36, which the threshold
+    # was set above (0 of 180,000 random mixed-case keys rejected so).
+    lowered = value.lower()
+    return not (is_typed(value) or is_pronounceable(value) or (lowered != value and is_typed(lowered)))
 
 
 # Narrower than _PLACEHOLDER_WORDS and made of long words: a random 35-character key body must

@@ -8,6 +8,7 @@ never committed), scanned by both engines, which must agree.
 from __future__ import annotations
 
 import base64
+import codecs
 import html
 import json
 import os
@@ -173,8 +174,17 @@ def _base64_of_html_escaped_key_file() -> tuple[str, str, str, tuple[str, ...], 
     return f"page: {b64(html.escape(sa))}\n", sa_secret(sa), "gcp-service-account-key", ("base64", "html"), (1, 7)
 
 
+def _powershell_encoded_command() -> tuple[str, str, str, tuple[str, ...], tuple[int, int]]:
+    # `powershell -EncodedCommand` takes the base64 of the command's UTF-16LE text.
+    key = google_key()
+    command = f'$env:GOOGLE_API_KEY = "{key}"; ./deploy.ps1'
+    return (f"powershell -NoProfile -EncodedCommand {b64(command.encode('utf-16-le'))}\n", key, "google-api-key",
+            ("base64",), (1, 39))
+
+
 CASES = [
     Case("kubernetes secret data", _k8s_secret),
+    Case("powershell encoded command", _powershell_encoded_command),
     Case("ci variable holding a key file", _ci_variable_service_account),
     Case("terraform state private_key", _terraform_state),
     Case("base64 wrapped at 76 columns", _gnu_base64_wrapped),
@@ -272,6 +282,57 @@ def _split_placeholder() -> str:
 def _split_needle_then_prose() -> str:
     # A line that ends with a needle's first part, the next with prose: no needle, nothing decoded.
     return "  " + b64(os.urandom(42))[:56] + "QUl\n  is not the rest of it\n"
+
+
+# --- text stored as UTF-16 or UTF-32 --------------------------------------------------------------
+
+# How text is stored two or four bytes a character: with a BOM (Windows PowerShell, .reg exports,
+# Visual Studio's .cs/.resx), or without one, known by its NULs every other byte.
+_WIDE = [pytest.param(lambda t: t.encode("utf-16"), id="utf-16le bom"),
+         pytest.param(lambda t: codecs.BOM_UTF16_BE + t.encode("utf-16-be"), id="utf-16be bom"),
+         pytest.param(lambda t: t.encode("utf-16-le"), id="utf-16le"),
+         pytest.param(lambda t: t.encode("utf-16-be"), id="utf-16be"),
+         pytest.param(lambda t: t.encode("utf-32"), id="utf-32")]
+
+
+@pytest.mark.parametrize("store", _WIDE)
+@pytest.mark.parametrize("case", [c for c in CASES if c.id in (
+    "kubernetes secret data", "ci variable holding a key file", "yaml block scalar", "hex", "\\u escapes",
+    "html character references", "base64 of base64")], ids=lambda c: c.id)
+def test_an_encoded_secret_in_utf16_text_is_found_at_its_line_and_column(case: Case,
+                                                                         store: Callable[[str], bytes]) -> None:
+    text, secret, rule, chain, _ = case.build()
+    text = text.replace("\n", "\r\n")  # as Windows writes it
+    expected = _both(text.encode())
+    found = _both(store(text))
+    assert [(m.rule_id, m.secret, m.decoded) for m in found.matches] == [(rule, secret, chain)]
+    # The same place as in the same text stored as UTF-8: lines and columns count characters.
+    assert [(m.line, m.column) for m in found.matches] == [(m.line, m.column) for m in expected.matches]
+
+
+@pytest.mark.parametrize("store", _WIDE)
+def test_utf16_text_keeps_its_plain_keys_and_stays_quiet_on_placeholders(store: Callable[[str], bytes]) -> None:
+    key = google_key()
+    plain = f'Windows Registry Editor Version 5.00\r\n\r\n[HKEY_CURRENT_USER\\Software\\App]\r\n"ApiKey"="{key}"\r\n'
+    assert [(m.secret, m.line, m.column, m.decoded) for m in _both(store(plain)).matches] == [(key, 4, 11, ())]
+    for quiet in (f'$k = "{b64("GOOGLE_API_KEY=AIza" + "X" * 35)}"\r\n',
+                  "blob: " + b64(os.urandom(3000)) + "\r\n", f'"ApiKey"="{escaped("AIza", chr(92) + "u%04x")}"\r\n'):
+        assert _both(store(quiet)).matches == ()
+
+
+@pytest.mark.parametrize("before", range(3))
+def test_a_key_in_base64_of_utf16_text_is_at_the_group_holding_its_first_byte(before: int) -> None:
+    key = google_key()
+    command = "x" * before + f'$k = "{key}"'
+    m, = _both(f"run -enc {b64(command.encode('utf-16-le'))}\n".encode()).matches
+    first = (before + 6) * 2  # the key's first byte in the UTF-16LE text
+    assert (m.secret, m.line, m.column) == (key, 1, 10 + first // 3 * 4)
+
+
+def test_little_numbers_with_nuls_between_are_no_utf16_text() -> None:
+    # An array of 16-bit integers has a NUL every other byte too; its low bytes are no text.
+    data = bytes(b for i in range(4000) for b in (i % 7 + 1, 0))
+    assert _both(data).matches == ()
 
 
 # --- what must stay quiet -------------------------------------------------------------------------

@@ -184,6 +184,8 @@ def test_random_tokens_once_misread_are_keys(value: str) -> None:
     "my-api-key", "sk-myrandomAPIkey32abc", "stub-token-2", "fixture_key_3", "Fake_Token", "TODO-fill-in",
     # A provider's prefix and words of code the letter-pair test calls unpronounceable (`zshrc`, `pgpass`).
     "xk-from-zshrc", "ab-read-from-pgpass",
+    # Typed words in a case nobody types in.
+    "tEsTkEyVaLuE123", "sEcReTtOkEnVaLuE9",
 ])
 def test_test_and_doc_values_are_stand_ins(value: str) -> None:
     assert not filters.plausible_literal(value, quoted=True)
@@ -368,3 +370,10 @@ def test_random_keys_are_never_pronounceable(alphabet: str) -> None:
 ])
 def test_mixed_case_keys_are_not_judged_by_their_vowels(value: str) -> None:
     assert not filters.is_pronounceable(value)
+
+
+def test_random_mixed_case_keys_are_not_typed_in_lower_case() -> None:
+    rng = random.Random(9)
+    for length in (10, 16, 24, 40, 64):
+        values = ["".join(rng.choice(KEY_ALPHABET) for _ in range(length)) for _ in range(2000)]
+        assert not any(filters.is_typed(v.lower()) for v in values)

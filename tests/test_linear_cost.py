@@ -245,6 +245,10 @@ SHAPES = [
     Shape("decoding", "a needle split at every break", "secret.yaml", _repeat(b"  l6Y" + b"A" * 27 + b"QU\n")),
     Shape("decoding", "a needle's first part ending every line", "secret.yaml", _repeat(b"  " + b"B" * 30 + b"QU\n")),
     Shape("decoding", "hex run of needles", "blob.txt", _repeat(b"AIza".hex().encode())),
+    # Text stored as UTF-16 takes the narrow text's pass and decoder; base64 of UTF-16LE has needles.
+    Shape("decoding", "utf-16 text of needle runs", "deploy.ps1",
+          lambda size: b"\xff\xfe" + _repeat((base64.b64encode(b"AIza" * 3) + b" ").decode().encode("utf-16-le"))(size)),
+    Shape("decoding", "base64 of utf-16 needles", "run.cmd", _repeat(base64.b64encode("AIza".encode("utf-16-le") * 3))),
     Shape("decoding", "\\x escapes of the prefix", "app.c", _repeat(b"\\x41\\x49\\x7a\\x61")),
     Shape("decoding", "percent-encoded prefix run", "urls.txt", _repeat(b"%41%49%7a%61")),
     Shape("decoding", "escaped quotes around markers", "page.html", _repeat(b"&quot;private_key&quot;: &quot;")),
