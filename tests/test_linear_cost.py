@@ -242,7 +242,15 @@ SHAPES = [
     Shape("decoding", "base64 of base64 run", "cassette.yaml",
           _repeat(base64.b64encode(base64.b64encode(b"k=AIza" + _token(35).encode() + b" ")))),
     Shape("decoding", "wrapped needle lines", "secret.yaml", _repeat(b"    " + base64.b64encode(b"AIza" * 57)[:76] + b"\n")),
+    # Every line ends with the first part of a needle and the next opens with its rest: a wrapped
+    # needle at each break, each confirmed and each run decoded once.
+    Shape("decoding", "a needle split at every break", "secret.yaml", _repeat(b"  l6Y" + b"A" * 27 + b"QU\n")),
+    Shape("decoding", "a needle's first part ending every line", "secret.yaml", _repeat(b"  " + b"B" * 30 + b"QU\n")),
     Shape("decoding", "hex run of needles", "blob.txt", _repeat(b"AIza".hex().encode())),
+    # Text stored as UTF-16 takes the narrow text's pass and decoder; base64 of UTF-16LE has needles.
+    Shape("decoding", "utf-16 text of needle runs", "deploy.ps1",
+          lambda size: b"\xff\xfe" + _repeat((base64.b64encode(b"AIza" * 3) + b" ").decode().encode("utf-16-le"))(size)),
+    Shape("decoding", "base64 of utf-16 needles", "run.cmd", _repeat(base64.b64encode("AIza".encode("utf-16-le") * 3))),
     Shape("decoding", "\\x escapes of the prefix", "app.c", _repeat(b"\\x41\\x49\\x7a\\x61")),
     Shape("decoding", "percent-encoded prefix run", "urls.txt", _repeat(b"%41%49%7a%61")),
     Shape("decoding", "escaped quotes around markers", "page.html", _repeat(b"&quot;private_key&quot;: &quot;")),
