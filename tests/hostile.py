@@ -46,7 +46,7 @@ def keysentry(*args: str | os.PathLike[str], cwd: Path, env: Mapping[str, str] |
     argv = [os.fspath(a) for a in args]
     full_env = {**os.environ, **GIT_ENV, **(env or {})}
     try:
-        if _forkable(full_env, cwd):
+        if _FORKS.serves(full_env, cwd):
             return _FORKS.run(argv, cwd, full_env, stdin, timeout)
         return subprocess.run([KEYSENTRY, *argv], cwd=cwd, env=full_env, input=stdin,
                               capture_output=True, timeout=timeout)
@@ -61,25 +61,29 @@ def _startup(environ: Mapping[str, str]) -> dict[str, str]:
             if name.startswith(("PYTHON", "LC_")) or name in ("LANG", "LANGUAGE", "TZ", "VIRTUAL_ENV")}
 
 
-def _forkable(environ: Mapping[str, str], cwd: Path) -> bool:
-    return _startup(environ) == _startup({**os.environ, **GIT_ENV}) and os.path.isdir(cwd)
-
-
 class _ForkServer:
     """tests/forkserver.py, started at this process's first run; one run at a time."""
 
     def __init__(self) -> None:
         self._proc: subprocess.Popen[bytes] | None = None
         self._sock: socket.socket | None = None
+        self._started_with: dict[str, str] | None = None  # the server's start-up environment
+
+    def serves(self, environ: Mapping[str, str], cwd: Path) -> bool:
+        """Whether a run with ENVIRON in CWD is the run of a fresh console script when forked."""
+        started_with = self._started_with if self._proc is not None else _startup({**os.environ, **GIT_ENV})
+        return _startup(environ) == started_with and os.path.isdir(cwd)
 
     def _server(self) -> socket.socket:
         if self._proc is None or self._proc.poll() is not None or self._sock is None:
+            self.close()
+            environ = {**os.environ, **GIT_ENV}
             ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
             with theirs:
                 self._proc = subprocess.Popen([sys.executable, str(Path(__file__).with_name("forkserver.py")), KEYSENTRY],
                                               stdin=theirs, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                              env={**os.environ, **GIT_ENV}, cwd="/")
-            self._sock = ours
+                                              env=environ, cwd="/")
+            self._sock, self._started_with = ours, _startup(environ)
             atexit.register(self.close)
         return self._sock
 
