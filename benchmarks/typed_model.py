@@ -3,6 +3,7 @@
 
     python benchmarks/typed_model.py build [--corpus DIR]...        # scanner/data/typed_text.json
     python benchmarks/typed_model.py calibrate [--mirrors /work/.mirror] [--trees DIR]... [--json FILE]
+    python benchmarks/typed_model.py pronounceable [--mirrors /work/.mirror] [--trees DIR]...
 
 build: counts the letter pairs of what people write in code, names and prose alike: the words of the
   identifiers (camelCase and snake_case split) and of the comments and docstrings of the .py and .pyi
@@ -20,6 +21,10 @@ calibrate: sets the threshold 2 nats above the highest score (scanner.filters.ty
   and how many of the values bound to secret-like names in the test code of the --trees folders
   (the benchmark's tuned half) it rejects. Figures to --json (default
   benchmarks/typed_calibration.json).
+pronounceable: the figures behind scanner.filters.PRONOUNCEABLE_THRESHOLD (a one-case value strung of
+  syllables): the highest pronounceable_score of 300,000 random hex and base36 keys (either case,
+  10 to 64 characters; the threshold is 2 nats above it), and, masked, the peers' fixture values and
+  the --trees test values it rejects (none of the fixtures may be a random key).
 """
 from __future__ import annotations
 
@@ -233,6 +238,29 @@ def calibrate(mirrors: Path, trees: list[Path], report: Path) -> int:
     return 0
 
 
+def pronounceable(mirrors: Path, trees: list[Path]) -> int:
+    from scanner import filters
+
+    rng = random.Random(7)
+    highest, top = -math.inf, ""
+    for alphabet in ("0123456789abcdef", string.ascii_lowercase + string.digits, string.ascii_uppercase + string.digits):
+        for _ in range(100000):
+            value = "".join(rng.choices(alphabet, k=rng.randint(10, 64)))
+            score = filters.pronounceable_score(value)
+            if score > highest:
+                highest, top = score, value
+    keys = {v for v in gitleaks_keys(mirrors / "gitleaks+gitleaks" / "repo")
+            + kingfisher_keys(mirrors / "mongodb+kingfisher" / "repo") if filters.plausible_literal(v, True, typed=False)}
+    tests = {v for v in test_values(trees) if filters.plausible_literal(v, True, typed=False)}
+    print(json.dumps({
+        "threshold": filters.PRONOUNCEABLE_THRESHOLD, "random_keys": 300000, "random_highest": round(highest, 2),
+        "random_highest_value": _mask(top),
+        "fixture_values": len(keys), "fixture_values_rejected": sorted(_mask(v) for v in keys if filters.is_pronounceable(v)),
+        "test_values": len(tests), "test_values_rejected": sorted(_mask(v) for v in tests if filters.is_pronounceable(v)),
+    }, indent=1))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -242,7 +270,12 @@ def main(argv: list[str] | None = None) -> int:
     c.add_argument("--mirrors", type=Path, default=Path("/work/.mirror"))
     c.add_argument("--trees", type=Path, action="append", default=[])
     c.add_argument("--json", type=Path, default=CALIBRATION)
+    r = sub.add_parser("pronounceable")
+    r.add_argument("--mirrors", type=Path, default=Path("/work/.mirror"))
+    r.add_argument("--trees", type=Path, action="append", default=[])
     args = parser.parse_args(argv)
+    if args.command == "pronounceable":
+        return pronounceable(args.mirrors, args.trees)
     if args.command == "build":
         return build(args.corpus or [Path(sysconfig.get_paths()["stdlib"])])
     return calibrate(args.mirrors, args.trees, args.json)

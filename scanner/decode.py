@@ -8,8 +8,10 @@ service-account key file) must contain once decoded. The markers come from the r
 
 - base64 and base64url: a marker of n bytes at each of the three byte alignments of a 3-byte
   group encodes to a fixed run of characters, those whose 6 bits all come from the marker
-  (`AIza` -> `QUl6Y`, `FJem`, `BSXph`); a long marker gives two such needles (head and tail),
-  so that one line break of a wrapped block cannot hide it;
+  (`AIza` -> `QUl6Y`, `FJem`, `BSXph`); a long marker gives two such needles (head and tail).
+  Each needle also has a *wrapped* form: its characters with one line break (and the next
+  line's indentation) between two of them, as PEM, `base64` output, a YAML block scalar or a
+  MIME body wraps a run, so that the break of a wrapped block cannot hide a marker;
 - hex: the marker's hex digits (either case);
 - percent, `\\u`/`\\x` escapes, HTML character references: the marker's first characters escaped
   (`%41%49%7a`), or an escaped quote (`&quot;`, `%22`, `\\u0022`) in content that holds a marker
@@ -24,6 +26,7 @@ from __future__ import annotations
 import base64
 import binascii
 import bisect
+import dataclasses
 import functools
 import re
 from collections.abc import Callable, Iterable, Iterator
@@ -68,6 +71,72 @@ class Needle:
     offset: int = 0
     # An escaped quote: it gates only content that also holds a marker as it is.
     partial: bool = False
+    # base64: TEXT split in two by one line break and the next line's indentation, anywhere
+    # between two of its characters; never TEXT on one line (the plain needle is that).
+    wrapped: bool = False
+
+
+# What separates two lines of a wrapped base64 block: a line break (CRLF too) and the next line's
+# indentation, at most _INDENT_MAX spaces or tabs (a YAML block scalar, a Kubernetes Secret's
+# `data: |`, an indented PEM).
+_INDENT = b" \t"
+_INDENT_MAX = 64
+
+
+def splits(text: bytes) -> list[tuple[bytes, bytes]]:
+    """Every way one line break can split TEXT: (the characters before it, those after)."""
+    return [(text[:i], text[i:]) for i in range(1, len(text))]
+
+
+def wrapped_literals(text: bytes) -> list[tuple[bytes, int]]:
+    """What the gate looks for to find TEXT split by a line break: for each split (after I
+    characters), the longer of its two parts as a plain literal (the part before with the line
+    break, LF or CRLF; or the part after), with I. A literal is cheap where a regex of the break
+    and indentation between the parts cost Hyperscan's compile 80 ms; wrapped_start confirms the
+    rest."""
+    found: list[tuple[bytes, int]] = []
+    for i, (before, after) in enumerate(splits(text), 1):
+        if len(before) >= len(after):
+            found += [(before + b"\n", i), (before + b"\r\n", i)]
+        else:
+            found.append((after, i))
+    return found
+
+
+def _content_start(data: bytes, at: int) -> int:
+    """Where the line starting at AT has its content, past its indentation; -1 past _INDENT_MAX."""
+    window = data[at:at + _INDENT_MAX + 1]
+    indent = len(window) - len(window.lstrip(_INDENT))
+    return at + indent if indent <= _INDENT_MAX else -1
+
+
+def wrapped_start(data: bytes, text: bytes, i: int, literal: bytes, end: int) -> int:
+    """Where TEXT starts in DATA, split after its I-th character by a line break and the next
+    line's indentation, given LITERAL (of wrapped_literals(TEXT)) found ending at END; -1 if TEXT is
+    not there so split."""
+    before, after = text[:i], text[i:]
+    if literal.endswith(b"\n"):
+        content = _content_start(data, end)
+        return end - len(literal) if content >= 0 and data.startswith(after, content) else -1
+    start = end - len(after)
+    line = data.rfind(b"\n", max(0, start - _INDENT_MAX - 1), start) + 1
+    if line == 0 or _content_start(data, line) != start:
+        return -1
+    broken = line - (2 if data.startswith(b"\r\n", line - 2) else 1)
+    return broken - len(before) if data.startswith(before, broken - len(before)) and broken >= len(before) else -1
+
+
+def wrapped_places(data: bytes, text: bytes, limit: int) -> list[int]:
+    """Where TEXT starts in DATA split by a line break and indentation, the first LIMIT places."""
+    found: set[int] = set()
+    for literal, i in wrapped_literals(text):
+        at = data.find(literal)
+        while at >= 0 and len(found) < limit:
+            start = wrapped_start(data, text, i, literal, at + len(literal))
+            if start >= 0:
+                found.add(start)
+            at = data.find(literal, at + 1)
+    return sorted(found)[:limit]
 
 
 # --- what the gate looks for ---------------------------------------------------------------------
@@ -166,22 +235,32 @@ def needles(rules: tuple["Rule", ...]) -> tuple[Needle, ...]:
     """Every literal the prefilter looks for to gate decoding for RULES: the encodings of each
     marker, and, for a value encoded twice (a base64 key file in a Kubernetes Secret's base64
     `data:`), the base64 encodings of its base64 needles."""
-    found: dict[tuple[bytes, Encoding], Needle] = {}
+    found: dict[tuple[bytes, Encoding, bool], Needle] = {}
     for marker in markers(rules):
         for needle in _base64_needles(marker):
-            found.setdefault((needle.text, needle.kind), needle)
+            found.setdefault((needle.text, needle.kind, False), needle)
         digits = marker[:_NEEDLE_MAX // 2].hex().encode()
-        found.setdefault((digits, "hex"), Needle(digits, "hex", True))
+        found.setdefault((digits, "hex", False), Needle(digits, "hex", True))
         for kind, form in _ESCAPE_FORMS:  # its first three characters escaped
             text = b"".join(form % c for c in marker[:3])
-            found.setdefault((text, kind), Needle(text, kind, True))
+            found.setdefault((text, kind, False), Needle(text, kind, True))
+    first_order = [n for n in found.values() if n.kind in ("base64", "base64url")]
     # Twice encoded: base64 of base64 only (each other pair would add as many needles, and the
     # prefilter's compile time grows with them, for encodings nobody stacks).
-    for first in [n for n in found.values() if n.kind in ("base64", "base64url")]:
+    for first in first_order:
         for needle in _base64_needles(first.text):
-            found.setdefault((needle.text, needle.kind), needle)
+            found.setdefault((needle.text, needle.kind, False), needle)
+    # A marker's base64 wrapped over two lines (a key's value in a YAML block scalar, a key file
+    # in PEM-like lines). Not for base64 of base64: its inner run is one line as a rule.
+    for needle in first_order:
+        found.setdefault((needle.text, needle.kind, True), dataclasses.replace(needle, wrapped=True))
+    # Base64 of UTF-16LE text, on one line: PowerShell's `-EncodedCommand` (wrapped forms would
+    # double the pass's compile time for a rare shape).
+    for marker in markers(rules):
+        for needle in _base64_needles(marker.decode("ascii").encode("utf-16-le")):
+            found.setdefault((needle.text, needle.kind, False), needle)
     for kind, text in (*((kind, form % _QUOTE) for kind, form in _ESCAPE_FORMS), ("html", b"&quot;")):
-        found.setdefault((text, kind), Needle(text, kind, True, partial=True))
+        found.setdefault((text, kind, False), Needle(text, kind, True, partial=True))
     return tuple(found.values())
 
 
@@ -202,16 +281,38 @@ def long_runs(data: bytes) -> list[bytes]:
     """The runs of RUN_CHARS from RUN_MIN to RUN_MAX long, as `re.findall(b"[A-Za-z0-9+/_-]{24,}")`
     filtered by length gives them, at a tenth of its cost (a regex tries every identifier of source
     code at each of its characters)."""
+    return [data[start:end] for start, end in long_run_spans(data)]
+
+
+def long_run_spans(data: bytes) -> list[tuple[int, int]]:
+    """Where long_runs' runs are: (start, end) offsets."""
     marked = data.translate(_RUN_TABLE)
-    found: list[bytes] = []
+    found: list[tuple[int, int]] = []
     at = marked.find(_RUN_FOUND)
     while at >= 0:
         end = marked.find(b" ", at + RUN_MIN)
         end = len(data) if end < 0 else end
         if end - at <= RUN_MAX:
-            found.append(data[at:end])
+            found.append((at, end))
         at = marked.find(_RUN_FOUND, end)
     return found
+
+
+def joints(data: bytes, spans: Iterable[tuple[int, int]]) -> bytes:
+    """Where a long run (SPANS, from long_run_spans) ends its line: the run's last characters,
+    `\\n`, and the next line's first characters after its indentation, for each such run (joined by
+    NULs). A wrapped needle found in them is one in DATA, split where the decoder reads it (its
+    first part in a long run), so the Python engine finds every wrapped needle the decoder keeps."""
+    found: list[bytes] = []
+    for start, end in spans:
+        after = end + 1 if data.startswith(b"\n", end) else end + 2 if data.startswith(b"\r\n", end) else -1
+        if after < 0:
+            continue
+        content = _content_start(data, after)
+        head = data[content:content + _NEEDLE_MAX - 1] if content >= 0 else b""
+        if head:
+            found.append(data[max(start, end - _NEEDLE_MAX + 1):end] + b"\n" + head)
+    return b"\0".join(found)
 
 
 class _Runs:
@@ -231,16 +332,32 @@ class _Runs:
         return RUN_MIN <= self._end - self._start <= RUN_MAX
 
 
-def gate(hit: Iterable[Needle], data: bytes, rule_markers: tuple[bytes, ...]) -> tuple[Encoding, ...]:
+# Where each marker occurs as it is, in any case: {marker in lower case: its start offsets,
+# ascending}, every marker of the rules a key. The Hyperscan prefilter reports them in its one pass
+# (scanner.prefilter.Hits.markers); without it the gate looks for them in the lower-cased content.
+MarkerPlaces = dict[bytes, list[int]]
+
+
+def lower_markers(rule_markers: Iterable[bytes]) -> tuple[bytes, ...]:
+    """RULE_MARKERS in lower case, each once, in their order: what the gate looks for as it is."""
+    return tuple(dict.fromkeys(m.lower() for m in rule_markers))
+
+
+def gate(hit: Iterable[Needle], data: bytes, rule_markers: tuple[bytes, ...],
+         places: MarkerPlaces | None = None) -> tuple[Encoding, ...]:
     """The encodings the needles HIT in DATA gate: a partial needle (an escaped quote) only in
-    content that also holds one of RULE_MARKERS as it is."""
+    content that also holds one of RULE_MARKERS as it is (PLACES: where they are, when known)."""
     kinds: set[Encoding] = set()
     partial: set[Encoding] = set()
     for needle in hit:
         (partial if needle.partial else kinds).add(needle.kind)
     if partial - kinds:
-        lowered = data.lower()
-        if any(m.lower() in lowered for m in rule_markers):
+        if places is not None:
+            marked = any(places.values())
+        else:
+            lowered = data.lower()
+            marked = any(m.lower() in lowered for m in rule_markers)
+        if marked:
             kinds |= partial
     return tuple(k for k in ENCODINGS if k in kinds)
 
@@ -271,7 +388,6 @@ class Decoded:
 
 _HEX_DIGITS = b"0123456789abcdefABCDEF"
 _RUN_KINDS: tuple[Encoding, ...] = ("base64", "base64url", "hex")
-_INDENT = b" \t"
 
 
 def _line_bounds(data: bytes, at: int) -> tuple[int, int, int]:
@@ -485,7 +601,7 @@ class Budget:
 
 
 def runs(data: bytes, kinds: Iterable[Encoding], hit: Iterable[Needle],
-         rule_markers: tuple[bytes, ...], budget: Budget) -> Iterator[Decoded]:
+         rule_markers: tuple[bytes, ...], budget: Budget, places: MarkerPlaces | None = None) -> Iterator[Decoded]:
     """What the gated runs of DATA decode to, for each of KINDS the gate let through, around the
     needles the prefilter found (HIT): each stretch of content decoded once per group phase (a
     needle inside a stretch already decoded so adds nothing), so the work is linear in the content
@@ -497,14 +613,19 @@ def runs(data: bytes, kinds: Iterable[Encoding], hit: Iterable[Needle],
         for needle in table:
             if needle.kind != kind or needle.partial:
                 continue
-            if needle.caseless:
+            if needle.wrapped:  # where its first part starts: the group boundary as unwrapped
+                hits += ((at, needle.offset) for at in wrapped_places(data, needle.text, _HITS_MAX - len(hits)))
+            elif needle.caseless:
                 lowered = data.lower() if lowered is None else lowered
                 hits += ((at, needle.offset) for at in _find_all(lowered, needle.text.lower(), _HITS_MAX - len(hits)))
             else:
                 hits += ((at, needle.offset) for at in _find_all(data, needle.text, _HITS_MAX - len(hits)))
         if kind in _ESCAPES:  # an escaped quote with a marker as it is: around each marker
-            lowered = data.lower() if lowered is None else lowered
-            for marker in dict.fromkeys(m.lower() for m in rule_markers):
+            for marker in lower_markers(rule_markers):
+                if places is not None:
+                    hits += ((at, 0) for at in places.get(marker, [])[:max(0, _HITS_MAX - len(hits))])
+                    continue
+                lowered = data.lower() if lowered is None else lowered
                 hits += ((at, 0) for at in _find_all(lowered, marker, _HITS_MAX - len(hits)))
         covered: dict[int, int] = {}  # phase -> where the last run decoded at that phase ends
         decoded_runs = 0
@@ -535,10 +656,18 @@ def runs(data: bytes, kinds: Iterable[Encoding], hit: Iterable[Needle],
 
 class Offsets:
     """Byte offsets of the (line, column) places the detector reports in DATA: columns count bytes
-    in binary content and in text read as Latin-1, characters in UTF-8 text."""
+    in binary content and in text read as Latin-1, characters in UTF-8, UTF-16 and UTF-32 text."""
 
     def __init__(self, data: bytes, binary: bool) -> None:
+        from scanner import content
+
         self._data = data
+        # Text stored two or four bytes a character (base64 of UTF-16LE: PowerShell's -EncodedCommand).
+        self._wide = None if binary else content.wide_codec(data)
+        if self._wide is not None:
+            self._text = content.decode(data, self._wide)
+            self._lines = [0] + [i + 1 for i, c in enumerate(self._text) if c == "\n"]
+            return
         self._starts = [0]
         at = data.find(b"\n")
         while at >= 0:
@@ -553,6 +682,8 @@ class Offsets:
                 pass
 
     def offset(self, line: int, column: int) -> int:
+        if self._wide is not None:
+            return self._wide_offset(line, column)
         start = self._starts[min(max(line, 1), len(self._starts)) - 1]
         if not self._utf8:
             return start + column - 1
@@ -561,6 +692,18 @@ class Offsets:
         end = self._starts[line] if line < len(self._starts) else len(self._data)
         chars = self._data[start:end].decode("utf-8")[:column - 1]
         return start + len(chars.encode("utf-8"))
+
+
+    def _wide_offset(self, line: int, column: int) -> int:
+        assert self._wide is not None
+        char = self._lines[min(max(line, 1), len(self._lines)) - 1] + column - 1
+        unit = self._wide
+        bom = 0
+        if unit in ("utf-16", "utf-32"):  # a BOM says which byte order
+            bom = 2 if unit == "utf-16" else 4
+            little = self._data[:2] == b"\xff\xfe"
+            unit = f"{unit}-{'le' if little else 'be'}"
+        return bom + len(self._text[:char].encode(unit, "surrogatepass"))
 
 
 def position(data: bytes, text: str, at: int) -> tuple[int, int, int]:

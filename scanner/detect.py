@@ -219,7 +219,6 @@ class Detector:
         kind = content.NARROW if plain else content.sniff(data)
         if kind == content.BINARY:
             return self._scan_binary(data)
-        lowered: str | None = None
         if kind == content.NARROW:
             if not plain:
                 hits = self._prefilter.text(data)  # the bytes as stored: no decoding for content without hits
@@ -228,16 +227,23 @@ class Detector:
             text = content.decode(data, kind)
             if hits.encoded and depth > 0:
                 return self._with_decoded(self._text(data, text, hits, _in_text(hits, data, text), None, paths),
-                                          data, text, hits.encoded, depth, budget or decode.Budget(len(data)))
+                                          data, text, hits, depth, budget or decode.Budget(len(data)))
             located = _in_text(hits, data, text)
         else:
+            # UTF-16 or UTF-32 throughout (a BOM, or NULs every other byte: a .reg export, a script
+            # saved by Windows PowerShell), or narrow text with NULs or UTF-16 stretches (a build
+            # log): its text, as UTF-8, takes the one pass narrow text takes, decoding gate
+            # included; lines and columns are the text's either way (characters).
             text = content.decode(data, kind)
-            lowered = text.lower()
-            hits = self._prefilter.lowered(lowered.encode("utf-8", "replace"))
+            narrow = text.encode("utf-8", "surrogatepass")
+            hits = self._prefilter.text(narrow)
             if hits is None:
                 return _NOTHING
-            located = None
-        return self._text(data, text, hits, located, lowered, paths)
+            found = self._text(narrow, text, hits, _in_text(hits, narrow, text), None, paths)
+            if not hits.encoded or depth <= 0:
+                return found
+            return self._with_decoded(found, narrow, text, hits, depth, budget or decode.Budget(len(narrow)))
+        return self._text(data, text, hits, located, None, paths)
 
     def _text(self, data: bytes, text: str, hits: prefilter.Hits, located: prefilter.Hits | None,
               lowered: str | None, paths: Sequence[str] = ()) -> Scanned:
@@ -337,19 +343,19 @@ class Detector:
     def _decoding(self) -> tuple[tuple[decode.Needle, ...], tuple[bytes, ...]]:
         return decode.needles(self.rules), decode.markers(self.rules)
 
-    def _with_decoded(self, scanned: Scanned, data: bytes, text: str, encoded: tuple[int, ...],
+    def _with_decoded(self, scanned: Scanned, data: bytes, text: str, hits: prefilter.Hits,
                       depth: int, budget: decode.Budget) -> Scanned:
         """SCANNED plus what the encoded runs the gate let through hold (scanner.decode): each
         match at the place its encoded form starts, with the chain of decodings; a secret found as
         it is already is not found again in a decoding."""
         table, markers = self._decoding
-        hit = [table[i] for i in encoded]
-        kinds = decode.gate(hit, data, markers)
+        hit = [table[i] for i in hits.encoded]
+        kinds = decode.gate(hit, data, markers, hits.markers)
         seen = {(m.rule_id, m.secret) for m in scanned.everything}
         found: list[Match] = []
         silenced: list[Match] = []
         allowed = scanned.allowed
-        for run in decode.runs(data, kinds, hit, markers, budget):
+        for run in decode.runs(data, kinds, hit, markers, budget, hits.markers):
             inner = self._content(run.data, depth - 1, budget)
             if not inner.everything:
                 allowed += inner.allowed

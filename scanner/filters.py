@@ -330,10 +330,17 @@ def is_phrase(value: str) -> bool:
         if m is None:
             return False
         letters = m[1]
-        if len(letters) > 3 and not (_reads_as_words(letters)
-                                     and all(_pronounceable(w) for w in _WORDS.findall(letters) if len(w) >= 3)):
+        if len(letters) > 3 and not _in_vocabulary(letters) \
+                and not (_reads_as_words(letters) and all(_pronounceable(w) for w in _WORDS.findall(letters) if len(w) >= 3)):
             return False
     return True
+
+
+def _in_vocabulary(letters: str) -> bool:
+    """Is each word of LETTERS (camelCase split) a word of the typed model's vocabulary, of code and prose
+    alike (`bashrc`, `oauth`, `json`): what the pronounceable test calls no word, a person still types."""
+    vocabulary = _typed_model().words
+    return all(w.lower() in vocabulary for w in _WORDS.findall(letters))
 
 
 # Fixed formats a specific rule judges: a value opening like one but failing it (`AIzA…`, too short
@@ -474,6 +481,49 @@ def is_typed(value: str) -> bool:
     return len(value) <= 300 and _typed(value, threshold) >= threshold
 
 
+# A one-case key's alphabet (hex, base36) and how many of its characters are vowels.
+_ONE_CASE_ALPHABETS = tuple((lazyre.compile(p), size, vowels) for p, size, vowels in (
+    (r"[0-9a-f]+", 16, 2), (r"[0-9A-F]+", 16, 2), (r"[0-9a-z]+", 36, 5), (r"[0-9A-Z]+", 36, 5)))
+_VOWELS = frozenset("aeiouAEIOU")
+# A value made to be said strings syllables: after a consonant a vowel 9 times in 10, after a vowel
+# another 4 in 10 (`ae`, `oo`), a digit now and then (1 in 10), each letter any of its class.
+_NEXT_VOWEL = {"start": 0.5, "consonant": 0.9, "vowel": 0.4, "digit": 0.5}
+_SYLLABLE_DIGIT = 0.1
+# 2 nats above the highest score of 300,000 random keys of hex and base36 (either case), 10 to 64
+# characters (12.1): such a value is e^2 = 7 times likelier said than the likeliest random key.
+PRONOUNCEABLE_THRESHOLD = 14.0
+
+
+def pronounceable_score(value: str) -> float:
+    """How much likelier VALUE, written in one case, is as syllables strung together to be said (by a
+    person or a password generator: `kaebo4oodie…`) than as characters drawn uniformly from its alphabet
+    (hex, base36): a log-likelihood ratio in nats; -inf for mixed case, which is never judged so
+    (base64 of binary data holds runs of `A`, JWTs open with `eyJ`, neither of them chance)."""
+    chars = "".join(c for c in value if c.isascii() and c.isalnum())
+    found = next(((size, vowels) for pattern, size, vowels in _ONE_CASE_ALPHABETS if pattern.fullmatch(chars)), None)
+    if found is None:
+        return -math.inf
+    size, vowels = found
+    consonants = size - 10 - vowels
+    score, before = 0.0, "start"
+    for c in chars:
+        if c.isdigit():
+            score += math.log(_SYLLABLE_DIGIT / 10 * size)
+            before = "digit"
+        elif c in _VOWELS:
+            score += math.log((1 - _SYLLABLE_DIGIT) * _NEXT_VOWEL[before] / vowels * size)
+            before = "vowel"
+        else:
+            score += math.log((1 - _SYLLABLE_DIGIT) * (1 - _NEXT_VOWEL[before]) / consonants * size)
+            before = "consonant"
+    return score
+
+
+def is_pronounceable(value: str) -> bool:
+    """Is VALUE made to be pronounced rather than random (pronounceable_score at or above the threshold)?"""
+    return pronounceable_score(value) >= PRONOUNCEABLE_THRESHOLD
+
+
 def plausible_literal(value: str, quoted: bool, typed: bool = True) -> bool:
     """Is a value bound to an api-key-like name a real secret rather than a stand-in?
 
@@ -496,7 +546,13 @@ def plausible_literal(value: str, quoted: bool, typed: bool = True) -> bool:
     # A token has at least one digit or mixes cases; words_joined_by_underscores do neither.
     if not any(c.isdigit() for c in value) and (value == value.lower() or value == value.upper()):
         return False
-    return not (typed and is_typed(value))
+    if not typed:
+        return True
+    # Case makes no words random: `tEsTkEyVaLuE123`, `FAKEkeyVALUEforTESTS` are typed words in a case
+    # nobody types in. A random key in lower case is as random as one of base36, which the threshold
+    # was set above (0 of 180,000 random mixed-case keys rejected so).
+    lowered = value.lower()
+    return not (is_typed(value) or is_pronounceable(value) or (lowered != value and is_typed(lowered)))
 
 
 # Narrower than _PLACEHOLDER_WORDS and made of long words: a random 35-character key body must

@@ -167,8 +167,10 @@ def pre_push(base: scan.Request, remote: str | None, stdin_text: str | None,
     if revisions is None and not pointed and not tags:
         return Result("range", (), Stats(), (NOTHING_SENT,))
     published = (_remotes(found, remote), *_present(found, [u.remote_sha for u in updates if not gitcmd.is_null_oid(u.remote_sha)]))
+    notes = tuple(u.local_sha for u in updates if u.remote_ref.startswith("refs/notes/")
+                  and not gitcmd.is_null_oid(u.local_sha))
     return scan.run(dataclasses.replace(base, path=found.root, mode="range", revision_range=revisions,
-                                        pointed=tuple(pointed), published=published, tags=tags))
+                                        pointed=tuple(pointed), published=published, tags=tags, notes=notes))
 
 
 def pre_commit(request: scan.Request, files: Sequence[str]) -> Result:

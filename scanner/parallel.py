@@ -42,7 +42,8 @@ def worker_count(jobs: int, work: int | None = None, chunksize: int = 1) -> int:
     return max(1, count)
 
 
-def _init_worker(initializer: Callable[..., None] | None, initargs: tuple[Any, ...]) -> None:
+def _init_worker(initializer: Callable[..., None] | None, initargs: tuple[Any, ...],
+                 finalizer: Callable[[], None] | None = None) -> None:
     # Ctrl-C reaches the whole process group; only the parent decides what to do about it.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     # A fork inherits the parent's SIGTERM handler, which raises; the parent ends the pool with
@@ -56,6 +57,13 @@ def _init_worker(initializer: Callable[..., None] | None, initargs: tuple[Any, .
         signal.pthread_sigmask(signal.SIG_UNBLOCK, TERMINATING)
     if initializer is not None:
         initializer(*initargs)
+    if finalizer is not None:
+        # Run when the worker leaves its loop at the pool's close (multiprocessing's own exit
+        # step): what the initializer started (a cat-file) ends and is reaped before the worker
+        # does, instead of being left to finish on its own after keysentry has exited.
+        from multiprocessing import util
+
+        util.Finalize(None, finalizer, exitpriority=10)
 
 
 def imap(func: Callable[[T], R], items: Iterable[T], jobs: int, *, initializer: Callable[..., None] | None = None,
@@ -84,18 +92,25 @@ def imap(func: Callable[[T], R], items: Iterable[T], jobs: int, *, initializer: 
     # Workers, and the pool's threads that may fork more of them later, start with SIGTERM blocked.
     blocked = _block_sigterm()
     try:
-        pool = _pool_class()(jobs, initializer=_init_worker, initargs=(initializer, initargs), context=ctx)
+        pool = _pool_class()(jobs, initializer=_init_worker, initargs=(initializer, initargs, finalizer), context=ctx)
     except OSError as exc:  # fork refused: the process limit (EAGAIN) or memory; Pool reaped the rest
         _restore(blocked)
         raise ResourceError(f"cannot start {jobs} worker processes: {exc.strerror or exc} "
                             "(try a smaller --jobs, or --jobs 1)") from None
+    finished = False
     try:
         _restore(blocked)  # a SIGTERM that came meanwhile is raised here, where the pool is ended
         yield from pool.imap_unordered(func, items, chunksize=chunksize)
+        # All done: the workers leave their loop, run the finalizer and exit, and are reaped.
+        # (terminate() would kill them at once, and the git processes they started would outlive
+        # the scan.)
         pool.close()
-    finally:
-        pool.terminate()
         pool.join()
+        finished = True
+    finally:
+        if not finished:  # an error, an interrupt, a consumer that stopped early: end them now
+            pool.terminate()
+            pool.join()
 
 
 def _pool_class() -> type[Any]:

@@ -42,6 +42,9 @@ class Hits(NamedTuple):
     # Indexes (into scanner.decode.needles of the rules) of the decoding gate's needles that occur,
     # ascending: the same in both engines. Narrow text only (`text`, `plain_text`).
     encoded: tuple[int, ...] = ()
+    # Where the gate's markers occur as they are, in any case (scanner.decode.MarkerPlaces), when
+    # the engine located them (Hyperscan): the gate then need not lower-case and search the content.
+    markers: decode.MarkerPlaces | None = None
 
 
 class Prefilter(Protocol):
@@ -85,7 +88,10 @@ class PythonPrefilter:
         # start (a test per needle cost 20 ms a MB of source code, where `\\x` and `%` abound).
         needles = decode.needles(rules)
         self._in_runs = [(i, n.text if not n.caseless else n.text.lower(), n.caseless) for i, n in enumerate(needles)
-                         if n.kind in ("base64", "base64url", "hex")]
+                         if n.kind in ("base64", "base64url", "hex") and not n.wrapped]
+        # Wrapped needles: in the joints of runs that end their line (decode.joints), each split form.
+        self._wrapped = [(i, [a + b"\n" + b for a, b in decode.splits(n.text)]) for i, n in enumerate(needles)
+                         if n.wrapped]
         by_head: dict[bytes, list[tuple[int, bytes]]] = {}
         for i, n in enumerate(needles):
             if n.kind not in ("base64", "base64url", "hex"):
@@ -107,10 +113,14 @@ class PythonPrefilter:
     def encoded(self, data: bytes, lowered: bytes) -> tuple[int, ...]:
         """The decoding gate's needles in DATA (LOWERED: in lower case)."""
         found: set[int] = set()
-        runs = b"\n".join(decode.long_runs(data))
+        spans = decode.long_run_spans(data)
+        runs = b"\n".join(data[start:end] for start, end in spans)
         if runs:
             folded = runs.lower()
             found.update(i for i, text, caseless in self._in_runs if text in (folded if caseless else runs))
+            joints = decode.joints(data, spans)
+            if joints:
+                found.update(i for i, forms in self._wrapped if any(form in joints for form in forms))
         for opening, group in self._escapes:
             for m in opening.finditer(lowered):
                 found.update(i for i, text in group if lowered.startswith(text, m.start()))
@@ -141,6 +151,13 @@ class PythonPrefilter:
 # What a Hyperscan pattern id stands for: (rule index, kind, length of a literal). _NUL and
 # _CONTROL (a control byte within content.SNIFF_BYTES) belong to no rule: they tell plain text.
 _KEYWORD, _ANCHOR, _WIDE, _NUL, _CONTROL, _ENCODED = 0, 1, 2, 3, 4, 5
+# A literal of a wrapped needle (scanner.decode.wrapped_literals): a hit of its needle once confirmed.
+_WRAPPED = 7
+# One of the gate's markers as it is, in any case (scanner.decode.gate): every place it starts, for
+# the escaped quotes' gate and the runs around them. Looking for them after the pass lower-cased
+# and searched the whole content of every file holding an escaped quote (HTML's, a URL's): a fifth
+# of the content step on pytest's history, whose changelogs hold both.
+_MARKER = 8
 # A character whose lower case is ASCII or two characters (_LOWER_CASE_SURPRISES) anywhere in the
 # content: reported by the pass itself. Looking for them after it (`in`, twice) read every file
 # that names a keyword without its anchor twice more: a third of the content step's time on the
@@ -185,6 +202,8 @@ class HyperscanPrefilter:
 
         self._rules = rules
         self._meaning: list[tuple[int, int, int]] = []
+        # The literals of the gate's wrapped needles: (needle index, its text, split, literal).
+        self._wrapped: list[tuple[int, bytes, int, bytes]] = []
         expressions: list[bytes] = []
         flags: list[int] = []
         extended: list[Any] = []
@@ -221,8 +240,16 @@ class HyperscanPrefilter:
                     add(_literal(wide(keyword)), hyperscan.HS_FLAG_CASELESS, (i, _WIDE, 0))
         # The decoding gate (scanner.decode): reported once each, like the Python engine's `in`.
         for n, needle in enumerate(decode.needles(rules)):
+            if needle.wrapped:  # each literal may be there without the rest: every hit is confirmed
+                for literal, split in decode.wrapped_literals(needle.text):
+                    add(_literal(literal), 0, (-1, _WRAPPED, len(self._wrapped)))
+                    self._wrapped.append((n, needle.text, split, literal))
+                continue
             add(_literal(needle.text), hyperscan.HS_FLAG_SINGLEMATCH | (hyperscan.HS_FLAG_CASELESS if needle.caseless else 0),
                 (-1, _ENCODED, n))
+        self._markers = decode.lower_markers(decode.markers(rules))
+        for m, marker in enumerate(self._markers):
+            add(_literal(marker), hyperscan.HS_FLAG_CASELESS, (-1, _MARKER, m))
         for surprise in _LOWER_CASE_SURPRISES:
             add(_literal(surprise), hyperscan.HS_FLAG_SINGLEMATCH, (-1, _SURPRISE, 0))
         self._database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
@@ -280,10 +307,18 @@ class HyperscanPrefilter:
         starts: dict[int, list[int]] = {}
         spans: dict[int, dict[int, list[tuple[int, int]]]] = {}
         encoded: list[int] = []
+        marked: decode.MarkerPlaces = {}
         for pattern, start, end in found:
             rule, kind, length = self._meaning[pattern]
             if kind == _ENCODED:
                 encoded.append(length)
+            elif kind == _MARKER:
+                marker = self._markers[length]
+                marked.setdefault(marker, []).append(end - len(marker))
+            elif kind == _WRAPPED:
+                n, text, split, literal = self._wrapped[length]
+                if n not in encoded and decode.wrapped_start(data, text, split, literal, end) >= 0:
+                    encoded.append(n)
             elif kind == _KEYWORD:
                 starts.setdefault(rule, []).append(end - length)
             elif kind == _ANCHOR:
@@ -299,7 +334,8 @@ class HyperscanPrefilter:
             return None
         anchors = {rule: sorted(span for each in by_anchor.values() for span in _disjoint(each))
                    for rule, by_anchor in spans.items()}
-        return Hits(active, {rule: sorted(set(at)) for rule, at in starts.items()}, anchors, tuple(sorted(encoded)))
+        return Hits(active, {rule: sorted(set(at)) for rule, at in starts.items()}, anchors, tuple(sorted(encoded)),
+                    {marker: sorted(at) for marker, at in marked.items()})
 
     def lowered(self, lowered: bytes) -> Hits | None:
         try:

@@ -211,7 +211,7 @@ def scan_push(base: scan.Request, repo: gitcmd.Repo, updates: Sequence[Update], 
     server = policy.policy()
     result = scan.run(dataclasses.replace(
         base, path=repo.root, mode="range", revision_range=revisions, pointed=tuple(pointed), published=("--all",),
-        tags=tags,
+        tags=tags, notes=tuple(u.new for u in pushed if u.ref.startswith("refs/notes/")),
         policy=server, config=None, baseline=None))
     if scan.RULE in server.config.disable:
         return result

@@ -55,6 +55,9 @@ class Request:
     # The annotated tag objects a push sends, whose messages are scanned; None (a range given on the
     # command line): the annotated tags of the range's commits.
     tags: tuple[str, ...] | None = None
+    # The commits a push sends to refs/notes/* (scanner.sources.notes): the receiving side has no
+    # notes ref to them yet. A range's notes commits are read as notes, never as files.
+    notes: tuple[str, ...] = ()
     # Where the policy comes from (scanner.policy). Default: the working tree's files. POLICY_FROM:
     # that revision's. POLICY_BASE (a range in a gate): the range's base. POLICY: given whole (the
     # pre-receive hook's, from the server's own config).

@@ -23,9 +23,25 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                           "they waited for): the suite's cost on a shared machine, where --durations measures the load")
 
 
+_FORKED_CPU = [0.0]
+
+
+def count_forked_cpu(seconds: float) -> None:
+    """Count SECONDS of CPU time of a process this one ran but did not wait for itself (a child
+    of tests/forkserver.py) as its children's."""
+    _FORKED_CPU[0] += seconds
+
+
+def children_cpu_seconds() -> float:
+    """The CPU time of the processes this one ran to their end: those it waited for itself and
+    tests.hostile.keysentry's."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return children.ru_utime + children.ru_stime + _FORKED_CPU[0]
+
+
 def _cpu_seconds() -> float:
-    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    return own.ru_utime + own.ru_stime + children_cpu_seconds()
 
 
 _CPU_STARTED = pytest.StashKey[float]()
@@ -61,6 +77,24 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: p
     terminalreporter.write_sep("=", f"most CPU time ({sum(s for s, _ in _CPU):.1f} s in all)")
     for seconds, nodeid in sorted(_CPU, reverse=True)[:count or None]:
         terminalreporter.write_line(f"{seconds:8.2f}s {nodeid}")
+
+
+# Files whose tests each take seconds of wall time (process pools, Dask clusters, Chromium, the
+# pre-commit framework, repository timeouts, scans of megabytes), slowest first: they run first, so
+# that the run ends on short tests and no xdist worker waits alone for one long test at the end.
+_LONG_FIRST = (
+    "test_audit_cluster.py", "test_audit.py", "test_hooks_precommit.py", "test_audit_integrity.py",
+    "test_release.py", "test_linear_cost.py", "test_hostile_inputs.py", "test_hostile_repos.py",
+    "test_audit_formats.py", "test_contexts.py", "test_html_report.py", "test_exclude.py", "test_self_scan.py",
+    "test_reports.py", "test_blob_reader.py", "test_pre_receive.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # A stable sort: a file's tests stay together and in their order (module-scoped fixtures are
+    # built once); every xdist worker computes the same order from the same collection.
+    rank = {name: i for i, name in enumerate(_LONG_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
 
 
 # --- built once a run, shared by every xdist worker --------------------------------------------

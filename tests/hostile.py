@@ -6,15 +6,22 @@ the attacked folder: a hang, a traceback, a signal or a stray write must show as
 """
 from __future__ import annotations
 
+import array
+import atexit
 import os
+import pickle
+import selectors
 import shutil
+import signal
+import socket
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.conftest import GIT_ENV, git
+from tests.conftest import GIT_ENV, count_forked_cpu, git
 
 # The console script next to the interpreter running the tests (the project's virtualenv).
 KEYSENTRY = str(Path(sys.executable).with_name("keysentry"))
@@ -32,13 +39,129 @@ class Attack:
 
 def keysentry(*args: str | os.PathLike[str], cwd: Path, env: Mapping[str, str] | None = None,
               stdin: bytes | None = b"", timeout: float = 60) -> subprocess.CompletedProcess[bytes]:
-    """Run the installed keysentry; a hang past TIMEOUT fails the test instead of blocking it."""
+    """Run the installed keysentry in a process of its own; a hang past TIMEOUT fails the test
+    instead of blocking it. The process is forked from one that has already started the console
+    script's interpreter and imports (tests/forkserver.py), unless the environment changes how an
+    interpreter starts (then it is the console script itself)."""
+    argv = [os.fspath(a) for a in args]
     full_env = {**os.environ, **GIT_ENV, **(env or {})}
     try:
-        return subprocess.run([KEYSENTRY, *map(os.fspath, args)], cwd=cwd, env=full_env, input=stdin,
+        if _forkable(full_env, cwd):
+            return _FORKS.run(argv, cwd, full_env, stdin, timeout)
+        return subprocess.run([KEYSENTRY, *argv], cwd=cwd, env=full_env, input=stdin,
                               capture_output=True, timeout=timeout)
     except subprocess.TimeoutExpired:
         raise AssertionError(f"keysentry {' '.join(map(str, args))} did not finish within {timeout} s") from None
+
+
+def _startup(environ: Mapping[str, str]) -> dict[str, str]:
+    """The variables an interpreter reads as it starts (its paths, flags, locale and standard
+    streams' encoding): a child forked from a started one would not see them."""
+    return {name: value for name, value in environ.items()
+            if name.startswith(("PYTHON", "LC_")) or name in ("LANG", "LANGUAGE", "TZ", "VIRTUAL_ENV")}
+
+
+def _forkable(environ: Mapping[str, str], cwd: Path) -> bool:
+    return _startup(environ) == _startup({**os.environ, **GIT_ENV}) and os.path.isdir(cwd)
+
+
+class _ForkServer:
+    """tests/forkserver.py, started at this process's first run; one run at a time."""
+
+    def __init__(self) -> None:
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._sock: socket.socket | None = None
+
+    def _server(self) -> socket.socket:
+        if self._proc is None or self._proc.poll() is not None or self._sock is None:
+            ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+            with theirs:
+                self._proc = subprocess.Popen([sys.executable, str(Path(__file__).with_name("forkserver.py")), KEYSENTRY],
+                                              stdin=theirs, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                              env={**os.environ, **GIT_ENV}, cwd="/")
+            self._sock = ours
+            atexit.register(self.close)
+        return self._sock
+
+    def close(self) -> None:
+        if self._sock is not None:
+            self._sock.close()  # the server's cue to end
+            self._sock = None
+        if self._proc is not None:
+            self._proc.wait()  # its CPU time (and its children's) counts as this process's children's
+            self._proc = None
+
+    def _answer(self) -> object:
+        sock = self._server()
+        with sock.makefile("rb", buffering=0) as stream:
+            return pickle.load(stream)
+
+    def run(self, argv: list[str], cwd: Path, environ: Mapping[str, str], stdin: bytes | None,
+            timeout: float) -> subprocess.CompletedProcess[bytes]:
+        sock = self._server()
+        in_read, in_write = os.pipe() if stdin is not None else (os.dup(0), -1)
+        out_read, out_write = os.pipe()
+        err_read, err_write = os.pipe()
+        try:
+            request = pickle.dumps((argv, os.fspath(cwd), dict(environ)))
+            sock.sendmsg([request], [(socket.SOL_SOCKET, socket.SCM_RIGHTS,
+                                      array.array("i", [in_read, out_write, err_write]).tobytes())])
+        finally:
+            for fd in (in_read, out_write, err_write):
+                os.close(fd)
+        pid = self._answer()
+        assert isinstance(pid, int)
+        try:
+            out, err = _exchange(in_write, stdin or b"", out_read, err_read, time.monotonic() + timeout)
+        except subprocess.TimeoutExpired:
+            os.kill(pid, signal.SIGKILL)  # as subprocess.run does on a timeout
+            self._answer()
+            raise
+        status, cpu = self._answer()  # type: ignore[misc]
+        count_forked_cpu(cpu)
+        return subprocess.CompletedProcess([KEYSENTRY, *argv], os.waitstatus_to_exitcode(status), out, err)
+
+
+def _exchange(in_write: int, data: bytes, out_read: int, err_read: int,
+              deadline: float) -> tuple[bytes, bytes]:
+    """Write DATA to the child's standard input while reading its output and error to their ends."""
+    chunks: dict[int, list[bytes]] = {out_read: [], err_read: []}
+    with selectors.DefaultSelector() as selector:
+        for fd in chunks:
+            selector.register(fd, selectors.EVENT_READ)
+        if in_write >= 0:
+            os.set_blocking(in_write, False)
+            selector.register(in_write, selectors.EVENT_WRITE)
+        try:
+            while selector.get_map():
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise subprocess.TimeoutExpired(KEYSENTRY, 0)
+                for key, _ in selector.select(left):
+                    fd = key.fd
+                    if fd == in_write:
+                        try:
+                            data = data[os.write(fd, data[:65536]):]
+                        except BrokenPipeError:
+                            data = b""
+                        if not data:
+                            selector.unregister(fd)
+                            os.close(fd)
+                            in_write = -1
+                        continue
+                    chunk = os.read(fd, 65536)
+                    if chunk:
+                        chunks[fd].append(chunk)
+                    else:
+                        selector.unregister(fd)
+        finally:
+            for fd in (in_write, out_read, err_read):
+                if fd >= 0:
+                    os.close(fd)
+    return b"".join(chunks[out_read]), b"".join(chunks[err_read])
+
+
+_FORKS = _ForkServer()
 
 
 def new_repo(tmp_path: Path, name: str = "repo") -> Path:

@@ -113,6 +113,28 @@ def test_nested_archives_give_nested_paths_and_the_innermost_context() -> None:
         ("google-api-key", "vendor.tgz!libs/ui.aar!res/values/strings.xml", "android-resource")}
 
 
+def test_sarif_names_a_member_by_a_readable_uri_the_schema_accepts(tmp_path: Path,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    import re
+
+    import jsonschema
+
+    from tests.test_sarif import SCHEMA
+
+    key = google_key()
+    jar = zip_of({"res/values/strings.xml": f'<string name="k">{key}</string>'.encode()})
+    (tmp_path / "vendor.tgz").write_bytes(tar_of({"libs/ui.aar": jar}, "w:gz"))
+    (tmp_path / "my app.zip").write_bytes(zip_of({"conf/a b.js": f'k="{google_key()}"'.encode()}))
+    assert main(["scan", str(tmp_path), "--format", "sarif"]) == 1
+    log = json.loads(capsys.readouterr().out)
+    assert not list(jsonschema.Draft4Validator(SCHEMA).iter_errors(log))
+    uris = sorted(r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in log["runs"][0]["results"])
+    # '!' is a legal path character of a URI: kept, as gitleaks and Kingfisher write member paths;
+    # a space is not, and is encoded.
+    assert uris == ["my%20app.zip!conf/a%20b.js", "vendor.tgz!libs/ui.aar!res/values/strings.xml"]
+    assert all(re.fullmatch(r"(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/]|%[0-9A-F]{2})+", uri) for uri in uris)
+
+
 def test_the_same_key_in_two_members_is_two_findings_with_two_fingerprints() -> None:
     key = google_key()
     data = zip_of({"a/config.js": f'k="{key}"'.encode(), "b/config.js": f'k="{key}"'.encode()})

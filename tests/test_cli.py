@@ -15,6 +15,7 @@ import pytest
 from scanner import parallel
 from scanner.cli import main
 from scanner.output import write_atomic
+from scanner.sources.blobs import CatFile
 from tests.conftest import google_key
 
 
@@ -214,6 +215,40 @@ def test_worker_count_is_capped_by_the_cpus_and_the_work() -> None:
     assert parallel.worker_count(500, work=100, chunksize=8) == min(2 * cpus, 13)
     assert parallel.worker_count(8, work=3) == min(3, 2 * cpus)
     assert parallel.worker_count(1, work=0) == 1
+
+
+_CAT: list[CatFile] = []
+
+
+def _start_cat_file(repo: Path) -> None:
+    _CAT.append(CatFile(repo))
+
+
+def _stop_cat_file(record: Path) -> None:
+    cat = _CAT.pop()
+    cat.close()
+    with record.open("a") as out:  # what ran in the worker before it exited
+        out.write(f"{os.getpid()} {cat._proc.returncode}\n")
+
+
+def _cat_file_of(_: int) -> tuple[int, int]:
+    time.sleep(0.01)  # so that both workers get items
+    return os.getpid(), _CAT[-1]._proc.pid
+
+
+def test_workers_end_the_git_processes_they_started_before_the_scan_ends(repo: Path, tmp_path: Path) -> None:
+    """A worker's reader (one cat-file each) is closed, and git reaped, when the pool ends: a scan
+    leaves no process behind it. Ended with terminate(), the workers died with their git still running."""
+    import functools
+
+    record = tmp_path / "closed"
+    answers = list(parallel.imap(_cat_file_of, range(16), 2, initializer=_start_cat_file, initargs=(repo,),
+                                 finalizer=functools.partial(_stop_cat_file, record)))
+    workers = {worker for worker, _ in answers}
+    closed = dict(line.split() for line in record.read_text().splitlines())
+    assert workers <= {int(pid) for pid in closed} and set(closed.values()) == {"0"}
+    for _, git_pid in answers:
+        assert not Path(f"/proc/{git_pid}").exists()
 
 
 def test_output_outside_the_repository_follows_a_link_and_inside_refuses_it(

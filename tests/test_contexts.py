@@ -15,6 +15,7 @@ from scanner.cli import main
 from scanner.detect import Detector
 from scanner.models import MAX_MATCHES
 from tests.conftest import google_key, random_chars
+from tests.cost import MB, cpu_cost, grows_linearly
 
 # Every test here runs on each engine: they must find the same secrets.
 pytestmark = pytest.mark.usefixtures("engine")
@@ -209,21 +210,26 @@ _HANG = 60
 
 
 @pytest.mark.parametrize("make", [
-    pytest.param(lambda: b"var a=1;apiKey:b,c=d;" * (_FIVE_MB // 21), id="minified keyword soup"),
-    pytest.param(lambda: b"api_key=" * (_FIVE_MB // 8), id="assignment repeated"),
-    pytest.param(lambda: b'api_key="' + b"a" * _FIVE_MB, id="unterminated quote"),
-    pytest.param(lambda: b"AIzaSy" + b"A" * _FIVE_MB, id="endless key characters"),
-    pytest.param(lambda: b"ya29." + b"a." * (_FIVE_MB // 2), id="dotted token"),
-    pytest.param(lambda: b"?key=" + b"&key=" * (_FIVE_MB // 5), id="query params"),
-    pytest.param(lambda: b'"private_key": "-----BEGIN PRIVATE KEY-----' + b"A" * _FIVE_MB + b' service_account',
+    pytest.param(lambda n: b"var a=1;apiKey:b,c=d;" * (n // 21), id="minified keyword soup"),
+    pytest.param(lambda n: b"api_key=" * (n // 8), id="assignment repeated"),
+    pytest.param(lambda n: b'api_key="' + b"a" * n, id="unterminated quote"),
+    pytest.param(lambda n: b"AIzaSy" + b"A" * n, id="endless key characters"),
+    pytest.param(lambda n: b"ya29." + b"a." * (n // 2), id="dotted token"),
+    pytest.param(lambda n: b"?key=" + b"&key=" * (n // 5), id="query params"),
+    pytest.param(lambda n: b'"private_key": "-----BEGIN PRIVATE KEY-----' + b"A" * n + b' service_account',
                  id="unterminated private key"),
-    pytest.param(lambda: (b"<key>apiKey</key>" + b"\t" * 100) * (_FIVE_MB // 117), id="plist soup"),
+    pytest.param(lambda n: (b"<key>apiKey</key>" + b"\t" * 100) * (n // 117), id="plist soup"),
 ])
-def test_five_megabyte_line_does_not_hang(make: Callable[[], bytes]) -> None:
-    data = make()
-    started = time.monotonic()
-    Detector().scan(data, "dist/bundle.min.js")
-    assert time.monotonic() - started < _HANG
+def test_one_long_line_costs_linear_time(make: Callable[[int], bytes]) -> None:
+    # One line of 256 KB and of 1 MB, on each engine: four times the line may cost at most
+    # tests.cost.RATIO times as much (catastrophic backtracking and quadratic cost show at any
+    # size past timer noise), and no scan more than _HANG seconds for 5 MB, in CPU time.
+    def cost(size: int) -> float:
+        data = make(size)
+        return cpu_cost(f"a {size // 1024} KB line", lambda: Detector().scan(data, "dist/bundle.min.js"),
+                        _HANG * size / _FIVE_MB)
+
+    grows_linearly("one long line", cost, MB // 4)
 
 
 def test_key_at_the_end_of_a_five_megabyte_bundle_is_found() -> None:

@@ -90,6 +90,22 @@ def _utf16() -> tuple[dict[str, bytes], set[Row]]:
             {("hardcoded-api-key", "win/settings.ini", 2), ("google-api-key", "win/settings.ini", 3)})
 
 
+def _utf16_windows_files() -> tuple[dict[str, bytes], set[Row]]:
+    # What Windows writes as UTF-16: a .reg export (LE with a BOM), a script saved by Windows
+    # PowerShell holding a base64 value (decoded too), a BOM-less big-endian .json.
+    import base64
+    import codecs
+
+    reg = f'Windows Registry Editor Version 5.00\r\n\r\n[HKEY_CURRENT_USER\\Software\\App]\r\n"ApiKey"="{google_key()}"\r\n'
+    encoded = base64.b64encode(f"GOOGLE_API_KEY={google_key()}".encode()).decode()
+    ps1 = f'# deploy\r\n$env:APP_CONFIG = "{encoded}"\r\n'
+    json_text = f'{{\n  "maps": {{"apiKey": "{google_key()}"}}\n}}\n'
+    return ({"win/app.reg": reg.encode("utf-16"), "win/deploy.ps1": codecs.BOM_UTF16_LE + ps1.encode("utf-16-le"),
+             "win/config.json": json_text.encode("utf-16-be")},
+            {("google-api-key", "win/app.reg", 4), ("google-api-key", "win/deploy.ps1", 2),
+             ("google-api-key", "win/config.json", 2)})
+
+
 def _notebook() -> tuple[dict[str, bytes], set[Row]]:
     cells = {"cells": [{"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
                         "source": ["import google.generativeai as genai\n",
@@ -129,6 +145,7 @@ CASES = [
     Case("lfs-pointer", _lfs_pointer, {mode: {"skipped_lfs": 1} for mode in MODES}),
     Case("binary-with-a-key", _binary),
     Case("utf-16-file", _utf16),
+    Case("utf-16-windows-files", _utf16_windows_files),
     Case("notebook", _notebook),
     Case("archives", _archives, {mode: {"archives": {"read": 2 + len(KINDS), "members": 2 + len(KINDS) + len(OFFICE),
                                                      "unsafe_names": 0, "skipped": {r: 0 for r in SKIP_REASONS}}}

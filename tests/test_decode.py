@@ -8,6 +8,7 @@ never committed), scanned by both engines, which must agree.
 from __future__ import annotations
 
 import base64
+import codecs
 import html
 import json
 import os
@@ -173,8 +174,17 @@ def _base64_of_html_escaped_key_file() -> tuple[str, str, str, tuple[str, ...], 
     return f"page: {b64(html.escape(sa))}\n", sa_secret(sa), "gcp-service-account-key", ("base64", "html"), (1, 7)
 
 
+def _powershell_encoded_command() -> tuple[str, str, str, tuple[str, ...], tuple[int, int]]:
+    # `powershell -EncodedCommand` takes the base64 of the command's UTF-16LE text.
+    key = google_key()
+    command = f'$env:GOOGLE_API_KEY = "{key}"; ./deploy.ps1'
+    return (f"powershell -NoProfile -EncodedCommand {b64(command.encode('utf-16-le'))}\n", key, "google-api-key",
+            ("base64",), (1, 39))
+
+
 CASES = [
     Case("kubernetes secret data", _k8s_secret),
+    Case("powershell encoded command", _powershell_encoded_command),
     Case("ci variable holding a key file", _ci_variable_service_account),
     Case("terraform state private_key", _terraform_state),
     Case("base64 wrapped at 76 columns", _gnu_base64_wrapped),
@@ -214,6 +224,126 @@ def test_a_base64_run_points_at_the_group_holding_the_secret() -> None:
     assert (m.line, m.column) == (1, 4 + start // 3 * 4)
 
 
+# --- wrapped over lines: a line break anywhere in a marker's encoding ------------------------------
+
+# How a wrapped block breaks its lines: LF or CRLF, with the next line's indentation (a YAML block
+# scalar, a Kubernetes Secret's `data: |`) or none (PEM, `base64`, MIME).
+_BREAKS = [pytest.param("", "\n", id="lf"), pytest.param("  ", "\n", id="yaml indent"),
+           pytest.param("\t", "\r\n", id="tab crlf"), pytest.param("    ", "\r\n", id="indent crlf")]
+
+
+def _block(encoded: str, width: int, indent: str, newline: str) -> bytes:
+    lines = (indent + encoded[i:i + width] for i in range(0, len(encoded), width))
+    return ("data: |" + newline + newline.join(lines) + newline + "other: 1" + newline).encode()
+
+
+@pytest.mark.parametrize(("indent", "newline"), _BREAKS)
+def test_every_break_in_every_alignment_of_every_marker_reaches_the_decoder(indent: str, newline: str) -> None:
+    # The marker's encoding slides across the first line break one character at a time, at each of
+    # the three byte alignments: every break position inside (and around) every needle.
+    rules = CONTENT_RULES
+    table, markers = decode.needles(rules), decode.markers(rules)
+    width = 32
+    for marker in markers:
+        for before in range(0, width * 3 // 4 + 3):
+            data = _block(b64(b"x" * before + marker + b"y" * 30), width, indent, newline)
+            gates = {}
+            for engine in ("hyperscan", "python"):
+                hits = prefilter.build(rules, engine).text(data)
+                gates[engine] = set(hits.encoded) if hits is not None else set()
+                hit = [table[i] for i in gates[engine]]
+                runs = decode.runs(data, decode.gate(hit, data, markers), hit, markers, decode.Budget(len(data)))
+                assert any(marker in run.data for run in runs), (marker, before, engine)
+            # Hyperscan may report a needle wholly on the short last line, which the decoder skips.
+            assert gates["python"] <= gates["hyperscan"]
+
+
+@pytest.mark.parametrize(("indent", "newline"), _BREAKS)
+@pytest.mark.parametrize("width", [64, 76])
+def test_a_google_key_wrapped_inside_its_prefix_is_found_where_its_group_starts(indent: str, newline: str,
+                                                                               width: int) -> None:
+    key = google_key()
+    # "AIza" starts at encoded character ~4/3 * (before + 1): across the first break, each alignment.
+    for before in range(width * 3 // 4 - 7, width * 3 // 4 + 3):
+        data = _block(b64("x" * before + " " + key + "\n" + "y" * 40), width, indent, newline)
+        found = _both(data)
+        assert [(m.rule_id, m.secret, m.decoded) for m in found.matches] == \
+            [("google-api-key", key, ("base64",))], before
+        group = (before + 1) // 3 * 4  # the encoded group holding the key's first byte
+        assert (found.matches[0].line, found.matches[0].column) == (2 + group // width, len(indent) + group % width + 1)
+
+
+def _split_placeholder() -> str:
+    # A placeholder key's base64, its prefix cut by the break: the gate opens, the rules say no.
+    encoded = b64("x" * 44 + " " + "AIza" + "X" * 35 + "\n")
+    return _block(encoded, 60, "  ", "\n").decode()
+
+
+def _split_needle_then_prose() -> str:
+    # A line that ends with a needle's first part, the next with prose: no needle, nothing decoded.
+    return "  " + b64(os.urandom(42))[:56] + "QUl\n  is not the rest of it\n"
+
+
+# --- text stored as UTF-16 or UTF-32 --------------------------------------------------------------
+
+# How text is stored two or four bytes a character: with a BOM (Windows PowerShell, .reg exports,
+# Visual Studio's .cs/.resx), or without one, known by its NULs every other byte.
+_WIDE = [pytest.param(lambda t: t.encode("utf-16"), id="utf-16le bom"),
+         pytest.param(lambda t: codecs.BOM_UTF16_BE + t.encode("utf-16-be"), id="utf-16be bom"),
+         pytest.param(lambda t: t.encode("utf-16-le"), id="utf-16le"),
+         pytest.param(lambda t: t.encode("utf-16-be"), id="utf-16be"),
+         pytest.param(lambda t: t.encode("utf-32"), id="utf-32")]
+
+
+@pytest.mark.parametrize("store", _WIDE)
+@pytest.mark.parametrize("case", [c for c in CASES if c.id in (
+    "kubernetes secret data", "ci variable holding a key file", "yaml block scalar", "hex", "\\u escapes",
+    "html character references", "base64 of base64")], ids=lambda c: c.id)
+def test_an_encoded_secret_in_utf16_text_is_found_at_its_line_and_column(case: Case,
+                                                                         store: Callable[[str], bytes]) -> None:
+    text, secret, rule, chain, _ = case.build()
+    text = text.replace("\n", "\r\n")  # as Windows writes it
+    expected = _both(text.encode())
+    found = _both(store(text))
+    assert [(m.rule_id, m.secret, m.decoded) for m in found.matches] == [(rule, secret, chain)]
+    # The same place as in the same text stored as UTF-8: lines and columns count characters.
+    assert [(m.line, m.column) for m in found.matches] == [(m.line, m.column) for m in expected.matches]
+
+
+@pytest.mark.parametrize("store", _WIDE)
+def test_utf16_text_keeps_its_plain_keys_and_stays_quiet_on_placeholders(store: Callable[[str], bytes]) -> None:
+    key = google_key()
+    plain = f'Windows Registry Editor Version 5.00\r\n\r\n[HKEY_CURRENT_USER\\Software\\App]\r\n"ApiKey"="{key}"\r\n'
+    assert [(m.secret, m.line, m.column, m.decoded) for m in _both(store(plain)).matches] == [(key, 4, 11, ())]
+    for quiet in (f'$k = "{b64("GOOGLE_API_KEY=AIza" + "X" * 35)}"\r\n',
+                  "blob: " + b64(os.urandom(3000)) + "\r\n", f'"ApiKey"="{escaped("AIza", chr(92) + "u%04x")}"\r\n'):
+        assert _both(store(quiet)).matches == ()
+
+
+@pytest.mark.parametrize("before", range(3))
+def test_a_key_in_base64_of_utf16_text_is_at_the_group_holding_its_first_byte(before: int) -> None:
+    key = google_key()
+    command = "x" * before + f'$k = "{key}"'
+    m, = _both(f"run -enc {b64(command.encode('utf-16-le'))}\n".encode()).matches
+    first = (before + 6) * 2  # the key's first byte in the UTF-16LE text
+    assert (m.secret, m.line, m.column) == (key, 1, 10 + first // 3 * 4)
+
+
+def test_an_encoded_secret_in_text_with_utf16_stretches_or_nuls_is_found() -> None:
+    # A build log: an ASCII header, then what a Windows tool wrote in UTF-16; a file with a stray NUL.
+    key, other = google_key(), google_key()
+    log = b"Build started 12:00\r\n" + f'set APP_CONFIG={b64("GOOGLE_API_KEY=" + key)}\r\n'.encode("utf-16-le")
+    stray = f"header\0\nk: {b64('k=' + other)}\n".encode()
+    for data, secret, line in ((log, key, 2), (stray, other, 2)):
+        assert [(m.secret, m.line, m.decoded) for m in _both(data).matches] == [(secret, line, ("base64",))]
+
+
+def test_little_numbers_with_nuls_between_are_no_utf16_text() -> None:
+    # An array of 16-bit integers has a NUL every other byte too; its low bytes are no text.
+    data = bytes(b for i in range(4000) for b in (i % 7 + 1, 0))
+    assert _both(data).matches == ()
+
+
 # --- what must stay quiet -------------------------------------------------------------------------
 
 
@@ -236,6 +366,8 @@ def _fp_rows() -> list[Any]:
         pytest.param(_nested(google_key(), 10), id="ten encodings deep: past the depth, within the budget"),
         pytest.param(escaped("AIza", "%%%02x") + " is how the prefix reads percent-encoded", id="an encoded prefix alone"),
         pytest.param(html.escape('{"private_key": "not a key", "type": "x"}'), id="escaped json without a key"),
+        pytest.param(_split_placeholder(), id="a placeholder, wrapped inside its prefix"),
+        pytest.param(_split_needle_then_prose(), id="a needle's first part ends a line of prose"),
     ]
 
 
@@ -321,6 +453,34 @@ def test_the_engines_see_the_same_gate_in_runs_and_escapes() -> None:
     assert extra == [b"QUl6Y"]
 
 
+_ESCAPED_QUOTE_ROWS = [
+    pytest.param(b"&quot;x&quot; Kaizaki private_KEY xPrivate_Keyy \n", id="markers in other cases, html"),
+    pytest.param(b"%22 aizaiza AIZA 1//0 1//01//0\n", id="overlapping and repeated markers, percent"),
+    pytest.param(b"\\u0022 \\x22 &#34; &#x22; nothing marked here\n", id="escaped quotes without a marker"),
+    pytest.param(b"PRIVATE_KEY private_key\n", id="markers without an escaped quote"),
+]
+
+
+@pytest.mark.parametrize("data", _ESCAPED_QUOTE_ROWS)
+def test_hyperscan_reports_the_markers_the_escaped_quotes_gate_needs_where_lowering_finds_them(data: bytes) -> None:
+    # The gate of an escaped quote needs a marker as it is, in any case, and its runs start at each
+    # one: Hyperscan's one pass says where they are, and gate and runs then do no search of their own.
+    rules = CONTENT_RULES
+    table, markers = decode.needles(rules), decode.markers(rules)
+    data = data * 3 + b"filler " * 200 + data
+    hits = prefilter.build(rules, "hyperscan").text(data)
+    assert hits is not None and hits.markers is not None
+    lowered = data.lower()
+    assert hits.markers == {m: found for m in decode.lower_markers(markers)
+                            if (found := [i for i in range(len(data)) if lowered.startswith(m, i)])}
+    hit = [table[i] for i in hits.encoded]
+    assert decode.gate(hit, data, markers, hits.markers) == decode.gate(hit, data, markers)
+    kinds = decode.gate(hit, data, markers)
+    assert [(r.kind, r.data) for r in decode.runs(data, kinds, hit, markers, decode.Budget(len(data)), hits.markers)] \
+        == [(r.kind, r.data) for r in decode.runs(data, kinds, hit, markers, decode.Budget(len(data)))]
+    _both(data)
+
+
 def test_the_long_runs_are_what_the_regex_finds() -> None:
     import re
 
@@ -357,6 +517,9 @@ def test_every_mode_reports_the_decoding_chain(repo: Path, capsys: pytest.Captur
     key = google_key()
     body = f"apiVersion: v1\nkind: Secret\ndata:\n  app.env: {b64('GEMINI_API_KEY=' + key)}\n"
     (repo / "secret.yaml").write_text(body)
+    # Another key, its base64 wrapped at 64 columns with the break inside the encoding of `AIza`.
+    other = google_key()
+    (repo / "wrapped.yaml").write_bytes(_block(b64("x" * 45 + " " + other + "\n"), 64, "  ", "\n"))
     git(repo, "add", "-A")
     reports = {}
     _, reports["staged"] = run_scan(capsys, "--staged", str(repo))
@@ -365,9 +528,10 @@ def test_every_mode_reports_the_decoding_chain(repo: Path, capsys: pytest.Captur
     _, reports["history"] = run_scan(capsys, "--history", str(repo))
     for mode, data in reports.items():
         assert [(f["rule_id"], f["path"], f["line"], f.get("decoded")) for f in data["findings"]] == \
-            [("google-api-key", "secret.yaml", 4, ["base64"])], mode
-        assert key not in json.dumps(data)
+            [("google-api-key", "secret.yaml", 4, ["base64"]), ("google-api-key", "wrapped.yaml", 2, ["base64"])], mode
+        assert key not in json.dumps(data) and other not in json.dumps(data)
     assert len({data["findings"][0]["fingerprint"] for data in reports.values()}) == 1
+    assert len({data["findings"][1]["fingerprint"] for data in reports.values()}) == 1
 
 
 def test_standard_input_and_the_reports_say_it_was_decoded(monkeypatch: pytest.MonkeyPatch,

@@ -182,6 +182,10 @@ def test_random_tokens_once_misread_are_keys(value: str) -> None:
 @pytest.mark.parametrize("value", [
     "test-api-key-12345", "auth-token-TEST", "sk-test123", "custom-key-123", "mock_key_abcdef", "INVALID_KEY_1",
     "my-api-key", "sk-myrandomAPIkey32abc", "stub-token-2", "fixture_key_3", "Fake_Token", "TODO-fill-in",
+    # A provider's prefix and words of code the letter-pair test calls unpronounceable (`zshrc`, `pgpass`).
+    "xk-from-zshrc", "ab-read-from-pgpass",
+    # Typed words in a case nobody types in.
+    "tEsTkEyVaLuE123", "sEcReTtOkEnVaLuE9",
 ])
 def test_test_and_doc_values_are_stand_ins(value: str) -> None:
     assert not filters.plausible_literal(value, quoted=True)
@@ -321,3 +325,55 @@ def test_random_keys_are_never_typed(alphabet: str) -> None:
     for length in (10, 16, 24, 40, 64):
         assert not any(filters.is_typed("".join(rng.choice(alphabet) for _ in range(length))) for _ in range(2000))
 
+
+
+def _syllables(rng: random.Random, length: int, digits: int) -> str:
+    """A value made to be said, as a person or a password generator (pwgen) strings it: a consonant or
+    two, then a vowel or two, again and again, a digit here and there."""
+    out = ""
+    while len(out) < length - digits:
+        out += rng.choice("bdfghklmnprstvz")
+        out += rng.choice(["a", "e", "i", "o", "u", "ae", "ie", "oo", "ee", "ia", "ai", "ei", "ah", "oh"])
+    chars = list(out[:length - digits])
+    for _ in range(digits):
+        chars.insert(rng.randrange(1, len(chars)), rng.choice("0123456789"))
+    return "".join(chars)
+
+
+@pytest.mark.parametrize("upper", [False, True], ids=["lower", "upper"])
+@pytest.mark.parametrize(("length", "digits", "least"), [(32, 3, 0.8), (40, 2, 0.95), (64, 4, 1.0)])
+def test_values_made_to_be_pronounced_are_not_keys(upper: bool, length: int, digits: int, least: float) -> None:
+    # The longer the value, the surer the call: a short one may be a random key's chance.
+    rng = random.Random(length * 31 + digits)
+    values = [_syllables(rng, length, digits) for _ in range(200)]
+    values = [v.upper() for v in values] if upper else values
+    rejected = [v for v in values if filters.is_pronounceable(v) and not filters.plausible_literal(v, quoted=True)]
+    assert len(rejected) >= least * len(values)
+
+
+@pytest.mark.parametrize("alphabet", [
+    pytest.param("0123456789abcdef", id="hex"), pytest.param("0123456789ABCDEF", id="HEX"),
+    pytest.param("0123456789abcdefghijklmnopqrstuvwxyz", id="base36"),
+    pytest.param("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ", id="BASE36"),
+    # Mixed case is never judged by its vowels: base64 of binary data holds runs of `A`.
+    pytest.param(KEY_ALPHABET, id="base64url"),
+])
+def test_random_keys_are_never_pronounceable(alphabet: str) -> None:
+    rng = random.Random(8)
+    for length in (10, 16, 24, 40, 64):
+        assert not any(filters.is_pronounceable("".join(rng.choice(alphabet) for _ in range(length))) for _ in range(2000))
+
+
+@pytest.mark.parametrize("value", [
+    pytest.param("MIIEvgIBADANBgkqhkiGAAAAAAAAAAAAAAAEAAoIBAQC7a7kN8", id="base64 with zero bytes"),
+    pytest.param("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9", id="a JWT's header"),
+])
+def test_mixed_case_keys_are_not_judged_by_their_vowels(value: str) -> None:
+    assert not filters.is_pronounceable(value)
+
+
+def test_random_mixed_case_keys_are_not_typed_in_lower_case() -> None:
+    rng = random.Random(9)
+    for length in (10, 16, 24, 40, 64):
+        values = ["".join(rng.choice(KEY_ALPHABET) for _ in range(length)) for _ in range(2000)]
+        assert not any(filters.is_typed(v.lower()) for v in values)

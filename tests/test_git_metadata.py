@@ -1,5 +1,5 @@
-"""Keys in git's metadata: commit messages and annotated tag messages, in --history, --range,
-pre-push and pre-receive, and git notes in --history (issue 18, 4). One repository, built once, that every scan only reads;
+"""Keys in git's metadata: commit messages, annotated tag messages and git notes, in --history,
+--range, pre-push and pre-receive (issue 18, 4). One repository, built once, that every scan only reads;
 each row of the tables is one place in one mode, a true or a false positive."""
 from __future__ import annotations
 
@@ -97,6 +97,12 @@ MODES = [
     ("range-copy", "main..side", {("commit-message", "copy", 1, 17, "copy")}),
     ("range-clean", "{first}..main", {("tag-message", "tag", 3, 17, "placeholder")}),
     ("range-none", "main~1..main~1", set()),
+    # A range over the notes ref (what a push of refs/notes/commits sends): its notes, as in --history.
+    ("range-notes", "refs/notes/commits", {("note", "base", 1, 15, "base")}),
+    ("range-notes-clean", "refs/notes/commits~1..refs/notes/commits", set()),
+    ("range-code-and-notes", "main refs/notes/commits ^{base}", {("commit-message", "first", 1, 17, "first"),
+                                                               ("tag-message", "tag", 3, 17, "placeholder"),
+                                                               ("note", "base", 1, 15, "base")}),
 ]
 
 
@@ -193,6 +199,17 @@ def test_pre_push_scans_the_messages_and_tags_it_sends(story: Story) -> None:
     assert hook.pre_push(Request("range", story.repo), None, clean, {}).findings == ()
 
 
+def test_pre_push_of_the_notes_ref_reports_a_note_as_a_note(story: Story) -> None:
+    zero = "0" * 40
+    tip = git(story.repo, "rev-parse", "refs/notes/commits")
+    result = hook.pre_push(Request("range", story.repo), None, f"refs/notes/commits {tip} refs/notes/commits {zero}\n", {})
+    assert [(f.place, f.path, f.commit) for f in result.findings] == [("note", f"note:{story.base}", story.base)]
+    # Only the last notes commit, which adds a clean note: nothing, and no file at a hex path.
+    parent = git(story.repo, "rev-parse", "refs/notes/commits~1")
+    assert hook.pre_push(Request("range", story.repo), None,
+                         f"refs/notes/commits {tip} refs/notes/commits {parent}\n", {}).findings == ()
+
+
 def test_pre_receive_rejects_a_push_whose_commit_message_holds_a_key(tmp_path: Path) -> None:
     from tests.test_pre_receive import _clone, _commit, _push, _rejected, _serve
 
@@ -211,6 +228,11 @@ def test_pre_receive_rejects_a_push_whose_commit_message_holds_a_key(tmp_path: P
     update = receive.Update("0" * 40, git(clone, "rev-parse", "v9"), "refs/tags/v9")
     found = receive.scan_push(Request("range", clone), repo, [update], receive.ServerPolicy()).findings
     assert [f.place for f in found] == ["tag-message"]
+
+    # A note pushed to a server that has no notes ref yet: named as a note, not at a hex path.
+    git(clone, "notes", "add", "-m", f"deployed with {google_key()}", "HEAD")
+    out = _rejected(_push(clone, "origin", "refs/notes/commits"))
+    assert f"note:{git(clone, 'rev-parse', 'HEAD')}" in out
 
 
 def test_a_key_after_a_nul_in_a_commit_message_is_found(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -16,18 +16,14 @@ from __future__ import annotations
 import base64
 import json
 import os
-import signal
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
-from types import FrameType
 
 import pytest
 
 from scanner.detect import Detector, _Candidate, _keep_disjoint
+from tests.cost import MB, RATIO, cpu_cost, grows_linearly, ratio
 
-MB = 1 << 20
 SMALL = MB // 2  # and four times it
 
 
@@ -38,11 +34,8 @@ def _hyperscan_engine(monkeypatch: pytest.MonkeyPatch) -> None:
     minute an engine."""
     monkeypatch.setenv("KEYSENTRY_ENGINE", "hyperscan")
 
-RATIO = 6.0
 # CPU seconds a MB: one scan slower than this is superlinear (linear rows take well under a second).
 SLOW = 20.0
-# Below this a time is timer noise, not cost: a ratio of two such times means nothing.
-FLOOR = 0.05
 
 
 def _repeat(unit: bytes) -> Callable[[int], bytes]:
@@ -247,7 +240,15 @@ SHAPES = [
     Shape("decoding", "base64 of base64 run", "cassette.yaml",
           _repeat(base64.b64encode(base64.b64encode(b"k=AIza" + _token(35).encode() + b" ")))),
     Shape("decoding", "wrapped needle lines", "secret.yaml", _repeat(b"    " + base64.b64encode(b"AIza" * 57)[:76] + b"\n")),
+    # Every line ends with the first part of a needle and the next opens with its rest: a wrapped
+    # needle at each break, each confirmed and each run decoded once.
+    Shape("decoding", "a needle split at every break", "secret.yaml", _repeat(b"  l6Y" + b"A" * 27 + b"QU\n")),
+    Shape("decoding", "a needle's first part ending every line", "secret.yaml", _repeat(b"  " + b"B" * 30 + b"QU\n")),
     Shape("decoding", "hex run of needles", "blob.txt", _repeat(b"AIza".hex().encode())),
+    # Text stored as UTF-16 takes the narrow text's pass and decoder; base64 of UTF-16LE has needles.
+    Shape("decoding", "utf-16 text of needle runs", "deploy.ps1",
+          lambda size: b"\xff\xfe" + _repeat((base64.b64encode(b"AIza" * 3) + b" ").decode().encode("utf-16-le"))(size)),
+    Shape("decoding", "base64 of utf-16 needles", "run.cmd", _repeat(base64.b64encode("AIza".encode("utf-16-le") * 3))),
     Shape("decoding", "\\x escapes of the prefix", "app.c", _repeat(b"\\x41\\x49\\x7a\\x61")),
     Shape("decoding", "percent-encoded prefix run", "urls.txt", _repeat(b"%41%49%7a%61")),
     Shape("decoding", "escaped quotes around markers", "page.html", _repeat(b"&quot;private_key&quot;: &quot;")),
@@ -261,56 +262,15 @@ SHAPES = [
 ]
 
 
-class _TooSlow(Exception):
-    pass
-
-
-@contextmanager
-def _deadline(seconds: float) -> Iterator[None]:
-    """Interrupt a scan after SECONDS of this process's CPU time (the regex engine checks for
-    signals while it runs): on a busy machine wall time would fail a linear scan."""
-    def interrupt(signum: int, frame: FrameType | None) -> None:
-        raise _TooSlow
-
-    previous = signal.signal(signal.SIGPROF, interrupt)
-    signal.setitimer(signal.ITIMER_PROF, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_PROF, 0)
-        signal.signal(signal.SIGPROF, previous)
-
-
 def _cost(shape: Shape, size: int) -> float:
     """The CPU seconds one scan of about SIZE bytes of SHAPE takes."""
     data = shape.make(size)
-    started = time.thread_time()
-    try:
-        with _deadline(SLOW * size / MB):
-            Detector().scan(data, shape.path)
-    except _TooSlow:
-        pytest.fail(f"{shape}: a {size // 1024} KB scan took over {SLOW * size / MB:.0f} s")
-    return time.thread_time() - started
-
-
-def _ratio(one: float, four: float) -> float:
-    return max(four, FLOOR) / max(one, FLOOR)
+    return cpu_cost(f"{shape}: a {size // 1024} KB scan", lambda: Detector().scan(data, shape.path), SLOW * size / MB)
 
 
 @pytest.mark.parametrize("shape", SHAPES, ids=[str(s) for s in SHAPES])
 def test_scan_cost_is_linear(shape: Shape) -> None:
-    # One scan a size; a ratio over the bound gets two more looks at both sizes (caches and
-    # frequency scaling still move CPU time a little) before it counts. A quadratic cost stays at
-    # 16x however often it is measured; noise does not.
-    one, four = _cost(shape, SMALL), _cost(shape, 4 * SMALL)
-    for _ in range(2):
-        if _ratio(one, four) < RATIO:
-            break
-        one, four = min(one, _cost(shape, SMALL)), min(four, _cost(shape, 4 * SMALL))
-    grows = _ratio(one, four)
-    sizes = f"{SMALL // 1024} KB {one:.3f} s, {4 * SMALL // 1024} KB {four:.3f} s"
-    print(f"{shape}: {sizes}, ratio {grows:.2f}")
-    assert grows < RATIO, f"{shape}: {sizes}: {grows:.1f}x for 4x the input"
+    grows_linearly(str(shape), lambda size: _cost(shape, size), SMALL)
 
 
 def _interleaved(pairs: int) -> list[_Candidate]:
@@ -325,17 +285,12 @@ def test_overlap_resolution_is_linear() -> None:
     times = []
     for pairs in (50_000, 200_000):
         candidates = _interleaved(pairs)
-        best = SLOW
-        for _ in range(2):
-            started = time.thread_time()
-            try:
-                with _deadline(SLOW):
-                    kept = _keep_disjoint(candidates)
-            except _TooSlow:
-                pytest.fail(f"resolving {2 * pairs} candidates took over {SLOW:.0f} s")
-            best = min(best, time.thread_time() - started)
+        kept: list[_Candidate] = []
+
+        def resolve() -> None:
+            kept[:] = _keep_disjoint(candidates)  # noqa: B023 - called at once, in this iteration
+        times.append(min(cpu_cost(f"resolving {2 * pairs} candidates", resolve, SLOW) for _ in range(2)))
         assert len(kept) == 2 * pairs
-        times.append(best)
     print(f"overlap resolution: 100k candidates {times[0]:.3f} s, 400k {times[1]:.3f} s, "
-          f"ratio {_ratio(*times):.2f}")
-    assert _ratio(*times) < RATIO
+          f"ratio {ratio(*times):.2f}")
+    assert ratio(*times) < RATIO

@@ -217,6 +217,10 @@ def test_google_fixed_formats_ignore(text: str) -> None:
                  id="gemini alphabet and digits"),
     pytest.param(lambda: "GOCSPX-" + "qwertyuiop" + random_chars(18), id="client secret keyboard row"),
     pytest.param(lambda: "AIzaSyDummyKeyForTestingPurposesOnly1234", id="api key made of words"),
+    pytest.param(lambda: "GOCSPX-" + "FakeClientSecretForUnitTests1", id="client secret made of words"),
+    pytest.param(lambda: "AQ.Ab" + "ThisIsNotARealGeminiKeyItIsForTestsOnlyOk1234", id="gemini key made of words"),
+    pytest.param(lambda: "ya29." + "test_access_token_for_unit_tests", id="access token made of words"),
+    pytest.param(lambda: "1//0" + "refreshTokenForTheIntegrationTests", id="refresh token made of words"),
 ])
 def test_google_fixed_formats_ignore_typed_runs(make: Callable[[], str]) -> None:
     assert _matches(f'api_key = "{make()}"\n') == []
@@ -365,9 +369,39 @@ def test_private_key_yaml_block_under_a_google_mapping_is_found() -> None:
 @pytest.mark.parametrize("text", [
     pytest.param("refresh_token = auth_response.oauth2.refresh_token  # service_account", id="bare attribute chain"),
     pytest.param('{"type": "authorized_user", "refresh_token": "cached_refresh_token"}', id="test name stand-in"),
+    # Tests' hand-made tokens: words joined by dashes, words run together, a password's marks.
+    pytest.param('{"type": "authorized_user", "refresh_token": "test-refresh-token-user-code"}', id="dashed words"),
+    pytest.param('{"type": "authorized_user", "refresh_token": "default-cached-token"}', id="three words"),
+    pytest.param('{"type": "authorized_user", "refresh_token": "cached-encrypted-token"}', id="three rarer words"),
+    pytest.param("type: authorized_user\nrefresh_token: 'invalidrefreshtoken!!!'", id="words run together and marks"),
+    pytest.param('{"type": "authorized_user", "refresh_token": "my_refresh_token_for_tests_v2"}', id="snake words"),
+    pytest.param('{"type": "authorized_user", "refresh_token": "refreshtokenvaluefortests"}', id="one lower run"),
+    # Not words, yet typed: filler text joined by dashes; one case and no digit (no random token's shape).
+    pytest.param('{"type": "authorized_user", "refresh_token": "lorem-ipsum-dolor-sit-amet"}', id="filler phrase"),
+    pytest.param('{"type": "authorized_user", "refresh_token": "zvqkwrefreshzvqkwtoken"}', id="one case no digit"),
 ])
 def test_refresh_token_stand_ins_are_no_credential(text: str) -> None:
     assert _matches(text) == []
+
+
+def _random_with_a_digit(alphabet: str, length: int) -> str:
+    """A random value of ALPHABET holding a digit (a token, not a name)."""
+    return random_chars(length - 1, alphabet) + random.choice(string.digits)
+
+
+@pytest.mark.parametrize("make", [
+    pytest.param(refresh_token, id="google 1//0"),
+    pytest.param(lambda: "1/" + random_chars(43), id="google older 1/"),
+    pytest.param(lambda: _random_with_a_digit(string.ascii_letters + string.digits + "-_", 120), id="sts base64url"),
+    pytest.param(lambda: _random_with_a_digit(string.ascii_lowercase + string.digits, 40), id="lower and digits"),
+    pytest.param(lambda: random_chars(60, string.ascii_letters), id="mixed case letters"),
+])
+@pytest.mark.parametrize("kind", ["authorized_user", "external_account_authorized_user"])
+def test_random_refresh_token_of_an_authorized_user_is_found(make: Callable[[], str], kind: str) -> None:
+    token = make()
+    text = json.dumps({"type": kind, "refresh_token": token, "client_id": "1.apps.googleusercontent.com"})
+    assert [m for m in _matches(text) if m[0] == "gcp-service-account-key"] == [
+        ("gcp-service-account-key", *_located(text, token), token)]
 
 
 def test_private_key_outside_a_google_credential_is_not_this_rule() -> None:

@@ -543,3 +543,30 @@ def test_unquoted_value_is_a_literal_where_the_paths_do_not_agree(paths: tuple[s
     secret = "k" + random_chars(31, KEY_ALPHABET.replace("-", ""))
     scanned = Detector().scan_content(f"apiKey: {secret}\n".encode(), paths)
     assert [m.secret for m in scanned.matches] == [secret]
+
+
+def _syllable_value(rng: random.Random, length: int) -> str:
+    """A lower-case value strung of syllables (a consonant, a vowel or two) and a few digits: made to be said."""
+    out = ""
+    while len(out) < length:
+        out += rng.choice("bdfghklmnprstvz") + rng.choice(["a", "e", "i", "o", "u", "ae", "ie", "oo", "ee", "ia"])
+        if rng.random() < 0.1:
+            out += rng.choice(string.digits)
+    return out[:length]
+
+
+# An Ansible integration test's task: a value made up to be refused, in a YAML task list.
+_TASK = '- name: request reload\n  community.general.some_module:\n    api_key: "<<S>>"\n  ignore_errors: true\n'
+
+
+def test_value_made_to_be_pronounced_is_no_key() -> None:
+    rng = random.Random(32)
+    value = next(v for v in (_syllable_value(rng, 40) for _ in range(100)) if any(c.isdigit() for c in v))
+    assert _matches(_TASK.replace(S, value)) == []
+
+
+@pytest.mark.parametrize("alphabet", [string.ascii_lowercase + string.digits, "0123456789abcdef"], ids=["base36", "hex"])
+def test_random_one_case_key_in_a_task_list_is_found(alphabet: str) -> None:
+    secret = random_chars(31, alphabet) + random.choice(string.digits)
+    text = _TASK.replace(S, secret)
+    assert _matches(text) == [("hardcoded-api-key", *_located(text, secret), secret)]

@@ -1,12 +1,15 @@
 """The working-tree source: which files a scan reads, in a repository and in a plain folder."""
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -223,14 +226,53 @@ def test_plain_folder_skips_symlinks_and_git_folders(tmp_path: Path, capsys: pyt
 
 # --- files that cannot be read -------------------------------------------------------------------
 
+class _CapHeader(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+
+class _CapData(ctypes.Structure):
+    _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32), ("inheritable", ctypes.c_uint32)]
+
+
+_CAPABILITY_VERSION_3 = 0x20080522
+# What lets root read a file whose mode lets nobody read it, and list such a folder.
+_CAP_DAC_OVERRIDE, _CAP_DAC_READ_SEARCH = 1, 2
+
+
+@contextmanager
+def _file_permissions_bind_root() -> Iterator[None]:
+    """Root reads every file: as root, this thread (and the threads and processes it starts) sets
+    aside the two capabilities that override file permissions, and takes them back after. It stays
+    root, the owner of the files, so a file's mode alone decides, as it does for any other user;
+    git, which the scan starts as a program of its own, gets its capabilities back and is
+    unaffected."""
+    if os.geteuid() != 0:
+        yield
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    header, data = _CapHeader(_CAPABILITY_VERSION_3, 0), (_CapData * 2)()
+    if libc.capget(ctypes.byref(header), data) != 0:
+        raise OSError(ctypes.get_errno(), "capget")
+    saved = data[0].effective
+    data[0].effective &= ~((1 << _CAP_DAC_OVERRIDE) | (1 << _CAP_DAC_READ_SEARCH))
+    if libc.capset(ctypes.byref(header), data) != 0:
+        raise OSError(ctypes.get_errno(), "capset")
+    try:
+        yield
+    finally:
+        data[0].effective = saved
+        if libc.capset(ctypes.byref(header), data) != 0:
+            raise OSError(ctypes.get_errno(), "capset")
+
+
 def test_unreadable_file_is_a_warning_and_the_scan_goes_on(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    if os.geteuid() == 0:
-        pytest.skip("root reads every file; see the test below, which drops to an unprivileged user")
     leak(repo / "app.py")
     leak(repo / "locked.py")
     (repo / "locked.py").chmod(0)
     try:
-        code = main(["scan", str(repo), "--format", "json"])
+        with _file_permissions_bind_root():
+            assert not os.access(repo / "locked.py", os.R_OK, effective_ids=True)
+            code = main(["scan", str(repo), "--format", "json"])
     finally:
         (repo / "locked.py").chmod(0o644)
     captured = capsys.readouterr()

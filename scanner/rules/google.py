@@ -198,13 +198,27 @@ _PEM_LAYOUT = lazyre.compile(r"\\+[nr]|\s")
 _BASE64 = lazyre.compile(r"[A-Za-z0-9+/]+=*")
 
 
+# What an OAuth refresh token is written in: base64url (Google's `1//0…`, the older `1/…`), or base64
+# and the URL-safe marks an STS token may hold. `!`, `@`, `#`, `$`, `*`: a password's marks, typed.
+_REFRESH_ALPHABET = lazyre.compile(r"[A-Za-z0-9_./+=~-]+")
+
+
+def _is_random_token(value: str) -> bool:
+    """A refresh token is random: in a token's alphabet; with a digit or both cases (20 random base64url
+    characters lack both about once in ten million); not made of what people type: a name
+    (`cached_refresh_token`), words joined by separators (`default-cached-token`), words run together
+    (plausible_fixed_format's typed test)."""
+    return _REFRESH_ALPHABET.fullmatch(value) is not None and plausible_fixed_format(value) \
+        and not is_identifier(value) and not is_phrase(value) \
+        and (any(c.isdigit() for c in value) or value.lower() != value != value.upper())
+
+
 def _accept_service_account(value: str, quoted: bool) -> bool:
-    """A private key needs a real base64 body; a refresh token must not be a stand-in."""
+    """A private key needs a real base64 body; a refresh token must be a random token, not a stand-in."""
     if value.startswith("-----BEGIN"):
         body = _PEM_LAYOUT.sub("", _PEM_MARKER.sub("", value))
         return len(body) >= 100 and _BASE64.fullmatch(body) is not None and not is_low_entropy(body, 4.0)
-    # A name standing in for the token (`cached_refresh_token` in a test's JSON) is no token.
-    return len(value) >= 20 and plausible_fixed_format(value) and not is_identifier(value)
+    return len(value) >= 20 and _is_random_token(value)
 
 
 # Where a credential's value opens: a JSON or dict string (plain or escaped quote), a TOML triple

@@ -21,7 +21,7 @@ REGISTRY: tuple[tuple[str, frozenset[Mode]], ...] = (
     ("scanner.sources.staged", frozenset({"staged"})),
     ("scanner.sources.history", frozenset({"history", "range"})),
     ("scanner.sources.messages", frozenset({"history", "range"})),
-    ("scanner.sources.notes", frozenset({"history"})),
+    ("scanner.sources.notes", frozenset({"history", "range"})),
 )
 
 

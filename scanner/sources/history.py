@@ -17,6 +17,7 @@ from scanner.errors import GitError, UsageError
 from scanner.models import Blob, Finding, Hit, Location, Match, Moved, Stats, make_finding, member_path
 from scanner.report import printable
 from scanner.sources import gitlog, tagged, treeblobs
+from scanner.sources import notes as git_notes
 from scanner.sources.base import Outcomes, Reading, Rescan, Scope, Source
 from scanner.sources.blobs import GitObjects
 
@@ -412,12 +413,15 @@ class Commits:
         self._missing: set[str] = set()
         self.hits: list[Hit] = []
         self._walk: Walk | Stream
+        self._had_notes = False  # a range that held notes commits (read by scanner.sources.notes)
         if request.mode == "history":
             # The notes refs' blobs are notes, not files: scanner.sources.notes reads them.
             self._revisions = [gitlog.EXCLUDE_NOTES, *history_revisions(repo)]
         else:
             assert request.revision_range is not None  # the CLI gives range mode its range
-            self._revisions = range_revisions(repo, request.revision_range)
+            # A notes ref's commits are notes, not files: scanner.sources.notes reads them.
+            self._revisions, self._had_notes = git_notes.without_notes(
+                repo, range_revisions(repo, request.revision_range), request.notes)
         # A history without a bar streams: git's log, the reading and the scanning overlap. A bar
         # needs its totals up front, and a range its commits for attribution.
         self._streamed = request.mode == "history" and not settings.progress
@@ -447,7 +451,7 @@ class Commits:
         stats.shallow = stats.shallow or self._shallow
         stats.note_missing(self._missing)
         request = self._scope.request
-        if request.mode == "range" and stats.commits == 0:
+        if request.mode == "range" and stats.commits == 0 and not self._had_notes:
             assert request.revision_range is not None
             return (*self._preamble, empty_range(self._repo, request.revision_range))
         return self._preamble

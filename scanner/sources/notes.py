@@ -1,4 +1,4 @@
-"""Git notes as a source (`--history`): the text `git notes add` attaches to a commit lives in a
+"""Git notes as a source (`--history` and `--range`, so pre-push and pre-receive): the text `git notes add` attaches to a commit lives in a
 blob of a notes ref's tree (refs/notes/commits and any other refs/notes/*), at a path that is the
 annotated object's id (split into folders once there are many: `ab/cdef…`). A note is published
 with the ref, and people put credentials in them as in messages.
@@ -8,13 +8,21 @@ The history walk leaves the notes refs to this source (scanner.sources.history p
 `note:OBJECT-ID` with `place` "note", `commit` the annotated object, `author` and `date` those of
 the notes commit that wrote it (the oldest, when several did), `in_head` false. Every version of
 every note is read, those a later `git notes remove` dropped too: the notes refs' history keeps
-them."""
+them.
+
+A range (a push of refs/notes/commits, or `--range` over a notes ref) holds notes commits when one
+of its tips is a notes commit: a notes ref's tip or an ancestor of one (the repository's refs/notes/*,
+and the notes commits a push sends to refs/notes/*, which the receiving side has no ref to yet).
+Those tips are this source's; the range's commits and messages leave them out
+(`without_notes`), so that a key in a note is reported as in --history, never at the annotated
+object's id as a file path."""
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable, Sequence
 
 from scanner import gitcmd
+from scanner.errors import GitError
 from scanner.models import Blob, Finding, Hit, Match, Stats, make_finding, secret_key
 from scanner.sources import gitlog
 from scanner.sources.base import Leaf, Outcomes, Reading, Rescan, Scope, Source
@@ -26,15 +34,53 @@ EXCLUDE = f"--exclude={NOTES_REFS}*"  # what the history walk passes before --al
 
 
 def sources(scope: Scope) -> list[Source]:
-    assert scope.repo is not None
-    refs = notes_refs(scope.repo)
-    return [Notes(scope.repo, refs)] if refs else []
+    repo, request = scope.repo, scope.request
+    assert repo is not None
+    if request.mode == "range":
+        if request.revision_range is None:
+            return []
+        from scanner.sources.history import range_revisions
+
+        revisions = range_revisions(repo, request.revision_range)
+        tips = range_tips(repo, revisions, request.notes)
+        return [Notes(repo, [*tips, *(r for r in revisions if r.startswith("^"))])] if tips else []
+    refs = notes_refs(repo)
+    return [Notes(repo, refs)] if refs else []
 
 
 def notes_refs(repo: gitcmd.Repo) -> list[str]:
     """The object ids the notes refs point at."""
     out = gitcmd.run(repo, "for-each-ref", "--format=%(objectname)", NOTES_REFS)
     return sorted(set(out.decode().split()))
+
+
+def range_tips(repo: gitcmd.Repo, revisions: Sequence[str], pushed: Sequence[str] = ()) -> list[str]:
+    """The tips of a range (REVISIONS, from history.range_revisions) that are notes commits: a
+    notes ref's tip or one of its ancestors; PUSHED: the notes commits a push sends to refs/notes/*."""
+    tips = dict.fromkeys([*pushed, *notes_refs(repo)])
+    if not tips:
+        return []
+    found = []
+    for revision in revisions:
+        if revision.startswith("^"):
+            continue
+        if revision in tips or any(_is_ancestor(repo, revision, tip) for tip in tips):
+            found.append(revision)
+    return found
+
+
+def _is_ancestor(repo: gitcmd.Repo, older: str, newer: str) -> bool:
+    try:
+        gitcmd.run(repo, "merge-base", "--is-ancestor", "--end-of-options", older, newer)
+    except GitError:  # status 1: not an ancestor
+        return False
+    return True
+
+
+def without_notes(repo: gitcmd.Repo, revisions: list[str], pushed: Sequence[str] = ()) -> tuple[list[str], bool]:
+    """REVISIONS of a range minus its notes commits (each notes tip negated), and whether it had any."""
+    tips = range_tips(repo, revisions, pushed)
+    return [*revisions, *(f"^{tip}" for tip in tips)], bool(tips)
 
 
 @dataclasses.dataclass(frozen=True)
