@@ -219,7 +219,6 @@ class Detector:
         kind = content.NARROW if plain else content.sniff(data)
         if kind == content.BINARY:
             return self._scan_binary(data)
-        lowered: str | None = None
         if kind == content.NARROW:
             if not plain:
                 hits = self._prefilter.text(data)  # the bytes as stored: no decoding for content without hits
@@ -230,10 +229,11 @@ class Detector:
                 return self._with_decoded(self._text(data, text, hits, _in_text(hits, data, text), None, paths),
                                           data, text, hits, depth, budget or decode.Budget(len(data)))
             located = _in_text(hits, data, text)
-        elif kind != content.MIXED:
+        else:
             # UTF-16 or UTF-32 throughout (a BOM, or NULs every other byte: a .reg export, a script
-            # saved by Windows PowerShell): its text, as UTF-8, takes the one pass narrow text takes,
-            # decoding gate included; lines and columns are the text's either way (characters).
+            # saved by Windows PowerShell), or narrow text with NULs or UTF-16 stretches (a build
+            # log): its text, as UTF-8, takes the one pass narrow text takes, decoding gate
+            # included; lines and columns are the text's either way (characters).
             text = content.decode(data, kind)
             narrow = text.encode("utf-8", "surrogatepass")
             hits = self._prefilter.text(narrow)
@@ -243,14 +243,7 @@ class Detector:
             if not hits.encoded or depth <= 0:
                 return found
             return self._with_decoded(found, narrow, text, hits, depth, budget or decode.Budget(len(narrow)))
-        else:
-            text = content.decode(data, kind)
-            lowered = text.lower()
-            hits = self._prefilter.lowered(lowered.encode("utf-8", "replace"))
-            if hits is None:
-                return _NOTHING
-            located = None
-        return self._text(data, text, hits, located, lowered, paths)
+        return self._text(data, text, hits, located, None, paths)
 
     def _text(self, data: bytes, text: str, hits: prefilter.Hits, located: prefilter.Hits | None,
               lowered: str | None, paths: Sequence[str] = ()) -> Scanned:

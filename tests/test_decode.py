@@ -329,6 +329,15 @@ def test_a_key_in_base64_of_utf16_text_is_at_the_group_holding_its_first_byte(be
     assert (m.secret, m.line, m.column) == (key, 1, 10 + first // 3 * 4)
 
 
+def test_an_encoded_secret_in_text_with_utf16_stretches_or_nuls_is_found() -> None:
+    # A build log: an ASCII header, then what a Windows tool wrote in UTF-16; a file with a stray NUL.
+    key, other = google_key(), google_key()
+    log = b"Build started 12:00\r\n" + f'set APP_CONFIG={b64("GOOGLE_API_KEY=" + key)}\r\n'.encode("utf-16-le")
+    stray = f"header\0\nk: {b64('k=' + other)}\n".encode()
+    for data, secret, line in ((log, key, 2), (stray, other, 2)):
+        assert [(m.secret, m.line, m.decoded) for m in _both(data).matches] == [(secret, line, ("base64",))]
+
+
 def test_little_numbers_with_nuls_between_are_no_utf16_text() -> None:
     # An array of 16-bit integers has a NUL every other byte too; its low bytes are no text.
     data = bytes(b for i in range(4000) for b in (i % 7 + 1, 0))
