@@ -133,7 +133,7 @@ def dumb_http(folder: Path) -> Iterator[str]:
     """FOLDER's bare repositories over git's dumb HTTP protocol on a loopback port: any user name,
     password or query is accepted (and ignored), as a token-checking forge would accept a good one."""
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(folder)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)  # a prompt shutdown()
     thread.start()
     try:
         yield f"127.0.0.1:{server.server_address[1]}"
