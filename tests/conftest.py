@@ -91,6 +91,15 @@ _LONG_FIRST = (
 )
 
 
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """`-n auto`: one worker more than the CPUs. A share of the suite waits rather than computes
+    (Dask start-up, a repository timeout, a server's deadline, Chromium): a spare worker runs
+    another test meanwhile (on 2 idle cores: 4m52s instead of 5m32s, the same CPU time). Cost
+    guards measure CPU time, so the extra worker does not make them fail."""
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return cpus + 1
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     # A stable sort: a file's tests stay together and in their order (module-scoped fixtures are
     # built once); every xdist worker computes the same order from the same collection.
