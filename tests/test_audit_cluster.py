@@ -70,14 +70,18 @@ class Processes:
             client.wait_for_workers(count, timeout=60)
 
     def close(self) -> None:
-        for proc in reversed(self.procs):
-            if proc.poll() is None:
-                proc.terminate()
-        for proc in self.procs:
-            try:
-                proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        # The workers first, while their scheduler still answers their goodbye (with the scheduler
+        # gone each one retries until its 5 s are up: 10 s of every teardown), then the scheduler.
+        for group in (self.procs[1:], self.procs[:1]):
+            for proc in group:
+                if proc.poll() is None:
+                    proc.terminate()
+            for proc in group:
+                try:
+                    proc.wait(timeout=5)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
 
 
 @pytest.fixture
