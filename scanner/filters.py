@@ -340,7 +340,10 @@ def _in_vocabulary(letters: str) -> bool:
     """Is each word of LETTERS (camelCase split) a word of the typed model's vocabulary, of code and prose
     alike (`bashrc`, `oauth`, `json`): what the pronounceable test calls no word, a person still types."""
     vocabulary = _typed_model().words
-    return all(w.lower() in vocabulary for w in _WORDS.findall(letters))
+    words = _WORDS.findall(letters)
+    # Words of three letters or more: a random key's mixed case splits into two-letter pieces
+    # (`gbLrNfc`: gb, lr, nfc), and a vocabulary of code holds most of those.
+    return all(len(w) >= 3 and w.lower() in vocabulary for w in words)
 
 
 # Fixed formats a specific rule judges: a value opening like one but failing it (`AIzA…`, too short

@@ -9,7 +9,7 @@ import string
 from collections.abc import Callable
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from scanner.detect import Detector
@@ -454,6 +454,9 @@ HARDCODED_TEMPLATES = [p.values[0] for p in DETECTS]
 
 @settings(max_examples=200, deadline=None)
 @given(template=st.sampled_from(HARDCODED_TEMPLATES), seed=st.integers(0, 2**64), length=st.integers(20, 64))
+# A random key whose mixed case splits into two-letter pieces of a code vocabulary (gb, lr, nfc): once
+# judged a phrase of typed words, and missed.
+@example(template='client = genai.Client(api_key="<<S>>")', seed=2_334_115_441, length=20)
 def test_any_random_token_in_any_binding_is_found(template: str, seed: int, length: int) -> None:
     rng = random.Random(seed)
     secret = "".join(rng.choice(KEY_ALPHABET) for _ in range(length))
