@@ -103,6 +103,15 @@ def run(repo: Repo | Path | str, *args: str, input: bytes | None = None, ok: Seq
 _REVISION_ERRORS = ("git: bad revision", "git: ambiguous argument", "git: bad object", "git: unknown revision")
 
 
+def is_ancestor(repo: Repo | Path | str, older: str, newer: str) -> bool:
+    """Whether commit OLDER is NEWER or one of its ancestors."""
+    try:
+        run(repo, "merge-base", "--is-ancestor", "--end-of-options", older, newer)
+    except GitError:  # status 1: not an ancestor
+        return False
+    return True
+
+
 def shallow_hint(repo: Repo | Path | str) -> str:
     """What to do when a shallow clone lacks a revision (CI checkouts are shallow by default), or ""
     when the repository is complete and the revision simply does not exist."""

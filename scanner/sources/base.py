@@ -108,6 +108,9 @@ class Scope:
     repo: "gitcmd.Repo | None"
     settings: "Settings"
     listing: "worktree.Listing | None" = None  # the work tree's files, listed already
+    # What several sources of one scan work out alike (a range's revisions and notes commits: git
+    # calls on the push hook's path), kept once per scan; never copied by dataclasses.replace.
+    memo: dict[str, object] = field(default_factory=dict, init=False, compare=False, repr=False)
 
 
 class Source(Protocol):

@@ -321,19 +321,11 @@ def empty_range(repo: gitcmd.Repo, revision_range: str) -> str:
         start, end = words[0].split("..", 1)
         ids = gitcmd.run(repo, "rev-parse", "--revs-only", "--end-of-options", f"{start or 'HEAD'}^{{commit}}",
                          f"{end or 'HEAD'}^{{commit}}", "--", ok=(0, 128)).decode().split()
-        if len(ids) == 2 and ids[0] != ids[1] and _is_ancestor(repo, ids[1], ids[0]):
+        if len(ids) == 2 and ids[0] != ids[1] and gitcmd.is_ancestor(repo, ids[1], ids[0]):
             raise UsageError(f"the range {revision_range} holds no commits: {end or 'HEAD'} is an ancestor of "
                              f"{start or 'HEAD'}, so the range is written the wrong way round; "
                              f"did you mean {end or 'HEAD'}..{start or 'HEAD'}?")
     return f"the range {revision_range} holds no commits: nothing was scanned"
-
-
-def _is_ancestor(repo: gitcmd.Repo, older: str, newer: str) -> bool:
-    try:
-        gitcmd.run(repo, "merge-base", "--is-ancestor", "--end-of-options", older, newer)
-    except GitError:  # status 1: not an ancestor
-        return False
-    return True
 
 
 def _object_ids(repo: gitcmd.Repo, words: Sequence[str], what: str) -> list[str]:
@@ -420,8 +412,8 @@ class Commits:
         else:
             assert request.revision_range is not None  # the CLI gives range mode its range
             # A notes ref's commits are notes, not files: scanner.sources.notes reads them.
-            self._revisions, self._had_notes = git_notes.without_notes(
-                repo, range_revisions(repo, request.revision_range), request.notes)
+            split = git_notes.range_notes(scope)
+            self._revisions, self._had_notes = split.without_notes, bool(split.tips)
         # A history without a bar streams: git's log, the reading and the scanning overlap. A bar
         # needs its totals up front, and a range its commits for attribution.
         self._streamed = request.mode == "history" and not settings.progress

@@ -54,11 +54,11 @@ def sources(scope: Scope) -> list[Source]:
     assert repo is not None
     if request.mode == "history":
         return [Messages(repo, history.history_revisions(repo), all_tags=True)]
-    revisions = history.range_revisions(repo, request.revision_range) if request.revision_range else []
-    if revisions:  # a notes commit's message is git's own ("Notes added by 'git notes add'"), as in --history
+    revisions: list[str] = []
+    if request.revision_range:  # a notes commit's message is git's own ("Notes added by 'git notes add'"), as in --history
         from scanner.sources import notes
 
-        revisions, _ = notes.without_notes(repo, revisions, request.notes)
+        revisions = notes.range_notes(scope).without_notes
     return [Messages(repo, revisions, all_tags=False, pushed_tags=request.tags)]
 
 

@@ -14,7 +14,7 @@ A range (a push of refs/notes/commits, or `--range` over a notes ref) holds note
 of its tips is a notes commit: a notes ref's tip or an ancestor of one (the repository's refs/notes/*,
 and the notes commits a push sends to refs/notes/*, which the receiving side has no ref to yet).
 Those tips are this source's; the range's commits and messages leave them out
-(`without_notes`), so that a key in a note is reported as in --history, never at the annotated
+(`RangeNotes.without_notes`), so that a key in a note is reported as in --history, never at the annotated
 object's id as a file path."""
 from __future__ import annotations
 
@@ -22,7 +22,6 @@ import dataclasses
 from collections.abc import Iterable, Sequence
 
 from scanner import gitcmd
-from scanner.errors import GitError
 from scanner.models import Blob, Finding, Hit, Match, Stats, make_finding, secret_key
 from scanner.sources import gitlog
 from scanner.sources.base import Leaf, Outcomes, Reading, Rescan, Scope, Source
@@ -39,11 +38,9 @@ def sources(scope: Scope) -> list[Source]:
     if request.mode == "range":
         if request.revision_range is None:
             return []
-        from scanner.sources.history import range_revisions
-
-        revisions = range_revisions(repo, request.revision_range)
-        tips = range_tips(repo, revisions, request.notes)
-        return [Notes(repo, [*tips, *(r for r in revisions if r.startswith("^"))])] if tips else []
+        split = range_notes(scope)
+        negated = [r for r in split.revisions if r.startswith("^")]
+        return [Notes(repo, [*split.tips, *negated])] if split.tips else []
     refs = notes_refs(repo)
     return [Notes(repo, refs)] if refs else []
 
@@ -52,6 +49,33 @@ def notes_refs(repo: gitcmd.Repo) -> list[str]:
     """The object ids the notes refs point at."""
     out = gitcmd.run(repo, "for-each-ref", "--format=%(objectname)", NOTES_REFS)
     return sorted(set(out.decode().split()))
+
+
+@dataclasses.dataclass(frozen=True)
+class RangeNotes:
+    """A range's revisions (history.range_revisions) and those of its tips that are notes commits."""
+
+    revisions: tuple[str, ...]
+    tips: tuple[str, ...]
+
+    @property
+    def without_notes(self) -> list[str]:
+        """The range minus its notes commits (each notes tip negated): its files' commits."""
+        return [*self.revisions, *(f"^{tip}" for tip in self.tips)]
+
+
+def range_notes(scope: Scope) -> RangeNotes:
+    """SCOPE's range split into its revisions and notes tips, worked out once for the scan's three
+    sources of a range (commits, messages, notes): each would otherwise ask git again."""
+    found = scope.memo.get("range-notes")
+    if not isinstance(found, RangeNotes):
+        from scanner.sources.history import range_revisions
+
+        assert scope.repo is not None and scope.request.revision_range is not None
+        revisions = range_revisions(scope.repo, scope.request.revision_range)
+        found = RangeNotes(tuple(revisions), tuple(range_tips(scope.repo, revisions, scope.request.notes)))
+        scope.memo["range-notes"] = found
+    return found
 
 
 def range_tips(repo: gitcmd.Repo, revisions: Sequence[str], pushed: Sequence[str] = ()) -> list[str]:
@@ -64,23 +88,11 @@ def range_tips(repo: gitcmd.Repo, revisions: Sequence[str], pushed: Sequence[str
     for revision in revisions:
         if revision.startswith("^"):
             continue
-        if revision in tips or any(_is_ancestor(repo, revision, tip) for tip in tips):
+        if revision in tips or any(gitcmd.is_ancestor(repo, revision, tip) for tip in tips):
             found.append(revision)
     return found
 
 
-def _is_ancestor(repo: gitcmd.Repo, older: str, newer: str) -> bool:
-    try:
-        gitcmd.run(repo, "merge-base", "--is-ancestor", "--end-of-options", older, newer)
-    except GitError:  # status 1: not an ancestor
-        return False
-    return True
-
-
-def without_notes(repo: gitcmd.Repo, revisions: list[str], pushed: Sequence[str] = ()) -> tuple[list[str], bool]:
-    """REVISIONS of a range minus its notes commits (each notes tip negated), and whether it had any."""
-    tips = range_tips(repo, revisions, pushed)
-    return [*revisions, *(f"^{tip}" for tip in tips)], bool(tips)
 
 
 @dataclasses.dataclass(frozen=True)
