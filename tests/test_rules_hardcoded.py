@@ -573,3 +573,44 @@ def test_random_one_case_key_in_a_task_list_is_found(alphabet: str) -> None:
     secret = random_chars(31, alphabet) + random.choice(string.digits)
     text = _TASK.replace(S, secret)
     assert _matches(text) == [("hardcoded-api-key", *_located(text, secret), secret)]
+
+
+def _mashed_value(rng: random.Random, length: int) -> str:
+    """A value made up by mashing keys: home-row letters, one hand after the other, digits between."""
+    hands, hand, out = ("asdfg", "hjkl"), rng.randrange(2), []
+    while len(out) < length:
+        out.append(rng.choice(string.digits) if rng.random() < 0.25 else rng.choice(hands[hand]))
+        hand = 1 - hand if rng.random() < 0.7 else hand
+    return "".join(out)
+
+
+# Usage examples in documentation, commented out or in a docstring, and the same binding in code and
+# config: a value there is judged by itself (a key committed in a comment is as leaked as one in code).
+USAGE_EXAMPLES = [
+    pytest.param("lib/geo/configuration.rb", '##\n# Set options:\n#\n#   Geo.configure(\n#     :api_key => "<<S>>",\n#   )\n#\n'
+                 "def self.configure(options = nil)\nend\n", id="ruby doc comment"),
+    pytest.param("lib/geo.rb", '=begin\n  Geo.configure(:api_key => "<<S>>")\n=end\n', id="ruby =begin block"),
+    pytest.param("geo/client.py", 'def connect():\n    """Connect.\n\n    >>> connect(api_key="<<S>>")\n    """\n', id="python docstring"),
+    pytest.param("src/geo.ts", '/**\n * @example\n * const geo = new Geo({ apiKey: "<<S>>" });\n */\nexport class Geo {}\n',
+                 id="ts doc block"),
+    pytest.param("src/lib.rs", '/// ```\n/// let geo = Geo::new().api_key("<<S>>");\n/// ```\npub struct Geo;\n', id="rust doc comment"),
+    pytest.param("cmd/main.go", '// geo.New(geo.Config{APIKey: "<<S>>"})\nfunc main() {}\n', id="go comment"),
+    pytest.param("config/settings.yaml", 'geo:\n  api_key: "<<S>>"\n', id="yaml"),
+    pytest.param("App.java", 'Geo geo = Geo.builder().apiKey("<<S>>").build();\n', id="java code"),
+]
+
+
+@pytest.mark.parametrize(("path", "snippet"), USAGE_EXAMPLES)
+def test_value_mashed_on_a_keyboard_is_no_key(path: str, snippet: str) -> None:
+    rng = random.Random(sum(map(ord, path)))
+    value = _mashed_value(rng, 24)
+    assert [m for m in _matches(snippet.replace(S, value), path) if m[0] == "hardcoded-api-key"] == []
+
+
+@pytest.mark.parametrize("alphabet", [string.ascii_lowercase + string.digits, "0123456789abcdef", KEY_ALPHABET],
+                         ids=["base36", "hex", "base64url"])
+@pytest.mark.parametrize(("path", "snippet"), USAGE_EXAMPLES)
+def test_random_key_in_a_usage_example_is_found(path: str, snippet: str, alphabet: str) -> None:
+    secret = random_chars(23, alphabet) + random.choice(string.digits)
+    text = snippet.replace(S, secret)
+    assert _matches(text, path) == [("hardcoded-api-key", *_located(text, secret), secret)]
