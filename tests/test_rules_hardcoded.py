@@ -614,3 +614,39 @@ def test_random_key_in_a_usage_example_is_found(path: str, snippet: str, alphabe
     secret = random_chars(23, alphabet) + random.choice(string.digits)
     text = snippet.replace(S, secret)
     assert _matches(text, path) == [("hardcoded-api-key", *_located(text, secret), secret)]
+
+
+def _comma_key() -> str:
+    """A key that holds a comma, as legacy MapQuest keys do (`…|…,…=…`), built at test time."""
+    b36 = string.ascii_lowercase + string.digits
+    return "Fmjtd|lu" + random_chars(8, b36) + "," + random_chars(2, b36) + "=o5-" + random_chars(5, b36)
+
+
+# Where a query parameter's value ends: at `&`, `#`, a blank, a quote or bracket; a comma inside is
+# the value's, one that ends the URL (a blank, the end or a delimiter after it) is the text's.
+QUERY_VALUES = [
+    pytest.param('"mapUrl": "https://www.mapquestapi.com/staticmap/v4/getmap?size=600,400&key=<<S>>&rand=60451",',
+                 _comma_key, id="comma inside, in a JSON string"),
+    pytest.param("curl 'https://api.example.com/v1/geocode?api_key=<<S>>&location=x'", _comma_key, id="api_key, comma inside"),
+    pytest.param("GET https://open.example.com/geocoding/v1/address?key=<<S>>#top", _comma_key, id="comma inside, then #"),
+    pytest.param("<a href=\"https://api.example.com/v1/map?key=<<S>>\">map</a>", _comma_key, id="comma inside, in HTML"),
+    pytest.param("See https://api.example.com/v1/map?key=<<S>>, then retry.", _secret, id="comma ending the URL"),
+    pytest.param("https://api.example.com/v1/map?key=<<S>>,\nnext", _secret, id="comma at the line's end"),
+    pytest.param("[map](https://api.example.com/v1/map?key=<<S>>) and more", _secret, id="markdown link's )"),
+    pytest.param("https://api.example.com/v1/map?key=<<S>>;other=1", _secret, id="semicolon"),
+    pytest.param('curl "https://example.com/v1/items?api_key=<<S>>&include=a,b"', _secret, id="& before a list"),
+]
+
+
+@pytest.mark.parametrize(("snippet", "make"), QUERY_VALUES)
+def test_query_value_ends_where_the_query_does(snippet: str, make: Callable[[], str]) -> None:
+    secret = make()
+    text = snippet.replace(S, secret)
+    assert _matches(text) == [("hardcoded-api-key", *_located(text, secret), secret)]
+
+
+def test_bare_value_outside_a_query_ends_at_a_comma() -> None:
+    # In configuration and code a comma separates values: `{api_key: …, region: eu}`.
+    secret = _secret().replace("-", "")
+    text = f"opts = {{api_key: {secret}, region: eu}}\n"
+    assert _matches(text, "deploy/values.yaml") == [("hardcoded-api-key", *_located(text, secret), secret)]

@@ -47,6 +47,12 @@ TYPED = r":[ \t]{0,20}[A-Za-z_&'][\w.\[\]<>|?&' ]{0,40}?[ \t]{0,20}=(?![=>])|[ \
 # A comparison with a literal is as good as an assignment: apikey == "…", api_key !== '…'.
 ASSIGN = rf"[ \t]{{0,20}}(?:{TYPED}|:=|=>|=(?![=~>])|:(?![:=-])|===?|!==?)[ \t]{{0,20}}"
 FALLBACK = r"(?:\|\||\?\?|\bor\b|\?:|\.(?:unwrap_or(?:_else)?|getOrElse|orElse|or)\((?:\|\w{0,20}\|)?)"
+# A query parameter's value runs to the next `&`, `#`, blank, quote or bracket. A comma is the
+# value's own (RFC 3986 allows it in a query, and keys hold it: a legacy MapQuest key is
+# `…|…,…=…`), unless it ends the URL: one followed by a blank, the end or another delimiter is the
+# text's (`see ?key=…, then`). `;` and `)` end it as they end a URL in prose: no key holds them.
+_QUERY_CHAR = r"[^&\"'`<>\s,;)#\\]"
+_QUERY_VALUE = rf"{_QUERY_CHAR}{{1,1000}}(?:,{_QUERY_CHAR}{{1,100}}){{0,8}}"
 _SP = r"[ \t]{0,20}"
 _WS = r"\s{0,40}"
 _TEXT = r"(?P<secret>[^<\s]{1,300})"
@@ -54,6 +60,9 @@ _TEXT = r"(?P<secret>[^<\s]{1,300})"
 _F = re.IGNORECASE
 
 PATTERNS = (
+    # A key in a URL query string: ?key=…, &key=…, &amp;api_key=…; first, so that where `?api_key=…`
+    # is also read as a bare `api_key=…` (a value cut at `,` or `|`), the query's reading wins.
+    lazyre.compile(rf"[?&](?:amp;)?(?P<name>key|api[_-]?key)=(?P<secret>{_QUERY_VALUE})", _F),
     # api_key = "…", apiKey: '…', API_KEY=…, export GEMINI_API_KEY=…, "apiKey": "…", APIKey: "…",
     # api_key: str = "…", private readonly apiKey: string = '…', api_key := "…", 'api_key' => '…'
     lazyre.compile(rf"{NAME}{NAME_END}{ASSIGN}{VALUE}", _F),
@@ -90,8 +99,6 @@ PATTERNS = (
     lazyre.compile(rf"{NAME}&quot;{_SP}:{_SP}&quot;(?P<secret>[^&\"'<>\s]{{1,300}})&quot;", _F),
     # A two-column CSV row: api_key,…
     lazyre.compile(rf"^{_SP}\"?{NAME}\"?{_SP},{_SP}\"?(?P<secret>[^\s,\"]{{1,300}})\"?{_SP}\r?$", _F | re.MULTILINE),
-    # A key in a URL query string: ?key=…, &key=…, &amp;api_key=…
-    lazyre.compile(r"[?&](?:amp;)?(?P<name>key|api[_-]?key)=(?P<secret>[^&\"'`<>\s,;)#\\]{1,1000})", _F),
 )
 
 _QUERY_NAME = lazyre.compile(r"[?&](?:amp;)?key=$", re.IGNORECASE)
