@@ -316,6 +316,42 @@ def is_sequential(value: str) -> bool:
     return False
 
 
+# Runs a person types, interleaved: `a1b2c3d4e5f6`, `A1b2C3d4E5f6`, `appl_1a2b3c4d5e6f7h`: the characters
+# at every place (or every second place) count up or down by one, letters and digits each, but for one
+# slip. A random key's next character is one up or down about once in 18 (base36) or 8 (hex): a part of
+# 12 characters with all steps but one such, about once in 10^7 hex parts, far rarer for longer ones.
+_INTERLEAVED_LENGTH = 12
+
+
+def is_interleaved_run(value: str) -> bool:
+    """`a1b2c3d4e5f6`, `1a2b3c4d5e6f7h`: a part of letters and digits (12 characters or more) in which
+    each character is one up or down from the one one or two places before it (digits as the keyboard's
+    row goes on: `…8, 9, 0, 1…`), but for one slip: a character off the run (`…f7h`, `…c4x5e…`)."""
+    for part in _PARTS.findall(value):
+        if len(part) < _INTERLEAVED_LENGTH or part.isdigit() or part.isalpha():
+            continue
+        lower = part.lower()
+        for stride in (1, 2):
+            broken = [i for i in range(stride, len(lower)) if not _next_in_run(lower[i - stride], lower[i], 1)]
+            if len(broken) <= 1:
+                return True
+            # One character off the run breaks the steps into it and out of it; around it the run goes on.
+            if len(broken) == 2 and broken[1] - broken[0] == stride \
+                    and _next_in_run(lower[broken[0] - stride], lower[broken[1]], 2):
+                return True
+    return False
+
+
+def _next_in_run(a: str, b: str, steps: int) -> bool:
+    """Is B STEPS places up or down from A in a run people type: the alphabet, or the digits going round
+    (`0123…`, and the keyboard's row `…789012…`)?"""
+    if a.isdigit() != b.isdigit():
+        return False
+    if a.isdigit():
+        return (ord(b) - ord(a)) % 10 in (steps, 10 - steps)
+    return abs(ord(b) - ord(a)) == steps
+
+
 _SEGMENT = lazyre.compile(r"([A-Za-z]*)(\d{0,8})")
 
 
@@ -596,7 +632,8 @@ def plausible_literal(value: str, quoted: bool, typed: bool = True) -> bool:
         return False
     if is_path_or_url(value) or is_regex(value) or is_identifier(value) or is_word_list(value):
         return False
-    if is_low_entropy(value, 2.8 if quoted else 3.0) or is_repetitive(value) or is_sequential(value):
+    if is_low_entropy(value, 2.8 if quoted else 3.0) or is_repetitive(value) or is_sequential(value) \
+            or is_interleaved_run(value):
         return False
     # A key never holds parentheses (`?key=AIzaSy(…`: a fragment), quotes or angle brackets (markup
     # around it), nor reads as a phrase.

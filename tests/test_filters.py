@@ -465,5 +465,47 @@ def test_randomness_models_never_refuse_a_random_key(alphabet: str, length: int,
     # hypothesis, picks the characters: a key is random, never "0000…".)
     rng = random.Random(seed)
     value = prefix + "".join(rng.choice(_KEY_ALPHABETS[alphabet]) for _ in range(length))
-    assert not filters.is_keyboard_mash(value)
+    assert not filters.is_keyboard_mash(value) and not filters.is_interleaved_run(value)
     assert filters.plausible_literal(value, quoted=True) == filters.plausible_literal(value, quoted=True, typed=False)
+
+
+def interleaved_run(rng: random.Random, length: int, stride: int, slip: bool) -> str:
+    """Runs a person types, counting up or down, letters and digits taking turns (`a1b2c3…`, `1a2b…`)
+    or in one run (stride 1 over letters then digits); now and then one slip (`…f7h`)."""
+    letters, digits = string.ascii_lowercase, string.digits
+    step = rng.choice([1, -1])
+    count = (length + stride - 1) // stride
+    # The letters' run fits in the alphabet; digits go round as the keyboard's row does (…8, 9, 0, 1…).
+    first = rng.randrange(26 - count) if step == 1 else rng.randrange(count, 26)
+    runs = [(letters, first), (digits, rng.randrange(10))]
+    rng.shuffle(runs)
+    out = []
+    for i in range(length):
+        alphabet, start = runs[i % stride]
+        out.append(alphabet[(start + step * (i // stride)) % len(alphabet)])
+    if slip:
+        at = rng.randrange(length)
+        out[at] = rng.choice(letters if out[at].isalpha() else digits)
+    value = "".join(out)
+    return "".join(c.upper() if rng.random() < 0.5 and i % 2 else c for i, c in enumerate(value)) \
+        if rng.random() < 0.5 else value
+
+
+@pytest.mark.parametrize("slip", [False, True], ids=["runs", "one slip"])
+@pytest.mark.parametrize("length", [12, 14, 20])
+@pytest.mark.parametrize("prefix", ["", "appl_", "goog_", "sk-"])
+def test_interleaved_typed_runs_are_not_keys(prefix: str, length: int, slip: bool) -> None:
+    rng = random.Random(length * 3 + len(prefix) + slip)
+    for _ in range(50):
+        value = prefix + interleaved_run(rng, length, 2, slip)
+        assert filters.is_interleaved_run(value) and not filters.plausible_literal(value, quoted=True), value
+
+
+@pytest.mark.parametrize("alphabet", [
+    pytest.param("0123456789abcdef", id="hex"), pytest.param("0123456789abcdefghijklmnopqrstuvwxyz", id="base36"),
+    pytest.param(KEY_ALPHABET, id="base64url"),
+])
+def test_random_keys_are_never_interleaved_runs(alphabet: str) -> None:
+    rng = random.Random(13)
+    for length in (12, 13, 16, 24, 40):
+        assert not any(filters.is_interleaved_run("".join(rng.choice(alphabet) for _ in range(length))) for _ in range(5000))

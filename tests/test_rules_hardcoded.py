@@ -650,3 +650,30 @@ def test_bare_value_outside_a_query_ends_at_a_comma() -> None:
     secret = _secret().replace("-", "")
     text = f"opts = {{api_key: {secret}, region: eu}}\n"
     assert _matches(text, "deploy/values.yaml") == [("hardcoded-api-key", *_located(text, secret), secret)]
+
+
+# Runs a person types, letters and digits taking turns, behind a platform's prefix or alone: in a test's
+# call, a commented-out config line, a docstring.
+INTERLEAVED_RUNS = [
+    pytest.param("Tests/ConfigurationTests.swift", 'expect(validateAndLog(apiKey: "<<S>>")).to(equal(.legacy))\n', "appl_",
+                 id="swift test call, prefixed"),
+    pytest.param("config/secrets.yml", "development:\n#   api_key: <<S>>\n  secret_key_base: x\n", "", id="yaml comment"),
+    pytest.param("app/settings.py", 'API_KEY = "<<S>>"\n', "", id="python constant"),
+    pytest.param("src/setup.ts", 'client.setApiKey("<<S>>");\n', "goog_", id="ts setter, prefixed"),
+]
+
+
+@pytest.mark.parametrize(("path", "snippet", "prefix"), INTERLEAVED_RUNS)
+def test_interleaved_typed_runs_are_no_key(path: str, snippet: str, prefix: str) -> None:
+    from tests.test_filters import interleaved_run
+    rng = random.Random(sum(map(ord, path)))
+    for slip in (False, True):
+        text = snippet.replace(S, prefix + interleaved_run(rng, rng.choice([12, 14, 16]), 2, slip))
+        assert [m for m in _matches(text, path) if m[0] == "hardcoded-api-key"] == [], text
+
+
+@pytest.mark.parametrize(("path", "snippet", "prefix"), INTERLEAVED_RUNS)
+def test_random_key_where_a_typed_run_is_refused_is_found(path: str, snippet: str, prefix: str) -> None:
+    secret = prefix + random_chars(15, string.ascii_lowercase + string.digits) + random.choice(string.digits)
+    text = snippet.replace(S, secret)
+    assert _matches(text, path) == [("hardcoded-api-key", *_located(text, secret), secret)]
