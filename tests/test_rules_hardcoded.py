@@ -86,6 +86,8 @@ DETECTS = [
     pytest.param('client.DefaultRequestHeaders.Add("x-goog-api-key", "<<S>>");', id="csharp header add"),
     pytest.param('public string ApiKey { get; set; } = "<<S>>";', id="csharp property initializer"),
     pytest.param('<add key="ApiKey" value="<<S>>" />', id="dotnet appSettings"),
+    pytest.param('<label for="apiKey">Key</label>\n<input id="apiKey" type="text" value="<<S>>" />', id="html input id"),
+    pytest.param('<input type="hidden" name="api_key" value="<<S>>">', id="html input name"),
     # Ruby
     pytest.param('config.api_key = "<<S>>"', id="ruby config"),
     pytest.param("key = ENV.fetch('API_KEY', '<<S>>')", id="ruby ENV.fetch fallback"),

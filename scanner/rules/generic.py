@@ -85,12 +85,12 @@ PATTERNS = (
     # C# auto-property initializer: public string ApiKey { get; set; } = "…";
     lazyre.compile(rf"{NAME}{_SP}\{{[^{{}}\r\n]{{0,60}}\}}{_SP}={_SP}{QUOTED}", _F),
     # Name and value on adjacent lines or attributes: a Kubernetes env entry, an ECS/JSON name/value
-    # pair, a plist <key>/<string>, .NET <add key= value=>, an Android <meta-data name= value=>,
-    # Android <string name=>, <apiKey>…</apiKey>
+    # pair, a plist <key>/<string>, .NET <add key= value=>, an Android <meta-data name= value=>, an HTML
+    # form's <input id= (or name=) value=>, Android <string name=>, <apiKey>…</apiKey>
     lazyre.compile(rf"name{_SP}:{_SP}[\"']?{NAME}[\"']?{_SP}\r?\n{_WS}-?{_SP}value{_SP}:{_SP}{VALUE}", _F),
     lazyre.compile(rf"\\?\"name\\?\"{_WS}:{_WS}\\?\"{NAME}\\?\"{_WS},{_WS}\\?\"value\\?\"{_WS}:{_WS}{QUOTED}", _F),
     lazyre.compile(rf"<key>{_WS}{NAME}{_WS}</key>{_WS}<string>{_WS}{_TEXT}{_WS}</string>", _F),
-    lazyre.compile(rf"(?:key|name){_WS}={_WS}[\"']{NAME}[\"']\s{{1,40}}"
+    lazyre.compile(rf"(?:key|name|\bid){_WS}={_WS}[\"']{NAME}[\"']\s{{1,40}}"
                rf"(?:[\w:.-]{{1,60}}{_WS}={_WS}[\"'][^\"'<>]{{0,200}}[\"']\s{{1,40}}){{0,3}}"
                rf"[\w.-]{{0,60}}:?value{_WS}={_WS}{QUOTED}", _F),
     lazyre.compile(rf"name{_WS}={_WS}[\"']{NAME}[\"'][^>]{{0,200}}>{_WS}{_TEXT}{_WS}<", _F),
