@@ -173,7 +173,7 @@ def _literal(data: bytes) -> bytes:
 # Past this many hits a byte (plus a few), locating every keyword costs more than the Python
 # engine's search of the whole text (a 4 MB run of `AIza` is a million hits): the pass stops and
 # the content is handed to the Python engine, which finds the same secrets.
-_HITS_PER_BYTE = 1 / 1024
+_BYTES_PER_HIT = 1024
 _FEW_HITS = 256
 
 
@@ -256,6 +256,7 @@ class HyperscanPrefilter:
         self._database.compile(expressions=expressions, ids=list(range(len(expressions))), flags=flags,
                                ext=extended)
         self._scratch = hyperscan.Scratch(self._database)
+        self._terminated = hyperscan.ScanTerminated  # looked up once: _scan runs once per blob
         self._python = PythonPrefilter(rules)  # for content with too many hits to locate
         _LIVE.add(self)
 
@@ -273,13 +274,11 @@ class HyperscanPrefilter:
 
     def _scan(self, data: bytes) -> list[tuple[int, int, int]]:
         """Every hit in DATA as (pattern, start, end); _TooManyHits past the limit."""
-        import hyperscan
-
         found: list[tuple[int, int, int]] = []
         try:
-            self._database.scan(data, match_event_handler=_limited(found, _FEW_HITS + int(len(data) * _HITS_PER_BYTE)),
+            self._database.scan(data, match_event_handler=_limited(found, _FEW_HITS + len(data) // _BYTES_PER_HIT),
                                 scratch=self._scratch)
-        except hyperscan.ScanTerminated:
+        except self._terminated:
             raise _TooManyHits from None
         return found
 
