@@ -458,8 +458,11 @@ class Detector:
                 cause = "config"
             if not companion and halves is not None:
                 companion = halves.of(cand.rule_id, cand.secret, cand.start, cand.end)
+            clues = found.at(cand.start, cand.end)
+            if code is not None and code.in_documentation(cand.start):
+                clues += ("docs",)  # a usage example in a docstring or doc comment (after the text's own clues)
             match = Match(cand.rule_id, cand.secret, line, column, cand.secret,
-                          clues=found.at(cand.start, cand.end), companion=companion, suppressed=cause)
+                          clues=clues, companion=companion, suppressed=cause)
             if cause:
                 allowed += 1
                 suppressed.append(match)
