@@ -126,6 +126,20 @@ def test_a_keyword_without_its_anchor_is_looked_at_only_beside_a_lower_case_surp
     _both(data)
 
 
+@pytest.mark.parametrize("before", [b"", b"\0", b"x", b"X", b"6", b"l", b"\n", b"\xff", "\u0130".encode()],
+                         ids=["start", "nul", "letter", "capital", "six", "ell", "newline", "high byte", "dotted i"])
+def test_a_two_letter_keyword_is_located_wherever_it_stands(before: bytes) -> None:
+    # reCAPTCHA's `6l` is given to Hyperscan as every byte before it and it (a literal of two bytes
+    # slows the whole database down): each place must still be reported, the very start, after
+    # any byte and the very end too, in either case.
+    rule = next(i for i, r in enumerate(HYPERSCAN.rules) if r.id == "recaptcha-secret-key")
+    data = before + b"6Lc" + random_chars(38).encode() + b" 6l6L " + before + b"6l"
+    hits = prefilter.build(HYPERSCAN.rules, "hyperscan").text(data)
+    assert hits is not None and hits.starts is not None
+    assert hits.starts[rule] == [m.start() for m in re.finditer(rb"(?i)6l", data)]
+    _both(data)
+
+
 def test_a_token_inside_a_rejected_one_is_not_found_alike() -> None:
     # `finditer` resumes after a match, accepted or not: the inner `ya29.` starts no match of its own.
     data = f"t = ya29.example{random_chars(20)}.ya29.{random_chars(30)}\n".encode()
