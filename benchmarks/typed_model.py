@@ -4,6 +4,7 @@
     python benchmarks/typed_model.py build [--corpus DIR]...        # scanner/data/typed_text.json
     python benchmarks/typed_model.py calibrate [--mirrors /work/.mirror] [--trees DIR]... [--json FILE]
     python benchmarks/typed_model.py pronounceable [--mirrors /work/.mirror] [--trees DIR]...
+    python benchmarks/typed_model.py keyboard [--mirrors /work/.mirror] [--trees DIR]...
 
 build: counts the letter pairs of what people write in code, names and prose alike: the words of the
   identifiers (camelCase and snake_case split) and of the comments and docstrings of the .py and .pyi
@@ -25,6 +26,10 @@ pronounceable: the figures behind scanner.filters.PRONOUNCEABLE_THRESHOLD (a one
   syllables): the highest pronounceable_score of 300,000 random hex and base36 keys (either case,
   10 to 64 characters; the threshold is 2 nats above it), and, masked, the peers' fixture values and
   the --trees test values it rejects (none of the fixtures may be a random key).
+keyboard: the figures behind scanner.filters.KEYBOARD_THRESHOLD (a one-case value of keys mashed by
+  hand): the highest keyboard_score of 1,200,000 random hex and base36 keys (either case, 10 to 64
+  characters; the threshold is 2 nats above it), how many score within 2 and 4 nats of that
+  highest (the tail), and, masked, the peers' fixture values and the --trees test values it rejects.
 """
 from __future__ import annotations
 
@@ -261,6 +266,32 @@ def pronounceable(mirrors: Path, trees: list[Path]) -> int:
     return 0
 
 
+def keyboard(mirrors: Path, trees: list[Path]) -> int:
+    from scanner import filters
+
+    rng = random.Random(11)
+    scores: list[tuple[float, str]] = []
+    for alphabet in ("0123456789abcdef", "0123456789ABCDEF", string.ascii_lowercase + string.digits,
+                     string.ascii_uppercase + string.digits):
+        for _ in range(300000):
+            value = "".join(rng.choices(alphabet, k=rng.randint(10, 64)))
+            scores.append((filters.keyboard_score(value), value))
+    scores.sort(reverse=True)
+    highest, top = scores[0]
+    keys = {v for v in gitleaks_keys(mirrors / "gitleaks+gitleaks" / "repo")
+            + kingfisher_keys(mirrors / "mongodb+kingfisher" / "repo") if filters.plausible_literal(v, True, typed=False)}
+    tests = {v for v in test_values(trees) if filters.plausible_literal(v, True, typed=False)}
+    print(json.dumps({
+        "threshold": filters.KEYBOARD_THRESHOLD, "random_keys": len(scores), "random_highest": round(highest, 2),
+        "random_highest_value": _mask(top),
+        "random_within_2_nats_of_threshold": sum(s >= filters.KEYBOARD_THRESHOLD - 2 for s, _ in scores),
+        "random_within_4_nats_of_threshold": sum(s >= filters.KEYBOARD_THRESHOLD - 4 for s, _ in scores),
+        "fixture_values": len(keys), "fixture_values_rejected": sorted(_mask(v) for v in keys if filters.is_keyboard_mash(v)),
+        "test_values": len(tests), "test_values_rejected": sorted(_mask(v) for v in tests if filters.is_keyboard_mash(v)),
+    }, indent=1))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -273,7 +304,12 @@ def main(argv: list[str] | None = None) -> int:
     r = sub.add_parser("pronounceable")
     r.add_argument("--mirrors", type=Path, default=Path("/work/.mirror"))
     r.add_argument("--trees", type=Path, action="append", default=[])
+    k = sub.add_parser("keyboard")
+    k.add_argument("--mirrors", type=Path, default=Path("/work/.mirror"))
+    k.add_argument("--trees", type=Path, action="append", default=[])
     args = parser.parse_args(argv)
+    if args.command == "keyboard":
+        return keyboard(args.mirrors, args.trees)
     if args.command == "pronounceable":
         return pronounceable(args.mirrors, args.trees)
     if args.command == "build":

@@ -458,8 +458,11 @@ class Detector:
                 cause = "config"
             if not companion and halves is not None:
                 companion = halves.of(cand.rule_id, cand.secret, cand.start, cand.end)
+            clues = found.at(cand.start, cand.end)
+            if code is not None and code.in_documentation(cand.start):
+                clues += ("docs",)  # a usage example in a docstring or doc comment (after the text's own clues)
             match = Match(cand.rule_id, cand.secret, line, column, cand.secret,
-                          clues=found.at(cand.start, cand.end), companion=companion, suppressed=cause)
+                          clues=clues, companion=companion, suppressed=cause)
             if cause:
                 allowed += 1
                 suppressed.append(match)
@@ -744,12 +747,16 @@ def _text_candidates(rule: Rule, text: str, spans: list[tuple[int, int]] | None 
                 yield from _accepted(rule, pattern, pattern.finditer(text, start, end))
 
 
-def _before(prefix: tuple[re.Pattern[str], int], text: str, names: list[int], start: int) -> list[int]:
+def _before(prefix: "_Prefix", text: str, names: list[int], start: int) -> list[int]:
     """Where a pattern whose PREFIX (the text before its name, at most so wide) ends at one of NAMES
     may start, from START on, ascending."""
-    ending, widest = prefix
+    ending, widest, last = prefix
     starts: set[int] = set()
     for name in names:
+        # A prefix that cannot be empty ends with a character it can end with: a name after any
+        # other has none (no search of the width before it, which a text of names made costly).
+        if last is not None and (name == 0 or (text[name - 1] < "\x80" and text[name - 1] not in last)):
+            continue
         at = max(start, name - widest)
         # The prefix ends at the name: one character is left past it, so an assertion there sees it.
         while (m := ending.search(text, at, name + 1)) is not None:
@@ -758,14 +765,19 @@ def _before(prefix: tuple[re.Pattern[str], int], text: str, names: list[int], st
     return sorted(starts)
 
 
+# A prefix made to end where a name starts, its greatest width, and the ASCII characters its last
+# one can be (None: any, or it can be empty).
+_Prefix = tuple[re.Pattern[str], int, "frozenset[str] | None"]
+
+
 @functools.cache
-def _prefixes(rule: Rule) -> dict[int, tuple[re.Pattern[str], int]]:
+def _prefixes(rule: Rule) -> dict[int, _Prefix]:
     """The rule's patterns that hold its name after a prefix of bounded width: for each, the prefix
     made to end one character before the end, and its width. Only a prefix that is a whole part of
     the pattern (no `|` outside its groups) and has no lookahead or end anchor: one that looked past
     the name could succeed in the pattern and fail here."""
     opener = f"(?<!{rule.name_run})"
-    found: dict[int, tuple[re.Pattern[str], int]] = {}
+    found: dict[int, _Prefix] = {}
     for index, pattern in enumerate(rule.patterns):
         cut = pattern.pattern.find(opener) if rule.name_run else -1
         if cut <= 0:
@@ -774,13 +786,90 @@ def _prefixes(rule: Rule) -> dict[int, tuple[re.Pattern[str], int]]:
         if any(token in prefix for token in ("(?=", "(?!", "\\Z", "\\A", "\\z")) or not _top_level(prefix):
             continue
         try:
-            width = _sre_parse.parse(prefix, pattern.flags).getwidth()[1]
+            parsed = _sre_parse.parse(prefix, pattern.flags)
+            width = parsed.getwidth()[1]
             ending = re.compile(f"(?:{prefix})(?=[\\s\\S]\\Z)", pattern.flags)
         except re.error:
             continue
         if width < _sre.MAXREPEAT:
-            found[index] = (ending, width)
+            last, empty = _last_chars(list(parsed), pattern.flags)
+            found[index] = (ending, width, None if empty else last)
     return found
+
+
+_ASCII = [chr(c) for c in range(128)]
+_CATEGORIES = {"CATEGORY_SPACE": r"\s", "CATEGORY_NOT_SPACE": r"\S", "CATEGORY_DIGIT": r"\d",
+               "CATEGORY_NOT_DIGIT": r"\D", "CATEGORY_WORD": r"\w", "CATEGORY_NOT_WORD": r"\W"}
+
+
+def _last_chars(items: list[tuple[Any, Any]], flags: int) -> tuple[frozenset[str] | None, bool]:
+    """The ASCII characters a match of the parsed sequence ITEMS can end with (None: any, or not
+    known here), and whether it can match the empty string. Only ever more than the truth: a
+    character outside the set means no match ends there."""
+    chars: set[str] = set()
+    for op, av in reversed(items):
+        name = str(op)
+        if name == "LITERAL":
+            got: frozenset[str] | None = _cased(chr(av), flags)
+            empty = False
+        elif name == "IN":
+            got, empty = _in_class(av, flags), False
+        elif name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
+            got, empty = _last_chars(list(av[2]), flags)
+            empty = empty or av[0] == 0
+        elif name == "SUBPATTERN":
+            _, add, remove, sub = av
+            got, empty = _last_chars(list(sub), (flags | add) & ~remove)
+        elif name == "BRANCH":
+            got, empty = frozenset(), False
+            for branch in av[1]:
+                one, none = _last_chars(list(branch), flags)
+                got = None if got is None or one is None else got | one
+                empty = empty or none
+        elif name in ("AT", "ASSERT", "ASSERT_NOT"):  # zero width: the character before decides
+            got, empty = frozenset(), True
+        else:
+            return None, False
+        if got is None:
+            return None, False
+        chars |= got
+        if not empty:
+            return frozenset(chars), False
+    return frozenset(chars), True
+
+
+def _cased(char: str, flags: int) -> frozenset[str]:
+    return frozenset({char, char.lower(), char.upper()} if flags & re.IGNORECASE else {char}) & frozenset(_ASCII)
+
+
+def _in_class(items: list[tuple[Any, Any]], flags: int) -> frozenset[str] | None:
+    """The ASCII characters the parsed character class ITEMS matches (None: not known here)."""
+    def member(c: str) -> bool | None:
+        for op, av in items:
+            name = str(op)
+            if name == "LITERAL":
+                hit = c == chr(av)
+            elif name == "RANGE":
+                hit = av[0] <= ord(c) <= av[1]
+            elif name == "CATEGORY" and str(av) in _CATEGORIES:
+                hit = re.fullmatch(_CATEGORIES[str(av)], c, flags & re.ASCII) is not None
+            elif name == "NEGATE":
+                continue
+            else:
+                return None
+            if hit:
+                return True
+        return False
+
+    negated = any(str(op) == "NEGATE" for op, _ in items)
+    found: set[str] = set()
+    for c in _ASCII:
+        hits = [member(x) for x in ({c, c.lower(), c.upper()} if flags & re.IGNORECASE else {c})]
+        if None in hits:
+            return None
+        if any(hits) != negated:
+            found.add(c)
+    return frozenset(found)
 
 
 def _top_level(prefix: str) -> bool:

@@ -316,6 +316,42 @@ def is_sequential(value: str) -> bool:
     return False
 
 
+# Runs a person types, interleaved: `a1b2c3d4e5f6`, `A1b2C3d4E5f6`, `appl_1a2b3c4d5e6f7h`: the characters
+# at every place (or every second place) count up or down by one, letters and digits each, but for one
+# slip. A random key's next character is one up or down about once in 18 (base36) or 8 (hex): a part of
+# 12 characters with all steps but one such, about once in 10^7 hex parts, far rarer for longer ones.
+_INTERLEAVED_LENGTH = 12
+
+
+def is_interleaved_run(value: str) -> bool:
+    """`a1b2c3d4e5f6`, `1a2b3c4d5e6f7h`: a part of letters and digits (12 characters or more) in which
+    each character is one up or down from the one one or two places before it (digits as the keyboard's
+    row goes on: `…8, 9, 0, 1…`), but for one slip: a character off the run (`…f7h`, `…c4x5e…`)."""
+    for part in _PARTS.findall(value):
+        if len(part) < _INTERLEAVED_LENGTH or part.isdigit() or part.isalpha():
+            continue
+        lower = part.lower()
+        for stride in (1, 2):
+            broken = [i for i in range(stride, len(lower)) if not _next_in_run(lower[i - stride], lower[i], 1)]
+            if len(broken) <= 1:
+                return True
+            # One character off the run breaks the steps into it and out of it; around it the run goes on.
+            if len(broken) == 2 and broken[1] - broken[0] == stride \
+                    and _next_in_run(lower[broken[0] - stride], lower[broken[1]], 2):
+                return True
+    return False
+
+
+def _next_in_run(a: str, b: str, steps: int) -> bool:
+    """Is B STEPS places up or down from A in a run people type: the alphabet, or the digits going round
+    (`0123…`, and the keyboard's row `…789012…`)?"""
+    if a.isdigit() != b.isdigit():
+        return False
+    if a.isdigit():
+        return (ord(b) - ord(a)) % 10 in (steps, 10 - steps)
+    return abs(ord(b) - ord(a)) == steps
+
+
 _SEGMENT = lazyre.compile(r"([A-Za-z]*)(\d{0,8})")
 
 
@@ -408,26 +444,41 @@ _LOG = {name: math.log(p) for name, p in (
 def _letters_cost(word: str) -> float:
     """log P(WORD) as one or more words run together (`notarealkey`): the best split into words of
     the vocabulary or runs of letters, by dynamic programming over where each ends. (Cached: the
-    short pieces random keys split into come back again and again.)"""
+    short pieces random keys split into come back again and again.)
+
+    A run of letters from j to i costs its opening at j plus its letter pairs, a difference of
+    prefix sums: so the best run ending at i is the best opening among the last _LONGEST_WORD
+    places (one `max` over a slice) plus the pairs up to i. A word of the vocabulary opening at j
+    is pushed forward to where it ends once the best up to j is known. (Every split is weighed as
+    before, a fifth of the time: this runs for each candidate of the api-key rule.)"""
+    n = len(word)
+    if not n:
+        return 0.0
     model = _typed_model()
     pairs, vocabulary = model.pairs, model.words
-    n = len(word)
+    opening, end, boundary = _LOG["vocabulary"], _LOG["end"], _LOG["boundary"]
     # inner[k]: log P of the letter pairs word[0..k] inside one run (a prefix sum over pairs).
     inner = [0.0] * n
     for k in range(1, n):
         inner[k] = inner[k - 1] + pairs[word[k - 1:k + 1]]
-    best = [0.0] + [-math.inf] * n
-    for i in range(1, n + 1):
-        for j in range(max(0, i - _LONGEST_WORD), i):
-            if best[j] == -math.inf:
-                continue
-            run = _LOG["vocabulary"] + pairs["^" + word[j]] + inner[i - 1] - inner[j] + _LOG["end"]
-            known = vocabulary.get(word[j:i])
-            cost = max(run, _LOG["vocabulary"] + known) if known is not None else run
-            total = best[j] + cost + (_LOG["boundary"] if j else 0.0)
-            if total > best[i]:
-                best[i] = total
-    return best[n]
+    # opened[j]: the best split up to j, a run of letters opening at j, less the pairs before j.
+    opened = [0.0] * n
+    # known[i]: the best split ending at i with a word of the vocabulary.
+    known = [-math.inf] * (n + 1)
+    best = 0.0
+    for i in range(n + 1):
+        if i:
+            run = max(opened[max(0, i - _LONGEST_WORD):i]) + inner[i - 1] + end
+            best = run if run > known[i] else known[i]
+            if i == n:
+                break
+        before = best + (boundary if i else 0.0) + opening
+        opened[i] = before + pairs["^" + word[i]] - inner[i]
+        for k in range(i + 1, min(n, i + _LONGEST_WORD) + 1):
+            got = vocabulary.get(word[i:k])
+            if got is not None and before + got > known[k]:
+                known[k] = before + got
+    return best
 
 
 def _digits_cost(run: str) -> float:
@@ -527,6 +578,62 @@ def is_pronounceable(value: str) -> bool:
     return pronounceable_score(value) >= PRONOUNCEABLE_THRESHOLD
 
 
+# The letter rows of a QWERTY keyboard. Hands mashing keys for a made-up value rest on the home row,
+# reach the top row now and then and the bottom row seldom; they stay on a row for a while and
+# come back to the letter pairs they just typed (`fj`, `as`, `sd`).
+_KEY_ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm")
+_ROW_OF = {c: i for i, row in enumerate(_KEY_ROWS) for c in row}
+# P(a letter's row): top, home, bottom; then how often the next letter stays on the row of the one
+# before, and how often it repeats what followed that letter before.
+_ROW_SHARE = (0.2, 0.7, 0.1)
+_SAME_ROW = 0.5
+_REPEAT_PAIR = 0.3
+# 2 nats above the highest score (10.14) of 1,200,000 random keys of hex and base36 (either case, 10 to 64
+# characters): benchmarks/typed_model.py keyboard.
+KEYBOARD_THRESHOLD = 12.2
+
+
+def keyboard_score(value: str) -> float:
+    """How much likelier VALUE, written in one case, is as keys mashed on a keyboard (`2a9fjaslfj8…`:
+    runs of home-row letters, the same pairs again, digits between) than as characters drawn uniformly
+    from its alphabet: a log-likelihood ratio in nats over its letters (digits are as likely either
+    way), each part between separators on its own (`v1.0-…-…`: a hex part is drawn from hex, whose six
+    letters repeat their pairs by chance); -inf for mixed case, which nobody mashes, or no letters."""
+    chars = "".join(c for c in value if c.isascii() and c.isalnum())
+    if next((True for pattern, _, _ in _ONE_CASE_ALPHABETS if pattern.fullmatch(chars)), None) is None:
+        return -math.inf
+    parts = [[c for c in part.lower() if c.isalpha()] for part in _PARTS.findall(value)]
+    if not any(parts):
+        return -math.inf
+    return sum(_mashed(letters) for letters in parts if letters)
+
+
+def _mashed(letters: list[str]) -> float:
+    # Uniformly, a letter is one of its alphabet's: 6 (hex) or 26.
+    size = 6 if all(c in "abcdef" for c in letters) else 26
+    score, before = 0.0, ""
+    # What followed each letter so far: how often each follower, and in all.
+    followers: dict[str, Counter[str]] = {}
+    for c in letters:
+        row = _ROW_OF[c]
+        p = _ROW_SHARE[row] / len(_KEY_ROWS[row])
+        if before:
+            p = (1 - _SAME_ROW) * p + (_SAME_ROW / len(_KEY_ROWS[row]) if _ROW_OF[before] == row else 0.0)
+            seen = followers.setdefault(before, Counter())
+            total = seen.total()
+            if total:
+                p = (1 - _REPEAT_PAIR) * p + _REPEAT_PAIR * seen[c] / total
+            seen[c] += 1
+        score += math.log(p * size)
+        before = c
+    return score
+
+
+def is_keyboard_mash(value: str) -> bool:
+    """Is VALUE keys mashed by hand rather than random (keyboard_score at or above the threshold)?"""
+    return keyboard_score(value) >= KEYBOARD_THRESHOLD
+
+
 def plausible_literal(value: str, quoted: bool, typed: bool = True) -> bool:
     """Is a value bound to an api-key-like name a real secret rather than a stand-in?
 
@@ -540,7 +647,8 @@ def plausible_literal(value: str, quoted: bool, typed: bool = True) -> bool:
         return False
     if is_path_or_url(value) or is_regex(value) or is_identifier(value) or is_word_list(value):
         return False
-    if is_low_entropy(value, 2.8 if quoted else 3.0) or is_repetitive(value) or is_sequential(value):
+    if is_low_entropy(value, 2.8 if quoted else 3.0) or is_repetitive(value) or is_sequential(value) \
+            or is_interleaved_run(value):
         return False
     # A key never holds parentheses (`?key=AIzaSy(…`: a fragment), quotes or angle brackets (markup
     # around it), nor reads as a phrase.
@@ -555,7 +663,8 @@ def plausible_literal(value: str, quoted: bool, typed: bool = True) -> bool:
     # nobody types in. A random key in lower case is as random as one of base36, which the threshold
     # was set above (0 of 180,000 random mixed-case keys rejected so).
     lowered = value.lower()
-    return not (is_typed(value) or is_pronounceable(value) or (lowered != value and is_typed(lowered)))
+    return not (is_typed(value) or is_pronounceable(value) or is_keyboard_mash(value)
+                or (lowered != value and is_typed(lowered)))
 
 
 # Narrower than _PLACEHOLDER_WORDS and made of long words: a random 35-character key body must

@@ -173,13 +173,21 @@ def _literal(data: bytes) -> bytes:
 # Past this many hits a byte (plus a few), locating every keyword costs more than the Python
 # engine's search of the whole text (a 4 MB run of `AIza` is a million hits): the pass stops and
 # the content is handed to the Python engine, which finds the same secrets.
-_HITS_PER_BYTE = 1 / 1024
+_BYTES_PER_HIT = 1024
 _FEW_HITS = 256
 
 
 # UTF-8 of the characters whose lower case is ASCII or two characters (scanner.detect's
 # _LOWER_CASE_SURPRISES): the Kelvin sign and the dotted capital I.
 _LOWER_CASE_SURPRISES = ("\u212a".encode(), "\u0130".encode())
+# A literal shorter than this slows Hyperscan's literal matcher down for the whole database: with
+# reCAPTCHA's keyword `6l` and the dotted capital I (two bytes each) in it, a sample of pytest's
+# history scanned at 2.2 GB/s, without them at 3.2 GB/s, with the keyword given as below at 2.9.
+# So a short keyword (that reports every place) is given as each byte before it and it: the same
+# places, but the very start, which _scan looks at itself. A short surprise is not in the database:
+# _located looks for it in the content, in the rare case it matters.
+_SHORT = 3
+_SHORT_SURPRISES = tuple(s for s in _LOWER_CASE_SURPRISES if len(s) < _SHORT)
 
 
 class _TooManyHits(Exception):
@@ -202,6 +210,9 @@ class HyperscanPrefilter:
 
         self._rules = rules
         self._meaning: list[tuple[int, int, int]] = []
+        # The short keywords given as their places after a byte (see _SHORT), lower case, each with
+        # the id of one of those patterns: a hit at the very start is reported as that one's.
+        self._heads: list[tuple[bytes, int]] = []
         # The literals of the gate's wrapped needles: (needle index, its text, split, literal).
         self._wrapped: list[tuple[int, bytes, int, bytes]] = []
         expressions: list[bytes] = []
@@ -229,6 +240,13 @@ class HyperscanPrefilter:
             # that imports a Google library would otherwise be a hit each time).
             once = 0 if rule.opens_with_keyword else hyperscan.HS_FLAG_SINGLEMATCH
             for keyword in rule.keywords:
+                if len(keyword) < _SHORT and not once:
+                    self._heads.append((keyword.lower(), len(expressions)))
+                    for byte in range(256):
+                        if not 0x41 <= byte <= 0x5a:  # caseless: a-z stand for A-Z
+                            add(_literal(bytes([byte]) + keyword), hyperscan.HS_FLAG_CASELESS,
+                                (i, _KEYWORD, len(keyword)))
+                    continue
                 add(_literal(keyword), hyperscan.HS_FLAG_CASELESS | once, (i, _KEYWORD, len(keyword)))
             for anchor in rule.anchors:
                 # Run on the lower-cased text by the Python engine: ASCII patterns, so caseless
@@ -251,11 +269,13 @@ class HyperscanPrefilter:
         for m, marker in enumerate(self._markers):
             add(_literal(marker), hyperscan.HS_FLAG_CASELESS, (-1, _MARKER, m))
         for surprise in _LOWER_CASE_SURPRISES:
-            add(_literal(surprise), hyperscan.HS_FLAG_SINGLEMATCH, (-1, _SURPRISE, 0))
+            if surprise not in _SHORT_SURPRISES:
+                add(_literal(surprise), hyperscan.HS_FLAG_SINGLEMATCH, (-1, _SURPRISE, 0))
         self._database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
         self._database.compile(expressions=expressions, ids=list(range(len(expressions))), flags=flags,
                                ext=extended)
         self._scratch = hyperscan.Scratch(self._database)
+        self._terminated = hyperscan.ScanTerminated  # looked up once: _scan runs once per blob
         self._python = PythonPrefilter(rules)  # for content with too many hits to locate
         _LIVE.add(self)
 
@@ -273,14 +293,19 @@ class HyperscanPrefilter:
 
     def _scan(self, data: bytes) -> list[tuple[int, int, int]]:
         """Every hit in DATA as (pattern, start, end); _TooManyHits past the limit."""
-        import hyperscan
-
         found: list[tuple[int, int, int]] = []
+        limit = _FEW_HITS + len(data) // _BYTES_PER_HIT
         try:
-            self._database.scan(data, match_event_handler=_limited(found, _FEW_HITS + int(len(data) * _HITS_PER_BYTE)),
-                                scratch=self._scratch)
-        except hyperscan.ScanTerminated:
+            self._database.scan(data, match_event_handler=_limited(found, limit), scratch=self._scratch)
+        except self._terminated:
             raise _TooManyHits from None
+        for keyword, pattern in self._heads:  # a short keyword at the very start: no byte before it
+            if data[:len(keyword)].lower() == keyword:
+                found.insert(0, (pattern, 0, len(keyword)))
+        # The limit counts what a database holding every pattern would report: a short surprise once.
+        if len(found) > limit or (len(found) + len(_SHORT_SURPRISES) > limit
+                                  and len(found) + sum(s in data for s in _SHORT_SURPRISES) > limit):
+            raise _TooManyHits
         return found
 
     def text(self, data: bytes) -> Hits | None:
@@ -328,7 +353,8 @@ class HyperscanPrefilter:
         # Unless the text holds a character whose lower case is ASCII (the Kelvin sign): then the
         # detector looks for anchors in the lower-cased text itself, as the Python engine does.
         active = tuple(sorted(rule for rule in starts if rule in spans or not self._rules[rule].anchors))
-        if len(active) < len(starts) and any(self._meaning[pattern][1] == _SURPRISE for pattern, _, _ in found):
+        if len(active) < len(starts) and (any(self._meaning[pattern][1] == _SURPRISE for pattern, _, _ in found)
+                                          or any(s in data for s in _SHORT_SURPRISES)):
             active = tuple(sorted(starts))
         if not active and not encoded:
             return None

@@ -17,6 +17,7 @@ from __future__ import annotations
 import bisect
 import json
 import posixpath
+import re
 from collections.abc import Callable, Sequence
 from functools import cache
 from typing import TYPE_CHECKING, Literal
@@ -149,6 +150,44 @@ def _is_code(tree: tree_sitter.Tree, offset: int) -> bool:
     return leaf.type != "ERROR" and leaf.parent is not None
 
 
+# A module's string constant named for documentation: Ansible's DOCUMENTATION, EXAMPLES and RETURN, a
+# command's USAGE, HELP or EPILOG, `__doc__`.
+_DOC_NAME = lazyre.compile(r"__doc__|docs?|documentation|examples?|usage|help|epilog|readme|return", re.IGNORECASE)
+# Comments written as documentation: JSDoc/Javadoc/Doxygen `/** */`, rustdoc and C# `///`, `//!`, Ruby's
+# `=begin` block.
+_DOC_COMMENT = (b"/**", b"///", b"//!", b"=begin")
+# What documentation opens with: a docstring's triple quotes, a doc comment.
+_DOC_OPENERS = ('"""', "'''", "/**", "///", "//!", "=begin")
+
+
+def _in_documentation(tree: tree_sitter.Tree, offset: int) -> bool:
+    """Is the byte at OFFSET of the parsed source in documentation: a docstring (a string that is a
+    statement of its own), a module's string constant named for documentation (`EXAMPLES = r\'\'\'…`),
+    or a documentation comment? Not a plain comment: a line of code commented out is code put aside."""
+    node: tree_sitter.Node | None = tree.root_node.descendant_for_byte_range(offset, offset + 1)
+    while node is not None:
+        kind = node.type
+        if kind == "doc_comment":
+            return True
+        if "comment" in kind:
+            return (node.text or b"").lstrip().startswith(_DOC_COMMENT)
+        if kind == "string":
+            parent = node.parent
+            if parent is None:
+                return False
+            if parent.type == "expression_statement":
+                return True
+            statement = parent.parent
+            if parent.type != "assignment" or statement is None or statement.parent is None \
+                    or statement.parent.type != "module":
+                return False
+            left = parent.child_by_field_name("left")
+            return left is not None and left.type == "identifier" \
+                and _DOC_NAME.fullmatch((left.text or b"").decode("utf-8", "replace")) is not None
+        node = node.parent
+    return False
+
+
 class Code:
     """The parsed source of one text in LANGUAGE, asked where its unquoted values stand; parsed on
     the first question only."""
@@ -160,6 +199,7 @@ class Code:
         self._tried = False
         self._ascii = text.isascii()
         self._notebook: _Notebook | None = None
+        self._documented: bool | None = None
         # The last character offset turned into a byte offset, and that byte offset: candidates come
         # in ascending order, so each is encoded from the one before, not from the start.
         self._at = (0, 0)
@@ -178,6 +218,24 @@ class Code:
         if self._tree is None:
             return False
         return _is_code(self._tree, start if self._ascii else self._byte_offset(start))
+
+    def in_documentation(self, start: int) -> bool:
+        """Is the text at character START documentation (a docstring, a documentation constant or
+        comment: `_in_documentation`)? A notebook, or a file past the parse limit, is not asked."""
+        if len(self._text) > PARSE_LIMIT or self._language == "notebook":
+            return False
+        if self._documented is None:
+            # A text that opens no docstring or doc comment is not parsed for it (a file of many findings
+            # and no documentation, a bundle, costs one pass over its text).
+            self._documented = any(marker in self._text for marker in _DOC_OPENERS)
+        if not self._documented:
+            return False
+        if not self._tried:
+            self._tried = True
+            self._tree = _parse(self._language, self._text)
+        if self._tree is None:
+            return False
+        return _in_documentation(self._tree, start if self._ascii else self._byte_offset(start))
 
     def _byte_offset(self, start: int) -> int:
         char, byte = self._at if self._at[0] <= start else (0, 0)

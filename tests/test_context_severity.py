@@ -107,3 +107,45 @@ def test_json_report_carries_context_and_severity(tmp_path: Path) -> None:
     assert proc.returncode == 1, proc.stderr
     found = {f["path"]: (f["context"], f["severity"]) for f in json.loads(proc.stdout)["findings"]}
     assert found == {"ai.py": ("gemini-client", "critical"), "web/firebase.js": ("firebase-config", "high")}
+
+
+def _ec_key() -> str:
+    """An EC private key's PEM block around random base64 (a TLS certificate's key), never a real key."""
+    import base64
+    import os
+    body = base64.b64encode(os.urandom(121)).decode()
+    return "-----BEGIN EC PRIVATE KEY-----\n" + "\n".join(body[i:i + 64] for i in range(0, len(body), 64)) \
+        + "\n-----END EC PRIVATE KEY-----"
+
+
+# A module's usage examples, in its docstrings, documentation constants and doc comments: `docs`,
+# wherever the file is; a line of code commented out is not documentation.
+_ANSIBLE_EXAMPLES = ('DOCUMENTATION = """\nmodule: gcp_compute_ssl_certificate\n"""\n\nEXAMPLES = r"""\n'
+                     "- name: create a SSL certificate\n  google.cloud.gcp_compute_ssl_certificate:\n"
+                     "    name: cert\n    private_key: |-\n<<PEM>>\n"
+                     '    auth_kind: serviceaccount\n    service_account_file: "/tmp/auth.pem"\n"""\n')
+DOCUMENTATION_CONTEXTS = [
+    pytest.param("plugins/modules/gcp_compute_ssl_certificate.py", _ANSIBLE_EXAMPLES, "gcp-service-account-key", "docs",
+                 id="ansible EXAMPLES constant"),
+    pytest.param("geo/client.py", 'def connect():\n    """Connect.\n\n    >>> connect(api_key="<<K>>")\n    """\n',
+                 "hardcoded-api-key", "docs", id="python docstring"),
+    pytest.param("src/geo.ts", '/**\n * @example\n * new Geo({ apiKey: "<<K>>" });\n */\nexport class Geo {}\n',
+                 "hardcoded-api-key", "docs", id="jsdoc"),
+    pytest.param("src/lib.rs", '/// ```\n/// let geo = Geo::new().api_key("<<K>>");\n/// ```\npub struct Geo;\n',
+                 "hardcoded-api-key", "docs", id="rustdoc"),
+    pytest.param("lib/geo.rb", '=begin\n  Geo.configure(:api_key => "<<K>>")\n=end\n', "hardcoded-api-key", "docs",
+                 id="ruby =begin"),
+    # Not documentation: code, a string constant of another name, a line commented out.
+    pytest.param("src/app.py", 'CONFIG = """\napi_key = "<<K>>"\n"""\n', "hardcoded-api-key", "generic", id="config constant"),
+    pytest.param("src/app.py", '# api_key = "<<K>>"\n', "hardcoded-api-key", "generic", id="commented-out line"),
+    pytest.param("src/app.ts", '// const apiKey = "<<K>>";\n', "hardcoded-api-key", "generic", id="ts commented-out line"),
+    pytest.param("src/app.py", 'api_key = "<<K>>"\n', "hardcoded-api-key", "generic", id="code"),
+    pytest.param("tests/test_app.py", 'api_key = "<<K>>"\n', "hardcoded-api-key", "test-fixture", id="test code"),
+]
+
+
+@pytest.mark.parametrize(("path", "snippet", "rule_id", "context"), DOCUMENTATION_CONTEXTS)
+def test_usage_example_in_documentation_is_docs(path: str, snippet: str, rule_id: str, context: str) -> None:
+    pem = "\n".join("      " + line for line in _ec_key().split("\n"))
+    text = snippet.replace(K, random_chars(31) + "7").replace("<<PEM>>", pem)
+    assert _one(text, path, rule_id).context == context

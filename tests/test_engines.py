@@ -126,6 +126,20 @@ def test_a_keyword_without_its_anchor_is_looked_at_only_beside_a_lower_case_surp
     _both(data)
 
 
+@pytest.mark.parametrize("before", [b"", b"\0", b"x", b"X", b"6", b"l", b"\n", b"\xff", "\u0130".encode()],
+                         ids=["start", "nul", "letter", "capital", "six", "ell", "newline", "high byte", "dotted i"])
+def test_a_two_letter_keyword_is_located_wherever_it_stands(before: bytes) -> None:
+    # reCAPTCHA's `6l` is given to Hyperscan as every byte before it and it (a literal of two bytes
+    # slows the whole database down): each place must still be reported, the very start, after
+    # any byte and the very end too, in either case.
+    rule = next(i for i, r in enumerate(HYPERSCAN.rules) if r.id == "recaptcha-secret-key")
+    data = before + b"6Lc" + random_chars(38).encode() + b" 6l6L " + before + b"6l"
+    hits = prefilter.build(HYPERSCAN.rules, "hyperscan").text(data)
+    assert hits is not None and hits.starts is not None
+    assert hits.starts[rule] == [m.start() for m in re.finditer(rb"(?i)6l", data)]
+    _both(data)
+
+
 def test_a_token_inside_a_rejected_one_is_not_found_alike() -> None:
     # `finditer` resumes after a match, accepted or not: the inner `ya29.` starts no match of its own.
     data = f"t = ya29.example{random_chars(20)}.ya29.{random_chars(30)}\n".encode()
@@ -363,3 +377,34 @@ def _same_at_names(text: str, cut: float, length: int) -> int:
         assert (list(detect._Plan(rule, spans, names=names).candidates(text, start, end))
                 == list(detect._Plan(rule, spans).candidates(text, start, end)))
     return tried
+
+
+_SPACES = frozenset(c for c in map(chr, range(128)) if re.fullmatch(r"\s", c))
+
+
+@pytest.mark.parametrize(("prefix", "flags", "last"), [
+    pytest.param(r"[\"']", 0, frozenset("\"'"), id="a quote"),
+    pytest.param(r"name[ \t]{0,20}:[ \t]{0,20}[\"']?", re.I, frozenset(" \t:\"'"), id="optional tail"),
+    pytest.param(r"<key>\s{0,40}", re.I, _SPACES | {">"}, id="a category"),
+    pytest.param(r"(?:key|nAme)", re.I, frozenset("yYeE"), id="branches, either case"),
+    pytest.param(r"(?:key|namE)", 0, frozenset("yE"), id="branches, as written"),
+    pytest.param(r"x[^a-z]", re.I, frozenset(map(chr, range(128))) - frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"),
+                 id="a negated class"),
+    pytest.param(r"ab\b", 0, frozenset("b"), id="an assertion at the end"),
+    pytest.param(r"^[ \t]{0,20}\"?", re.M, None, id="can be empty"),
+    pytest.param(r"a.", 0, None, id="any character"),
+])
+def test_a_names_prefix_is_searched_only_after_a_character_it_can_end_with(
+        prefix: str, flags: int, last: frozenset[str] | None) -> None:
+    # _before skips a name whose character before it no match of the prefix can end with: the set
+    # must hold every such character (or be None), or a key after that prefix would be missed.
+    from scanner import detect
+
+    parsed = detect._sre_parse.parse(prefix, flags)
+    got, empty = detect._last_chars(list(parsed), flags)
+    assert (None if empty else got) == last
+    ending = re.compile(f"(?:{prefix})\\Z", flags)
+    for c in map(chr, range(128)):
+        for before in ("", "name  :", "<key>", "x", "nAm", "ke", "a"):
+            if ending.search(before + c) is not None and last is not None:
+                assert c in last, (prefix, before + c)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+import string
 from pathlib import Path
 
 import pytest
@@ -377,3 +378,134 @@ def test_random_mixed_case_keys_are_not_typed_in_lower_case() -> None:
     for length in (10, 16, 24, 40, 64):
         values = ["".join(rng.choice(KEY_ALPHABET) for _ in range(length)) for _ in range(2000)]
         assert not any(filters.is_typed(v.lower()) for v in values)
+
+
+_HOME_ROW, _TOP_ROW = "asdfghjkl", "qwertyuiop"
+
+
+def _mashed(rng: random.Random, length: int, style: str) -> str:
+    """A value typed by mashing keys, as a person makes one up for a usage example: hands on the home
+    row (now and then the top row), one hand after the other, or a few short runs typed again and
+    again; a fifth of it digits between the letters."""
+    digits = length // 5
+    letters: list[str] = []
+    if style == "rows":
+        letters = [rng.choice(_TOP_ROW if rng.random() < 0.15 else _HOME_ROW) for _ in range(length - digits)]
+    elif style == "hands":
+        hand = rng.randrange(2)
+        while len(letters) < length - digits:
+            letters.append(rng.choice(("asdfg", "hjkl")[hand]))
+            hand = 1 - hand if rng.random() < 0.7 else hand
+    else:  # "runs"
+        runs = ["".join(rng.choice(_HOME_ROW + "qweruio") for _ in range(rng.randint(2, 4))) for _ in range(3)]
+        while len(letters) < length - digits:
+            letters += rng.choice(runs)
+        letters = letters[:length - digits]
+    for _ in range(digits):
+        letters.insert(rng.randrange(len(letters) + 1), rng.choice("0123456789"))
+    return "".join(letters)
+
+
+@pytest.mark.parametrize(("style", "length", "least"), [
+    # Letters of two rows at random: the weakest evidence, each row change costs.
+    ("rows", 24, 0.15), ("rows", 32, 0.3), ("rows", 48, 0.55),
+    ("hands", 24, 0.95), ("hands", 32, 0.95), ("hands", 48, 0.95),
+    ("runs", 24, 0.7), ("runs", 32, 0.95), ("runs", 48, 0.95),
+])
+def test_values_mashed_on_a_keyboard_are_not_keys(style: str, length: int, least: float) -> None:
+    # The longer the value, the surer the call: a short one may be a random key's chance (measured:
+    # rows 22 %, 39 %, 67 %; hands 100 %; runs 82 %, 100 %, 100 %).
+    rng = random.Random(length * 7 + len(style))
+    values = [_mashed(rng, length, style) for _ in range(200)]
+    rejected = [v for v in values if filters.is_keyboard_mash(v) and not filters.plausible_literal(v, quoted=True)]
+    assert len(rejected) >= least * len(values)
+
+
+@pytest.mark.parametrize("value", [
+    # Home-row runs around digits, the same pairs again: made up for a usage example.
+    "3s9dkfj2lsdkf8jasdfj", "jfk3ld9s8fjdk2sla7dkfj", "4kdjf8slkdjf9alskdjf2",
+    # Bottom-row keys typed to look like hex (a fixture of a peer's rule test, shaped so).
+    "nb42n2nb622ebn1b21bb2nnb1bc2e0223nb9n9241cb6c220b2b8", "zx8cvzx3cvbzxc9vbn2mzx",
+])
+def test_keyboard_mashed_values_score_above_the_threshold(value: str) -> None:
+    assert filters.is_keyboard_mash(value) and not filters.plausible_literal(value, quoted=True)
+
+
+@pytest.mark.parametrize("alphabet", [
+    pytest.param("0123456789abcdef", id="hex"), pytest.param("0123456789ABCDEF", id="HEX"),
+    pytest.param("0123456789abcdefghijklmnopqrstuvwxyz", id="base36"),
+    pytest.param("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ", id="BASE36"),
+    # Nobody mashes in mixed case: never judged so.
+    pytest.param(KEY_ALPHABET, id="base64url"),
+])
+def test_random_keys_are_never_keyboard_mashed(alphabet: str) -> None:
+    rng = random.Random(10)
+    for length in (10, 16, 24, 40, 64):
+        assert not any(filters.is_keyboard_mash("".join(rng.choice(alphabet) for _ in range(length))) for _ in range(2000))
+
+
+def test_a_hex_part_is_judged_as_hex() -> None:
+    # Hex's six letters repeat their pairs by chance: a prefix of other letters must not make its part base36.
+    rng = random.Random(12)
+    values = ["v1.0-" + "".join(rng.choice("0123456789abcdef") for _ in range(64)) for _ in range(500)]
+    assert not any(filters.is_keyboard_mash(v) for v in values)
+
+
+_KEY_ALPHABETS = {"hex": "0123456789abcdef", "HEX": "0123456789ABCDEF", "base36": "0123456789abcdefghijklmnopqrstuvwxyz",
+                  "BASE36": "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ", "base62": string.ascii_letters + string.digits,
+                  "base64url": KEY_ALPHABET}
+
+
+@settings(max_examples=500, deadline=None)
+@given(alphabet=st.sampled_from(sorted(_KEY_ALPHABETS)), length=st.integers(16, 64),
+       prefix=st.sampled_from(["", "sk-", "sk_live_", "phc_", "key-", "xk-", "pk.", "SG."]), seed=st.integers(0, 2**64))
+def test_randomness_models_never_refuse_a_random_key(alphabet: str, length: int, prefix: str, seed: int) -> None:
+    # What people type (words, syllables, keys mashed) is judged against chance; a random key of any
+    # usual alphabet, with or without a provider's prefix, is never taken for it. (The seed, not
+    # hypothesis, picks the characters: a key is random, never "0000…".)
+    rng = random.Random(seed)
+    value = prefix + "".join(rng.choice(_KEY_ALPHABETS[alphabet]) for _ in range(length))
+    assert not filters.is_keyboard_mash(value) and not filters.is_interleaved_run(value)
+    assert filters.plausible_literal(value, quoted=True) == filters.plausible_literal(value, quoted=True, typed=False)
+
+
+def interleaved_run(rng: random.Random, length: int, stride: int, slip: bool) -> str:
+    """Runs a person types, counting up or down, letters and digits taking turns (`a1b2c3…`, `1a2b…`)
+    or in one run (stride 1 over letters then digits); now and then one slip (`…f7h`)."""
+    letters, digits = string.ascii_lowercase, string.digits
+    step = rng.choice([1, -1])
+    count = (length + stride - 1) // stride
+    # The letters' run fits in the alphabet; digits go round as the keyboard's row does (…8, 9, 0, 1…).
+    first = rng.randrange(26 - count) if step == 1 else rng.randrange(count, 26)
+    runs = [(letters, first), (digits, rng.randrange(10))]
+    rng.shuffle(runs)
+    out = []
+    for i in range(length):
+        alphabet, start = runs[i % stride]
+        out.append(alphabet[(start + step * (i // stride)) % len(alphabet)])
+    if slip:
+        at = rng.randrange(length)
+        out[at] = rng.choice(letters if out[at].isalpha() else digits)
+    value = "".join(out)
+    return "".join(c.upper() if rng.random() < 0.5 and i % 2 else c for i, c in enumerate(value)) \
+        if rng.random() < 0.5 else value
+
+
+@pytest.mark.parametrize("slip", [False, True], ids=["runs", "one slip"])
+@pytest.mark.parametrize("length", [12, 14, 20])
+@pytest.mark.parametrize("prefix", ["", "appl_", "goog_", "sk-"])
+def test_interleaved_typed_runs_are_not_keys(prefix: str, length: int, slip: bool) -> None:
+    rng = random.Random(length * 3 + len(prefix) + slip)
+    for _ in range(50):
+        value = prefix + interleaved_run(rng, length, 2, slip)
+        assert filters.is_interleaved_run(value) and not filters.plausible_literal(value, quoted=True), value
+
+
+@pytest.mark.parametrize("alphabet", [
+    pytest.param("0123456789abcdef", id="hex"), pytest.param("0123456789abcdefghijklmnopqrstuvwxyz", id="base36"),
+    pytest.param(KEY_ALPHABET, id="base64url"),
+])
+def test_random_keys_are_never_interleaved_runs(alphabet: str) -> None:
+    rng = random.Random(13)
+    for length in (12, 13, 16, 24, 40):
+        assert not any(filters.is_interleaved_run("".join(rng.choice(alphabet) for _ in range(length))) for _ in range(5000))

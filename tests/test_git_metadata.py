@@ -251,3 +251,35 @@ def test_a_key_after_a_nul_in_a_commit_message_is_found(tmp_path: Path, capsys: 
     assert code == 1
     assert _places(data) == {("commit-message", f"commit-message:{sha}", 2, 5, sha)}
     assert data["findings"][0]["author"] == "Eve"
+
+
+@pytest.mark.parametrize("notes", [False, True], ids=["commits-listed-by-the-walk", "with-a-notes-ref"])
+def test_one_key_in_messages_of_one_instant_is_found_at_the_commit_git_lists_last(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], notes: bool) -> None:
+    # Three messages carry the key, each authored at the same instant: the tie goes to the commit
+    # git's order (newest committed first) lists last. Without a notes ref the history's walk lists
+    # the commits for the messages; with one, the messages list their own (the walk leaves notes out).
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    key = google_key()
+    base = _commit(repo, "start", 1)
+    authored = {"GIT_AUTHOR_DATE": "2024-01-02T12:00:00+00:00"}
+
+    def commit(message: str, day: int) -> str:
+        (repo / "a.txt").write_text(f"day {day}\n")
+        git(repo, "add", "-A")
+        git(repo, "commit", "-q", "--no-verify", "-m", message,
+            env={**authored, "GIT_COMMITTER_DATE": f"2024-01-{day:02d}T12:00:00+00:00"})
+        return git(repo, "rev-parse", "HEAD")
+
+    oldest = commit(f"fix: rotate key {key}", 2)
+    commit(f"again: rotate key {key}", 3)
+    git(repo, "checkout", "-q", "-b", "side", base)
+    commit(f"side: rotate key {key}", 4)
+    git(repo, "checkout", "-q", "main")
+    if notes:
+        git(repo, "notes", "add", "-m", "deployed", base)
+    code, data = _json(capsys, "--history", str(repo))
+    assert code == 1
+    assert [(f["place"], f["commit"]) for f in data["findings"]] == [("commit-message", oldest)]

@@ -72,7 +72,9 @@ def _rebuild_wheel(dist: metadata.Distribution, out: Path) -> None:
     wheel = out / f"{name}-{dist.version}-{tags[0]}.whl"
     record = io.StringIO()
     writer = csv.writer(record, lineterminator="\n")
-    with zipfile.ZipFile(wheel, "w", zipfile.ZIP_DEFLATED) as zf:
+    # Stored, not deflated: pip unpacks it once, and compressing the compiled dependencies (hyperscan,
+    # the grammars) cost 2 CPU-s a run.
+    with zipfile.ZipFile(wheel, "w", zipfile.ZIP_STORED) as zf:
         for path in dist.files or ():
             text = str(path)
             if text.startswith("..") or "__pycache__" in path.parts or path.name in ("RECORD", "INSTALLER",

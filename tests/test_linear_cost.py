@@ -216,6 +216,14 @@ SHAPES = [
           lambda size: _notebook_of(size, lambda i: f"api_key = k{_token(24)}\n")),
     Shape("hardcoded-api-key", "typed values", "settings.py",
           _lines(lambda i: f'API_KEY_{i} = "someProviderTestKeyValue{i % 10000}"  # {"-" * 150}\n', 5000)),
+    # Values of keys mashed by hand, each judged by the keyboard model; query values of comma-joined
+    # runs, each comma tried as the value's or the text's.
+    Shape("hardcoded-api-key", "keyboard-mashed values", "settings.py",
+          _lines(lambda i: f'API_KEY_{i} = "{i:04d}fjdksla9sdfjkl{i % 97:02d}asdfjkl;"\n', 5000)),
+    Shape("hardcoded-api-key", "?key= values of comma runs", "urls.txt", _repeat(b"?key=a,b,,c,d,e,f,g,h,i,j,")),
+    # A documented file of many findings: parsed once, each finding asked where it stands (docs or not).
+    Shape("hardcoded-api-key", "findings in docstrings", "settings.py",
+          _lines(lambda i: f'def f{i}():\n    """Use f(api_key="{_token(24)}")."""\n', 10000)),
     # Text that is not plain bytes: decoded before any rule runs.
     Shape("hardcoded-api-key", "utf-16 anchor run", "App.config", lambda size: _repeat("api_key=".encode("utf-16-le"))(size)),
     Shape("hardcoded-api-key", "utf-32 anchor run", "App.config", lambda size: _repeat("api_key=".encode("utf-32-le"))(size)),

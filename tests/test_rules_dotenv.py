@@ -173,3 +173,18 @@ def test_dotenv_message_says_whether_the_file_holds_a_secret(tmp_path: Path, cap
     assert main(["scan", str(tmp_path), "--format", "json"]) == 1
     [severity] = [f["severity"] for f in json.loads(capsys.readouterr().out)["findings"] if f["rule_id"] == "dotenv-file"]
     assert severity == ("high" if holds else "low")
+
+
+@pytest.mark.parametrize(("line", "severity"), [
+    # An inline comment is not the value: the key before it is judged alone.
+    pytest.param("PUBLIC_SERVICE_KEY=<<R>> # replace with your project's key", "high", id="key, then a comment"),
+    pytest.param('PUBLIC_SERVICE_KEY="<<R>>"  # staging', "high", id="quoted key, then a comment"),
+    pytest.param("PUBLIC_SERVICE_KEY=YOUR_KEY_HERE # replace with your project's key", "low", id="stand-in, then a comment"),
+    pytest.param("PUBLIC_SERVICE_HOST=https://example.com # where it lives", "low", id="setting, then a comment"),
+])
+def test_dotenv_severity_reads_a_value_without_its_inline_comment(line: str, severity: str) -> None:
+    from scanner.detect import Detector
+    from tests.conftest import random_chars
+    text = "APP_ENV=dev\n" + line.replace("<<R>>", "pk_" + random_chars(40)) + "\n"
+    found = [m.severity for m in Detector().scan(text.encode(), "web/.env.local").matches if m.rule_id == "dotenv-file"]
+    assert found == [severity]

@@ -86,6 +86,8 @@ DETECTS = [
     pytest.param('client.DefaultRequestHeaders.Add("x-goog-api-key", "<<S>>");', id="csharp header add"),
     pytest.param('public string ApiKey { get; set; } = "<<S>>";', id="csharp property initializer"),
     pytest.param('<add key="ApiKey" value="<<S>>" />', id="dotnet appSettings"),
+    pytest.param('<label for="apiKey">Key</label>\n<input id="apiKey" type="text" value="<<S>>" />', id="html input id"),
+    pytest.param('<input type="hidden" name="api_key" value="<<S>>">', id="html input name"),
     # Ruby
     pytest.param('config.api_key = "<<S>>"', id="ruby config"),
     pytest.param("key = ENV.fetch('API_KEY', '<<S>>')", id="ruby ENV.fetch fallback"),
@@ -573,3 +575,107 @@ def test_random_one_case_key_in_a_task_list_is_found(alphabet: str) -> None:
     secret = random_chars(31, alphabet) + random.choice(string.digits)
     text = _TASK.replace(S, secret)
     assert _matches(text) == [("hardcoded-api-key", *_located(text, secret), secret)]
+
+
+def _mashed_value(rng: random.Random, length: int) -> str:
+    """A value made up by mashing keys: home-row letters, one hand after the other, digits between."""
+    hands, hand, out = ("asdfg", "hjkl"), rng.randrange(2), []
+    while len(out) < length:
+        out.append(rng.choice(string.digits) if rng.random() < 0.25 else rng.choice(hands[hand]))
+        hand = 1 - hand if rng.random() < 0.7 else hand
+    return "".join(out)
+
+
+# Usage examples in documentation, commented out or in a docstring, and the same binding in code and
+# config: a value there is judged by itself (a key committed in a comment is as leaked as one in code).
+USAGE_EXAMPLES = [
+    pytest.param("lib/geo/configuration.rb", '##\n# Set options:\n#\n#   Geo.configure(\n#     :api_key => "<<S>>",\n#   )\n#\n'
+                 "def self.configure(options = nil)\nend\n", id="ruby doc comment"),
+    pytest.param("lib/geo.rb", '=begin\n  Geo.configure(:api_key => "<<S>>")\n=end\n', id="ruby =begin block"),
+    pytest.param("geo/client.py", 'def connect():\n    """Connect.\n\n    >>> connect(api_key="<<S>>")\n    """\n', id="python docstring"),
+    pytest.param("src/geo.ts", '/**\n * @example\n * const geo = new Geo({ apiKey: "<<S>>" });\n */\nexport class Geo {}\n',
+                 id="ts doc block"),
+    pytest.param("src/lib.rs", '/// ```\n/// let geo = Geo::new().api_key("<<S>>");\n/// ```\npub struct Geo;\n', id="rust doc comment"),
+    pytest.param("cmd/main.go", '// geo.New(geo.Config{APIKey: "<<S>>"})\nfunc main() {}\n', id="go comment"),
+    pytest.param("config/settings.yaml", 'geo:\n  api_key: "<<S>>"\n', id="yaml"),
+    pytest.param("App.java", 'Geo geo = Geo.builder().apiKey("<<S>>").build();\n', id="java code"),
+]
+
+
+@pytest.mark.parametrize(("path", "snippet"), USAGE_EXAMPLES)
+def test_value_mashed_on_a_keyboard_is_no_key(path: str, snippet: str) -> None:
+    rng = random.Random(sum(map(ord, path)))
+    value = _mashed_value(rng, 24)
+    assert [m for m in _matches(snippet.replace(S, value), path) if m[0] == "hardcoded-api-key"] == []
+
+
+@pytest.mark.parametrize("alphabet", [string.ascii_lowercase + string.digits, "0123456789abcdef", KEY_ALPHABET],
+                         ids=["base36", "hex", "base64url"])
+@pytest.mark.parametrize(("path", "snippet"), USAGE_EXAMPLES)
+def test_random_key_in_a_usage_example_is_found(path: str, snippet: str, alphabet: str) -> None:
+    secret = random_chars(23, alphabet) + random.choice(string.digits)
+    text = snippet.replace(S, secret)
+    assert _matches(text, path) == [("hardcoded-api-key", *_located(text, secret), secret)]
+
+
+def _comma_key() -> str:
+    """A key that holds a comma, as legacy MapQuest keys do (`…|…,…=…`), built at test time."""
+    b36 = string.ascii_lowercase + string.digits
+    return "Fmjtd|lu" + random_chars(8, b36) + "," + random_chars(2, b36) + "=o5-" + random_chars(5, b36)
+
+
+# Where a query parameter's value ends: at `&`, `#`, a blank, a quote or bracket; a comma inside is
+# the value's, one that ends the URL (a blank, the end or a delimiter after it) is the text's.
+QUERY_VALUES = [
+    pytest.param('"mapUrl": "https://www.mapquestapi.com/staticmap/v4/getmap?size=600,400&key=<<S>>&rand=60451",',
+                 _comma_key, id="comma inside, in a JSON string"),
+    pytest.param("curl 'https://api.example.com/v1/geocode?api_key=<<S>>&location=x'", _comma_key, id="api_key, comma inside"),
+    pytest.param("GET https://open.example.com/geocoding/v1/address?key=<<S>>#top", _comma_key, id="comma inside, then #"),
+    pytest.param("<a href=\"https://api.example.com/v1/map?key=<<S>>\">map</a>", _comma_key, id="comma inside, in HTML"),
+    pytest.param("See https://api.example.com/v1/map?key=<<S>>, then retry.", _secret, id="comma ending the URL"),
+    pytest.param("https://api.example.com/v1/map?key=<<S>>,\nnext", _secret, id="comma at the line's end"),
+    pytest.param("[map](https://api.example.com/v1/map?key=<<S>>) and more", _secret, id="markdown link's )"),
+    pytest.param("https://api.example.com/v1/map?key=<<S>>;other=1", _secret, id="semicolon"),
+    pytest.param('curl "https://example.com/v1/items?api_key=<<S>>&include=a,b"', _secret, id="& before a list"),
+]
+
+
+@pytest.mark.parametrize(("snippet", "make"), QUERY_VALUES)
+def test_query_value_ends_where_the_query_does(snippet: str, make: Callable[[], str]) -> None:
+    secret = make()
+    text = snippet.replace(S, secret)
+    assert _matches(text) == [("hardcoded-api-key", *_located(text, secret), secret)]
+
+
+def test_bare_value_outside_a_query_ends_at_a_comma() -> None:
+    # In configuration and code a comma separates values: `{api_key: …, region: eu}`.
+    secret = _secret().replace("-", "")
+    text = f"opts = {{api_key: {secret}, region: eu}}\n"
+    assert _matches(text, "deploy/values.yaml") == [("hardcoded-api-key", *_located(text, secret), secret)]
+
+
+# Runs a person types, letters and digits taking turns, behind a platform's prefix or alone: in a test's
+# call, a commented-out config line, a docstring.
+INTERLEAVED_RUNS = [
+    pytest.param("Tests/ConfigurationTests.swift", 'expect(validateAndLog(apiKey: "<<S>>")).to(equal(.legacy))\n', "appl_",
+                 id="swift test call, prefixed"),
+    pytest.param("config/secrets.yml", "development:\n#   api_key: <<S>>\n  secret_key_base: x\n", "", id="yaml comment"),
+    pytest.param("app/settings.py", 'API_KEY = "<<S>>"\n', "", id="python constant"),
+    pytest.param("src/setup.ts", 'client.setApiKey("<<S>>");\n', "goog_", id="ts setter, prefixed"),
+]
+
+
+@pytest.mark.parametrize(("path", "snippet", "prefix"), INTERLEAVED_RUNS)
+def test_interleaved_typed_runs_are_no_key(path: str, snippet: str, prefix: str) -> None:
+    from tests.test_filters import interleaved_run
+    rng = random.Random(sum(map(ord, path)))
+    for slip in (False, True):
+        text = snippet.replace(S, prefix + interleaved_run(rng, rng.choice([12, 14, 16]), 2, slip))
+        assert [m for m in _matches(text, path) if m[0] == "hardcoded-api-key"] == [], text
+
+
+@pytest.mark.parametrize(("path", "snippet", "prefix"), INTERLEAVED_RUNS)
+def test_random_key_where_a_typed_run_is_refused_is_found(path: str, snippet: str, prefix: str) -> None:
+    secret = prefix + random_chars(15, string.ascii_lowercase + string.digits) + random.choice(string.digits)
+    text = snippet.replace(S, secret)
+    assert _matches(text, path) == [("hardcoded-api-key", *_located(text, secret), secret)]

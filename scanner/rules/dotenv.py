@@ -87,6 +87,18 @@ _LONGEST_STAND_IN = 1000
 _EMPTY = lazyre.compile(r"^(?:none|null|nil|undefined|empty|not[_-]?set)$", re.IGNORECASE)
 
 
+def _value(raw: str) -> str:
+    """The value a dotenv line assigns: inside its quotes, or up to an inline comment (` # …`)."""
+    value = raw.strip()
+    quote = value[:1] if value[:1] in ("'", '"', "`") else ""
+    if quote and len(value) >= 2 and value.endswith(quote):
+        return value[1:-1]
+    if quote:
+        # A quoted value with a trailing comment, or the first line of a multi-line value.
+        return value[1:].split(quote, 1)[0]
+    return re.split(r"(?:^|\s)#", value, maxsplit=1)[0].strip()
+
+
 def first_value(text: str) -> str | None:
     """The first non-empty, non-placeholder value a dotenv text assigns, or None."""
     for line in text.splitlines():
@@ -95,15 +107,7 @@ def first_value(text: str) -> str | None:
         match = _ASSIGNMENT.match(line)
         if not match:
             continue
-        value = match["value"].strip()
-        quote = value[:1] if value[:1] in ("'", '"', "`") else ""
-        if quote and len(value) >= 2 and value.endswith(quote):
-            value = value[1:-1]
-        elif quote:
-            # A quoted value with a trailing comment, or the first line of a multi-line value.
-            value = value[1:].split(quote, 1)[0]
-        else:
-            value = re.split(r"(?:^|\s)#", value, maxsplit=1)[0].strip()
+        value = _value(match["value"])
         if value and not _EMPTY.match(value) and (len(value) > _LONGEST_STAND_IN or not _is_stand_in(value)):
             return value
     return None
@@ -118,7 +122,7 @@ def holds_secret_value(text: str) -> bool:
     for line in text.splitlines():
         match = _ASSIGNMENT.match(line)
         if match and not line.lstrip().startswith("#") and _SECRET_NAME.search(match["name"]):
-            value = match["value"].strip().strip("'\"`")
+            value = _value(match["value"])
             if value and plausible_literal(value, True):
                 return True
     return False

@@ -47,6 +47,12 @@ TYPED = r":[ \t]{0,20}[A-Za-z_&'][\w.\[\]<>|?&' ]{0,40}?[ \t]{0,20}=(?![=>])|[ \
 # A comparison with a literal is as good as an assignment: apikey == "…", api_key !== '…'.
 ASSIGN = rf"[ \t]{{0,20}}(?:{TYPED}|:=|=>|=(?![=~>])|:(?![:=-])|===?|!==?)[ \t]{{0,20}}"
 FALLBACK = r"(?:\|\||\?\?|\bor\b|\?:|\.(?:unwrap_or(?:_else)?|getOrElse|orElse|or)\((?:\|\w{0,20}\|)?)"
+# A query parameter's value runs to the next `&`, `#`, blank, quote or bracket. A comma is the
+# value's own (RFC 3986 allows it in a query, and keys hold it: a legacy MapQuest key is
+# `…|…,…=…`), unless it ends the URL: one followed by a blank, the end or another delimiter is the
+# text's (`see ?key=…, then`). `;` and `)` end it as they end a URL in prose: no key holds them.
+_QUERY_CHAR = r"[^&\"'`<>\s,;)#\\]"
+_QUERY_VALUE = rf"{_QUERY_CHAR}{{1,1000}}(?:,{_QUERY_CHAR}{{1,100}}){{0,8}}"
 _SP = r"[ \t]{0,20}"
 _WS = r"\s{0,40}"
 _TEXT = r"(?P<secret>[^<\s]{1,300})"
@@ -54,6 +60,9 @@ _TEXT = r"(?P<secret>[^<\s]{1,300})"
 _F = re.IGNORECASE
 
 PATTERNS = (
+    # A key in a URL query string: ?key=…, &key=…, &amp;api_key=…; first, so that where `?api_key=…`
+    # is also read as a bare `api_key=…` (a value cut at `,` or `|`), the query's reading wins.
+    lazyre.compile(rf"[?&](?:amp;)?(?P<name>key|api[_-]?key)=(?P<secret>{_QUERY_VALUE})", _F),
     # api_key = "…", apiKey: '…', API_KEY=…, export GEMINI_API_KEY=…, "apiKey": "…", APIKey: "…",
     # api_key: str = "…", private readonly apiKey: string = '…', api_key := "…", 'api_key' => '…'
     lazyre.compile(rf"{NAME}{NAME_END}{ASSIGN}{VALUE}", _F),
@@ -76,12 +85,12 @@ PATTERNS = (
     # C# auto-property initializer: public string ApiKey { get; set; } = "…";
     lazyre.compile(rf"{NAME}{_SP}\{{[^{{}}\r\n]{{0,60}}\}}{_SP}={_SP}{QUOTED}", _F),
     # Name and value on adjacent lines or attributes: a Kubernetes env entry, an ECS/JSON name/value
-    # pair, a plist <key>/<string>, .NET <add key= value=>, an Android <meta-data name= value=>,
-    # Android <string name=>, <apiKey>…</apiKey>
+    # pair, a plist <key>/<string>, .NET <add key= value=>, an Android <meta-data name= value=>, an HTML
+    # form's <input id= (or name=) value=>, Android <string name=>, <apiKey>…</apiKey>
     lazyre.compile(rf"name{_SP}:{_SP}[\"']?{NAME}[\"']?{_SP}\r?\n{_WS}-?{_SP}value{_SP}:{_SP}{VALUE}", _F),
     lazyre.compile(rf"\\?\"name\\?\"{_WS}:{_WS}\\?\"{NAME}\\?\"{_WS},{_WS}\\?\"value\\?\"{_WS}:{_WS}{QUOTED}", _F),
     lazyre.compile(rf"<key>{_WS}{NAME}{_WS}</key>{_WS}<string>{_WS}{_TEXT}{_WS}</string>", _F),
-    lazyre.compile(rf"(?:key|name){_WS}={_WS}[\"']{NAME}[\"']\s{{1,40}}"
+    lazyre.compile(rf"(?:key|name|\bid){_WS}={_WS}[\"']{NAME}[\"']\s{{1,40}}"
                rf"(?:[\w:.-]{{1,60}}{_WS}={_WS}[\"'][^\"'<>]{{0,200}}[\"']\s{{1,40}}){{0,3}}"
                rf"[\w.-]{{0,60}}:?value{_WS}={_WS}{QUOTED}", _F),
     lazyre.compile(rf"name{_WS}={_WS}[\"']{NAME}[\"'][^>]{{0,200}}>{_WS}{_TEXT}{_WS}<", _F),
@@ -90,8 +99,6 @@ PATTERNS = (
     lazyre.compile(rf"{NAME}&quot;{_SP}:{_SP}&quot;(?P<secret>[^&\"'<>\s]{{1,300}})&quot;", _F),
     # A two-column CSV row: api_key,…
     lazyre.compile(rf"^{_SP}\"?{NAME}\"?{_SP},{_SP}\"?(?P<secret>[^\s,\"]{{1,300}})\"?{_SP}\r?$", _F | re.MULTILINE),
-    # A key in a URL query string: ?key=…, &key=…, &amp;api_key=…
-    lazyre.compile(r"[?&](?:amp;)?(?P<name>key|api[_-]?key)=(?P<secret>[^&\"'`<>\s,;)#\\]{1,1000})", _F),
 )
 
 _QUERY_NAME = lazyre.compile(r"[?&](?:amp;)?key=$", re.IGNORECASE)

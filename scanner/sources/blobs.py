@@ -72,13 +72,22 @@ class CatFile:
         while start < len(oids):
             chunk = oids[start:start + MAX_BATCH]
             self._request(chunk)
+            # Bound for this chunk (a restart makes a new git with new pipes): this loop runs
+            # once per object of a history.
+            stdout = self._proc.stdout
+            assert stdout is not None
+            readline, read = stdout.readline, stdout.read
             for oid in chunk:
                 start += 1
-                try:
-                    size = self._header(oid)
-                except GitError:
+                header = readline()
+                parts = header.split()
+                if len(parts) >= 3:
+                    size = int(parts[2])
+                elif header:  # "<oid> missing"
+                    size = MISSING
+                else:  # git died on this object (a corrupt one)
                     if not tolerant or failures >= MAX_FAILURES:
-                        raise
+                        raise self._failure()
                     failures += 1
                     self._restart()
                     yield oid, MISSING, None
@@ -93,7 +102,11 @@ class CatFile:
                     self._restart()
                     yield oid, size, None
                     break
-                yield oid, size, self._content(size)
+                data = read(size)
+                read(1)  # the newline after the content
+                if len(data) != size:
+                    raise self._failure()
+                yield oid, size, data
 
     def _request(self, oids: Sequence[str]) -> None:
         assert self._proc.stdin
@@ -105,24 +118,6 @@ class CatFile:
             self._proc.stdin.flush()
         except BrokenPipeError:
             raise self._failure() from None
-
-    def _header(self, oid: str) -> int:
-        assert self._proc.stdout
-        header = self._proc.stdout.readline()
-        if not header:  # git died on this object (a corrupt one)
-            raise self._failure()
-        parts = header.split()
-        if len(parts) < 3:  # "<oid> missing"
-            return MISSING
-        return int(parts[2])
-
-    def _content(self, size: int) -> bytes:
-        assert self._proc.stdout
-        data = self._proc.stdout.read(size)
-        self._proc.stdout.read(1)  # the newline after the content
-        if len(data) != size:
-            raise self._failure()
-        return data
 
     def _restart(self) -> None:
         self._proc.kill()

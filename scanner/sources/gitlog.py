@@ -209,14 +209,15 @@ def _change(meta: bytes, path_field: bytes) -> Change | None:
     return Change(os.fsdecode(path_field), old, _oid(parts[2 * n - 1]))
 
 
-# What set_blobs has git print for each commit: a field no raw line (':') or path can be taken for.
+# What set_blobs has git print for each commit: this letter and the commit's id, a field no raw
+# line (':') or path can be taken for.
 _COMMIT_MARK = b"C"
 
 
-def _set_in(fields: list[bytes], raw: bytes | None, found: list[tuple[str, bytes]]) -> tuple[int, bytes | None]:
-    """Parse FIELDS (RAW: a raw line the chunk before ended with) into FOUND; how many commits
-    began, and the raw line this chunk ends with, if its path is still to come."""
-    commits = 0
+def _set_in(fields: list[bytes], raw: bytes | None, found: list[tuple[str, bytes]],
+            commits: list[str]) -> bytes | None:
+    """Parse FIELDS (RAW: a raw line the chunk before ended with) into FOUND, and the ids of the
+    commits that began into COMMITS; the raw line this chunk ends with, if its path is still to come."""
     at = 0
     if raw is not None and fields:
         _set_one(raw, fields[0], found)
@@ -228,17 +229,17 @@ def _set_in(fields: list[bytes], raw: bytes | None, found: list[tuple[str, bytes
             field = field.lstrip(b"\n")
         if not field:  # after a commit's header, and after a merge with an empty combined diff
             at += 1
-        elif field == _COMMIT_MARK:
-            commits += 1
+        elif field[:1] == _COMMIT_MARK:
+            commits.append(field[1:].decode())
             at += 1
         elif field[:1] != b":":
             raise _malformed("a raw line without its path")
         elif at + 1 == count:
-            return commits, field
+            return field
         else:
             _set_one(field, fields[at + 1], found)
             at += 2
-    return commits, raw
+    return raw
 
 
 def _set_one(raw: bytes, path: bytes, found: list[tuple[str, bytes]]) -> None:
@@ -251,15 +252,17 @@ def _set_one(raw: bytes, path: bytes, found: list[tuple[str, bytes]]) -> None:
         found.append((new.decode(), path))
 
 
-def set_blobs(repo: gitcmd.Repo | Path | str, revisions: Sequence[str]) -> Iterator[tuple[int, list[tuple[str, bytes]]]]:
+def set_blobs(repo: gitcmd.Repo | Path | str,
+              revisions: Sequence[str]) -> Iterator[tuple[list[str], list[tuple[str, bytes]]]]:
     """(blob, raw path) for every path each commit of REVISIONS sets, in git's streaming order:
     what a history scan reads, with every path a blob occurs at. They come a chunk of git's output
-    at a time, each with how many commits began in it, so counting them needs no second walk.
-    Each commit's header is one letter (`--format=tformat:C`), so the stream is little more than
-    pairs of a raw line and its path; this runs once per changed path of the whole history and
-    does no more than that needs."""
+    at a time, each with the ids of the commits that began in it, in git's order (rev-list's for
+    the same REVISIONS), so counting or listing them needs no second walk. Each commit's header is
+    a letter and its id (`--format=tformat:C%H`), so the stream is little more than pairs of a raw
+    line and its path; this runs once per changed path of the whole history and does no more than
+    that needs."""
     args = ["log", "--raw", "-c", "--root", "--no-renames", "--no-abbrev", "-z", "--no-textconv", "--no-ext-diff",
-            "--no-color", "--encoding=UTF-8", f"--format=tformat:{_COMMIT_MARK.decode()}",
+            "--no-color", "--encoding=UTF-8", f"--format=tformat:{_COMMIT_MARK.decode()}%H",
             *revision_args(revisions), "--"]
     proc = subprocess.Popen(gitcmd.argv(repo, *args), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             env=gitcmd.env())
@@ -275,11 +278,12 @@ def set_blobs(repo: gitcmd.Repo | Path | str, revisions: Sequence[str]) -> Itera
             fields = (pending + chunk).split(b"\0")
             pending = fields.pop()  # the field the next chunk ends
             found: list[tuple[str, bytes]] = []
-            commits, raw = _set_in(fields, raw, found)
+            commits: list[str] = []
+            raw = _set_in(fields, raw, found, commits)
             yield commits, found
         if pending:
-            found = []
-            commits, raw = _set_in([pending], raw, found)
+            found, commits = [], []
+            raw = _set_in([pending], raw, found, commits)
             yield commits, found
         finished = True
     finally:

@@ -88,6 +88,15 @@ class Stream:
         self._missing = missing
         self.commits = 0  # how many the walk has passed, all of them once `blobs` is exhausted
         self._paths: dict[str, str | set[str]] = {}
+        self._listed: list[str] | None = []  # the commits' ids in git's order; None: not all of them
+        self._done = False
+
+    @property
+    def listed(self) -> list[str] | None:
+        """Once `blobs` is exhausted: the id of every commit of the revisions in git's order, which is
+        `git rev-list`'s for the same revisions (scanner.sources.messages reads their messages
+        without a walk of its own); None before, or when git's log could not walk them all."""
+        return self._listed if self._done else None
 
     def read(self, oid: str) -> bool:
         """Whether the walk gave OID to the scan (so far)."""
@@ -98,8 +107,10 @@ class Stream:
         # and a set of one for each of git/git's 165k blobs would cost 35 MB.
         paths = self._paths
         names: dict[bytes, str] = {}  # each distinct path decoded once, however many commits name it
-        for commits_begun, entries in self._entries():
-            self.commits += commits_begun
+        for begun, entries in self._entries():
+            self.commits += len(begun)
+            if self._listed is not None:
+                self._listed += begun
             for oid, raw in entries:
                 path = names.get(raw)
                 if path is None:
@@ -116,8 +127,9 @@ class Stream:
                 else:
                     known.add(path)
                 yield Blob((path,), oid)
+        self._done = True
 
-    def _entries(self) -> Iterator[tuple[int, list[tuple[str, bytes]]]]:
+    def _entries(self) -> Iterator[tuple[list[str], list[tuple[str, bytes]]]]:
         """git's log of the blobs each commit sets; when it stops at an object it cannot read (and
         the stream is told MISSING), the tolerant walk's instead: the blobs given already come
         again, and are passed over, and the commits are counted anew."""
@@ -131,8 +143,9 @@ class Stream:
             if not gitlog.object_missing(exc):
                 raise
         self.commits = 0
+        self._listed = None  # the tolerant walk's order is not git's log's
         for commit in gitlog.tolerant_commits(self._repo, self._revisions, self._missing):
-            yield 1, [(c.new, os.fsencode(c.path)) for c in commit.changes if c.new != gitlog.NULL_OID]
+            yield [commit.sha], [(c.new, os.fsencode(c.path)) for c in commit.changes if c.new != gitlog.NULL_OID]
 
 
 class Judge:
@@ -179,6 +192,26 @@ class Judge:
         for hit in self.rescan([Blob((path,), oid, counted=False)], GitObjects(self._repo)):
             return dict(hit.at).get(path, ())
         return ()
+
+
+def scope_revisions(scope: Scope) -> list[str]:
+    """history_revisions of the scope's repository, asked of git once per scan: the commits' walk
+    and the messages' take the same."""
+    found = scope.memo.get("history-revisions")
+    if not isinstance(found, list):
+        assert scope.repo is not None
+        found = scope.memo["history-revisions"] = history_revisions(scope.repo)
+    return found
+
+
+def walked_commits(scope: Scope) -> list[str] | None:
+    """Every commit of scope_revisions, in `git rev-list`'s order, as the history's streamed walk
+    listed them once it is done; None when it did not list them all (a bar's walk, a tolerant
+    walk) or when notes refs lead to commits that walk leaves to scanner.sources.notes."""
+    stream = scope.memo.get("history-stream")
+    if not isinstance(stream, Stream) or stream.listed is None or git_notes.history_refs(scope):
+        return None
+    return stream.listed
 
 
 def history_revisions(repo: gitcmd.Repo) -> list[str]:
@@ -408,7 +441,7 @@ class Commits:
         self._had_notes = False  # a range that held notes commits (read by scanner.sources.notes)
         if request.mode == "history":
             # The notes refs' blobs are notes, not files: scanner.sources.notes reads them.
-            self._revisions = [gitlog.EXCLUDE_NOTES, *history_revisions(repo)]
+            self._revisions = [gitlog.EXCLUDE_NOTES, *scope_revisions(scope)]
         else:
             assert request.revision_range is not None  # the CLI gives range mode its range
             # A notes ref's commits are notes, not files: scanner.sources.notes reads them.
@@ -426,6 +459,7 @@ class Commits:
     def blobs(self) -> Iterable[Blob]:
         if self._streamed:
             self._walk = stream = Stream(self._repo, self._revisions, self._missing)
+            self._scope.memo["history-stream"] = stream  # its list of commits: see walked_commits
             return stream.blobs()
         self._walk = walk(self._repo, self._revisions, keep=self._scope.request.mode == "range",
                           missing=self._missing)

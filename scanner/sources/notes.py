@@ -41,8 +41,17 @@ def sources(scope: Scope) -> list[Source]:
         split = range_notes(scope)
         negated = [r for r in split.revisions if r.startswith("^")]
         return [Notes(repo, [*split.tips, *negated])] if split.tips else []
-    refs = notes_refs(repo)
+    refs = history_refs(scope)
     return [Notes(repo, refs)] if refs else []
+
+
+def history_refs(scope: Scope) -> list[str]:
+    """notes_refs of the scope's repository, asked of git once per scan."""
+    found = scope.memo.get("notes-refs")
+    if not isinstance(found, list):
+        assert scope.repo is not None
+        found = scope.memo["notes-refs"] = notes_refs(scope.repo)
+    return found
 
 
 def notes_refs(repo: gitcmd.Repo) -> list[str]:
