@@ -460,7 +460,10 @@ def test_an_interrupted_verification_sends_no_more_keys(repo: Path, google: g.Fa
                                                         signum: signal.Signals) -> None:
     keys = [google_key() for _ in range(40)]
     for key in keys:
-        google.on(g.GEMINI, key, g.slow(1, g.models()))
+        # Each answer takes 5 s, and the signal cuts the requests in flight: a second round of keys
+        # could only come from a signal left unhandled that long (with 1 s, a loaded machine's
+        # scheduling alone let a second and third round through before keysentry ran its handler).
+        google.on(g.GEMINI, key, g.slow(5, g.models()))
     _write(repo, {f"m{i}.py": f'KEY = "{key}"\n' for i, key in enumerate(keys)})
     proc = subprocess.Popen([KEYSENTRY, "scan", "--verify", "--jobs", "1"], cwd=repo, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, env={**os.environ, ENDPOINT: google.url})
