@@ -61,7 +61,7 @@ def _warm_up() -> None:
     """Do once what every run's first scan does (compile the rules' expressions, build the Hyperscan
     database, load the typed-text model), then freeze what exists: the children start with it done
     and, with the objects out of the collector's sight, do not copy the pages they sit on when they
-    collect garbage. Nothing here opens a file or starts a thread, which a fork would not carry over."""
+    collect garbage. Nothing here keeps a file open or starts a thread, which a fork would not carry over."""
     import gc
     import secrets
 
