@@ -19,7 +19,7 @@ import json
 import posixpath
 import re
 from collections.abc import Callable, Sequence
-from functools import cache
+from functools import cache, cached_property
 from typing import TYPE_CHECKING, Literal
 
 from scanner import lazyre
@@ -195,11 +195,8 @@ class Code:
     def __init__(self, text: str, language: Language) -> None:
         self._text = text
         self._language = language
-        self._tree: tree_sitter.Tree | None = None
-        self._tried = False
         self._ascii = text.isascii()
         self._notebook: _Notebook | None = None
-        self._documented: bool | None = None
         # The last character offset turned into a byte offset, and that byte offset: candidates come
         # in ascending order, so each is encoded from the one before, not from the start.
         self._at = (0, 0)
@@ -212,30 +209,31 @@ class Code:
             if self._notebook is None:
                 self._notebook = _Notebook(self._text)
             return self._notebook.is_expression(start)
-        if not self._tried:
-            self._tried = True
-            self._tree = _parse(self._language, self._text)
-        if self._tree is None:
-            return False
-        return _is_code(self._tree, start if self._ascii else self._byte_offset(start))
+        tree = self._tree
+        return tree is not None and _is_code(tree, self._offset(start))
 
     def in_documentation(self, start: int) -> bool:
         """Is the text at character START documentation (a docstring, a documentation constant or
         comment: `_in_documentation`)? A notebook, or a file past the parse limit, is not asked."""
-        if len(self._text) > PARSE_LIMIT or self._language == "notebook":
+        if len(self._text) > PARSE_LIMIT or self._language == "notebook" or not self._documented:
             return False
-        if self._documented is None:
-            # A text that opens no docstring or doc comment is not parsed for it (a file of many findings
-            # and no documentation, a bundle, costs one pass over its text).
-            self._documented = any(marker in self._text for marker in _DOC_OPENERS)
-        if not self._documented:
-            return False
-        if not self._tried:
-            self._tried = True
-            self._tree = _parse(self._language, self._text)
-        if self._tree is None:
-            return False
-        return _in_documentation(self._tree, start if self._ascii else self._byte_offset(start))
+        tree = self._tree
+        return tree is not None and _in_documentation(tree, self._offset(start))
+
+    @cached_property
+    def _tree(self) -> tree_sitter.Tree | None:
+        """The parsed source, on the first question that needs it (None: no grammar here)."""
+        assert self._language != "notebook", "a notebook's cells are asked of _Notebook"
+        return _parse(self._language, self._text)
+
+    @cached_property
+    def _documented(self) -> bool:
+        # A text that opens no docstring or doc comment is not parsed for it (a file of many findings
+        # and no documentation, a bundle, costs one pass over its text).
+        return any(marker in self._text for marker in _DOC_OPENERS)
+
+    def _offset(self, start: int) -> int:
+        return start if self._ascii else self._byte_offset(start)
 
     def _byte_offset(self, start: int) -> int:
         char, byte = self._at if self._at[0] <= start else (0, 0)
