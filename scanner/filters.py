@@ -634,6 +634,29 @@ def is_keyboard_mash(value: str) -> bool:
     return keyboard_score(value) >= KEYBOARD_THRESHOLD
 
 
+# Words that give a hand-made value its role (a test's, a plan's, a demo's, a stand-in's), glued by hand
+# onto a random body without a separator: `…x271nTest`, `…CH4LTFree`, `Sample7Qx…`. Capitalized, as a
+# word opens in camelCase, so only a mixed-case value can hold one (hex and base36 have one case). A
+# random base62 key ends in a given capitalized four-letter word once in 62^4 = 1.5e7 keys, in a given
+# five-letter one once in 9.2e8: with the three short words at the end only and the longer ones at
+# either end, about one random key in 4.5 million.
+_SHORT_ROLE_WORDS = ("Test", "Free", "Demo")
+_ROLE_WORDS = ("Tests", "Testing", "Trial", "Sample", "Example", "Dummy", "Bogus", "Invalid", "Expired", "Revoked",
+               "Placeholder")
+_GLUED_ROLE = lazyre.compile(r"(?-i:(?<=[A-Za-z0-9])(?:" + "|".join(_SHORT_ROLE_WORDS + _ROLE_WORDS) + r")$"
+                             r"|^(?:" + "|".join(_ROLE_WORDS) + r")(?=[A-Z0-9]))")
+# The random body a role word is glued to: shorter, it could be a name (`apiKeyTest`).
+_GLUED_BODY = 12
+
+
+def has_glued_role_word(value: str) -> bool:
+    """`LhhP…x271nTest`, `5f8a…CH4LTFree`: a random body of 12 characters or more with a capitalized role
+    word (Test, Free, Demo, Sample, Invalid…) glued to its end (or a longer one to its start), a
+    hand-made copy of a key marked for its role; an issued key does not end in an English word."""
+    m = _GLUED_ROLE.search(value)
+    return m is not None and len(value) - len(m[0]) >= _GLUED_BODY
+
+
 def plausible_literal(value: str, quoted: bool, typed: bool = True) -> bool:
     """Is a value bound to an api-key-like name a real secret rather than a stand-in?
 
@@ -664,7 +687,7 @@ def plausible_literal(value: str, quoted: bool, typed: bool = True) -> bool:
     # was set above (0 of 180,000 random mixed-case keys rejected so).
     lowered = value.lower()
     return not (is_typed(value) or is_pronounceable(value) or is_keyboard_mash(value)
-                or (lowered != value and is_typed(lowered)))
+                or (lowered != value and is_typed(lowered)) or has_glued_role_word(value))
 
 
 # Narrower than _PLACEHOLDER_WORDS and made of long words: a random 35-character key body must
@@ -796,17 +819,32 @@ _ABOUT_A_KEY = frozenset(
     " missing exists valid ref title help hint count index setting option query description desc line lines parser"
     " validator validation formatter regexp reader loader getter setter resolver matcher checker extractor error"
     " errors message msg placeholder column widget dialog button form view exception exceptions class interface"
-    " handler listener callback".split())
+    " handler listener callback"
+    # An identifier of a key (`api_key_uid`, `apiKeyId`, `API_KEY_GUID`): the key's record, not its secret.
+    " id ids uid uids uuid uuids guid identifier".split())
+
+# The word before the api-key in a longer name, when it declares the value no working key:
+# `InvalidApiKey`, `SUSPENDED_API_KEY`, `expiredApiKey`, `revoked_api_key`, `wrongApiKey`, `fakeApiKey`.
+# (Not `test`, `demo` or `sample`: a test's or a demo's key is often a real one.)
+_BEFORE_KEY = lazyre.compile(r"([A-Za-z]{1,40})[_.-]?api[_.-]?key", re.IGNORECASE)
+_NOT_WORKING = frozenset(
+    "invalid suspended expired revoked disabled deactivated deleted inactive wrong bad incorrect malformed bogus"
+    " fake dummy nonexistent unknown unauthorized forbidden blocked banned".split())
 
 
 def is_not_secret_name(name: str) -> bool:
-    """`api_key_hash`, `api_key_header`, `apiKeyName`, `API_KEY_ENV`, `apiKeyErrorMessage`: the name holds
-    something about a key (its digest, header, variable, file, a message about it), not the key."""
+    """`api_key_hash`, `api_key_header`, `apiKeyName`, `API_KEY_ENV`, `apiKeyErrorMessage`, `api_key_uid`: the
+    name holds something about a key (its digest, header, variable, file, id, a message about it), not the
+    key; `InvalidApiKey`, `expired_api_key`: it declares the value no working key."""
     if is_digest_name(name) or _NOT_A_SECRET_SUFFIX.search(name) or _STAND_IN_NAME.search(name):
         return True
     after = _AFTER_KEY.search(name)
     words = _WORDS.findall(after[1]) if after else []
-    return bool(words) and words[-1].lower() in _ABOUT_A_KEY
+    if words and words[-1].lower() in _ABOUT_A_KEY:
+        return True
+    before = _BEFORE_KEY.search(name)
+    words = _WORDS.findall(before[1]) if before else []
+    return bool(words) and words[-1].lower() in _NOT_WORKING
 
 
 

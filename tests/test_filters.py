@@ -221,13 +221,19 @@ def test_new_predicates_ignore_random_keys(predicate: object) -> None:
     "apiKeyLine", "api_key_parser", "ApiKeyValidator", "API_KEY_FORMAT", "apiKeyPattern", "api_key_regex",
     "apiKeyField", "API_KEY_PREFIX", "apiKeyErrorMessage", "api_key_placeholder", "apiKeyDialog",
     "InvalidAPIKeyException", "ApiKeyHandler",
+    # The key's record id, not its secret
+    "api_key_uid", "apiKeyId", "API_KEY_UUID", "ApiKeyGuid", "api_key_identifier",
+    # A name that declares the value no working key
+    "InvalidApiKey", "TestConstants.SuspendedApiKey", "EXPIRED_API_KEY", "revoked_api_key", "wrongApiKey",
+    "my_fake_api_key", "DISABLED_APIKEY",
 ])
 def test_is_not_secret_name_finds(name: str) -> None:
     assert filters.is_not_secret_name(name)
 
 
 @pytest.mark.parametrize("name", ["api_key", "API_KEY_PROD", "GOOGLE_API_KEY_DEV", "apiKey2", "apikey_myservice",
-                                  "prodApiKey", "x-goog-api-key", "MAPS_API_KEY_RELEASE"])
+                                  "prodApiKey", "x-goog-api-key", "MAPS_API_KEY_RELEASE", "TEST_API_KEY",
+                                  "UserApiKey", "sandboxApiKey", "validApiKey", "api_key_value", "PIDApiKey"])
 def test_is_not_secret_name_ignores(name: str) -> None:
     assert not filters.is_not_secret_name(name)
 
@@ -464,7 +470,40 @@ def test_randomness_models_never_refuse_a_random_key(alphabet: str, length: int,
     rng = random.Random(seed)
     value = prefix + "".join(rng.choice(_KEY_ALPHABETS[alphabet]) for _ in range(length))
     assert not filters.is_keyboard_mash(value) and not filters.is_interleaved_run(value)
+    assert not filters.has_glued_role_word(value)
     assert filters.plausible_literal(value, quoted=True) == filters.plausible_literal(value, quoted=True, typed=False)
+
+
+@pytest.mark.parametrize("alphabet", ["base62", "base64url"])
+def test_random_keys_almost_never_end_in_a_role_word(alphabet: str) -> None:
+    # Only mixed case can hold a capitalized word; a random key ends (or opens) with one of the role words
+    # about once in 4.5 million (3 words of 4 letters at the end: 3 / 62^4): none of 200,000.
+    rng = random.Random(20)
+    chars = _KEY_ALPHABETS[alphabet]
+    assert not any(filters.has_glued_role_word("".join(rng.choices(chars, k=rng.randint(16, 64))))
+                   for _ in range(200_000))
+
+
+@pytest.mark.parametrize(("body", "head", "tail"), [
+    pytest.param(32, "", "Test", id="…Test"), pytest.param(36, "", "1Free", id="…1Free"),
+    pytest.param(24, "Dummy", "", id="Dummy…"), pytest.param(40, "", "Invalid", id="…Invalid"),
+    pytest.param(28, "", "Demo", id="…Demo"),
+    pytest.param(20, "Sample", "", id="Sample…"), pytest.param(12, "", "Trial", id="shortest body"),
+])
+def test_a_role_word_glued_to_a_random_body_is_a_hand_made_copy(body: int, head: str, tail: str) -> None:
+    rng = random.Random(body)
+    value = head + rng.choice(string.digits) + "".join(rng.choices(_KEY_ALPHABETS["base62"], k=body - 1)) + tail
+    assert filters.has_glued_role_word(value) and not filters.plausible_literal(value, quoted=True), value
+
+
+@pytest.mark.parametrize("value", [
+    pytest.param("apiKeyTest", id="a name"), pytest.param("x7Qm2RtTest", id="body under 12"),
+    pytest.param("9f3kq7xmw2pzr81vtest", id="lower case"), pytest.param("Q7xk2mW9pzR4vTestbN3q", id="inside"),
+    pytest.param("Sampleq7xk2mW9pzR4vbN3q", id="Sample then lower case: no word boundary"),
+    pytest.param("Demo7xk2mW9pzR4vbN3qa", id="a four-letter word opening it: too likely by chance"),
+])
+def test_no_glued_role_word(value: str) -> None:
+    assert not filters.has_glued_role_word(value)
 
 
 def interleaved_run(rng: random.Random, length: int, stride: int, slip: bool) -> str:
