@@ -830,12 +830,20 @@ _BEFORE_KEY = lazyre.compile(r"([A-Za-z]{1,40})[_.-]?api[_.-]?key", re.IGNORECAS
 _NOT_WORKING = frozenset(
     "invalid suspended expired revoked disabled deactivated deleted inactive wrong bad incorrect malformed bogus"
     " fake dummy nonexistent unknown unauthorized forbidden blocked banned".split())
+# The verb a function's name opens with, when it transforms or tests a key rather than taking one to use:
+# `redactApiKey("…")`, `maskApiKey`, `validateApiKey`, `isValidApiKey`, `hashApiKey`: its argument is a
+# test's input, its result something about the key. (`setApiKey`, `withApiKey`, `useApiKey` bind one.)
+_SEGMENT_BEFORE_KEY = lazyre.compile(r"([A-Za-z0-9_]{0,60}?)api[_.-]?key", re.IGNORECASE)
+_ABOUT_A_KEY_VERBS = frozenset(
+    "redact mask obfuscate censor scrub sanitize anonymize truncate hash encrypt decrypt encode decode validate"
+    " verify check parse format normalize is has".split())
 
 
 def is_not_secret_name(name: str) -> bool:
     """`api_key_hash`, `api_key_header`, `apiKeyName`, `API_KEY_ENV`, `apiKeyErrorMessage`, `api_key_uid`: the
     name holds something about a key (its digest, header, variable, file, id, a message about it), not the
-    key; `InvalidApiKey`, `expired_api_key`: it declares the value no working key."""
+    key; `InvalidApiKey`, `expired_api_key`: it declares the value no working key; `redactApiKey`,
+    `isValidApiKey`: a function that transforms or tests a key."""
     if is_digest_name(name) or _NOT_A_SECRET_SUFFIX.search(name) or _STAND_IN_NAME.search(name):
         return True
     after = _AFTER_KEY.search(name)
@@ -844,7 +852,12 @@ def is_not_secret_name(name: str) -> bool:
         return True
     before = _BEFORE_KEY.search(name)
     words = _WORDS.findall(before[1]) if before else []
-    return bool(words) and words[-1].lower() in _NOT_WORKING
+    if words and words[-1].lower() in _NOT_WORKING:
+        return True
+    # The words of the name's last part before its api-key (`validator.redactApiKey`: `redact`).
+    head = _SEGMENT_BEFORE_KEY.search(name)
+    words = _WORDS.findall(head[1]) if head else []
+    return bool(words) and words[0].lower() in _ABOUT_A_KEY_VERBS
 
 
 

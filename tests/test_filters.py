@@ -226,6 +226,8 @@ def test_new_predicates_ignore_random_keys(predicate: object) -> None:
     # A name that declares the value no working key
     "InvalidApiKey", "TestConstants.SuspendedApiKey", "EXPIRED_API_KEY", "revoked_api_key", "wrongApiKey",
     "my_fake_api_key", "DISABLED_APIKEY",
+    # A function that transforms or tests a key: its argument is an input, not a binding
+    "validator.redactApiKey", "maskApiKey", "isValidApiKey", "validate_api_key", "ObfuscateApiKey", "hasApiKey",
 ])
 def test_is_not_secret_name_finds(name: str) -> None:
     assert filters.is_not_secret_name(name)
@@ -233,7 +235,9 @@ def test_is_not_secret_name_finds(name: str) -> None:
 
 @pytest.mark.parametrize("name", ["api_key", "API_KEY_PROD", "GOOGLE_API_KEY_DEV", "apiKey2", "apikey_myservice",
                                   "prodApiKey", "x-goog-api-key", "MAPS_API_KEY_RELEASE", "TEST_API_KEY",
-                                  "UserApiKey", "sandboxApiKey", "validApiKey", "api_key_value", "PIDApiKey"])
+                                  "UserApiKey", "sandboxApiKey", "validApiKey", "api_key_value", "PIDApiKey",
+                                  "setApiKey", "withApiKey", "client.useApiKey", "checkout_api_key",
+                                  "isomorphicApiKey"])
 def test_is_not_secret_name_ignores(name: str) -> None:
     assert not filters.is_not_secret_name(name)
 

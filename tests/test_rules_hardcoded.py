@@ -728,6 +728,9 @@ NOT_A_WORKING_KEY = [
     pytest.param("src/client.rs", '/// let api_key_uid = "<<S>>";\npub fn get_key() {}\n', id="rustdoc, api_key_uid"),
     pytest.param("app/models.py", 'API_KEY_GUID = "<<S>>"\n', id="python API_KEY_GUID"),
     pytest.param("src/keys.ts", "const apiKeyId = '<<S>>';\n", id="ts apiKeyId"),
+    pytest.param("purchases/src/test/java/APIKeyValidatorTest.kt",
+                 'assertThat(validator.redactApiKey("<<S>>")).isEqualTo("g9***")\n', id="kotlin redactApiKey(…)"),
+    pytest.param("src/auth.test.ts", 'expect(isValidApiKey("<<S>>")).toBe(true);\n', id="ts isValidApiKey(…)"),
 ]
 
 
@@ -743,6 +746,8 @@ def test_a_name_that_binds_no_working_key_reports_nothing(path: str, snippet: st
     pytest.param("tests/test_auth.py", 'TEST_API_KEY = "<<S>>"\n', id="python TEST_ (a test's key may be real)"),
     pytest.param("src/auth.ts", 'const sandboxApiKey = "<<S>>";\n', id="ts sandbox (holds `bad`)"),
     pytest.param("src/client.rs", 'let api_key_value = "<<S>>";\n', id="rust api_key_value"),
+    pytest.param("src/test/java/ClientTest.kt", 'client.setApiKey("<<S>>")\n', id="kotlin setApiKey(…)"),
+    pytest.param("src/app.ts", "sdk.withApiKey('<<S>>');\n", id="ts withApiKey(…)"),
 ])
 def test_a_name_that_binds_a_key_still_reports_it(path: str, snippet: str) -> None:
     secret = random_chars(36, _BASE62) + "1"
