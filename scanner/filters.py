@@ -717,12 +717,22 @@ def known_public() -> frozenset[str]:
     return frozenset(str(row["sha256"]) for row in data["values"])
 
 
+# A provider's mode prefix before a key's random body: `test_`, `live_`, `sk_test_`, `access_`.
+_MODE_PREFIX = lazyre.compile(r"(?:[a-z]{2,10}_){1,2}(?=[A-Za-z0-9]{16})")
+
+
 def is_known_public(value: str, digests: frozenset[str] | None = None) -> bool:
-    """Is VALUE one of DIGESTS (default: the shipped list), matched by its SHA-256?"""
+    """Is VALUE one of DIGESTS (default: the shipped list), matched by its SHA-256, or its body after a
+    mode prefix (`live_…` copied from a vendor's documented `test_…` example: an issued key's random
+    body is never another key's)?"""
     import hashlib  # here, as in models.fingerprint: most scans never get this far
 
-    return hashlib.sha256(value.encode("utf-8", "surrogateescape")).hexdigest() in (
-        known_public() if digests is None else digests)
+    known = known_public() if digests is None else digests
+    if hashlib.sha256(value.encode("utf-8", "surrogateescape")).hexdigest() in known:
+        return True
+    prefix = _MODE_PREFIX.match(value)
+    return prefix is not None and hashlib.sha256(
+        value[prefix.end():].encode("utf-8", "surrogateescape")).hexdigest() in known
 
 
 # --- judged from the text around a candidate -------------------------------------------------

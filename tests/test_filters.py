@@ -270,6 +270,17 @@ def test_a_known_public_value_is_matched_by_its_digest() -> None:
     assert not filters.is_known_public(value)
 
 
+@pytest.mark.parametrize("prefix", ["test_", "live_", "access_", "sk_test_", "pk_live_"])
+def test_a_published_example_body_is_known_behind_any_mode_prefix(prefix: str) -> None:
+    # A vendor documents `test_<body>`; a suite copies it as `live_<body>`: the body is the example.
+    body = random_chars(30, string.ascii_letters + string.digits)
+    digest = hashlib.sha256(body.encode()).hexdigest()
+    assert filters.is_known_public(prefix + body, frozenset({digest}))
+    # Not another body, nor a body that is only part of the value after something else than a prefix.
+    assert not filters.is_known_public(prefix + body[:-1] + "x", frozenset({digest}))
+    assert not filters.is_known_public("Xy" + prefix + body, frozenset({digest}))
+
+
 # --- inline markers count only inside a comment on the secret's line, near it -----------------
 
 @pytest.mark.parametrize("line", [

@@ -753,3 +753,17 @@ def test_a_name_that_binds_a_key_still_reports_it(path: str, snippet: str) -> No
     secret = random_chars(36, _BASE62) + "1"
     text = snippet.replace(S, secret)
     assert _matches(text, path) == [("hardcoded-api-key", *_located(text, secret), secret)]
+
+
+def test_a_published_example_copied_with_its_prefix_swapped_is_not_reported() -> None:
+    # A vendor documents `setApiKey("test_<body>")`; an SDK's test copies the body as `live_<body>`.
+    import hashlib
+
+    body = random_chars(30, _BASE62)
+    detector = Detector(known_public=frozenset({hashlib.sha256(body.encode()).hexdigest()}))
+    for prefix in ("live_", "access_"):
+        scanned = detector.scan(f"$this->client->setApiKey('{prefix}{body}');\n".encode(), "tests/Http/RequestTest.php")
+        assert [m for m in scanned.matches if m.rule_id == "hardcoded-api-key"] == [] and scanned.allowed == 1
+    other = random_chars(30, _BASE62)
+    scanned = detector.scan(f"$this->client->setApiKey('live_{other}');\n".encode(), "tests/Http/RequestTest.php")
+    assert [m.secret for m in scanned.matches] == ["live_" + other]
