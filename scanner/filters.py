@@ -864,9 +864,10 @@ def is_not_secret_name(name: str) -> bool:
     words = _WORDS.findall(before[1]) if before else []
     if words and words[-1].lower() in _NOT_WORKING:
         return True
-    # The words of the name's last part before its api-key (`validator.redactApiKey`: `redact`).
+    # The words of the name's last part before its api-key (`validator.redactApiKey`: `redact`), in a
+    # function's case: a constant (`VERIFY_API_KEY`) may be a key of a service named so.
     head = _SEGMENT_BEFORE_KEY.search(name)
-    words = _WORDS.findall(head[1]) if head else []
+    words = _WORDS.findall(head[1]) if head and not head[1].isupper() else []
     return bool(words) and words[0].lower() in _ABOUT_A_KEY_VERBS
 
 

@@ -237,7 +237,7 @@ def test_is_not_secret_name_finds(name: str) -> None:
                                   "prodApiKey", "x-goog-api-key", "MAPS_API_KEY_RELEASE", "TEST_API_KEY",
                                   "UserApiKey", "sandboxApiKey", "validApiKey", "api_key_value", "PIDApiKey",
                                   "setApiKey", "withApiKey", "client.useApiKey", "checkout_api_key",
-                                  "isomorphicApiKey"])
+                                  "isomorphicApiKey", "VERIFY_API_KEY", "CHECKR_API_KEY", "HASURA_API_KEY"])
 def test_is_not_secret_name_ignores(name: str) -> None:
     assert not filters.is_not_secret_name(name)
 
