@@ -16,8 +16,9 @@ Where it applies and where not (docs/scanning.md, "Hand-edited copies of one tes
   16 to 64 characters: a JWT or a Mapbox token of the same account shares its whole header by design.
 - The family is looked for among what the scan reads: a work-tree or history scan sees every copy; a
   staged change, a range or a pre-commit hook's named files see only theirs, so a copy they add to a
-  family they do not hold is still reported (never the other way round). In a history, a test key
-  edited over the commits is a family too.
+  family they do not hold is still reported (never the other way round). In a history only the
+  copies still in HEAD make a family: a key edited away (a leaked key "scrubbed" by changing a few of
+  its characters in a later commit) is reported, as is its edited copy, unless others still stand.
 - Linear: each value is compared only with values agreeing with it exactly on one of a third of its
   length + 1 blocks (if a third or fewer places differ, some block has none), at most a few per block,
   and with at most a fixed number per value in all: a scan built to hold thousands of look-alike values
@@ -82,9 +83,15 @@ def near_copies(values: Iterable[str]) -> frozenset[str]:
 def without_near_copies(findings: Sequence[Finding]) -> tuple[list[Finding], int]:
     """FINDINGS less the test fixtures' hardcoded-api-key literals that are near-copies of one another,
     and how many findings that took out."""
-    family = near_copies(f.secret for f in findings if f.rule_id == RULE and f.context == CONTEXT)
+    family = near_copies(f.secret for f in findings if _member(f))
     if not family:
         return list(findings), 0
-    kept = [f for f in findings if not (f.rule_id == RULE and f.context == CONTEXT and f.secret in family)]
+    kept = [f for f in findings if not (_member(f) and f.secret in family)]
     return kept, len(findings) - len(kept)
+
+
+def _member(finding: Finding) -> bool:
+    """May FINDING belong to a family: a test fixture's hardcoded-api-key literal, still in HEAD when
+    the scan knows (a history's `in_head`; None in a work tree)?"""
+    return finding.rule_id == RULE and finding.context == CONTEXT and finding.in_head is not False
 

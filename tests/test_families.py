@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import string
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -11,7 +12,8 @@ from hypothesis import strategies as st
 
 from scanner import families
 from scanner.models import Finding
-from tests.conftest import KEY_ALPHABET
+from tests.conftest import KEY_ALPHABET, git
+from tests.test_history import run_scan
 
 _ALPHABETS = {"hex": "0123456789abcdef", "HEX": "0123456789ABCDEF", "base36": string.ascii_lowercase + string.digits,
               "BASE36": string.ascii_uppercase + string.digits, "base62": string.ascii_letters + string.digits,
@@ -81,3 +83,29 @@ def test_only_test_fixtures_hardcoded_literals_leave() -> None:
                 _finding(copy, "spec/c_spec.rb", "test-fixture", rule="other-rule")]
     kept, dropped = families.without_near_copies(findings)
     assert dropped == 2 and kept == findings[2:]
+
+
+def test_a_key_scrubbed_by_editing_it_is_still_found_in_history(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # A real key committed in a test, then "scrubbed" by changing a few characters: the history still
+    # reports the key (only copies still in HEAD make a family), and the work tree its edited copy.
+    rng = random.Random(11)
+    key = "".join(rng.choices("0123456789abcdef", k=32))
+    scrubbed = _edited(rng, key, 4, "0123456789abcdef")
+    for value in (key, scrubbed):
+        (repo / "spec").mkdir(exist_ok=True)
+        (repo / "spec" / "client_spec.rb").write_text(f"config.api_key = '{value}'\n")
+        git(repo, "add", "-A")
+        git(repo, "commit", "-q", "-m", "spec")
+    _, history = run_scan(capsys, "--history", "--show-secrets", str(repo))
+    assert sorted(f["secret"] for f in history["findings"]) == sorted([key, scrubbed])
+    _, tree = run_scan(capsys, "--show-secrets", str(repo))
+    assert [f["secret"] for f in tree["findings"]] == [scrubbed]
+
+
+def test_a_family_edited_away_from_head_is_judged_by_what_stands() -> None:
+    rng = random.Random(5)
+    base = "".join(rng.choices("0123456789abcdef", k=32))
+    copy = _edited(rng, base, 2, "0123456789abcdef")
+    gone = Finding("hardcoded-api-key", "spec/a_spec.rb", 1, 1, base, "a", context="test-fixture", in_head=False)
+    kept = Finding("hardcoded-api-key", "spec/b_spec.rb", 1, 1, copy, "b", context="test-fixture", in_head=True)
+    assert families.without_near_copies([gone, kept]) == ([gone, kept], 0)
