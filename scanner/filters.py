@@ -366,6 +366,9 @@ def is_phrase(value: str) -> bool:
         if m is None:
             return False
         letters = m[1]
+        # A short word is typed in one case or capitalized (`sk`, `API`, `Key`), never `wGi` or `INy`.
+        if len(letters) <= 3 and not (letters.islower() or letters.isupper() or letters.istitle() or not letters):
+            return False
         if len(letters) > 3 and not _in_vocabulary(letters) \
                 and not (_reads_as_words(letters) and all(_pronounceable(w) for w in _WORDS.findall(letters) if len(w) >= 3)):
             return False

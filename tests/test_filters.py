@@ -175,6 +175,9 @@ def test_random_tokens_are_rarely_mistaken_for_stand_ins() -> None:
     pytest.param("uAnWUavKNuVhvjvUFb6AfQB7j2Oy_None9", id="_None9 at the end"),
     pytest.param("aiZAjbzutSJik7IaGdXGK795b4pfmwe0Uesp5oISUammvek", id="opens with aiZA"),
     pytest.param("yourfZEf-a8miY8q0FgZAc4xXNPwGKxGo2HwXN9kVt0x2Qo", id="opens with your"),
+    # Short parts in a case nobody types a word in (`wGi`), around a long one that reads as words.
+    pytest.param("Wpo_NEmdZawDRFge-wGi", id="phrase of short mixed-case parts"),
+    pytest.param("AF-_INy_paf26_k9", id="INy"),
 ])
 def test_random_tokens_once_misread_are_keys(value: str) -> None:
     assert filters.plausible_literal(value, quoted=True)
