@@ -3,7 +3,7 @@
 An SDK's own test suite often holds one test key and copies of it with a few characters changed by
 hand (one per scenario: a changed key, a second project, a key the stub rejects). Each copy alone is
 random-shaped, so no test of the value can tell; what tells is the family: two independent random keys
-never agree in most places (two random hex keys of 16 characters agree in 11 places once in 4 * 10^9
+never agree in most places (two random hex keys of 16 characters agree in 11 places once in 5 * 10^9
 pairs). So a `hardcoded-api-key` literal in a test fixture (context `test-fixture`) that has a near-copy
 among the scan's other such literals (the same length, 1 to a third of its characters different) is a
 hand-made stand-in, and neither copy is reported; they are counted in `stats.allowed`, as a published

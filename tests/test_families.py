@@ -33,7 +33,7 @@ def _edited(rng: random.Random, value: str, places: int, alphabet: str) -> str:
        seed=st.integers(0, 2**64))
 def test_random_keys_never_make_a_family(alphabet: str, length: int, prefix: str, seed: int) -> None:
     # Fifty random keys of one length, alphabet and provider prefix: two independent keys never agree in
-    # two thirds of their places (hex, 16 characters: once in 4 * 10^9 pairs).
+    # two thirds of their places (hex, 16 characters: once in 5 * 10^9 pairs).
     rng = random.Random(seed)
     chars = _ALPHABETS[alphabet]
     keys = [prefix + "".join(rng.choices(chars, k=length)) for _ in range(50)]
