@@ -637,6 +637,7 @@ def _holding(found: tuple[Match, ...], secret_value: bool = False) -> Severity:
 # Characters whose lower case is ASCII (the Kelvin sign) or two characters (dotted capital I): the
 # Python engine's anchors, searched in the lower-cased text, may see them as part of an anchor.
 _LOWER_CASE_SURPRISES = ("\u212a", "\u0130")
+_DOTTED_CAPITAL_I = "\u0130"
 
 
 def _in_text(hits: prefilter.Hits, data: bytes, text: str) -> prefilter.Hits | None:
@@ -646,7 +647,10 @@ def _in_text(hits: prefilter.Hits, data: bytes, text: str) -> prefilter.Hits | N
         return None
     if len(text) == len(data):
         return hits  # ASCII, or Latin-1: a byte a character
-    if any(c in text for c in _LOWER_CASE_SURPRISES):
+    if hits.kelvin is None:
+        if any(c in text for c in _LOWER_CASE_SURPRISES):
+            return None
+    elif hits.kelvin or _DOTTED_CAPITAL_I in text:  # TEXT is DATA decoded: the pass saw the Kelvin sign
         return None
     # UTF-8 (Latin-1 keeps the length): every offset is that of an ASCII character or just after
     # one, so each slice between two of them decodes on its own.
