@@ -637,7 +637,6 @@ def _holding(found: tuple[Match, ...], secret_value: bool = False) -> Severity:
 # Characters whose lower case is ASCII (the Kelvin sign) or two characters (dotted capital I): the
 # Python engine's anchors, searched in the lower-cased text, may see them as part of an anchor.
 _LOWER_CASE_SURPRISES = ("\u212a", "\u0130")
-_DOTTED_CAPITAL_I = "\u0130"
 
 
 def _in_text(hits: prefilter.Hits, data: bytes, text: str) -> prefilter.Hits | None:
@@ -650,7 +649,7 @@ def _in_text(hits: prefilter.Hits, data: bytes, text: str) -> prefilter.Hits | N
     if hits.kelvin is None:
         if any(c in text for c in _LOWER_CASE_SURPRISES):
             return None
-    elif hits.kelvin or _DOTTED_CAPITAL_I in text:  # TEXT is DATA decoded: the pass saw the Kelvin sign
+    elif hits.kelvin or prefilter.short_surprises(data):  # TEXT is DATA decoded (UTF-8): the same characters
         return None
     # UTF-8 (Latin-1 keeps the length): every offset is that of an ASCII character or just after
     # one, so each slice between two of them decodes on its own.

@@ -195,7 +195,7 @@ _SHORT = 3
 _SHORT_SURPRISES = tuple(s for s in _LOWER_CASE_SURPRISES if len(s) < _SHORT)
 
 
-def _short_surprises(data: bytes) -> int:
+def short_surprises(data: bytes) -> int:
     """How many of the short surprises DATA holds. Each is looked for only where its first byte
     (a UTF-8 lead byte, rare in source) is there at all: `in` finds one byte with memchr, but a
     two-byte needle a byte at a time, ten times slower: on pytest's history this one question
@@ -317,7 +317,7 @@ class HyperscanPrefilter:
                 found.insert(0, (pattern, 0, len(keyword)))
         # The limit counts what a database holding every pattern would report: a short surprise once.
         if len(found) > limit or (len(found) + len(_SHORT_SURPRISES) > limit
-                                  and len(found) + _short_surprises(data) > limit):
+                                  and len(found) + short_surprises(data) > limit):
             raise _TooManyHits
         return found
 
@@ -369,7 +369,7 @@ class HyperscanPrefilter:
         # Unless the text holds a character whose lower case is ASCII (the Kelvin sign): then the
         # detector looks for anchors in the lower-cased text itself, as the Python engine does.
         active = tuple(sorted(rule for rule in starts if rule in spans or not self._rules[rule].anchors))
-        if len(active) < len(starts) and (kelvin or _short_surprises(data)):
+        if len(active) < len(starts) and (kelvin or short_surprises(data)):
             active = tuple(sorted(starts))
         if not active and not encoded:
             return None
