@@ -138,7 +138,8 @@ def clues(text: str, start: int, end: int) -> tuple[ContextName, ...]:
 
 _TEST_PATH = lazyre.compile(
     r"(?:^|/)(?:tests?|__tests__|spec|specs|testing|testdata|test_data|fixtures?|__fixtures__|cassettes|mocks?)/"
-    r"|(?:^|/)(?:test_[^/]*|[^/]*_tests?\.[^/]+|[^/]*\.(?:test|spec)\.[^/]+|conftest\.py)$", re.IGNORECASE)
+    # A Gherkin `.feature` file is a test's specification (Cucumber, Behave, SpecFlow): its steps run as tests.
+    r"|(?:^|/)(?:test_[^/]*|[^/]*_tests?\.[^/]+|[^/]*\.(?:test|spec)\.[^/]+|conftest\.py|[^/]*\.feature)$", re.IGNORECASE)
 _DOCS_PATH = lazyre.compile(r"(?:^|/)(?:docs?|documentation|site|website|docs-website)/"
                         r"|\.(?:md|mdx|rst|adoc|txt)$|(?:^|/)readme[^/]*$", re.IGNORECASE)
 _SERVICE_CONFIG = lazyre.compile(

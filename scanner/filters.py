@@ -366,6 +366,9 @@ def is_phrase(value: str) -> bool:
         if m is None:
             return False
         letters = m[1]
+        # A short word is typed in one case or capitalized (`sk`, `API`, `Key`), never `wGi` or `INy`.
+        if len(letters) <= 3 and not (letters.islower() or letters.isupper() or letters.istitle() or not letters):
+            return False
         if len(letters) > 3 and not _in_vocabulary(letters) \
                 and not (_reads_as_words(letters) and all(_pronounceable(w) for w in _WORDS.findall(letters) if len(w) >= 3)):
             return False
@@ -634,6 +637,29 @@ def is_keyboard_mash(value: str) -> bool:
     return keyboard_score(value) >= KEYBOARD_THRESHOLD
 
 
+# Words that give a hand-made value its role (a test's, a plan's, a demo's, a stand-in's), glued by hand
+# onto a random body without a separator: `…x271nTest`, `…CH4LTFree`, `Sample7Qx…`. Capitalized, as a
+# word opens in camelCase, so only a mixed-case value can hold one (hex and base36 have one case). A
+# random base62 key ends in a given capitalized four-letter word once in 62^4 = 1.5e7 keys, in a given
+# five-letter one once in 9.2e8: with the three short words at the end only and the longer ones at
+# either end, about one random key in 4.5 million.
+_SHORT_ROLE_WORDS = ("Test", "Free", "Demo")
+_ROLE_WORDS = ("Tests", "Testing", "Trial", "Sample", "Example", "Dummy", "Bogus", "Invalid", "Expired", "Revoked",
+               "Placeholder")
+_GLUED_ROLE = lazyre.compile(r"(?-i:(?<=[A-Za-z0-9])(?:" + "|".join(_SHORT_ROLE_WORDS + _ROLE_WORDS) + r")$"
+                             r"|^(?:" + "|".join(_ROLE_WORDS) + r")(?=[A-Z0-9]))")
+# The random body a role word is glued to: shorter, it could be a name (`apiKeyTest`).
+_GLUED_BODY = 12
+
+
+def has_glued_role_word(value: str) -> bool:
+    """`LhhP…x271nTest`, `5f8a…CH4LTFree`: a random body of 12 characters or more with a capitalized role
+    word (Test, Free, Demo, Sample, Invalid…) glued to its end (or a longer one to its start), a
+    hand-made copy of a key marked for its role; an issued key does not end in an English word."""
+    m = _GLUED_ROLE.search(value)
+    return m is not None and len(value) - len(m[0]) >= _GLUED_BODY
+
+
 def plausible_literal(value: str, quoted: bool, typed: bool = True) -> bool:
     """Is a value bound to an api-key-like name a real secret rather than a stand-in?
 
@@ -664,7 +690,7 @@ def plausible_literal(value: str, quoted: bool, typed: bool = True) -> bool:
     # was set above (0 of 180,000 random mixed-case keys rejected so).
     lowered = value.lower()
     return not (is_typed(value) or is_pronounceable(value) or is_keyboard_mash(value)
-                or (lowered != value and is_typed(lowered)))
+                or (lowered != value and is_typed(lowered)) or has_glued_role_word(value))
 
 
 # Narrower than _PLACEHOLDER_WORDS and made of long words: a random 35-character key body must
@@ -694,12 +720,22 @@ def known_public() -> frozenset[str]:
     return frozenset(str(row["sha256"]) for row in data["values"])
 
 
+# A provider's mode prefix before a key's random body: `test_`, `live_`, `sk_test_`, `access_`.
+_MODE_PREFIX = lazyre.compile(r"(?:[a-z]{2,10}_){1,2}(?=[A-Za-z0-9]{16})")
+
+
 def is_known_public(value: str, digests: frozenset[str] | None = None) -> bool:
-    """Is VALUE one of DIGESTS (default: the shipped list), matched by its SHA-256?"""
+    """Is VALUE one of DIGESTS (default: the shipped list), matched by its SHA-256, or its body after a
+    mode prefix (`live_…` copied from a vendor's documented `test_…` example: an issued key's random
+    body is never another key's)?"""
     import hashlib  # here, as in models.fingerprint: most scans never get this far
 
-    return hashlib.sha256(value.encode("utf-8", "surrogateescape")).hexdigest() in (
-        known_public() if digests is None else digests)
+    known = known_public() if digests is None else digests
+    if hashlib.sha256(value.encode("utf-8", "surrogateescape")).hexdigest() in known:
+        return True
+    prefix = _MODE_PREFIX.match(value)
+    return prefix is not None and hashlib.sha256(
+        value[prefix.end():].encode("utf-8", "surrogateescape")).hexdigest() in known
 
 
 # --- judged from the text around a candidate -------------------------------------------------
@@ -796,17 +832,46 @@ _ABOUT_A_KEY = frozenset(
     " missing exists valid ref title help hint count index setting option query description desc line lines parser"
     " validator validation formatter regexp reader loader getter setter resolver matcher checker extractor error"
     " errors message msg placeholder column widget dialog button form view exception exceptions class interface"
-    " handler listener callback".split())
+    " handler listener callback"
+    # An identifier of a key (`api_key_uid`, `apiKeyId`, `API_KEY_GUID`): the key's record, not its secret.
+    " id ids uid uids uuid uuids guid identifier".split())
+
+# The word before the api-key in a longer name, when it declares the value no working key:
+# `InvalidApiKey`, `SUSPENDED_API_KEY`, `expiredApiKey`, `revoked_api_key`, `wrongApiKey`, `fakeApiKey`.
+# (Not `test`, `demo` or `sample`: a test's or a demo's key is often a real one.)
+_BEFORE_KEY = lazyre.compile(r"([A-Za-z]{1,40})[_.-]?api[_.-]?key", re.IGNORECASE)
+_NOT_WORKING = frozenset(
+    "invalid suspended expired revoked disabled deactivated deleted inactive wrong bad incorrect malformed bogus"
+    " fake dummy nonexistent unknown unauthorized forbidden blocked banned".split())
+# The verb a function's name opens with, when it transforms or tests a key rather than taking one to use:
+# `redactApiKey("…")`, `maskApiKey`, `validateApiKey`, `isValidApiKey`, `hashApiKey`: its argument is a
+# test's input, its result something about the key. (`setApiKey`, `withApiKey`, `useApiKey` bind one.)
+_SEGMENT_BEFORE_KEY = lazyre.compile(r"([A-Za-z0-9_]{0,60}?)api[_.-]?key", re.IGNORECASE)
+_ABOUT_A_KEY_VERBS = frozenset(
+    "redact mask obfuscate censor scrub sanitize anonymize truncate hash encrypt decrypt encode decode validate"
+    " verify check parse format normalize is has".split())
 
 
 def is_not_secret_name(name: str) -> bool:
-    """`api_key_hash`, `api_key_header`, `apiKeyName`, `API_KEY_ENV`, `apiKeyErrorMessage`: the name holds
-    something about a key (its digest, header, variable, file, a message about it), not the key."""
+    """`api_key_hash`, `api_key_header`, `apiKeyName`, `API_KEY_ENV`, `apiKeyErrorMessage`, `api_key_uid`: the
+    name holds something about a key (its digest, header, variable, file, id, a message about it), not the
+    key; `InvalidApiKey`, `expired_api_key`: it declares the value no working key; `redactApiKey`,
+    `isValidApiKey`: a function that transforms or tests a key."""
     if is_digest_name(name) or _NOT_A_SECRET_SUFFIX.search(name) or _STAND_IN_NAME.search(name):
         return True
     after = _AFTER_KEY.search(name)
     words = _WORDS.findall(after[1]) if after else []
-    return bool(words) and words[-1].lower() in _ABOUT_A_KEY
+    if words and words[-1].lower() in _ABOUT_A_KEY:
+        return True
+    before = _BEFORE_KEY.search(name)
+    words = _WORDS.findall(before[1]) if before else []
+    if words and words[-1].lower() in _NOT_WORKING:
+        return True
+    # The words of the name's last part before its api-key (`validator.redactApiKey`: `redact`), in a
+    # function's case: a constant (`VERIFY_API_KEY`) may be a key of a service named so.
+    head = _SEGMENT_BEFORE_KEY.search(name)
+    words = _WORDS.findall(head[1]) if head and not head[1].isupper() else []
+    return bool(words) and words[0].lower() in _ABOUT_A_KEY_VERBS
 
 
 

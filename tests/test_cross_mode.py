@@ -10,6 +10,7 @@ gained one; history read excluded blobs without counting them; staged scanned LF
 from __future__ import annotations
 
 import json
+import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -135,6 +136,30 @@ def _archives() -> tuple[dict[str, bytes], set[Row]]:
     return files, rows
 
 
+def _edited(value: str, places: int) -> str:
+    """VALUE with PLACES of its characters (never the first) changed, as a person edits a test key."""
+    out = list(value)
+    for i in random.sample(range(1, len(value)), places):
+        out[i] = random.choice([c for c in "0123456789abcdef" if c != out[i]])
+    return "".join(out)
+
+
+def _near_copies() -> tuple[dict[str, bytes], set[Row]]:
+    # A test suite's key and its hand-edited copies (a few places changed each) are a family of stand-ins
+    # in every mode; a random key beside them, and the same near-copies outside tests, are keys.
+    base, other, shown = hex_secret(), hex_secret(), hex_secret()
+    files = {
+        "spec/configuration_spec.rb": f"config.api_key = '{base}'\n".encode(),
+        "spec/fixtures/app/initializer.rb": f"config.api_key = '{_edited(base, 7)}'\n".encode(),
+        "features/api_key.feature": f'When I navigate to "/changing?api_key={_edited(base, 8)}"\n'.encode(),
+        "spec/report_spec.rb": f'report.api_key = "{other}"\n'.encode(),
+        "lib/geo/first.rb": f"# Geo.new(api_key: '{shown}')\n".encode(),
+        "lib/geo/second.rb": f"# Geo.new(api_key: '{_edited(shown, 1)}')\n".encode(),
+    }
+    return files, {("hardcoded-api-key", "spec/report_spec.rb", 1), ("hardcoded-api-key", "lib/geo/first.rb", 1),
+                   ("hardcoded-api-key", "lib/geo/second.rb", 1)}
+
+
 CASES = [
     Case("env-equal-to-settings-env", _env_copies),
     Case("env-equal-to-settings-env-plain", _env_copies_plain),
@@ -150,6 +175,7 @@ CASES = [
     Case("archives", _archives, {mode: {"archives": {"read": 2 + len(KINDS), "members": 2 + len(KINDS) + len(OFFICE),
                                                      "unsafe_names": 0, "skipped": {r: 0 for r in SKIP_REASONS}}}
                                  for mode in MODES}),
+    Case("near-copies-of-a-test-key", _near_copies, {mode: {"allowed": 3} for mode in MODES}),
 ]
 
 

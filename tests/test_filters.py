@@ -175,6 +175,9 @@ def test_random_tokens_are_rarely_mistaken_for_stand_ins() -> None:
     pytest.param("uAnWUavKNuVhvjvUFb6AfQB7j2Oy_None9", id="_None9 at the end"),
     pytest.param("aiZAjbzutSJik7IaGdXGK795b4pfmwe0Uesp5oISUammvek", id="opens with aiZA"),
     pytest.param("yourfZEf-a8miY8q0FgZAc4xXNPwGKxGo2HwXN9kVt0x2Qo", id="opens with your"),
+    # Short parts in a case nobody types a word in (`wGi`), around a long one that reads as words.
+    pytest.param("Wpo_NEmdZawDRFge-wGi", id="phrase of short mixed-case parts"),
+    pytest.param("AF-_INy_paf26_k9", id="INy"),
 ])
 def test_random_tokens_once_misread_are_keys(value: str) -> None:
     assert filters.plausible_literal(value, quoted=True)
@@ -221,13 +224,23 @@ def test_new_predicates_ignore_random_keys(predicate: object) -> None:
     "apiKeyLine", "api_key_parser", "ApiKeyValidator", "API_KEY_FORMAT", "apiKeyPattern", "api_key_regex",
     "apiKeyField", "API_KEY_PREFIX", "apiKeyErrorMessage", "api_key_placeholder", "apiKeyDialog",
     "InvalidAPIKeyException", "ApiKeyHandler",
+    # The key's record id, not its secret
+    "api_key_uid", "apiKeyId", "API_KEY_UUID", "ApiKeyGuid", "api_key_identifier",
+    # A name that declares the value no working key
+    "InvalidApiKey", "TestConstants.SuspendedApiKey", "EXPIRED_API_KEY", "revoked_api_key", "wrongApiKey",
+    "my_fake_api_key", "DISABLED_APIKEY",
+    # A function that transforms or tests a key: its argument is an input, not a binding
+    "validator.redactApiKey", "maskApiKey", "isValidApiKey", "validate_api_key", "ObfuscateApiKey", "hasApiKey",
 ])
 def test_is_not_secret_name_finds(name: str) -> None:
     assert filters.is_not_secret_name(name)
 
 
 @pytest.mark.parametrize("name", ["api_key", "API_KEY_PROD", "GOOGLE_API_KEY_DEV", "apiKey2", "apikey_myservice",
-                                  "prodApiKey", "x-goog-api-key", "MAPS_API_KEY_RELEASE"])
+                                  "prodApiKey", "x-goog-api-key", "MAPS_API_KEY_RELEASE", "TEST_API_KEY",
+                                  "UserApiKey", "sandboxApiKey", "validApiKey", "api_key_value", "PIDApiKey",
+                                  "setApiKey", "withApiKey", "client.useApiKey", "checkout_api_key",
+                                  "isomorphicApiKey", "VERIFY_API_KEY", "CHECKR_API_KEY", "HASURA_API_KEY"])
 def test_is_not_secret_name_ignores(name: str) -> None:
     assert not filters.is_not_secret_name(name)
 
@@ -258,6 +271,17 @@ def test_a_known_public_value_is_matched_by_its_digest() -> None:
     digest = hashlib.sha256(value.encode()).hexdigest()
     assert filters.is_known_public(value, frozenset({digest}))
     assert not filters.is_known_public(value)
+
+
+@pytest.mark.parametrize("prefix", ["test_", "live_", "access_", "sk_test_", "pk_live_"])
+def test_a_published_example_body_is_known_behind_any_mode_prefix(prefix: str) -> None:
+    # A vendor documents `test_<body>`; a suite copies it as `live_<body>`: the body is the example.
+    body = random_chars(30, string.ascii_letters + string.digits)
+    digest = hashlib.sha256(body.encode()).hexdigest()
+    assert filters.is_known_public(prefix + body, frozenset({digest}))
+    # Not another body, nor a body that is only part of the value after something else than a prefix.
+    assert not filters.is_known_public(prefix + body[:-1] + "x", frozenset({digest}))
+    assert not filters.is_known_public("Xy" + prefix + body, frozenset({digest}))
 
 
 # --- inline markers count only inside a comment on the secret's line, near it -----------------
@@ -464,7 +488,40 @@ def test_randomness_models_never_refuse_a_random_key(alphabet: str, length: int,
     rng = random.Random(seed)
     value = prefix + "".join(rng.choice(_KEY_ALPHABETS[alphabet]) for _ in range(length))
     assert not filters.is_keyboard_mash(value) and not filters.is_interleaved_run(value)
+    assert not filters.has_glued_role_word(value)
     assert filters.plausible_literal(value, quoted=True) == filters.plausible_literal(value, quoted=True, typed=False)
+
+
+@pytest.mark.parametrize("alphabet", ["base62", "base64url"])
+def test_random_keys_almost_never_end_in_a_role_word(alphabet: str) -> None:
+    # Only mixed case can hold a capitalized word; a random key ends (or opens) with one of the role words
+    # about once in 4.5 million (3 words of 4 letters at the end: 3 / 62^4): none of 200,000.
+    rng = random.Random(20)
+    chars = _KEY_ALPHABETS[alphabet]
+    assert not any(filters.has_glued_role_word("".join(rng.choices(chars, k=rng.randint(16, 64))))
+                   for _ in range(200_000))
+
+
+@pytest.mark.parametrize(("body", "head", "tail"), [
+    pytest.param(32, "", "Test", id="…Test"), pytest.param(36, "", "1Free", id="…1Free"),
+    pytest.param(24, "Dummy", "", id="Dummy…"), pytest.param(40, "", "Invalid", id="…Invalid"),
+    pytest.param(28, "", "Demo", id="…Demo"),
+    pytest.param(20, "Sample", "", id="Sample…"), pytest.param(12, "", "Trial", id="shortest body"),
+])
+def test_a_role_word_glued_to_a_random_body_is_a_hand_made_copy(body: int, head: str, tail: str) -> None:
+    rng = random.Random(body)
+    value = head + rng.choice(string.digits) + "".join(rng.choices(_KEY_ALPHABETS["base62"], k=body - 1)) + tail
+    assert filters.has_glued_role_word(value) and not filters.plausible_literal(value, quoted=True), value
+
+
+@pytest.mark.parametrize("value", [
+    pytest.param("apiKeyTest", id="a name"), pytest.param("x7Qm2RtTest", id="body under 12"),
+    pytest.param("9f3kq7xmw2pzr81vtest", id="lower case"), pytest.param("Q7xk2mW9pzR4vTestbN3q", id="inside"),
+    pytest.param("Sampleq7xk2mW9pzR4vbN3q", id="Sample then lower case: no word boundary"),
+    pytest.param("Demo7xk2mW9pzR4vbN3qa", id="a four-letter word opening it: too likely by chance"),
+])
+def test_no_glued_role_word(value: str) -> None:
+    assert not filters.has_glued_role_word(value)
 
 
 def interleaved_run(rng: random.Random, length: int, stride: int, slip: bool) -> str:

@@ -304,3 +304,36 @@ def test_overlap_resolution_is_linear() -> None:
     print(f"overlap resolution: 100k candidates {times[0]:.3f} s, 400k {times[1]:.3f} s, "
           f"ratio {ratio(*times):.2f}")
     assert ratio(*times) < RATIO
+
+
+def _family_values(kind: str, count: int) -> list[str]:
+    """COUNT values of 32 hex for the near-copy step: random; all sharing their first block (one full
+    bucket); all one key's near-copies (every block full)."""
+    import random
+
+    rng = random.Random(count)
+    hexdigits = "0123456789abcdef"
+    if kind == "random":
+        return ["".join(rng.choices(hexdigits, k=32)) for _ in range(count)]
+    if kind == "one block shared":
+        return ["abc" + "".join(rng.choices(hexdigits, k=29)) for _ in range(count)]
+    base = rng.choices(hexdigits, k=32)
+    values = []
+    for _ in range(count):
+        copy = list(base)
+        for i in rng.sample(range(32), 3):
+            copy[i] = rng.choice(hexdigits)
+        values.append("".join(copy))
+    return values
+
+
+@pytest.mark.parametrize("kind", ["random", "one block shared", "one key's near-copies"])
+def test_near_copy_families_cost_is_linear(kind: str) -> None:
+    # A scan's test fixtures holding tens of thousands of look-alike literals: each value is compared
+    # with a bounded number of others, so four times the values cost four times as much.
+    from scanner.families import near_copies
+
+    def cost(count: int) -> float:
+        values = _family_values(kind, count)
+        return cpu_cost(f"near-copies of {count} values", lambda: near_copies(values), SLOW)
+    grows_linearly(f"near-copy families x {kind}", cost, 5_000)

@@ -679,3 +679,91 @@ def test_random_key_where_a_typed_run_is_refused_is_found(path: str, snippet: st
     secret = prefix + random_chars(15, string.ascii_lowercase + string.digits) + random.choice(string.digits)
     text = snippet.replace(S, secret)
     assert _matches(text, path) == [("hardcoded-api-key", *_located(text, secret), secret)]
+
+
+_BASE62 = string.ascii_letters + string.digits
+
+# Hand-made copies of a key marked for their role: a random body with a capitalized role word glued on
+# (a seeded sample's `…Test`, a plan's `…Free`, `Demo…`), in a C# constant, a PowerShell script, a
+# YAML fixture, a TS test.
+GLUED_ROLES = [
+    pytest.param("src/Core/Utility/SampleDataService.cs", 'public const string TEST_API_KEY = "<<S>>";\n', "", "Test",
+                 id="cs constant, …Test"),
+    pytest.param("src/Core/Utility/SampleDataService.cs", 'public const string FREE_USER_API_KEY = "<<S>>";\n', "", "Free",
+                 id="cs constant, …Free"),
+    pytest.param("build/audit.ps1", '$apiKey = "<<S>>"\n', "", "Trial", id="powershell, …Trial"),
+    pytest.param("config/demo.yaml", "api_key: <<S>>\n", "Dummy", "", id="yaml, Dummy…"),
+    pytest.param("test/client.test.ts", 'client.setApiKey("<<S>>");\n', "", "Demo", id="ts setter, …Demo"),
+]
+
+
+@pytest.mark.parametrize(("path", "snippet", "head", "tail"), GLUED_ROLES)
+def test_role_word_glued_to_a_random_body_is_no_key(path: str, snippet: str, head: str, tail: str) -> None:
+    for digit in ("", "1"):  # `…271nTest`, `…271n1Free`; `Demo7…`, `DemoQ…` (a word ends where a capital or digit follows)
+        value = head + (random.choice(string.ascii_uppercase + string.digits) if head else "") \
+            + random_chars(35, _BASE62) + digit + tail
+        text = snippet.replace(S, value)
+        assert [m for m in _matches(text, path) if m[0] == "hardcoded-api-key"] == [], text
+
+
+@pytest.mark.parametrize(("path", "snippet", "head", "tail"), GLUED_ROLES)
+def test_random_key_where_a_role_word_is_refused_is_found(path: str, snippet: str, head: str, tail: str) -> None:
+    # The same places, a random key: and one holding the word inside, or in lower case at its end.
+    for secret in (random_chars(39, _BASE62) + "x",
+                   random_chars(20, _BASE62) + "0" + (head or tail) + random_chars(15, _BASE62) + "7",
+                   random_chars(35, string.ascii_lowercase + string.digits) + "1" + (head or tail).lower()):
+        text = snippet.replace(S, secret)
+        assert _matches(text, path) == [("hardcoded-api-key", *_located(text, secret), secret)], text
+
+
+# Names that bind no working key: one that declares the value invalid, suspended, expired, revoked,
+# wrong, fake (a test's rejected key); one whose last word is an identifier (the key's record id).
+NOT_A_WORKING_KEY = [
+    pytest.param("tests/Utility/TestConstants.cs", 'public const string SuspendedApiKey = "<<S>>";\n', id="cs Suspended"),
+    pytest.param("tests/Utility/TestConstants.cs", 'public const string InvalidApiKey = "<<S>>";\n', id="cs Invalid"),
+    pytest.param("spec/client_spec.rb", "EXPIRED_API_KEY = '<<S>>'\n", id="ruby EXPIRED_"),
+    pytest.param("tests/test_auth.py", 'revoked_api_key = "<<S>>"\n', id="python revoked_"),
+    pytest.param("src/auth.test.ts", 'const wrongApiKey = "<<S>>";\n', id="ts wrong"),
+    pytest.param(".code-samples.yaml", 'get_key_1: |-\n  let api_key_uid = "<<S>>";\n', id="yaml sample, api_key_uid"),
+    pytest.param("src/client.rs", '/// let api_key_uid = "<<S>>";\npub fn get_key() {}\n', id="rustdoc, api_key_uid"),
+    pytest.param("app/models.py", 'API_KEY_GUID = "<<S>>"\n', id="python API_KEY_GUID"),
+    pytest.param("src/keys.ts", "const apiKeyId = '<<S>>';\n", id="ts apiKeyId"),
+    pytest.param("purchases/src/test/java/APIKeyValidatorTest.kt",
+                 'assertThat(validator.redactApiKey("<<S>>")).isEqualTo("g9***")\n', id="kotlin redactApiKey(…)"),
+    pytest.param("src/auth.test.ts", 'expect(isValidApiKey("<<S>>")).toBe(true);\n', id="ts isValidApiKey(…)"),
+]
+
+
+@pytest.mark.parametrize(("path", "snippet"), NOT_A_WORKING_KEY)
+def test_a_name_that_binds_no_working_key_reports_nothing(path: str, snippet: str) -> None:
+    text = snippet.replace(S, random_chars(36, _BASE62))
+    assert [m for m in _matches(text, path) if m[0] == "hardcoded-api-key"] == []
+
+
+@pytest.mark.parametrize(("path", "snippet"), [
+    pytest.param("tests/Utility/TestConstants.cs", 'public const string UserApiKey = "<<S>>";\n', id="cs User"),
+    pytest.param("spec/client_spec.rb", "VALID_API_KEY = '<<S>>'\n", id="ruby VALID_"),
+    pytest.param("tests/test_auth.py", 'TEST_API_KEY = "<<S>>"\n', id="python TEST_ (a test's key may be real)"),
+    pytest.param("src/auth.ts", 'const sandboxApiKey = "<<S>>";\n', id="ts sandbox (holds `bad`)"),
+    pytest.param("src/client.rs", 'let api_key_value = "<<S>>";\n', id="rust api_key_value"),
+    pytest.param("src/test/java/ClientTest.kt", 'client.setApiKey("<<S>>")\n', id="kotlin setApiKey(…)"),
+    pytest.param("src/app.ts", "sdk.withApiKey('<<S>>');\n", id="ts withApiKey(…)"),
+])
+def test_a_name_that_binds_a_key_still_reports_it(path: str, snippet: str) -> None:
+    secret = random_chars(36, _BASE62) + "1"
+    text = snippet.replace(S, secret)
+    assert _matches(text, path) == [("hardcoded-api-key", *_located(text, secret), secret)]
+
+
+def test_a_published_example_copied_with_its_prefix_swapped_is_not_reported() -> None:
+    # A vendor documents `setApiKey("test_<body>")`; an SDK's test copies the body as `live_<body>`.
+    import hashlib
+
+    body = random_chars(30, _BASE62)
+    detector = Detector(known_public=frozenset({hashlib.sha256(body.encode()).hexdigest()}))
+    for prefix in ("live_", "access_"):
+        scanned = detector.scan(f"$this->client->setApiKey('{prefix}{body}');\n".encode(), "tests/Http/RequestTest.php")
+        assert [m for m in scanned.matches if m.rule_id == "hardcoded-api-key"] == [] and scanned.allowed == 1
+    other = random_chars(30, _BASE62)
+    scanned = detector.scan(f"$this->client->setApiKey('live_{other}');\n".encode(), "tests/Http/RequestTest.php")
+    assert [m.secret for m in scanned.matches] == ["live_" + other]
