@@ -1,15 +1,15 @@
 #!/usr/bin/env python3
 """Real-code precision: hardcoded-api-key (and Google-rule) findings on the working trees of public projects.
 
-    python benchmarks/bench_real_code.py [--half tuned|held-out|tuned-2|held-out-2|tuned-3|held-out-3|all] [--mirrors /work/.mirror]
+    python benchmarks/bench_real_code.py [--half tuned|held-out|tuned-2|held-out-2|tuned-3|held-out-3|tuned-4|held-out-4|all] [--mirrors /work/.mirror]
                                          [--trees /tmp/keysentry-real-code] [--rev REV] [--source DIR]
                                          [--peers /tmp/yardstick] [--no-peers] [--unjudged] [--json FILE]
 
 The projects and their split into a tuned and a held-out half are data: benchmarks/real_code_projects.json
 (the split was fixed before any finding of the new projects was looked at; the rule that made it is
 recomputed at every run, and a file that no longer follows it is refused). A second group of projects,
-added later, is split by its own rule into tuned-2 and held-out-2, and a third group by the same rule into
-tuned-3 and held-out-3 (each recomputed at every run). Each project's HEAD tree is
+added later, is split by its own rule into tuned-2 and held-out-2, a third group by the same rule into
+tuned-3 and held-out-3, and a fourth into tuned-4 and held-out-4 (each recomputed at every run). Each project's HEAD tree is
 written out of its bare mirror (`<mirrors>/<owner>+<name>/repo`) into `<trees>/<owner>+<name>` blob by
 blob (nothing is written into the mirror; blobs the snapshot lacks are skipped). Then, per project, in
 the same run:
@@ -53,7 +53,8 @@ PEER_RULE = "generic-api-key"
 HERE = Path(__file__).resolve().parent
 VERDICTS = HERE / "real_code_verdicts.json"
 PROJECTS = HERE / "real_code_projects.json"
-HALVES = ("tuned", "held-out", "tuned-2", "held-out-2", "tuned-3", "held-out-3")
+HALVES = ("tuned", "held-out", "tuned-2", "held-out-2", "tuned-3", "held-out-3", "tuned-4", "held-out-4")
+GROUPS = (1, 2, 3, 4)
 
 
 def split(projects: list[dict[str, object]]) -> dict[str, str]:
@@ -64,7 +65,8 @@ def split(projects: list[dict[str, object]]) -> dict[str, str]:
     its own before any scan): languages in alphabetical order, within each the projects in order of
     SHA-256 of 'owner/name', one alternation over the whole sequence: held-out-2, tuned-2, ...
     Group 3 ("group": 3, added later still, split before any scan) by group 2's rule, on its own:
-    held-out-3, tuned-3, ..."""
+    held-out-3, tuned-3, ... Group 4 ("group": 4, fifty more, split before any scan) likewise: held-out-4,
+    tuned-4, ..."""
     def by_digest(name: str) -> str:
         return hashlib.sha256(name.encode("utf-8")).hexdigest()
 
@@ -77,7 +79,7 @@ def split(projects: list[dict[str, object]]) -> dict[str, str]:
     for names in groups.values():
         names.sort(key=by_digest)
         halves.update({n: HALVES[(i + 1) % 2] for i, n in enumerate(names)})
-    for group in (2, 3):
+    for group in GROUPS[1:]:
         members = [p for p in projects if p.get("group", 1) == group]
         sequence = [str(p["project"]) for p in sorted(members, key=lambda p: (str(p["language"]), by_digest(str(p["project"]))))]
         halves.update({n: (f"held-out-{group}", f"tuned-{group}")[i % 2] for i, n in enumerate(sequence)})
@@ -87,8 +89,8 @@ def split(projects: list[dict[str, object]]) -> dict[str, str]:
 def load_projects() -> list[dict[str, object]]:
     projects: list[dict[str, object]] = json.loads(PROJECTS.read_text(encoding="utf-8"))["projects"]
     groups = {p.get("group", 1) for p in projects}
-    if not groups <= {1, 2, 3}:
-        raise SystemExit(f"{PROJECTS.name}: unknown project groups {sorted(map(str, groups - {1, 2, 3}))}")
+    if not groups <= set(GROUPS):
+        raise SystemExit(f"{PROJECTS.name}: unknown project groups {sorted(map(str, groups - set(GROUPS)))}")
     names = [str(p["project"]) for p in projects]
     if len(set(names)) != len(names):
         raise SystemExit(f"{PROJECTS.name}: a project is listed twice")
