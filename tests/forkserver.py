@@ -44,6 +44,9 @@ def _serve(sock: socket.socket) -> tuple[list[str], str, dict[str, str]] | None:
             return None
         request, fds = received
         pid = os.fork()
+        # The run leads a process group of its own (set on both sides of the fork, so whichever runs
+        # first): a timeout kills the group, the git and pool processes the run started with it.
+        os.setpgid(pid if pid else 0, 0)
         if pid == 0:
             sock.close()
             for target, fd in enumerate(fds):

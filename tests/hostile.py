@@ -48,10 +48,24 @@ def keysentry(*args: str | os.PathLike[str], cwd: Path, env: Mapping[str, str] |
     try:
         if _FORKS.serves(full_env, cwd):
             return _FORKS.run(argv, cwd, full_env, stdin, timeout)
-        return subprocess.run([KEYSENTRY, *argv], cwd=cwd, env=full_env, input=stdin,
-                              capture_output=True, timeout=timeout)
+        return _run_as_group([KEYSENTRY, *argv], cwd, full_env, stdin, timeout)
     except subprocess.TimeoutExpired:
         raise AssertionError(f"keysentry {' '.join(map(str, args))} did not finish within {timeout} s") from None
+
+
+def _run_as_group(argv: list[str], cwd: Path, env: Mapping[str, str], stdin: bytes | None,
+                  timeout: float) -> subprocess.CompletedProcess[bytes]:
+    """subprocess.run, but a timeout kills the run's whole process group, not only its first
+    process: a hung scan's git and worker processes must not outlive the test."""
+    with subprocess.Popen(argv, cwd=cwd, env=env, stdin=None if stdin is None else subprocess.PIPE,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, process_group=0) as proc:
+        try:
+            out, err = proc.communicate(stdin, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+            raise
+    return subprocess.CompletedProcess(argv, proc.returncode, out, err)
 
 
 def _startup(environ: Mapping[str, str]) -> dict[str, str]:
@@ -118,7 +132,7 @@ class _ForkServer:
         try:
             out, err = _exchange(in_write, stdin or b"", out_read, err_read, time.monotonic() + timeout)
         except subprocess.TimeoutExpired:
-            os.kill(pid, signal.SIGKILL)  # as subprocess.run does on a timeout
+            os.killpg(pid, signal.SIGKILL)  # the run and the processes it started (its own group)
             self._answer()
             raise
         status, cpu = self._answer()  # type: ignore[misc]

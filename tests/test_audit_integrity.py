@@ -2,6 +2,7 @@
 input changed, tokens in clone URLs, names that look like markup, and --output through a link."""
 from __future__ import annotations
 
+import base64
 import contextlib
 import functools
 import http.server
@@ -14,6 +15,9 @@ import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import ClassVar
+
+import pytest
 
 from tests.audit_repos import free_port, load
 from tests.conftest import GIT_ENV, git, google_key, random_chars
@@ -129,10 +133,12 @@ class _Quiet(http.server.SimpleHTTPRequestHandler):
 
 
 @contextlib.contextmanager
-def dumb_http(folder: Path) -> Iterator[str]:
+def dumb_http(folder: Path, handler: type[_Quiet] | None = None) -> Iterator[str]:
     """FOLDER's bare repositories over git's dumb HTTP protocol on a loopback port: any user name,
-    password or query is accepted (and ignored), as a token-checking forge would accept a good one."""
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(folder)))
+    password or query is accepted (and ignored), as a token-checking forge would accept a good one
+    (unless HANDLER checks them)."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
+                                             functools.partial(handler or _Quiet, directory=str(folder)))
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)  # a prompt shutdown()
     thread.start()
     try:
@@ -199,6 +205,70 @@ def test_a_token_in_a_clone_url_appears_in_no_report_progress_error_or_stored_fi
     for token in tokens:
         for text in (*outputs, *kept):
             assert token.encode() not in text, token
+
+
+class _Guarded(_Quiet):
+    """Serves only a request bearing the Authorization header `expected`; at every request, looks for
+    `watched` in every process's command line (what `ps` shows any local user), and notes it."""
+    expected: ClassVar[str] = ""
+    watched: ClassVar[bytes] = b""
+    seen_on: ClassVar[list[bytes]] = []
+    served: ClassVar[int] = 0
+
+    def send_head(self) -> object:
+        for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+            with contextlib.suppress(OSError):
+                if self.watched in (argv := cmdline.read_bytes()):
+                    self.seen_on.append(argv.replace(b"\0", b" "))
+        if self.headers.get("Authorization") != self.expected:
+            self.send_response(401)
+            self.send_header("WWW-Authenticate", 'Basic realm="forge"')
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return None
+        type(self).served += 1
+        return super().send_head()
+
+
+@pytest.mark.parametrize("user, password", [
+    ("ghp_", None),  # GitHub: the token as the user name
+    ("x-access-token", "ghs_"),  # a login, the token as the password
+    ("oauth2", "glpat-"),
+])
+def test_a_clone_and_its_fetch_send_the_token_as_a_header_never_on_a_command_line(
+        tmp_path: Path, user: str, password: str | None) -> None:
+    # A forge that demands the token proves it still reaches the server; a look at every process's
+    # command line while the server answers (git's, and the remote helper's git starts) proves no
+    # local user could have read it there, at the first clone or at a later audit's fetch.
+    served = tmp_path / "served"
+    served.mkdir()
+    git(bare_with_key(served, "r", filler_lines=10), "update-server-info")
+    if password is None:
+        user, token = user + random_chars(36), ""
+        userinfo, secret = user, user
+    else:
+        token = password + random_chars(30)
+        userinfo, secret = f"{user}:{token}", token
+    basic = base64.b64encode(f"{user}:{token}".encode()).decode()
+    handler = type("Forge", (_Guarded,), {"expected": f"Basic {basic}", "watched": secret.encode(),
+                                           "seen_on": []})
+    with dumb_http(served, handler) as host:
+        args = [KEYSENTRY, "audit", f"http://{userinfo}@{host}/r.git", "--workdir", str(tmp_path / "work"),
+                "--format", "json"]
+        first = subprocess.run(args, cwd=tmp_path, env={**os.environ, **GIT_ENV}, capture_output=True, timeout=120)
+        assert first.returncode == 1, first.stderr
+        assert [len(r["findings"]) for r in load(first.stdout)["repositories"]] == [1]
+        cloned_with = handler.served
+        (served / "r.git" / "refs" / "tags").mkdir(exist_ok=True)
+        git(served / "r.git", "tag", "v2", "main")  # a moved ref: the rerun fetches, then scans
+        git(served / "r.git", "update-server-info")
+        again = subprocess.run(args, cwd=tmp_path, env={**os.environ, **GIT_ENV}, capture_output=True, timeout=120)
+    assert again.returncode == 1, again.stderr
+    assert cloned_with > 0 and handler.served > cloned_with  # both asked the forge, with the token
+    # keysentry's own command line (and its forked workers', the same) holds what the user typed:
+    # `--repos FILE` keeps a token off it. Every process it starts must not show it.
+    typed = b" ".join(a.encode() for a in args)
+    assert [argv for argv in handler.seen_on if not argv.endswith(typed + b" ")] == []
 
 
 def test_a_task_as_dask_logs_it_names_no_token() -> None:
@@ -309,8 +379,7 @@ def test_what_of_a_clone_url_is_taken_for_a_token() -> None:
 
 def test_a_fetch_into_a_kept_clone_puts_no_token_on_a_command_line(tmp_path: Path) -> None:
     """A command line is readable by every local user (ps, /proc/PID/cmdline): the rerun's fetch
-    reads the URL from the clone's config, set by writing the file, never through git's argv.
-    (The first clone still names the URL on git's command line: see the README.)"""
+    reads the URL from the clone's config, set by writing the file, never through git's argv."""
     served = tmp_path / "served"
     served.mkdir()
     git(bare_with_key(served, "r", filler_lines=10), "update-server-info")

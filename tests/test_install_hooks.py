@@ -247,6 +247,20 @@ def test_push_of_a_key_committed_with_no_verify_is_blocked(hooked: Path, remote:
     assert git(remote, "rev-parse", "main") == git(hooked, "rev-parse", "HEAD~1")
 
 
+def test_a_blocked_push_names_the_path_a_rename_carried_the_key_to(hooked: Path, remote: Path) -> None:
+    # The key's finding is where it came in (the path the history advice is about); the file has
+    # another name now, and the work tree's copy must be fixed too.
+    assert _attempt(hooked, "push", "-q", "origin", "main").returncode == 0
+    (hooked / "settings.py").write_text(f'API_KEY = "{google_key()}"\n')
+    assert _commit(hooked, "key", "--no-verify").returncode == 0
+    git(hooked, "mv", "settings.py", "config.py")
+    assert _commit(hooked, "rename", "--no-verify").returncode == 0
+    proc = _attempt(hooked, "push", "origin", "main")
+    out = " ".join((proc.stdout + proc.stderr).split())
+    assert proc.returncode != 0 and "push blocked: 1 secret" in out, out
+    assert "settings.py:1:" in out and f"moved also carried to config.py ({git(hooked, 'rev-parse', 'HEAD')[:12]})" in out
+
+
 def test_following_the_push_advice_for_a_committed_env_file_lets_the_push_through(hooked: Path, remote: Path) -> None:
     # The case that used to stop twice: .env committed, then taken out of git but kept on disk.
     assert _attempt(hooked, "push", "-q", "origin", "main").returncode == 0

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Literal
 
 from scanner import context
-from scanner.report import Options, Shown, View, present, printable
+from scanner.report import Options, Shown, View, moved_words, present, printable
 from scanner.rules import FILE_RULES, FileRule
 
 if TYPE_CHECKING:
@@ -227,6 +227,9 @@ def message(view: View, options: Options, *, action: str = "commit", bypass: boo
         # File names are anybody's: no terminal sequences, no forged lines, no key in full.
         where = f.name + (f":{f.line}:{f.column}" if f.line else " (whole file)")
         para("where", where + (f" in commit {f.commit[:12]}" if f.commit else ""))
+        if f.moved_to:  # a rename or copy among the pushed commits: the path the file has now
+            para("moved", f"also carried to {moved_words(f.moved_to, printable)} by a rename or copy: after the "
+                          "fix, make sure no commit being pushed holds it at that path either")
         if not f.rule.whole_file:
             para("secret", style(printable(f.secret), "33"))
         if f.verification is not None:  # --verify: only when a pre-commit config adds it

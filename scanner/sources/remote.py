@@ -42,16 +42,42 @@ def is_url(source: str) -> bool:
     return bool(_URL.match(source))
 
 
-def clone_env() -> dict[str, str]:
+def clone_env(extra: tuple[tuple[str, str], ...] = ()) -> dict[str, str]:
+    config = (*_CONFIG, *extra)
     env = {**gitcmd.env(), "GIT_ALLOW_PROTOCOL": _TRANSPORTS, "GIT_PROTOCOL_FROM_USER": "1",
-           "GIT_CONFIG_COUNT": str(len(_CONFIG))}
-    for i, (key, value) in enumerate(_CONFIG):
+           "GIT_CONFIG_COUNT": str(len(config))}
+    for i, (key, value) in enumerate(config):
         env[f"GIT_CONFIG_KEY_{i}"] = key
         env[f"GIT_CONFIG_VALUE_{i}"] = value
     # ssh would ask for a password or a host key on the terminal: fail instead (unless the user
     # chose their own ssh command, which they then answer for).
     env.setdefault("GIT_SSH_COMMAND", "ssh -o BatchMode=yes")
     return env
+
+
+def credentials_as_header(url: str) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """URL without the user name and password it carries, and the git config that sends them as an
+    HTTP `Authorization` header instead (for http and https URLs holding a password, or a token as
+    the user name). Every local user can read a command line (ps, /proc/PID/cmdline): the clone's,
+    and that of the remote helper git starts for it; a process's environment, where this config
+    goes, only its owner can. The header is scoped to the URL's host, as git matches `http.<url>.*`.
+    Other URLs come back as they are, with no config."""
+    import base64
+    from urllib.parse import unquote, urlsplit, urlunsplit
+
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url, ()
+    if parts.scheme.lower() not in ("http", "https") or "@" not in parts.netloc:
+        return url, ()
+    userinfo, host = parts.netloc.rsplit("@", 1)
+    user, colon, password = userinfo.partition(":")
+    if not colon and _login(unquote(user)):
+        return url, ()  # a login alone is no secret: git asks the user's credential helpers as ever
+    basic = base64.b64encode(f"{unquote(user)}:{unquote(password)}".encode()).decode("ascii")
+    bare = urlunsplit(parts._replace(netloc=host))
+    return bare, ((f"http.{parts.scheme}://{host}/.extraHeader", f"Authorization: Basic {basic}"),)
 
 
 def _progress(report: Report | None) -> Any:
@@ -78,17 +104,19 @@ def fetch_or_clone(url: str, target: Path, report: Report | None = None) -> Path
     one never passes for a clone later."""
     import git
 
-    env = clone_env()
+    bare, header = credentials_as_header(url)
+    env = clone_env(header)
     progress = _progress(report)
-    # A clone kept in --workdir names its origin without the URL's token: the token is in the
-    # repository's config only while a fetch runs (the caller holds the clone's lock).
+    # A clone kept in --workdir names its origin without the URL's token. A token that git cannot
+    # take as a header (one in the query) is in the repository's config only while a fetch runs (the
+    # caller holds the clone's lock), never on a command line.
     shown = without_password(url)
     if (target / "HEAD").is_file() and (target / "objects").is_dir():
         try:
             repo = git.Repo(target)
             repo.git.update_environment(**env)
             origin = repo.remote("origin")
-            _set_origin(repo, url)
+            _set_origin(repo, bare)
             try:
                 origin.fetch(list(REFSPECS), progress=progress, prune=True)
             finally:
@@ -104,7 +132,7 @@ def fetch_or_clone(url: str, target: Path, report: Report | None = None) -> Path
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent))
     try:
-        cloned = git.Repo.clone_from(url, partial, progress=progress, env=env, bare=True)
+        cloned = git.Repo.clone_from(bare, partial, progress=progress, env=env, bare=True)
         cloned.remote("origin").set_url(shown)
         cloned.close()
         if target.exists():
