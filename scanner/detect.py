@@ -646,7 +646,10 @@ def _in_text(hits: prefilter.Hits, data: bytes, text: str) -> prefilter.Hits | N
         return None
     if len(text) == len(data):
         return hits  # ASCII, or Latin-1: a byte a character
-    if any(c in text for c in _LOWER_CASE_SURPRISES):
+    if hits.kelvin is None:
+        if any(c in text for c in _LOWER_CASE_SURPRISES):
+            return None
+    elif hits.kelvin or prefilter.short_surprises(data):  # TEXT is DATA decoded (UTF-8): the same characters
         return None
     # UTF-8 (Latin-1 keeps the length): every offset is that of an ASCII character or just after
     # one, so each slice between two of them decodes on its own.

@@ -112,17 +112,22 @@ def test_an_anchor_spelled_with_a_kelvin_sign_is_found_alike() -> None:
     assert _secrets(_both(data)) == [("hardcoded-api-key", 3, 12, token)]
 
 
-@pytest.mark.parametrize("surprise", ["", "\u212a", "\u0130"], ids=["none", "kelvin sign", "dotted capital i"])
-def test_a_keyword_without_its_anchor_is_looked_at_only_beside_a_lower_case_surprise(surprise: str) -> None:
+@pytest.mark.parametrize(("surprise", "looked"), [("", False), ("\u212a", True), ("\u0130", True), ("\u0100", False),
+                                                  ("\u0100\u0130", True), ("\u0130\u0100", True)],
+                         ids=["none", "kelvin sign", "dotted capital i", "same lead byte only",
+                              "dotted i after the lead byte", "dotted i before it"])
+def test_a_keyword_without_its_anchor_is_looked_at_only_beside_a_lower_case_surprise(surprise: str,
+                                                                                     looked: bool) -> None:
     # `goog` with no HMAC-shaped run after it: Hyperscan drops the rule, unless a character whose
-    # lower case is ASCII is anywhere in the text (the pass itself reports one): then the detector
+    # lower case is ASCII is anywhere in the text (the pass itself reports one, or _located finds
+    # the dotted capital I's two bytes: its lead byte \xc4 is in Ā, \u0100, too): then the detector
     # looks for the anchor in the lower-cased text, as the Python engine does.
     rule = next(i for i, r in enumerate(HYPERSCAN.rules) if r.id == "gcs-hmac-key")
     data = f"import google  # {'x' * 5000} {surprise}\n".encode()
     engine = prefilter.build(HYPERSCAN.rules, "hyperscan")
     plain, hits = engine.plain_text(data)
     assert plain
-    assert (hits is not None and rule in hits.active) == bool(surprise)
+    assert (hits is not None and rule in hits.active) == looked
     _both(data)
 
 
@@ -408,3 +413,25 @@ def test_a_names_prefix_is_searched_only_after_a_character_it_can_end_with(
         for before in ("", "name  :", "<key>", "x", "nAm", "ke", "a"):
             if ending.search(before + c) is not None and last is not None:
                 assert c in last, (prefix, before + c)
+
+
+@pytest.mark.parametrize(("other", "located"), [("é", True), ("中文", True), ("\u212a", False), ("\u0130", False),
+                                               ("é \u212a", False), ("中 \u0130", False)],
+                         ids=["latin letter", "cjk", "kelvin sign", "dotted capital i", "latin and kelvin",
+                              "cjk and dotted i"])
+def test_hits_in_non_ascii_text_are_located_only_without_a_lower_case_surprise(other: str, located: bool) -> None:
+    # Byte offsets become character offsets (the text's), unless the text holds a character whose
+    # lower case is ASCII or two characters: there the Python engine's lower-cased search may see
+    # anchors the bytes do not hold, and the detector searches as it does. Hyperscan's pass tells
+    # the Kelvin sign itself; the text is looked at for the dotted capital I, and, with the Python
+    # engine's hits, for both.
+    from scanner import detect
+
+    data = f"# {other}\n{'x' * 4000}\napi_key = \"{random_chars(24)}\"\n".encode()
+    text = content.decode(data)
+    hyperscan_hits = prefilter.build(HYPERSCAN.rules, "hyperscan").text(data)
+    assert hyperscan_hits is not None and hyperscan_hits.kelvin == ("\u212a" in other)
+    assert (detect._in_text(hyperscan_hits, data, text) is not None) is located
+    unknown = hyperscan_hits._replace(kelvin=None)  # as another engine's hits: the text is looked at
+    assert (detect._in_text(unknown, data, text) is not None) is located
+    _both(data)

@@ -5,6 +5,7 @@ whole-file rule in play; the streamed scan must report what the listed walk (the
 bar needs) reports, with the same stats, and what the story expects."""
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -146,3 +147,38 @@ def test_a_log_longer_than_one_read_of_gits_output_loses_no_path_and_no_commit(j
     assert {(rule, path) for rule, path, _, _ in found} == expected
     assert stats["commits"] == 3 and stats["blobs"] == 900
     assert (found, stats) == _scan(repo, listed=True, jobs=jobs)
+
+
+def test_the_workers_read_with_batch_commands_and_git_is_asked_its_version_once(
+        repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Each worker's cat-file speaks --batch-command when git has it (2.36): the walk asks git's
+    # version once, before the workers fork, instead of a `git --version` in each worker of each
+    # phase. Every git the scan starts goes through a logging wrapper around the real one. (The
+    # one commit's message is read in the scan's own process, with --batch: a handful of objects.)
+    import shutil
+    import stat
+
+    from scanner import gitcmd
+
+    real = shutil.which("git")
+    assert real is not None
+    folder = tmp_path / "bin"
+    folder.mkdir()
+    log = tmp_path / "git.log"
+    wrapper = folder / "git"
+    wrapper.write_text(f'#!/bin/sh\nprintf "%s\\n" "$*" >> "{log}"\nexec "{real}" "$@"\n')
+    wrapper.chmod(wrapper.stat().st_mode | stat.S_IEXEC)
+    for n in range(600):  # batches for both workers
+        write(repo, f"f{n:03d}.py", f"value = {n}\n" if n != 70 else f'KEY = "{google_key()}"\n')
+    commit(repo, 1)
+    monkeypatch.setenv("PATH", f"{folder}{os.pathsep}{os.environ['PATH']}")
+    gitcmd.version.cache_clear()
+    try:
+        found, _ = _scan(repo, listed=False, jobs=2)
+    finally:
+        gitcmd.version.cache_clear()  # the wrapper's folder goes with tmp_path
+    assert [(rule, path) for rule, path, _, _ in found] == [("google-api-key", "f070.py")]
+    calls = log.read_text().splitlines()
+    assert sum(1 for c in calls if c == "--version") == 1
+    readers = [c for c in calls if c.endswith(" cat-file --batch-command --buffer")]
+    assert len(readers) == (2 if gitcmd.version() >= (2, 36) else 0)

@@ -31,7 +31,7 @@ MAX_FAILURES = 50
 # git 2.36's --batch-command: with --buffer, git writes its answers through stdio's buffer and
 # flushes when asked, once a batch, instead of after every object.
 _BATCH_COMMAND = (2, 36)
-_MANY = 64
+MANY = 64
 
 
 class CatFile:
@@ -195,7 +195,7 @@ class ObjectReader:
         if self._cat is None:
             # A handful of blobs (a commit hook's) keeps to --batch: asking git for its version
             # would cost more than --batch-command saves on them.
-            self._cat = CatFile(self._repo, None if len(wanted) >= _MANY else False)
+            self._cat = CatFile(self._repo, None if len(wanted) >= MANY else False)
         # Tolerant: a history of a partial clone or an old mirror may lack a few blobs; the scan
         # goes on without them and its report names them (stats.missing_objects).
         read = self._cat.read_within([b.oid or "" for b in wanted], limit, tolerant=True)

@@ -19,7 +19,7 @@ from scanner.report import printable
 from scanner.sources import gitlog, tagged, treeblobs
 from scanner.sources import notes as git_notes
 from scanner.sources.base import Outcomes, Reading, Rescan, Scope, Source
-from scanner.sources.blobs import GitObjects
+from scanner.sources.blobs import MANY, GitObjects
 
 # Past this many blobs with findings, asking git to filter the log by object costs more than
 # filtering its full output here.
@@ -107,7 +107,14 @@ class Stream:
         # and a set of one for each of git/git's 165k blobs would cost 35 MB.
         paths = self._paths
         names: dict[bytes, str] = {}  # each distinct path decoded once, however many commits name it
+        asked = False
         for begun, entries in self._entries():
+            if not asked and len(entries) >= MANY:
+                # The workers' cat-files speak --batch-command if this git has it: asked here, once,
+                # while git walks on, before the scan forks them (they inherit the answer) instead
+                # of a `git --version` of each worker's own, in each of the scan's phases.
+                asked = True
+                gitcmd.version()
             self.commits += len(begun)
             if self._listed is not None:
                 self._listed += begun
