@@ -1,15 +1,17 @@
 #!/usr/bin/env python3
 """Real-code precision: hardcoded-api-key (and Google-rule) findings on the working trees of public projects.
 
-    python benchmarks/bench_real_code.py [--half tuned|held-out|tuned-2|held-out-2|tuned-3|held-out-3|all] [--mirrors /work/.mirror]
+    python benchmarks/bench_real_code.py [--half tuned|held-out|...|tuned-5|held-out-5[,...]|all] [--mirrors /work/.mirror]
                                          [--trees /tmp/keysentry-real-code] [--rev REV] [--source DIR]
                                          [--peers /tmp/yardstick] [--no-peers] [--unjudged] [--json FILE]
+                                         [--recount FILE]
 
 The projects and their split into a tuned and a held-out half are data: benchmarks/real_code_projects.json
 (the split was fixed before any finding of the new projects was looked at; the rule that made it is
 recomputed at every run, and a file that no longer follows it is refused). A second group of projects,
-added later, is split by its own rule into tuned-2 and held-out-2, and a third group by the same rule into
-tuned-3 and held-out-3 (each recomputed at every run). Each project's HEAD tree is
+added later, is split by its own rule into tuned-2 and held-out-2, a third group by the same rule into
+tuned-3 and held-out-3, a fourth into tuned-4 and held-out-4,
+and a fifth into tuned-5 and held-out-5 (each recomputed at every run). Each project's HEAD tree is
 written out of its bare mirror (`<mirrors>/<owner>+<name>/repo`) into `<trees>/<owner>+<name>` blob by
 blob (nothing is written into the mirror; blobs the snapshot lacks are skipped). Then, per project, in
 the same run:
@@ -25,7 +27,9 @@ benchmarks/real_code_verdicts.json: the hand-checked verdicts (masked secret, pa
 keyed by rule, project, path and a SHA-256 of the secret, so the file holds no secret. A verdict is
 "real" (a literal secret), "false", or for a Google rule "reported" (a stand-in the rule reports
 knowingly: the format alone is the finding). Findings without a verdict are listed for checking
-(`--unjudged`), with the code around them. Per half it prints findings, real, false, precision and the
+(`--unjudged`, the "before"'s too), with the code around them. `--json` keeps every finding (masked,
+with its digest) and `--recount` counts them again with the verdicts written since, scanning nothing:
+a held-out half is scanned once, then judged. Per half it prints findings, real, false, precision and the
 peers' counts. Goals (issues 9 and 20): at least 9 in 10 hardcoded-api-key findings real on each half,
 every Google-rule finding real or knowingly reported, no finding judged real in the "before" lost.
 Secrets are only held in memory and printed masked.
@@ -53,7 +57,9 @@ PEER_RULE = "generic-api-key"
 HERE = Path(__file__).resolve().parent
 VERDICTS = HERE / "real_code_verdicts.json"
 PROJECTS = HERE / "real_code_projects.json"
-HALVES = ("tuned", "held-out", "tuned-2", "held-out-2", "tuned-3", "held-out-3")
+HALVES = ("tuned", "held-out", "tuned-2", "held-out-2", "tuned-3", "held-out-3", "tuned-4", "held-out-4",
+          "tuned-5", "held-out-5")
+GROUPS = (1, 2, 3, 4, 5)
 
 
 def split(projects: list[dict[str, object]]) -> dict[str, str]:
@@ -64,7 +70,8 @@ def split(projects: list[dict[str, object]]) -> dict[str, str]:
     its own before any scan): languages in alphabetical order, within each the projects in order of
     SHA-256 of 'owner/name', one alternation over the whole sequence: held-out-2, tuned-2, ...
     Group 3 ("group": 3, added later still, split before any scan) by group 2's rule, on its own:
-    held-out-3, tuned-3, ..."""
+    held-out-3, tuned-3, ... Group 4 ("group": 4, fifty more, split before any scan) likewise: held-out-4,
+    tuned-4, ...; group 5 ("group": 5, chosen for literal keys, split before any scan) likewise."""
     def by_digest(name: str) -> str:
         return hashlib.sha256(name.encode("utf-8")).hexdigest()
 
@@ -77,18 +84,27 @@ def split(projects: list[dict[str, object]]) -> dict[str, str]:
     for names in groups.values():
         names.sort(key=by_digest)
         halves.update({n: HALVES[(i + 1) % 2] for i, n in enumerate(names)})
-    for group in (2, 3):
+    for group in GROUPS[1:]:
         members = [p for p in projects if p.get("group", 1) == group]
         sequence = [str(p["project"]) for p in sorted(members, key=lambda p: (str(p["language"]), by_digest(str(p["project"]))))]
         halves.update({n: (f"held-out-{group}", f"tuned-{group}")[i % 2] for i, n in enumerate(sequence)})
     return halves
 
 
+def halves_arg(text: str) -> tuple[str, ...]:
+    """--half's value: one half, several comma-separated, or `all`."""
+    names = tuple(n.strip() for n in text.split(",") if n.strip())
+    wrong = [n for n in names if n not in (*HALVES, "all")]
+    if not names or wrong:
+        raise argparse.ArgumentTypeError(f"not a half: {', '.join(wrong) or text!r} (choose from {', '.join(HALVES)}, all)")
+    return names
+
+
 def load_projects() -> list[dict[str, object]]:
     projects: list[dict[str, object]] = json.loads(PROJECTS.read_text(encoding="utf-8"))["projects"]
     groups = {p.get("group", 1) for p in projects}
-    if not groups <= {1, 2, 3}:
-        raise SystemExit(f"{PROJECTS.name}: unknown project groups {sorted(map(str, groups - {1, 2, 3}))}")
+    if not groups <= set(GROUPS):
+        raise SystemExit(f"{PROJECTS.name}: unknown project groups {sorted(map(str, groups - set(GROUPS)))}")
     names = [str(p["project"]) for p in projects]
     if len(set(names)) != len(names):
         raise SystemExit(f"{PROJECTS.name}: a project is listed twice")
@@ -199,8 +215,14 @@ class PeerCounts:
         return self.data[slot]
 
 
+def record(f: dict[str, object]) -> dict[str, object]:
+    """A finding as kept: its place, its secret masked and digested (never the secret itself)."""
+    return {"rule_id": f["rule_id"], "path": f["path"], "line": f["line"], "column": f["column"],
+            "masked": mask(str(f["secret"])), "sha256": digest(str(f["secret"]))}
+
+
 def key(project: str, f: dict[str, object]) -> str:
-    return f"{f['rule_id']}\0{project}\0{f['path']}\0{digest(str(f['secret']))}"
+    return f"{f['rule_id']}\0{project}\0{f['path']}\0{f['sha256']}"
 
 
 def load_verdicts() -> dict[str, dict[str, object]]:
@@ -226,10 +248,36 @@ def judged(findings: list[dict[str, object]], project: str, verdicts: dict[str, 
             "reported": counts["reported"], "unjudged": counts["unjudged"]}
 
 
+def tally(project: str, half: str, found: dict[str, list[dict[str, object]]], row: dict[str, object], tree: Path,
+          verdicts: dict[str, dict[str, object]], totals: dict[str, Counter[str]],
+          unjudged: list[tuple[str, Path, dict[str, object], str]], lost: list[str]) -> None:
+    """One project's findings (FOUND, by side) judged: counts into ROW and TOTALS, the unjudged and the
+    real ones the after lost listed."""
+    listed: set[str] = set()
+    for side, findings in found.items():
+        mine = [f for f in findings if f["rule_id"] == RULE]
+        google = [f for f in findings if f["rule_id"] not in NOT_GOOGLE]
+        row[side] = {**judged(mine, project, verdicts), "google": judged(google, project, verdicts),
+                     "all_rules": len(findings)}
+        for k, v in judged(mine, project, verdicts).items():
+            totals[half][f"{side}_{k}"] += v
+        for k, v in judged(google, project, verdicts).items():
+            totals[half][f"{side}_google_{k}"] += v
+        for f in mine + google:  # the before's findings too, so that both sides are judged from one run
+            if key(project, f) not in verdicts and key(project, f) not in listed:
+                listed.add(key(project, f))
+                unjudged.append((project, tree, f, side))
+    if "before" in found:
+        now = {key(project, f) for f in found["after"]}
+        lost += [f"{project}: {f['rule_id']} {f['path']}:{f['line']} {f['masked']}"
+                 for f in found["before"] if verdicts.get(key(project, f), {}).get("verdict") in ("real", "reported")
+                 and key(project, f) not in now]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--half", choices=(*HALVES, "all"), default="all",
-                        help="scan only one half (the held-out half is looked at only at the end)")
+    parser.add_argument("--half", type=halves_arg, default=("all",),
+                        help="scan only these halves, comma-separated (a held-out half is looked at only at the end)")
     parser.add_argument("--mirrors", type=Path, default=Path("/work/.mirror"))
     parser.add_argument("--trees", type=Path, default=Path("/tmp/keysentry-real-code"))
     parser.add_argument("--rev", help="also scan with the project as of REV (the 'before')")
@@ -243,11 +291,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--projects", help="comma-separated owner/name subset")
     parser.add_argument("--unjudged", action="store_true", help="print every finding without a verdict, in context")
     parser.add_argument("--python", default=benchlib.keysentry_python())
-    parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument("--json", type=Path, help="also write the figures here (with every finding, masked)")
+    parser.add_argument("--recount", type=Path, metavar="JSON",
+                        help="scan nothing: count again the findings a --json of an earlier run kept, with today's "
+                             "verdicts (a held-out half is scanned once, then judged)")
     args = parser.parse_args(argv)
 
-    projects = [p for p in load_projects() if (args.half == "all" or p["half"] == args.half)
+    projects = [p for p in load_projects() if ("all" in args.half or p["half"] in args.half)
                 and (not args.projects or p["project"] in args.projects.split(","))]
+    saved: dict[str, dict[str, object]] = {}
+    if args.recount:
+        try:
+            saved = {str(r["project"]): r for r in json.loads(args.recount.read_text(encoding="utf-8"))["projects"]}
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise SystemExit(f"--recount {args.recount}: not a --json report of this benchmark ({exc})")
+        projects = [p for p in projects if p["project"] in saved]
+        args.rev = args.source = None
+        args.no_peers = True
     before_src = benchlib.export_revision(args.rev) if args.rev else None
     after_src = args.source.resolve() if args.source else None
     if after_src is not None and not (after_src / "scanner" / "__init__.py").is_file():
@@ -258,7 +318,7 @@ def main(argv: list[str] | None = None) -> int:
     verdicts = load_verdicts()
     figures: list[dict[str, object]] = []
     totals: dict[str, Counter[str]] = {h: Counter() for h in HALVES}
-    unjudged: list[tuple[str, Path, dict[str, object]]] = []
+    unjudged: list[tuple[str, Path, dict[str, object], str]] = []
     lost: list[str] = []
     for p in projects:
         project, half = str(p["project"]), str(p["half"])
@@ -267,6 +327,15 @@ def main(argv: list[str] | None = None) -> int:
             print(f"skipped {project}: no mirror at {mirror}", file=sys.stderr)
             continue
         tree = args.trees / project.replace("/", "+")
+        if project in saved:
+            row = saved[project]
+            found: dict[str, list[dict[str, object]]] = row["found"]  # type: ignore[assignment]
+            for name in ("gitleaks", "betterleaks"):
+                if name in row:
+                    totals[half][name] += row[name] or 0  # type: ignore[operator]
+            tally(project, half, found, row, tree, verdicts, totals, unjudged, lost)
+            figures.append(row)
+            continue
         head = checkout(mirror, tree)
         if args.prepare:
             for name, binary in peers.items():
@@ -274,26 +343,11 @@ def main(argv: list[str] | None = None) -> int:
                     kept.get(name, binary, project, head, tree)
             print(f"prepared {project} ({half})", file=sys.stderr)
             continue
-        sides = {"after": keysentry(tree, args.python, after_src, "after")}
+        found = {"after": [record(f) for f in keysentry(tree, args.python, after_src, "after")]}
         if before_src is not None:
-            sides["before"] = keysentry(tree, args.python, before_src, "before")
-        row: dict[str, object] = {"project": project, "half": half, "language": p["language"], "head": head}
-        for side, findings in sides.items():
-            mine = [f for f in findings if f["rule_id"] == RULE]
-            google = [f for f in findings if f["rule_id"] not in NOT_GOOGLE]
-            row[side] = {**judged(mine, project, verdicts), "google": judged(google, project, verdicts),
-                         "all_rules": len(findings)}
-            for k, v in judged(mine, project, verdicts).items():
-                totals[half][f"{side}_{k}"] += v
-            for k, v in judged(google, project, verdicts).items():
-                totals[half][f"{side}_google_{k}"] += v
-            if side == "after":
-                unjudged += [(project, tree, f) for f in mine + google if key(project, f) not in verdicts]
-        if "before" in sides:
-            now = {key(project, f) for f in sides["after"]}
-            lost += [f"{project}: {f['rule_id']} {f['path']}:{f['line']} {mask(str(f['secret']))}"
-                     for f in sides["before"] if verdicts.get(key(project, f), {}).get("verdict") in ("real", "reported")
-                     and key(project, f) not in now]
+            found["before"] = [record(f) for f in keysentry(tree, args.python, before_src, "before")]
+        row = {"project": project, "half": half, "language": p["language"], "head": head, "found": found}
+        tally(project, half, found, row, tree, verdicts, totals, unjudged, lost)
         for name, binary in peers.items():
             row[name] = kept.get(name, binary, project, head, tree) if binary else None
             totals[half][name] += row[name] or 0  # type: ignore[operator]
@@ -301,6 +355,8 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.prepare:
         return 0
+    has_before = any("before" in r for r in figures)
+    shown = [n for n in ("gitleaks", "betterleaks") if any(n in r for r in figures)]
 
     def cell(s: object) -> str:
         if not isinstance(s, dict):
@@ -311,21 +367,21 @@ def main(argv: list[str] | None = None) -> int:
         return text
 
     for half in HALVES:
-        rows = [[r["project"], r["language"], *([cell(r.get("before"))] if before_src else []), cell(r.get("after")),
+        rows = [[r["project"], r["language"], *([cell(r.get("before"))] if has_before else []), cell(r.get("after")),
                  cell(r["after"]["google"]),  # type: ignore[index]
-                 *(r.get(n, "-") for n in peers)] for r in figures if r["half"] == half]
+                 *(r.get(n, "-") for n in shown)] for r in figures if r["half"] == half]
         if not rows:
             continue
         print(f"\n{half} half ({len(rows)} projects)")
-        print(benchlib.table(["project", "language", *([f"{RULE} before"] if before_src else []), RULE,
-                              "Google rules", *(f"{n} {PEER_RULE}" for n in peers)], rows))
+        print(benchlib.table(["project", "language", *([f"{RULE} before"] if has_before else []), RULE,
+                              "Google rules", *(f"{n} {PEER_RULE}" for n in shown)], rows))
     print()
     ok = not lost
     for half in HALVES:
         t = totals[half]
         if not any(r["half"] == half for r in figures):
             continue
-        for side in ("before", "after") if before_src else ("after",):
+        for side in ("before", "after") if has_before else ("after",):
             n = t[f"{side}_findings"]
             judged_n = t[f"{side}_real"] + t[f"{side}_false"]
             share = t[f"{side}_real"] / judged_n if judged_n else 1.0
@@ -337,17 +393,17 @@ def main(argv: list[str] | None = None) -> int:
             if side == "after":
                 ok = ok and share >= 0.9 and not t["after_unjudged"] and not t["after_google_false"] \
                     and not t["after_google_unjudged"]
-        if peers:
-            print(f"{'':>8} peers: " + ", ".join(f"{n} {PEER_RULE} {t[n]}" for n in peers))
+        if shown:
+            print(f"{'':>8} peers: " + ", ".join(f"{n} {PEER_RULE} {t[n]}" for n in shown))
     print(f"targets: >= 90% of {RULE} findings real on each half, every Google-rule finding real or a "
           f"knowing stand-in, nothing unjudged: {'PASS' if ok and not lost else 'FAIL'}; "
-          f"real findings lost: {len(lost) if before_src else 'n/a (no --rev)'}")
+          f"real findings lost: {len(lost) if has_before else 'n/a (no --rev)'}")
     for item in lost:
         print(f"  lost: {item}")
     if args.unjudged:
-        for project, tree, f in unjudged:
-            print(f"\n{project} {f['rule_id']} {f['path']}:{f['line']}:{f['column']} {mask(str(f['secret']))} "
-                  f"sha256={digest(str(f['secret']))}")
+        for project, tree, f, side in unjudged:
+            print(f"\n{project} {f['rule_id']} {f['path']}:{f['line']}:{f['column']} {f['masked']} "
+                  f"sha256={f['sha256']}" + ("" if side == "after" else " (the before's only)"))
             print(around(tree, str(f["path"]), int(f["line"])))  # type: ignore[call-overload]
     if args.json:
         args.json.write_text(json.dumps({"projects": figures, "totals": {h: dict(t) for h, t in totals.items()}},
