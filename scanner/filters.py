@@ -746,6 +746,30 @@ def _ascending(run: str) -> bool:
         and all(ord(b) - ord(a) == 1 for a, b in itertools.pairwise(run))
 
 
+# A recorder's sanitizer or a test writes a digest of a word where a key was (`sha512("test")`): hex of a
+# digest's length that hashes a word people type is no key. The words are the typed model's vocabulary
+# (and the empty text); each digest is kept by its first 8 bytes, which a random key matches once in 2^64
+# per word.
+_DIGESTS = {32: "md5", 40: "sha1", 64: "sha256", 128: "sha512"}
+_HEX = lazyre.compile(r"[0-9a-f]+|[0-9A-F]+")
+
+
+@functools.cache
+def _word_digests() -> frozenset[tuple[int, bytes]]:
+    import hashlib  # built once, for the first hex value of a digest's length
+
+    words = [w.encode() for w in (*_typed_model().words, "")]
+    return frozenset((size, hashlib.new(name, w).digest()[:8]) for size, name in _DIGESTS.items() for w in words)
+
+
+def is_digest_of_a_word(value: str) -> bool:
+    """`ee26b0dd…` (128 hex) = SHA-512 of `test`: hex of an MD5, SHA-1, SHA-256 or SHA-512 digest's length
+    that is the digest of a word of the typed model's vocabulary (or of nothing): a stand-in."""
+    if len(value) not in _DIGESTS or _HEX.fullmatch(value) is None:
+        return False
+    return (len(value), bytes.fromhex(value[:16])) in _word_digests()
+
+
 def plausible_literal(value: str, quoted: bool, typed: bool = True) -> bool:
     """Is a value bound to an api-key-like name a real secret rather than a stand-in?
 
@@ -779,7 +803,7 @@ def plausible_literal(value: str, quoted: bool, typed: bool = True) -> bool:
     lowered = value.lower()
     return not (is_typed(value) or is_pronounceable(value) or is_keyboard_mash(value)
                 or (lowered != value and is_typed(lowered)) or has_glued_role_word(value)
-                or is_framed_by_runs(value) or encodes_typed_text(value))
+                or is_framed_by_runs(value) or encodes_typed_text(value) or is_digest_of_a_word(value))
 
 
 # Narrower than _PLACEHOLDER_WORDS and made of long words: a random 35-character key body must
@@ -835,6 +859,8 @@ _NOT_AN_API_URL = lazyre.compile(r"spreadsheets?\.google\.com|docs\.google\.com|
                              r"|/translations?|[?&](?:sort|order)(?:_?by)?=", re.IGNORECASE)
 _KEY_SHAPE = lazyre.compile(r"[A-Za-z0-9_-]{20,}")
 _URL_START = lazyre.compile(r"[\s\"'`(<>]")
+_URL_HOST = lazyre.compile(r"^[A-Za-z][A-Za-z0-9+.-]{0,20}://[^/?#]{0,300}")
+_PATH_SEGMENT = lazyre.compile(r"(?<=/)[A-Za-z0-9_-]{16,300}(?=[/?#]|$)")
 
 
 def query_key_is_api_key(text: str, start: int, secret: str) -> bool:
@@ -848,10 +874,18 @@ def query_key_is_api_key(text: str, start: int, secret: str) -> bool:
     url = before[cut:]
     if _NOT_AN_API_URL.search(url):
         return False
+    if _API_URL.search(url):
+        return True
+    # A page's link, not an API's: a random token in the path names the object (`/orders/<token>/
+    # authenticate?key=…`, `/checkouts/<token>?key=…`), and the `key` beside it is that link's second
+    # per-object token, not a credential to an API.
+    if any(len(segment) >= 16 and plausible_literal(segment, quoted=True)
+           for segment in _PATH_SEGMENT.findall(_URL_HOST.sub("", url).split("?", 1)[0])):
+        return False
     # A key's shape: 20 or more key characters with a digit or both cases, not a name.
     mixed = any(c.isdigit() for c in secret) or secret.lower() != secret != secret.upper()
     shaped = bool(_KEY_SHAPE.fullmatch(secret)) and mixed
-    return bool(_API_URL.search(url)) or (shaped and not is_identifier(secret))
+    return shaped and not is_identifier(secret)
 
 
 _CSV_HEADER = lazyre.compile(r"^\ufeff?[^(){}=;<>]*[,\t][^(){}=;<>]*$")

@@ -495,6 +495,7 @@ def test_randomness_models_never_refuse_a_random_key(alphabet: str, length: int,
     assert not filters.is_keyboard_mash(value) and not filters.is_interleaved_run(value)
     assert not filters.has_glued_role_word(value) and not filters.is_framed_by_runs(value)
     assert not filters.short_for_its_prefix(value) and not filters.encodes_typed_text(value)
+    assert not filters.is_digest_of_a_word(value)
     assert filters.plausible_literal(value, quoted=True) == filters.plausible_literal(value, quoted=True, typed=False)
 
 
@@ -665,3 +666,22 @@ def test_random_keys_are_almost_never_framed_by_runs(alphabet: str) -> None:
     rng = random.Random(40)
     chars = _KEY_ALPHABETS[alphabet]
     assert not any(filters.is_framed_by_runs("".join(rng.choices(chars, k=rng.randint(16, 64)))) for _ in range(200_000))
+
+
+# --- a digest of a word where a key was ---------------------------------------------------------
+
+@pytest.mark.parametrize("algorithm", ["md5", "sha1", "sha256", "sha512"])
+@pytest.mark.parametrize("word", ["test", "secret", "password", "example", ""])
+def test_a_digest_of_a_typed_word_is_a_stand_in(algorithm: str, word: str) -> None:
+    digest = hashlib.new(algorithm, word.encode()).hexdigest()
+    for value in (digest, digest.upper()):
+        assert filters.is_digest_of_a_word(value) and not filters.plausible_literal(value, quoted=True), value
+
+
+def test_random_hex_of_a_digests_length_is_a_key() -> None:
+    rng = random.Random(50)
+    for length in (32, 40, 64, 128):
+        values = ["".join(rng.choices("0123456789abcdef", k=length)) for _ in range(2000)]
+        assert not any(filters.is_digest_of_a_word(v) for v in values)
+        # A digest of random text is as random as a key.
+        assert not filters.is_digest_of_a_word(hashlib.sha256(random_chars(32).encode()).hexdigest()[:length])

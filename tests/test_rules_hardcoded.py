@@ -836,3 +836,40 @@ def test_random_key_where_framing_runs_are_refused_is_found() -> None:
                    random_chars(31, string.ascii_uppercase + string.digits) + "7EFGH"):
         text = _MOCKED.replace(S, secret)
         assert _matches(text, "inference_test.go") == [("hardcoded-api-key", *_located(text, secret), secret)], text
+
+
+# A `?key=` of a page's link, not an API's: a random token in the URL's path names the object and the
+# `key` is its second per-object token (a mocked order's status page, a checkout's link).
+_PAGE_LINKS = [
+    pytest.param('"order_status_url" => "https://shop.example.com/5483/orders/<<T>>/authenticate?key=<<S>>",\n',
+                 id="ruby hash, order status page"),
+    pytest.param('{"web_url": "https://checkout.local/5483/checkouts/<<T>>?key=<<S>>"}\n', id="json, checkout link"),
+]
+
+
+@pytest.mark.parametrize("snippet", _PAGE_LINKS)
+def test_key_of_a_page_link_beside_a_path_token_is_no_api_key(snippet: str) -> None:
+    text = snippet.replace("<<T>>", hex_secret(32)).replace(S, hex_secret(32))
+    assert [m for m in _matches(text, "test/rest/order_test.rb") if m[0] == "hardcoded-api-key"] == [], text
+
+
+@pytest.mark.parametrize("snippet", [
+    pytest.param('url = "https://tiles.example.com/styles/v1/<<T>>/tiles?key=<<S>>"\n', id="an API's path (/v1/)"),
+    pytest.param('url = "https://example.com/widget/embed?key=<<S>>"\n', id="no token in the path"),
+    pytest.param('url = "https://example.com/articles/a-long-readable-slug-here?key=<<S>>"\n', id="a slug, not a token"),
+])
+def test_key_of_a_url_without_a_path_token_is_still_found(snippet: str) -> None:
+    secret = hex_secret(32)
+    text = snippet.replace("<<T>>", hex_secret(32)).replace(S, secret)
+    assert _matches(text, "app/config.py") == [("hardcoded-api-key", *_located(text, secret), secret)], text
+
+
+def test_a_digest_of_a_word_in_a_recording_is_no_key() -> None:
+    import hashlib
+    text = 'response:\n  body: \'{"cname_api_key": "<<S>>", "status": "ok"}\'\n'
+    for word in (b"test", b"secret"):
+        value = hashlib.sha512(word).hexdigest()
+        assert [m for m in _matches(text.replace(S, value), "test/data/recordings/Test.yaml")
+                if m[0] == "hardcoded-api-key"] == []
+    secret = hex_secret(128)
+    assert [m[3] for m in _matches(text.replace(S, secret), "test/data/recordings/Test.yaml")] == [secret]
