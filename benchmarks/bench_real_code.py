@@ -304,7 +304,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             saved = {str(r["project"]): r for r in json.loads(args.recount.read_text(encoding="utf-8"))["projects"]}
         except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise SystemExit(f"--recount {args.recount}: not a --json report of this benchmark ({exc})")
+            raise SystemExit(f"--recount {args.recount}: not a --json report of this benchmark ({exc})") from None
         projects = [p for p in projects if p["project"] in saved]
         args.rev = args.source = None
         args.no_peers = True

@@ -336,4 +336,7 @@ def test_near_copy_families_cost_is_linear(kind: str) -> None:
     def cost(count: int) -> float:
         values = _family_values(kind, count)
         return cpu_cost(f"near-copies of {count} values", lambda: near_copies(values), SLOW)
-    grows_linearly(f"near-copy families x {kind}", cost, 5_000)
+    # From 20,000 values on, the blocks a random value is filed under hold others and the comparison
+    # budget is spent: the cost per value no longer grows. Below that it rises toward its bound (5,000
+    # to 20,000 values: 4.7x in an idle run, 6.4x under a loaded suite), so twice 20,000 is measured.
+    grows_linearly(f"near-copy families x {kind}", cost, 20_000, factor=2)
