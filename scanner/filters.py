@@ -660,6 +660,116 @@ def has_glued_role_word(value: str) -> bool:
     return m is not None and len(value) - len(m[0]) >= _GLUED_BODY
 
 
+# A provider's prefix fixes how long the random body behind it is: a body shorter than the provider
+# issues is a stand-in someone typed (`sk_live_` + 14 characters), whatever its characters. Minimums as
+# the peers' detectors match them (a key below one is none of the provider's), not a list of values.
+@dataclass(frozen=True)
+class ProviderPrefix:
+    prefix: str
+    minimum: int  # the fewest characters of the random body
+    source: str
+
+
+PROVIDER_PREFIXES = tuple(ProviderPrefix(f"{kind}_{mode}_", 20, "TruffleHog's Stripe detector, "
+                                         "`[rs]k_live_[a-zA-Z0-9]{20,30}`; Stripe's documented keys carry 24 or more")
+                          for kind in ("sk", "rk", "pk") for mode in ("live", "test"))
+_PROVIDER_PREFIX = lazyre.compile(r"(?-i:(?<![A-Za-z0-9])(" + "|".join(re.escape(p.prefix) for p in PROVIDER_PREFIXES)
+                                  + r"))")
+_MINIMUM = {p.prefix: p.minimum for p in PROVIDER_PREFIXES}
+_KEY_BODY = lazyre.compile(r"[A-Za-z0-9_-]{1,300}")
+
+
+def short_for_its_prefix(value: str) -> bool:
+    """`sk_live_axwI…` with 14 characters after Stripe's prefix: a body shorter than any key the prefix's
+    provider issues (PROVIDER_PREFIXES) is a hand-made stand-in."""
+    m = _PROVIDER_PREFIX.match(value)
+    # The whole rest counts as the body: what a provider's alphabet would cut short is still no stand-in.
+    return m is not None and len(value) - m.end() < _MINIMUM[m[1]]
+
+
+@functools.lru_cache(maxsize=2)
+def bodies_behind_prefixes(text: str) -> dict[str, str]:
+    """The bodies a known provider prefix opens in TEXT, each with its prefix (one pass over the text,
+    kept for the text's other candidates): the same body written without its prefix is the same value."""
+    found: dict[str, str] = {}
+    for m in _PROVIDER_PREFIX.finditer(text):
+        body = _KEY_BODY.match(text, m.end())
+        if body is not None:
+            found.setdefault(body[0], m[1])
+    return found
+
+
+# Base64 (standard or URL-safe, padded to whole quads) of at most 300 characters.
+_BASE64 = lazyre.compile(r"(?:[A-Za-z0-9+/]{4}|[A-Za-z0-9_-]{4}){2,75}(?:[A-Za-z0-9+/_-]{2}==|[A-Za-z0-9+/_-]{3}=)?")
+_PRINTABLE = lazyre.compile(r"[ -~]+")
+
+
+def encodes_typed_text(value: str) -> bool:
+    """`aWQ6YXBpX2tleQ==` (base64 of `id:api_key`): a base64 value whose decoding is printable text and
+    whose every part (split at `:`, as an id:key pair is joined) reads as typed rather than random: an
+    encoded stand-in. A real encoded key decodes to random parts (`<random id>:<random key>`), and a
+    random key decodes to random bytes, printable once in (256/95)^12 for 16 characters."""
+    import base64  # most values never get here
+    import binascii
+
+    if _BASE64.fullmatch(value) is None:
+        return False
+    try:
+        decoded = base64.b64decode(value.replace("-", "+").replace("_", "/"), validate=True).decode("ascii")
+    except (binascii.Error, UnicodeDecodeError):
+        return False
+    if _PRINTABLE.fullmatch(decoded) is None or not any(c.isalpha() for c in decoded):
+        return False
+    # A part of a few letters (`id`, `foo`) is a word; a longer one reads as typed by the model of what
+    # people type, which scores a random part far below zero.
+    return all((part.isalpha() and len(part) <= 4) or typed_score(part) > 0 or is_phrase(part)
+               for part in decoded.split(":"))
+
+
+# An ascending run people type (`ABCD`, `abcd`, `1234`) at both ends of a value, around a random body:
+# `ABCD` + random + `EFGH`. A random key opens with such a run once in 16^3 (hex) to 62^3 (base62) and
+# ends with one as rarely: both, about once in 25 million hex keys, far less often for other alphabets.
+_FRAME_RUN = 4
+
+
+def is_framed_by_runs(value: str) -> bool:
+    """`ABCD7PQS…EFGH`: a value opening and ending with an ascending run of 4 letters of one case or
+    digits, a random body framed by hand."""
+    if len(value) < 3 * _FRAME_RUN:
+        return False
+    return _ascending(value[:_FRAME_RUN]) and _ascending(value[-_FRAME_RUN:])
+
+
+def _ascending(run: str) -> bool:
+    classes = {("digit" if c.isdigit() else "lower" if c.islower() else "upper" if c.isupper() else c) for c in run}
+    return len(classes) == 1 and all(c.isascii() and c.isalnum() for c in run) \
+        and all(ord(b) - ord(a) == 1 for a, b in itertools.pairwise(run))
+
+
+# A recorder's sanitizer or a test writes a digest of a word where a key was (`sha512("test")`): hex of a
+# digest's length that hashes a word people type is no key. The words are the typed model's vocabulary
+# (and the empty text); each digest is kept by its first 8 bytes, which a random key matches once in 2^64
+# per word.
+_DIGESTS = {32: "md5", 40: "sha1", 64: "sha256", 128: "sha512"}
+_HEX = lazyre.compile(r"[0-9a-f]+|[0-9A-F]+")
+
+
+@functools.cache
+def _word_digests() -> frozenset[tuple[int, bytes]]:
+    import hashlib  # built once, for the first hex value of a digest's length
+
+    words = [w.encode() for w in (*_typed_model().words, "")]
+    return frozenset((size, hashlib.new(name, w).digest()[:8]) for size, name in _DIGESTS.items() for w in words)
+
+
+def is_digest_of_a_word(value: str) -> bool:
+    """`ee26b0dd…` (128 hex) = SHA-512 of `test`: hex of an MD5, SHA-1, SHA-256 or SHA-512 digest's length
+    that is the digest of a word of the typed model's vocabulary (or of nothing): a stand-in."""
+    if len(value) not in _DIGESTS or _HEX.fullmatch(value) is None:
+        return False
+    return (len(value), bytes.fromhex(value[:16])) in _word_digests()
+
+
 def plausible_literal(value: str, quoted: bool, typed: bool = True) -> bool:
     """Is a value bound to an api-key-like name a real secret rather than a stand-in?
 
@@ -683,6 +793,8 @@ def plausible_literal(value: str, quoted: bool, typed: bool = True) -> bool:
     # A token has at least one digit or mixes cases; words_joined_by_underscores do neither.
     if not any(c.isdigit() for c in value) and (value == value.lower() or value == value.upper()):
         return False
+    if short_for_its_prefix(value):
+        return False
     if not typed:
         return True
     # Case makes no words random: `tEsTkEyVaLuE123`, `FAKEkeyVALUEforTESTS` are typed words in a case
@@ -690,7 +802,8 @@ def plausible_literal(value: str, quoted: bool, typed: bool = True) -> bool:
     # was set above (0 of 180,000 random mixed-case keys rejected so).
     lowered = value.lower()
     return not (is_typed(value) or is_pronounceable(value) or is_keyboard_mash(value)
-                or (lowered != value and is_typed(lowered)) or has_glued_role_word(value))
+                or (lowered != value and is_typed(lowered)) or has_glued_role_word(value)
+                or is_framed_by_runs(value) or encodes_typed_text(value) or is_digest_of_a_word(value))
 
 
 # Narrower than _PLACEHOLDER_WORDS and made of long words: a random 35-character key body must
@@ -746,6 +859,8 @@ _NOT_AN_API_URL = lazyre.compile(r"spreadsheets?\.google\.com|docs\.google\.com|
                              r"|/translations?|[?&](?:sort|order)(?:_?by)?=", re.IGNORECASE)
 _KEY_SHAPE = lazyre.compile(r"[A-Za-z0-9_-]{20,}")
 _URL_START = lazyre.compile(r"[\s\"'`(<>]")
+_URL_HOST = lazyre.compile(r"^[A-Za-z][A-Za-z0-9+.-]{0,20}://[^/?#]{0,300}")
+_PATH_SEGMENT = lazyre.compile(r"(?<=/)[A-Za-z0-9_-]{16,300}(?=[/?#]|$)")
 
 
 def query_key_is_api_key(text: str, start: int, secret: str) -> bool:
@@ -759,10 +874,18 @@ def query_key_is_api_key(text: str, start: int, secret: str) -> bool:
     url = before[cut:]
     if _NOT_AN_API_URL.search(url):
         return False
+    if _API_URL.search(url):
+        return True
+    # A page's link, not an API's: a random token in the path names the object (`/orders/<token>/
+    # authenticate?key=…`, `/checkouts/<token>?key=…`), and the `key` beside it is that link's second
+    # per-object token, not a credential to an API.
+    if any(len(segment) >= 16 and plausible_literal(segment, quoted=True)
+           for segment in _PATH_SEGMENT.findall(_URL_HOST.sub("", url).split("?", 1)[0])):
+        return False
     # A key's shape: 20 or more key characters with a digit or both cases, not a name.
     mixed = any(c.isdigit() for c in secret) or secret.lower() != secret != secret.upper()
     shaped = bool(_KEY_SHAPE.fullmatch(secret)) and mixed
-    return bool(_API_URL.search(url)) or (shaped and not is_identifier(secret))
+    return shaped and not is_identifier(secret)
 
 
 _CSV_HEADER = lazyre.compile(r"^\ufeff?[^(){}=;<>]*[,\t][^(){}=;<>]*$")

@@ -478,6 +478,9 @@ _KEY_ALPHABETS = {"hex": "0123456789abcdef", "HEX": "0123456789ABCDEF", "base36"
                   "base64url": KEY_ALPHABET}
 
 
+_PREFIX_MINIMUM = {p.prefix: p.minimum for p in filters.PROVIDER_PREFIXES}
+
+
 @settings(max_examples=500, deadline=None)
 @given(alphabet=st.sampled_from(sorted(_KEY_ALPHABETS)), length=st.integers(16, 64),
        prefix=st.sampled_from(["", "sk-", "sk_live_", "phc_", "key-", "xk-", "pk.", "SG."]), seed=st.integers(0, 2**64))
@@ -486,9 +489,13 @@ def test_randomness_models_never_refuse_a_random_key(alphabet: str, length: int,
     # usual alphabet, with or without a provider's prefix, is never taken for it. (The seed, not
     # hypothesis, picks the characters: a key is random, never "0000…".)
     rng = random.Random(seed)
+    # Behind a provider's prefix, a key is as long as the provider's keys are (shorter is a stand-in).
+    length = max(length, _PREFIX_MINIMUM.get(prefix, 0))
     value = prefix + "".join(rng.choice(_KEY_ALPHABETS[alphabet]) for _ in range(length))
     assert not filters.is_keyboard_mash(value) and not filters.is_interleaved_run(value)
-    assert not filters.has_glued_role_word(value)
+    assert not filters.has_glued_role_word(value) and not filters.is_framed_by_runs(value)
+    assert not filters.short_for_its_prefix(value) and not filters.encodes_typed_text(value)
+    assert not filters.is_digest_of_a_word(value)
     assert filters.plausible_literal(value, quoted=True) == filters.plausible_literal(value, quoted=True, typed=False)
 
 
@@ -564,3 +571,117 @@ def test_random_keys_are_never_interleaved_runs(alphabet: str) -> None:
     rng = random.Random(13)
     for length in (12, 13, 16, 24, 40):
         assert not any(filters.is_interleaved_run("".join(rng.choice(alphabet) for _ in range(length))) for _ in range(5000))
+
+
+# --- a provider's prefix before a body shorter than its keys ------------------------------------
+
+@pytest.mark.parametrize("prefix", [p.prefix for p in filters.PROVIDER_PREFIXES])
+def test_a_body_shorter_than_its_providers_keys_is_a_stand_in(prefix: str) -> None:
+    rng = random.Random(prefix)
+    minimum = _PREFIX_MINIMUM[prefix]
+    for length in (8, 14, minimum - 1):
+        value = prefix + "".join(rng.choices(_KEY_ALPHABETS["base62"], k=length - 1)) + "7"
+        assert filters.short_for_its_prefix(value) and not filters.plausible_literal(value, quoted=True), value
+    for length in (minimum, 24, 99):
+        value = prefix + "".join(rng.choices(_KEY_ALPHABETS["base62"], k=length - 1)) + "7"
+        assert not filters.short_for_its_prefix(value), value
+        # (A test-mode key is refused as a test's value on its own.)
+        assert filters.plausible_literal(value, quoted=True) or "_test_" in prefix, value
+
+
+@pytest.mark.parametrize("value", [
+    pytest.param("sk-" + "q7Xk2mW9pzR4vbN", id="another provider's prefix (sk-)"),
+    pytest.param("xsk_live_" + "q7Xk2mW9pzR4vbN", id="the prefix inside a word"),
+    pytest.param("SK_LIVE_" + "q7Xk2mW9pzR4vbN", id="the prefix in another case"),
+])
+def test_no_provider_prefix(value: str) -> None:
+    assert not filters.short_for_its_prefix(value)
+
+
+def test_bodies_behind_prefixes_are_found_once_per_text() -> None:
+    body = "".join(random.Random(3).choices(_KEY_ALPHABETS["base62"], k=14))
+    text = f'patch("api_key", "sk_live_{body}")\npatch("api_key", "{body}")\nx = "rk_test_"\n'
+    assert filters.bodies_behind_prefixes(text) == {body: "sk_live_"}
+
+
+# --- base64 of a text a person typed ------------------------------------------------------------
+
+@pytest.mark.parametrize("plain", ["id:api_key", "user:password", "elastic:changeme", "api_key", "foo:bar",
+                                   "my-api-key", "apikey:secret", "client_id:client_secret", "test-key-123"])
+@pytest.mark.parametrize("urlsafe", [False, True])
+def test_base64_of_typed_text_is_an_encoded_stand_in(plain: str, urlsafe: bool) -> None:
+    import base64
+    value = (base64.urlsafe_b64encode if urlsafe else base64.b64encode)(plain.encode()).decode()
+    assert filters.encodes_typed_text(value) and not filters.plausible_literal(value, quoted=True), value
+
+
+@settings(max_examples=300, deadline=None)
+@given(id_length=st.integers(16, 24), key_length=st.integers(16, 32), seed=st.integers(0, 2**64))
+def test_base64_of_a_random_id_and_key_is_a_key(id_length: int, key_length: int, seed: int) -> None:
+    # An Elastic-style encoded key: base64("<random id>:<random key>"); and base64 of random bytes.
+    import base64
+    rng = random.Random(seed)
+    pair = "".join(rng.choices(KEY_ALPHABET, k=id_length)) + ":" + "".join(rng.choices(KEY_ALPHABET, k=key_length))
+    raw = bytes(rng.randrange(256) for _ in range(id_length))
+    for value in (base64.b64encode(pair.encode()).decode(), base64.b64encode(raw).decode(),
+                  base64.urlsafe_b64encode(raw).decode()):
+        assert not filters.encodes_typed_text(value), value
+
+
+def test_random_base64_keys_almost_never_decode_to_typed_text() -> None:
+    # A random key decodes to random bytes, printable about once in 10^5 for 16 characters, then words
+    # rarely: none of 100,000.
+    rng = random.Random(30)
+    chars = string.ascii_letters + string.digits + "+/"
+    assert not any(filters.encodes_typed_text("".join(rng.choices(chars, k=4 * rng.randint(4, 16))))
+                   for _ in range(100_000))
+
+
+# --- typed runs framing a random body -----------------------------------------------------------
+
+@pytest.mark.parametrize(("head", "tail", "alphabet"), [
+    pytest.param("ABCD", "EFGH", "BASE36", id="ABCD…EFGH"), pytest.param("abcd", "wxyz", "base36", id="abcd…wxyz"),
+    pytest.param("1234", "6789", "base62", id="1234…6789"), pytest.param("ABCD", "1234", "base62", id="ABCD…1234"),
+])
+def test_ascending_runs_framing_a_random_body_are_a_stand_in(head: str, tail: str, alphabet: str) -> None:
+    rng = random.Random(head + tail)
+    value = head + "".join(rng.choices(_KEY_ALPHABETS[alphabet], k=27)) + "7" + tail
+    assert filters.is_framed_by_runs(value) and not filters.plausible_literal(value, quoted=True), value
+
+
+@pytest.mark.parametrize("value", [
+    pytest.param("ABCD" + "7PQSLLGS6XDHQY4CMHUL55T5YO63", id="a run at the start only"),
+    pytest.param("7PQSLLGS6XDHQY4CMHUL55T5YO63" + "EFGH", id="a run at the end only"),
+    pytest.param("DCBA" + "7PQSLLGS6XDHQY4CMHUL55T5YO63" + "HGFE", id="descending"),
+    pytest.param("ABcD" + "7PQSLLGS6XDHQY4CMHUL55T5YO63" + "EFGH", id="mixed case"),
+    pytest.param("ABCDEFGH", id="short: a run, judged elsewhere"),
+])
+def test_not_framed_by_runs(value: str) -> None:
+    assert not filters.is_framed_by_runs(value)
+
+
+@pytest.mark.parametrize("alphabet", ["hex", "HEX", "base36", "base62"])
+def test_random_keys_are_almost_never_framed_by_runs(alphabet: str) -> None:
+    # Both ends an ascending run of 4: about once in 25 million hex keys, rarer otherwise: none of 200,000.
+    rng = random.Random(40)
+    chars = _KEY_ALPHABETS[alphabet]
+    assert not any(filters.is_framed_by_runs("".join(rng.choices(chars, k=rng.randint(16, 64)))) for _ in range(200_000))
+
+
+# --- a digest of a word where a key was ---------------------------------------------------------
+
+@pytest.mark.parametrize("algorithm", ["md5", "sha1", "sha256", "sha512"])
+@pytest.mark.parametrize("word", ["test", "secret", "password", "example", ""])
+def test_a_digest_of_a_typed_word_is_a_stand_in(algorithm: str, word: str) -> None:
+    digest = hashlib.new(algorithm, word.encode()).hexdigest()
+    for value in (digest, digest.upper()):
+        assert filters.is_digest_of_a_word(value) and not filters.plausible_literal(value, quoted=True), value
+
+
+def test_random_hex_of_a_digests_length_is_a_key() -> None:
+    rng = random.Random(50)
+    for length in (32, 40, 64, 128):
+        values = ["".join(rng.choices("0123456789abcdef", k=length)) for _ in range(2000)]
+        assert not any(filters.is_digest_of_a_word(v) for v in values)
+        # A digest of random text is as random as a key.
+        assert not filters.is_digest_of_a_word(hashlib.sha256(random_chars(32).encode()).hexdigest()[:length])

@@ -221,6 +221,21 @@ SHAPES = [
     Shape("hardcoded-api-key", "keyboard-mashed values", "settings.py",
           _lines(lambda i: f'API_KEY_{i} = "{i:04d}fjdksla9sdfjkl{i % 97:02d}asdfjkl;"\n', 5000)),
     Shape("hardcoded-api-key", "?key= values of comma runs", "urls.txt", _repeat(b"?key=a,b,,c,d,e,f,g,h,i,j,")),
+    # Short values beside their copies behind a provider's prefix: the text's prefixed bodies are found
+    # once, not once a value; base64 values, each decoded; values framed by runs.
+    Shape("hardcoded-api-key", "short values beside prefixed copies", "tests/test_util.py",
+          _lines(lambda i: (lambda body: f'patch("api_key", "sk_live_{body}")\npatch("api_key", "{body}")\n')(
+              _token(13) + "7"), 5000)),
+    Shape("hardcoded-api-key", "base64 values", "settings.py",
+          _lines(lambda i: f'API_KEY_{i} = "{base64.b64encode(f"id{i}:api_key{_token(8)}".encode()).decode()}"\n', 5000)),
+    Shape("hardcoded-api-key", "values framed by runs", "settings.py",
+          _lines(lambda i: f'API_KEY_{i} = "ABCD{_token(24)}EFGH"\n', 5000)),
+    # Page links on one long line, each `?key=`'s URL read for tokens in its path (within its reach);
+    # hex values of a digest's length, each looked up among the digests of words (built once).
+    Shape("hardcoded-api-key", "?key= page links on one line", "test/order_test.rb",
+          _repeat(f'"u" => "https://shop.example.com/1/orders/{"ab12" * 8}/{"cd34" * 8}/x?key={"ef56" * 8}", '.encode())),
+    Shape("hardcoded-api-key", "hex values of digest lengths", "settings.py",
+          _lines(lambda i: f'API_KEY_{i} = "{os.urandom(64).hex()}"\n', 5000)),
     # A documented file of many findings: parsed once, each finding asked where it stands (docs or not).
     Shape("hardcoded-api-key", "findings in docstrings", "settings.py",
           _lines(lambda i: f'def f{i}():\n    """Use f(api_key="{_token(24)}")."""\n', 10000)),

@@ -767,3 +767,109 @@ def test_a_published_example_copied_with_its_prefix_swapped_is_not_reported() ->
     other = random_chars(30, _BASE62)
     scanned = detector.scan(f"$this->client->setApiKey('live_{other}');\n".encode(), "tests/Http/RequestTest.php")
     assert [m.secret for m in scanned.matches] == ["live_" + other]
+
+
+# A provider's prefix before a body shorter than the provider's keys (a mocked Stripe key of 14), and
+# that body written bare beside it as the "old" key: one stand-in, twice. At the provider's length both
+# are the key.
+_SHORT_PREFIXED = (
+    'def test_live_apikey(self, mocker):\n    mocker.patch("stripe.api_key", "sk_live_<<B>>")\n\n'
+    'def test_old_apikey(self, mocker):\n    mocker.patch("stripe.api_key", "<<B>>")\n'
+)
+
+
+@pytest.mark.parametrize("prefix", ["sk_live_", "rk_live_"])
+def test_a_prefixed_stand_in_shorter_than_the_providers_keys_is_no_key(prefix: str) -> None:
+    text = _SHORT_PREFIXED.replace("sk_live_", prefix).replace("<<B>>", random_chars(13, _BASE62) + "7")
+    assert [m for m in _matches(text, "tests/test_util.py") if m[0] == "hardcoded-api-key"] == [], text
+
+
+def test_a_prefixed_key_of_the_providers_length_and_its_bare_copy_are_found() -> None:
+    body = random_chars(23, _BASE62) + "7"
+    text = _SHORT_PREFIXED.replace("<<B>>", body)
+    assert [m[3] for m in _matches(text, "tests/test_util.py")] == ["sk_live_" + body, body]
+
+
+def test_a_short_value_without_a_prefixed_copy_is_judged_alone() -> None:
+    body, other = random_chars(13, _BASE62) + "7", random_chars(13, _BASE62) + "7"
+    text = _SHORT_PREFIXED.replace('"sk_live_<<B>>"', f'"sk_live_{other}"').replace("<<B>>", body)
+    assert [m[3] for m in _matches(text, "tests/test_util.py")] == [body]
+
+
+# Base64 of a typed text (`id:api_key`) handed over as an encoded key, in a Rust test, a C# constant;
+# base64 of a random id and key (an Elastic-style encoded key) is one.
+ENCODED = [
+    pytest.param("tests/auth.rs", '.auth(Credentials::EncodedApiKey("<<S>>".into()));\n', id="rust EncodedApiKey(…)"),
+    pytest.param("tests/AuthTests.cs", 'const string EncodedApiKey = "<<S>>";\n', id="cs constant"),
+]
+
+
+@pytest.mark.parametrize(("path", "snippet"), ENCODED)
+@pytest.mark.parametrize("plain", ["id:api_key", "user:password", "api_key"])
+def test_base64_of_a_typed_text_is_no_key(path: str, snippet: str, plain: str) -> None:
+    import base64
+    text = snippet.replace(S, base64.b64encode(plain.encode()).decode())
+    assert [m for m in _matches(text, path) if m[0] == "hardcoded-api-key"] == [], text
+
+
+@pytest.mark.parametrize(("path", "snippet"), ENCODED)
+def test_base64_of_a_random_id_and_key_is_found(path: str, snippet: str) -> None:
+    import base64
+    secret = base64.b64encode((random_chars(20) + ":" + random_chars(22)).encode()).decode()
+    text = snippet.replace(S, secret)
+    assert _matches(text, path) == [("hardcoded-api-key", *_located(text, secret), secret)]
+
+
+# Ascending runs framing a random body (`ABCD` + random + `EFGH`) in a mocked JSON response of a Go test.
+_MOCKED = 'response := `{\n\t"label": "example-inference",\n\t"api_key": "<<S>>"\n}`\n'
+
+
+@pytest.mark.parametrize(("head", "tail"), [("ABCD", "EFGH"), ("1234", "5678")])
+def test_typed_runs_framing_a_random_body_are_no_key(head: str, tail: str) -> None:
+    body = random_chars(27, string.ascii_uppercase + string.digits) + "7"
+    text = _MOCKED.replace(S, head + body + tail)
+    assert [m for m in _matches(text, "inference_test.go") if m[0] == "hardcoded-api-key"] == [], text
+
+
+def test_random_key_where_framing_runs_are_refused_is_found() -> None:
+    for secret in ("ABCD" + random_chars(31, string.ascii_uppercase + string.digits) + "7",
+                   random_chars(31, string.ascii_uppercase + string.digits) + "7EFGH"):
+        text = _MOCKED.replace(S, secret)
+        assert _matches(text, "inference_test.go") == [("hardcoded-api-key", *_located(text, secret), secret)], text
+
+
+# A `?key=` of a page's link, not an API's: a random token in the URL's path names the object and the
+# `key` is its second per-object token (a mocked order's status page, a checkout's link).
+_PAGE_LINKS = [
+    pytest.param('"order_status_url" => "https://shop.example.com/5483/orders/<<T>>/authenticate?key=<<S>>",\n',
+                 id="ruby hash, order status page"),
+    pytest.param('{"web_url": "https://checkout.local/5483/checkouts/<<T>>?key=<<S>>"}\n', id="json, checkout link"),
+]
+
+
+@pytest.mark.parametrize("snippet", _PAGE_LINKS)
+def test_key_of_a_page_link_beside_a_path_token_is_no_api_key(snippet: str) -> None:
+    text = snippet.replace("<<T>>", hex_secret(32)).replace(S, hex_secret(32))
+    assert [m for m in _matches(text, "test/rest/order_test.rb") if m[0] == "hardcoded-api-key"] == [], text
+
+
+@pytest.mark.parametrize("snippet", [
+    pytest.param('url = "https://tiles.example.com/styles/v1/<<T>>/tiles?key=<<S>>"\n', id="an API's path (/v1/)"),
+    pytest.param('url = "https://example.com/widget/embed?key=<<S>>"\n', id="no token in the path"),
+    pytest.param('url = "https://example.com/articles/a-long-readable-slug-here?key=<<S>>"\n', id="a slug, not a token"),
+])
+def test_key_of_a_url_without_a_path_token_is_still_found(snippet: str) -> None:
+    secret = hex_secret(32)
+    text = snippet.replace("<<T>>", hex_secret(32)).replace(S, secret)
+    assert _matches(text, "app/config.py") == [("hardcoded-api-key", *_located(text, secret), secret)], text
+
+
+def test_a_digest_of_a_word_in_a_recording_is_no_key() -> None:
+    import hashlib
+    text = 'response:\n  body: \'{"cname_api_key": "<<S>>", "status": "ok"}\'\n'
+    for word in (b"test", b"secret"):
+        value = hashlib.sha512(word).hexdigest()
+        assert [m for m in _matches(text.replace(S, value), "test/data/recordings/Test.yaml")
+                if m[0] == "hardcoded-api-key"] == []
+    secret = hex_secret(128)
+    assert [m[3] for m in _matches(text.replace(S, secret), "test/data/recordings/Test.yaml")] == [secret]

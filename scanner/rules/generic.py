@@ -5,12 +5,15 @@ import re
 
 from scanner import lazyre
 from scanner.filters import (
+    PROVIDER_PREFIXES,
+    bodies_behind_prefixes,
     csv_row_is_code,
     fragment_follows,
     is_csv_row,
     is_not_secret_name,
     plausible_literal,
     query_key_is_api_key,
+    short_for_its_prefix,
 )
 from scanner.rules.base import AI_STUDIO, CREDENTIALS, RESTRICT_KEY, Rule
 from scanner.rules.google import in_chat_webhook
@@ -108,12 +111,23 @@ _NAME_IN_A_LIST = lazyre.compile(r"[\[{][ \t]{0,20}[\"'][\w$.-]{0,120}api[_.-]?k
                              re.IGNORECASE)
 
 
+# Only a body shorter than some provider's minimum can be a short prefixed stand-in written bare.
+_LONGEST_MINIMUM = max(p.minimum for p in PROVIDER_PREFIXES)
+
+
 def in_context(text: str, start: int, end: int) -> bool:
-    """What the value alone cannot tell: a fragment cut at `(`, a `?key=` that keys no API (or is a Chat
+    """What the value alone cannot tell: a fragment cut at `(`, a provider's short stand-in written
+    without its prefix too, a `?key=` that keys no API (or is a Chat
     webhook's public key), a list of names,
     a wrapped call read as a two-column CSV row (an unquoted value: a quoted one is a call argument's literal)."""
     if fragment_follows(text, end):
         return False
+    if end - start < _LONGEST_MINIMUM:
+        # The same body written elsewhere in the text behind a provider's prefix is that key, judged so:
+        # `"axwI…"` beside `"sk_live_axwI…"`, a stand-in shorter than the provider's keys, twice.
+        prefix = bodies_behind_prefixes(text).get(text[start:end])
+        if prefix is not None and short_for_its_prefix(prefix + text[start:end]):
+            return False
     if _QUERY_NAME.search(text, max(0, start - 8), start):
         # A Chat webhook's `key` is public, the same in every one (its token is google-chat-webhook's).
         return query_key_is_api_key(text, start, text[start:end]) and not in_chat_webhook(text, start, end)
