@@ -718,6 +718,9 @@ def encodes_typed_text(value: str) -> bool:
         decoded = base64.b64decode(value.replace("-", "+").replace("_", "/"), validate=True).decode("ascii")
     except (binascii.Error, UnicodeDecodeError):
         return False
+    # `echo "test-api-key" | base64`, as a Kubernetes Secret's `data:` is often filled, encodes the
+    # line end too.
+    decoded = decoded.removesuffix("\n").removesuffix("\r")
     if _PRINTABLE.fullmatch(decoded) is None or not any(c.isalpha() for c in decoded):
         return False
     # A part of a few letters (`id`, `foo`) is a word; a longer one reads as typed by the model of what

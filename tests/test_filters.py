@@ -610,9 +610,10 @@ def test_bodies_behind_prefixes_are_found_once_per_text() -> None:
 @pytest.mark.parametrize("plain", ["id:api_key", "user:password", "elastic:changeme", "api_key", "foo:bar",
                                    "my-api-key", "apikey:secret", "client_id:client_secret", "test-key-123"])
 @pytest.mark.parametrize("urlsafe", [False, True])
-def test_base64_of_typed_text_is_an_encoded_stand_in(plain: str, urlsafe: bool) -> None:
+@pytest.mark.parametrize("line_end", ["", "\n", "\r\n"], ids=["bare", "echo", "crlf"])
+def test_base64_of_typed_text_is_an_encoded_stand_in(plain: str, urlsafe: bool, line_end: str) -> None:
     import base64
-    value = (base64.urlsafe_b64encode if urlsafe else base64.b64encode)(plain.encode()).decode()
+    value = (base64.urlsafe_b64encode if urlsafe else base64.b64encode)((plain + line_end).encode()).decode()
     assert filters.encodes_typed_text(value) and not filters.plausible_literal(value, quoted=True), value
 
 
@@ -624,8 +625,8 @@ def test_base64_of_a_random_id_and_key_is_a_key(id_length: int, key_length: int,
     rng = random.Random(seed)
     pair = "".join(rng.choices(KEY_ALPHABET, k=id_length)) + ":" + "".join(rng.choices(KEY_ALPHABET, k=key_length))
     raw = bytes(rng.randrange(256) for _ in range(id_length))
-    for value in (base64.b64encode(pair.encode()).decode(), base64.b64encode(raw).decode(),
-                  base64.urlsafe_b64encode(raw).decode()):
+    for value in (base64.b64encode(pair.encode()).decode(), base64.b64encode((pair + "\n").encode()).decode(),
+                  base64.b64encode(raw).decode(), base64.urlsafe_b64encode(raw).decode()):
         assert not filters.encodes_typed_text(value), value
 
 

@@ -800,6 +800,8 @@ def test_a_short_value_without_a_prefixed_copy_is_judged_alone() -> None:
 # base64 of a random id and key (an Elastic-style encoded key) is one.
 ENCODED = [
     pytest.param("tests/auth.rs", '.auth(Credentials::EncodedApiKey("<<S>>".into()));\n', id="rust EncodedApiKey(…)"),
+    # A Kubernetes Secret's data, filled with `echo … | base64` (the line end encoded too).
+    pytest.param("charts/app/ci/values.yaml", "secret:\n  data:\n    api-key: <<S>>\n", id="helm Secret data"),
     pytest.param("tests/AuthTests.cs", 'const string EncodedApiKey = "<<S>>";\n', id="cs constant"),
 ]
 
@@ -808,8 +810,9 @@ ENCODED = [
 @pytest.mark.parametrize("plain", ["id:api_key", "user:password", "api_key"])
 def test_base64_of_a_typed_text_is_no_key(path: str, snippet: str, plain: str) -> None:
     import base64
-    text = snippet.replace(S, base64.b64encode(plain.encode()).decode())
-    assert [m for m in _matches(text, path) if m[0] == "hardcoded-api-key"] == [], text
+    for line_end in ("", "\n"):
+        text = snippet.replace(S, base64.b64encode((plain + line_end).encode()).decode())
+        assert [m for m in _matches(text, path) if m[0] == "hardcoded-api-key"] == [], text
 
 
 @pytest.mark.parametrize(("path", "snippet"), ENCODED)
