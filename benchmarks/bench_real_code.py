@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Real-code precision: hardcoded-api-key (and Google-rule) findings on the working trees of public projects.
 
-    python benchmarks/bench_real_code.py [--half tuned|held-out|...|tuned-6|held-out-6[,...]|all] [--mirrors /work/.mirror]
+    python benchmarks/bench_real_code.py [--half tuned|held-out|...|tuned-7|held-out-7[,...]|all] [--mirrors /work/.mirror]
                                          [--trees /tmp/keysentry-real-code] [--rev REV] [--source DIR]
                                          [--peers /tmp/yardstick] [--no-peers] [--unjudged] [--json FILE]
                                          [--recount FILE]
@@ -11,7 +11,7 @@ The projects and their split into a tuned and a held-out half are data: benchmar
 recomputed at every run, and a file that no longer follows it is refused). A second group of projects,
 added later, is split by its own rule into tuned-2 and held-out-2, a third group by the same rule into
 tuned-3 and held-out-3, a fourth into tuned-4 and held-out-4,
-and a fifth into tuned-5 and held-out-5, a sixth into tuned-6 and held-out-6 (each recomputed at every run). Each project's HEAD tree is
+and a fifth into tuned-5 and held-out-5, a sixth into tuned-6 and held-out-6, a seventh into tuned-7 and held-out-7 (each recomputed at every run). Each project's HEAD tree is
 written out of its bare mirror (`<mirrors>/<owner>+<name>/repo`) into `<trees>/<owner>+<name>` blob by
 blob (nothing is written into the mirror; blobs the snapshot lacks are skipped). Then, per project, in
 the same run:
@@ -58,8 +58,8 @@ HERE = Path(__file__).resolve().parent
 VERDICTS = HERE / "real_code_verdicts.json"
 PROJECTS = HERE / "real_code_projects.json"
 HALVES = ("tuned", "held-out", "tuned-2", "held-out-2", "tuned-3", "held-out-3", "tuned-4", "held-out-4",
-          "tuned-5", "held-out-5", "tuned-6", "held-out-6")
-GROUPS = (1, 2, 3, 4, 5, 6)
+          "tuned-5", "held-out-5", "tuned-6", "held-out-6", "tuned-7", "held-out-7")
+GROUPS = (1, 2, 3, 4, 5, 6, 7)
 
 
 def split(projects: list[dict[str, object]]) -> dict[str, str]:
@@ -71,7 +71,7 @@ def split(projects: list[dict[str, object]]) -> dict[str, str]:
     SHA-256 of 'owner/name', one alternation over the whole sequence: held-out-2, tuned-2, ...
     Group 3 ("group": 3, added later still, split before any scan) by group 2's rule, on its own:
     held-out-3, tuned-3, ... Group 4 ("group": 4, fifty more, split before any scan) likewise: held-out-4,
-    tuned-4, ...; groups 5 and 6 ("group": 5 and 6, chosen for literal keys, each split before any scan) likewise."""
+    tuned-4, ...; groups 5, 6 and 7 ("group": 5, 6 and 7, chosen for literal keys, each split before any scan) likewise."""
     def by_digest(name: str) -> str:
         return hashlib.sha256(name.encode("utf-8")).hexdigest()
 
