@@ -13,7 +13,7 @@ import importlib
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, AnyStr, Generic, Literal, Protocol
+from typing import Any, AnyStr, Generic, Literal, Protocol, TypeVar
 
 from scanner import archives, compiled, content, context, decode, prefilter, syntax
 from scanner import public_halves
@@ -24,6 +24,9 @@ from scanner.models import MAX_MATCHES, Match
 from scanner.rules import CONTENT_RULES, FILE_RULES, FileRule, Rule
 from scanner.rules.base import Companion
 from scanner.rules.dotenv import first_value, holds_secret_value
+
+
+_T = TypeVar("_T")
 
 
 class AllowRule(Protocol):
@@ -736,6 +739,7 @@ def _text_candidates(rule: Rule, text: str, spans: list[tuple[int, int]] | None 
     """The rule's accepted matches, in the whole text or only within `spans` (lookbehinds still
     see the text before a span); a pattern that opens with the rule's name is tried only at NAMES."""
     opening = _opening_with_name(rule) if names is not None and spans is not None else frozenset()
+    prefixes = _prefixes(rule) if names is not None else {}
     for start, end in spans if spans is not None else [(0, len(text))]:
         at: list[int] = []
         if opening:
@@ -744,7 +748,7 @@ def _text_candidates(rule: Rule, text: str, spans: list[tuple[int, int]] | None 
         for index, pattern in enumerate(rule.patterns):
             if index in opening:
                 yield from _accepted(rule, pattern, _matches_at(pattern, text, at, end))
-            elif names is not None and (prefix := _prefixes(rule).get(index)) is not None:
+            elif (prefix := prefixes.get(index)) is not None:
                 yield from _accepted(rule, pattern, _matches_at(pattern, text, _before(prefix, text, at, start), end))
             else:
                 yield from _accepted(rule, pattern, pattern.finditer(text, start, end))
@@ -773,7 +777,22 @@ def _before(prefix: "_Prefix", text: str, names: list[int], start: int) -> list[
 _Prefix = tuple[re.Pattern[str], int, "frozenset[str] | None"]
 
 
-@functools.cache
+def _by_rule(work: Callable[[Rule], _T]) -> Callable[[Rule], _T]:
+    """WORK(rule) computed once per rule, looked up by the rule's identity: a frozen dataclass
+    hashes every field (its patterns among them) at each call of a functools.cache, and these are
+    asked for once per window."""
+    done: dict[int, tuple[Rule, _T]] = {}
+
+    @functools.wraps(work)
+    def cached(rule: Rule) -> _T:
+        hit = done.get(id(rule))
+        if hit is None or hit[0] is not rule:
+            hit = done[id(rule)] = (rule, work(rule))
+        return hit[1]
+    return cached
+
+
+@_by_rule
 def _prefixes(rule: Rule) -> dict[int, _Prefix]:
     """The rule's patterns that hold its name after a prefix of bounded width: for each, the prefix
     made to end one character before the end, and its width. Only a prefix that is a whole part of
@@ -903,7 +922,7 @@ def _top_level(prefix: str) -> bool:
     return depth == 0 and not in_class
 
 
-@functools.cache
+@_by_rule
 def _opening_with_name(rule: Rule) -> frozenset[int]:
     """The indexes of the rule's patterns that open with `(?<!name_run)` (see Rule.name_run)."""
     opener = f"(?<!{rule.name_run})"
