@@ -700,20 +700,31 @@ def _name_chars(name_run: str) -> frozenset[str]:
     return frozenset(c for c in map(chr, range(128)) if run.fullmatch(c))
 
 
+# Characters that under IGNORECASE match a letter of `api…key` but no ASCII anchor finds: where one
+# is, a name may hold an api-key no anchor located.
+_NAME_SURPRISES = ("\u0130", "\u0131", "\u212a")
+
+
 def _name_starts(rule: Rule, text: str, hits: list[tuple[int, int]]) -> list[int] | None:
     """Where the run of the rule's name characters holding each of the (ascending) anchor HITS
     starts, ascending: the only places a pattern opening with the name can match. None when the
-    rule has no name or TEXT is not ASCII: a Unicode letter is a word character too, and under
-    IGNORECASE a dotless ı or the Kelvin sign matches an api-key the lower-cased anchors miss."""
-    if not rule.name_run or not text.isascii():
+    rule has no name, or TEXT holds a character that under IGNORECASE matches a letter of an
+    api-key the anchors miss (a dotless ı, a dotted İ, the Kelvin sign). A Unicode letter is a word
+    character too: the run takes it in."""
+    if not rule.name_run:
+        return None
+    ascii_text = text.isascii()
+    if not ascii_text and any(c in text for c in _NAME_SURPRISES):
         return None
     chars = _name_chars(rule.name_run)
+    run = _name_run(rule.name_run)
     starts: list[int] = []
     previous = -1
     for hit_start, _ in sorted(hits):
         at = hit_start
         # Walk back no further than the previous hit: reaching it, the run is the one already seen.
-        while at > previous and at > 0 and text[at - 1] in chars:
+        while at > previous and at > 0 and (text[at - 1] in chars or (
+                not ascii_text and text[at - 1] >= "\x80" and run.fullmatch(text, at - 1, at) is not None)):
             at -= 1
         if at != previous:
             starts.append(at)
@@ -734,6 +745,21 @@ def _merge_windows(hits: list[tuple[int, int]], reach: tuple[int, int], size: in
     return spans
 
 
+def _by_rule(work: Callable[[Rule], _T]) -> Callable[[Rule], _T]:
+    """WORK(rule) computed once per rule, looked up by the rule's identity: a frozen dataclass
+    hashes every field (its patterns among them) at each call of a functools.cache, and these are
+    asked for once per window."""
+    done: dict[int, tuple[Rule, _T]] = {}
+
+    @functools.wraps(work)
+    def cached(rule: Rule) -> _T:
+        hit = done.get(id(rule))
+        if hit is None or hit[0] is not rule:
+            hit = done[id(rule)] = (rule, work(rule))
+        return hit[1]
+    return cached
+
+
 def _text_candidates(rule: Rule, text: str, spans: list[tuple[int, int]] | None = None,
                      names: list[int] | None = None) -> Iterator[_Candidate]:
     """The rule's accepted matches, in the whole text or only within `spans` (lookbehinds still
@@ -745,13 +771,110 @@ def _text_candidates(rule: Rule, text: str, spans: list[tuple[int, int]] | None 
         if opening:
             assert names is not None
             at = names[bisect.bisect_left(names, start):bisect.bisect_left(names, end)]
+        followed = _followed_by(rule, text, at) if at else []
         for index, pattern in enumerate(rule.patterns):
             if index in opening:
-                yield from _accepted(rule, pattern, _matches_at(pattern, text, at, end))
+                yield from _accepted(rule, pattern, _matches_at(pattern, text, _gated(rule, index, at, followed), end))
             elif (prefix := prefixes.get(index)) is not None:
-                yield from _accepted(rule, pattern, _matches_at(pattern, text, _before(prefix, text, at, start), end))
+                starts = _before(prefix, text, _gated(rule, index, at, followed), start)
+                yield from _accepted(rule, pattern, _matches_at(pattern, text, starts, end))
             else:
                 yield from _accepted(rule, pattern, pattern.finditer(text, start, end))
+
+
+def _followed_by(rule: Rule, text: str, names: list[int]) -> list[str]:
+    """For each of NAMES (starts of runs of the rule's name characters, in ASCII text): the
+    characters a name that starts there can be followed by. A name is the run's head: it ends
+    where the run does, or before one of the run's characters that are no word character or `-`
+    (its `(?![\\w-])`): a `.` or a `$` inside the run."""
+    run = _name_run(rule.name_run)
+    followed = []
+    for name in names:
+        found = run.match(text, name)  # a run of none or more: always found
+        end = found.end() if found is not None else name
+        inner = "".join(c for c in ".$" if text.find(c, name, end) >= 0)
+        after = text[end:end + 1]
+        followed.append((after if after < "\x80" else _NOT_ASCII) + inner)
+    return followed
+
+
+def _gated(rule: Rule, index: int, names: list[int], followed: list[str]) -> list[int]:
+    """The NAMES at which the rule's pattern INDEX can match with its name there: those whose name
+    can be followed by a character the pattern's rest can open with (all of them when the rest
+    could be empty or its first characters are not known here)."""
+    first = _after_name(rule).get(index)
+    if first is None:
+        return names
+    return [name for name, chars in zip(names, followed, strict=True) if not first.isdisjoint(chars)]
+
+
+# What _followed_by says of a character past ASCII, and every pattern's first characters hold: the
+# ASCII sets of _first_chars say nothing of it (`\\s` matches a no-break space).
+_NOT_ASCII = "\x80"
+
+
+@functools.cache
+def _name_run(name_run: str) -> re.Pattern[str]:
+    return re.compile(f"{name_run}*")
+
+
+@_by_rule
+def _after_name(rule: Rule) -> dict[int, frozenset[str]]:
+    """For each of the rule's patterns whose name group is followed (at the top level, past its
+    `(?![\\w-])`) by a part that cannot match the empty string: the ASCII characters that part
+    can open with. Only ever more than the truth, so a name followed by none of them is one at
+    which the pattern cannot match (the text is ASCII wherever names are located)."""
+    found: dict[int, frozenset[str]] = {}
+    for index, pattern in enumerate(rule.patterns):
+        group = pattern.groupindex.get("name")
+        if group is None or not rule.name_run:
+            continue
+        try:
+            items = list(_sre_parse.parse(pattern.pattern, pattern.flags))
+        except re.error:
+            continue
+        at = next((i for i, (op, av) in enumerate(items) if str(op) == "SUBPATTERN" and av[0] == group), None)
+        if at is None:
+            continue
+        first, empty = _first_chars(items[at + 1:], pattern.flags)
+        if first is not None and not empty:
+            found[index] = first | {_NOT_ASCII}
+    return found
+
+
+def _first_chars(items: list[tuple[Any, Any]], flags: int) -> tuple[frozenset[str] | None, bool]:
+    """The ASCII characters a match of the parsed sequence ITEMS can open with (None: any, or not
+    known here), and whether it can match the empty string; _last_chars read forward."""
+    chars: set[str] = set()
+    for op, av in items:
+        name = str(op)
+        if name == "LITERAL":
+            got: frozenset[str] | None = _cased(chr(av), flags)
+            empty = False
+        elif name == "IN":
+            got, empty = _in_class(av, flags), False
+        elif name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
+            got, empty = _first_chars(list(av[2]), flags)
+            empty = empty or av[0] == 0
+        elif name == "SUBPATTERN":
+            _, add, remove, sub = av
+            got, empty = _first_chars(list(sub), (flags | add) & ~remove)
+        elif name == "BRANCH":
+            got, empty = frozenset(), False
+            for branch in av[1]:
+                one, none = _first_chars(list(branch), flags)
+                got = None if got is None or one is None else got | one
+                empty = empty or none
+        elif name in ("AT", "ASSERT", "ASSERT_NOT"):  # zero width: the character after decides
+            got, empty = frozenset(), True
+        else:
+            return None, False
+        if got is None:
+            return None, False
+        chars |= got
+        if not empty:
+            return frozenset(chars), False
+    return frozenset(chars), True
 
 
 def _before(prefix: "_Prefix", text: str, names: list[int], start: int) -> list[int]:
@@ -775,21 +898,6 @@ def _before(prefix: "_Prefix", text: str, names: list[int], start: int) -> list[
 # A prefix made to end where a name starts, its greatest width, and the ASCII characters its last
 # one can be (None: any, or it can be empty).
 _Prefix = tuple[re.Pattern[str], int, "frozenset[str] | None"]
-
-
-def _by_rule(work: Callable[[Rule], _T]) -> Callable[[Rule], _T]:
-    """WORK(rule) computed once per rule, looked up by the rule's identity: a frozen dataclass
-    hashes every field (its patterns among them) at each call of a functools.cache, and these are
-    asked for once per window."""
-    done: dict[int, tuple[Rule, _T]] = {}
-
-    @functools.wraps(work)
-    def cached(rule: Rule) -> _T:
-        hit = done.get(id(rule))
-        if hit is None or hit[0] is not rule:
-            hit = done[id(rule)] = (rule, work(rule))
-        return hit[1]
-    return cached
 
 
 @_by_rule

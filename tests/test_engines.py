@@ -320,7 +320,8 @@ def test_a_client_secrets_client_id_is_found_alike() -> None:
 _NAME_PIECES = st.sampled_from(["api_key", "API-KEY", "apiKey", "x.api.key", "$apiKey", "GEMINI_", "my_", "-",
                                 ".", "$", " ", "\n", "=", ":", " = ", '"', "'", "(", ")", "setApiKey(", "?key=",
                                 "&amp;key=", "name: ", "value: ", "setenv ", "ENV ", "set -gx ", "strcmp(", "${", "<key>", "<",
-                                "</key><string>", "name=", "key = '", '\\"name\\": \\"', ",", "\u0131", "\u212a", "\xe9", "_KEY2", "abc"])
+                                "</key><string>", "name=", "key = '", '\\"name\\": \\"', ",", "\u0131", "\u212a", "\xe9", "_KEY2", "abc",
+                                "\u0130", "\xa0", "\u2028", "\u4e2d", "{", "&quot;", "||", " or "])
 _NAME_TEXT = st.lists(st.one_of(_NAME_PIECES, st.text(alphabet=KEY_ALPHABET, min_size=1, max_size=45)),
                       max_size=30).map("".join)
 
@@ -334,6 +335,10 @@ _NAME_TABLE = [
     'env: [{\\"name\\":  \\"API_KEY\\", \\"value\\": \\"abcdefgh12345678\\"}]',
     '<add key  =  "ApiKey" value="abcdefgh12345678" />',
     "ENV\tOPENAI_API_KEY=1 set -gx   my.api.key abcdefgh12345678",
+    # Non-ASCII text: a Unicode letter in the name's run, a no-break space where `\\s` is allowed.
+    "# caf\xe9\nm\xfcnchenApiKey = \"abcdefgh12345678\"",
+    "<key>apiKey</key>\xa0<string>abcdefgh12345678</string>",
+    "\u4e2d\u6587 config.api_key.value || 'abcdefgh12345678'",
 ]
 
 
@@ -365,7 +370,7 @@ def _same_at_names(text: str, cut: float, length: int) -> int:
             continue
         spans = detect._merge_windows(found, rule.reach, len(text))
         names = detect._name_starts(rule, text, found)
-        assert names is not None or not text.isascii()
+        assert names is not None or any(c in text for c in detect._NAME_SURPRISES)
         for index, pattern in enumerate(rule.patterns) if names is not None else ():
             prefix = detect._prefixes(rule).get(index)
             if index not in detect._opening_with_name(rule) and prefix is None:
@@ -385,6 +390,27 @@ def _same_at_names(text: str, cut: float, length: int) -> int:
 
 
 _SPACES = frozenset(c for c in map(chr, range(128)) if re.fullmatch(r"\s", c))
+
+
+def test_a_pattern_is_tried_only_at_names_followed_by_what_its_rest_opens_with() -> None:
+    # Issue 20 (cost): after its name, the assignment needs an operator (or a quote, a bracket, a
+    # blank), the call an opening parenthesis; a name followed by neither is not tried for them.
+    from scanner import detect
+    from scanner.rules.generic import HARDCODED_API_KEY as rule
+
+    first = detect._after_name(rule)
+    assignment, call = first[1], first[2]
+    assert {"=", ":", " ", "\t", '"', "]"} <= assignment and "(" not in assignment and "," not in assignment
+    assert {"(", ".", " "} <= call and "=" not in call
+    assert detect._NOT_ASCII in assignment and detect._NOT_ASCII in call  # `\\s` matches past ASCII too
+    text = "x.apiKey(k); apiKey = k; apiKey, api.key$x\xa0"
+    names = detect._name_starts(rule, text, detect._anchor_hits(rule, text, text.lower()) or [])
+    assert names == [0, 13, 25, 33]
+    followed = detect._followed_by(rule, text, names)
+    assert followed == ["(.", " ", ",", detect._NOT_ASCII + ".$"]
+    assert detect._gated(rule, 1, names, followed) == [13, 33]
+    assert detect._gated(rule, 2, names, followed) == [0, 13, 33]
+
 
 
 @pytest.mark.parametrize(("prefix", "flags", "last"), [
