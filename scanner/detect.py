@@ -771,41 +771,51 @@ def _text_candidates(rule: Rule, text: str, spans: list[tuple[int, int]] | None 
         if opening:
             assert names is not None
             at = names[bisect.bisect_left(names, start):bisect.bisect_left(names, end)]
-        followed = _followed_by(rule, text, at) if at else []
+        tried = _tried_at(rule, text, at) if at else {}
         for index, pattern in enumerate(rule.patterns):
             if index in opening:
-                yield from _accepted(rule, pattern, _matches_at(pattern, text, _gated(rule, index, at, followed), end))
+                yield from _accepted(rule, pattern, _matches_at(pattern, text, tried.get(index, at), end))
             elif (prefix := prefixes.get(index)) is not None:
-                starts = _before(prefix, text, _gated(rule, index, at, followed), start)
+                starts = _before(prefix, text, tried.get(index, at), start)
                 yield from _accepted(rule, pattern, _matches_at(pattern, text, starts, end))
             else:
                 yield from _accepted(rule, pattern, pattern.finditer(text, start, end))
 
 
-def _followed_by(rule: Rule, text: str, names: list[int]) -> list[str]:
-    """For each of NAMES (starts of runs of the rule's name characters, in ASCII text): the
-    characters a name that starts there can be followed by. A name is the run's head: it ends
-    where the run does, or before one of the run's characters that are no word character or `-`
-    (its `(?![\\w-])`): a `.` or a `$` inside the run."""
-    run = _name_run(rule.name_run)
-    followed = []
+def _followed_by(rule: Rule, text: str, name: int) -> str:
+    """The characters a name starting at NAME (the start of a run of the rule's name characters)
+    can be followed by. A name is the run's head: it ends where the run does, or before one of the
+    run's characters that are no word character or `-` (its `(?![\\w-])`): a `.` or a `$` inside it."""
+    found = _name_run(rule.name_run).match(text, name)  # a run of none or more: always found
+    run = found.group() if found is not None else ""
+    after = text[name + len(run):name + len(run) + 1]
+    return ((after if after < "\x80" else _NOT_ASCII) + ("." if "." in run else "")
+            + ("$" if "$" in run else ""))
+
+
+def _tried_at(rule: Rule, text: str, names: list[int]) -> dict[int, list[int]]:
+    """For each of the rule's patterns whose rest past the name opens with known characters
+    (_after_name): the NAMES (ascending) whose name can be followed by one of them, the only ones
+    at which it can match with its name there. The other patterns are tried at every name."""
+    gated = _after_name(rule)
+    if not gated:
+        return {}
+    passing = _passing(rule)
+    tried: dict[int, list[int]] = {index: [] for index in gated}
     for name in names:
-        found = run.match(text, name)  # a run of none or more: always found
-        end = found.end() if found is not None else name
-        inner = "".join(c for c in ".$" if text.find(c, name, end) >= 0)
-        after = text[end:end + 1]
-        followed.append((after if after < "\x80" else _NOT_ASCII) + inner)
-    return followed
+        follow = _followed_by(rule, text, name)
+        indexes = passing.get(follow)
+        if indexes is None:
+            indexes = passing[follow] = tuple(i for i, first in gated.items() if not first.isdisjoint(follow))
+        for index in indexes:
+            tried[index].append(name)
+    return tried
 
 
-def _gated(rule: Rule, index: int, names: list[int], followed: list[str]) -> list[int]:
-    """The NAMES at which the rule's pattern INDEX can match with its name there: those whose name
-    can be followed by a character the pattern's rest can open with (all of them when the rest
-    could be empty or its first characters are not known here)."""
-    first = _after_name(rule).get(index)
-    if first is None:
-        return names
-    return [name for name, chars in zip(names, followed, strict=True) if not first.isdisjoint(chars)]
+@_by_rule
+def _passing(rule: Rule) -> dict[str, tuple[int, ...]]:
+    """What _tried_at has worked out: for what a name is followed by, the gated patterns it lets through."""
+    return {}
 
 
 # What _followed_by says of a character past ASCII, and every pattern's first characters hold: the

@@ -406,10 +406,9 @@ def test_a_pattern_is_tried_only_at_names_followed_by_what_its_rest_opens_with()
     text = "x.apiKey(k); apiKey = k; apiKey, api.key$x\xa0"
     names = detect._name_starts(rule, text, detect._anchor_hits(rule, text, text.lower()) or [])
     assert names == [0, 13, 25, 33]
-    followed = detect._followed_by(rule, text, names)
-    assert followed == ["(.", " ", ",", detect._NOT_ASCII + ".$"]
-    assert detect._gated(rule, 1, names, followed) == [13, 33]
-    assert detect._gated(rule, 2, names, followed) == [0, 13, 33]
+    assert [detect._followed_by(rule, text, name) for name in names] == ["(.", " ", ",", detect._NOT_ASCII + ".$"]
+    tried = detect._tried_at(rule, text, names)
+    assert (tried[1], tried[2]) == ([13, 33], [0, 13, 33])
 
 
 
