@@ -13,7 +13,7 @@ import importlib
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, AnyStr, Generic, Literal, Protocol, TypeVar
+from typing import Any, AnyStr, Generic, Literal, NamedTuple, Protocol, TypeVar
 
 from scanner import archives, compiled, content, context, decode, prefilter, syntax
 from scanner import public_halves
@@ -332,13 +332,19 @@ class Detector:
         while start < len(text) and len(matches) <= MAX_MATCHES:
             cut = text.find("\n", min(len(text), start + size))
             end = len(text) if cut < 0 else cut + 1
-            candidates = [c for step in plan for c in step.candidates(text, start, end) if c.start >= floor]
-            kept = _keep_disjoint(candidates)
-            found, dropped, silenced = self._resolve(kept, text, lines, code)
-            matches += found
-            allowed += dropped
-            suppressed += silenced[:max(0, MAX_MATCHES + 1 - len(suppressed))]
-            floor = max([floor, *(c.end for c in kept)])
+            raws = [raw for step in plan for raw in step.matches(text, start, end) if raw.start >= floor]
+            reached = floor
+            for batch in _batches(raws):
+                candidates = [c for c in map(_judged, batch) if c is not None]
+                kept = _keep_disjoint(candidates)
+                found, dropped, silenced = self._resolve(kept, text, lines, code)
+                matches += found
+                allowed += dropped
+                suppressed += silenced[:max(0, MAX_MATCHES + 1 - len(suppressed))]
+                reached = max([reached, *(c.end for c in kept)])
+                if len(matches) > MAX_MATCHES:
+                    break
+            floor = reached
             start, size = end, min(2 * size, _REGION_MAX)
         return _listed(matches, allowed, suppressed, text)
 
@@ -563,6 +569,38 @@ class Detector:
             suppressed=tuple(m for m in ordered if m.suppressed)[:MAX_MATCHES])
 
 
+# How many matches a region's first batch holds (past it, each batch doubles): only they are judged
+# before the region's listing is known to have passed MAX_MATCHES.
+_BATCH = 512
+
+
+def _batches(raws: list[_Raw]) -> list[list[_Raw]]:
+    """RAWS (one region's matches, in the order their candidates are made) cut where no candidate
+    of one batch could reach into the next's: each batch's candidates kept apart from the others
+    are those kept among all of them, and its judges read what they would have read then. So a
+    minified line of 20,000 keys is judged a batch at a time, and only until MAX_MATCHES are found,
+    not all before the first is listed. Each batch keeps RAWS' order."""
+    if len(raws) <= _BATCH:
+        return [raws]
+    cuts: list[int] = []
+    reach = -1
+    count = 0
+    size = _BATCH
+    for raw in sorted(raws, key=lambda r: r.start):
+        if count >= size and raw.start >= reach:
+            cuts.append(raw.start)
+            count = 0
+            size *= 2
+        count += 1
+        reach = max(reach, raw.end)
+    if not cuts:
+        return [raws]
+    batches: list[list[_Raw]] = [[] for _ in range(len(cuts) + 1)]
+    for raw in raws:
+        batches[bisect.bisect_right(cuts, raw.start)].append(raw)
+    return batches
+
+
 class _LineMarkers:
     """The allow markers of one line, and its comments, read once however many secrets it holds
     (and only when it names a marker at all)."""
@@ -605,15 +643,23 @@ class _Plan:
 
     def candidates(self, text: str, start: int, end: int) -> Iterator[_Candidate]:
         """The rule's candidates that start in text[start:end]."""
+        for raw in self.matches(text, start, end):
+            cand = _judged(raw)
+            if cand is not None:
+                yield cand
+
+    def matches(self, text: str, start: int, end: int) -> Iterator["_Raw"]:
+        """The matches of the rule's patterns whose candidate would start in text[start:end], not
+        yet judged (Rule.accept, Rule.reject_name), in the order their candidates are made."""
         rule = self.rule
         if self.starts is not None:
             at = self.starts[bisect.bisect_left(self.starts, start):bisect.bisect_left(self.starts, end)]
             for pattern in rule.patterns:
-                yield from _accepted(rule, pattern, _matches_at(pattern, text, at))
+                yield from _found(rule, pattern, _matches_at(pattern, text, at))
             return
         whole = start == 0 and end == len(text)
         if whole:
-            yield from _text_candidates(rule, text, self.spans, self.names)
+            yield from _text_matches(rule, text, self.spans, self.names)
             return
         reach = min(len(text), end + _REGION_MARGIN)
         if self.spans is None:
@@ -626,9 +672,9 @@ class _Plan:
                     break
                 if e > start and max(s, start) < min(e, reach):
                     spans.append((max(s, start), min(e, reach)))
-        for cand in _text_candidates(rule, text, spans, self.names):
-            if cand.start < end:
-                yield cand
+        for raw in _text_matches(rule, text, spans, self.names):
+            if raw.start < end:
+                yield raw
 
 
 def _holding(found: tuple[Match, ...], secret_value: bool = False) -> Severity:
@@ -764,6 +810,15 @@ def _text_candidates(rule: Rule, text: str, spans: list[tuple[int, int]] | None 
                      names: list[int] | None = None) -> Iterator[_Candidate]:
     """The rule's accepted matches, in the whole text or only within `spans` (lookbehinds still
     see the text before a span); a pattern that opens with the rule's name is tried only at NAMES."""
+    for raw in _text_matches(rule, text, spans, names):
+        cand = _judged(raw)
+        if cand is not None:
+            yield cand
+
+
+def _text_matches(rule: Rule, text: str, spans: list[tuple[int, int]] | None = None,
+                  names: list[int] | None = None) -> Iterator["_Raw"]:
+    """What _text_candidates judges: the rule's matches, in the order their candidates are made."""
     opening = _opening_with_name(rule) if names is not None and spans is not None else frozenset()
     prefixes = _prefixes(rule) if names is not None else {}
     for start, end in spans if spans is not None else [(0, len(text))]:
@@ -774,12 +829,12 @@ def _text_candidates(rule: Rule, text: str, spans: list[tuple[int, int]] | None 
         tried = _tried_at(rule, text, at) if at else {}
         for index, pattern in enumerate(rule.patterns):
             if index in opening:
-                yield from _accepted(rule, pattern, _matches_at(pattern, text, tried.get(index, at), end))
+                yield from _found(rule, pattern, _matches_at(pattern, text, tried.get(index, at), end))
             elif (prefix := prefixes.get(index)) is not None:
                 starts = _before(prefix, text, tried.get(index, at), start)
-                yield from _accepted(rule, pattern, _matches_at(pattern, text, starts, end))
+                yield from _found(rule, pattern, _matches_at(pattern, text, starts, end))
             else:
-                yield from _accepted(rule, pattern, pattern.finditer(text, start, end))
+                yield from _found(rule, pattern, pattern.finditer(text, start, end))
 
 
 def _followed_by(rule: Rule, text: str, name: int) -> str:
@@ -1047,17 +1102,34 @@ def _opening_with_name(rule: Rule) -> frozenset[int]:
     return frozenset(i for i, pattern in enumerate(rule.patterns) if rule.name_run and pattern.pattern.startswith(opener))
 
 
-def _accepted(rule: Rule, pattern: re.Pattern[str], matches: Iterable[re.Match[str]]) -> Iterator[_Candidate]:
+class _Raw(NamedTuple):
+    """A pattern's match, not yet judged: where its candidate would be (the `bare` group when it
+    took part, else `secret`)."""
+
+    start: int
+    end: int
+    rule: Rule
+    pattern: re.Pattern[str]
+    match: re.Match[str]
+
+
+def _found(rule: Rule, pattern: re.Pattern[str], matches: Iterable[re.Match[str]]) -> Iterator[_Raw]:
     has_bare = "bare" in pattern.groupindex
-    reject_name = rule.reject_name if "name" in pattern.groupindex else None
-    quoted = "q" in pattern.groupindex
     for m in matches:
         group = "bare" if has_bare and m["bare"] is not None else "secret"
-        if reject_name is not None and reject_name(m["name"]):
-            continue
-        secret = m[group]
-        if rule.accept(secret, quoted and group == "secret"):
-            yield _Candidate(rule.priority, m.start(group), m.end(group), rule.id, secret, group == "bare")
+        yield _Raw(m.start(group), m.end(group), rule, pattern, m)
+
+
+def _judged(raw: _Raw) -> _Candidate | None:
+    """RAW's candidate, if its rule accepts its name and value."""
+    rule, groups, m = raw.rule, raw.pattern.groupindex, raw.match
+    if rule.reject_name is not None and "name" in groups and rule.reject_name(m["name"]):
+        return None
+    bare = "bare" in groups and m["bare"] is not None
+    secret = m["bare" if bare else "secret"]
+    if rule.accept(secret, "q" in groups and not bare):
+        return _Candidate(rule.priority, raw.start, raw.end, rule.id, secret, bare)
+    return None
 
 
 def _utf16_candidates(rules: list[Rule], data: bytes) -> Iterator[_Candidate]:
