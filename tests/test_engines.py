@@ -460,3 +460,45 @@ def test_hits_in_non_ascii_text_are_located_only_without_a_lower_case_surprise(o
     unknown = hyperscan_hits._replace(kelvin=None)  # as another engine's hits: the text is looked at
     assert (detect._in_text(unknown, data, text) is not None) is located
     _both(data)
+
+
+def _keys_text(rng_lines: int, one_line: int) -> str:
+    """Past one region (64 KB): lines binding keys several ways, some silenced, some Google keys bound
+    to api-key names (two rules' candidates over one span), then a minified line of ONE_LINE keys."""
+    lines = []
+    for i in range(rng_lines):
+        kind = i % 5
+        if kind == 0:
+            lines.append(f'api_key = "{google_key()}"\n')
+        elif kind == 1:
+            lines.append(f'apiKey: "{random_chars(24)}",  // keysentry:allow\n')
+        elif kind == 2:
+            lines.append(f"export GEMINI_API_KEY={random_chars(32)}\n")
+        elif kind == 3:
+            lines.append(f'client.setApiKey("{random_chars(20)}"); url = "https://x.example/v1?key={random_chars(30)}"\n')
+        else:
+            lines.append(f"# {'filler ' * 40}\n")
+    minified = ",".join(f'"apiKey{i % 7}":"{random_chars(24)}","k":"{google_key()}"' for i in range(one_line))
+    return "".join(lines) + "var c={" + minified + "};\n"
+
+
+@pytest.mark.parametrize(("lines", "one_line"), [(600, 150), (400, 3000)], ids=["listed whole", "past the cap"])
+def test_a_region_judged_in_batches_lists_what_it_lists_judged_whole(
+        monkeypatch: pytest.MonkeyPatch, lines: int, one_line: int) -> None:
+    # Issue 20 (cost): a region's matches are judged a batch at a time, cut where no candidate reaches
+    # across, until MAX_MATCHES are listed. Batches of one match each list the same as one batch of
+    # all: the same findings, silenced ones and counts; past the cap the same first 1,000 findings.
+    from scanner import detect
+
+    data = _keys_text(lines, one_line).encode()
+    scanned = {}
+    for batch in (1, 7, 1 << 30):
+        monkeypatch.setattr(detect, "_BATCH", batch)
+        scanned[batch] = Detector().scan(data, "config.js")
+    whole = scanned[1 << 30]
+    assert len(whole.matches) > 500 and whole.suppressed
+    for batch in (1, 7):
+        assert scanned[batch].matches == whole.matches
+        assert scanned[batch].crowded_line == whole.crowded_line
+        if not whole.crowded_line:
+            assert (scanned[batch].allowed, scanned[batch].suppressed) == (whole.allowed, whole.suppressed)
