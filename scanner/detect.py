@@ -328,6 +328,7 @@ class Detector:
         suppressed: list[Match] = []
         allowed = 0
         lines = _Lines(text, "\n")
+        shared = _Shared()
         start, size, floor = 0, _REGION, 0
         while start < len(text) and len(matches) <= MAX_MATCHES:
             cut = text.find("\n", min(len(text), start + size))
@@ -337,7 +338,7 @@ class Detector:
             for batch in _batches(raws):
                 candidates = [c for c in map(_judged, batch) if c is not None]
                 kept = _keep_disjoint(candidates)
-                found, dropped, silenced = self._resolve(kept, text, lines, code)
+                found, dropped, silenced = self._resolve(kept, text, lines, code, shared)
                 matches += found
                 allowed += dropped
                 suppressed += silenced[:max(0, MAX_MATCHES + 1 - len(suppressed))]
@@ -423,21 +424,25 @@ class Detector:
         return {rule.id: rule.companion for rule in self.rules if rule.companion is not None}
 
     def _resolve(self, kept: list[_Candidate], text: str, lines: "_Lines[str] | None" = None,
-                 code: syntax.Code | None = None) -> tuple[list[Match], int, list[Match]]:
+                 code: syntax.Code | None = None, shared: "_Shared | None" = None) -> tuple[list[Match], int, list[Match]]:
         """Matches for the kept candidates that their text around confirms, minus those the list of
         known public values drops; each with the clues to its context and its public half. Those an
         inline marker or an allow regex silences come apart, marked with the cause. LINES: the
         text's line counter when the candidates come a region at a time (offsets ascending). CODE:
-        the text's syntax, when it is a programming language's, where an unquoted value is code."""
+        the text's syntax, when it is a programming language's, where an unquoted value is code.
+        SHARED: what is found once per text, kept across the batches and regions of one text."""
+        shared = _Shared() if shared is None else shared
         matches: list[Match] = []
         suppressed: list[Match] = []
         allowed = 0
         lines = _Lines(text, "\n") if lines is None else lines
         markers: dict[int, _LineMarkers] = {}
         found = context.Clues(text, [(c.start, c.end) for c in kept])
-        companions: dict[str, Companions] = {}  # found on first need, once per text and kind
+        companions = shared.companions  # found on first need, once per text and kind
         # --verify's other public halves (a refresh token's client id, a key file's account, an app id).
-        halves = public_halves.PublicHalves(text) if any(c.rule_id in public_halves.RULES for c in kept) else None
+        if shared.halves is None and any(c.rule_id in public_halves.RULES for c in kept):
+            shared.halves = public_halves.PublicHalves(text)
+        halves = shared.halves
         for cand in kept:
             judge = self._in_context.get(cand.rule_id)
             if judge is not None and not judge(text, cand.start, cand.end):
@@ -567,6 +572,15 @@ class Detector:
             scanned, allowed=scanned.allowed + sum(1 for m in added if m.suppressed),
             matches=tuple(m for m in ordered if not m.suppressed)[:MAX_MATCHES],
             suppressed=tuple(m for m in ordered if m.suppressed)[:MAX_MATCHES])
+
+
+@dataclass
+class _Shared:
+    """What _resolve finds in a whole text when first needed (each is the text's alone, whatever
+    the candidates asking): found once for all the batches and regions of a long text, not once each."""
+
+    companions: dict[str, Companions] = field(default_factory=dict)
+    halves: public_halves.PublicHalves | None = None
 
 
 # How many matches a region's first batch holds (past it, each batch doubles): only they are judged
