@@ -4,7 +4,7 @@ api-key mentions against one with none (issue 20: within 1.5x of each other).
 
     python benchmarks/bench_rule_cost.py [--dense langchain4j/langchain4j] [--plain neutral|OWNER/NAME]
                                          [--mirrors /work/.mirror] [--trees /tmp/keysentry-real-code]
-                                         [--runs 5] [--jobs N] [--code REV] [--json FILE]
+                                         [--runs 5] [--jobs N] [--code REV] [--before REV] [--json FILE]
 
 Both trees are HEAD of a snapshot in `<mirrors>/<owner>+<name>/repo`, written out as bench_real_code.py
 does. The default "plain" tree is the dense tree itself with every mention rewritten to letters no rule
@@ -14,6 +14,8 @@ another project instead (a different code base: its size per file and line lengt
 one untimed warm-up each; the figure is the median wall time divided by the tree's size. The mentions
 are counted with the regex `api[_-]?key` (any case) over the tree's text files: each is a place where the
 hardcoded-api-key rule's prefilter fires and its slower steps (value, context, language) run.
+`--before REV` times REV's scanner on both trees in the same rounds (an interleaved A/B on a shared
+machine): its ratio is printed beside the one of the code under test, which alone decides the exit status.
 """
 from __future__ import annotations
 
@@ -75,10 +77,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, help="passed on to keysentry")
     parser.add_argument("--python", default=benchlib.keysentry_python())
     parser.add_argument("--code", metavar="REV", help="time the scanner as of REV (exported with git archive)")
+    parser.add_argument("--before", metavar="REV", help="also time REV's scanner, interleaved, for a before/after")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args(argv)
 
-    tools, sizes = [], {}
+    tools, sizes, trees = [], {}, {}
     source = benchlib.export_revision(args.code) if args.code else None
     for label, project in (("dense", args.dense), ("plain", args.plain)):
         if project == "neutral":
@@ -92,28 +95,40 @@ def main(argv: list[str] | None = None) -> int:
             tree = args.trees / project.replace("/", "+")
             checkout(mirror, tree)
         sizes[label] = measure_tree(tree)
-        cmd = benchlib.keysentry_cmd("scan", str(tree), "--format", "json", "--quiet",
-                                     *(["--jobs", str(args.jobs)] if args.jobs else []), python=args.python)
-        env = None
-        if args.code:
-            env = {**os.environ, "PYTHONPATH": str(source)}
-            cmd = [args.python, "-P", *cmd[1:]]
-        tools.append(benchlib.Tool(f"keysentry {label} ({project})", cmd, ok_codes=(0, 1), keep_stdout=True,
-                                   cwd=tempfile.gettempdir(), env=env, check=benchlib.check_keysentry_json))
+        trees[label] = (tree, project)
+    codes: list[tuple[str, Path | None]] = [("", source)]
+    if args.before:
+        codes.insert(0, (f" at {args.before}", benchlib.export_revision(args.before)))
+    keys = []
+    for suffix, code in codes:  # the rounds alternate the trees and the codes: dense, plain, dense, plain
+        for label, (tree, project) in trees.items():
+            cmd = benchlib.keysentry_cmd("scan", str(tree), "--format", "json", "--quiet",
+                                         *(["--jobs", str(args.jobs)] if args.jobs else []), python=args.python)
+            env = None
+            if code is not None:
+                env = {**os.environ, "PYTHONPATH": str(code)}
+                cmd = [args.python, "-P", *cmd[1:]]
+            tools.append(benchlib.Tool(f"keysentry {label} ({project}){suffix}", cmd, ok_codes=(0, 1),
+                                       keep_stdout=True, cwd=tempfile.gettempdir(), env=env,
+                                       check=benchlib.check_keysentry_json))
+            keys.append((label, suffix))
     print(benchlib.machine_note())
     benchlib.run_series(tools, args.runs)
     for t in tools:
         t.cleanup()
     rows, per_mb = [], {}
-    for (label, (mb, files, mentions)), t in zip(sizes.items(), tools, strict=True):
-        per_mb[label] = t.seconds / mb if t.ok else None
+    for (label, suffix), t in zip(keys, tools, strict=True):
+        mb, files, mentions = sizes[label]
+        per_mb[label, suffix] = t.seconds / mb if t.ok else None
         rows.append([t.name, f"{mb:.1f}", files, mentions, f"{t.seconds:.2f}" if t.ok else "FAILED", t.spread,
-                     benchlib.fmt(per_mb[label], ".3f")])
+                     benchlib.fmt(per_mb[label, suffix], ".3f")])
     print()
     print(benchlib.table(("tree", "MB", "files", "api-key mentions", "median s", "min–max s", "s per MB"), rows))
-    dense, plain = per_mb["dense"], per_mb["plain"]
-    ratio = dense / plain if dense and plain else None
-    checks = [("s/MB dense / s/MB plain", ratio, "<=", 1.5, "x")]
+    checks = []
+    for suffix, _code in codes:
+        dense, plain = per_mb["dense", suffix], per_mb["plain", suffix]
+        checks.append((f"s/MB dense / s/MB plain{suffix}", dense / plain if dense and plain else None, "<=", 1.5, "x"))
+    ratio = checks[-1][1]
     print()
     print(benchlib.target_rows(checks))
     benchlib.print_failures(tools)

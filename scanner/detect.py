@@ -13,7 +13,7 @@ import importlib
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, AnyStr, Generic, Literal, Protocol
+from typing import Any, AnyStr, Generic, Literal, NamedTuple, Protocol, TypeVar
 
 from scanner import archives, compiled, content, context, decode, prefilter, syntax
 from scanner import public_halves
@@ -24,6 +24,9 @@ from scanner.models import MAX_MATCHES, Match
 from scanner.rules import CONTENT_RULES, FILE_RULES, FileRule, Rule
 from scanner.rules.base import Companion
 from scanner.rules.dotenv import first_value, holds_secret_value
+
+
+_T = TypeVar("_T")
 
 
 class AllowRule(Protocol):
@@ -325,17 +328,24 @@ class Detector:
         suppressed: list[Match] = []
         allowed = 0
         lines = _Lines(text, "\n")
+        shared = _Shared()
         start, size, floor = 0, _REGION, 0
         while start < len(text) and len(matches) <= MAX_MATCHES:
             cut = text.find("\n", min(len(text), start + size))
             end = len(text) if cut < 0 else cut + 1
-            candidates = [c for step in plan for c in step.candidates(text, start, end) if c.start >= floor]
-            kept = _keep_disjoint(candidates)
-            found, dropped, silenced = self._resolve(kept, text, lines, code)
-            matches += found
-            allowed += dropped
-            suppressed += silenced[:max(0, MAX_MATCHES + 1 - len(suppressed))]
-            floor = max([floor, *(c.end for c in kept)])
+            raws = [raw for step in plan for raw in step.matches(text, start, end) if raw.start >= floor]
+            reached = floor
+            for batch in _batches(raws):
+                candidates = [c for c in map(_judged, batch) if c is not None]
+                kept = _keep_disjoint(candidates)
+                found, dropped, silenced = self._resolve(kept, text, lines, code, shared)
+                matches += found
+                allowed += dropped
+                suppressed += silenced[:max(0, MAX_MATCHES + 1 - len(suppressed))]
+                reached = max([reached, *(c.end for c in kept)])
+                if len(matches) > MAX_MATCHES:
+                    break
+            floor = reached
             start, size = end, min(2 * size, _REGION_MAX)
         return _listed(matches, allowed, suppressed, text)
 
@@ -414,21 +424,25 @@ class Detector:
         return {rule.id: rule.companion for rule in self.rules if rule.companion is not None}
 
     def _resolve(self, kept: list[_Candidate], text: str, lines: "_Lines[str] | None" = None,
-                 code: syntax.Code | None = None) -> tuple[list[Match], int, list[Match]]:
+                 code: syntax.Code | None = None, shared: "_Shared | None" = None) -> tuple[list[Match], int, list[Match]]:
         """Matches for the kept candidates that their text around confirms, minus those the list of
         known public values drops; each with the clues to its context and its public half. Those an
         inline marker or an allow regex silences come apart, marked with the cause. LINES: the
         text's line counter when the candidates come a region at a time (offsets ascending). CODE:
-        the text's syntax, when it is a programming language's, where an unquoted value is code."""
+        the text's syntax, when it is a programming language's, where an unquoted value is code.
+        SHARED: what is found once per text, kept across the batches and regions of one text."""
+        shared = _Shared() if shared is None else shared
         matches: list[Match] = []
         suppressed: list[Match] = []
         allowed = 0
         lines = _Lines(text, "\n") if lines is None else lines
         markers: dict[int, _LineMarkers] = {}
         found = context.Clues(text, [(c.start, c.end) for c in kept])
-        companions: dict[str, Companions] = {}  # found on first need, once per text and kind
+        companions = shared.companions  # found on first need, once per text and kind
         # --verify's other public halves (a refresh token's client id, a key file's account, an app id).
-        halves = public_halves.PublicHalves(text) if any(c.rule_id in public_halves.RULES for c in kept) else None
+        if shared.halves is None and any(c.rule_id in public_halves.RULES for c in kept):
+            shared.halves = public_halves.PublicHalves(text)
+        halves = shared.halves
         for cand in kept:
             judge = self._in_context.get(cand.rule_id)
             if judge is not None and not judge(text, cand.start, cand.end):
@@ -560,6 +574,47 @@ class Detector:
             suppressed=tuple(m for m in ordered if m.suppressed)[:MAX_MATCHES])
 
 
+@dataclass
+class _Shared:
+    """What _resolve finds in a whole text when first needed (each is the text's alone, whatever
+    the candidates asking): found once for all the batches and regions of a long text, not once each."""
+
+    companions: dict[str, Companions] = field(default_factory=dict)
+    halves: public_halves.PublicHalves | None = None
+
+
+# How many matches a region's first batch holds (past it, each batch doubles): only they are judged
+# before the region's listing is known to have passed MAX_MATCHES.
+_BATCH = 512
+
+
+def _batches(raws: list[_Raw]) -> list[list[_Raw]]:
+    """RAWS (one region's matches, in the order their candidates are made) cut where no candidate
+    of one batch could reach into the next's: each batch's candidates kept apart from the others
+    are those kept among all of them, and its judges read what they would have read then. So a
+    minified line of 20,000 keys is judged a batch at a time, and only until MAX_MATCHES are found,
+    not all before the first is listed. Each batch keeps RAWS' order."""
+    if len(raws) <= _BATCH:
+        return [raws]
+    cuts: list[int] = []
+    reach = -1
+    count = 0
+    size = _BATCH
+    for raw in sorted(raws, key=lambda r: r.start):
+        if count >= size and raw.start >= reach:
+            cuts.append(raw.start)
+            count = 0
+            size *= 2
+        count += 1
+        reach = max(reach, raw.end)
+    if not cuts:
+        return [raws]
+    batches: list[list[_Raw]] = [[] for _ in range(len(cuts) + 1)]
+    for raw in raws:
+        batches[bisect.bisect_right(cuts, raw.start)].append(raw)
+    return batches
+
+
 class _LineMarkers:
     """The allow markers of one line, and its comments, read once however many secrets it holds
     (and only when it names a marker at all)."""
@@ -602,15 +657,23 @@ class _Plan:
 
     def candidates(self, text: str, start: int, end: int) -> Iterator[_Candidate]:
         """The rule's candidates that start in text[start:end]."""
+        for raw in self.matches(text, start, end):
+            cand = _judged(raw)
+            if cand is not None:
+                yield cand
+
+    def matches(self, text: str, start: int, end: int) -> Iterator["_Raw"]:
+        """The matches of the rule's patterns whose candidate would start in text[start:end], not
+        yet judged (Rule.accept, Rule.reject_name), in the order their candidates are made."""
         rule = self.rule
         if self.starts is not None:
             at = self.starts[bisect.bisect_left(self.starts, start):bisect.bisect_left(self.starts, end)]
             for pattern in rule.patterns:
-                yield from _accepted(rule, pattern, _matches_at(pattern, text, at))
+                yield from _found(rule, pattern, _matches_at(pattern, text, at))
             return
         whole = start == 0 and end == len(text)
         if whole:
-            yield from _text_candidates(rule, text, self.spans, self.names)
+            yield from _text_matches(rule, text, self.spans, self.names)
             return
         reach = min(len(text), end + _REGION_MARGIN)
         if self.spans is None:
@@ -623,9 +686,9 @@ class _Plan:
                     break
                 if e > start and max(s, start) < min(e, reach):
                     spans.append((max(s, start), min(e, reach)))
-        for cand in _text_candidates(rule, text, spans, self.names):
-            if cand.start < end:
-                yield cand
+        for raw in _text_matches(rule, text, spans, self.names):
+            if raw.start < end:
+                yield raw
 
 
 def _holding(found: tuple[Match, ...], secret_value: bool = False) -> Severity:
@@ -697,20 +760,31 @@ def _name_chars(name_run: str) -> frozenset[str]:
     return frozenset(c for c in map(chr, range(128)) if run.fullmatch(c))
 
 
+# Characters that under IGNORECASE match a letter of `api…key` but no ASCII anchor finds: where one
+# is, a name may hold an api-key no anchor located.
+_NAME_SURPRISES = ("\u0130", "\u0131", "\u212a")
+
+
 def _name_starts(rule: Rule, text: str, hits: list[tuple[int, int]]) -> list[int] | None:
     """Where the run of the rule's name characters holding each of the (ascending) anchor HITS
     starts, ascending: the only places a pattern opening with the name can match. None when the
-    rule has no name or TEXT is not ASCII: a Unicode letter is a word character too, and under
-    IGNORECASE a dotless ı or the Kelvin sign matches an api-key the lower-cased anchors miss."""
-    if not rule.name_run or not text.isascii():
+    rule has no name, or TEXT holds a character that under IGNORECASE matches a letter of an
+    api-key the anchors miss (a dotless ı, a dotted İ, the Kelvin sign). A Unicode letter is a word
+    character too: the run takes it in."""
+    if not rule.name_run:
+        return None
+    ascii_text = text.isascii()
+    if not ascii_text and any(c in text for c in _NAME_SURPRISES):
         return None
     chars = _name_chars(rule.name_run)
+    run = _name_run(rule.name_run)
     starts: list[int] = []
     previous = -1
     for hit_start, _ in sorted(hits):
         at = hit_start
         # Walk back no further than the previous hit: reaching it, the run is the one already seen.
-        while at > previous and at > 0 and text[at - 1] in chars:
+        while at > previous and at > 0 and (text[at - 1] in chars or (
+                not ascii_text and text[at - 1] >= "\x80" and run.fullmatch(text, at - 1, at) is not None)):
             at -= 1
         if at != previous:
             starts.append(at)
@@ -731,23 +805,155 @@ def _merge_windows(hits: list[tuple[int, int]], reach: tuple[int, int], size: in
     return spans
 
 
+def _by_rule(work: Callable[[Rule], _T]) -> Callable[[Rule], _T]:
+    """WORK(rule) computed once per rule, looked up by the rule's identity: a frozen dataclass
+    hashes every field (its patterns among them) at each call of a functools.cache, and these are
+    asked for once per window."""
+    done: dict[int, tuple[Rule, _T]] = {}
+
+    @functools.wraps(work)
+    def cached(rule: Rule) -> _T:
+        hit = done.get(id(rule))
+        if hit is None or hit[0] is not rule:
+            hit = done[id(rule)] = (rule, work(rule))
+        return hit[1]
+    return cached
+
+
 def _text_candidates(rule: Rule, text: str, spans: list[tuple[int, int]] | None = None,
                      names: list[int] | None = None) -> Iterator[_Candidate]:
     """The rule's accepted matches, in the whole text or only within `spans` (lookbehinds still
     see the text before a span); a pattern that opens with the rule's name is tried only at NAMES."""
+    for raw in _text_matches(rule, text, spans, names):
+        cand = _judged(raw)
+        if cand is not None:
+            yield cand
+
+
+def _text_matches(rule: Rule, text: str, spans: list[tuple[int, int]] | None = None,
+                  names: list[int] | None = None) -> Iterator["_Raw"]:
+    """What _text_candidates judges: the rule's matches, in the order their candidates are made."""
     opening = _opening_with_name(rule) if names is not None and spans is not None else frozenset()
+    prefixes = _prefixes(rule) if names is not None else {}
     for start, end in spans if spans is not None else [(0, len(text))]:
         at: list[int] = []
         if opening:
             assert names is not None
             at = names[bisect.bisect_left(names, start):bisect.bisect_left(names, end)]
+        tried = _tried_at(rule, text, at) if at else {}
         for index, pattern in enumerate(rule.patterns):
             if index in opening:
-                yield from _accepted(rule, pattern, _matches_at(pattern, text, at, end))
-            elif names is not None and (prefix := _prefixes(rule).get(index)) is not None:
-                yield from _accepted(rule, pattern, _matches_at(pattern, text, _before(prefix, text, at, start), end))
+                yield from _found(rule, pattern, _matches_at(pattern, text, tried.get(index, at), end))
+            elif (prefix := prefixes.get(index)) is not None:
+                starts = _before(prefix, text, tried.get(index, at), start)
+                yield from _found(rule, pattern, _matches_at(pattern, text, starts, end))
             else:
-                yield from _accepted(rule, pattern, pattern.finditer(text, start, end))
+                yield from _found(rule, pattern, pattern.finditer(text, start, end))
+
+
+def _followed_by(rule: Rule, text: str, name: int) -> str:
+    """The characters a name starting at NAME (the start of a run of the rule's name characters)
+    can be followed by. A name is the run's head: it ends where the run does, or before one of the
+    run's characters that are no word character or `-` (its `(?![\\w-])`): a `.` or a `$` inside it."""
+    found = _name_run(rule.name_run).match(text, name)  # a run of none or more: always found
+    run = found.group() if found is not None else ""
+    after = text[name + len(run):name + len(run) + 1]
+    return ((after if after < "\x80" else _NOT_ASCII) + ("." if "." in run else "")
+            + ("$" if "$" in run else ""))
+
+
+def _tried_at(rule: Rule, text: str, names: list[int]) -> dict[int, list[int]]:
+    """For each of the rule's patterns whose rest past the name opens with known characters
+    (_after_name): the NAMES (ascending) whose name can be followed by one of them, the only ones
+    at which it can match with its name there. The other patterns are tried at every name."""
+    gated = _after_name(rule)
+    if not gated:
+        return {}
+    passing = _passing(rule)
+    tried: dict[int, list[int]] = {index: [] for index in gated}
+    for name in names:
+        follow = _followed_by(rule, text, name)
+        indexes = passing.get(follow)
+        if indexes is None:
+            indexes = passing[follow] = tuple(i for i, first in gated.items() if not first.isdisjoint(follow))
+        for index in indexes:
+            tried[index].append(name)
+    return tried
+
+
+@_by_rule
+def _passing(rule: Rule) -> dict[str, tuple[int, ...]]:
+    """What _tried_at has worked out: for what a name is followed by, the gated patterns it lets through."""
+    return {}
+
+
+# What _followed_by says of a character past ASCII, and every pattern's first characters hold: the
+# ASCII sets of _first_chars say nothing of it (`\\s` matches a no-break space).
+_NOT_ASCII = "\x80"
+
+
+@functools.cache
+def _name_run(name_run: str) -> re.Pattern[str]:
+    return re.compile(f"{name_run}*")
+
+
+@_by_rule
+def _after_name(rule: Rule) -> dict[int, frozenset[str]]:
+    """For each of the rule's patterns whose name group is followed (at the top level, past its
+    `(?![\\w-])`) by a part that cannot match the empty string: the ASCII characters that part
+    can open with. Only ever more than the truth, so a name followed by none of them is one at
+    which the pattern cannot match (the text is ASCII wherever names are located)."""
+    found: dict[int, frozenset[str]] = {}
+    for index, pattern in enumerate(rule.patterns):
+        group = pattern.groupindex.get("name")
+        if group is None or not rule.name_run:
+            continue
+        try:
+            items = list(_sre_parse.parse(pattern.pattern, pattern.flags))
+        except re.error:
+            continue
+        at = next((i for i, (op, av) in enumerate(items) if str(op) == "SUBPATTERN" and av[0] == group), None)
+        if at is None:
+            continue
+        first, empty = _first_chars(items[at + 1:], pattern.flags)
+        if first is not None and not empty:
+            found[index] = first | {_NOT_ASCII}
+    return found
+
+
+def _first_chars(items: list[tuple[Any, Any]], flags: int) -> tuple[frozenset[str] | None, bool]:
+    """The ASCII characters a match of the parsed sequence ITEMS can open with (None: any, or not
+    known here), and whether it can match the empty string; _last_chars read forward."""
+    chars: set[str] = set()
+    for op, av in items:
+        name = str(op)
+        if name == "LITERAL":
+            got: frozenset[str] | None = _cased(chr(av), flags)
+            empty = False
+        elif name == "IN":
+            got, empty = _in_class(av, flags), False
+        elif name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
+            got, empty = _first_chars(list(av[2]), flags)
+            empty = empty or av[0] == 0
+        elif name == "SUBPATTERN":
+            _, add, remove, sub = av
+            got, empty = _first_chars(list(sub), (flags | add) & ~remove)
+        elif name == "BRANCH":
+            got, empty = frozenset(), False
+            for branch in av[1]:
+                one, none = _first_chars(list(branch), flags)
+                got = None if got is None or one is None else got | one
+                empty = empty or none
+        elif name in ("AT", "ASSERT", "ASSERT_NOT"):  # zero width: the character after decides
+            got, empty = frozenset(), True
+        else:
+            return None, False
+        if got is None:
+            return None, False
+        chars |= got
+        if not empty:
+            return frozenset(chars), False
+    return frozenset(chars), True
 
 
 def _before(prefix: "_Prefix", text: str, names: list[int], start: int) -> list[int]:
@@ -773,7 +979,7 @@ def _before(prefix: "_Prefix", text: str, names: list[int], start: int) -> list[
 _Prefix = tuple[re.Pattern[str], int, "frozenset[str] | None"]
 
 
-@functools.cache
+@_by_rule
 def _prefixes(rule: Rule) -> dict[int, _Prefix]:
     """The rule's patterns that hold its name after a prefix of bounded width: for each, the prefix
     made to end one character before the end, and its width. Only a prefix that is a whole part of
@@ -903,24 +1109,41 @@ def _top_level(prefix: str) -> bool:
     return depth == 0 and not in_class
 
 
-@functools.cache
+@_by_rule
 def _opening_with_name(rule: Rule) -> frozenset[int]:
     """The indexes of the rule's patterns that open with `(?<!name_run)` (see Rule.name_run)."""
     opener = f"(?<!{rule.name_run})"
     return frozenset(i for i, pattern in enumerate(rule.patterns) if rule.name_run and pattern.pattern.startswith(opener))
 
 
-def _accepted(rule: Rule, pattern: re.Pattern[str], matches: Iterable[re.Match[str]]) -> Iterator[_Candidate]:
+class _Raw(NamedTuple):
+    """A pattern's match, not yet judged: where its candidate would be (the `bare` group when it
+    took part, else `secret`)."""
+
+    start: int
+    end: int
+    rule: Rule
+    pattern: re.Pattern[str]
+    match: re.Match[str]
+
+
+def _found(rule: Rule, pattern: re.Pattern[str], matches: Iterable[re.Match[str]]) -> Iterator[_Raw]:
     has_bare = "bare" in pattern.groupindex
-    reject_name = rule.reject_name if "name" in pattern.groupindex else None
-    quoted = "q" in pattern.groupindex
     for m in matches:
         group = "bare" if has_bare and m["bare"] is not None else "secret"
-        if reject_name is not None and reject_name(m["name"]):
-            continue
-        secret = m[group]
-        if rule.accept(secret, quoted and group == "secret"):
-            yield _Candidate(rule.priority, m.start(group), m.end(group), rule.id, secret, group == "bare")
+        yield _Raw(m.start(group), m.end(group), rule, pattern, m)
+
+
+def _judged(raw: _Raw) -> _Candidate | None:
+    """RAW's candidate, if its rule accepts its name and value."""
+    rule, groups, m = raw.rule, raw.pattern.groupindex, raw.match
+    if rule.reject_name is not None and "name" in groups and rule.reject_name(m["name"]):
+        return None
+    bare = "bare" in groups and m["bare"] is not None
+    secret = m["bare" if bare else "secret"]
+    if rule.accept(secret, "q" in groups and not bare):
+        return _Candidate(rule.priority, raw.start, raw.end, rule.id, secret, bare)
+    return None
 
 
 def _utf16_candidates(rules: list[Rule], data: bytes) -> Iterator[_Candidate]:

@@ -320,7 +320,8 @@ def test_a_client_secrets_client_id_is_found_alike() -> None:
 _NAME_PIECES = st.sampled_from(["api_key", "API-KEY", "apiKey", "x.api.key", "$apiKey", "GEMINI_", "my_", "-",
                                 ".", "$", " ", "\n", "=", ":", " = ", '"', "'", "(", ")", "setApiKey(", "?key=",
                                 "&amp;key=", "name: ", "value: ", "setenv ", "ENV ", "set -gx ", "strcmp(", "${", "<key>", "<",
-                                "</key><string>", "name=", "key = '", '\\"name\\": \\"', ",", "\u0131", "\u212a", "\xe9", "_KEY2", "abc"])
+                                "</key><string>", "name=", "key = '", '\\"name\\": \\"', ",", "\u0131", "\u212a", "\xe9", "_KEY2", "abc",
+                                "\u0130", "\xa0", "\u2028", "\u4e2d", "{", "&quot;", "||", " or "])
 _NAME_TEXT = st.lists(st.one_of(_NAME_PIECES, st.text(alphabet=KEY_ALPHABET, min_size=1, max_size=45)),
                       max_size=30).map("".join)
 
@@ -334,6 +335,10 @@ _NAME_TABLE = [
     'env: [{\\"name\\":  \\"API_KEY\\", \\"value\\": \\"abcdefgh12345678\\"}]',
     '<add key  =  "ApiKey" value="abcdefgh12345678" />',
     "ENV\tOPENAI_API_KEY=1 set -gx   my.api.key abcdefgh12345678",
+    # Non-ASCII text: a Unicode letter in the name's run, a no-break space where `\\s` is allowed.
+    "# caf\xe9\nm\xfcnchenApiKey = \"abcdefgh12345678\"",
+    "<key>apiKey</key>\xa0<string>abcdefgh12345678</string>",
+    "\u4e2d\u6587 config.api_key.value || 'abcdefgh12345678'",
 ]
 
 
@@ -365,7 +370,7 @@ def _same_at_names(text: str, cut: float, length: int) -> int:
             continue
         spans = detect._merge_windows(found, rule.reach, len(text))
         names = detect._name_starts(rule, text, found)
-        assert names is not None or not text.isascii()
+        assert names is not None or any(c in text for c in detect._NAME_SURPRISES)
         for index, pattern in enumerate(rule.patterns) if names is not None else ():
             prefix = detect._prefixes(rule).get(index)
             if index not in detect._opening_with_name(rule) and prefix is None:
@@ -385,6 +390,26 @@ def _same_at_names(text: str, cut: float, length: int) -> int:
 
 
 _SPACES = frozenset(c for c in map(chr, range(128)) if re.fullmatch(r"\s", c))
+
+
+def test_a_pattern_is_tried_only_at_names_followed_by_what_its_rest_opens_with() -> None:
+    # Issue 20 (cost): after its name, the assignment needs an operator (or a quote, a bracket, a
+    # blank), the call an opening parenthesis; a name followed by neither is not tried for them.
+    from scanner import detect
+    from scanner.rules.generic import HARDCODED_API_KEY as rule
+
+    first = detect._after_name(rule)
+    assignment, call = first[1], first[2]
+    assert {"=", ":", " ", "\t", '"', "]"} <= assignment and "(" not in assignment and "," not in assignment
+    assert {"(", ".", " "} <= call and "=" not in call
+    assert detect._NOT_ASCII in assignment and detect._NOT_ASCII in call  # `\\s` matches past ASCII too
+    text = "x.apiKey(k); apiKey = k; apiKey, api.key$x\xa0"
+    names = detect._name_starts(rule, text, detect._anchor_hits(rule, text, text.lower()) or [])
+    assert names == [0, 13, 25, 33]
+    assert [detect._followed_by(rule, text, name) for name in names] == ["(.", " ", ",", detect._NOT_ASCII + ".$"]
+    tried = detect._tried_at(rule, text, names)
+    assert (tried[1], tried[2]) == ([13, 33], [0, 13, 33])
+
 
 
 @pytest.mark.parametrize(("prefix", "flags", "last"), [
@@ -435,3 +460,45 @@ def test_hits_in_non_ascii_text_are_located_only_without_a_lower_case_surprise(o
     unknown = hyperscan_hits._replace(kelvin=None)  # as another engine's hits: the text is looked at
     assert (detect._in_text(unknown, data, text) is not None) is located
     _both(data)
+
+
+def _keys_text(rng_lines: int, one_line: int) -> str:
+    """Past one region (64 KB): lines binding keys several ways, some silenced, some Google keys bound
+    to api-key names (two rules' candidates over one span), then a minified line of ONE_LINE keys."""
+    lines = []
+    for i in range(rng_lines):
+        kind = i % 5
+        if kind == 0:
+            lines.append(f'api_key = "{google_key()}"\n')
+        elif kind == 1:
+            lines.append(f'apiKey: "{random_chars(24)}",  // keysentry:allow\n')
+        elif kind == 2:
+            lines.append(f"export GEMINI_API_KEY={random_chars(32)}\n")
+        elif kind == 3:
+            lines.append(f'client.setApiKey("{random_chars(20)}"); url = "https://x.example/v1?key={random_chars(30)}"\n')
+        else:
+            lines.append(f"# {'filler ' * 40}\n")
+    minified = ",".join(f'"apiKey{i % 7}":"{random_chars(24)}","k":"{google_key()}"' for i in range(one_line))
+    return "".join(lines) + "var c={" + minified + "};\n"
+
+
+@pytest.mark.parametrize(("lines", "one_line"), [(600, 150), (400, 3000)], ids=["listed whole", "past the cap"])
+def test_a_region_judged_in_batches_lists_what_it_lists_judged_whole(
+        monkeypatch: pytest.MonkeyPatch, lines: int, one_line: int) -> None:
+    # Issue 20 (cost): a region's matches are judged a batch at a time, cut where no candidate reaches
+    # across, until MAX_MATCHES are listed. Batches of one match each list the same as one batch of
+    # all: the same findings, silenced ones and counts; past the cap the same first 1,000 findings.
+    from scanner import detect
+
+    data = _keys_text(lines, one_line).encode()
+    scanned = {}
+    for batch in (1, 7, 1 << 30):
+        monkeypatch.setattr(detect, "_BATCH", batch)
+        scanned[batch] = Detector().scan(data, "config.js")
+    whole = scanned[1 << 30]
+    assert len(whole.matches) > 500 and whole.suppressed
+    for batch in (1, 7):
+        assert scanned[batch].matches == whole.matches
+        assert scanned[batch].crowded_line == whole.crowded_line
+        if not whole.crowded_line:
+            assert (scanned[batch].allowed, scanned[batch].suppressed) == (whole.allowed, whole.suppressed)

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import pytest
 
 from scanner.detect import Detector, _Candidate, _keep_disjoint
+from scanner.models import MAX_MATCHES
 from tests.cost import MB, RATIO, cpu_cost, grows_linearly, ratio
 
 SMALL, FACTOR = MB // 8, 8  # 128 KB and 1 MB
@@ -87,6 +88,11 @@ def _sqlite_pages(size: int) -> bytes:
     leaf = db[4096:8192]
     page = leaf[:3] + (1000).to_bytes(2, "big") + leaf[5:8] + leaf[8:10] * 1000 + leaf[2008:]
     return db[:4096] + page * max(1, (size - 4096) // 4096)
+
+
+def _minified_keys(size: int) -> bytes:
+    """One line of about SIZE bytes: a minified bundle's config of keys under api-key names."""
+    return ("var c={" + ",".join(f'"apiKey{i % 7}":"{_token(24)}"' for i in range(size // 38)) + "};\n").encode()
 
 
 _PEM_LINE = b"  MIIEvAIBADANBgkqhkiG9w0BAQEFAASCBKYwggSiAgEAAoIBAQC7\n"
@@ -207,6 +213,11 @@ SHAPES = [
     Shape("hardcoded-api-key", "plist soup", "Info.plist", _repeat(b"<key>apiKey</key>" + b"\t" * 100)),
     Shape("hardcoded-api-key", "one long line", "dist/app.min.js", _repeat(b"var a=1;apiKey:b,c=d;")),
     Shape("hardcoded-api-key", "notebook cells", "quickstart.ipynb", _notebook),
+    # Issue 20 (cost): many candidates on one line, each judged by the value models only until the
+    # listing is full; mentions in text that is not ASCII, each tried only by the patterns that can
+    # follow its name (there the windows were once searched by every pattern).
+    Shape("hardcoded-api-key", "keys on one minified line", "dist/app.min.js", _minified_keys),
+    Shape("hardcoded-api-key", "mentions in non-ASCII text", "src/app.js", _repeat("\xe9 apiKey(k); x.api_key, ".encode())),
     # Unquoted values in code, each asked of the file's syntax tree (parsed once, not once a value),
     # in a file of one language and in a notebook's cells; values a person typed, each judged by the
     # model of typed text.
@@ -355,3 +366,29 @@ def test_near_copy_families_cost_is_linear(kind: str) -> None:
     # budget is spent: the cost per value no longer grows. Below that it rises toward its bound (5,000
     # to 20,000 values: 4.7x in an idle run, 6.4x under a loaded suite), so twice 20,000 is measured.
     grows_linearly(f"near-copy families x {kind}", cost, 20_000, factor=2)
+
+
+def test_keys_past_the_listing_are_not_judged(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Issue 20 (cost): a minified line of 13,000 or 55,000 keys lists its first MAX_MATCHES; the
+    # value models judged every key on the line before the first was listed (4 s for 20,000). Now a
+    # region's matches are judged a batch at a time until the listing is full: as many judged
+    # whatever the line's length (counted, not timed).
+    from scanner import detect
+
+    judged = 0
+    original = detect._judged
+
+    def counting(raw: detect._Raw) -> _Candidate | None:
+        nonlocal judged
+        judged += 1
+        return original(raw)
+
+    monkeypatch.setattr(detect, "_judged", counting)
+    counts = []
+    for size in (MB // 2, 2 * MB):
+        judged = 0
+        scanned = Detector().scan(_minified_keys(size), "dist/app.min.js")
+        assert (len(scanned.matches), scanned.crowded_line) == (MAX_MATCHES, 1)
+        counts.append(judged)
+    print(f"matches judged: {counts[0]} of {MB // 2 // 38} keys, {counts[1]} of {2 * MB // 38}")
+    assert max(counts) < 2 * MAX_MATCHES
