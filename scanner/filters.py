@@ -829,8 +829,8 @@ def case_is_typed(value: str) -> bool:
 # of the most hex-like one (Crockford's base32) lie past `f`, 20 of base36's 36, 46 of base62's 62; so 1 of 32
 # characters past `f` happens once in 10^8 for it, and 2 of 28 once in 10^7 for base36. A vendor's marks sit
 # at the ends of a hex key, not inside it: a prefix or suffix (`SK…`, `dapi…`, `rdme_xn8s9h…`, `s-s4t2ud-…`,
-# `…-us18`) lies within the first or last 8 characters, and parts of letters only (`pk_live_…`, `key-…`) are
-# left out. The peers' rules name a `[a-h0-9]` alphabet (Flutterwave, Mailgun): `g` and `h` alone are no edit.
+# `…-us18`) lies within the first or last 8 characters, and parts of letters only at either end (`pk_live_…`,
+# `key-…`, `…-X`) are left out. The peers' rules name a `[a-h0-9]` alphabet (Flutterwave, Mailgun): `g` and `h` alone are no edit.
 _EDITED_HEX_LEAST = 20
 _EDITED_HEX_BOUND = 1e-5
 _MARK_REACH = 8
@@ -841,7 +841,12 @@ def is_edited_hex(value: str) -> bool:
     """`800deeaf-e285-9d62-bc90-j999c1973cc9`, `b8062c469b938352k3bg4656999ed`: a one-case value at least 90%
     hex digits, with a letter past `h` more than 8 characters from either end, where drawing from a key
     alphabet gives so few non-hex characters less than once in 10^5 (for the most hex-like alphabet)."""
-    body = "".join(p for p in _PARTS.findall(value) if p.isalnum() and not p.isalpha())
+    parts = [p for p in _PARTS.findall(value) if p.isalnum()]
+    while parts and parts[0].isalpha():  # a word before the layout (`pk_live_`, `key-`), or after it (`-X`)
+        parts.pop(0)
+    while parts and parts[-1].isalpha():
+        parts.pop()
+    body = "".join(parts)
     n = len(body)
     if n < _EDITED_HEX_LEAST or not (body == body.lower() or body == body.upper()) \
             or _PAST_H.search(body, _MARK_REACH, n - _MARK_REACH) is None:
