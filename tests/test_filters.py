@@ -726,7 +726,7 @@ def _mash_with_words(rng: random.Random, words: list[str]) -> str:
     # Letters mashed on the home and top rows, typed words between them, no digit.
     rows = "asdfghjkl" * 3 + "qwertyuiop"
     chunks = ["".join(rng.choice(rows) for _ in range(rng.randint(12, 16))) for _ in range(len(words) + 1)]
-    return "".join(c + w for c, w in zip(chunks, [*words, ""]))
+    return "".join(c + w for c, w in zip(chunks, [*words, ""], strict=True))
 
 
 @pytest.mark.parametrize("words", [["jacket", "mySecret"], ["apiKey"], ["testValue"], ["My"], ["fooBar", "Baz"]])
