@@ -353,6 +353,23 @@ def _next_in_run(a: str, b: str, steps: int) -> bool:
 
 
 _SEGMENT = lazyre.compile(r"([A-Za-z]*)(\d{0,8})")
+# An ordinal as people write it: digits, then the suffix English gives that number (`1st`, `2nd`, `3rd`,
+# `11th`, `22nd`), in one case.
+_ORDINAL = lazyre.compile(r"(\d{1,8})((?-i:st|nd|rd|th|ST|ND|RD|TH))")
+
+
+def ordinal_suffix(number: str) -> str:
+    """The suffix English writes after NUMBER (`1` -> `st`, `12` -> `th`, `23` -> `rd`)."""
+    n = int(number)
+    if n % 100 in (11, 12, 13):
+        return "th"
+    return {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+
+
+def is_ordinal(part: str) -> bool:
+    """`1st`, `2ND`, `3rd`, `11th`: a number with its own ordinal suffix, as typed (`1nd` is none)."""
+    m = _ORDINAL.fullmatch(part)
+    return m is not None and m[2].lower() == ordinal_suffix(m[1])
 
 
 def is_phrase(value: str) -> bool:
@@ -362,6 +379,8 @@ def is_phrase(value: str) -> bool:
     if len(parts) < 2:
         return False
     for part in parts:
+        if is_ordinal(part):  # `sk-my-openai-1st-key`: an ordinal between words is a word
+            continue
         m = _SEGMENT.fullmatch(part)
         if m is None:
             return False
@@ -423,7 +442,9 @@ def _typed_model() -> _TypedModel:
 
 
 # A value's pieces: a word (camelCase, snake_case, UPPER split), a run of digits, a run of anything else.
-_PIECES = lazyre.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+|[^A-Za-z0-9]+")
+# An ordinal (`1st`, `2nd`) is one piece: a number and the suffix it takes, when no letters of its case go on.
+_PIECES = lazyre.compile(r"[0-9]{1,8}(?:st|nd|rd|th)(?![a-z])|[0-9]{1,8}(?:ST|ND|RD|TH)(?![A-Za-z])"
+                         r"|[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+|[^A-Za-z0-9]+")
 # The smallest alphabet a random key of these characters is drawn from, and its size.
 _ALPHABETS = tuple((lazyre.compile(p), n) for p, n in (
     (r"[0-9a-f]+", 16), (r"[0-9A-F]+", 16), (r"[0-9a-z]+", 36), (r"[0-9A-Z]+", 36), (r"[0-9A-Za-z]+", 62),
@@ -440,6 +461,7 @@ _LOG = {name: math.log(p) for name, p in (
     ("digit", 1 / 10),
     ("long digits", 1 / 10),  # each digit of a run past four: people type 7, 42, 2024, not 20361230
     ("separator", 1 / 4),
+    ("ordinal", 1 / 4),  # a number written as an ordinal (`1st`), its suffix the one English gives it
 )}
 
 
@@ -525,7 +547,11 @@ def _typed(value: str, floor: float) -> float:
         if first.isascii() and first.isalpha():
             typed += _LOG["piece"] + _LOG["case"] + _letters_cost(piece.lower())
         elif first.isdigit():
-            typed += _LOG["piece"] + _digits_cost(piece)
+            number = piece.rstrip("stndrhSTNDRH")
+            typed += _LOG["piece"] + _digits_cost(number)
+            if number != piece:  # `1st`: its suffix is typed with it; `1nd` is a number and letters
+                typed += _LOG["ordinal"] if is_ordinal(piece) else \
+                    _LOG["piece"] + _LOG["case"] + _letters_cost(piece[len(number):].lower())
         else:  # what joins words: `-`, `_`, `.`, a space
             typed += len(piece) * _LOG["separator"]
     return typed + randomly
@@ -699,8 +725,11 @@ def bodies_behind_prefixes(text: str) -> dict[str, str]:
     return found
 
 
-# Base64 (standard or URL-safe, padded to whole quads) of at most 300 characters.
-_BASE64 = lazyre.compile(r"(?:[A-Za-z0-9+/]{4}|[A-Za-z0-9_-]{4}){2,75}(?:[A-Za-z0-9+/_-]{2}==|[A-Za-z0-9+/_-]{3}=)?")
+# Base64 (standard or URL-safe, padded to whole quads) of at most 300 characters. One alphabet per value:
+# quads that either alphabet matches, as alternatives, made a value that is no base64 (a length past a whole
+# quad) try every way of choosing between them, 2^75 of them for 300 characters.
+_BASE64 = lazyre.compile(r"(?:[A-Za-z0-9+/]{4}){2,75}(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?"
+                         r"|(?:[A-Za-z0-9_-]{4}){2,75}(?:[A-Za-z0-9_-]{2}==|[A-Za-z0-9_-]{3}=)?")
 _PRINTABLE = lazyre.compile(r"[ -~]+")
 
 
@@ -773,6 +802,75 @@ def is_digest_of_a_word(value: str) -> bool:
     return (len(value), bytes.fromhex(value[:16])) in _word_digests()
 
 
+def _at_most(n: int, k: int, p: float) -> float:
+    """P(X <= K) for X ~ Binomial(N, P): how often N characters drawn with chance P each hold K or fewer."""
+    return sum(math.comb(n, i) * p ** i * (1 - p) ** (n - i) for i in range(k + 1))
+
+
+# A random key's capitals are about half its letters (base62, base64, mixed-case hex): one with a capital or
+# two among thirty letters comes once in 10^8. Such a value's case is typed (`…jacketmySecretsdf…`: a
+# camelCase word inside a run of small letters), so it is judged as the one-case value it is.
+_DRAWN_CASE = 1e-6
+
+
+def case_is_typed(value: str) -> bool:
+    """`flwjiefewklfjacketmySecretsdfldskjfsdlk`: a mixed-case value whose capitals (or small letters) are far
+    fewer than drawing each letter's case at random gives (below one value in a million): its case was
+    typed, a capital opening a word, and it reads as one case."""
+    letters = [c for c in value if c.isascii() and c.isalpha()]
+    upper = sum(c.isupper() for c in letters)
+    fewer = min(upper, len(letters) - upper)
+    return fewer > 0 and _at_most(len(letters), fewer, 0.5) < _DRAWN_CASE
+
+
+# A fixed layout of hex (a UUID's 8-4-4-4-12, a long hex key) broken by a few letters past `f` inside it: a
+# hand edit (`…-j999c1973cc9`, `…352k3bg46…`; the peers' fixtures hold such copies too: a Trello key with `nn`,
+# a curl token with `l`). Drawn from a key alphabet, a value is this hex-like almost never: half the characters
+# of the most hex-like one (Crockford's base32) lie past `f`, 20 of base36's 36, 46 of base62's 62; so 1 of 32
+# characters past `f` happens once in 10^8 for it, and 2 of 28 once in 10^7 for base36. A vendor's marks sit
+# at the ends of a hex key, not inside it: a prefix or suffix (`SK…`, `dapi…`, `rdme_xn8s9h…`, `s-s4t2ud-…`,
+# `…-us18`) lies within the first or last 8 characters, and parts of letters only at either end (`pk_live_…`,
+# `key-…`, `…-X`) are left out. The peers' rules name a `[a-h0-9]` alphabet (Flutterwave, Mailgun): `g` and `h` alone are no edit.
+_EDITED_HEX_LEAST = 20
+_EDITED_HEX_BOUND = 1e-5
+_MARK_REACH = 8
+_PAST_H = lazyre.compile(r"[i-zI-Z]")
+
+
+def is_edited_hex(value: str) -> bool:
+    """`800deeaf-e285-9d62-bc90-j999c1973cc9`, `b8062c469b938352k3bg4656999ed`: a one-case value at least 90%
+    hex digits, with a letter past `h` more than 8 characters from either end, where drawing from a key
+    alphabet gives so few non-hex characters less than once in 10^5 (for the most hex-like alphabet)."""
+    parts = [p for p in _PARTS.findall(value) if p.isalnum()]
+    while parts and parts[0].isalpha():  # a word before the layout (`pk_live_`, `key-`), or after it (`-X`)
+        parts.pop(0)
+    while parts and parts[-1].isalpha():
+        parts.pop()
+    body = "".join(parts)
+    n = len(body)
+    if n < _EDITED_HEX_LEAST or not (body == body.lower() or body == body.upper()) \
+            or _PAST_H.search(body, _MARK_REACH, n - _MARK_REACH) is None:
+        return False
+    off = sum(c not in "0123456789abcdefABCDEF" for c in body)
+    return off * 10 <= n and _at_most(n, off, 0.5) < _EDITED_HEX_BOUND
+
+
+# Hex-encoded random bytes have an even length, and keys are most often 16, 20, 32 or 64 bytes. A whole value
+# of hex one character off such a length (31, 33, 39, 41, 63, 65, 127, 129) cannot be those bytes: a copy
+# that lost or gained a character, as a docs example typed by hand (gitleaks' Sentry rule tests 63 and 65 hex
+# as no key). Odd length alone is no sign: Cloudflare's Global API Key is 37 hex, written bare; Lob's keys
+# (31, 35) and New Relic's browser tokens (19) are odd but never whole values, behind `test_pub_`, `live_`,
+# `NRJS-` (the peers' rules and fixtures hold no other odd-length hex key).
+_BYTE_HEX_LENGTHS = frozenset({32, 40, 64, 128})
+
+
+def is_hex_one_off(value: str) -> bool:
+    """`83749879bbde395b5fe0cc1a5abf8e5` (31): hex one character short or long of a byte length keys come
+    in: no hex-encoded key."""
+    return len(value) % 2 == 1 and bool({len(value) - 1, len(value) + 1} & _BYTE_HEX_LENGTHS) \
+        and _HEX.fullmatch(value) is not None
+
+
 def plausible_literal(value: str, quoted: bool, typed: bool = True) -> bool:
     """Is a value bound to an api-key-like name a real secret rather than a stand-in?
 
@@ -793,10 +891,12 @@ def plausible_literal(value: str, quoted: bool, typed: bool = True) -> bool:
     # around it), nor reads as a phrase.
     if any(c in value for c in "()\"'`<>") or is_phrase(value) or _FIXED_LOOKALIKE.match(value):
         return False
-    # A token has at least one digit or mixes cases; words_joined_by_underscores do neither.
-    if not any(c.isdigit() for c in value) and (value == value.lower() or value == value.upper()):
+    # A token has at least one digit or mixes cases; words_joined_by_underscores do neither, nor does a run
+    # of small letters with a typed capital or two (case_is_typed).
+    case_typed = case_is_typed(value)
+    if not any(c.isdigit() for c in value) and (value == value.lower() or value == value.upper() or case_typed):
         return False
-    if short_for_its_prefix(value):
+    if short_for_its_prefix(value) or is_edited_hex(value) or is_hex_one_off(value):
         return False
     if not typed:
         return True
@@ -806,6 +906,7 @@ def plausible_literal(value: str, quoted: bool, typed: bool = True) -> bool:
     lowered = value.lower()
     return not (is_typed(value) or is_pronounceable(value) or is_keyboard_mash(value)
                 or (lowered != value and is_typed(lowered)) or has_glued_role_word(value)
+                or (case_typed and (is_pronounceable(lowered) or is_keyboard_mash(lowered)))
                 or is_framed_by_runs(value) or encodes_typed_text(value) or is_digest_of_a_word(value))
 
 

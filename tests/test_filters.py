@@ -5,6 +5,9 @@ import hashlib
 import json
 import random
 import string
+import time
+import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -687,3 +690,133 @@ def test_random_hex_of_a_digests_length_is_a_key() -> None:
         assert not any(filters.is_digest_of_a_word(v) for v in values)
         # A digest of random text is as random as a key.
         assert not filters.is_digest_of_a_word(hashlib.sha256(random_chars(32).encode()).hexdigest()[:length])
+
+
+# --- tuned-7's value shapes (issue 20): ordinals are words, a typed capital is no mixed case, hex broken
+# inside by letters past `h` is a hand edit, hex one off a byte length is no hex-encoded key.
+
+@pytest.mark.parametrize(("part", "ordinal"), [
+    ("1st", True), ("2nd", True), ("3rd", True), ("4th", True), ("11th", True), ("12th", True), ("13th", True),
+    ("21st", True), ("22ND", True), ("103rd", True), ("1nd", False), ("2st", False), ("11st", False), ("3th", False),
+    ("1St", False), ("st", False), ("12", False),
+])
+def test_is_ordinal(part: str, ordinal: bool) -> None:
+    assert filters.is_ordinal(part) is ordinal
+
+
+@pytest.mark.parametrize("template", ["sk-my-openai-{}-key", "my_{}_api_key", "sk-my-{}-key", "test.{}.token",
+                                      "key-{}-provider", "my{}TestKeyValue", "MY_{}_API_KEY_VALUE"])
+@pytest.mark.parametrize("ordinal", ["1st", "2nd", "3rd", "4th", "12th", "21st"])
+def test_words_with_an_ordinal_are_typed(template: str, ordinal: str) -> None:
+    value = template.format(ordinal.upper() if template.isupper() else ordinal)
+    assert not filters.plausible_literal(value, quoted=True), value
+
+
+@pytest.mark.parametrize("alphabet", ["base36", "base62", "base64url"])
+@pytest.mark.parametrize("where", ["head", "tail", "part"])
+def test_a_random_key_beside_an_ordinal_is_a_key(alphabet: str, where: str) -> None:
+    # The digits and letters of a random body spell `1st` now and then; around one, the body stays random.
+    for _ in range(50):
+        body = random_chars(32, _KEY_ALPHABETS[alphabet])
+        value = {"head": "1st" + body, "tail": body + "2nd", "part": "xk-3rd-" + body}[where]
+        assert filters.plausible_literal(value, quoted=True), value
+
+
+def _mash_with_words(rng: random.Random, words: list[str]) -> str:
+    # Letters mashed on the home and top rows, typed words between them, no digit.
+    rows = "asdfghjkl" * 3 + "qwertyuiop"
+    chunks = ["".join(rng.choice(rows) for _ in range(rng.randint(12, 16))) for _ in range(len(words) + 1)]
+    return "".join(c + w for c, w in zip(chunks, [*words, ""], strict=True))
+
+
+@pytest.mark.parametrize("words", [["jacket", "mySecret"], ["apiKey"], ["testValue"], ["My"], ["fooBar", "Baz"]])
+def test_letters_with_a_typed_capital_are_one_case(words: list[str]) -> None:
+    rng = random.Random(repr(words))
+    for _ in range(20):
+        value = _mash_with_words(rng, words)
+        assert filters.case_is_typed(value) and not filters.plausible_literal(value, quoted=True), value
+
+
+@pytest.mark.parametrize("length", [12, 16, 20, 32, 40, 64])
+@pytest.mark.parametrize("alphabet", ["letters", "base62", "base64url"])
+def test_random_mixed_case_is_drawn_not_typed(length: int, alphabet: str) -> None:
+    chars = {"letters": string.ascii_letters, "base62": _KEY_ALPHABETS["base62"], "base64url": KEY_ALPHABET}[alphabet]
+    values = [random_chars(length, chars) for _ in range(2000)]
+    assert not [v for v in values if filters.case_is_typed(v)]
+    assert all(filters.plausible_literal(v, quoted=True) for v in values if length >= 20 and alphabet == "letters")
+
+
+def _edit(rng: random.Random, value: str, edits: int) -> str:
+    # Letters past `h` typed over characters more than 8 places from either end.
+    chars = list(value)
+    places = [i for i, c in enumerate(chars) if c.isalnum() and 9 <= i < len(chars) - 9]
+    for i in rng.sample(places, edits):
+        chars[i] = rng.choice("ijklmnopqrstuvwxyz")
+    return "".join(chars)
+
+
+@pytest.mark.parametrize(("shape", "edits"), [("uuid", 1), ("uuid", 2), ("hex", 1), ("hex", 2), ("HEX", 1)])
+@pytest.mark.parametrize("length", [28, 32, 40, 64])
+def test_hex_broken_inside_by_letters_past_h_is_a_hand_edit(shape: str, edits: int, length: int) -> None:
+    rng = random.Random(f"{shape}{edits}{length}")
+    for _ in range(20):
+        if shape == "uuid":
+            value = str(uuid.UUID(int=rng.getrandbits(128)))
+        else:
+            value = "".join(rng.choice("0123456789abcdef") for _ in range(length))
+        value = _edit(rng, value, edits)
+        value = value.upper() if shape == "HEX" else value
+        assert filters.is_edited_hex(value) and not filters.plausible_literal(value, quoted=True), value
+
+
+@pytest.mark.parametrize("make", [
+    pytest.param(lambda: str(uuid.uuid4()), id="uuid"),
+    pytest.param(lambda: hex_secret(32), id="hex32"),
+    pytest.param(lambda: "SK" + hex_secret(32), id="glued prefix SK"),
+    pytest.param(lambda: "dapi" + hex_secret(32), id="glued prefix dapi"),
+    pytest.param(lambda: "rdme_xn8s9h" + hex_secret(64), id="prefix with digits"),
+    pytest.param(lambda: "s-s4t2ud-" + hex_secret(64), id="parts of a prefix"),
+    pytest.param(lambda: hex_secret(32) + "-us18", id="datacenter suffix"),
+    pytest.param(lambda: "pk_live_" + hex_secret(32), id="mode prefix"),
+    pytest.param(lambda: "FLWSECK_TEST-" + random_chars(32, "0123456789abcdefgh") + "-X", id="a-h alphabet"),
+    pytest.param(lambda: random_chars(40, "0123456789abcdefghjkmnpqrstvwxyz"), id="crockford base32"),
+    pytest.param(lambda: random_chars(32, _KEY_ALPHABETS["base36"]), id="base36"),
+])
+def test_keys_with_hex_and_other_letters_are_no_hand_edit(make: Callable[[], str]) -> None:
+    for _ in range(200):
+        value = make()
+        assert not filters.is_edited_hex(value), value
+
+
+@pytest.mark.parametrize("length", [31, 33, 39, 41, 63, 65, 127])
+@pytest.mark.parametrize("upper", [False, True])
+def test_hex_one_character_off_a_byte_length_is_no_key(length: int, upper: bool) -> None:
+    value = hex_secret(length)
+    value = value.upper() if upper else value
+    assert filters.is_hex_one_off(value) and not filters.plausible_literal(value, quoted=True)
+
+
+@pytest.mark.parametrize("make", [
+    pytest.param(lambda: hex_secret(37), id="Cloudflare global key, 37"),
+    pytest.param(lambda: "live_pub_" + hex_secret(31), id="Lob publishable, 31 behind its prefix"),
+    pytest.param(lambda: "live_" + hex_secret(35), id="Lob, 35 behind its prefix"),
+    pytest.param(lambda: "NRJS-" + hex_secret(19), id="New Relic browser, 19 behind its prefix"),
+    pytest.param(lambda: hex_secret(32), id="16 bytes"),
+    pytest.param(lambda: hex_secret(40), id="20 bytes"),
+    pytest.param(lambda: hex_secret(64), id="32 bytes"),
+    pytest.param(lambda: hex_secret(29), id="odd, far from a byte length"),
+])
+def test_odd_hex_keys_far_from_a_byte_length_are_keys(make: Callable[[], str]) -> None:
+    for _ in range(20):
+        value = make()
+        assert not filters.is_hex_one_off(value) and filters.plausible_literal(value, quoted=True), value
+
+
+def test_base64_judgement_is_linear_on_a_value_that_is_no_base64() -> None:
+    # Quads that either base64 alphabet matches, as alternatives, once made a 299-character value (no whole
+    # quad at its end) try 2^74 ways of choosing between them: the scan of a file holding it never ended.
+    value = random_chars(299, _KEY_ALPHABETS["base62"])
+    started = time.perf_counter()
+    assert not filters.encodes_typed_text(value)
+    filters.plausible_literal(value, quoted=True)
+    assert time.perf_counter() - started < 2.0

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import random
 import string
+import uuid
 from collections.abc import Callable
 
 import pytest
@@ -876,3 +877,74 @@ def test_a_digest_of_a_word_in_a_recording_is_no_key() -> None:
                 if m[0] == "hardcoded-api-key"] == []
     secret = hex_secret(128)
     assert [m[3] for m in _matches(text.replace(S, secret), "test/data/recordings/Test.yaml")] == [secret]
+
+
+# tuned-7's value shapes, in every language: typed words with an ordinal behind a prefix, a letters-only mash
+# with a typed camelCase word inside, a UUID or hex layout broken inside by letters past `h` (a hand edit), hex
+# one character off a byte length (a docs value that lost a character). Each beside a random key found in the
+# same place.
+_PLACES = [
+    pytest.param("src/views/APICodeDialog.jsx", 'const config = { "openAIApiKey": "<<S>>" };\n', id="jsx object"),
+    pytest.param("app/settings.py", 'API_KEY = "<<S>>"\n', id="python constant"),
+    pytest.param("src/Client.Test/Fixture.cs", 'var apiKey = "<<S>>";\n', id="csharp var"),
+    pytest.param("spec/agent_spec.rb", '{ "api_key" => \'<<S>>\' }\n', id="ruby hash"),
+    pytest.param("tests/logs/test-logs.php", "'api_key' => '<<S>>',\n", id="php array"),
+    pytest.param("cmd/main.go", 'apiKey := "<<S>>"\n', id="go short declaration"),
+    pytest.param("GETTING_STARTED.md", "```ruby\nAPI_KEY = '<<S>>'\n```\n", id="markdown code"),
+]
+
+
+def _hand_edited_uuid() -> str:
+    value = list(str(uuid.uuid4()))
+    value[random.choice([i for i in range(9, 27) if value[i] != "-"])] = random.choice("ijkmnpqrstuvwxyz")
+    return "".join(value)
+
+
+def _hand_edited_hex() -> str:
+    value = list(hex_secret(random.choice([28, 32, 40])))
+    for i in random.sample(range(9, len(value) - 9), 2):
+        value[i] = random.choice("ijkmnpqrstuvwxyz")
+    return "".join(value)
+
+
+def _mash_around_a_word() -> str:
+    home = "asdfghjklqwer"
+    return random_chars(14, home) + "jacketmySecret" + random_chars(14, home)
+
+
+STAND_IN_SHAPES = [
+    pytest.param(lambda: "sk-my-openai-" + random.choice(["1st", "2nd", "3rd", "4th", "11th"]) + "-key", id="ordinal words"),
+    pytest.param(lambda: "my_" + random.choice(["1st", "2nd", "22nd"]) + "_test_api_key", id="ordinal snake"),
+    pytest.param(_mash_around_a_word, id="mash around a typed word"),
+    pytest.param(_hand_edited_uuid, id="uuid edited"),
+    pytest.param(_hand_edited_hex, id="hex edited"),
+    pytest.param(lambda: hex_secret(random.choice([31, 33, 39, 41, 63])), id="hex one off"),
+]
+
+KEY_SHAPES = [
+    pytest.param(lambda: "sk-" + random_chars(3, "0123456789") + "rd" + random_chars(32, _BASE62), id="ordinal-like in a key"),
+    pytest.param(lambda: random_chars(38, string.ascii_letters), id="random letters"),
+    pytest.param(lambda: str(uuid.uuid4()), id="uuid"),
+    pytest.param(lambda: hex_secret(random.choice([32, 40, 64])), id="hex"),
+    pytest.param(lambda: hex_secret(37), id="37 hex"),
+    pytest.param(lambda: "SK" + hex_secret(32), id="prefix glued to hex"),
+    pytest.param(lambda: hex_secret(32) + "-us18", id="hex and a suffix"),
+    pytest.param(lambda: random_chars(32, string.ascii_lowercase + string.digits), id="base36"),
+]
+
+
+@pytest.mark.parametrize("make", STAND_IN_SHAPES)
+@pytest.mark.parametrize(("path", "snippet"), _PLACES)
+def test_typed_and_hand_edited_shapes_are_no_key(path: str, snippet: str, make: Callable[[], str]) -> None:
+    for _ in range(5):
+        text = snippet.replace(S, make())
+        assert [m for m in _matches(text, path) if m[0] == "hardcoded-api-key"] == [], text
+
+
+@pytest.mark.parametrize("make", KEY_SHAPES)
+@pytest.mark.parametrize(("path", "snippet"), _PLACES)
+def test_random_keys_where_those_shapes_are_refused_are_found(path: str, snippet: str, make: Callable[[], str]) -> None:
+    for _ in range(5):
+        secret = make()
+        text = snippet.replace(S, secret)
+        assert _matches(text, path) == [("hardcoded-api-key", *_located(text, secret), secret)], text
