@@ -47,6 +47,9 @@ _PLACEHOLDER_WORDS = lazyre.compile(
 _TEMPLATE = lazyre.compile(
     r"\$\{|\$\(|\{\{|\}\}|%\(|#\{|<%|%>|\{[A-Za-z_][^{}]*\}|^\$[A-Za-z_]|^%[A-Za-z_]+%$|^@[\w.]+@$"
     r"|^%s$|^\{\d*\}$|\$[A-Z_][A-Z0-9_]*$|^ENC\[|^vault:|^!|^arn:aws:secretsmanager|^projects/[^/]+/secrets/"
+    # A secret backend's reference, NAME[where]: Vector's `SECRET[backend.name]`, the Datadog Agent's and sops'
+    # `ENC[…]`. A key holds no brackets.
+    r"|^[A-Z][A-Z0-9_]{1,30}\[[^\[\]\s]{1,200}\]$"
     # An f-string field calling something with a quoted argument, cut at that argument's quote:
     # f'api_key = "{make_key(32, "abc")}"' captures `{make_key(32, `.
     r"|^\{[A-Za-z_][\w.]*\("
@@ -342,6 +345,69 @@ def is_interleaved_run(value: str) -> bool:
     return False
 
 
+# Runs a person types, stepped: `AAbbCCdd12345`, `abcxyz321`: every character of a part is in a run of three
+# or more whose characters stay or go one up (or stay or go one down), letters and digits each, case aside.
+# A random key's next character stays or steps one way about once in 8 (hex) or 18 (base36): a 9-character
+# part all in runs about once in 10^5 hex parts, a 13-character one once in 10^7, so only parts of NINE or
+# more (the whole value past a vendor's short mark: `da2-`) count.
+_STEPPED_RUN = 3
+_STEPPED_PART = 9
+
+
+def is_stepped_runs(value: str) -> bool:
+    """`AAbbCCdd12345`, `da2-abcxyz321`: the value's parts, but for a short first one (a vendor's mark), are
+    runs a person types: each character the same as the one before or one up (or the same or one down),
+    case aside, in runs of three or more, nine characters or more in all."""
+    parts = _ALNUM_PARTS.findall(value)
+    if len(parts) > 1 and len(parts[0]) <= 4:
+        parts = parts[1:]
+    return sum(map(len, parts)) >= _STEPPED_PART and all(_all_in_runs(part.lower()) for part in parts)
+
+
+def _all_in_runs(part: str) -> bool:
+    start = 0
+    while start < len(part):
+        end, direction = start + 1, 0
+        while end < len(part) and part[end].isdigit() == part[start].isdigit():
+            step = ord(part[end]) - ord(part[end - 1])
+            if step not in (0, 1, -1) or (step and direction and step != direction):
+                break
+            direction = direction or step
+            end += 1
+        if end - start < _STEPPED_RUN:
+            return False
+        start = end
+    return True
+
+
+# A short pattern repeated (`1A1A1A1A1A1A`, `abcabcabcab`): eight characters in a row or more that each
+# equal the one one to four places before. In a random key a character equals a given earlier one once in
+# 16 (hex) or more: eight in a row once in 4*10^9 per place and period.
+_PERIOD = 4
+_PERIODIC_REPEATS = 8
+
+
+def is_periodic(value: str) -> bool:
+    """`48E9…-1A1A1A1A1A1A`: a pattern of one to four characters repeated over eight more characters."""
+    for period in range(1, _PERIOD + 1):
+        same = 0
+        for i in range(period, len(value)):
+            same = same + 1 if value[i] == value[i - period] else 0
+            if same >= _PERIODIC_REPEATS:
+                return True
+    return False
+
+
+# `0xDECAFBAD`, `0x1F2E3D4C`: a number in C's hex notation of at most 64 bits: a constant or a magic word (hexspeak).
+# No key the rule looks for is as short as 64 bits; a key written `0x…` (a 256-bit private key) is longer.
+_HEX_NUMBER = lazyre.compile(r"0[xX][0-9A-Fa-f]{1,16}")
+
+
+def is_hex_number(value: str) -> bool:
+    """`0xDECAFBAD`: a hex number of at most 16 digits, not a key."""
+    return _HEX_NUMBER.fullmatch(value) is not None
+
+
 def _next_in_run(a: str, b: str, steps: int) -> bool:
     """Is B STEPS places up or down from A in a run people type: the alphabet, or the digits going round
     (`0123…`, and the keyboard's row `…789012…`)?"""
@@ -451,6 +517,7 @@ _ALPHABETS = tuple((lazyre.compile(p), n) for p, n in (
     (r"[^A-Za-z0-9]", 8)))
 # The parts of a value between separators, and the separators (one character each, of 8 usual ones).
 _PARTS = lazyre.compile(r"[A-Za-z0-9]+|[^A-Za-z0-9]")
+_ALNUM_PARTS = lazyre.compile(r"[A-Za-z0-9]+")
 _LONGEST_WORD = 20
 _LOG = {name: math.log(p) for name, p in (
     ("piece", 1 / 4),  # a new piece
@@ -885,7 +952,7 @@ def plausible_literal(value: str, quoted: bool, typed: bool = True) -> bool:
     if is_path_or_url(value) or is_regex(value) or is_identifier(value) or is_word_list(value):
         return False
     if is_low_entropy(value, 2.8 if quoted else 3.0) or is_repetitive(value) or is_sequential(value) \
-            or is_interleaved_run(value):
+            or is_interleaved_run(value) or is_stepped_runs(value) or is_periodic(value) or is_hex_number(value):
         return False
     # A key never holds parentheses (`?key=AIzaSy(…`: a fragment), quotes or angle brackets (markup
     # around it), nor reads as a phrase.
