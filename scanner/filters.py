@@ -380,15 +380,16 @@ def _all_in_runs(part: str) -> bool:
     return True
 
 
-# A short pattern repeated (`1A1A1A1A1A1A`, `abcabcabcab`): eight characters in a row or more that each
-# equal the one one to four places before. In a random key a character equals a given earlier one once in
-# 16 (hex) or more: eight in a row once in 4*10^9 per place and period.
-_PERIOD = 4
+# A block repeated (`1A1A1A1A1A1A`, `abcabcabcab`, a docs key with its first eight characters typed twice:
+# `d0552b41d0552b41…`): eight characters in a row or more that each equal the one 1 to 16 places before.
+# In a random key a character equals a given earlier one once in 16 (hex) or more: eight in a row once in
+# 4*10^9 per place and period, about once in 4*10^6 64-character hex keys over the 16 periods.
+_PERIOD = 16
 _PERIODIC_REPEATS = 8
 
 
 def is_periodic(value: str) -> bool:
-    """`48E9…-1A1A1A1A1A1A`: a pattern of one to four characters repeated over eight more characters."""
+    """`48E9…-1A1A1A1A1A1A`, `d0552b41d0552b41…`: a block of 1 to 16 characters repeated over eight more."""
     for period in range(1, _PERIOD + 1):
         same = 0
         for i in range(period, len(value)):

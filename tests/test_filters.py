@@ -44,6 +44,7 @@ def test_is_placeholder_ignores(value: str) -> None:
     "${API_KEY}", "$API_KEY", "{{ api_key }}", "{{.Values.key}}", "%(api_key)s", "${{ secrets.GEMINI_API_KEY }}",
     "#{ENV['KEY']}", "<%= key %>", "$(cat key.txt)", "%API_KEY%", "@api.key@", "{api_key}", "{make_key(30)}", "{cfg['key']!r}", "{0}", "%s",
     "ENC[AES256_GCM,data:abc]", "vault:secret/data/api#key", "projects/p/secrets/api-key/versions/1",
+    "SECRET[prod_vault.dd_api_2022_02]", "SECRET[backend.key]", "ENC[api_key]",
 ])
 def test_is_template_finds(value: str) -> None:
     assert filters.is_template(value)
@@ -820,3 +821,62 @@ def test_base64_judgement_is_linear_on_a_value_that_is_no_base64() -> None:
     assert not filters.encodes_typed_text(value)
     filters.plausible_literal(value, quoted=True)
     assert time.perf_counter() - started < 2.0
+
+
+# --- held-out-7's value shapes (issue 20): typed runs (`AAbbCCdd12345`, `abcxyz321`), a block repeated
+# (a UUID ending `1A1A1A1A1A1A`), a hex number of 64 bits at most (`0xDECAFBAD`).
+
+@pytest.mark.parametrize("value", [
+    "AAbbCCdd12345", "da2-abcxyz321", "abcxyz321", "aabbccddeeff", "zzyyxx998877", "ABCxyz987", "sk-AaBbCc112233",
+    "aaabbbccc123", "aBcDeF456789",
+])
+def test_typed_runs_are_no_key(value: str) -> None:
+    assert filters.is_stepped_runs(value) and not filters.plausible_literal(value, quoted=True), value
+
+
+@pytest.mark.parametrize("value", ["abcxyz32", "da2-abc", "abcxyz3219f", "a1b2c3"])
+def test_runs_broken_or_short_are_not_typed_runs(value: str) -> None:
+    assert not filters.is_stepped_runs(value)
+
+
+@pytest.mark.parametrize("alphabet", ["hex", "HEX", "base36", "base62", "base64url"])
+@pytest.mark.parametrize("length", [10, 13, 16, 20, 32, 40, 64])
+def test_random_keys_are_no_typed_runs(alphabet: str, length: int) -> None:
+    # A random hex key steps by 0 or 1 one way about once in 8 places: all of a part in runs of three or more
+    # happens about once in 10^5 nine-character hex values, once in 10^7 thirteen-character ones, never in
+    # 10^5 draws of each alphabet at 9-64 characters (benchmarks/README.md, issue 20).
+    values = [random_chars(length, _KEY_ALPHABETS[alphabet]) for _ in range(2000)]
+    assert not [v for v in values if filters.is_stepped_runs(v)]
+    assert not filters.is_stepped_runs("da2-" + random_chars(26, _KEY_ALPHABETS["base36"]))
+
+
+@pytest.mark.parametrize("pattern", ["1A", "ab", "0", "x9", "abc", "1A2B", "ffff", "d0552b41", "9f3k2m"])
+def test_a_short_pattern_repeated_is_no_key(pattern: str) -> None:
+    head = str(uuid.uuid4())[:24]
+    value = head + (pattern * 12)[:max(12, 2 * len(pattern))]
+    assert filters.is_periodic(value) and not filters.plausible_literal(value, quoted=True), value
+
+
+@pytest.mark.parametrize("alphabet", ["hex", "HEX", "base36", "base62", "base64url"])
+def test_random_keys_repeat_no_short_pattern(alphabet: str) -> None:
+    # Eight characters in a row each equal to the one 1-16 places before: once in 4*10^9 per place and
+    # period in hex.
+    values = [random_chars(64, _KEY_ALPHABETS[alphabet]) for _ in range(2000)] + [str(uuid.uuid4()) for _ in range(500)]
+    assert not [v for v in values if filters.is_periodic(v)]
+
+
+@pytest.mark.parametrize("value", ["0xDECAFBAD", "0xdeadbeef", "0XCAFEBABE", "0x1F2E3D4C5B6A7980", "0x0"])
+def test_a_hex_number_of_64_bits_is_no_key(value: str) -> None:
+    assert filters.is_hex_number(value) and not filters.plausible_literal(value, quoted=True)
+
+
+def test_a_longer_hex_number_may_be_a_key() -> None:
+    # A 256-bit key written as a hex number (a private key `0x…`) is a key's size.
+    for _ in range(50):
+        value = "0x" + hex_secret(64)
+        assert not filters.is_hex_number(value) and filters.plausible_literal(value, quoted=True), value
+
+
+@pytest.mark.parametrize("value", ["SECRET[prod_vault.dd_api_2022_02]", "ENC[backend.api_key]", "VAULT[kv/api]"])
+def test_a_secret_backend_reference_is_no_key(value: str) -> None:
+    assert filters.is_template(value) and not filters.plausible_literal(value, quoted=True)
