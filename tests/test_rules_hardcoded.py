@@ -682,6 +682,44 @@ def test_random_key_where_a_typed_run_is_refused_is_found(path: str, snippet: st
     assert _matches(text, path) == [("hardcoded-api-key", *_located(text, secret), secret)]
 
 
+def _typed_twice(rng: random.Random) -> str:
+    # A 64-hex key (seeded: the same for every xdist worker) with its first eight characters typed again.
+    key = "".join(rng.choice("0123456789abcdef") for _ in range(64))
+    return key[:8] + key
+
+
+# held-out-7's hand-made values (issue 20), in the bindings they sat in: typed runs, a repeated block, a hex
+# number, a secret backend's reference. The same bindings with a random key report it.
+TYPED_SHAPES = [
+    pytest.param("src/api.test.ts", "const fakeAppParams = { appId: 'x', apiKey: '<<S>>' };\n", "AAbbCCdd12345",
+                 id="ts object, doubled letters and digits"),
+    pytest.param("__tests__/events.test.ts", "\t\t\tapiKey: '<<S>>',\n", "da2-abcxyz321", id="ts, prefix then runs"),
+    pytest.param("config/i18n-tasks.yml", '#   deepl_api_key: "<<S>>"\n', "48E92789-57A3-466A-9959-1A1A1A1A1A1A",
+                 id="yaml comment, uuid ending in a repeated pair"),
+    pytest.param("tests/auth.rs", 'server.use_api_key("<<S>>");\n', _typed_twice(random.Random(8)),
+                 id="rust call, a key's first 8 characters typed twice"),
+    pytest.param("src/sinks/tests.rs", 'let api_key = "<<S>>";\n', "0xDECAFBAD", id="rust let, hexspeak"),
+    pytest.param("rfcs/secrets.md", 'default_api_key = "<<S>>"\n', "SECRET[prod_vault.dd_api_2022_02]",
+                 id="toml in markdown, backend reference"),
+]
+
+
+@pytest.mark.parametrize(("path", "snippet", "value"), TYPED_SHAPES)
+def test_typed_shapes_are_no_key(path: str, snippet: str, value: str) -> None:
+    text = snippet.replace(S, value)
+    assert [m for m in _matches(text, path) if m[0] == "hardcoded-api-key"] == [], text
+
+
+@pytest.mark.parametrize(("path", "snippet", "value"), TYPED_SHAPES)
+@pytest.mark.parametrize("alphabet", ["hex", "base62"])
+def test_random_key_where_a_typed_shape_is_refused_is_found(path: str, snippet: str, value: str, alphabet: str) -> None:
+    chars = "0123456789abcdef" if alphabet == "hex" else string.ascii_letters + string.digits
+    for _ in range(10):
+        secret = random_chars(32, chars)
+        text = snippet.replace(S, secret)
+        assert _matches(text, path) == [("hardcoded-api-key", *_located(text, secret), secret)], text
+
+
 _BASE62 = string.ascii_letters + string.digits
 
 # Hand-made copies of a key marked for their role: a random body with a capitalized role word glued on
