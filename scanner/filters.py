@@ -695,7 +695,10 @@ def keyboard_score(value: str) -> float:
     runs of home-row letters, the same pairs again, digits between) than as characters drawn uniformly
     from its alphabet: a log-likelihood ratio in nats over its letters (digits are as likely either
     way), each part between separators on its own (`v1.0-…-…`: a hex part is drawn from hex, whose six
-    letters repeat their pairs by chance); -inf for mixed case, which nobody mashes, or no letters."""
+    letters repeat their pairs by chance); -inf for mixed case, which nobody mashes, or no letters. A hex
+    number's `0x` is notation, not a letter of the value: `0x<64 hex>` is drawn from hex."""
+    if value[:2] in ("0x", "0X"):
+        value = value[2:]
     chars = "".join(c for c in value if c.isascii() and c.isalnum())
     if next((True for pattern, _, _ in _ONE_CASE_ALPHABETS if pattern.fullmatch(chars)), None) is None:
         return -math.inf
