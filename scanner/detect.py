@@ -8,10 +8,12 @@ import bisect
 import codecs
 import dataclasses
 import functools
+import gc
 import heapq
 import importlib
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, AnyStr, Generic, Literal, NamedTuple, Protocol, TypeVar
 
@@ -333,10 +335,12 @@ class Detector:
         while start < len(text) and len(matches) <= MAX_MATCHES:
             cut = text.find("\n", min(len(text), start + size))
             end = len(text) if cut < 0 else cut + 1
-            raws = [raw for step in plan for raw in step.matches(text, start, end) if raw.start >= floor]
+            with _collector_paused():
+                raws = [raw for step in plan for raw in step.matches(text, start, end) if raw.start >= floor]
             reached = floor
             for batch in _batches(raws):
-                candidates = [c for c in map(_judged, batch) if c is not None]
+                with _collector_paused():
+                    candidates = [c for c in map(_judged, batch) if c is not None]
                 kept = _keep_disjoint(candidates)
                 found, dropped, silenced = self._resolve(kept, text, lines, code, shared)
                 matches += found
@@ -581,6 +585,24 @@ class _Shared:
 
     companions: dict[str, Companions] = field(default_factory=dict)
     halves: public_halves.PublicHalves | None = None
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """No cyclic garbage collection while a region's raw matches are made and judged. They live
+    together until judged (an object and a regex match each: 200,000 on a 4 MB minified line of
+    mentions), none of them in a cycle, and the collector's passes over them made the cost grow
+    faster than the text (0.55 s per MB at 4 MB against 0.29 s with the passes held back, and a
+    four-times-longer line up to 7.5 times the time). Reference counting still frees what each
+    judgement drops; what is left is collected once the region is done."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 # How many matches a region's first batch holds (past it, each batch doubles): only they are judged
