@@ -945,37 +945,8 @@ def _after_name(rule: Rule) -> dict[int, frozenset[str]]:
 
 def _first_chars(items: list[tuple[Any, Any]], flags: int) -> tuple[frozenset[str] | None, bool]:
     """The ASCII characters a match of the parsed sequence ITEMS can open with (None: any, or not
-    known here), and whether it can match the empty string; _last_chars read forward."""
-    chars: set[str] = set()
-    for op, av in items:
-        name = str(op)
-        if name == "LITERAL":
-            got: frozenset[str] | None = _cased(chr(av), flags)
-            empty = False
-        elif name == "IN":
-            got, empty = _in_class(av, flags), False
-        elif name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
-            got, empty = _first_chars(list(av[2]), flags)
-            empty = empty or av[0] == 0
-        elif name == "SUBPATTERN":
-            _, add, remove, sub = av
-            got, empty = _first_chars(list(sub), (flags | add) & ~remove)
-        elif name == "BRANCH":
-            got, empty = frozenset(), False
-            for branch in av[1]:
-                one, none = _first_chars(list(branch), flags)
-                got = None if got is None or one is None else got | one
-                empty = empty or none
-        elif name in ("AT", "ASSERT", "ASSERT_NOT"):  # zero width: the character after decides
-            got, empty = frozenset(), True
-        else:
-            return None, False
-        if got is None:
-            return None, False
-        chars |= got
-        if not empty:
-            return frozenset(chars), False
-    return frozenset(chars), True
+    known here), and whether it can match the empty string. Only ever more than the truth."""
+    return _edge_chars(items, flags, from_end=False)
 
 
 def _before(prefix: "_Prefix", text: str, names: list[int], start: int) -> list[int]:
@@ -1037,8 +1008,14 @@ def _last_chars(items: list[tuple[Any, Any]], flags: int) -> tuple[frozenset[str
     """The ASCII characters a match of the parsed sequence ITEMS can end with (None: any, or not
     known here), and whether it can match the empty string. Only ever more than the truth: a
     character outside the set means no match ends there."""
+    return _edge_chars(items, flags, from_end=True)
+
+
+def _edge_chars(items: list[tuple[Any, Any]], flags: int, from_end: bool) -> tuple[frozenset[str] | None, bool]:
+    """The ASCII characters at one edge of a match of the parsed sequence ITEMS (its last with
+    FROM_END, else its first), read from that edge, and whether it can match the empty string."""
     chars: set[str] = set()
-    for op, av in reversed(items):
+    for op, av in (reversed(items) if from_end else items):
         name = str(op)
         if name == "LITERAL":
             got: frozenset[str] | None = _cased(chr(av), flags)
@@ -1046,18 +1023,18 @@ def _last_chars(items: list[tuple[Any, Any]], flags: int) -> tuple[frozenset[str
         elif name == "IN":
             got, empty = _in_class(av, flags), False
         elif name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
-            got, empty = _last_chars(list(av[2]), flags)
+            got, empty = _edge_chars(list(av[2]), flags, from_end)
             empty = empty or av[0] == 0
         elif name == "SUBPATTERN":
             _, add, remove, sub = av
-            got, empty = _last_chars(list(sub), (flags | add) & ~remove)
+            got, empty = _edge_chars(list(sub), (flags | add) & ~remove, from_end)
         elif name == "BRANCH":
             got, empty = frozenset(), False
             for branch in av[1]:
-                one, none = _last_chars(list(branch), flags)
+                one, none = _edge_chars(list(branch), flags, from_end)
                 got = None if got is None or one is None else got | one
                 empty = empty or none
-        elif name in ("AT", "ASSERT", "ASSERT_NOT"):  # zero width: the character before decides
+        elif name in ("AT", "ASSERT", "ASSERT_NOT"):  # zero width: the character beyond decides
             got, empty = frozenset(), True
         else:
             return None, False
